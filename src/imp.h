@@ -1,0 +1,181 @@
+/*
+** imp.h: the whole ABI of the impression-tracker core.
+**
+** The core owns every tracking decision and all tracking state. It is plain C11,
+** reads no clock, does no I/O and allocates nothing after imp_start(): every table
+** is carved out of one static arena when the core starts. The same sources build
+** natively (tests, fuzzing, the replay tool) and into a standalone .wasm.
+**
+** Boundary rules:
+**  - Every exported function returns an int32_t status (IMP_OK, IMP_NONE or a
+**    negative IMP_ERR_*), except the four accessors marked "accessor" below.
+**  - Only int32_t, uint32_t and double cross the boundary. Strings cross through
+**    the input buffer (imp_input_ptr()): the caller writes UTF-8 bytes there and
+**    passes their lengths. Results come back in the result record
+**    (imp_result_ptr()) and batches in the output buffer (imp_output_ptr()).
+**  - Time is a double in milliseconds on any monotonic base chosen by the caller
+**    (the glue uses performance.now()). A time earlier than the latest time seen
+**    is treated as the latest time (observer callbacks can arrive late).
+*/
+#ifndef IMP_H
+#define IMP_H
+
+#include <stdint.h>
+
+#if defined(__EMSCRIPTEN__) || defined(__wasm__)
+#define IMP_API __attribute__((used, visibility("default")))
+#else
+#define IMP_API
+#endif
+
+/* Changes whenever a signature, a status value, a limit or the result layout
+** changes. The JS loader refuses a module with a different version. */
+#define IMP_ABI_VERSION 1u
+
+/*=== MARK: - Status codes (Public) ===*/
+#define IMP_OK            0  /* done */
+#define IMP_NONE          1  /* nothing to do: no batch is queued */
+#define IMP_ERR_ARG      -1  /* an argument is out of range: NaN or negative time,
+                                ratio outside [0,1], negative area, unknown enum */
+#define IMP_ERR_STATE    -2  /* not started, or no page view is open */
+#define IMP_ERR_CONFIG   -3  /* invalid configuration value */
+#define IMP_ERR_MEMORY   -4  /* configuration needs more than the static arena */
+#define IMP_ERR_ID       -5  /* item id empty or longer than IMP_MAX_ID_BYTES */
+#define IMP_ERR_TOO_LONG -6  /* list id, page view id or path too long */
+#define IMP_ERR_SLOT     -7  /* unknown or released item slot */
+#define IMP_ERR_FULL     -8  /* item table full and no released item to reuse */
+#define IMP_STATUS_MIN   -8  /* lowest status value, for tables and tests */
+
+/*=== MARK: - Limits (Public) ===*/
+#define IMP_MAX_ID_BYTES    128u   /* item id, UTF-8 bytes */
+#define IMP_MAX_LIST_BYTES   64u   /* list id, UTF-8 bytes */
+#define IMP_MAX_PV_BYTES     64u   /* page view id */
+#define IMP_MAX_PATH_BYTES  512u   /* page path (no query string, no fragment) */
+#define IMP_INPUT_BYTES    1024u   /* size of the input buffer */
+#define IMP_BATCH_HARD_CAP 61440u  /* no batch is ever larger (60 KiB) */
+#define IMP_BATCH_MIN_CAP   4096u  /* smallest allowed max_batch_bytes: any one
+                                      event, fully escaped, fits */
+
+/*=== MARK: - Enumerations (Public) ===*/
+/* Page states, for imp_page_state(). Only VISIBLE measures. */
+#define IMP_PAGE_VISIBLE    0
+#define IMP_PAGE_HIDDEN     1
+#define IMP_PAGE_FROZEN     2
+#define IMP_PAGE_PRERENDER  3
+
+/* Flags for imp_page_begin(). */
+#define IMP_FLAG_WEBDRIVER  1u  /* navigator.webdriver was true */
+#define IMP_FLAG_HIDDEN     2u  /* page starts hidden */
+#define IMP_FLAG_PRERENDER  4u  /* page starts prerendering */
+#define IMP_FLAG_UNFOCUSED  8u  /* window starts without focus */
+#define IMP_FLAG_GPC       16u  /* Global Privacy Control on (sent as "gpc":1) */
+
+/*=== MARK: - Result record (Public) ===*/
+/* Written by every call that succeeds (IMP_OK or IMP_NONE). Read it through
+** imp_result_ptr(). Layout is fixed: 8-byte double first, then uint32 fields. */
+typedef struct imp_result {
+  double next_deadline;   /* earliest time the caller must call imp_tick(), or
+                             -1 when nothing is pending                      */
+  uint32_t ready;         /* 1 when a batch is due: call imp_take_batch()    */
+  uint32_t slot;          /* slot of the item from imp_item_register()       */
+  uint32_t batch_bytes;   /* bytes written to the output buffer by take_batch */
+  uint32_t batch_events;  /* events in that batch                            */
+  uint32_t queued_events; /* events waiting in the queue                     */
+  uint32_t queued_bytes;  /* their encoded bytes                             */
+  uint32_t dropped;       /* events dropped (queue overflow) since start     */
+  uint32_t items;         /* items in the table (including released ones)    */
+  uint32_t seq;           /* last sequence number used in this page view     */
+  uint32_t reserved;      /* keeps the size a multiple of 8                  */
+} imp_result;
+
+#define IMP_RESULT_BYTES 48u
+
+/*=== MARK: - Functions (Public) ===*/
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* accessor: IMP_ABI_VERSION. */
+IMP_API uint32_t imp_abi_version(void);
+/* accessor: the input buffer (IMP_INPUT_BYTES bytes) strings are written into. */
+IMP_API uint8_t *imp_input_ptr(void);
+/* accessor: the output buffer a batch is written into (max_batch_bytes bytes). */
+IMP_API uint8_t *imp_output_ptr(void);
+/* accessor: the result record. */
+IMP_API imp_result *imp_result_ptr(void);
+
+/* Writes the NUL-terminated name of `status` (for example "IMP_ERR_ARG") into
+** the output buffer and its length into result.batch_bytes. Unknown values give
+** "IMP_UNKNOWN" and IMP_ERR_ARG. Works before imp_start(). */
+IMP_API int32_t imp_status_name(int32_t status);
+
+/* Starts (or restarts) the core with a configuration; forgets all state.
+**   max_items        items tracked at once (1..65535; 4096)
+**   max_queue        events held before the oldest is dropped (1..65535; 1024)
+**   queue_bytes      bytes of encoded events held (>= 4096; 262144)
+**   batch_events     events per batch (1..max_queue; 50)
+**   batch_bytes      bytes per batch (IMP_BATCH_MIN_CAP..IMP_BATCH_HARD_CAP; 16384)
+**   batch_age_ms     a batch is due this long after its oldest event (>= 0; 5000)
+**   view_ratio       viewable ratio (0 < r <= 1; 0.5)
+**   view_ms          continuous ms for a viewable impression (>= 0; 1000)
+**   large_area       px^2 at or above which large_ratio applies (> 0; 242500)
+**   large_ratio      viewable ratio for large items (0 < r <= 1; 0.3)
+**   impression_ratio 0 means any pixel; else ratio needed (0..1; 0)
+** Returns IMP_OK, IMP_ERR_CONFIG or IMP_ERR_MEMORY (the core stays stopped). */
+IMP_API int32_t imp_start(uint32_t max_items, uint32_t max_queue,
+                          uint32_t queue_bytes, uint32_t batch_events,
+                          uint32_t batch_bytes, double batch_age_ms,
+                          double view_ratio, double view_ms, double large_area,
+                          double large_ratio, double impression_ratio);
+
+/* Begins a page view at time t. The input buffer holds the page view id
+** (pv_len bytes, 1..IMP_MAX_PV_BYTES) followed by the path (path_len bytes,
+** 0..IMP_MAX_PATH_BYTES). Open visible spans of the previous page view are
+** reported first. Every item's per-page-view state (impression, viewable, spans)
+** is reset; registrations and last geometry are kept; released items are freed.
+** A bfcache restore is a new page view. */
+IMP_API int32_t imp_page_begin(double t, uint32_t pv_len, uint32_t path_len,
+                               uint32_t flags);
+/* Page state changes: IMP_PAGE_VISIBLE / HIDDEN / FROZEN / PRERENDER. Leaving
+** VISIBLE ends every visible span and restarts every viewable timer. */
+IMP_API int32_t imp_page_state(double t, int32_t state);
+/* Window focus (0 or 1); recorded on impressions and clicks. */
+IMP_API int32_t imp_page_focus(double t, int32_t focused);
+/* Ends the page view: reports open spans; further item calls get IMP_ERR_STATE
+** until the next imp_page_begin(). Queued events stay queued. */
+IMP_API int32_t imp_page_end(double t);
+
+/* Registers an item. The input buffer holds the item id (id_len bytes,
+** 1..IMP_MAX_ID_BYTES) followed by the list id (list_len bytes,
+** 0..IMP_MAX_LIST_BYTES). position is 1-based (0 = unknown). Registering an id
+** that is already known returns its slot (result.slot), updates its position
+** and list and revives it if it was released: state follows the id. When the
+** table is full the oldest released item is reused; IMP_ERR_FULL if none. */
+IMP_API int32_t imp_item_register(double t, uint32_t id_len, uint32_t list_len,
+                                  uint32_t position);
+/* Releases a slot (its element left the DOM). An open span is reported. The
+** item keeps its state for this page view until its slot is reused. */
+IMP_API int32_t imp_item_release(double t, uint32_t slot);
+/* An intersection observation: ratio in [0,1], area in px^2 (>= 0), occluded
+** 0 or 1 (IntersectionObserver v2 said the item is covered). */
+IMP_API int32_t imp_observe(double t, uint32_t slot, double ratio, double area,
+                            int32_t occluded);
+/* A click or keyboard activation on the item. */
+IMP_API int32_t imp_click(double t, uint32_t slot);
+/* Advances time: fires due viewable timers. Call at result.next_deadline. */
+IMP_API int32_t imp_tick(double t);
+
+/* Encodes the next batch into the output buffer (result.batch_bytes bytes,
+** result.batch_events events) and removes its events from the queue. Without
+** force, only when result.ready is set. Returns IMP_NONE when nothing is taken.
+** A batch holds events of one page view and is never larger than batch_bytes. */
+IMP_API int32_t imp_take_batch(double t, int32_t force);
+/* Adds n to the drop count reported in the next batch ("drop"): events the
+** caller lost after taking them (storage bound, refused by the collector). */
+IMP_API int32_t imp_report_dropped(uint32_t n);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* IMP_H */
