@@ -2,6 +2,9 @@
 # Native builds go to build/, the shipped module to js/imp.wasm (both ignored by git).
 
 SHELL := /bin/bash
+empty :=
+space := $(empty) $(empty)
+comma := ,
 CC       ?= cc
 CLANG    ?= clang
 EMCC     ?= emcc
@@ -19,9 +22,8 @@ EXPORTS  := imp_abi_version imp_input_ptr imp_output_ptr imp_result_ptr \
             imp_page_end imp_item_register imp_item_release imp_observe imp_click \
             imp_tick imp_take_batch imp_report_dropped
 EMFLAGS  := -Oz -flto --no-entry -sSTANDALONE_WASM -sFILESYSTEM=0 -sINITIAL_MEMORY=3145728 \
-            -sTOTAL_STACK=65536 -sALLOW_MEMORY_GROWTH=0 -sMALLOC=none -sSUPPORT_ERRNO=0 \
-            -sEXPORTED_FUNCTIONS=$(subst $(eval) ,$(comma),$(addprefix _,$(EXPORTS) _initialize))
-comma    := ,
+            -sTOTAL_STACK=65536 -sALLOW_MEMORY_GROWTH=0 -sMALLOC=none -sSUPPORT_ERRNO=0 -mbulk-memory \
+            -sEXPORTED_FUNCTIONS=$(subst $(space),$(comma),$(addprefix _,$(EXPORTS)))
 # Size budget for the core, gzip bytes (issue: 4 KiB).
 WASM_GZIP_BUDGET ?= 4096
 

@@ -50,7 +50,7 @@
 #define IMP_MAX_ID_BYTES    128u   /* item id, UTF-8 bytes */
 #define IMP_MAX_LIST_BYTES   64u   /* list id, UTF-8 bytes */
 #define IMP_MAX_PV_BYTES     64u   /* page view id */
-#define IMP_MAX_PATH_BYTES  512u   /* page path (no query string, no fragment) */
+#define IMP_MAX_PATH_BYTES  256u   /* page path (no query string, no fragment) */
 #define IMP_INPUT_BYTES    1024u   /* size of the input buffer */
 #define IMP_BATCH_HARD_CAP 61440u  /* no batch is ever larger (60 KiB) */
 #define IMP_BATCH_MIN_CAP   4096u  /* smallest allowed max_batch_bytes: any one
@@ -141,8 +141,8 @@ IMP_API int32_t imp_page_begin(double t, uint32_t pv_len, uint32_t path_len,
 IMP_API int32_t imp_page_state(double t, int32_t state);
 /* Window focus (0 or 1); recorded on impressions and clicks. */
 IMP_API int32_t imp_page_focus(double t, int32_t focused);
-/* Ends the page view: reports open spans; further item calls get IMP_ERR_STATE
-** until the next imp_page_begin(). Queued events stay queued. */
+/* Ends the page view: reports open spans; imp_observe() and imp_click() get
+** IMP_ERR_STATE until the next imp_page_begin(). Queued events stay queued. */
 IMP_API int32_t imp_page_end(double t);
 
 /* Registers an item. The input buffer holds the item id (id_len bytes,

@@ -1,0 +1,229 @@
+/*
+** api.c: every exported function, and the only file that defines them.
+**
+** Each function checks its arguments completely before touching any state (a bad
+** call changes nothing and returns a named status), clamps time so it never goes
+** backwards, forwards to the modules, and refreshes the result record. The arena
+** that holds all tables is reserved here, statically; imp_start() divides it.
+*/
+#include "imp_internal.h"
+
+imp_core imp_g;
+imp_result imp_res;
+uint8_t imp_out[IMP_BATCH_HARD_CAP];
+uint8_t imp_in[IMP_INPUT_BYTES];
+static _Alignas(8) uint8_t arena[IMP_ARENA_BYTES];
+
+_Static_assert(sizeof(imp_result) == IMP_RESULT_BYTES, "result layout is part of the ABI");
+_Static_assert(IMP_MAX_PV_BYTES + IMP_MAX_PATH_BYTES <= IMP_INPUT_BYTES, "input buffer");
+_Static_assert(IMP_MAX_ID_BYTES + IMP_MAX_LIST_BYTES <= IMP_INPUT_BYTES, "input buffer");
+
+static const char *const status_names[] = {
+    "IMP_ERR_FULL", "IMP_ERR_SLOT",  "IMP_ERR_TOO_LONG", "IMP_ERR_ID", "IMP_ERR_MEMORY",
+    "IMP_ERR_CONFIG", "IMP_ERR_STATE", "IMP_ERR_ARG", "IMP_OK", "IMP_NONE"};
+
+/*=== MARK: - Helpers (Private) ===*/
+static int finite(double x) { return x == x && x - x == 0.0; }
+static int in_unit(double x) { return x >= 0.0 && x <= 1.0; }
+
+/* Validates a time and advances the clock; returns 0 when t is unusable. */
+static int take_time(double t) {
+  if (!finite(t) || t < 0.0) return 0;
+  if (t > imp_g.now) imp_g.now = t;
+  return 1;
+}
+
+static int32_t done(int32_t status) {
+  double a = imp_vis_next_deadline(), b = imp_queue_deadline();
+  imp_res.next_deadline = (a < 0.0 || (b >= 0.0 && b < a)) ? b : a;
+  imp_res.ready = (uint32_t)imp_queue_ready(imp_g.now);
+  imp_res.queued_events = imp_g.rec_count;
+  imp_res.queued_bytes = imp_g.ring_used;
+  imp_res.dropped = imp_g.dropped_total;
+  imp_res.items = imp_g.item_count;
+  imp_res.seq = imp_g.seq;
+  imp_res.reserved = 0;
+  return status;
+}
+
+/*=== MARK: - Accessors (Public) ===*/
+IMP_API uint32_t imp_abi_version(void) { return IMP_ABI_VERSION; }
+IMP_API uint8_t *imp_input_ptr(void) { return imp_in; }
+IMP_API uint8_t *imp_output_ptr(void) { return imp_out; }
+IMP_API imp_result *imp_result_ptr(void) { return &imp_res; }
+
+IMP_API int32_t imp_status_name(int32_t status) {
+  int known = status >= IMP_STATUS_MIN && status <= IMP_NONE;
+  const char *name = known ? status_names[status - IMP_STATUS_MIN] : "IMP_UNKNOWN";
+  uint32_t n = 0;
+  while (name[n]) {
+    imp_out[n] = (uint8_t)name[n];
+    n++;
+  }
+  imp_out[n] = 0;
+  imp_res.batch_bytes = n;
+  return known ? IMP_OK : IMP_ERR_ARG;
+}
+
+/*=== MARK: - Start-up (Public) ===*/
+IMP_API int32_t imp_start(uint32_t max_items, uint32_t max_queue, uint32_t queue_bytes,
+                          uint32_t batch_events, uint32_t batch_bytes, double batch_age_ms,
+                          double view_ratio, double view_ms, double large_area,
+                          double large_ratio, double impression_ratio) {
+  imp_g.started = 0;
+  if (max_items < 1 || max_items > 65535 || max_queue < 1 || max_queue > 65535 ||
+      queue_bytes < 4096 || batch_events < 1 || batch_events > max_queue ||
+      batch_bytes < IMP_BATCH_MIN_CAP || batch_bytes > IMP_BATCH_HARD_CAP ||
+      !finite(batch_age_ms) || batch_age_ms < 0.0 || !finite(view_ratio) ||
+      !(view_ratio > 0.0 && view_ratio <= 1.0) || !finite(view_ms) || view_ms < 0.0 ||
+      !finite(large_area) || !(large_area > 0.0) || !finite(large_ratio) ||
+      !(large_ratio > 0.0 && large_ratio <= 1.0) || !finite(impression_ratio) ||
+      !in_unit(impression_ratio))
+    return IMP_ERR_CONFIG;
+  size_t reg = imp_registry_bytes(max_items);
+  reg = (reg + 7u) & ~(size_t)7u;
+  if (reg + imp_queue_bytes(max_queue, queue_bytes) > IMP_ARENA_BYTES) return IMP_ERR_MEMORY;
+
+  __builtin_memset(&imp_g, 0, sizeof imp_g);
+  __builtin_memset(&imp_res, 0, sizeof imp_res);
+  imp_g.max_items = max_items;
+  imp_g.max_queue = max_queue;
+  imp_g.queue_bytes = queue_bytes;
+  imp_g.batch_events = batch_events;
+  imp_g.batch_bytes = batch_bytes;
+  imp_g.batch_age_ms = batch_age_ms;
+  imp_g.view_ratio = view_ratio;
+  imp_g.view_ms = view_ms;
+  imp_g.large_area = large_area;
+  imp_g.large_ratio = large_ratio;
+  imp_g.impression_ratio = impression_ratio;
+  imp_registry_init(arena);
+  imp_queue_init(arena + reg);
+  imp_g.timer_head = imp_g.timer_tail = IMP_NIL;
+  imp_g.page_state = IMP_PAGE_HIDDEN;
+  imp_g.pv_cur = IMP_PV_RING - 1u;
+  imp_g.started = 1;
+  return done(IMP_OK);
+}
+
+/*=== MARK: - Page views (Public) ===*/
+IMP_API int32_t imp_page_begin(double t, uint32_t pv_len, uint32_t path_len,
+                               uint32_t flags) {
+  if (!imp_g.started) return IMP_ERR_STATE;
+  if (!finite(t) || t < 0.0 || flags > 31u) return IMP_ERR_ARG;
+  if (pv_len < 1 || pv_len > IMP_MAX_PV_BYTES || path_len > IMP_MAX_PATH_BYTES)
+    return IMP_ERR_TOO_LONG;
+  take_time(t);
+  if (imp_g.page_open) {          /* close the previous page view's spans */
+    imp_g.page_open = 0;
+    imp_vis_page_changed();
+  }
+  imp_queue_page_begin(imp_in, pv_len, imp_in + pv_len, path_len, flags, imp_g.now);
+  imp_vis_reset();
+  imp_registry_free_released();
+  imp_g.page_state = (flags & IMP_FLAG_PRERENDER) ? IMP_PAGE_PRERENDER
+                     : (flags & IMP_FLAG_HIDDEN)  ? IMP_PAGE_HIDDEN
+                                                  : IMP_PAGE_VISIBLE;
+  imp_g.focused = (flags & IMP_FLAG_UNFOCUSED) ? 0 : 1;
+  imp_g.page_open = 1;
+  imp_vis_page_changed();
+  return done(IMP_OK);
+}
+
+IMP_API int32_t imp_page_state(double t, int32_t state) {
+  if (!imp_g.started) return IMP_ERR_STATE;
+  if (state < IMP_PAGE_VISIBLE || state > IMP_PAGE_PRERENDER || !take_time(t))
+    return IMP_ERR_ARG;
+  imp_g.page_state = state;
+  imp_vis_page_changed();
+  return done(IMP_OK);
+}
+
+IMP_API int32_t imp_page_focus(double t, int32_t focused) {
+  if (!imp_g.started) return IMP_ERR_STATE;
+  if ((focused != 0 && focused != 1) || !take_time(t)) return IMP_ERR_ARG;
+  imp_vis_advance(imp_g.now);
+  imp_g.focused = focused;
+  return done(IMP_OK);
+}
+
+IMP_API int32_t imp_page_end(double t) {
+  if (!imp_g.started || !imp_g.page_open) return IMP_ERR_STATE;
+  if (!take_time(t)) return IMP_ERR_ARG;
+  imp_g.page_open = 0;
+  imp_vis_page_changed();
+  return done(IMP_OK);
+}
+
+/*=== MARK: - Items (Public) ===*/
+IMP_API int32_t imp_item_register(double t, uint32_t id_len, uint32_t list_len,
+                                  uint32_t position) {
+  if (!imp_g.started) return IMP_ERR_STATE;
+  if (!finite(t) || t < 0.0) return IMP_ERR_ARG;
+  if (id_len < 1 || id_len > IMP_MAX_ID_BYTES) return IMP_ERR_ID;
+  if (list_len > IMP_MAX_LIST_BYTES) return IMP_ERR_TOO_LONG;
+  take_time(t);
+  imp_vis_advance(imp_g.now);
+  uint32_t slot = IMP_NIL;
+  int32_t status =
+      imp_registry_register(imp_in, id_len, imp_in + id_len, list_len, position, &slot);
+  if (status != IMP_OK) return status;
+  imp_res.slot = slot;
+  return done(IMP_OK);
+}
+
+IMP_API int32_t imp_item_release(double t, uint32_t slot) {
+  if (!imp_g.started) return IMP_ERR_STATE;
+  if (!finite(t) || t < 0.0) return IMP_ERR_ARG;
+  imp_item *it = imp_registry_live(slot);
+  if (!it) return IMP_ERR_SLOT;
+  take_time(t);
+  imp_vis_release(it, slot);
+  return done(IMP_OK);
+}
+
+IMP_API int32_t imp_observe(double t, uint32_t slot, double ratio, double area,
+                            int32_t occluded) {
+  if (!imp_g.started || !imp_g.page_open) return IMP_ERR_STATE;
+  if (!finite(t) || t < 0.0 || !finite(ratio) || !in_unit(ratio) || !finite(area) ||
+      area < 0.0 || (occluded != 0 && occluded != 1))
+    return IMP_ERR_ARG;
+  imp_item *it = imp_registry_live(slot);
+  if (!it) return IMP_ERR_SLOT;
+  take_time(t);
+  imp_vis_set_geometry(it, slot, imp_vis_classify(ratio, area, occluded));
+  return done(IMP_OK);
+}
+
+IMP_API int32_t imp_click(double t, uint32_t slot) {
+  if (!imp_g.started || !imp_g.page_open) return IMP_ERR_STATE;
+  if (!finite(t) || t < 0.0) return IMP_ERR_ARG;
+  imp_item *it = imp_registry_live(slot);
+  if (!it) return IMP_ERR_SLOT;
+  take_time(t);
+  imp_vis_click(it);
+  return done(IMP_OK);
+}
+
+IMP_API int32_t imp_tick(double t) {
+  if (!imp_g.started) return IMP_ERR_STATE;
+  if (!take_time(t)) return IMP_ERR_ARG;
+  imp_vis_advance(imp_g.now);
+  return done(IMP_OK);
+}
+
+/*=== MARK: - Batches (Public) ===*/
+IMP_API int32_t imp_take_batch(double t, int32_t force) {
+  if (!imp_g.started) return IMP_ERR_STATE;
+  if ((force != 0 && force != 1) || !take_time(t)) return IMP_ERR_ARG;
+  imp_vis_advance(imp_g.now);
+  imp_res.batch_bytes = imp_res.batch_events = 0;
+  return done(imp_queue_take(imp_g.now, force));
+}
+
+IMP_API int32_t imp_report_dropped(uint32_t n) {
+  if (!imp_g.started) return IMP_ERR_STATE;
+  imp_g.drop_pending += n;
+  imp_g.dropped_total += n;
+  return done(IMP_OK);
+}

@@ -1,0 +1,158 @@
+/*
+** imp_internal.h: state and cross-file functions of the core (never exported).
+**
+** All state lives in one `imp_core` record (imp_g) whose tables are carved out of a
+** static arena by imp_start(); nothing is allocated afterwards. Modules:
+**   registry.c    item ids <-> slots (open-addressing hash, free list, reuse of the
+**                 oldest released item when full)
+**   visibility.c  page state and the per-item state machine (impression, viewable
+**                 timer, visible spans), the armed-timer list, clicks
+**   queue.c       the event queue (a byte ring of encoded events), page view
+**                 records, batch policy and batch assembly
+**   json.c        the JSON writer: RFC 8259 escaping with UTF-8 repair, integers
+**   api.c         the exported functions: argument checks, then the modules
+*/
+#ifndef IMP_INTERNAL_H
+#define IMP_INTERNAL_H
+
+#include "imp.h"
+#include <stddef.h>
+
+#ifndef IMP_ARENA_BYTES
+#define IMP_ARENA_BYTES (2u * 1024u * 1024u) /* tables for the default config use ~1.4 MiB */
+#endif
+#define IMP_NIL 0xFFFFFFFFu        /* "no slot" in links and tables */
+#define IMP_PV_RING 4u             /* page views whose events may still be queued */
+#define IMP_EVENT_MAX_BYTES 1400u  /* one encoded event, worst-case escaping */
+#define IMP_RATIO_EPSILON 1e-6     /* float noise tolerated when comparing ratios */
+
+/*=== MARK: - Items (Private) ===*/
+/* Effective visibility class of an item: what the state machine runs on. */
+enum imp_class { IMP_OUT = 0, IMP_PARTIAL = 1, IMP_FULL = 2 };
+
+enum imp_item_flag {
+  IMP_ITEM_USED = 1,       /* slot holds an item                          */
+  IMP_ITEM_RELEASED = 2,   /* its element left the DOM; state is kept     */
+  IMP_ITEM_IMPRESSED = 4,  /* impression emitted in this page view        */
+  IMP_ITEM_VIEWED = 8,     /* viewable impression emitted in this page view */
+  IMP_ITEM_ARMED = 16      /* in the armed-timer list                     */
+};
+
+typedef struct imp_item {
+  double first_seen;       /* time of the first impression (page view)    */
+  double span_start;       /* start of the open visible span               */
+  uint32_t position;       /* 1-based position, 0 = unknown                */
+  uint32_t released_order; /* order of release, for reuse when full        */
+  uint32_t timer_prev;     /* armed-timer list links (IMP_NIL at ends)     */
+  uint32_t timer_next;
+  uint32_t longest_ms;     /* longest visible span this page view          */
+  uint16_t spans;          /* visible spans reported this page view        */
+  uint8_t flags;           /* imp_item_flag bits                           */
+  uint8_t geometry;        /* last observed class, ignoring page state     */
+  uint8_t state;           /* effective class (geometry while measuring)   */
+  uint8_t id_len;
+  uint8_t list_len;
+  uint8_t id[IMP_MAX_ID_BYTES];
+  uint8_t list[IMP_MAX_LIST_BYTES];
+} imp_item;
+
+/*=== MARK: - Queue (Private) ===*/
+typedef struct imp_event_rec {
+  double t;                /* event time (for the batch age rule)          */
+  uint16_t len;            /* encoded bytes in the ring                    */
+  uint8_t pv;              /* index into the page view ring                */
+} imp_event_rec;
+
+typedef struct imp_pageview {
+  double start;            /* time the page view began                     */
+  uint32_t flags;          /* IMP_FLAG_* given at begin                    */
+  uint8_t id_len;
+  uint16_t path_len;
+  uint8_t id[IMP_MAX_PV_BYTES];
+  uint8_t path[IMP_MAX_PATH_BYTES];
+} imp_pageview;
+
+/*=== MARK: - The core (Private) ===*/
+typedef struct imp_core {
+  /* configuration */
+  uint32_t max_items, max_queue, queue_bytes, batch_events, batch_bytes;
+  double batch_age_ms, view_ratio, view_ms, large_area, large_ratio, impression_ratio;
+  int started;
+  /* time */
+  double now;              /* latest time seen; earlier times are clamped   */
+  /* page */
+  int page_open;           /* a page view is open                           */
+  int32_t page_state;      /* IMP_PAGE_*                                    */
+  int focused;             /* window focus                                  */
+  uint32_t seq;            /* last sequence number in the current page view */
+  uint32_t pv_cur;         /* current page view in the ring                 */
+  imp_pageview pvs[IMP_PV_RING];
+  /* items */
+  imp_item *items;         /* max_items slots                               */
+  uint32_t *hash;          /* hash_cap entries: slot + 1, 0 = empty         */
+  uint32_t hash_cap;       /* power of two >= 2 * max_items                 */
+  uint32_t *free_slots;    /* stack of unused slots                         */
+  uint32_t free_count;
+  uint32_t item_count;     /* used slots                                    */
+  uint32_t release_counter;
+  uint32_t timer_head, timer_tail;
+  /* queue */
+  imp_event_rec *recs;     /* max_queue records, a ring                     */
+  uint32_t rec_head, rec_count;
+  uint8_t *ring;           /* queue_bytes bytes of encoded events, a ring   */
+  uint32_t ring_head, ring_used;
+  uint32_t drop_pending;   /* drops to report in the next batch             */
+  uint32_t dropped_total;
+} imp_core;
+
+extern imp_core imp_g;
+extern imp_result imp_res;
+extern uint8_t imp_out[IMP_BATCH_HARD_CAP];
+extern uint8_t imp_in[IMP_INPUT_BYTES];
+
+/*=== MARK: - JSON writer (Private) ===*/
+typedef struct imp_writer {
+  uint8_t *p;
+  uint32_t len, cap;
+  int overflow;            /* set when a write did not fit; len unchanged   */
+} imp_writer;
+
+void imp_json_raw(imp_writer *w, const char *s);
+void imp_json_bytes(imp_writer *w, const uint8_t *s, uint32_t n);
+void imp_json_str(imp_writer *w, const uint8_t *s, uint32_t n);
+void imp_json_u32(imp_writer *w, uint32_t v);
+uint32_t imp_ms(double ms);   /* clamps to [0, UINT32_MAX] and floors */
+
+/*=== MARK: - Registry (Private) ===*/
+size_t imp_registry_bytes(uint32_t max_items);
+void imp_registry_init(uint8_t *mem);
+int32_t imp_registry_register(const uint8_t *id, uint32_t id_len, const uint8_t *list,
+                              uint32_t list_len, uint32_t position, uint32_t *slot);
+void imp_registry_free_released(void);
+imp_item *imp_registry_live(uint32_t slot);   /* NULL unless used and not released */
+
+/*=== MARK: - Visibility (Private) ===*/
+void imp_vis_reset(void);
+void imp_vis_advance(double t);
+void imp_vis_set_geometry(imp_item *it, uint32_t slot, uint8_t geometry);
+void imp_vis_page_changed(void);
+void imp_vis_release(imp_item *it, uint32_t slot);
+void imp_vis_click(imp_item *it);
+void imp_vis_unlink(imp_item *it);
+int imp_vis_measuring(void);
+double imp_vis_next_deadline(void);
+uint8_t imp_vis_classify(double ratio, double area, int occluded);
+
+/*=== MARK: - Queue (Private) ===*/
+enum imp_event_type { IMP_EV_IMP, IMP_EV_VIEW, IMP_EV_VIS, IMP_EV_CLICK };
+size_t imp_queue_bytes(uint32_t max_queue, uint32_t queue_bytes);
+void imp_queue_init(uint8_t *mem);
+void imp_queue_push(int type, const imp_item *it, double t, uint32_t a, uint32_t b,
+                    uint32_t c);
+void imp_queue_page_begin(const uint8_t *id, uint32_t id_len, const uint8_t *path,
+                          uint32_t path_len, uint32_t flags, double t);
+int imp_queue_ready(double t);
+double imp_queue_deadline(void);
+int32_t imp_queue_take(double t, int force);
+
+#endif /* IMP_INTERNAL_H */

@@ -1,0 +1,95 @@
+/*
+** json.c: the JSON writer the encoder uses. It writes into a caller-owned buffer
+** and never past its capacity: a write that does not fit sets `overflow` and leaves
+** the buffer as it was before that write, so callers can roll back cleanly.
+**
+** Strings are escaped per RFC 8259: '"', '\\' and every control character are
+** escaped, and the bytes are checked as UTF-8. Anything that is not well-formed
+** UTF-8 (stray continuation bytes, overlongs, surrogates encoded in UTF-8, code
+** points above U+10FFFF, truncated sequences) becomes U+FFFD, so the output is
+** always valid JSON text whatever bytes came in.
+*/
+#include "imp_internal.h"
+
+static void put(imp_writer *w, const uint8_t *s, uint32_t n) {
+  if (w->overflow || n > w->cap - w->len) {
+    w->overflow = 1;
+    return;
+  }
+  __builtin_memcpy(w->p + w->len, s, n);
+  w->len += n;
+}
+
+void imp_json_bytes(imp_writer *w, const uint8_t *s, uint32_t n) { put(w, s, n); }
+
+void imp_json_raw(imp_writer *w, const char *s) {
+  uint32_t n = 0;
+  while (s[n]) n++;
+  put(w, (const uint8_t *)s, n);
+}
+
+void imp_json_u32(imp_writer *w, uint32_t v) {
+  uint8_t digits[10];
+  uint32_t n = 0;
+  do {
+    digits[9 - n++] = (uint8_t)('0' + v % 10u);
+    v /= 10u;
+  } while (v);
+  put(w, digits + 10 - n, n);
+}
+
+uint32_t imp_ms(double ms) {
+  if (!(ms > 0.0)) return 0;              /* also NaN */
+  if (ms >= 4294967295.0) return 0xFFFFFFFFu;
+  return (uint32_t)ms;
+}
+
+/* Length of the well-formed UTF-8 sequence at s (n bytes left), or 0. */
+static uint32_t utf8_len(const uint8_t *s, uint32_t n) {
+  uint8_t c = s[0];
+  uint32_t need;
+  uint8_t lo = 0x80, hi = 0xBF;          /* allowed range of the second byte */
+  if (c < 0x80) return 1;
+  if (c >= 0xC2 && c <= 0xDF) need = 2;
+  else if (c >= 0xE0 && c <= 0xEF) {
+    need = 3;
+    if (c == 0xE0) lo = 0xA0;            /* no overlongs */
+    if (c == 0xED) hi = 0x9F;            /* no UTF-16 surrogates */
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    need = 4;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;            /* <= U+10FFFF */
+  } else
+    return 0;
+  if (n < need || s[1] < lo || s[1] > hi) return 0;
+  for (uint32_t i = 2; i < need; i++)
+    if ((s[i] & 0xC0) != 0x80) return 0;
+  return need;
+}
+
+void imp_json_str(imp_writer *w, const uint8_t *s, uint32_t n) {
+  static const char hex[] = "0123456789abcdef";
+  uint32_t mark = w->len;
+  put(w, (const uint8_t *)"\"", 1);
+  for (uint32_t i = 0; i < n && !w->overflow;) {
+    uint8_t c = s[i];
+    uint32_t run = utf8_len(s + i, n - i);
+    if (run == 0) {
+      put(w, (const uint8_t *)"\\ufffd", 6);
+      i++;
+    } else if (c == '"' || c == '\\') {
+      uint8_t esc[2] = {'\\', c};
+      put(w, esc, 2);
+      i++;
+    } else if (c < 0x20) {
+      uint8_t esc[6] = {'\\', 'u', '0', '0', (uint8_t)hex[c >> 4], (uint8_t)hex[c & 15]};
+      put(w, esc, 6);
+      i++;
+    } else {
+      put(w, s + i, run);
+      i += run;
+    }
+  }
+  put(w, (const uint8_t *)"\"", 1);
+  if (w->overflow) w->len = mark;
+}

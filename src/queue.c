@@ -1,0 +1,195 @@
+/*
+** queue.c: the event queue, page view records, batch policy and batch assembly.
+**
+** Events are encoded to JSON when they happen (so a batch never depends on item
+** state that may have changed or been reused since) and kept in a byte ring of
+** queue_bytes bytes, with one small record per event in a ring of max_queue
+** records. When either ring is full the oldest events are dropped and counted;
+** the count goes out as "drop" in the next batch.
+**
+** Every event carries a sequence number unique and increasing within its page
+** view, so (pv, s) identifies it exactly. Each event record points to one of the
+** last IMP_PV_RING page views, whose id, path and flags make the batch header; a
+** batch holds the events of one page view only. Beginning a page view whose ring
+** entry still has queued events drops them (four page views without a flush).
+**
+** Batch policy: a batch is due when batch_events events are queued, when they
+** would fill batch_bytes, when the oldest is batch_age_ms old, or when events of an
+** earlier page view wait. A batch is never larger than batch_bytes.
+*/
+#include "imp_internal.h"
+
+/* Largest header: escaped pv id and path plus the fixed fields. */
+#define HEADER_MAX (40u + 6u * IMP_MAX_PV_BYTES + 6u * IMP_MAX_PATH_BYTES + 40u)
+
+size_t imp_queue_bytes(uint32_t max_queue, uint32_t queue_bytes) {
+  return (size_t)max_queue * sizeof(imp_event_rec) + queue_bytes;
+}
+
+void imp_queue_init(uint8_t *mem) {
+  imp_g.recs = (imp_event_rec *)(void *)mem;
+  imp_g.ring = mem + (size_t)imp_g.max_queue * sizeof(imp_event_rec);
+  imp_g.rec_head = imp_g.rec_count = 0;
+  imp_g.ring_head = imp_g.ring_used = 0;
+  imp_g.drop_pending = imp_g.dropped_total = 0;
+}
+
+static imp_event_rec *oldest(void) { return &imp_g.recs[imp_g.rec_head]; }
+
+static void pop(void) {
+  imp_g.ring_head = (imp_g.ring_head + oldest()->len) % imp_g.queue_bytes;
+  imp_g.ring_used -= oldest()->len;
+  imp_g.rec_head = (imp_g.rec_head + 1u) % imp_g.max_queue;
+  imp_g.rec_count--;
+}
+
+static void drop_oldest(void) {
+  pop();
+  imp_g.drop_pending++;
+  imp_g.dropped_total++;
+}
+
+/* Copies n bytes of the ring starting at offset `from` (wrapping) to dst. */
+static void ring_read(uint8_t *dst, uint32_t from, uint32_t n) {
+  uint32_t first = imp_g.queue_bytes - from;
+  if (first > n) first = n;
+  __builtin_memcpy(dst, imp_g.ring + from, first);
+  __builtin_memcpy(dst + first, imp_g.ring, n - first);
+}
+
+static void ring_write(uint32_t at, const uint8_t *src, uint32_t n) {
+  uint32_t first = imp_g.queue_bytes - at;
+  if (first > n) first = n;
+  __builtin_memcpy(imp_g.ring + at, src, first);
+  __builtin_memcpy(imp_g.ring, src + first, n - first);
+}
+
+static const char *const type_names[] = {"imp", "view", "vis", "click"};
+
+static void placement(imp_writer *w, const imp_item *it) {
+  if (it->position) {
+    imp_json_raw(w, ",\"pos\":");
+    imp_json_u32(w, it->position);
+  }
+  if (it->list_len) {
+    imp_json_raw(w, ",\"list\":");
+    imp_json_str(w, it->list, it->list_len);
+  }
+}
+
+/* a, b, c by type: imp (focused), view (-), vis (ms, max, n),
+** click (focused, since, seen). */
+void imp_queue_push(int type, const imp_item *it, double t, uint32_t a, uint32_t b,
+                    uint32_t c) {
+  static uint8_t scratch[IMP_EVENT_MAX_BYTES];
+  imp_writer w = {scratch, 0, sizeof scratch, 0};
+  imp_json_raw(&w, "{\"e\":\"");
+  imp_json_raw(&w, type_names[type]);
+  imp_json_raw(&w, "\",\"s\":");
+  imp_json_u32(&w, ++imp_g.seq);
+  imp_json_raw(&w, ",\"t\":");
+  imp_json_u32(&w, imp_ms(t - imp_g.pvs[imp_g.pv_cur].start));
+  imp_json_raw(&w, ",\"id\":");
+  imp_json_str(&w, it->id, it->id_len);
+  if (type == IMP_EV_VIS) {
+    imp_json_raw(&w, ",\"ms\":");
+    imp_json_u32(&w, a);
+    imp_json_raw(&w, ",\"max\":");
+    imp_json_u32(&w, b);
+    imp_json_raw(&w, ",\"n\":");
+    imp_json_u32(&w, c);
+  } else {
+    placement(&w, it);
+  }
+  if (type == IMP_EV_IMP || type == IMP_EV_CLICK) {
+    imp_json_raw(&w, ",\"f\":");
+    imp_json_u32(&w, a);
+  }
+  if (type == IMP_EV_CLICK) {
+    imp_json_raw(&w, ",\"since\":");
+    imp_json_u32(&w, b);
+    imp_json_raw(&w, ",\"seen\":");
+    imp_json_u32(&w, c);
+  }
+  imp_json_raw(&w, "}");
+  /* IMP_EVENT_MAX_BYTES covers the worst case; a queue smaller than one event
+  ** cannot hold it, so it counts as dropped. */
+  if (w.overflow || w.len > imp_g.queue_bytes) {
+    imp_g.drop_pending++;
+    imp_g.dropped_total++;
+    return;
+  }
+  while (imp_g.rec_count == imp_g.max_queue || imp_g.queue_bytes - imp_g.ring_used < w.len)
+    drop_oldest();
+  uint32_t at = (imp_g.ring_head + imp_g.ring_used) % imp_g.queue_bytes;
+  ring_write(at, scratch, w.len);
+  imp_g.ring_used += w.len;
+  imp_event_rec *r = &imp_g.recs[(imp_g.rec_head + imp_g.rec_count) % imp_g.max_queue];
+  r->t = t;
+  r->len = (uint16_t)w.len;
+  r->pv = (uint8_t)imp_g.pv_cur;
+  imp_g.rec_count++;
+}
+
+void imp_queue_page_begin(const uint8_t *id, uint32_t id_len, const uint8_t *path,
+                          uint32_t path_len, uint32_t flags, double t) {
+  uint32_t next = (imp_g.pv_cur + 1u) % IMP_PV_RING;
+  while (imp_g.rec_count && oldest()->pv == next) drop_oldest();
+  imp_pageview *pv = &imp_g.pvs[next];
+  pv->start = t;
+  pv->flags = flags;
+  pv->id_len = (uint8_t)id_len;
+  pv->path_len = (uint16_t)path_len;
+  __builtin_memcpy(pv->id, id, id_len);
+  __builtin_memcpy(pv->path, path, path_len);
+  imp_g.pv_cur = next;
+  imp_g.seq = 0;
+}
+
+double imp_queue_deadline(void) {
+  return imp_g.rec_count ? oldest()->t + imp_g.batch_age_ms : -1.0;
+}
+
+int imp_queue_ready(double t) {
+  if (!imp_g.rec_count) return 0;
+  return imp_g.rec_count >= imp_g.batch_events ||
+         imp_g.ring_used + imp_g.rec_count + HEADER_MAX >= imp_g.batch_bytes ||
+         oldest()->t + imp_g.batch_age_ms <= t || oldest()->pv != imp_g.pv_cur;
+}
+
+static void header(imp_writer *w, const imp_pageview *pv, double t) {
+  imp_json_raw(w, "{\"v\":1,\"pv\":");
+  imp_json_str(w, pv->id, pv->id_len);
+  imp_json_raw(w, ",\"path\":");
+  imp_json_str(w, pv->path, pv->path_len);
+  if (pv->flags & IMP_FLAG_WEBDRIVER) imp_json_raw(w, ",\"wd\":1");
+  if (pv->flags & IMP_FLAG_GPC) imp_json_raw(w, ",\"gpc\":1");
+  imp_json_raw(w, ",\"at\":");
+  imp_json_u32(w, imp_ms(t - pv->start));
+  imp_json_raw(w, ",\"drop\":");
+  imp_json_u32(w, imp_g.drop_pending);
+  imp_json_raw(w, ",\"ev\":[");
+}
+
+int32_t imp_queue_take(double t, int force) {
+  if (!imp_g.rec_count || (!force && !imp_queue_ready(t))) return IMP_NONE;
+  imp_writer w = {imp_out, 0, imp_g.batch_bytes, 0};
+  uint8_t pv = oldest()->pv;
+  uint32_t events = 0;
+  header(&w, &imp_g.pvs[pv], t);
+  /* Room is kept for the closing "]}" (2 bytes); a separator costs 1. */
+  while (imp_g.rec_count && events < imp_g.batch_events && oldest()->pv == pv) {
+    uint32_t len = oldest()->len, sep = events ? 1u : 0u;
+    if (w.len + sep + len + 2u > w.cap) break;
+    if (sep) w.p[w.len++] = ',';
+    ring_read(w.p + w.len, imp_g.ring_head, len);
+    w.len += len;
+    events++;
+    pop();
+  }
+  imp_json_raw(&w, "]}");
+  imp_g.drop_pending = 0;
+  imp_res.batch_bytes = w.len;
+  imp_res.batch_events = events;
+  return IMP_OK;
+}

@@ -1,0 +1,292 @@
+/*
+** replay.c: the native replay tool (`make replay` builds build/replay).
+**
+** Reads a trace (the file named by the only argument, or stdin) and feeds it to the
+** core through the exported functions of imp.h, exactly as the WebAssembly glue
+** does, then prints what the core emitted. It is not part of the core: it may use
+** libc freely. The WASM replay must print the same bytes for the same trace.
+**
+** Trace format v1. The input is split into lines at "\n"; lines are numbered from 1.
+** A line that is empty or holds only spaces, tabs and CRs is blank; a line starting
+** with '#' is a comment; both are ignored. Every other line is one call, fields
+** separated by exactly one space, no leading or trailing space:
+**   start <max_items> <max_queue> <queue_bytes> <batch_events> <batch_bytes>
+**         <batch_age_ms> <view_ratio> <view_ms> <large_area> <large_ratio>
+**         <impression_ratio>                       -> imp_start (one line)
+**   page <t> <flags> <pv> <path>                   -> imp_page_begin
+**   state <t> <state>                              -> imp_page_state
+**   focus <t> <0|1>                                -> imp_page_focus
+**   end <t>                                        -> imp_page_end
+**   item <t> <position> <id> <list>                -> imp_item_register
+**   release <t> <slot>                             -> imp_item_release
+**   obs <t> <slot> <ratio> <area> <occluded>       -> imp_observe
+**   click <t> <slot>                               -> imp_click
+**   tick <t>                                       -> imp_tick
+**   take <t> <force>                               -> imp_take_batch
+**   drop <n>                                       -> imp_report_dropped
+** Numbers are written as JavaScript's String(n) writes them. A number field must be
+** non-empty, must not start with white space, and strtod() must consume all of it
+** ("NaN" and "Infinity" are numbers). A double parameter gets the value as parsed; an
+** integer parameter gets it converted the way WebAssembly converts a JS number for
+** an i32 parameter (ToInt32: NaN and infinities give 0, the fraction is dropped,
+** the result is taken modulo 2^32), so `release 5 -1` passes slot 4294967295.
+** Strings (pv, path, id, list) are percent-encoded: every byte <= 0x20, >= 0x7F or
+** '%' is written %XX (hex digits of either case are accepted when reading); "-"
+** is the empty string and "%2D" a lone "-". A raw byte that must be escaped, or a
+** '%' not followed by two hex digits, makes the line malformed. Strings are written
+** into imp_input_ptr() one after the other (pv then path, id then list); bytes that
+** do not fit in IMP_INPUT_BYTES are not copied, but the true lengths are passed, so
+** the core refuses them by its length limits (it never reads past its limits).
+** Slots are whatever imp_item_register() assigns; the core assigns them
+** deterministically, so a trace names them by number.
+**
+** Output, and nothing else: for a malformed line (unknown call, wrong number of
+** fields, bad number or string) "! <line> PARSE\n"; for a call returning a negative
+** status "! <line> <STATUS_NAME>\n" (the name from imp_status_name()); for a `take`
+** returning IMP_OK the batch bytes followed by "\n". Exit status 0, or 2 when the
+** trace cannot be read.
+*/
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "imp.h"
+
+#define MAX_FIELDS 13
+
+/*=== MARK: - Field decoding (Private) ===*/
+
+/* Parses a number field; 0 when malformed. */
+static int parse_number(const char *field, double *out) {
+  char *end = NULL;
+  if (field[0] == '\0' || field[0] == ' ' || field[0] == '\t' || field[0] == '\n' ||
+      field[0] == '\r' || field[0] == '\v' || field[0] == '\f')
+    return 0;
+  *out = strtod(field, &end);
+  return end != NULL && *end == '\0';
+}
+
+/* ToUint32 of ECMAScript: how a JS number reaches a wasm i32 parameter. */
+static uint32_t to_uint32(double v) {
+  double m;
+  if (!isfinite(v)) return 0u;
+  m = fmod(trunc(v), 4294967296.0);
+  if (m < 0) m += 4294967296.0;
+  return (uint32_t)m;
+}
+
+static int32_t to_int32(double v) {
+  uint32_t u = to_uint32(v);
+  return u >= 0x80000000u ? (int32_t)(u - 0x80000000u) - INT32_MAX - 1 : (int32_t)u;
+}
+
+static int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+/* Decodes a percent-encoded string field into out (at most cap bytes stored);
+** *len gets the decoded length even when it exceeds cap. 0 when malformed. */
+static int decode_string(const char *field, uint8_t *out, size_t cap, size_t *len) {
+  size_t n = 0;
+  const unsigned char *p = (const unsigned char *)field;
+  if (strcmp(field, "-") == 0) {
+    *len = 0;
+    return 1;
+  }
+  while (*p) {
+    unsigned char b;
+    if (*p == '%') {
+      int hi = hex_value((char)p[1]), lo;
+      if (hi < 0) return 0;
+      lo = hex_value((char)p[2]);
+      if (lo < 0) return 0;
+      b = (unsigned char)(hi * 16 + lo);
+      p += 3;
+    } else {
+      if (*p <= 0x20 || *p >= 0x7F) return 0;
+      b = *p++;
+    }
+    if (n < cap) out[n] = b;
+    n++;
+  }
+  *len = n;
+  return 1;
+}
+
+/* Writes two decoded strings one after the other into the input buffer. */
+static int put_strings(const char *a, const char *b, uint32_t *alen, uint32_t *blen) {
+  uint8_t *in = imp_input_ptr();
+  size_t la = 0, lb = 0, room;
+  if (!decode_string(a, in, IMP_INPUT_BYTES, &la)) return 0;
+  room = la < IMP_INPUT_BYTES ? IMP_INPUT_BYTES - la : 0;
+  if (!decode_string(b, in + (IMP_INPUT_BYTES - room), room, &lb)) return 0;
+  if (la > UINT32_MAX || lb > UINT32_MAX) return 0;
+  *alen = (uint32_t)la;
+  *blen = (uint32_t)lb;
+  return 1;
+}
+
+/*=== MARK: - One call (Private) ===*/
+
+/* Runs one trace line (NUL-terminated, no "\n"). Returns 1 and sets *status when a
+** call was made, 0 when the line is malformed. */
+static int run_line(char *line, int32_t *status, int *is_take) {
+  char *f[MAX_FIELDS];
+  double d[MAX_FIELDS];
+  int n = 0, i;
+  char *p = line;
+  const char *cmd;
+  uint32_t la = 0, lb = 0;
+
+  f[n++] = p;
+  for (; *p; p++) {
+    if (*p == ' ') {
+      *p = '\0';
+      if (n == MAX_FIELDS) return 0;
+      f[n++] = p + 1;
+    }
+  }
+  cmd = f[0];
+  *is_take = 0;
+
+#define NUMS(first, last)                                     \
+  for (i = (first); i <= (last); i++)                         \
+    if (!parse_number(f[i], &d[i])) return 0
+
+  if (strcmp(cmd, "start") == 0 && n == 12) {
+    NUMS(1, 11);
+    *status = imp_start(to_uint32(d[1]), to_uint32(d[2]), to_uint32(d[3]),
+                        to_uint32(d[4]), to_uint32(d[5]), d[6], d[7], d[8], d[9],
+                        d[10], d[11]);
+  } else if (strcmp(cmd, "page") == 0 && n == 5) {
+    NUMS(1, 2);
+    if (!put_strings(f[3], f[4], &la, &lb)) return 0;
+    *status = imp_page_begin(d[1], la, lb, to_uint32(d[2]));
+  } else if (strcmp(cmd, "state") == 0 && n == 3) {
+    NUMS(1, 2);
+    *status = imp_page_state(d[1], to_int32(d[2]));
+  } else if (strcmp(cmd, "focus") == 0 && n == 3) {
+    NUMS(1, 2);
+    *status = imp_page_focus(d[1], to_int32(d[2]));
+  } else if (strcmp(cmd, "end") == 0 && n == 2) {
+    NUMS(1, 1);
+    *status = imp_page_end(d[1]);
+  } else if (strcmp(cmd, "item") == 0 && n == 5) {
+    NUMS(1, 2);
+    if (!put_strings(f[3], f[4], &la, &lb)) return 0;
+    *status = imp_item_register(d[1], la, lb, to_uint32(d[2]));
+  } else if (strcmp(cmd, "release") == 0 && n == 3) {
+    NUMS(1, 2);
+    *status = imp_item_release(d[1], to_uint32(d[2]));
+  } else if (strcmp(cmd, "obs") == 0 && n == 6) {
+    NUMS(1, 5);
+    *status = imp_observe(d[1], to_uint32(d[2]), d[3], d[4], to_int32(d[5]));
+  } else if (strcmp(cmd, "click") == 0 && n == 3) {
+    NUMS(1, 2);
+    *status = imp_click(d[1], to_uint32(d[2]));
+  } else if (strcmp(cmd, "tick") == 0 && n == 2) {
+    NUMS(1, 1);
+    *status = imp_tick(d[1]);
+  } else if (strcmp(cmd, "take") == 0 && n == 3) {
+    NUMS(1, 2);
+    *status = imp_take_batch(d[1], to_int32(d[2]));
+    *is_take = 1;
+  } else if (strcmp(cmd, "drop") == 0 && n == 2) {
+    NUMS(1, 1);
+    *status = imp_report_dropped(to_uint32(d[1]));
+  } else {
+    return 0;
+  }
+#undef NUMS
+  return 1;
+}
+
+static int is_blank(const char *s) {
+  for (; *s; s++)
+    if (*s != ' ' && *s != '\t' && *s != '\r') return 0;
+  return 1;
+}
+
+/*=== MARK: - Main (Private) ===*/
+
+static char *read_all(FILE *in, size_t *len) {
+  size_t cap = 1 << 16, n = 0, got;
+  char *buf = malloc(cap + 1), *grown;
+  if (!buf) return NULL;
+  while ((got = fread(buf + n, 1, cap - n, in)) > 0) {
+    n += got;
+    if (n == cap) {
+      cap *= 2;
+      grown = realloc(buf, cap + 1);
+      if (!grown) {
+        free(buf);
+        return NULL;
+      }
+      buf = grown;
+    }
+  }
+  if (ferror(in)) {
+    free(buf);
+    return NULL;
+  }
+  buf[n] = '\0';
+  *len = n;
+  return buf;
+}
+
+int main(int argc, char **argv) {
+  FILE *in = stdin;
+  char *text, *line, *next;
+  size_t len = 0;
+  unsigned long lineno = 0;
+
+  if (argc > 2) {
+    fprintf(stderr, "usage: %s [trace-file]   (reads stdin without a file)\n", argv[0]);
+    return 2;
+  }
+  if (argc == 2 && strcmp(argv[1], "-") != 0) {
+    in = fopen(argv[1], "rb");
+    if (!in) {
+      perror(argv[1]);
+      return 2;
+    }
+  }
+  text = read_all(in, &len);
+  if (in != stdin) fclose(in);
+  if (!text) {
+    fprintf(stderr, "replay: cannot read the trace\n");
+    return 2;
+  }
+
+  for (line = text; line < text + len; line = next) {
+    char *nl = memchr(line, '\n', (size_t)(text + len - line));
+    int32_t status = 0;
+    int is_take = 0;
+    next = nl ? nl + 1 : text + len;
+    if (nl) *nl = '\0';
+    lineno++;
+    if (strlen(line) != (size_t)((nl ? nl : text + len) - line)) {
+      printf("! %lu PARSE\n", lineno); /* a NUL byte inside the line */
+      continue;
+    }
+    if (line[0] == '#' || is_blank(line)) continue;
+    if (!run_line(line, &status, &is_take)) {
+      printf("! %lu PARSE\n", lineno);
+      continue;
+    }
+    if (status < 0) {
+      imp_status_name(status);
+      printf("! %lu %s\n", lineno, (const char *)imp_output_ptr());
+    } else if (is_take && status == IMP_OK) {
+      fwrite(imp_output_ptr(), 1, imp_result_ptr()->batch_bytes, stdout);
+      putchar('\n');
+    }
+  }
+  free(text);
+  return fflush(stdout) == 0 ? 0 : 2;
+}

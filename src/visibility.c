@@ -1,0 +1,171 @@
+/*
+** visibility.c: page state and the per-item state machine.
+**
+** Each item has a geometry class from its last observation (OUT: below the
+** impression rule; PARTIAL: impression rule met, viewable rule not; FULL: viewable
+** rule met and not occluded). Its effective class is its geometry while the page
+** measures (a page view is open and the page is visible) and OUT otherwise. Every
+** change of effective class runs one row of the transition table:
+**
+**                 enter view               reach viewable ratio
+**        +-----+  (IMP)           +---------+  (IMP? SPAN_START)  +------+
+**        | OUT | ---------------> | PARTIAL | ------------------> | FULL |
+**        +-----+ <--------------- +---------+ <------------------ +------+
+**          ^        (nothing)                    (SPAN_END)          |
+**          +---------------------------------------------------------+
+**                  leave view / page hidden, frozen, ended (SPAN_END)
+**
+**   IMP         impression, once per page view (records first_seen)
+**   SPAN_START  a visible span opens; unless already viewable, the viewable timer
+**               is armed to fire at span_start + view_ms
+**   SPAN_END    the span closes: a "vis" event reports its length (so a collector
+**               sums spans), the longest span and the span count; the timer is
+**               disarmed, so the next span starts the continuous count again
+**
+** Time only moves forward (api.c clamps it). Before any change at time t, timers
+** due at or before t fire first (imp_vis_advance), each with its own deadline as
+** the event time: a card that stays 1000 ms and leaves at 1000 ms is viewable.
+** Armed timers form a doubly linked list in arming order; since every deadline is
+** span_start + view_ms and span starts only increase, that order is deadline order,
+** so the head is always the next deadline and arm/disarm/fire are O(1).
+*/
+#include "imp_internal.h"
+
+enum { A_IMP = 1, A_SPAN_START = 2, A_SPAN_END = 4 };
+
+static const uint8_t transitions[3][3] = {
+    /* from \ to:  OUT         PARTIAL  FULL                 */
+    /* OUT     */ {0,          A_IMP,   A_IMP | A_SPAN_START},
+    /* PARTIAL */ {0,          0,       A_SPAN_START},
+    /* FULL    */ {A_SPAN_END, A_SPAN_END, 0},
+};
+
+int imp_vis_measuring(void) {
+  return imp_g.page_open && imp_g.page_state == IMP_PAGE_VISIBLE;
+}
+
+uint8_t imp_vis_classify(double ratio, double area, int occluded) {
+  double view = area >= imp_g.large_area ? imp_g.large_ratio : imp_g.view_ratio;
+  if (!occluded && ratio > 0.0 && ratio + IMP_RATIO_EPSILON >= view) return IMP_FULL;
+  if (imp_g.impression_ratio == 0.0 ? ratio > 0.0
+                                    : ratio + IMP_RATIO_EPSILON >= imp_g.impression_ratio)
+    return IMP_PARTIAL;
+  return IMP_OUT;
+}
+
+/*=== MARK: - Armed timers (Private) ===*/
+static uint32_t slot_of(const imp_item *it) { return (uint32_t)(it - imp_g.items); }
+
+static void arm(imp_item *it) {
+  uint32_t s = slot_of(it);
+  it->flags |= IMP_ITEM_ARMED;
+  it->timer_next = IMP_NIL;
+  it->timer_prev = imp_g.timer_tail;
+  if (imp_g.timer_tail != IMP_NIL) imp_g.items[imp_g.timer_tail].timer_next = s;
+  else imp_g.timer_head = s;
+  imp_g.timer_tail = s;
+}
+
+void imp_vis_unlink(imp_item *it) {
+  if (!(it->flags & IMP_ITEM_ARMED)) return;
+  if (it->timer_prev != IMP_NIL) imp_g.items[it->timer_prev].timer_next = it->timer_next;
+  else imp_g.timer_head = it->timer_next;
+  if (it->timer_next != IMP_NIL) imp_g.items[it->timer_next].timer_prev = it->timer_prev;
+  else imp_g.timer_tail = it->timer_prev;
+  it->timer_prev = it->timer_next = IMP_NIL;
+  it->flags &= (uint8_t)~IMP_ITEM_ARMED;
+}
+
+double imp_vis_next_deadline(void) {
+  if (imp_g.timer_head == IMP_NIL) return -1.0;
+  return imp_g.items[imp_g.timer_head].span_start + imp_g.view_ms;
+}
+
+void imp_vis_advance(double t) {
+  while (imp_g.timer_head != IMP_NIL) {
+    imp_item *it = &imp_g.items[imp_g.timer_head];
+    double due = it->span_start + imp_g.view_ms;
+    if (due > t) break;
+    imp_vis_unlink(it);
+    it->flags |= IMP_ITEM_VIEWED;
+    imp_queue_push(IMP_EV_VIEW, it, due, 0, 0, 0);
+  }
+}
+
+/*=== MARK: - Transitions (Private) ===*/
+static void impression(imp_item *it, double t) {
+  if (it->flags & IMP_ITEM_IMPRESSED) return;
+  it->flags |= IMP_ITEM_IMPRESSED;
+  it->first_seen = t;
+  imp_queue_push(IMP_EV_IMP, it, t, (uint32_t)imp_g.focused, 0, 0);
+}
+
+static void enter(imp_item *it, uint8_t to) {
+  double t = imp_g.now;
+  uint8_t actions = transitions[it->state][to];
+  it->state = to;
+  if (actions & A_IMP) impression(it, t);
+  if (actions & A_SPAN_START) {
+    it->span_start = t;
+    if (!(it->flags & IMP_ITEM_VIEWED)) arm(it);
+  }
+  if (actions & A_SPAN_END) {
+    uint32_t ms = imp_ms(t - it->span_start);
+    imp_vis_unlink(it);
+    if (ms > 0) {
+      if (ms > it->longest_ms) it->longest_ms = ms;
+      if (it->spans < 0xFFFFu) it->spans++;
+      imp_queue_push(IMP_EV_VIS, it, t, ms, it->longest_ms, it->spans);
+    }
+  }
+}
+
+/* Runs the machine for one item after its geometry or the page state changed. */
+static void update(imp_item *it) {
+  uint8_t to = imp_vis_measuring() ? it->geometry : (uint8_t)IMP_OUT;
+  if (to != it->state) enter(it, to);
+  imp_vis_advance(imp_g.now);  /* view_ms == 0 fires at once */
+}
+
+void imp_vis_set_geometry(imp_item *it, uint32_t slot, uint8_t geometry) {
+  (void)slot;
+  imp_vis_advance(imp_g.now);
+  it->geometry = geometry;
+  update(it);
+}
+
+void imp_vis_page_changed(void) {
+  imp_vis_advance(imp_g.now);
+  for (uint32_t s = 0; s < imp_g.max_items; s++) {
+    imp_item *it = &imp_g.items[s];
+    if ((it->flags & (IMP_ITEM_USED | IMP_ITEM_RELEASED)) == IMP_ITEM_USED) update(it);
+  }
+}
+
+void imp_vis_release(imp_item *it, uint32_t slot) {
+  imp_vis_set_geometry(it, slot, IMP_OUT);
+  it->flags |= IMP_ITEM_RELEASED;
+  it->released_order = ++imp_g.release_counter;
+}
+
+void imp_vis_click(imp_item *it) {
+  imp_vis_advance(imp_g.now);
+  impression(it, imp_g.now);
+  imp_queue_push(IMP_EV_CLICK, it, imp_g.now, (uint32_t)imp_g.focused,
+                 imp_ms(imp_g.now - it->first_seen),
+                 (it->flags & IMP_ITEM_VIEWED) ? 1u : 0u);
+}
+
+/* New page view: forget per-page-view state of every item, keep geometry. */
+void imp_vis_reset(void) {
+  for (uint32_t s = 0; s < imp_g.max_items; s++) {
+    imp_item *it = &imp_g.items[s];
+    it->flags &= (uint8_t)(IMP_ITEM_USED | IMP_ITEM_RELEASED);
+    it->state = IMP_OUT;
+    it->spans = 0;
+    it->longest_ms = 0;
+    it->first_seen = 0;
+    it->timer_prev = it->timer_next = IMP_NIL;
+  }
+  imp_g.timer_head = imp_g.timer_tail = IMP_NIL;
+}
