@@ -21,7 +21,7 @@ EXPORTS  := imp_abi_version imp_input_ptr imp_output_ptr imp_result_ptr \
             imp_status_name imp_start imp_page_begin imp_page_state imp_page_focus \
             imp_page_end imp_item_register imp_item_release imp_observe imp_click \
             imp_tick imp_take_batch imp_report_dropped
-EMFLAGS  := -Oz -flto --no-entry -sSTANDALONE_WASM -sFILESYSTEM=0 -sINITIAL_MEMORY=3145728 \
+EMFLAGS  := -Oz -flto --no-entry -sSTANDALONE_WASM -sFILESYSTEM=0 -sINITIAL_MEMORY=4194304 \
             -sTOTAL_STACK=65536 -sALLOW_MEMORY_GROWTH=0 -sMALLOC=none -sSUPPORT_ERRNO=0 -mbulk-memory \
             -sEXPORTED_FUNCTIONS=$(subst $(space),$(comma),$(addprefix _,$(EXPORTS)))
 # Size budget for the core, gzip bytes (issue: 4 KiB).
