@@ -7,7 +7,8 @@
 ** escaped, and the bytes are checked as UTF-8. Anything that is not well-formed
 ** UTF-8 (stray continuation bytes, overlongs, surrogates encoded in UTF-8, code
 ** points above U+10FFFF, truncated sequences) becomes U+FFFD, so the output is
-** always valid JSON text whatever bytes came in.
+** always valid JSON text whatever bytes came in. NUL also becomes U+FFFD: "\u0000"
+** is valid JSON, but strict parsers (jansson) and text columns downstream refuse it.
 */
 #include "imp_internal.h"
 
@@ -74,7 +75,7 @@ void imp_json_str(imp_writer *w, const uint8_t *s, uint32_t n) {
   for (uint32_t i = 0; i < n && !w->overflow;) {
     uint8_t c = s[i];
     uint32_t run = utf8_len(s + i, n - i);
-    if (run == 0) {
+    if (run == 0 || c == 0) {  /* NUL too: valid JSON, but it breaks C strings and SQL text downstream */
       put(w, (const uint8_t *)"\\ufffd", 6);
       i++;
     } else if (c == '"' || c == '\\') {
