@@ -156,8 +156,10 @@ IMP_API int32_t imp_item_register(double t, uint32_t id_len, uint32_t list_len,
 /* Releases a slot (its element left the DOM). An open span is reported. The
 ** item keeps its state for this page view until its slot is reused. */
 IMP_API int32_t imp_item_release(double t, uint32_t slot);
-/* An intersection observation: ratio in [0,1], area in px^2 (>= 0), occluded
-** 0 or 1 (IntersectionObserver v2 said the item is covered). */
+/* An intersection observation: ratio in [0,1], area in px^2 (>= 0; an item of
+** area 0 has no pixels and is never in view), occluded 0 or 1 (IntersectionObserver
+** v2 said the item is covered: it can still make an impression, never a viewable
+** one). */
 IMP_API int32_t imp_observe(double t, uint32_t slot, double ratio, double area,
                             int32_t occluded);
 /* A click or keyboard activation on the item. */

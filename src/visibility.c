@@ -45,6 +45,9 @@ int imp_vis_measuring(void) {
 }
 
 uint8_t imp_vis_classify(double ratio, double area, int occluded) {
+  /* IntersectionObserver reports ratio 1 for an intersecting zero-area target: a
+  ** collapsed card has no pixels, so it is never in view. */
+  if (!(area > 0.0)) return IMP_OUT;
   double view = area >= imp_g.large_area ? imp_g.large_ratio : imp_g.view_ratio;
   if (!occluded && ratio > 0.0 && ratio + IMP_RATIO_EPSILON >= view) return IMP_FULL;
   if (imp_g.impression_ratio == 0.0 ? ratio > 0.0
