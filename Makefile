@@ -54,13 +54,13 @@ js/imp.wasm: $(CORE_SRC) $(CORE_HDR) Makefile
 # Each suite is built three ways: warnings-as-errors, ASan+UBSan, and tiny capacities.
 $(BUILD)/plain/%: tests/c/%.c $(CORE_SRC) $(CORE_HDR) tests/c/harness.h tests/c/support.h
 	@mkdir -p $(@D)
-	$(CC) $(WARN) -O1 -g -Isrc -Itests/c $< $(CORE_SRC) -o $@ -lm
+	$(CC) $(WARN) -O1 -g -Isrc -Itests/c $< $(CORE_SRC) -o $@ -lm -ljansson
 $(BUILD)/asan/%: tests/c/%.c $(CORE_SRC) $(CORE_HDR) tests/c/harness.h tests/c/support.h
 	@mkdir -p $(@D)
-	$(CLANG) $(WARN) -O1 -g $(SAN) -Isrc -Itests/c $< $(CORE_SRC) -o $@ -lm
+	$(CLANG) $(WARN) -O1 -g $(SAN) -Isrc -Itests/c $< $(CORE_SRC) -o $@ -lm -ljansson
 $(BUILD)/tiny/%: tests/c/%.c $(CORE_SRC) $(CORE_HDR) tests/c/harness.h tests/c/support.h
 	@mkdir -p $(@D)
-	$(CLANG) $(WARN) -O1 -g $(SAN) -DIMP_TEST_TINY -DIMP_ARENA_BYTES=65536 -Isrc -Itests/c $< $(CORE_SRC) -o $@ -lm
+	$(CLANG) $(WARN) -O1 -g $(SAN) -DIMP_TEST_TINY -DIMP_ARENA_BYTES=65536 -Isrc -Itests/c $< $(CORE_SRC) -o $@ -lm -ljansson
 
 TEST_BINS := $(foreach v,plain asan tiny,$(patsubst tests/c/%.c,$(BUILD)/$(v)/%,$(C_TESTS)))
 
@@ -75,15 +75,22 @@ $(BUILD)/replay: src/replay.c $(CORE_SRC) $(CORE_HDR)
 	$(CC) $(WARN) -O2 -Isrc src/replay.c $(CORE_SRC) -o $@ -lm
 
 # --- Fuzzing (libFuzzer + ASan + UBSan) ------------------------------------------------
-$(BUILD)/fuzz/%: tests/fuzz/%.c $(CORE_SRC) $(CORE_HDR)
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz_common.h $(CORE_SRC) $(CORE_HDR)
 	@mkdir -p $(@D)
 	$(CLANG) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	  -Isrc $< $(CORE_SRC) -o $@ -ljansson -lm
 
+# A failing target prints the broken invariant from its log and fails make;
+# the crashing input is saved as $(BUILD)/crash-*.
 define run_fuzzers
 	@set -e; for f in $(FUZZERS); do mkdir -p $(BUILD)/corpus/$$f; \
 	  echo "# fuzz $$f for $(1) s"; \
-	  $(BUILD)/fuzz/$$f -max_total_time=$(1) -print_final_stats=1 $(BUILD)/corpus/$$f tests/fuzz/seeds 2>&1 | tail -4; \
+	  if $(BUILD)/fuzz/$$f -max_total_time=$(1) -print_final_stats=1 -artifact_prefix=$(BUILD)/ \
+	      $(BUILD)/corpus/$$f tests/fuzz/seeds >$(BUILD)/fuzz-$$f.log 2>&1; then \
+	    tail -4 $(BUILD)/fuzz-$$f.log; \
+	  else grep -E -m8 'invariant broken|^batch:|^jansson:|ERROR:|SUMMARY:|Test unit written' \
+	      $(BUILD)/fuzz-$$f.log | cut -c1-400; \
+	    echo "not ok - $$f (log: $(BUILD)/fuzz-$$f.log)"; exit 1; fi; \
 	done
 endef
 test-fuzz: $(addprefix $(BUILD)/fuzz/,$(FUZZERS))
@@ -104,20 +111,68 @@ test: deps
 	$(MAKE) test-browser
 
 # --- JS glue (issue 3) ----------------------------------------------------------------------
-test-js: wasm
+# Generated (ignored by git, shipped in the npm package): js/imp-embedded.js (the core as
+# base64 for the single-file entry), dist/impression-tracker.js (the script-tag build),
+# dist/index.min.js and dist/embedded.min.js (minified module bundles, measured by
+# `make size`; the 8 KiB gzip budget of glue + core fails `make test-js`).
+ESBUILD   := node_modules/.bin/esbuild
+TSC       := node_modules/.bin/tsc
+GLUE_SRC  := $(filter-out js/imp-embedded.js,$(wildcard js/*.js))
+ESFLAGS   := --bundle --minify --target=es2020 --log-level=warning
+# Budget of the module entry (minified glue incl. delivery, gzip) plus the core (gzip).
+JS_GZIP_BUDGET ?= 8192
+.PHONY: glue types
+
+glue: js/imp-embedded.js dist/impression-tracker.js dist/index.min.js dist/embedded.min.js
+
+js/imp-embedded.js: js/imp.wasm tests/tools/embed-wasm.mjs
+	node tests/tools/embed-wasm.mjs $< $@
+
+dist/impression-tracker.js: $(GLUE_SRC) js/imp-embedded.js
+	@mkdir -p $(@D)
+	echo 'import { startFromScriptTag } from "./js/script-tag.js"; startFromScriptTag();' | \
+	  $(ESBUILD) $(ESFLAGS) --format=iife --sourcefile=script-tag-entry.js --outfile=$@
+
+dist/index.min.js dist/embedded.min.js: dist/%.min.js: js/%.js $(GLUE_SRC) js/imp-embedded.js
+	@mkdir -p $(@D)
+	$(ESBUILD) $(ESFLAGS) --format=esm $< --outfile=$@
+
+# The handwritten declarations, and a file that uses them as a consumer would.
+types:
+	$(TSC) --strict --noEmit --target es2022 --module nodenext --moduleResolution nodenext \
+	  --lib es2022,dom js/index.d.ts js/embedded.d.ts tests/tools/types-usage.ts
+
+size: glue
+
+test-js: wasm glue types $(BUILD)/replay
 	node --test tests/unit/
+	JS_GZIP_BUDGET=$(JS_GZIP_BUDGET) node tests/tools/size.mjs --check
 
 # --- Browser suite (issue 6) -----------------------------------------------------------------
 test-browser: wasm
 	@if ls tests/browser/*.test.js >/dev/null 2>&1; then node --test --test-concurrency=1 tests/browser/; else echo "# no browser tests yet"; fi
 
 # --- Demo (issue 5) -----------------------------------------------------------------------
+# `make demo` serves the marketplace, the dashboard and the collector on 127.0.0.1:8080
+# (PORT=n to change it; a taken port falls back to a free one; DEMO_DB=file for the database).
 demo: deps wasm
-	node demo/server.js
+	node demo/server.js $(if $(PORT),--port $(PORT)) $(if $(DEMO_DB),--db $(DEMO_DB))
+
+# Collector unit tests, then the headless Chromium smoke test (one at a time).
+.PHONY: test-demo
+test-demo: wasm
+	node --test --test-concurrency=1 tests/demo/
 
 # --- Benchmarks (issue 7) -------------------------------------------------------------------
-bench: wasm
-	@if [ -f tests/bench/run.mjs ]; then node tests/bench/run.mjs; else echo "# no benchmarks yet"; fi
+# Measures, never asserts: tables on the terminal, raw numbers in tests/bench/results/
+# latest.json (ignored by git), the chart in tests/bench/chart.png. About 10 minutes on
+# 2 cores; BENCH_ROUNDS=n (default 5) and BENCH_BUDGET_S (in-page budget, 600) shorten it.
+$(BUILD)/core_bench: tests/bench/core_bench.c $(CORE_SRC) $(CORE_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(WARN) -O2 -Isrc $< $(CORE_SRC) -o $@ -lm
+
+bench: deps wasm glue $(BUILD)/core_bench
+	node tests/bench/run.mjs
 
 clean:
 	rm -rf $(BUILD) js/imp.wasm js/imp-embedded.js dist

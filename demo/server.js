@@ -1,0 +1,242 @@
+// The demo server: one Node HTTP server on 127.0.0.1 that serves the marketplace page,
+// the seller dashboard, the package files laid out as a consumer's node_modules would
+// have them, uPlot, and the collector (collector.js). `node demo/server.js [--port N]
+// [--db FILE]`; PORT and DEMO_DB work too. When the port is taken it falls back to a
+// free one and prints the URLs it got.
+//
+// It owns routing and static files only. Static files come from fixed roots and an
+// allow-list of extensions; nothing outside them (demo/data/, the server's own source)
+// is served.
+
+import http from 'node:http';
+import { readFileSync, createReadStream, statSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join, normalize, extname, sep } from 'node:path';
+import { createCollector } from './collector.js';
+
+const DEMO_DIR = fileURLToPath(new URL('.', import.meta.url));
+const REPO_DIR = fileURLToPath(new URL('..', import.meta.url));
+export const DEFAULT_DB = join(DEMO_DIR, 'data', 'events.sqlite');
+
+const TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ts': 'text/plain; charset=utf-8',
+  '.md': 'text/plain; charset=utf-8',
+};
+
+/**
+ * URL prefix -> directory. /node_modules/impression-tracker/ is the repository as the
+ * published package lays it out (package.json + js/), so the page resolves the bare
+ * specifier 'impression-tracker' exactly as a bundler would, through package.json exports.
+ */
+const ROOTS = [
+  ['/node_modules/impression-tracker/js/', join(REPO_DIR, 'js')],
+  ['/node_modules/uplot/dist/', join(REPO_DIR, 'node_modules', 'uplot', 'dist')],
+  ['/web/', join(DEMO_DIR, 'web')],
+];
+const PAGES = {
+  '/': 'index.html',
+  '/index.html': 'index.html',
+  '/dashboard': 'dashboard.html',
+  '/dashboard.html': 'dashboard.html',
+  '/screenshot.png': 'screenshot.png',
+};
+
+/** Resolves the package's browser entry from package.json "exports" (default: js/index.js). */
+export function packageEntry() {
+  let entry = './js/index.js';
+  try {
+    const pkg = JSON.parse(readFileSync(join(REPO_DIR, 'package.json'), 'utf8'));
+    let target = pkg.exports?.['.'] ?? pkg.exports ?? pkg.module ?? pkg.main;
+    while (target && typeof target === 'object') {
+      target = target.browser ?? target.import ?? target.default ?? null;
+    }
+    if (typeof target === 'string' && target.startsWith('./js/')) entry = target;
+  } catch {
+    // no package.json exports yet: the documented entry point
+  }
+  return '/node_modules/impression-tracker/' + entry.slice(2);
+}
+
+function importMap() {
+  return JSON.stringify({ imports: {
+    'impression-tracker': packageEntry(),
+    uplot: '/node_modules/uplot/dist/uPlot.esm.js',
+  } }, null, 2);
+}
+
+function sendFile(req, res, file, transform) {
+  let stat;
+  try {
+    stat = statSync(file);
+  } catch {
+    stat = null;
+  }
+  const type = TYPES[extname(file)];
+  if (!stat?.isFile() || !type) {
+    res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
+    return res.end('not found\n');
+  }
+  const headers = { 'Content-Type': type, 'Cache-Control': 'no-cache' };
+  if (transform) {
+    const body = transform(readFileSync(file, 'utf8'));
+    res.writeHead(200, { ...headers, 'Content-Length': Buffer.byteLength(body) });
+    return res.end(req.method === 'HEAD' ? undefined : body);
+  }
+  res.writeHead(200, { ...headers, 'Content-Length': stat.size });
+  if (req.method === 'HEAD') return res.end();
+  createReadStream(file).on('error', () => res.destroy()).pipe(res);
+}
+
+/** Maps a URL path under one of ROOTS to a file, refusing anything that escapes it. */
+function resolveStatic(pathname) {
+  if (pathname === '/node_modules/impression-tracker/package.json') return join(REPO_DIR, 'package.json');
+  for (const [prefix, dir] of ROOTS) {
+    if (!pathname.startsWith(prefix)) continue;
+    let rest;
+    try {
+      rest = decodeURIComponent(pathname.slice(prefix.length));
+    } catch {
+      return null;
+    }
+    const file = normalize(join(dir, rest));
+    return file.startsWith(dir + sep) ? file : null;
+  }
+  return null;
+}
+
+/**
+ * Creates the demo's request handler and collector.
+ * @param {{dbPath?: string, rateLimit?: object}} [options]
+ */
+export function createDemoHandler({ dbPath = DEFAULT_DB, ...collectorOptions } = {}) {
+  const collector = createCollector({ dbPath, ...collectorOptions });
+  const withImportMap = (html) => html.replace(
+    /<script type="importmap">[\s\S]*?<\/script>/, `<script type="importmap">\n${importMap()}\n</script>`);
+
+  function handle(req, res) {
+    if (collector.handle(req, res)) return;
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { Allow: 'GET, HEAD' });
+      return res.end();
+    }
+    let pathname;
+    try {
+      pathname = new URL(req.url ?? '/', 'http://demo.invalid').pathname;
+    } catch {
+      res.writeHead(400);
+      return res.end();
+    }
+    const page = PAGES[pathname];
+    if (page) return sendFile(req, res, join(DEMO_DIR, page), page.endsWith('.html') ? withImportMap : undefined);
+    const file = resolveStatic(pathname);
+    if (file) return sendFile(req, res, file);
+    res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
+    res.end('not found\n');
+  }
+  return { handle, collector };
+}
+
+/**
+ * Starts the demo server. Resolves to {url, marketplace, dashboard, server, collector, close()}.
+ * With `fallback`, a taken port is replaced by a free one.
+ */
+export async function startDemoServer({ port = 8080, host = '127.0.0.1', fallback = true, ...options } = {}) {
+  const { handle, collector } = createDemoHandler(options);
+  const server = http.createServer((req, res) => {
+    try {
+      handle(req, res);
+    } catch {
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+    }
+  });
+  const listen = (p) => new Promise((resolve, reject) => {
+    const onError = (error) => reject(error);
+    server.once('error', onError);
+    server.listen(p, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  try {
+    await listen(port);
+  } catch (error) {
+    if (error.code !== 'EADDRINUSE' || !fallback) {
+      collector.close();
+      throw error;
+    }
+    await listen(0);
+  }
+  const bound = /** @type {import('node:net').AddressInfo} */ (server.address()).port;
+  const url = `http://${host}:${bound}`;
+  return {
+    url,
+    marketplace: url + '/',
+    dashboard: url + '/dashboard',
+    requestedPort: port,
+    server,
+    collector,
+    close: () => new Promise((resolve) => {
+      server.close(() => { collector.close(); resolve(); });
+      server.closeAllConnections();
+    }),
+  };
+}
+
+function parseArgs(argv, env) {
+  const options = { port: Number(env.PORT ?? 8080), dbPath: env.DEMO_DB ?? DEFAULT_DB };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].split('=', 2);
+    const value = () => inline ?? argv[++i];
+    if (flag === '--port') options.port = Number(value());
+    else if (flag === '--db') options.dbPath = value();
+    else if (flag === '--help' || flag === '-h') options.help = true;
+    else throw new Error(`unknown argument ${argv[i]}`);
+  }
+  if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535) {
+    throw new Error('--port must be an integer from 0 to 65535');
+  }
+  return options;
+}
+
+async function main() {
+  let options;
+  try {
+    options = parseArgs(process.argv.slice(2), process.env);
+  } catch (error) {
+    console.error(`error: ${error.message}`);
+    process.exit(2);
+  }
+  if (options.help) {
+    console.log('usage: node demo/server.js [--port 8080] [--db demo/data/events.sqlite]  (env: PORT, DEMO_DB)');
+    return;
+  }
+  const demo = await startDemoServer(options);
+  if (demo.requestedPort && !demo.url.endsWith(':' + demo.requestedPort)) {
+    console.log(`port ${demo.requestedPort} is taken; using a free one instead`);
+  }
+  console.log(`impression-tracker demo
+  marketplace  ${demo.marketplace}
+  dashboard    ${demo.dashboard}
+  collector    ${demo.url}/collect   (export: ${demo.url}/export.ndjson)
+  database     ${options.dbPath}
+Open the marketplace, scroll, then watch the dashboard in another tab. Ctrl-C stops.`);
+  const stop = () => demo.close().then(() => process.exit(0));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((error) => {
+    console.error(`error: ${error.message}`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,208 @@
+// The collector's storage: one SQLite file (better-sqlite3), a versioned schema and the
+// queries the dashboard and the export need. It owns the table layout and nothing else:
+// validation, limits and HTTP live in collector.js.
+//
+// Invariants:
+// - An event is identified by (pv, s). Inserting a batch is one transaction of
+//   INSERT OR IGNORE, so a resent batch (at-least-once delivery) changes nothing.
+// - The schema version is PRAGMA user_version; MIGRATIONS[i] moves version i to i + 1
+//   and runs inside a transaction. Opening a file never downgrades it: a file written by
+//   a newer collector is refused with a clear error.
+// - "ts" is the collector's estimate of when the event happened (receive time minus the
+//   batch's age "at" plus the event's "t"); "received" is when the batch arrived. Both
+//   are ms since the Unix epoch.
+
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/** Schema migrations, in order. Never edit one that has shipped; append a new one. */
+export const MIGRATIONS = [
+  // 0 -> 1: events (flat, one row per event with its batch header), batches, indexes.
+  `CREATE TABLE events (
+     pv       TEXT    NOT NULL,            -- page view id
+     s        INTEGER NOT NULL,            -- sequence number in the page view
+     e        TEXT    NOT NULL CHECK (e IN ('imp','view','vis','click')),
+     t        INTEGER NOT NULL,            -- ms since the page view began
+     id       TEXT    NOT NULL,            -- item (gig) id
+     pos      INTEGER,                     -- 1-based position (imp, view, click)
+     list     TEXT,                        -- list id, e.g. search query id
+     f        INTEGER,                     -- window focused (imp, click)
+     ms       INTEGER,                     -- vis: length of the span
+     max      INTEGER,                     -- vis: longest span so far
+     n        INTEGER,                     -- vis: span number
+     since    INTEGER,                     -- click: ms since first impression
+     seen     INTEGER,                     -- click: viewable before the click
+     path     TEXT    NOT NULL,            -- batch header: page path
+     wd       INTEGER NOT NULL DEFAULT 0,  -- batch header: navigator.webdriver
+     gpc      INTEGER NOT NULL DEFAULT 0,  -- batch header: Global Privacy Control
+     ts       INTEGER NOT NULL,            -- estimated event time, ms since epoch
+     received INTEGER NOT NULL,            -- batch arrival, ms since epoch
+     PRIMARY KEY (pv, s)
+   ) WITHOUT ROWID;
+   CREATE INDEX events_by_id ON events (id, e);
+   CREATE INDEX events_by_ts ON events (ts);
+   CREATE TABLE batches (
+     pv       TEXT    NOT NULL,
+     s_first  INTEGER NOT NULL,            -- lowest sequence number in the batch
+     s_last   INTEGER NOT NULL,
+     events   INTEGER NOT NULL,
+     path     TEXT    NOT NULL,
+     wd       INTEGER NOT NULL DEFAULT 0,
+     gpc      INTEGER NOT NULL DEFAULT 0,
+     at       INTEGER NOT NULL,            -- ms since page view start when cut
+     dropped  INTEGER NOT NULL DEFAULT 0,  -- the header's "drop"
+     received INTEGER NOT NULL,
+     PRIMARY KEY (pv, s_first)
+   ) WITHOUT ROWID;`,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+const EVENT_COLUMNS = ['pv', 's', 'e', 't', 'id', 'pos', 'list', 'f', 'ms', 'max', 'n',
+  'since', 'seen', 'path', 'wd', 'gpc', 'ts', 'received'];
+
+/**
+ * Opens (creating and migrating as needed) the store at `path` (':memory:' works).
+ * @param {string} path
+ */
+export function openStore(path) {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 2000');
+  migrate(db);
+
+  const insertEvent = db.prepare(
+    `INSERT OR IGNORE INTO events (${EVENT_COLUMNS.join(', ')})
+     VALUES (${EVENT_COLUMNS.map((c) => '@' + c).join(', ')})`);
+  const insertBatch = db.prepare(
+    `INSERT OR IGNORE INTO batches (pv, s_first, s_last, events, path, wd, gpc, at, dropped, received)
+     VALUES (@pv, @s_first, @s_last, @events, @path, @wd, @gpc, @at, @dropped, @received)`);
+
+  /** Stores one validated batch; returns how many events were new and how many duplicates. */
+  const addBatch = db.transaction((batch, received) => {
+    let stored = 0;
+    let sFirst = Infinity;
+    let sLast = 0;
+    const header = { pv: batch.pv, path: batch.path, wd: batch.wd ? 1 : 0, gpc: batch.gpc ? 1 : 0 };
+    for (const ev of batch.ev) {
+      sFirst = Math.min(sFirst, ev.s);
+      sLast = Math.max(sLast, ev.s);
+      const row = {
+        ...header, s: ev.s, e: ev.e, t: ev.t, id: ev.id,
+        pos: ev.pos ?? null, list: ev.list ?? null, f: ev.f ?? null,
+        ms: ev.ms ?? null, max: ev.max ?? null, n: ev.n ?? null,
+        since: ev.since ?? null, seen: ev.seen ?? null,
+        ts: Math.max(0, received - batch.at + ev.t), received,
+      };
+      stored += insertEvent.run(row).changes;
+    }
+    insertBatch.run({ ...header, s_first: sFirst, s_last: sLast, events: batch.ev.length,
+      at: batch.at, dropped: batch.drop, received });
+    return { stored, duplicates: batch.ev.length - stored };
+  });
+
+  const gigsQuery = (where) => db.prepare(
+    `SELECT id,
+            SUM(e = 'imp')                              AS impressions,
+            SUM(e = 'view')                             AS viewable,
+            SUM(e = 'click')                            AS clicks,
+            SUM(e = 'click' AND seen = 1)               AS clicks_after_view,
+            COALESCE(SUM(CASE WHEN e = 'vis' THEN ms END), 0) AS visible_ms,
+            AVG(CASE WHEN e = 'imp' THEN pos END)       AS avg_position,
+            COUNT(DISTINCT pv)                          AS page_views,
+            MAX(ts)                                     AS last_ts
+       FROM events ${where}
+      GROUP BY id
+      ORDER BY impressions DESC, id
+      LIMIT @limit`);
+  const gigsAll = gigsQuery('');
+  const gigsHuman = gigsQuery('WHERE wd = 0');
+
+  const totalsQuery = (where) => db.prepare(
+    `SELECT SUM(e = 'imp') AS impressions, SUM(e = 'view') AS viewable, SUM(e = 'click') AS clicks,
+            COALESCE(SUM(CASE WHEN e = 'vis' THEN ms END), 0) AS visible_ms,
+            COUNT(*) AS events, COUNT(DISTINCT pv) AS page_views,
+            COUNT(DISTINCT CASE WHEN wd = 1 THEN pv END) AS automated_page_views,
+            MIN(ts) AS first_ts, MAX(ts) AS last_ts
+       FROM events ${where}`);
+  const totalsAll = totalsQuery('');
+  const totalsHuman = totalsQuery('WHERE wd = 0');
+  const batchTotals = db.prepare(
+    'SELECT COUNT(*) AS batches, COALESCE(SUM(dropped), 0) AS dropped FROM batches');
+
+  const seriesQuery = (where) => db.prepare(
+    `SELECT (ts / CAST(@bucket AS INTEGER)) * CAST(@bucket AS INTEGER) AS time,
+            SUM(e = 'imp') AS impressions, SUM(e = 'view') AS viewable, SUM(e = 'click') AS clicks,
+            COALESCE(SUM(CASE WHEN e = 'vis' THEN ms END), 0) AS visible_ms
+       FROM events WHERE ts >= @since ${where}
+      GROUP BY time ORDER BY time`);
+  const seriesAll = seriesQuery('');
+  const seriesHuman = seriesQuery('AND wd = 0');
+
+  const exportQuery = db.prepare(
+    `SELECT ${EVENT_COLUMNS.join(', ')} FROM events ORDER BY received, pv, s`);
+
+  return {
+    db,
+    addBatch,
+    /** Per-gig aggregates; `human` leaves out page views flagged as automated (wd). */
+    gigs({ human = false, limit = 1000 } = {}) {
+      return (human ? gigsHuman : gigsAll).all({ limit }).map(withRates);
+    },
+    totals({ human = false } = {}) {
+      const t = (human ? totalsHuman : totalsAll).get();
+      const b = batchTotals.get();
+      return withRates({ ...zeroNulls(t), batches: b.batches, dropped: b.dropped });
+    },
+    /** Counts per time bucket (ms), from `since` (ms since epoch). */
+    series({ bucket = 10000, since = 0, human = false } = {}) {
+      return (human ? seriesHuman : seriesAll).all({ bucket, since });
+    },
+    /** Iterates every stored event as an object, oldest batch first. */
+    *exportRows() {
+      for (const row of exportQuery.iterate()) yield row;
+    },
+    schemaVersion() {
+      return db.pragma('user_version', { simple: true });
+    },
+    close() {
+      if (db.open) db.close();
+    },
+  };
+}
+
+/** Brings the file to SCHEMA_VERSION, one transaction per migration. */
+function migrate(db) {
+  const current = db.pragma('user_version', { simple: true });
+  if (current > MIGRATIONS.length) {
+    throw new Error(`database schema version ${current} is newer than this collector (${MIGRATIONS.length})`);
+  }
+  for (let version = current; version < MIGRATIONS.length; version++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[version]);
+      db.pragma(`user_version = ${version + 1}`);
+    })();
+  }
+}
+
+function zeroNulls(row) {
+  const out = {};
+  for (const [k, v] of Object.entries(row)) out[k] = v ?? (k.endsWith('_ts') ? null : 0);
+  return out;
+}
+
+/** Adds the ratios a seller reads: viewable rate, CTRs, average visible time. */
+function withRates(row) {
+  const ratio = (a, b) => (b > 0 ? a / b : null);
+  return {
+    ...row,
+    avg_position: row.avg_position == null ? null : Math.round(row.avg_position * 10) / 10,
+    viewable_rate: ratio(row.viewable, row.impressions),
+    ctr: ratio(row.clicks, row.impressions),
+    ctr_viewable: ratio(row.clicks, row.viewable),
+    avg_visible_ms: ratio(row.visible_ms, row.impressions),
+  };
+}

@@ -1,0 +1,49 @@
+// abi.js: the numbers of the C ABI (src/imp.h), mirrored for the glue: the ABI version,
+// status codes, string limits, page states, page-begin flags and the layout of the
+// result record. tests/unit/abi.test.js checks every value against the built .wasm
+// (status names through imp_status_name, limits through the core's refusals), so a
+// change on one side without the other fails the tests.
+
+export const ABI_VERSION = 1;
+
+export const OK = 0;
+export const NONE = 1;
+export const ERR_ARG = -1;
+export const ERR_STATE = -2;
+export const ERR_CONFIG = -3;
+export const ERR_MEMORY = -4;
+export const ERR_ID = -5;
+export const ERR_TOO_LONG = -6;
+export const ERR_SLOT = -7;
+export const ERR_FULL = -8;
+export const STATUS_MIN = -8;
+
+// UTF-8 byte limits of the strings the core accepts (the glue cuts longer ones on a
+// character boundary before they cross).
+export const MAX_ID_BYTES = 128;
+export const MAX_LIST_BYTES = 64;
+export const MAX_PV_BYTES = 64;
+export const MAX_PATH_BYTES = 256;
+export const INPUT_BYTES = 1024;
+export const BATCH_HARD_CAP = 61440;
+export const BATCH_MIN_CAP = 4096;
+
+export const PAGE_VISIBLE = 0;
+export const PAGE_HIDDEN = 1;
+export const PAGE_FROZEN = 2;
+export const PAGE_PRERENDER = 3;
+
+export const FLAG_WEBDRIVER = 1;
+export const FLAG_HIDDEN = 2;
+export const FLAG_PRERENDER = 4;
+export const FLAG_UNFOCUSED = 8;
+export const FLAG_GPC = 16;
+
+// struct imp_result: a double at byte 0, then ten uint32 fields (little endian).
+export const RESULT_BYTES = 48;
+export const RESULT_FIELDS = [
+  'ready', 'slot', 'batch_bytes', 'batch_events', 'queued_events',
+  'queued_bytes', 'dropped', 'items', 'seq', 'reserved',
+];
+/** Byte offset of a uint32 field of the result record. */
+export const resultOffset = (field) => 8 + 4 * RESULT_FIELDS.indexOf(field);

@@ -1,0 +1,117 @@
+// batch-split.js: measuring and splitting batch bodies without changing their meaning.
+//
+// A body is opaque to the transport except here. A batch is the core's JSON
+// {"v":1,"pv":...,"drop":n,"ev":[...]} (js/payload.schema.json), "ev" always last.
+// Splitting keeps the header (every key but "ev", in the same order) and divides
+// "ev"; only the first piece keeps the "drop" count (later pieces say "drop":0) so a
+// collector that sums "drop" per page view counts each loss once. Events are never
+// cut or altered: every piece is a valid batch of whole events.
+
+/** UTF-8 byte length of a JS string (lone surrogates count 3, as TextEncoder writes U+FFFD). */
+export function utf8Length(text) {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 4;
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
+/**
+ * Parses a batch body. Returns {header, events} (header = every key but "ev", in order)
+ * or null when the body is not a JSON object with an "ev" array.
+ */
+export function parseBatch(body) {
+  let parsed;
+  try { parsed = JSON.parse(body); } catch { return null; }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed) || !Array.isArray(parsed.ev)) return null;
+  const header = {};
+  for (const key of Object.keys(parsed)) if (key !== 'ev') header[key] = parsed[key];
+  return { header, events: parsed.ev };
+}
+
+/** Number of events in a body, or 0 when it is not a batch. */
+export function countEvents(body) {
+  const batch = parseBatch(body);
+  return batch ? batch.events.length : 0;
+}
+
+function encode(header, eventTexts) {
+  const head = JSON.stringify(header);
+  const prefix = head === '{}' ? '{' : head.slice(0, -1) + ',';
+  return `${prefix}"ev":[${eventTexts.join(',')}]}`;
+}
+
+function laterHeader(header) {
+  return 'drop' in header ? { ...header, drop: 0 } : header;
+}
+
+/**
+ * Splits `body` into bodies of at most `maxBytes` UTF-8 bytes each, greedily, in event
+ * order. Returns {pieces: [{body, bytes, events}], oversize: [{body, bytes, events}]}:
+ * an event that cannot fit alone under maxBytes goes to `oversize` as a one-event batch.
+ * A body that already fits is returned unchanged; an unparseable body that does not fit
+ * comes back as oversize.
+ */
+export function splitToFit(body, maxBytes) {
+  const bytes = utf8Length(body);
+  const batch = bytes > maxBytes ? parseBatch(body) : null;
+  if (bytes <= maxBytes) return { pieces: [{ body, bytes, events: -1 }], oversize: [] };
+  if (!batch) return { pieces: [], oversize: [{ body, bytes, events: -1 }] };
+  const pieces = [];
+  const oversize = [];
+  let header = batch.header;
+  let texts = [];
+  let size = 0;
+  let base = utf8Length(encode(header, []));
+  const flush = () => {
+    if (texts.length === 0) return;
+    const text = encode(header, texts);
+    pieces.push({ body: text, bytes: utf8Length(text), events: texts.length });
+    header = laterHeader(header);
+    base = utf8Length(encode(header, []));
+    texts = [];
+    size = 0;
+  };
+  for (const event of batch.events) {
+    const text = JSON.stringify(event);
+    const len = utf8Length(text);
+    if (base + len > maxBytes) {
+      flush();
+      const alone = encode(header, [text]);
+      oversize.push({ body: alone, bytes: utf8Length(alone), events: 1 });
+      header = laterHeader(header);
+      base = utf8Length(encode(header, []));
+      continue;
+    }
+    const added = texts.length === 0 ? len : len + 1;
+    if (base + size + added > maxBytes) flush();
+    size += texts.length === 0 ? len : len + 1;
+    texts.push(text);
+  }
+  flush();
+  return { pieces, oversize };
+}
+
+/**
+ * Divides a batch in two halves of its events (first half keeps "drop").
+ * Returns [first, second] as {body, bytes, events}, or null when it has fewer than 2 events
+ * or is not a batch.
+ */
+export function halveBatch(body) {
+  const batch = parseBatch(body);
+  if (!batch || batch.events.length < 2) return null;
+  const mid = Math.ceil(batch.events.length / 2);
+  const texts = batch.events.map((e) => JSON.stringify(e));
+  const first = encode(batch.header, texts.slice(0, mid));
+  const second = encode(laterHeader(batch.header), texts.slice(mid));
+  return [
+    { body: first, bytes: utf8Length(first), events: mid },
+    { body: second, bytes: utf8Length(second), events: texts.length - mid },
+  ];
+}

@@ -1,0 +1,107 @@
+// claim.js: which tab may send a stored batch (two tabs must not both send it).
+//
+// Owns the cross-tab protocol. Every stored record names its owner tab and a lease
+// expiry ("o" and "u", written with the batch by storage.js). A tab may adopt a record
+// that has no owner, that it owns itself, or whose owner is gone:
+//  - With Web Locks (navigator.locks): a visible tab that owns records holds the lock
+//    `<prefix>tab:<id>`, so an owner is gone exactly when its tab lock is no longer held
+//    (navigator.locks.query()); the browser releases it when the tab dies, and the
+//    transport releases it when the page is hidden (it releases its records then). Adoption
+//    scans run inside the exclusive lock `<prefix>adopt` requested with ifAvailable, so
+//    two tabs never check-and-claim at the same time.
+//  - Without Web Locks: an owner is gone when its lease has expired; a tab renews the
+//    leases of its records while it is visible. The claim is written, then confirmed by
+//    re-reading the record a little later (last writer wins) before the first send.
+// A duplicate that still gets through (a lost race, a tab killed between a send and
+// the removal of its record) is removed at the collector by event id (pv, s).
+// Nothing here throws; a failing locks API falls back to the lease rules.
+
+/**
+ * @param {object} options
+ * @param {() => any} options.getNavigator resolves navigator (may return undefined)
+ * @param {string} options.prefix
+ * @param {string} options.tabId
+ * @param {(error: Error) => void} [options.onError]
+ */
+export function createClaimer({ getNavigator, prefix, tabId, onError = () => {} }) {
+  let tabLockRelease = null;
+  let tabLockRequested = false;
+  let locksBroken = false;
+
+  function locks() {
+    if (locksBroken) return null;
+    try {
+      const nav = getNavigator();
+      const l = nav && nav.locks;
+      return l && typeof l.request === 'function' ? l : null;
+    } catch { return null; }
+  }
+
+  function report(error) {
+    try { onError(error instanceof Error ? error : new Error(String(error))); } catch { /* never throw */ }
+  }
+
+  return {
+    /** true when Web Locks are used (else leases). */
+    usesLocks() { return locks() !== null; },
+
+    /** Takes this tab's liveness lock (held until release()); no-op without Web Locks. */
+    holdTabLock() {
+      const l = locks();
+      if (!l || tabLockRequested) return;
+      tabLockRequested = true;
+      try {
+        const p = l.request(`${prefix}tab:${tabId}`, () => new Promise((resolve) => { tabLockRelease = resolve; }));
+        Promise.resolve(p).catch((error) => { locksBroken = true; report(error); });
+      } catch (error) {
+        locksBroken = true;
+        report(error);
+      }
+    },
+
+    /** Releases the tab lock (stop, consent revoked). */
+    release() {
+      if (tabLockRelease) { try { tabLockRelease(); } catch { /* ignore */ } }
+      tabLockRelease = null;
+      tabLockRequested = false;
+    },
+
+    /**
+     * Runs `scan(isOwnerAlive)` alone across tabs. Resolves to true when it ran, false when
+     * another tab holds the adoption lock right now (the caller tries again later).
+     * isOwnerAlive(record) is true when the record belongs to another live tab.
+     */
+    async exclusive(scan, now) {
+      const l = locks();
+      if (!l) {
+        await scan((record) => Boolean(record.owner) && record.owner !== tabId && record.until > now());
+        return true;
+      }
+      try {
+        return await l.request(`${prefix}adopt`, { ifAvailable: true }, async (lock) => {
+          if (!lock) return false;
+          let held = null;
+          try {
+            if (typeof l.query === 'function') {
+              const snapshot = await l.query();
+              held = new Set();
+              for (const info of [...(snapshot.held || []), ...(snapshot.pending || [])]) {
+                if (info && typeof info.name === 'string' && info.name.startsWith(`${prefix}tab:`)) held.add(info.name.slice(prefix.length + 4));
+              }
+            }
+          } catch { held = null; }
+          await scan((record) => {
+            if (!record.owner || record.owner === tabId) return false;
+            return held ? held.has(record.owner) : record.until > now();
+          });
+          return true;
+        });
+      } catch (error) {
+        locksBroken = true;
+        report(error);
+        await scan((record) => Boolean(record.owner) && record.owner !== tabId && record.until > now());
+        return true;
+      }
+    },
+  };
+}

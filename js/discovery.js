@@ -1,0 +1,59 @@
+// discovery.js: finds the cards of a page without one listener per card. A first scan
+// (querySelectorAll of the selector) when the tracker starts, so cards already on
+// screen are measured from the start, and a MutationObserver for cards added later
+// (infinite scroll, client-side rendering), removed cards and id, position or list
+// attributes that change (a recycled node). Mutation records are only collected in the
+// observer callback; their work runs once per batch, in idle time (or after a short
+// timeout where requestIdleCallback is missing), off the page's critical path.
+
+/**
+ * @param env resolved environment (options.js)
+ * @param o resolved options: selector and the three attribute names
+ * @param on {found(el), changed(el), sweep()}: sweep() releases disconnected cards
+ * @returns a function that stops watching
+ */
+export function watchDom(env, o, on) {
+  const selector = o.selector;
+  let records = [];
+  let scheduled = null;
+  const run = on.guard(() => {
+    scheduled = null;
+    const batch = records;
+    records = [];
+    if (batch.some((r) => r.removedNodes && r.removedNodes.length)) on.sweep();
+    for (const r of batch) {
+      if (r.type === 'attributes') {
+        on.changed(r.target);
+        // A list id set on a container applies to every card inside it.
+        if (r.attributeName === o.listAttribute) for (const el of r.target.querySelectorAll(selector)) on.changed(el);
+      } else {
+        for (const node of r.addedNodes) {
+          if (node.nodeType !== 1) continue;
+          if (node.matches(selector)) on.found(node);
+          for (const el of node.querySelectorAll(selector)) on.found(el);
+        }
+      }
+    }
+    on.done();
+  });
+  const schedule = () => {
+    scheduled ||= env.requestIdleCallback ? ['idle', env.requestIdleCallback(run, { timeout: 500 })] : ['timeout', env.setTimeout(run, 50)];
+  };
+  const observer = new env.MutationObserver(on.guard((list) => {
+    records.push(...list);
+    schedule();
+  }));
+  observer.observe(env.document.documentElement || env.document, {
+    childList: true,
+    subtree: true,
+    attributes: true,
+    attributeFilter: [o.idAttribute, o.positionAttribute, o.listAttribute],
+  });
+  for (const el of env.document.querySelectorAll(selector)) on.found(el);
+  return () => {
+    observer.disconnect();
+    if (scheduled?.[0] === 'idle') env.cancelIdleCallback?.(scheduled[1]);
+    else if (scheduled) env.clearTimeout(scheduled[1]);
+    scheduled = null;
+  };
+}

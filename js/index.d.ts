@@ -1,0 +1,214 @@
+// Type declarations for impression-tracker (handwritten; checked by `make types` with
+// tsc --strict). The same API is exported by 'impression-tracker' (the core loaded from
+// imp.wasm beside the module) and 'impression-tracker/embedded' (the core inlined).
+
+/** Metadata of a card given to observe() or found on its attributes. */
+export interface CardMeta {
+  /** Item id (a gig id). Default: the `idAttribute` attribute. Cut to 128 UTF-8 bytes. */
+  id?: string;
+  /** 1-based position in its list; 0 or absent means unknown. Default: the `positionAttribute` attribute. */
+  position?: number;
+  /** List id, e.g. a search query id. Default: the `listAttribute` attribute of the card or its closest ancestor that has it. Cut to 64 UTF-8 bytes. */
+  list?: string;
+}
+
+/** Metadata of a page view started with newPageView(). */
+export interface PageViewMeta {
+  /** The page path. Default: `location.pathname`. A query string or fragment is cut off; cut to 256 UTF-8 bytes. */
+  path?: string;
+}
+
+/** One event as the core encodes it (see js/payload.schema.json). */
+export interface TrackerEvent {
+  /** imp: impression; view: viewable impression; vis: a visible span ended; click: click or keyboard activation. */
+  e: 'imp' | 'view' | 'vis' | 'click';
+  /** Sequence number within the page view; (pv, s) identifies the event. */
+  s: number;
+  /** Milliseconds since the page view began. */
+  t: number;
+  /** Item id. */
+  id: string;
+  /** 1-based position (absent when unknown). */
+  pos?: number;
+  /** List id (absent when empty). */
+  list?: string;
+  /** imp and click: 1 when the window had focus. */
+  f?: 0 | 1;
+  /** vis: length of this visible span in ms. */
+  ms?: number;
+  /** vis: longest span of this item so far in the page view. */
+  max?: number;
+  /** vis: span number of this item in the page view. */
+  n?: number;
+  /** click: ms since the item's first impression. */
+  since?: number;
+  /** click: 1 when the item was viewable before the click. */
+  seen?: 0 | 1;
+}
+
+/** One batch as sent to the collector (a text/plain JSON body). */
+export interface TrackerBatch {
+  /** Payload version: 1. */
+  v: 1;
+  /** Page view id (random; a back/forward cache restore or newPageView() starts a new one). */
+  pv: string;
+  /** Page path, never a query string or fragment. */
+  path: string;
+  /** Present when navigator.webdriver was true. */
+  wd?: 1;
+  /** Present when Global Privacy Control was on. */
+  gpc?: 1;
+  /** Milliseconds since the page view began when the batch was cut. */
+  at: number;
+  /** Events lost since the previous batch (queue or storage bound, refused batches). */
+  drop: number;
+  /** The events. */
+  ev: TrackerEvent[];
+}
+
+/** The core module: a URL to fetch, its bytes, a compiled module, or a (promise of a) fetch Response. */
+export type WasmSource = string | URL | ArrayBuffer | ArrayBufferView | WebAssembly.Module | Response | PromiseLike<Response>;
+
+export interface TrackerOptions {
+  /** Collector URL: batches are POSTed there as text/plain JSON (no CORS preflight). Required for delivery. */
+  endpoint?: string;
+  /**
+   * CSS selector of the cards found and followed automatically (initial scan plus a
+   * MutationObserver for cards added, removed or recycled later).
+   * `null` or `''` turns discovery off: only elements given to observe() are tracked.
+   * @default '[data-gig-id]'
+   */
+  selector?: string | null;
+  /** Attribute holding a card's item id. @default 'data-gig-id' */
+  idAttribute?: string;
+  /** Attribute holding a card's 1-based position in its list. @default 'data-position' */
+  positionAttribute?: string;
+  /** Attribute holding the list id, on the card or any ancestor (e.g. the grid). @default 'data-list-id' */
+  listAttribute?: string;
+  /** The viewable impression rule (MRC display rule by default). */
+  viewable?: {
+    /** Share of the card's pixels in the viewport. @default 0.5 */
+    ratio?: number;
+    /** Milliseconds the ratio must hold continuously while the page is visible. @default 1000 */
+    ms?: number;
+    /** Area in px² at or above which `largeRatio` applies. @default 242500 */
+    largeArea?: number;
+    /** Viewable ratio for large cards. @default 0.3 */
+    largeRatio?: number;
+  };
+  /** Share of the card in the viewport that counts as an impression; 0 means any pixel. @default 0 */
+  impressionRatio?: number;
+  /** When the core cuts a batch: whichever limit comes first. */
+  batch?: {
+    /** Events per batch. @default 50 */
+    maxEvents?: number;
+    /** Bytes per batch (4096 to 61440); also the transport's body cap. @default 16384 */
+    maxBytes?: number;
+    /** A batch is cut this long after its oldest event. @default 5000 */
+    maxAgeMs?: number;
+  };
+  /** Fixed table sizes of the core (it allocates nothing after start). */
+  capacity?: {
+    /** Items tracked at once (1 to 65535); when full, the oldest released item is reused. @default 4096 */
+    items?: number;
+    /** Events held before the oldest is dropped (and counted in "drop"). @default 1024 */
+    queue?: number;
+    /** Bytes of encoded events held. @default 262144 */
+    queueBytes?: number;
+  };
+  /**
+   * Consent state at start. 'pending': measured, held in memory, nothing sent or stored
+   * until setConsent(true). 'denied': nothing sent or stored.
+   * @default 'granted'
+   */
+  consent?: 'granted' | 'pending' | 'denied';
+  /**
+   * What Global Privacy Control (navigator.globalPrivacyControl) changes. Batches always
+   * carry "gpc":1 when it is on. 'memory-only': sent, never written to localStorage;
+   * 'deny': treated as consent denied, even after setConsent(true); 'ignore': nothing.
+   * @default 'memory-only'
+   */
+  gpc?: 'memory-only' | 'deny' | 'ignore';
+  /**
+   * Use IntersectionObserver v2 (trackVisibility, delay 100 ms) where the browser has it
+   * (Chromium), so a card covered by a modal or faded out does not count as viewable.
+   * Costs extra work per observation; other browsers ignore it.
+   * @default false
+   */
+  occlusion?: boolean;
+  /** Record every input fed to the core, for trace(). Memory grows with the page's activity. @default false */
+  trace?: boolean;
+  /** Prefix of the localStorage keys of the delivery queue. @default 'impression-tracker:' */
+  storageKey?: string;
+  /** Receives every error: the tracker never throws into the page. Start-up failures leave a no-op tracker. */
+  onError?: (error: Error & { status?: number }) => void;
+  /**
+   * Debug hook: sees every event when the core cuts the batch that holds it, before the
+   * batch goes to the transport (whatever the consent state), with its batch.
+   */
+  onEvent?: (event: TrackerEvent, batch: TrackerBatch) => void;
+  /** Debug hook of the transport: one call per delivery attempt ({kind: 'fetch' | 'beacon' | ...}). */
+  onDebug?: (info: { kind: string; [key: string]: unknown }) => void;
+  /** Where the core comes from, instead of the entry point's default. */
+  wasm?: WasmSource;
+  /**
+   * Injectables for tests and unusual hosts: window, document, navigator, location,
+   * IntersectionObserver, MutationObserver, now, setTimeout, clearTimeout,
+   * requestIdleCallback, cancelIdleCallback, getRandomValues, fetch, createTransport,
+   * and the transport's own (sendBeacon, fetchLater, localStorage, ...). Missing ones
+   * are the browser's globals.
+   */
+  env?: Record<string, unknown>;
+}
+
+/** Counters of a tracker (the core's as of its last call). */
+export interface TrackerStats {
+  /** false for a no-op tracker (could not start, failed, or stopped). */
+  active: boolean;
+  /** Current page view id. */
+  pageView: string;
+  /** Current page path. */
+  path: string;
+  /** Elements being tracked. */
+  elements: number;
+  /** Events waiting in the core's queue. */
+  queuedEvents: number;
+  /** Their encoded bytes. */
+  queuedBytes: number;
+  /** Events the core dropped because its queue was full, since start. */
+  dropped: number;
+  /** Last sequence number of the page view. */
+  seq: number;
+  /** Batches handed to the transport. */
+  batches: number;
+  /** Events in them. */
+  events: number;
+  /** The transport's counters (queued, sent, retried, persisted, dropped, ...). */
+  transport: Record<string, unknown> | undefined;
+}
+
+export interface Tracker {
+  /** Tracks an element (even one the selector does not match), with metadata that overrides its attributes. The element must be in the document. */
+  observe(element: Element, meta?: CardMeta): void;
+  /** Stops tracking an element. */
+  unobserve(element: Element): void;
+  /** Cuts every queued event into batches and hands them to the transport now. */
+  flush(): void;
+  /** Grants (true) or withdraws (false) consent; withdrawing purges what is held or stored. */
+  setConsent(granted: boolean): void;
+  /** Starts a new page view (a single-page-app route change). */
+  newPageView(meta?: PageViewMeta): void;
+  /** Counters, for debugging and tests. */
+  stats(): TrackerStats;
+  /** The exact inputs fed to the core, in the trace format v1 ('' unless options.trace). Replay it with `make replay` (build/replay) or 'impression-tracker/replay'. */
+  trace(): string;
+  /** Ends the page view, sends what is queued (with sendBeacon), removes every listener and observer. */
+  stop(): void;
+}
+
+/**
+ * Starts a tracker. Never rejects: when the tracker cannot run (no WebAssembly, a CSP
+ * without 'wasm-unsafe-eval', no IntersectionObserver, an option the core refuses) it
+ * resolves to a no-op tracker and reports why through `onError`.
+ */
+export function createTracker(options?: TrackerOptions): Promise<Tracker>;

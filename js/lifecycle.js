@@ -1,0 +1,49 @@
+// lifecycle.js: the page lifecycle, read from capture-phase listeners on window (capture
+// so they run before any handler of the page can stop them): visibilitychange, pagehide,
+// freeze, resume, pageshow, prerenderingchange, focus and blur. Never unload or
+// beforeunload, which would keep the page out of the back/forward cache. It only
+// translates events into the core's page states; the tracker decides nothing else.
+
+import { PAGE_FROZEN, PAGE_HIDDEN, PAGE_PRERENDER, PAGE_VISIBLE } from './abi.js';
+
+const EVENTS = ['visibilitychange', 'pagehide', 'freeze', 'resume', 'pageshow', 'prerenderingchange', 'focus', 'blur'];
+
+/** The core's page state for the document as it is now. */
+export function currentPageState(document) {
+  if (document.prerendering) return PAGE_PRERENDER;
+  return document.visibilityState === 'hidden' ? PAGE_HIDDEN : PAGE_VISIBLE;
+}
+
+/**
+ * Calls on.state(state, hiding) when the page state may have changed (hiding is true
+ * for a hidden or frozen page: time to flush), on.focus(focused) for window focus, and
+ * on.restore() for a page shown again from the back/forward cache.
+ * Returns a function that removes every listener.
+ */
+export function listenLifecycle(env, on) {
+  const w = env.window;
+  const handle = (event) => {
+    switch (event.type) {
+      case 'focus':
+      case 'blur':
+        // Focus events of elements also pass through a capture listener on window.
+        if (event.target === w) on.focus(event.type === 'focus');
+        return;
+      case 'pageshow':
+        if (event.persisted) on.restore();
+        return;
+      case 'pagehide':
+        return on.state(PAGE_HIDDEN, true);
+      case 'freeze':
+        return on.state(PAGE_FROZEN, true);
+      default: {
+        const state = currentPageState(env.document);
+        return on.state(state, state === PAGE_HIDDEN);
+      }
+    }
+  };
+  for (const type of EVENTS) w.addEventListener(type, handle, true);
+  return () => {
+    for (const type of EVENTS) w.removeEventListener(type, handle, true);
+  };
+}

@@ -1,0 +1,53 @@
+// loader.js: turns the core's .wasm into a running instance. It accepts what a page or
+// a test has at hand (bytes, a compiled WebAssembly.Module, a URL, a Response or a
+// promise of one), prefers WebAssembly.compileStreaming and falls back to
+// compile(arrayBuffer) when the server sends the wrong MIME type or there is no
+// streaming (Node). It checks that the module imports nothing, calls _initialize (the
+// reactor's constructors, which --no-entry builds require before any other call) and
+// refuses a module whose imp_abi_version() is not the one the glue was written for.
+// Memory is fixed (the core is built without memory growth), so views never detach;
+// memoryView() still re-reads memory.buffer when it changed, for safety.
+
+import { ABI_VERSION } from './abi.js';
+
+/**
+ * Loads and starts the core module.
+ * @param {ArrayBuffer|ArrayBufferView|WebAssembly.Module|URL|string|Response|Promise<Response>} source
+ * @param {{fetch?: typeof fetch}} [env]
+ * @returns {Promise<{exports: Record<string, Function>, memoryView: (ptr: number, length: number) => Uint8Array}>}
+ */
+export async function loadCore(source, env = {}) {
+  const wasm = globalThis.WebAssembly;
+  if (!wasm) throw new Error('WebAssembly is not available');
+  if (typeof source === 'string' || source instanceof URL) {
+    source = (env.fetch || fetch)(String(source));
+  }
+  source = await source;
+  let module = source instanceof wasm.Module ? source : null;
+  if (!module && typeof source?.arrayBuffer === 'function') {
+    if (source.ok === false) throw new Error(`fetching the core failed: HTTP ${source.status}`);
+    // clone() keeps the body readable for the fallback when streaming refuses the
+    // response (a server that does not send application/wasm).
+    module = wasm.compileStreaming && (await wasm.compileStreaming(source.clone()).catch(() => null));
+    module ||= await wasm.compile(await source.arrayBuffer());
+  }
+  module ||= await wasm.compile(source);
+  const imports = wasm.Module.imports(module);
+  if (imports.length) {
+    throw new Error(`the core module imports ${imports.map((i) => `${i.module}.${i.name}`).join(', ')}; it must import nothing`);
+  }
+  const instance = await wasm.instantiate(module, {});
+  const exports = instance.exports;
+  if (typeof exports._initialize === 'function') exports._initialize();
+  const version = typeof exports.imp_abi_version === 'function' ? exports.imp_abi_version() >>> 0 : -1;
+  if (version !== ABI_VERSION) {
+    throw new Error(`the core module has ABI version ${version}; this glue needs ${ABI_VERSION}`);
+  }
+  const memory = exports.memory;
+  let bytes = new Uint8Array(memory.buffer);
+  const memoryView = (ptr, length) => {
+    if (bytes.buffer !== memory.buffer) bytes = new Uint8Array(memory.buffer);
+    return bytes.subarray(ptr, ptr + length);
+  };
+  return { exports, memoryView };
+}

@@ -1,0 +1,16 @@
+// replay.js: the audit entry ('impression-tracker/replay'). Replays a trace recorded by
+// tracker.trace() (or written by hand) through a fresh instance of the core and returns
+// what the native replay tool (`make replay`, build/replay) prints for it: the batches
+// the core cut, one per line, and "! <line> <STATUS>" for refused calls.
+
+import { loadCore } from './loader.js';
+import { replayTrace } from './trace.js';
+
+/**
+ * @param {string|Uint8Array} trace the trace text
+ * @param {import('./index.js').WasmSource} wasm the core (for example the bytes of imp.wasm)
+ * @returns {Promise<Uint8Array>} the replay output
+ */
+export async function replay(trace, wasm) {
+  return replayTrace(await loadCore(wasm), trace);
+}

@@ -1,0 +1,56 @@
+// script-tag.js: the source of the script-tag build (dist/impression-tracker.js, one
+// self-contained file with the core inlined, built by `make glue` with esbuild as an
+// IIFE). Unlike the module entries it starts itself: it reads its options from data-*
+// attributes of its own <script> tag and puts the tracker's promise on
+// window.impressionTracker, the one global of this build, so a consent banner can
+// call `impressionTracker.then((t) => t.setConsent(true))`.
+//
+//   <script src="impression-tracker.js" async data-endpoint="/collect"
+//           data-consent="pending"></script>
+//
+// Attributes: data-endpoint, data-selector, data-id-attribute, data-position-attribute,
+// data-list-attribute, data-consent, data-gpc, data-occlusion, data-trace,
+// data-impression-ratio, data-view-ratio, data-view-ms, data-batch-max-events,
+// data-batch-max-bytes, data-batch-max-age-ms. Errors are logged with console.warn.
+
+import { createTracker } from './embedded.js';
+
+/** Options from a script element's data-* attributes. */
+export function optionsFromDataset(data) {
+  const number = (v) => (v === undefined ? undefined : Number(v));
+  const flag = (v) => (v === undefined ? undefined : v !== 'false');
+  const options = {
+    endpoint: data.endpoint,
+    selector: data.selector,
+    idAttribute: data.idAttribute,
+    positionAttribute: data.positionAttribute,
+    listAttribute: data.listAttribute,
+    consent: data.consent,
+    gpc: data.gpc,
+    occlusion: flag(data.occlusion),
+    trace: flag(data.trace),
+    impressionRatio: number(data.impressionRatio),
+    viewable: { ratio: number(data.viewRatio), ms: number(data.viewMs) },
+    batch: { maxEvents: number(data.batchMaxEvents), maxBytes: number(data.batchMaxBytes), maxAgeMs: number(data.batchMaxAgeMs) },
+    onError: (error) => console.warn('impression-tracker:', error),
+  };
+  // Attributes that are absent leave the defaults alone.
+  const prune = (o) => {
+    for (const key of Object.keys(o)) {
+      if (o[key] === undefined) delete o[key];
+      else if (o[key] && typeof o[key] === 'object') prune(o[key]);
+    }
+    return o;
+  };
+  return prune(options);
+}
+
+/** Starts the tracker from the current script tag (called once by the build's IIFE). */
+export function startFromScriptTag() {
+  try {
+    const script = document.currentScript;
+    if (!window.impressionTracker) window.impressionTracker = createTracker(optionsFromDataset(script ? script.dataset : {}));
+  } catch (error) {
+    console.warn('impression-tracker:', error);
+  }
+}

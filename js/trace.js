@@ -1,0 +1,160 @@
+// trace.js: the trace format v1, both ways. The writer side (traceString, traceBytes)
+// is what js/core.js uses to record every call it makes, so tracker.trace() returns
+// the exact input stream of the core. The reader side (replayTrace) feeds such a trace
+// to a loaded core and prints what native `build/replay` prints for it, byte for byte:
+// "! <line> PARSE" for a malformed line, "! <line> <STATUS_NAME>" for a negative
+// status, and the batch bytes plus "\n" for each `take` that returned IMP_OK. Its
+// parsing rules mirror src/replay.c (see the comment at its top): numbers as C's
+// strtod() reads them, integer parameters converted like a JS number reaching a wasm
+// i32, strings percent-decoded into the input buffer with their true lengths.
+
+import { INPUT_BYTES, OK } from './abi.js';
+
+const HEX = '0123456789ABCDEF';
+
+/** Writes bytes as one trace field: %XX for bytes <= 0x20, >= 0x7F and '%'; "-" for empty. */
+export function traceBytes(bytes) {
+  if (!bytes.length) return '-';
+  if (bytes.length === 1 && bytes[0] === 0x2d) return '%2D';
+  let out = '';
+  for (const b of bytes) {
+    out += b <= 0x20 || b >= 0x7f || b === 0x25 ? `%${HEX[b >> 4]}${HEX[b & 15]}` : String.fromCharCode(b);
+  }
+  return out;
+}
+
+// --- Reader -------------------------------------------------------------------------
+
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+const INFINITE = /^[+-]?inf(inity)?$/i;
+const NOT_A_NUMBER = /^[+-]?nan(\([0-9A-Za-z_]*\))?$/i;
+const HEX_FLOAT = /^([+-]?)0[xX]([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?(?:[pP]([+-]?\d+))?$/;
+
+/** A number field as strtod() reads it when it must consume all of it; undefined when malformed. */
+export function parseTraceNumber(field) {
+  if (DECIMAL.test(field)) return Number(field);
+  if (INFINITE.test(field)) return field[0] === '-' ? -Infinity : Infinity;
+  if (NOT_A_NUMBER.test(field)) return NaN;
+  const hex = HEX_FLOAT.exec(field);
+  if (hex && (hex[2] || hex[3])) {
+    const digits = hex[2] + (hex[3] || '');
+    let value = 0;
+    for (const d of digits) value = value * 16 + parseInt(d, 16);
+    value *= 2 ** (Number(hex[4] || 0) - 4 * (hex[3] || '').length);
+    return hex[1] === '-' ? -value : value;
+  }
+  return undefined;
+}
+
+/** Decodes a string field into `out` (bytes past its end are counted, not stored); -1 when malformed. */
+function decodeField(field, out) {
+  if (field === '-') return 0;
+  let n = 0;
+  for (let i = 0; i < field.length; n++) {
+    let b = field.charCodeAt(i);
+    if (b === 0x25) {
+      const hex = field.slice(i + 1, i + 3);
+      if (!/^[0-9a-fA-F]{2}$/.test(hex)) return -1;
+      b = parseInt(hex, 16);
+      i += 3;
+    } else {
+      if (b <= 0x20 || b >= 0x7f) return -1;
+      i++;
+    }
+    if (n < out.length) out[n] = b;
+  }
+  return n;
+}
+
+// name -> [field count, index of the first string field or 0]
+const CALLS = {
+  start: [12, 0], page: [5, 3], state: [3, 0], focus: [3, 0], end: [2, 0], item: [5, 3],
+  release: [3, 0], obs: [6, 0], click: [3, 0], tick: [2, 0], take: [3, 0], drop: [2, 0],
+};
+
+function runLine(core, fields) {
+  const x = core.exports;
+  const spec = Object.hasOwn(CALLS, fields[0]) && CALLS[fields[0]];
+  if (!spec || spec[0] !== fields.length) return undefined;
+  const stringsAt = spec[1] || fields.length;
+  const d = [];
+  for (let i = 1; i < stringsAt; i++) {
+    d[i] = parseTraceNumber(fields[i]);
+    if (d[i] === undefined) return undefined;
+  }
+  let la = 0;
+  let lb = 0;
+  if (spec[1]) {
+    const input = core.memoryView(x.imp_input_ptr(), INPUT_BYTES);
+    la = decodeField(fields[3], input);
+    if (la < 0) return undefined;
+    lb = decodeField(fields[4], input.subarray(Math.min(la, INPUT_BYTES)));
+    if (lb < 0) return undefined;
+  }
+  switch (fields[0]) {
+    case 'start': return x.imp_start(...d.slice(1));
+    case 'page': return x.imp_page_begin(d[1], la, lb, d[2]);
+    case 'state': return x.imp_page_state(d[1], d[2]);
+    case 'focus': return x.imp_page_focus(d[1], d[2]);
+    case 'end': return x.imp_page_end(d[1]);
+    case 'item': return x.imp_item_register(d[1], la, lb, d[2]);
+    case 'release': return x.imp_item_release(d[1], d[2]);
+    case 'obs': return x.imp_observe(d[1], d[2], d[3], d[4], d[5]);
+    case 'click': return x.imp_click(d[1], d[2]);
+    case 'tick': return x.imp_tick(d[1]);
+    case 'take': return x.imp_take_batch(d[1], d[2]);
+    default: return x.imp_report_dropped(d[1]);
+  }
+}
+
+function latin1(bytes) {
+  let s = '';
+  for (let i = 0; i < bytes.length; i += 8192) s += String.fromCharCode(...bytes.subarray(i, i + 8192));
+  return s;
+}
+
+/**
+ * Replays a trace through a loaded core (see loader.js) and returns what the native
+ * replay tool prints for it.
+ * @param {{exports: Record<string, Function>, memoryView: (ptr: number, length: number) => Uint8Array}} core
+ * @param {string|Uint8Array} trace
+ * @returns {Uint8Array}
+ */
+export function replayTrace(core, trace) {
+  const text = typeof trace === 'string' ? latin1(new TextEncoder().encode(trace)) : latin1(trace);
+  const x = core.exports;
+  const chunks = [];
+  let size = 0;
+  const emit = (bytes) => {
+    chunks.push(bytes);
+    size += bytes.length;
+  };
+  const say = (s) => emit(new TextEncoder().encode(s));
+  const lines = text.split('\n');
+  if (text.endsWith('\n')) lines.pop();
+  lines.forEach((line, index) => {
+    const number = index + 1;
+    if (line.includes('\0')) return say(`! ${number} PARSE\n`);
+    if (line[0] === '#' || /^[ \t\r]*$/.test(line)) return;
+    const status = runLine(core, line.split(' '));
+    if (status === undefined) return say(`! ${number} PARSE\n`);
+    if (status < 0) {
+      x.imp_status_name(status);
+      const out = core.memoryView(x.imp_output_ptr(), 64);
+      return say(`! ${number} ${latin1(out.subarray(0, out.indexOf(0)))}\n`);
+    }
+    if (line.startsWith('take ') && status === OK) {
+      const result = x.imp_result_ptr();
+      const length = new DataView(core.memoryView(result, 48).slice().buffer).getUint32(16, true);
+      emit(core.memoryView(x.imp_output_ptr(), length).slice());
+      say('\n');
+    }
+  });
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}

@@ -1,0 +1,370 @@
+// tracker.js: wires a loaded core to a page. It owns the browser side only: which
+// elements are cards (discovery.js), what the IntersectionObserver says about them
+// (observer.js), clicks (activation.js), the page lifecycle (lifecycle.js), the clock,
+// one timer for the core's next deadline, and handing the batches the core cuts to the
+// transport. Every tracking decision is the core's. Everything that runs later is
+// guarded: an exception becomes an onError call and a tracker that does nothing more,
+// never an exception in the host page. startTracker() never rejects: anything that
+// stops the tracker from starting (no WebAssembly, no IntersectionObserver, a bad
+// option the core refuses) gives a no-op tracker and an onError call.
+
+import {
+  ERR_FULL, ERR_ID, ERR_TOO_LONG, FLAG_GPC, FLAG_HIDDEN, FLAG_PRERENDER, FLAG_UNFOCUSED, FLAG_WEBDRIVER, NONE,
+} from './abi.js';
+import { listenActivation } from './activation.js';
+import { createCore } from './core.js';
+import { watchDom } from './discovery.js';
+import { currentPageState, listenLifecycle } from './lifecycle.js';
+import { loadCore } from './loader.js';
+import { createIntersectionObserver, readEntry } from './observer.js';
+import { resolveEnv, resolveOptions } from './options.js';
+
+// Statuses that refuse one card (bad id, too long, table full): the card is skipped and
+// the tracker goes on. Any other negative status means the glue or the core is wrong.
+const CARD_ERRORS = [ERR_ID, ERR_TOO_LONG, ERR_FULL];
+
+/**
+ * @param options the public options (index.d.ts)
+ * @param defaults {wasm: () => source, createTransport} from the entry point
+ * @returns {Promise<Tracker>} never rejects
+ */
+export async function startTracker(options, defaults) {
+  let report = () => {};
+  try {
+    const o = resolveOptions(options || {});
+    report = (error) => {
+      try {
+        o.onError?.(error);
+      } catch {
+        // The page's own handler failed; there is nobody left to tell.
+      }
+    };
+    const env = resolveEnv(o.env);
+    if (!env.IntersectionObserver || !env.MutationObserver || !env.document) {
+      throw new Error('impression-tracker: IntersectionObserver or the DOM is missing');
+    }
+    const createTransport = env.createTransport || defaults.createTransport;
+    const loaded = await loadCore(o.wasm || defaults.wasm(), env);
+    return wire(o, env, createCore(loaded, o.trace), createTransport, report);
+  } catch (error) {
+    report(error);
+    return noopTracker();
+  }
+}
+
+function wire(o, env, core, createTransport, report) {
+  const items = new Map(); // element -> card record
+  const slots = new Map(); // core slot -> Set of card records (one id may have several elements)
+  const counts = { batches: 0, events: 0 };
+  const nav = env.navigator || {};
+  const gpc = nav.globalPrivacyControl === true;
+  let stopped = false;
+  let timer = null;
+  let timerAt = -1;
+  let pageView = '';
+  let path = '';
+  let transport = null;
+  let io = null;
+  const stops = [];
+
+  const now = () => env.now();
+  const teardown = () => {
+    stopped = true;
+    if (timer !== null) env.clearTimeout(timer);
+    for (const stop of stops.splice(0)) {
+      try {
+        stop();
+      } catch (error) {
+        report(error);
+      }
+    }
+  };
+  const fail = (error) => {
+    if (stopped) return;
+    report(error);
+    try {
+      transport?.pageHidden(); // what the transport holds goes to a beacon or storage
+    } catch (e) {
+      report(e);
+    }
+    teardown();
+  };
+  const guard = (fn) => (...args) => {
+    if (stopped) return undefined;
+    try {
+      return fn(...args);
+    } catch (error) {
+      return fail(error);
+    }
+  };
+  // true for IMP_OK / IMP_NONE; false (after onError) for a refused card; throws otherwise.
+  const check = (status) => {
+    if (status >= 0) return true;
+    // The call's trace name (see js/trace.js): "item", "take", ...
+    const error = Object.assign(new Error(`impression-tracker: ${core.last} returned ${core.statusName(status)}`), { status });
+    if (!CARD_ERRORS.includes(status)) throw error;
+    report(error);
+    return false;
+  };
+
+  // --- Batches ----------------------------------------------------------------------
+  // Every batch goes to the transport, which applies consent (holds batches in memory
+  // while pending, drops them when denied) and Global Privacy Control (option gpc).
+  const deliver = (body, events, hiding) => {
+    if (o.onEvent) {
+      const batch = JSON.parse(body);
+      for (const event of batch.ev) {
+        try {
+          o.onEvent(event, batch);
+        } catch (error) {
+          report(error);
+        }
+      }
+    }
+    counts.batches++;
+    counts.events += events;
+    if (hiding) transport.sendNow(body, events);
+    else transport.send(body, events);
+  };
+  const takeBatches = (t, force, hiding) => {
+    for (;;) {
+      const status = core.take(t, force ? 1 : 0);
+      if (status === NONE) return;
+      check(status);
+      deliver(core.batch(), core.result('batch_events'), hiding);
+    }
+  };
+  const onTimer = guard(() => {
+    timer = null;
+    timerAt = -1;
+    const t = now();
+    check(core.tick(t));
+    pump(t);
+  });
+  // After every input: take the batches the core says are due, then keep the one timer
+  // set for the core's next deadline.
+  const pump = (t) => {
+    if (core.result('ready')) takeBatches(t, false, false);
+    const at = core.nextDeadline();
+    if (at === timerAt) return;
+    if (timer !== null) env.clearTimeout(timer);
+    timer = null;
+    timerAt = at;
+    if (at >= 0) timer = env.setTimeout(onTimer, Math.max(0, Math.ceil(at - now())));
+  };
+
+  // --- Page views -------------------------------------------------------------------
+  const beginPageView = (meta) => {
+    const t = now();
+    pageView = Array.from(env.getRandomValues(new Uint8Array(16)), (b) => (b + 256).toString(16).slice(1)).join('');
+    // The path only: a query string or fragment never leaves the browser.
+    path = String(meta?.path ?? env.location?.pathname ?? '').replace(/[?#][^]*$/, '');
+    const doc = env.document;
+    const flags = (nav.webdriver ? FLAG_WEBDRIVER : 0)
+      | (doc.visibilityState === 'hidden' ? FLAG_HIDDEN : 0)
+      | (doc.prerendering ? FLAG_PRERENDER : 0)
+      | (doc.hasFocus && !doc.hasFocus() ? FLAG_UNFOCUSED : 0)
+      | (gpc ? FLAG_GPC : 0);
+    check(core.pageBegin(t, pageView, path, flags));
+    pump(t);
+  };
+  const hide = (t) => {
+    takeBatches(t, true, true);
+    transport.pageHidden();
+  };
+
+  // --- Cards ------------------------------------------------------------------------
+  const readMeta = (el, meta = {}) => {
+    const id = meta.id ?? el.getAttribute(o.idAttribute);
+    const list = meta.list ?? el.closest(`[${o.listAttribute}]`)?.getAttribute(o.listAttribute);
+    const position = Math.floor(meta.position ?? parseInt(el.getAttribute(o.positionAttribute), 10));
+    return {
+      id: id == null ? '' : String(id),
+      list: list == null ? '' : String(list),
+      position: position > 0 && position < 2 ** 31 ? position : 0,
+    };
+  };
+  // Feeds the core the geometry of a slot: its most visible element.
+  const feed = (t, slot) => {
+    let best = null;
+    for (const record of slots.get(slot)) if (!best || record.ratio > best.ratio) best = record;
+    check(core.observe(t, slot, best.ratio, best.area, best.occluded));
+  };
+  const untrack = (el) => {
+    const record = items.get(el);
+    if (!record) return;
+    items.delete(el);
+    io.unobserve(el);
+    const set = slots.get(record.slot);
+    set.delete(record);
+    const t = now();
+    if (set.size) {
+      feed(t, record.slot);
+    } else {
+      slots.delete(record.slot);
+      check(core.release(t, record.slot));
+    }
+  };
+  const track = (el, meta, manual) => {
+    if (!el?.isConnected) return;
+    const old = items.get(el);
+    const m = readMeta(el, meta);
+    if (old && old.id === m.id && old.list === m.list && old.position === m.position) return;
+    if (old && old.id !== m.id) untrack(el); // a recycled node: the card is another one now
+    if (!m.id) return;
+    if (!check(core.register(now(), m.id, m.list, m.position))) return;
+    if (items.has(el)) {
+      Object.assign(old, m);
+      return;
+    }
+    const record = { el, slot: core.result('slot'), ...m, manual, meta, ratio: 0, area: 0, occluded: 0 };
+    items.set(el, record);
+    if (!slots.has(record.slot)) slots.set(record.slot, new Set());
+    slots.get(record.slot).add(record);
+    io.observe(el);
+  };
+  const onEntries = guard((entries) => {
+    for (const entry of entries) {
+      const record = items.get(entry.target);
+      if (!record) continue;
+      const seen = readEntry(entry, o.occlusion);
+      Object.assign(record, seen);
+      const latest = now();
+      // entry.time shares performance.now()'s time origin; never trust one from the future.
+      feed(seen.t >= 0 && seen.t <= latest ? seen.t : latest, record.slot);
+    }
+    pump(now());
+  });
+
+  // --- Start ------------------------------------------------------------------------
+  try {
+    const c = o.capacity;
+    const b = o.batch;
+    const v = o.viewable;
+    check(core.start({
+      items: c.items, queue: c.queue, queueBytes: c.queueBytes, maxEvents: b.maxEvents, maxBytes: b.maxBytes,
+      maxAgeMs: b.maxAgeMs, viewRatio: v.ratio, viewMs: v.ms, largeArea: v.largeArea, largeRatio: v.largeRatio,
+      impressionRatio: o.impressionRatio,
+    }));
+    beginPageView();
+    transport = createTransport({
+      endpoint: o.endpoint,
+      maxBodyBytes: b.maxBytes,
+      consent: o.consent,
+      gpc: o.gpc,
+      storageKey: o.storageKey,
+      onDropped: guard((n) => check(core.reportDropped(n >>> 0))),
+      onDebug: o.onDebug,
+      onError: report,
+      env: o.env,
+    });
+    stops.push(() => transport.stop());
+    io = createIntersectionObserver(env, o, onEntries);
+    stops.push(() => io.disconnect());
+    stops.push(listenLifecycle(env, {
+      state: guard((state, hiding) => {
+        const t = now();
+        check(core.pageState(t, state));
+        if (hiding) hide(t);
+        else transport.pageShown();
+        pump(t);
+      }),
+      focus: guard((focused) => {
+        const t = now();
+        check(core.pageFocus(t, focused ? 1 : 0));
+        pump(t);
+      }),
+      restore: guard(() => {
+        beginPageView();
+        transport.pageShown();
+      }),
+    }));
+    stops.push(listenActivation(env, (node) => items.get(node), (record) => {
+      const t = now();
+      check(core.click(t, record.slot));
+      pump(t);
+    }, guard));
+    if (o.selector) {
+      stops.push(watchDom(env, o, {
+        guard,
+        found: (el) => track(el, undefined, false),
+        changed: (el) => {
+          const record = items.get(el);
+          if (record?.manual) track(el, record.meta, true);
+          else if (el.matches(o.selector)) track(el, undefined, false);
+          else untrack(el);
+        },
+        sweep: () => {
+          for (const el of [...items.keys()]) if (!el.isConnected) untrack(el);
+        },
+        done: () => pump(now()),
+      }));
+    }
+  } catch (error) {
+    teardown();
+    throw error;
+  }
+
+  return {
+    observe: guard((el, meta) => {
+      track(el, meta, true);
+      pump(now());
+    }),
+    unobserve: guard((el) => {
+      untrack(el);
+      pump(now());
+    }),
+    flush: guard(() => {
+      const t = now();
+      takeBatches(t, true, false);
+      pump(t);
+    }),
+    setConsent: guard((granted) => transport.setConsent(granted === true)),
+    newPageView: guard((meta) => beginPageView(meta)),
+    stats: () => {
+      try {
+        return {
+          active: !stopped,
+          pageView,
+          path,
+          elements: items.size,
+          queuedEvents: core.result('queued_events'),
+          queuedBytes: core.result('queued_bytes'),
+          dropped: core.result('dropped'),
+          seq: core.result('seq'),
+          batches: counts.batches,
+          events: counts.events,
+          transport: transport?.stats(),
+        };
+      } catch (error) {
+        report(error);
+        return noopTracker().stats();
+      }
+    },
+    trace: () => core.trace(),
+    stop: guard(() => {
+      const t = now();
+      check(core.pageEnd(t));
+      takeBatches(t, true, true);
+      teardown();
+    }),
+  };
+}
+
+/** The tracker given when the real one cannot run: every method does nothing. */
+export function noopTracker() {
+  const nothing = () => {};
+  return {
+    observe: nothing,
+    unobserve: nothing,
+    flush: nothing,
+    setConsent: nothing,
+    newPageView: nothing,
+    stats: () => ({
+      active: false, pageView: '', path: '', elements: 0, queuedEvents: 0, queuedBytes: 0,
+      dropped: 0, seq: 0, batches: 0, events: 0, transport: undefined,
+    }),
+    trace: () => '',
+    stop: nothing,
+  };
+}

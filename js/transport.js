@@ -1,0 +1,759 @@
+// transport.js: delivery of the core's batches to the collector (the transport seam).
+//
+// Owns everything between a finished batch body and the collector: fetch with
+// keepalive and retry in normal operation, sendBeacon (and fetchLater where it exists)
+// when the page is hidden, the keepalive byte budget, the bounded localStorage queue
+// (storage.js), the two-tab claim (claim.js), retry timing (backoff.js), splitting
+// (batch-split.js), consent, Global Privacy Control, and the counters of stats().
+// The interface is the transport seam that js/tracker.js calls. Every global (fetch,
+// sendBeacon, fetchLater, localStorage, navigator, timers, clock) is resolved lazily
+// from `env` or globalThis at call time; nothing runs at import; no method throws.
+//
+// Delivery rules in brief (README "Delivery guarantees" has the full list):
+//  - visible page: fetch(endpoint, {method:'POST', body: string, keepalive: true,
+//    credentials: 'omit', mode: 'cors'}), 5 s timeout; 2xx = delivered; 408/429/5xx/0
+//    and other unexpected statuses are retried with one global backoff (1 s doubling to
+//    60 s, jitter, or Retry-After); 400/401/403/410/413/422 drop the batch (onDropped).
+//    While the collector is failing, only one request is in flight.
+//  - what cannot be sent now (offline, failing collector) is also written to
+//    localStorage, owned by this tab with a lease, and removed once delivered.
+//  - page hidden: fresh batches go to sendBeacon (true = queued, not delivered), split
+//    in halves when refused; batches that already failed, batches over the keepalive
+//    budget, everything while offline, and copies of requests still in flight are
+//    written to storage released (no owner) for the next page load or another tab.
+//  - fetchLater (where it exists): each batch not yet confirmed also has a pending
+//    deferred request that the browser sends when the document is destroyed (even after
+//    a renderer crash); it is aborted as soon as the batch is delivered, dropped or
+//    handed to sendBeacon.
+
+import { classifyStatus, backoffDelayMs, parseRetryAfter } from './backoff.js';
+import { splitToFit, halveBatch, countEvents, utf8Length } from './batch-split.js';
+import { createBatchStore, DEFAULT_MAX_STORED_EVENTS, DEFAULT_MAX_STORED_BYTES } from './storage.js';
+import { createClaimer } from './claim.js';
+
+export const DEFAULT_MAX_BODY_BYTES = 16384;
+export const HARD_MAX_BODY_BYTES = 61440;
+/** The core's smallest batch cap (IMP_BATCH_MIN_CAP): any one event, fully escaped, fits. */
+export const MIN_BODY_BYTES = 4096;
+export const KEEPALIVE_QUOTA_BYTES = 65536;
+/** Our share of the 64 KiB keepalive quota (the host page and other scripts share it). */
+export const DEFAULT_KEEPALIVE_BUDGET_BYTES = 49152;
+/** Our share of fetchLater's 64 KiB per-origin deferred quota. */
+export const DEFAULT_DEFERRED_BUDGET_BYTES = 49152;
+export const DEFAULT_TIMEOUT_MS = 5000;
+export const DEFAULT_LEASE_MS = 30000;
+export const DEFAULT_CLAIM_CONFIRM_MS = 250;
+export const DEFAULT_MAX_AGE_MS = 24 * 3600 * 1000;
+export const DEFAULT_MAX_QUEUED_EVENTS = 1000;
+export const DEFAULT_MAX_QUEUED_BYTES = 262144;
+const MAX_SPLIT_DEPTH = 6;
+const READOPT_DELAY_MS = 2000;
+
+/**
+ * GPC modes (option `gpc`), applied when navigator.globalPrivacyControl === true:
+ *  'memory-only' (default): batches are still sent (the glue marks them "gpc":1) but
+ *      nothing is written to or read from localStorage; what cannot be sent before
+ *      the page ends is lost (and fetchLater/sendBeacon still try).
+ *  'deny': treated as consent denied: nothing is sent or stored.
+ *  'ignore': GPC changes nothing in the transport.
+ */
+export const GPC_MODES = Object.freeze(['memory-only', 'deny', 'ignore']);
+
+/** A per-document id naming the owner of stored records: crypto randomness where available. */
+function newTabId(now, random) {
+  let tail = '';
+  try {
+    const words = new Uint32Array(2);
+    globalThis.crypto.getRandomValues(words);
+    tail = words[0].toString(36) + words[1].toString(36);
+  } catch {
+    tail = Math.floor(random() * 0x7fffffff).toString(36) + Math.floor(Math.random() * 0x7fffffff).toString(36);
+  }
+  return `${Math.floor(now()).toString(36)}${tail}`;
+}
+
+function positiveNumber(value, fallback) {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : fallback;
+}
+
+/**
+ * Creates the transport (the seam: send, sendNow, pageHidden, pageShown, setConsent,
+ * stats, stop; plus settled() for tests). Options: endpoint, maxBodyBytes (16384;
+ * 4096..61440), consent ('granted' | 'pending' | 'denied'), gpc ('memory-only' |
+ * 'deny' | 'ignore'), storageKey ('impression-tracker:'), onDropped(count), onDebug(info),
+ * onError(error), env; and the bounds maxStoredEvents (1000), maxStoredBytes (262144),
+ * maxQueuedEvents (1000), maxQueuedBytes (262144), keepaliveBudgetBytes (49152),
+ * deferredBudgetBytes (49152), timeoutMs (5000), leaseMs (30000), maxAgeMs (24 h).
+ * env may replace fetch, sendBeacon, fetchLater, localStorage, navigator (onLine,
+ * globalPrivacyControl, locks, sendBeacon), addEventListener, removeEventListener,
+ * setTimeout, clearTimeout, now (a WALL clock: ms since the epoch, since stored batches
+ * are compared across page loads), random, AbortController. null means "absent".
+ */
+export function createTransport(options = {}) {
+  const opts = options && typeof options === 'object' ? options : {};
+  const env = opts.env && typeof opts.env === 'object' ? opts.env : {};
+  const endpoint = typeof opts.endpoint === 'string' ? opts.endpoint : '';
+  const prefix = typeof opts.storageKey === 'string' && opts.storageKey !== '' ? opts.storageKey : 'impression-tracker:';
+  const maxBodyBytes = Math.max(MIN_BODY_BYTES, Math.min(HARD_MAX_BODY_BYTES, Math.floor(positiveNumber(opts.maxBodyBytes, DEFAULT_MAX_BODY_BYTES))));
+  const keepaliveBudget = Math.max(maxBodyBytes, Math.min(KEEPALIVE_QUOTA_BYTES, Math.floor(positiveNumber(opts.keepaliveBudgetBytes, DEFAULT_KEEPALIVE_BUDGET_BYTES))));
+  const deferredBudget = Math.min(KEEPALIVE_QUOTA_BYTES, Math.floor(positiveNumber(opts.deferredBudgetBytes, DEFAULT_DEFERRED_BUDGET_BYTES)));
+  const timeoutMs = positiveNumber(opts.timeoutMs, DEFAULT_TIMEOUT_MS);
+  const leaseMs = positiveNumber(opts.leaseMs, DEFAULT_LEASE_MS);
+  const maxAgeMs = positiveNumber(opts.maxAgeMs, DEFAULT_MAX_AGE_MS);
+  const maxQueuedEvents = positiveNumber(opts.maxQueuedEvents, DEFAULT_MAX_QUEUED_EVENTS);
+  const maxQueuedBytes = positiveNumber(opts.maxQueuedBytes, DEFAULT_MAX_QUEUED_BYTES);
+  const gpcMode = GPC_MODES.includes(opts.gpc) ? opts.gpc : 'memory-only';
+
+  // ---- callbacks, never allowed to throw into us ----
+  const call = (fn, arg) => {
+    if (typeof fn !== 'function') return;
+    try { fn(arg); } catch { /* a host callback must not break delivery */ }
+  };
+  const onError = (error) => call(opts.onError, error instanceof Error ? error : new Error(String(error)));
+  const debug = (info) => call(opts.onDebug, info);
+
+  // ---- lazily resolved environment ----
+  // An env key that is set wins over the global; null means "absent" (no fallback to the
+  // global), undefined means "not given" (use the global).
+  const pick = (name) => {
+    if (!Object.prototype.hasOwnProperty.call(env, name)) return null;
+    const value = env[name];
+    return value === undefined ? null : { value };
+  };
+  const nav = () => { try { const p = pick('navigator'); return p ? p.value : globalThis.navigator; } catch { return undefined; } };
+  // Wall clock (ms since the epoch): stored batches are compared across page loads.
+  const now = () => { try { return Number(env.now ? env.now() : Date.now()); } catch { return Date.now(); } };
+  const random = () => { try { return env.random ? env.random() : Math.random(); } catch { return 0.5; } };
+  const safely = (fn) => (...args) => { try { return fn(...args); } catch (error) { onError(error); return undefined; } };
+  const setTimer = (fn, ms) => { try { return (env.setTimeout || globalThis.setTimeout)(safely(fn), ms); } catch (error) { onError(error); return null; } };
+  const clearTimer = (id) => { if (id === null || id === undefined) return; try { (env.clearTimeout || globalThis.clearTimeout)(id); } catch { /* ignore */ } };
+  const isOnline = () => { try { const n = nav(); return !(n && n.onLine === false); } catch { return true; } };
+  const gpcOn = () => { try { const n = nav(); return Boolean(n && n.globalPrivacyControl === true); } catch { return false; } };
+  const getStorage = () => { const p = pick('localStorage'); return p ? p.value : globalThis.localStorage; };
+  const fetchFn = () => {
+    const p = pick('fetch');
+    if (p) return typeof p.value === 'function' ? p.value : null;
+    return typeof globalThis.fetch === 'function' ? (url, init) => globalThis.fetch(url, init) : null;
+  };
+  const fetchLaterFn = () => {
+    const p = pick('fetchLater');
+    if (p) return typeof p.value === 'function' ? p.value : null;
+    return typeof globalThis.fetchLater === 'function' ? (url, init) => globalThis.fetchLater(url, init) : null;
+  };
+  const beaconFn = () => {
+    const p = pick('sendBeacon');
+    if (p && typeof p.value === 'function') return p.value;
+    const n = nav();
+    if (n && typeof n.sendBeacon === 'function') return (url, body) => n.sendBeacon(url, body);
+    return null;
+  };
+  const makeAbortController = () => {
+    try {
+      const AC = env.AbortController || globalThis.AbortController;
+      return AC ? new AC() : null;
+    } catch { return null; }
+  };
+
+  // ---- state ----
+  const gpcAtStart = gpcOn();
+  let consent = opts.consent === 'pending' || opts.consent === 'denied' ? opts.consent : 'granted';
+  if (gpcAtStart && gpcMode === 'deny') consent = 'denied';
+  const storageAllowed = !(gpcAtStart && gpcMode === 'memory-only');
+  const tabId = newTabId(now, random);
+  const store = createBatchStore({
+    getStorage,
+    prefix,
+    maxEvents: positiveNumber(opts.maxStoredEvents, DEFAULT_MAX_STORED_EVENTS),
+    maxBytes: positiveNumber(opts.maxStoredBytes, DEFAULT_MAX_STORED_BYTES),
+    onError,
+  });
+  const claimer = createClaimer({ getNavigator: nav, prefix, tabId, onError });
+
+  /** @type {Array<object>} batches this tab holds, oldest first */
+  let batches = [];
+  let seq = 0;
+  let hidden = false;
+  let stopped = false;
+  let failures = 0; // consecutive retryable failures (collector "down" when > 0)
+  let failureWave = 0; // bumped at each counted failure; requests started before it do not count again
+  let nextAttemptAt = 0;
+  let retryTimer = null;
+  let leaseTimer = null;
+  let readoptTimer = null;
+  let inflightBytes = 0;
+  let beaconBytes = 0; // bytes handed to sendBeacon since the page was last hidden
+  let deferredBytes = 0;
+  let adopting = null;
+  let adoptAgain = false; // an adoption was asked for while one was running
+  let onlineListener = null;
+  let storageListener = null;
+  /** fetchLater registrations of batches handed to storage at page hide, by storage key */
+  const releasedDeferred = new Map();
+  const counters = { sent: 0, beaconed: 0, deferred: 0, retried: 0, attempts: 0, persistedWrites: 0 };
+  const dropped = {};
+
+  const storageOn = () => storageAllowed && consent === 'granted' && store.usable();
+
+  function countDrop(reason, events, lost) {
+    if (!(events > 0)) return;
+    dropped[reason] = (dropped[reason] || 0) + events;
+    debug({ kind: 'drop', reason, events });
+    if (lost) call(opts.onDropped, events);
+  }
+
+  function newBatch(body, bytes, events, extra = {}) {
+    seq += 1;
+    return { id: `${tabId}:${seq}`, body, bytes, events, key: null, owned: false, attempts: 0, failed: false,
+      inflight: null, deferred: null, confirmAt: 0, created: now(), ...extra };
+  }
+
+  /** Cuts a body into batches under maxBodyBytes (oversize single events are dropped and counted). */
+  function toBatches(body, eventCount) {
+    if (typeof body !== 'string' || body === '') { onError(new Error('impression-tracker: transport got an empty or non-string batch')); return []; }
+    const { pieces, oversize } = splitToFit(body, maxBodyBytes);
+    for (const o of oversize) {
+      const n = o.events > 0 ? o.events : (Number.isInteger(eventCount) && eventCount > 0 ? eventCount : 1);
+      onError(new Error(`impression-tracker: a batch of ${o.bytes} bytes cannot fit under maxBodyBytes ${maxBodyBytes}; dropped`));
+      countDrop('tooLarge', n, true);
+    }
+    if (pieces.length > 1) debug({ kind: 'split', reason: 'maxBodyBytes', pieces: pieces.length });
+    return pieces.map((p) => {
+      let events = p.events;
+      if (events < 0) events = Number.isInteger(eventCount) && eventCount >= 0 ? eventCount : countEvents(p.body);
+      return newBatch(p.body, p.bytes, events);
+    });
+  }
+
+  function queuedTotals() {
+    let events = 0; let bytes = 0;
+    for (const b of batches) { events += b.events; bytes += b.bytes; }
+    return { events, bytes };
+  }
+
+  /** Keeps the memory queue within its bounds: the oldest idle batches go first. */
+  function enforceMemoryBound() {
+    let { events, bytes } = queuedTotals();
+    while ((events > maxQueuedEvents || bytes > maxQueuedBytes) && batches.length > 1) {
+      const victim = batches.find((b) => !b.inflight);
+      if (!victim || victim === batches[batches.length - 1]) break;
+      forget(victim);
+      events -= victim.events; bytes -= victim.bytes;
+      if (victim.key && storageOn() && releaseRecord(victim)) { // still stored: not lost
+        if (victim.deferred) { releasedDeferred.set(victim.key, victim.deferred); victim.deferred = null; }
+        continue;
+      }
+      abortDeferred(victim);
+      countDrop('queueBound', victim.events, true);
+    }
+  }
+
+  function forget(b) {
+    batches = batches.filter((x) => x !== b);
+  }
+
+  // ---- fetchLater: a pending deferred copy of every unconfirmed batch ----
+  function registerDeferred(b) {
+    if (b.deferred || b.confirmAt || consent !== 'granted' || stopped) return;
+    const fl = fetchLaterFn();
+    if (!fl) return;
+    if (deferredBytes + b.bytes > deferredBudget) return;
+    const controller = makeAbortController();
+    try {
+      const init = { method: 'POST', body: b.body, credentials: 'omit', mode: 'cors' };
+      if (controller) init.signal = controller.signal;
+      fl(endpoint, init);
+      b.deferred = { controller, bytes: b.bytes, events: b.events };
+      deferredBytes += b.bytes;
+      counters.deferred += b.events;
+      debug({ kind: 'fetchLater', action: 'register', id: b.id, bytes: b.bytes, events: b.events });
+    } catch (error) {
+      debug({ kind: 'fetchLater', action: 'refused', id: b.id, bytes: b.bytes, error: String(error && error.name || error) });
+    }
+  }
+
+  function abortDeferred(b) {
+    if (!b.deferred) return;
+    const { controller, bytes, events } = b.deferred;
+    b.deferred = null;
+    deferredBytes -= bytes;
+    counters.deferred -= events;
+    try { if (controller) controller.abort(); } catch { /* ignore */ }
+    debug({ kind: 'fetchLater', action: 'abort', id: b.id });
+  }
+
+  // ---- storage records ----
+  /** A stored record may be evicted at the bound unless this tab is sending it or another live tab owns it. */
+  const canEvict = (record) => {
+    if (batches.some((b) => b.key === record.key && b.inflight)) return false;
+    return !(record.owner && record.owner !== tabId && record.until > now());
+  };
+
+  function writeRecord(b, owner) {
+    if (!storageOn()) return false;
+    if (owner) claimer.holdTabLock();
+    const key = b.key || store.newKey(b.created, tabId, seq += 1);
+    const { ok, evicted } = store.put({ key, owner, until: owner ? now() + leaseMs : 0, created: b.created, events: b.events, body: b.body }, canEvict);
+    for (const record of evicted) {
+      const mine = batches.find((x) => x.key === record.key);
+      if (mine) { forget(mine); abortDeferred(mine); }
+      countDrop('storageBound', record.events, true);
+    }
+    if (!ok) return false;
+    b.key = key;
+    b.owned = Boolean(owner);
+    counters.persistedWrites += b.events;
+    debug({ kind: 'persist', id: b.id, key, owner: owner ? 'self' : 'released', events: b.events, bytes: b.bytes });
+    if (b.owned) scheduleLeaseRenewal();
+    return true;
+  }
+
+  function releaseRecord(b) { return writeRecord(b, ''); }
+
+  /** Removes a batch's stored copy unless another tab has since claimed it. */
+  function removeRecord(b) {
+    if (!b.key) return;
+    const record = store.read(b.key);
+    if (!record || !record.owner || record.owner === tabId) store.remove(b.key);
+    b.key = null;
+    b.owned = false;
+  }
+
+  /** Lease mode only (no Web Locks): renews this tab's leases while it is visible. */
+  function scheduleLeaseRenewal() {
+    if (leaseTimer !== null || stopped || claimer.usesLocks()) return;
+    leaseTimer = setTimer(() => {
+      leaseTimer = null;
+      if (stopped || hidden) return;
+      let any = false;
+      for (const b of batches) {
+        if (!b.key || !b.owned) continue;
+        const record = store.read(b.key);
+        if (record && record.owner && record.owner !== tabId) { // another tab took it over
+          if (!b.inflight) { forget(b); abortDeferred(b); }
+          b.key = null; b.owned = false;
+          continue;
+        }
+        any = writeRecord(b, tabId) || any;
+      }
+      if (any) scheduleLeaseRenewal();
+    }, Math.max(1, Math.floor(leaseMs / 3)));
+  }
+
+  // ---- normal operation: fetch keepalive with retry ----
+  function canSend() {
+    return !stopped && !hidden && consent === 'granted' && isOnline() && endpoint !== '';
+  }
+
+  function scheduleRetry(at) {
+    clearTimer(retryTimer);
+    retryTimer = setTimer(() => { retryTimer = null; pump(); }, Math.max(0, at - now()));
+  }
+
+  function pump() {
+    if (!canSend()) return;
+    const t = now();
+    if (t < nextAttemptAt) { scheduleRetry(nextAttemptAt); return; }
+    let earliestConfirm = Infinity;
+    for (const b of [...batches]) {
+      if (b.inflight) { if (failures > 0) break; continue; }
+      if (b.confirmAt) {
+        if (t < b.confirmAt) { earliestConfirm = Math.min(earliestConfirm, b.confirmAt); continue; }
+        b.confirmAt = 0;
+        const record = store.read(b.key);
+        if (!record || record.owner !== tabId) { // lost the claim race: the other tab sends it
+          debug({ kind: 'claim', result: 'lost', id: b.id, key: b.key });
+          forget(b); abortDeferred(b); b.key = null;
+          continue;
+        }
+        registerDeferred(b);
+      }
+      if (inflightBytes + b.bytes > keepaliveBudget && inflightBytes > 0) break;
+      start(b);
+      if (failures > 0) break; // while the collector fails, one request at a time
+    }
+    if (earliestConfirm < Infinity) scheduleRetry(earliestConfirm);
+  }
+
+  function start(b) {
+    let f = null;
+    try { f = fetchFn(); } catch { f = null; }
+    if (!f) { onError(new Error('impression-tracker: fetch is not available')); return; }
+    b.attempts += 1;
+    counters.attempts += 1;
+    if (b.attempts > 1) counters.retried += 1;
+    const controller = makeAbortController();
+    const attempt = { controller, timer: null, done: false, wave: failureWave };
+    b.inflight = attempt;
+    inflightBytes += b.bytes;
+    const init = { method: 'POST', body: b.body, keepalive: true, credentials: 'omit', mode: 'cors' };
+    if (controller) init.signal = controller.signal;
+    debug({ kind: 'fetch', id: b.id, attempt: b.attempts, bytes: b.bytes, events: b.events });
+    attempt.timer = setTimer(() => {
+      attempt.timer = null;
+      try { if (controller) controller.abort(); } catch { /* ignore */ }
+      finish(b, attempt, 0, null, 'timeout');
+    }, timeoutMs);
+    let promise;
+    try { promise = Promise.resolve(f(endpoint, init)); } catch (error) { promise = Promise.reject(error); }
+    promise.then(
+      safely((response) => finish(b, attempt, Number(response && response.status) || 0, response, null)),
+      safely((error) => finish(b, attempt, 0, null, error && error.name === 'AbortError' ? 'abort' : 'network')),
+    );
+  }
+
+  function finish(b, attempt, status, response, failure) {
+    if (attempt.done) return;
+    attempt.done = true;
+    clearTimer(attempt.timer);
+    if (b.inflight === attempt) { b.inflight = null; inflightBytes -= b.bytes; }
+    const outcome = classifyStatus(status);
+    debug({ kind: 'response', id: b.id, attempt: b.attempts, status, outcome, failure: failure || undefined });
+    if (b.revoked) return;
+    if (outcome === 'ok') {
+      counters.sent += b.events;
+      forget(b);
+      removeRecord(b);
+      abortDeferred(b);
+      const wasDown = failures > 0;
+      failures = 0;
+      nextAttemptAt = 0;
+      if (wasDown) adoptSoon(); // the collector is back: drain what earlier failures stored
+      pump();
+      return;
+    }
+    if (outcome === 'drop') {
+      forget(b);
+      removeRecord(b);
+      abortDeferred(b);
+      countDrop(`http${status}`, b.events, true);
+      pump();
+      return;
+    }
+    // retryable
+    b.failed = true;
+    if (b.handedOff || !batches.includes(b)) { // page was hidden meanwhile: its stored copy stays for later
+      forget(b);
+      if (b.deferred && b.key) { releasedDeferred.set(b.key, b.deferred); b.deferred = null; }
+      pump();
+      return;
+    }
+    if (hidden) { failures += 1; handOff(b); return; } // hidden and not stored: beacon is the last chance
+    if (attempt.wave !== failureWave) { // a parallel request of the same outage: one backoff step per outage wave
+      if (!b.key) writeRecord(b, tabId);
+      scheduleRetry(nextAttemptAt);
+      return;
+    }
+    failures += 1;
+    failureWave += 1;
+    let retryAfter = null;
+    try { retryAfter = response && response.headers && typeof response.headers.get === 'function' ? parseRetryAfter(response.headers.get('Retry-After'), now()) : null; } catch { retryAfter = null; }
+    const delay = retryAfter !== null ? retryAfter : backoffDelayMs(failures, random);
+    nextAttemptAt = now() + delay;
+    debug({ kind: 'retry', id: b.id, status, delayMs: delay, retryAfter: retryAfter !== null });
+    if (!b.key) writeRecord(b, tabId);
+    if (!stopped) scheduleRetry(nextAttemptAt); // the batch keeps its place: oldest first
+  }
+
+  // ---- page hidden: beacon or storage ----
+  function beaconPieces(body, bytes, events, depth) {
+    const beacon = beaconFn();
+    const budgetLeft = keepaliveBudget - inflightBytes - beaconBytes;
+    let accepted = false;
+    let threw = false;
+    if (bytes <= budgetLeft && beacon) {
+      try { accepted = beacon(endpoint, body) === true; } catch (error) { threw = true; onError(error); }
+    }
+    debug({ kind: 'beacon', bytes, events, accepted, overBudget: bytes > budgetLeft, threw });
+    if (accepted) { beaconBytes += bytes; counters.beaconed += events; return []; }
+    if (threw || !beacon || depth >= MAX_SPLIT_DEPTH) return [{ body, bytes, events }];
+    const halves = halveBatch(body);
+    if (!halves) return [{ body, bytes, events }];
+    debug({ kind: 'split', reason: 'beacon refused', pieces: 2 });
+    return [...beaconPieces(halves[0].body, halves[0].bytes, halves[0].events, depth + 1),
+      ...beaconPieces(halves[1].body, halves[1].bytes, halves[1].events, depth + 1)];
+  }
+
+  /** Hands one idle batch over for the page's end: beacon, else storage, else keep in memory. */
+  function handOff(b) {
+    const useStorage = storageOn();
+    const preferStorage = useStorage && (b.failed || failures > 0 || !isOnline());
+    let left = [{ body: b.body, bytes: b.bytes, events: b.events }];
+    if (!preferStorage && isOnline() && endpoint !== '') {
+      if (beaconFn()) {
+        left = beaconPieces(b.body, b.bytes, b.events, 0);
+      } else if (fetchFn()) { // no sendBeacon: keepalive fetch plus a released stored copy
+        if (useStorage) releaseRecord(b);
+        b.handedOff = true;
+        if (!batches.includes(b)) batches.push(b);
+        start(b);
+        return;
+      }
+    }
+    if (left.length === 0) { forget(b); removeRecord(b); abortDeferred(b); return; }
+    if (left.length === 1 && left[0].body === b.body) {
+      if (useStorage && releaseRecord(b)) {
+        forget(b);
+        if (b.deferred) { releasedDeferred.set(b.key, b.deferred); b.deferred = null; }
+        return;
+      }
+      if (!batches.includes(b)) { batches.push(b); enforceMemoryBound(); }
+      registerDeferred(b);
+      return;
+    }
+    // partly beaconed: the refused pieces replace the batch
+    forget(b); removeRecord(b); abortDeferred(b);
+    for (const piece of left) {
+      const nb = newBatch(piece.body, piece.bytes, piece.events, { failed: b.failed, created: b.created });
+      if (useStorage && releaseRecord(nb)) continue;
+      batches.push(nb);
+      registerDeferred(nb);
+    }
+    enforceMemoryBound();
+  }
+
+  function holdPending(list) {
+    for (const b of list) batches.push(b);
+    enforceMemoryBound();
+  }
+
+  // ---- adoption of stored batches (page load, online, page shown, consent granted) ----
+  function adoptSoon() {
+    if (!storageOn() || hidden || stopped) return Promise.resolve();
+    if (adopting) { adoptAgain = true; return adopting; }
+    adoptAgain = false;
+    const usesLocks = claimer.usesLocks();
+    let othersLive = 0;
+    adopting = claimer.exclusive(async (ownedByLiveTab) => {
+      if (hidden || stopped || !storageOn()) return; // the page was hidden (or consent revoked) meanwhile
+      try {
+        const t = now();
+        let { events, bytes } = queuedTotals();
+        for (const record of store.list()) {
+          if (t - record.created > maxAgeMs) {
+            if (!ownedByLiveTab(record)) { store.remove(record.key); countDrop('expired', record.events, true); }
+            continue;
+          }
+          const mine = batches.find((b) => b.key === record.key);
+          if (mine) {
+            if (record.owner !== tabId && !ownedByLiveTab(record)) { mine.handedOff = false; writeRecord(mine, tabId); }
+            continue;
+          }
+          if (ownedByLiveTab(record)) { othersLive += 1; continue; }
+          const size = utf8Length(record.body);
+          if (events + record.events > maxQueuedEvents || bytes + size > maxQueuedBytes) break;
+          const b = newBatch(record.body, size, record.events, { key: record.key, created: record.created });
+          if (releasedDeferred.has(record.key)) { b.deferred = releasedDeferred.get(record.key); releasedDeferred.delete(record.key); }
+          if (!writeRecord(b, tabId)) { b.key = record.key; }
+          if (!usesLocks) b.confirmAt = now() + DEFAULT_CLAIM_CONFIRM_MS;
+          batches.push(b);
+          events += b.events; bytes += size;
+          debug({ kind: 'adopt', id: b.id, key: record.key, events: b.events, from: record.owner ? 'expired owner' : 'released' });
+        }
+      } catch (error) { onError(error); }
+    }, now).then(safely((ran) => {
+      adopting = null;
+      if (adoptAgain && !stopped) adoptSoon();
+      if (!ran && !stopped) { // another tab was scanning: look again shortly
+        clearTimer(readoptTimer);
+        readoptTimer = setTimer(() => { readoptTimer = null; adoptSoon(); }, READOPT_DELAY_MS);
+      } else if (othersLive > 0 && readoptTimer === null && !stopped && !hidden) {
+        // another live tab owns stored batches: if it dies without hiding (crash), take
+        // them over after a lease period
+        readoptTimer = setTimer(() => { readoptTimer = null; adoptSoon(); }, leaseMs);
+      }
+      for (const b of batches) registerDeferred(b);
+      pump();
+    }), (error) => { adopting = null; onError(error); });
+    return adopting;
+  }
+
+  function onOnline() {
+    if (stopped) return;
+    debug({ kind: 'online' });
+    nextAttemptAt = Math.min(nextAttemptAt, now());
+    adoptSoon();
+    pump();
+  }
+
+  function activate() {
+    if (stopped || consent !== 'granted') return;
+    if (storageOn()) claimer.holdTabLock();
+    for (const b of batches) registerDeferred(b);
+    adoptSoon();
+    pump();
+  }
+
+  function onStorage(event) {
+    if (stopped || hidden || consent !== 'granted') return;
+    const key = event && event.key;
+    if (typeof key === 'string' && !key.startsWith(prefix)) return; // the host's own keys
+    adoptSoon(); // e.g. another tab was hidden and released its batches
+  }
+
+  function addListeners() {
+    if (typeof env.addEventListener !== 'function' && typeof globalThis.addEventListener !== 'function') return; // not a browser
+    onlineListener = safely(onOnline);
+    storageListener = safely(onStorage);
+    try {
+      const add = (type, fn) => (env.addEventListener ? env.addEventListener(type, fn) : globalThis.addEventListener(type, fn));
+      add('online', onlineListener);
+      add('storage', storageListener);
+    } catch (error) { onlineListener = null; storageListener = null; onError(error); }
+  }
+
+  function purgeAll(reason) {
+    let events = 0;
+    for (const b of batches) {
+      b.revoked = true;
+      abortDeferred(b);
+      if (b.inflight) {
+        try { if (b.inflight.controller) b.inflight.controller.abort(); } catch { /* ignore */ }
+      }
+      if (!b.key) events += b.events;
+    }
+    batches = [];
+    for (const d of releasedDeferred.values()) {
+      deferredBytes -= d.bytes;
+      counters.deferred -= d.events;
+      try { if (d.controller) d.controller.abort(); } catch { /* ignore */ }
+    }
+    releasedDeferred.clear();
+    events += store.purge();
+    clearTimer(retryTimer); retryTimer = null;
+    clearTimer(leaseTimer); leaseTimer = null;
+    clearTimer(readoptTimer); readoptTimer = null;
+    claimer.release();
+    countDrop(reason, events, false);
+  }
+
+  // ---- start-up (a call, not import time) ----
+  try {
+    addListeners();
+    if (gpcAtStart) debug({ kind: 'gpc', mode: gpcMode });
+    if (consent === 'denied') purgeAll('consent');
+    else if (consent === 'granted') activate();
+  } catch (error) { onError(error); }
+
+  function guard(fn) {
+    return (...args) => {
+      try { return fn(...args); } catch (error) { onError(error); return undefined; }
+    };
+  }
+
+  const transport = {
+    send: guard((body, eventCount) => {
+      if (stopped) return;
+      if (consent === 'denied') { countDrop('consent', Number.isInteger(eventCount) ? eventCount : countEvents(String(body)), false); return; }
+      const list = toBatches(body, eventCount);
+      if (consent === 'pending') { holdPending(list); return; }
+      if (hidden) { for (const b of list) handOff(b); return; }
+      for (const b of list) { batches.push(b); registerDeferred(b); }
+      enforceMemoryBound();
+      if (!isOnline()) { for (const b of list) if (batches.includes(b)) writeRecord(b, tabId); }
+      pump();
+    }),
+
+    sendNow: guard((body, eventCount) => {
+      if (stopped) return;
+      if (consent === 'denied') { countDrop('consent', Number.isInteger(eventCount) ? eventCount : countEvents(String(body)), false); return; }
+      const list = toBatches(body, eventCount);
+      if (consent === 'pending') { holdPending(list); return; }
+      for (const b of list) handOff(b);
+      if (!hidden) pump();
+    }),
+
+    pageHidden: guard(() => {
+      if (stopped || hidden) return;
+      hidden = true;
+      clearTimer(retryTimer); retryTimer = null;
+      if (consent !== 'granted') return;
+      for (const b of [...batches]) {
+        if (b.inflight) {
+          if (storageOn() && releaseRecord(b)) b.handedOff = true;
+          continue;
+        }
+        handOff(b);
+      }
+      // Everything this tab owned is now released, so it needs no liveness lock while hidden
+      // (and holds no Web Lock that a browser could count against the back/forward cache).
+      claimer.release();
+      debug({ kind: 'hidden', kept: batches.length });
+    }),
+
+    pageShown: guard(() => {
+      if (stopped || !hidden) return;
+      hidden = false;
+      beaconBytes = 0;
+      if (consent !== 'granted') return;
+      nextAttemptAt = Math.min(nextAttemptAt, now());
+      if (storageOn()) claimer.holdTabLock();
+      adoptSoon();
+      pump();
+    }),
+
+    setConsent: guard((granted) => {
+      if (stopped) return;
+      if (granted === true) {
+        if (gpcAtStart && gpcMode === 'deny') { debug({ kind: 'consent', ignored: 'gpc deny mode' }); return; }
+        if (consent === 'granted') return;
+        consent = 'granted';
+        debug({ kind: 'consent', consent });
+        if (hidden) { for (const b of [...batches]) handOff(b); return; }
+        activate();
+      } else {
+        consent = 'denied';
+        debug({ kind: 'consent', consent });
+        purgeAll('consent');
+      }
+    }),
+
+    stats: guard(() => {
+      let queued = 0; let inFlight = 0;
+      for (const b of batches) { if (b.inflight) inFlight += b.events; else queued += b.events; }
+      const storedTotals = storageOn() ? store.totals() : { events: 0, bytes: 0, batches: 0 };
+      const total = Object.values(dropped).reduce((a, n) => a + n, 0);
+      return {
+        queued,
+        inFlight,
+        sent: counters.sent,
+        beaconed: counters.beaconed,
+        deferred: counters.deferred,
+        retried: counters.retried,
+        attempts: counters.attempts,
+        persisted: storedTotals.events,
+        persistedBytes: storedTotals.bytes,
+        persistedWrites: counters.persistedWrites,
+        dropped: { total, byReason: { ...dropped } },
+        consent,
+        storage: !storageAllowed ? 'off (gpc)' : store.mode(),
+        gpc: gpcAtStart,
+        online: isOnline(),
+        collector: failures > 0 ? 'failing' : 'ok',
+        inflightBytes,
+      };
+    }),
+
+    stop: guard(() => {
+      if (stopped) return;
+      if (consent === 'granted') {
+        for (const b of [...batches]) if (!b.inflight && storageOn() && releaseRecord(b)) forget(b);
+      }
+      stopped = true;
+      clearTimer(retryTimer); retryTimer = null;
+      clearTimer(leaseTimer); leaseTimer = null;
+      clearTimer(readoptTimer); readoptTimer = null;
+      try {
+        const remove = (type, fn) => (env.removeEventListener ? env.removeEventListener(type, fn) : globalThis.removeEventListener(type, fn));
+        if (onlineListener) remove('online', onlineListener);
+        if (storageListener) remove('storage', storageListener);
+      } catch { /* ignore */ }
+      onlineListener = null;
+      storageListener = null;
+      claimer.release();
+    }),
+
+    /** Resolves when a running adoption of stored batches has finished (tests, demos). */
+    settled: () => (adopting || Promise.resolve()).then(() => undefined, () => undefined),
+  };
+  return transport;
+}

@@ -1,0 +1,189 @@
+// core.mjs: the core alone, native against WASM (issue 7). It runs the workload of
+// tests/bench/core_bench.c call for call through js/imp.wasm's raw exports in Node
+// (the same xorshift32 observation stream, ticks at the core's deadlines, every ready
+// batch taken), runs the native binary for the same sizes, checks that both produced
+// the same batch bytes (checksum), and reports ns per observation, observations per
+// second, the WASM/native ratio, state bytes per tracked item and the module's linear
+// memory before and after the run. It measures; it asserts nothing about speed.
+// CLI: node tests/bench/core.mjs [build/core_bench] [js/imp.wasm]
+
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+
+const PAGE_VIEWS = 10;
+const CARD_AREA = 69600;
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+function ratioFor(r) {
+  switch ((r >>> 8) & 7) {
+    case 0: case 1: return 0;
+    case 2: return 0.3;
+    case 3: return 0.55;
+    case 4: return 0.8;
+    default: return 1;
+  }
+}
+
+/** Instantiates the standalone module directly (it imports nothing). */
+export function instantiateCore(wasmPath) {
+  const module = new WebAssembly.Module(readFileSync(wasmPath));
+  const instance = new WebAssembly.Instance(module, {});
+  const x = instance.exports;
+  if (typeof x._initialize === 'function') x._initialize();
+  return x;
+}
+
+/** One run of the workload through the wasm exports; mirrors run_once() in core_bench.c. */
+export function runWasmOnce(x, items, observations) {
+  const memory = x.memory;
+  const bytes = new Uint8Array(memory.buffer);
+  const encoder = new TextEncoder();
+  const inputPtr = x.imp_input_ptr();
+  const outputPtr = x.imp_output_ptr();
+  const resultPtr = x.imp_result_ptr();
+  const result32 = new Uint32Array(memory.buffer, resultPtr, 12);
+  const result64 = new Float64Array(memory.buffer, resultPtr, 1);
+  const putText = (at, s) => encoder.encodeInto(s, bytes.subarray(inputPtr + at, inputPtr + 256)).written;
+  // result record: double next_deadline, then ready, slot, batch_bytes, batch_events
+  const READY = 2;
+  const BATCH_BYTES = 4;
+  const BATCH_EVENTS = 5;
+  const tot = { batches: 0, events: 0, bytes: 0, checksum: 2166136261, ticks: 0 };
+  const consume = () => {
+    const n = result32[BATCH_BYTES];
+    let h = tot.checksum;
+    for (let i = outputPtr, end = outputPtr + n; i < end; i++) h = Math.imul(h ^ bytes[i], 16777619) >>> 0;
+    tot.checksum = h;
+    tot.batches++;
+    tot.events += result32[BATCH_EVENTS];
+    tot.bytes += n;
+  };
+  const takeReady = (t) => {
+    while (result32[READY] && x.imp_take_batch(t, 0) === 0) consume();
+  };
+  let rng = 0x9e3779b9;
+  const nextRandom = () => {
+    let v = rng;
+    v ^= v << 13; v >>>= 0;
+    v ^= v >>> 17;
+    v ^= v << 5; v >>>= 0;
+    rng = v;
+    return v;
+  };
+  if (x.imp_start(items, 1024, 262144, 50, 16384, 5000, 0.5, 1000, 242500, 0.3, 0) !== 0) {
+    throw new Error(`imp_start refused ${items} items`);
+  }
+  let t = 0;
+  const perView = Math.floor(observations / PAGE_VIEWS);
+  const t0 = process.hrtime.bigint();
+  let pvLen = putText(0, 'bench-0');
+  x.imp_page_begin(t, pvLen, putText(pvLen, '/search'), 0);
+  for (let i = 0; i < items; i++) {
+    const idLen = putText(0, `gig-${i}`);
+    if (x.imp_item_register(t, idLen, putText(idLen, 'q1'), i + 1) !== 0) throw new Error('register failed');
+  }
+  const t1 = process.hrtime.bigint();
+  const start = process.hrtime.bigint();
+  for (let k = 0; k < observations; k++) {
+    if (k > 0 && k % perView === 0) {
+      pvLen = putText(0, `bench-${k / perView}`);
+      x.imp_page_begin(t, pvLen, putText(pvLen, '/search'), 0);
+      takeReady(t);
+    }
+    const r = nextRandom();
+    t += (r & 3) * 0.25;
+    const deadline = result64[0];
+    if (deadline >= 0 && t >= deadline) {
+      x.imp_tick(t);
+      tot.ticks++;
+      takeReady(t);
+    }
+    x.imp_observe(t, (r >>> 16) % items, ratioFor(r), CARD_AREA, 0);
+    takeReady(t);
+  }
+  x.imp_page_end(t);
+  while (x.imp_take_batch(t, 1) === 0) consume();
+  const ns = Number(process.hrtime.bigint() - start);
+  return { ns, registerNsPerItem: Number(t1 - t0) / items, ...tot };
+}
+
+function runNative(bin, items, observations, runs) {
+  const out = execFileSync(bin, [String(items), String(observations), String(runs)], { encoding: 'utf8' });
+  return out.trim().split('\n').map((line) => JSON.parse(line));
+}
+
+/**
+ * Runs native and WASM for each size; returns one record per size.
+ * @param {{nativeBin: string, wasmPath: string, sizes?: number[], observations?: number, runs?: number}} o
+ */
+export function runCoreBench({ nativeBin, wasmPath, sizes = [1000, 10000], observations = 1e6, runs = 5 }) {
+  const x = instantiateCore(wasmPath);
+  const memoryAtStart = x.memory.buffer.byteLength;
+  const records = [];
+  for (const items of sizes) {
+    const native = [];
+    const wasm = [];
+    runWasmOnce(x, items, Math.min(observations, 1e5)); // warm-up: let the engine tier up
+    // Interleaved, so that load from elsewhere on the machine hits both alike.
+    for (let run = 0; run < runs; run++) {
+      native.push(...runNative(nativeBin, items, observations, 1));
+      wasm.push(runWasmOnce(x, items, observations));
+    }
+    const nativeNs = median(native.map((r) => r.ns_per_obs));
+    const wasmNs = median(wasm.map((r) => r.ns / observations));
+    const same = native.every((r) => r.checksum === wasm[0].checksum && r.events === wasm[0].events);
+    records.push({
+      items,
+      observations,
+      runs,
+      native: {
+        nsPerObs: nativeNs,
+        obsPerSec: 1e9 / nativeNs,
+        registerNsPerItem: median(native.map((r) => r.register_ns_per_item)),
+        runsNsPerObs: native.map((r) => r.ns_per_obs),
+      },
+      wasm: {
+        nsPerObs: wasmNs,
+        obsPerSec: 1e9 / wasmNs,
+        registerNsPerItem: median(wasm.map((r) => r.registerNsPerItem)),
+        runsNsPerObs: wasm.map((r) => r.ns / observations),
+      },
+      ratio: wasmNs / nativeNs,
+      bestRatio: Math.min(...wasm.map((r) => r.ns / observations)) / Math.min(...native.map((r) => r.ns_per_obs)),
+      identicalOutput: same,
+      batches: wasm[0].batches,
+      events: wasm[0].events,
+      batchBytes: wasm[0].bytes,
+      checksum: wasm[0].checksum,
+      sizeofItem: native[0].sizeof_item,
+      stateBytesPerItem: native[0].state_bytes_per_item,
+    });
+  }
+  const memoryAfter = x.memory.buffer.byteLength;
+  return { records, memory: { atStart: memoryAtStart, afterRuns: memoryAfter, grew: memoryAfter !== memoryAtStart } };
+}
+
+export function coreTable(core) {
+  const rows = [
+    '| items | native ns/obs | native obs/s | WASM ns/obs | WASM obs/s | WASM/native (best runs) | same batch bytes | state B/item |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | :---: | ---: |',
+  ];
+  const fmt = (n) => Math.round(n).toLocaleString('en-US');
+  for (const r of core.records) {
+    rows.push(`| ${fmt(r.items)} | ${r.native.nsPerObs.toFixed(0)} | ${fmt(r.native.obsPerSec)} | ${r.wasm.nsPerObs.toFixed(0)} | ${fmt(r.wasm.obsPerSec)} | ${r.ratio.toFixed(2)}x (${r.bestRatio.toFixed(2)}x) | ${r.identicalOutput ? 'yes' : 'NO'} | ${r.stateBytesPerItem.toFixed(0)} |`);
+  }
+  return rows.join('\n');
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] || '').href) {
+  const [nativeBin = 'build/core_bench', wasmPath = 'js/imp.wasm'] = process.argv.slice(2);
+  const core = runCoreBench({ nativeBin, wasmPath });
+  console.log(coreTable(core));
+  console.log(`linear memory: ${core.memory.atStart} B at start, ${core.memory.afterRuns} B after ${core.records.length * (core.records[0].runs + 1)} runs of 10^6 observations`);
+}

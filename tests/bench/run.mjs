@@ -1,0 +1,293 @@
+// run.mjs: `make bench` (issue 7). Runs every benchmark in one go and reports:
+//   1. the core alone, native against WASM (core.mjs, build/core_bench),
+//   2. download size of each tracker, bundled the same way (size.mjs),
+//   3. in the page: main-thread cost, long tasks, heap and time to tracking on grids of
+//      1,000 and 5,000 cards, each tracker against a page with no tracker in the same
+//      round, the order rotated every round (page.mjs),
+//   4. on the wire: requests and bytes per 100 impressions delivered, slow browsing,
+//   5. correctness: viewable impressions and impressions delivered against the ground
+//      truth of the scripted geometry, missed and false, per tracker.
+// Prints markdown tables, writes tests/bench/results/latest.json (ignored by git) and
+// draws tests/bench/chart.png. It measures and reports; it never fails on a number.
+// Environment: BENCH_ROUNDS (default 5), BENCH_BUDGET_S (in-page time budget, 560),
+// BENCH_SKIP_PAGE=1 (core and size only).
+
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { drawChart } from './chart.mjs';
+import { coreTable, runCoreBench } from './core.mjs';
+import { launchBrowser, runSession } from './page.mjs';
+import { startCollector, startSite } from './servers.mjs';
+import { measureSizes, sizeTable } from './size.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..', '..');
+const resultsDir = join(here, 'results');
+
+const LABELS = { none: 'no tracker', ours: 'ours (WASM core)', baseline: 'plain-JS baseline', snowplow: 'Snowplow element tracking' };
+const COLORS = { ours: '#1f77b4', baseline: '#2ca02c', snowplow: '#d62728' };
+
+export const PLAN = {
+  rounds: Number(process.env.BENCH_ROUNDS || 5),
+  budgetMs: Number(process.env.BENCH_BUDGET_S || 560) * 1000,
+  grids: [1000, 5000],
+  trackers: ['none', 'ours', 'baseline', 'snowplow'],
+  // Cost sessions: hold the top 1.5 s, two slow steps (600 px, 1.5 s pause), a fling
+  // of 60 frames x 300 px, rest 1.5 s. Short, so that 5 rounds fit the time limit.
+  cost: { slowSteps: 2, stepPx: 600, pauseMs: 1500, fling: { frames: 60, stepPx: 300 } },
+  // Wire sessions: slow browsing only, longer, once per tracker.
+  wire: { cards: 1000, slowSteps: 10, stepPx: 600, pauseMs: 1500, fling: null },
+  // Sessions too slow to repeat within the time limit: Snowplow blocks the main thread
+  // for seconds (1,000 cards) to tens of seconds (5,000 cards) at start, so one of its
+  // sessions takes 30 s to over a minute. It runs 3 rounds on 1,000 cards and 1 on 5,000
+  // (BENCH_FULL=1 runs it every round).
+  roundsCap: process.env.BENCH_FULL ? {} : { 'snowplow@1000': 3, 'snowplow@5000': 1 },
+};
+
+const median = (xs) => {
+  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (!s.length) return NaN;
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const fmt = (x, digits = 0) => (Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : 'n/a');
+const rotate = (xs, k) => xs.map((_, i) => xs[(i + k) % xs.length]);
+
+async function runPage(log) {
+  const started = Date.now();
+  const site = await startSite(join(resultsDir, 'bundles'));
+  const collector = await startCollector();
+  const browser = await launchBrowser();
+  const sessions = [];
+  const skipped = [];
+  const geometryCache = new Map();
+  // A session starts only when it is expected to end within the budget (expected: the
+  // last duration of the same tracker and grid, else 30 s).
+  const lastDuration = new Map();
+  const fits = (key) => Date.now() - started + (lastDuration.get(key) ?? 30000) <= PLAN.budgetMs;
+  try {
+    // Wire sessions first: the wire and correctness tables need them whatever the budget.
+    for (const tracker of PLAN.trackers.filter((x) => x !== 'none')) {
+      const t = Date.now();
+      const r = await runSession(browser, site, collector, { tracker, geometryCache, ...PLAN.wire });
+      r.kind = 'wire';
+      sessions.push(r);
+      log(`# wire ${tracker.padEnd(8)} ${r.wire.requests} requests, ${r.wire.wireBytes} B, ${r.wire.impressions} impressions, ${((Date.now() - t) / 1000).toFixed(1)} s`);
+    }
+    for (let round = 0; round < PLAN.rounds; round++) {
+      for (const [g, cards] of PLAN.grids.entries()) {
+        const order = rotate(PLAN.trackers, round + g);
+        for (const tracker of order) {
+          const key = `${tracker}@${cards}`;
+          if (round >= (PLAN.roundsCap[key] ?? Infinity)) continue;
+          if (!fits(key)) {
+            skipped.push({ round, cards, tracker });
+            continue;
+          }
+          const t = Date.now();
+          const r = await runSession(browser, site, collector, { tracker, cards, geometryCache, ...PLAN.cost });
+          lastDuration.set(key, Date.now() - t);
+          r.round = round;
+          r.kind = 'cost';
+          sessions.push(r);
+          log(`# round ${round + 1}/${PLAN.rounds} ${String(cards).padStart(5)} cards ${tracker.padEnd(8)} task ${fmt(r.total.taskMs)} ms, script ${fmt(r.total.scriptMs)} ms, ${((Date.now() - t) / 1000).toFixed(1)} s`);
+        }
+      }
+    }
+    return { sessions, skipped, browser, seconds: (Date.now() - started) / 1000 };
+  } finally {
+    await site.close();
+    await collector.close();
+  }
+}
+
+/** Per grid and tracker: medians of the cost over the no-tracker session of the same round. */
+export function aggregate(sessions) {
+  const cost = sessions.filter((s) => s.kind === 'cost');
+  const out = [];
+  for (const cards of [...new Set(cost.map((s) => s.cards))]) {
+    const none = new Map(cost.filter((s) => s.cards === cards && s.tracker === 'none').map((s) => [s.round, s]));
+    const base = new Map(cost.filter((s) => s.cards === cards && s.tracker === 'baseline').map((s) => [s.round, s]));
+    for (const tracker of PLAN.trackers.filter((t) => t !== 'none')) {
+      const runs = cost.filter((s) => s.cards === cards && s.tracker === tracker && none.has(s.round));
+      if (!runs.length) continue;
+      const added = (s, key) => s.total[key] - none.get(s.round).total[key];
+      const ratio = (key) => median(runs.filter((s) => base.has(s.round)).map((s) => {
+        const b = added(base.get(s.round), key);
+        return b > 0 ? added(s, key) / b : NaN;
+      }));
+      out.push({
+        cards,
+        tracker,
+        runs: runs.length,
+        scriptMs: median(runs.map((s) => added(s, 'scriptMs'))),
+        taskMs: median(runs.map((s) => added(s, 'taskMs'))),
+        startScriptMs: median(runs.map((s) => s.phases.start.scriptMs - none.get(s.round).phases.start.scriptMs)),
+        scriptRatio: ratio('scriptMs'),
+        taskRatio: ratio('taskMs'),
+        longTasks: median(runs.map((s) => s.longTasks)),
+        longTasksNone: median(runs.map((s) => none.get(s.round).longTasks)),
+        longestTaskMs: Math.max(...runs.map((s) => s.longestTaskMs)),
+        heapKiB: median(runs.map((s) => (s.heapBytes - none.get(s.round).heapBytes) / 1024)),
+        timeToTrackingMs: median(runs.map((s) => s.timeToTrackingMs)),
+        errors: [...new Set(runs.flatMap((s) => s.errors))].slice(0, 3),
+      });
+    }
+  }
+  return out;
+}
+
+function wireRows(sessions) {
+  return sessions.filter((s) => s.kind === 'wire').map((s) => {
+    const per100 = (x) => (s.wire.impressions ? (x * 100) / s.wire.impressions : NaN);
+    return {
+      tracker: s.tracker,
+      impressions: s.wire.impressions,
+      views: s.wire.views,
+      events: s.wire.events,
+      requests: s.wire.requests,
+      preflights: s.wire.preflights,
+      wireBytes: s.wire.wireBytes,
+      bodyBytes: s.wire.bodyBytes,
+      requestsPer100: per100(s.wire.requests),
+      bytesPer100: per100(s.wire.wireBytes),
+      bodyBytesPer100: per100(s.wire.bodyBytes),
+    };
+  });
+}
+
+function correctnessRows(sessions) {
+  const rows = [];
+  for (const tracker of PLAN.trackers.filter((t) => t !== 'none')) {
+    const mine = sessions.filter((s) => s.tracker === tracker);
+    if (!mine.length) continue;
+    const sum = (kind, key) => mine.reduce((a, s) => a + s.correctness[kind][key], 0);
+    rows.push({
+      tracker,
+      sessions: mine.length,
+      views: { truth: sum('views', 'truth'), reported: sum('views', 'reported'), missed: sum('views', 'missed'), false: sum('views', 'false'), ambiguous: sum('views', 'ambiguous') },
+      impressions: { truth: sum('impressions', 'truth'), reported: sum('impressions', 'reported'), missed: sum('impressions', 'missed'), false: sum('impressions', 'false'), ambiguous: sum('impressions', 'ambiguous') },
+    });
+  }
+  return rows;
+}
+
+function pageTables(agg, wire, correctness) {
+  const lines = [];
+  for (const cards of [...new Set(agg.map((a) => a.cards))]) {
+    lines.push(`\n#### ${cards.toLocaleString('en-US')} cards (slow browsing + fling; added over no tracker, median of runs)\n`);
+    lines.push('| tracker | runs | script ms | task ms | task vs baseline | script vs baseline | long tasks (none: n) | longest task | heap KiB | time to tracking |');
+    lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    for (const a of agg.filter((x) => x.cards === cards)) {
+      lines.push(`| ${LABELS[a.tracker]} | ${a.runs} | ${fmt(a.scriptMs, 1)} | ${fmt(a.taskMs, 1)} | ${fmt(a.taskRatio, 2)}x | ${fmt(a.scriptRatio, 2)}x | ${fmt(a.longTasks)} (${fmt(a.longTasksNone)}) | ${fmt(a.longestTaskMs)} ms | ${fmt(a.heapKiB)} | ${fmt(a.timeToTrackingMs)} ms |`);
+    }
+  }
+  lines.push('\n#### On the wire (slow browsing, 1,000 cards; request line + headers + body)\n');
+  lines.push('| tracker | impressions delivered | viewable delivered | events delivered | requests (preflights) | bytes | requests / 100 imp | bytes / 100 imp | body bytes / 100 imp |');
+  lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const w of wire) {
+    lines.push(`| ${LABELS[w.tracker]} | ${w.impressions} | ${w.views} | ${w.events} | ${w.requests} (${w.preflights}) | ${fmt(w.wireBytes)} | ${fmt(w.requestsPer100, 1)} | ${fmt(w.bytesPer100)} | ${fmt(w.bodyBytesPer100)} |`);
+  }
+  lines.push('\n#### Correctness (all sessions; delivered to the collector vs ground truth from the scripted geometry)\n');
+  lines.push('| tracker | sessions | viewable: truth | reported | missed | false | ambiguous | impressions: truth | reported | missed | false |');
+  lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const c of correctness) {
+    lines.push(`| ${LABELS[c.tracker]} | ${c.sessions} | ${c.views.truth} | ${c.views.reported} | ${c.views.missed} | ${c.views.false} | ${c.views.ambiguous} | ${c.impressions.truth} | ${c.impressions.reported} | ${c.impressions.missed} | ${c.impressions.false} |`);
+  }
+  return lines.join('\n');
+}
+
+function targets(core, sizes, agg, wire) {
+  const ours = sizes.rows.find((r) => r.key === 'ours');
+  const big = Math.max(...PLAN.grids);
+  const ours5k = agg.find((a) => a.cards === big && a.tracker === 'ours');
+  const base5k = agg.find((a) => a.cards === big && a.tracker === 'baseline');
+  const oursWire = wire.find((w) => w.tracker === 'ours');
+  const worstRatio = Math.max(...core.records.map((r) => r.ratio));
+  const t = [];
+  t.push(`- Total size (glue + .wasm, gzip) at most 5 KiB (5120 B): ${ours ? `${ours.total.gzip} B` : 'n/a'} -> ${ours && ours.total.gzip <= 5120 ? 'met' : 'NOT met'}`);
+  if (ours5k && base5k) {
+    t.push(`- Main-thread task time added on a ${big.toLocaleString('en-US')}-card page no more than the baseline's, no long task: ours ${fmt(ours5k.taskMs, 1)} ms vs baseline ${fmt(base5k.taskMs, 1)} ms (median ratio ${fmt(ours5k.taskRatio, 2)}x), ${fmt(ours5k.longTasks)} long tasks in the session (no tracker: ${fmt(ours5k.longTasksNone)}) -> ${ours5k.taskMs <= base5k.taskMs ? 'time met' : 'time NOT met'}, ${ours5k.longTasks <= ours5k.longTasksNone ? 'no long task added' : 'long tasks added'}`);
+  } else {
+    t.push(`- Main-thread task time on a ${big.toLocaleString('en-US')}-card page: not measured in this run`);
+  }
+  t.push(`- Bytes on the wire per 100 impressions at most 5 KB (5000 B): ${fmt(oursWire?.bytesPer100)} B (baseline ${fmt(wire.find((w) => w.tracker === 'baseline')?.bytesPer100)} B, Snowplow ${fmt(wire.find((w) => w.tracker === 'snowplow')?.bytesPer100)} B) -> ${oursWire && oursWire.bytesPer100 <= 5000 ? 'met' : 'NOT met'}`);
+  t.push(`- WASM core within 2x of native per observation: worst ${worstRatio.toFixed(2)}x -> ${worstRatio <= 2 ? 'met' : 'NOT met'}`);
+  return t.join('\n');
+}
+
+async function main() {
+  const log = (s) => console.log(s);
+  const machine = {
+    nproc: cpus().length,
+    cpu: cpus()[0]?.model,
+    node: process.version,
+    chromium: execFileSync(process.env.CHROMIUM || '/usr/bin/chromium', ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(),
+    date: new Date().toISOString(),
+    loadAverageAtStart: loadavg().map((x) => Number(x.toFixed(2))),
+  };
+  log(`# machine: ${machine.nproc} cores, ${machine.cpu}; ${machine.chromium}; node ${machine.node}; load average ${machine.loadAverageAtStart.join(' ')}`);
+  log('# core alone: native (build/core_bench, -O2) and js/imp.wasm in Node, 10^6 observations');
+  const core = runCoreBench({ nativeBin: join(root, 'build', 'core_bench'), wasmPath: join(root, 'js', 'imp.wasm') });
+  log('# size: esbuild --bundle --minify --target=es2020, gzip -9, brotli -q 11');
+  const sizes = await measureSizes();
+  let page = null;
+  let agg = [];
+  let wire = [];
+  let correctness = [];
+  if (!process.env.BENCH_SKIP_PAGE) {
+    log(`# in the page: headless Chromium, ${PLAN.rounds} rounds, grids ${PLAN.grids.join(' and ')} cards`);
+    page = await runPage(log);
+    agg = aggregate(page.sessions);
+    wire = wireRows(page.sessions);
+    correctness = correctnessRows(page.sessions);
+    try {
+      const series = ['ours', 'baseline', 'snowplow'].map((tracker) => ({
+        label: LABELS[tracker],
+        color: COLORS[tracker],
+        points: agg.filter((a) => a.tracker === tracker).map((a) => [a.cards, a.taskMs]),
+      }));
+      await drawChart(page.browser, { title: 'Main-thread task time added (ms, slow browsing + fling)', yLabel: 'ms added', series }, join(here, 'chart.png'));
+    } finally {
+      await page.browser.close();
+    }
+  }
+
+  const report = [
+    `\n### Core alone (10^6 observations, median of ${core.records[0].runs} runs)\n`,
+    coreTable(core),
+    `\nWASM linear memory: ${core.memory.atStart} B at start, ${core.memory.afterRuns} B after every run (${core.memory.grew ? 'GREW' : 'no growth'}).`,
+    '\n### Size (each tracker bundled and minified with esbuild the same way)\n',
+    sizeTable(sizes),
+  ];
+  if (page) {
+    report.push(`\n### In the page (headless Chromium, 1280x800; ${page.seconds.toFixed(0)} s)`);
+    report.push(pageTables(agg, wire, correctness));
+    if (page.skipped.length) report.push(`\nSkipped for the time budget: ${page.skipped.length} sessions.`);
+    report.push('\n### Targets (issue 7)\n');
+    report.push(targets(core, sizes, agg, wire));
+  }
+  machine.loadAverageAtEnd = loadavg().map((x) => Number(x.toFixed(2)));
+  report.push(`\nMachine: ${machine.nproc} cores, ${machine.cpu}, ${machine.chromium}, Node ${machine.node}; load average ${machine.loadAverageAtStart[0]} at start, ${machine.loadAverageAtEnd[0]} at end (other work on the machine inflates every time above).`);
+  const text = report.join('\n');
+  console.log(text);
+  mkdirSync(resultsDir, { recursive: true });
+  const json = {
+    machine, plan: PLAN, core, sizes,
+    page: page ? { seconds: page.seconds, skipped: page.skipped, aggregate: agg, wire, correctness, sessions: page.sessions } : null,
+    markdown: text,
+  };
+  writeFileSync(join(resultsDir, 'latest.json'), `${JSON.stringify(json, null, 1)}\n`);
+  writeFileSync(join(resultsDir, 'latest.md'), `${text}\n`);
+  console.log(`\n# raw results: tests/bench/results/latest.json${page ? '; chart: tests/bench/chart.png' : ''}`);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().catch((error) => {
+    console.error(error);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,152 @@
+// browser.js: the browser side of the suite. Launches Debian's Chromium through
+// playwright-core (one browser per test file), opens a fixture page in a fresh context
+// with the tracker's options in window.__it, and offers deterministic waits that poll
+// the page from Node (page.waitForFunction polls with requestAnimationFrame, which a
+// fake clock stops). Not a test file.
+
+import { chromium } from 'playwright-core';
+import { waitFor } from './server.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const ARGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+/**
+ * Launches Chromium. bfcache: true keeps the back/forward cache on (Playwright turns it
+ * off by default with --disable-back-forward-cache).
+ */
+export function launch({ bfcache = false, args = [] } = {}) {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [...ARGS, ...args],
+    ignoreDefaultArgs: bfcache ? ['--disable-back-forward-cache'] : undefined,
+  });
+}
+
+/** A fixed 800x600 viewport at device scale 1, so fixture geometry is exact. */
+export const VIEWPORT = { width: 800, height: 600 };
+
+/**
+ * Opens `fixture` (a file of tests/browser/fixtures/, with an optional query string) in
+ * a new context. it: what window.__it starts with ({options, autoStart, prerender,
+ * unfocused, recordDebug, entry}); the collector's endpoint is the default endpoint.
+ * clock: true installs Playwright's fake clock before the page loads and pauses it
+ * (and makes boot.js stamp observations with the fake clock, see clockedIntersectionObserver).
+ * init: extra init scripts (functions or strings) run before any page script.
+ * Returns {context, page, problems} where problems collects console errors and
+ * uncaught page errors.
+ */
+export async function openPage(browser, site, collector, {
+  fixture = 'grid.html', it = {}, clock = false, init = [], context: contextOptions = {}, waitReady = true,
+} = {}) {
+  const context = await browser.newContext({ viewport: VIEWPORT, deviceScaleFactor: 1, ...contextOptions });
+  const config = { ...it, clockShim: Boolean(clock), options: { endpoint: collector?.endpoint, trace: true, ...it.options } };
+  await context.addInitScript(`window.__it = ${JSON.stringify(config)};`);
+  for (const script of init) await context.addInitScript(script);
+  if (clock) {
+    await context.clock.install({ time: new Date('2026-01-01T00:00:00Z') });
+    await context.clock.pauseAt(new Date('2026-01-01T00:00:01Z'));
+  }
+  const page = await context.newPage();
+  const problems = watchProblems(page);
+  await page.goto(site.url(`/fixtures/${fixture}`));
+  if (waitReady && it.autoStart !== false) await trackerReady(page);
+  return { context, page, problems };
+}
+
+/** Console errors and uncaught exceptions of a page (and of pages it navigates to). */
+export function watchProblems(page) {
+  const problems = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(`console.error: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
+  return problems;
+}
+
+/** Resolves once boot.js has a tracker (or a start error) on the page. */
+export function trackerReady(page, timeoutMs = 10000) {
+  return waitInPage(page, () => window.__it && window.__it.ready, undefined, { timeoutMs, what: 'tracker ready' });
+}
+
+/**
+ * Polls fn(arg) in the page from Node until it returns a truthy value, which it
+ * resolves with. Survives navigations (an evaluation that fails while the page
+ * navigates counts as "not yet").
+ */
+export function waitInPage(page, fn, arg, { timeoutMs = 10000, what = 'page condition' } = {}) {
+  return waitFor(async () => {
+    try {
+      return await page.evaluate(fn, arg);
+    } catch (error) {
+      if (/Execution context was destroyed|navigat|Target closed/i.test(String(error))) return undefined;
+      throw error;
+    }
+  }, { timeoutMs, what, intervalMs: 20 });
+}
+
+/** The tracker's trace (the core's exact input stream) as lines without comments. */
+export async function traceLines(page) {
+  const text = await page.evaluate(() => window.__it.tracker.trace());
+  return text.split('\n').filter((line) => line && !line.startsWith('#'));
+}
+
+/**
+ * The time the core saw for each traced call: the core treats a time earlier than the
+ * latest one as the latest, so this is the running maximum of the traced times.
+ */
+export function coreTimes(lines) {
+  let latest = -Infinity;
+  return lines.map((line) => {
+    const [call, t] = line.split(' ');
+    if (['page', 'state', 'focus', 'end', 'item', 'release', 'obs', 'click', 'tick', 'take'].includes(call)) {
+      latest = Math.max(latest, Number(t));
+    }
+    return { line, call, t: latest };
+  });
+}
+
+/**
+ * Waits until the trace has a line after line index `after` (default: anywhere) for
+ * which match(fields) is true; resolves with {line, call, t, index} (t: the core's time).
+ */
+export async function waitForTrace(page, match, what = 'a trace line', after = -1) {
+  let found = null;
+  await waitFor(async () => {
+    const timed = coreTimes(await traceLines(page));
+    const index = timed.findIndex(({ line }, i) => i > after && match(line.split(' ')));
+    found = index >= 0 ? { ...timed[index], index } : null;
+    return found;
+  }, { what, timeoutMs: 10000, intervalMs: 20 });
+  return found;
+}
+
+/** Events the page's onEvent saw so far. */
+export function pageEvents(page) {
+  return page.evaluate(() => window.__it.events);
+}
+
+/** errors passed to onError so far. */
+export function pageErrors(page) {
+  return page.evaluate(() => window.__it.errors);
+}
+
+/** The page's performance.now() (the fake one when the clock is installed). */
+export function pageNow(page) {
+  return page.evaluate(() => performance.now());
+}
+
+/** Advances the page's fake clock until performance.now() reads `t`, firing due timers. */
+export async function clockTo(page, t) {
+  const now = await pageNow(page);
+  if (t < now) throw new Error(`clockTo(${t}): the page clock already reads ${now}`);
+  if (t > now) await page.clock.runFor(t - now);
+}
+
+/** Takes every queued batch now (tracker.flush()) and returns the events onEvent has seen. */
+export async function flushAndRead(page) {
+  return page.evaluate(() => {
+    window.__it.tracker.flush();
+    return window.__it.events;
+  });
+}

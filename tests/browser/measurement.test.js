@@ -1,0 +1,333 @@
+// measurement.test.js: what is counted, in a real Chromium: the 50 % and 1000 ms edges of
+// the viewable rule (Playwright's fake clock), continuity, hidden pages, re-entry,
+// fast and slow scrolling, clicks, prerendering, window focus, occlusion with
+// IntersectionObserver v2 and recycled nodes. Each test asserts the exact events.
+
+import { after, before, beforeEach, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startCollector, startSite, uniqueEvents } from './server.js';
+import {
+  clockTo, flushAndRead, launch, openPage, pageNow, traceLines, waitForTrace,
+} from './browser.js';
+
+let browser;
+let site;
+let collector;
+
+before(async () => {
+  [browser, site, collector] = await Promise.all([launch(), startSite(), startCollector()]);
+});
+after(async () => {
+  await Promise.all([browser?.close(), site?.close(), collector?.close()]);
+});
+beforeEach(() => {
+  site.reset();
+  collector.reset();
+});
+
+/** Opens a page for one test and closes its context when the test ends. */
+async function open(t, options) {
+  const opened = await openPage(browser, site, collector, options);
+  t.after(() => opened.context.close());
+  return opened;
+}
+
+const ofType = (events, e, id) => events.filter((x) => x.e === e && (id === undefined || x.id === id));
+
+/** Waits for the core to see an observation of `slot` that satisfies ratioOk, after trace line `after`. */
+function observed(page, slot, ratioOk, what, after = -1) {
+  return waitForTrace(page, (f) => f[0] === 'obs' && f[2] === String(slot) && ratioOk(Number(f[3])), what, after);
+}
+
+/**
+ * Discovery handles DOM mutations in an idle callback, which runs on the fake clock:
+ * advances it 10 ms at a time until the trace has a matching line.
+ */
+async function runUntilTrace(page, match, what, after = -1) {
+  for (let ms = 0; ms <= 1000; ms += 10) {
+    const lines = await traceLines(page);
+    if (lines.some((line, i) => i > after && match(line.split(' ')))) return;
+    await page.clock.runFor(10);
+  }
+  throw new Error(`no trace line for ${what} within 1000 ms of the page clock`);
+}
+
+/** Starts discovery (its idle callback runs on the fake clock) and waits for the first observation. */
+async function discoveredAt(page, ratioOk = (r) => r > 0) {
+  await page.clock.runFor(1);
+  return observed(page, 0, ratioOk, 'first observation of the card');
+}
+
+test('50 % for 999 ms is no viewable impression; 1000 ms is exactly one', async (t) => {
+  const { page } = await open(t, { fixture: 'single.html?top=500', clock: true });
+  const seen = await discoveredAt(page, (r) => r === 0.5);
+  await clockTo(page, seen.t + 999);
+  let events = await flushAndRead(page);
+  assert.equal(ofType(events, 'imp').length, 1, 'one impression');
+  assert.equal(ofType(events, 'view').length, 0, 'no viewable impression at 999 ms');
+  await clockTo(page, seen.t + 1000);
+  events = await flushAndRead(page);
+  const views = ofType(events, 'view');
+  assert.equal(views.length, 1, 'one viewable impression at 1000 ms');
+  const imp = ofType(events, 'imp')[0];
+  assert.equal(views[0].t - imp.t, 1000);
+  assert.deepEqual({ id: views[0].id, pos: views[0].pos, list: views[0].list }, { id: 'gig-edge', pos: 1, list: 'edge' });
+  await clockTo(page, seen.t + 5000);
+  events = await flushAndRead(page);
+  assert.equal(ofType(events, 'view').length, 1, 'still one viewable impression later');
+});
+
+test('49 % visible for 5 s is an impression and never a viewable impression', async (t) => {
+  const { page } = await open(t, { fixture: 'single.html?top=502', clock: true });
+  const seen = await discoveredAt(page);
+  assert.ok(Math.abs(Number(seen.line.split(' ')[3]) - 0.49) < 1e-6, seen.line);
+  await clockTo(page, seen.t + 5000);
+  const events = await flushAndRead(page);
+  assert.equal(ofType(events, 'imp').length, 1);
+  assert.equal(ofType(events, 'view').length, 0);
+});
+
+test('a large card (>= 242,500 px²) is viewable at 30 % and not at 29 %', async (t) => {
+  // 800 x 400 = 320,000 px²: 120 px in view is 30 %, 116 px is 29 %.
+  const at30 = await open(t, { fixture: 'single.html?w=800&h=400&top=480', clock: true });
+  const seen30 = await discoveredAt(at30.page);
+  await clockTo(at30.page, seen30.t + 1000);
+  assert.equal(ofType(await flushAndRead(at30.page), 'view').length, 1, '30 % of a large card is viewable');
+  const at29 = await open(t, { fixture: 'single.html?w=800&h=400&top=484', clock: true });
+  const seen29 = await discoveredAt(at29.page);
+  await clockTo(at29.page, seen29.t + 5000);
+  const events = await flushAndRead(at29.page);
+  assert.equal(ofType(events, 'imp').length, 1);
+  assert.equal(ofType(events, 'view').length, 0, '29 % of a large card is not viewable');
+});
+
+test('continuity: 600 ms in, out, 600 ms in is no viewable impression; 1000 ms after re-entry is one', async (t) => {
+  const { page } = await open(t, { fixture: 'single.html?top=0', clock: true });
+  const first = await discoveredAt(page, (r) => r === 1);
+  await clockTo(page, first.t + 600);
+  await page.evaluate(() => window.__place(700));
+  const out = await observed(page, 0, (r) => r === 0, 'the card leaving', first.index);
+  await clockTo(page, out.t + 100);
+  await page.evaluate(() => window.__place(0));
+  const back = await observed(page, 0, (r) => r === 1, 'the card back', out.index);
+  await clockTo(page, back.t + 600);
+  let events = await flushAndRead(page);
+  assert.equal(ofType(events, 'imp').length, 1, 'one impression for the whole page view');
+  assert.equal(ofType(events, 'view').length, 0, '600 + 600 ms with a gap is not 1000 ms continuous');
+  const vis = ofType(events, 'vis');
+  assert.equal(vis.length, 1, 'the first visible span was reported when it ended');
+  assert.equal(vis[0].ms, 600);
+  await clockTo(page, back.t + 1000);
+  events = await flushAndRead(page);
+  const views = ofType(events, 'view');
+  assert.equal(views.length, 1);
+  assert.equal(views[0].t - ofType(events, 'imp')[0].t, Math.round(back.t + 1000 - first.t));
+});
+
+test('hidden during the dwell restarts the timer', async (t) => {
+  const { page } = await open(t, { fixture: 'single.html?top=0', clock: true });
+  const seen = await discoveredAt(page, (r) => r === 1);
+  await clockTo(page, seen.t + 500);
+  await page.evaluate(() => window.__stubVisibilityChange('hidden'));
+  await clockTo(page, seen.t + 700);
+  await page.evaluate(() => window.__stubVisibilityChange('visible'));
+  const shown = await waitForTrace(page, (f) => f[0] === 'state' && f[2] === '0', 'the page shown again', seen.index);
+  await clockTo(page, shown.t + 999);
+  let events = await flushAndRead(page);
+  assert.equal(ofType(events, 'imp').length, 1);
+  assert.equal(ofType(events, 'view').length, 0, '500 ms before the hide do not count');
+  assert.deepEqual(ofType(events, 'vis').map((e) => e.ms), [500], 'the span ended at the hide');
+  await clockTo(page, shown.t + 1000);
+  events = await flushAndRead(page);
+  assert.equal(ofType(events, 'view').length, 1, 'viewable 1000 ms after the page was shown again');
+});
+
+test('re-entry: a card scrolled in and out 10 times has one impression and one viewable impression', async (t) => {
+  const { page } = await open(t, { fixture: 'single.html?top=0', clock: true });
+  let last = await discoveredAt(page, (r) => r === 1);
+  for (let i = 0; i < 10; i++) {
+    await clockTo(page, last.t + 1100);
+    await page.evaluate(() => window.__place(700));
+    const out = await observed(page, 0, (r) => r === 0, `exit ${i + 1}`, last.index);
+    await clockTo(page, out.t + 50);
+    await page.evaluate(() => window.__place(0));
+    last = await observed(page, 0, (r) => r === 1, `entry ${i + 1}`, out.index);
+  }
+  await clockTo(page, last.t + 100);
+  await page.evaluate(() => window.__stubVisibilityChange('hidden'));
+  const events = await flushAndRead(page);
+  assert.equal(ofType(events, 'imp').length, 1, 'one impression per page view and item');
+  assert.equal(ofType(events, 'view').length, 1, 'one viewable impression per page view and item');
+  const vis = ofType(events, 'vis');
+  assert.equal(vis.length, 11, 'every visible span is reported');
+  assert.deepEqual(vis.map((e) => e.ms), [...Array(10).fill(1100), 100]);
+  assert.deepEqual(vis.map((e) => e.n), Array.from({ length: 11 }, (_, i) => i + 1));
+  await collector.waitFor((r) => uniqueEvents(r).length === events.length, 10000, 'the hide beacon');
+  assert.deepEqual(uniqueEvents(collector.records).map((x) => x.event.s).sort((a, b) => a - b), events.map((e) => e.s).sort((a, b) => a - b));
+});
+
+const ROW = 150; // grid.html by default: 140 px cards and 10 px gaps, 4 per row
+
+/** Scrolls the page to y and waits until the tracker has fed the core the new geometry. */
+async function scrollAndObserve(page, y, after) {
+  await page.evaluate((top) => window.scrollTo(0, top), y);
+  return waitForTrace(page, (f) => f[0] === 'obs', `observations after scrolling to ${y}`, after);
+}
+
+/** The index of the last trace line. */
+async function lastIndex(page) {
+  return (await traceLines(page)).length - 1;
+}
+
+test('a fast fling through 1,000 cards gives 1,000 impressions and no viewable impression', async (t) => {
+  // 10 cards of 70 x 60 px per row, 70 px apart: 100 rows, 7,000 px, 12 flicks of a screen.
+  const { page } = await open(t, { fixture: 'grid.html?n=1000&cols=10&w=70&h=60', clock: true });
+  await page.clock.runFor(1);
+  await waitForTrace(page, (f) => f[0] === 'obs' && f[2] === '999', 'the first observation of all 1,000 cards');
+  const end = 100 * 70;
+  let index = await lastIndex(page);
+  for (let y = 600; y < end; y += 600) {
+    await page.clock.runFor(16);
+    index = (await scrollAndObserve(page, y, index)).index;
+    index = await lastIndex(page);
+  }
+  await page.clock.runFor(16);
+  const events = await flushAndRead(page);
+  const imps = ofType(events, 'imp');
+  assert.equal(imps.length, 1000, 'every card got exactly one impression');
+  assert.equal(new Set(imps.map((e) => e.id)).size, 1000);
+  assert.deepEqual(ofType(events, 'view'), [], 'no card stayed in view for a second');
+});
+
+test('a slow scroll gives every card an impression and a viewable impression', async (t) => {
+  const n = 80; // 20 rows
+  const { page } = await open(t, { fixture: `grid.html?n=${n}`, clock: true });
+  await page.clock.runFor(1);
+  await waitForTrace(page, (f) => f[0] === 'obs' && f[2] === String(n - 1), 'the first observation of every card');
+  let index = await lastIndex(page);
+  await page.clock.runFor(1100);
+  for (let y = 300; y <= (n / 4) * ROW - 600 + 300; y += 300) {
+    index = (await scrollAndObserve(page, y, index)).index;
+    index = await lastIndex(page);
+    await page.clock.runFor(1100);
+  }
+  const events = await flushAndRead(page);
+  const ids = Array.from({ length: n }, (_, i) => `gig-${i + 1}`);
+  assert.deepEqual(ofType(events, 'imp').map((e) => e.id).sort(), [...ids].sort());
+  assert.deepEqual(ofType(events, 'view').map((e) => e.id).sort(), [...ids].sort());
+});
+
+test('clicks and keyboard activations are attributed to the right card and position', async (t) => {
+  const { page } = await open(t, { fixture: 'grid.html?n=24', clock: true });
+  const seen = await discoveredAt(page);
+  await clockTo(page, seen.t + 1000); // every card in view is now viewable
+  await page.click('[data-gig-id="gig-6"] .seller');
+  await page.click('[data-gig-id="gig-7"] button');
+  await page.focus('[data-gig-id="gig-8"]');
+  await page.keyboard.press('Enter');
+  await page.focus('[data-gig-id="gig-9"] a');
+  await page.keyboard.press('Enter'); // a link: its own click event is the one activation
+  await page.evaluate(() => document.body.click()); // not on a card
+  await page.evaluate(() => document.querySelector('[data-gig-id="gig-24"] .seller').click()); // never seen
+  const events = await flushAndRead(page);
+  const clicks = ofType(events, 'click').map(({ id, pos, list, seen: v, f }) => ({ id, pos, list, seen: v, f }));
+  assert.deepEqual(clicks, [
+    { id: 'gig-6', pos: 6, list: 'q1', seen: 1, f: 1 },
+    { id: 'gig-7', pos: 7, list: 'q1', seen: 1, f: 1 },
+    { id: 'gig-8', pos: 8, list: 'q1', seen: 1, f: 1 },
+    { id: 'gig-9', pos: 9, list: 'q1', seen: 1, f: 1 },
+    { id: 'gig-24', pos: 24, list: 'q1', seen: 0, f: 1 },
+  ]);
+  const click6 = ofType(events, 'click', 'gig-6')[0];
+  assert.equal(click6.since, click6.t - ofType(events, 'imp', 'gig-6')[0].t, '"since" counts from the first impression');
+  const imp24 = ofType(events, 'imp', 'gig-24');
+  assert.equal(imp24.length, 1, 'a click on a card never seen records its impression first');
+  assert.ok(imp24[0].s < ofType(events, 'click', 'gig-24')[0].s);
+  assert.equal(ofType(events, 'imp').length, 17, '16 cards in view plus the clicked one');
+});
+
+test('a prerendered page measures nothing, sends nothing and stores nothing until activation', async (t) => {
+  const { page } = await open(t, { fixture: 'grid.html?n=24', it: { prerender: true } });
+  await waitForTrace(page, (f) => f[0] === 'obs' && f[2] === '23', 'observations while prerendering');
+  const before = await page.evaluate(() => {
+    window.__it.tracker.flush();
+    return { events: window.__it.events.length, keys: Object.keys(localStorage) };
+  });
+  assert.deepEqual(before, { events: 0, keys: [] });
+  assert.equal(collector.records.length, 0, 'no request before activation');
+  const first = (await traceLines(page)).find((l) => l.startsWith('page '));
+  assert.equal(Number(first.split(' ')[2]) & 4, 4, 'the page view began with the prerender flag');
+  await page.evaluate(() => window.__stubActivate());
+  await waitForTrace(page, (f) => f[0] === 'state' && f[2] === '0', 'activation');
+  const events = await flushAndRead(page);
+  assert.equal(ofType(events, 'imp').length, 16, 'the cards in view count once activated');
+  await collector.waitFor((r) => uniqueEvents(r).length === 16, 10000, '16 impressions at the collector');
+});
+
+test('impressions made while the window has no focus carry f:0, later ones f:1', async (t) => {
+  const { page } = await open(t, { fixture: 'grid.html?n=40', it: { unfocused: true } });
+  await waitForTrace(page, (f) => f[0] === 'obs' && f[2] === '39', 'first observations');
+  let events = await flushAndRead(page);
+  assert.equal(ofType(events, 'imp').length, 16);
+  assert.ok(ofType(events, 'imp').every((e) => e.f === 0), 'unfocused impressions say f:0');
+  await page.evaluate(() => window.__stubFocus(true));
+  await waitForTrace(page, (f) => f[0] === 'focus' && f[2] === '1', 'focus reaches the core');
+  await scrollAndObserve(page, 600, await lastIndex(page));
+  events = await flushAndRead(page);
+  const later = ofType(events, 'imp').slice(16);
+  assert.ok(later.length >= 12, 'the next rows were seen');
+  assert.ok(later.every((e) => e.f === 1), 'focused impressions say f:1');
+});
+
+test('occlusion: with IntersectionObserver v2 a card under a modal is never viewable until the modal closes', async (t) => {
+  const { page } = await open(t, { fixture: 'occlusion.html', clock: true, it: { options: { occlusion: true } } });
+  await page.clock.runFor(1);
+  const covered = await waitForTrace(page, (f) => f[0] === 'obs' && f[2] === '0' && f[5] === '1', 'the covered card reported occluded');
+  await waitForTrace(page, (f) => f[0] === 'obs' && f[2] === '1' && Number(f[3]) === 1 && f[5] === '0', 'the clear card reported visible');
+  await clockTo(page, covered.t + 2000);
+  let events = await flushAndRead(page);
+  assert.deepEqual(ofType(events, 'imp').map((e) => e.id).sort(), ['gig-clear', 'gig-covered'], 'both were rendered in the viewport');
+  assert.deepEqual(ofType(events, 'view').map((e) => e.id), ['gig-clear'], 'only the uncovered card is viewable');
+  await page.evaluate(() => window.__closeModal());
+  const uncovered = await waitForTrace(page, (f) => f[0] === 'obs' && f[2] === '0' && f[5] === '0', 'the card uncovered', covered.index);
+  await clockTo(page, uncovered.t + 1000);
+  events = await flushAndRead(page);
+  assert.deepEqual(ofType(events, 'view').map((e) => e.id), ['gig-clear', 'gig-covered']);
+});
+
+test('occlusion off (IntersectionObserver v1): a covered card counts as viewable, the documented limit', async (t) => {
+  const { page } = await open(t, { fixture: 'occlusion.html', clock: true });
+  const seen = await discoveredAt(page, (r) => r === 1);
+  await clockTo(page, seen.t + 1000);
+  const events = await flushAndRead(page);
+  assert.deepEqual(ofType(events, 'view').map((e) => e.id).sort(), ['gig-clear', 'gig-covered']);
+});
+
+test('recycled nodes: state follows the item id, not the element', async (t) => {
+  const { page } = await open(t, { fixture: 'recycle.html', clock: true });
+  const first = await discoveredAt(page, (r) => r === 1);
+  await clockTo(page, first.t + 600);
+  await page.evaluate(() => window.__showFrom(9));
+  await runUntilTrace(page, (f) => f[0] === 'item' && f[3] === 'gig-16', 'gig-16 registered');
+  const second = await waitForTrace(page, (f) => f[0] === 'obs' && f[2] === '8' && Number(f[3]) === 1, 'gig-9 observed', first.index);
+  await waitForTrace(page, (f) => f[0] === 'obs' && f[2] === '15' && Number(f[3]) === 1, 'gig-16 observed', first.index);
+  await clockTo(page, second.t + 1000);
+  let events = await flushAndRead(page);
+  assert.deepEqual(ofType(events, 'view').map((e) => e.id).sort(), ['gig-9', 'gig-10', 'gig-11', 'gig-12', 'gig-13', 'gig-14', 'gig-15', 'gig-16'].sort(),
+    'the cards shown for 1000 ms are viewable; the ones replaced after 600 ms are not');
+  await page.evaluate(() => window.__showFrom(1));
+  await runUntilTrace(page, (f) => f[0] === 'item' && f[3] === 'gig-8', 'gig-8 registered again', second.index);
+  const third = await waitForTrace(page, (f) => f[0] === 'obs' && f[2] === '0' && Number(f[3]) === 1, 'gig-1 observed again', second.index);
+  await clockTo(page, third.t + 999);
+  events = await flushAndRead(page);
+  assert.equal(ofType(events, 'view').length, 8, 'a new span starts when the card comes back');
+  await clockTo(page, third.t + 1000);
+  events = await flushAndRead(page);
+  const ids = Array.from({ length: 16 }, (_, i) => `gig-${i + 1}`).sort();
+  assert.deepEqual(ofType(events, 'imp').map((e) => e.id).sort(), ids, 'one impression per id, even across recycled nodes');
+  assert.deepEqual(ofType(events, 'view').map((e) => e.id).sort(), ids, 'one viewable impression per id');
+  const imp3 = ofType(events, 'imp', 'gig-3')[0];
+  assert.deepEqual({ pos: imp3.pos, list: imp3.list }, { pos: 3, list: 'infinite' });
+  const imp11 = ofType(events, 'imp', 'gig-11')[0];
+  assert.deepEqual({ pos: imp11.pos, list: imp11.list }, { pos: 11, list: 'infinite' });
+});

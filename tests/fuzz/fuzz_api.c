@@ -1,0 +1,236 @@
+/*
+** fuzz_api.c: libFuzzer target driving random sequences of API calls.
+**
+** The input is decoded into a configuration (small capacities, so the "full" paths
+** run) and then one call per opcode byte, with arguments from the following bytes
+** (zeros once the input runs out): page begin/state/focus/end, register, release,
+** observe, click, tick, take, report dropped, and calls with bad times or values.
+** Invariants checked after every call (abort on a violation):
+**  - every status is one of the named values (imp_status_name() knows it);
+**  - every batch parses with jansson's strict parser (json_loadb, flags 0), has
+**    "v":1, at least one event, exactly result.batch_events events, and is at most
+**    the configured batch_bytes;
+**  - sequence numbers are unique and increasing within a page view, across batches;
+**    batches come in page view order. Page view ids are "p<n>." plus fuzz bytes, n
+**    counting successful page begins, so a batch names its page view exactly;
+**  - the result record stays within the configured bounds;
+**  - per page view and item (while nothing was dropped and no released item was
+**    reused, the two documented ways to lose state): at most one "imp" and one
+**    "view", "view" and "click" only after "imp", "vis" n counting 1, 2, 3... with
+**    max the longest ms so far, "seen" 1 exactly when a "view" came before, "since"
+**    the time since the "imp" (+-1 ms of flooring); event times never go back.
+*/
+#include <math.h>
+
+#include "fuzz_common.h"
+
+static uint32_t cfg_items, cfg_queue, cfg_qbytes, cfg_bbytes;
+static long long last_gen, last_seq; /* page view and s of the last batch event */
+static long long last_t;             /* t of the last batch event               */
+static int lossy;                    /* an event was dropped or an item reused  */
+
+static long long jint(json_t *o, const char *k) {
+  json_t *v = json_object_get(o, k);
+  return json_is_integer(v) ? (long long)json_integer_value(v) : -1;
+}
+
+/* What the batches said so far about each item of the current page view. */
+typedef struct {
+  char id[IMP_MAX_ID_BYTES * 3 + 1];
+  long long imp_t, spans, longest;
+  int imp, view;
+} seen_item;
+static seen_item seen[64];
+static int seen_n;
+
+static seen_item *item_state(const char *id) {
+  for (int i = 0; i < seen_n; i++)
+    if (strcmp(seen[i].id, id) == 0) return &seen[i];
+  if (seen_n == 64 || strlen(id) >= sizeof seen[0].id) return NULL;
+  memset(&seen[seen_n], 0, sizeof seen[0]);
+  strcpy(seen[seen_n].id, id);
+  return &seen[seen_n++];
+}
+
+static void check_item(json_t *e, const char *type, const char *id, const char *buf,
+                       size_t len) {
+  seen_item *it;
+  long long t = jint(e, "t");
+  if (t < last_t) fz_fail("event time goes back", buf, len);
+  last_t = t;
+  /* Ids repaired to U+FFFD may stand for several byte strings: skip them. */
+  if (lossy || strstr(id, "\xef\xbf\xbd") || !(it = item_state(id))) return;
+  if (!strcmp(type, "imp")) {
+    if (it->imp) fz_fail("second impression in a page view", buf, len);
+    it->imp = 1;
+    it->imp_t = t;
+  } else if (!strcmp(type, "view")) {
+    if (!it->imp || it->view) fz_fail("view without impression, or twice", buf, len);
+    it->view = 1;
+  } else if (!strcmp(type, "vis")) {
+    long long ms = jint(e, "ms");
+    if (ms > it->longest) it->longest = ms;
+    if (!it->imp || jint(e, "n") != ++it->spans || jint(e, "max") != it->longest)
+      fz_fail("vis n/max do not follow the earlier spans", buf, len);
+  } else {
+    long long since = jint(e, "since") - (t - it->imp_t);
+    if (!it->imp || jint(e, "seen") != it->view || since < -1 || since > 1)
+      fz_fail("click since/seen do not match the item's history", buf, len);
+  }
+}
+
+static void check_status(int32_t s) {
+  if (s < IMP_STATUS_MIN || s > IMP_NONE) fz_fail("status out of range", NULL, 0);
+  if (imp_status_name(s) != IMP_OK) fz_fail("status has no name", NULL, 0);
+}
+
+static void check_result(int32_t s, int started) {
+  const imp_result *r = imp_result_ptr();
+  if (s < 0 || !started) return;
+  if (r->ready > 1) fz_fail("ready not 0/1", NULL, 0);
+  if (r->queued_events > cfg_queue) fz_fail("queued_events above max_queue", NULL, 0);
+  if (r->queued_bytes > cfg_qbytes) fz_fail("queued_bytes above queue_bytes", NULL, 0);
+  if (r->items > cfg_items) fz_fail("items above max_items", NULL, 0);
+  if (!(r->next_deadline == -1.0 || (r->next_deadline >= 0.0 && isfinite(r->next_deadline))))
+    fz_fail("next_deadline neither -1 nor a time", NULL, 0);
+}
+
+static void check_batch(void) {
+  const imp_result *r = imp_result_ptr();
+  uint32_t len = r->batch_bytes;
+  static char buf[IMP_BATCH_HARD_CAP + 1];
+  json_error_t err;
+  json_t *root, *ev, *e;
+  size_t i;
+  if (len > cfg_bbytes || len > IMP_BATCH_HARD_CAP) fz_fail("batch above batch_bytes", NULL, 0);
+  memcpy(buf, imp_output_ptr(), len);
+  buf[len] = '\0';
+  root = json_loadb(buf, len, 0, &err);
+  if (!root) {
+    fprintf(stderr, "jansson: %s at %d\n", err.text, err.position);
+    fz_fail("batch is not strict JSON", buf, len);
+  }
+  if (jint(root, "v") != 1 || jint(root, "at") < 0 || jint(root, "drop") < 0)
+    fz_fail("bad header", buf, len);
+  const char *pv = json_string_value(json_object_get(root, "pv"));
+  if (!pv || pv[0] != 'p') fz_fail("bad pv", buf, len);
+  long long gen = strtoll(pv + 1, NULL, 10);
+  if (gen < last_gen) fz_fail("batches out of page view order", buf, len);
+  if (gen != last_gen) last_seq = last_t = seen_n = 0;
+  last_gen = gen;
+  if (jint(root, "drop") > 0) lossy = 1;
+  ev = json_object_get(root, "ev");
+  if (!json_is_array(ev) || json_array_size(ev) == 0) fz_fail("no events", buf, len);
+  if (json_array_size(ev) != r->batch_events) fz_fail("batch_events mismatch", buf, len);
+  json_array_foreach(ev, i, e) {
+    const char *type = json_string_value(json_object_get(e, "e"));
+    const char *id = json_string_value(json_object_get(e, "id"));
+    long long s = jint(e, "s");
+    if (!type || (strcmp(type, "imp") && strcmp(type, "view") && strcmp(type, "vis") &&
+                  strcmp(type, "click")))
+      fz_fail("bad event type", buf, len);
+    if (!id || !id[0] || jint(e, "t") < 0) fz_fail("bad event", buf, len);
+    if (s <= last_seq) fz_fail("sequence number not increasing", buf, len);
+    if (!strcmp(type, "vis") && (jint(e, "ms") < 1 || jint(e, "max") < jint(e, "ms") ||
+                                 jint(e, "n") < 1))
+      fz_fail("bad vis event", buf, len);
+    last_seq = s;
+    check_item(e, type, id, buf, len);
+  }
+  json_decref(root);
+}
+
+static double pick_time(fz_in *in, double *now) {
+  uint8_t k = fz_u8(in);
+  if (k == 255) return (double)NAN;
+  if (k == 254) return -1.0;
+  if (k >= 240) return *now - (double)(k - 239) * 50.0; /* late callback */
+  *now += (double)fz_u16(in) / (k & 1 ? 7.0 : 1.0);
+  return *now;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  fz_in in = {data, size};
+  double now = 0;
+  int32_t s;
+  uint32_t gen = 0;
+  uint8_t *ib = imp_input_ptr();
+
+  cfg_items = 1u + fz_u8(&in) % 8u;
+  cfg_queue = 1u + fz_u8(&in) % 32u;
+  cfg_qbytes = 4096u + fz_u16(&in) % 8192u;
+  cfg_bbytes = IMP_BATCH_MIN_CAP + fz_u16(&in) % 4096u;
+  uint32_t bevents = 1u + fz_u8(&in) % cfg_queue;
+  double age = (double)fz_u16(&in);
+  double view_ratio = (1.0 + fz_u8(&in)) / 256.0;
+  double view_ms = (double)(fz_u16(&in) % 3000u);
+  double large_ratio = (1.0 + fz_u8(&in)) / 256.0;
+  double imp_ratio = fz_u8(&in) / 255.0;
+  if (fz_u8(&in) & 1) imp_ratio = 0;
+  s = imp_start(cfg_items, cfg_queue, cfg_qbytes, bevents, cfg_bbytes, age, view_ratio,
+                view_ms, 242500.0, large_ratio, imp_ratio);
+  check_status(s);
+  int started = s == IMP_OK;
+  last_gen = last_seq = last_t = 0;
+  seen_n = 0;
+  lossy = 0;
+
+  while (in.n) {
+    uint8_t op = fz_u8(&in);
+    double t = pick_time(&in, &now);
+    switch (op % 12u) {
+    case 0: { /* page begin: pv "p<gen+1>." + fuzz bytes, path from fuzz bytes */
+      char head[16];
+      uint32_t hl = (uint32_t)snprintf(head, sizeof head, "p%u.", gen + 1);
+      uint32_t extra = fz_u8(&in) % 72u, path = fz_u16(&in) % 300u, flags = fz_u8(&in);
+      memcpy(ib, head, hl);
+      extra = (uint32_t)fz_bytes(&in, ib + hl, extra);
+      path = (uint32_t)fz_bytes(&in, ib + hl + extra, path);
+      s = imp_page_begin(t, hl + extra, path, flags % 40u);
+      if (s == IMP_OK) gen++;
+      break;
+    }
+    case 1: s = imp_page_state(t, (int32_t)(fz_u8(&in) % 5u)); break;
+    case 2: s = imp_page_focus(t, (int32_t)(fz_u8(&in) % 3u)); break;
+    case 3: s = imp_page_end(t); break;
+    case 4: {
+      uint32_t idl = fz_u8(&in) % 140u, ll = fz_u8(&in) % 70u, pos = fz_u8(&in);
+      if (idl > 4 && (idl & 3)) idl = idl % 4u + 1u; /* mostly short ids that repeat */
+      idl = (uint32_t)fz_bytes(&in, ib, idl);
+      ll = (uint32_t)fz_bytes(&in, ib + idl, ll);
+      if (imp_result_ptr()->items >= cfg_items) lossy = 1; /* may reuse a released item */
+      s = imp_item_register(t, idl, ll, pos);
+      break;
+    }
+    case 5: s = imp_item_release(t, fz_u8(&in) % (cfg_items + 2u)); break;
+    case 6: {
+      uint32_t slot = fz_u8(&in) % (cfg_items + 2u);
+      uint8_t rb = fz_u8(&in);
+      double ratio = rb >= 250 ? (rb == 255 ? 1.5 : 1.0) : rb / 250.0;
+      double area = (double)fz_u16(&in) * 8.0;
+      s = imp_observe(t, slot, ratio, area, (int32_t)(fz_u8(&in) % 3u == 2 ? 1 : 0));
+      break;
+    }
+    case 7: s = imp_click(t, fz_u8(&in) % (cfg_items + 2u)); break;
+    case 8: s = imp_tick(t); break;
+    case 9:
+    case 10: {
+      int32_t force = (int32_t)(fz_u8(&in) % 3u);
+      s = imp_take_batch(t, force == 2 ? 1 : force);
+      if (s == IMP_OK && started) check_batch();
+      break;
+    }
+    default: s = imp_report_dropped(fz_u8(&in)); break;
+    }
+    check_status(s);
+    check_result(s, started);
+  }
+  /* Drain: every remaining batch must be valid too. */
+  if (started) {
+    int guard = 0;
+    while ((s = imp_take_batch(now, 1)) == IMP_OK && guard++ < 100000) check_batch();
+    check_status(s);
+  }
+  return 0;
+}

@@ -1,0 +1,57 @@
+// Prints the shipped sizes (raw, gzip -9, brotli -q 11) of the core and of each JS build,
+// plus the glue without the delivery modules, so a change shows where the bytes went.
+// With --check it fails when the module entry (minified glue, gzip) plus the core
+// (gzip) is over the budget: env JS_GZIP_BUDGET, default 8192 bytes (issue 3).
+// Usage: node tests/tools/size.mjs [--check]   (`make size` builds what it measures)
+import { existsSync, readFileSync } from 'node:fs';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+import * as esbuild from 'esbuild';
+
+const root = new URL('../../', import.meta.url);
+const check = process.argv.includes('--check');
+const budget = Number(process.env.JS_GZIP_BUDGET || 8192);
+
+const measure = (bytes) => ({
+  raw: bytes.length,
+  gzip: gzipSync(bytes, { level: 9 }).length,
+  brotli: brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length,
+});
+const file = (path) => {
+  const url = new URL(path, root);
+  if (!existsSync(url)) {
+    console.error(`error: ${path} is missing: run \`make wasm glue\``);
+    process.exit(1);
+  }
+  return readFileSync(url);
+};
+
+// The glue alone: the module entry with the delivery modules replaced by a stub.
+const glueOnly = await esbuild.build({
+  stdin: {
+    contents: "import { startTracker } from './js/tracker.js';\n"
+      + "export const createTracker = (o) => startTracker(o, { wasm: () => new URL('./imp.wasm', import.meta.url), createTransport: () => ({}) });",
+    resolveDir: new URL('.', root).pathname,
+  },
+  bundle: true, minify: true, format: 'esm', target: 'es2020', write: false,
+});
+
+const rows = [
+  ['js/imp.wasm (core)', file('js/imp.wasm')],
+  ['dist/index.min.js (module entry: glue + delivery)', file('dist/index.min.js')],
+  ['  of which glue without delivery', Buffer.from(glueOnly.outputFiles[0].contents)],
+  ['dist/embedded.min.js (module entry, core inlined)', file('dist/embedded.min.js')],
+  ['dist/impression-tracker.js (script tag, core inlined)', file('dist/impression-tracker.js')],
+].map(([label, bytes]) => ({ label, ...measure(bytes) }));
+
+const pad = (s, n) => String(s).padStart(n);
+console.log(`# ${'file'.padEnd(56)} ${pad('raw', 7)} ${pad('gzip', 7)} ${pad('brotli', 7)}`);
+for (const r of rows) console.log(`# ${r.label.padEnd(56)} ${pad(r.raw, 7)} ${pad(r.gzip, 7)} ${pad(r.brotli, 7)}`);
+
+const [core, moduleEntry, glue, embedded, scriptTag] = rows;
+const total = core.gzip + moduleEntry.gzip;
+console.log(`# module entry + core, gzip: ${total} B (glue without delivery + core: ${glue.gzip + core.gzip} B); budget ${budget} B`);
+console.log(`# single file: embedded module ${embedded.gzip} B gzip, script tag ${scriptTag.gzip} B gzip`);
+if (check && total > budget) {
+  console.error(`error: glue + core is ${total} B gzip, over the budget of ${budget} B (JS_GZIP_BUDGET)`);
+  process.exit(1);
+}

@@ -1,0 +1,41 @@
+// Compiled by `make types` (tsc --strict --noEmit) with the handwritten declarations:
+// uses the API as a consumer would, so a declaration that is wrong or too loose fails.
+import { createTracker, type Tracker, type TrackerEvent, type TrackerOptions } from '../../js/index.js';
+import { createTracker as createEmbedded } from '../../js/embedded.js';
+import { replay } from '../../js/replay.js';
+
+const options: TrackerOptions = {
+  endpoint: '/collect',
+  selector: '[data-gig-id]',
+  viewable: { ratio: 0.5, ms: 1000 },
+  batch: { maxEvents: 20, maxAgeMs: 3000 },
+  capacity: { items: 2048 },
+  consent: 'pending',
+  gpc: 'deny',
+  occlusion: true,
+  onError: (error) => console.warn(error.message, error.status),
+  onEvent: (event: TrackerEvent, batch) => console.debug(event.e, event.id, batch.pv, batch.ev.length),
+};
+
+async function main(): Promise<void> {
+  const tracker: Tracker = await createTracker(options);
+  const card = document.querySelector('.card');
+  if (card) tracker.observe(card, { id: 'gig-1', position: 1, list: 'q' });
+  tracker.newPageView({ path: '/next' });
+  tracker.setConsent(true);
+  const stats = tracker.stats();
+  const active: boolean = stats.active;
+  const pending: number = stats.queuedEvents;
+  console.log(active, pending, tracker.trace().length);
+  tracker.flush();
+  tracker.stop();
+  const embedded = await createEmbedded();
+  embedded.stop();
+  const out: Uint8Array = await replay(tracker.trace(), new URL('https://cdn.example/imp.wasm'));
+  console.log(out.length);
+  // @ts-expect-error consent is a closed set
+  await createTracker({ consent: 'yes' });
+  // @ts-expect-error observe() needs an element
+  tracker.observe('gig-1');
+}
+void main();

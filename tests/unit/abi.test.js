@@ -1,0 +1,127 @@
+// js/abi.js against the built core: every status code by name, every string limit by
+// the core's own refusals, the batch-size bounds, the page flags, and the layout of the
+// result record (each field read where abi.js says it is, checked against what the
+// core must have written there).
+import { describe, it, before } from 'node:test';
+import assert from 'node:assert/strict';
+import * as abi from '../../js/abi.js';
+import { loadCore } from '../../js/loader.js';
+import { createCore } from '../../js/core.js';
+import { wasmBytes } from './fakes/dom.js';
+
+const CONFIG = {
+  items: 16, queue: 64, queueBytes: 65536, maxEvents: 50, maxBytes: 16384, maxAgeMs: 5000,
+  viewRatio: 0.5, viewMs: 1000, largeArea: 242500, largeRatio: 0.3, impressionRatio: 0,
+};
+const STATUS_NAMES = {
+  OK: 'IMP_OK', NONE: 'IMP_NONE', ERR_ARG: 'IMP_ERR_ARG', ERR_STATE: 'IMP_ERR_STATE', ERR_CONFIG: 'IMP_ERR_CONFIG',
+  ERR_MEMORY: 'IMP_ERR_MEMORY', ERR_ID: 'IMP_ERR_ID', ERR_TOO_LONG: 'IMP_ERR_TOO_LONG', ERR_SLOT: 'IMP_ERR_SLOT',
+  ERR_FULL: 'IMP_ERR_FULL',
+};
+
+let loaded;
+const fresh = (config = CONFIG) => {
+  const core = createCore(loaded, false);
+  assert.equal(core.start(config), abi.OK);
+  return core;
+};
+
+describe('abi.js matches the core', () => {
+  before(async () => {
+    loaded = await loadCore(wasmBytes());
+  });
+
+  it('names every status code the way imp_status_name does', () => {
+    const core = createCore(loaded, false);
+    for (const [key, name] of Object.entries(STATUS_NAMES)) assert.equal(core.statusName(abi[key]), name, key);
+    for (let s = abi.STATUS_MIN; s <= abi.NONE; s++) assert.notEqual(core.statusName(s), 'IMP_UNKNOWN', `status ${s}`);
+    assert.equal(core.statusName(abi.STATUS_MIN - 1), 'IMP_UNKNOWN');
+    assert.equal(core.statusName(abi.NONE + 1), 'IMP_UNKNOWN');
+    assert.equal(loaded.exports.imp_abi_version(), abi.ABI_VERSION);
+  });
+
+  it('has the string limits the core enforces', () => {
+    const core = fresh();
+    const x = loaded.exports;
+    const put = (length) => loaded.memoryView(x.imp_input_ptr(), abi.INPUT_BYTES).fill(0x61, 0, length);
+    put(abi.MAX_PV_BYTES + 1);
+    assert.equal(x.imp_page_begin(0, abi.MAX_PV_BYTES + 1, 0, 0), abi.ERR_TOO_LONG);
+    assert.equal(x.imp_page_begin(0, abi.MAX_PV_BYTES, 0, 0), abi.OK);
+    put(abi.MAX_PV_BYTES + abi.MAX_PATH_BYTES + 1);
+    assert.equal(x.imp_page_begin(0, 1, abi.MAX_PATH_BYTES + 1, 0), abi.ERR_TOO_LONG);
+    assert.equal(x.imp_page_begin(0, 1, abi.MAX_PATH_BYTES, 0), abi.OK);
+    assert.equal(x.imp_item_register(0, abi.MAX_ID_BYTES + 1, 0, 0), abi.ERR_ID);
+    assert.equal(x.imp_item_register(0, 0, 0, 0), abi.ERR_ID);
+    assert.equal(x.imp_item_register(0, abi.MAX_ID_BYTES, 0, 0), abi.OK);
+    assert.equal(x.imp_item_register(0, 1, abi.MAX_LIST_BYTES + 1, 0), abi.ERR_TOO_LONG);
+    assert.equal(x.imp_item_register(0, 1, abi.MAX_LIST_BYTES, 0), abi.OK);
+    assert.equal(core.register(0, 'x'.repeat(500), 'y'.repeat(500), 1), abi.OK, 'core.js cuts to the limits');
+  });
+
+  it('has the batch size bounds the core enforces', () => {
+    const start = (maxBytes) => createCore(loaded, false).start({ ...CONFIG, maxBytes });
+    assert.equal(start(abi.BATCH_MIN_CAP - 1), abi.ERR_CONFIG);
+    assert.equal(start(abi.BATCH_MIN_CAP), abi.OK);
+    assert.equal(start(abi.BATCH_HARD_CAP), abi.OK);
+    assert.equal(start(abi.BATCH_HARD_CAP + 1), abi.ERR_CONFIG);
+  });
+
+  it('has the page flags and states the core understands', () => {
+    const core = fresh();
+    assert.equal(core.pageBegin(0, 'pv', '/', abi.FLAG_WEBDRIVER | abi.FLAG_GPC | abi.FLAG_UNFOCUSED), abi.OK);
+    assert.equal(core.register(1, 'a', '', 0), abi.OK);
+    assert.equal(core.observe(2, core.result('slot'), 1, 100, 0), abi.OK);
+    assert.equal(core.take(3, 1), abi.OK);
+    const batch = JSON.parse(core.batch());
+    assert.deepEqual([batch.wd, batch.gpc, batch.ev[0].f], [1, 1, 0]);
+    for (const flag of [abi.FLAG_HIDDEN, abi.FLAG_PRERENDER]) {
+      const c = fresh();
+      c.pageBegin(0, 'pv', '/', flag);
+      c.register(1, 'a', '', 0);
+      c.observe(2, 0, 1, 100, 0);
+      assert.equal(c.take(3, 1), abi.NONE, `no impression while the page starts with flag ${flag}`);
+    }
+    for (const state of [abi.PAGE_VISIBLE, abi.PAGE_HIDDEN, abi.PAGE_FROZEN, abi.PAGE_PRERENDER]) {
+      assert.equal(core.pageState(10, state), abi.OK);
+    }
+    assert.equal(core.pageState(10, abi.PAGE_PRERENDER + 1), abi.ERR_ARG);
+  });
+
+  it('reads each result field where the core writes it', () => {
+    const core = fresh();
+    assert.equal(abi.RESULT_BYTES, 48);
+    core.pageBegin(0, 'pv', '/', 0);
+    core.register(0, 'a', '', 1);
+    core.register(0, 'b', '', 2);
+    assert.equal(core.result('slot'), 1);
+    assert.equal(core.result('items'), 2);
+    core.observe(10, 0, 1, 100, 0);
+    core.observe(10, 1, 1, 100, 0);
+    assert.equal(core.nextDeadline(), 1010, 'the viewable deadline, a double at byte 0');
+    assert.equal(core.result('queued_events'), 2);
+    assert.equal(core.result('seq'), 2);
+    const queuedBytes = core.result('queued_bytes');
+    assert.ok(queuedBytes > 0);
+    assert.equal(core.result('ready'), 0);
+    core.reportDropped(3);
+    assert.equal(core.take(20, 1), abi.OK);
+    const body = core.batch();
+    assert.equal(core.result('batch_events'), 2);
+    assert.equal(core.result('batch_bytes'), Buffer.byteLength(body));
+    assert.equal(JSON.parse(body).drop, 3);
+    assert.equal(core.result('queued_events'), 0);
+    assert.equal(core.result('reserved'), 0);
+    const full = fresh({ ...CONFIG, maxEvents: 1 });
+    full.pageBegin(0, 'pv', '/', 0);
+    full.register(0, 'a', '', 0);
+    full.observe(1, 0, 1, 100, 0);
+    assert.equal(full.result('ready'), 1, 'one event fills a batch of one');
+    const small = fresh({ ...CONFIG, queue: 1, maxEvents: 1 });
+    small.pageBegin(0, 'pv', '/', 0);
+    small.register(0, 'a', '', 0);
+    small.register(0, 'b', '', 0);
+    small.observe(1, 0, 1, 100, 0);
+    small.observe(1, 1, 1, 100, 0);
+    assert.equal(small.result('dropped'), 1, 'a queue of one drops the older event');
+  });
+});

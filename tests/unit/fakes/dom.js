@@ -1,0 +1,298 @@
+// Small fakes of the browser for the glue's unit tests: elements with attributes and a
+// tree, a document and window with capture-aware listeners, a MutationObserver that
+// delivers records in a microtask like the real one, an IntersectionObserver the test
+// fires by hand, a fake clock with timers and idle callbacks, and a recording transport.
+// Only what the glue uses is modelled; selectors are attribute selectors ("[name]" or
+// '[name="value"]'), comma-separated.
+
+import { readFileSync } from 'node:fs';
+
+export const wasmBytes = () => readFileSync(new URL('../../../js/imp.wasm', import.meta.url));
+
+function selectorMatches(el, selector) {
+  return selector.split(',').some((part) => {
+    const m = /^\s*\[([\w-]+)(?:="([^"]*)")?\]\s*$/.exec(part);
+    if (!m) throw new SyntaxError(`fake DOM: unsupported selector ${selector}`);
+    const value = el.getAttribute(m[1]);
+    return value !== null && (m[2] === undefined || value === m[2]);
+  });
+}
+
+class FakeEventTarget {
+  constructor() {
+    this.listeners = [];
+  }
+  addEventListener(type, fn, capture) {
+    this.listeners.push({ type, fn, capture: capture === true || capture?.capture === true });
+  }
+  removeEventListener(type, fn, capture) {
+    const c = capture === true || capture?.capture === true;
+    this.listeners = this.listeners.filter((l) => !(l.type === type && l.fn === fn && l.capture === c));
+  }
+  dispatch(type, props = {}) {
+    const event = { type, target: this, ...props };
+    for (const l of [...this.listeners]) if (l.type === type) l.fn(event);
+    return event;
+  }
+}
+
+export class FakeElement extends FakeEventTarget {
+  constructor(doc, tagName = 'DIV', attrs = {}) {
+    super();
+    this.ownerDocument = doc;
+    this.tagName = tagName;
+    this.nodeType = 1;
+    this.attrs = new Map(Object.entries(attrs).map(([k, v]) => [k, String(v)]));
+    this.children = [];
+    this.parentNode = null;
+  }
+  get isConnected() {
+    let node = this;
+    while (node.parentNode) node = node.parentNode;
+    return node === this.ownerDocument;
+  }
+  getAttribute(name) {
+    return this.attrs.has(name) ? this.attrs.get(name) : null;
+  }
+  setAttribute(name, value) {
+    this.attrs.set(name, String(value));
+    this.ownerDocument.mutated({ type: 'attributes', target: this, attributeName: name, addedNodes: [], removedNodes: [] });
+  }
+  removeAttribute(name) {
+    this.attrs.delete(name);
+    this.ownerDocument.mutated({ type: 'attributes', target: this, attributeName: name, addedNodes: [], removedNodes: [] });
+  }
+  append(...nodes) {
+    for (const node of nodes) {
+      if (node.parentNode) node.remove();
+      node.parentNode = this;
+      this.children.push(node);
+      this.ownerDocument.mutated({ type: 'childList', target: this, addedNodes: [node], removedNodes: [] });
+    }
+    return this;
+  }
+  remove() {
+    const parent = this.parentNode;
+    if (!parent) return;
+    parent.children.splice(parent.children.indexOf(this), 1);
+    this.parentNode = null;
+    this.ownerDocument.mutated({ type: 'childList', target: parent, addedNodes: [], removedNodes: [this] });
+  }
+  matches(selector) {
+    return selectorMatches(this, selector);
+  }
+  closest(selector) {
+    for (let node = this; node && node.nodeType === 1; node = node.parentNode) if (node.matches(selector)) return node;
+    return null;
+  }
+  querySelectorAll(selector) {
+    const out = [];
+    const walk = (node) => {
+      for (const child of node.children) {
+        if (child.matches(selector)) out.push(child);
+        walk(child);
+      }
+    };
+    walk(this);
+    return out;
+  }
+  contains(node) {
+    for (; node; node = node.parentNode) if (node === this) return true;
+    return false;
+  }
+}
+
+/** A page: window, document, observers, a clock, and helpers to drive them. */
+export function createPage({ visibilityState = 'visible', prerendering = false, focused = true, gpc, webdriver = false } = {}) {
+  const clock = { t: 1000, timers: [], idle: [], nextId: 1 };
+  const observers = { mutation: [], intersection: [] };
+  const window = new FakeEventTarget();
+  const document = new FakeEventTarget();
+  Object.assign(document, {
+    nodeType: 9,
+    visibilityState,
+    prerendering,
+    hasFocus: () => page.focused,
+    querySelectorAll: (selector) => [
+      ...(document.documentElement.matches(selector) ? [document.documentElement] : []),
+      ...document.documentElement.querySelectorAll(selector),
+    ],
+    createElement: (tag, attrs) => new FakeElement(document, tag, attrs),
+    mutated(record) {
+      for (const mo of observers.mutation) mo.take(record);
+    },
+  });
+  const html = new FakeElement(document, 'HTML');
+  html.parentNode = document;
+  document.documentElement = html;
+  document.body = new FakeElement(document, 'BODY');
+  html.children.push(document.body);
+  document.body.parentNode = html;
+
+  class MutationObserver {
+    constructor(callback) {
+      this.callback = callback;
+      this.records = [];
+      this.target = null;
+    }
+    observe(target, options) {
+      this.target = target;
+      this.options = options;
+      observers.mutation.push(this);
+    }
+    disconnect() {
+      observers.mutation.splice(observers.mutation.indexOf(this), 1);
+      this.records = [];
+    }
+    take(record) {
+      const o = this.options;
+      if (record.type === 'attributes' && (!o.attributes || (o.attributeFilter && !o.attributeFilter.includes(record.attributeName)))) return;
+      if (record.type === 'childList' && !o.childList) return;
+      if (!(this.target === document || this.target.contains(record.target))) return;
+      if (!this.records.length) {
+        queueMicrotask(() => {
+          const list = this.records.splice(0);
+          if (list.length) this.callback(list, this);
+        });
+      }
+      this.records.push(record);
+    }
+  }
+
+  class IntersectionObserver {
+    constructor(callback, options = {}) {
+      this.callback = callback;
+      this.options = options;
+      this.targets = new Set();
+      observers.intersection.push(this);
+    }
+    observe(el) {
+      this.targets.add(el);
+    }
+    unobserve(el) {
+      this.targets.delete(el);
+    }
+    disconnect() {
+      this.targets.clear();
+      observers.intersection.splice(observers.intersection.indexOf(this), 1);
+    }
+  }
+
+  const env = {
+    window,
+    document,
+    navigator: { webdriver, globalPrivacyControl: gpc },
+    location: { pathname: '/search' },
+    IntersectionObserver,
+    MutationObserver,
+    now: () => clock.t,
+    setTimeout: (fn, ms) => {
+      const id = clock.nextId++;
+      clock.timers.push({ id, at: clock.t + Math.max(0, ms), fn });
+      return id;
+    },
+    clearTimeout: (id) => {
+      clock.timers = clock.timers.filter((timer) => timer.id !== id);
+    },
+    requestIdleCallback: (fn) => {
+      const id = clock.nextId++;
+      clock.idle.push({ id, fn });
+      return id;
+    },
+    cancelIdleCallback: (id) => {
+      clock.idle = clock.idle.filter((idle) => idle.id !== id);
+    },
+    getRandomValues: (array) => {
+      for (let i = 0; i < array.length; i++) array[i] = (page.randomSeed++ * 37 + i) & 255;
+      return array;
+    },
+  };
+
+  const page = {
+    window,
+    document,
+    env,
+    clock,
+    observers,
+    focused,
+    randomSeed: 1,
+    el: (attrs = {}, tag = 'DIV') => new FakeElement(document, tag, attrs),
+    get io() {
+      return observers.intersection[0];
+    },
+    /** Delivers pending mutation records, then runs idle callbacks (discovery). */
+    async settle() {
+      await new Promise((resolve) => setImmediate(resolve));
+      for (const idle of clock.idle.splice(0)) idle.fn({ didTimeout: false, timeRemaining: () => 50 });
+      await new Promise((resolve) => setImmediate(resolve));
+    },
+    /** Moves the clock forward, running due timers in order. */
+    advance(ms) {
+      const end = clock.t + ms;
+      for (;;) {
+        const due = clock.timers.filter((timer) => timer.at <= end).sort((a, b) => a.at - b.at || a.id - b.id)[0];
+        if (!due) break;
+        clock.timers.splice(clock.timers.indexOf(due), 1);
+        clock.t = Math.max(clock.t, due.at);
+        due.fn();
+      }
+      clock.t = end;
+    },
+    /** Fires one IntersectionObserver entry for an element at the current time. */
+    intersect(el, ratio, { width = 300, height = 200, isVisible, time = clock.t } = {}) {
+      const io = observers.intersection.find((o) => o.targets.has(el));
+      if (!io) throw new Error('element is not observed');
+      io.callback([{
+        target: el, time, isIntersecting: ratio > 0, intersectionRatio: ratio,
+        boundingClientRect: { width, height }, isVisible,
+      }], io);
+    },
+    /** A lifecycle event: document events reach the window's capture listeners. */
+    lifecycle(type, props = {}) {
+      const target = type === 'visibilitychange' || type === 'freeze' || type === 'resume' || type === 'prerenderingchange' ? document : window;
+      for (const l of [...window.listeners]) if (l.type === type) l.fn({ type, target, ...props });
+    },
+    hide() {
+      document.visibilityState = 'hidden';
+      page.lifecycle('visibilitychange');
+    },
+    show() {
+      document.visibilityState = 'visible';
+      page.lifecycle('visibilitychange');
+    },
+    click(el, props = {}) {
+      return document.dispatch('click', { target: el, detail: 1, ...props });
+    },
+    key(el, key, props = {}) {
+      return document.dispatch('keydown', { target: el, key, ...props });
+    },
+  };
+  return page;
+}
+
+/** A transport that records what the glue hands it (the seam in notes/transport-seam.md). */
+export function fakeTransport() {
+  const t = {
+    options: null,
+    calls: [],
+    get bodies() {
+      return t.calls.filter((c) => c.kind === 'send' || c.kind === 'sendNow').map((c) => c.body);
+    },
+    get events() {
+      return t.bodies.flatMap((body) => JSON.parse(body).ev);
+    },
+    create(options) {
+      t.options = options;
+      return {
+        send: (body, events) => t.calls.push({ kind: 'send', body, events }),
+        sendNow: (body, events) => t.calls.push({ kind: 'sendNow', body, events }),
+        pageHidden: () => t.calls.push({ kind: 'pageHidden' }),
+        pageShown: () => t.calls.push({ kind: 'pageShown' }),
+        setConsent: (granted) => t.calls.push({ kind: 'setConsent', granted }),
+        stats: () => ({ fake: true }),
+        stop: () => t.calls.push({ kind: 'stop' }),
+      };
+    },
+  };
+  return t;
+}

@@ -1,0 +1,81 @@
+// The loader against the real core (js/imp.wasm) and two tiny hand-assembled modules:
+// every accepted source, the MIME-type fallback, and both refusals (imports, ABI).
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadCore } from '../../js/loader.js';
+import { wasmBytes } from './fakes/dom.js';
+
+// A minimal module assembler: enough for a function returning a constant.
+const bytes = (...parts) => Uint8Array.from(parts.flat());
+const name = (s) => [s.length, ...Buffer.from(s)];
+const section = (id, ...content) => [id, content.flat().length, ...content.flat()];
+const HEADER = [0, 97, 115, 109, 1, 0, 0, 0];
+
+/** A module exporting memory and imp_abi_version() returning `version`. */
+function versionModule(version) {
+  return bytes(
+    HEADER,
+    section(1, 1, 0x60, 0, 1, 0x7f), // type: () -> i32
+    section(3, 1, 0), // one function of type 0
+    section(5, 1, 0, 1), // one memory, 1 page
+    section(7, 2, name('imp_abi_version'), 0, 0, name('memory'), 2, 0),
+    section(10, 1, 4, 0, 0x41, version, 0x0b), // i32.const version
+  );
+}
+/** A module importing env.f. */
+const importingModule = bytes(HEADER, section(1, 1, 0x60, 0, 0), section(2, 1, name('env'), name('f'), 0, 0));
+
+const wasmResponse = (type) => new Response(wasmBytes(), { headers: { 'content-type': type } });
+
+describe('loadCore', () => {
+  for (const [label, source] of [
+    ['bytes (a Buffer)', () => wasmBytes()],
+    ['an ArrayBuffer', () => new Uint8Array(wasmBytes()).buffer],
+    ['a compiled WebAssembly.Module', () => new WebAssembly.Module(wasmBytes())],
+    ['a Response with application/wasm (streaming)', () => wasmResponse('application/wasm')],
+    ['a Response with the wrong MIME type (fallback)', () => wasmResponse('application/octet-stream')],
+    ['a promise of a Response', () => Promise.resolve(wasmResponse('application/wasm'))],
+  ]) {
+    it(`loads the core from ${label}`, async () => {
+      const { exports, memoryView } = await loadCore(source());
+      assert.equal(exports.imp_abi_version(), 1);
+      const input = memoryView(exports.imp_input_ptr(), 4);
+      input.set([1, 2, 3, 4]);
+      assert.deepEqual([...memoryView(exports.imp_input_ptr(), 4)], [1, 2, 3, 4]);
+    });
+  }
+
+  it('fetches a URL with the fetch it is given', async () => {
+    const asked = [];
+    const fetch = async (url) => {
+      asked.push(url);
+      return wasmResponse('text/plain');
+    };
+    const { exports } = await loadCore(new URL('https://cdn.example/imp.wasm'), { fetch });
+    assert.deepEqual(asked, ['https://cdn.example/imp.wasm']);
+    assert.equal(exports.imp_abi_version(), 1);
+  });
+
+  it('refuses a failed response', async () => {
+    await assert.rejects(loadCore(new Response('missing', { status: 404 })), /HTTP 404/);
+  });
+
+  it('refuses a module that imports anything', async () => {
+    await assert.rejects(loadCore(new WebAssembly.Module(importingModule)), /imports env\.f/);
+  });
+
+  it('refuses a module with another ABI version', async () => {
+    await assert.rejects(loadCore(versionModule(2)), /ABI version 2; this glue needs 1/);
+    const { exports } = await loadCore(versionModule(1));
+    assert.equal(exports.imp_abi_version(), 1);
+  });
+
+  it('the real core imports nothing and keeps one fixed memory', async () => {
+    const module = new WebAssembly.Module(wasmBytes());
+    assert.deepEqual(WebAssembly.Module.imports(module), []);
+    const { exports } = await loadCore(module);
+    const size = exports.memory.buffer.byteLength;
+    assert.throws(() => exports.memory.grow(1), RangeError, 'memory cannot grow');
+    assert.equal(exports.memory.buffer.byteLength, size);
+  });
+});

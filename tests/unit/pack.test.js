@@ -1,0 +1,70 @@
+// The npm package as a consumer gets it: `npm pack` (which runs prepack: make wasm glue),
+// the tarball's file list, an install into a fresh project, imports of every entry
+// point by its package name, a replay through the packaged core, and a TypeScript
+// check of the packaged declarations resolved through "exports".
+import { describe, it, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = new URL('../../', import.meta.url).pathname;
+const tsc = join(root, 'node_modules/.bin/tsc');
+const npm = (args, cwd) => execFileSync('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd, encoding: 'utf8' });
+
+describe('npm package', () => {
+  let files;
+  let project;
+  before(() => {
+    const out = mkdtempSync(join(tmpdir(), 'imp-pack-'));
+    // prepack's own output (make) comes first on stdout; the JSON report follows it.
+    const report = npm(['pack', '--json', '--pack-destination', out], root);
+    const [packed] = JSON.parse(report.slice(report.search(/^\[/m)));
+    files = packed.files.map((f) => f.path).sort();
+    project = mkdtempSync(join(tmpdir(), 'imp-consumer-'));
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+    npm(['install', '--offline', join(out, packed.filename)], project);
+  });
+
+  it('ships the module, its types, the core, the embedded core and the script-tag build, and nothing else', () => {
+    for (const f of ['js/index.js', 'js/index.d.ts', 'js/embedded.js', 'js/embedded.d.ts', 'js/imp.wasm', 'js/imp-embedded.js',
+      'js/transport.js', 'js/replay.js', 'js/payload.schema.json', 'dist/impression-tracker.js', 'package.json', 'README.md', 'LICENSE']) {
+      assert.ok(files.includes(f), `missing ${f}`);
+    }
+    const stray = files.filter((f) => !/^(js\/[^/]+|dist\/impression-tracker\.js|package\.json|README\.md|LICENSE)$/.test(f));
+    assert.deepEqual(stray, []);
+  });
+
+  it('imports by package name, degrades to a no-op without a DOM, and replays with the packaged core', () => {
+    writeFileSync(join(project, 'main.js'), `
+      import { readFileSync } from 'node:fs';
+      import { createTracker } from 'impression-tracker';
+      import { createTracker as createEmbedded } from 'impression-tracker/embedded';
+      import { replay } from 'impression-tracker/replay';
+      const errors = [];
+      const tracker = await createTracker({ endpoint: '/c', onError: (e) => errors.push(e.message) });
+      const embedded = await createEmbedded({ endpoint: '/c', onError: (e) => errors.push(e.message) });
+      const wasm = readFileSync(new URL(import.meta.resolve('impression-tracker/imp.wasm')));
+      const trace = 'start 8 8 4096 8 4096 0 0.5 1000 242500 0.3 0\\npage 0 0 pv /\\nitem 0 1 gig-1 -\\nobs 5 0 1 100 0\\ntake 6 1\\n';
+      const out = new TextDecoder().decode(await replay(trace, wasm));
+      console.log(JSON.stringify({ active: [tracker.stats().active, embedded.stats().active], errors, out }));
+    `);
+    const result = JSON.parse(execFileSync(process.execPath, ['main.js'], { cwd: project, encoding: 'utf8' }));
+    assert.deepEqual(result.active, [false, false]);
+    assert.equal(result.errors.length, 2);
+    assert.match(result.errors[0], /IntersectionObserver or the DOM is missing/);
+    assert.match(result.out, /^\{"v":1,"pv":"pv","path":"\/","at":6,"drop":0,"ev":\[\{"e":"imp","s":1,"t":5,"id":"gig-1","pos":1,"f":1\}\]\}\n$/);
+  });
+
+  it('resolves the declarations through "exports" for a TypeScript consumer', () => {
+    writeFileSync(join(project, 'use.ts'), `
+      import { createTracker, type TrackerOptions } from 'impression-tracker';
+      import { createTracker as createEmbedded } from 'impression-tracker/embedded';
+      import { replay } from 'impression-tracker/replay';
+      const options: TrackerOptions = { endpoint: '/c', consent: 'pending' };
+      export const started = Promise.all([createTracker(options), createEmbedded(), replay('', new Uint8Array())]);
+    `);
+    execFileSync(tsc, ['--strict', '--noEmit', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--lib', 'es2022,dom', 'use.ts'], { cwd: project, encoding: 'utf8' });
+  });
+});

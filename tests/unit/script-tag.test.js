@@ -1,0 +1,84 @@
+// The script-tag build (dist/impression-tracker.js, made by `make glue`) run as a page
+// would run it: one classic script in a fresh global scope, configured only by the
+// data-* attributes of its own <script> tag, with the core inlined and the real
+// transport posting to a fake fetch.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import vm from 'node:vm';
+import { optionsFromDataset } from '../../js/script-tag.js';
+import { createPage } from './fakes/dom.js';
+
+const BUILD = new URL('../../dist/impression-tracker.js', import.meta.url);
+
+describe('script-tag build', () => {
+  it('maps data-* attributes to options, leaving absent ones to the defaults', () => {
+    const options = optionsFromDataset({ endpoint: '/c', consent: 'pending', occlusion: '', viewMs: '2000', batchMaxEvents: '10', gpc: 'deny', trace: 'false' });
+    assert.equal(options.endpoint, '/c');
+    assert.equal(options.consent, 'pending');
+    assert.equal(options.occlusion, true, 'a present boolean attribute is true');
+    assert.equal(options.trace, false);
+    assert.equal(options.gpc, 'deny');
+    assert.deepEqual(options.viewable, { ms: 2000 });
+    assert.deepEqual(options.batch, { maxEvents: 10 });
+    assert.equal('selector' in options, false);
+  });
+
+  it('starts itself from its script tag and sends what it measures', { skip: !existsSync(BUILD) && 'run make glue' }, async () => {
+    const page = createPage();
+    const posted = [];
+    const warnings = [];
+    const context = {
+      document: Object.assign(page.document, {
+        currentScript: { dataset: { endpoint: 'https://collector.test/c', batchMaxEvents: '2', listAttribute: 'data-q' } },
+      }),
+      navigator: { onLine: true },
+      location: { pathname: '/search' },
+      performance: { now: page.env.now },
+      crypto: { getRandomValues: page.env.getRandomValues },
+      setTimeout: page.env.setTimeout,
+      clearTimeout: page.env.clearTimeout,
+      requestIdleCallback: page.env.requestIdleCallback,
+      cancelIdleCallback: page.env.cancelIdleCallback,
+      IntersectionObserver: page.env.IntersectionObserver,
+      MutationObserver: page.env.MutationObserver,
+      addEventListener: page.window.addEventListener.bind(page.window),
+      removeEventListener: page.window.removeEventListener.bind(page.window),
+      fetch: async (url, init) => {
+        posted.push([url, init.body]);
+        return { ok: true, status: 204, headers: { get: () => null } };
+      },
+      localStorage: {
+        store: new Map(),
+        getItem(k) { return this.store.has(k) ? this.store.get(k) : null; },
+        setItem(k, v) { this.store.set(k, String(v)); },
+        removeItem(k) { this.store.delete(k); },
+        key(i) { return [...this.store.keys()][i] ?? null; },
+        get length() { return this.store.size; },
+      },
+      console: { ...console, warn: (...args) => warnings.push(args.join(' ')) },
+      TextEncoder, TextDecoder, atob, URL,
+    };
+    context.window = context;
+    vm.createContext(context);
+    vm.runInContext(readFileSync(BUILD, 'utf8'), context);
+    const tracker = await context.impressionTracker;
+    assert.equal(tracker.stats().active, true);
+    const list = page.el({ 'data-q': 'query-7' });
+    const cards = [1, 2].map((i) => page.el({ 'data-gig-id': `gig-${i}`, 'data-position': i }));
+    list.append(...cards);
+    page.document.body.append(list);
+    await page.settle();
+    page.intersect(cards[0], 1);
+    page.intersect(cards[1], 1);
+    await page.settle();
+    assert.equal(posted.length, 1, 'a batch of two events is due at once');
+    const [url, body] = posted[0];
+    assert.equal(url, 'https://collector.test/c');
+    const batch = JSON.parse(body);
+    assert.deepEqual(batch.ev.map((e) => [e.e, e.id, e.pos, e.list]), [['imp', 'gig-1', 1, 'query-7'], ['imp', 'gig-2', 2, 'query-7']]);
+    vm.runInContext(readFileSync(BUILD, 'utf8'), context);
+    assert.equal(await context.impressionTracker, tracker, 'a second copy of the script does not start a second tracker');
+    assert.deepEqual(warnings, []);
+  });
+});

@@ -1,0 +1,539 @@
+// The glue wired to a fake page, running the real core (js/imp.wasm) through the real
+// loader and the module entry (js/index.js): discovery, recycled nodes, the viewable
+// rule, clicks, the lifecycle, consent, errors that must never escape, and a tracker's
+// own trace replayed by the native tool giving exactly the batches it sent.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTracker } from '../../js/index.js';
+import { createPage, fakeTransport, wasmBytes } from './fakes/dom.js';
+
+const REPLAY = new URL('../../build/replay', import.meta.url).pathname;
+
+async function start({ page: pageOptions, ...options } = {}) {
+  const page = createPage(pageOptions);
+  const transport = fakeTransport();
+  const errors = [];
+  const tracker = await createTracker({
+    endpoint: '/collect',
+    wasm: wasmBytes(),
+    trace: true,
+    onError: (error) => errors.push(error),
+    ...options,
+    env: { ...page.env, createTransport: transport.create, ...options.env },
+  });
+  return { page, transport, tracker, errors };
+}
+
+/** A grid: a list container with cards gig-1..gig-n at positions 1..n. */
+function grid(page, n, list = 'q1', first = 1) {
+  const container = page.el({ 'data-list-id': list });
+  const cards = [];
+  for (let i = first; i < first + n; i++) {
+    const card = page.el({ 'data-gig-id': `gig-${i}`, 'data-position': i });
+    card.append(page.el({}, 'A'));
+    container.append(card);
+    cards.push(card);
+  }
+  page.document.body.append(container);
+  return { container, cards };
+}
+
+const kinds = (events) => events.map((e) => `${e.e}:${e.id}`);
+
+describe('discovery', () => {
+  it('observes cards present at start, cards added later, and releases removed ones', async () => {
+    const { page, transport, tracker, errors } = await start();
+    const first = grid(page, 2);
+    await page.settle();
+    assert.deepEqual([...page.io.targets], first.cards);
+    const later = grid(page, 2, 'q1', 3); // infinite scroll
+    await page.settle();
+    assert.equal(page.io.targets.size, 4);
+    page.intersect(later.cards[1], 1);
+    tracker.flush();
+    assert.deepEqual(transport.events.map((e) => [e.e, e.id, e.pos, e.list]), [['imp', 'gig-4', 4, 'q1']]);
+    later.cards[1].remove();
+    await page.settle();
+    assert.equal(page.io.targets.has(later.cards[1]), false);
+    assert.match(tracker.trace(), /^release \S+ 3$/m);
+    assert.equal(tracker.stats().elements, 3);
+    assert.deepEqual(errors, []);
+  });
+
+  it('observes the cards already in the page as soon as it starts', async () => {
+    const page = createPage();
+    const { cards } = grid(page, 3);
+    const tracker = await createTracker({ endpoint: '/c', wasm: wasmBytes(), env: { ...page.env, createTransport: fakeTransport().create } });
+    assert.deepEqual([...page.io.targets], cards);
+    assert.equal(tracker.stats().elements, 3);
+  });
+
+  it('does no discovery work inside the mutation callback, only in idle time', async () => {
+    const { page, tracker } = await start();
+    grid(page, 3);
+    await new Promise((resolve) => setImmediate(resolve)); // mutation records delivered
+    assert.equal(page.io.targets.size, 0);
+    assert.equal(page.clock.idle.length, 1, 'one idle callback for the whole batch');
+    await page.settle();
+    assert.equal(page.io.targets.size, 3);
+    tracker.stop();
+  });
+
+  it('falls back to a short timer where requestIdleCallback is missing (Safari)', async () => {
+    const { page } = await start({ env: { requestIdleCallback: undefined } });
+    grid(page, 2);
+    await page.settle();
+    assert.equal(page.io.targets.size, 0);
+    page.advance(50);
+    assert.equal(page.io.targets.size, 2);
+  });
+
+  it('re-keys a recycled node whose id attribute changes, and follows position and list changes', async () => {
+    const { page, transport, tracker } = await start();
+    const { container, cards } = grid(page, 1);
+    await page.settle();
+    page.intersect(cards[0], 1);
+    cards[0].setAttribute('data-gig-id', 'gig-9');
+    cards[0].setAttribute('data-position', '7');
+    await page.settle();
+    assert.ok(page.io.targets.has(cards[0]), 'the node is still observed');
+    page.advance(10);
+    page.intersect(cards[0], 1);
+    container.setAttribute('data-list-id', 'q2');
+    await page.settle();
+    page.advance(10);
+    page.click(cards[0]);
+    tracker.flush();
+    assert.deepEqual(transport.events.map((e) => [e.e, e.id, e.pos, e.list]), [
+      ['imp', 'gig-1', 1, 'q1'],
+      ['imp', 'gig-9', 7, 'q1'],
+      ['click', 'gig-9', 7, 'q2'],
+    ]);
+    assert.match(tracker.trace(), /^release \S+ 0\nitem \S+ 7 gig-9 q1$/m);
+  });
+
+  it('observes elements handed to observe() with their own metadata, and unobserve() releases them', async () => {
+    const { page, transport, tracker } = await start({ selector: null });
+    const card = page.el({ class: 'card' });
+    page.document.body.append(card);
+    tracker.observe(card, { id: 'manual-1', position: 2, list: 'home' });
+    page.intersect(card, 0.5);
+    tracker.unobserve(card);
+    tracker.flush();
+    assert.deepEqual(transport.events.map((e) => [e.e, e.id, e.pos, e.list]), [['imp', 'manual-1', 2, 'home']]);
+    assert.equal(page.io.targets.size, 0);
+    assert.match(tracker.trace(), /^release /m);
+  });
+
+  it('cuts ids, lists and paths to the core limits on a UTF-8 character boundary', async () => {
+    const { page, transport, tracker } = await start({ selector: null });
+    const card = page.el();
+    page.document.body.append(card);
+    tracker.observe(card, { id: 'é'.repeat(70), list: 'x'.repeat(100) });
+    page.intersect(card, 1);
+    tracker.newPageView({ path: `/${'€'.repeat(100)}?q=secret#frag` });
+    tracker.flush();
+    const [batch] = transport.bodies.map((b) => JSON.parse(b));
+    assert.equal(batch.ev[0].id, 'é'.repeat(64));
+    assert.equal(batch.ev[0].list, 'x'.repeat(64));
+    const second = JSON.parse(transport.bodies.at(-1));
+    assert.equal(second.path, `/${'€'.repeat(85)}`, '1 + 85 * 3 = 256 bytes, no query string');
+  });
+});
+
+describe('the viewable rule through the glue', () => {
+  it('a card held at 50 % for 1 s is viewable; the core deadline drives the one timer', async () => {
+    const { page, transport, tracker } = await start();
+    const { cards } = grid(page, 1);
+    await page.settle();
+    page.intersect(cards[0], 0.6);
+    assert.equal(page.clock.timers.length, 1, 'one timer, set for the viewable deadline');
+    assert.equal(page.clock.timers[0].at, page.clock.t + 1000);
+    page.advance(1000);
+    tracker.flush();
+    assert.deepEqual(kinds(transport.events), ['imp:gig-1', 'view:gig-1']);
+    assert.equal(transport.events[1].t - transport.events[0].t, 1000);
+  });
+
+  it('a fling past a card is an impression with a visible span but no viewable impression', async () => {
+    const { page, transport, tracker } = await start();
+    const { cards } = grid(page, 1);
+    await page.settle();
+    page.intersect(cards[0], 0.8);
+    page.advance(300);
+    page.intersect(cards[0], 0);
+    page.advance(5000);
+    tracker.flush();
+    assert.deepEqual(kinds(transport.events), ['imp:gig-1', 'vis:gig-1']);
+    assert.equal(transport.events[1].ms, 300);
+  });
+
+  it('a large card needs 30 %; the area comes from the bounding box', async () => {
+    const { page, transport, tracker } = await start();
+    const { cards } = grid(page, 2);
+    await page.settle();
+    page.intersect(cards[0], 0.35, { width: 600, height: 500 }); // 300,000 px²
+    page.intersect(cards[1], 0.35, { width: 300, height: 200 });
+    page.advance(1000);
+    tracker.flush();
+    assert.deepEqual(kinds(transport.events.filter((e) => e.e === 'view')), ['view:gig-1']);
+  });
+
+  it('sends a batch by itself when the oldest event reaches batch.maxAgeMs', async () => {
+    const { page, transport } = await start({ batch: { maxAgeMs: 2000 } });
+    const { cards } = grid(page, 1);
+    await page.settle();
+    page.intersect(cards[0], 0.1);
+    page.advance(1999);
+    assert.equal(transport.bodies.length, 0);
+    page.advance(1);
+    assert.equal(transport.calls.filter((c) => c.kind === 'send').length, 1);
+    assert.deepEqual(kinds(transport.events), ['imp:gig-1']);
+  });
+
+  it('with occlusion on, asks for IntersectionObserver v2 and reports covered cards as not viewable', async () => {
+    const { page, transport, tracker } = await start({ occlusion: true });
+    assert.equal(page.io.options.trackVisibility, true);
+    assert.equal(page.io.options.delay, 100);
+    const { cards } = grid(page, 1);
+    await page.settle();
+    page.intersect(cards[0], 1, { isVisible: false });
+    page.advance(2000);
+    tracker.flush();
+    assert.deepEqual(kinds(transport.events).filter((k) => k.startsWith('view')), []);
+    assert.match(tracker.trace(), /^obs \S+ 0 1 60000 1$/m);
+  });
+
+  it('uses the rule ratios as thresholds', async () => {
+    const { page } = await start({ impressionRatio: 0.1 });
+    assert.deepEqual(page.io.options.threshold, [0, 0.1, 0.3, 0.5, 1]);
+  });
+
+  it('feeds the most visible element when one id is shown twice', async () => {
+    const { page, tracker } = await start();
+    const a = grid(page, 1, 'sponsored');
+    const b = grid(page, 1, 'organic');
+    await page.settle();
+    page.intersect(a.cards[0], 0.7);
+    page.intersect(b.cards[0], 0.2);
+    assert.match(tracker.trace().trim().split('\n').at(-1), /^obs \S+ 0 0.7 /);
+    a.cards[0].remove();
+    await page.settle();
+    assert.match(tracker.trace(), /^obs \S+ 0 0.2 /m);
+    assert.doesNotMatch(tracker.trace(), /^release /m, 'the id still has an element');
+  });
+});
+
+describe('clicks and keyboard activation', () => {
+  it('counts a click inside a card, once, with one delegated capture listener', async () => {
+    const { page, transport, tracker } = await start();
+    const { cards } = grid(page, 2);
+    await page.settle();
+    assert.deepEqual(page.document.listeners.map((l) => [l.type, l.capture]), [['click', true], ['keydown', true]]);
+    page.intersect(cards[1], 1);
+    page.advance(1500);
+    page.click(cards[1].children[0]);
+    page.click(page.document.body); // outside any card
+    tracker.flush();
+    const click = transport.events.find((e) => e.e === 'click');
+    assert.deepEqual([click.id, click.pos, click.list, click.since, click.seen], ['gig-2', 2, 'q1', 1500, 1]);
+    assert.equal(transport.events.filter((e) => e.e === 'click').length, 1);
+  });
+
+  it('counts Enter and Space on a focused card, not on links inside it, and not the echo click', async () => {
+    const { page, transport, tracker } = await start();
+    const { cards } = grid(page, 1);
+    await page.settle();
+    page.key(cards[0], 'Enter');
+    page.click(cards[0], { detail: 0 }); // the page's handler calls card.click()
+    page.key(cards[0].children[0], 'Enter'); // a link fires its own click
+    page.key(cards[0], ' ', { repeat: true });
+    page.key(cards[0], 'a');
+    page.advance(2000);
+    page.key(cards[0], ' ');
+    tracker.flush();
+    assert.equal(transport.events.filter((e) => e.e === 'click').length, 2);
+    assert.equal(transport.events[0].e, 'imp', 'a click without an impression records one first');
+  });
+});
+
+describe('page lifecycle', () => {
+  it('listens in the capture phase on window and never to unload or beforeunload; stop() removes all', async () => {
+    const { page, tracker, transport } = await start();
+    const types = page.window.listeners.map((l) => l.type).sort();
+    assert.deepEqual(types, ['blur', 'focus', 'freeze', 'pagehide', 'pageshow', 'prerenderingchange', 'resume', 'visibilitychange']);
+    assert.ok(page.window.listeners.every((l) => l.capture));
+    tracker.stop();
+    assert.equal(page.window.listeners.length, 0);
+    assert.equal(page.document.listeners.length, 0);
+    assert.equal(page.observers.mutation.length + page.observers.intersection.length, 0);
+    assert.equal(page.clock.timers.length, 0);
+    assert.ok(transport.calls.some((c) => c.kind === 'stop'));
+  });
+
+  it('hiding the page flushes once with sendNow; pagehide and freeze after it add nothing', async () => {
+    const { page, transport } = await start();
+    const { cards } = grid(page, 2);
+    await page.settle();
+    page.intersect(cards[0], 1);
+    page.advance(400);
+    page.hide();
+    page.lifecycle('pagehide', { persisted: false });
+    page.lifecycle('freeze');
+    const sends = transport.calls.filter((c) => c.kind === 'sendNow');
+    assert.equal(sends.length, 1);
+    assert.deepEqual(kinds(JSON.parse(sends[0].body).ev), ['imp:gig-1', 'vis:gig-1']);
+    assert.ok(transport.calls.some((c) => c.kind === 'pageHidden'));
+    assert.equal(transport.calls.filter((c) => c.kind === 'send').length, 0);
+    page.show();
+    assert.equal(transport.calls.at(-1).kind, 'pageShown');
+  });
+
+  it('a back/forward cache restore starts a new page view', async () => {
+    const { page, transport, tracker } = await start();
+    const { cards } = grid(page, 1);
+    await page.settle();
+    page.intersect(cards[0], 1);
+    const firstView = tracker.stats().pageView;
+    page.lifecycle('pagehide', { persisted: true });
+    page.lifecycle('pageshow', { persisted: true });
+    page.intersect(cards[0], 1);
+    tracker.flush();
+    const pageViews = transport.bodies.map((b) => JSON.parse(b).pv);
+    assert.notEqual(tracker.stats().pageView, firstView);
+    assert.deepEqual([...new Set(pageViews)], [firstView, tracker.stats().pageView]);
+    assert.ok(transport.events.filter((e) => e.e === 'imp').length === 2, 'one impression per page view');
+    page.lifecycle('pageshow', { persisted: false });
+    assert.equal(tracker.stats().pageView, pageViews.at(-1), 'a first load pageshow is not a restore');
+  });
+
+  it('measures nothing while prerendering, and starts on activation', async () => {
+    const { page, transport, tracker } = await start({ page: { prerendering: true } });
+    const { cards } = grid(page, 1);
+    await page.settle();
+    page.intersect(cards[0], 1);
+    page.advance(3000);
+    tracker.flush();
+    assert.deepEqual(transport.events, []);
+    page.document.prerendering = false;
+    page.lifecycle('prerenderingchange');
+    page.intersect(cards[0], 1);
+    page.advance(1000);
+    tracker.flush();
+    assert.deepEqual(kinds(transport.events), ['imp:gig-1', 'view:gig-1']);
+  });
+
+  it('records window focus, ignoring focus events of elements', async () => {
+    const { page, transport, tracker } = await start();
+    const { cards } = grid(page, 2);
+    await page.settle();
+    page.lifecycle('blur');
+    page.window.listeners.filter((l) => l.type === 'focus').forEach((l) => l.fn({ type: 'focus', target: cards[0] }));
+    page.intersect(cards[0], 1);
+    page.lifecycle('focus');
+    page.intersect(cards[1], 1);
+    tracker.flush();
+    assert.deepEqual(transport.events.map((e) => e.f), [0, 1]);
+  });
+
+  it('newPageView() starts a new page view with the path only', async () => {
+    const { transport, tracker } = await start();
+    tracker.newPageView({ path: '/category/logo-design?ref=home#top' });
+    assert.equal(tracker.stats().path, '/category/logo-design');
+    assert.match(tracker.trace(), /^page \S+ 0 [0-9a-f]{32} \/category\/logo-design$/m);
+    assert.equal(transport.bodies.length, 0);
+  });
+});
+
+describe('consent, privacy flags and the transport seam', () => {
+  it('hands consent, GPC mode, body cap and endpoint to the transport and forwards setConsent', async () => {
+    const { transport, tracker } = await start({ consent: 'pending', gpc: 'deny', batch: { maxBytes: 8192 } });
+    assert.equal(transport.options.consent, 'pending');
+    assert.equal(transport.options.gpc, 'deny');
+    assert.equal(transport.options.maxBodyBytes, 8192);
+    assert.equal(transport.options.endpoint, '/collect');
+    tracker.setConsent(true);
+    tracker.setConsent(false);
+    assert.deepEqual(transport.calls.map((c) => c.granted), [true, false]);
+  });
+
+  it('marks GPC and webdriver in the payload', async () => {
+    const { page, transport, tracker } = await start({ page: { gpc: true, webdriver: true } });
+    const { cards } = grid(page, 1);
+    await page.settle();
+    page.intersect(cards[0], 1);
+    tracker.flush();
+    const batch = JSON.parse(transport.bodies[0]);
+    assert.equal(batch.gpc, 1);
+    assert.equal(batch.wd, 1);
+  });
+
+  it('forwards transport drops to the core, which reports them in the next batch', async () => {
+    const { page, transport, tracker } = await start();
+    transport.options.onDropped(7);
+    const { cards } = grid(page, 1);
+    await page.settle();
+    page.intersect(cards[0], 1);
+    tracker.flush();
+    assert.equal(JSON.parse(transport.bodies[0]).drop, 7);
+  });
+
+  it('shows the debug hook every event with its batch', async () => {
+    const seen = [];
+    const { page, tracker } = await start({ onEvent: (event, batch) => seen.push([event.e, batch.pv.length]) });
+    const { cards } = grid(page, 1);
+    await page.settle();
+    page.intersect(cards[0], 1);
+    page.advance(1000);
+    tracker.flush();
+    assert.deepEqual(seen, [['imp', 32], ['view', 32]]);
+  });
+});
+
+describe('safety', () => {
+  it('becomes a no-op and reports through onError when IntersectionObserver is missing', async () => {
+    const { tracker, errors, page } = await start({ env: { IntersectionObserver: undefined } });
+    assert.equal(tracker.stats().active, false);
+    assert.match(String(errors[0]), /IntersectionObserver/);
+    assert.doesNotThrow(() => {
+      tracker.observe(page.el({ 'data-gig-id': 'x' }));
+      tracker.flush();
+      tracker.stop();
+    });
+  });
+
+  it('becomes a no-op when WebAssembly cannot compile (a CSP without wasm-unsafe-eval)', async () => {
+    const { tracker, errors } = await start({ wasm: new Uint8Array([0, 97, 115, 109, 9, 9]) });
+    assert.equal(tracker.stats().active, false);
+    assert.ok(errors[0] instanceof WebAssembly.CompileError);
+  });
+
+  it('becomes a no-op when the core refuses the configuration', async () => {
+    const { tracker, errors, page } = await start({ viewable: { ratio: 2 } });
+    assert.equal(tracker.stats().active, false);
+    assert.match(errors[0].message, /start returned IMP_ERR_CONFIG/);
+    assert.equal(page.window.listeners.length, 0, 'nothing left registered');
+  });
+
+  it('skips a card the core refuses (table full) and goes on', async () => {
+    const { page, transport, tracker, errors } = await start({ capacity: { items: 2 } });
+    const { cards } = grid(page, 3);
+    await page.settle();
+    assert.match(errors[0].message, /IMP_ERR_FULL/);
+    page.intersect(cards[0], 1);
+    tracker.flush();
+    assert.deepEqual(kinds(transport.events), ['imp:gig-1']);
+    assert.equal(tracker.stats().active, true);
+  });
+
+  it('never lets an exception reach the page: a throwing onError, a broken entry, a broken transport', async () => {
+    const page = createPage();
+    const transport = fakeTransport();
+    const tracker = await createTracker({
+      endpoint: '/collect',
+      wasm: wasmBytes(),
+      onError: () => {
+        throw new Error('the page handler is broken too');
+      },
+      env: {
+        ...page.env,
+        createTransport: (o) => ({ ...transport.create(o), send: () => { throw new Error('boom'); } }),
+      },
+    });
+    const { cards } = grid(page, 1);
+    await page.settle();
+    const { io } = page;
+    page.intersect(cards[0], 1);
+    assert.doesNotThrow(() => tracker.flush(), 'the transport throws inside flush');
+    assert.equal(tracker.stats().active, false, 'a failure stops the tracker');
+    assert.doesNotThrow(() => io.callback([{ target: cards[0], time: 1, isIntersecting: true, intersectionRatio: 1 }]));
+    assert.doesNotThrow(() => {
+      page.hide();
+      page.click(cards[0]);
+      tracker.flush();
+      tracker.stop();
+    });
+  });
+
+  it('an entry the glue cannot read stops the tracker through onError, not an exception', async () => {
+    const { page, tracker, errors } = await start();
+    const { cards } = grid(page, 1);
+    await page.settle();
+    assert.doesNotThrow(() => page.io.callback([{ target: cards[0], time: 1, isIntersecting: true, intersectionRatio: 1 }]));
+    assert.equal(errors.length, 1);
+    assert.equal(tracker.stats().active, false);
+    assert.equal(page.window.listeners.length, 0);
+  });
+
+  it('does nothing at import and starts nothing without a call', async () => {
+    const page = createPage();
+    await import('../../js/index.js');
+    await import('../../js/embedded.js').catch(() => {}); // js/imp-embedded.js is generated by make glue
+    assert.equal(page.window.listeners.length, 0);
+  });
+});
+
+describe('entry points', () => {
+  it('the embedded entry runs the inlined core (js/imp-embedded.js, made by make glue)', async () => {
+    const { createTracker: createEmbedded } = await import('../../js/embedded.js');
+    const page = createPage();
+    const transport = fakeTransport();
+    const tracker = await createEmbedded({ endpoint: '/c', env: { ...page.env, createTransport: transport.create } });
+    assert.equal(tracker.stats().active, true);
+    const { cards } = grid(page, 1);
+    await page.settle();
+    page.intersect(cards[0], 1);
+    tracker.flush();
+    assert.deepEqual(kinds(transport.events), ['imp:gig-1']);
+  });
+
+  it('the module entry fetches imp.wasm from beside itself', async () => {
+    const page = createPage();
+    const asked = [];
+    const fetch = async (url) => {
+      asked.push(url);
+      return new Response(wasmBytes(), { headers: { 'content-type': 'application/wasm' } });
+    };
+    const tracker = await createTracker({ endpoint: '/c', env: { ...page.env, fetch, createTransport: fakeTransport().create } });
+    assert.equal(tracker.stats().active, true);
+    assert.deepEqual(asked, [new URL('../../js/imp.wasm', import.meta.url).href]);
+  });
+});
+
+describe('trace', () => {
+  it('is off unless asked for', async () => {
+    const { tracker } = await start({ trace: false });
+    assert.equal(tracker.trace(), '');
+  });
+
+  it('replayed by the native tool gives exactly the batches the tracker handed to the transport', { skip: !existsSync(REPLAY) && 'build/replay is missing (make replay)' }, async () => {
+    const { page, transport, tracker } = await start({ batch: { maxEvents: 3 } });
+    const { cards } = grid(page, 6);
+    await page.settle();
+    for (const [i, card] of cards.entries()) {
+      page.advance(37.25);
+      page.intersect(card, 0.1 * (i + 3), { width: 250 + i, height: 333.5 });
+    }
+    page.advance(1200);
+    page.click(cards[2].children[0]);
+    cards[4].setAttribute('data-gig-id', 'recycled');
+    await page.settle();
+    page.intersect(cards[4], 0.9);
+    page.lifecycle('blur');
+    page.hide();
+    page.lifecycle('pageshow', { persisted: true });
+    page.show();
+    page.intersect(cards[1], 1);
+    page.advance(6000);
+    tracker.stop();
+    const dir = mkdtempSync(join(tmpdir(), 'imp-trace-'));
+    writeFileSync(join(dir, 'trace.txt'), tracker.trace());
+    const native = execFileSync(REPLAY, [join(dir, 'trace.txt')], { encoding: 'utf8' });
+    assert.ok(transport.bodies.length >= 4);
+    assert.equal(native, transport.bodies.map((b) => `${b}\n`).join(''));
+  });
+});
