@@ -111,8 +111,8 @@ IMP_API int32_t imp_page_begin(double t, uint32_t pv_len, uint32_t path_len,
                                uint32_t flags) {
   if (!imp_g.started) return IMP_ERR_STATE;
   if (!finite(t) || t < 0.0 || flags > 31u) return IMP_ERR_ARG;
-  if (pv_len < 1 || pv_len > IMP_MAX_PV_BYTES || path_len > IMP_MAX_PATH_BYTES)
-    return IMP_ERR_TOO_LONG;
+  if (pv_len < 1) return IMP_ERR_ARG;
+  if (pv_len > IMP_MAX_PV_BYTES || path_len > IMP_MAX_PATH_BYTES) return IMP_ERR_TOO_LONG;
   take_time(t);
   if (imp_g.page_open) {          /* close the previous page view's spans */
     imp_g.page_open = 0;
@@ -223,7 +223,7 @@ IMP_API int32_t imp_take_batch(double t, int32_t force) {
 
 IMP_API int32_t imp_report_dropped(uint32_t n) {
   if (!imp_g.started) return IMP_ERR_STATE;
-  imp_g.drop_pending += n;
-  imp_g.dropped_total += n;
+  imp_g.drop_pending = imp_add_sat(imp_g.drop_pending, n);
+  imp_g.dropped_total = imp_add_sat(imp_g.dropped_total, n);
   return done(IMP_OK);
 }

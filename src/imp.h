@@ -36,7 +36,8 @@
 #define IMP_OK            0  /* done */
 #define IMP_NONE          1  /* nothing to do: no batch is queued */
 #define IMP_ERR_ARG      -1  /* an argument is out of range: NaN or negative time,
-                                ratio outside [0,1], negative area, unknown enum */
+                                ratio outside [0,1], negative area, unknown enum,
+                                empty page view id */
 #define IMP_ERR_STATE    -2  /* not started, or no page view is open */
 #define IMP_ERR_CONFIG   -3  /* invalid configuration value */
 #define IMP_ERR_MEMORY   -4  /* configuration needs more than the static arena */
@@ -129,7 +130,7 @@ IMP_API int32_t imp_start(uint32_t max_items, uint32_t max_queue,
                           double large_ratio, double impression_ratio);
 
 /* Begins a page view at time t. The input buffer holds the page view id
-** (pv_len bytes, 1..IMP_MAX_PV_BYTES) followed by the path (path_len bytes,
+** (pv_len bytes, 1..IMP_MAX_PV_BYTES; empty is IMP_ERR_ARG) followed by the path (path_len bytes,
 ** 0..IMP_MAX_PATH_BYTES). Open visible spans of the previous page view are
 ** reported first. Every item's per-page-view state (impression, viewable, spans)
 ** is reset; registrations and last geometry are kept; released items are freed.
@@ -173,7 +174,8 @@ IMP_API int32_t imp_tick(double t);
 ** A batch holds events of one page view and is never larger than batch_bytes. */
 IMP_API int32_t imp_take_batch(double t, int32_t force);
 /* Adds n to the drop count reported in the next batch ("drop"): events the
-** caller lost after taking them (storage bound, refused by the collector). */
+** caller lost after taking them (storage bound, refused by the collector). Drop
+** counts saturate at UINT32_MAX instead of wrapping. */
 IMP_API int32_t imp_report_dropped(uint32_t n);
 
 #ifdef __cplusplus

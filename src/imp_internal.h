@@ -122,6 +122,7 @@ void imp_json_bytes(imp_writer *w, const uint8_t *s, uint32_t n);
 void imp_json_str(imp_writer *w, const uint8_t *s, uint32_t n);
 void imp_json_u32(imp_writer *w, uint32_t v);
 uint32_t imp_ms(double ms);   /* clamps to [0, UINT32_MAX] and floors */
+uint32_t imp_add_sat(uint32_t a, uint32_t b);  /* a + b, saturating */
 
 /*=== MARK: - Registry (Private) ===*/
 size_t imp_registry_bytes(uint32_t max_items);

@@ -43,10 +43,16 @@ static void pop(void) {
   imp_g.rec_count--;
 }
 
+uint32_t imp_add_sat(uint32_t a, uint32_t b) { return a + b < a ? 0xFFFFFFFFu : a + b; }
+
+static void count_drop(void) {
+  imp_g.drop_pending = imp_add_sat(imp_g.drop_pending, 1);
+  imp_g.dropped_total = imp_add_sat(imp_g.dropped_total, 1);
+}
+
 static void drop_oldest(void) {
   pop();
-  imp_g.drop_pending++;
-  imp_g.dropped_total++;
+  count_drop();
 }
 
 /* Copies n bytes of the ring starting at offset `from` (wrapping) to dst. */
@@ -115,8 +121,7 @@ void imp_queue_push(int type, const imp_item *it, double t, uint32_t a, uint32_t
   /* IMP_EVENT_MAX_BYTES covers the worst case; a queue smaller than one event
   ** cannot hold it, so it counts as dropped. */
   if (w.overflow || w.len > imp_g.queue_bytes) {
-    imp_g.drop_pending++;
-    imp_g.dropped_total++;
+    count_drop();
     return;
   }
   while (imp_g.rec_count == imp_g.max_queue || imp_g.queue_bytes - imp_g.ring_used < w.len)

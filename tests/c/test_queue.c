@@ -139,6 +139,12 @@ int main(void) {
   one_event(40, "q", 7);
   CHECK_INT(take(40, 1), IMP_OK, "take");
   CHECK_INT(field(g_batch, "drop"), 5, "caller-reported drops go in the next batch");
+  CHECK_INT(imp_report_dropped(0xFFFFFFFFu), IMP_OK, "a huge drop count");
+  CHECK_INT(imp_report_dropped(2), IMP_OK, "and two more");
+  CHECK(RES->dropped == 0xFFFFFFFFu, "dropped saturates instead of wrapping (%u)", RES->dropped);
+  one_event(50, "q", 8);
+  CHECK_INT(take(50, 1), IMP_OK, "take");
+  CHECK(strstr(g_batch, "\"drop\":4294967295,") != NULL, "drop saturates in the batch: %s", g_batch);
 
   /* Queue bytes overflow. */
   CHECK_INT(start_with(64, 1000, 4096, 100, 4096, 1e9), IMP_OK, "start: 4096 queue bytes");

@@ -147,6 +147,7 @@ int main(void) {
   put2("pv", 2, big, IMP_MAX_PATH_BYTES + 1);
   CHECK_INT(imp_page_begin(20, 2, IMP_MAX_PATH_BYTES + 1, 0), IMP_ERR_TOO_LONG,
             "IMP_ERR_TOO_LONG: path too long");
+  CHECK_INT(imp_page_begin(20, 0, 1, 0), IMP_ERR_ARG, "IMP_ERR_ARG: empty page view id");
 
   /* IMP_ERR_SLOT. */
   CHECK_INT(imp_observe(20, 0xFFFFFFFFu, 1, 100, 0), IMP_ERR_SLOT, "SLOT: huge slot");
