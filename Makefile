@@ -22,7 +22,7 @@ EXPORTS  := imp_abi_version imp_input_ptr imp_output_ptr imp_result_ptr \
             imp_page_end imp_item_register imp_item_release imp_observe imp_click \
             imp_tick imp_take_batch imp_report_dropped
 EMFLAGS  := -Oz -flto --no-entry -sSTANDALONE_WASM -sFILESYSTEM=0 -sINITIAL_MEMORY=4194304 \
-            -sTOTAL_STACK=65536 -sALLOW_MEMORY_GROWTH=0 -sMALLOC=none -sSUPPORT_ERRNO=0 -mbulk-memory \
+            -sTOTAL_STACK=65536 -sALLOW_MEMORY_GROWTH=0 -sMALLOC=none -sSUPPORT_ERRNO=0 -mbulk-memory -mnontrapping-fptoint \
             -sEXPORTED_FUNCTIONS=$(subst $(space),$(comma),$(addprefix _,$(EXPORTS)))
 # Size budget for the core, gzip bytes (issue: 4 KiB).
 WASM_GZIP_BUDGET ?= 4096
@@ -46,8 +46,8 @@ deps:
 # --- WebAssembly ----------------------------------------------------------------
 wasm: js/imp.wasm
 
-js/imp.wasm: $(CORE_SRC) $(CORE_HDR) Makefile
-	NODE_PATH=/usr/share/nodejs $(EMCC) $(EMFLAGS) $(CORE_SRC) -o $@
+js/imp.wasm: src/unity.c $(CORE_SRC) $(CORE_HDR) Makefile
+	NODE_PATH=/usr/share/nodejs $(EMCC) $(EMFLAGS) src/unity.c -o $@
 	@node tests/tools/check-wasm.mjs $@ $(WASM_GZIP_BUDGET)
 
 # --- Native tests -----------------------------------------------------------------
