@@ -23,12 +23,14 @@ static const char *const status_names[] = {
     "IMP_ERR_CONFIG", "IMP_ERR_STATE", "IMP_ERR_ARG", "IMP_OK", "IMP_NONE"};
 
 /*=== MARK: - Helpers (Private) ===*/
-static int finite(double x) { return x == x && x - x == 0.0; }
-static int in_unit(double x) { return x >= 0.0 && x <= 1.0; }
+/* Comparisons with NaN are false, and inf - inf is NaN: these refuse both. */
+static int nonneg(double x) { return x >= 0.0 && x - x == 0.0; }
+static int in_range(double x, double lo, double hi) { return x >= lo && x <= hi; }
+static int ratio_ok(double x) { return x > 0.0 && x <= 1.0; }
 
 /* Validates a time and advances the clock; returns 0 when t is unusable. */
 static int take_time(double t) {
-  if (!finite(t) || t < 0.0) return 0;
+  if (!nonneg(t)) return 0;
   if (t > imp_g.now) imp_g.now = t;
   return 1;
 }
@@ -42,7 +44,7 @@ static int32_t done(int32_t status) {
   imp_res.dropped = imp_g.dropped_total;
   imp_res.items = imp_g.item_count;
   imp_res.seq = imp_g.seq;
-  imp_res.reserved = 0;
+  imp_res.events = imp_g.events_total;
   return status;
 }
 
@@ -71,14 +73,13 @@ IMP_API int32_t imp_start(uint32_t max_items, uint32_t max_queue, uint32_t queue
                           double view_ratio, double view_ms, double large_area,
                           double large_ratio, double impression_ratio) {
   imp_g.started = 0;
-  if (max_items < 1 || max_items > 65535 || max_queue < 1 || max_queue > 65535 ||
-      queue_bytes < 4096 || batch_events < 1 || batch_events > max_queue ||
-      batch_bytes < IMP_BATCH_MIN_CAP || batch_bytes > IMP_BATCH_HARD_CAP ||
-      !finite(batch_age_ms) || batch_age_ms < 0.0 || !finite(view_ratio) ||
-      !(view_ratio > 0.0 && view_ratio <= 1.0) || !finite(view_ms) || view_ms < 0.0 ||
-      !finite(large_area) || !(large_area > 0.0) || !finite(large_ratio) ||
-      !(large_ratio > 0.0 && large_ratio <= 1.0) || !finite(impression_ratio) ||
-      !in_unit(impression_ratio))
+  /* Unsigned wrap-around turns each "1..N" check into one comparison. */
+  if (max_items - 1u > 65534u || max_queue - 1u > 65534u || queue_bytes < 4096u ||
+      batch_events - 1u >= max_queue ||
+      batch_bytes - IMP_BATCH_MIN_CAP > IMP_BATCH_HARD_CAP - IMP_BATCH_MIN_CAP ||
+      !nonneg(batch_age_ms) || !nonneg(view_ms) || !ratio_ok(view_ratio) ||
+      !ratio_ok(large_ratio) || !(large_area > 0.0 && nonneg(large_area)) ||
+      !in_range(impression_ratio, 0.0, 1.0))
     return IMP_ERR_CONFIG;
   size_t reg = imp_registry_bytes(max_items);
   reg = (reg + 7u) & ~(size_t)7u;
@@ -110,7 +111,7 @@ IMP_API int32_t imp_start(uint32_t max_items, uint32_t max_queue, uint32_t queue
 IMP_API int32_t imp_page_begin(double t, uint32_t pv_len, uint32_t path_len,
                                uint32_t flags) {
   if (!imp_g.started) return IMP_ERR_STATE;
-  if (!finite(t) || t < 0.0 || flags > 31u) return IMP_ERR_ARG;
+  if (!nonneg(t) || flags > 31u) return IMP_ERR_ARG;
   if (pv_len < 1) return IMP_ERR_ARG;
   if (pv_len > IMP_MAX_PV_BYTES || path_len > IMP_MAX_PATH_BYTES) return IMP_ERR_TOO_LONG;
   take_time(t);
@@ -159,7 +160,7 @@ IMP_API int32_t imp_page_end(double t) {
 IMP_API int32_t imp_item_register(double t, uint32_t id_len, uint32_t list_len,
                                   uint32_t position) {
   if (!imp_g.started) return IMP_ERR_STATE;
-  if (!finite(t) || t < 0.0) return IMP_ERR_ARG;
+  if (!nonneg(t)) return IMP_ERR_ARG;
   if (id_len < 1 || id_len > IMP_MAX_ID_BYTES) return IMP_ERR_ID;
   if (list_len > IMP_MAX_LIST_BYTES) return IMP_ERR_TOO_LONG;
   take_time(t);
@@ -174,7 +175,7 @@ IMP_API int32_t imp_item_register(double t, uint32_t id_len, uint32_t list_len,
 
 IMP_API int32_t imp_item_release(double t, uint32_t slot) {
   if (!imp_g.started) return IMP_ERR_STATE;
-  if (!finite(t) || t < 0.0) return IMP_ERR_ARG;
+  if (!nonneg(t)) return IMP_ERR_ARG;
   imp_item *it = imp_registry_live(slot);
   if (!it) return IMP_ERR_SLOT;
   take_time(t);
@@ -185,8 +186,8 @@ IMP_API int32_t imp_item_release(double t, uint32_t slot) {
 IMP_API int32_t imp_observe(double t, uint32_t slot, double ratio, double area,
                             int32_t occluded) {
   if (!imp_g.started || !imp_g.page_open) return IMP_ERR_STATE;
-  if (!finite(t) || t < 0.0 || !finite(ratio) || !in_unit(ratio) || !finite(area) ||
-      area < 0.0 || (occluded != 0 && occluded != 1))
+  if (!nonneg(t) || !in_range(ratio, 0.0, 1.0) || !nonneg(area) ||
+      (occluded != 0 && occluded != 1))
     return IMP_ERR_ARG;
   imp_item *it = imp_registry_live(slot);
   if (!it) return IMP_ERR_SLOT;
@@ -197,7 +198,7 @@ IMP_API int32_t imp_observe(double t, uint32_t slot, double ratio, double area,
 
 IMP_API int32_t imp_click(double t, uint32_t slot) {
   if (!imp_g.started || !imp_g.page_open) return IMP_ERR_STATE;
-  if (!finite(t) || t < 0.0) return IMP_ERR_ARG;
+  if (!nonneg(t)) return IMP_ERR_ARG;
   imp_item *it = imp_registry_live(slot);
   if (!it) return IMP_ERR_SLOT;
   take_time(t);
@@ -219,6 +220,12 @@ IMP_API int32_t imp_take_batch(double t, int32_t force) {
   imp_vis_advance(imp_g.now);
   imp_res.batch_bytes = imp_res.batch_events = 0;
   return done(imp_queue_take(imp_g.now, force));
+}
+
+IMP_API int32_t imp_peek_event(uint32_t back) {
+  if (!imp_g.started) return IMP_ERR_STATE;
+  imp_res.batch_bytes = imp_res.batch_events = 0;
+  return done(imp_queue_peek(back));
 }
 
 IMP_API int32_t imp_report_dropped(uint32_t n) {

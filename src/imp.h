@@ -86,7 +86,8 @@ typedef struct imp_result {
   uint32_t dropped;       /* events dropped (queue overflow) since start     */
   uint32_t items;         /* items in the table (including released ones)    */
   uint32_t seq;           /* last sequence number used in this page view     */
-  uint32_t reserved;      /* keeps the size a multiple of 8                  */
+  uint32_t events;        /* events queued since start (wraps): the glue peeks
+                             at the newest ones with imp_peek_event()        */
 } imp_result;
 
 #define IMP_RESULT_BYTES 48u
@@ -173,6 +174,11 @@ IMP_API int32_t imp_tick(double t);
 ** force, only when result.ready is set. Returns IMP_NONE when nothing is taken.
 ** A batch holds events of one page view and is never larger than batch_bytes. */
 IMP_API int32_t imp_take_batch(double t, int32_t force);
+/* Copies the event `back` places before the newest queued one (0 = the newest)
+** into the output buffer (result.batch_bytes bytes, one JSON object), leaving the
+** queue as it is: how a debug hook sees each event as it is queued. IMP_NONE when
+** fewer than back + 1 events are queued. */
+IMP_API int32_t imp_peek_event(uint32_t back);
 /* Adds n to the drop count reported in the next batch ("drop"): events the
 ** caller lost after taking them (storage bound, refused by the collector). Drop
 ** counts saturate at UINT32_MAX instead of wrapping. */

@@ -59,6 +59,7 @@ typedef struct imp_item {
 /*=== MARK: - Queue (Private) ===*/
 typedef struct imp_event_rec {
   double t;                /* event time (for the batch age rule)          */
+  uint32_t off;            /* where its bytes start in the ring            */
   uint16_t len;            /* encoded bytes in the ring                    */
   uint8_t pv;              /* index into the page view ring                */
 } imp_event_rec;
@@ -103,6 +104,7 @@ typedef struct imp_core {
   uint32_t ring_head, ring_used;
   uint32_t drop_pending;   /* drops to report in the next batch             */
   uint32_t dropped_total;
+  uint32_t events_total;   /* events queued since start (wraps)             */
 } imp_core;
 
 extern imp_core imp_g;
@@ -155,5 +157,6 @@ void imp_queue_page_begin(const uint8_t *id, uint32_t id_len, const uint8_t *pat
 int imp_queue_ready(double t);
 double imp_queue_deadline(void);
 int32_t imp_queue_take(double t, int force);
+int32_t imp_queue_peek(uint32_t back);
 
 #endif /* IMP_INTERNAL_H */

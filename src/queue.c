@@ -131,9 +131,11 @@ void imp_queue_push(int type, const imp_item *it, double t, uint32_t a, uint32_t
   imp_g.ring_used += w.len;
   imp_event_rec *r = &imp_g.recs[(imp_g.rec_head + imp_g.rec_count) % imp_g.max_queue];
   r->t = t;
+  r->off = at;
   r->len = (uint16_t)w.len;
   r->pv = (uint8_t)imp_g.pv_cur;
   imp_g.rec_count++;
+  imp_g.events_total++;
 }
 
 void imp_queue_page_begin(const uint8_t *id, uint32_t id_len, const uint8_t *path,
@@ -196,5 +198,15 @@ int32_t imp_queue_take(double t, int force) {
   imp_g.drop_pending = 0;
   imp_res.batch_bytes = w.len;
   imp_res.batch_events = events;
+  return IMP_OK;
+}
+
+int32_t imp_queue_peek(uint32_t back) {
+  if (back >= imp_g.rec_count) return IMP_NONE;
+  const imp_event_rec *r =
+      &imp_g.recs[(imp_g.rec_head + imp_g.rec_count - 1u - back) % imp_g.max_queue];
+  ring_read(imp_out, r->off, r->len);
+  imp_res.batch_bytes = r->len;
+  imp_res.batch_events = 1;
   return IMP_OK;
 }

@@ -175,6 +175,22 @@ int main(void) {
             RES->batch_events == 3,
         "the second batch is page view B, s from 1: %s", g_batch);
 
+  /* imp_peek_event: the newest events, as queued, without taking them. */
+  CHECK_INT(start_with(16, 4, 8192, 4, 4096, 1e9), IMP_OK, "start: queue of 4");
+  CHECK_INT(imp_peek_event(0), IMP_NONE, "nothing queued: nothing to peek");
+  page(0, "pvP", "/", 0);
+  for (uint32_t i = 0; i < 6; i++) one_event(10 + i, "p", i);
+  CHECK_INT(RES->events, 6, "events counts every event queued since start");
+  CHECK_INT(imp_peek_event(0), IMP_OK, "peek the newest");
+  CHECK(RES->batch_bytes > 0 && memcmp(imp_output_ptr(), "{\"e\":\"imp\",\"s\":6,", 17) == 0,
+        "the newest is s 6");
+  CHECK_INT(imp_peek_event(3), IMP_OK, "peek the oldest still queued");
+  CHECK(memcmp(imp_output_ptr(), "{\"e\":\"imp\",\"s\":3,", 17) == 0, "the oldest queued is s 3");
+  CHECK_INT(imp_peek_event(4), IMP_NONE, "s 1 and 2 were dropped: nothing to peek");
+  CHECK_INT(RES->queued_events, 4, "peeking takes nothing");
+  CHECK_INT(take(20, 1), IMP_OK, "take");
+  CHECK(strstr(g_batch, "\"s\":3,") && strstr(g_batch, "\"s\":6,"), "the batch still holds them");
+
   CHECK_INT(g_invalid, 0, "every batch was valid");
   return test_done();
 }
