@@ -43,7 +43,18 @@ export const FLAG_GPC = 16;
 export const RESULT_BYTES = 48;
 export const RESULT_FIELDS = [
   'ready', 'slot', 'batch_bytes', 'batch_events', 'queued_events',
-  'queued_bytes', 'dropped', 'items', 'seq', 'reserved',
+  'queued_bytes', 'dropped', 'items', 'seq', 'events',
 ];
 /** Byte offset of a uint32 field of the result record. */
 export const resultOffset = (field) => 8 + 4 * RESULT_FIELDS.indexOf(field);
+// The same offsets as constants (what the glue uses: they minify to numbers).
+export const R_READY = 8;
+export const R_SLOT = 12;
+export const R_BATCH_BYTES = 16;
+export const R_BATCH_EVENTS = 20;
+export const R_QUEUED_EVENTS = 24;
+export const R_QUEUED_BYTES = 28;
+export const R_DROPPED = 32;
+export const R_ITEMS = 36;
+export const R_SEQ = 40;
+export const R_EVENTS = 44; // events queued since start (wraps); see imp_peek_event()

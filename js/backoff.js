@@ -14,7 +14,7 @@ export const BACKOFF_JITTER = 0.2;
 export const RETRY_AFTER_MAX_MS = 3600000;
 
 /** Statuses that mean "this batch will never be accepted": drop it and count it. */
-export const NEVER_RETRY = Object.freeze([400, 401, 403, 410, 413, 422]);
+export const NEVER_RETRY = [400, 401, 403, 410, 413, 422];
 
 /**
  * Classifies one attempt's outcome.

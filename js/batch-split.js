@@ -7,20 +7,8 @@
 // collector that sums "drop" per page view counts each loss once. Events are never
 // cut or altered: every piece is a valid batch of whole events.
 
-/** UTF-8 byte length of a JS string (lone surrogates count 3, as TextEncoder writes U+FFFD). */
-export function utf8Length(text) {
-  let bytes = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) bytes += 1;
-    else if (c < 0x800) bytes += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-      bytes += 4;
-      i++;
-    } else bytes += 3;
-  }
-  return bytes;
-}
+/** UTF-8 byte length of a JS string (a lone surrogate counts 3: TextEncoder writes U+FFFD). */
+export const utf8Length = (text) => new TextEncoder().encode(text).length;
 
 /**
  * Parses a batch body. Returns {header, events} (header = every key but "ev", in order)

@@ -14,7 +14,8 @@
 //    re-reading the record a little later (last writer wins) before the first send.
 // A duplicate that still gets through (a lost race, a tab killed between a send and
 // the removal of its record) is removed at the collector by event id (pv, s).
-// Nothing here throws; a failing locks API falls back to the lease rules.
+// Nothing here throws; a failing locks API falls back to the lease rules. Methods are
+// named _x (internal; the build shortens them).
 
 /**
  * @param {object} options
@@ -43,10 +44,10 @@ export function createClaimer({ getNavigator, prefix, tabId, onError = () => {} 
 
   return {
     /** true when Web Locks are used (else leases). */
-    usesLocks() { return locks() !== null; },
+    _usesLocks() { return locks() !== null; },
 
     /** Takes this tab's liveness lock (held until release()); no-op without Web Locks. */
-    holdTabLock() {
+    _holdTabLock() {
       const l = locks();
       if (!l || tabLockRequested) return;
       tabLockRequested = true;
@@ -60,7 +61,7 @@ export function createClaimer({ getNavigator, prefix, tabId, onError = () => {} 
     },
 
     /** Releases the tab lock (stop, consent revoked). */
-    release() {
+    _release() {
       if (tabLockRelease) { try { tabLockRelease(); } catch { /* ignore */ } }
       tabLockRelease = null;
       tabLockRequested = false;
@@ -71,7 +72,7 @@ export function createClaimer({ getNavigator, prefix, tabId, onError = () => {} 
      * another tab holds the adoption lock right now (the caller tries again later).
      * isOwnerAlive(record) is true when the record belongs to another live tab.
      */
-    async exclusive(scan, now) {
+    async _exclusive(scan, now) {
       const l = locks();
       if (!l) {
         await scan((record) => Boolean(record.owner) && record.owner !== tabId && record.until > now());

@@ -9,37 +9,37 @@
 /**
  * @param env resolved environment (options.js)
  * @param o resolved options: selector and the three attribute names
- * @param on {found(el), changed(el), sweep()}: sweep() releases disconnected cards
+ * @param on {_guard(fn), _found(el), _changed(el), _sweep(), _done()}: _sweep() releases disconnected cards
  * @returns a function that stops watching
  */
 export function watchDom(env, o, on) {
   const selector = o.selector;
   let records = [];
   let scheduled = null;
-  const run = on.guard(() => {
+  const run = on._guard(() => {
     scheduled = null;
     const batch = records;
     records = [];
-    if (batch.some((r) => r.removedNodes && r.removedNodes.length)) on.sweep();
+    if (batch.some((r) => r.removedNodes && r.removedNodes.length)) on._sweep();
     for (const r of batch) {
       if (r.type === 'attributes') {
-        on.changed(r.target);
+        on._changed(r.target);
         // A list id set on a container applies to every card inside it.
-        if (r.attributeName === o.listAttribute) for (const el of r.target.querySelectorAll(selector)) on.changed(el);
+        if (r.attributeName === o.listAttribute) for (const el of r.target.querySelectorAll(selector)) on._changed(el);
       } else {
         for (const node of r.addedNodes) {
           if (node.nodeType !== 1) continue;
-          if (node.matches(selector)) on.found(node);
-          for (const el of node.querySelectorAll(selector)) on.found(el);
+          if (node.matches(selector)) on._found(node);
+          for (const el of node.querySelectorAll(selector)) on._found(el);
         }
       }
     }
-    on.done();
+    on._done();
   });
   const schedule = () => {
     scheduled ||= env.requestIdleCallback ? ['idle', env.requestIdleCallback(run, { timeout: 500 })] : ['timeout', env.setTimeout(run, 50)];
   };
-  const observer = new env.MutationObserver(on.guard((list) => {
+  const observer = new env.MutationObserver(on._guard((list) => {
     records.push(...list);
     schedule();
   }));
@@ -49,7 +49,7 @@ export function watchDom(env, o, on) {
     attributes: true,
     attributeFilter: [o.idAttribute, o.positionAttribute, o.listAttribute],
   });
-  for (const el of env.document.querySelectorAll(selector)) on.found(el);
+  for (const el of env.document.querySelectorAll(selector)) on._found(el);
   return () => {
     observer.disconnect();
     if (scheduled?.[0] === 'idle') env.cancelIdleCallback?.(scheduled[1]);

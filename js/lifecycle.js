@@ -15,9 +15,9 @@ export function currentPageState(document) {
 }
 
 /**
- * Calls on.state(state, hiding) when the page state may have changed (hiding is true
- * for a hidden or frozen page: time to flush), on.focus(focused) for window focus, and
- * on.restore() for a page shown again from the back/forward cache.
+ * Calls on._state(state, hiding) when the page state may have changed (hiding is true
+ * for a hidden or frozen page: time to flush), on._focus(focused) for window focus, and
+ * on._restore() for a page shown again from the back/forward cache.
  * Returns a function that removes every listener.
  */
 export function listenLifecycle(env, on) {
@@ -27,18 +27,18 @@ export function listenLifecycle(env, on) {
       case 'focus':
       case 'blur':
         // Focus events of elements also pass through a capture listener on window.
-        if (event.target === w) on.focus(event.type === 'focus');
+        if (event.target === w) on._focus(event.type === 'focus');
         return;
       case 'pageshow':
-        if (event.persisted) on.restore();
+        if (event.persisted) on._restore();
         return;
       case 'pagehide':
-        return on.state(PAGE_HIDDEN, true);
+        return on._state(PAGE_HIDDEN, true);
       case 'freeze':
-        return on.state(PAGE_FROZEN, true);
+        return on._state(PAGE_FROZEN, true);
       default: {
         const state = currentPageState(env.document);
-        return on.state(state, state === PAGE_HIDDEN);
+        return on._state(state, state === PAGE_HIDDEN);
       }
     }
   };

@@ -18,14 +18,14 @@ import { ABI_VERSION } from './abi.js';
  */
 export async function loadCore(source, env = {}) {
   const wasm = globalThis.WebAssembly;
-  if (!wasm) throw new Error('WebAssembly is not available');
+  if (!wasm) throw new Error('no WebAssembly');
   if (typeof source === 'string' || source instanceof URL) {
     source = (env.fetch || fetch)(String(source));
   }
   source = await source;
   let module = source instanceof wasm.Module ? source : null;
   if (!module && typeof source?.arrayBuffer === 'function') {
-    if (source.ok === false) throw new Error(`fetching the core failed: HTTP ${source.status}`);
+    if (source.ok === false) throw new Error(`core: HTTP ${source.status}`);
     // clone() keeps the body readable for the fallback when streaming refuses the
     // response (a server that does not send application/wasm).
     module = wasm.compileStreaming && (await wasm.compileStreaming(source.clone()).catch(() => null));
@@ -34,14 +34,15 @@ export async function loadCore(source, env = {}) {
   module ||= await wasm.compile(source);
   const imports = wasm.Module.imports(module);
   if (imports.length) {
-    throw new Error(`the core module imports ${imports.map((i) => `${i.module}.${i.name}`).join(', ')}; it must import nothing`);
+    throw new Error(`core imports ${imports.map((i) => `${i.module}.${i.name}`)}`);
   }
   const instance = await wasm.instantiate(module, {});
   const exports = instance.exports;
-  if (typeof exports._initialize === 'function') exports._initialize();
+  // Quoted: the build mangles properties that start with '_' (ESFLAGS), never quoted ones.
+  if (typeof exports['_initialize'] === 'function') exports['_initialize']();
   const version = typeof exports.imp_abi_version === 'function' ? exports.imp_abi_version() >>> 0 : -1;
   if (version !== ABI_VERSION) {
-    throw new Error(`the core module has ABI version ${version}; this glue needs ${ABI_VERSION}`);
+    throw new Error(`core ABI version ${version}; this glue needs ${ABI_VERSION}`);
   }
   const memory = exports.memory;
   let bytes = new Uint8Array(memory.buffer);

@@ -26,11 +26,11 @@ export function readEntry(entry, occlusion) {
   const box = entry.boundingClientRect;
   const ratio = entry.isIntersecting ? Math.min(1, Math.max(0, entry.intersectionRatio || 0)) : 0;
   return {
-    t: entry.time,
-    ratio,
-    area: Math.max(0, box.width * box.height) || 0,
+    _t: entry.time,
+    _ratio: ratio,
+    _area: Math.max(0, box.width * box.height) || 0,
     // v2 says isVisible === false when the card is covered, transformed or faded.
     // Chromium also says false whenever trackVisibility is off, hence the option check.
-    occluded: occlusion && ratio > 0 && entry.isVisible === false ? 1 : 0,
+    _occluded: occlusion && ratio > 0 && entry.isVisible === false ? 1 : 0,
   };
 }

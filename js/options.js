@@ -5,8 +5,8 @@
 // the core checks them in imp_start() and a bad value makes the tracker a no-op that
 // reports IMP_ERR_CONFIG through onError.
 
+// endpoint (''), occlusion (false) and trace (false) default to absent, which reads the same.
 const DEFAULTS = {
-  endpoint: '',
   selector: '[data-gig-id]',
   idAttribute: 'data-gig-id',
   positionAttribute: 'data-position',
@@ -14,8 +14,6 @@ const DEFAULTS = {
   impressionRatio: 0,
   consent: 'granted',
   gpc: 'memory-only',
-  occlusion: false,
-  trace: false,
 };
 
 /** Options merged over their defaults (nested objects merged one level deep). */

@@ -9,7 +9,8 @@
 // Every call is fallible: when localStorage is missing, throws (SecurityError in a
 // sandboxed iframe or with storage blocked) or is full (QuotaExceededError), the
 // store switches to memory-only for the rest of the page (reported once through
-// onError) and its methods quietly do nothing. Nothing here ever throws.
+// onError) and its methods quietly do nothing. Nothing here ever throws. Methods are
+// named _x (internal; the build shortens them).
 
 import { utf8Length } from './batch-split.js';
 
@@ -33,7 +34,7 @@ export function createBatchStore({ getStorage, prefix, maxEvents = DEFAULT_MAX_S
     if (memoryOnly) return;
     memoryOnly = true;
     reason = why && why.name ? why.name : String(why);
-    try { onError(new Error(`impression-tracker: localStorage unusable (${reason}); keeping batches in memory only`)); } catch { /* never throw */ }
+    try { onError(new Error(`impression-tracker: localStorage unusable (${reason}); memory only`)); } catch { /* never throw */ }
   }
 
   /** The Storage object, or null (and memory-only) when unusable. `force` ignores memory-only. */
@@ -69,18 +70,18 @@ export function createBatchStore({ getStorage, prefix, maxEvents = DEFAULT_MAX_S
 
   return {
     /** true when localStorage is usable (not memory-only). */
-    usable() { return storage() !== null; },
+    _usable() { return storage() !== null; },
     /** 'localStorage' or 'memory' */
-    mode() { return memoryOnly ? 'memory' : 'localStorage'; },
+    _mode() { return memoryOnly ? 'memory' : 'localStorage'; },
     /** Why the store is memory-only ('' when it is not). */
-    reason() { return reason; },
+    _reason() { return reason; },
 
-    newKey(created, tabId, seq) {
+    _newKey(created, tabId, seq) {
       return `${recordPrefix}${String(Math.max(0, Math.floor(created))).padStart(13, '0')}:${tabId}:${seq}`;
     },
 
     /** Every stored record, oldest first. Corrupt records of ours are removed. */
-    list() {
+    _list() {
       const s = storage();
       if (!s) return [];
       try {
@@ -97,7 +98,7 @@ export function createBatchStore({ getStorage, prefix, maxEvents = DEFAULT_MAX_S
       }
     },
 
-    read(key) {
+    _read(key) {
       const s = storage();
       if (!s) return null;
       try { return decode(key, s.getItem(key)); } catch (error) { degrade(error); return null; }
@@ -108,7 +109,7 @@ export function createBatchStore({ getStorage, prefix, maxEvents = DEFAULT_MAX_S
      * until the bounds hold. Returns {ok, evicted: [records]}. ok is false when the bounds
      * cannot be met or the write failed (the store is then memory-only).
      */
-    put(record, canEvict = () => true) {
+    _put(record, canEvict = () => true) {
       const s = storage();
       if (!s) return { ok: false, evicted: [] };
       const value = encode(record);
@@ -116,7 +117,7 @@ export function createBatchStore({ getStorage, prefix, maxEvents = DEFAULT_MAX_S
       if (record.events > maxEvents || size > maxBytes) return { ok: false, evicted: [] };
       const evicted = [];
       try {
-        const others = this.list().filter((r) => r.key !== record.key);
+        const others = this._list().filter((r) => r.key !== record.key);
         let events = others.reduce((sum, r) => sum + r.events, 0) + record.events;
         let bytes = others.reduce((sum, r) => sum + r.size, 0) + size;
         const victims = [];
@@ -138,7 +139,7 @@ export function createBatchStore({ getStorage, prefix, maxEvents = DEFAULT_MAX_S
     },
 
     /** Removes one of our keys; works even in memory-only mode (removal frees space). */
-    remove(key) {
+    _remove(key) {
       if (typeof key !== 'string' || !key.startsWith(recordPrefix)) return;
       const s = storage(true);
       if (!s) return;
@@ -146,7 +147,7 @@ export function createBatchStore({ getStorage, prefix, maxEvents = DEFAULT_MAX_S
     },
 
     /** Removes every key with our prefix (consent revoked). Returns the events removed. */
-    purge() {
+    _purge() {
       const s = storage(true);
       if (!s) return 0;
       let events = 0;
@@ -163,8 +164,8 @@ export function createBatchStore({ getStorage, prefix, maxEvents = DEFAULT_MAX_S
     },
 
     /** Events and bytes currently stored. */
-    totals() {
-      const records = this.list();
+    _totals() {
+      const records = this._list();
       return { events: records.reduce((n, r) => n + r.events, 0), bytes: records.reduce((n, r) => n + r.size, 0), batches: records.length };
     },
   };

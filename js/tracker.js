@@ -10,6 +10,7 @@
 
 import {
   ERR_FULL, ERR_ID, ERR_TOO_LONG, FLAG_GPC, FLAG_HIDDEN, FLAG_PRERENDER, FLAG_UNFOCUSED, FLAG_WEBDRIVER, NONE,
+  R_BATCH_EVENTS, R_DROPPED, R_QUEUED_BYTES, R_QUEUED_EVENTS, R_READY, R_SEQ, R_SLOT,
 } from './abi.js';
 import { listenActivation } from './activation.js';
 import { createCore } from './core.js';
@@ -101,7 +102,7 @@ function wire(o, env, core, createTransport, report) {
   const check = (status) => {
     if (status >= 0) return true;
     // The call's trace name (see js/trace.js): "item", "take", ...
-    const error = Object.assign(new Error(`impression-tracker: ${core.last} returned ${core.statusName(status)}`), { status });
+    const error = Object.assign(new Error(`impression-tracker: ${core._last} returned ${core._statusName(status)}`), { status });
     if (!CARD_ERRORS.includes(status)) throw error;
     report(error);
     return false;
@@ -128,24 +129,24 @@ function wire(o, env, core, createTransport, report) {
   };
   const takeBatches = (t, force, hiding) => {
     for (;;) {
-      const status = core.take(t, force ? 1 : 0);
+      const status = core._take(t, force ? 1 : 0);
       if (status === NONE) return;
       check(status);
-      deliver(core.batch(), core.result('batch_events'), hiding);
+      deliver(core._batch(), core._result(R_BATCH_EVENTS), hiding);
     }
   };
   const onTimer = guard(() => {
     timer = null;
     timerAt = -1;
     const t = now();
-    check(core.tick(t));
+    check(core._tick(t));
     pump(t);
   });
   // After every input: take the batches the core says are due, then keep the one timer
   // set for the core's next deadline.
   const pump = (t) => {
-    if (core.result('ready')) takeBatches(t, false, false);
-    const at = core.nextDeadline();
+    if (core._result(R_READY)) takeBatches(t, false, false);
+    const at = core._nextDeadline();
     if (at === timerAt) return;
     if (timer !== null) env.clearTimeout(timer);
     timer = null;
@@ -165,7 +166,7 @@ function wire(o, env, core, createTransport, report) {
       | (doc.prerendering ? FLAG_PRERENDER : 0)
       | (doc.hasFocus && !doc.hasFocus() ? FLAG_UNFOCUSED : 0)
       | (gpc ? FLAG_GPC : 0);
-    check(core.pageBegin(t, pageView, path, flags));
+    check(core._pageBegin(t, pageView, path, flags));
     pump(t);
   };
   const hide = (t) => {
@@ -187,22 +188,22 @@ function wire(o, env, core, createTransport, report) {
   // Feeds the core the geometry of a slot: its most visible element.
   const feed = (t, slot) => {
     let best = null;
-    for (const record of slots.get(slot)) if (!best || record.ratio > best.ratio) best = record;
-    check(core.observe(t, slot, best.ratio, best.area, best.occluded));
+    for (const record of slots.get(slot)) if (!best || record._ratio > best._ratio) best = record;
+    check(core._observe(t, slot, best._ratio, best._area, best._occluded));
   };
   const untrack = (el) => {
     const record = items.get(el);
     if (!record) return;
     items.delete(el);
     io.unobserve(el);
-    const set = slots.get(record.slot);
+    const set = slots.get(record._slot);
     set.delete(record);
     const t = now();
     if (set.size) {
-      feed(t, record.slot);
+      feed(t, record._slot);
     } else {
-      slots.delete(record.slot);
-      check(core.release(t, record.slot));
+      slots.delete(record._slot);
+      check(core._release(t, record._slot));
     }
   };
   const track = (el, meta, manual) => {
@@ -212,15 +213,15 @@ function wire(o, env, core, createTransport, report) {
     if (old && old.id === m.id && old.list === m.list && old.position === m.position) return;
     if (old && old.id !== m.id) untrack(el); // a recycled node: the card is another one now
     if (!m.id) return;
-    if (!check(core.register(now(), m.id, m.list, m.position))) return;
+    if (!check(core._register(now(), m.id, m.list, m.position))) return;
     if (items.has(el)) {
       Object.assign(old, m);
       return;
     }
-    const record = { el, slot: core.result('slot'), ...m, manual, meta, ratio: 0, area: 0, occluded: 0 };
+    const record = { _slot: core._result(R_SLOT), ...m, _manual: manual, _meta: meta, _ratio: 0, _area: 0, _occluded: 0 };
     items.set(el, record);
-    if (!slots.has(record.slot)) slots.set(record.slot, new Set());
-    slots.get(record.slot).add(record);
+    if (!slots.has(record._slot)) slots.set(record._slot, new Set());
+    slots.get(record._slot).add(record);
     io.observe(el);
   };
   const onEntries = guard((entries) => {
@@ -231,7 +232,7 @@ function wire(o, env, core, createTransport, report) {
       Object.assign(record, seen);
       const latest = now();
       // entry.time shares performance.now()'s time origin; never trust one from the future.
-      feed(seen.t >= 0 && seen.t <= latest ? seen.t : latest, record.slot);
+      feed(seen._t >= 0 && seen._t <= latest ? seen._t : latest, record._slot);
     }
     pump(now());
   });
@@ -241,7 +242,7 @@ function wire(o, env, core, createTransport, report) {
     const c = o.capacity;
     const b = o.batch;
     const v = o.viewable;
-    check(core.start({
+    check(core._start({
       items: c.items, queue: c.queue, queueBytes: c.queueBytes, maxEvents: b.maxEvents, maxBytes: b.maxBytes,
       maxAgeMs: b.maxAgeMs, viewRatio: v.ratio, viewMs: v.ms, largeArea: v.largeArea, largeRatio: v.largeRatio,
       impressionRatio: o.impressionRatio,
@@ -253,7 +254,7 @@ function wire(o, env, core, createTransport, report) {
       consent: o.consent,
       gpc: o.gpc,
       storageKey: o.storageKey,
-      onDropped: guard((n) => check(core.reportDropped(n >>> 0))),
+      onDropped: guard((n) => check(core._reportDropped(n >>> 0))),
       onDebug: o.onDebug,
       onError: report,
       env: o.env,
@@ -262,42 +263,42 @@ function wire(o, env, core, createTransport, report) {
     io = createIntersectionObserver(env, o, onEntries);
     stops.push(() => io.disconnect());
     stops.push(listenLifecycle(env, {
-      state: guard((state, hiding) => {
+      _state: guard((state, hiding) => {
         const t = now();
-        check(core.pageState(t, state));
+        check(core._pageState(t, state));
         if (hiding) hide(t);
         else transport.pageShown();
         pump(t);
       }),
-      focus: guard((focused) => {
+      _focus: guard((focused) => {
         const t = now();
-        check(core.pageFocus(t, focused ? 1 : 0));
+        check(core._pageFocus(t, focused ? 1 : 0));
         pump(t);
       }),
-      restore: guard(() => {
+      _restore: guard(() => {
         beginPageView();
         transport.pageShown();
       }),
     }));
     stops.push(listenActivation(env, (node) => items.get(node), (record) => {
       const t = now();
-      check(core.click(t, record.slot));
+      check(core._click(t, record._slot));
       pump(t);
     }, guard));
     if (o.selector) {
       stops.push(watchDom(env, o, {
-        guard,
-        found: (el) => track(el, undefined, false),
-        changed: (el) => {
+        _guard: guard,
+        _found: (el) => track(el, undefined, false),
+        _changed: (el) => {
           const record = items.get(el);
-          if (record?.manual) track(el, record.meta, true);
+          if (record?._manual) track(el, record._meta, true);
           else if (el.matches(o.selector)) track(el, undefined, false);
           else untrack(el);
         },
-        sweep: () => {
+        _sweep: () => {
           for (const el of [...items.keys()]) if (!el.isConnected) untrack(el);
         },
-        done: () => pump(now()),
+        _done: () => pump(now()),
       }));
     }
   } catch (error) {
@@ -328,10 +329,10 @@ function wire(o, env, core, createTransport, report) {
           pageView,
           path,
           elements: items.size,
-          queuedEvents: core.result('queued_events'),
-          queuedBytes: core.result('queued_bytes'),
-          dropped: core.result('dropped'),
-          seq: core.result('seq'),
+          queuedEvents: core._result(R_QUEUED_EVENTS),
+          queuedBytes: core._result(R_QUEUED_BYTES),
+          dropped: core._result(R_DROPPED),
+          seq: core._result(R_SEQ),
           batches: counts.batches,
           events: counts.events,
           transport: transport?.stats(),
@@ -341,10 +342,10 @@ function wire(o, env, core, createTransport, report) {
         return noopTracker().stats();
       }
     },
-    trace: () => core.trace(),
+    trace: () => core._trace(),
     stop: guard(() => {
       const t = now();
-      check(core.pageEnd(t));
+      check(core._pageEnd(t));
       takeBatches(t, true, true);
       teardown();
     }),

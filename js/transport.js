@@ -28,26 +28,22 @@
 
 import { classifyStatus, backoffDelayMs, parseRetryAfter } from './backoff.js';
 import { splitToFit, halveBatch, countEvents, utf8Length } from './batch-split.js';
-import { createBatchStore, DEFAULT_MAX_STORED_EVENTS, DEFAULT_MAX_STORED_BYTES } from './storage.js';
+import { createBatchStore } from './storage.js';
 import { createClaimer } from './claim.js';
 
-export const DEFAULT_MAX_BODY_BYTES = 16384;
-export const HARD_MAX_BODY_BYTES = 61440;
-/** The core's smallest batch cap (IMP_BATCH_MIN_CAP): any one event, fully escaped, fits. */
-export const MIN_BODY_BYTES = 4096;
-export const KEEPALIVE_QUOTA_BYTES = 65536;
-/** Our share of the 64 KiB keepalive quota (the host page and other scripts share it). */
-export const DEFAULT_KEEPALIVE_BUDGET_BYTES = 49152;
-/** Our share of fetchLater's 64 KiB per-origin deferred quota. */
-export const DEFAULT_DEFERRED_BUDGET_BYTES = 49152;
-export const DEFAULT_TIMEOUT_MS = 5000;
-export const DEFAULT_LEASE_MS = 30000;
-export const DEFAULT_CLAIM_CONFIRM_MS = 250;
-export const DEFAULT_MAX_AGE_MS = 24 * 3600 * 1000;
-export const DEFAULT_MAX_QUEUED_EVENTS = 1000;
-export const DEFAULT_MAX_QUEUED_BYTES = 262144;
+// Numeric options and their defaults; a value that is not a positive finite number takes
+// the default. maxBodyBytes is then held to 4096 (the core's smallest batch cap: any one
+// event, fully escaped, fits) .. 61440, keepaliveBudgetBytes (our share of the 64 KiB
+// keepalive quota that the host page and other scripts share) to maxBodyBytes .. 65536,
+// deferredBudgetBytes (our share of fetchLater's 64 KiB per-origin quota) to 65536.
+const NUMBERS = {
+  maxBodyBytes: 16384, keepaliveBudgetBytes: 49152, deferredBudgetBytes: 49152, timeoutMs: 5000,
+  leaseMs: 30000, maxAgeMs: 864e5, maxQueuedEvents: 1000, maxQueuedBytes: 262144,
+  maxStoredEvents: 1000, maxStoredBytes: 262144,
+};
 const MAX_SPLIT_DEPTH = 6;
 const READOPT_DELAY_MS = 2000;
+const CLAIM_CONFIRM_MS = 250;
 
 /**
  * GPC modes (option `gpc`), applied when navigator.globalPrivacyControl === true:
@@ -57,24 +53,7 @@ const READOPT_DELAY_MS = 2000;
  *  'deny': treated as consent denied: nothing is sent or stored.
  *  'ignore': GPC changes nothing in the transport.
  */
-export const GPC_MODES = Object.freeze(['memory-only', 'deny', 'ignore']);
-
-/** A per-document id naming the owner of stored records: crypto randomness where available. */
-function newTabId(now, random) {
-  let tail = '';
-  try {
-    const words = new Uint32Array(2);
-    globalThis.crypto.getRandomValues(words);
-    tail = words[0].toString(36) + words[1].toString(36);
-  } catch {
-    tail = Math.floor(random() * 0x7fffffff).toString(36) + Math.floor(Math.random() * 0x7fffffff).toString(36);
-  }
-  return `${Math.floor(now()).toString(36)}${tail}`;
-}
-
-function positiveNumber(value, fallback) {
-  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : fallback;
-}
+const GPC_MODES = ['memory-only', 'deny', 'ignore'];
 
 /**
  * Creates the transport (the seam: send, sendNow, pageHidden, pageShown, setConsent,
@@ -89,82 +68,89 @@ function positiveNumber(value, fallback) {
  * setTimeout, clearTimeout, now (a WALL clock: ms since the epoch, since stored batches
  * are compared across page loads), random, AbortController. null means "absent".
  */
-export function createTransport(options = {}) {
+export function createTransport(options) {
+  const g = globalThis;
   const opts = options && typeof options === 'object' ? options : {};
   const env = opts.env && typeof opts.env === 'object' ? opts.env : {};
   const endpoint = typeof opts.endpoint === 'string' ? opts.endpoint : '';
   const prefix = typeof opts.storageKey === 'string' && opts.storageKey !== '' ? opts.storageKey : 'impression-tracker:';
-  const maxBodyBytes = Math.max(MIN_BODY_BYTES, Math.min(HARD_MAX_BODY_BYTES, Math.floor(positiveNumber(opts.maxBodyBytes, DEFAULT_MAX_BODY_BYTES))));
-  const keepaliveBudget = Math.max(maxBodyBytes, Math.min(KEEPALIVE_QUOTA_BYTES, Math.floor(positiveNumber(opts.keepaliveBudgetBytes, DEFAULT_KEEPALIVE_BUDGET_BYTES))));
-  const deferredBudget = Math.min(KEEPALIVE_QUOTA_BYTES, Math.floor(positiveNumber(opts.deferredBudgetBytes, DEFAULT_DEFERRED_BUDGET_BYTES)));
-  const timeoutMs = positiveNumber(opts.timeoutMs, DEFAULT_TIMEOUT_MS);
-  const leaseMs = positiveNumber(opts.leaseMs, DEFAULT_LEASE_MS);
-  const maxAgeMs = positiveNumber(opts.maxAgeMs, DEFAULT_MAX_AGE_MS);
-  const maxQueuedEvents = positiveNumber(opts.maxQueuedEvents, DEFAULT_MAX_QUEUED_EVENTS);
-  const maxQueuedBytes = positiveNumber(opts.maxQueuedBytes, DEFAULT_MAX_QUEUED_BYTES);
-  const gpcMode = GPC_MODES.includes(opts.gpc) ? opts.gpc : 'memory-only';
+  const number = (name) => {
+    const v = opts[name];
+    return typeof v === 'number' && v > 0 && v < Infinity ? v : NUMBERS[name];
+  };
+  const maxBodyBytes = Math.max(4096, Math.min(61440, Math.floor(number('maxBodyBytes'))));
+  const keepaliveBudget = Math.max(maxBodyBytes, Math.min(65536, Math.floor(number('keepaliveBudgetBytes'))));
+  const deferredBudget = Math.min(65536, Math.floor(number('deferredBudgetBytes')));
+  const timeoutMs = number('timeoutMs');
+  const leaseMs = number('leaseMs');
+  const maxAgeMs = number('maxAgeMs');
+  const maxQueuedEvents = number('maxQueuedEvents');
+  const maxQueuedBytes = number('maxQueuedBytes');
+  const gpcMode = GPC_MODES.includes(opts.gpc) ? opts.gpc : GPC_MODES[0];
 
   // ---- callbacks, never allowed to throw into us ----
   const call = (fn, arg) => {
-    if (typeof fn !== 'function') return;
-    try { fn(arg); } catch { /* a host callback must not break delivery */ }
+    try { if (typeof fn === 'function') fn(arg); } catch { /* a host callback must not break delivery */ }
   };
   const onError = (error) => call(opts.onError, error instanceof Error ? error : new Error(String(error)));
   const debug = (info) => call(opts.onDebug, info);
+  const guard = (fn) => (...args) => { try { return fn(...args); } catch (error) { onError(error); return undefined; } };
+  const abort = (controller) => { try { controller?.abort(); } catch { /* ignore */ } };
 
   // ---- lazily resolved environment ----
   // An env key that is set wins over the global; null means "absent" (no fallback to the
   // global), undefined means "not given" (use the global).
-  const pick = (name) => {
-    if (!Object.prototype.hasOwnProperty.call(env, name)) return null;
-    const value = env[name];
-    return value === undefined ? null : { value };
+  const pick = (name) => (env[name] === undefined ? g[name] : env[name]);
+  // A function from env, or the global one called on globalThis ("Illegal invocation" otherwise).
+  const func = (name) => {
+    const v = pick(name);
+    return typeof v !== 'function' ? null : env[name] === undefined ? (...a) => g[name](...a) : v;
   };
-  const nav = () => { try { const p = pick('navigator'); return p ? p.value : globalThis.navigator; } catch { return undefined; } };
+  const nav = () => { try { return pick('navigator'); } catch { return undefined; } };
+  const navIs = (key, value) => { try { const n = nav(); return Boolean(n) && n[key] === value; } catch { return false; } };
   // Wall clock (ms since the epoch): stored batches are compared across page loads.
   const now = () => { try { return Number(env.now ? env.now() : Date.now()); } catch { return Date.now(); } };
   const random = () => { try { return env.random ? env.random() : Math.random(); } catch { return 0.5; } };
-  const safely = (fn) => (...args) => { try { return fn(...args); } catch (error) { onError(error); return undefined; } };
-  const setTimer = (fn, ms) => { try { return (env.setTimeout || globalThis.setTimeout)(safely(fn), ms); } catch (error) { onError(error); return null; } };
-  const clearTimer = (id) => { if (id === null || id === undefined) return; try { (env.clearTimeout || globalThis.clearTimeout)(id); } catch { /* ignore */ } };
-  const isOnline = () => { try { const n = nav(); return !(n && n.onLine === false); } catch { return true; } };
-  const gpcOn = () => { try { const n = nav(); return Boolean(n && n.globalPrivacyControl === true); } catch { return false; } };
-  const getStorage = () => { const p = pick('localStorage'); return p ? p.value : globalThis.localStorage; };
-  const fetchFn = () => {
-    const p = pick('fetch');
-    if (p) return typeof p.value === 'function' ? p.value : null;
-    return typeof globalThis.fetch === 'function' ? (url, init) => globalThis.fetch(url, init) : null;
-  };
-  const fetchLaterFn = () => {
-    const p = pick('fetchLater');
-    if (p) return typeof p.value === 'function' ? p.value : null;
-    return typeof globalThis.fetchLater === 'function' ? (url, init) => globalThis.fetchLater(url, init) : null;
-  };
+  const setTimer = (fn, ms) => { try { return (env.setTimeout || g.setTimeout)(guard(fn), ms); } catch (error) { onError(error); return null; } };
+  const clearTimer = (id) => { try { if (id != null) (env.clearTimeout || g.clearTimeout)(id); } catch { /* ignore */ } };
+  const isOnline = () => !navIs('onLine', false);
   const beaconFn = () => {
-    const p = pick('sendBeacon');
-    if (p && typeof p.value === 'function') return p.value;
+    if (typeof env.sendBeacon === 'function') return env.sendBeacon;
     const n = nav();
-    if (n && typeof n.sendBeacon === 'function') return (url, body) => n.sendBeacon(url, body);
-    return null;
+    return n && typeof n.sendBeacon === 'function' ? (url, body) => n.sendBeacon(url, body) : null;
   };
   const makeAbortController = () => {
     try {
-      const AC = env.AbortController || globalThis.AbortController;
+      const AC = env.AbortController || g.AbortController;
       return AC ? new AC() : null;
     } catch { return null; }
   };
+  const post = (body, controller, keepalive) => {
+    const init = { method: 'POST', body, credentials: 'omit', mode: 'cors' };
+    if (keepalive) init.keepalive = true;
+    if (controller) init.signal = controller.signal;
+    return init;
+  };
 
   // ---- state ----
-  const gpcAtStart = gpcOn();
+  const gpcAtStart = navIs('globalPrivacyControl', true);
   let consent = opts.consent === 'pending' || opts.consent === 'denied' ? opts.consent : 'granted';
   if (gpcAtStart && gpcMode === 'deny') consent = 'denied';
   const storageAllowed = !(gpcAtStart && gpcMode === 'memory-only');
-  const tabId = newTabId(now, random);
+  // A per-document id naming the owner of stored records: crypto randomness where available.
+  let tail;
+  try {
+    const words = g.crypto.getRandomValues(new Uint32Array(2));
+    tail = words[0].toString(36) + words[1].toString(36);
+  } catch {
+    tail = Math.floor(random() * 0x7fffffff).toString(36) + Math.floor(Math.random() * 0x7fffffff).toString(36);
+  }
+  const tabId = Math.floor(now()).toString(36) + tail;
   const store = createBatchStore({
-    getStorage,
+    getStorage: () => pick('localStorage'),
     prefix,
-    maxEvents: positiveNumber(opts.maxStoredEvents, DEFAULT_MAX_STORED_EVENTS),
-    maxBytes: positiveNumber(opts.maxStoredBytes, DEFAULT_MAX_STORED_BYTES),
+    maxEvents: number('maxStoredEvents'),
+    maxBytes: number('maxStoredBytes'),
     onError,
   });
   const claimer = createClaimer({ getNavigator: nav, prefix, tabId, onError });
@@ -185,14 +171,13 @@ export function createTransport(options = {}) {
   let deferredBytes = 0;
   let adopting = null;
   let adoptAgain = false; // an adoption was asked for while one was running
-  let onlineListener = null;
-  let storageListener = null;
+  let listeners = null; // window 'online' and 'storage'
   /** fetchLater registrations of batches handed to storage at page hide, by storage key */
   const releasedDeferred = new Map();
   const counters = { sent: 0, beaconed: 0, deferred: 0, retried: 0, attempts: 0, persistedWrites: 0 };
   const dropped = {};
 
-  const storageOn = () => storageAllowed && consent === 'granted' && store.usable();
+  const storageOn = () => storageAllowed && consent === 'granted' && store._usable();
 
   function countDrop(reason, events, lost) {
     if (!(events > 0)) return;
@@ -203,17 +188,16 @@ export function createTransport(options = {}) {
 
   function newBatch(body, bytes, events, extra = {}) {
     seq += 1;
-    return { id: `${tabId}:${seq}`, body, bytes, events, key: null, owned: false, attempts: 0, failed: false,
-      inflight: null, deferred: null, confirmAt: 0, created: now(), ...extra };
+    return { id: `${tabId}:${seq}`, body, bytes, events, key: null, _attempts: 0, created: now(), ...extra };
   }
 
   /** Cuts a body into batches under maxBodyBytes (oversize single events are dropped and counted). */
   function toBatches(body, eventCount) {
-    if (typeof body !== 'string' || body === '') { onError(new Error('impression-tracker: transport got an empty or non-string batch')); return []; }
+    if (typeof body !== 'string' || body === '') { onError(new Error('impression-tracker: batch not a string')); return []; }
     const { pieces, oversize } = splitToFit(body, maxBodyBytes);
     for (const o of oversize) {
       const n = o.events > 0 ? o.events : (Number.isInteger(eventCount) && eventCount > 0 ? eventCount : 1);
-      onError(new Error(`impression-tracker: a batch of ${o.bytes} bytes cannot fit under maxBodyBytes ${maxBodyBytes}; dropped`));
+      onError(new Error(`impression-tracker: dropped a ${o.bytes} B batch over maxBodyBytes ${maxBodyBytes}`));
       countDrop('tooLarge', n, true);
     }
     if (pieces.length > 1) debug({ kind: 'split', reason: 'maxBodyBytes', pieces: pieces.length });
@@ -234,12 +218,12 @@ export function createTransport(options = {}) {
   function enforceMemoryBound() {
     let { events, bytes } = queuedTotals();
     while ((events > maxQueuedEvents || bytes > maxQueuedBytes) && batches.length > 1) {
-      const victim = batches.find((b) => !b.inflight);
+      const victim = batches.find((b) => !b._inflight);
       if (!victim || victim === batches[batches.length - 1]) break;
       forget(victim);
       events -= victim.events; bytes -= victim.bytes;
       if (victim.key && storageOn() && releaseRecord(victim)) { // still stored: not lost
-        if (victim.deferred) { releasedDeferred.set(victim.key, victim.deferred); victim.deferred = null; }
+        parkDeferred(victim);
         continue;
       }
       abortDeferred(victim);
@@ -251,18 +235,28 @@ export function createTransport(options = {}) {
     batches = batches.filter((x) => x !== b);
   }
 
+  /** The batch is finished with (delivered, dropped, beaconed): forget it everywhere. */
+  function done(b) {
+    forget(b);
+    removeRecord(b);
+    abortDeferred(b);
+  }
+
+  /** Its stored copy takes over the batch's fetchLater registration (until adopted again). */
+  function parkDeferred(b) {
+    if (b._deferred && b.key) { releasedDeferred.set(b.key, b._deferred); b._deferred = null; }
+  }
+
   // ---- fetchLater: a pending deferred copy of every unconfirmed batch ----
   function registerDeferred(b) {
-    if (b.deferred || b.confirmAt || consent !== 'granted' || stopped) return;
-    const fl = fetchLaterFn();
+    if (b._deferred || b._confirmAt || consent !== 'granted' || stopped) return;
+    const fl = func('fetchLater');
     if (!fl) return;
     if (deferredBytes + b.bytes > deferredBudget) return;
     const controller = makeAbortController();
     try {
-      const init = { method: 'POST', body: b.body, credentials: 'omit', mode: 'cors' };
-      if (controller) init.signal = controller.signal;
-      fl(endpoint, init);
-      b.deferred = { controller, bytes: b.bytes, events: b.events };
+      fl(endpoint, post(b.body, controller));
+      b._deferred = { _controller: controller, bytes: b.bytes, events: b.events };
       deferredBytes += b.bytes;
       counters.deferred += b.events;
       debug({ kind: 'fetchLater', action: 'register', id: b.id, bytes: b.bytes, events: b.events });
@@ -272,27 +266,27 @@ export function createTransport(options = {}) {
   }
 
   function abortDeferred(b) {
-    if (!b.deferred) return;
-    const { controller, bytes, events } = b.deferred;
-    b.deferred = null;
+    if (!b._deferred) return;
+    const { _controller: controller, bytes, events } = b._deferred;
+    b._deferred = null;
     deferredBytes -= bytes;
     counters.deferred -= events;
-    try { if (controller) controller.abort(); } catch { /* ignore */ }
+    abort(controller);
     debug({ kind: 'fetchLater', action: 'abort', id: b.id });
   }
 
   // ---- storage records ----
   /** A stored record may be evicted at the bound unless this tab is sending it or another live tab owns it. */
   const canEvict = (record) => {
-    if (batches.some((b) => b.key === record.key && b.inflight)) return false;
+    if (batches.some((b) => b.key === record.key && b._inflight)) return false;
     return !(record.owner && record.owner !== tabId && record.until > now());
   };
 
   function writeRecord(b, owner) {
     if (!storageOn()) return false;
-    if (owner) claimer.holdTabLock();
-    const key = b.key || store.newKey(b.created, tabId, seq += 1);
-    const { ok, evicted } = store.put({ key, owner, until: owner ? now() + leaseMs : 0, created: b.created, events: b.events, body: b.body }, canEvict);
+    if (owner) claimer._holdTabLock();
+    const key = b.key || store._newKey(b.created, tabId, seq += 1);
+    const { ok, evicted } = store._put({ key, owner, until: owner ? now() + leaseMs : 0, created: b.created, events: b.events, body: b.body }, canEvict);
     for (const record of evicted) {
       const mine = batches.find((x) => x.key === record.key);
       if (mine) { forget(mine); abortDeferred(mine); }
@@ -300,10 +294,10 @@ export function createTransport(options = {}) {
     }
     if (!ok) return false;
     b.key = key;
-    b.owned = Boolean(owner);
+    b._owned = Boolean(owner);
     counters.persistedWrites += b.events;
     debug({ kind: 'persist', id: b.id, key, owner: owner ? 'self' : 'released', events: b.events, bytes: b.bytes });
-    if (b.owned) scheduleLeaseRenewal();
+    if (b._owned) scheduleLeaseRenewal();
     return true;
   }
 
@@ -312,25 +306,25 @@ export function createTransport(options = {}) {
   /** Removes a batch's stored copy unless another tab has since claimed it. */
   function removeRecord(b) {
     if (!b.key) return;
-    const record = store.read(b.key);
-    if (!record || !record.owner || record.owner === tabId) store.remove(b.key);
+    const record = store._read(b.key);
+    if (!record || !record.owner || record.owner === tabId) store._remove(b.key);
     b.key = null;
-    b.owned = false;
+    b._owned = false;
   }
 
   /** Lease mode only (no Web Locks): renews this tab's leases while it is visible. */
   function scheduleLeaseRenewal() {
-    if (leaseTimer !== null || stopped || claimer.usesLocks()) return;
+    if (leaseTimer !== null || stopped || claimer._usesLocks()) return;
     leaseTimer = setTimer(() => {
       leaseTimer = null;
       if (stopped || hidden) return;
       let any = false;
       for (const b of batches) {
-        if (!b.key || !b.owned) continue;
-        const record = store.read(b.key);
+        if (!b.key || !b._owned) continue;
+        const record = store._read(b.key);
         if (record && record.owner && record.owner !== tabId) { // another tab took it over
-          if (!b.inflight) { forget(b); abortDeferred(b); }
-          b.key = null; b.owned = false;
+          if (!b._inflight) { forget(b); abortDeferred(b); }
+          b.key = null; b._owned = false;
           continue;
         }
         any = writeRecord(b, tabId) || any;
@@ -355,11 +349,11 @@ export function createTransport(options = {}) {
     if (t < nextAttemptAt) { scheduleRetry(nextAttemptAt); return; }
     let earliestConfirm = Infinity;
     for (const b of [...batches]) {
-      if (b.inflight) { if (failures > 0) break; continue; }
-      if (b.confirmAt) {
-        if (t < b.confirmAt) { earliestConfirm = Math.min(earliestConfirm, b.confirmAt); continue; }
-        b.confirmAt = 0;
-        const record = store.read(b.key);
+      if (b._inflight) { if (failures > 0) break; continue; }
+      if (b._confirmAt) {
+        if (t < b._confirmAt) { earliestConfirm = Math.min(earliestConfirm, b._confirmAt); continue; }
+        b._confirmAt = 0;
+        const record = store._read(b.key);
         if (!record || record.owner !== tabId) { // lost the claim race: the other tab sends it
           debug({ kind: 'claim', result: 'lost', id: b.id, key: b.key });
           forget(b); abortDeferred(b); b.key = null;
@@ -376,44 +370,40 @@ export function createTransport(options = {}) {
 
   function start(b) {
     let f = null;
-    try { f = fetchFn(); } catch { f = null; }
-    if (!f) { onError(new Error('impression-tracker: fetch is not available')); return; }
-    b.attempts += 1;
+    try { f = func('fetch'); } catch { f = null; }
+    if (!f) { onError(new Error('impression-tracker: no fetch')); return; }
+    b._attempts += 1;
     counters.attempts += 1;
-    if (b.attempts > 1) counters.retried += 1;
+    if (b._attempts > 1) counters.retried += 1;
     const controller = makeAbortController();
-    const attempt = { controller, timer: null, done: false, wave: failureWave };
-    b.inflight = attempt;
+    const attempt = { _controller: controller, _timer: null, _done: false, _wave: failureWave };
+    b._inflight = attempt;
     inflightBytes += b.bytes;
-    const init = { method: 'POST', body: b.body, keepalive: true, credentials: 'omit', mode: 'cors' };
-    if (controller) init.signal = controller.signal;
-    debug({ kind: 'fetch', id: b.id, attempt: b.attempts, bytes: b.bytes, events: b.events });
-    attempt.timer = setTimer(() => {
-      attempt.timer = null;
-      try { if (controller) controller.abort(); } catch { /* ignore */ }
+    debug({ kind: 'fetch', id: b.id, attempt: b._attempts, bytes: b.bytes, events: b.events });
+    attempt._timer = setTimer(() => {
+      attempt._timer = null;
+      abort(controller);
       finish(b, attempt, 0, null, 'timeout');
     }, timeoutMs);
     let promise;
-    try { promise = Promise.resolve(f(endpoint, init)); } catch (error) { promise = Promise.reject(error); }
+    try { promise = Promise.resolve(f(endpoint, post(b.body, controller, true))); } catch (error) { promise = Promise.reject(error); }
     promise.then(
-      safely((response) => finish(b, attempt, Number(response && response.status) || 0, response, null)),
-      safely((error) => finish(b, attempt, 0, null, error && error.name === 'AbortError' ? 'abort' : 'network')),
+      guard((response) => finish(b, attempt, Number(response && response.status) || 0, response, null)),
+      guard((error) => finish(b, attempt, 0, null, error && error.name === 'AbortError' ? 'abort' : 'network')),
     );
   }
 
   function finish(b, attempt, status, response, failure) {
-    if (attempt.done) return;
-    attempt.done = true;
-    clearTimer(attempt.timer);
-    if (b.inflight === attempt) { b.inflight = null; inflightBytes -= b.bytes; }
+    if (attempt._done) return;
+    attempt._done = true;
+    clearTimer(attempt._timer);
+    if (b._inflight === attempt) { b._inflight = null; inflightBytes -= b.bytes; }
     const outcome = classifyStatus(status);
-    debug({ kind: 'response', id: b.id, attempt: b.attempts, status, outcome, failure: failure || undefined });
-    if (b.revoked) return;
+    debug({ kind: 'response', id: b.id, attempt: b._attempts, status, outcome, failure: failure || undefined });
+    if (b._revoked) return;
     if (outcome === 'ok') {
       counters.sent += b.events;
-      forget(b);
-      removeRecord(b);
-      abortDeferred(b);
+      done(b);
       const wasDown = failures > 0;
       failures = 0;
       nextAttemptAt = 0;
@@ -422,23 +412,21 @@ export function createTransport(options = {}) {
       return;
     }
     if (outcome === 'drop') {
-      forget(b);
-      removeRecord(b);
-      abortDeferred(b);
+      done(b);
       countDrop(`http${status}`, b.events, true);
       pump();
       return;
     }
     // retryable
-    b.failed = true;
-    if (b.handedOff || !batches.includes(b)) { // page was hidden meanwhile: its stored copy stays for later
+    b._failed = true;
+    if (b._handedOff || !batches.includes(b)) { // page was hidden meanwhile: its stored copy stays for later
       forget(b);
-      if (b.deferred && b.key) { releasedDeferred.set(b.key, b.deferred); b.deferred = null; }
+      parkDeferred(b);
       pump();
       return;
     }
     if (hidden) { failures += 1; handOff(b); return; } // hidden and not stored: beacon is the last chance
-    if (attempt.wave !== failureWave) { // a parallel request of the same outage: one backoff step per outage wave
+    if (attempt._wave !== failureWave) { // a parallel request of the same outage: one backoff step per outage wave
       if (!b.key) writeRecord(b, tabId);
       scheduleRetry(nextAttemptAt);
       return;
@@ -476,24 +464,24 @@ export function createTransport(options = {}) {
   /** Hands one idle batch over for the page's end: beacon, else storage, else keep in memory. */
   function handOff(b) {
     const useStorage = storageOn();
-    const preferStorage = useStorage && (b.failed || failures > 0 || !isOnline());
+    const preferStorage = useStorage && (b._failed || failures > 0 || !isOnline());
     let left = [{ body: b.body, bytes: b.bytes, events: b.events }];
     if (!preferStorage && isOnline() && endpoint !== '') {
       if (beaconFn()) {
         left = beaconPieces(b.body, b.bytes, b.events, 0);
-      } else if (fetchFn()) { // no sendBeacon: keepalive fetch plus a released stored copy
+      } else if (func('fetch')) { // no sendBeacon: keepalive fetch plus a released stored copy
         if (useStorage) releaseRecord(b);
-        b.handedOff = true;
+        b._handedOff = true;
         if (!batches.includes(b)) batches.push(b);
         start(b);
         return;
       }
     }
-    if (left.length === 0) { forget(b); removeRecord(b); abortDeferred(b); return; }
+    if (left.length === 0) { done(b); return; }
     if (left.length === 1 && left[0].body === b.body) {
       if (useStorage && releaseRecord(b)) {
         forget(b);
-        if (b.deferred) { releasedDeferred.set(b.key, b.deferred); b.deferred = null; }
+        parkDeferred(b);
         return;
       }
       if (!batches.includes(b)) { batches.push(b); enforceMemoryBound(); }
@@ -501,18 +489,13 @@ export function createTransport(options = {}) {
       return;
     }
     // partly beaconed: the refused pieces replace the batch
-    forget(b); removeRecord(b); abortDeferred(b);
+    done(b);
     for (const piece of left) {
-      const nb = newBatch(piece.body, piece.bytes, piece.events, { failed: b.failed, created: b.created });
+      const nb = newBatch(piece.body, piece.bytes, piece.events, { _failed: b._failed, created: b.created });
       if (useStorage && releaseRecord(nb)) continue;
       batches.push(nb);
       registerDeferred(nb);
     }
-    enforceMemoryBound();
-  }
-
-  function holdPending(list) {
-    for (const b of list) batches.push(b);
     enforceMemoryBound();
   }
 
@@ -521,36 +504,36 @@ export function createTransport(options = {}) {
     if (!storageOn() || hidden || stopped) return Promise.resolve();
     if (adopting) { adoptAgain = true; return adopting; }
     adoptAgain = false;
-    const usesLocks = claimer.usesLocks();
+    const usesLocks = claimer._usesLocks();
     let othersLive = 0;
-    adopting = claimer.exclusive(async (ownedByLiveTab) => {
+    adopting = claimer._exclusive(async (ownedByLiveTab) => {
       if (hidden || stopped || !storageOn()) return; // the page was hidden (or consent revoked) meanwhile
       try {
         const t = now();
         let { events, bytes } = queuedTotals();
-        for (const record of store.list()) {
+        for (const record of store._list()) {
           if (t - record.created > maxAgeMs) {
-            if (!ownedByLiveTab(record)) { store.remove(record.key); countDrop('expired', record.events, true); }
+            if (!ownedByLiveTab(record)) { store._remove(record.key); countDrop('expired', record.events, true); }
             continue;
           }
           const mine = batches.find((b) => b.key === record.key);
           if (mine) {
-            if (record.owner !== tabId && !ownedByLiveTab(record)) { mine.handedOff = false; writeRecord(mine, tabId); }
+            if (record.owner !== tabId && !ownedByLiveTab(record)) { mine._handedOff = false; writeRecord(mine, tabId); }
             continue;
           }
           if (ownedByLiveTab(record)) { othersLive += 1; continue; }
           const size = utf8Length(record.body);
           if (events + record.events > maxQueuedEvents || bytes + size > maxQueuedBytes) break;
           const b = newBatch(record.body, size, record.events, { key: record.key, created: record.created });
-          if (releasedDeferred.has(record.key)) { b.deferred = releasedDeferred.get(record.key); releasedDeferred.delete(record.key); }
+          if (releasedDeferred.has(record.key)) { b._deferred = releasedDeferred.get(record.key); releasedDeferred.delete(record.key); }
           if (!writeRecord(b, tabId)) { b.key = record.key; }
-          if (!usesLocks) b.confirmAt = now() + DEFAULT_CLAIM_CONFIRM_MS;
+          if (!usesLocks) b._confirmAt = now() + CLAIM_CONFIRM_MS;
           batches.push(b);
           events += b.events; bytes += size;
           debug({ kind: 'adopt', id: b.id, key: record.key, events: b.events, from: record.owner ? 'expired owner' : 'released' });
         }
       } catch (error) { onError(error); }
-    }, now).then(safely((ran) => {
+    }, now).then(guard((ran) => {
       adopting = null;
       if (adoptAgain && !stopped) adoptSoon();
       if (!ran && !stopped) { // another tab was scanning: look again shortly
@@ -577,7 +560,7 @@ export function createTransport(options = {}) {
 
   function activate() {
     if (stopped || consent !== 'granted') return;
-    if (storageOn()) claimer.holdTabLock();
+    if (storageOn()) claimer._holdTabLock();
     for (const b of batches) registerDeferred(b);
     adoptSoon();
     pump();
@@ -590,39 +573,42 @@ export function createTransport(options = {}) {
     adoptSoon(); // e.g. another tab was hidden and released its batches
   }
 
+  const listen = (method) => {
+    const target = env[method] ? env : g;
+    for (const type in listeners) target[method](type, listeners[type]);
+  };
+
   function addListeners() {
-    if (typeof env.addEventListener !== 'function' && typeof globalThis.addEventListener !== 'function') return; // not a browser
-    onlineListener = safely(onOnline);
-    storageListener = safely(onStorage);
-    try {
-      const add = (type, fn) => (env.addEventListener ? env.addEventListener(type, fn) : globalThis.addEventListener(type, fn));
-      add('online', onlineListener);
-      add('storage', storageListener);
-    } catch (error) { onlineListener = null; storageListener = null; onError(error); }
+    if (typeof env.addEventListener !== 'function' && typeof g.addEventListener !== 'function') return; // not a browser
+    listeners = { online: guard(onOnline), storage: guard(onStorage) };
+    try { listen('addEventListener'); } catch (error) { listeners = null; onError(error); }
+  }
+
+  function clearTimers() {
+    clearTimer(retryTimer);
+    clearTimer(leaseTimer);
+    clearTimer(readoptTimer);
+    retryTimer = leaseTimer = readoptTimer = null;
   }
 
   function purgeAll(reason) {
     let events = 0;
     for (const b of batches) {
-      b.revoked = true;
+      b._revoked = true;
       abortDeferred(b);
-      if (b.inflight) {
-        try { if (b.inflight.controller) b.inflight.controller.abort(); } catch { /* ignore */ }
-      }
+      if (b._inflight) abort(b._inflight._controller);
       if (!b.key) events += b.events;
     }
     batches = [];
     for (const d of releasedDeferred.values()) {
       deferredBytes -= d.bytes;
       counters.deferred -= d.events;
-      try { if (d.controller) d.controller.abort(); } catch { /* ignore */ }
+      abort(d._controller);
     }
     releasedDeferred.clear();
-    events += store.purge();
-    clearTimer(retryTimer); retryTimer = null;
-    clearTimer(leaseTimer); leaseTimer = null;
-    clearTimer(readoptTimer); readoptTimer = null;
-    claimer.release();
+    events += store._purge();
+    clearTimers();
+    claimer._release();
     countDrop(reason, events, false);
   }
 
@@ -634,18 +620,21 @@ export function createTransport(options = {}) {
     else if (consent === 'granted') activate();
   } catch (error) { onError(error); }
 
-  function guard(fn) {
-    return (...args) => {
-      try { return fn(...args); } catch (error) { onError(error); return undefined; }
-    };
+  // What send() and sendNow() share: the batches to deliver now, or null (stopped, consent).
+  function accept(body, eventCount) {
+    if (stopped) return null;
+    if (consent === 'denied') { countDrop('consent', Number.isInteger(eventCount) ? eventCount : countEvents(String(body)), false); return null; }
+    const list = toBatches(body, eventCount);
+    if (consent !== 'pending') return list;
+    for (const b of list) batches.push(b);
+    enforceMemoryBound();
+    return null;
   }
 
   const transport = {
     send: guard((body, eventCount) => {
-      if (stopped) return;
-      if (consent === 'denied') { countDrop('consent', Number.isInteger(eventCount) ? eventCount : countEvents(String(body)), false); return; }
-      const list = toBatches(body, eventCount);
-      if (consent === 'pending') { holdPending(list); return; }
+      const list = accept(body, eventCount);
+      if (!list) return;
       if (hidden) { for (const b of list) handOff(b); return; }
       for (const b of list) { batches.push(b); registerDeferred(b); }
       enforceMemoryBound();
@@ -654,10 +643,8 @@ export function createTransport(options = {}) {
     }),
 
     sendNow: guard((body, eventCount) => {
-      if (stopped) return;
-      if (consent === 'denied') { countDrop('consent', Number.isInteger(eventCount) ? eventCount : countEvents(String(body)), false); return; }
-      const list = toBatches(body, eventCount);
-      if (consent === 'pending') { holdPending(list); return; }
+      const list = accept(body, eventCount);
+      if (!list) return;
       for (const b of list) handOff(b);
       if (!hidden) pump();
     }),
@@ -668,15 +655,15 @@ export function createTransport(options = {}) {
       clearTimer(retryTimer); retryTimer = null;
       if (consent !== 'granted') return;
       for (const b of [...batches]) {
-        if (b.inflight) {
-          if (storageOn() && releaseRecord(b)) b.handedOff = true;
+        if (b._inflight) {
+          if (storageOn() && releaseRecord(b)) b._handedOff = true;
           continue;
         }
         handOff(b);
       }
       // Everything this tab owned is now released, so it needs no liveness lock while hidden
       // (and holds no Web Lock that a browser could count against the back/forward cache).
-      claimer.release();
+      claimer._release();
       debug({ kind: 'hidden', kept: batches.length });
     }),
 
@@ -686,7 +673,7 @@ export function createTransport(options = {}) {
       beaconBytes = 0;
       if (consent !== 'granted') return;
       nextAttemptAt = Math.min(nextAttemptAt, now());
-      if (storageOn()) claimer.holdTabLock();
+      if (storageOn()) claimer._holdTabLock();
       adoptSoon();
       pump();
     }),
@@ -709,23 +696,18 @@ export function createTransport(options = {}) {
 
     stats: guard(() => {
       let queued = 0; let inFlight = 0;
-      for (const b of batches) { if (b.inflight) inFlight += b.events; else queued += b.events; }
-      const storedTotals = storageOn() ? store.totals() : { events: 0, bytes: 0, batches: 0 };
+      for (const b of batches) { if (b._inflight) inFlight += b.events; else queued += b.events; }
+      const storedTotals = storageOn() ? store._totals() : { events: 0, bytes: 0, batches: 0 };
       const total = Object.values(dropped).reduce((a, n) => a + n, 0);
       return {
         queued,
         inFlight,
-        sent: counters.sent,
-        beaconed: counters.beaconed,
-        deferred: counters.deferred,
-        retried: counters.retried,
-        attempts: counters.attempts,
+        ...counters, // sent, beaconed, deferred, retried, attempts, persistedWrites
         persisted: storedTotals.events,
         persistedBytes: storedTotals.bytes,
-        persistedWrites: counters.persistedWrites,
         dropped: { total, byReason: { ...dropped } },
         consent,
-        storage: !storageAllowed ? 'off (gpc)' : store.mode(),
+        storage: !storageAllowed ? 'off (gpc)' : store._mode(),
         gpc: gpcAtStart,
         online: isOnline(),
         collector: failures > 0 ? 'failing' : 'ok',
@@ -736,20 +718,13 @@ export function createTransport(options = {}) {
     stop: guard(() => {
       if (stopped) return;
       if (consent === 'granted') {
-        for (const b of [...batches]) if (!b.inflight && storageOn() && releaseRecord(b)) forget(b);
+        for (const b of [...batches]) if (!b._inflight && storageOn() && releaseRecord(b)) forget(b);
       }
       stopped = true;
-      clearTimer(retryTimer); retryTimer = null;
-      clearTimer(leaseTimer); leaseTimer = null;
-      clearTimer(readoptTimer); readoptTimer = null;
-      try {
-        const remove = (type, fn) => (env.removeEventListener ? env.removeEventListener(type, fn) : globalThis.removeEventListener(type, fn));
-        if (onlineListener) remove('online', onlineListener);
-        if (storageListener) remove('storage', storageListener);
-      } catch { /* ignore */ }
-      onlineListener = null;
-      storageListener = null;
-      claimer.release();
+      clearTimers();
+      try { if (listeners) listen('removeEventListener'); } catch { /* ignore */ }
+      listeners = null;
+      claimer._release();
     }),
 
     /** Resolves when a running adoption of stored batches has finished (tests, demos). */

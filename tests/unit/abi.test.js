@@ -22,7 +22,7 @@ const STATUS_NAMES = {
 let loaded;
 const fresh = (config = CONFIG) => {
   const core = createCore(loaded, false);
-  assert.equal(core.start(config), abi.OK);
+  assert.equal(core._start(config), abi.OK);
   return core;
 };
 
@@ -33,10 +33,10 @@ describe('abi.js matches the core', () => {
 
   it('names every status code the way imp_status_name does', () => {
     const core = createCore(loaded, false);
-    for (const [key, name] of Object.entries(STATUS_NAMES)) assert.equal(core.statusName(abi[key]), name, key);
-    for (let s = abi.STATUS_MIN; s <= abi.NONE; s++) assert.notEqual(core.statusName(s), 'IMP_UNKNOWN', `status ${s}`);
-    assert.equal(core.statusName(abi.STATUS_MIN - 1), 'IMP_UNKNOWN');
-    assert.equal(core.statusName(abi.NONE + 1), 'IMP_UNKNOWN');
+    for (const [key, name] of Object.entries(STATUS_NAMES)) assert.equal(core._statusName(abi[key]), name, key);
+    for (let s = abi.STATUS_MIN; s <= abi.NONE; s++) assert.notEqual(core._statusName(s), 'IMP_UNKNOWN', `status ${s}`);
+    assert.equal(core._statusName(abi.STATUS_MIN - 1), 'IMP_UNKNOWN');
+    assert.equal(core._statusName(abi.NONE + 1), 'IMP_UNKNOWN');
     assert.equal(loaded.exports.imp_abi_version(), abi.ABI_VERSION);
   });
 
@@ -55,11 +55,11 @@ describe('abi.js matches the core', () => {
     assert.equal(x.imp_item_register(0, abi.MAX_ID_BYTES, 0, 0), abi.OK);
     assert.equal(x.imp_item_register(0, 1, abi.MAX_LIST_BYTES + 1, 0), abi.ERR_TOO_LONG);
     assert.equal(x.imp_item_register(0, 1, abi.MAX_LIST_BYTES, 0), abi.OK);
-    assert.equal(core.register(0, 'x'.repeat(500), 'y'.repeat(500), 1), abi.OK, 'core.js cuts to the limits');
+    assert.equal(core._register(0, 'x'.repeat(500), 'y'.repeat(500), 1), abi.OK, 'core.js cuts to the limits');
   });
 
   it('has the batch size bounds the core enforces', () => {
-    const start = (maxBytes) => createCore(loaded, false).start({ ...CONFIG, maxBytes });
+    const start = (maxBytes) => createCore(loaded, false)._start({ ...CONFIG, maxBytes });
     assert.equal(start(abi.BATCH_MIN_CAP - 1), abi.ERR_CONFIG);
     assert.equal(start(abi.BATCH_MIN_CAP), abi.OK);
     assert.equal(start(abi.BATCH_HARD_CAP), abi.OK);
@@ -68,60 +68,61 @@ describe('abi.js matches the core', () => {
 
   it('has the page flags and states the core understands', () => {
     const core = fresh();
-    assert.equal(core.pageBegin(0, 'pv', '/', abi.FLAG_WEBDRIVER | abi.FLAG_GPC | abi.FLAG_UNFOCUSED), abi.OK);
-    assert.equal(core.register(1, 'a', '', 0), abi.OK);
-    assert.equal(core.observe(2, core.result('slot'), 1, 100, 0), abi.OK);
-    assert.equal(core.take(3, 1), abi.OK);
-    const batch = JSON.parse(core.batch());
+    assert.equal(core._pageBegin(0, 'pv', '/', abi.FLAG_WEBDRIVER | abi.FLAG_GPC | abi.FLAG_UNFOCUSED), abi.OK);
+    assert.equal(core._register(1, 'a', '', 0), abi.OK);
+    assert.equal(core._observe(2, core._result(abi.R_SLOT), 1, 100, 0), abi.OK);
+    assert.equal(core._take(3, 1), abi.OK);
+    const batch = JSON.parse(core._batch());
     assert.deepEqual([batch.wd, batch.gpc, batch.ev[0].f], [1, 1, 0]);
     for (const flag of [abi.FLAG_HIDDEN, abi.FLAG_PRERENDER]) {
       const c = fresh();
-      c.pageBegin(0, 'pv', '/', flag);
-      c.register(1, 'a', '', 0);
-      c.observe(2, 0, 1, 100, 0);
-      assert.equal(c.take(3, 1), abi.NONE, `no impression while the page starts with flag ${flag}`);
+      c._pageBegin(0, 'pv', '/', flag);
+      c._register(1, 'a', '', 0);
+      c._observe(2, 0, 1, 100, 0);
+      assert.equal(c._take(3, 1), abi.NONE, `no impression while the page starts with flag ${flag}`);
     }
     for (const state of [abi.PAGE_VISIBLE, abi.PAGE_HIDDEN, abi.PAGE_FROZEN, abi.PAGE_PRERENDER]) {
-      assert.equal(core.pageState(10, state), abi.OK);
+      assert.equal(core._pageState(10, state), abi.OK);
     }
-    assert.equal(core.pageState(10, abi.PAGE_PRERENDER + 1), abi.ERR_ARG);
+    assert.equal(core._pageState(10, abi.PAGE_PRERENDER + 1), abi.ERR_ARG);
   });
 
   it('reads each result field where the core writes it', () => {
     const core = fresh();
     assert.equal(abi.RESULT_BYTES, 48);
-    core.pageBegin(0, 'pv', '/', 0);
-    core.register(0, 'a', '', 1);
-    core.register(0, 'b', '', 2);
-    assert.equal(core.result('slot'), 1);
-    assert.equal(core.result('items'), 2);
-    core.observe(10, 0, 1, 100, 0);
-    core.observe(10, 1, 1, 100, 0);
-    assert.equal(core.nextDeadline(), 1010, 'the viewable deadline, a double at byte 0');
-    assert.equal(core.result('queued_events'), 2);
-    assert.equal(core.result('seq'), 2);
-    const queuedBytes = core.result('queued_bytes');
+    for (const name of abi.RESULT_FIELDS) assert.equal(abi[`R_${name.toUpperCase()}`], abi.resultOffset(name), name);
+    core._pageBegin(0, 'pv', '/', 0);
+    core._register(0, 'a', '', 1);
+    core._register(0, 'b', '', 2);
+    assert.equal(core._result(abi.R_SLOT), 1);
+    assert.equal(core._result(abi.R_ITEMS), 2);
+    core._observe(10, 0, 1, 100, 0);
+    core._observe(10, 1, 1, 100, 0);
+    assert.equal(core._nextDeadline(), 1010, 'the viewable deadline, a double at byte 0');
+    assert.equal(core._result(abi.R_QUEUED_EVENTS), 2);
+    assert.equal(core._result(abi.R_SEQ), 2);
+    const queuedBytes = core._result(abi.R_QUEUED_BYTES);
     assert.ok(queuedBytes > 0);
-    assert.equal(core.result('ready'), 0);
-    core.reportDropped(3);
-    assert.equal(core.take(20, 1), abi.OK);
-    const body = core.batch();
-    assert.equal(core.result('batch_events'), 2);
-    assert.equal(core.result('batch_bytes'), Buffer.byteLength(body));
+    assert.equal(core._result(abi.R_READY), 0);
+    core._reportDropped(3);
+    assert.equal(core._take(20, 1), abi.OK);
+    const body = core._batch();
+    assert.equal(core._result(abi.R_BATCH_EVENTS), 2);
+    assert.equal(core._result(abi.R_BATCH_BYTES), Buffer.byteLength(body));
     assert.equal(JSON.parse(body).drop, 3);
-    assert.equal(core.result('queued_events'), 0);
-    assert.equal(core.result('reserved'), 0);
+    assert.equal(core._result(abi.R_QUEUED_EVENTS), 0);
+    assert.equal(core._result(abi.R_EVENTS), 2, 'events queued since start');
     const full = fresh({ ...CONFIG, maxEvents: 1 });
-    full.pageBegin(0, 'pv', '/', 0);
-    full.register(0, 'a', '', 0);
-    full.observe(1, 0, 1, 100, 0);
-    assert.equal(full.result('ready'), 1, 'one event fills a batch of one');
+    full._pageBegin(0, 'pv', '/', 0);
+    full._register(0, 'a', '', 0);
+    full._observe(1, 0, 1, 100, 0);
+    assert.equal(full._result(abi.R_READY), 1, 'one event fills a batch of one');
     const small = fresh({ ...CONFIG, queue: 1, maxEvents: 1 });
-    small.pageBegin(0, 'pv', '/', 0);
-    small.register(0, 'a', '', 0);
-    small.register(0, 'b', '', 0);
-    small.observe(1, 0, 1, 100, 0);
-    small.observe(1, 1, 1, 100, 0);
-    assert.equal(small.result('dropped'), 1, 'a queue of one drops the older event');
+    small._pageBegin(0, 'pv', '/', 0);
+    small._register(0, 'a', '', 0);
+    small._register(0, 'b', '', 0);
+    small._observe(1, 0, 1, 100, 0);
+    small._observe(1, 1, 1, 100, 0);
+    assert.equal(small._result(abi.R_DROPPED), 1, 'a queue of one drops the older event');
   });
 });

@@ -99,14 +99,14 @@ describe('storage.js', () => {
     ls.setItem('host:a', '1');
     ls.setItem('impression-tracker:q:bad', '{not json');
     const store = createBatchStore({ getStorage: () => ls, prefix: 'impression-tracker:' });
-    const k2 = store.newKey(2000, 't', 1);
-    const k1 = store.newKey(1000, 't', 2);
-    assert.ok(store.put(record(k2, 3)).ok);
-    assert.ok(store.put(record(k1, 4)).ok);
-    assert.deepEqual(store.list().map((r) => r.key), [k1, k2]);
+    const k2 = store._newKey(2000, 't', 1);
+    const k1 = store._newKey(1000, 't', 2);
+    assert.ok(store._put(record(k2, 3)).ok);
+    assert.ok(store._put(record(k1, 4)).ok);
+    assert.deepEqual(store._list().map((r) => r.key), [k1, k2]);
     assert.equal(ls.getItem('impression-tracker:q:bad'), null);
     assert.equal(ls.getItem('host:a'), '1');
-    assert.equal(store.purge(), 7);
+    assert.equal(store._purge(), 7);
     assert.equal(ls.getItem('host:a'), '1');
     assert.deepEqual(ls.ownKeys(), []);
   });
@@ -114,13 +114,13 @@ describe('storage.js', () => {
   test('event bound evicts the oldest evictable records and reports them', () => {
     const ls = createStorage();
     const store = createBatchStore({ getStorage: () => ls, prefix: 'p:', maxEvents: 10 });
-    store.put(record(store.newKey(1, 'a', 1), 4, 'live-other'));
-    store.put(record(store.newKey(2, 'a', 2), 4));
-    const r = store.put(record(store.newKey(3, 'a', 3), 4), (rec) => rec.owner !== 'live-other');
+    store._put(record(store._newKey(1, 'a', 1), 4, 'live-other'));
+    store._put(record(store._newKey(2, 'a', 2), 4));
+    const r = store._put(record(store._newKey(3, 'a', 3), 4), (rec) => rec.owner !== 'live-other');
     assert.ok(r.ok);
     assert.deepEqual(r.evicted.map((x) => x.events), [4]);
-    assert.equal(store.totals().events, 8);
-    const tooBig = store.put(record(store.newKey(4, 'a', 4), 11));
+    assert.equal(store._totals().events, 8);
+    const tooBig = store._put(record(store._newKey(4, 'a', 4), 11));
     assert.equal(tooBig.ok, false);
   });
 
@@ -128,22 +128,22 @@ describe('storage.js', () => {
     const ls = createStorage({ quotaChars: 500 });
     const errors = [];
     const store = createBatchStore({ getStorage: () => ls, prefix: 'p:', onError: (e) => errors.push(e) });
-    assert.equal(store.put(record(store.newKey(1, 'a', 1), 10)).ok, false);
-    assert.equal(store.put(record(store.newKey(1, 'a', 2), 1)).ok, false);
-    assert.equal(store.mode(), 'memory');
+    assert.equal(store._put(record(store._newKey(1, 'a', 1), 10)).ok, false);
+    assert.equal(store._put(record(store._newKey(1, 'a', 2), 1)).ok, false);
+    assert.equal(store._mode(), 'memory');
     assert.equal(errors.length, 1);
-    assert.match(store.reason(), /QuotaExceededError/);
+    assert.match(store._reason(), /QuotaExceededError/);
   });
 
   test('a throwing or missing localStorage: memory only, never throws', () => {
     for (const getStorage of [() => { throw Object.assign(new Error('no'), { name: 'SecurityError' }); }, () => null, () => ({})]) {
       const store = createBatchStore({ getStorage, prefix: 'p:' });
       assert.doesNotThrow(() => {
-        assert.equal(store.usable(), false);
-        assert.deepEqual(store.list(), []);
-        assert.equal(store.put(record('p:q:1', 1)).ok, false);
-        store.remove('p:q:1');
-        assert.equal(store.purge(), 0);
+        assert.equal(store._usable(), false);
+        assert.deepEqual(store._list(), []);
+        assert.equal(store._put(record('p:q:1', 1)).ok, false);
+        store._remove('p:q:1');
+        assert.equal(store._purge(), 0);
       });
     }
   });
@@ -151,10 +151,10 @@ describe('storage.js', () => {
   test('a localStorage whose methods throw after a while', () => {
     const ls = createStorage();
     const store = createBatchStore({ getStorage: () => ls, prefix: 'p:' });
-    assert.ok(store.put(record(store.newKey(1, 'a', 1), 2)).ok);
+    assert.ok(store._put(record(store._newKey(1, 'a', 1), 2)).ok);
     ls.getItem = () => { throw new Error('gone'); };
-    assert.doesNotThrow(() => store.list());
-    assert.equal(store.mode(), 'memory');
+    assert.doesNotThrow(() => store._list());
+    assert.equal(store._mode(), 'memory');
   });
 });
 
@@ -164,30 +164,30 @@ describe('claim.js', () => {
     const nav = (tab) => ({ locks: locks.forTab(tab) });
     const a = createClaimer({ getNavigator: () => nav('A'), prefix: 'p:', tabId: 'A' });
     const b = createClaimer({ getNavigator: () => nav('B'), prefix: 'p:', tabId: 'B' });
-    a.holdTabLock();
+    a._holdTabLock();
     await Promise.resolve();
     assert.ok(locks.held.has('p:tab:A'));
     let release;
     const gate = new Promise((r) => { release = r; });
-    const first = b.exclusive(async (alive) => {
+    const first = b._exclusive(async (alive) => {
       assert.equal(alive({ owner: 'A', until: 0 }), true, 'A holds its tab lock');
       assert.equal(alive({ owner: 'Z', until: Infinity }), false, 'Z has no tab lock: gone');
       assert.equal(alive({ owner: '', until: 0 }), false);
       await gate;
     }, () => 0);
     await new Promise((r) => setImmediate(r));
-    const second = await a.exclusive(async () => { throw new Error('must not run'); }, () => 0);
+    const second = await a._exclusive(async () => { throw new Error('must not run'); }, () => 0);
     assert.equal(second, false, 'the adoption lock is busy');
     release();
     assert.equal(await first, true);
     locks.kill('A');
-    assert.equal(await b.exclusive(async (alive) => { assert.equal(alive({ owner: 'A', until: Infinity }), false); }, () => 0), true);
+    assert.equal(await b._exclusive(async (alive) => { assert.equal(alive({ owner: 'A', until: Infinity }), false); }, () => 0), true);
   });
 
   test('without Web Locks: liveness is the lease', async () => {
     const c = createClaimer({ getNavigator: () => ({}), prefix: 'p:', tabId: 'B' });
-    assert.equal(c.usesLocks(), false);
-    assert.equal(await c.exclusive(async (alive) => {
+    assert.equal(c._usesLocks(), false);
+    assert.equal(await c._exclusive(async (alive) => {
       assert.equal(alive({ owner: 'A', until: 101 }), true);
       assert.equal(alive({ owner: 'A', until: 100 }), false);
       assert.equal(alive({ owner: 'B', until: 1e12 }), false, 'own records are not "another live tab"');
@@ -198,9 +198,9 @@ describe('claim.js', () => {
     const errors = [];
     const c = createClaimer({ getNavigator: () => ({ locks: { request: () => Promise.reject(new Error('broken')) } }), prefix: 'p:', tabId: 'B', onError: (e) => errors.push(e) });
     let ran = false;
-    assert.equal(await c.exclusive(async () => { ran = true; }, () => 0), true);
+    assert.equal(await c._exclusive(async () => { ran = true; }, () => 0), true);
     assert.ok(ran);
-    assert.equal(c.usesLocks(), false);
+    assert.equal(c._usesLocks(), false);
     assert.equal(errors.length, 1);
   });
 });
