@@ -71,14 +71,18 @@ export function createCollector(options = {}) {
     req.on('end', () => {
       if (res.headersSent) return;
       if (tooLarge) return reject(res, 413, `body larger than ${maxBodyBytes} bytes`);
+      let text;
+      try {
+        text = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
+      } catch {
+        return reject(res, 400, 'unparseable body: not valid UTF-8');
+      }
+      if (text.trim() === '') return reject(res, 400, 'empty body');
       let batch;
       try {
-        const text = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
-        if (text.trim() === '') return reject(res, 400, 'empty body');
         batch = JSON.parse(text);
       } catch (error) {
-        const why = error instanceof SyntaxError ? error.message : 'body is not valid UTF-8';
-        return reject(res, 400, `unparseable body: ${why}`);
+        return reject(res, 400, `unparseable body: ${error instanceof Error ? error.message : 'not JSON'}`);
       }
       const problem = validate(batch);
       if (problem) return reject(res, 422, `schema: ${problem}`);

@@ -11,7 +11,7 @@ const POLL_MS = 2000;
 const BUCKET_MS = 10000;
 const WINDOW_MS = 30 * 60 * 1000;
 
-const gigsById = new Map(buildCatalogue().map((gig) => [gig.id, gig]));
+let gigsById = new Map(); // set by main(): nothing runs at import
 const $ = (selector) => document.querySelector(selector);
 
 const state = { sortKey: 'impressions', sortDir: -1, filter: '', gigs: [], updates: 0 };
@@ -156,6 +156,7 @@ async function refresh() {
 
 /** Starts the dashboard (dashboard.html calls it). */
 export function main() {
+  gigsById = new Map(buildCatalogue().map((gig) => [gig.id, gig]));
   $('#gig-table thead').addEventListener('click', (event) => {
     const th = event.target.closest('th[data-key]');
     if (!th) return;

@@ -13,19 +13,21 @@ import { thumbnailSvg, avatarSvg, escapeHtml } from './thumbnails.js';
 import { createOverlay } from './overlay.js';
 
 const PAGE_SIZE = 24;
-const catalogue = buildCatalogue();
-
 const $ = (selector) => document.querySelector(selector);
-const grid = $('#grid');
-const sentinel = $('#sentinel');
-const statusLine = $('#tracker-status');
-const overlay = createOverlay({ root: grid, occluders: () => [$('.topbar'), $('#promo'), $('#toast')] });
+
+// Set by main(); nothing runs at import.
+let catalogue = [];
+let grid = null;
+let sentinel = null;
+let statusLine = null;
+let overlay = null;
 
 let results = [];
 let shown = 0;
 let listId = '';
 let tracker = null;
 let pageView = ''; // the tracker's current page view id: the overlay shows only its events
+let lastError = '';
 const debugLog = []; // every record from the tracker's debug hook (tests read it)
 
 /** A search query id, as a marketplace's search backend would hand out. */
@@ -156,7 +158,7 @@ function describeStats() {
   const queued = (stats.queuedEvents ?? 0) + (stats.transport?.queued ?? 0) + (stats.transport?.inFlight ?? 0);
   statusLine.textContent = stats.active
     ? `tracker on · ${stats.elements} cards watched · ${stats.events} events in ${stats.batches} batches · ${sent} sent · ${queued} waiting`
-    : 'tracker stopped (see the console)';
+    : `tracker off${lastError ? `: ${lastError}` : ''}`;
 }
 
 /**
@@ -185,8 +187,11 @@ async function startTracker() {
         if (!pageView || batch.pv === pageView) overlay.record(event);
       },
       onError(error) {
+        // The tracker never throws into the page; it reports here and, if it cannot go
+        // on, becomes a no-op. The page keeps working either way.
         console.warn('[impression-tracker]', error);
-        statusLine.dataset.error = String(error?.message ?? error);
+        lastError = String(error?.message ?? error);
+        statusLine.dataset.error = lastError;
       },
     });
   } catch (error) {
@@ -213,10 +218,15 @@ function exposeTestHooks() {
 
 /** Starts the page (index.html calls it). */
 export async function main() {
+  catalogue = buildCatalogue();
+  grid = $('#grid');
+  sentinel = $('#sentinel');
+  statusLine = $('#tracker-status');
+  overlay = createOverlay({ root: grid, occluders: () => [$('.topbar'), $('#promo'), $('#toast')] });
   wireControls();
   exposeTestHooks();
   runSearch(readQuery(), { push: false, newPageView: false });
   await startTracker();
-  document.documentElement.dataset.trackerReady = tracker ? 'yes' : 'no';
+  document.documentElement.dataset.trackerReady = tracker?.stats().active ? 'yes' : 'no';
 }
 

@@ -3,7 +3,7 @@
 // (the same xorshift32 observation stream, ticks at the core's deadlines, every ready
 // batch taken), runs the native binary for the same sizes, checks that both produced
 // the same batch bytes (checksum), and reports ns per observation, observations per
-// second, the WASM/native ratio, state bytes per tracked item and the module's linear
+// second (process CPU time on both sides), the WASM/native ratio, state bytes per tracked item and the module's linear
 // memory before and after the run. It measures; it asserts nothing about speed.
 // CLI: node tests/bench/core.mjs [build/core_bench] [js/imp.wasm]
 
@@ -12,6 +12,12 @@ import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 
 const PAGE_VIEWS = 10;
+// Process CPU time in ns (user + system), like CLOCK_PROCESS_CPUTIME_ID in core_bench.c:
+// load from elsewhere on the machine does not count.
+const cpuNs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) * 1000;
+};
 const CARD_AREA = 69600;
 
 const median = (xs) => {
@@ -40,7 +46,7 @@ export function instantiateCore(wasmPath) {
 }
 
 /** One run of the workload through the wasm exports; mirrors run_once() in core_bench.c. */
-export function runWasmOnce(x, items, observations) {
+export function runWasmOnce(x, items, observations, withChecksum = false) {
   const memory = x.memory;
   const bytes = new Uint8Array(memory.buffer);
   const encoder = new TextEncoder();
@@ -57,9 +63,11 @@ export function runWasmOnce(x, items, observations) {
   const tot = { batches: 0, events: 0, bytes: 0, checksum: 2166136261, ticks: 0 };
   const consume = () => {
     const n = result32[BATCH_BYTES];
-    let h = tot.checksum;
-    for (let i = outputPtr, end = outputPtr + n; i < end; i++) h = Math.imul(h ^ bytes[i], 16777619) >>> 0;
-    tot.checksum = h;
+    if (withChecksum) {
+      let h = tot.checksum;
+      for (let i = outputPtr, end = outputPtr + n; i < end; i++) h = Math.imul(h ^ bytes[i], 16777619) >>> 0;
+      tot.checksum = h;
+    }
     tot.batches++;
     tot.events += result32[BATCH_EVENTS];
     tot.bytes += n;
@@ -81,15 +89,15 @@ export function runWasmOnce(x, items, observations) {
   }
   let t = 0;
   const perView = Math.floor(observations / PAGE_VIEWS);
-  const t0 = process.hrtime.bigint();
+  const t0 = cpuNs();
   let pvLen = putText(0, 'bench-0');
   x.imp_page_begin(t, pvLen, putText(pvLen, '/search'), 0);
   for (let i = 0; i < items; i++) {
     const idLen = putText(0, `gig-${i}`);
     if (x.imp_item_register(t, idLen, putText(idLen, 'q1'), i + 1) !== 0) throw new Error('register failed');
   }
-  const t1 = process.hrtime.bigint();
-  const start = process.hrtime.bigint();
+  const t1 = cpuNs();
+  const start = cpuNs();
   for (let k = 0; k < observations; k++) {
     if (k > 0 && k % perView === 0) {
       pvLen = putText(0, `bench-${k / perView}`);
@@ -109,12 +117,12 @@ export function runWasmOnce(x, items, observations) {
   }
   x.imp_page_end(t);
   while (x.imp_take_batch(t, 1) === 0) consume();
-  const ns = Number(process.hrtime.bigint() - start);
-  return { ns, registerNsPerItem: Number(t1 - t0) / items, ...tot };
+  const ns = cpuNs() - start;
+  return { ns, registerNsPerItem: (t1 - t0) / items, ...tot };
 }
 
-function runNative(bin, items, observations, runs) {
-  const out = execFileSync(bin, [String(items), String(observations), String(runs)], { encoding: 'utf8' });
+function runNative(bin, items, observations, runs, withChecksum = false) {
+  const out = execFileSync(bin, [String(items), String(observations), String(runs), withChecksum ? '1' : '0'], { encoding: 'utf8' });
   return out.trim().split('\n').map((line) => JSON.parse(line));
 }
 
@@ -122,14 +130,18 @@ function runNative(bin, items, observations, runs) {
  * Runs native and WASM for each size; returns one record per size.
  * @param {{nativeBin: string, wasmPath: string, sizes?: number[], observations?: number, runs?: number}} o
  */
-export function runCoreBench({ nativeBin, wasmPath, sizes = [1000, 10000], observations = 1e6, runs = 5 }) {
+export function runCoreBench({ nativeBin, wasmPath, label = 'js/imp.wasm (shipped, -Oz)', sizes = [1000, 10000], observations = 1e6, runs = 5 }) {
   const x = instantiateCore(wasmPath);
   const memoryAtStart = x.memory.buffer.byteLength;
   const records = [];
   for (const items of sizes) {
+    // Verification (untimed): both builds must cut the same batches, byte for byte.
+    const checkNative = runNative(nativeBin, items, observations, 1, true)[0];
+    const checkWasm = runWasmOnce(x, items, observations, true);
+    const same = checkNative.checksum === checkWasm.checksum && checkNative.events === checkWasm.events
+      && checkNative.bytes === checkWasm.bytes;
     const native = [];
     const wasm = [];
-    runWasmOnce(x, items, Math.min(observations, 1e5)); // warm-up: let the engine tier up
     // Interleaved, so that load from elsewhere on the machine hits both alike.
     for (let run = 0; run < runs; run++) {
       native.push(...runNative(nativeBin, items, observations, 1));
@@ -137,8 +149,8 @@ export function runCoreBench({ nativeBin, wasmPath, sizes = [1000, 10000], obser
     }
     const nativeNs = median(native.map((r) => r.ns_per_obs));
     const wasmNs = median(wasm.map((r) => r.ns / observations));
-    const same = native.every((r) => r.checksum === wasm[0].checksum && r.events === wasm[0].events);
     records.push({
+      wasmBuild: label,
       items,
       observations,
       runs,
@@ -157,10 +169,10 @@ export function runCoreBench({ nativeBin, wasmPath, sizes = [1000, 10000], obser
       ratio: wasmNs / nativeNs,
       bestRatio: Math.min(...wasm.map((r) => r.ns / observations)) / Math.min(...native.map((r) => r.ns_per_obs)),
       identicalOutput: same,
-      batches: wasm[0].batches,
-      events: wasm[0].events,
-      batchBytes: wasm[0].bytes,
-      checksum: wasm[0].checksum,
+      batches: checkWasm.batches,
+      events: checkWasm.events,
+      batchBytes: checkWasm.bytes,
+      checksum: checkWasm.checksum,
       sizeofItem: native[0].sizeof_item,
       stateBytesPerItem: native[0].state_bytes_per_item,
     });
@@ -171,19 +183,19 @@ export function runCoreBench({ nativeBin, wasmPath, sizes = [1000, 10000], obser
 
 export function coreTable(core) {
   const rows = [
-    '| items | native ns/obs | native obs/s | WASM ns/obs | WASM obs/s | WASM/native (best runs) | same batch bytes | state B/item |',
-    '| ---: | ---: | ---: | ---: | ---: | ---: | :---: | ---: |',
+    '| WASM build | items | native ns/obs | native obs/s | WASM ns/obs | WASM obs/s | WASM/native (best runs) | same batch bytes | state B/item |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | :---: | ---: |',
   ];
   const fmt = (n) => Math.round(n).toLocaleString('en-US');
   for (const r of core.records) {
-    rows.push(`| ${fmt(r.items)} | ${r.native.nsPerObs.toFixed(0)} | ${fmt(r.native.obsPerSec)} | ${r.wasm.nsPerObs.toFixed(0)} | ${fmt(r.wasm.obsPerSec)} | ${r.ratio.toFixed(2)}x (${r.bestRatio.toFixed(2)}x) | ${r.identicalOutput ? 'yes' : 'NO'} | ${r.stateBytesPerItem.toFixed(0)} |`);
+    rows.push(`| ${r.wasmBuild} | ${fmt(r.items)} | ${r.native.nsPerObs.toFixed(0)} | ${fmt(r.native.obsPerSec)} | ${r.wasm.nsPerObs.toFixed(0)} | ${fmt(r.wasm.obsPerSec)} | ${r.ratio.toFixed(2)}x (${r.bestRatio.toFixed(2)}x) | ${r.identicalOutput ? 'yes' : 'NO'} | ${r.stateBytesPerItem.toFixed(0)} |`);
   }
   return rows.join('\n');
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] || '').href) {
   const [nativeBin = 'build/core_bench', wasmPath = 'js/imp.wasm'] = process.argv.slice(2);
-  const core = runCoreBench({ nativeBin, wasmPath });
+  const core = runCoreBench({ nativeBin, wasmPath, label: wasmPath });
   console.log(coreTable(core));
   console.log(`linear memory: ${core.memory.atStart} B at start, ${core.memory.afterRuns} B after ${core.records.length * (core.records[0].runs + 1)} runs of 10^6 observations`);
 }

@@ -43,16 +43,22 @@ const PROBE = `
   };
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
   const mark = () => b.timeline.push([performance.now(), window.scrollY]);
-  b.startTracker = async (name, config) => {
+  // Runs in a task of the page's own (a timer), not inside the DevTools command that
+  // asks for it, so that its script time is counted as the page's script time.
+  b.startTracker = (name, config) => new Promise((resolve) => setTimeout(async () => {
     b.t0 = performance.now();
     mark();
-    if (name === 'none') { b.ready = b.t0; return; }
-    const mod = await import('/bundles/' + name + '.js');
-    b.handle = await mod.start({ ...config, onError: (e) => b.errors.push(String(e && e.message || e)) });
+    if (name === 'none') { b.ready = b.t0; resolve(); return; }
+    try {
+      const mod = await import('/bundles/' + name + '.js');
+      b.handle = await mod.start({ ...config, onError: (e) => b.errors.push(String(e && e.message || e)) });
+    } catch (e) { b.errors.push(String(e && e.message || e)); }
     b.ready = performance.now();
-  };
+    resolve();
+  }, 0));
   b.pause = async (ms) => { await sleep(ms); mark(); };
   b.slow = async (steps, stepPx, pauseMs) => {
+    await sleep(0);
     for (let i = 0; i < steps; i++) {
       window.scrollTo(0, window.scrollY + stepPx);
       mark();

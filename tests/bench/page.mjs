@@ -5,7 +5,8 @@
 // 1.5 s), optionally fling (300 px per frame) and rest, snapshot again, then leave the
 // page (navigation fires visibilitychange/pagehide, so every tracker flushes as it
 // would for a real user) and wait until the collector has been quiet. Costs are the
-// metric deltas; run.mjs subtracts the no-tracker session of the same round.
+// metric deltas in main-thread CPU time; run.mjs subtracts the no-tracker session of the
+// same round. Long tasks and time to tracking are wall-clock times.
 
 import { chromium } from 'playwright-core';
 import { groundTruth, judge } from './truth.mjs';
@@ -61,7 +62,9 @@ export async function runSession(browser, site, collector, s) {
     const cdp = await context.newCDPSession(page);
     collector.reset();
     await page.goto(`${site.origin}/grid?n=${s.cards}`, { waitUntil: 'load' });
-    await cdp.send('Performance.enable');
+    // threadTicks: durations are the renderer main thread's CPU time, not wall time, so
+    // other work on the machine (a CI neighbour) does not inflate them.
+    await cdp.send('Performance.enable', { timeDomain: 'threadTicks' });
     await cdp.send('HeapProfiler.collectGarbage');
     const m0 = await snapshot(cdp);
     const config = {

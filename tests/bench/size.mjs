@@ -6,6 +6,7 @@
 // plus js/imp.wasm fetched beside it, the single-file module with the core inlined,
 // and the script-tag build. The bundles are also written to tests/bench/results/
 // bundles/ for the in-page benchmark, so the page runs exactly what was measured.
+// The files `make glue` ships (dist/, minified its own way) are listed as well.
 
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -72,6 +73,20 @@ export async function measureSizes(outDir = join(here, 'results', 'bundles')) {
     writeFileSync(join(outDir, `${t.key}.js`), code);
     const js = measure(code);
     rows.push({ name: t.name, key: t.key, js, wasm: t.wasm ? wasm : undefined, total: t.wasm ? add(js, wasm) : js });
+  }
+  // What `make glue` ships (its own minifier settings), when it has been built.
+  for (const [file, name, withWasm] of [
+    ['dist/index.min.js', 'ours as shipped: dist/index.min.js + imp.wasm', true],
+    ['dist/impression-tracker.js', 'ours as shipped: dist/impression-tracker.js (script tag)', false],
+  ]) {
+    let code;
+    try {
+      code = readFileSync(join(root, file));
+    } catch {
+      continue;
+    }
+    const js = measure(code);
+    rows.push({ name, key: file, shipped: true, js, wasm: withWasm ? wasm : undefined, total: withWasm ? add(js, wasm) : js });
   }
   return { wasm, rows };
 }

@@ -62,11 +62,12 @@ export function groundTruth(geometry, timeline, t0, tEnd) {
 /** Missed and false reports of one tracker against the truth. */
 export function judge(truth, delivered) {
   const count = (reported, yes, ambiguous) => {
-    let missed = 0;
-    let falsePositive = 0;
-    for (const id of yes) if (!reported.has(id)) missed++;
-    for (const id of reported) if (!yes.has(id) && !ambiguous.has(id)) falsePositive++;
-    return { truth: yes.size, reported: reported.size, missed, false: falsePositive, ambiguous: ambiguous.size };
+    const missedIds = [...yes].filter((id) => !reported.has(id));
+    const falseIds = [...reported].filter((id) => !yes.has(id) && !ambiguous.has(id));
+    return {
+      truth: yes.size, reported: reported.size, missed: missedIds.length, false: falseIds.length, ambiguous: ambiguous.size,
+      missedIds: missedIds.slice(0, 20), falseIds: falseIds.slice(0, 20),
+    };
   };
   return {
     impressions: count(delivered.impressions, truth.impressions, truth.impressionsAmbiguous),

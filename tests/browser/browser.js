@@ -121,16 +121,6 @@ export async function waitForTrace(page, match, what = 'a trace line', after = -
   return found;
 }
 
-/** Events the page's onEvent saw so far. */
-export function pageEvents(page) {
-  return page.evaluate(() => window.__it.events);
-}
-
-/** errors passed to onError so far. */
-export function pageErrors(page) {
-  return page.evaluate(() => window.__it.errors);
-}
-
 /** The page's performance.now() (the fake one when the clock is installed). */
 export function pageNow(page) {
   return page.evaluate(() => performance.now());
@@ -149,4 +139,40 @@ export async function flushAndRead(page) {
     window.__it.tracker.flush();
     return window.__it.events;
   });
+}
+
+/**
+ * Follows the transport's retries on the fake clock (the page must record onDebug):
+ * for each of `count` retries, waits for the failed attempt's 'retry' debug entry, moves
+ * the clock by its delay and waits for the next 'fetch' attempt. Returns the delays.
+ * done: retries already followed.
+ */
+export async function followRetries(page, count, done = 0) {
+  const delays = [];
+  for (let i = done; i < done + count; i++) {
+    const retry = await waitInPage(page, (n) => {
+      const list = window.__it.debug.filter((d) => d.kind === 'retry');
+      return list.length > n ? list[n] : null;
+    }, i, { what: `retry ${i + 1}` });
+    delays.push(retry.delayMs);
+    await page.clock.runFor(retry.delayMs);
+    await waitInPage(page, (n) => window.__it.debug.filter((d) => d.kind === 'fetch').length > n, i + 1, { what: `attempt ${i + 2}` });
+  }
+  return delays;
+}
+
+/** Number of fetch attempts the transport made so far (onDebug must be recorded). */
+export function fetchAttempts(page) {
+  return page.evaluate(() => window.__it.debug.filter((d) => d.kind === 'fetch').length);
+}
+
+/**
+ * Resolves when the page's transport has nothing queued, nothing in flight and nothing
+ * stored: everything it was going to send has been answered.
+ */
+export function transportIdle(page, timeoutMs = 20000) {
+  return waitInPage(page, () => {
+    const s = window.__it.tracker.stats().transport;
+    return s && s.queued === 0 && s.inFlight === 0 && s.persisted === 0;
+  }, undefined, { what: 'the transport idle (nothing queued, in flight or stored)', timeoutMs });
 }

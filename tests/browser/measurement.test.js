@@ -7,7 +7,7 @@ import { after, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCollector, startSite, uniqueEvents } from './server.js';
 import {
-  clockTo, flushAndRead, launch, openPage, pageNow, traceLines, waitForTrace,
+  clockTo, flushAndRead, launch, openPage, traceLines, waitForTrace,
 } from './browser.js';
 
 let browser;

@@ -212,6 +212,7 @@ export async function startSite() {
  *   resetNext(n)                          the next n POSTs: socket destroyed mid-body
  *   delayNext(n, ms)                      the next n POSTs are answered after ms
  *   cors = false                          no Access-Control-Allow-Origin header
+ *   exposeRetryAfter = false              no Access-Control-Expose-Headers: Retry-After
  *   down() / up()                         close the port (refused) / listen again on it
  */
 export async function startCollector() {
@@ -221,12 +222,19 @@ export async function startCollector() {
   let session = 1;
   let records = [];
   const allRecords = [];
-  const faults = { queue: [], rules: [], cors: true };
+  const faults = { queue: [], rules: [], cors: true, exposeRetryAfter: true };
   const waiters = new Set();
   const notify = () => {
     for (const check of waiters) check();
   };
-  const corsHeaders = () => (faults.cors ? { 'access-control-allow-origin': '*' } : {});
+  // Like the demo collector: CORS for any origin, and Retry-After exposed to scripts (a
+  // cross-origin fetch cannot read it otherwise). exposeRetryAfter = false drops the latter.
+  const corsHeaders = () => {
+    if (!faults.cors) return {};
+    const headers = { 'access-control-allow-origin': '*' };
+    if (faults.exposeRetryAfter) headers['access-control-expose-headers'] = 'Retry-After';
+    return headers;
+  };
 
   const handler = (req, res) => {
     const record = {
@@ -331,6 +339,7 @@ export async function startCollector() {
     delayNext(n, ms) { faults.queue.push({ kind: 'delay', left: n, ms }); },
     rejectWhen(predicate, status) { faults.rules.push({ predicate, status }); },
     set cors(on) { faults.cors = on; },
+    set exposeRetryAfter(on) { faults.exposeRetryAfter = on; },
     get isUp() { return isUp; },
     /** Closes the port: later connections are refused until up(). */
     async down() {
@@ -353,6 +362,7 @@ export async function startCollector() {
       faults.queue.length = 0;
       faults.rules.length = 0;
       faults.cors = true;
+      faults.exposeRetryAfter = true;
     },
     /** Resolves when predicate(records) is true; rejects after timeoutMs. */
     waitFor(predicate, timeoutMs = 10000, what = 'collector condition') {

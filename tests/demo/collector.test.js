@@ -124,6 +124,8 @@ test('every kind of bad input gets its exact status and a reason', async () => {
     ['fractional time', { ...valid, ev: [{ ...valid.ev[0], t: 1.5 }] }, 422, /\/ev\/0\/t/],
     ['unknown event field', { ...valid, ev: [{ ...valid.ev[0], url: 'x' }] }, 422, /unknown property "url"/],
     ['id over 128 bytes', { ...valid, ev: [{ ...valid.ev[0], id: 'é'.repeat(65) }] }, 422, /128 UTF-8 bytes/],
+    ['deeply nested arrays', '['.repeat(30000) + ']'.repeat(30000), 422, /must be object/],
+    ['deeply nested event field', JSON.stringify({ ...valid, ev: [{ ...valid.ev[0], id: 'X' }] }).replace('"X"', '['.repeat(20000) + ']'.repeat(20000)), 422, /\/ev\/0\/id/],
     ['list over 64 bytes', { ...valid, ev: [{ ...valid.ev[0], list: 'q'.repeat(65) }] }, 422, /64 UTF-8 bytes/],
   ];
   await withCollector({}, async ({ url }) => {

@@ -1,0 +1,188 @@
+// faults.test.js: the collector misbehaves and the tracker copes. 500/503 for a few
+// attempts, 429 with Retry-After, a poison batch (400/413/422), a slow collector, a
+// collector that is down until the next page load, a reset in the middle of the body,
+// offline then online, and no CORS headers. Retry timing runs on Playwright's fake
+// clock; every test checks what arrived after dedup by (pv, s).
+
+import { after, before, beforeEach, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { duplicateCount, eventIds, startCollector, startSite, uniqueEvents } from './server.js';
+import { allBatchProblems } from './payload.js';
+import {
+  fetchAttempts, followRetries, launch, openPage, trackerReady, waitForTrace, waitInPage,
+} from './browser.js';
+
+let browser;
+let site;
+let collector;
+
+before(async () => {
+  [browser, site, collector] = await Promise.all([launch(), startSite(), startCollector()]);
+});
+after(async () => {
+  await Promise.all([browser?.close(), site?.close(), collector?.close()]);
+});
+beforeEach(async () => {
+  site.reset();
+  collector.reset();
+  await collector.up();
+});
+
+async function open(t, options) {
+  const opened = await openPage(browser, site, collector, { ...options, it: { recordDebug: true, ...options.it } });
+  t.after(() => opened.context.close());
+  return opened;
+}
+
+/** Opens a 24-card grid, waits for its observations and flushes: one batch of 16 impressions. */
+async function openAndFlush(t, options = {}) {
+  const opened = await open(t, { fixture: 'grid.html?n=24', ...options });
+  if (options.clock) await opened.page.clock.runFor(1);
+  await waitForTrace(opened.page, (f) => f[0] === 'obs' && f[2] === '23', 'observations');
+  const events = await opened.page.evaluate(() => {
+    window.__it.tracker.flush();
+    return window.__it.events;
+  });
+  return { ...opened, ids: new Set(events.map((e) => `${e.pv}:${e.s}`)) };
+}
+
+/** Every event the page created is at the collector, once after dedup. */
+function assertAllDelivered(ids) {
+  const delivered = eventIds(collector.records);
+  assert.deepEqual([...ids].filter((id) => !delivered.has(id)), [], 'no event id missing');
+  assert.deepEqual(allBatchProblems(collector.records), []);
+}
+
+const accepted = () => collector.records.filter((r) => r.status >= 200 && r.status < 300).length;
+const within = (ms, base) => ms >= base * 0.8 && ms <= Math.min(60000, base * 1.2);
+
+test('500, 500, 503 then success: retried after ~1 s, 2 s, 4 s; nothing lost, nothing twice', async (t) => {
+  collector.failNext(2, 500);
+  collector.failNext(1, 503);
+  const { page, ids } = await openAndFlush(t, { clock: true });
+  const delays = await followRetries(page, 3);
+  [1000, 2000, 4000].forEach((base, i) => assert.ok(within(delays[i], base), `retry ${i + 1} after ${delays[i]} ms`));
+  await collector.waitFor(() => accepted() >= 1, 10000, 'the fourth attempt accepted');
+  // (Later batches, such as the viewable impressions due while the clock ran, may follow.)
+  assert.deepEqual(collector.records.slice(0, 4).map((r) => r.status), [500, 500, 503, 204]);
+  assert.equal(new Set(collector.records.slice(0, 4).map((r) => r.body)).size, 1, 'the same batch each time');
+  assertAllDelivered(ids);
+  assert.equal(duplicateCount(collector.records), 0);
+});
+
+test('429 with Retry-After: 5 is honoured to the millisecond', async (t) => {
+  collector.rateLimitNext(1, 5);
+  const { page, ids } = await openAndFlush(t, { clock: true });
+  const retry = await waitInPage(page, () => window.__it.debug.find((d) => d.kind === 'retry'), undefined, { what: 'the retry' });
+  assert.equal(retry.delayMs, 5000);
+  await page.clock.runFor(4999);
+  assert.equal(await fetchAttempts(page), 1, 'no request before 5 s');
+  await page.clock.runFor(1);
+  assert.equal(await fetchAttempts(page), 2, 'the retry at 5 s');
+  await collector.waitFor(() => accepted() >= 1, 10000, 'the retry accepted');
+  assert.deepEqual(collector.records.slice(0, 2).map((r) => r.status), [429, 204]);
+  assertAllDelivered(ids);
+});
+
+test('429 with Retry-After but no Access-Control-Expose-Headers: the browser hides it, the backoff applies', async (t) => {
+  collector.exposeRetryAfter = false;
+  collector.rateLimitNext(1, 5);
+  const { page, ids } = await openAndFlush(t, { clock: true });
+  const delays = await followRetries(page, 1);
+  assert.ok(within(delays[0], 1000), `retried after ${delays[0]} ms, the first backoff step`);
+  await collector.waitFor(() => accepted() >= 1, 10000, 'the retry accepted');
+  assertAllDelivered(ids);
+});
+
+for (const status of [400, 413, 422]) {
+  test(`a poison batch answered ${status} is dropped, never retried, counted in "drop"; later batches arrive`, async (t) => {
+    // The batch with the impression of gig-5 (not a later one with its viewable impression).
+    const poison = /"e":"imp","s":\d+,"t":\d+,"id":"gig-5"/;
+    collector.rejectWhen((body) => poison.test(body), status);
+    const { page } = await open(t, { fixture: 'grid.html?n=32', it: { options: { batch: { maxEvents: 4 } } } });
+    await waitForTrace(page, (f) => f[0] === 'obs' && f[2] === '31', 'observations');
+    await page.evaluate(() => window.__it.tracker.flush());
+    await collector.waitFor((r) => r.filter((x) => x.status === status).length === 1 && accepted() >= 3, 10000, 'three batches accepted, one refused');
+    await waitInPage(page, () => window.__it.tracker.stats().transport.dropped.total === 4, undefined, { what: 'the drop counted' });
+    await page.evaluate(() => window.scrollTo(0, 600));
+    await waitForTrace(page, (f) => f[0] === 'obs' && f[2] === '31' && Number(f[3]) > 0, 'the next rows');
+    await page.evaluate(() => window.__it.tracker.flush());
+    await collector.waitFor(() => uniqueEvents(collector.records).some((x) => x.event.id === 'gig-32'), 10000, 'later batches');
+    const poisoned = collector.records.filter((r) => poison.test(r.body));
+    assert.equal(poisoned.length, 1, 'the refused batch was sent once');
+    const refusedIds = JSON.parse(poisoned[0].body).ev.map((e) => e.s);
+    const delivered = uniqueEvents(collector.records).map((x) => x.event.s);
+    assert.deepEqual(refusedIds.filter((s) => delivered.includes(s)), [], 'its events never arrive');
+    const drops = collector.accepted().map(({ batch }) => batch.drop).filter((d) => d > 0);
+    assert.deepEqual(drops, [4], 'the loss is reported once, in a later batch');
+    assert.equal(duplicateCount(collector.records), 0);
+  });
+}
+
+test('slow collector (30 s): the attempt is aborted at 5 s and retried; nothing twice after dedup', async (t) => {
+  collector.delayNext(1, 30000);
+  const { page, ids } = await openAndFlush(t, { clock: true });
+  await collector.waitFor((r) => r.length === 1, 10000, 'the first attempt reaching the collector');
+  await page.clock.runFor(5000);
+  const delays = await followRetries(page, 1);
+  assert.ok(within(delays[0], 1000), `retried after ${delays[0]} ms`);
+  await collector.waitFor(() => accepted() >= 1, 10000, 'the retry accepted');
+  // The first request may still be answered later (an aborted keepalive request is not
+  // always cancelled on the wire): at most one raw duplicate batch, none after dedup.
+  assertAllDelivered(ids);
+  assert.equal(duplicateCount(collector.records), 0);
+});
+
+test('collector down: events are kept and arrive on the next page load once it is back', async (t) => {
+  await collector.down();
+  const { page, ids } = await openAndFlush(t);
+  await waitInPage(page, () => window.__it.debug.some((d) => d.kind === 'retry'), undefined, { what: 'a failed attempt' });
+  await waitInPage(page, () => Object.keys(localStorage).some((k) => k.startsWith('impression-tracker:q:')), undefined, { what: 'the batch stored' });
+  await page.goto(site.url('/fixtures/other.html'));
+  await collector.up();
+  await page.goto(site.url('/fixtures/grid.html?n=1'));
+  await trackerReady(page);
+  await collector.waitFor(() => [...ids].every((id) => eventIds(collector.records).has(id)), 10000, 'the stored events');
+  assertAllDelivered(ids);
+  assert.equal(duplicateCount(collector.records), 0);
+});
+
+test('connection reset mid-body: retried, nothing lost, nothing twice after dedup', async (t) => {
+  collector.resetNext(1);
+  const { ids } = await openAndFlush(t);
+  await collector.waitFor(() => accepted() === 1, 10000, 'the retry accepted');
+  assert.equal(collector.records[0].fault, 'reset');
+  assertAllDelivered(ids);
+  assert.equal(duplicateCount(collector.records), 0);
+});
+
+test('offline: nothing is sent while offline; everything arrives on "online"', async (t) => {
+  const { page, context } = await open(t, { fixture: 'grid.html?n=24' });
+  await waitForTrace(page, (f) => f[0] === 'obs' && f[2] === '23', 'observations');
+  await context.setOffline(true);
+  await waitInPage(page, () => navigator.onLine === false, undefined, { what: 'offline' });
+  const ids = await page.evaluate(() => {
+    window.__it.tracker.flush();
+    return window.__it.events.map((e) => `${e.pv}:${e.s}`);
+  });
+  await waitInPage(page, () => Object.keys(localStorage).some((k) => k.startsWith('impression-tracker:q:')), undefined, { what: 'the batch stored while offline' });
+  assert.equal(collector.records.length, 0, 'no request while offline');
+  assert.equal(await fetchAttempts(page), 0, 'no attempt while offline');
+  await context.setOffline(false);
+  await collector.waitFor(() => ids.every((id) => eventIds(collector.records).has(id)), 10000, 'delivery after online');
+  assertAllDelivered(new Set(ids));
+  assert.equal(duplicateCount(collector.records), 0);
+});
+
+test('no CORS headers on the collector: retries stay bounded by the backoff (no loop)', async (t) => {
+  collector.cors = false;
+  const { page, ids } = await openAndFlush(t, { clock: true });
+  const delays = [];
+  while (delays.reduce((a, b) => a + b, 0) < 600000) delays.push(...await followRetries(page, 1, delays.length));
+  delays.forEach((ms, i) => assert.ok(within(ms, Math.min(60000, 1000 * 2 ** i)), `retry ${i + 1} after ${ms} ms`));
+  assert.ok(delays.length <= 17, `${delays.length} retries in ten minutes`);
+  // The collector did receive each attempt (it is the browser that hides the answer),
+  // so the raw copies are duplicates that dedup by (pv, s) removes.
+  assertAllDelivered(ids);
+  assert.equal(eventIds(collector.records).size, ids.size);
+});

@@ -1,0 +1,220 @@
+// persistence.test.js: the bounded localStorage queue in a real Chromium. Storage full
+// or throwing, the storage bound with drop counting, two tabs racing for stored
+// batches, a renderer crash then reopen, consent pending, granted and revoked.
+
+import { after, before, beforeEach, test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  deliveredEvents, duplicateCount, eventIds, startCollector, startSite, uniqueEvents,
+} from './server.js';
+import { allBatchProblems } from './payload.js';
+import {
+  launch, openPage, trackerReady, transportIdle, waitForTrace, waitInPage,
+} from './browser.js';
+
+let browser;
+let site;
+let collector;
+
+before(async () => {
+  [browser, site, collector] = await Promise.all([launch(), startSite(), startCollector()]);
+});
+after(async () => {
+  await Promise.all([browser?.close(), site?.close(), collector?.close()]);
+});
+beforeEach(async () => {
+  site.reset();
+  collector.reset();
+  await collector.up();
+});
+
+async function open(t, options) {
+  const opened = await openPage(browser, site, collector, { ...options, it: { recordDebug: true, ...options.it } });
+  t.after(() => opened.context.close());
+  return opened;
+}
+
+const PREFIX = 'impression-tracker:';
+const storedKeys = (page) => page.evaluate((p) => Object.keys(localStorage).filter((k) => k.startsWith(p)), PREFIX);
+const pageEventIds = (page) => page.evaluate(() => window.__it.events.map((e) => `${e.pv}:${e.s}`));
+
+/** Waits for the grid's first observations and flushes. */
+async function observeAndFlush(page, n = 24) {
+  await waitForTrace(page, (f) => f[0] === 'obs' && f[2] === String(n - 1), 'observations');
+  await page.evaluate(() => window.__it.tracker.flush());
+}
+
+function assertDelivered(ids) {
+  const delivered = eventIds(collector.records);
+  assert.deepEqual(ids.filter((id) => !delivered.has(id)), [], 'no event id missing');
+  assert.deepEqual(allBatchProblems(collector.records), []);
+}
+
+test('localStorage full: memory-only mode, host keys untouched, events still delivered', async (t) => {
+  await collector.down();
+  const { page, problems } = await open(t, {
+    fixture: 'grid.html?n=24',
+    init: [() => {
+      if (localStorage.getItem('host:0') !== null) return;
+      let chunk = 'h'.repeat(1 << 20);
+      for (let i = 0; chunk.length > 8; i++) {
+        try { localStorage.setItem(`host:${i}`, chunk); } catch { chunk = chunk.slice(0, chunk.length >> 1); }
+      }
+    }],
+  });
+  const hostBefore = await page.evaluate(() => Object.keys(localStorage).sort().map((k) => [k, localStorage.getItem(k).length]));
+  await observeAndFlush(page);
+  await waitInPage(page, () => window.__it.errors.some((e) => /QuotaExceeded/.test(e)), undefined, { what: 'the quota error reported' });
+  assert.equal((await page.evaluate(() => window.__it.tracker.stats().transport.storage)), 'memory');
+  await collector.up();
+  const ids = await pageEventIds(page);
+  await collector.waitFor(() => ids.every((id) => eventIds(collector.records).has(id)), 15000, 'delivery from memory');
+  assertDelivered(ids);
+  const hostAfter = await page.evaluate(() => Object.keys(localStorage).sort().map((k) => [k, localStorage.getItem(k).length]));
+  assert.deepEqual(hostAfter, hostBefore, 'the host keys are untouched');
+  assert.deepEqual(problems.filter((p) => p.startsWith('pageerror')), []);
+});
+
+test('localStorage throwing SecurityError: nothing escapes, events still delivered', async (t) => {
+  await collector.down();
+  const { page, problems } = await open(t, {
+    fixture: 'grid.html?n=24',
+    init: [() => Object.defineProperty(window, 'localStorage', {
+      configurable: true,
+      get() { throw new DOMException('The operation is insecure.', 'SecurityError'); },
+    })],
+  });
+  await observeAndFlush(page);
+  await waitInPage(page, () => window.__it.errors.some((e) => /SecurityError/.test(e)), undefined, { what: 'the storage error reported' });
+  await collector.up();
+  const ids = await pageEventIds(page);
+  await collector.waitFor(() => ids.every((id) => eventIds(collector.records).has(id)), 15000, 'delivery from memory');
+  assertDelivered(ids);
+  // (The browser itself logs the refused connections to the console; those are not ours.)
+  assert.deepEqual(problems.filter((p) => p.startsWith('pageerror')), []);
+});
+
+test('storage bound: what is stored stays under the bound, and every event is delivered or counted in "drop"', async (t) => {
+  // 1,200 cards of 18 x 18 px fill the viewport: more events than the stored bound (1,000).
+  await collector.down();
+  const { page } = await open(t, { fixture: 'grid.html?n=1200&cols=40&w=18&h=18&gap=2', it: { options: { capacity: { queue: 4096 } } } });
+  await waitInPage(page, () => window.__it.tracker.stats().seq >= 1200, undefined, { what: '1,200 impressions', timeoutMs: 20000 });
+  await page.evaluate(() => window.__it.tracker.flush());
+  await page.evaluate(() => window.__stubVisibilityChange('hidden'));
+  const { pv, seq } = await page.evaluate(() => ({ pv: window.__it.tracker.stats().pageView, seq: window.__it.tracker.stats().seq }));
+  const stored = await page.evaluate((p) => {
+    let events = 0;
+    let bytes = 0;
+    for (const k of Object.keys(localStorage)) {
+      if (!k.startsWith(`${p}q:`)) continue;
+      const v = localStorage.getItem(k);
+      events += JSON.parse(v).n;
+      bytes += new TextEncoder().encode(k + v).length;
+    }
+    return { events, bytes };
+  }, PREFIX);
+  assert.ok(stored.events <= 1000, `${stored.events} events stored`);
+  assert.ok(stored.bytes <= 262144, `${stored.bytes} bytes stored`);
+  await page.goto(site.url('/fixtures/other.html'));
+  await collector.up();
+  await page.goto(site.url('/fixtures/grid.html?n=1'));
+  await trackerReady(page);
+  const delivered = () => uniqueEvents(collector.records).filter((x) => x.pv === pv);
+  const drops = () => collector.accepted().filter(({ batch }) => batch.pv === pv).reduce((sum, { batch }) => sum + batch.drop, 0);
+  await transportIdle(page);
+  assert.equal(duplicateCount(collector.records), 0);
+  assert.equal(delivered().length + drops(), seq, `${delivered().length} delivered + ${drops()} reported in "drop" = ${seq} events`);
+  const s = delivered().map((x) => x.event.s).sort((a, b) => a - b);
+  assert.equal(s[s.length - 1], seq, 'the newest events are the ones kept');
+});
+
+test('two tabs adopt stored batches without sending any twice', async (t) => {
+  await collector.down();
+  const first = await open(t, { fixture: 'grid.html?n=24' });
+  await observeAndFlush(first.page);
+  await waitInPage(first.page, (p) => Object.keys(localStorage).some((k) => k.startsWith(`${p}q:`)), PREFIX, { what: 'the batch stored' });
+  await first.page.evaluate(() => window.__stubVisibilityChange('hidden'));
+  const ids = await pageEventIds(first.page);
+  await first.page.goto(site.url('/fixtures/other.html'));
+  await collector.up();
+  // Two tabs of the same site open at once and both find the stored batch.
+  const [b, c] = await Promise.all([first.context.newPage(), first.context.newPage()]);
+  await Promise.all([b.goto(site.url('/fixtures/grid.html?n=1')), c.goto(site.url('/fixtures/grid.html?n=1'))]);
+  await Promise.all([trackerReady(b), trackerReady(c)]);
+  await collector.waitFor(() => ids.every((id) => eventIds(collector.records).has(id)), 15000, 'the stored events');
+  // Both tabs idle, with nothing stored: every copy that was going to be sent was sent.
+  for (const page of [b, c]) {
+    await waitInPage(page, () => {
+      const s = window.__it.tracker.stats().transport;
+      return s.queued === 0 && s.inFlight === 0;
+    }, undefined, { what: 'the tab idle' });
+  }
+  await waitInPage(b, (p) => !Object.keys(localStorage).some((k) => k.startsWith(`${p}q:`)), PREFIX, { what: 'storage empty' });
+  assertDelivered(ids);
+  const copies = uniqueEvents(collector.records).length;
+  assert.equal(duplicateCount(collector.records), 0, `raw duplicates over ${copies} distinct events`);
+});
+
+test('renderer crash: stored events are delivered when the site is opened again', async (t) => {
+  await collector.down();
+  const { page, context } = await open(t, { fixture: 'grid.html?n=24' });
+  await observeAndFlush(page);
+  await waitInPage(page, (p) => Object.keys(localStorage).some((k) => k.startsWith(`${p}q:`)), PREFIX, { what: 'the batch stored' });
+  const ids = await pageEventIds(page);
+  const crashed = new Promise((resolve) => page.once('crash', resolve));
+  const cdp = await context.newCDPSession(page);
+  cdp.send('Page.crash').catch(() => {});
+  await crashed;
+  await collector.up();
+  const reopened = await context.newPage();
+  await reopened.goto(site.url('/fixtures/grid.html?n=1'));
+  await trackerReady(reopened);
+  await collector.waitFor(() => ids.every((id) => eventIds(collector.records).has(id)), 40000, 'the stored events after the crash');
+  await transportIdle(reopened);
+  assertDelivered(ids);
+  // At least once: the crashed page's pending fetchLater copy (sent by the browser when
+  // the document died) and the stored copy adopted by the new page may both arrive.
+  const copies = new Map();
+  for (const { pv, event } of deliveredEvents(collector.records)) copies.set(`${pv}:${event.s}`, (copies.get(`${pv}:${event.s}`) || 0) + 1);
+  assert.ok([...copies.values()].every((n) => n <= 2), `at most two copies of an event: ${JSON.stringify([...copies.values()])}`);
+});
+
+test('consent pending: nothing sent or stored, no cookie; granting sends what was held', async (t) => {
+  const { page, context } = await open(t, { fixture: 'grid.html?n=24', it: { options: { consent: 'pending' } } });
+  await observeAndFlush(page);
+  await page.evaluate(() => window.__stubVisibilityChange('hidden'));
+  await page.evaluate(() => window.__stubVisibilityChange('visible'));
+  assert.deepEqual(await storedKeys(page), [], 'nothing stored');
+  assert.deepEqual(await context.cookies(), [], 'no cookie');
+  assert.equal(collector.records.length, 0, 'nothing sent');
+  const ids = await pageEventIds(page);
+  assert.ok(ids.length >= 16);
+  await page.evaluate(() => window.__it.tracker.setConsent(true));
+  await collector.waitFor(() => ids.every((id) => eventIds(collector.records).has(id)), 10000, 'the held events');
+  assertDelivered(ids);
+});
+
+test('consent revoked: stored batches purged, host keys kept, nothing sent afterwards', async (t) => {
+  await collector.down();
+  const { page, context } = await open(t, { fixture: 'grid.html?n=32', init: [() => localStorage.setItem('host-key', 'kept')] });
+  await observeAndFlush(page, 32);
+  await waitInPage(page, (p) => Object.keys(localStorage).some((k) => k.startsWith(`${p}q:`)), PREFIX, { what: 'the batch stored' });
+  await page.evaluate(() => window.__it.tracker.setConsent(false));
+  assert.deepEqual(await storedKeys(page), [], 'every key of ours purged');
+  assert.equal(await page.evaluate(() => localStorage.getItem('host-key')), 'kept');
+  await collector.up();
+  await page.evaluate(() => window.scrollTo(0, 600));
+  await waitForTrace(page, (f) => f[0] === 'obs' && f[2] === '31' && Number(f[3]) > 0, 'the next rows');
+  await page.evaluate(() => window.__it.tracker.flush());
+  await page.evaluate(() => window.__stubVisibilityChange('hidden'));
+  await page.goto(site.url('/fixtures/other.html'));
+  // A sentinel: a fresh page of another site user (its own context) is delivered; the
+  // revoked page's requests, had there been any, were sent before it.
+  const sentinel = await openPage(browser, site, collector, { fixture: 'grid.html?n=1' });
+  t.after(() => sentinel.context.close());
+  await observeAndFlush(sentinel.page, 1);
+  const sentinelPv = await sentinel.page.evaluate(() => window.__it.tracker.stats().pageView);
+  await collector.waitFor(() => uniqueEvents(collector.records).some((x) => x.pv === sentinelPv), 10000, 'the sentinel');
+  assert.deepEqual([...new Set(uniqueEvents(collector.records).map((x) => x.pv))], [sentinelPv], 'nothing from the revoked page');
+  assert.deepEqual(await context.cookies(), []);
+});
