@@ -4,17 +4,22 @@
 // v1 (js/trace.js) when asked to, so trace() is the exact input stream the core saw.
 // It makes no decision: each method returns the core's status unchanged. Its methods
 // are named _x: internal to the glue, so the build shortens them (--mangle-props).
+// With a debug hook, it also shows the hook every event the moment the core queues it:
+// after each call that may queue events it peeks at the new ones (imp_peek_event,
+// which changes no state and is not traced), each with the page view it belongs to.
 
 import {
-  INPUT_BYTES, MAX_ID_BYTES, MAX_LIST_BYTES, MAX_PATH_BYTES, MAX_PV_BYTES, RESULT_BYTES, R_BATCH_BYTES,
+  FLAG_GPC, FLAG_WEBDRIVER, INPUT_BYTES, MAX_ID_BYTES, MAX_LIST_BYTES, MAX_PATH_BYTES, MAX_PV_BYTES, OK,
+  RESULT_BYTES, R_BATCH_BYTES, R_EVENTS, R_QUEUED_EVENTS, R_SEQ,
 } from './abi.js';
 import { traceBytes } from './trace.js';
 
 /**
  * @param {{exports: Record<string, Function>, memoryView: (ptr: number, length: number) => Uint8Array}} loaded
  * @param {boolean} recordTrace keep every call for trace()
+ * @param {(event: object, pageView: object) => void} [onEvent] shown every event as it is queued
  */
-export function createCore(loaded, recordTrace) {
+export function createCore(loaded, recordTrace, onEvent) {
   const x = loaded.exports;
   const encoder = new TextEncoder();
   const decoder = new TextDecoder();
@@ -25,6 +30,21 @@ export function createCore(loaded, recordTrace) {
     return new DataView(bytes.buffer, bytes.byteOffset, RESULT_BYTES);
   };
   const field = (offset) => resultView().getUint32(offset, true);
+  const output = () => decoder.decode(loaded.memoryView(x.imp_output_ptr(), field(R_BATCH_BYTES)));
+
+  // --- The debug hook -----------------------------------------------------------------
+  let shown = 0; // result.events when the hook last saw the queue
+  let pageView = null; // {pv, path, wd?, gpc?} of the open page view
+  // Shows the hook the events queued since it last looked, oldest first. The newest
+  // `ownNew` of them belong to the page view just begun, the rest to `before`.
+  const show = (before = pageView, ownNew = 0) => {
+    let n = (field(R_EVENTS) - shown) >>> 0;
+    shown = field(R_EVENTS);
+    n = Math.min(n, field(R_QUEUED_EVENTS)); // older ones were dropped by overflow
+    const events = []; // all peeked before the hook runs: it may call the tracker
+    while (n--) if (x.imp_peek_event(n) === OK) events.push([JSON.parse(output()), n < ownNew ? pageView : before]);
+    for (const [event, where] of events) onEvent(event, where);
+  };
 
   // Writes two strings one after the other into the input buffer; returns their byte
   // lengths and, when tracing, their trace fields.
@@ -35,12 +55,17 @@ export function createCore(loaded, recordTrace) {
     return [la, lb, lines && traceBytes(input.subarray(0, la)), lines && traceBytes(input.subarray(la, la + lb))];
   };
 
-  // A call with numbers only: traced as `name arg arg ...`.
-  const call = (name, fn) => (...args) => {
+  // A call with numbers only: traced as `name arg arg ...`. `peek` false: the call
+  // queues nothing the hook has not seen (a peek would overwrite a batch just taken).
+  const call = (name, fn, peek = true) => (...args) => {
     core._last = name;
     record(name, ...args);
-    return x[fn](...args);
+    const status = x[fn](...args);
+    if (onEvent && peek) show();
+    return status;
   };
+  const tick = call('tick', 'imp_tick');
+  const take = call('take', 'imp_take_batch', false);
 
   const core = {
     /** Trace name of the last call, for error messages. */
@@ -54,13 +79,29 @@ export function createCore(loaded, recordTrace) {
       const [la, lb, fa, fb] = writeStrings(pv, MAX_PV_BYTES, path, MAX_PATH_BYTES);
       core._last = 'page';
       record('page', t, flags, fa, fb);
-      return x.imp_page_begin(t, la, lb, flags);
+      const status = x.imp_page_begin(t, la, lb, flags);
+      if (onEvent && status === OK) {
+        // One call can close the old page view's spans and make impressions in the new
+        // one: the new page view's events are the newest result.seq of them.
+        const before = pageView;
+        const input = loaded.memoryView(x.imp_input_ptr(), la + lb);
+        pageView = Object.freeze({
+          pv: decoder.decode(input.subarray(0, la)),
+          path: decoder.decode(input.subarray(la)),
+          ...(flags & FLAG_WEBDRIVER ? { wd: 1 } : {}),
+          ...(flags & FLAG_GPC ? { gpc: 1 } : {}),
+        });
+        show(before, field(R_SEQ));
+      }
+      return status;
     },
     _register(t, id, list, position) {
       const [la, lb, fa, fb] = writeStrings(id, MAX_ID_BYTES, list, MAX_LIST_BYTES);
       core._last = 'item';
       record('item', t, position, fa, fb);
-      return x.imp_item_register(t, la, lb, position);
+      const status = x.imp_item_register(t, la, lb, position);
+      if (onEvent) show();
+      return status;
     },
     _pageState: call('state', 'imp_page_state'),
     _pageFocus: call('focus', 'imp_page_focus'),
@@ -68,17 +109,24 @@ export function createCore(loaded, recordTrace) {
     _release: call('release', 'imp_item_release'),
     _observe: call('obs', 'imp_observe'),
     _click: call('click', 'imp_click'),
-    _tick: call('tick', 'imp_tick'),
-    _take: call('take', 'imp_take_batch'),
+    _tick: tick,
+    // A take fires due viewable timers and could take their events at once: with a hook,
+    // a tick at the same time fires them first, where the hook sees them. (The glue
+    // takes at now(), never earlier than a time it gave before.)
+    _take(t, force) {
+      const deadline = core._nextDeadline();
+      if (onEvent && deadline >= 0 && deadline <= t) tick(t);
+      return take(t, force);
+    },
     _reportDropped: call('drop', 'imp_report_dropped'),
     /** The batch the last successful take() wrote, as a string. */
-    _batch: () => decoder.decode(loaded.memoryView(x.imp_output_ptr(), field(R_BATCH_BYTES))),
+    _batch: output,
     /** A uint32 field of the result record, by its byte offset (abi.js R_*). */
     _result: field,
     _nextDeadline: () => resultView().getFloat64(0, true),
     _statusName(status) {
       x.imp_status_name(status);
-      return decoder.decode(loaded.memoryView(x.imp_output_ptr(), field(R_BATCH_BYTES)));
+      return output();
     },
     _trace: () => (lines ? `${lines.join('\n')}\n` : ''),
   };

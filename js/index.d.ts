@@ -66,6 +66,18 @@ export interface TrackerBatch {
   ev: TrackerEvent[];
 }
 
+/** The page view an event belongs to, as its batch's header will name it. */
+export interface TrackerPageView {
+  /** Page view id (the batch's "pv"). */
+  pv: string;
+  /** Page path (the batch's "path"). */
+  path: string;
+  /** Present when navigator.webdriver was true. */
+  wd?: 1;
+  /** Present when Global Privacy Control was on. */
+  gpc?: 1;
+}
+
 /** The core module: a URL to fetch, its bytes, a compiled module, or a (promise of a) fetch Response. */
 export type WasmSource = string | URL | ArrayBuffer | ArrayBufferView | WebAssembly.Module | Response | PromiseLike<Response>;
 
@@ -143,10 +155,12 @@ export interface TrackerOptions {
   /** Receives every error: the tracker never throws into the page. Start-up failures leave a no-op tracker. */
   onError?: (error: Error & { status?: number }) => void;
   /**
-   * Debug hook: sees every event when the core cuts the batch that holds it, before the
-   * batch goes to the transport (whatever the consent state), with its batch.
+   * Debug hook: sees every event as the core queues it, before any batch is cut (whatever
+   * the consent state), with the page view it belongs to. An event that closes a page
+   * view (a "vis" ending with it) comes with the old page view. Events the queue dropped
+   * on overflow before the hook could see them are not shown. Costs nothing when unset.
    */
-  onEvent?: (event: TrackerEvent, batch: TrackerBatch) => void;
+  onEvent?: (event: TrackerEvent, pageView: TrackerPageView) => void;
   /** Debug hook of the transport: one call per delivery attempt ({kind: 'fetch' | 'beacon' | ...}). */
   onDebug?: (info: { kind: string; [key: string]: unknown }) => void;
   /** Where the core comes from, instead of the entry point's default. */

@@ -46,7 +46,15 @@ export async function startTracker(options, defaults) {
     }
     const createTransport = env.createTransport || defaults.createTransport;
     const loaded = await loadCore(o.wasm || defaults.wasm(), env);
-    return wire(o, env, createCore(loaded, o.trace), createTransport, report);
+    // The debug hook sees each event as the core queues it (core.js); its errors are reported.
+    const onEvent = o.onEvent && ((event, pageView) => {
+      try {
+        o.onEvent(event, pageView);
+      } catch (error) {
+        report(error);
+      }
+    });
+    return wire(o, env, createCore(loaded, o.trace, onEvent), createTransport, report);
   } catch (error) {
     report(error);
     return noopTracker();
@@ -112,16 +120,6 @@ function wire(o, env, core, createTransport, report) {
   // Every batch goes to the transport, which applies consent (holds batches in memory
   // while pending, drops them when denied) and Global Privacy Control (option gpc).
   const deliver = (body, events, hiding) => {
-    if (o.onEvent) {
-      const batch = JSON.parse(body);
-      for (const event of batch.ev) {
-        try {
-          o.onEvent(event, batch);
-        } catch (error) {
-          report(error);
-        }
-      }
-    }
     counts.batches++;
     counts.events += events;
     if (hiding) transport.sendNow(body, events);
@@ -155,7 +153,12 @@ function wire(o, env, core, createTransport, report) {
   };
 
   // --- Page views -------------------------------------------------------------------
+  // Cards that left the document are released before a page view begins: the
+  // MutationObserver may not have said so yet (cards removed and newPageView() called
+  // in the same task), and a card still registered would count in the new page view.
+  // Discovery picks up the new cards afterwards.
   const beginPageView = (meta) => {
+    releaseDisconnected();
     const t = now();
     pageView = Array.from(env.getRandomValues(new Uint8Array(16)), (b) => (b + 256).toString(16).slice(1)).join('');
     // The path only: a query string or fragment never leaves the browser.
@@ -205,6 +208,9 @@ function wire(o, env, core, createTransport, report) {
       slots.delete(record._slot);
       check(core._release(t, record._slot));
     }
+  };
+  const releaseDisconnected = () => {
+    for (const el of [...items.keys()]) if (!el.isConnected) untrack(el);
   };
   const track = (el, meta, manual) => {
     if (!el?.isConnected) return;
@@ -295,9 +301,7 @@ function wire(o, env, core, createTransport, report) {
           else if (el.matches(o.selector)) track(el, undefined, false);
           else untrack(el);
         },
-        _sweep: () => {
-          for (const el of [...items.keys()]) if (!el.isConnected) untrack(el);
-        },
+        _sweep: releaseDisconnected,
         _done: () => pump(now()),
       }));
     }

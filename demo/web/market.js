@@ -80,13 +80,6 @@ function runSearch({ query, category }, { push = true, newPageView = true } = {}
     if (overlayOn) params.set('overlay', overlayOn);
     history.pushState(null, '', params.size ? `?${params}` : location.pathname);
   }
-  if (tracker) {
-    // The old results leave the page. The tracker would notice through its
-    // MutationObserver, but only after newPageView() below, and would count the old cards
-    // (still registered, last seen in view) as impressions of the new page view. Telling
-    // it first keeps every impression on the list it was shown in.
-    for (const card of grid.querySelectorAll('[data-gig-id]')) tracker.unobserve(card);
-  }
   grid.replaceChildren();
   if (newPageView && tracker) {
     // A new results page: the tracker ends the old page view and starts a new one, so
@@ -161,15 +154,6 @@ function describeStats() {
     : `tracker off${lastError ? `: ${lastError}` : ''}`;
 }
 
-/**
- * While the overlay is on, cut a batch every 250 ms when events are waiting, so the
- * debug hook (which sees events as batches are cut) keeps the overlay current. With the
- * overlay off the tracker batches as configured.
- */
-function flushForOverlay() {
-  if (overlay.enabled && tracker && tracker.stats().queuedEvents > 0) tracker.flush();
-}
-
 async function startTracker() {
   let createTracker;
   try {
@@ -182,9 +166,10 @@ async function startTracker() {
     tracker = await createTracker({
       endpoint: new URL('/collect', location.href).href,
       occlusion: true,
-      onEvent(event, batch) {
-        debugLog.push({ pv: batch.pv, ...event });
-        if (!pageView || batch.pv === pageView) overlay.record(event);
+      // The debug hook sees each event as the tracker queues it, with its page view.
+      onEvent(event, { pv }) {
+        debugLog.push({ pv, ...event });
+        if (!pageView || pv === pageView) overlay.record(event);
       },
       onError(error) {
         // The tracker never throws into the page; it reports here and, if it cannot go
@@ -201,7 +186,6 @@ async function startTracker() {
   pageView = tracker.stats().pageView;
   describeStats();
   setInterval(describeStats, 1000);
-  setInterval(flushForOverlay, 250);
 }
 
 function exposeTestHooks() {

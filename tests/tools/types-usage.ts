@@ -14,7 +14,7 @@ const options: TrackerOptions = {
   gpc: 'deny',
   occlusion: true,
   onError: (error) => console.warn(error.message, error.status),
-  onEvent: (event: TrackerEvent, batch) => console.debug(event.e, event.id, batch.pv, batch.ev.length),
+  onEvent: (event: TrackerEvent, pageView) => console.debug(event.e, event.id, pageView.pv, pageView.path, pageView.gpc === 1),
 };
 
 async function main(): Promise<void> {

@@ -382,7 +382,7 @@ describe('consent, privacy flags and the transport seam', () => {
     assert.equal(JSON.parse(transport.bodies[0]).drop, 7);
   });
 
-  it('shows the debug hook every event with its batch', async () => {
+  it('shows the debug hook every event with its page view', async () => {
     const seen = [];
     const { page, tracker } = await start({ onEvent: (event, batch) => seen.push([event.e, batch.pv.length]) });
     const { cards } = grid(page, 1);

@@ -1,0 +1,35 @@
+// A tracker on a fake page, for the glue's unit tests: the real core (js/imp.wasm)
+// through the real loader and module entry, the fake DOM and clock of ./dom.js, a
+// recording transport, errors collected instead of thrown, and the trace on.
+
+import { createTracker } from '../../../js/index.js';
+import { createPage, fakeTransport, wasmBytes } from './dom.js';
+
+/** Starts a tracker on a new fake page; options are the public ones (page: createPage's). */
+export async function startOnPage({ page: pageOptions, ...options } = {}) {
+  const page = createPage(pageOptions);
+  const transport = fakeTransport();
+  const errors = [];
+  const tracker = await createTracker({
+    endpoint: '/collect',
+    wasm: wasmBytes(),
+    trace: true,
+    onError: (error) => errors.push(error),
+    ...options,
+    env: { ...page.env, createTransport: transport.create, ...options.env },
+  });
+  return { page, transport, tracker, errors };
+}
+
+/** A grid in the page: a list container with cards gig-<first>.. at positions first.. */
+export function addGrid(page, n, list = 'q1', first = 1) {
+  const container = page.el({ 'data-list-id': list });
+  const cards = [];
+  for (let i = first; i < first + n; i++) {
+    const card = page.el({ 'data-gig-id': `gig-${i}`, 'data-position': i });
+    container.append(card);
+    cards.push(card);
+  }
+  page.document.body.append(container);
+  return { container, cards };
+}
