@@ -25,9 +25,17 @@ export function createCore(loaded, recordTrace, onEvent) {
   const decoder = new TextDecoder();
   const lines = recordTrace ? ['# impression-tracker trace v1'] : null;
   const record = (...fields) => lines && lines.push(fields.join(' '));
+  // The core's memory never grows (fixed size, no growth): views made once stay valid.
+  // memoryView() re-checks anyway, and these are re-made if the buffer ever changed.
+  let result = null;
+  let input = null;
   const resultView = () => {
-    const bytes = loaded.memoryView(x.imp_result_ptr(), RESULT_BYTES);
-    return new DataView(bytes.buffer, bytes.byteOffset, RESULT_BYTES);
+    if (!result || result.buffer !== loaded.memoryView(0, 0).buffer) {
+      const bytes = loaded.memoryView(x.imp_result_ptr(), RESULT_BYTES);
+      result = new DataView(bytes.buffer, bytes.byteOffset, RESULT_BYTES);
+      input = loaded.memoryView(x.imp_input_ptr(), INPUT_BYTES);
+    }
+    return result;
   };
   const field = (offset) => resultView().getUint32(offset, true);
   const output = () => decoder.decode(loaded.memoryView(x.imp_output_ptr(), field(R_BATCH_BYTES)));
@@ -49,7 +57,7 @@ export function createCore(loaded, recordTrace, onEvent) {
   // Writes two strings one after the other into the input buffer; returns their byte
   // lengths and, when tracing, their trace fields.
   const writeStrings = (a, capA, b, capB) => {
-    const input = loaded.memoryView(x.imp_input_ptr(), INPUT_BYTES);
+    resultView();
     const la = encoder.encodeInto(String(a), input.subarray(0, capA)).written;
     const lb = encoder.encodeInto(String(b), input.subarray(la, la + capB)).written;
     return [la, lb, lines && traceBytes(input.subarray(0, la)), lines && traceBytes(input.subarray(la, la + lb))];

@@ -4,7 +4,8 @@
 // (infinite scroll, client-side rendering), removed cards and id, position or list
 // attributes that change (a recycled node). Mutation records are only collected in the
 // observer callback; their work runs once per batch, in idle time (or after a short
-// timeout where requestIdleCallback is missing), off the page's critical path.
+// timeout where requestIdleCallback is missing), off the page's critical path. The
+// first scan runs in slices of CHUNK cards, one task each.
 
 /**
  * @param env resolved environment (options.js)
@@ -12,6 +13,8 @@
  * @param on {_guard(fn), _found(el), _changed(el), _sweep(), _done()}: _sweep() releases disconnected cards
  * @returns a function that stops watching
  */
+const CHUNK = 500;
+
 export function watchDom(env, o, on) {
   const selector = o.selector;
   let records = [];
@@ -49,8 +52,19 @@ export function watchDom(env, o, on) {
     attributes: true,
     attributeFilter: [o.idAttribute, o.positionAttribute, o.listAttribute],
   });
-  for (const el of env.document.querySelectorAll(selector)) on._found(el);
+  // The first scan registers CHUNK cards per task (document order: the top of the page,
+  // likely on screen, first), so a page of thousands of cards makes no long task.
+  const initial = [...env.document.querySelectorAll(selector)];
+  let scanTimer = null;
+  const scan = on._guard(() => {
+    scanTimer = null;
+    for (const el of initial.splice(0, CHUNK)) on._found(el);
+    on._done();
+    if (initial.length) scanTimer = env.setTimeout(scan, 0);
+  });
+  scan();
   return () => {
+    if (scanTimer !== null) env.clearTimeout(scanTimer);
     observer.disconnect();
     if (scheduled?.[0] === 'idle') env.cancelIdleCallback?.(scheduled[1]);
     else if (scheduled) env.clearTimeout(scheduled[1]);

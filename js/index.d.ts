@@ -121,11 +121,11 @@ export interface TrackerOptions {
   };
   /** Fixed table sizes of the core (it allocates nothing after start). */
   capacity?: {
-    /** Items tracked at once (1 to 65535); when full, the oldest released item is reused. @default 4096 */
+    /** Items tracked at once (1 to 65535); when full, the oldest released item is reused. @default 8192 */
     items?: number;
-    /** Events held before the oldest is dropped (and counted in "drop"). @default 1024 */
+    /** Events held before the oldest is dropped (and counted in "drop"). A page hide can queue one event per card in view at once. @default 8192 */
     queue?: number;
-    /** Bytes of encoded events held. @default 262144 */
+    /** Bytes of encoded events held. @default 1048576 */
     queueBytes?: number;
   };
   /**

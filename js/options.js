@@ -21,7 +21,7 @@ export function resolveOptions(options = {}) {
   const o = { ...DEFAULTS, ...options };
   o.viewable = { ratio: 0.5, ms: 1000, largeArea: 242500, largeRatio: 0.3, ...options.viewable };
   o.batch = { maxEvents: 50, maxBytes: 16384, maxAgeMs: 5000, ...options.batch };
-  o.capacity = { items: 4096, queue: 1024, queueBytes: 262144, ...options.capacity };
+  o.capacity = { items: 8192, queue: 8192, queueBytes: 1048576, ...options.capacity };
   return o;
 }
 

@@ -23,6 +23,7 @@ import { resolveEnv, resolveOptions } from './options.js';
 // Statuses that refuse one card (bad id, too long, table full): the card is skipped and
 // the tracker goes on. Any other negative status means the glue or the core is wrong.
 const CARD_ERRORS = [ERR_ID, ERR_TOO_LONG, ERR_FULL];
+const ENTRY_CHUNK = 500;
 
 /**
  * @param options the public options (index.d.ts)
@@ -80,6 +81,7 @@ function wire(o, env, core, createTransport, report) {
   const teardown = () => {
     stopped = true;
     if (timer !== null) env.clearTimeout(timer);
+    if (backlogTimer !== null) env.clearTimeout(backlogTimer);
     for (const stop of stops.splice(0)) {
       try {
         stop();
@@ -158,6 +160,7 @@ function wire(o, env, core, createTransport, report) {
   // in the same task), and a card still registered would count in the new page view.
   // Discovery picks up the new cards afterwards.
   const beginPageView = (meta) => {
+    feedEntries(backlog.length); // the old page view's last observations
     releaseDisconnected();
     const t = now();
     pageView = Array.from(env.getRandomValues(new Uint8Array(16)), (b) => (b + 256).toString(16).slice(1)).join('');
@@ -193,6 +196,9 @@ function wire(o, env, core, createTransport, report) {
     let best = null;
     for (const record of slots.get(slot)) if (!best || record._ratio > best._ratio) best = record;
     check(core._observe(t, slot, best._ratio, best._area, best._occluded));
+    // A callback can carry thousands of entries: take each batch as soon as it is due,
+    // before the core's queue has to drop the oldest events.
+    if (core._result(R_READY)) takeBatches(t, false, false);
   };
   const untrack = (el) => {
     const record = items.get(el);
@@ -230,8 +236,13 @@ function wire(o, env, core, createTransport, report) {
     slots.get(record._slot).add(record);
     io.observe(el);
   };
-  const onEntries = guard((entries) => {
-    for (const entry of entries) {
+  // Observer callbacks can carry thousands of entries (a page of thousands of cards, a
+  // fast fling): they are fed to the core ENTRY_CHUNK per task, so none is a long task.
+  // Each entry keeps its own time; the page hide feeds what is left first.
+  const backlog = [];
+  let backlogTimer = null;
+  const feedEntries = (limit) => {
+    for (const entry of backlog.splice(0, limit)) {
       const record = items.get(entry.target);
       if (!record) continue;
       const seen = readEntry(entry, o.occlusion);
@@ -240,7 +251,16 @@ function wire(o, env, core, createTransport, report) {
       // entry.time shares performance.now()'s time origin; never trust one from the future.
       feed(seen._t >= 0 && seen._t <= latest ? seen._t : latest, record._slot);
     }
+  };
+  const feedBacklog = guard(() => {
+    backlogTimer = null;
+    feedEntries(ENTRY_CHUNK);
+    if (backlog.length) backlogTimer = env.setTimeout(feedBacklog, 0);
     pump(now());
+  });
+  const onEntries = guard((entries) => {
+    for (const entry of entries) backlog.push(entry);
+    if (backlogTimer === null) feedBacklog();
   });
 
   // --- Start ------------------------------------------------------------------------
@@ -270,6 +290,7 @@ function wire(o, env, core, createTransport, report) {
     stops.push(() => io.disconnect());
     stops.push(listenLifecycle(env, {
       _state: guard((state, hiding) => {
+        feedEntries(backlog.length); // entries from before the change count first
         const t = now();
         check(core._pageState(t, state));
         if (hiding) hide(t);
@@ -320,6 +341,7 @@ function wire(o, env, core, createTransport, report) {
       pump(now());
     }),
     flush: guard(() => {
+      feedEntries(backlog.length);
       const t = now();
       takeBatches(t, true, false);
       pump(t);
@@ -348,6 +370,7 @@ function wire(o, env, core, createTransport, report) {
     },
     trace: () => core._trace(),
     stop: guard(() => {
+      feedEntries(backlog.length);
       const t = now();
       check(core._pageEnd(t));
       takeBatches(t, true, true);

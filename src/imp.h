@@ -112,9 +112,9 @@ IMP_API imp_result *imp_result_ptr(void);
 IMP_API int32_t imp_status_name(int32_t status);
 
 /* Starts (or restarts) the core with a configuration; forgets all state.
-**   max_items        items tracked at once (1..65535; 4096)
-**   max_queue        events held before the oldest is dropped (1..65535; 1024)
-**   queue_bytes      bytes of encoded events held (>= 4096; 262144)
+**   max_items        items tracked at once (1..65535; 8192)
+**   max_queue        events held before the oldest is dropped (1..65535; 8192)
+**   queue_bytes      bytes of encoded events held (>= 4096; 1048576)
 **   batch_events     events per batch (1..max_queue; 50)
 **   batch_bytes      bytes per batch (IMP_BATCH_MIN_CAP..IMP_BATCH_HARD_CAP; 16384)
 **   batch_age_ms     a batch is due this long after its oldest event (>= 0; 5000)
