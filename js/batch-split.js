@@ -4,8 +4,9 @@
 // {"v":1,"pv":...,"drop":n,"ev":[...]} (js/payload.schema.json), "ev" always last.
 // Splitting keeps the header (every key but "ev", in the same order) and divides
 // "ev"; only the first piece keeps the "drop" count (later pieces say "drop":0) so a
-// collector that sums "drop" per page view counts each loss once. Events are never
-// cut or altered: every piece is a valid batch of whole events.
+// collector that sums "drop" per page view counts each loss once. addDrop() raises the
+// "drop" of a body (the transport moves the count of lost batches onto one it holds).
+// Events are never cut or altered: every piece is a valid batch of whole events.
 
 /** UTF-8 byte length of a JS string (a lone surrogate counts 3: TextEncoder writes U+FFFD). */
 export const utf8Length = (text) => new TextEncoder().encode(text).length;
@@ -15,12 +16,32 @@ export const utf8Length = (text) => new TextEncoder().encode(text).length;
  * or null when the body is not a JSON object with an "ev" array.
  */
 export function parseBatch(body) {
-  let parsed;
-  try { parsed = JSON.parse(body); } catch { return null; }
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed) || !Array.isArray(parsed.ev)) return null;
-  const header = {};
-  for (const key of Object.keys(parsed)) if (key !== 'ev') header[key] = parsed[key];
-  return { header, events: parsed.ev };
+  let header;
+  try { header = JSON.parse(body); } catch { return null; }
+  const events = header?.ev;
+  if (!Array.isArray(events)) return null;
+  delete header.ev;
+  return { header, events };
+}
+
+/** A body's header (every key but "ev", in order) parsed alone ("ev" is the last key), or {}. */
+export function headerOf(body) {
+  try {
+    const header = JSON.parse(`${body.slice(0, body.indexOf(',"ev":['))}}`);
+    if (header.v) return header;
+  } catch { /* not a batch */ }
+  return {};
+}
+
+/**
+ * The body with `count` added to its "drop" (the header is re-serialized in its key
+ * order; the events are kept byte for byte), or null when it is not a batch.
+ */
+export function addDrop(body, count) {
+  const header = headerOf(body);
+  if (!header.v) return null;
+  header.drop = (header.drop || 0) + count;
+  return JSON.stringify(header).slice(0, -1) + body.slice(body.indexOf(',"ev":['));
 }
 
 /** Number of events in a body, or 0 when it is not a batch. */
@@ -77,9 +98,8 @@ export function splitToFit(body, maxBytes) {
       base = utf8Length(encode(header, []));
       continue;
     }
-    const added = texts.length === 0 ? len : len + 1;
-    if (base + size + added > maxBytes) flush();
-    size += texts.length === 0 ? len : len + 1;
+    if (base + size + len + (texts.length && 1) > maxBytes) flush();
+    size += len + (texts.length && 1);
     texts.push(text);
   }
   flush();

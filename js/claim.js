@@ -73,9 +73,12 @@ export function createClaimer({ getNavigator, prefix, tabId, onError = () => {} 
      * isOwnerAlive(record) is true when the record belongs to another live tab.
      */
     async _exclusive(scan, now) {
+      // Another tab's record is alive while that tab holds its tab lock (in `held`), or,
+      // without a lock snapshot, while its lease runs.
+      const alive = (held) => (record) => Boolean(record.owner) && record.owner !== tabId && (held ? held.has(record.owner) : record.until > now());
       const l = locks();
       if (!l) {
-        await scan((record) => Boolean(record.owner) && record.owner !== tabId && record.until > now());
+        await scan(alive(null));
         return true;
       }
       try {
@@ -91,16 +94,13 @@ export function createClaimer({ getNavigator, prefix, tabId, onError = () => {} 
               }
             }
           } catch { held = null; }
-          await scan((record) => {
-            if (!record.owner || record.owner === tabId) return false;
-            return held ? held.has(record.owner) : record.until > now();
-          });
+          await scan(alive(held));
           return true;
         });
       } catch (error) {
         locksBroken = true;
         report(error);
-        await scan((record) => Boolean(record.owner) && record.owner !== tabId && record.until > now());
+        await scan(alive(null));
         return true;
       }
     },

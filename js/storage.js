@@ -14,8 +14,8 @@
 
 import { utf8Length } from './batch-split.js';
 
-export const DEFAULT_MAX_STORED_EVENTS = 1000;
-export const DEFAULT_MAX_STORED_BYTES = 262144; // 256 KiB
+export const DEFAULT_MAX_STORED_EVENTS = 5000;
+export const DEFAULT_MAX_STORED_BYTES = 524288; // 512 KiB: about a tenth of the usual 5 MB origin quota
 
 /**
  * @param {object} options
@@ -28,13 +28,11 @@ export const DEFAULT_MAX_STORED_BYTES = 262144; // 256 KiB
 export function createBatchStore({ getStorage, prefix, maxEvents = DEFAULT_MAX_STORED_EVENTS, maxBytes = DEFAULT_MAX_STORED_BYTES, onError = () => {} }) {
   const recordPrefix = `${prefix}q:`;
   let memoryOnly = false;
-  let reason = '';
 
   function degrade(why) {
     if (memoryOnly) return;
     memoryOnly = true;
-    reason = why && why.name ? why.name : String(why);
-    try { onError(new Error(`impression-tracker: localStorage unusable (${reason}); memory only`)); } catch { /* never throw */ }
+    try { onError(new Error(`impression-tracker: localStorage unusable (${why && why.name ? why.name : why}); memory only`)); } catch { /* never throw */ }
   }
 
   /** The Storage object, or null (and memory-only) when unusable. `force` ignores memory-only. */
@@ -73,8 +71,6 @@ export function createBatchStore({ getStorage, prefix, maxEvents = DEFAULT_MAX_S
     _usable() { return storage() !== null; },
     /** 'localStorage' or 'memory' */
     _mode() { return memoryOnly ? 'memory' : 'localStorage'; },
-    /** Why the store is memory-only ('' when it is not). */
-    _reason() { return reason; },
 
     _newKey(created, tabId, seq) {
       return `${recordPrefix}${String(Math.max(0, Math.floor(created))).padStart(13, '0')}:${tabId}:${seq}`;
@@ -166,7 +162,7 @@ export function createBatchStore({ getStorage, prefix, maxEvents = DEFAULT_MAX_S
     /** Events and bytes currently stored. */
     _totals() {
       const records = this._list();
-      return { events: records.reduce((n, r) => n + r.events, 0), bytes: records.reduce((n, r) => n + r.size, 0), batches: records.length };
+      return { events: records.reduce((n, r) => n + r.events, 0), bytes: records.reduce((n, r) => n + r.size, 0) };
     },
   };
 }

@@ -21,13 +21,17 @@
 //    in halves when refused; batches that already failed, batches over the keepalive
 //    budget, everything while offline, and copies of requests still in flight are
 //    written to storage released (no owner) for the next page load or another tab.
+//  - a batch lost to a bound or the age limit: its event count (plus its own "drop") is
+//    added to the "drop" of the oldest batch still held, in memory or storage (same page
+//    view first), so the loss reaches the collector with the data; onDropped only when
+//    no held batch can take it.
 //  - fetchLater (where it exists): each batch not yet confirmed also has a pending
 //    deferred request that the browser sends when the document is destroyed (even after
 //    a renderer crash); it is aborted as soon as the batch is delivered, dropped or
 //    handed to sendBeacon.
 
 import { classifyStatus, backoffDelayMs, parseRetryAfter } from './backoff.js';
-import { splitToFit, halveBatch, countEvents, utf8Length } from './batch-split.js';
+import { splitToFit, halveBatch, countEvents, utf8Length, headerOf, addDrop } from './batch-split.js';
 import { createBatchStore } from './storage.js';
 import { createClaimer } from './claim.js';
 
@@ -38,8 +42,8 @@ import { createClaimer } from './claim.js';
 // deferredBudgetBytes (our share of fetchLater's 64 KiB per-origin quota) to 65536.
 const NUMBERS = {
   maxBodyBytes: 16384, keepaliveBudgetBytes: 49152, deferredBudgetBytes: 49152, timeoutMs: 5000,
-  leaseMs: 30000, maxAgeMs: 864e5, maxQueuedEvents: 1000, maxQueuedBytes: 262144,
-  maxStoredEvents: 1000, maxStoredBytes: 262144,
+  leaseMs: 30000, maxAgeMs: 864e5, maxQueuedEvents: 5000, maxQueuedBytes: 1048576,
+  maxStoredEvents: 5000, maxStoredBytes: 524288,
 };
 const MAX_SPLIT_DEPTH = 6;
 const READOPT_DELAY_MS = 2000;
@@ -59,9 +63,10 @@ const GPC_MODES = ['memory-only', 'deny', 'ignore'];
  * Creates the transport (the seam: send, sendNow, pageHidden, pageShown, setConsent,
  * stats, stop; plus settled() for tests). Options: endpoint, maxBodyBytes (16384;
  * 4096..61440), consent ('granted' | 'pending' | 'denied'), gpc ('memory-only' |
- * 'deny' | 'ignore'), storageKey ('impression-tracker:'), onDropped(count), onDebug(info),
- * onError(error), env; and the bounds maxStoredEvents (1000), maxStoredBytes (262144),
- * maxQueuedEvents (1000), maxQueuedBytes (262144), keepaliveBudgetBytes (49152),
+ * 'deny' | 'ignore'), storageKey ('impression-tracker:'), onDropped(count) (events lost
+ * that no held batch's "drop" can carry: for the core's next batch), onDebug(info),
+ * onError(error), env; and the bounds maxStoredEvents (5000), maxStoredBytes (524288),
+ * maxQueuedEvents (5000), maxQueuedBytes (1048576), keepaliveBudgetBytes (49152),
  * deferredBudgetBytes (49152), timeoutMs (5000), leaseMs (30000), maxAgeMs (24 h).
  * env may replace fetch, sendBeacon, fetchLater, localStorage, navigator (onLine,
  * globalPrivacyControl, locks, sendBeacon), addEventListener, removeEventListener,
@@ -216,19 +221,45 @@ export function createTransport(options) {
 
   /** Keeps the memory queue within its bounds: the oldest idle batches go first. */
   function enforceMemoryBound() {
-    let { events, bytes } = queuedTotals();
-    while ((events > maxQueuedEvents || bytes > maxQueuedBytes) && batches.length > 1) {
+    for (let q = queuedTotals(); (q.events > maxQueuedEvents || q.bytes > maxQueuedBytes) && batches.length > 1; q = queuedTotals()) {
       const victim = batches.find((b) => !b._inflight);
       if (!victim || victim === batches[batches.length - 1]) break;
       forget(victim);
-      events -= victim.events; bytes -= victim.bytes;
       if (victim.key && storageOn() && releaseRecord(victim)) { // still stored: not lost
         parkDeferred(victim);
         continue;
       }
       abortDeferred(victim);
-      countDrop('queueBound', victim.events, true);
+      carryDrop('queueBound', victim);
     }
+  }
+
+  /**
+   * A batch lost to a bound or the age limit: its events, plus the "drop" it carried, are
+   * added to the "drop" of the oldest batch still held (same page view first), in memory
+   * and in its stored copy, or in storage only. onDropped only when none can take it.
+   */
+  function carryDrop(reason, lost) {
+    const mine = lost.key && batches.find((b) => b.key === lost.key); // a stored record this tab also holds
+    if (mine) { forget(mine); abortDeferred(mine); }
+    countDrop(reason, lost.events);
+    const head = headerOf(lost.body);
+    const count = lost.events + (head.drop || 0);
+    const records = storageOn() ? store._list() : [];
+    const held = [...batches.filter((b) => !b._inflight), ...records.filter((r) => canEvict(r) && !batches.some((b) => b.key === r.key))]
+      .sort((x, y) => x.created - y.created);
+    for (const h of [...held.filter((x) => headerOf(x.body).pv === head.pv), ...held]) {
+      const body = addDrop(h.body, count);
+      const record = records.find((r) => r.key === h.key);
+      if (body && utf8Length(body) <= maxBodyBytes && (!record || store._put({ ...record, body }, () => false).ok)) {
+        if (h.id) { // held in memory: its fetchLater copy is replaced too
+          h.body = body; h.bytes = utf8Length(body);
+          abortDeferred(h); registerDeferred(h);
+        }
+        return;
+      }
+    }
+    call(opts.onDropped, count);
   }
 
   function forget(b) {
@@ -287,18 +318,15 @@ export function createTransport(options) {
     if (owner) claimer._holdTabLock();
     const key = b.key || store._newKey(b.created, tabId, seq += 1);
     const { ok, evicted } = store._put({ key, owner, until: owner ? now() + leaseMs : 0, created: b.created, events: b.events, body: b.body }, canEvict);
-    for (const record of evicted) {
-      const mine = batches.find((x) => x.key === record.key);
-      if (mine) { forget(mine); abortDeferred(mine); }
-      countDrop('storageBound', record.events, true);
+    if (ok) {
+      b.key = key;
+      b._owned = Boolean(owner);
+      counters.persistedWrites += b.events;
+      debug({ kind: 'persist', id: b.id, key, owner: owner ? 'self' : 'released', events: b.events, bytes: b.bytes });
+      if (b._owned) scheduleLeaseRenewal();
     }
-    if (!ok) return false;
-    b.key = key;
-    b._owned = Boolean(owner);
-    counters.persistedWrites += b.events;
-    debug({ kind: 'persist', id: b.id, key, owner: owner ? 'self' : 'released', events: b.events, bytes: b.bytes });
-    if (b._owned) scheduleLeaseRenewal();
-    return true;
+    for (const record of evicted) carryDrop('storageBound', record);
+    return ok;
   }
 
   function releaseRecord(b) { return writeRecord(b, ''); }
@@ -453,7 +481,9 @@ export function createTransport(options) {
     }
     debug({ kind: 'beacon', bytes, events, accepted, overBudget: bytes > budgetLeft, threw });
     if (accepted) { beaconBytes += bytes; counters.beaconed += events; return []; }
-    if (threw || !beacon || depth >= MAX_SPLIT_DEPTH) return [{ body, bytes, events }];
+    // Over our budget, halving helps only while a half can still fit: otherwise it would
+    // store the batch as dozens of tiny records.
+    if (threw || !beacon || depth >= MAX_SPLIT_DEPTH || bytes > 2 * budgetLeft) return [{ body, bytes, events }];
     const halves = halveBatch(body);
     if (!halves) return [{ body, bytes, events }];
     debug({ kind: 'split', reason: 'beacon refused', pieces: 2 });
@@ -511,9 +541,10 @@ export function createTransport(options) {
       try {
         const t = now();
         let { events, bytes } = queuedTotals();
+        const expired = [];
         for (const record of store._list()) {
           if (t - record.created > maxAgeMs) {
-            if (!ownedByLiveTab(record)) { store._remove(record.key); countDrop('expired', record.events, true); }
+            if (!ownedByLiveTab(record)) { store._remove(record.key); expired.push(record); }
             continue;
           }
           const mine = batches.find((b) => b.key === record.key);
@@ -532,6 +563,7 @@ export function createTransport(options) {
           events += b.events; bytes += size;
           debug({ kind: 'adopt', id: b.id, key: record.key, events: b.events, from: record.owner ? 'expired owner' : 'released' });
         }
+        for (const record of expired) carryDrop('expired', record); // once the adopted batches are held
       } catch (error) { onError(error); }
     }, now).then(guard((ran) => {
       adopting = null;
@@ -697,7 +729,7 @@ export function createTransport(options) {
     stats: guard(() => {
       let queued = 0; let inFlight = 0;
       for (const b of batches) { if (b._inflight) inFlight += b.events; else queued += b.events; }
-      const storedTotals = storageOn() ? store._totals() : { events: 0, bytes: 0, batches: 0 };
+      const storedTotals = storageOn() ? store._totals() : { events: 0, bytes: 0 };
       const total = Object.values(dropped).reduce((a, n) => a + n, 0);
       return {
         queued,

@@ -97,6 +97,17 @@ export function createCollector() {
     accept(body, via) { for (const id of idsOf(body)) accepted.push(id); requests.push({ via, body, accepted: true }); },
     /** Sorted unique ids. */
     ids() { return [...new Set(accepted)].sort(); },
+    /** "drop" of each accepted batch, keyed "pv:s of its first event" (a resent copy counted once). */
+    drops() {
+      const out = {};
+      for (const r of requests) {
+        if (!r.accepted) continue;
+        const batch = JSON.parse(r.body);
+        const key = `${batch.pv}:${batch.ev[0].s}`;
+        if (!(key in out)) out[key] = batch.drop;
+      }
+      return out;
+    },
     /** Ids that arrived more than once. */
     duplicates() {
       const seen = new Set(); const dup = new Set();

@@ -4,8 +4,8 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { classifyStatus, backoffDelayMs, parseRetryAfter, NEVER_RETRY } from '../../js/backoff.js';
-import { splitToFit, halveBatch, utf8Length, parseBatch, countEvents } from '../../js/batch-split.js';
-import { createBatchStore } from '../../js/storage.js';
+import { splitToFit, halveBatch, utf8Length, parseBatch, countEvents, headerOf, addDrop } from '../../js/batch-split.js';
+import { createBatchStore, DEFAULT_MAX_STORED_EVENTS, DEFAULT_MAX_STORED_BYTES } from '../../js/storage.js';
 import { createClaimer } from '../../js/claim.js';
 import { createStorage, createLockManager, makeBatch, idsOf } from './delivery-fakes.js';
 
@@ -70,6 +70,19 @@ describe('batch-split.js', () => {
     assert.deepEqual(ids, a.ids, 'same events, same order');
   });
 
+  test('addDrop raises "drop" in the header, keeps the key order and the events byte for byte', () => {
+    const a = makeBatch('pv-ü', 1, 3, { drop: 4, wd: true, gpc: true, path: '/search/"ev":[' });
+    const body = a.body.replace('"id":"gig-0001"', '"id":"caf\\u00e9 \\/x"'); // escapes JSON.stringify would not write
+    const raised = addDrop(body, 17);
+    assert.deepEqual(Object.keys(JSON.parse(raised)), ['v', 'pv', 'path', 'wd', 'gpc', 'at', 'drop', 'ev']);
+    assert.equal(JSON.parse(raised).drop, 21);
+    assert.equal(raised.slice(raised.indexOf(',"ev":[')), body.slice(body.indexOf(',"ev":[')), 'events untouched');
+    assert.equal(headerOf(raised).pv, 'pv-ü');
+    assert.equal(headerOf(raised).path, '/search/"ev":[');
+    assert.equal(addDrop(makeBatch('pv', 1, 1).body, 5).length, makeBatch('pv', 1, 1).body.length, '0 -> 5: same length');
+    for (const bad of ['nope', '[1,"ev":[]]', '{"ev":[]}', '']) assert.equal(addDrop(bad, 1), null, bad);
+  });
+
   test('splitToFit leaves a fitting body untouched; an unparseable oversize body is reported', () => {
     const a = makeBatch('pv', 1, 3);
     assert.deepEqual(splitToFit(a.body, 16384).pieces.map((p) => p.body), [a.body]);
@@ -124,6 +137,15 @@ describe('storage.js', () => {
     assert.equal(tooBig.ok, false);
   });
 
+  test('default bounds: 5000 events and 512 KiB', () => {
+    assert.equal(DEFAULT_MAX_STORED_EVENTS, 5000);
+    assert.equal(DEFAULT_MAX_STORED_BYTES, 524288);
+    const store = createBatchStore({ getStorage: () => createStorage(), prefix: 'p:' });
+    assert.equal(store._put(record(store._newKey(1, 'a', 1), 5001)).ok, false);
+    assert.equal(store._put(record(store._newKey(1, 'a', 3), 5000)).ok, true, 'a 5000-event batch (~400 KB) fits');
+    assert.equal(store._put({ ...record(store._newKey(1, 'a', 2), 1), body: 'x'.repeat(524288) }).ok, false);
+  });
+
   test('quota exceeded: memory only, reported once, never throws', () => {
     const ls = createStorage({ quotaChars: 500 });
     const errors = [];
@@ -132,7 +154,7 @@ describe('storage.js', () => {
     assert.equal(store._put(record(store._newKey(1, 'a', 2), 1)).ok, false);
     assert.equal(store._mode(), 'memory');
     assert.equal(errors.length, 1);
-    assert.match(store._reason(), /QuotaExceededError/);
+    assert.match(errors[0].message, /QuotaExceededError/);
   });
 
   test('a throwing or missing localStorage: memory only, never throws', () => {

@@ -434,6 +434,7 @@ describe('page hide: sendBeacon, split, persistence', () => {
     const ours = s.beacon.calls.filter((c) => c.ok).reduce((n, c) => n + c.bytes, 0);
     assert.ok(ours <= 49152, `beaconed ${ours}`);
     assert.ok(storage.ownKeys().length >= 1);
+    assert.ok(storage.ownKeys().length <= 3, `${storage.ownKeys().length} records: once the budget is used up, batches are stored whole, not split into tiny pieces`);
     s.beacon.deliver();
     const next = setup({ storage, clock: s.clock, collector: s.collector, tabName: 'B' });
     await next.transport.settled();
@@ -621,41 +622,104 @@ describe('storage: full, throwing, bounded', () => {
     assert.ok(s.errors.some((e) => /SecurityError/.test(e.message)));
   });
 
-  test('storage bound: oldest batches dropped, counted, reported through onDropped', async () => {
+  test('storage bound: the oldest batches are dropped and counted; their count travels in the "drop" of the oldest batch kept', async () => {
     const s = setup({ online: false, transport: { maxStoredEvents: 30 } });
     const batches = [1, 11, 21, 31, 41].map((from) => makeBatch('pv1', from, 10));
     for (const b of batches) s.transport.send(b.body, b.count);
     assert.equal(s.transport.stats().persisted, 30);
-    assert.deepEqual(s.dropped, [10, 10]);
+    assert.deepEqual(s.dropped, [], 'no onDropped: the count is carried by a batch held');
     assert.equal(s.transport.stats().dropped.byReason.storageBound, 20);
     s.tab.goOnline();
     await s.clock.advance(0);
     assert.deepEqual(s.collector.ids(), sorted(batches.slice(2).flatMap((b) => b.ids)));
     assert.deepEqual(s.collector.duplicates(), []);
+    // 1..10 dropped onto 11..20, then 11..20 (with its 10) dropped onto 21..30.
+    assert.deepEqual(s.collector.drops(), { 'pv1:21': 20, 'pv1:31': 0, 'pv1:41': 0 });
   });
 
-  test('storage bound in bytes', async () => {
+  test('storage bound in bytes: stored bytes stay under the bound, even after a "drop" grows a stored body', async () => {
     const s = setup({ online: false, transport: { maxStoredBytes: 5000 } });
     const batches = [1, 21, 41, 61].map((from) => makeBatch('pv1', from, 20));
     const size = Buffer.byteLength(batches[0].body);
     assert.ok(size > 1500 && size < 2400);
-    for (const b of batches) s.transport.send(b.body, b.count);
-    assert.ok(s.transport.stats().persistedBytes <= 5000);
-    assert.deepEqual(s.dropped, [20, 20]);
+    for (const b of batches) { s.transport.send(b.body, b.count); assert.ok(s.transport.stats().persistedBytes <= 5000); }
+    assert.deepEqual(s.dropped, []);
     s.tab.goOnline();
     await s.clock.advance(0);
     assert.deepEqual(s.collector.ids(), sorted(batches.slice(2).flatMap((b) => b.ids)));
+    assert.deepEqual(s.collector.drops(), { 'pv1:41': 40, 'pv1:61': 0 });
   });
 
-  test('the in-memory queue is bounded too (consent pending, nothing stored)', () => {
+  test('storage bound at page hide (offline): the loss reaches the collector with the stored data at the next load', async () => {
+    const storage = createStorage();
+    const s = setup({ storage, online: false, transport: { maxStoredEvents: 30 } });
+    const batches = [1, 11, 21, 31].map((from) => makeBatch('pv1', from, 10));
+    for (const b of batches.slice(0, 3)) s.transport.send(b.body, b.count);
+    s.transport.pageHidden();
+    s.transport.sendNow(batches[3].body, batches[3].count); // the final batch cut at the hide
+    s.transport.stop();
+    assert.deepEqual(s.dropped, [], 'nothing left to the core: no batch would ever carry it');
+    assert.equal(s.transport.stats().dropped.byReason.storageBound, 10);
+    const next = setup({ storage, clock: s.clock, collector: s.collector, tabName: 'B' });
+    await next.transport.settled();
+    await s.clock.advance(500); // lease mode confirms a claim 250 ms later
+    assert.deepEqual(s.collector.ids(), sorted(batches.slice(1).flatMap((b) => b.ids)));
+    assert.deepEqual(s.collector.drops(), { 'pv1:11': 10, 'pv1:21': 0, 'pv1:31': 0 });
+    const drops = Object.values(s.collector.drops()).reduce((a, n) => a + n, 0);
+    assert.equal(s.collector.ids().length + drops, 40, 'delivered + reported in "drop" = every event');
+    assert.deepEqual(storage.ownKeys(), []);
+  });
+
+  test('the in-memory queue is bounded too (consent pending, nothing stored); the count travels with the data', async () => {
     const s = setup({ transport: { consent: 'pending', maxQueuedEvents: 25 } });
-    for (const from of [1, 11, 21, 31]) { const b = makeBatch('pv1', from, 10); s.transport.send(b.body, b.count); }
+    const batches = [1, 11, 21, 31].map((from) => makeBatch('pv1', from, 10, { drop: from === 1 ? 3 : 0 }));
+    for (const b of batches) s.transport.send(b.body, b.count);
     assert.equal(s.transport.stats().queued, 20);
-    assert.deepEqual(s.dropped, [10, 10]);
+    assert.deepEqual(s.dropped, []);
     assert.equal(s.transport.stats().dropped.byReason.queueBound, 20);
+    s.transport.setConsent(true);
+    await s.clock.advance(0);
+    assert.deepEqual(s.collector.ids(), sorted(batches.slice(2).flatMap((b) => b.ids)));
+    // 10 + 10 events lost, plus the 3 the first lost batch itself reported.
+    assert.deepEqual(s.collector.drops(), { 'pv1:21': 23, 'pv1:31': 0 });
   });
 
-  test('stored batches older than maxAgeMs are dropped and counted', async () => {
+  test('a dropped count goes to a batch of the same page view first, and never pushes a body over maxBodyBytes', async () => {
+    const s = setup({ transport: { consent: 'pending', maxQueuedEvents: 35, maxBodyBytes: 4096 } });
+    const full = makeBatch('pvA', 11, 10);
+    full.body = makeBatch('pvA', 11, 10, { path: `/search${'x'.repeat(4096 - Buffer.byteLength(full.body))}` }).body;
+    assert.equal(Buffer.byteLength(full.body), 4096, 'exactly at the cap: "drop":10 would not fit');
+    const batches = [makeBatch('pvA', 1, 10), makeBatch('pvB', 1, 10), full, makeBatch('pvA', 21, 10)];
+    for (const b of batches) s.transport.send(b.body, b.count);
+    assert.deepEqual(s.dropped, []);
+    s.transport.setConsent(true);
+    await s.clock.advance(0);
+    assert.deepEqual(s.collector.drops(), { 'pvB:1': 0, 'pvA:11': 0, 'pvA:21': 10 });
+    for (const { init } of s.collector.fetchCalls) {
+      assert.ok(Buffer.byteLength(init.body) <= 4096);
+      const keys = Object.keys(JSON.parse(init.body));
+      assert.deepEqual(keys, ['v', 'pv', 'path', 'at', 'drop', 'ev'], 'key order kept');
+    }
+    const other = setup({ transport: { consent: 'pending', maxQueuedEvents: 15 } });
+    for (const b of [makeBatch('pvA', 1, 10), makeBatch('pvB', 1, 10)]) other.transport.send(b.body, b.count);
+    other.transport.setConsent(true);
+    await other.clock.advance(0);
+    assert.deepEqual(other.collector.drops(), { 'pvB:1': 10 }, 'no batch of the same page view: any batch');
+  });
+
+  test('a batch whose "drop" is raised gets its fetchLater copy replaced (no storage, offline, the page dies)', async () => {
+    const s = setup({ storage: null, online: false, fetchLater: true, transport: { maxQueuedEvents: 25 } });
+    const batches = [1, 11, 21, 31].map((from) => makeBatch('pv1', from, 10));
+    for (const b of batches) s.transport.send(b.body, b.count);
+    assert.deepEqual(s.dropped, []);
+    assert.equal(s.fetchLater.active().length, 2, 'the dropped batches have no deferred copy left');
+    assert.equal(s.transport.stats().deferred, 20);
+    s.fetchLater.destroy();
+    assert.deepEqual(s.collector.ids(), sorted(batches.slice(2).flatMap((b) => b.ids)));
+    assert.deepEqual(s.collector.drops(), { 'pv1:21': 20, 'pv1:31': 0 });
+  });
+
+  test('stored batches older than maxAgeMs are dropped and counted; reported through onDropped when nothing is held', async () => {
     const storage = createStorage();
     const s = setup({ storage, online: false });
     const a = makeBatch('pv1', 1, 10);
@@ -669,6 +733,30 @@ describe('storage: full, throwing, bounded', () => {
     assert.equal(next.transport.stats().dropped.byReason.expired, 10);
     assert.deepEqual(storage.ownKeys(), []);
     assert.deepEqual(s.collector.ids(), []);
+  });
+
+  test('an expired batch\'s count travels in a batch adopted with it (another page view)', async () => {
+    const storage = createStorage();
+    const s = setup({ storage, online: false });
+    const old = makeBatch('pv-old', 1, 10, { drop: 2 });
+    s.transport.send(old.body, old.count);
+    s.transport.pageHidden();
+    s.transport.stop();
+    await s.clock.advance(23 * 3600 * 1000);
+    const later = setup({ storage, clock: s.clock, collector: s.collector, online: false, tabName: 'A2' });
+    const recent = makeBatch('pv-new', 1, 5);
+    later.transport.send(recent.body, recent.count);
+    later.transport.pageHidden();
+    later.transport.stop();
+    await s.clock.advance(2 * 3600 * 1000);
+    const next = setup({ storage, clock: s.clock, collector: s.collector, tabName: 'B' });
+    await next.transport.settled();
+    await s.clock.advance(500); // lease mode confirms a claim 250 ms later
+    assert.deepEqual(next.dropped, []);
+    assert.equal(next.transport.stats().dropped.byReason.expired, 10);
+    assert.deepEqual(s.collector.ids(), sorted(recent.ids));
+    assert.deepEqual(s.collector.drops(), { 'pv-new:1': 12 }, '10 expired events plus the 2 the expired batch carried');
+    assert.deepEqual(storage.ownKeys(), []);
   });
 });
 
