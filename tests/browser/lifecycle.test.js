@@ -200,37 +200,36 @@ function droppedOf(pv) {
   return sum;
 }
 
-for (const queue of [undefined, 8192]) {
-  const label = queue ? `with capacity.queue ${queue}` : 'with the default capacity';
-  test(`2,000 impressions then hide, ${label}: every body under the cap, nothing lost (the rest on the next load)`, async (t) => {
-    // 2,000 cards of 14 x 13 px fill the 800 x 600 viewport: 2,000 impressions in one
-    // observer callback, then 2,000 visible spans end at the hide.
-    const fixture = 'grid.html?n=2000&cols=50&w=14&h=13&gap=2';
-    const options = queue ? { capacity: { queue } } : {};
-    const { page } = await open(t, { fixture, it: { options } });
-    await waitInPage(page, () => window.__it.tracker.stats().seq >= 2000, undefined, { what: '2,000 impressions', timeoutMs: 20000 });
-    const pv = await page.evaluate(() => window.__it.tracker.stats().pageView);
-    await page.evaluate(() => window.__stubVisibilityChange('hidden'));
-    const { seq, dropped, transport } = await page.evaluate(() => window.__it.tracker.stats());
-    const lost = `core queue overflow ${dropped}, transport ${JSON.stringify(transport.dropped.byReason)}`;
-    // The next page load (a small page of the same site) sends what the keepalive
-    // budget could not take at the hide.
-    await page.goto(site.url('/fixtures/other.html'));
-    await page.goto(site.url('/fixtures/grid.html?n=1'));
-    await trackerReady(page);
-    // Once the next page's transport is idle, everything that will arrive has arrived;
-    // the assertions below say what is missing.
-    const idle = await transportIdle(page).then(() => true, () => false);
-    const next = await page.evaluate(() => window.__it.tracker.stats().transport);
-    for (const r of collector.records) assert.ok(r.raw.length <= 16384, `a body of ${r.raw.length} bytes is over the 16 KiB cap`);
-    assert.equal(duplicateCount(collector.records), 0, 'no duplicates');
-    assertWellFormedDelivery();
-    assert.equal(eventsOf(pv).length, seq, `nothing lost: ${eventsOf(pv).length} of ${seq} events delivered, ${droppedOf(pv)} reported in "drop" (${lost}; next page's transport ${JSON.stringify(next)})`);
-    assert.ok(idle, `the next page's transport went idle: ${JSON.stringify(next)}`);
-    assert.equal(impIds(eventsOf(pv)).length, 2000);
-    assertNoGap(pv);
-  });
-}
+test('2,000 impressions then hide: every body under the cap, nothing lost (the rest on the next load)', async (t) => {
+  // 2,000 cards of 14 x 13 px fill the 800 x 600 viewport: 2,000 impressions in one
+  // observer callback, then 2,000 visible spans end at the hide.
+  const fixture = 'grid.html?n=2000&cols=50&w=14&h=13&gap=2';
+  const { page } = await open(t, { fixture });
+  await waitInPage(page, () => window.__it.tracker.stats().seq >= 2000, undefined, { what: '2,000 impressions', timeoutMs: 20000 });
+  const pv = await page.evaluate(() => window.__it.tracker.stats().pageView);
+  await page.evaluate(() => window.__stubVisibilityChange('hidden'));
+  const { seq, dropped, transport } = await page.evaluate(() => window.__it.tracker.stats());
+  const lost = `core queue overflow ${dropped}, transport ${JSON.stringify(transport.dropped.byReason)}`;
+  // The next page load (a small page of the same site) sends what the keepalive
+  // budget could not take at the hide.
+  await page.goto(site.url('/fixtures/other.html'));
+  await page.goto(site.url('/fixtures/grid.html?n=1'));
+  await trackerReady(page);
+  // Once the next page's transport is idle, everything that will arrive has arrived;
+  // the assertions below say what is missing.
+  const idle = await transportIdle(page).then(() => true, () => false);
+  const next = await page.evaluate(() => window.__it.tracker.stats().transport);
+  for (const r of collector.records) assert.ok(r.raw.length <= 16384, `a body of ${r.raw.length} bytes is over the 16 KiB cap`);
+  // At least once: a request still in flight at the hide also leaves a stored copy for
+  // the next load, so its events may arrive twice; nothing else may.
+  assert.ok(duplicateCount(collector.records) <= transport.inFlight,
+    `${duplicateCount(collector.records)} raw duplicates, more than the ${transport.inFlight} events in flight at the hide`);
+  assertWellFormedDelivery();
+  assert.equal(eventsOf(pv).length, seq, `nothing lost: ${eventsOf(pv).length} of ${seq} events delivered, ${droppedOf(pv)} reported in "drop" (${lost}; next page's transport ${JSON.stringify(next)})`);
+  assert.ok(idle, `the next page's transport went idle: ${JSON.stringify(next)}`);
+  assert.equal(impIds(eventsOf(pv)).length, 2000);
+  assertNoGap(pv);
+});
 
 test('keepalive quota used up by the host: events are stored and arrive on the next load', async (t) => {
   const fixture = 'grid.html?n=24';

@@ -29,11 +29,11 @@ export function batchProblems(raw) {
   return validate.errors.map((e) => `${e.instancePath || '/'} ${e.message}`);
 }
 
-/** Problems of every POST body the collector received (all statuses), prefixed by index. */
+/** Problems of every complete POST body the collector received (any status), prefixed by index. */
 export function allBatchProblems(records) {
   const out = [];
   records.forEach((record, i) => {
-    if (record.method !== 'POST' || !record.url.startsWith('/collect') || record.fault === 'reset') return;
+    if (record.method !== 'POST' || !record.url.startsWith('/collect') || !record.received) return;
     for (const problem of batchProblems(record.raw)) out.push(`request ${i}: ${problem}`);
   });
   return out;

@@ -8,6 +8,7 @@ import {
   deliveredEvents, duplicateCount, eventIds, startCollector, startSite, uniqueEvents,
 } from './server.js';
 import { allBatchProblems } from './payload.js';
+import { DEFAULT_MAX_STORED_BYTES, DEFAULT_MAX_STORED_EVENTS } from '../../js/storage.js';
 import {
   launch, openPage, trackerReady, transportIdle, waitForTrace, waitInPage,
 } from './browser.js';
@@ -95,13 +96,15 @@ test('localStorage throwing SecurityError: nothing escapes, events still deliver
 });
 
 test('storage bound: what is stored stays under the bound, and every event is delivered or counted in "drop"', async (t) => {
-  // 1,200 cards of 18 x 18 px fill the viewport: more events than the stored bound (1,000).
+  // 3,000 cards of 12 x 11 px fill the viewport: with the collector down, their
+  // impressions and visible spans are more than the stored bound holds.
   await collector.down();
-  const { page } = await open(t, { fixture: 'grid.html?n=1200&cols=40&w=18&h=18&gap=2', it: { options: { capacity: { queue: 4096 } } } });
-  await waitInPage(page, () => window.__it.tracker.stats().seq >= 1200, undefined, { what: '1,200 impressions', timeoutMs: 20000 });
+  const { page } = await open(t, { fixture: 'grid.html?n=3000&cols=60&w=12&h=11&gap=1' });
+  await waitInPage(page, () => window.__it.tracker.stats().seq >= 3000, undefined, { what: '3,000 impressions', timeoutMs: 20000 });
   await page.evaluate(() => window.__it.tracker.flush());
   await page.evaluate(() => window.__stubVisibilityChange('hidden'));
   const { pv, seq } = await page.evaluate(() => ({ pv: window.__it.tracker.stats().pageView, seq: window.__it.tracker.stats().seq }));
+  assert.ok(seq > DEFAULT_MAX_STORED_EVENTS, `${seq} events, more than the bound of ${DEFAULT_MAX_STORED_EVENTS}`);
   const stored = await page.evaluate((p) => {
     let events = 0;
     let bytes = 0;
@@ -113,8 +116,8 @@ test('storage bound: what is stored stays under the bound, and every event is de
     }
     return { events, bytes };
   }, PREFIX);
-  assert.ok(stored.events <= 1000, `${stored.events} events stored`);
-  assert.ok(stored.bytes <= 262144, `${stored.bytes} bytes stored`);
+  assert.ok(stored.events <= DEFAULT_MAX_STORED_EVENTS, `${stored.events} events stored (bound ${DEFAULT_MAX_STORED_EVENTS})`);
+  assert.ok(stored.bytes <= DEFAULT_MAX_STORED_BYTES, `${stored.bytes} bytes stored (bound ${DEFAULT_MAX_STORED_BYTES})`);
   await page.goto(site.url('/fixtures/other.html'));
   await collector.up();
   await page.goto(site.url('/fixtures/grid.html?n=1'));

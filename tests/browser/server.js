@@ -205,8 +205,8 @@ export async function startSite() {
 
 /**
  * The recording collector. Every request lands in collector.records as
- * {method, url, headers, body, at (Date.now()), status, fault}; status is 0 when the
- * connection was reset. Fault modes (consumed in this order for each POST):
+ * {method, url, headers, body, raw, at (Date.now()), received, status, fault}; received
+ * is true once the whole body arrived; status is 0 until answered and when reset. Fault modes (consumed in this order for each POST):
  *   rejectWhen(predicate(body), status)  every batch the predicate picks gets status
  *   failNext(n, status, headers)         the next n POSTs get status (500, 503, 429...)
  *   resetNext(n)                          the next n POSTs: socket destroyed mid-body
@@ -279,6 +279,7 @@ export async function startCollector() {
     req.on('end', () => {
       record.raw = Buffer.concat(chunks);
       record.body = record.raw.toString('utf8');
+      record.received = true;
       let status = 204;
       let headers = {};
       if (req.method !== 'POST' || new URL(req.url, 'http://x').pathname !== '/collect') {
