@@ -242,6 +242,15 @@ export function createTransport(options) {
   function carryDrop(reason, lost) {
     const mine = lost.key && batches.find((b) => b.key === lost.key); // a stored record this tab also holds
     if (mine) { forget(mine); abortDeferred(mine); }
+    // A stored copy that holds the batch's fetchLater registration: counted lost now, so
+    // the browser must not send it at unload too (a loss counted and delivered).
+    const parked = lost.key && releasedDeferred.get(lost.key);
+    if (parked) {
+      releasedDeferred.delete(lost.key);
+      deferredBytes -= parked.bytes;
+      counters.deferred -= parked.events;
+      abort(parked._controller);
+    }
     countDrop(reason, lost.events);
     const head = headerOf(lost.body);
     const count = lost.events + (head.drop || 0);
