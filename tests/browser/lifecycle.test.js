@@ -200,7 +200,7 @@ function droppedOf(pv) {
   return sum;
 }
 
-// Known flaky (issue 6 stays open): about one run in five, the next page load after the
+// Known failing (issue 6 stays open): in most recent runs the next page load after the
 // hide is not ready within 10 s (thousands of stored events and fetchLater copies in
 // flight). It still runs and reports every time; as a `todo` its failure does not gate
 // `make test` until the cause is found.
