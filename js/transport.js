@@ -424,10 +424,18 @@ export function createTransport(options) {
     }, timeoutMs);
     let promise;
     try { promise = Promise.resolve(f(endpoint, post(b.body, controller, true))); } catch (error) { promise = Promise.reject(error); }
-    promise.then(
+    // Chromium counts a keepalive request against the 64 KiB quota until its response
+    // body is consumed, even an empty one: read it before the bytes count as free, or
+    // the next requests fail with a network error while the quota looks free.
+    promise.then((response) => drain(response).then(() => response)).then(
       guard((response) => finish(b, attempt, Number(response && response.status) || 0, response, null)),
       guard((error) => finish(b, attempt, 0, null, error && error.name === 'AbortError' ? 'abort' : 'network')),
     );
+  }
+
+  /** Reads and discards a response body; never rejects. */
+  function drain(response) {
+    try { return Promise.resolve(response && typeof response.arrayBuffer === 'function' ? response.arrayBuffer() : null).catch(() => null); } catch { return Promise.resolve(null); }
   }
 
   function finish(b, attempt, status, response, failure) {
@@ -496,8 +504,12 @@ export function createTransport(options) {
     const halves = halveBatch(body);
     if (!halves) return [{ body, bytes, events }];
     debug({ kind: 'split', reason: 'beacon refused', pieces: 2 });
-    return [...beaconPieces(halves[0].body, halves[0].bytes, halves[0].events, depth + 1),
-      ...beaconPieces(halves[1].body, halves[1].bytes, halves[1].events, depth + 1)];
+    const first = beaconPieces(halves[0].body, halves[0].bytes, halves[0].events, depth + 1);
+    // The first half refused whole too: the browser's quota is gone (it counts requests
+    // we no longer see, and the host's). Halving further would only store the batch as
+    // dozens of tiny records, so it stays one.
+    if (first.length === 1 && first[0].body === halves[0].body) return [{ body, bytes, events }];
+    return [...first, ...beaconPieces(halves[1].body, halves[1].bytes, halves[1].events, depth + 1)];
   }
 
   /** Hands one idle batch over for the page's end: beacon, else storage, else keep in memory. */

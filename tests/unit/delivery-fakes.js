@@ -115,6 +115,8 @@ export function createCollector() {
       return [...dup].sort();
     },
     fetchCalls: [],
+    bodiesRead: 0,
+    bodyGate: null,
     /** A fetch bound to this collector. */
     fetch: (url, init) => {
       const call = { url, init, at: null };
@@ -132,7 +134,14 @@ export function createCollector() {
         const headers = new Map(Object.entries((decision && decision.headers) || {}).map(([k, v]) => [k.toLowerCase(), v]));
         if (status >= 200 && status < 300) collector.accept(init.body, 'fetch');
         else requests.push({ via: 'fetch', body: init.body, accepted: false, status });
-        resolve({ status, ok: status >= 200 && status < 300, headers: { get: (k) => (headers.has(k.toLowerCase()) ? headers.get(k.toLowerCase()) : null) } });
+        resolve({
+          status,
+          ok: status >= 200 && status < 300,
+          headers: { get: (k) => (headers.has(k.toLowerCase()) ? headers.get(k.toLowerCase()) : null) },
+          // Like Chromium, a keepalive request holds its quota until its body is read:
+          // collector.bodyGate (a promise) holds the read back.
+          arrayBuffer: () => { collector.bodiesRead += 1; return Promise.resolve(collector.bodyGate).then(() => new ArrayBuffer(0)); },
+        });
       });
     },
   };

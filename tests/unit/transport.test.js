@@ -112,6 +112,26 @@ describe('normal operation: fetch keepalive', () => {
     await s.clock.advance(3000);
     assert.deepEqual(s.collector.ids(), sorted(batches.flatMap((b) => b.ids)));
   });
+  test('a response body is read before its bytes leave the keepalive budget (Chromium holds the quota until then)', async () => {
+    const s = setup({ transport: { keepaliveBudgetBytes: 30000 } });
+    let open;
+    s.collector.bodyGate = new Promise((resolve) => { open = resolve; });
+    const batches = [1, 151, 301].map((from) => makeBatch('pv1', from, 150));
+    for (const b of batches) assert.ok(Buffer.byteLength(b.body) > 10000 && Buffer.byteLength(b.body) < 15000);
+    for (const b of batches) s.transport.send(b.body, b.count);
+    await s.clock.advance(0);
+    assert.equal(fetchAttempts(s.collector), 2, 'two fit the budget');
+    await s.clock.advance(0);
+    assert.equal(s.collector.bodiesRead, 2, 'both answered; their bodies are being read');
+    assert.equal(fetchAttempts(s.collector), 2, 'the third waits while the answered bodies are unread');
+    assert.equal(s.transport.stats().inFlight, 300);
+    open();
+    await s.clock.advance(0);
+    await s.clock.advance(0);
+    assert.equal(fetchAttempts(s.collector), 3);
+    assert.deepEqual(s.collector.ids(), sorted(batches.flatMap((b) => b.ids)));
+    assert.equal(s.transport.stats().sent, 450);
+  });
 });
 
 describe('retry', () => {
@@ -398,6 +418,24 @@ describe('page hide: sendBeacon, split, persistence', () => {
     assert.deepEqual(s.collector.ids(), sorted(a.ids));
     assert.deepEqual(s.collector.duplicates(), []);
     assert.deepEqual(s.storage.ownKeys(), []);
+  });
+
+  test('a browser that refuses every beacon although our budget has room: each batch is stored whole, not halved into pieces', async () => {
+    const storage = createStorage();
+    // Requests we cannot see (ours just answered, the host's) hold the whole quota.
+    const s = setup({ storage, beacon: { hostInflightBytes: 65536 } });
+    const batches = [1, 51, 101].map((from) => makeBatch('pv1', from, 50));
+    s.transport.pageHidden();
+    for (const b of batches) s.transport.sendNow(b.body, b.count);
+    assert.equal(s.beacon.calls.filter((c) => c.ok).length, 0);
+    assert.ok(s.beacon.calls.length <= batches.length * 7, `${s.beacon.calls.length} beacon calls: one halving chain per batch at most`);
+    assert.equal(storage.ownKeys().length, batches.length, 'one record per batch');
+    assert.deepEqual(s.dropped, []);
+    const next = setup({ storage, clock: s.clock, collector: s.collector, tabName: 'B' });
+    await next.transport.settled();
+    await s.clock.advance(500);
+    assert.deepEqual(s.collector.ids(), sorted(batches.flatMap((b) => b.ids)));
+    assert.deepEqual(storage.ownKeys(), []);
   });
 
   test('quota split: the host holds most of the 64 KiB keepalive quota; what does not fit is split, then stored, never dropped', async () => {
