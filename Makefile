@@ -154,14 +154,14 @@ types:
 
 size: glue
 
-test-js: wasm glue types $(BUILD)/replay
+test-js: deps wasm glue types $(BUILD)/replay
 	node --test tests/unit/
 	JS_GZIP_BUDGET=$(JS_GZIP_BUDGET) node tests/tools/size.mjs --check
 
 # --- Browser suite (issue 6) -----------------------------------------------------------------
 # Headless Debian Chromium (CHROMIUM_PATH overrides /usr/bin/chromium) driven by
 # playwright-core; one browser per file, files one after another. README: "Browser tests".
-test-browser: wasm
+test-browser: deps wasm glue
 	@if ls tests/browser/*.test.js >/dev/null 2>&1; then node --test --test-concurrency=1 --test-timeout=600000 tests/browser/; else echo "# no browser tests yet"; fi
 
 # --- Demo (issue 5) -----------------------------------------------------------------------
@@ -172,7 +172,7 @@ demo: deps wasm
 
 # Collector unit tests, then the headless Chromium smoke test (one at a time).
 .PHONY: test-demo
-test-demo: wasm
+test-demo: deps wasm glue
 	node --test --test-concurrency=1 tests/demo/
 
 # --- Benchmarks (issue 7) -------------------------------------------------------------------
