@@ -4,8 +4,9 @@
 // the page from Node (page.waitForFunction polls with requestAnimationFrame, which a
 // fake clock stops). Not a test file.
 
+import { after, before, beforeEach } from 'node:test';
 import { chromium } from 'playwright-core';
-import { waitFor } from './server.js';
+import { startCollector, startSite, waitFor } from './server.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const ARGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -52,6 +53,37 @@ export async function openPage(browser, site, collector, {
   await page.goto(site.url(`/fixtures/${fixture}`));
   if (waitReady && it.autoStart !== false) await trackerReady(page);
   return { context, page, problems };
+}
+
+/**
+ * The set-up every test file shares: before the file's tests, one browser (bfcache as in
+ * launch()), the fixture site and the recording collector, handed to onReady({browser,
+ * site, collector}); before each test, the site and the collector reset (and the
+ * collector back up with collectorUp); after the file, all closed. Returns open(t,
+ * options): openPage() for one test, its context closed when the test ends;
+ * recordDebug: true keeps the transport's onDebug records on every page.
+ */
+export function useBrowserSuite({ bfcache = false, collectorUp = false, recordDebug = false } = {}, onReady = () => {}) {
+  const shared = {};
+  before(async () => {
+    const [browser, site, collector] = await Promise.all([launch({ bfcache }), startSite(), startCollector()]);
+    Object.assign(shared, { browser, site, collector });
+    onReady(shared);
+  });
+  after(() => Promise.all([shared.browser?.close(), shared.site?.close(), shared.collector?.close()]));
+  beforeEach(async () => {
+    shared.site.reset();
+    shared.collector.reset();
+    if (collectorUp) await shared.collector.up();
+  });
+  return {
+    async open(t, options = {}) {
+      const it = recordDebug ? { recordDebug: true, ...options.it } : options.it;
+      const opened = await openPage(shared.browser, shared.site, shared.collector, { ...options, it });
+      t.after(() => opened.context.close());
+      return opened;
+    },
+  };
 }
 
 /** Console errors and uncaught exceptions of a page (and of pages it navigates to). */

@@ -4,35 +4,17 @@
 // offline then online, and no CORS headers. Retry timing runs on Playwright's fake
 // clock; every test checks what arrived after dedup by (pv, s).
 
-import { after, before, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { duplicateCount, eventIds, startCollector, startSite, uniqueEvents } from './server.js';
+import { duplicateCount, eventIds, uniqueEvents } from './server.js';
 import { allBatchProblems } from './payload.js';
 import {
-  fetchAttempts, followRetries, launch, openPage, trackerReady, waitForTrace, waitInPage,
+  fetchAttempts, followRetries, useBrowserSuite, trackerReady, waitForTrace, waitInPage,
 } from './browser.js';
 
-let browser;
 let site;
 let collector;
-
-before(async () => {
-  [browser, site, collector] = await Promise.all([launch(), startSite(), startCollector()]);
-});
-after(async () => {
-  await Promise.all([browser?.close(), site?.close(), collector?.close()]);
-});
-beforeEach(async () => {
-  site.reset();
-  collector.reset();
-  await collector.up();
-});
-
-async function open(t, options) {
-  const opened = await openPage(browser, site, collector, { ...options, it: { recordDebug: true, ...options.it } });
-  t.after(() => opened.context.close());
-  return opened;
-}
+const { open } = useBrowserSuite({ collectorUp: true, recordDebug: true }, (shared) => ({ site, collector } = shared));
 
 /** Opens a 24-card grid, waits for its observations and flushes: one batch of 16 impressions. */
 async function openAndFlush(t, options = {}) {

@@ -4,36 +4,19 @@
 // visibilitychange, 2,000 impressions then hide, the keepalive quota used up by the
 // host, sendBeacon missing or throwing. Asserts on what the collector received.
 
-import { after, before, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  duplicateCount, startCollector, startSite, uniqueEvents,
+  duplicateCount, uniqueEvents,
 } from './server.js';
 import { allBatchProblems } from './payload.js';
 import {
-  launch, openPage, trackerReady, transportIdle, waitForTrace, waitInPage,
+  useBrowserSuite, trackerReady, transportIdle, waitForTrace, waitInPage,
 } from './browser.js';
 
-let browser;
 let site;
 let collector;
-
-before(async () => {
-  [browser, site, collector] = await Promise.all([launch({ bfcache: true }), startSite(), startCollector()]);
-});
-after(async () => {
-  await Promise.all([browser?.close(), site?.close(), collector?.close()]);
-});
-beforeEach(() => {
-  site.reset();
-  collector.reset();
-});
-
-async function open(t, options) {
-  const opened = await openPage(browser, site, collector, options);
-  t.after(() => opened.context.close());
-  return opened;
-}
+const { open } = useBrowserSuite({ bfcache: true }, (shared) => ({ site, collector } = shared));
 
 /** Waits until the tracker fed the core the first observation of the last card. */
 function allObserved(page, n) {

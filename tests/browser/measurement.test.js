@@ -3,34 +3,16 @@
 // fast and slow scrolling, clicks, prerendering, window focus, occlusion with
 // IntersectionObserver v2 and recycled nodes. Each test asserts the exact events.
 
-import { after, before, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startCollector, startSite, uniqueEvents } from './server.js';
+import { uniqueEvents } from './server.js';
 import {
-  clockTo, flushAndRead, launch, openPage, traceLines, waitForTrace,
+  clockTo, flushAndRead, useBrowserSuite, traceLines, waitForTrace,
 } from './browser.js';
 
-let browser;
 let site;
 let collector;
-
-before(async () => {
-  [browser, site, collector] = await Promise.all([launch(), startSite(), startCollector()]);
-});
-after(async () => {
-  await Promise.all([browser?.close(), site?.close(), collector?.close()]);
-});
-beforeEach(() => {
-  site.reset();
-  collector.reset();
-});
-
-/** Opens a page for one test and closes its context when the test ends. */
-async function open(t, options) {
-  const opened = await openPage(browser, site, collector, options);
-  t.after(() => opened.context.close());
-  return opened;
-}
+const { open } = useBrowserSuite({}, (shared) => ({ site, collector } = shared));
 
 const ofType = (events, e, id) => events.filter((x) => x.e === e && (id === undefined || x.id === id));
 

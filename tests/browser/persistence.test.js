@@ -2,38 +2,21 @@
 // or throwing, the storage bound with drop counting, two tabs racing for stored
 // batches, a renderer crash then reopen, consent pending, granted and revoked.
 
-import { after, before, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  deliveredEvents, duplicateCount, eventIds, startCollector, startSite, uniqueEvents,
+  deliveredEvents, duplicateCount, eventIds, uniqueEvents,
 } from './server.js';
 import { allBatchProblems } from './payload.js';
 import { DEFAULT_MAX_STORED_BYTES, DEFAULT_MAX_STORED_EVENTS } from '../../js/storage.js';
 import {
-  launch, openPage, trackerReady, transportIdle, waitForTrace, waitInPage,
+  openPage, useBrowserSuite, trackerReady, transportIdle, waitForTrace, waitInPage,
 } from './browser.js';
 
 let browser;
 let site;
 let collector;
-
-before(async () => {
-  [browser, site, collector] = await Promise.all([launch(), startSite(), startCollector()]);
-});
-after(async () => {
-  await Promise.all([browser?.close(), site?.close(), collector?.close()]);
-});
-beforeEach(async () => {
-  site.reset();
-  collector.reset();
-  await collector.up();
-});
-
-async function open(t, options) {
-  const opened = await openPage(browser, site, collector, { ...options, it: { recordDebug: true, ...options.it } });
-  t.after(() => opened.context.close());
-  return opened;
-}
+const { open } = useBrowserSuite({ collectorUp: true, recordDebug: true }, (shared) => ({ browser, site, collector } = shared));
 
 const PREFIX = 'impression-tracker:';
 const storedKeys = (page) => page.evaluate((p) => Object.keys(localStorage).filter((k) => k.startsWith(p)), PREFIX);

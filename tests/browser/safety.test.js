@@ -4,34 +4,17 @@
 // or fragment sent, no long task on a 5,000-card page, and a page that stays eligible
 // for the back/forward cache.
 
-import { after, before, beforeEach, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startCollector, startSite, uniqueEvents } from './server.js';
+import { uniqueEvents } from './server.js';
 import { allBatchProblems } from './payload.js';
 import {
-  fetchAttempts, followRetries, launch, openPage, trackerReady, waitForTrace, waitInPage,
+  fetchAttempts, followRetries, useBrowserSuite, trackerReady, waitForTrace, waitInPage,
 } from './browser.js';
 
-let browser;
 let site;
 let collector;
-
-before(async () => {
-  [browser, site, collector] = await Promise.all([launch({ bfcache: true }), startSite(), startCollector()]);
-});
-after(async () => {
-  await Promise.all([browser?.close(), site?.close(), collector?.close()]);
-});
-beforeEach(() => {
-  site.reset();
-  collector.reset();
-});
-
-async function open(t, options) {
-  const opened = await openPage(browser, site, collector, options);
-  t.after(() => opened.context.close());
-  return opened;
-}
+const { open } = useBrowserSuite({ bfcache: true }, (shared) => ({ site, collector } = shared));
 
 const stats = (page) => page.evaluate(() => window.__it.tracker.stats());
 const errors = (page) => page.evaluate(() => window.__it.errors);

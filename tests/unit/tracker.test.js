@@ -10,23 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTracker } from '../../js/index.js';
 import { createPage, fakeTransport, wasmBytes } from './fakes/dom.js';
+import { startOnPage as start } from './fakes/tracker.js';
 
 const REPLAY = new URL('../../build/replay', import.meta.url).pathname;
-
-async function start({ page: pageOptions, ...options } = {}) {
-  const page = createPage(pageOptions);
-  const transport = fakeTransport();
-  const errors = [];
-  const tracker = await createTracker({
-    endpoint: '/collect',
-    wasm: wasmBytes(),
-    trace: true,
-    onError: (error) => errors.push(error),
-    ...options,
-    env: { ...page.env, createTransport: transport.create, ...options.env },
-  });
-  return { page, transport, tracker, errors };
-}
 
 /** A grid: a list container with cards gig-1..gig-n at positions 1..n. */
 function grid(page, n, list = 'q1', first = 1) {
