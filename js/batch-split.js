@@ -19,7 +19,7 @@ export function parseBatch(body) {
   try {
     const header = JSON.parse(body);
     const events = header.ev;
-    if (Array.isArray(events)) { delete header.ev; return { header, events }; }
+    if (Array.isArray(events)) { delete header.ev; return { header, _events: events }; }
   } catch { /* not a batch */ }
   return null;
 }
@@ -45,7 +45,7 @@ export function addDrop(body, count) {
 }
 
 /** Number of events in a body, or 0 when it is not a batch. */
-export const countEvents = (body) => parseBatch(body)?.events.length || 0;
+export const countEvents = (body) => parseBatch(body)?._events.length || 0;
 
 function encode(header, eventTexts) {
   const head = JSON.stringify(header);
@@ -57,7 +57,7 @@ const laterHeader = (header) => ('drop' in header ? { ...header, drop: 0 } : hea
 /** A piece {body, bytes, events} of the given header and event texts. */
 function piece(header, texts) {
   const body = encode(header, texts);
-  return { body, bytes: utf8Length(body), events: texts.length };
+  return { _body: body, _bytes: utf8Length(body), _events: texts.length };
 }
 
 /**
@@ -72,7 +72,7 @@ export function splitToFit(body, maxBytes) {
   const pieces = [];
   const oversize = [];
   const batch = bytes > maxBytes && parseBatch(body);
-  if (!batch) (bytes > maxBytes ? oversize : pieces).push({ body, bytes, events: -1 });
+  if (!batch) (bytes > maxBytes ? oversize : pieces).push({ _body: body, _bytes: bytes, _events: -1 });
   else {
     let { header } = batch;
     let texts = [];
@@ -81,7 +81,7 @@ export function splitToFit(body, maxBytes) {
       if (list.length) { to.push(piece(header, list)); header = laterHeader(header); }
       texts = []; size = 0;
     };
-    for (const event of batch.events) {
+    for (const event of batch._events) {
       const text = JSON.stringify(event);
       const len = utf8Length(text);
       const base = utf8Length(encode(header, []));
@@ -102,7 +102,7 @@ export function splitToFit(body, maxBytes) {
  */
 export function halveBatch(body) {
   const batch = parseBatch(body);
-  const texts = batch ? batch.events.map((e) => JSON.stringify(e)) : [];
+  const texts = batch ? batch._events.map((e) => JSON.stringify(e)) : [];
   const mid = Math.ceil(texts.length / 2);
   return texts[1] ? [piece(batch.header, texts.slice(0, mid)), piece(laterHeader(batch.header), texts.slice(mid))] : null;
 }

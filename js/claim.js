@@ -73,7 +73,7 @@ export function createClaimer({ getNavigator, prefix, tabId, onError = () => {} 
       // Another tab's record is alive while that tab holds its tab lock (in `held`), or,
       // without a lock snapshot, while its lease runs.
       const run = async (held) => {
-        await scan((record) => !!record.owner && record.owner !== tabId && (held ? held.has(record.owner) : record.until > now()));
+        await scan((record) => !!record._owner && record._owner !== tabId && (held ? held.has(record._owner) : record._until > now()));
         return true;
       };
       const l = locks();

@@ -65,11 +65,13 @@ export function createBatchStore({ getStorage, prefix, maxEvents = DEFAULT_MAX_S
     let r;
     try { r = JSON.parse(value); } catch { /* corrupt */ }
     return typeof r?.b === 'string' && Number.isFinite(r.c) && Number.isFinite(r.n) && typeof value === 'string'
-      ? { key, owner: typeof r.o === 'string' ? r.o : '', until: Number.isFinite(r.u) ? r.u : 0, created: r.c, events: r.n, body: r.b, size: utf8Length(key) + utf8Length(value) }
+      ? { _key: key, _owner: typeof r.o === 'string' ? r.o : '', _until: Number.isFinite(r.u) ? r.u : 0, _created: r.c, _events: r.n, _body: r.b, _size: utf8Length(key) + utf8Length(value) }
       : null;
   }
 
-  const sum = (records, field) => records.reduce((n, r) => n + r[field], 0);
+  const sum = (records, value) => records.reduce((n, r) => n + value(r), 0);
+  const eventsOf = (r) => r._events;
+  const sizeOf = (r) => r._size;
 
   const store = {
     /** true when localStorage is usable (not memory-only). */
@@ -90,27 +92,27 @@ export function createBatchStore({ getStorage, prefix, maxEvents = DEFAULT_MAX_S
      * cannot be met or the write failed (the store is then memory-only).
      */
     _put(record, canEvict = () => true) {
-      const value = JSON.stringify({ o: record.owner || '', u: record.until || 0, c: record.created, n: record.events, b: record.body });
-      const size = utf8Length(record.key) + utf8Length(value);
+      const value = JSON.stringify({ o: record._owner || '', u: record._until || 0, c: record._created, n: record._events, b: record._body });
+      const size = utf8Length(record._key) + utf8Length(value);
       const evicted = [];
-      const failed = { ok: false, evicted };
+      const failed = { _ok: false, _evicted: evicted };
       return use((s) => {
-        if (record.events > maxEvents || size > maxBytes) return failed;
-        const others = store._list().filter((r) => r.key !== record.key);
-        let events = sum(others, 'events') + record.events;
-        let bytes = sum(others, 'size') + size;
+        if (record._events > maxEvents || size > maxBytes) return failed;
+        const others = store._list().filter((r) => r._key !== record._key);
+        let events = sum(others, eventsOf) + record._events;
+        let bytes = sum(others, sizeOf) + size;
         const victims = [];
         for (const r of others) {
           if (events <= maxEvents && bytes <= maxBytes) break;
           if (!canEvict(r)) continue;
           victims.push(r);
-          events -= r.events;
-          bytes -= r.size;
+          events -= r._events;
+          bytes -= r._size;
         }
         if (events > maxEvents || bytes > maxBytes) return failed;
-        for (const r of victims) { s.removeItem(r.key); evicted.push(r); }
-        s.setItem(record.key, value);
-        return { ok: true, evicted };
+        for (const r of victims) { s.removeItem(r._key); evicted.push(r); }
+        s.setItem(record._key, value);
+        return { _ok: true, _evicted: evicted };
       }, failed);
     },
 
@@ -124,7 +126,7 @@ export function createBatchStore({ getStorage, prefix, maxEvents = DEFAULT_MAX_S
       let events = 0;
       use((s) => {
         for (const key of ownKeys(s, prefix)) {
-          if (key.startsWith(recordPrefix)) events += decode(key, s.getItem(key))?.events || 0;
+          if (key.startsWith(recordPrefix)) events += decode(key, s.getItem(key))?._events || 0;
           s.removeItem(key);
         }
       }, 0, true);
@@ -134,7 +136,7 @@ export function createBatchStore({ getStorage, prefix, maxEvents = DEFAULT_MAX_S
     /** Events and bytes currently stored. */
     _totals() {
       const records = store._list();
-      return { events: sum(records, 'events'), bytes: sum(records, 'size') };
+      return { _events: sum(records, eventsOf), _bytes: sum(records, sizeOf) };
     },
   };
   return store;

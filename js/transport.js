@@ -173,7 +173,7 @@ export function createTransport(options) {
   const storageOn = () => storageAllowed && consent === 'granted' && store._usable();
   const granted = () => !stopped && consent === 'granted';
   const holds = (b) => batches.includes(b);
-  const held = (key) => batches.find((b) => b.key === key);
+  const held = (key) => batches.find((b) => b._key === key);
   const eventsOf = (n, body) => (Number.isInteger(n) && n >= 0 ? n : countEvents(body));
 
   function countDrop(reason, events, lost) {
@@ -184,7 +184,7 @@ export function createTransport(options) {
   }
 
   function newBatch(body, bytes, events, extra) {
-    return { id: tabId + ':' + ++seq, body, bytes, events, key: null, _attempts: 0, created: now(), ...extra };
+    return { id: tabId + ':' + ++seq, _body: body, _bytes: bytes, _events: events, _key: null, _attempts: 0, _created: now(), ...extra };
   }
 
   /** Cuts a body into batches under maxBodyBytes (oversize single events are dropped and counted). */
@@ -192,26 +192,26 @@ export function createTransport(options) {
     if (typeof body !== 'string' || !body) { fail('batch not a string'); return []; }
     const { pieces, oversize } = splitToFit(body, maxBodyBytes);
     for (const o of oversize) {
-      fail(`dropped a ${o.bytes} B batch over maxBodyBytes ${maxBodyBytes}`);
-      countDrop('tooLarge', o.events > 0 ? o.events : eventCount > 0 && eventsOf(eventCount) || 1, true);
+      fail(`dropped a ${o._bytes} B batch over maxBodyBytes ${maxBodyBytes}`);
+      countDrop('tooLarge', o._events > 0 ? o._events : eventCount > 0 && eventsOf(eventCount) || 1, true);
     }
     if (pieces[1]) debug({ kind: 'split', reason: 'maxBodyBytes', pieces: pieces.length });
-    return pieces.map((p) => newBatch(p.body, p.bytes, p.events < 0 ? eventsOf(eventCount, p.body) : p.events));
+    return pieces.map((p) => newBatch(p._body, p._bytes, p._events < 0 ? eventsOf(eventCount, p._body) : p._events));
   }
 
   function queuedTotals() {
     let events = 0; let bytes = 0;
-    for (const b of batches) { events += b.events; bytes += b.bytes; }
-    return { events, bytes };
+    for (const b of batches) { events += b._events; bytes += b._bytes; }
+    return { _events: events, _bytes: bytes };
   }
 
   /** Keeps the memory queue within its bounds: the oldest idle batches go first. */
   function enforceMemoryBound() {
-    for (let q = queuedTotals(); (q.events > maxQueuedEvents || q.bytes > maxQueuedBytes) && batches[1]; q = queuedTotals()) {
+    for (let q = queuedTotals(); (q._events > maxQueuedEvents || q._bytes > maxQueuedBytes) && batches[1]; q = queuedTotals()) {
       const victim = batches.find((b) => !b._inflight);
       if (!victim || victim === batches[batches.length - 1]) break;
       forget(victim);
-      if (!(victim.key && keepStored(victim))) { // else still stored: not lost
+      if (!(victim._key && keepStored(victim))) { // else still stored: not lost
         abortDeferred(victim);
         carryDrop('queueBound', victim);
       }
@@ -224,25 +224,25 @@ export function createTransport(options) {
    * and in its stored copy, or in storage only. onDropped only when none can take it.
    */
   function carryDrop(reason, lost) {
-    const key = lost.key;
+    const key = lost._key;
     const mine = key && held(key); // a stored record this tab also holds
     if (mine) { forget(mine); abortDeferred(mine); }
     // A stored copy that holds the batch's fetchLater registration: counted lost now, so
     // the browser must not send it at unload too (a loss counted and delivered).
     unregister(key && releasedDeferred.get(key));
     releasedDeferred.delete(key);
-    countDrop(reason, lost.events);
-    const head = headerOf(lost.body);
-    const count = lost.events + (head.drop || 0);
+    countDrop(reason, lost._events);
+    const head = headerOf(lost._body);
+    const count = lost._events + (head.drop || 0);
     const records = storageOn() ? store._list() : [];
-    const candidates = [...batches.filter((b) => !b._inflight), ...records.filter((r) => canEvict(r) && !held(r.key))]
-      .sort((x, y) => x.created - y.created);
-    for (const h of [...candidates.filter((x) => headerOf(x.body).pv === head.pv), ...candidates]) {
-      const body = addDrop(h.body, count);
-      const record = records.find((r) => r.key === h.key);
-      if (body && utf8Length(body) <= maxBodyBytes && (!record || store._put({ ...record, body }, () => 0).ok)) {
+    const candidates = [...batches.filter((b) => !b._inflight), ...records.filter((r) => canEvict(r) && !held(r._key))]
+      .sort((x, y) => x._created - y._created);
+    for (const h of [...candidates.filter((x) => headerOf(x._body).pv === head.pv), ...candidates]) {
+      const body = addDrop(h._body, count);
+      const record = records.find((r) => r._key === h._key);
+      if (body && utf8Length(body) <= maxBodyBytes && (!record || store._put({ ...record, _body: body }, () => 0)._ok)) {
         if (h.id) { // held in memory: its fetchLater copy is replaced too
-          h.body = body; h.bytes = utf8Length(body);
+          h._body = body; h._bytes = utf8Length(body);
           abortDeferred(h); registerDeferred(h);
         }
         return;
@@ -272,22 +272,22 @@ export function createTransport(options) {
   }
 
   function park(b) {
-    if (b._deferred && b.key) { releasedDeferred.set(b.key, b._deferred); b._deferred = null; }
+    if (b._deferred && b._key) { releasedDeferred.set(b._key, b._deferred); b._deferred = null; }
   }
 
   // ---- fetchLater: a pending deferred copy of every unconfirmed batch ----
   function registerDeferred(b) {
     const fl = func('fetchLater');
-    if (b._deferred || b._confirmAt || !granted() || !fl || deferredBytes + b.bytes > deferredBudget) return;
+    if (b._deferred || b._confirmAt || !granted() || !fl || deferredBytes + b._bytes > deferredBudget) return;
     const controller = makeAbortController();
-    const info = { kind: 'fetchLater', action: 'register', id: b.id, bytes: b.bytes, events: b.events };
+    const info = { kind: 'fetchLater', action: 'register', id: b.id, bytes: b._bytes, events: b._events };
     try {
-      fl(endpoint, post(b.body, controller));
-      b._deferred = { _controller: controller, bytes: b.bytes, events: b.events };
-      deferredBytes += b.bytes;
-      counters.deferred += b.events;
+      fl(endpoint, post(b._body, controller));
+      b._deferred = { _controller: controller, _bytes: b._bytes, _events: b._events };
+      deferredBytes += b._bytes;
+      counters.deferred += b._events;
     } catch (error) {
-      info.action = 'refused'; info.error = String(error?.name || error); delete info.events;
+      info.action = 'refused'; info.error = String(error?.name || error); delete info._events;
     }
     debug(info);
   }
@@ -295,8 +295,8 @@ export function createTransport(options) {
   /** Cancels a fetchLater registration ({_controller, bytes, events}) and its counts. */
   function unregister(d) {
     if (!d) return;
-    deferredBytes -= d.bytes;
-    counters.deferred -= d.events;
+    deferredBytes -= d._bytes;
+    counters.deferred -= d._events;
     abort(d._controller);
   }
 
@@ -309,18 +309,18 @@ export function createTransport(options) {
 
   // ---- storage records ----
   /** A stored record may be evicted at the bound unless this tab is sending it or another live tab owns it. */
-  const canEvict = (record) => !held(record.key)?._inflight && !(record.owner && record.owner !== tabId && record.until > now());
+  const canEvict = (record) => !held(record._key)?._inflight && !(record._owner && record._owner !== tabId && record._until > now());
 
   function writeRecord(b, owner) {
     if (!storageOn()) return false;
     if (owner) claimer._holdTabLock();
-    const key = b.key || store._newKey(b.created, tabId, ++seq);
-    const { ok, evicted } = store._put({ key, owner, until: owner ? now() + leaseMs : 0, created: b.created, events: b.events, body: b.body }, canEvict);
+    const key = b._key || store._newKey(b._created, tabId, ++seq);
+    const { _ok: ok, _evicted: evicted } = store._put({ _key: key, _owner: owner, _until: owner ? now() + leaseMs : 0, _created: b._created, _events: b._events, _body: b._body }, canEvict);
     if (ok) {
-      b.key = key;
+      b._key = key;
       b._owned = !!owner;
-      counters.persistedWrites += b.events;
-      debug({ kind: 'persist', id: b.id, key, owner: owner ? 'self' : 'released', events: b.events, bytes: b.bytes });
+      counters.persistedWrites += b._events;
+      debug({ kind: 'persist', id: b.id, key, owner: owner ? 'self' : 'released', events: b._events, bytes: b._bytes });
       if (owner) scheduleLeaseRenewal();
     }
     for (const record of evicted) carryDrop('storageBound', record);
@@ -329,10 +329,10 @@ export function createTransport(options) {
 
   /** Removes a batch's stored copy unless another tab has since claimed it. */
   function removeRecord(b) {
-    if (!b.key) return;
-    const owner = store._read(b.key)?.owner;
-    if (!owner || owner === tabId) store._remove(b.key);
-    b.key = null;
+    if (!b._key) return;
+    const owner = store._read(b._key)?._owner;
+    if (!owner || owner === tabId) store._remove(b._key);
+    b._key = null;
     b._owned = false;
   }
 
@@ -344,11 +344,11 @@ export function createTransport(options) {
       if (stopped || hidden) return;
       let any = false;
       for (const b of batches) {
-        if (!b.key || !b._owned) continue;
-        const owner = store._read(b.key)?.owner;
+        if (!b._key || !b._owned) continue;
+        const owner = store._read(b._key)?._owner;
         if (owner && owner !== tabId) { // another tab took it over
           if (!b._inflight) { forget(b); abortDeferred(b); }
-          b.key = null; b._owned = false;
+          b._key = null; b._owned = false;
           continue;
         }
         any = writeRecord(b, tabId) || any;
@@ -373,14 +373,14 @@ export function createTransport(options) {
       if (b._confirmAt) {
         if (t < b._confirmAt) { earliestConfirm = Math.min(earliestConfirm, b._confirmAt); continue; }
         b._confirmAt = 0;
-        if (store._read(b.key)?.owner !== tabId) { // lost the claim race: the other tab sends it
-          debug({ kind: 'claim', result: 'lost', id: b.id, key: b.key });
-          forget(b); abortDeferred(b); b.key = null;
+        if (store._read(b._key)?._owner !== tabId) { // lost the claim race: the other tab sends it
+          debug({ kind: 'claim', result: 'lost', id: b.id, key: b._key });
+          forget(b); abortDeferred(b); b._key = null;
           continue;
         }
         registerDeferred(b);
       }
-      if (inflightBytes && inflightBytes + b.bytes > keepaliveBudget) break;
+      if (inflightBytes && inflightBytes + b._bytes > keepaliveBudget) break;
       start(b);
       if (failures) break; // while the collector fails, one request at a time
     }
@@ -401,13 +401,13 @@ export function createTransport(options) {
       finish(b, attempt, status, response, failure);
     };
     b._inflight = attempt;
-    inflightBytes += b.bytes;
-    debug({ kind: 'fetch', id: b.id, attempt: b._attempts, bytes: b.bytes, events: b.events });
+    inflightBytes += b._bytes;
+    debug({ kind: 'fetch', id: b.id, attempt: b._attempts, bytes: b._bytes, events: b._events });
     attempt._timer = setTimer(() => { abort(controller); end(0, null, 'timeout'); }, number('timeoutMs'));
     // Chromium counts a keepalive request against the 64 KiB quota until its response
     // body is consumed, even an empty one: read it before the bytes count as free, or
     // the next requests fail with a network error while the quota looks free.
-    new Promise((resolve) => resolve(f(endpoint, post(b.body, controller, true))))
+    new Promise((resolve) => resolve(f(endpoint, post(b._body, controller, true))))
       .then((response) => Promise.resolve(response?.arrayBuffer?.()).catch(() => 0).then(() => response))
       .then(
         guard((response) => end(+response?.status || 0, response)),
@@ -416,17 +416,17 @@ export function createTransport(options) {
   }
 
   function finish(b, attempt, status, response, failure) {
-    if (b._inflight === attempt) { b._inflight = null; inflightBytes -= b.bytes; }
+    if (b._inflight === attempt) { b._inflight = null; inflightBytes -= b._bytes; }
     const outcome = classifyStatus(status);
     debug({ kind: 'response', id: b.id, attempt: b._attempts, status, outcome, failure });
     if (b._revoked) return;
     if (outcome !== 'retry') {
       done(b);
       if (outcome === 'ok') {
-        counters.sent += b.events;
+        counters.sent += b._events;
         nextAttemptAt = 0;
         if (failures) { failures = 0; adoptSoon(); } // the collector is back: drain what earlier failures stored
-      } else countDrop('http' + status, b.events, true);
+      } else countDrop('http' + status, b._events, true);
       pump();
       return;
     }
@@ -447,14 +447,14 @@ export function createTransport(options) {
       nextAttemptAt = now() + delay;
       debug({ kind: 'retry', id: b.id, status, delayMs: delay, retryAfter: retryAfter !== null });
     }
-    if (!b.key) writeRecord(b, tabId);
+    if (!b._key) writeRecord(b, tabId);
     if (!stopped) scheduleRetry(nextAttemptAt); // the batch keeps its place: oldest first
   }
 
   // ---- page hidden: beacon or storage ----
   // Returns the pieces of the batch that were not accepted ([whole] when nothing was).
   function beaconPieces(piece, depth) {
-    const { body, bytes, events } = piece;
+    const { _body: body, _bytes: bytes, _events: events } = piece;
     const beacon = beaconFn();
     const budgetLeft = keepaliveBudget - inflightBytes - beaconBytes;
     let accepted = false;
@@ -501,7 +501,7 @@ export function createTransport(options) {
     done(b);
     if (!left[0]) return;
     for (const piece of left) {
-      const nb = newBatch(piece.body, piece.bytes, piece.events, { _failed: b._failed, created: b.created });
+      const nb = newBatch(piece._body, piece._bytes, piece._events, { _failed: b._failed, _created: b._created });
       if (useStorage && writeRecord(nb, '')) continue;
       batches.push(nb);
       registerDeferred(nb);
@@ -525,29 +525,29 @@ export function createTransport(options) {
       if (hidden || stopped || !storageOn()) return; // the page was hidden (or consent revoked) meanwhile
       try {
         const t = now();
-        let { events, bytes } = queuedTotals();
+        let { _events: events, _bytes: bytes } = queuedTotals();
         const expired = [];
         for (const record of store._list()) {
           const live = ownedByLiveTab(record);
-          if (t - record.created > number('maxAgeMs')) {
-            if (!live) { store._remove(record.key); expired.push(record); }
+          if (t - record._created > number('maxAgeMs')) {
+            if (!live) { store._remove(record._key); expired.push(record); }
             continue;
           }
-          const mine = held(record.key);
+          const mine = held(record._key);
           if (mine) {
-            if (record.owner !== tabId && !live) { mine._handedOff = false; writeRecord(mine, tabId); }
+            if (record._owner !== tabId && !live) { mine._handedOff = false; writeRecord(mine, tabId); }
             continue;
           }
           if (live) { othersLive += 1; continue; }
-          const size = utf8Length(record.body);
-          if (events + record.events > maxQueuedEvents || bytes + size > maxQueuedBytes) break;
-          const b = newBatch(record.body, size, record.events, { key: record.key, created: record.created, _deferred: releasedDeferred.get(record.key) });
-          releasedDeferred.delete(record.key);
-          if (!writeRecord(b, tabId)) b.key = record.key;
+          const size = utf8Length(record._body);
+          if (events + record._events > maxQueuedEvents || bytes + size > maxQueuedBytes) break;
+          const b = newBatch(record._body, size, record._events, { _key: record._key, _created: record._created, _deferred: releasedDeferred.get(record._key) });
+          releasedDeferred.delete(record._key);
+          if (!writeRecord(b, tabId)) b._key = record._key;
           if (!usesLocks) b._confirmAt = now() + CLAIM_CONFIRM_MS;
           batches.push(b);
-          events += b.events; bytes += size;
-          debug({ kind: 'adopt', id: b.id, key: record.key, events: b.events, from: record.owner ? 'expired owner' : 'released' });
+          events += b._events; bytes += size;
+          debug({ kind: 'adopt', id: b.id, key: record._key, events: b._events, from: record._owner ? 'expired owner' : 'released' });
         }
         for (const record of expired) carryDrop('expired', record); // once the adopted batches are held
       } catch (error) { onError(error); }
@@ -596,7 +596,7 @@ export function createTransport(options) {
       b._revoked = true;
       abortDeferred(b);
       abort(b._inflight?._controller);
-      if (!b.key) events += b.events;
+      if (!b._key) events += b._events;
     }
     batches = [];
     releasedDeferred.forEach(unregister);
@@ -701,15 +701,15 @@ export function createTransport(options) {
 
     stats: guard(() => {
       let queued = 0; let inFlight = 0; let total = 0;
-      for (const b of batches) { if (b._inflight) inFlight += b.events; else queued += b.events; }
+      for (const b of batches) { if (b._inflight) inFlight += b._events; else queued += b._events; }
       for (const k in dropped) total += dropped[k];
-      const storedTotals = storageOn() ? store._totals() : { events: 0, bytes: 0 };
+      const storedTotals = storageOn() ? store._totals() : { _events: 0, _bytes: 0 };
       return {
         queued,
         inFlight,
         ...counters, // sent, beaconed, deferred, retried, attempts, persistedWrites
-        persisted: storedTotals.events,
-        persistedBytes: storedTotals.bytes,
+        persisted: storedTotals._events,
+        persistedBytes: storedTotals._bytes,
         dropped: { total, byReason: { ...dropped } },
         consent,
         storage: storageAllowed ? store._mode() : 'off (gpc)',
