@@ -18,13 +18,13 @@
 // named _x (internal; the build shortens them).
 
 /**
- * @param {object} options
- * @param {() => any} options.getNavigator resolves navigator (may return undefined)
- * @param {string} options.prefix
- * @param {string} options.tabId
- * @param {(error: Error) => void} [options.onError]
+ * @param {object} options (names are _x: internal, shortened by the build)
+ * @param {() => any} options._getNavigator resolves navigator (may return undefined)
+ * @param {string} options._prefix
+ * @param {string} options._tabId
+ * @param {(error: Error) => void} [options._onError]
  */
-export function createClaimer({ getNavigator, prefix, tabId, onError = () => {} }) {
+export function createClaimer({ _getNavigator: getNavigator, _prefix: prefix, _tabId: tabId, _onError: onError = () => {} }) {
   let tabLockRelease = null;
   let tabLockRequested = false;
   let locksBroken = false;

@@ -18,14 +18,14 @@ export const DEFAULT_MAX_STORED_EVENTS = 5000;
 export const DEFAULT_MAX_STORED_BYTES = 524288; // 512 KiB: about a tenth of the usual 5 MB origin quota
 
 /**
- * @param {object} options
- * @param {() => Storage|null|undefined} options.getStorage resolves localStorage (may throw)
- * @param {string} options.prefix key prefix, e.g. 'impression-tracker:'
- * @param {number} [options.maxEvents]
- * @param {number} [options.maxBytes]
- * @param {(error: Error) => void} [options.onError]
+ * @param {object} options (names are _x: internal, shortened by the build)
+ * @param {() => Storage|null|undefined} options._getStorage resolves localStorage (may throw)
+ * @param {string} options._prefix key prefix, e.g. 'impression-tracker:'
+ * @param {number} [options._maxEvents]
+ * @param {number} [options._maxBytes]
+ * @param {(error: Error) => void} [options._onError]
  */
-export function createBatchStore({ getStorage, prefix, maxEvents = DEFAULT_MAX_STORED_EVENTS, maxBytes = DEFAULT_MAX_STORED_BYTES, onError = () => {} }) {
+export function createBatchStore({ _getStorage: getStorage, _prefix: prefix, _maxEvents: maxEvents = DEFAULT_MAX_STORED_EVENTS, _maxBytes: maxBytes = DEFAULT_MAX_STORED_BYTES, _onError: onError = () => {} }) {
   const recordPrefix = prefix + 'q:';
   let memoryOnly = false;
 

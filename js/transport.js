@@ -140,13 +140,13 @@ export function createTransport(options) {
   try { words = g.crypto.getRandomValues(new Uint32Array(2)); } catch { words = [1, 2].map(() => Math.random() * 4e9 >>> 0); }
   const tabId = [Math.floor(now()), ...words].map((n) => n.toString(36)).join('');
   const store = createBatchStore({
-    getStorage: () => pick('localStorage'),
-    prefix,
-    maxEvents: number('maxStoredEvents'),
-    maxBytes: number('maxStoredBytes'),
-    onError,
+    _getStorage: () => pick('localStorage'),
+    _prefix: prefix,
+    _maxEvents: number('maxStoredEvents'),
+    _maxBytes: number('maxStoredBytes'),
+    _onError: onError,
   });
-  const claimer = createClaimer({ getNavigator: nav, prefix, tabId, onError });
+  const claimer = createClaimer({ _getNavigator: nav, _prefix: prefix, _tabId: tabId, _onError: onError });
 
   /** @type {Array<object>} batches this tab holds, oldest first */
   let batches = [];

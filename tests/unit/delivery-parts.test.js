@@ -112,7 +112,7 @@ describe('storage.js', () => {
     const ls = createStorage();
     ls.setItem('host:a', '1');
     ls.setItem('impression-tracker:q:bad', '{not json');
-    const store = createBatchStore({ getStorage: () => ls, prefix: 'impression-tracker:' });
+    const store = createBatchStore({ _getStorage: () => ls, _prefix: 'impression-tracker:' });
     const k2 = store._newKey(2000, 't', 1);
     const k1 = store._newKey(1000, 't', 2);
     assert.ok(store._put(record(k2, 3))._ok);
@@ -127,7 +127,7 @@ describe('storage.js', () => {
 
   test('event bound evicts the oldest evictable records and reports them', () => {
     const ls = createStorage();
-    const store = createBatchStore({ getStorage: () => ls, prefix: 'p:', maxEvents: 10 });
+    const store = createBatchStore({ _getStorage: () => ls, _prefix: 'p:', _maxEvents: 10 });
     store._put(record(store._newKey(1, 'a', 1), 4, 'live-other'));
     store._put(record(store._newKey(2, 'a', 2), 4));
     const r = store._put(record(store._newKey(3, 'a', 3), 4), (rec) => rec._owner !== 'live-other');
@@ -141,7 +141,7 @@ describe('storage.js', () => {
   test('default bounds: 5000 events and 512 KiB', () => {
     assert.equal(DEFAULT_MAX_STORED_EVENTS, 5000);
     assert.equal(DEFAULT_MAX_STORED_BYTES, 524288);
-    const store = createBatchStore({ getStorage: () => createStorage(), prefix: 'p:' });
+    const store = createBatchStore({ _getStorage: () => createStorage(), _prefix: 'p:' });
     assert.equal(store._put(record(store._newKey(1, 'a', 1), 5001))._ok, false);
     assert.equal(store._put(record(store._newKey(1, 'a', 3), 5000))._ok, true, 'a 5000-event batch (~400 KB) fits');
     assert.equal(store._put({ ...record(store._newKey(1, 'a', 2), 1), _body: 'x'.repeat(524288) })._ok, false);
@@ -150,7 +150,7 @@ describe('storage.js', () => {
   test('quota exceeded: memory only, reported once, never throws', () => {
     const ls = createStorage({ quotaChars: 500 });
     const errors = [];
-    const store = createBatchStore({ getStorage: () => ls, prefix: 'p:', onError: (e) => errors.push(e) });
+    const store = createBatchStore({ _getStorage: () => ls, _prefix: 'p:', _onError: (e) => errors.push(e) });
     assert.equal(store._put(record(store._newKey(1, 'a', 1), 10))._ok, false);
     assert.equal(store._put(record(store._newKey(1, 'a', 2), 1))._ok, false);
     assert.equal(store._mode(), 'memory');
@@ -160,7 +160,7 @@ describe('storage.js', () => {
 
   test('a throwing or missing localStorage: memory only, never throws', () => {
     for (const getStorage of [() => { throw Object.assign(new Error('no'), { name: 'SecurityError' }); }, () => null, () => ({})]) {
-      const store = createBatchStore({ getStorage, prefix: 'p:' });
+      const store = createBatchStore({ _getStorage: getStorage, _prefix: 'p:' });
       assert.doesNotThrow(() => {
         assert.equal(store._usable(), false);
         assert.deepEqual(store._list(), []);
@@ -173,7 +173,7 @@ describe('storage.js', () => {
 
   test('a localStorage whose methods throw after a while', () => {
     const ls = createStorage();
-    const store = createBatchStore({ getStorage: () => ls, prefix: 'p:' });
+    const store = createBatchStore({ _getStorage: () => ls, _prefix: 'p:' });
     assert.ok(store._put(record(store._newKey(1, 'a', 1), 2))._ok);
     ls.getItem = () => { throw new Error('gone'); };
     assert.doesNotThrow(() => store._list());
@@ -185,8 +185,8 @@ describe('claim.js', () => {
   test('with Web Locks: one scan at a time; liveness follows the tab lock', async () => {
     const locks = createLockManager();
     const nav = (tab) => ({ locks: locks.forTab(tab) });
-    const a = createClaimer({ getNavigator: () => nav('A'), prefix: 'p:', tabId: 'A' });
-    const b = createClaimer({ getNavigator: () => nav('B'), prefix: 'p:', tabId: 'B' });
+    const a = createClaimer({ _getNavigator: () => nav('A'), _prefix: 'p:', _tabId: 'A' });
+    const b = createClaimer({ _getNavigator: () => nav('B'), _prefix: 'p:', _tabId: 'B' });
     a._holdTabLock();
     await Promise.resolve();
     assert.ok(locks.held.has('p:tab:A'));
@@ -208,7 +208,7 @@ describe('claim.js', () => {
   });
 
   test('without Web Locks: liveness is the lease', async () => {
-    const c = createClaimer({ getNavigator: () => ({}), prefix: 'p:', tabId: 'B' });
+    const c = createClaimer({ _getNavigator: () => ({}), _prefix: 'p:', _tabId: 'B' });
     assert.equal(c._usesLocks(), false);
     assert.equal(await c._exclusive(async (alive) => {
       assert.equal(alive({ _owner: 'A', _until: 101 }), true);
@@ -219,7 +219,7 @@ describe('claim.js', () => {
 
   test('a broken locks API falls back to leases and reports once', async () => {
     const errors = [];
-    const c = createClaimer({ getNavigator: () => ({ locks: { request: () => Promise.reject(new Error('broken')) } }), prefix: 'p:', tabId: 'B', onError: (e) => errors.push(e) });
+    const c = createClaimer({ _getNavigator: () => ({ locks: { request: () => Promise.reject(new Error('broken')) } }), _prefix: 'p:', _tabId: 'B', _onError: (e) => errors.push(e) });
     let ran = false;
     assert.equal(await c._exclusive(async () => { ran = true; }, () => 0), true);
     assert.ok(ran);
