@@ -280,19 +280,18 @@ export function createTransport(options) {
     const fl = func('fetchLater');
     if (b._deferred || b._confirmAt || !granted() || !fl || deferredBytes + b._bytes > deferredBudget) return;
     const controller = makeAbortController();
-    const info = { kind: 'fetchLater', action: 'register', id: b.id, bytes: b._bytes, events: b._events };
     try {
       fl(endpoint, post(b._body, controller));
       b._deferred = { _controller: controller, _bytes: b._bytes, _events: b._events };
       deferredBytes += b._bytes;
       counters.deferred += b._events;
+      debug({ kind: 'fetchLater', action: 'register', id: b.id, bytes: b._bytes, events: b._events });
     } catch (error) {
-      info.action = 'refused'; info.error = String(error?.name || error); delete info._events;
+      debug({ kind: 'fetchLater', action: 'refused', id: b.id, bytes: b._bytes, error: String(error?.name || error) });
     }
-    debug(info);
   }
 
-  /** Cancels a fetchLater registration ({_controller, bytes, events}) and its counts. */
+  /** Cancels a fetchLater registration ({_controller, _bytes, _events}) and its counts. */
   function unregister(d) {
     if (!d) return;
     deferredBytes -= d._bytes;
