@@ -12,14 +12,14 @@
 export const utf8Length = (text) => new TextEncoder().encode(text).length;
 
 /**
- * Parses a batch body. Returns {header, events} (header = every key but "ev", in order)
+ * Parses a batch body. Returns {_header, _events} (header = every key but "ev", in order)
  * or null when the body is not a JSON object with an "ev" array.
  */
 export function parseBatch(body) {
   try {
     const header = JSON.parse(body);
     const events = header.ev;
-    if (Array.isArray(events)) { delete header.ev; return { header, _events: events }; }
+    if (Array.isArray(events)) { delete header.ev; return { _header: header, _events: events }; }
   } catch { /* not a batch */ }
   return null;
 }
@@ -54,7 +54,7 @@ function encode(header, eventTexts) {
 
 const laterHeader = (header) => ('drop' in header ? { ...header, drop: 0 } : header);
 
-/** A piece {body, bytes, events} of the given header and event texts. */
+/** A piece {_body, _bytes, _events} of the given header and event texts. */
 function piece(header, texts) {
   const body = encode(header, texts);
   return { _body: body, _bytes: utf8Length(body), _events: texts.length };
@@ -62,7 +62,7 @@ function piece(header, texts) {
 
 /**
  * Splits `body` into bodies of at most `maxBytes` UTF-8 bytes each, greedily, in event
- * order. Returns {pieces: [{body, bytes, events}], oversize: [{body, bytes, events}]}:
+ * order. Returns {_pieces: [piece], _oversize: [piece]} (a piece is {_body, _bytes, _events}):
  * an event that cannot fit alone under maxBytes goes to `oversize` as a one-event batch.
  * A body that already fits is returned unchanged (events -1: not counted); an
  * unparseable body that does not fit comes back as oversize.
@@ -74,7 +74,7 @@ export function splitToFit(body, maxBytes) {
   const batch = bytes > maxBytes && parseBatch(body);
   if (!batch) (bytes > maxBytes ? oversize : pieces).push({ _body: body, _bytes: bytes, _events: -1 });
   else {
-    let { header } = batch;
+    let header = batch._header;
     let texts = [];
     let size = 0; // bytes of the texts joined with commas
     const flush = (list, to) => {
@@ -92,17 +92,17 @@ export function splitToFit(body, maxBytes) {
     }
     flush(texts, pieces);
   }
-  return { pieces, oversize };
+  return { _pieces: pieces, _oversize: oversize };
 }
 
 /**
  * Divides a batch in two halves of its events (first half keeps "drop").
- * Returns [first, second] as {body, bytes, events}, or null when it has fewer than 2 events
+ * Returns [first, second] as pieces, or null when it has fewer than 2 events
  * or is not a batch.
  */
 export function halveBatch(body) {
   const batch = parseBatch(body);
   const texts = batch ? batch._events.map((e) => JSON.stringify(e)) : [];
   const mid = Math.ceil(texts.length / 2);
-  return texts[1] ? [piece(batch.header, texts.slice(0, mid)), piece(laterHeader(batch.header), texts.slice(mid))] : null;
+  return texts[1] ? [piece(batch._header, texts.slice(0, mid)), piece(laterHeader(batch._header), texts.slice(mid))] : null;
 }

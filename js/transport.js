@@ -190,7 +190,7 @@ export function createTransport(options) {
   /** Cuts a body into batches under maxBodyBytes (oversize single events are dropped and counted). */
   function toBatches(body, eventCount) {
     if (typeof body !== 'string' || !body) { fail('batch not a string'); return []; }
-    const { pieces, oversize } = splitToFit(body, maxBodyBytes);
+    const { _pieces: pieces, _oversize: oversize } = splitToFit(body, maxBodyBytes);
     for (const o of oversize) {
       fail(`dropped a ${o._bytes} B batch over maxBodyBytes ${maxBodyBytes}`);
       countDrop('tooLarge', o._events > 0 ? o._events : eventCount > 0 && eventsOf(eventCount) || 1, true);

@@ -54,7 +54,7 @@ describe('batch-split.js', () => {
 
   test('splitToFit keeps the header and every event, drop only in the first piece', () => {
     const a = makeBatch('pv-ü', 1, 150, { drop: 3, wd: true, gpc: true, path: '/search/ß' });
-    const { pieces, oversize } = splitToFit(a.body, 4096);
+    const { _pieces: pieces, _oversize: oversize } = splitToFit(a.body, 4096);
     assert.equal(oversize.length, 0);
     assert.ok(pieces.length >= 3);
     const ids = [];
@@ -85,10 +85,10 @@ describe('batch-split.js', () => {
 
   test('splitToFit leaves a fitting body untouched; an unparseable oversize body is reported', () => {
     const a = makeBatch('pv', 1, 3);
-    assert.deepEqual(splitToFit(a.body, 16384).pieces.map((p) => p._body), [a.body]);
+    assert.deepEqual(splitToFit(a.body, 16384)._pieces.map((p) => p._body), [a.body]);
     const r = splitToFit('x'.repeat(5000), 4096);
-    assert.equal(r.pieces.length, 0);
-    assert.equal(r.oversize.length, 1);
+    assert.equal(r._pieces.length, 0);
+    assert.equal(r._oversize.length, 1);
   });
 
   test('halveBatch divides ev, keeps the header; null for one event', () => {
