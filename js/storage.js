@@ -64,7 +64,7 @@ export function createBatchStore({ _getStorage: getStorage, _prefix: prefix, _ma
   function decode(key, value) {
     let r;
     try { r = JSON.parse(value); } catch { /* corrupt */ }
-    return typeof r?.b === 'string' && Number.isFinite(r.c) && Number.isFinite(r.n) && typeof value === 'string'
+    return typeof r?.b === 'string' && Number.isFinite(r.c) && Number.isFinite(r.n)
       ? { _key: key, _owner: typeof r.o === 'string' ? r.o : '', _until: Number.isFinite(r.u) ? r.u : 0, _created: r.c, _events: r.n, _body: r.b, _size: utf8Length(key) + utf8Length(value) }
       : null;
   }
