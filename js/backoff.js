@@ -35,14 +35,12 @@ export function classifyStatus(status) {
  * 1 s, 2 s, 4 s ... capped at 60 s; each multiplied by a factor in [0.8, 1.2)
  * drawn from `random()`, then clamped to the cap, so no delay ever exceeds 60 s.
  */
-export function backoffDelayMs(failures, random = Math.random, baseMs = BACKOFF_BASE_MS, maxMs = BACKOFF_MAX_MS) {
-  const n = Math.max(1, Math.floor(failures) || 1);
-  const exponential = Math.min(maxMs, baseMs * 2 ** Math.min(n - 1, 30));
-  let r = 0.5;
-  try { r = Number(random()); } catch { r = 0.5; }
+export function backoffDelayMs(failures, random = Math.random) {
+  let r;
+  try { r = random(); } catch { /* r stays undefined: 0.5 below */ }
   if (!(r >= 0 && r < 1)) r = 0.5;
-  const jittered = exponential * (1 - BACKOFF_JITTER + 2 * BACKOFF_JITTER * r);
-  return Math.round(Math.min(maxMs, jittered));
+  const exponential = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.min(Math.max(1, Math.floor(failures) || 1) - 1, 30));
+  return Math.round(Math.min(BACKOFF_MAX_MS, exponential * (1 - BACKOFF_JITTER + 2 * BACKOFF_JITTER * r)));
 }
 
 /**
@@ -52,17 +50,8 @@ export function backoffDelayMs(failures, random = Math.random, baseMs = BACKOFF_
  * The result is clamped to RETRY_AFTER_MAX_MS.
  */
 export function parseRetryAfter(value, nowMs) {
-  if (value === null || value === undefined) return null;
-  const text = String(value).trim();
-  if (text === '') return null;
-  let ms;
-  if (/^\d+$/.test(text)) {
-    ms = Number(text) * 1000;
-  } else {
-    if (!/^[A-Za-z]{3}/.test(text)) return null; // HTTP dates start with a day name
-    const at = Date.parse(text);
-    if (!Number.isFinite(at)) return null;
-    ms = Math.max(0, at - nowMs);
-  }
-  return Math.min(RETRY_AFTER_MAX_MS, ms);
+  const text = String(value ?? '').trim();
+  // HTTP dates start with a day name
+  const ms = /^\d+$/.test(text) ? text * 1000 : /^[a-z]{3}/i.test(text) ? Math.max(0, Date.parse(text) - nowMs) : NaN;
+  return ms >= 0 ? Math.min(RETRY_AFTER_MAX_MS, ms) : null;
 }

@@ -12,16 +12,16 @@
 export const utf8Length = (text) => new TextEncoder().encode(text).length;
 
 /**
- * Parses a batch body. Returns {header, events} (header = every key but "ev", in order)
+ * Parses a batch body. Returns {_header, _events} (header = every key but "ev", in order)
  * or null when the body is not a JSON object with an "ev" array.
  */
 export function parseBatch(body) {
-  let header;
-  try { header = JSON.parse(body); } catch { return null; }
-  const events = header?.ev;
-  if (!Array.isArray(events)) return null;
-  delete header.ev;
-  return { header, events };
+  try {
+    const header = JSON.parse(body);
+    const events = header.ev;
+    if (Array.isArray(events)) { delete header.ev; return { _header: header, _events: events }; }
+  } catch { /* not a batch */ }
+  return null;
 }
 
 /** A body's header (every key but "ev", in order) parsed alone ("ev" is the last key), or {}. */
@@ -45,81 +45,64 @@ export function addDrop(body, count) {
 }
 
 /** Number of events in a body, or 0 when it is not a batch. */
-export function countEvents(body) {
-  const batch = parseBatch(body);
-  return batch ? batch.events.length : 0;
-}
+export const countEvents = (body) => parseBatch(body)?._events.length || 0;
 
 function encode(header, eventTexts) {
   const head = JSON.stringify(header);
-  const prefix = head === '{}' ? '{' : head.slice(0, -1) + ',';
-  return `${prefix}"ev":[${eventTexts.join(',')}]}`;
+  return `${head === '{}' ? '{' : head.slice(0, -1) + ','}"ev":[${eventTexts}]}`;
 }
 
-function laterHeader(header) {
-  return 'drop' in header ? { ...header, drop: 0 } : header;
+const laterHeader = (header) => ('drop' in header ? { ...header, drop: 0 } : header);
+
+/** A piece {_body, _bytes, _events} of the given header and event texts. */
+function piece(header, texts) {
+  const body = encode(header, texts);
+  return { _body: body, _bytes: utf8Length(body), _events: texts.length };
 }
 
 /**
  * Splits `body` into bodies of at most `maxBytes` UTF-8 bytes each, greedily, in event
- * order. Returns {pieces: [{body, bytes, events}], oversize: [{body, bytes, events}]}:
+ * order. Returns {_pieces: [piece], _oversize: [piece]} (a piece is {_body, _bytes, _events}):
  * an event that cannot fit alone under maxBytes goes to `oversize` as a one-event batch.
- * A body that already fits is returned unchanged; an unparseable body that does not fit
- * comes back as oversize.
+ * A body that already fits is returned unchanged (events -1: not counted); an
+ * unparseable body that does not fit comes back as oversize.
  */
 export function splitToFit(body, maxBytes) {
   const bytes = utf8Length(body);
-  const batch = bytes > maxBytes ? parseBatch(body) : null;
-  if (bytes <= maxBytes) return { pieces: [{ body, bytes, events: -1 }], oversize: [] };
-  if (!batch) return { pieces: [], oversize: [{ body, bytes, events: -1 }] };
   const pieces = [];
   const oversize = [];
-  let header = batch.header;
-  let texts = [];
-  let size = 0;
-  let base = utf8Length(encode(header, []));
-  const flush = () => {
-    if (texts.length === 0) return;
-    const text = encode(header, texts);
-    pieces.push({ body: text, bytes: utf8Length(text), events: texts.length });
-    header = laterHeader(header);
-    base = utf8Length(encode(header, []));
-    texts = [];
-    size = 0;
-  };
-  for (const event of batch.events) {
-    const text = JSON.stringify(event);
-    const len = utf8Length(text);
-    if (base + len > maxBytes) {
-      flush();
-      const alone = encode(header, [text]);
-      oversize.push({ body: alone, bytes: utf8Length(alone), events: 1 });
-      header = laterHeader(header);
-      base = utf8Length(encode(header, []));
-      continue;
+  const batch = bytes > maxBytes && parseBatch(body);
+  if (!batch) (bytes > maxBytes ? oversize : pieces).push({ _body: body, _bytes: bytes, _events: -1 });
+  else {
+    let header = batch._header;
+    let texts = [];
+    let size = 0; // bytes of the texts joined with commas
+    const flush = (list, to) => {
+      if (list.length) { to.push(piece(header, list)); header = laterHeader(header); }
+      texts = []; size = 0;
+    };
+    for (const event of batch._events) {
+      const text = JSON.stringify(event);
+      const len = utf8Length(text);
+      const base = utf8Length(encode(header, []));
+      if (base + len > maxBytes) { flush(texts, pieces); flush([text], oversize); continue; }
+      if (base + size + len + (texts.length && 1) > maxBytes) flush(texts, pieces);
+      size += len + (texts.length && 1);
+      texts.push(text);
     }
-    if (base + size + len + (texts.length && 1) > maxBytes) flush();
-    size += len + (texts.length && 1);
-    texts.push(text);
+    flush(texts, pieces);
   }
-  flush();
-  return { pieces, oversize };
+  return { _pieces: pieces, _oversize: oversize };
 }
 
 /**
  * Divides a batch in two halves of its events (first half keeps "drop").
- * Returns [first, second] as {body, bytes, events}, or null when it has fewer than 2 events
+ * Returns [first, second] as pieces, or null when it has fewer than 2 events
  * or is not a batch.
  */
 export function halveBatch(body) {
   const batch = parseBatch(body);
-  if (!batch || batch.events.length < 2) return null;
-  const mid = Math.ceil(batch.events.length / 2);
-  const texts = batch.events.map((e) => JSON.stringify(e));
-  const first = encode(batch.header, texts.slice(0, mid));
-  const second = encode(laterHeader(batch.header), texts.slice(mid));
-  return [
-    { body: first, bytes: utf8Length(first), events: mid },
-    { body: second, bytes: utf8Length(second), events: texts.length - mid },
-  ];
+  const texts = batch ? batch._events.map((e) => JSON.stringify(e)) : [];
+  const mid = Math.ceil(texts.length / 2);
+  return texts[1] ? [piece(batch._header, texts.slice(0, mid)), piece(laterHeader(batch._header), texts.slice(mid))] : null;
 }

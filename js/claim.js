@@ -18,33 +18,34 @@
 // named _x (internal; the build shortens them).
 
 /**
- * @param {object} options
- * @param {() => any} options.getNavigator resolves navigator (may return undefined)
- * @param {string} options.prefix
- * @param {string} options.tabId
- * @param {(error: Error) => void} [options.onError]
+ * @param {object} options (names are _x: internal, shortened by the build)
+ * @param {() => any} options._getNavigator resolves navigator (may return undefined)
+ * @param {string} options._prefix
+ * @param {string} options._tabId
+ * @param {(error: Error) => void} [options._onError]
  */
-export function createClaimer({ getNavigator, prefix, tabId, onError = () => {} }) {
+export function createClaimer({ _getNavigator: getNavigator, _prefix: prefix, _tabId: tabId, _onError: onError = () => {} }) {
   let tabLockRelease = null;
   let tabLockRequested = false;
   let locksBroken = false;
+  const tabLock = prefix + 'tab:';
 
   function locks() {
-    if (locksBroken) return null;
     try {
-      const nav = getNavigator();
-      const l = nav && nav.locks;
-      return l && typeof l.request === 'function' ? l : null;
+      const l = getNavigator()?.locks;
+      return !locksBroken && typeof l?.request === 'function' ? l : null;
     } catch { return null; }
   }
 
-  function report(error) {
-    try { onError(error instanceof Error ? error : new Error(String(error))); } catch { /* never throw */ }
+  // A failing locks API: report it (onError must not throw) and use leases from now on.
+  function broken(error) {
+    locksBroken = true;
+    try { onError(error); } catch { /* never throw */ }
   }
 
   return {
     /** true when Web Locks are used (else leases). */
-    _usesLocks() { return locks() !== null; },
+    _usesLocks: () => !!locks(),
 
     /** Takes this tab's liveness lock (held until release()); no-op without Web Locks. */
     _holdTabLock() {
@@ -52,17 +53,13 @@ export function createClaimer({ getNavigator, prefix, tabId, onError = () => {} 
       if (!l || tabLockRequested) return;
       tabLockRequested = true;
       try {
-        const p = l.request(`${prefix}tab:${tabId}`, () => new Promise((resolve) => { tabLockRelease = resolve; }));
-        Promise.resolve(p).catch((error) => { locksBroken = true; report(error); });
-      } catch (error) {
-        locksBroken = true;
-        report(error);
-      }
+        Promise.resolve(l.request(tabLock + tabId, () => new Promise((resolve) => { tabLockRelease = resolve; }))).catch(broken);
+      } catch (error) { broken(error); }
     },
 
     /** Releases the tab lock (stop, consent revoked). */
     _release() {
-      if (tabLockRelease) { try { tabLockRelease(); } catch { /* ignore */ } }
+      tabLockRelease?.();
       tabLockRelease = null;
       tabLockRequested = false;
     },
@@ -75,33 +72,29 @@ export function createClaimer({ getNavigator, prefix, tabId, onError = () => {} 
     async _exclusive(scan, now) {
       // Another tab's record is alive while that tab holds its tab lock (in `held`), or,
       // without a lock snapshot, while its lease runs.
-      const alive = (held) => (record) => Boolean(record.owner) && record.owner !== tabId && (held ? held.has(record.owner) : record.until > now());
-      const l = locks();
-      if (!l) {
-        await scan(alive(null));
+      const run = async (held) => {
+        await scan((record) => !!record._owner && record._owner !== tabId && (held ? held.has(record._owner) : record._until > now()));
         return true;
-      }
+      };
+      const l = locks();
+      if (!l) return run();
       try {
-        return await l.request(`${prefix}adopt`, { ifAvailable: true }, async (lock) => {
+        return await l.request(prefix + 'adopt', { ifAvailable: true }, async (lock) => {
           if (!lock) return false;
-          let held = null;
+          let held;
           try {
-            if (typeof l.query === 'function') {
-              const snapshot = await l.query();
-              held = new Set();
-              for (const info of [...(snapshot.held || []), ...(snapshot.pending || [])]) {
-                if (info && typeof info.name === 'string' && info.name.startsWith(`${prefix}tab:`)) held.add(info.name.slice(prefix.length + 4));
-              }
+            const snapshot = await l.query();
+            held = new Set();
+            for (const info of [...(snapshot.held || []), ...(snapshot.pending || [])]) {
+              const name = info?.name;
+              if (name?.startsWith?.(tabLock)) held.add(name.slice(tabLock.length));
             }
           } catch { held = null; }
-          await scan(alive(held));
-          return true;
+          return run(held);
         });
       } catch (error) {
-        locksBroken = true;
-        report(error);
-        await scan(alive(null));
-        return true;
+        broken(error);
+        return run();
       }
     },
   };

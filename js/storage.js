@@ -18,87 +18,73 @@ export const DEFAULT_MAX_STORED_EVENTS = 5000;
 export const DEFAULT_MAX_STORED_BYTES = 524288; // 512 KiB: about a tenth of the usual 5 MB origin quota
 
 /**
- * @param {object} options
- * @param {() => Storage|null|undefined} options.getStorage resolves localStorage (may throw)
- * @param {string} options.prefix key prefix, e.g. 'impression-tracker:'
- * @param {number} [options.maxEvents]
- * @param {number} [options.maxBytes]
- * @param {(error: Error) => void} [options.onError]
+ * @param {object} options (names are _x: internal, shortened by the build)
+ * @param {() => Storage|null|undefined} options._getStorage resolves localStorage (may throw)
+ * @param {string} options._prefix key prefix, e.g. 'impression-tracker:'
+ * @param {number} [options._maxEvents]
+ * @param {number} [options._maxBytes]
+ * @param {(error: Error) => void} [options._onError]
  */
-export function createBatchStore({ getStorage, prefix, maxEvents = DEFAULT_MAX_STORED_EVENTS, maxBytes = DEFAULT_MAX_STORED_BYTES, onError = () => {} }) {
-  const recordPrefix = `${prefix}q:`;
+export function createBatchStore({ _getStorage: getStorage, _prefix: prefix, _maxEvents: maxEvents = DEFAULT_MAX_STORED_EVENTS, _maxBytes: maxBytes = DEFAULT_MAX_STORED_BYTES, _onError: onError = () => {} }) {
+  const recordPrefix = prefix + 'q:';
   let memoryOnly = false;
 
   function degrade(why) {
     if (memoryOnly) return;
     memoryOnly = true;
-    try { onError(new Error(`impression-tracker: localStorage unusable (${why && why.name ? why.name : why}); memory only`)); } catch { /* never throw */ }
+    try { onError(Error(`impression-tracker: localStorage unusable (${why?.name || why}); memory only`)); } catch { /* never throw */ }
   }
 
   /** The Storage object, or null (and memory-only) when unusable. `force` ignores memory-only. */
-  function storage(force = false) {
+  function storage(force) {
     if (memoryOnly && !force) return null;
-    let s;
-    try { s = getStorage(); } catch (error) { degrade(error); return null; }
-    if (!s || typeof s.getItem !== 'function') { degrade('missing'); return null; }
-    return s;
+    try {
+      const s = getStorage();
+      if (typeof s?.getItem === 'function') return s;
+      degrade('missing');
+    } catch (error) { degrade(error); }
+    return null;
+  }
+
+  /** Runs fn(storage) when storage is usable; a throw degrades to memory-only. */
+  function use(fn, fallback, force) {
+    const s = storage(force);
+    try { return s ? fn(s) : fallback; } catch (error) { if (!force) degrade(error); return fallback; }
   }
 
   function ownKeys(s, keyPrefix) {
     const keys = [];
-    const length = s.length;
-    for (let i = 0; i < length; i++) {
+    for (let i = s.length; i--;) {
       const key = s.key(i);
-      if (typeof key === 'string' && key.startsWith(keyPrefix)) keys.push(key);
+      if (key?.startsWith?.(keyPrefix)) keys.push(key);
     }
     return keys.sort();
   }
 
   function decode(key, value) {
-    if (typeof value !== 'string') return null;
     let r;
-    try { r = JSON.parse(value); } catch { return null; }
-    if (!r || typeof r.b !== 'string' || !Number.isFinite(r.c) || !Number.isFinite(r.n)) return null;
-    return { key, owner: typeof r.o === 'string' ? r.o : '', until: Number.isFinite(r.u) ? r.u : 0, created: r.c, events: r.n, body: r.b, size: utf8Length(key) + utf8Length(value) };
+    try { r = JSON.parse(value); } catch { /* corrupt */ }
+    return typeof r?.b === 'string' && Number.isFinite(r.c) && Number.isFinite(r.n)
+      ? { _key: key, _owner: typeof r.o === 'string' ? r.o : '', _until: Number.isFinite(r.u) ? r.u : 0, _created: r.c, _events: r.n, _body: r.b, _size: utf8Length(key) + utf8Length(value) }
+      : null;
   }
 
-  function encode(record) {
-    return JSON.stringify({ o: record.owner || '', u: record.until || 0, c: record.created, n: record.events, b: record.body });
-  }
+  const sum = (records, value) => records.reduce((n, r) => n + value(r), 0);
+  const eventsOf = (r) => r._events;
+  const sizeOf = (r) => r._size;
 
-  return {
+  const store = {
     /** true when localStorage is usable (not memory-only). */
-    _usable() { return storage() !== null; },
+    _usable: () => !!storage(),
     /** 'localStorage' or 'memory' */
-    _mode() { return memoryOnly ? 'memory' : 'localStorage'; },
+    _mode: () => (memoryOnly ? 'memory' : 'localStorage'),
 
-    _newKey(created, tabId, seq) {
-      return `${recordPrefix}${String(Math.max(0, Math.floor(created))).padStart(13, '0')}:${tabId}:${seq}`;
-    },
+    _newKey: (created, tabId, seq) => `${recordPrefix}${String(Math.max(0, Math.floor(created))).padStart(13, '0')}:${tabId}:${seq}`,
 
     /** Every stored record, oldest first. Corrupt records of ours are removed. */
-    _list() {
-      const s = storage();
-      if (!s) return [];
-      try {
-        const records = [];
-        for (const key of ownKeys(s, recordPrefix)) {
-          const record = decode(key, s.getItem(key));
-          if (record) records.push(record);
-          else s.removeItem(key);
-        }
-        return records;
-      } catch (error) {
-        degrade(error);
-        return [];
-      }
-    },
+    _list: () => use((s) => ownKeys(s, recordPrefix).map((key) => decode(key, s.getItem(key)) || s.removeItem(key)).filter(Boolean), []),
 
-    _read(key) {
-      const s = storage();
-      if (!s) return null;
-      try { return decode(key, s.getItem(key)); } catch (error) { degrade(error); return null; }
-    },
+    _read: (key) => use((s) => decode(key, s.getItem(key)), null),
 
     /**
      * Writes a record, first evicting the oldest records (those `canEvict(record)` allows)
@@ -106,63 +92,52 @@ export function createBatchStore({ getStorage, prefix, maxEvents = DEFAULT_MAX_S
      * cannot be met or the write failed (the store is then memory-only).
      */
     _put(record, canEvict = () => true) {
-      const s = storage();
-      if (!s) return { ok: false, evicted: [] };
-      const value = encode(record);
-      const size = utf8Length(record.key) + utf8Length(value);
-      if (record.events > maxEvents || size > maxBytes) return { ok: false, evicted: [] };
+      const value = JSON.stringify({ o: record._owner || '', u: record._until || 0, c: record._created, n: record._events, b: record._body });
+      const size = utf8Length(record._key) + utf8Length(value);
       const evicted = [];
-      try {
-        const others = this._list().filter((r) => r.key !== record.key);
-        let events = others.reduce((sum, r) => sum + r.events, 0) + record.events;
-        let bytes = others.reduce((sum, r) => sum + r.size, 0) + size;
+      const failed = { _ok: false, _evicted: evicted };
+      return use((s) => {
+        if (record._events > maxEvents || size > maxBytes) return failed;
+        const others = store._list().filter((r) => r._key !== record._key);
+        let events = sum(others, eventsOf) + record._events;
+        let bytes = sum(others, sizeOf) + size;
         const victims = [];
         for (const r of others) {
           if (events <= maxEvents && bytes <= maxBytes) break;
           if (!canEvict(r)) continue;
           victims.push(r);
-          events -= r.events;
-          bytes -= r.size;
+          events -= r._events;
+          bytes -= r._size;
         }
-        if (events > maxEvents || bytes > maxBytes) return { ok: false, evicted: [] };
-        for (const r of victims) { s.removeItem(r.key); evicted.push(r); }
-        s.setItem(record.key, value);
-        return { ok: true, evicted };
-      } catch (error) {
-        degrade(error);
-        return { ok: false, evicted };
-      }
+        if (events > maxEvents || bytes > maxBytes) return failed;
+        for (const r of victims) { s.removeItem(r._key); evicted.push(r); }
+        s.setItem(record._key, value);
+        return { _ok: true, _evicted: evicted };
+      }, failed);
     },
 
     /** Removes one of our keys; works even in memory-only mode (removal frees space). */
     _remove(key) {
-      if (typeof key !== 'string' || !key.startsWith(recordPrefix)) return;
-      const s = storage(true);
-      if (!s) return;
-      try { s.removeItem(key); } catch { /* ignore */ }
+      if (key?.startsWith?.(recordPrefix)) use((s) => s.removeItem(key), 0, true);
     },
 
     /** Removes every key with our prefix (consent revoked). Returns the events removed. */
     _purge() {
-      const s = storage(true);
-      if (!s) return 0;
       let events = 0;
-      try {
+      use((s) => {
         for (const key of ownKeys(s, prefix)) {
-          if (key.startsWith(recordPrefix)) {
-            const record = decode(key, s.getItem(key));
-            if (record) events += record.events;
-          }
+          if (key.startsWith(recordPrefix)) events += decode(key, s.getItem(key))?._events || 0;
           s.removeItem(key);
         }
-      } catch { /* ignore */ }
+      }, 0, true);
       return events;
     },
 
     /** Events and bytes currently stored. */
     _totals() {
-      const records = this._list();
-      return { events: records.reduce((n, r) => n + r.events, 0), bytes: records.reduce((n, r) => n + r.size, 0) };
+      const records = store._list();
+      return { _events: sum(records, eventsOf), _bytes: sum(records, sizeOf) };
     },
   };
+  return store;
 }

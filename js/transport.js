@@ -75,20 +75,18 @@ const GPC_MODES = ['memory-only', 'deny', 'ignore'];
  */
 export function createTransport(options) {
   const g = globalThis;
-  const opts = options && typeof options === 'object' ? options : {};
-  const env = opts.env && typeof opts.env === 'object' ? opts.env : {};
+  const opts = Object(options);
+  const env = Object(opts.env);
   const endpoint = typeof opts.endpoint === 'string' ? opts.endpoint : '';
-  const prefix = typeof opts.storageKey === 'string' && opts.storageKey !== '' ? opts.storageKey : 'impression-tracker:';
+  const prefix = (typeof opts.storageKey === 'string' && opts.storageKey) || 'impression-tracker:';
   const number = (name) => {
     const v = opts[name];
-    return typeof v === 'number' && v > 0 && v < Infinity ? v : NUMBERS[name];
+    return v > 0 && v < Infinity ? v : NUMBERS[name];
   };
   const maxBodyBytes = Math.max(4096, Math.min(61440, Math.floor(number('maxBodyBytes'))));
   const keepaliveBudget = Math.max(maxBodyBytes, Math.min(65536, Math.floor(number('keepaliveBudgetBytes'))));
   const deferredBudget = Math.min(65536, Math.floor(number('deferredBudgetBytes')));
-  const timeoutMs = number('timeoutMs');
   const leaseMs = number('leaseMs');
-  const maxAgeMs = number('maxAgeMs');
   const maxQueuedEvents = number('maxQueuedEvents');
   const maxQueuedBytes = number('maxQueuedBytes');
   const gpcMode = GPC_MODES.includes(opts.gpc) ? opts.gpc : GPC_MODES[0];
@@ -97,10 +95,11 @@ export function createTransport(options) {
   const call = (fn, arg) => {
     try { if (typeof fn === 'function') fn(arg); } catch { /* a host callback must not break delivery */ }
   };
-  const onError = (error) => call(opts.onError, error instanceof Error ? error : new Error(String(error)));
+  const onError = (error) => call(opts.onError, error instanceof Error ? error : Error(error));
+  const fail = (what) => onError('impression-tracker: ' + what);
   const debug = (info) => call(opts.onDebug, info);
-  const guard = (fn) => (...args) => { try { return fn(...args); } catch (error) { onError(error); return undefined; } };
-  const abort = (controller) => { try { controller?.abort(); } catch { /* ignore */ } };
+  const guard = (fn) => (...args) => { try { return fn(...args); } catch (error) { onError(error); } };
+  const abort = (controller) => controller?.abort();
 
   // ---- lazily resolved environment ----
   // An env key that is set wins over the global; null means "absent" (no fallback to the
@@ -111,31 +110,25 @@ export function createTransport(options) {
     const v = pick(name);
     return typeof v !== 'function' ? null : env[name] === undefined ? (...a) => g[name](...a) : v;
   };
-  const nav = () => { try { return pick('navigator'); } catch { return undefined; } };
-  const navIs = (key, value) => { try { const n = nav(); return Boolean(n) && n[key] === value; } catch { return false; } };
+  const nav = () => pick('navigator');
+  const navIs = (key, value) => { try { return nav()?.[key] === value; } catch { return false; } };
   // Wall clock (ms since the epoch): stored batches are compared across page loads.
-  const now = () => { try { return Number(env.now ? env.now() : Date.now()); } catch { return Date.now(); } };
-  const random = () => { try { return env.random ? env.random() : Math.random(); } catch { return 0.5; } };
-  const setTimer = (fn, ms) => { try { return (env.setTimeout || g.setTimeout)(guard(fn), ms); } catch (error) { onError(error); return null; } };
-  const clearTimer = (id) => { try { if (id != null) (env.clearTimeout || g.clearTimeout)(id); } catch { /* ignore */ } };
+  const now = () => +(env.now || Date.now)();
+  const setTimer = (fn, ms) => (env.setTimeout || g.setTimeout)(guard(fn), ms);
+  const clearTimer = (id) => { if (id != null) (env.clearTimeout || g.clearTimeout)(id); };
   const isOnline = () => !navIs('onLine', false);
   const beaconFn = () => {
     if (typeof env.sendBeacon === 'function') return env.sendBeacon;
     const n = nav();
-    return n && typeof n.sendBeacon === 'function' ? (url, body) => n.sendBeacon(url, body) : null;
+    return typeof n?.sendBeacon === 'function' ? (url, body) => n.sendBeacon(url, body) : null;
   };
   const makeAbortController = () => {
-    try {
-      const AC = env.AbortController || g.AbortController;
-      return AC ? new AC() : null;
-    } catch { return null; }
+    const AC = env.AbortController || g.AbortController;
+    return AC && new AC();
   };
-  const post = (body, controller, keepalive) => {
-    const init = { method: 'POST', body, credentials: 'omit', mode: 'cors' };
-    if (keepalive) init.keepalive = true;
-    if (controller) init.signal = controller.signal;
-    return init;
-  };
+  const post = (body, controller, keepalive) => ({
+    method: 'POST', body, credentials: 'omit', mode: 'cors', keepalive, signal: controller?.signal,
+  });
 
   // ---- state ----
   const gpcAtStart = navIs('globalPrivacyControl', true);
@@ -143,22 +136,17 @@ export function createTransport(options) {
   if (gpcAtStart && gpcMode === 'deny') consent = 'denied';
   const storageAllowed = !(gpcAtStart && gpcMode === 'memory-only');
   // A per-document id naming the owner of stored records: crypto randomness where available.
-  let tail;
-  try {
-    const words = g.crypto.getRandomValues(new Uint32Array(2));
-    tail = words[0].toString(36) + words[1].toString(36);
-  } catch {
-    tail = Math.floor(random() * 0x7fffffff).toString(36) + Math.floor(Math.random() * 0x7fffffff).toString(36);
-  }
-  const tabId = Math.floor(now()).toString(36) + tail;
+  let words;
+  try { words = g.crypto.getRandomValues(new Uint32Array(2)); } catch { words = [1, 2].map(() => Math.random() * 4e9 >>> 0); }
+  const tabId = [Math.floor(now()), ...words].map((n) => n.toString(36)).join('');
   const store = createBatchStore({
-    getStorage: () => pick('localStorage'),
-    prefix,
-    maxEvents: number('maxStoredEvents'),
-    maxBytes: number('maxStoredBytes'),
-    onError,
+    _getStorage: () => pick('localStorage'),
+    _prefix: prefix,
+    _maxEvents: number('maxStoredEvents'),
+    _maxBytes: number('maxStoredBytes'),
+    _onError: onError,
   });
-  const claimer = createClaimer({ getNavigator: nav, prefix, tabId, onError });
+  const claimer = createClaimer({ _getNavigator: nav, _prefix: prefix, _tabId: tabId, _onError: onError });
 
   /** @type {Array<object>} batches this tab holds, oldest first */
   let batches = [];
@@ -183,6 +171,10 @@ export function createTransport(options) {
   const dropped = {};
 
   const storageOn = () => storageAllowed && consent === 'granted' && store._usable();
+  const granted = () => !stopped && consent === 'granted';
+  const holds = (b) => batches.includes(b);
+  const held = (key) => batches.find((b) => b._key === key);
+  const eventsOf = (n, body) => (Number.isInteger(n) && n >= 0 ? n : countEvents(body));
 
   function countDrop(reason, events, lost) {
     if (!(events > 0)) return;
@@ -191,46 +183,38 @@ export function createTransport(options) {
     if (lost) call(opts.onDropped, events);
   }
 
-  function newBatch(body, bytes, events, extra = {}) {
-    seq += 1;
-    return { id: `${tabId}:${seq}`, body, bytes, events, key: null, _attempts: 0, created: now(), ...extra };
+  function newBatch(body, bytes, events, extra) {
+    return { id: tabId + ':' + ++seq, _body: body, _bytes: bytes, _events: events, _key: null, _attempts: 0, _created: now(), ...extra };
   }
 
   /** Cuts a body into batches under maxBodyBytes (oversize single events are dropped and counted). */
   function toBatches(body, eventCount) {
-    if (typeof body !== 'string' || body === '') { onError(new Error('impression-tracker: batch not a string')); return []; }
-    const { pieces, oversize } = splitToFit(body, maxBodyBytes);
+    if (typeof body !== 'string' || !body) { fail('batch not a string'); return []; }
+    const { _pieces: pieces, _oversize: oversize } = splitToFit(body, maxBodyBytes);
     for (const o of oversize) {
-      const n = o.events > 0 ? o.events : (Number.isInteger(eventCount) && eventCount > 0 ? eventCount : 1);
-      onError(new Error(`impression-tracker: dropped a ${o.bytes} B batch over maxBodyBytes ${maxBodyBytes}`));
-      countDrop('tooLarge', n, true);
+      fail(`dropped a ${o._bytes} B batch over maxBodyBytes ${maxBodyBytes}`);
+      countDrop('tooLarge', o._events > 0 ? o._events : eventCount > 0 && eventsOf(eventCount) || 1, true);
     }
-    if (pieces.length > 1) debug({ kind: 'split', reason: 'maxBodyBytes', pieces: pieces.length });
-    return pieces.map((p) => {
-      let events = p.events;
-      if (events < 0) events = Number.isInteger(eventCount) && eventCount >= 0 ? eventCount : countEvents(p.body);
-      return newBatch(p.body, p.bytes, events);
-    });
+    if (pieces[1]) debug({ kind: 'split', reason: 'maxBodyBytes', pieces: pieces.length });
+    return pieces.map((p) => newBatch(p._body, p._bytes, p._events < 0 ? eventsOf(eventCount, p._body) : p._events));
   }
 
   function queuedTotals() {
     let events = 0; let bytes = 0;
-    for (const b of batches) { events += b.events; bytes += b.bytes; }
-    return { events, bytes };
+    for (const b of batches) { events += b._events; bytes += b._bytes; }
+    return { _events: events, _bytes: bytes };
   }
 
   /** Keeps the memory queue within its bounds: the oldest idle batches go first. */
   function enforceMemoryBound() {
-    for (let q = queuedTotals(); (q.events > maxQueuedEvents || q.bytes > maxQueuedBytes) && batches.length > 1; q = queuedTotals()) {
+    for (let q = queuedTotals(); (q._events > maxQueuedEvents || q._bytes > maxQueuedBytes) && batches[1]; q = queuedTotals()) {
       const victim = batches.find((b) => !b._inflight);
       if (!victim || victim === batches[batches.length - 1]) break;
       forget(victim);
-      if (victim.key && storageOn() && releaseRecord(victim)) { // still stored: not lost
-        parkDeferred(victim);
-        continue;
+      if (!(victim._key && keepStored(victim))) { // else still stored: not lost
+        abortDeferred(victim);
+        carryDrop('queueBound', victim);
       }
-      abortDeferred(victim);
-      carryDrop('queueBound', victim);
     }
   }
 
@@ -240,29 +224,25 @@ export function createTransport(options) {
    * and in its stored copy, or in storage only. onDropped only when none can take it.
    */
   function carryDrop(reason, lost) {
-    const mine = lost.key && batches.find((b) => b.key === lost.key); // a stored record this tab also holds
+    const key = lost._key;
+    const mine = key && held(key); // a stored record this tab also holds
     if (mine) { forget(mine); abortDeferred(mine); }
     // A stored copy that holds the batch's fetchLater registration: counted lost now, so
     // the browser must not send it at unload too (a loss counted and delivered).
-    const parked = lost.key && releasedDeferred.get(lost.key);
-    if (parked) {
-      releasedDeferred.delete(lost.key);
-      deferredBytes -= parked.bytes;
-      counters.deferred -= parked.events;
-      abort(parked._controller);
-    }
-    countDrop(reason, lost.events);
-    const head = headerOf(lost.body);
-    const count = lost.events + (head.drop || 0);
+    unregister(key && releasedDeferred.get(key));
+    releasedDeferred.delete(key);
+    countDrop(reason, lost._events);
+    const head = headerOf(lost._body);
+    const count = lost._events + (head.drop || 0);
     const records = storageOn() ? store._list() : [];
-    const held = [...batches.filter((b) => !b._inflight), ...records.filter((r) => canEvict(r) && !batches.some((b) => b.key === r.key))]
-      .sort((x, y) => x.created - y.created);
-    for (const h of [...held.filter((x) => headerOf(x.body).pv === head.pv), ...held]) {
-      const body = addDrop(h.body, count);
-      const record = records.find((r) => r.key === h.key);
-      if (body && utf8Length(body) <= maxBodyBytes && (!record || store._put({ ...record, body }, () => false).ok)) {
+    const candidates = [...batches.filter((b) => !b._inflight), ...records.filter((r) => canEvict(r) && !held(r._key))]
+      .sort((x, y) => x._created - y._created);
+    for (const h of [...candidates.filter((x) => headerOf(x._body).pv === head.pv), ...candidates]) {
+      const body = addDrop(h._body, count);
+      const record = records.find((r) => r._key === h._key);
+      if (body && utf8Length(body) <= maxBodyBytes && (!record || store._put({ ...record, _body: body }, () => 0)._ok)) {
         if (h.id) { // held in memory: its fetchLater copy is replaced too
-          h.body = body; h.bytes = utf8Length(body);
+          h._body = body; h._bytes = utf8Length(body);
           abortDeferred(h); registerDeferred(h);
         }
         return;
@@ -282,70 +262,76 @@ export function createTransport(options) {
     abortDeferred(b);
   }
 
-  /** Its stored copy takes over the batch's fetchLater registration (until adopted again). */
-  function parkDeferred(b) {
-    if (b._deferred && b.key) { releasedDeferred.set(b.key, b._deferred); b._deferred = null; }
+  /**
+   * Writes the batch released (no owner) for a later page or another tab; its stored copy
+   * then takes over the batch's fetchLater registration (until adopted again). False
+   * when it could not be stored.
+   */
+  function keepStored(b) {
+    return storageOn() && writeRecord(b, '') && !park(b);
+  }
+
+  function park(b) {
+    if (b._deferred && b._key) { releasedDeferred.set(b._key, b._deferred); b._deferred = null; }
   }
 
   // ---- fetchLater: a pending deferred copy of every unconfirmed batch ----
   function registerDeferred(b) {
-    if (b._deferred || b._confirmAt || consent !== 'granted' || stopped) return;
     const fl = func('fetchLater');
-    if (!fl) return;
-    if (deferredBytes + b.bytes > deferredBudget) return;
+    if (b._deferred || b._confirmAt || !granted() || !fl || deferredBytes + b._bytes > deferredBudget) return;
     const controller = makeAbortController();
     try {
-      fl(endpoint, post(b.body, controller));
-      b._deferred = { _controller: controller, bytes: b.bytes, events: b.events };
-      deferredBytes += b.bytes;
-      counters.deferred += b.events;
-      debug({ kind: 'fetchLater', action: 'register', id: b.id, bytes: b.bytes, events: b.events });
+      fl(endpoint, post(b._body, controller));
+      b._deferred = { _controller: controller, _bytes: b._bytes, _events: b._events };
+      deferredBytes += b._bytes;
+      counters.deferred += b._events;
+      debug({ kind: 'fetchLater', action: 'register', id: b.id, bytes: b._bytes, events: b._events });
     } catch (error) {
-      debug({ kind: 'fetchLater', action: 'refused', id: b.id, bytes: b.bytes, error: String(error && error.name || error) });
+      debug({ kind: 'fetchLater', action: 'refused', id: b.id, bytes: b._bytes, error: String(error?.name || error) });
     }
+  }
+
+  /** Cancels a fetchLater registration ({_controller, _bytes, _events}) and its counts. */
+  function unregister(d) {
+    if (!d) return;
+    deferredBytes -= d._bytes;
+    counters.deferred -= d._events;
+    abort(d._controller);
   }
 
   function abortDeferred(b) {
     if (!b._deferred) return;
-    const { _controller: controller, bytes, events } = b._deferred;
+    unregister(b._deferred);
     b._deferred = null;
-    deferredBytes -= bytes;
-    counters.deferred -= events;
-    abort(controller);
     debug({ kind: 'fetchLater', action: 'abort', id: b.id });
   }
 
   // ---- storage records ----
   /** A stored record may be evicted at the bound unless this tab is sending it or another live tab owns it. */
-  const canEvict = (record) => {
-    if (batches.some((b) => b.key === record.key && b._inflight)) return false;
-    return !(record.owner && record.owner !== tabId && record.until > now());
-  };
+  const canEvict = (record) => !held(record._key)?._inflight && !(record._owner && record._owner !== tabId && record._until > now());
 
   function writeRecord(b, owner) {
     if (!storageOn()) return false;
     if (owner) claimer._holdTabLock();
-    const key = b.key || store._newKey(b.created, tabId, seq += 1);
-    const { ok, evicted } = store._put({ key, owner, until: owner ? now() + leaseMs : 0, created: b.created, events: b.events, body: b.body }, canEvict);
+    const key = b._key || store._newKey(b._created, tabId, ++seq);
+    const { _ok: ok, _evicted: evicted } = store._put({ _key: key, _owner: owner, _until: owner ? now() + leaseMs : 0, _created: b._created, _events: b._events, _body: b._body }, canEvict);
     if (ok) {
-      b.key = key;
-      b._owned = Boolean(owner);
-      counters.persistedWrites += b.events;
-      debug({ kind: 'persist', id: b.id, key, owner: owner ? 'self' : 'released', events: b.events, bytes: b.bytes });
-      if (b._owned) scheduleLeaseRenewal();
+      b._key = key;
+      b._owned = !!owner;
+      counters.persistedWrites += b._events;
+      debug({ kind: 'persist', id: b.id, key, owner: owner ? 'self' : 'released', events: b._events, bytes: b._bytes });
+      if (owner) scheduleLeaseRenewal();
     }
     for (const record of evicted) carryDrop('storageBound', record);
     return ok;
   }
 
-  function releaseRecord(b) { return writeRecord(b, ''); }
-
   /** Removes a batch's stored copy unless another tab has since claimed it. */
   function removeRecord(b) {
-    if (!b.key) return;
-    const record = store._read(b.key);
-    if (!record || !record.owner || record.owner === tabId) store._remove(b.key);
-    b.key = null;
+    if (!b._key) return;
+    const owner = store._read(b._key)?._owner;
+    if (!owner || owner === tabId) store._remove(b._key);
+    b._key = null;
     b._owned = false;
   }
 
@@ -357,11 +343,11 @@ export function createTransport(options) {
       if (stopped || hidden) return;
       let any = false;
       for (const b of batches) {
-        if (!b.key || !b._owned) continue;
-        const record = store._read(b.key);
-        if (record && record.owner && record.owner !== tabId) { // another tab took it over
+        if (!b._key || !b._owned) continue;
+        const owner = store._read(b._key)?._owner;
+        if (owner && owner !== tabId) { // another tab took it over
           if (!b._inflight) { forget(b); abortDeferred(b); }
-          b.key = null; b._owned = false;
+          b._key = null; b._owned = false;
           continue;
         }
         any = writeRecord(b, tabId) || any;
@@ -371,124 +357,103 @@ export function createTransport(options) {
   }
 
   // ---- normal operation: fetch keepalive with retry ----
-  function canSend() {
-    return !stopped && !hidden && consent === 'granted' && isOnline() && endpoint !== '';
-  }
-
   function scheduleRetry(at) {
     clearTimer(retryTimer);
     retryTimer = setTimer(() => { retryTimer = null; pump(); }, Math.max(0, at - now()));
   }
 
   function pump() {
-    if (!canSend()) return;
+    if (!granted() || hidden || !isOnline() || !endpoint) return;
     const t = now();
     if (t < nextAttemptAt) { scheduleRetry(nextAttemptAt); return; }
     let earliestConfirm = Infinity;
     for (const b of [...batches]) {
-      if (b._inflight) { if (failures > 0) break; continue; }
+      if (b._inflight) { if (failures) break; continue; }
       if (b._confirmAt) {
         if (t < b._confirmAt) { earliestConfirm = Math.min(earliestConfirm, b._confirmAt); continue; }
         b._confirmAt = 0;
-        const record = store._read(b.key);
-        if (!record || record.owner !== tabId) { // lost the claim race: the other tab sends it
-          debug({ kind: 'claim', result: 'lost', id: b.id, key: b.key });
-          forget(b); abortDeferred(b); b.key = null;
+        if (store._read(b._key)?._owner !== tabId) { // lost the claim race: the other tab sends it
+          debug({ kind: 'claim', result: 'lost', id: b.id, key: b._key });
+          forget(b); abortDeferred(b); b._key = null;
           continue;
         }
         registerDeferred(b);
       }
-      if (inflightBytes + b.bytes > keepaliveBudget && inflightBytes > 0) break;
+      if (inflightBytes && inflightBytes + b._bytes > keepaliveBudget) break;
       start(b);
-      if (failures > 0) break; // while the collector fails, one request at a time
+      if (failures) break; // while the collector fails, one request at a time
     }
     if (earliestConfirm < Infinity) scheduleRetry(earliestConfirm);
   }
 
   function start(b) {
-    let f = null;
-    try { f = func('fetch'); } catch { f = null; }
-    if (!f) { onError(new Error('impression-tracker: no fetch')); return; }
-    b._attempts += 1;
+    const f = func('fetch');
+    if (!f) { fail('no fetch'); return; }
     counters.attempts += 1;
-    if (b._attempts > 1) counters.retried += 1;
+    if (b._attempts++) counters.retried += 1;
     const controller = makeAbortController();
-    const attempt = { _controller: controller, _timer: null, _done: false, _wave: failureWave };
+    const attempt = { _controller: controller, _wave: failureWave };
+    const end = (status, response, failure) => {
+      if (attempt._done) return;
+      attempt._done = true;
+      clearTimer(attempt._timer);
+      finish(b, attempt, status, response, failure);
+    };
     b._inflight = attempt;
-    inflightBytes += b.bytes;
-    debug({ kind: 'fetch', id: b.id, attempt: b._attempts, bytes: b.bytes, events: b.events });
-    attempt._timer = setTimer(() => {
-      attempt._timer = null;
-      abort(controller);
-      finish(b, attempt, 0, null, 'timeout');
-    }, timeoutMs);
-    let promise;
-    try { promise = Promise.resolve(f(endpoint, post(b.body, controller, true))); } catch (error) { promise = Promise.reject(error); }
+    inflightBytes += b._bytes;
+    debug({ kind: 'fetch', id: b.id, attempt: b._attempts, bytes: b._bytes, events: b._events });
+    attempt._timer = setTimer(() => { abort(controller); end(0, null, 'timeout'); }, number('timeoutMs'));
     // Chromium counts a keepalive request against the 64 KiB quota until its response
     // body is consumed, even an empty one: read it before the bytes count as free, or
     // the next requests fail with a network error while the quota looks free.
-    promise.then((response) => drain(response).then(() => response)).then(
-      guard((response) => finish(b, attempt, Number(response && response.status) || 0, response, null)),
-      guard((error) => finish(b, attempt, 0, null, error && error.name === 'AbortError' ? 'abort' : 'network')),
-    );
-  }
-
-  /** Reads and discards a response body; never rejects. */
-  function drain(response) {
-    try { return Promise.resolve(response && typeof response.arrayBuffer === 'function' ? response.arrayBuffer() : null).catch(() => null); } catch { return Promise.resolve(null); }
+    new Promise((resolve) => resolve(f(endpoint, post(b._body, controller, true))))
+      .then((response) => Promise.resolve(response?.arrayBuffer?.()).catch(() => 0).then(() => response))
+      .then(
+        guard((response) => end(+response?.status || 0, response)),
+        guard((error) => end(0, null, error?.name === 'AbortError' ? 'abort' : 'network')),
+      );
   }
 
   function finish(b, attempt, status, response, failure) {
-    if (attempt._done) return;
-    attempt._done = true;
-    clearTimer(attempt._timer);
-    if (b._inflight === attempt) { b._inflight = null; inflightBytes -= b.bytes; }
+    if (b._inflight === attempt) { b._inflight = null; inflightBytes -= b._bytes; }
     const outcome = classifyStatus(status);
-    debug({ kind: 'response', id: b.id, attempt: b._attempts, status, outcome, failure: failure || undefined });
+    debug({ kind: 'response', id: b.id, attempt: b._attempts, status, outcome, failure });
     if (b._revoked) return;
-    if (outcome === 'ok') {
-      counters.sent += b.events;
+    if (outcome !== 'retry') {
       done(b);
-      const wasDown = failures > 0;
-      failures = 0;
-      nextAttemptAt = 0;
-      if (wasDown) adoptSoon(); // the collector is back: drain what earlier failures stored
+      if (outcome === 'ok') {
+        counters.sent += b._events;
+        nextAttemptAt = 0;
+        if (failures) { failures = 0; adoptSoon(); } // the collector is back: drain what earlier failures stored
+      } else countDrop('http' + status, b._events, true);
       pump();
       return;
     }
-    if (outcome === 'drop') {
-      done(b);
-      countDrop(`http${status}`, b.events, true);
-      pump();
-      return;
-    }
-    // retryable
     b._failed = true;
-    if (b._handedOff || !batches.includes(b)) { // page was hidden meanwhile: its stored copy stays for later
+    if (b._handedOff || !holds(b)) { // page was hidden meanwhile: its stored copy stays for later
       forget(b);
-      parkDeferred(b);
+      park(b);
       pump();
       return;
     }
     if (hidden) { failures += 1; handOff(b); return; } // hidden and not stored: beacon is the last chance
-    if (attempt._wave !== failureWave) { // a parallel request of the same outage: one backoff step per outage wave
-      if (!b.key) writeRecord(b, tabId);
-      scheduleRetry(nextAttemptAt);
-      return;
+    if (attempt._wave === failureWave) { // else a parallel request of the same outage: one backoff step per outage wave
+      failures += 1;
+      failureWave += 1;
+      let retryAfter = null;
+      try { retryAfter = parseRetryAfter(response.headers.get('Retry-After'), now()); } catch { /* no header */ }
+      const delay = retryAfter ?? backoffDelayMs(failures, env.random || Math.random);
+      nextAttemptAt = now() + delay;
+      debug({ kind: 'retry', id: b.id, status, delayMs: delay, retryAfter: retryAfter !== null });
     }
-    failures += 1;
-    failureWave += 1;
-    let retryAfter = null;
-    try { retryAfter = response && response.headers && typeof response.headers.get === 'function' ? parseRetryAfter(response.headers.get('Retry-After'), now()) : null; } catch { retryAfter = null; }
-    const delay = retryAfter !== null ? retryAfter : backoffDelayMs(failures, random);
-    nextAttemptAt = now() + delay;
-    debug({ kind: 'retry', id: b.id, status, delayMs: delay, retryAfter: retryAfter !== null });
-    if (!b.key) writeRecord(b, tabId);
+    if (!b._key) writeRecord(b, tabId);
     if (!stopped) scheduleRetry(nextAttemptAt); // the batch keeps its place: oldest first
   }
 
   // ---- page hidden: beacon or storage ----
-  function beaconPieces(body, bytes, events, depth) {
+  // Returns the pieces of the batch that were not accepted ([whole] when nothing was).
+  function beaconPieces(piece, depth) {
+    const { _body: body, _bytes: bytes, _events: events } = piece;
     const beacon = beaconFn();
     const budgetLeft = keepaliveBudget - inflightBytes - beaconBytes;
     let accepted = false;
@@ -500,50 +465,43 @@ export function createTransport(options) {
     if (accepted) { beaconBytes += bytes; counters.beaconed += events; return []; }
     // Over our budget, halving helps only while a half can still fit: otherwise it would
     // store the batch as dozens of tiny records.
-    if (threw || !beacon || depth >= MAX_SPLIT_DEPTH || bytes > 2 * budgetLeft) return [{ body, bytes, events }];
-    const halves = halveBatch(body);
-    if (!halves) return [{ body, bytes, events }];
+    const halves = !threw && beacon && depth < MAX_SPLIT_DEPTH && bytes <= 2 * budgetLeft && halveBatch(body);
+    if (!halves) return [piece];
     debug({ kind: 'split', reason: 'beacon refused', pieces: 2 });
-    const first = beaconPieces(halves[0].body, halves[0].bytes, halves[0].events, depth + 1);
+    const first = beaconPieces(halves[0], depth + 1);
     // The first half refused whole too: the browser's quota is gone (it counts requests
     // we no longer see, and the host's). Halving further would only store the batch as
     // dozens of tiny records, so it stays one.
-    if (first.length === 1 && first[0].body === halves[0].body) return [{ body, bytes, events }];
-    return [...first, ...beaconPieces(halves[1].body, halves[1].bytes, halves[1].events, depth + 1)];
+    return first[0] === halves[0] ? [piece] : [...first, ...beaconPieces(halves[1], depth + 1)];
   }
 
   /** Hands one idle batch over for the page's end: beacon, else storage, else keep in memory. */
   function handOff(b) {
     const useStorage = storageOn();
-    const preferStorage = useStorage && (b._failed || failures > 0 || !isOnline());
-    let left = [{ body: b.body, bytes: b.bytes, events: b.events }];
-    if (!preferStorage && isOnline() && endpoint !== '') {
+    let left = [b];
+    if (!(useStorage && (b._failed || failures)) && isOnline() && endpoint) {
       if (beaconFn()) {
-        left = beaconPieces(b.body, b.bytes, b.events, 0);
+        left = beaconPieces(b, 0);
       } else if (func('fetch')) { // no sendBeacon: keepalive fetch plus a released stored copy
-        if (useStorage) releaseRecord(b);
+        if (useStorage) writeRecord(b, '');
         b._handedOff = true;
-        if (!batches.includes(b)) batches.push(b);
+        if (!holds(b)) batches.push(b);
         start(b);
         return;
       }
     }
-    if (left.length === 0) { done(b); return; }
-    if (left.length === 1 && left[0].body === b.body) {
-      if (useStorage && releaseRecord(b)) {
-        forget(b);
-        parkDeferred(b);
-        return;
-      }
-      if (!batches.includes(b)) { batches.push(b); enforceMemoryBound(); }
+    if (left[0] === b) {
+      if (keepStored(b)) { forget(b); return; }
+      if (!holds(b)) { batches.push(b); enforceMemoryBound(); }
       registerDeferred(b);
       return;
     }
-    // partly beaconed: the refused pieces replace the batch
+    // beaconed, or partly: the refused pieces replace the batch
     done(b);
+    if (!left[0]) return;
     for (const piece of left) {
-      const nb = newBatch(piece.body, piece.bytes, piece.events, { _failed: b._failed, created: b.created });
-      if (useStorage && releaseRecord(nb)) continue;
+      const nb = newBatch(piece._body, piece._bytes, piece._events, { _failed: b._failed, _created: b._created });
+      if (useStorage && writeRecord(nb, '')) continue;
       batches.push(nb);
       registerDeferred(nb);
     }
@@ -551,9 +509,14 @@ export function createTransport(options) {
   }
 
   // ---- adoption of stored batches (page load, online, page shown, consent granted) ----
+  function readoptIn(ms) {
+    clearTimer(readoptTimer);
+    readoptTimer = setTimer(() => { readoptTimer = null; adoptSoon(); }, ms);
+  }
+
   function adoptSoon() {
-    if (!storageOn() || hidden || stopped) return Promise.resolve();
-    if (adopting) { adoptAgain = true; return adopting; }
+    if (!storageOn() || hidden || stopped) return;
+    if (adopting) { adoptAgain = true; return; }
     adoptAgain = false;
     const usesLocks = claimer._usesLocks();
     let othersLive = 0;
@@ -561,81 +524,63 @@ export function createTransport(options) {
       if (hidden || stopped || !storageOn()) return; // the page was hidden (or consent revoked) meanwhile
       try {
         const t = now();
-        let { events, bytes } = queuedTotals();
+        let { _events: events, _bytes: bytes } = queuedTotals();
         const expired = [];
         for (const record of store._list()) {
-          if (t - record.created > maxAgeMs) {
-            if (!ownedByLiveTab(record)) { store._remove(record.key); expired.push(record); }
+          const live = ownedByLiveTab(record);
+          if (t - record._created > number('maxAgeMs')) {
+            if (!live) { store._remove(record._key); expired.push(record); }
             continue;
           }
-          const mine = batches.find((b) => b.key === record.key);
+          const mine = held(record._key);
           if (mine) {
-            if (record.owner !== tabId && !ownedByLiveTab(record)) { mine._handedOff = false; writeRecord(mine, tabId); }
+            if (record._owner !== tabId && !live) { mine._handedOff = false; writeRecord(mine, tabId); }
             continue;
           }
-          if (ownedByLiveTab(record)) { othersLive += 1; continue; }
-          const size = utf8Length(record.body);
-          if (events + record.events > maxQueuedEvents || bytes + size > maxQueuedBytes) break;
-          const b = newBatch(record.body, size, record.events, { key: record.key, created: record.created });
-          if (releasedDeferred.has(record.key)) { b._deferred = releasedDeferred.get(record.key); releasedDeferred.delete(record.key); }
-          if (!writeRecord(b, tabId)) { b.key = record.key; }
+          if (live) { othersLive += 1; continue; }
+          const size = utf8Length(record._body);
+          if (events + record._events > maxQueuedEvents || bytes + size > maxQueuedBytes) break;
+          const b = newBatch(record._body, size, record._events, { _key: record._key, _created: record._created, _deferred: releasedDeferred.get(record._key) });
+          releasedDeferred.delete(record._key);
+          if (!writeRecord(b, tabId)) b._key = record._key;
           if (!usesLocks) b._confirmAt = now() + CLAIM_CONFIRM_MS;
           batches.push(b);
-          events += b.events; bytes += size;
-          debug({ kind: 'adopt', id: b.id, key: record.key, events: b.events, from: record.owner ? 'expired owner' : 'released' });
+          events += b._events; bytes += size;
+          debug({ kind: 'adopt', id: b.id, key: record._key, events: b._events, from: record._owner ? 'expired owner' : 'released' });
         }
         for (const record of expired) carryDrop('expired', record); // once the adopted batches are held
       } catch (error) { onError(error); }
     }, now).then(guard((ran) => {
       adopting = null;
-      if (adoptAgain && !stopped) adoptSoon();
-      if (!ran && !stopped) { // another tab was scanning: look again shortly
-        clearTimer(readoptTimer);
-        readoptTimer = setTimer(() => { readoptTimer = null; adoptSoon(); }, READOPT_DELAY_MS);
-      } else if (othersLive > 0 && readoptTimer === null && !stopped && !hidden) {
-        // another live tab owns stored batches: if it dies without hiding (crash), take
-        // them over after a lease period
-        readoptTimer = setTimer(() => { readoptTimer = null; adoptSoon(); }, leaseMs);
-      }
+      if (stopped) return;
+      if (adoptAgain) adoptSoon();
+      if (!ran) readoptIn(READOPT_DELAY_MS); // another tab was scanning: look again shortly
+      // another live tab owns stored batches: if it dies without hiding (crash), take
+      // them over after a lease period
+      else if (othersLive && readoptTimer === null && !hidden) readoptIn(leaseMs);
       for (const b of batches) registerDeferred(b);
       pump();
     }), (error) => { adopting = null; onError(error); });
-    return adopting;
   }
 
-  function onOnline() {
-    if (stopped) return;
-    debug({ kind: 'online' });
+  function resume() {
     nextAttemptAt = Math.min(nextAttemptAt, now());
     adoptSoon();
     pump();
   }
 
   function activate() {
-    if (stopped || consent !== 'granted') return;
+    if (!granted()) return;
     if (storageOn()) claimer._holdTabLock();
     for (const b of batches) registerDeferred(b);
     adoptSoon();
     pump();
   }
 
-  function onStorage(event) {
-    if (stopped || hidden || consent !== 'granted') return;
-    const key = event && event.key;
-    if (typeof key === 'string' && !key.startsWith(prefix)) return; // the host's own keys
-    adoptSoon(); // e.g. another tab was hidden and released its batches
-  }
-
   const listen = (method) => {
     const target = env[method] ? env : g;
     for (const type in listeners) target[method](type, listeners[type]);
   };
-
-  function addListeners() {
-    if (typeof env.addEventListener !== 'function' && typeof g.addEventListener !== 'function') return; // not a browser
-    listeners = { online: guard(onOnline), storage: guard(onStorage) };
-    try { listen('addEventListener'); } catch (error) { listeners = null; onError(error); }
-  }
 
   function clearTimers() {
     clearTimer(retryTimer);
@@ -644,61 +589,72 @@ export function createTransport(options) {
     retryTimer = leaseTimer = readoptTimer = null;
   }
 
-  function purgeAll(reason) {
+  function purgeAll() {
     let events = 0;
     for (const b of batches) {
       b._revoked = true;
       abortDeferred(b);
-      if (b._inflight) abort(b._inflight._controller);
-      if (!b.key) events += b.events;
+      abort(b._inflight?._controller);
+      if (!b._key) events += b._events;
     }
     batches = [];
-    for (const d of releasedDeferred.values()) {
-      deferredBytes -= d.bytes;
-      counters.deferred -= d.events;
-      abort(d._controller);
-    }
+    releasedDeferred.forEach(unregister);
     releasedDeferred.clear();
     events += store._purge();
     clearTimers();
     claimer._release();
-    countDrop(reason, events, false);
+    countDrop('consent', events);
   }
 
   // ---- start-up (a call, not import time) ----
   try {
-    addListeners();
+    if (env.addEventListener || g.addEventListener) { // a browser
+      listeners = {
+        online: guard(() => {
+          if (stopped) return;
+          debug({ kind: 'online' });
+          resume();
+        }),
+        storage: guard((event) => {
+          if (!granted() || hidden) return;
+          const key = event?.key;
+          if (typeof key === 'string' && !key.startsWith(prefix)) return; // the host's own keys
+          adoptSoon(); // e.g. another tab was hidden and released its batches
+        }),
+      };
+      try { listen('addEventListener'); } catch (error) { listeners = null; onError(error); }
+    }
     if (gpcAtStart) debug({ kind: 'gpc', mode: gpcMode });
-    if (consent === 'denied') purgeAll('consent');
-    else if (consent === 'granted') activate();
+    if (consent === 'denied') purgeAll();
+    else activate();
   } catch (error) { onError(error); }
 
   // What send() and sendNow() share: the batches to deliver now, or null (stopped, consent).
   function accept(body, eventCount) {
     if (stopped) return null;
-    if (consent === 'denied') { countDrop('consent', Number.isInteger(eventCount) ? eventCount : countEvents(String(body)), false); return null; }
+    if (consent === 'denied') { countDrop('consent', eventsOf(eventCount, String(body))); return null; }
     const list = toBatches(body, eventCount);
     if (consent !== 'pending') return list;
-    for (const b of list) batches.push(b);
+    batches.push(...list);
     enforceMemoryBound();
     return null;
   }
 
-  const transport = {
+  return {
     send: guard((body, eventCount) => {
       const list = accept(body, eventCount);
       if (!list) return;
-      if (hidden) { for (const b of list) handOff(b); return; }
+      if (hidden) { list.forEach(handOff); return; }
       for (const b of list) { batches.push(b); registerDeferred(b); }
       enforceMemoryBound();
-      if (!isOnline()) { for (const b of list) if (batches.includes(b)) writeRecord(b, tabId); }
+      if (!isOnline()) { for (const b of list) if (holds(b)) writeRecord(b, tabId); }
       pump();
     }),
 
     sendNow: guard((body, eventCount) => {
       const list = accept(body, eventCount);
       if (!list) return;
-      for (const b of list) handOff(b);
+      list.forEach(handOff);
       if (!hidden) pump();
     }),
 
@@ -708,11 +664,8 @@ export function createTransport(options) {
       clearTimer(retryTimer); retryTimer = null;
       if (consent !== 'granted') return;
       for (const b of [...batches]) {
-        if (b._inflight) {
-          if (storageOn() && releaseRecord(b)) b._handedOff = true;
-          continue;
-        }
-        handOff(b);
+        if (!b._inflight) handOff(b);
+        else if (storageOn() && writeRecord(b, '')) b._handedOff = true;
       }
       // Everything this tab owned is now released, so it needs no liveness lock while hidden
       // (and holds no Web Lock that a browser could count against the back/forward cache).
@@ -725,45 +678,43 @@ export function createTransport(options) {
       hidden = false;
       beaconBytes = 0;
       if (consent !== 'granted') return;
-      nextAttemptAt = Math.min(nextAttemptAt, now());
       if (storageOn()) claimer._holdTabLock();
-      adoptSoon();
-      pump();
+      resume();
     }),
 
-    setConsent: guard((granted) => {
+    setConsent: guard((yes) => {
       if (stopped) return;
-      if (granted === true) {
+      if (yes === true) {
         if (gpcAtStart && gpcMode === 'deny') { debug({ kind: 'consent', ignored: 'gpc deny mode' }); return; }
         if (consent === 'granted') return;
         consent = 'granted';
         debug({ kind: 'consent', consent });
-        if (hidden) { for (const b of [...batches]) handOff(b); return; }
-        activate();
+        if (hidden) [...batches].forEach(handOff);
+        else activate();
       } else {
         consent = 'denied';
         debug({ kind: 'consent', consent });
-        purgeAll('consent');
+        purgeAll();
       }
     }),
 
     stats: guard(() => {
-      let queued = 0; let inFlight = 0;
-      for (const b of batches) { if (b._inflight) inFlight += b.events; else queued += b.events; }
-      const storedTotals = storageOn() ? store._totals() : { events: 0, bytes: 0 };
-      const total = Object.values(dropped).reduce((a, n) => a + n, 0);
+      let queued = 0; let inFlight = 0; let total = 0;
+      for (const b of batches) { if (b._inflight) inFlight += b._events; else queued += b._events; }
+      for (const k in dropped) total += dropped[k];
+      const storedTotals = storageOn() ? store._totals() : { _events: 0, _bytes: 0 };
       return {
         queued,
         inFlight,
         ...counters, // sent, beaconed, deferred, retried, attempts, persistedWrites
-        persisted: storedTotals.events,
-        persistedBytes: storedTotals.bytes,
+        persisted: storedTotals._events,
+        persistedBytes: storedTotals._bytes,
         dropped: { total, byReason: { ...dropped } },
         consent,
-        storage: !storageAllowed ? 'off (gpc)' : store._mode(),
+        storage: storageAllowed ? store._mode() : 'off (gpc)',
         gpc: gpcAtStart,
         online: isOnline(),
-        collector: failures > 0 ? 'failing' : 'ok',
+        collector: failures ? 'failing' : 'ok',
         inflightBytes,
       };
     }),
@@ -771,7 +722,7 @@ export function createTransport(options) {
     stop: guard(() => {
       if (stopped) return;
       if (consent === 'granted') {
-        for (const b of [...batches]) if (!b._inflight && storageOn() && releaseRecord(b)) forget(b);
+        for (const b of [...batches]) if (!b._inflight && storageOn() && writeRecord(b, '')) forget(b);
       }
       stopped = true;
       clearTimers();
@@ -781,7 +732,6 @@ export function createTransport(options) {
     }),
 
     /** Resolves when a running adoption of stored batches has finished (tests, demos). */
-    settled: () => (adopting || Promise.resolve()).then(() => undefined, () => undefined),
+    settled: () => Promise.resolve(adopting).then(() => {}, () => {}),
   };
-  return transport;
 }

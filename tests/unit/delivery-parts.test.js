@@ -54,18 +54,18 @@ describe('batch-split.js', () => {
 
   test('splitToFit keeps the header and every event, drop only in the first piece', () => {
     const a = makeBatch('pv-ü', 1, 150, { drop: 3, wd: true, gpc: true, path: '/search/ß' });
-    const { pieces, oversize } = splitToFit(a.body, 4096);
+    const { _pieces: pieces, _oversize: oversize } = splitToFit(a.body, 4096);
     assert.equal(oversize.length, 0);
     assert.ok(pieces.length >= 3);
     const ids = [];
     pieces.forEach((p, i) => {
-      assert.ok(p.bytes <= 4096);
-      assert.equal(p.bytes, Buffer.byteLength(p.body));
-      const parsed = JSON.parse(p.body);
+      assert.ok(p._bytes <= 4096);
+      assert.equal(p._bytes, Buffer.byteLength(p._body));
+      const parsed = JSON.parse(p._body);
       assert.deepEqual(Object.keys(parsed), ['v', 'pv', 'path', 'wd', 'gpc', 'at', 'drop', 'ev']);
       assert.equal(parsed.drop, i === 0 ? 3 : 0);
-      assert.equal(p.events, parsed.ev.length);
-      ids.push(...idsOf(p.body));
+      assert.equal(p._events, parsed.ev.length);
+      ids.push(...idsOf(p._body));
     });
     assert.deepEqual(ids, a.ids, 'same events, same order');
   });
@@ -85,18 +85,18 @@ describe('batch-split.js', () => {
 
   test('splitToFit leaves a fitting body untouched; an unparseable oversize body is reported', () => {
     const a = makeBatch('pv', 1, 3);
-    assert.deepEqual(splitToFit(a.body, 16384).pieces.map((p) => p.body), [a.body]);
+    assert.deepEqual(splitToFit(a.body, 16384)._pieces.map((p) => p._body), [a.body]);
     const r = splitToFit('x'.repeat(5000), 4096);
-    assert.equal(r.pieces.length, 0);
-    assert.equal(r.oversize.length, 1);
+    assert.equal(r._pieces.length, 0);
+    assert.equal(r._oversize.length, 1);
   });
 
   test('halveBatch divides ev, keeps the header; null for one event', () => {
     const a = makeBatch('pv', 1, 7, { drop: 1 });
     const [x, y] = halveBatch(a.body);
-    assert.deepEqual([...idsOf(x.body), ...idsOf(y.body)], a.ids);
-    assert.equal(JSON.parse(x.body).drop, 1);
-    assert.equal(JSON.parse(y.body).drop, 0);
+    assert.deepEqual([...idsOf(x._body), ...idsOf(y._body)], a.ids);
+    assert.equal(JSON.parse(x._body).drop, 1);
+    assert.equal(JSON.parse(y._body).drop, 0);
     assert.equal(halveBatch(makeBatch('pv', 1, 1).body), null);
     assert.equal(halveBatch('nope'), null);
     assert.equal(parseBatch('[1]'), null);
@@ -105,18 +105,19 @@ describe('batch-split.js', () => {
 });
 
 describe('storage.js', () => {
-  const record = (key, events, owner = '', created = 1) => ({ key, owner, until: 0, created, events, body: makeBatch('pv', 1, events).body });
+  // Records and pieces use _x field names (internal: the build shortens them).
+  const record = (key, events, owner = '', created = 1) => ({ _key: key, _owner: owner, _until: 0, _created: created, _events: events, _body: makeBatch('pv', 1, events).body });
 
   test('only our prefix is touched; list is oldest first; corrupt records are removed', () => {
     const ls = createStorage();
     ls.setItem('host:a', '1');
     ls.setItem('impression-tracker:q:bad', '{not json');
-    const store = createBatchStore({ getStorage: () => ls, prefix: 'impression-tracker:' });
+    const store = createBatchStore({ _getStorage: () => ls, _prefix: 'impression-tracker:' });
     const k2 = store._newKey(2000, 't', 1);
     const k1 = store._newKey(1000, 't', 2);
-    assert.ok(store._put(record(k2, 3)).ok);
-    assert.ok(store._put(record(k1, 4)).ok);
-    assert.deepEqual(store._list().map((r) => r.key), [k1, k2]);
+    assert.ok(store._put(record(k2, 3))._ok);
+    assert.ok(store._put(record(k1, 4))._ok);
+    assert.deepEqual(store._list().map((r) => r._key), [k1, k2]);
     assert.equal(ls.getItem('impression-tracker:q:bad'), null);
     assert.equal(ls.getItem('host:a'), '1');
     assert.equal(store._purge(), 7);
@@ -126,32 +127,32 @@ describe('storage.js', () => {
 
   test('event bound evicts the oldest evictable records and reports them', () => {
     const ls = createStorage();
-    const store = createBatchStore({ getStorage: () => ls, prefix: 'p:', maxEvents: 10 });
+    const store = createBatchStore({ _getStorage: () => ls, _prefix: 'p:', _maxEvents: 10 });
     store._put(record(store._newKey(1, 'a', 1), 4, 'live-other'));
     store._put(record(store._newKey(2, 'a', 2), 4));
-    const r = store._put(record(store._newKey(3, 'a', 3), 4), (rec) => rec.owner !== 'live-other');
-    assert.ok(r.ok);
-    assert.deepEqual(r.evicted.map((x) => x.events), [4]);
-    assert.equal(store._totals().events, 8);
+    const r = store._put(record(store._newKey(3, 'a', 3), 4), (rec) => rec._owner !== 'live-other');
+    assert.ok(r._ok);
+    assert.deepEqual(r._evicted.map((x) => x._events), [4]);
+    assert.equal(store._totals()._events, 8);
     const tooBig = store._put(record(store._newKey(4, 'a', 4), 11));
-    assert.equal(tooBig.ok, false);
+    assert.equal(tooBig._ok, false);
   });
 
   test('default bounds: 5000 events and 512 KiB', () => {
     assert.equal(DEFAULT_MAX_STORED_EVENTS, 5000);
     assert.equal(DEFAULT_MAX_STORED_BYTES, 524288);
-    const store = createBatchStore({ getStorage: () => createStorage(), prefix: 'p:' });
-    assert.equal(store._put(record(store._newKey(1, 'a', 1), 5001)).ok, false);
-    assert.equal(store._put(record(store._newKey(1, 'a', 3), 5000)).ok, true, 'a 5000-event batch (~400 KB) fits');
-    assert.equal(store._put({ ...record(store._newKey(1, 'a', 2), 1), body: 'x'.repeat(524288) }).ok, false);
+    const store = createBatchStore({ _getStorage: () => createStorage(), _prefix: 'p:' });
+    assert.equal(store._put(record(store._newKey(1, 'a', 1), 5001))._ok, false);
+    assert.equal(store._put(record(store._newKey(1, 'a', 3), 5000))._ok, true, 'a 5000-event batch (~400 KB) fits');
+    assert.equal(store._put({ ...record(store._newKey(1, 'a', 2), 1), _body: 'x'.repeat(524288) })._ok, false);
   });
 
   test('quota exceeded: memory only, reported once, never throws', () => {
     const ls = createStorage({ quotaChars: 500 });
     const errors = [];
-    const store = createBatchStore({ getStorage: () => ls, prefix: 'p:', onError: (e) => errors.push(e) });
-    assert.equal(store._put(record(store._newKey(1, 'a', 1), 10)).ok, false);
-    assert.equal(store._put(record(store._newKey(1, 'a', 2), 1)).ok, false);
+    const store = createBatchStore({ _getStorage: () => ls, _prefix: 'p:', _onError: (e) => errors.push(e) });
+    assert.equal(store._put(record(store._newKey(1, 'a', 1), 10))._ok, false);
+    assert.equal(store._put(record(store._newKey(1, 'a', 2), 1))._ok, false);
     assert.equal(store._mode(), 'memory');
     assert.equal(errors.length, 1);
     assert.match(errors[0].message, /QuotaExceededError/);
@@ -159,11 +160,11 @@ describe('storage.js', () => {
 
   test('a throwing or missing localStorage: memory only, never throws', () => {
     for (const getStorage of [() => { throw Object.assign(new Error('no'), { name: 'SecurityError' }); }, () => null, () => ({})]) {
-      const store = createBatchStore({ getStorage, prefix: 'p:' });
+      const store = createBatchStore({ _getStorage: getStorage, _prefix: 'p:' });
       assert.doesNotThrow(() => {
         assert.equal(store._usable(), false);
         assert.deepEqual(store._list(), []);
-        assert.equal(store._put(record('p:q:1', 1)).ok, false);
+        assert.equal(store._put(record('p:q:1', 1))._ok, false);
         store._remove('p:q:1');
         assert.equal(store._purge(), 0);
       });
@@ -172,8 +173,8 @@ describe('storage.js', () => {
 
   test('a localStorage whose methods throw after a while', () => {
     const ls = createStorage();
-    const store = createBatchStore({ getStorage: () => ls, prefix: 'p:' });
-    assert.ok(store._put(record(store._newKey(1, 'a', 1), 2)).ok);
+    const store = createBatchStore({ _getStorage: () => ls, _prefix: 'p:' });
+    assert.ok(store._put(record(store._newKey(1, 'a', 1), 2))._ok);
     ls.getItem = () => { throw new Error('gone'); };
     assert.doesNotThrow(() => store._list());
     assert.equal(store._mode(), 'memory');
@@ -184,17 +185,17 @@ describe('claim.js', () => {
   test('with Web Locks: one scan at a time; liveness follows the tab lock', async () => {
     const locks = createLockManager();
     const nav = (tab) => ({ locks: locks.forTab(tab) });
-    const a = createClaimer({ getNavigator: () => nav('A'), prefix: 'p:', tabId: 'A' });
-    const b = createClaimer({ getNavigator: () => nav('B'), prefix: 'p:', tabId: 'B' });
+    const a = createClaimer({ _getNavigator: () => nav('A'), _prefix: 'p:', _tabId: 'A' });
+    const b = createClaimer({ _getNavigator: () => nav('B'), _prefix: 'p:', _tabId: 'B' });
     a._holdTabLock();
     await Promise.resolve();
     assert.ok(locks.held.has('p:tab:A'));
     let release;
     const gate = new Promise((r) => { release = r; });
     const first = b._exclusive(async (alive) => {
-      assert.equal(alive({ owner: 'A', until: 0 }), true, 'A holds its tab lock');
-      assert.equal(alive({ owner: 'Z', until: Infinity }), false, 'Z has no tab lock: gone');
-      assert.equal(alive({ owner: '', until: 0 }), false);
+      assert.equal(alive({ _owner: 'A', _until: 0 }), true, 'A holds its tab lock');
+      assert.equal(alive({ _owner: 'Z', _until: Infinity }), false, 'Z has no tab lock: gone');
+      assert.equal(alive({ _owner: '', _until: 0 }), false);
       await gate;
     }, () => 0);
     await new Promise((r) => setImmediate(r));
@@ -203,22 +204,22 @@ describe('claim.js', () => {
     release();
     assert.equal(await first, true);
     locks.kill('A');
-    assert.equal(await b._exclusive(async (alive) => { assert.equal(alive({ owner: 'A', until: Infinity }), false); }, () => 0), true);
+    assert.equal(await b._exclusive(async (alive) => { assert.equal(alive({ _owner: 'A', _until: Infinity }), false); }, () => 0), true);
   });
 
   test('without Web Locks: liveness is the lease', async () => {
-    const c = createClaimer({ getNavigator: () => ({}), prefix: 'p:', tabId: 'B' });
+    const c = createClaimer({ _getNavigator: () => ({}), _prefix: 'p:', _tabId: 'B' });
     assert.equal(c._usesLocks(), false);
     assert.equal(await c._exclusive(async (alive) => {
-      assert.equal(alive({ owner: 'A', until: 101 }), true);
-      assert.equal(alive({ owner: 'A', until: 100 }), false);
-      assert.equal(alive({ owner: 'B', until: 1e12 }), false, 'own records are not "another live tab"');
+      assert.equal(alive({ _owner: 'A', _until: 101 }), true);
+      assert.equal(alive({ _owner: 'A', _until: 100 }), false);
+      assert.equal(alive({ _owner: 'B', _until: 1e12 }), false, 'own records are not "another live tab"');
     }, () => 100), true);
   });
 
   test('a broken locks API falls back to leases and reports once', async () => {
     const errors = [];
-    const c = createClaimer({ getNavigator: () => ({ locks: { request: () => Promise.reject(new Error('broken')) } }), prefix: 'p:', tabId: 'B', onError: (e) => errors.push(e) });
+    const c = createClaimer({ _getNavigator: () => ({ locks: { request: () => Promise.reject(new Error('broken')) } }), _prefix: 'p:', _tabId: 'B', _onError: (e) => errors.push(e) });
     let ran = false;
     assert.equal(await c._exclusive(async () => { ran = true; }, () => 0), true);
     assert.ok(ran);
