@@ -19,6 +19,22 @@ const ARGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const WAIT_MS = 15000;
 
+/** The options of every test here: skipped without a browser, two minutes at most. */
+const IN_CHROMIUM = { timeout: 120000, skip: !existsSync(CHROMIUM) && `no browser at ${CHROMIUM}` };
+
+/** The demo server on a free port with a fresh database, and Chromium; both closed after test t. */
+async function startDemoAndBrowser(t) {
+  const dir = mkdtempSync(join(tmpdir(), 'demo-smoke-'));
+  const demo = await startDemoServer({ port: 0, fallback: false, dbPath: join(dir, 'events.sqlite') });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  t.after(async () => {
+    await browser.close();
+    await demo.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { demo, browser };
+}
+
 /** Polls `probe` until it returns a truthy value; fails with `what` after WAIT_MS. */
 async function until(what, probe, timeout = WAIT_MS) {
   const deadline = Date.now() + timeout;
@@ -77,15 +93,8 @@ function aggregate(events) {
   return gigs;
 }
 
-test('marketplace -> tracker -> collector -> dashboard, in headless Chromium', { timeout: 120000, skip: !existsSync(CHROMIUM) && `no browser at ${CHROMIUM}` }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'demo-smoke-'));
-  const demo = await startDemoServer({ port: 0, fallback: false, dbPath: join(dir, 'events.sqlite') });
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
-  t.after(async () => {
-    await browser.close();
-    await demo.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+test('marketplace -> tracker -> collector -> dashboard, in headless Chromium', IN_CHROMIUM, async (t) => {
+  const { demo, browser } = await startDemoAndBrowser(t);
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
   const pageErrors = [];
@@ -210,15 +219,8 @@ test('marketplace -> tracker -> collector -> dashboard, in headless Chromium', {
   assert.deepEqual(pageErrors, []);
 });
 
-test('a new search is a new page view and a new list id, as the collector records them', { timeout: 120000, skip: !existsSync(CHROMIUM) && `no browser at ${CHROMIUM}` }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'demo-smoke-'));
-  const demo = await startDemoServer({ port: 0, fallback: false, dbPath: join(dir, 'events.sqlite') });
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
-  t.after(async () => {
-    await browser.close();
-    await demo.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+test('a new search is a new page view and a new list id, as the collector records them', IN_CHROMIUM, async (t) => {
+  const { demo, browser } = await startDemoAndBrowser(t);
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   const pageErrors = [];
   page.on('pageerror', (error) => pageErrors.push(error.message));
@@ -284,15 +286,8 @@ test('a new search is a new page view and a new list id, as the collector record
   assert.deepEqual(pageErrors, []);
 });
 
-test('cards under the pop-up are not viewable until it closes (occlusion, IntersectionObserver v2)', { timeout: 120000, skip: !existsSync(CHROMIUM) && `no browser at ${CHROMIUM}` }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'demo-smoke-'));
-  const demo = await startDemoServer({ port: 0, fallback: false, dbPath: join(dir, 'events.sqlite') });
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
-  t.after(async () => {
-    await browser.close();
-    await demo.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+test('cards under the pop-up are not viewable until it closes (occlusion, IntersectionObserver v2)', IN_CHROMIUM, async (t) => {
+  const { demo, browser } = await startDemoAndBrowser(t);
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   await page.goto(demo.marketplace);
   await page.click('#open-modal'); // before the tracker has watched the cards for a second

@@ -224,34 +224,27 @@ describe('retry', () => {
     assert.deepEqual(s.collector.duplicates(), []);
   });
 
-  test('429 with Retry-After seconds: no attempt before it', async () => {
-    const s = setup();
-    let n = 0;
-    s.collector.setPolicy(() => (++n === 1 ? { status: 429, headers: { 'Retry-After': '5' } } : 204));
-    const a = makeBatch('pv1', 1, 4);
-    s.transport.send(a.body, a.count);
-    await s.clock.advance(0);
-    await s.clock.advance(4999);
-    assert.equal(fetchAttempts(s.collector), 1);
-    await s.clock.advance(1);
-    assert.equal(fetchAttempts(s.collector), 2);
-    assert.deepEqual(s.collector.ids(), sorted(a.ids));
-  });
-
-  test('503 with Retry-After as an HTTP date', async () => {
-    const s = setup();
-    let n = 0;
-    const when = new Date(s.clock.now() + 30000).toUTCString();
-    s.collector.setPolicy(() => (++n === 1 ? { status: 503, headers: { 'Retry-After': when } } : 204));
-    const a = makeBatch('pv1', 1, 4);
-    s.transport.send(a.body, a.count);
-    await s.clock.advance(0);
-    await s.clock.advance(28500); // the date has 1 s resolution
-    assert.equal(fetchAttempts(s.collector), 1);
-    await s.clock.advance(1500);
-    assert.equal(fetchAttempts(s.collector), 2);
-    assert.deepEqual(s.collector.ids(), sorted(a.ids));
-  });
+  // Retry-After in both forms: no attempt during `quietMs` after the failure, one
+  // `thenMs` later (an HTTP date has 1 s resolution).
+  for (const { name, status, retryAfter, quietMs, thenMs } of [
+    { name: '429 with Retry-After seconds: no attempt before it', status: 429, retryAfter: () => '5', quietMs: 4999, thenMs: 1 },
+    { name: '503 with Retry-After as an HTTP date', status: 503, retryAfter: (now) => new Date(now + 30000).toUTCString(), quietMs: 28500, thenMs: 1500 },
+  ]) {
+    test(name, async () => {
+      const s = setup();
+      let n = 0;
+      const headers = { 'Retry-After': retryAfter(s.clock.now()) };
+      s.collector.setPolicy(() => (++n === 1 ? { status, headers } : 204));
+      const a = makeBatch('pv1', 1, 4);
+      s.transport.send(a.body, a.count);
+      await s.clock.advance(0);
+      await s.clock.advance(quietMs);
+      assert.equal(fetchAttempts(s.collector), 1);
+      await s.clock.advance(thenMs);
+      assert.equal(fetchAttempts(s.collector), 2);
+      assert.deepEqual(s.collector.ids(), sorted(a.ids));
+    });
+  }
 
   test('a request with no answer is aborted at 5 s and retried; a duplicate only if the server had stored it', async () => {
     const s = setup();
@@ -799,20 +792,23 @@ describe('storage: full, throwing, bounded', () => {
 });
 
 describe('two tabs sharing storage', () => {
+  /** Tabs of one origin: one clock, collector and localStorage (and Web Locks if given); tab(name, options) opens one. */
+  function sharedOrigin({ locks = null } = {}) {
+    const origin = { clock: createClock(), collector: createCollector(), storage: createStorage(), locks };
+    return { ...origin, tab: (tabName, options = {}) => setup({ ...origin, tabName, ...options }) };
+  }
+
   for (const withLocks of [true, false]) {
     test(`a live tab's stored batches are not sent by another tab (${withLocks ? 'Web Locks' : 'lease'})`, async () => {
-      const clock = createClock();
-      const collector = createCollector();
-      const storage = createStorage();
-      const locks = withLocks ? createLockManager() : null;
-      const A = setup({ clock, collector, storage, locks, tabName: 'A' });
+      const { clock, collector, storage, tab } = sharedOrigin({ locks: withLocks ? createLockManager() : null });
+      const A = tab('A');
       collector.setPolicy(() => 503);
       const a = makeBatch('pvA', 1, 10);
       A.transport.send(a.body, a.count);
       await clock.advance(0);
       assert.equal(storage.ownKeys().length, 1, 'A stored its failing batch');
       collector.setPolicy(() => 204);
-      const B = setup({ clock, collector, storage, locks, tabName: 'B' });
+      const B = tab('B');
       await B.transport.settled();
       await clock.advance(500);
       assert.deepEqual(collector.ids(), [], 'B leaves A\'s batch alone');
@@ -824,11 +820,8 @@ describe('two tabs sharing storage', () => {
     });
 
     test(`a dead tab's stored batch is adopted by exactly one of two new tabs (${withLocks ? 'Web Locks' : 'lease'})`, async () => {
-      const clock = createClock();
-      const collector = createCollector();
-      const storage = createStorage();
-      const locks = withLocks ? createLockManager() : null;
-      const A = setup({ clock, collector, storage, locks, tabName: 'A' });
+      const { clock, collector, storage, locks, tab } = sharedOrigin({ locks: withLocks ? createLockManager() : null });
+      const A = tab('A');
       collector.setPolicy(() => 503);
       const a = makeBatch('pvA', 1, 10);
       const a2 = makeBatch('pvA', 11, 10);
@@ -841,8 +834,8 @@ describe('two tabs sharing storage', () => {
       if (locks) locks.kill('A');
       else await clock.advance(31000);
       collector.setPolicy(() => 204);
-      const B = setup({ clock, collector, storage, locks, tabName: 'B' });
-      const C = setup({ clock, collector, storage, locks, tabName: 'C' });
+      const B = tab('B');
+      const C = tab('C');
       await Promise.all([B.transport.settled(), C.transport.settled()]);
       await clock.advance(500);
       await Promise.all([B.transport.settled(), C.transport.settled()]);
@@ -854,10 +847,8 @@ describe('two tabs sharing storage', () => {
   }
 
   test('lease mode: two tabs racing on a stale storage view both claim; the re-read confirmation lets only the last writer send', async () => {
-    const clock = createClock();
-    const collector = createCollector();
-    const storage = createStorage();
-    const first = setup({ clock, collector, storage, tabName: 'A', online: false });
+    const { clock, collector, storage, tab } = sharedOrigin();
+    const first = tab('A', { online: false });
     const a = makeBatch('pvA', 1, 10);
     first.transport.send(a.body, a.count);
     first.transport.pageHidden(); // released
@@ -871,8 +862,8 @@ describe('two tabs sharing storage', () => {
       setItem: (k, v) => { storage.setItem(k, v); if (snapshot) snapshot.set(k, String(v)); },
       removeItem: (k) => { storage.removeItem(k); if (snapshot) snapshot.delete(k); },
     };
-    const B = setup({ clock, collector, storage, tabName: 'B' });
-    const C = setup({ clock, collector, storage: staleView, tabName: 'C' });
+    const B = tab('B');
+    const C = tab('C', { storage: staleView });
     await Promise.all([B.transport.settled(), C.transport.settled()]);
     snapshot = null; // C's view catches up
     await clock.advance(500);
@@ -882,15 +873,12 @@ describe('two tabs sharing storage', () => {
   });
 
   test('a visible tab adopts what another tab released when it was hidden (storage event), and a crashed owner\'s batches after a lease period', async () => {
-    const clock = createClock();
-    const collector = createCollector();
-    const storage = createStorage();
-    const locks = createLockManager();
-    const B = setup({ clock, collector, storage, locks, tabName: 'B' });
+    const { clock, collector, storage, locks, tab } = sharedOrigin({ locks: createLockManager() });
+    const B = tab('B');
     await B.transport.settled();
     collector.setPolicy(({ body }) => (JSON.parse(body).pv === 'pvA' && collector.fetchCalls.length <= 2 ? 503 : 204));
-    const A = setup({ clock, collector, storage, locks, tabName: 'A' });
-    const C = setup({ clock, collector, storage, locks, tabName: 'C' });
+    const A = tab('A');
+    const C = tab('C');
     const a = makeBatch('pvA', 1, 10);
     const c = makeBatch('pvC', 1, 10);
     A.transport.send(a.body, a.count);
@@ -920,10 +908,8 @@ describe('two tabs sharing storage', () => {
   });
 
   test('lease mode: a live tab renews its leases, so a tab opened minutes later still leaves its batch alone', async () => {
-    const clock = createClock();
-    const collector = createCollector();
-    const storage = createStorage();
-    const A = setup({ clock, collector, storage, tabName: 'A' });
+    const { clock, collector, storage, tab } = sharedOrigin();
+    const A = tab('A');
     collector.setPolicy(() => 503);
     const a = makeBatch('pvA', 1, 10);
     A.transport.send(a.body, a.count);
@@ -931,7 +917,7 @@ describe('two tabs sharing storage', () => {
     await clock.advance(120000); // the collector stays down for two minutes; leases are 30 s
     const attemptsByA = collector.fetchCalls.length;
     assert.ok(attemptsByA >= 5);
-    const B = setup({ clock, collector, storage, tabName: 'B' });
+    const B = tab('B');
     await B.transport.settled();
     await clock.advance(500);
     assert.equal(collector.fetchCalls.length, attemptsByA, 'B sent nothing');
@@ -943,15 +929,12 @@ describe('two tabs sharing storage', () => {
   });
 
   test('hidden tab releases its batches; another tab adopts them; the first tab does not resend them when shown', async () => {
-    const clock = createClock();
-    const collector = createCollector();
-    const storage = createStorage();
-    const locks = createLockManager();
-    const A = setup({ clock, collector, storage, locks, tabName: 'A', online: false });
+    const { clock, collector, storage, tab } = sharedOrigin({ locks: createLockManager() });
+    const A = tab('A', { online: false });
     const a = makeBatch('pvA', 1, 10);
     A.transport.send(a.body, a.count);
     A.transport.pageHidden();
-    const B = setup({ clock, collector, storage, locks, tabName: 'B' });
+    const B = tab('B');
     await B.transport.settled();
     await clock.advance(2500); // A's own start-up scan held the adoption lock: B tries again 2 s later
     assert.deepEqual(collector.ids(), sorted(a.ids));

@@ -1,14 +1,6 @@
 // Bench entry for impression-tracker's single-file module entry (js/embedded.js: the
-// core inlined as base64), same configuration as ours.js.
+// core inlined as base64), with the same options as ours.js.
 import { createTracker } from '../../../js/embedded.js';
+import { trackerOptions } from './tracker-options.js';
 
-export function start(config) {
-  return createTracker({
-    endpoint: `${config.collector}/collect`,
-    selector: config.selector,
-    batch: { maxEvents: 50 },
-    viewable: { ratio: 0.5, ms: 1000 },
-    capacity: config.capacity,
-    onError: config.onError,
-  });
-}
+export const start = (config) => createTracker(trackerOptions(config));
