@@ -17,7 +17,7 @@ import { createCore } from './core.js';
 import { watchDom } from './discovery.js';
 import { currentPageState, listenLifecycle } from './lifecycle.js';
 import { loadCore } from './loader.js';
-import { createIntersectionObserver, readEntry } from './observer.js';
+import { createObservers, readGeometry, readOcclusion } from './observer.js';
 import { resolveEnv, resolveOptions } from './options.js';
 
 // Statuses that refuse one card (bad id, too long, table full): the card is skipped and
@@ -74,7 +74,8 @@ function wire(o, env, core, createTransport, report) {
   let pageView = '';
   let path = '';
   let transport = null;
-  let io = null;
+  let geometry = null; // the IntersectionObservers (observer.js)
+  let occlusion = null;
   const stops = [];
 
   const now = () => env.now();
@@ -204,7 +205,8 @@ function wire(o, env, core, createTransport, report) {
     const record = items.get(el);
     if (!record) return;
     items.delete(el);
-    io.unobserve(el);
+    geometry.unobserve(el);
+    occlusion?.unobserve(el);
     const set = slots.get(record._slot);
     set.delete(record);
     const t = now();
@@ -230,26 +232,45 @@ function wire(o, env, core, createTransport, report) {
       Object.assign(old, m);
       return;
     }
-    const record = { _slot: core._result(R_SLOT), ...m, _manual: manual, _meta: meta, _ratio: 0, _area: 0, _occluded: 0 };
+    const record = { _slot: core._result(R_SLOT), ...m, _manual: manual, _meta: meta, _ratio: 0, _area: 0, _occluded: occlusion ? 1 : 0 };
     items.set(el, record);
     if (!slots.has(record._slot)) slots.set(record._slot, new Set());
     slots.get(record._slot).add(record);
-    io.observe(el);
+    geometry.observe(el);
   };
   // Observer callbacks can carry thousands of entries (a page of thousands of cards, a
   // fast fling): they are fed to the core ENTRY_CHUNK per task, so none is a long task.
-  // Each entry keeps its own time; the page hide feeds what is left first.
+  // Each entry keeps its own time; the page hide feeds what is left first. An occlusion
+  // entry is kept as {_occlusion: entry}.
   const backlog = [];
   let backlogTimer = null;
   const feedEntries = (limit) => {
-    for (const entry of backlog.splice(0, limit)) {
-      const record = items.get(entry.target);
+    for (const item of backlog.splice(0, limit)) {
+      const entry = item._occlusion || item;
+      const el = entry.target;
+      const record = items.get(el);
       if (!record) continue;
-      const seen = readEntry(entry, o.occlusion);
-      Object.assign(record, seen);
+      if (item._occlusion) {
+        // Covered or not; in or out stays the geometry's call. Until v2 has looked at a
+        // card in view, the card counts as covered (no viewable time on a guess).
+        const occluded = readOcclusion(entry);
+        if (!record._ratio || occluded < 0 || occluded === record._occluded) continue;
+        record._occluded = occluded;
+      } else {
+        const wasIn = record._ratio > 0;
+        Object.assign(record, readGeometry(entry));
+        if (occlusion && wasIn !== record._ratio > 0) {
+          if (wasIn) {
+            occlusion.unobserve(el);
+            record._occluded = 1;
+          } else {
+            occlusion.observe(el);
+          }
+        }
+      }
       const latest = now();
       // entry.time shares performance.now()'s time origin; never trust one from the future.
-      feed(seen._t >= 0 && seen._t <= latest ? seen._t : latest, record._slot);
+      feed(entry.time >= 0 && entry.time <= latest ? entry.time : latest, record._slot);
     }
   };
   const feedBacklog = guard(() => {
@@ -258,8 +279,8 @@ function wire(o, env, core, createTransport, report) {
     if (backlog.length) backlogTimer = env.setTimeout(feedBacklog, 0);
     pump(now());
   });
-  const onEntries = guard((entries) => {
-    for (const entry of entries) backlog.push(entry);
+  const onEntries = guard((entries, fromOcclusion) => {
+    for (const entry of entries) backlog.push(fromOcclusion ? { _occlusion: entry } : entry);
     if (backlogTimer === null) feedBacklog();
   });
 
@@ -286,8 +307,11 @@ function wire(o, env, core, createTransport, report) {
       env: o.env,
     });
     stops.push(() => transport.stop());
-    io = createIntersectionObserver(env, o, onEntries);
-    stops.push(() => io.disconnect());
+    ({ _geometry: geometry, _occlusion: occlusion } = createObservers(env, o, onEntries));
+    stops.push(() => {
+      geometry.disconnect();
+      occlusion?.disconnect();
+    });
     stops.push(listenLifecycle(env, {
       _state: guard((state, hiding) => {
         feedEntries(backlog.length); // entries from before the change count first

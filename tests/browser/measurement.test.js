@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { uniqueEvents } from './server.js';
 import {
-  clockTo, flushAndRead, useBrowserSuite, traceLines, waitForTrace,
+  clockTo, flushAndRead, useBrowserSuite, traceLines, waitForTrace, waitInPage,
 } from './browser.js';
 
 let site;
@@ -275,6 +275,38 @@ test('occlusion: with IntersectionObserver v2 a card under a modal is never view
   await clockTo(page, uncovered.t + 1000);
   events = await flushAndRead(page);
   assert.deepEqual(ofType(events, 'view').map((e) => e.id), ['gig-clear', 'gig-covered']);
+});
+
+test('occlusion on: a fling of one scroll step per frame still gives every card it showed an impression', async (t) => {
+  // v2 looks at a card at most every 100 ms; here a card is on screen for about 3 frames
+  // (290 px per frame, 140 px cards, a 600 px viewport), so only the v1 geometry
+  // observer, checked every frame, can see them all. Real frames: no fake clock.
+  const n = 200; // 4 per row, 150 px apart: 50 rows, 7,500 px; the fling stops at 6,000
+  const { page } = await open(t, { fixture: `grid.html?n=${n}`, it: { options: { occlusion: true } } });
+  await waitForTrace(page, (f) => f[0] === 'obs' && f[2] === String(n - 1), 'the first observation of every card');
+  const positions = await page.evaluate(() => new Promise((resolve) => {
+    const seen = [window.scrollY];
+    const step = () => {
+      window.scrollBy(0, 290);
+      seen.push(window.scrollY);
+      if (window.scrollY >= 6000) resolve(seen); // the last rows stay unseen
+      else requestAnimationFrame(step);
+    };
+    requestAnimationFrame(step);
+  }));
+  // Every card in the viewport at one of those frames (rows 150 px apart, cards 140 px high).
+  const shown = new Set();
+  for (let i = 0; i < n; i++) {
+    const top = Math.floor(i / 4) * 150;
+    if (positions.some((y) => top < y + 600 && top + 140 > y)) shown.add(`gig-${i + 1}`);
+  }
+  assert.ok(shown.size >= 150 && shown.size < n, `cards shown: ${shown.size}`);
+  const imps = await waitInPage(page, (ids) => {
+    window.__it.tracker.flush();
+    const got = new Set(window.__it.events.filter((e) => e.e === 'imp').map((e) => e.id));
+    return ids.every((id) => got.has(id)) && [...got];
+  }, [...shown], { what: 'an impression of every card a frame showed' });
+  assert.deepEqual(imps.sort(), [...shown].sort(), 'impressions of exactly the cards shown');
 });
 
 test('occlusion off (IntersectionObserver v1): a covered card counts as viewable, the documented limit', async (t) => {

@@ -181,17 +181,90 @@ describe('the viewable rule through the glue', () => {
     assert.deepEqual(kinds(transport.events), ['imp:gig-1']);
   });
 
-  it('with occlusion on, asks for IntersectionObserver v2 and reports covered cards as not viewable', async () => {
-    const { page, transport, tracker } = await start({ occlusion: true });
-    assert.equal(page.io.options.trackVisibility, true);
-    assert.equal(page.io.options.delay, 100);
-    const { cards } = grid(page, 1);
-    await page.settle();
-    page.intersect(cards[0], 1, { isVisible: false });
-    page.advance(2000);
-    tracker.flush();
-    assert.deepEqual(kinds(transport.events).filter((k) => k.startsWith('view')), []);
-    assert.match(tracker.trace(), /^obs \S+ 0 1 60000 1$/m);
+  describe('occlusion (IntersectionObserver v2)', () => {
+    it('geometry comes from a v1 observer; a v2 observer watches only the cards in view', async () => {
+      const { page } = await start({ occlusion: true });
+      assert.equal(page.io.options.trackVisibility, undefined, 'the geometry observer is v1: every frame');
+      assert.deepEqual(page.occlusionIo.options, { threshold: [0], trackVisibility: true, delay: 100 });
+      const { cards } = grid(page, 3);
+      await page.settle();
+      assert.equal(page.io.targets.size, 3);
+      assert.equal(page.occlusionIo.targets.size, 0, 'nothing in view yet');
+      page.intersect(cards[1], 0.5);
+      assert.deepEqual([...page.occlusionIo.targets], [cards[1]]);
+      page.intersect(cards[1], 0);
+      assert.equal(page.occlusionIo.targets.size, 0, 'a card that left is no longer watched');
+    });
+
+    it('a covered card gets an impression but is not viewable until it is uncovered', async () => {
+      const { page, transport, tracker } = await start({ occlusion: true });
+      const { cards } = grid(page, 1);
+      await page.settle();
+      page.intersect(cards[0], 1, { isVisible: false });
+      page.advance(2000);
+      tracker.flush();
+      assert.deepEqual(kinds(transport.events), ['imp:gig-1']);
+      assert.match(tracker.trace(), /^obs \S+ 0 1 60000 1$/m);
+      page.occlude(cards[0], false);
+      page.advance(1000);
+      tracker.flush();
+      assert.deepEqual(kinds(transport.events), ['imp:gig-1', 'view:gig-1']);
+      assert.equal(transport.events[1].t - transport.events[0].t, 3000, 'viewable 1 s after it was uncovered');
+    });
+
+    it('a fling past a card that v2 never looked at is still an impression (v1 sees every frame)', async () => {
+      const { page, transport, tracker } = await start({ occlusion: true });
+      const { cards } = grid(page, 1);
+      await page.settle();
+      page.intersect(cards[0], 1, { v2Looks: false });
+      page.advance(50);
+      page.intersect(cards[0], 0);
+      tracker.flush();
+      assert.deepEqual(kinds(transport.events), ['imp:gig-1'], 'an impression; no visible time on a guess');
+    });
+
+    it('a card counts as covered until v2 has looked at it', async () => {
+      const { page, transport, tracker } = await start({ occlusion: true });
+      const { cards } = grid(page, 1);
+      await page.settle();
+      page.intersect(cards[0], 1, { v2Looks: false });
+      page.advance(80);
+      page.occlude(cards[0], false);
+      page.advance(999);
+      tracker.flush();
+      assert.deepEqual(kinds(transport.events), ['imp:gig-1']);
+      page.advance(1);
+      tracker.flush();
+      assert.deepEqual(kinds(transport.events), ['imp:gig-1', 'view:gig-1']);
+      assert.equal(transport.events[1].t - transport.events[0].t, 1080, 'viewable 1 s after v2 looked');
+    });
+
+    it('a late v2 entry never brings back a card the geometry says has left', async () => {
+      const { page, transport, tracker } = await start({ occlusion: true });
+      const { cards } = grid(page, 1);
+      await page.settle();
+      page.intersect(cards[0], 1);
+      const v2 = page.occlusionIo;
+      page.advance(100);
+      page.intersect(cards[0], 0);
+      // An entry v2 computed before the card left, delivered after.
+      v2.callback([{ target: cards[0], time: page.clock.t - 10, isIntersecting: true, intersectionRatio: 1, boundingClientRect: { width: 300, height: 200 }, isVisible: true }], v2);
+      page.advance(2000);
+      tracker.flush();
+      assert.deepEqual(kinds(transport.events), ['imp:gig-1', 'vis:gig-1']);
+      assert.equal(transport.events[1].ms, 100);
+    });
+
+    it('where the browser has no v2, occlusion on makes no second observer and cards are viewable', async () => {
+      const { page, transport, tracker } = await start({ occlusion: true, page: { v2: false } });
+      assert.equal(page.observers.intersection.length, 1);
+      const { cards } = grid(page, 1);
+      await page.settle();
+      page.intersect(cards[0], 1);
+      page.advance(1000);
+      tracker.flush();
+      assert.deepEqual(kinds(transport.events), ['imp:gig-1', 'view:gig-1']);
+    });
   });
 
   it('uses the rule ratios as thresholds', async () => {

@@ -103,7 +103,7 @@ export class FakeElement extends FakeEventTarget {
 }
 
 /** A page: window, document, observers, a clock, and helpers to drive them. */
-export function createPage({ visibilityState = 'visible', prerendering = false, focused = true, gpc, webdriver = false } = {}) {
+export function createPage({ visibilityState = 'visible', prerendering = false, focused = true, gpc, webdriver = false, v2 = true } = {}) {
   const clock = { t: 1000, timers: [], idle: [], nextId: 1 };
   const observers = { mutation: [], intersection: [] };
   const window = new FakeEventTarget();
@@ -163,6 +163,8 @@ export function createPage({ visibilityState = 'visible', prerendering = false, 
     constructor(callback, options = {}) {
       this.callback = callback;
       this.options = options;
+      // Chromium's IntersectionObserver v2 shows the option on the observer; v1 browsers do not.
+      if (v2) this.trackVisibility = options.trackVisibility === true;
       this.targets = new Set();
       observers.intersection.push(this);
     }
@@ -217,8 +219,13 @@ export function createPage({ visibilityState = 'visible', prerendering = false, 
     focused,
     randomSeed: 1,
     el: (attrs = {}, tag = 'DIV') => new FakeElement(document, tag, attrs),
+    /** The geometry observer (v1: every card, every frame). */
     get io() {
-      return observers.intersection[0];
+      return observers.intersection.find((o) => !o.options.trackVisibility);
+    },
+    /** The occlusion observer (v2), if the tracker made one. */
+    get occlusionIo() {
+      return observers.intersection.find((o) => o.options.trackVisibility);
     },
     /** Delivers pending mutation records, then runs idle callbacks (discovery). */
     async settle() {
@@ -238,14 +245,25 @@ export function createPage({ visibilityState = 'visible', prerendering = false, 
       }
       clock.t = end;
     },
-    /** Fires one IntersectionObserver entry for an element at the current time. */
-    intersect(el, ratio, { width = 300, height = 200, isVisible, time = clock.t } = {}) {
-      const io = observers.intersection.find((o) => o.targets.has(el));
-      if (!io) throw new Error('element is not observed');
-      io.callback([{
-        target: el, time, isIntersecting: ratio > 0, intersectionRatio: ratio,
-        boundingClientRect: { width, height }, isVisible,
-      }], io);
+    /**
+     * Fires the geometry observer's entry for an element at the current time, then, as
+     * Chromium does, the occlusion observer's if it watches the element by then (v2
+     * says isVisible, true unless given; v2Looks false: v2 skips this frame, as it does
+     * within 100 ms of its last look at the element).
+     */
+    intersect(el, ratio, { width = 300, height = 200, isVisible = true, v2Looks = true, time = clock.t } = {}) {
+      const io = page.io;
+      if (!io?.targets.has(el)) throw new Error('element is not observed');
+      const entry = { target: el, time, isIntersecting: ratio > 0, intersectionRatio: ratio, boundingClientRect: { width, height } };
+      io.callback([{ ...entry, isVisible: false }], io); // v1 entries: Chromium says false
+      const v2 = page.occlusionIo;
+      if (v2Looks && v2?.targets.has(el)) v2.callback([{ ...entry, isVisible: ratio > 0 && isVisible }], v2);
+    },
+    /** Fires only the occlusion observer's entry: a card covered or uncovered in place. */
+    occlude(el, covered, { ratio = 1, width = 300, height = 200, time = clock.t } = {}) {
+      const v2 = page.occlusionIo;
+      if (!v2?.targets.has(el)) throw new Error('element is not watched for occlusion');
+      v2.callback([{ target: el, time, isIntersecting: ratio > 0, intersectionRatio: ratio, boundingClientRect: { width, height }, isVisible: !covered }], v2);
     },
     /** A lifecycle event: document events reach the window's capture listeners. */
     lifecycle(type, props = {}) {
