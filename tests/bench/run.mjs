@@ -28,14 +28,17 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
 const resultsDir = join(here, 'results');
 
-const LABELS = { none: 'no tracker', ours: 'ours (WASM core)', baseline: 'plain-JS baseline', snowplow: 'Snowplow element tracking' };
-const COLORS = { ours: '#1f77b4', baseline: '#2ca02c', snowplow: '#d62728' };
+const LABELS = {
+  none: 'no tracker', ours: 'ours (WASM core)', 'ours-occlusion': 'ours, occlusion on (v2)', baseline: 'plain-JS baseline', snowplow: 'Snowplow element tracking',
+};
+const COLORS = { ours: '#1f77b4', 'ours-occlusion': '#9467bd', baseline: '#2ca02c', snowplow: '#d62728' };
 
 export const PLAN = {
   rounds: Number(process.env.BENCH_ROUNDS || 5),
   budgetMs: Number(process.env.BENCH_BUDGET_S || 660) * 1000,
   grids: [1000, 5000],
-  trackers: ['none', 'ours', 'baseline', 'snowplow'],
+  // ours-occlusion: the same tracker with occlusion on, for the cost of IntersectionObserver v2.
+  trackers: ['none', 'ours', 'ours-occlusion', 'baseline', 'snowplow'],
   // Cost sessions: hold the top 1.5 s, two slow steps (600 px, 1.5 s pause), a fling
   // of 60 frames x 300 px, rest 1.5 s. Short, so that 5 rounds fit the time limit.
   cost: { slowSteps: 2, stepPx: 600, pauseMs: 1500, fling: { frames: 60, stepPx: 300 } },
@@ -78,7 +81,7 @@ async function runPage(log) {
       const r = await runSession(browser, site, collector, { tracker, geometryCache, ...PLAN.wire });
       r.kind = 'wire';
       sessions.push(r);
-      log(`# wire ${tracker.padEnd(8)} ${r.wire.requests} requests, ${r.wire.wireBytes} B, ${r.wire.impressions} impressions, ${((Date.now() - t) / 1000).toFixed(1)} s`);
+      log(`# wire ${tracker.padEnd(14)} ${r.wire.requests} requests, ${r.wire.wireBytes} B, ${r.wire.impressions} impressions, ${((Date.now() - t) / 1000).toFixed(1)} s`);
     }
     const planned = [];
     const deferred = [];
@@ -103,7 +106,7 @@ async function runPage(log) {
       r.round = round;
       r.kind = 'cost';
       sessions.push(r);
-      log(`# round ${round + 1}/${PLAN.rounds} ${String(cards).padStart(5)} cards ${tracker.padEnd(8)} task ${fmt(r.total.taskMs)} ms, script ${fmt(r.total.scriptMs)} ms, ${((Date.now() - t) / 1000).toFixed(1)} s`);
+      log(`# round ${round + 1}/${PLAN.rounds} ${String(cards).padStart(5)} cards ${tracker.padEnd(14)} task ${fmt(r.total.taskMs)} ms, script ${fmt(r.total.scriptMs)} ms, ${((Date.now() - t) / 1000).toFixed(1)} s`);
     }
     return { sessions, skipped, browser, seconds: (Date.now() - started) / 1000 };
   } finally {
@@ -223,6 +226,10 @@ function targets(core, sizes, agg, wire) {
   } else {
     t.push(`- Main-thread task time on a ${big.toLocaleString('en-US')}-card page: not measured in this run`);
   }
+  const occlusion5k = agg.find((a) => a.cards === big && a.tracker === 'ours-occlusion');
+  if (ours5k && occlusion5k) {
+    t.push(`- Cost of occlusion (DESIGN: measure it): on ${big.toLocaleString('en-US')} cards, ours with occlusion on ${fmt(occlusion5k.taskMs, 1)} ms task time vs ${fmt(ours5k.taskMs, 1)} ms off (${fmt(occlusion5k.taskMs / ours5k.taskMs, 2)}x), ${fmt(occlusion5k.longTasks)} long tasks (off: ${fmt(ours5k.longTasks)}); no target set`);
+  }
   t.push(`- Bytes on the wire per 100 impressions at most 5 KB (5000 B): ${fmt(oursWire?.bytesPer100)} B (baseline ${fmt(wire.find((w) => w.tracker === 'baseline')?.bytesPer100)} B, Snowplow ${fmt(wire.find((w) => w.tracker === 'snowplow')?.bytesPer100)} B) -> ${oursWire && oursWire.bytesPer100 <= 5000 ? 'met' : 'NOT met'}`);
   const o2 = core.records.filter((r) => /not shipped/.test(r.wasmBuild));
   t.push(`- WASM core within 2x of native per observation: shipped build worst ${worstRatio.toFixed(2)}x (median ratio) -> ${worstRatio <= 2 ? 'met' : 'NOT met'}${o2.length ? `; an -O2 build: worst ${Math.max(...o2.map((r) => r.ratio)).toFixed(2)}x at ${core.speedBuild.gzip} B gzip` : ''}`);
@@ -264,7 +271,7 @@ async function main() {
     wire = wireRows(page.sessions);
     correctness = correctnessRows(page.sessions);
     try {
-      const series = ['ours', 'baseline', 'snowplow'].map((tracker) => ({
+      const series = ['ours', 'ours-occlusion', 'baseline', 'snowplow'].map((tracker) => ({
         label: LABELS[tracker],
         color: COLORS[tracker],
         points: agg.filter((a) => a.tracker === tracker).map((a) => [a.cards, a.taskMs]),
