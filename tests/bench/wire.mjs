@@ -67,7 +67,7 @@ function snowplow(requests, out) {
   }
 }
 
-const DECODERS = { ours, baseline, snowplow };
+const DECODERS = { ours, 'ours-occlusion': ours, baseline, snowplow };
 
 /** Decodes one session's requests for one tracker. */
 export function readDelivered(tracker, requests) {
