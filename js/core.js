@@ -26,11 +26,12 @@ export function createCore(loaded, recordTrace, onEvent) {
   const lines = recordTrace ? ['# impression-tracker trace v1'] : null;
   const record = (...fields) => lines && lines.push(fields.join(' '));
   // The core's memory never grows (fixed size, no growth): views made once stay valid.
-  // memoryView() re-checks anyway, and these are re-made if the buffer ever changed.
+  // They are re-made anyway if the buffer ever changed (a check that makes no object:
+  // it runs several times per card).
   let result = null;
   let input = null;
   const resultView = () => {
-    if (!result || result.buffer !== loaded.memoryView(0, 0).buffer) {
+    if (!result || result.buffer !== x.memory.buffer) {
       const bytes = loaded.memoryView(x.imp_result_ptr(), RESULT_BYTES);
       result = new DataView(bytes.buffer, bytes.byteOffset, RESULT_BYTES);
       input = loaded.memoryView(x.imp_input_ptr(), INPUT_BYTES);
@@ -54,12 +55,28 @@ export function createCore(loaded, recordTrace, onEvent) {
     for (const [event, where] of events) onEvent(event, where);
   };
 
+  // Writes s as UTF-8 at input[at], at most cap bytes, cut on a character boundary;
+  // returns the bytes written. ASCII (ids and list ids nearly always are) is copied code
+  // by code: for short strings that is about 3x faster than encodeInto (measured in
+  // Chromium), and a page registers thousands of cards.
+  const put = (s, at, cap) => {
+    const n = s.length;
+    let i = 0;
+    if (n <= cap) {
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c > 127) break;
+        input[at + i] = c;
+      }
+    }
+    return i === n ? n : encoder.encodeInto(s, input.subarray(at, at + cap)).written;
+  };
   // Writes two strings one after the other into the input buffer; returns their byte
   // lengths and, when tracing, their trace fields.
   const writeStrings = (a, capA, b, capB) => {
     resultView();
-    const la = encoder.encodeInto(String(a), input.subarray(0, capA)).written;
-    const lb = encoder.encodeInto(String(b), input.subarray(la, la + capB)).written;
+    const la = put(String(a), 0, capA);
+    const lb = put(String(b), la, capB);
     return [la, lb, lines && traceBytes(input.subarray(0, la)), lines && traceBytes(input.subarray(la, la + lb))];
   };
 

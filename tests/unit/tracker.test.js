@@ -129,6 +129,25 @@ describe('discovery', () => {
     const second = JSON.parse(transport.bodies.at(-1));
     assert.equal(second.path, `/${'€'.repeat(85)}`, '1 + 85 * 3 = 256 bytes, no query string');
   });
+
+  it('writes ASCII, mixed and exactly-at-limit strings byte for byte (the ASCII fast path and its fallback)', async () => {
+    const { page, transport, tracker } = await start({ selector: null });
+    const cases = [
+      { id: 'gig-1', list: 'q1' },
+      { id: `g${'a'.repeat(127)}`, list: `l${'b'.repeat(63)}` }, // exactly 128 and 64 bytes
+      { id: 'gig-é-2', list: 'liste-ü' }, // ASCII, then a 2-byte character
+      { id: 'gig-\u{1F600}', list: '' }, // a 4-byte character at the end; no list
+    ];
+    for (const meta of cases) {
+      const card = page.el();
+      page.document.body.append(card);
+      tracker.observe(card, meta);
+      page.intersect(card, 1);
+    }
+    tracker.flush();
+    const events = transport.events.filter((e) => e.e === 'imp');
+    assert.deepEqual(events.map((e) => [e.id, e.list ?? '']), cases.map((c) => [c.id, c.list]));
+  });
 });
 
 describe('the viewable rule through the glue', () => {
