@@ -126,11 +126,13 @@ GLUE_SRC  := $(filter-out js/imp-embedded.js,$(wildcard js/*.js))
 # and quoted names are kept) and are shortened. tests/tools/size.mjs uses the same options.
 ESFLAGS   := --bundle --target=es2020 --log-level=warning
 TERSERFLAGS := --ecma 2020 --compress passes=3 --mangle --mangle-props regex=/^_/,keep_quoted=true
-# Budget of the module entry (minified glue incl. delivery, gzip) plus the core (gzip).
-# Issue 3 set 8 KiB before the delivery layer (issue 4: retry, persistence, two-tab
-# claim, fetchLater, split) existed; with it the entry + core is ~15.1 KB, so the budget
-# is a ratchet at 15 KiB that stops growth. README "Sizes" has the breakdown.
+# Size budgets, one per layer (gzip -9; README "Sizes"): the core 4 KiB (WASM_GZIP_BUDGET,
+# checked by `make wasm`), the glue without delivery 5.25 KiB, and the module entry (glue
+# + delivery) plus the core 15 KiB. Issue 3 first set 8 KiB for glue + core, before the
+# delivery layer existed (issue 4: retry, persistence, two-tab claim, fetchLater, split,
+# consent: 5.8 KB); with it that budget cannot hold, so it was restated as these.
 JS_GZIP_BUDGET ?= 15360
+GLUE_GZIP_BUDGET ?= 5376
 .PHONY: glue types
 
 glue: js/imp-embedded.js dist/impression-tracker.js dist/index.min.js dist/embedded.min.js
@@ -156,7 +158,7 @@ size: glue
 
 test-js: deps wasm glue types $(BUILD)/replay
 	node --test tests/unit/
-	JS_GZIP_BUDGET=$(JS_GZIP_BUDGET) node tests/tools/size.mjs --check
+	JS_GZIP_BUDGET=$(JS_GZIP_BUDGET) GLUE_GZIP_BUDGET=$(GLUE_GZIP_BUDGET) node tests/tools/size.mjs --check
 
 # --- Browser suite (issue 6) -----------------------------------------------------------------
 # Headless Debian Chromium (CHROMIUM_PATH overrides /usr/bin/chromium) driven by
