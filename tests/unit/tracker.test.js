@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTracker } from '../../js/index.js';
-import { createPage, fakeTransport, wasmBytes } from './fakes/dom.js';
+import { createPage, entryOf, fakeTransport, wasmBytes } from './fakes/dom.js';
 import { startOnPage as start } from './fakes/tracker.js';
 
 const REPLAY = new URL('../../build/replay', import.meta.url).pathname;
@@ -201,6 +201,14 @@ describe('the viewable rule through the glue', () => {
   });
 
   describe('occlusion (IntersectionObserver v2)', () => {
+    /** A tracker with occlusion on and one card, discovered. */
+    async function startWithOneCard() {
+      const started = await start({ occlusion: true });
+      const { cards } = grid(started.page, 1);
+      await started.page.settle();
+      return { ...started, card: cards[0] };
+    }
+
     it('geometry comes from a v1 observer; a v2 observer watches only the cards in view', async () => {
       const { page } = await start({ occlusion: true });
       assert.equal(page.io.options.trackVisibility, undefined, 'the geometry observer is v1: every frame');
@@ -216,15 +224,13 @@ describe('the viewable rule through the glue', () => {
     });
 
     it('a covered card gets an impression but is not viewable until it is uncovered', async () => {
-      const { page, transport, tracker } = await start({ occlusion: true });
-      const { cards } = grid(page, 1);
-      await page.settle();
-      page.intersect(cards[0], 1, { isVisible: false });
+      const { page, transport, tracker, card } = await startWithOneCard();
+      page.intersect(card, 1, { isVisible: false });
       page.advance(2000);
       tracker.flush();
       assert.deepEqual(kinds(transport.events), ['imp:gig-1']);
       assert.match(tracker.trace(), /^obs \S+ 0 1 60000 1$/m);
-      page.occlude(cards[0], false);
+      page.occlude(card, false);
       page.advance(1000);
       tracker.flush();
       assert.deepEqual(kinds(transport.events), ['imp:gig-1', 'view:gig-1']);
@@ -232,23 +238,19 @@ describe('the viewable rule through the glue', () => {
     });
 
     it('a fling past a card that v2 never looked at is still an impression (v1 sees every frame)', async () => {
-      const { page, transport, tracker } = await start({ occlusion: true });
-      const { cards } = grid(page, 1);
-      await page.settle();
-      page.intersect(cards[0], 1, { v2Looks: false });
+      const { page, transport, tracker, card } = await startWithOneCard();
+      page.intersect(card, 1, { v2Looks: false });
       page.advance(50);
-      page.intersect(cards[0], 0);
+      page.intersect(card, 0);
       tracker.flush();
       assert.deepEqual(kinds(transport.events), ['imp:gig-1'], 'an impression; no visible time on a guess');
     });
 
     it('a card counts as covered until v2 has looked at it', async () => {
-      const { page, transport, tracker } = await start({ occlusion: true });
-      const { cards } = grid(page, 1);
-      await page.settle();
-      page.intersect(cards[0], 1, { v2Looks: false });
+      const { page, transport, tracker, card } = await startWithOneCard();
+      page.intersect(card, 1, { v2Looks: false });
       page.advance(80);
-      page.occlude(cards[0], false);
+      page.occlude(card, false);
       page.advance(999);
       tracker.flush();
       assert.deepEqual(kinds(transport.events), ['imp:gig-1']);
@@ -259,19 +261,22 @@ describe('the viewable rule through the glue', () => {
     });
 
     it('a late v2 entry never brings back a card the geometry says has left', async () => {
-      const { page, transport, tracker } = await start({ occlusion: true });
-      const { cards } = grid(page, 1);
-      await page.settle();
-      page.intersect(cards[0], 1);
+      const { page, transport, tracker, card } = await startWithOneCard();
+      page.intersect(card, 1);
       const v2 = page.occlusionIo;
       page.advance(100);
-      page.intersect(cards[0], 0);
+      page.intersect(card, 0);
       // An entry v2 computed before the card left, delivered after.
-      v2.callback([{ target: cards[0], time: page.clock.t - 10, isIntersecting: true, intersectionRatio: 1, boundingClientRect: { width: 300, height: 200 }, isVisible: true }], v2);
+      v2.callback([entryOf(card, 1, { time: page.clock.t - 10 }, true)], v2);
       page.advance(2000);
       tracker.flush();
       assert.deepEqual(kinds(transport.events), ['imp:gig-1', 'vis:gig-1']);
       assert.equal(transport.events[1].ms, 100);
+      // Nor does it count as v2's look when the card comes back: covered until v2 looks again.
+      page.intersect(card, 1, { v2Looks: false });
+      page.advance(1000);
+      tracker.flush();
+      assert.deepEqual(kinds(transport.events), ['imp:gig-1', 'vis:gig-1']);
     });
 
     it('where the browser has no v2, occlusion on makes no second observer and cards are viewable', async () => {

@@ -102,6 +102,11 @@ export class FakeElement extends FakeEventTarget {
   }
 }
 
+/** An IntersectionObserver entry for el at `ratio` (a width x height box, at `time`). */
+export function entryOf(el, ratio, { width = 300, height = 200, time }, isVisible) {
+  return { target: el, time, isIntersecting: ratio > 0, intersectionRatio: ratio, boundingClientRect: { width, height }, isVisible };
+}
+
 /** A page: window, document, observers, a clock, and helpers to drive them. */
 export function createPage({ visibilityState = 'visible', prerendering = false, focused = true, gpc, webdriver = false, v2 = true } = {}) {
   const clock = { t: 1000, timers: [], idle: [], nextId: 1 };
@@ -254,16 +259,15 @@ export function createPage({ visibilityState = 'visible', prerendering = false, 
     intersect(el, ratio, { width = 300, height = 200, isVisible = true, v2Looks = true, time = clock.t } = {}) {
       const io = page.io;
       if (!io?.targets.has(el)) throw new Error('element is not observed');
-      const entry = { target: el, time, isIntersecting: ratio > 0, intersectionRatio: ratio, boundingClientRect: { width, height } };
-      io.callback([{ ...entry, isVisible: false }], io); // v1 entries: Chromium says false
+      io.callback([entryOf(el, ratio, { width, height, time }, false)], io); // v1 entries: Chromium says false
       const v2 = page.occlusionIo;
-      if (v2Looks && v2?.targets.has(el)) v2.callback([{ ...entry, isVisible: ratio > 0 && isVisible }], v2);
+      if (v2Looks && v2?.targets.has(el)) v2.callback([entryOf(el, ratio, { width, height, time }, ratio > 0 && isVisible)], v2);
     },
     /** Fires only the occlusion observer's entry: a card covered or uncovered in place. */
     occlude(el, covered, { ratio = 1, width = 300, height = 200, time = clock.t } = {}) {
       const v2 = page.occlusionIo;
       if (!v2?.targets.has(el)) throw new Error('element is not watched for occlusion');
-      v2.callback([{ target: el, time, isIntersecting: ratio > 0, intersectionRatio: ratio, boundingClientRect: { width, height }, isVisible: !covered }], v2);
+      v2.callback([entryOf(el, ratio, { width, height, time }, !covered)], v2);
     },
     /** A lifecycle event: document events reach the window's capture listeners. */
     lifecycle(type, props = {}) {
