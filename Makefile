@@ -170,7 +170,7 @@ test-browser: deps wasm glue
 # `make demo` serves the marketplace, the dashboard and the collector on 127.0.0.1:8080
 # (PORT=n to change it; a taken port falls back to a free one; DEMO_DB=file for the database).
 demo: deps wasm
-	node demo/server.js $(if $(PORT),--port $(PORT)) $(if $(DEMO_DB),--db $(DEMO_DB))
+	node demo/server.js $(if $(PORT),--port $(PORT)) $(if $(DEMO_DB),--db $(DEMO_DB)) $(if $(STORE),--store '$(STORE)')
 
 # Collector unit tests, then the headless Chromium smoke test (one at a time).
 .PHONY: test-demo

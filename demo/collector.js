@@ -86,39 +86,36 @@ export function createCollector(options = {}) {
       }
       const problem = validate(batch);
       if (problem) return reject(res, 422, `schema: ${problem}`);
-      let result;
-      try {
-        result = store.addBatch(batch, now());
-      } catch (error) {
-        return sendJson(res, 500, { error: 'storage failed' }); // the server's fault, not the input's
-      }
-      counters.accepted++;
-      counters.stored += result.stored;
-      counters.duplicates += result.duplicates;
-      sendJson(res, 200, result);
+      // A store may answer later (ClickHouse): 200 only once the batch is durable.
+      Promise.resolve().then(() => store.addBatch(batch, now())).then((result) => {
+        counters.accepted++;
+        counters.stored += result.stored;
+        counters.duplicates += result.duplicates;
+        sendJson(res, 200, result);
+      }, () => sendJson(res, 500, { error: 'storage failed' })); // the server's fault, not the input's
     });
   }
 
-  function api(url, res) {
+  async function api(url, res) {
     const human = url.searchParams.get('human') === '1';
     switch (url.pathname) {
       case '/api/totals':
-        return sendJson(res, 200, { ...store.totals({ human }), collector: counters });
+        return sendJson(res, 200, { ...(await store.totals({ human })), collector: counters });
       case '/api/gigs':
-        return sendJson(res, 200, { gigs: store.gigs({ human }) });
+        return sendJson(res, 200, { gigs: await store.gigs({ human }) });
       case '/api/series': {
         const bucket = clampInt(url.searchParams.get('bucket'), 1000, 86400000, 10000);
         const since = clampInt(url.searchParams.get('since'), 0, Number.MAX_SAFE_INTEGER, 0);
-        return sendJson(res, 200, { bucket, rows: store.series({ bucket, since, human }) });
+        return sendJson(res, 200, { bucket, rows: await store.series({ bucket, since, human }) });
       }
       default:
         return sendJson(res, 404, { error: 'no such endpoint' });
     }
   }
 
-  function exportNdjson(res) {
+  async function exportNdjson(res) {
     res.writeHead(200, { 'Content-Type': 'application/x-ndjson; charset=utf-8', 'Cache-Control': 'no-store' });
-    for (const row of store.exportRows()) {
+    for await (const row of store.exportRows()) {
       res.write(JSON.stringify({ ...row, ts: new Date(row.ts).toISOString(),
         received: new Date(row.received).toISOString() }) + '\n');
     }
@@ -147,10 +144,9 @@ export function createCollector(options = {}) {
       } else if (req.method !== 'GET' && req.method !== 'HEAD') {
         req.resume();
         sendJson(res, 405, { error: 'use GET' }, { Allow: 'GET' });
-      } else if (url.pathname === '/export.ndjson') {
-        exportNdjson(res);
       } else {
-        api(url, res);
+        const answer = url.pathname === '/export.ndjson' ? exportNdjson(res) : api(url, res);
+        answer.catch(() => (res.headersSent ? res.destroy() : sendJson(res, 503, { error: 'store unavailable' })));
       }
     } catch (error) {
       if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });

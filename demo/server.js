@@ -13,6 +13,7 @@ import { readFileSync, createReadStream, statSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { join, normalize, extname, sep } from 'node:path';
 import { createCollector } from './collector.js';
+import { openSelectedStore } from './store-select.js';
 
 const DEMO_DIR = fileURLToPath(new URL('.', import.meta.url));
 const REPO_DIR = fileURLToPath(new URL('..', import.meta.url));
@@ -149,6 +150,8 @@ export function createDemoHandler({ dbPath = DEFAULT_DB, ...collectorOptions } =
  * With `fallback`, a taken port is replaced by a free one.
  */
 export async function startDemoServer({ port = 8080, host = '127.0.0.1', fallback = true, ...options } = {}) {
+  // --store (store-select.js): SQLite by default, or ClickHouse.
+  if (options.storeSpec) options.store = await openSelectedStore(options.storeSpec, { dbPath: options.dbPath ?? DEFAULT_DB });
   const { handle, collector } = createDemoHandler(options);
   const server = http.createServer((req, res) => {
     try {
@@ -170,7 +173,7 @@ export async function startDemoServer({ port = 8080, host = '127.0.0.1', fallbac
     await listen(port);
   } catch (error) {
     if (error.code !== 'EADDRINUSE' || !fallback) {
-      collector.close();
+      await collector.close();
       throw error;
     }
     await listen(0);
@@ -185,19 +188,20 @@ export async function startDemoServer({ port = 8080, host = '127.0.0.1', fallbac
     server,
     collector,
     close: () => new Promise((resolve) => {
-      server.close(() => { collector.close(); resolve(); });
+      server.close(() => Promise.resolve(collector.close()).then(resolve));
       server.closeAllConnections();
     }),
   };
 }
 
 function parseArgs(argv, env) {
-  const options = { port: Number(env.PORT ?? 8080), dbPath: env.DEMO_DB ?? DEFAULT_DB };
+  const options = { port: Number(env.PORT ?? 8080), dbPath: env.DEMO_DB ?? DEFAULT_DB, storeSpec: env.STORE };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split('=', 2);
     const value = () => inline ?? argv[++i];
     if (flag === '--port') options.port = Number(value());
     else if (flag === '--db') options.dbPath = value();
+    else if (flag === '--store') options.storeSpec = value();
     else if (flag === '--help' || flag === '-h') options.help = true;
     else throw new Error(`unknown argument ${argv[i]}`);
   }
@@ -216,7 +220,7 @@ async function main() {
     process.exit(2);
   }
   if (options.help) {
-    console.log('usage: node demo/server.js [--port 8080] [--db demo/data/events.sqlite]  (env: PORT, DEMO_DB)');
+    console.log('usage: node demo/server.js [--port 8080] [--db demo/data/events.sqlite] [--store sqlite|clickhouse|clickhouse://HOST:PORT/DB]  (env: PORT, DEMO_DB, STORE; demo/README.md)');
     return;
   }
   const demo = await startDemoServer(options);
@@ -227,7 +231,7 @@ async function main() {
   marketplace  ${demo.marketplace}
   dashboard    ${demo.dashboard}
   collector    ${demo.url}/collect   (export: ${demo.url}/export.ndjson)
-  database     ${options.dbPath}
+  store        ${demo.collector.store.label ?? options.dbPath}
 Open the marketplace, scroll, then watch the dashboard in another tab. Ctrl-C stops.`);
   const stop = () => demo.close().then(() => process.exit(0));
   process.once('SIGINT', stop);

@@ -188,14 +188,14 @@ function migrate(db) {
   }
 }
 
-function zeroNulls(row) {
+export function zeroNulls(row) {
   const out = {};
   for (const [k, v] of Object.entries(row)) out[k] = v ?? (k.endsWith('_ts') ? null : 0);
   return out;
 }
 
 /** Adds the ratios a seller reads: viewable rate, CTRs, average visible time. */
-function withRates(row) {
+export function withRates(row) {
   const ratio = (a, b) => (b > 0 ? a / b : null);
   return {
     ...row,

@@ -1,0 +1,80 @@
+// The ClickHouse table layout for the collector, as CREATE statements for the server's
+// version: Debian's 18.16 and current releases differ in what a column may declare.
+//
+// Layout (both versions):
+// - events and batches are ReplacingMergeTree tables ordered by the event's identity
+//   (pv, s) and the batch's (pv, s_first): copies of a resent batch share the key and are
+//   folded into one row by background merges, and by FINAL at query time before that.
+// - The version column `keep` is bitNot(received): among copies, the one received first
+//   wins, as INSERT OR IGNORE does in the SQLite store.
+// - Partitions are days of the event time (events) or arrival (batches). A copy resent on
+//   another day lands in another partition, which merges never join: FINAL still folds
+//   it, so every dashboard query reads with FINAL.
+// Current releases (20.1 and newer) add: LowCardinality for path and list (few distinct
+// values, long strings), Delta + ZSTD codecs for the time columns (sorted within a page
+// view), and an optional TTL that drops rows older than N days. 18.16 has no column
+// codecs and no TTL, and its LowCardinality is experimental, so those are left out there
+// (the TTL option is then refused with a clear error instead of being ignored).
+
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** True for releases that have column codecs, TTL and a stable LowCardinality. */
+export function isModern(version) {
+  return Number.parseInt(String(version).split('.')[0], 10) >= 20;
+}
+
+/**
+ * @param {{database: string, version: string, ttlDays?: number}} options
+ * @returns {string[]} statements to run in order (all idempotent)
+ */
+export function schemaStatements({ database, version, ttlDays }) {
+  if (!NAME.test(database)) throw new Error(`ClickHouse database name "${database}" must be letters, digits and _`);
+  const modern = isModern(version);
+  if (ttlDays !== undefined && !modern) {
+    throw new Error(`ClickHouse ${version} has no TTL; drop old partitions with ALTER TABLE ... DROP PARTITION instead`);
+  }
+  const lowCardinality = (type) => (modern ? `LowCardinality(${type})` : type);
+  const timeCodec = modern ? ' CODEC(Delta, ZSTD)' : '';
+  const ttl = ttlDays !== undefined ? `\nTTL day + INTERVAL ${Math.trunc(ttlDays)} DAY` : '';
+  const events = `CREATE TABLE IF NOT EXISTS ${database}.events (
+  pv       String,
+  s        UInt32,
+  e        Enum8('imp' = 1, 'view' = 2, 'vis' = 3, 'click' = 4),
+  t        UInt64${timeCodec},
+  id       String,
+  pos      Nullable(UInt32),
+  list     ${lowCardinality('Nullable(String)')},
+  f        Nullable(UInt8),
+  ms       Nullable(UInt64),
+  max      Nullable(UInt64),
+  n        Nullable(UInt32),
+  since    Nullable(UInt64),
+  seen     Nullable(UInt8),
+  path     ${lowCardinality('String')},
+  wd       UInt8,
+  gpc      UInt8,
+  ts       UInt64${timeCodec},
+  received UInt64${timeCodec},
+  day      Date MATERIALIZED toDate(toDateTime(intDiv(ts, 1000))),
+  keep     UInt64 MATERIALIZED bitNot(received)
+) ENGINE = ReplacingMergeTree(keep)
+PARTITION BY day
+ORDER BY (pv, s)${ttl}`;
+  const batches = `CREATE TABLE IF NOT EXISTS ${database}.batches (
+  pv       String,
+  s_first  UInt32,
+  s_last   UInt32,
+  events   UInt32,
+  path     ${lowCardinality('String')},
+  wd       UInt8,
+  gpc      UInt8,
+  at       UInt64,
+  dropped  UInt64,
+  received UInt64${timeCodec},
+  day      Date MATERIALIZED toDate(toDateTime(intDiv(received, 1000))),
+  keep     UInt64 MATERIALIZED bitNot(received)
+) ENGINE = ReplacingMergeTree(keep)
+PARTITION BY day
+ORDER BY (pv, s_first)${ttl}`;
+  return [`CREATE DATABASE IF NOT EXISTS ${database}`, events, batches];
+}
