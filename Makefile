@@ -36,7 +36,7 @@ FUZZERS  := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 all: wasm
 
 help:
-	@echo "make deps | wasm | glue | test | test-c | test-fuzz | test-js | test-browser | test-demo | fuzz | replay | size | demo | bench | clean"
+	@echo "make deps | wasm | glue | test | test-c | test-fuzz | test-js | test-browser | test-demo | test-clickhouse | fuzz | replay | size | demo [STORE=clickhouse] | bench | bench-store | clean"
 
 # Installs what a fresh Debian machine lacks (apt packages, npm ci); says what to do
 # when it cannot.
@@ -110,6 +110,7 @@ test: deps
 	$(MAKE) test-js
 	$(MAKE) test-browser
 	$(MAKE) test-demo
+	$(MAKE) test-clickhouse
 
 # --- JS glue (issue 3) ----------------------------------------------------------------------
 # Generated (ignored by git, shipped in the npm package): js/imp-embedded.js (the core as
@@ -176,6 +177,19 @@ demo: deps wasm
 .PHONY: test-demo
 test-demo: deps wasm glue
 	node --test --test-concurrency=1 tests/demo/
+
+# --- ClickHouse store -------------------------------------------------------------------------
+# A private clickhouse-server (Debian's 18.16; CLICKHOUSE_SERVER overrides the binary) per
+# test file, in a temporary folder on a free 127.0.0.1 port; collector processes against it.
+# demo/README.md: "Storage: SQLite or ClickHouse".
+.PHONY: test-clickhouse bench-store
+test-clickhouse: deps
+	node --test --test-concurrency=1 tests/clickhouse/
+
+# Measures, never asserts: events/s into ClickHouse through one and two collector
+# processes and into SQLite, insert latency, spool replay rate, dashboard query times.
+bench-store: deps
+	node tests/bench/store.mjs
 
 # --- Benchmarks (issue 7) -------------------------------------------------------------------
 # Measures, never asserts: tables on the terminal, raw numbers in tests/bench/results/
