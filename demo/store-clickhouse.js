@@ -127,8 +127,10 @@ function createGroupWriter({ client, database, spool, schema, batchRows, batchMs
   async function insertGroup(rows) {
     await schema.ready();
     const started = performance.now();
-    if (rows.events.length) await client.insert(`${database}.events`, rows.events);
-    if (rows.batches.length) await client.insert(`${database}.batches`, rows.batches);
+    await Promise.all([
+      rows.events.length && client.insert(`${database}.events`, rows.events),
+      rows.batches.length && client.insert(`${database}.batches`, rows.batches),
+    ]);
     stats.insertMs.push(performance.now() - started);
     if (stats.insertMs.length > 10000) stats.insertMs.splice(0, 5000);
   }
