@@ -102,6 +102,8 @@ export async function startClickHouse({ dir, port, startTimeoutMs = 30000 }) {
     });
   }
 
+  // A server must not outlive the process that started it (an exit on an error included).
+  process.once('exit', () => child?.kill('SIGKILL'));
   await start();
   return {
     url, port: chosenPort, dir, start,

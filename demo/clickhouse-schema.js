@@ -14,7 +14,8 @@
 // values, long strings), Delta + ZSTD codecs for the time columns (sorted within a page
 // view), and an optional TTL that drops rows older than N days. 18.16 has no column
 // codecs and no TTL, and its LowCardinality is experimental, so those are left out there
-// (the TTL option is then refused with a clear error instead of being ignored).
+// (the TTL option then drops whole day partitions past the limit instead:
+// dropExpiredPartitions, run by the store at start and every hour).
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -30,12 +31,9 @@ export function isModern(version) {
 export function schemaStatements({ database, version, ttlDays }) {
   if (!NAME.test(database)) throw new Error(`ClickHouse database name "${database}" must be letters, digits and _`);
   const modern = isModern(version);
-  if (ttlDays !== undefined && !modern) {
-    throw new Error(`ClickHouse ${version} has no TTL; drop old partitions with ALTER TABLE ... DROP PARTITION instead`);
-  }
   const lowCardinality = (type) => (modern ? `LowCardinality(${type})` : type);
   const timeCodec = modern ? ' CODEC(Delta, ZSTD)' : '';
-  const ttl = ttlDays !== undefined ? `\nTTL day + INTERVAL ${Math.trunc(ttlDays)} DAY` : '';
+  const ttl = ttlDays !== undefined && modern ? `\nTTL day + INTERVAL ${Math.trunc(ttlDays)} DAY` : '';
   const events = `CREATE TABLE IF NOT EXISTS ${database}.events (
   pv       String,
   s        UInt32,
@@ -77,4 +75,18 @@ ORDER BY (pv, s)${ttl}`;
 PARTITION BY day
 ORDER BY (pv, s_first)${ttl}`;
   return [`CREATE DATABASE IF NOT EXISTS ${database}`, events, batches];
+}
+
+/**
+ * Retention where TTL is missing: drops the day partitions of both tables older than
+ * `ttlDays` days before `now` (partition ids are YYYYMMDD). Resolves to how many.
+ */
+export async function dropExpiredPartitions(client, { database, ttlDays, now = Date.now() }) {
+  const cutoff = new Date(now - ttlDays * 86400000).toISOString().slice(0, 10).replaceAll('-', '');
+  const parts = await client.rows(`SELECT DISTINCT table, partition_id FROM system.parts
+    WHERE database = '${database}' AND table IN ('events', 'batches') AND active AND partition_id < '${cutoff}'`);
+  for (const { table, partition_id: id } of parts) {
+    await client.run(`ALTER TABLE ${database}.${table} DROP PARTITION ID '${id}'`);
+  }
+  return parts.length;
 }

@@ -17,7 +17,7 @@
 //   query reads with FINAL, so a copy never counts twice.
 
 import { createClickHouseClient } from './clickhouse-http.js';
-import { schemaStatements } from './clickhouse-schema.js';
+import { schemaStatements, isModern, dropExpiredPartitions } from './clickhouse-schema.js';
 import { openSpool } from './spool.js';
 import { withRates, zeroNulls } from './store.js';
 
@@ -25,6 +25,7 @@ const COUNTS = `countIf(e = 'imp') AS impressions, countIf(e = 'view') AS viewab
   countIf(e = 'click') AS clicks, sumIf(ifNull(ms, 0), e = 'vis') AS visible_ms`;
 const EXPORT_COLUMNS = 'pv, s, e, t, id, pos, list, f, ms, max, n, since, seen, path, wd, gpc, ts, received';
 const REPLAY_RETRY_MS = 500;
+const RETENTION_EVERY_MS = 3600_000;
 
 /**
  * @param {{url: string, database?: string, spoolPath: string, batchRows?: number,
@@ -36,7 +37,7 @@ export function openClickHouseStore({ url, database = 'impressions', spoolPath, 
   const client = createClickHouseClient({ url, timeoutMs });
   const spool = openSpool(spoolPath);
   spool.catch(() => {}); // reported by the first write that needs it
-  const schema = schemaKeeper(client, database, ttlDays);
+  const schema = schemaKeeper(client, database, ttlDays, log);
   const writer = createGroupWriter({ client, database, spool, schema, batchRows, batchMs, log });
   writer.start();
   const events = `${database}.events FINAL`;
@@ -88,24 +89,35 @@ export function openClickHouseStore({ url, database = 'impressions', spoolPath, 
 
     async close() {
       await writer.close();
+      schema.close();
       await (await spool).close();
       client.close();
     },
   };
 }
 
-/** Creates the tables once per process (and again after a failure). */
-function schemaKeeper(client, database, ttlDays) {
+/**
+ * Creates the tables once per process (and again after a failure). With a TTL on a
+ * release that has none, drops expired day partitions then and every hour after.
+ */
+function schemaKeeper(client, database, ttlDays, log) {
   let creating = null;
+  let retention = null;
   async function create() {
     const version = (await client.run('SELECT version()')).trim();
     for (const statement of schemaStatements({ database, version, ttlDays })) await client.run(statement);
+    if (ttlDays === undefined || isModern(version)) return;
+    await dropExpiredPartitions(client, { database, ttlDays });
+    retention ??= setInterval(() => {
+      dropExpiredPartitions(client, { database, ttlDays }).catch((error) => log(`clickhouse store: retention: ${error.message}`));
+    }, RETENTION_EVERY_MS).unref();
   }
   return {
     ready() {
       creating ??= create().catch((error) => { creating = null; throw error; });
       return creating;
     },
+    close: () => clearInterval(retention),
   };
 }
 

@@ -6,7 +6,8 @@
 //        ?spool=FILE           where this collector spools while ClickHouse is away
 //                              (one file per collector process; default demo/data/clickhouse.spool)
 //        &batch_rows=N&batch_ms=N   insert grouping (5000 events, 200 ms)
-//        &ttl_days=N           drop rows older than N days (ClickHouse 20.1 and newer)
+//        &ttl_days=N           drop rows older than N days (a TTL from 20.1 on; on older
+//                              releases the store drops expired day partitions hourly)
 //   clickhouse                 a private ClickHouse started for the demo, its files in
 //                              demo/data/clickhouse/ (stopped with the store)
 //

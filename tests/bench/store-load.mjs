@@ -5,26 +5,32 @@
 
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 
 export const EVENTS_PER_BATCH = 20;
 const BATCHES_PER_PAGE = 5;
 
-/** The k-th batch of a run: page view k / 5, sequence numbers continuing within it. */
+/**
+ * The k-th batch of a run: page view k / 5 (a random-looking 21-character id, as the
+ * tracker makes), sequence numbers continuing within it, gigs spread over 200,000 ids.
+ */
 export function loadBatch(run, k) {
   const page = Math.floor(k / BATCHES_PER_PAGE);
   const first = 1 + (k % BATCHES_PER_PAGE) * EVENTS_PER_BATCH;
+  const pv = createHash('sha256').update(`${run}/${page}`).digest('base64url').slice(0, 21);
+  const list = `q${page % 1000}`;
   const ev = [];
   for (let i = 0; i < EVENTS_PER_BATCH; i++) {
     const s = first + i;
-    const id = `gig-${(page * 7 + i) % 5000}`;
+    const id = `gig-${(page * 7919 + i * 104729) % 200000}`;
     const t = 100 * s;
     const kind = i % 10;
-    if (kind < 5) ev.push({ e: 'imp', s, t, id, pos: 1 + (i % 48), list: 'q1', f: 1 });
-    else if (kind < 8) ev.push({ e: 'view', s, t, id, pos: 1 + (i % 48), list: 'q1' });
+    if (kind < 5) ev.push({ e: 'imp', s, t, id, pos: 1 + (i % 48), list, f: 1 });
+    else if (kind < 8) ev.push({ e: 'view', s, t, id, pos: 1 + (i % 48), list });
     else if (kind === 8) ev.push({ e: 'vis', s, t, id, ms: 1000 + i, max: 1000 + i, n: 1 });
-    else ev.push({ e: 'click', s, t, id, pos: 1 + (i % 48), list: 'q1', f: 1, since: 900, seen: 1 });
+    else ev.push({ e: 'click', s, t, id, pos: 1 + (i % 48), list, f: 1, since: 900, seen: 1 });
   }
-  return JSON.stringify({ v: 1, pv: `${run}-${page}`, path: '/search', at: 100 * (first + EVENTS_PER_BATCH), drop: 0, ev });
+  return JSON.stringify({ v: 1, pv, path: `/search/${page % 50}`, at: 100 * (first + EVENTS_PER_BATCH), drop: 0, ev });
 }
 
 /**

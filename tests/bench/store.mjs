@@ -139,7 +139,31 @@ async function queryTimes(database) {
   results.queries = { rows: n, totalsMs: await timed(() => store.totals()), gigsMs: await timed(() => store.gigs()),
     seriesMs: await timed(() => store.series({ bucket: 60000 })) };
   await store.close();
+  results.queries.perGigMinute = await perGigMinute(database);
   console.log(`dashboard on ${n} rows (FINAL): totals ${results.queries.totalsMs} ms, gigs ${results.queries.gigsMs} ms, series ${results.queries.seriesMs} ms`);
+}
+
+/**
+ * What a materialized view per gig and minute would hold (SummingMergeTree fed by every
+ * insert, copies included) and how fast the per-gig table reads from it, against FINAL.
+ */
+async function perGigMinute(database) {
+  await sql.run(`CREATE TABLE ${database}.gig_minute (id String, minute UInt64, impressions UInt64,
+      viewable UInt64, clicks UInt64, visible_ms UInt64) ENGINE = SummingMergeTree ORDER BY (id, minute)`);
+  await sql.run(`INSERT INTO ${database}.gig_minute SELECT id, intDiv(ts, 60000) AS minute,
+      countIf(e = 'imp'), countIf(e = 'view'), countIf(e = 'click'), sumIf(ifNull(ms, 0), e = 'vis')
+    FROM ${database}.events GROUP BY id, minute`);
+  const [{ rows }] = await sql.rows(`SELECT count() AS rows FROM ${database}.gig_minute`);
+  const times = [];
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now();
+    await sql.rows(`SELECT id, sum(impressions) AS impressions, sum(viewable), sum(clicks), sum(visible_ms)
+      FROM ${database}.gig_minute GROUP BY id ORDER BY impressions DESC, id LIMIT 1000`);
+    times.push(performance.now() - t0);
+  }
+  const result = { rows, gigsMs: round(percentile(times, 50)) };
+  console.log(`per gig and minute: ${rows} rows; the per-gig table from it in ${result.gigsMs} ms`);
+  return result;
 }
 
 const round = (x) => (x == null ? null : Math.round(x * 10) / 10);

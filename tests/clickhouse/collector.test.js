@@ -99,3 +99,20 @@ test('the NDJSON export lists each event once', async () => {
     assert.match(lines[0].ts, /^\d{4}-\d\d-\d\dT/);
   });
 });
+
+test('with ttl_days on 18.16, day partitions past the limit are dropped at start', async () => {
+  await withClickHouseCollector(async ({ database, store }) => {
+    const day = 86400000;
+    await store.addBatch(batch({ pv: 'old' }), Date.now() - 40 * day);
+    await store.addBatch(batch({ pv: 'recent' }), Date.now() - 5 * day);
+    const kept = openClickHouseStore({ url: clickhouse.url, database, ttlDays: 30,
+      spoolPath: join(clickhouse.dir, `${database}-ttl.spool`) });
+    try {
+      const totals = await kept.totals();
+      assert.deepEqual([totals.events, totals.page_views, totals.batches], [4, 1, 1]);
+      assert.equal(await scalar(clickhouse.sql, `SELECT count() FROM ${database}.events WHERE pv = 'old'`), 0);
+    } finally {
+      await kept.close();
+    }
+  });
+});
