@@ -7,7 +7,7 @@
 // runs in a temporary folder. Results: terminal, and tests/bench/results/store.json.
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, mkdirSync, writeFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -115,14 +115,15 @@ async function spoolRates(database) {
   }
   await Promise.all(pending);
   const appendSeconds = (performance.now() - t0) / 1000;
+  const spoolBytes = statSync(join(dir, 'replay.spool')).size;
   await clickhouse.start();
   const t1 = performance.now();
   await store.spoolDrained();
   const replaySeconds = (performance.now() - t1) / 1000;
   await store.close();
   const events = batches * EVENTS_PER_BATCH;
-  results.spool = { events, appendEventsPerSecond: Math.round(events / appendSeconds), replayEventsPerSecond: Math.round(events / replaySeconds) };
-  console.log(`spool: ${events} events appended at ${results.spool.appendEventsPerSecond}/s (ClickHouse down), replayed at ${results.spool.replayEventsPerSecond}/s`);
+  results.spool = { events, bytesPerEvent: round(spoolBytes / events), appendEventsPerSecond: Math.round(events / appendSeconds), replayEventsPerSecond: Math.round(events / replaySeconds) };
+  console.log(`spool: ${events} events (${results.spool.bytesPerEvent} bytes each) appended at ${results.spool.appendEventsPerSecond}/s (ClickHouse down), replayed at ${results.spool.replayEventsPerSecond}/s`);
 }
 
 /** The dashboard's three queries (FINAL) on what the scenarios loaded. */
