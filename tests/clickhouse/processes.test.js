@@ -46,7 +46,7 @@ test('two collector processes given the same events store each exactly once', as
   const b = await startCollectorProcess(clickhouse.storeUrl(database, spool('b'), '&batch_ms=20'));
   try {
     const bodies = workload(30, 4); // 120 batches, 480 events
-    const [toA, toB] = await Promise.all([sendAll(a.url, bodies, 6), sendAll(b.url, bodies, 6)]);
+    const [toA, toB] = await Promise.all([sendAll(a.url, bodies, 24), sendAll(b.url, bodies, 24)]);
     for (const answer of [...toA, ...toB]) {
       assert.equal(answer.status, 200);
       assert.equal(answer.body.spooled, false);
