@@ -1,7 +1,7 @@
 // The collector's ClickHouse store: the same interface as store.js (addBatch, totals,
-// gigs, series, exportRows, close), every method async. It owns batching of inserts, the
-// fall-back to a local spool while ClickHouse is unreachable, and the dashboard's queries
-// in ClickHouse SQL; the table layout is clickhouse-schema.js.
+// gigs, series, exportRows, close), every method async. It owns the grouping of batches
+// into inserts and the dashboard's queries in ClickHouse SQL; making a group durable
+// (ClickHouse or the spool) is clickhouse-delivery.js, the table layout clickhouse-schema.js.
 //
 // Invariants:
 // - addBatch resolves only once the batch is durable: inserted into ClickHouse, or
@@ -19,12 +19,12 @@
 import { createClickHouseClient } from './clickhouse-http.js';
 import { schemaStatements, isModern, dropExpiredPartitions } from './clickhouse-schema.js';
 import { openSpool } from './spool.js';
+import { createDelivery } from './clickhouse-delivery.js';
 import { withRates, zeroNulls } from './store.js';
 
 const COUNTS = `countIf(e = 'imp') AS impressions, countIf(e = 'view') AS viewable,
   countIf(e = 'click') AS clicks, sumIf(ifNull(ms, 0), e = 'vis') AS visible_ms`;
 const EXPORT_COLUMNS = 'pv, s, e, t, id, pos, list, f, ms, max, n, since, seen, path, wd, gpc, ts, received';
-const REPLAY_RETRY_MS = 500;
 const RETENTION_EVERY_MS = 3600_000;
 
 /**
@@ -38,8 +38,9 @@ export function openClickHouseStore({ url, database = 'impressions', spoolPath, 
   const spool = openSpool(spoolPath);
   spool.catch(() => {}); // reported by the first write that needs it
   const schema = schemaKeeper(client, database, ttlDays, log);
-  const writer = createGroupWriter({ client, database, spool, schema, batchRows, batchMs, log });
-  writer.start();
+  const delivery = createDelivery({ client, database, spool, schema, log });
+  delivery.start();
+  const grouper = createGrouper({ batchRows, batchMs, deliver: delivery.deliver, log });
   const events = `${database}.events FINAL`;
   const human = (on, joiner = 'WHERE') => (on ? `${joiner} wd = 0` : '');
   const query = async (sql) => { await schema.ready(); return client.rows(sql); };
@@ -47,7 +48,7 @@ export function openClickHouseStore({ url, database = 'impressions', spoolPath, 
   return {
     kind: 'clickhouse',
     label: `ClickHouse ${url} database ${database} (spool ${spoolPath})`,
-    addBatch: (batch, received) => writer.add(toRows(batch, received)),
+    addBatch: (batch, received) => grouper.add(toRows(batch, received)),
 
     async gigs({ human: humanOnly = false, limit = 1000 } = {}) {
       const rows = await query(`SELECT id, ${COUNTS},
@@ -83,12 +84,13 @@ export function openClickHouseStore({ url, database = 'impressions', spoolPath, 
     },
 
     /** Counters of the write path: groups inserted, spooled, replayed; insert latencies. */
-    stats: () => writer.stats,
+    stats: () => delivery.stats,
     /** Resolves once the spool is empty (tests and benchmarks wait on it). */
-    spoolDrained: () => writer.drained(),
+    spoolDrained: () => delivery.drained(),
 
     async close() {
-      await writer.close();
+      await grouper.close();
+      await delivery.close();
       schema.close();
       await (await spool).close();
       client.close();
@@ -122,55 +124,16 @@ function schemaKeeper(client, database, ttlDays, log) {
 }
 
 /**
- * Groups rows into inserts and decides, per group, ClickHouse or the spool; replays the
- * spool in the background while it holds records.
+ * Collects the rows of many batches into groups, cut at `batchRows` events or `batchMs`
+ * ms, and hands each to `deliver`, one at a time; each batch's promise settles with its
+ * group.
  */
-function createGroupWriter({ client, database, spool, schema, batchRows, batchMs, log }) {
+function createGrouper({ batchRows, batchMs, deliver, log }) {
   let group = emptyGroup();
   let timer = null;
   let due = false; // the open group's time is up
   let flushing = null;
-  let replaying = null;
-  let replayTimer = null;
   let closed = false;
-  let outage = false;
-  const stats = { inserted: 0, spooled: 0, replayedRecords: 0, insertMs: [] };
-
-  async function insertGroup(rows) {
-    await schema.ready();
-    const started = performance.now();
-    await Promise.all([
-      rows.events.length && client.insert(`${database}.events`, rows.events),
-      rows.batches.length && client.insert(`${database}.batches`, rows.batches),
-    ]);
-    stats.insertMs.push(performance.now() - started);
-    if (stats.insertMs.length > 10000) stats.insertMs.splice(0, 5000);
-  }
-
-  function noteOutage(now, message) {
-    if (now && !outage) log(`clickhouse store: spooling: ${message}`);
-    if (!now && outage) log('clickhouse store: ClickHouse reachable again');
-    outage = now;
-  }
-
-  /** Makes one group durable; returns 'clickhouse' or 'spool'. */
-  async function deliver(rows) {
-    const opened = await spool;
-    if (!opened.pending()) {
-      try {
-        await insertGroup(rows);
-        stats.inserted++;
-        noteOutage(false);
-        return 'clickhouse';
-      } catch (error) {
-        noteOutage(true, error.message);
-      }
-    }
-    await opened.append({ events: rows.events, batches: rows.batches });
-    stats.spooled++;
-    scheduleReplay();
-    return 'spool';
-  }
 
   async function flush() {
     const rows = group;
@@ -201,33 +164,7 @@ function createGroupWriter({ client, database, spool, schema, batchRows, batchMs
     flushing = flush().finally(() => { flushing = null; kick(); });
   }
 
-  async function replay() {
-    const opened = await spool;
-    try {
-      stats.replayedRecords += await opened.drain((records) => insertGroup(mergeRecords(records)));
-      noteOutage(false);
-    } catch (error) {
-      noteOutage(true, error.message); // still unreachable: the next attempt is scheduled below
-    }
-  }
-
-  function replayNow() {
-    clearTimeout(replayTimer);
-    replayTimer = null;
-    replaying ??= replay().finally(async () => {
-      replaying = null;
-      if ((await spool).pending()) scheduleReplay();
-    });
-    return replaying;
-  }
-
-  function scheduleReplay(delayMs = REPLAY_RETRY_MS) {
-    if (replaying || replayTimer || closed) return;
-    replayTimer = setTimeout(replayNow, delayMs);
-  }
-
   return {
-    stats,
     add(rows) {
       if (closed) return Promise.reject(new Error('store closed'));
       return new Promise((resolve, reject) => {
@@ -237,34 +174,17 @@ function createGroupWriter({ client, database, spool, schema, batchRows, batchMs
         kick();
       });
     },
-    /** Replays until the spool is empty (retrying every REPLAY_RETRY_MS). */
-    async drained() {
-      const opened = await spool;
-      while (opened.pending()) {
-        await replayNow();
-        if (opened.pending()) await new Promise((resolve) => setTimeout(resolve, REPLAY_RETRY_MS));
-      }
-    },
-    /** Replays what an earlier process left in the spool. */
-    start() {
-      spool.then((opened) => { if (opened.pending()) scheduleReplay(0); }, () => {});
-    },
+    /** Flushes what is open, then resolves. */
     async close() {
       closed = true;
       kick();
       while (flushing) await flushing;
-      clearTimeout(replayTimer);
-      await replaying;
     },
   };
 }
 
 function emptyGroup() {
   return { events: [], batches: [], waiters: [] };
-}
-
-function mergeRecords(records) {
-  return { events: records.flatMap((r) => r.events), batches: records.flatMap((r) => r.batches) };
 }
 
 /** One validated batch as rows of the events and batches tables (as store.js computes them). */
