@@ -83,6 +83,8 @@ export function openClickHouseStore({ url, database = 'impressions', spoolPath, 
       yield* client.lines(`SELECT ${EXPORT_COLUMNS} FROM ${events} ORDER BY received, pv, s`);
     },
 
+    /** Resolves once the spool is open; rejects if it cannot be (e.g. another process owns it). */
+    opened: () => spool.then(() => {}),
     /** Counters of the write path: groups inserted, spooled, replayed; insert latencies. */
     stats: () => delivery.stats,
     /** Resolves once the spool is empty (tests and benchmarks wait on it). */

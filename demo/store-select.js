@@ -61,7 +61,9 @@ export async function openSelectedStore(spec, { dbPath }) {
   }
   if (parsed.kind === 'clickhouse') {
     const { kind, ...options } = parsed;
-    return openClickHouseStore(withoutUndefined(options));
+    const store = openClickHouseStore(withoutUndefined(options));
+    await store.opened(); // a spool owned by another collector stops the start here
+    return store;
   }
   const server = await startClickHouse({ dir: parsed.dir });
   const store = openClickHouseStore({ url: server.url, spoolPath: join(parsed.dir, 'collector.spool') });

@@ -57,6 +57,8 @@ test('two collector processes given the same events store each exactly once', as
       const totals = await getJson(collector.url, '/api/totals');
       assert.deepEqual([totals.events, totals.batches, totals.page_views, totals.impressions], [480, 120, 30, 120]);
     }
+    await assert.rejects(startCollectorProcess(clickhouse.storeUrl(database, spool('a'))),
+      /in use by process \d+; give each collector its own spool file/, 'a third collector on a\'s spool does not start');
   } finally {
     await Promise.all([a.kill('SIGTERM'), b.kill('SIGTERM')]);
   }

@@ -89,6 +89,7 @@ export async function startCollectorProcess(store) {
   const child = spawn(process.execPath, [SERVER_JS, '--port', '0', '--store', store], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  process.once('exit', () => child.kill('SIGKILL')); // none outlives a failed test
   let output = '';
   const url = await new Promise((resolve, reject) => {
     const onData = (chunk) => {
