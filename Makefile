@@ -126,13 +126,11 @@ GLUE_SRC  := $(filter-out js/imp-embedded.js,$(wildcard js/*.js))
 # and quoted names are kept) and are shortened. tests/tools/size.mjs uses the same options.
 ESFLAGS   := --bundle --target=es2020 --log-level=warning
 TERSERFLAGS := --ecma 2020 --compress passes=3 --mangle --mangle-props regex=/^_/,keep_quoted=true
-# Size budgets, one per layer (gzip -9; README "Sizes"): the core 4 KiB (WASM_GZIP_BUDGET,
-# checked by `make wasm`), the glue without delivery 5.25 KiB, and the module entry (glue
-# + delivery) plus the core 15 KiB. Issue 3 first set 8 KiB for glue + core, before the
-# delivery layer existed (issue 4: retry, persistence, two-tab claim, fetchLater, split,
-# consent: 5.8 KB); with it that budget cannot hold, so it was restated as these.
-JS_GZIP_BUDGET ?= 15360
-GLUE_GZIP_BUDGET ?= 5376
+# Size budgets, one per layer (gzip -9; tests/README.md "Sizes"): the core 4 KiB
+# (WASM_GZIP_BUDGET, checked by `make wasm`), the glue without delivery 5.5 KiB, and the
+# module entry (glue + delivery) plus the core 15.5 KiB.
+JS_GZIP_BUDGET ?= 15872
+GLUE_GZIP_BUDGET ?= 5632
 .PHONY: glue types
 
 glue: js/imp-embedded.js dist/impression-tracker.js dist/index.min.js dist/embedded.min.js
@@ -152,7 +150,7 @@ dist/index.min.js dist/embedded.min.js: dist/%.min.js: js/%.js $(GLUE_SRC) js/im
 # The handwritten declarations, and a file that uses them as a consumer would.
 types:
 	$(TSC) --strict --noEmit --target es2022 --module nodenext --moduleResolution nodenext \
-	  --lib es2022,dom js/index.d.ts js/embedded.d.ts tests/tools/types-usage.ts
+	  --lib es2022,dom js/index.d.ts js/embedded.d.ts js/react.d.ts tests/tools/types-usage.ts tests/tools/types-react-usage.ts
 
 size: glue
 
