@@ -71,6 +71,7 @@ function wire(o, env, core, createTransport, report) {
   let transport = null;
   let geometry = null; // the IntersectionObservers (observer.js)
   let occlusion = null;
+  let dom = null; // discovery (discovery.js)
   const stops = [];
 
   const now = () => env.now();
@@ -159,6 +160,7 @@ function wire(o, env, core, createTransport, report) {
   // Discovery picks up the new cards afterwards.
   const beginPageView = (meta) => {
     feedEntries(backlog.length); // the old page view's last observations
+    dom?._catchUp(); // cards re-keyed or removed since the last mutation pass
     releaseDisconnected();
     cancelPageViewCheck();
     cancelPageViewCheck = checkPageViewTiming(env, [...items].filter(([, r]) => r._ratio > 0).map(([el]) => el), report);
@@ -336,7 +338,7 @@ function wire(o, env, core, createTransport, report) {
       pump(t);
     }, guard));
     if (o.selector) {
-      stops.push(watchDom(env, o, {
+      dom = watchDom(env, o, {
         _guard: guard,
         _found: (el) => track(el, undefined, false),
         _changed: (el) => {
@@ -347,7 +349,8 @@ function wire(o, env, core, createTransport, report) {
         },
         _sweep: releaseDisconnected,
         _done: () => pump(now()),
-      }));
+      });
+      stops.push(dom._stop);
     }
   } catch (error) {
     teardown();
