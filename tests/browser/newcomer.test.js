@@ -90,3 +90,91 @@ test('React StrictMode with a hand-written effect: the second createTracker() sh
   assert.equal(await p.evaluate(() => window.__app.observers), 1, 'one tracker on the page');
   assert.deepEqual(problems, []);
 });
+
+// The stub as the README gives it: one line, before the async tag.
+const STUB = '<script>window.impressionTracker||(function(w,r){w.impressionTracker=new Promise(function(y){r=y});w.impressionTracker.resolve=r})(window)</script>';
+const grid = (n) => `<div class="grid" data-list-id="q1">${Array.from({ length: n },
+  (_, i) => `<div class="card" data-gig-id="gig-${i + 1}" data-position="${i + 1}">gig ${i + 1}</div>`).join('')}</div>`;
+
+test('script tag with the queue stub: a call made before the build has loaded waits for it', async (t) => {
+  // The inline call runs while the parser reaches it; the async build runs only after it
+  // has been fetched, so the call is early (the test without the stub proves it).
+  site.serve('/fixtures/stub.html', page(`${grid(8)}${STUB}
+<script src="/dist/impression-tracker.js" async data-endpoint="${collector.endpoint}" data-consent="pending"></script>
+<script>window.__early = typeof impressionTracker.then;
+impressionTracker.then(function (tracker) { window.__consented = true; tracker.setConsent(true); tracker.flush(); });</script>`));
+  const { page: p, problems } = await open(t, { fixture: 'stub.html', waitReady: false });
+  assert.equal(await p.evaluate(() => window.__early), 'function', 'the stub is a promise before the build loads');
+  await waitInPage(p, () => window.__consented === true, undefined, { what: 'the queued call ran' });
+  await waitInPage(p, () => impressionTracker.then((tracker) => tracker.stats().seq >= 8 && (tracker.flush(), true)), undefined,
+    { what: '8 impressions queued' });
+  await collector.waitFor((r) => uniqueEvents(r).filter((x) => x.event.e === 'imp').length === 8, 10000, '8 impressions');
+  assert.equal(await p.evaluate(() => 'resolve' in impressionTracker), false, 'the stub is spent');
+  assert.deepEqual(problems, []);
+});
+
+test('script tag without the stub: an early call throws, which is what the stub is for', async (t) => {
+  site.serve('/fixtures/no-stub.html', page(`${grid(2)}
+<script src="/dist/impression-tracker.js" async data-endpoint="${collector.endpoint}"></script>
+<script>try { impressionTracker.then(function () {}); window.__early = 'ok'; } catch (e) { window.__early = e.name; }</script>`));
+  const { page: p } = await open(t, { fixture: 'no-stub.html', waitReady: false });
+  assert.equal(await p.evaluate(() => window.__early), 'ReferenceError');
+});
+
+/** An init script that keeps the page's console.warn calls in window.__warnings. */
+const RECORD_WARNINGS = `window.__warnings = []; const warn = console.warn;
+  console.warn = (...args) => { window.__warnings.push(args.join(' ')); warn.apply(console, args); };`;
+const warnings = (p) => p.evaluate(() => window.__warnings);
+/** Uncaught errors only: the browser logs the 404 of a missing core itself. */
+const uncaught = (problems) => problems.filter((p) => p.startsWith('pageerror'));
+
+test('a tracker that cannot start warns once on the console; with onError it is quiet', async (t) => {
+  site.serve('/fixtures/blank.html', page(grid(2)));
+  const { page: p, problems } = await open(t, { fixture: 'blank.html', waitReady: false, init: [RECORD_WARNINGS] });
+  const active = await p.evaluate(async () => {
+    const { createTracker } = await import('/js/index.js');
+    const tracker = await createTracker({ endpoint: '/collect', wasm: '/js/missing.wasm' });
+    tracker.flush();
+    return tracker.stats().active;
+  });
+  assert.equal(active, false);
+  const seen = await warnings(p);
+  assert.equal(seen.length, 1, seen.join('\n'));
+  assert.match(seen[0], /^impression-tracker is not tracking: core: HTTP 404 \(onError silences this\)$/);
+  const reported = await p.evaluate(async () => {
+    const { createTracker } = await import('/js/index.js');
+    const errors = [];
+    await createTracker({ endpoint: '/collect', wasm: '/js/missing.wasm', onError: (e) => errors.push(e.message) });
+    return errors;
+  });
+  assert.equal(reported.length, 1);
+  assert.equal((await warnings(p)).length, 1, 'no second warning');
+  assert.deepEqual(uncaught(problems), []);
+});
+
+test('the default entry in an esbuild IIFE bundle says what to do; with the wasm option it tracks', async (t) => {
+  const entry = (options) => ({
+    contents: `import { createTracker } from './js/index.js';
+      window.__started = createTracker(${options}).then((t) => { window.__tracker = t; return t.stats().active; });`,
+    resolveDir: '.', sourcefile: 'iife-entry.js',
+  });
+  const [plain, withWasm] = await Promise.all([
+    bundle(undefined, 'iife', { entryPoints: undefined, stdin: entry(`{ endpoint: ${JSON.stringify(collector.endpoint)} }`) }),
+    bundle(undefined, 'iife', { entryPoints: undefined, stdin: entry(`{ endpoint: ${JSON.stringify(collector.endpoint)}, wasm: '/js/imp.wasm' }`) }),
+  ]);
+  site.serve('/fixtures/iife.js', plain);
+  site.serve('/fixtures/iife-wasm.js', withWasm);
+  site.serve('/fixtures/iife.html', page(`${grid(4)}<script src="/fixtures/iife.js"></script>`));
+  site.serve('/fixtures/iife-wasm.html', page(`${grid(4)}<script src="/fixtures/iife-wasm.js"></script>`));
+  const { page: p, problems } = await open(t, { fixture: 'iife.html', waitReady: false, init: [RECORD_WARNINGS] });
+  assert.equal(await p.evaluate(() => window.__started), false);
+  const seen = await warnings(p);
+  assert.equal(seen.length, 1, seen.join('\n'));
+  assert.match(seen[0], /no import\.meta\.url .*pass the wasm option or import 'impression-tracker\/embedded'/);
+  assert.doesNotMatch(seen[0], /Invalid URL/);
+  assert.deepEqual(problems, []);
+  const fixed = await open(t, { fixture: 'iife-wasm.html', waitReady: false });
+  assert.equal(await fixed.page.evaluate(() => window.__started), true);
+  await waitInPage(fixed.page, () => window.__tracker.stats().seq >= 4 && (window.__tracker.flush(), true), undefined, { what: '4 impressions' });
+  await collector.waitFor((r) => uniqueEvents(r).filter((x) => x.event.e === 'imp').length === 4, 10000, '4 impressions');
+});
