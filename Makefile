@@ -36,7 +36,7 @@ FUZZERS  := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 all: wasm
 
 help:
-	@echo "make deps | wasm | glue | test | test-c | test-fuzz | test-js | test-browser | test-demo | fuzz | replay | size | demo | bench | clean"
+	@echo "make deps | wasm | glue | pack | test | test-c | test-fuzz | test-js | test-browser | test-demo | fuzz | replay | size | demo | bench | clean"
 
 # Installs what a fresh Debian machine lacks (apt packages, npm ci); says what to do
 # when it cannot.
@@ -153,6 +153,12 @@ types:
 	  --lib es2022,dom js/index.d.ts js/embedded.d.ts js/react.d.ts tests/tools/types-usage.ts tests/tools/types-react-usage.ts
 
 size: glue
+
+# The npm package as a tarball, impression-tracker-<version>.tgz in this directory, for
+# installing it before it is on the registry: npm install ./impression-tracker-0.1.0.tgz
+.PHONY: pack
+pack: deps
+	npm pack
 
 test-js: deps wasm glue types $(BUILD)/replay
 	node --test tests/unit/
