@@ -9,6 +9,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { build } from 'esbuild';
 import { uniqueEvents } from './server.js';
 import { useBrowserSuite, waitInPage } from './browser.js';
@@ -92,7 +93,7 @@ test('React StrictMode with a hand-written effect: the second createTracker() sh
 });
 
 // The stub as the README gives it: one line, before the async tag.
-const STUB = '<script>window.impressionTracker||(function(w,r){w.impressionTracker=new Promise(function(y){r=y});w.impressionTracker.resolve=r})(window)</script>';
+const STUB = readFileSync(new URL('../../README.md', import.meta.url), 'utf8').match(/^<script>window\.impressionTracker\|\|.*<\/script>$/m)[0];
 const grid = (n) => `<div class="grid" data-list-id="q1">${Array.from({ length: n },
   (_, i) => `<div class="card" data-gig-id="gig-${i + 1}" data-position="${i + 1}">gig ${i + 1}</div>`).join('')}</div>`;
 
