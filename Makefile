@@ -1,4 +1,4 @@
-# impression-tracker build. `make help` lists the targets; README.md explains them.
+# impression-tracker build. `make help` lists the targets; tests/README.md explains them.
 # Native builds go to build/, the shipped module to js/imp.wasm (both ignored by git).
 
 SHELL := /bin/bash
@@ -24,7 +24,7 @@ EXPORTS  := imp_abi_version imp_input_ptr imp_output_ptr imp_result_ptr \
 EMFLAGS  := -Oz -flto --no-entry -sSTANDALONE_WASM -sFILESYSTEM=0 -sINITIAL_MEMORY=5242880 \
             -sTOTAL_STACK=65536 -sALLOW_MEMORY_GROWTH=0 -sMALLOC=none -sSUPPORT_ERRNO=0 -mbulk-memory -mnontrapping-fptoint \
             -sEXPORTED_FUNCTIONS=$(subst $(space),$(comma),$(addprefix _,$(EXPORTS)))
-# Size budget for the core, gzip bytes (issue: 4 KiB).
+# Size budget for the core, gzip bytes (4 KiB).
 WASM_GZIP_BUDGET ?= 4096
 
 C_TESTS  := $(wildcard tests/c/test_*.c)
@@ -111,7 +111,7 @@ test: deps
 	$(MAKE) test-browser
 	$(MAKE) test-demo
 
-# --- JS glue (issue 3) ----------------------------------------------------------------------
+# --- JS glue ---------------------------------------------------------------------------------
 # Generated (ignored by git, shipped in the npm package): js/imp-embedded.js (the core as
 # base64 for the single-file entry), dist/impression-tracker.js (the script-tag build),
 # dist/index.min.js and dist/embedded.min.js (minified module bundles, measured by
@@ -164,13 +164,13 @@ test-js: deps wasm glue types $(BUILD)/replay
 	node --test tests/unit/
 	JS_GZIP_BUDGET=$(JS_GZIP_BUDGET) GLUE_GZIP_BUDGET=$(GLUE_GZIP_BUDGET) node tests/tools/size.mjs --check
 
-# --- Browser suite (issue 6) -----------------------------------------------------------------
+# --- Browser suite ----------------------------------------------------------------------------
 # Headless Debian Chromium (CHROMIUM_PATH overrides /usr/bin/chromium) driven by
-# playwright-core; one browser per file, files one after another. README: "Browser tests".
+# playwright-core; one browser per file, files one after another. tests/README.md: "Browser tests".
 test-browser: deps wasm glue
 	@if ls tests/browser/*.test.js >/dev/null 2>&1; then node --test --test-concurrency=1 --test-timeout=600000 tests/browser/; else echo "# no browser tests yet"; fi
 
-# --- Demo (issue 5) -----------------------------------------------------------------------
+# --- Demo ----------------------------------------------------------------------------------
 # `make demo` serves the marketplace, the dashboard and the collector on 127.0.0.1:8080
 # (PORT=n to change it; a taken port falls back to a free one; DEMO_DB=file for the database).
 demo: deps wasm
@@ -181,7 +181,7 @@ demo: deps wasm
 test-demo: deps wasm glue
 	node --test --test-concurrency=1 tests/demo/
 
-# --- Benchmarks (issue 7) -------------------------------------------------------------------
+# --- Benchmarks ------------------------------------------------------------------------------
 # Measures, never asserts: tables on the terminal, raw numbers in tests/bench/results/
 # latest.json (ignored by git), the chart in tests/bench/chart.png. At most about 13
 # minutes on 2 cores: the in-page part stops starting sessions after BENCH_BUDGET_S
