@@ -76,6 +76,7 @@ test('React StrictMode with the provider: one tracker, every card once per route
   assert.equal(views[1].path, '/route-b');
   assert.deepEqual(views[1].ids.sort(), routeIds('b'));
   assert.equal(await p.evaluate(() => window.__app.observers), 1, 'one tracker on the page');
+  assert.equal(await p.evaluate(() => window.__app.consentBeforeLoad), true, 'consent was given before the tracker loaded');
   assert.equal(await p.evaluate(() => window.__app.handle.tracker), null, 'unmounted: the handle lets go');
   assert.deepEqual(problems, []);
 });
