@@ -5,13 +5,15 @@
 // attributes that change (a recycled node). Mutation records are only collected in the
 // observer callback; their work runs once per batch, in idle time (or after a short
 // timeout where requestIdleCallback is missing), off the page's critical path. The
-// first scan runs in slices of CHUNK cards, one task each.
+// first scan runs in slices of CHUNK cards, one task each. A new page view first
+// handles the records not yet handled (_catchUp), so a card node a framework reused
+// for another card (same element, new id) is the new card before the page view begins.
 
 /**
  * @param env resolved environment (options.js)
  * @param o resolved options: selector and the three attribute names
  * @param on {_guard(fn), _found(el), _changed(el), _sweep(), _done()}: _sweep() releases disconnected cards
- * @returns a function that stops watching
+ * @returns {{_stop(): void, _catchUp(): void}} stop watching; handle pending records now
  */
 const CHUNK = 500;
 
@@ -39,6 +41,11 @@ export function watchDom(env, o, on) {
     }
     on._done();
   });
+  const cancel = () => {
+    if (scheduled?.[0] === 'idle') env.cancelIdleCallback?.(scheduled[1]);
+    else if (scheduled) env.clearTimeout(scheduled[1]);
+    scheduled = null;
+  };
   const schedule = () => {
     scheduled ||= env.requestIdleCallback ? ['idle', env.requestIdleCallback(run, { timeout: 500 })] : ['timeout', env.setTimeout(run, 50)];
   };
@@ -63,11 +70,17 @@ export function watchDom(env, o, on) {
     if (initial.length) scanTimer = env.setTimeout(scan, 0);
   });
   scan();
-  return () => {
-    if (scanTimer !== null) env.clearTimeout(scanTimer);
-    observer.disconnect();
-    if (scheduled?.[0] === 'idle') env.cancelIdleCallback?.(scheduled[1]);
-    else if (scheduled) env.clearTimeout(scheduled[1]);
-    scheduled = null;
+  return {
+    _stop() {
+      if (scanTimer !== null) env.clearTimeout(scanTimer);
+      observer.disconnect();
+      cancel();
+    },
+    _catchUp() {
+      records.push(...observer.takeRecords());
+      if (!records.length) return;
+      cancel();
+      run();
+    },
   };
 }

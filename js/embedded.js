@@ -4,16 +4,18 @@
 // a base64 copy of the core in the JavaScript (see `make size`).
 
 import wasmBase64 from './imp-embedded.js';
+import { shareTracker } from './share.js';
 import { startTracker } from './tracker.js';
 import { createTransport } from './transport.js';
 
 /**
- * Starts a tracker with the inlined core. Never rejects (see index.js).
+ * Starts a tracker with the inlined core, or shares the one already live on this
+ * document. Never rejects (see index.js).
  * @param {import('./index.js').TrackerOptions} [options]
  */
 export function createTracker(options) {
-  return startTracker(options, {
+  return shareTracker(options?.env?.document ?? globalThis.document, () => startTracker(options, {
     wasm: () => Uint8Array.from(atob(wasmBase64), (c) => c.charCodeAt(0)),
     createTransport,
-  });
+  }));
 }

@@ -154,7 +154,12 @@ export interface TrackerOptions {
   trace?: boolean;
   /** Prefix of the localStorage keys of the delivery queue. @default 'impression-tracker:' */
   storageKey?: string;
-  /** Receives every error: the tracker never throws into the page. Start-up failures leave a no-op tracker. */
+  /**
+   * Receives every error: the tracker never throws into the page. Start-up failures leave
+   * a no-op tracker. Without it, a tracker that cannot start or stops after a failure,
+   * and a newPageView() called before the new content was in the DOM, are written once
+   * with console.warn.
+   */
   onError?: (error: Error & { status?: number }) => void;
   /**
    * Debug hook: sees every event as the core queues it, before any batch is cut (whatever
@@ -212,19 +217,21 @@ export interface Tracker {
   flush(): void;
   /** Grants (true) or withdraws (false) consent; withdrawing purges what is held or stored. */
   setConsent(granted: boolean): void;
-  /** Starts a new page view (a single-page-app route change). */
+  /** Starts a new page view (a single-page-app route change). Call it once the new route's content is in the DOM. */
   newPageView(meta?: PageViewMeta): void;
   /** Counters, for debugging and tests. */
   stats(): TrackerStats;
   /** The exact inputs fed to the core, in the trace format v1 ('' unless options.trace). Replay it with `make replay` (build/replay) or 'impression-tracker/replay'. */
   trace(): string;
-  /** Ends the page view, sends what is queued (with sendBeacon), removes every listener and observer. */
+  /** Ends the page view, sends what is queued (with sendBeacon), removes every listener and observer. A tracker shared by several createTracker() calls stops at the last stop(). */
   stop(): void;
 }
 
 /**
  * Starts a tracker. Never rejects: when the tracker cannot run (no WebAssembly, a CSP
- * without 'wasm-unsafe-eval', no IntersectionObserver, an option the core refuses) it
- * resolves to a no-op tracker and reports why through `onError`.
+ * without 'wasm-unsafe-eval', no IntersectionObserver, the core not found, an option the
+ * core refuses) it resolves to a no-op tracker and reports why through `onError` (or
+ * once with console.warn). One tracker per document: while one is live, another call
+ * resolves to a handle on the same tracker and its options are ignored.
  */
 export function createTracker(options?: TrackerOptions): Promise<Tracker>;

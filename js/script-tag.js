@@ -3,11 +3,16 @@
 // IIFE). Unlike the module entries it starts itself: it reads its options from data-*
 // attributes of its own <script> tag and puts the tracker's promise on
 // window.impressionTracker, the one global of this build, so a consent banner can
-// call `impressionTracker.then((t) => t.setConsent(true))`.
+// call `impressionTracker.then((t) => t.setConsent(true))`. With the async tag that
+// call can run before the script: the one-line stub (README) defines
+// window.impressionTracker first as a promise with a `resolve` method, and this
+// script resolves it with the tracker, so calls made before the load wait for it.
 //
+//   <script>window.impressionTracker||(function(w,r){w.impressionTracker=new Promise(function(y){r=y});w.impressionTracker.resolve=r})(window)</script>
 //   <script src="impression-tracker.js" async data-endpoint="/collect"
 //           data-consent="pending"></script>
 //
+// Imported outside a browser (server-side rendering, Node) it does nothing.
 // Attributes: data-endpoint, data-selector, data-id-attribute, data-position-attribute,
 // data-list-attribute, data-consent, data-gpc, data-occlusion, data-trace,
 // data-impression-ratio, data-view-ratio, data-view-ms, data-batch-max-events,
@@ -47,9 +52,18 @@ export function optionsFromDataset(data) {
 
 /** Starts the tracker from the current script tag (called once by the build's IIFE). */
 export function startFromScriptTag() {
+  if (typeof document === 'undefined') return; // not a browser
   try {
     const script = document.currentScript;
-    if (!window.impressionTracker) window.impressionTracker = createTracker(optionsFromDataset(script ? script.dataset : {}));
+    const waiting = window.impressionTracker;
+    if (waiting && typeof waiting.resolve !== 'function') return; // already started
+    const started = createTracker(optionsFromDataset(script ? script.dataset : {}));
+    if (waiting) {
+      waiting.resolve(started);
+      delete waiting.resolve;
+    } else {
+      window.impressionTracker = started;
+    }
   } catch (error) {
     console.warn('impression-tracker:', error);
   }

@@ -18,7 +18,9 @@ import { watchDom } from './discovery.js';
 import { currentPageState, listenLifecycle } from './lifecycle.js';
 import { loadCore } from './loader.js';
 import { createObservers, readGeometry, readOcclusion } from './observer.js';
+import { checkPageViewTiming } from './page-view-check.js';
 import { resolveEnv, resolveOptions } from './options.js';
+import { createReporter } from './warn.js';
 
 // Statuses that refuse one card (bad id, too long, table full): the card is skipped and
 // the tracker goes on. Any other negative status means the glue or the core is wrong.
@@ -31,16 +33,9 @@ const ENTRY_CHUNK = 500;
  * @returns {Promise<Tracker>} never rejects
  */
 export async function startTracker(options, defaults) {
-  let report = () => {};
+  const report = createReporter(options?.onError, options?.env?.console);
   try {
     const o = resolveOptions(options || {});
-    report = (error) => {
-      try {
-        o.onError?.(error);
-      } catch {
-        // The page's own handler failed; there is nobody left to tell.
-      }
-    };
     const env = resolveEnv(o.env);
     if (!env.IntersectionObserver || !env.MutationObserver || !env.document) {
       throw new Error('impression-tracker: IntersectionObserver or the DOM is missing');
@@ -57,7 +52,7 @@ export async function startTracker(options, defaults) {
     });
     return wire(o, env, createCore(loaded, o.trace, onEvent), createTransport, report);
   } catch (error) {
-    report(error);
+    report._loud(error);
     return noopTracker();
   }
 }
@@ -76,11 +71,14 @@ function wire(o, env, core, createTransport, report) {
   let transport = null;
   let geometry = null; // the IntersectionObservers (observer.js)
   let occlusion = null;
+  let dom = null; // discovery (discovery.js)
   const stops = [];
 
   const now = () => env.now();
+  let cancelPageViewCheck = () => {};
   const teardown = () => {
     stopped = true;
+    cancelPageViewCheck();
     if (timer !== null) env.clearTimeout(timer);
     if (backlogTimer !== null) env.clearTimeout(backlogTimer);
     for (const stop of stops.splice(0)) {
@@ -93,7 +91,7 @@ function wire(o, env, core, createTransport, report) {
   };
   const fail = (error) => {
     if (stopped) return;
-    report(error);
+    report._loud(error);
     try {
       transport?.pageHidden(); // what the transport holds goes to a beacon or storage
     } catch (e) {
@@ -162,7 +160,10 @@ function wire(o, env, core, createTransport, report) {
   // Discovery picks up the new cards afterwards.
   const beginPageView = (meta) => {
     feedEntries(backlog.length); // the old page view's last observations
+    dom?._catchUp(); // cards re-keyed or removed since the last mutation pass
     releaseDisconnected();
+    cancelPageViewCheck();
+    cancelPageViewCheck = checkPageViewTiming(env, [...items].filter(([, r]) => r._ratio > 0).map(([el]) => el), report);
     const t = now();
     pageView = Array.from(env.getRandomValues(new Uint8Array(16)), (b) => (b + 256).toString(16).slice(1)).join('');
     // The path only: a query string or fragment never leaves the browser.
@@ -337,7 +338,7 @@ function wire(o, env, core, createTransport, report) {
       pump(t);
     }, guard));
     if (o.selector) {
-      stops.push(watchDom(env, o, {
+      dom = watchDom(env, o, {
         _guard: guard,
         _found: (el) => track(el, undefined, false),
         _changed: (el) => {
@@ -348,7 +349,8 @@ function wire(o, env, core, createTransport, report) {
         },
         _sweep: releaseDisconnected,
         _done: () => pump(now()),
-      }));
+      });
+      stops.push(dom._stop);
     }
   } catch (error) {
     teardown();

@@ -211,7 +211,7 @@ test('2,000 impressions then hide: every body under the cap, nothing lost (the r
   // At least once: a request still in flight at the hide, and a stored batch whose
   // fetchLater copy is still registered (the browser sends it when the page goes away),
   // also leave a stored copy for the next load, so their events may arrive twice
-  // (README "What fetchLater changes"); nothing else may.
+  // (js/README.md "What fetchLater changes"); nothing else may.
   const twiceAtMost = transport.inFlight + transport.deferred;
   assert.ok(duplicateCount(collector.records) <= twiceAtMost,
     `${duplicateCount(collector.records)} raw duplicates, more than the ${transport.inFlight} events in flight and ${transport.deferred} with a fetchLater copy at the hide`);

@@ -2,8 +2,9 @@
 // recorded. Not a test file (the runner only picks up *.test.js).
 //
 //  - startSite(): serves the fixture pages (tests/browser/fixtures/) with per-page
-//    headers a test chooses (a CSP, for example), the package files from js/ with the
-//    right MIME types, and on request a wrong MIME type or a tampered core module.
+//    headers a test chooses (a CSP, for example), the package files from js/ and dist/
+//    with the right MIME types, pages a test built in memory (site.serve), and on
+//    request a wrong MIME type or a tampered core module.
 //  - startCollector(): a recording collector at POST /collect on its own port, so it
 //    can go down (the port is closed: connections are refused) and come back on the
 //    same port. It records every request (method, url, headers, raw body, arrival
@@ -22,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const FIXTURES_DIR = join(HERE, 'fixtures');
 export const PACKAGE_DIR = join(HERE, '..', '..', 'js');
+export const DIST_DIR = join(HERE, '..', '..', 'dist');
 
 const MIME = {
   '.html': 'text/html; charset=utf-8',
@@ -142,13 +144,14 @@ function functionBody(bytes, exportName) {
 }
 
 /**
- * The site: fixture pages under /fixtures/, package files under /js/.
+ * The site: fixture pages under /fixtures/, package files under /js/ and /dist/.
+ * site.serve(pathname, body) serves a file a test built (kept across reset()).
  * site.setHeaders(pathname, headers) adds headers to one page (until reset());
  * site.wasm = {mime, tamper} changes how /js/imp.wasm is served;
  * site.requests lists every path asked for; POST /stall is never answered (until reset()).
  */
 export async function startSite() {
-  const state = { headers: new Map(), wasm: {}, requests: [], stalled: [] };
+  const state = { headers: new Map(), wasm: {}, requests: [], stalled: [], built: new Map() };
   const server = createServer(async (req, res) => {
     const url = new URL(req.url, 'http://x');
     state.requests.push(url.pathname);
@@ -162,9 +165,15 @@ export async function startSite() {
       req.resume();
       return;
     }
+    if (state.built.has(url.pathname)) {
+      const headers = { 'content-type': MIME[extname(url.pathname)], 'cache-control': 'no-cache', ...state.headers.get(url.pathname) };
+      res.writeHead(200, headers).end(state.built.get(url.pathname));
+      return;
+    }
     let file = null;
     if (url.pathname.startsWith('/fixtures/')) file = inside(FIXTURES_DIR, url.pathname.slice('/fixtures/'.length));
     else if (url.pathname.startsWith('/js/')) file = inside(PACKAGE_DIR, url.pathname.slice('/js/'.length));
+    else if (url.pathname.startsWith('/dist/')) file = inside(DIST_DIR, url.pathname.slice('/dist/'.length));
     if (!file) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
       return;
@@ -193,6 +202,7 @@ export async function startSite() {
     get requests() { return state.requests; },
     setHeaders(pathname, headers) { state.headers.set(pathname, headers); },
     set wasm(mode) { state.wasm = mode || {}; },
+    serve(pathname, body) { state.built.set(pathname, body); },
     reset() {
       state.headers.clear();
       state.wasm = {};

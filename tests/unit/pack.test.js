@@ -1,10 +1,11 @@
 // The npm package as a consumer gets it: `npm pack` (which runs prepack: make wasm glue),
 // the tarball's file list, an install into a fresh project, imports of every entry
-// point by its package name, a replay through the packaged core, and a TypeScript
-// check of the packaged declarations resolved through "exports".
+// point by its package name, a replay through the packaged core, the script-tag build
+// imported in Node (silent), and a TypeScript check of the packaged declarations
+// resolved through "exports".
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,8 +28,9 @@ describe('npm package', () => {
     npm(['install', '--offline', join(out, packed.filename)], project);
   });
 
-  it('ships the module, its types, the core, the embedded core and the script-tag build, and nothing else', () => {
+  it('ships the module, its types, the core, the embedded core, the React binding and the script-tag build, and nothing else', () => {
     for (const f of ['js/index.js', 'js/index.d.ts', 'js/embedded.js', 'js/embedded.d.ts', 'js/imp.wasm', 'js/imp-embedded.js',
+      'js/react.js', 'js/react.d.ts', 'js/share.js', 'js/warn.js', 'js/page-view-check.js',
       'js/transport.js', 'js/replay.js', 'js/payload.schema.json', 'dist/impression-tracker.js', 'package.json', 'README.md', 'LICENSE']) {
       assert.ok(files.includes(f), `missing ${f}`);
     }
@@ -48,9 +50,12 @@ describe('npm package', () => {
       const wasm = readFileSync(new URL(import.meta.resolve('impression-tracker/imp.wasm')));
       const trace = 'start 8 8 4096 8 4096 0 0.5 1000 242500 0.3 0\\npage 0 0 pv /\\nitem 0 1 gig-1 -\\nobs 5 0 1 100 0\\ntake 6 1\\n';
       const out = new TextDecoder().decode(await replay(trace, wasm));
+      await import('impression-tracker/script-tag');
       console.log(JSON.stringify({ active: [tracker.stats().active, embedded.stats().active], errors, out }));
     `);
-    const result = JSON.parse(execFileSync(process.execPath, ['main.js'], { cwd: project, encoding: 'utf8' }));
+    const run = spawnSync(process.execPath, ['main.js'], { cwd: project, encoding: 'utf8' });
+    assert.equal(run.stderr, '', 'nothing on stderr (the script-tag build does nothing outside a browser)');
+    const result = JSON.parse(run.stdout);
     assert.deepEqual(result.active, [false, false]);
     assert.equal(result.errors.length, 2);
     assert.match(result.errors[0], /IntersectionObserver or the DOM is missing/);

@@ -33,6 +33,22 @@ describe('new page views and removed cards', () => {
     assert.deepEqual(errors, []);
   });
 
+  it('a card node reused for another card just before newPageView(): only the new card counts in the new page view', async () => {
+    const { page, transport, tracker } = await startOnPage();
+    const { cards } = addGrid(page, 2, 'q1');
+    await page.settle();
+    const first = tracker.stats().pageView;
+    for (const card of cards) page.intersect(card, 1);
+    // A framework renders the next route into the same nodes (keyed by index)...
+    cards.forEach((card, i) => card.setAttribute('data-gig-id', `next-${i + 1}`));
+    tracker.newPageView(); // ...and the route hook runs after the commit, in the same task
+    const second = tracker.stats().pageView;
+    for (const card of cards) page.intersect(card, 1); // the observer re-reports re-keyed nodes
+    tracker.flush();
+    assert.deepEqual(placed(transport, second).filter(([e]) => e === 'imp').map(([, id]) => id), ['next-1', 'next-2']);
+    assert.deepEqual(placed(transport, first).filter(([e]) => e === 'imp').map(([, id]) => id), ['gig-1', 'gig-2']);
+  });
+
   it('a back/forward cache restore also releases cards that left the document', async () => {
     const { page, transport, tracker } = await startOnPage();
     const old = addGrid(page, 1, 'q1');

@@ -162,6 +162,9 @@ export function createPage({ visibilityState = 'visible', prerendering = false, 
       }
       this.records.push(record);
     }
+    takeRecords() {
+      return this.records.splice(0);
+    }
   }
 
   class IntersectionObserver {

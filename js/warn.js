@@ -1,0 +1,37 @@
+// warn.js: where the tracker's errors go. With an onError option every error goes there
+// and nothing is logged. Without one, the errors that leave the page without tracking
+// (the tracker cannot start, or stops after a failure) and misuse the tracker can see
+// are written once per tracker with console.warn, so a tracker that does nothing is
+// never silent. Neither path ever throws into the page.
+
+const HINT = '(onError silences this)';
+
+/**
+ * @param {(error: Error) => void} [onError] the page's handler
+ * @param {{warn?: Function}} [console_] where the default warning goes (tests inject one)
+ * @returns {(error: Error) => void} report(error); report._loud(error, what) also warns
+ *   when there is no onError ("impression-tracker <what>: <message>")
+ */
+export function createReporter(onError, console_ = globalThis.console) {
+  let warned = false;
+  const report = (error) => {
+    try {
+      onError?.(error);
+    } catch {
+      // The page's own handler failed; there is nobody left to tell.
+    }
+  };
+  report._loud = (error, what = 'is not tracking') => {
+    if (onError) return report(error);
+    if (warned) return undefined;
+    warned = true;
+    try {
+      const message = String(error?.message || error).replace(/^impression-tracker: /, '');
+      console_?.warn?.(`impression-tracker ${what}: ${message}`, HINT);
+    } catch {
+      // A console that throws: nothing more to do.
+    }
+    return undefined;
+  };
+  return report;
+}

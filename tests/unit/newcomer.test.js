@@ -1,0 +1,159 @@
+// What a new user meets first, in the fake page: a tracker that cannot start says so
+// once on the console unless onError is given; a second createTracker() on the same
+// document shares the live tracker instead of counting every card twice; a
+// newPageView() called while the old cards are still on screen is reported; the
+// script-tag build imported in Node says nothing.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createTracker } from '../../js/index.js';
+import { createPage, fakeTransport, wasmBytes } from './fakes/dom.js';
+import { addGrid, startOnPage } from './fakes/tracker.js';
+
+const recordingConsole = () => {
+  const warnings = [];
+  return { warnings, console: { warn: (...args) => warnings.push(args.join(' ')) } };
+};
+const impressions = (transport) => transport.bodies.flatMap((b) => JSON.parse(b).ev).filter((e) => e.e === 'imp').map((e) => e.id);
+
+describe('a tracker that cannot start', () => {
+  it('warns once on the console without onError', async () => {
+    const { warnings, console } = recordingConsole();
+    const page = createPage();
+    const tracker = await createTracker({ wasm: new Uint8Array([0, 1, 2]), env: { ...page.env, console } });
+    assert.equal(tracker.stats().active, false);
+    tracker.newPageView();
+    assert.equal(warnings.length, 1, warnings.join('\n'));
+    assert.match(warnings[0], /^impression-tracker is not tracking: /);
+    assert.match(warnings[0], /onError/);
+  });
+
+  it('says nothing on the console when onError is given, which receives the error', async () => {
+    const { warnings, console } = recordingConsole();
+    const errors = [];
+    const page = createPage();
+    await createTracker({ wasm: new Uint8Array([0, 1, 2]), onError: (e) => errors.push(e), env: { ...page.env, console } });
+    assert.equal(warnings.length, 0);
+    assert.equal(errors.length, 1);
+  });
+
+  it('a missing IntersectionObserver is a warning too', async () => {
+    const { warnings, console } = recordingConsole();
+    const page = createPage();
+    await createTracker({ wasm: wasmBytes(), env: { ...page.env, IntersectionObserver: undefined, console } });
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0], /IntersectionObserver/);
+  });
+});
+
+describe('one tracker per document', () => {
+  // transport.started counts the trackers that really started (each makes a transport).
+  const start = (page, transport, extra = {}) => createTracker({
+    endpoint: '/collect', wasm: wasmBytes(), onError: (e) => assert.fail(e), ...extra,
+    env: { ...page.env, createTransport: (o) => ((transport.started = (transport.started || 0) + 1), transport.create(o)) },
+  });
+
+  it('a second createTracker() while the first is starting shares it: every card counts once', async () => {
+    const page = createPage();
+    const transport = fakeTransport();
+    const grid = addGrid(page, 3);
+    const first = start(page, transport); // StrictMode: create,
+    const second = start(page, transport); // ...clean up before it resolved, create again
+    const [a, b] = await Promise.all([first, second]);
+    assert.equal(transport.started, 1, 'one tracker started');
+    assert.equal(a.stats().pageView, b.stats().pageView);
+    await page.settle();
+    for (const card of grid.cards) page.intersect(card, 1);
+    a.flush();
+    b.flush();
+    assert.deepEqual(impressions(transport).sort(), ['gig-1', 'gig-2', 'gig-3']);
+    a.stop(); // the first mount's clean-up gives up its share only
+    assert.equal(b.stats().active, true, 'the tracker lives while a share is held');
+    assert.equal(a.stats().active, false);
+    assert.equal(b.stats().elements, 3);
+    b.stop();
+    assert.equal(b.stats().active, false, 'the last share stops the tracker');
+  });
+
+  it('after the last stop(), a new createTracker() starts a new tracker', async () => {
+    const page = createPage();
+    const transport = fakeTransport();
+    const a = await start(page, transport);
+    const pv = a.stats().pageView;
+    a.stop();
+    a.stop(); // idempotent: does not give up another share
+    const b = await start(page, transport);
+    assert.equal(b.stats().active, true);
+    assert.notEqual(b.stats().pageView, pv);
+    b.stop();
+  });
+
+  it('another document gets its own tracker', async () => {
+    const transport = fakeTransport();
+    const pageA = createPage();
+    addGrid(pageA, 2);
+    const a = await start(pageA, transport);
+    const b = await start(createPage(), transport);
+    await pageA.settle();
+    assert.equal(a.stats().elements, 2);
+    assert.equal(b.stats().elements, 0);
+    a.stop();
+    assert.equal(b.stats().active, true);
+    b.stop();
+  });
+
+  it('a tracker that could not start is not shared: the next call starts anew', async () => {
+    const page = createPage();
+    const transport = fakeTransport();
+    const broken = await start(page, transport, { wasm: new Uint8Array([1]), onError: () => {} });
+    assert.equal(broken.stats().active, false);
+    const next = await start(page, transport);
+    assert.equal(next.stats().active, true);
+    next.stop();
+  });
+});
+
+describe('newPageView() before the new content is in the DOM', () => {
+  const twoRoutes = async (order) => {
+    const { warnings, console } = recordingConsole();
+    const { page, tracker } = await startOnPage({ onError: undefined, env: { console } });
+    const old = addGrid(page, 4, 'q1');
+    await page.settle();
+    for (const card of old.cards) page.intersect(card, 1);
+    order(tracker, () => old.container.remove());
+    addGrid(page, 4, 'q2', 5);
+    await page.settle();
+    page.advance(1000);
+    tracker.stop();
+    return warnings;
+  };
+
+  it('is reported once when the cards on screen leave right after it', async () => {
+    const warnings = await twoRoutes((tracker, removeOld) => {
+      tracker.newPageView(); // in the click handler...
+      removeOld(); // ...before the framework commits the new route
+    });
+    assert.equal(warnings.length, 1, warnings.join('\n'));
+    assert.match(warnings[0], /^impression-tracker warning: newPageView\(\) came before the new content: 4 old cards counted again/);
+  });
+
+  it('is quiet when it runs after the new route is in the DOM', async () => {
+    const warnings = await twoRoutes((tracker, removeOld) => {
+      removeOld();
+      tracker.newPageView();
+    });
+    assert.deepEqual(warnings, []);
+  });
+});
+
+describe('the script-tag build outside a browser', () => {
+  const BUILD = new URL('../../dist/impression-tracker.js', import.meta.url);
+  it('imported in Node, it prints nothing and defines nothing', { skip: !existsSync(BUILD) && 'run make glue' }, () => {
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e',
+      `await import(${JSON.stringify(BUILD.href)}); console.log(typeof globalThis.impressionTracker);`],
+    { encoding: 'utf8' });
+    assert.equal(run.stderr, '');
+    assert.equal(run.stdout, 'undefined\n');
+  });
+});
