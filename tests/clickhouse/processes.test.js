@@ -1,7 +1,7 @@
 // Collector processes against a real ClickHouse: two collectors writing the same events
-// at once (each event counted exactly once), and ClickHouse killed during a write burst
-// with the collector then killed too (kill -9): every acknowledged batch is in ClickHouse
-// once a new collector has replayed the spool.
+// at once (each event counted exactly once), ClickHouse killed during a write burst with
+// the collector killed (kill -9) after it or in the middle of it: every acknowledged
+// batch is in ClickHouse once a new collector has replayed the spool.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -90,6 +90,39 @@ test('ClickHouse killed during a burst, then the collector killed: every acknowl
     assert.equal(await scalar(clickhouse.sql, `SELECT uniqExact(pv, s) FROM ${database}.events`), 400);
     const totals = await getJson(second.url, '/api/totals');
     assert.deepEqual([totals.events, totals.batches, totals.page_views], [400, 100, 25]);
+  } finally {
+    await second.kill('SIGTERM');
+  }
+});
+
+test('a collector killed with SIGKILL in the middle of a burst loses no acknowledged batch', async () => {
+  const database = clickhouse.database();
+  const spoolPath = join(clickhouse.dir, `${database}.spool`);
+  const store = clickhouse.storeUrl(database, spoolPath, '&batch_ms=20');
+  const first = await startCollectorProcess(store);
+  const bodies = workload(50, 4); // 200 batches; the collector dies after 60 answers
+  const acknowledged = new Set();
+  let stopping = null;
+  let killing = null;
+  await sendAll(first.url, bodies, 8, (i, answer) => {
+    if (answer.status !== 200) return;
+    acknowledged.add(i);
+    if (acknowledged.size === 10) stopping = clickhouse.kill();
+    if (acknowledged.size === 60) killing = first.kill('SIGKILL');
+  });
+  await Promise.all([stopping, killing]);
+  assert.ok(acknowledged.size >= 60 && acknowledged.size < bodies.length, `answered before the kill: ${acknowledged.size}`);
+
+  await clickhouse.start();
+  const second = await startCollectorProcess(store);
+  try {
+    await waitFor(async () => statSync(spoolPath).size === 0, { what: 'the spool to drain' });
+    const stored = new Set((await clickhouse.sql.rows(`SELECT pv, s FROM ${database}.events FINAL`))
+      .map((row) => `${row.pv}/${row.s}`));
+    const missing = [...acknowledged].flatMap((i) => bodies[i].ev.map((ev) => `${bodies[i].pv}/${ev.s}`))
+      .filter((key) => !stored.has(key));
+    assert.deepEqual(missing, [], 'every acknowledged event is in ClickHouse');
+    assert.equal(await scalar(clickhouse.sql, `SELECT count() FROM ${database}.events FINAL`), stored.size);
   } finally {
     await second.kill('SIGTERM');
   }
