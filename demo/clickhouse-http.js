@@ -2,9 +2,9 @@
 // `query` parameter and the data (if any) as the body, on a keep-alive connection pool.
 // It owns the wire only: no SQL is written here.
 //
-// A statement either resolves to the response text or rejects with an Error whose
-// `unreachable` is true when the server could not be reached or did not answer in time
-// (the caller may spool and retry) and false when ClickHouse answered with an error.
+// A statement either resolves to the response text or rejects with an Error that says
+// whether the server could not be reached (or did not answer in time) or answered with
+// an error, and which.
 
 import http from 'node:http';
 
@@ -82,14 +82,9 @@ function stringify(record) {
 }
 
 function unreachable(error) {
-  const wrapped = new Error(`ClickHouse unreachable: ${error.message}`);
-  wrapped.unreachable = true;
-  return wrapped;
+  return new Error(`ClickHouse unreachable: ${error.message}`);
 }
 
 function answered(status, text) {
-  const error = new Error(`ClickHouse answered ${status}: ${text.trim().slice(0, 300)}`);
-  // 5xx other than a query error (e.g. 503 while starting) is worth retrying too.
-  error.unreachable = status >= 500 && !/^Code: \d+/.test(text);
-  return error;
+  return new Error(`ClickHouse answered ${status}: ${text.trim().slice(0, 300)}`);
 }

@@ -94,7 +94,7 @@ export function openClickHouseStore({ url, database = 'impressions', spoolPath, 
       await grouper.close();
       await delivery.close();
       schema.close();
-      await (await spool).close();
+      await spool.then((opened) => opened.close(), () => {});
       client.close();
     },
   };
