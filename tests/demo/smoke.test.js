@@ -35,6 +35,15 @@ async function startDemoAndBrowser(t) {
   return { demo, browser };
 }
 
+/** Collects the Content-Security-Policy violations Chromium reports on `page`'s console. */
+function watchCsp(page) {
+  const violations = [];
+  page.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
+  });
+  return violations;
+}
+
 /** Polls `probe` until it returns a truthy value; fails with `what` after WAIT_MS. */
 async function until(what, probe, timeout = WAIT_MS) {
   const deadline = Date.now() + timeout;
@@ -99,6 +108,7 @@ test('marketplace -> tracker -> collector -> dashboard, in headless Chromium', I
   const page = await context.newPage();
   const pageErrors = [];
   page.on('pageerror', (error) => pageErrors.push(error.message));
+  const cspViolations = watchCsp(page);
   const api = async (path) => (await fetch(demo.url + path)).json();
 
   await page.goto(demo.marketplace);
@@ -208,6 +218,7 @@ test('marketplace -> tracker -> collector -> dashboard, in headless Chromium', I
   // 6. The dashboard page shows the same numbers.
   const dashboard = await context.newPage();
   dashboard.on('pageerror', (error) => pageErrors.push(error.message));
+  const dashboardCsp = watchCsp(dashboard);
   await dashboard.goto(demo.dashboard);
   await dashboard.waitForFunction(() => Number(document.body.dataset.updates) >= 1, null, { timeout: WAIT_MS });
   assert.equal(await dashboard.textContent('#t-impressions'), totals.impressions.toLocaleString('en'));
@@ -217,6 +228,17 @@ test('marketplace -> tracker -> collector -> dashboard, in headless Chromium', I
   assert.equal(await dashboard.locator('#gig-table tbody tr').count(), expected.size);
   assert.equal(await dashboard.locator('#chart-events canvas').count(), 1, 'the uPlot chart is drawn');
   assert.deepEqual(pageErrors, []);
+  assert.deepEqual([...cspViolations, ...dashboardCsp], [], 'both pages work within their Content-Security-Policy');
+});
+
+test('an unknown category in the URL shows all gigs, labelled as such', IN_CHROMIUM, async (t) => {
+  const { demo, browser } = await startDemoAndBrowser(t);
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await page.goto(demo.marketplace + '?category=no-such-category');
+  await page.waitForFunction(() => document.documentElement.dataset.trackerReady, null, { timeout: WAIT_MS });
+  const label = await page.textContent('#result-count');
+  assert.match(label, /^\d+ services in All categories$/);
+  assert.equal(await page.getAttribute('#categories button[data-category=""]', 'aria-pressed'), 'true');
 });
 
 test('a new search is a new page view and a new list id, as the collector records them', IN_CHROMIUM, async (t) => {

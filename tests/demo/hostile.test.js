@@ -1,0 +1,294 @@
+// The collector and the demo server under hostile input: numbers past what the core can
+// write, rows no collector of ours would store, request targets that are not URLs, other
+// origins and foreign Host names, slow or oversized uploads, too many connections, and
+// strings that are not well-formed Unicode. Each test starts its own server on 127.0.0.1:0.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openStore } from '../../demo/store.js';
+import { startDemoServer } from '../../demo/server.js';
+import {
+  batch, withCollector, post, getJson, connect, received, statusLine, rawExchange, statusOf, headerOf,
+} from './support.js';
+
+const UINT32_MAX = 4294967295;
+
+/** Runs `run(demo, dir)` against the demo server on a fresh database file. */
+async function withDemo(options, run) {
+  const dir = mkdtempSync(join(tmpdir(), 'demo-hostile-'));
+  let demo;
+  try {
+    demo = await startDemoServer({ port: 0, fallback: false, dbPath: join(dir, 'events.sqlite'), ...options });
+    await run(demo, dir);
+  } finally {
+    await demo?.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** GET with an explicit Host header (fetch does not let a caller choose it). */
+function getWithHost(url, path, host, headers = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url + path, { headers: { Host: host, ...headers } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => { body += chunk; });
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+  });
+}
+
+test('every number is bounded by what the core writes (uint32): one past it is refused', async () => {
+  const past = UINT32_MAX + 1;
+  const base = batch();
+  const cases = [
+    ['at', { ...base, at: past }],
+    ['drop', { ...base, drop: past }],
+    ['t', { ...base, ev: [{ ...base.ev[0], t: past }] }],
+    ['pos', { ...base, ev: [{ ...base.ev[0], pos: past }] }],
+    ['ms', { ...base, ev: [{ ...base.ev[2], ms: past }] }],
+    ['max', { ...base, ev: [{ ...base.ev[2], max: past }] }],
+    ['n', { ...base, ev: [{ ...base.ev[2], n: past }] }],
+    ['since', { ...base, ev: [{ ...base.ev[3], since: past }] }],
+    ['t far past the date range', { ...base, ev: [{ ...base.ev[0], t: 9000000000000000 }] }],
+  ];
+  await withCollector({}, async ({ url }) => {
+    for (const [name, body] of cases) {
+      const res = await post(url, body);
+      assert.equal(res.status, 422, name);
+      assert.match(res.body.error, /must be <= 4294967295/, name);
+    }
+    // The largest values the core can write are fine (a page view of 49.7 days).
+    const largest = { ...base, at: UINT32_MAX, drop: UINT32_MAX, ev: [
+      { ...base.ev[0], t: UINT32_MAX, pos: UINT32_MAX },
+      { ...base.ev[2], ms: UINT32_MAX, max: UINT32_MAX, n: UINT32_MAX },
+      { ...base.ev[3], since: UINT32_MAX }] };
+    assert.equal((await post(url, largest)).status, 200);
+    assert.equal((await post(url, { ...largest, pv: 'pv-2' })).status, 200);
+    const totals = await getJson(url, '/api/totals');
+    assert.equal(totals.events, 6);
+    assert.equal(totals.visible_ms, 2 * UINT32_MAX);
+    assert.equal(totals.dropped, 2 * UINT32_MAX);
+    const lines = (await (await fetch(url + '/export.ndjson')).text()).trim().split('\n');
+    assert.equal(lines.length, 6);
+  });
+});
+
+test('rows no collector of ours would store (old rows, other writers) leave every read endpoint working', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'collector-poison-'));
+  const dbPath = join(dir, 'events.sqlite');
+  try {
+    const store = openStore(dbPath);
+    const huge = 2n ** 62n;
+    const insert = store.db.prepare(`INSERT INTO events (pv, s, e, t, id, pos, ms, max, n, path, ts, received)
+      VALUES (@pv, @s, @e, @t, 'gig-1', @pos, @ms, @ms, 1, '/', @ts, @received)`);
+    insert.run({ pv: 'a', s: 1, e: 'vis', t: 9000000000000000, pos: null, ms: huge, ts: 9000000000000000, received: -1 });
+    insert.run({ pv: 'b', s: 1, e: 'vis', t: 1, pos: null, ms: huge, ts: -huge, received: huge });
+    insert.run({ pv: 'c', s: 1, e: 'imp', t: 1, pos: huge, ms: null, ts: 1700000000000, received: 1700000000000 });
+    insert.run({ pv: 'c', s: 2, e: 'imp', t: 1, pos: huge, ms: null, ts: 1700000000000, received: 1700000000000 });
+    const batchRow = store.db.prepare(`INSERT INTO batches (pv, s_first, s_last, events, path, at, dropped, received)
+      VALUES (@pv, 1, 1, 1, '/', 0, @dropped, 0)`);
+    batchRow.run({ pv: 'a', dropped: huge });
+    batchRow.run({ pv: 'b', dropped: huge });
+    store.close();
+
+    await withCollector({ dbPath }, async ({ url }) => {
+      for (const path of ['/api/totals', '/api/gigs', '/api/series?bucket=10000', '/api/totals?human=1']) {
+        const res = await fetch(url + path);
+        assert.equal(res.status, 200, path);
+        await res.json();
+      }
+      const totals = await getJson(url, '/api/totals');
+      assert.equal(totals.events, 4);
+      assert.ok(Number.isFinite(totals.visible_ms) && totals.visible_ms <= 2 * UINT32_MAX, 'visible time clamped per span');
+      assert.ok(totals.dropped <= 2 * UINT32_MAX, 'drop clamped per batch');
+      const res = await fetch(url + '/export.ndjson');
+      assert.equal(res.status, 200);
+      const lines = (await res.text()).trim().split('\n').map((line) => JSON.parse(line));
+      assert.equal(lines.length, 4);
+      for (const line of lines) {
+        assert.ok(line.ts === null || /^\d{4}-\d\d-\d\dT/.test(line.ts), `ts ${line.ts}`);
+        assert.ok(line.received === null || /^[+-]?\d{4,6}-\d\d-\d\dT/.test(line.received), `received ${line.received}`);
+      }
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a request target that is not a URL gets 400, never 500', async () => {
+  const targets = ['GET http://%zz/ HTTP/1.1', 'POST http://[::1/collect HTTP/1.1', 'GET http://%zz/api/totals HTTP/1.1'];
+  await withCollector({}, async ({ url }) => {
+    for (const line of targets) {
+      const host = new URL(url).host;
+      const text = await rawExchange(url, `${line}\r\nHost: ${host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+      assert.equal(statusOf(text), 400, line);
+    }
+    assert.equal((await post(url, batch())).status, 200, 'still serving');
+  });
+  await withDemo({}, async (demo) => {
+    const host = new URL(demo.url).host;
+    for (const line of targets) {
+      const text = await rawExchange(demo.url, `${line}\r\nHost: ${host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+      assert.equal(statusOf(text), 400, line);
+    }
+  });
+});
+
+test('only /collect is cross-origin: the export and the dashboard API are same-origin', async () => {
+  await withCollector({}, async ({ url }) => {
+    await post(url, batch());
+    const origin = { Origin: 'https://elsewhere.example' };
+    for (const path of ['/export.ndjson', '/api/totals', '/api/gigs', '/api/series']) {
+      const res = await fetch(url + path, { headers: origin });
+      assert.equal(res.status, 200, path);
+      assert.equal(res.headers.get('access-control-allow-origin'), null, path);
+      const pre = await fetch(url + path, { method: 'OPTIONS', headers: { ...origin, 'Access-Control-Request-Method': 'GET' } });
+      assert.equal(pre.headers.get('access-control-allow-origin'), null, `preflight ${path}`);
+    }
+    const beacon = await post(url, batch({ pv: 'other' }), { 'Content-Type': 'text/plain', ...origin });
+    assert.equal(beacon.status, 200);
+    assert.ok(['*', 'https://elsewhere.example'].includes(beacon.headers.get('access-control-allow-origin')));
+  });
+});
+
+test('a Host that is not the address the server listens on is refused (DNS rebinding)', async () => {
+  await withDemo({}, async (demo) => {
+    const port = new URL(demo.url).port;
+    for (const path of ['/api/totals', '/export.ndjson', '/dashboard', '/']) {
+      const foreign = await getWithHost(demo.url, path, `rebind.example:${port}`);
+      assert.equal(foreign.status, 421, path);
+      assert.equal(foreign.headers['access-control-allow-origin'], undefined, path);
+      assert.equal((await getWithHost(demo.url, path, `127.0.0.1:${port}`)).status, 200, path);
+      assert.equal((await getWithHost(demo.url, path, `localhost:${port}`)).status, 200, path);
+    }
+    assert.equal((await getWithHost(demo.url, '/api/totals', `127.0.0.1:${Number(port) + 1}`)).status, 421, 'other port');
+  });
+});
+
+test('reading the dashboard API too fast gets 429 with Retry-After; /collect is limited apart', async () => {
+  let clock = 1_000_000;
+  await withCollector({ now: () => clock, readRateLimit: { burst: 3, perSecond: 1 } }, async ({ url }) => {
+    for (let i = 0; i < 3; i++) assert.equal((await fetch(url + '/api/totals')).status, 200);
+    const flooded = await fetch(url + '/api/gigs');
+    assert.equal(flooded.status, 429);
+    assert.equal(flooded.headers.get('retry-after'), '1');
+    assert.equal((await fetch(url + '/export.ndjson')).status, 429);
+    assert.equal((await post(url, batch())).status, 200, 'beacons are not read requests');
+    clock += 1000;
+    assert.equal((await fetch(url + '/api/series')).status, 200);
+  });
+});
+
+test('headers that never end are answered 408 and the socket closed', { timeout: 20000 }, async () => {
+  const limits = { headersTimeoutMs: 300, requestTimeoutMs: 600 };
+  await withCollector({ limits }, async ({ url }) => {
+    const socket = await connect(url);
+    const closed = received(socket);
+    socket.write(`POST /collect HTTP/1.1\r\nHost: ${new URL(url).host}\r\nX-Slow: 1`);
+    const text = await closed;
+    assert.ok(text === '' || statusOf(text) === 408, JSON.stringify(text));
+  });
+});
+
+test('a body that stalls is answered 408 and the socket closed', { timeout: 20000 }, async () => {
+  const limits = { headersTimeoutMs: 300, requestTimeoutMs: 600 };
+  await withCollector({ limits }, async ({ url }) => {
+    const socket = await connect(url);
+    const closed = received(socket);
+    socket.write(`POST /collect HTTP/1.1\r\nHost: ${new URL(url).host}\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\n{"v":1,`);
+    const text = await closed;
+    assert.ok(text === '' || statusOf(text) === 408, JSON.stringify(text));
+    assert.equal((await getJson(url, '/api/totals')).events, 0);
+  });
+});
+
+test('a Content-Length over the cap gets 413 before any of the body is read', { timeout: 20000 }, async () => {
+  await withCollector({}, async ({ url }) => {
+    const socket = await connect(url);
+    const status = statusLine(socket);
+    socket.write(`POST /collect HTTP/1.1\r\nHost: ${new URL(url).host}\r\nContent-Type: text/plain\r\nContent-Length: 100000000\r\n\r\n{`);
+    assert.equal(await status, 413);
+    socket.destroy();
+    assert.equal((await post(url, batch())).status, 200, 'still serving');
+  });
+});
+
+test('one client gets at most maxConnectionsPerClient sockets; the rest are closed at once', { timeout: 20000 }, async () => {
+  await withCollector({ limits: { maxConnectionsPerClient: 4 } }, async ({ url }) => {
+    const held = [];
+    for (let i = 0; i < 4; i++) held.push(await connect(url));
+    const extra = await connect(url);
+    await received(extra); // closed by the server
+    // The four held connections still work.
+    const first = held[0];
+    const status = statusLine(first);
+    first.write(`GET /api/totals HTTP/1.1\r\nHost: ${new URL(url).host}\r\n\r\n`);
+    assert.equal(await status, 200);
+    // Closing one makes room for a new one.
+    const gone = received(held[1]);
+    held[1].destroy();
+    await gone;
+    const again = await connect(url);
+    const ok = statusLine(again);
+    again.write(`GET /api/totals HTTP/1.1\r\nHost: ${new URL(url).host}\r\n\r\n`);
+    assert.equal(await ok, 200);
+    for (const socket of [...held, again]) socket.destroy();
+  });
+});
+
+test('nosniff on every response; CSP on the pages, framing refused on the dashboard', async () => {
+  await withDemo({}, async (demo) => {
+    for (const [path, init] of [['/', {}], ['/dashboard', {}], ['/web/market.js', {}], ['/nope', {}],
+      ['/api/totals', {}], ['/export.ndjson', {}], ['/collect', { method: 'POST', body: '{' }],
+      ['/collect', { method: 'OPTIONS' }], ['/api/nope', {}]]) {
+      const res = await fetch(demo.url + path, init);
+      assert.equal(res.headers.get('x-content-type-options'), 'nosniff', `${init.method ?? 'GET'} ${path}`);
+    }
+    for (const page of ['/', '/dashboard']) {
+      const res = await fetch(demo.url + page);
+      const csp = res.headers.get('content-security-policy') ?? '';
+      assert.match(csp, /default-src 'self'/, page);
+      assert.match(csp, /frame-ancestors 'none'/, page);
+      assert.match(csp, /object-src 'none'/, page);
+      assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval'/, page);
+      // Every inline script of the page is allowed by its hash, and nothing else inline.
+      const html = await res.text();
+      const inline = [...html.matchAll(/<script(?![^>]*\bsrc=)[^>]*>([\s\S]*?)<\/script>/g)];
+      assert.ok(inline.length >= 2, page);
+      const { createHash } = await import('node:crypto');
+      for (const [, body] of inline) {
+        const hash = createHash('sha256').update(body).digest('base64');
+        assert.ok(csp.includes(`'sha256-${hash}'`), `${page}: inline script allowed by hash`);
+      }
+    }
+    assert.equal((await fetch(demo.dashboard)).headers.get('x-frame-options'), 'DENY');
+  });
+});
+
+test('ids, paths and list ids that are not well-formed Unicode (lone surrogates) are refused', async () => {
+  await withCollector({}, async ({ url }) => {
+    const base = batch();
+    const cases = [
+      ['pv', { ...base, pv: 'pv-\ud800' }, /\/pv/],
+      ['pv, low surrogate', { ...base, pv: 'pv-\udc00' }, /\/pv/],
+      ['path', { ...base, path: '/x\udfff' }, /\/path/],
+      ['id', { ...base, ev: [{ ...base.ev[0], id: 'gig-\ud83d' }] }, /\/ev\/0\/id/],
+      ['list', { ...base, ev: [{ ...base.ev[0], list: 'q\ude00' }] }, /\/ev\/0\/list/],
+    ];
+    for (const [name, body, where] of cases) {
+      const res = await post(url, JSON.stringify(body)); // JSON.stringify escapes them as \udXXX
+      assert.equal(res.status, 422, name);
+      assert.match(res.body.error, where, name);
+      assert.match(res.body.error, /well-formed Unicode/, name);
+    }
+    // A proper pair (an emoji) is fine.
+    assert.equal((await post(url, { ...base, pv: 'pv-\ud83d\ude00' })).status, 200);
+    assert.equal((await getJson(url, '/api/totals')).events, 4);
+  });
+});
