@@ -1,6 +1,7 @@
 // The collector: HTTP endpoints that receive the tracker's batches and answer the
 // dashboard. It owns request handling (body limit, parsing, status codes, CORS, rate
-// limiting) and delegates validation to validate.js and storage to store.js.
+// limiting) and delegates validation to validate.js, storage to store.js, the export's
+// streaming to export.js and connection-level protections to guard.js.
 //
 //   POST /collect        one batch (text/plain or application/json body, fetch or beacon)
 //                        200 {"stored":n,"duplicates":m} | 400 | 413 | 422 | 429 (+Retry-After)
@@ -8,31 +9,45 @@
 //   GET /api/totals      totals over all stored events (+ what the collector rejected)
 //   GET /api/gigs        per-gig aggregates
 //   GET /api/series      counts per time bucket (?bucket=ms&since=ms)
-//   GET /export.ndjson   every stored event, one JSON object per line
+//   GET /export.ndjson   every stored event, one JSON object per line (streamed)
 // The GET endpoints take ?human=1 to leave out page views flagged as automated (wd).
+//
+// Only /collect is cross-origin (beacons come from the shop's pages, wherever they are
+// served); the GET endpoints carry no CORS headers, so a page on another origin cannot
+// read them. Each client address has one token bucket for beacons and another for reads,
+// and at most maxExports exports run at once.
 //
 // Bad input never reaches a 5xx: every failure of the client's making is a 4xx with a
 // one-line reason in a JSON body {"error": "..."}.
 
-import http from 'node:http';
 import { openStore } from './store.js';
 import { createValidator } from './validate.js';
 import { createRateLimiter } from './rate-limit.js';
+import { createGuardedServer, requestUrl } from './guard.js';
+import { streamExport } from './export.js';
 
 export const MAX_BODY_BYTES = 64 * 1024;
-/** Past this many bytes of an oversized body we stop draining and close the connection. */
+/** Past this many bytes of an oversized body we stop discarding it and close the connection. */
 const MAX_DRAIN_BYTES = 1024 * 1024;
+/** Reads (GET /api/*, /export.ndjson) per client: a dashboard tab polls 1.5 a second. */
+export const READ_RATE_LIMIT = Object.freeze({ burst: 60, perSecond: 10 });
+/** Exports streaming at once, over all clients. */
+export const MAX_EXPORTS = 4;
 
 /**
  * @param {{dbPath?: string, store?: ReturnType<typeof openStore>, maxBodyBytes?: number,
- *          rateLimit?: {burst?: number, perSecond?: number}, now?: () => number,
- *          clientKey?: (req: http.IncomingMessage) => string}} [options]
+ *          rateLimit?: {burst?: number, perSecond?: number},
+ *          readRateLimit?: {burst?: number, perSecond?: number}, maxExports?: number,
+ *          now?: () => number, clientKey?: (req: import('node:http').IncomingMessage) => string}} [options]
  */
 export function createCollector(options = {}) {
   const store = options.store ?? openStore(options.dbPath ?? ':memory:');
   const validate = createValidator();
   const now = options.now ?? Date.now;
   const limiter = createRateLimiter({ ...options.rateLimit, now });
+  const readLimiter = createRateLimiter({ ...READ_RATE_LIMIT, ...options.readRateLimit, now });
+  const maxExports = options.maxExports ?? MAX_EXPORTS;
+  let exportsRunning = 0;
   const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
   const clientKey = options.clientKey ?? ((req) => req.socket.remoteAddress ?? 'unknown');
   const counters = { requests: 0, accepted: 0, stored: 0, duplicates: 0, rejected: {} };
@@ -50,27 +65,21 @@ export function createCollector(options = {}) {
       return reject(res, 429, 'too many requests from this client',
         { 'Retry-After': String(verdict.retryAfter) });
     }
-    const declared = Number(req.headers['content-length']);
-    if (declared > maxBodyBytes) {
-      return drainThen(req, res, () => reject(res, 413, `body larger than ${maxBodyBytes} bytes`));
-    }
+    const tooLarge = () => reject(res, 413, `body larger than ${maxBodyBytes} bytes`);
+    // Answered as soon as the size is known to be over the cap; what follows is read and
+    // dropped (so the client can read the answer) up to MAX_DRAIN_BYTES, then cut.
+    if (Number(req.headers['content-length']) > maxBodyBytes) tooLarge();
     const chunks = [];
     let size = 0;
-    let tooLarge = false;
     req.on('data', (chunk) => {
       size += chunk.length;
-      if (size > maxBodyBytes) tooLarge = true;
-      else chunks.push(chunk);
-      if (size > MAX_DRAIN_BYTES && !res.headersSent) {
-        res.setHeader('Connection', 'close');
-        res.once('finish', () => req.destroy());
-        reject(res, 413, `body larger than ${maxBodyBytes} bytes`);
-      }
+      if (!res.headersSent && size <= maxBodyBytes) chunks.push(chunk);
+      else if (!res.headersSent) tooLarge();
+      else if (size > MAX_DRAIN_BYTES) req.destroy();
     });
     req.on('error', () => {}); // client went away: nothing to answer
     req.on('end', () => {
       if (res.headersSent) return;
-      if (tooLarge) return reject(res, 413, `body larger than ${maxBodyBytes} bytes`);
       let text;
       try {
         text = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
@@ -113,13 +122,33 @@ export function createCollector(options = {}) {
     }
   }
 
-  async function exportNdjson(res) {
-    res.writeHead(200, { 'Content-Type': 'application/x-ndjson; charset=utf-8', 'Cache-Control': 'no-store' });
-    for await (const row of store.exportRows()) {
-      res.write(JSON.stringify({ ...row, ts: new Date(row.ts).toISOString(),
-        received: new Date(row.received).toISOString() }) + '\n');
+  /** Resolves when the export is over; rejects when the store failed before its first row. */
+  async function exportNdjson(req, res) {
+    if (req.method === 'HEAD') {
+      res.writeHead(200, { 'Content-Type': 'application/x-ndjson; charset=utf-8', 'Cache-Control': 'no-store' });
+      return res.end();
     }
-    res.end();
+    if (exportsRunning >= maxExports) {
+      return sendJson(res, 429, { error: `${maxExports} exports are running; try again shortly` }, { 'Retry-After': '5' });
+    }
+    exportsRunning++;
+    let released = false;
+    const release = () => {
+      if (!released) exportsRunning--;
+      released = true;
+    };
+    res.once('close', release); // also when the client goes away mid-export
+    return streamExport(store.exportRows(), res).finally(release);
+  }
+
+  /** GET endpoints: the per-client read limit first, then the export or the API. */
+  function read(req, res, url) {
+    const verdict = readLimiter.take(clientKey(req));
+    if (!verdict.ok) {
+      return sendJson(res, 429, { error: 'too many reads from this client' }, { 'Retry-After': String(verdict.retryAfter) });
+    }
+    const answer = url.pathname === '/export.ndjson' ? exportNdjson(req, res) : api(url, res);
+    answer.catch(() => (res.headersSent ? res.destroy() : sendJson(res, 503, { error: 'store unavailable' })));
   }
 
   /**
@@ -127,13 +156,18 @@ export function createCollector(options = {}) {
    * (server.js) can serve its own files.
    */
   function handle(req, res) {
-    const url = new URL(req.url ?? '/', 'http://collector.invalid');
+    const url = requestUrl(req);
+    if (!url) {
+      req.resume();
+      reject(res, 400, 'the request target is not a URL');
+      return true;
+    }
     const isCollect = url.pathname === '/collect';
-    const isApi = url.pathname.startsWith('/api/') || url.pathname === '/export.ndjson';
-    if (!isCollect && !isApi) return false;
-    setCors(req, res);
+    const isRead = url.pathname.startsWith('/api/') || url.pathname === '/export.ndjson';
+    if (!isCollect && !isRead) return false;
+    if (isCollect) setCors(req, res);
     try {
-      if (req.method === 'OPTIONS') {
+      if (req.method === 'OPTIONS' && isCollect) {
         res.writeHead(204, { 'Access-Control-Max-Age': '86400' });
         res.end();
       } else if (isCollect && req.method === 'POST') {
@@ -143,10 +177,9 @@ export function createCollector(options = {}) {
         reject(res, 405, 'use POST', { Allow: 'POST, OPTIONS' });
       } else if (req.method !== 'GET' && req.method !== 'HEAD') {
         req.resume();
-        sendJson(res, 405, { error: 'use GET' }, { Allow: 'GET' });
+        sendJson(res, 405, { error: 'use GET' }, { Allow: 'GET, HEAD' });
       } else {
-        const answer = url.pathname === '/export.ndjson' ? exportNdjson(res) : api(url, res);
-        answer.catch(() => (res.headersSent ? res.destroy() : sendJson(res, 503, { error: 'store unavailable' })));
+        read(req, res, url);
       }
     } catch (error) {
       if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
@@ -162,11 +195,11 @@ export function createCollector(options = {}) {
  * Starts the collector alone on `host:port` (port 0 = any free port). Resolves to
  * {url, server, collector, close()}.
  */
-export async function listenCollector({ port = 0, host = '127.0.0.1', ...options } = {}) {
+export async function listenCollector({ port = 0, host = '127.0.0.1', limits, allowedHosts, ...options } = {}) {
   const collector = createCollector(options);
-  const server = http.createServer((req, res) => {
+  const server = createGuardedServer((req, res) => {
     if (!collector.handle(req, res)) sendJson(res, 404, { error: 'not found' });
-  });
+  }, { limits, allowedHosts });
   await new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, resolve);
@@ -183,30 +216,15 @@ export async function listenCollector({ port = 0, host = '127.0.0.1', ...options
   };
 }
 
+/** CORS for /collect only: any page may send batches (the endpoint only appends validated events). */
 function setCors(req, res) {
-  // Any page may send batches (the endpoint only appends validated events). Echo the
-  // origin instead of "*" so a fetch with credentials would work too; no cookies are used.
+  // Echo the origin instead of "*" so a fetch with credentials would work too; no cookies are used.
   const origin = req.headers.origin;
   res.setHeader('Access-Control-Allow-Origin', origin && origin !== 'null' ? origin : '*');
   res.setHeader('Vary', 'Origin');
-  res.setHeader('Access-Control-Allow-Methods', 'POST, GET, OPTIONS');
+  res.setHeader('Access-Control-Allow-Methods', 'POST, OPTIONS');
   res.setHeader('Access-Control-Allow-Headers', 'Content-Type');
   res.setHeader('Access-Control-Expose-Headers', 'Retry-After');
-}
-
-/** Answers 413 after reading (and discarding) the rest of the body, so the client sees it. */
-function drainThen(req, res, respond) {
-  let drained = 0;
-  req.on('data', (chunk) => {
-    drained += chunk.length;
-    if (drained > MAX_DRAIN_BYTES && !res.headersSent) {
-      res.setHeader('Connection', 'close');
-      res.once('finish', () => req.destroy());
-      respond();
-    }
-  });
-  req.on('error', () => {});
-  req.on('end', () => { if (!res.headersSent) respond(); });
 }
 
 function sendJson(res, status, body, headers = {}) {

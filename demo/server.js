@@ -4,16 +4,19 @@
 // [--db FILE]`; PORT and DEMO_DB work too. When the port is taken it falls back to a
 // free one and prints the URLs it got.
 //
-// It owns routing and static files only. Static files come from fixed roots and an
-// allow-list of extensions; nothing outside them (demo/data/, the server's own source)
-// is served.
+// It owns routing, static files and the pages' security headers. Static files come from
+// fixed roots and an allow-list of extensions; nothing outside them (demo/data/, the
+// server's own source) is served. The two pages carry a Content-Security-Policy that
+// allows scripts from this origin and the pages' own inline scripts by hash, and refuses
+// framing. Timeouts, connection caps and the Host check come from guard.js.
 
-import http from 'node:http';
+import { createHash } from 'node:crypto';
 import { readFileSync, createReadStream, statSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { join, normalize, extname, sep } from 'node:path';
 import { createCollector } from './collector.js';
 import { openSelectedStore } from './store-select.js';
+import { createGuardedServer } from './guard.js';
 
 const DEMO_DIR = fileURLToPath(new URL('.', import.meta.url));
 const REPO_DIR = fileURLToPath(new URL('..', import.meta.url));
@@ -73,7 +76,29 @@ function importMap() {
   } }, null, 2);
 }
 
-function sendFile(req, res, file, transform) {
+/**
+ * The pages' policy: everything from this origin, the inline scripts (import map, entry)
+ * by hash, WebAssembly compilation for the tracker's core, no plugins, no framing.
+ */
+export function pageSecurityHeaders(html) {
+  const hashes = [...html.matchAll(/<script(?![^>]*\bsrc=)[^>]*>([\s\S]*?)<\/script>/g)]
+    .map(([, body]) => `'sha256-${createHash('sha256').update(body).digest('base64')}'`);
+  const policy = ["default-src 'self'", `script-src 'self' 'wasm-unsafe-eval' ${hashes.join(' ')}`,
+    "style-src 'self'", "img-src 'self' data:", "connect-src 'self'", "object-src 'none'",
+    "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'"];
+  return { 'Content-Security-Policy': policy.join('; '), 'X-Frame-Options': 'DENY' };
+}
+
+/** Serves an HTML page with the import map rewritten and its security headers. */
+function sendPage(req, res, file) {
+  const html = readFileSync(file, 'utf8').replace(
+    /<script type="importmap">[\s\S]*?<\/script>/, `<script type="importmap">\n${importMap()}\n</script>`);
+  res.writeHead(200, { 'Content-Type': TYPES['.html'], 'Cache-Control': 'no-cache',
+    'Content-Length': Buffer.byteLength(html), ...pageSecurityHeaders(html) });
+  res.end(req.method === 'HEAD' ? undefined : html);
+}
+
+function sendFile(req, res, file) {
   let stat;
   try {
     stat = statSync(file);
@@ -85,13 +110,7 @@ function sendFile(req, res, file, transform) {
     res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
     return res.end('not found\n');
   }
-  const headers = { 'Content-Type': type, 'Cache-Control': 'no-cache' };
-  if (transform) {
-    const body = transform(readFileSync(file, 'utf8'));
-    res.writeHead(200, { ...headers, 'Content-Length': Buffer.byteLength(body) });
-    return res.end(req.method === 'HEAD' ? undefined : body);
-  }
-  res.writeHead(200, { ...headers, 'Content-Length': stat.size });
+  res.writeHead(200, { 'Content-Type': type, 'Cache-Control': 'no-cache', 'Content-Length': stat.size });
   if (req.method === 'HEAD') return res.end();
   createReadStream(file).on('error', () => res.destroy()).pipe(res);
 }
@@ -114,29 +133,22 @@ function resolveStatic(pathname) {
 }
 
 /**
- * Creates the demo's request handler and collector.
+ * Creates the demo's request handler and collector. The handler expects the request's
+ * parsed URL (guard.js parses it, and answers 400 when the target is not one).
  * @param {{dbPath?: string, rateLimit?: object}} [options]
  */
 export function createDemoHandler({ dbPath = DEFAULT_DB, ...collectorOptions } = {}) {
   const collector = createCollector({ dbPath, ...collectorOptions });
-  const withImportMap = (html) => html.replace(
-    /<script type="importmap">[\s\S]*?<\/script>/, `<script type="importmap">\n${importMap()}\n</script>`);
 
-  function handle(req, res) {
+  function handle(req, res, { pathname }) {
     if (collector.handle(req, res)) return;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { Allow: 'GET, HEAD' });
       return res.end();
     }
-    let pathname;
-    try {
-      pathname = new URL(req.url ?? '/', 'http://demo.invalid').pathname;
-    } catch {
-      res.writeHead(400);
-      return res.end();
-    }
     const page = PAGES[pathname];
-    if (page) return sendFile(req, res, join(DEMO_DIR, page), page.endsWith('.html') ? withImportMap : undefined);
+    if (page?.endsWith('.html')) return sendPage(req, res, join(DEMO_DIR, page));
+    if (page) return sendFile(req, res, join(DEMO_DIR, page));
     const file = resolveStatic(pathname);
     if (file) return sendFile(req, res, file);
     res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
@@ -149,18 +161,13 @@ export function createDemoHandler({ dbPath = DEFAULT_DB, ...collectorOptions } =
  * Starts the demo server. Resolves to {url, marketplace, dashboard, server, collector, close()}.
  * With `fallback`, a taken port is replaced by a free one.
  */
-export async function startDemoServer({ port = 8080, host = '127.0.0.1', fallback = true, ...options } = {}) {
+export async function startDemoServer({
+  port = 8080, host = '127.0.0.1', fallback = true, limits, allowedHosts, ...options
+} = {}) {
   // --store (store-select.js): SQLite by default, or ClickHouse.
   if (options.storeSpec) options.store = await openSelectedStore(options.storeSpec, { dbPath: options.dbPath ?? DEFAULT_DB });
   const { handle, collector } = createDemoHandler(options);
-  const server = http.createServer((req, res) => {
-    try {
-      handle(req, res);
-    } catch {
-      if (!res.headersSent) res.writeHead(500);
-      res.end();
-    }
-  });
+  const server = createGuardedServer(handle, { limits, allowedHosts });
   const listen = (p) => new Promise((resolve, reject) => {
     const onError = (error) => reject(error);
     server.once('error', onError);

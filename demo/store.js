@@ -9,8 +9,12 @@
 //   and runs inside a transaction. Opening a file never downgrades it: a file written by
 //   a newer collector is refused with a clear error.
 // - "ts" is the collector's estimate of when the event happened (receive time minus the
-//   batch's age "at" plus the event's "t"); "received" is when the batch arrived. Both
-//   are ms since the Unix epoch.
+//   batch's age "at" plus the event's "t", never after the receive time); "received" is
+//   when the batch arrived. Both are ms since the Unix epoch.
+// - The read side trusts no stored number: rows written before the payload schema
+//   bounded every number, or by another writer, may hold anything. Queries clamp each
+//   value to what the core can write (a uint32), add with TOTAL() (a float, which cannot
+//   overflow as SUM() can) and leave times a Date cannot hold out of the time series.
 
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
@@ -62,6 +66,15 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
 const EVENT_COLUMNS = ['pv', 's', 'e', 't', 'id', 'pos', 'list', 'f', 'ms', 'max', 'n',
   'since', 'seen', 'path', 'wd', 'gpc', 'ts', 'received'];
 
+/** The largest number the core writes (every number of a batch is a uint32). */
+const UINT32_MAX = 4294967295;
+/** `column` clamped to [low, UINT32_MAX] in SQL. */
+const clamped = (column, low = 0) => `MIN(MAX(${column}, ${low}), ${UINT32_MAX})`;
+/** Times a Date can hold (ms since the epoch). */
+const VALID_TS = 'ts BETWEEN 0 AND 8640000000000000';
+/** Rows per query of the export: each page is a short index range read. */
+const EXPORT_PAGE_ROWS = 500;
+
 /**
  * Opens (creating and migrating as needed) the store at `path` (':memory:' works).
  * @param {string} path
@@ -95,7 +108,7 @@ export function openStore(path) {
         pos: ev.pos ?? null, list: ev.list ?? null, f: ev.f ?? null,
         ms: ev.ms ?? null, max: ev.max ?? null, n: ev.n ?? null,
         since: ev.since ?? null, seen: ev.seen ?? null,
-        ts: Math.max(0, received - batch.at + ev.t), received,
+        ts: Math.min(received, Math.max(0, received - batch.at + ev.t)), received,
       };
       stored += insertEvent.run(row).changes;
     }
@@ -110,10 +123,10 @@ export function openStore(path) {
             SUM(e = 'view')                             AS viewable,
             SUM(e = 'click')                            AS clicks,
             SUM(e = 'click' AND seen = 1)               AS clicks_after_view,
-            COALESCE(SUM(CASE WHEN e = 'vis' THEN ms END), 0) AS visible_ms,
-            AVG(CASE WHEN e = 'imp' THEN pos END)       AS avg_position,
+            TOTAL(CASE WHEN e = 'vis' THEN ${clamped('ms')} END) AS visible_ms,
+            AVG(CASE WHEN e = 'imp' THEN ${clamped('pos', 1)} END) AS avg_position,
             COUNT(DISTINCT pv)                          AS page_views,
-            MAX(ts)                                     AS last_ts
+            MAX(CASE WHEN ${VALID_TS} THEN ts END)      AS last_ts
        FROM events ${where}
       GROUP BY id
       ORDER BY impressions DESC, id
@@ -123,27 +136,34 @@ export function openStore(path) {
 
   const totalsQuery = (where) => db.prepare(
     `SELECT SUM(e = 'imp') AS impressions, SUM(e = 'view') AS viewable, SUM(e = 'click') AS clicks,
-            COALESCE(SUM(CASE WHEN e = 'vis' THEN ms END), 0) AS visible_ms,
+            TOTAL(CASE WHEN e = 'vis' THEN ${clamped('ms')} END) AS visible_ms,
             COUNT(*) AS events, COUNT(DISTINCT pv) AS page_views,
             COUNT(DISTINCT CASE WHEN wd = 1 THEN pv END) AS automated_page_views,
-            MIN(ts) AS first_ts, MAX(ts) AS last_ts
+            MIN(CASE WHEN ${VALID_TS} THEN ts END) AS first_ts, MAX(CASE WHEN ${VALID_TS} THEN ts END) AS last_ts
        FROM events ${where}`);
   const totalsAll = totalsQuery('');
   const totalsHuman = totalsQuery('WHERE wd = 0');
   const batchTotals = db.prepare(
-    'SELECT COUNT(*) AS batches, COALESCE(SUM(dropped), 0) AS dropped FROM batches');
+    `SELECT COUNT(*) AS batches, TOTAL(${clamped('dropped')}) AS dropped FROM batches`);
 
   const seriesQuery = (where) => db.prepare(
     `SELECT (ts / CAST(@bucket AS INTEGER)) * CAST(@bucket AS INTEGER) AS time,
             SUM(e = 'imp') AS impressions, SUM(e = 'view') AS viewable, SUM(e = 'click') AS clicks,
-            COALESCE(SUM(CASE WHEN e = 'vis' THEN ms END), 0) AS visible_ms
-       FROM events WHERE ts >= @since ${where}
+            TOTAL(CASE WHEN e = 'vis' THEN ${clamped('ms')} END) AS visible_ms
+       FROM events WHERE ts >= @since AND ${VALID_TS} ${where}
       GROUP BY time ORDER BY time`);
   const seriesAll = seriesQuery('');
   const seriesHuman = seriesQuery('AND wd = 0');
 
-  const exportQuery = db.prepare(
-    `SELECT ${EVENT_COLUMNS.join(', ')} FROM events ORDER BY received, pv, s`);
+  // Keyset pages in (ts, pv, s) order, which the events_by_ts index holds (a WITHOUT ROWID
+  // index carries the primary key): each page is one range read, no sort, no statement
+  // left open between pages. Integers are read exactly (BigInt) so the page boundary is
+  // exact whatever is stored.
+  const exportFirst = db.prepare(
+    `SELECT ${EVENT_COLUMNS.join(', ')} FROM events ORDER BY ts, pv, s LIMIT @limit`).safeIntegers(true);
+  const exportAfter = db.prepare(
+    `SELECT ${EVENT_COLUMNS.join(', ')} FROM events WHERE (ts, pv, s) > (@ts, @pv, @s)
+      ORDER BY ts, pv, s LIMIT @limit`).safeIntegers(true);
 
   return {
     db,
@@ -161,9 +181,19 @@ export function openStore(path) {
     series({ bucket = 10000, since = 0, human = false } = {}) {
       return (human ? seriesHuman : seriesAll).all({ bucket, since });
     },
-    /** Iterates every stored event as an object, oldest batch first. */
-    *exportRows() {
-      for (const row of exportQuery.iterate()) yield row;
+    /**
+     * Iterates every stored event as an object, in estimated event time order. It reads a
+     * page of rows at a time and holds nothing open between pages, so the caller may pause
+     * as long as it likes; events stored meanwhile may or may not be included.
+     */
+    *exportRows({ pageRows = EXPORT_PAGE_ROWS } = {}) {
+      let page = exportFirst.all({ limit: pageRows });
+      while (page.length > 0) {
+        for (const row of page) yield withNumbers(row);
+        if (page.length < pageRows) return;
+        const { ts, pv, s } = page[page.length - 1];
+        page = exportAfter.all({ ts, pv, s, limit: pageRows });
+      }
     },
     schemaVersion() {
       return db.pragma('user_version', { simple: true });
@@ -186,6 +216,13 @@ function migrate(db) {
       db.pragma(`user_version = ${version + 1}`);
     })();
   }
+}
+
+/** A row read with safeIntegers() with its BigInts as numbers (beyond 2^53, approximate). */
+function withNumbers(row) {
+  const out = {};
+  for (const [k, v] of Object.entries(row)) out[k] = typeof v === 'bigint' ? Number(v) : v;
+  return out;
 }
 
 export function zeroNulls(row) {

@@ -1,7 +1,9 @@
 // Payload validation for the collector: the repository's JSON Schema (js/payload.schema.json,
-// draft 2020-12) checked with Ajv, plus the byte limits the schema can only describe
-// (ids at most 128 UTF-8 bytes, list ids at most 64). It turns Ajv's errors into one short
-// reason a developer can act on, e.g. "/ev/2/ms: must be >= 1 (vis event)".
+// draft 2020-12) checked with Ajv, plus what the schema can only describe: ids at most
+// 128 UTF-8 bytes, list ids at most 64, and every string well-formed Unicode (a lone
+// surrogate, which JSON can carry as "\ud800", has no UTF-8 form: ids differing only in
+// one would be distinct when stored and identical once exported). It turns Ajv's errors
+// into one short reason a developer can act on, e.g. "/ev/2/ms: must be >= 1 (vis event)".
 
 import Ajv2020 from 'ajv/dist/2020.js';
 import { readFileSync } from 'node:fs';
@@ -10,6 +12,7 @@ const SCHEMA_URL = new URL('../js/payload.schema.json', import.meta.url);
 const EVENT_TYPES = ['imp', 'view', 'vis', 'click'];
 const MAX_ID_BYTES = 128;
 const MAX_LIST_BYTES = 64;
+const NOT_WELL_FORMED = 'not well-formed Unicode (a lone surrogate)';
 
 /** Compiles the schema once; returns validate(batch) -> null when valid, else a reason. */
 export function createValidator(schema = JSON.parse(readFileSync(SCHEMA_URL, 'utf8'))) {
@@ -29,8 +32,14 @@ export function createValidator(schema = JSON.parse(readFileSync(SCHEMA_URL, 'ut
 
   return function validate(batch) {
     if (!validateBatch(batch)) return explain(batch, validateBatch.errors, byType);
+    for (const field of ['pv', 'path']) {
+      if (!batch[field].isWellFormed()) return `/${field}: ${NOT_WELL_FORMED}`;
+    }
     for (let i = 0; i < batch.ev.length; i++) {
       const ev = batch.ev[i];
+      for (const field of ['id', 'list']) {
+        if (ev[field] !== undefined && !ev[field].isWellFormed()) return `/ev/${i}/${field}: ${NOT_WELL_FORMED}`;
+      }
       if (Buffer.byteLength(ev.id) > MAX_ID_BYTES) return `/ev/${i}/id: longer than ${MAX_ID_BYTES} UTF-8 bytes`;
       if (ev.list !== undefined && Buffer.byteLength(ev.list) > MAX_LIST_BYTES) {
         return `/ev/${i}/list: longer than ${MAX_LIST_BYTES} UTF-8 bytes`;

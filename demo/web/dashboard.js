@@ -69,13 +69,15 @@ function renderGigs() {
       <td class="left"><span class="gig-title">${esc(row.title)}</span><span class="gig-meta">${esc(row.id)}${row.seller ? ' · ' + esc(row.seller) : ''}</span></td>
       <td data-col="impressions">${int(row.impressions)}</td>
       <td data-col="viewable">${int(row.viewable)}</td>
-      <td data-col="viewable_rate"><span class="bar" style="--w:${(row.viewable_rate ?? 0) * 100}%"></span>${pct(row.viewable_rate)}</td>
+      <td data-col="viewable_rate"><span class="bar" data-w="${(row.viewable_rate ?? 0) * 100}%"></span>${pct(row.viewable_rate)}</td>
       <td data-col="clicks">${int(row.clicks)}</td>
       <td data-col="ctr">${pct(row.ctr)}</td>
       <td data-col="ctr_viewable">${pct(row.ctr_viewable)}</td>
       <td data-col="avg_visible_ms">${secs(row.avg_visible_ms)}</td>
       <td data-col="avg_position">${row.avg_position == null ? '–' : row.avg_position.toFixed(1)}</td>
     </tr>`).join('');
+  // Set through the CSSOM: the page's Content-Security-Policy refuses inline style attributes.
+  for (const bar of document.querySelectorAll('#gig-table .bar')) bar.style.setProperty('--w', bar.dataset.w);
   $('#gig-count').textContent = `${rows.length} of ${state.gigs.length} gigs with impressions`;
   for (const th of document.querySelectorAll('#gig-table th')) {
     th.dataset.sort = th.dataset.key === sortKey ? (sortDir < 0 ? 'desc' : 'asc') : '';

@@ -66,7 +66,9 @@ function renderMore() {
 }
 
 /** Runs a search: new list id, fresh grid, first page. `push` records a new URL. */
-function runSearch({ query, category }, { push = true, newPageView = true } = {}) {
+function runSearch({ query, category: asked }, { push = true, newPageView = true } = {}) {
+  // An unknown category (an old link, a typo) is no category: all gigs, labelled as such.
+  const category = CATEGORIES.some((c) => c.slug === asked) ? asked : '';
   $('#q').value = query;
   for (const chip of document.querySelectorAll('#categories button')) {
     chip.setAttribute('aria-pressed', String(chip.dataset.category === category));

@@ -8,40 +8,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { listenCollector, MAX_BODY_BYTES } from '../../demo/collector.js';
+import { MAX_BODY_BYTES } from '../../demo/collector.js';
 import { openStore, SCHEMA_VERSION } from '../../demo/store.js';
-
-/** A valid batch as the core emits it: impression, viewable, visible span, click. */
-function batch({ pv = 'pv-1', from = 1, path = '/search', wd = false } = {}) {
-  const body = { v: 1, pv, path };
-  if (wd) body.wd = 1;
-  Object.assign(body, { at: 5200, drop: 0, ev: [
-    { e: 'imp', s: from, t: 120, id: 'gig-1', pos: 3, list: 'q1', f: 1 },
-    { e: 'view', s: from + 1, t: 1120, id: 'gig-1', pos: 3, list: 'q1' },
-    { e: 'vis', s: from + 2, t: 1500, id: 'gig-1', ms: 1380, max: 1380, n: 1 },
-    { e: 'click', s: from + 3, t: 1600, id: 'gig-1', pos: 3, list: 'q1', f: 1, since: 1480, seen: 1 },
-  ] });
-  return body;
-}
-
-async function withCollector(options, run) {
-  const started = await listenCollector(options);
-  try {
-    await run(started);
-  } finally {
-    await started.close();
-  }
-}
-
-async function post(url, body, headers = { 'Content-Type': 'text/plain;charset=UTF-8' }) {
-  const res = await fetch(url + '/collect', {
-    method: 'POST', headers, body: typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : null };
-}
-
-const getJson = async (url, path) => (await fetch(url + path)).json();
+import { batch, withCollector, post, getJson } from './support.js';
 
 test('a valid batch is stored and shows up in the dashboard endpoints', async () => {
   await withCollector({}, async ({ url }) => {

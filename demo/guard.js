@@ -1,0 +1,116 @@
+// The HTTP server both the collector alone and the demo server run on, with the
+// protections that belong to the connection rather than to a route: header and request
+// timeouts fit for small beacons, a cap on connections per client address, a Host check
+// (a name that is not the address the server listens on is refused, so DNS rebinding
+// cannot turn a page elsewhere into a reader of this server), 400 for a request target
+// that is not a URL, and X-Content-Type-Options: nosniff on every response.
+
+import http from 'node:http';
+
+export const SERVER_LIMITS = Object.freeze({
+  /** All request headers must arrive within this long (Node's default: 60 s). */
+  headersTimeoutMs: 5000,
+  /** The whole request, body included, must arrive within this long (Node's default: 300 s). */
+  requestTimeoutMs: 10000,
+  /** An idle keep-alive connection is closed after this long. */
+  keepAliveTimeoutMs: 5000,
+  /** Open connections per client address; more are closed as soon as they are accepted. */
+  maxConnectionsPerClient: 32,
+});
+
+/**
+ * The request's URL, or null when its target is not one (e.g. "http://%zz/").
+ * @param {http.IncomingMessage} req
+ */
+export function requestUrl(req) {
+  try {
+    return new URL(req.url ?? '/', 'http://server.invalid');
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * An http.Server running `handle(req, res, url)` behind the protections above.
+ * `limits` overrides SERVER_LIMITS; `allowedHosts` adds Host values to accept besides the
+ * listening address (e.g. the public name of a collector behind a proxy).
+ * @param {(req: http.IncomingMessage, res: http.ServerResponse, url: URL) => void} handle
+ * @param {{limits?: Partial<typeof SERVER_LIMITS>, allowedHosts?: string[]}} [options]
+ */
+export function createGuardedServer(handle, { limits = {}, allowedHosts = [] } = {}) {
+  const l = { ...SERVER_LIMITS, ...limits };
+  const extraHosts = new Set(allowedHosts.map((host) => host.toLowerCase()));
+  const server = http.createServer({
+    headersTimeout: l.headersTimeoutMs,
+    requestTimeout: Math.max(l.requestTimeoutMs, l.headersTimeoutMs),
+    // How often Node looks for connections past those timeouts (its default: 30 s).
+    connectionsCheckingInterval: Math.max(50, Math.min(1000, l.headersTimeoutMs / 2)),
+  }, (req, res) => {
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    const url = requestUrl(req);
+    if (!url) return refuse(req, res, 400, 'the request target is not a URL');
+    if (!hostAllowed(req, url, extraHosts)) return refuse(req, res, 421, 'the Host header does not name this server');
+    try {
+      handle(req, res, url);
+    } catch {
+      if (!res.headersSent) refuse(req, res, 500, 'internal error');
+      else res.destroy();
+    }
+  });
+  server.keepAliveTimeout = l.keepAliveTimeoutMs;
+  capConnectionsPerClient(server, l.maxConnectionsPerClient);
+  return server;
+}
+
+/**
+ * Whether the request names this server: its Host (and the authority of an absolute-form
+ * target) is the address and port the connection came in on, or localhost on a loopback
+ * address, or one of `extraHosts`.
+ */
+function hostAllowed(req, url, extraHosts) {
+  const host = req.headers.host?.toLowerCase();
+  if (!host) return false;
+  const own = ownHosts(req.socket);
+  const ok = (name) => own.includes(name) || extraHosts.has(name);
+  const absolute = /^[a-z][a-z0-9+.-]*:\/\//i.test(req.url ?? '');
+  return ok(host) && (!absolute || ok(url.host.toLowerCase()));
+}
+
+/** The Host values that name the local end of `socket`. */
+function ownHosts(socket) {
+  const port = socket.localPort;
+  let address = (socket.localAddress ?? '').toLowerCase();
+  if (address.startsWith('::ffff:') && address.includes('.')) address = address.slice(7);
+  const hosts = [address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`];
+  if (address === '::1' || address.startsWith('127.')) hosts.push(`localhost:${port}`);
+  if (port === 80) hosts.push(...hosts.map((h) => h.slice(0, h.lastIndexOf(':'))));
+  return hosts;
+}
+
+/** Closes each connection beyond `max` open ones from the same address right away. */
+function capConnectionsPerClient(server, max) {
+  /** @type {Map<string, number>} */
+  const open = new Map();
+  server.on('connection', (socket) => {
+    const client = socket.remoteAddress ?? 'unknown';
+    const count = (open.get(client) ?? 0) + 1;
+    if (count > max) {
+      socket.destroy();
+      return;
+    }
+    open.set(client, count);
+    socket.once('close', () => {
+      const left = (open.get(client) ?? 1) - 1;
+      if (left > 0) open.set(client, left);
+      else open.delete(client);
+    });
+  });
+}
+
+function refuse(req, res, status, reason) {
+  req.resume();
+  const text = JSON.stringify({ error: reason });
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store',
+    'Content-Length': Buffer.byteLength(text), Connection: 'close' });
+  res.end(text);
+}
