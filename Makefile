@@ -36,7 +36,7 @@ FUZZERS  := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 all: wasm
 
 help:
-	@echo "make deps | wasm | glue | pack | test | test-c | test-fuzz | test-js | test-browser | test-demo | test-clickhouse | fuzz | replay | size | demo [STORE=clickhouse] | bench | bench-store | clean"
+	@echo "make deps | wasm | glue | pack | test | test-c | test-fuzz | test-js | test-browser | test-demo | test-clickhouse | fuzz | replay | size | demo [STORE=clickhouse] | bench | bench-store | bench-collector | clean"
 
 # Installs what a fresh Debian machine lacks (apt packages, npm ci); says what to do
 # when it cannot.
@@ -212,6 +212,13 @@ $(BUILD)/imp-O2.wasm: src/unity.c $(CORE_SRC) $(CORE_HDR) Makefile
 
 bench: deps wasm glue $(BUILD)/core_bench $(BUILD)/imp-O2.wasm
 	node tests/bench/run.mjs
+
+# POST /collect latency alone and while four clients download the NDJSON export of
+# EVENTS (default 328000) events, and the collector's memory meanwhile. Measures, never
+# asserts; COLLECTOR_DIR=<checkout>/demo measures another version of the collector.
+.PHONY: bench-collector
+bench-collector: deps
+	node tests/bench/collector-load.mjs
 
 clean:
 	rm -rf $(BUILD) js/imp.wasm js/imp-embedded.js dist

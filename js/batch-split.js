@@ -5,7 +5,8 @@
 // Splitting keeps the header (every key but "ev", in the same order) and divides
 // "ev"; only the first piece keeps the "drop" count (later pieces say "drop":0) so a
 // collector that sums "drop" per page view counts each loss once. addDrop() raises the
-// "drop" of a body (the transport moves the count of lost batches onto one it holds).
+// "drop" of a body (the transport moves the count of lost batches onto one it holds),
+// saturating at the schema's bound (a uint32, like every number the core writes).
 // Events are never cut or altered: every piece is a valid batch of whole events.
 
 /** UTF-8 byte length of a JS string (a lone surrogate counts 3: TextEncoder writes U+FFFD). */
@@ -40,7 +41,7 @@ export function headerOf(body) {
 export function addDrop(body, count) {
   const header = headerOf(body);
   if (!header.v) return null;
-  header.drop = (header.drop || 0) + count;
+  header.drop = Math.min(0xFFFFFFFF, (header.drop || 0) + count); // saturates as the core's count does
   return JSON.stringify(header).slice(0, -1) + body.slice(body.indexOf(',"ev":['));
 }
 

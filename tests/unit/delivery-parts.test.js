@@ -81,6 +81,8 @@ describe('batch-split.js', () => {
     assert.equal(headerOf(raised).path, '/search/"ev":[');
     assert.equal(addDrop(makeBatch('pv', 1, 1).body, 5).length, makeBatch('pv', 1, 1).body.length, '0 -> 5: same length');
     for (const bad of ['nope', '[1,"ev":[]]', '{"ev":[]}', '']) assert.equal(addDrop(bad, 1), null, bad);
+    // The schema bounds "drop" by the core's uint32; the count saturates there as the core's does.
+    assert.equal(JSON.parse(addDrop(makeBatch('pv', 1, 1, { drop: 4294967290 }).body, 17)).drop, 4294967295);
   });
 
   test('splitToFit leaves a fitting body untouched; an unparseable oversize body is reported', () => {
