@@ -21,16 +21,17 @@ export function exportLine(row) {
 }
 
 /**
- * Streams `rows` (an iterator of stored events) to `res` as NDJSON. Resolves when the
- * export is complete or the client has gone away; never rejects.
- * @param {Iterator<object>} rows
+ * Streams `rows` (an iterator of stored events, sync or async, so any store can feed it)
+ * to `res` as NDJSON. Resolves when the export is complete or the client has gone away;
+ * never rejects.
+ * @param {Iterator<object> | AsyncIterator<object>} rows
  * @param {import('node:http').ServerResponse} res
  */
 export async function streamExport(rows, res) {
   res.writeHead(200, { 'Content-Type': 'application/x-ndjson; charset=utf-8', 'Cache-Control': 'no-store' });
   try {
     let sinceTurn = 0;
-    for (let next = rows.next(); !next.done; next = rows.next()) {
+    for (let next = await rows.next(); !next.done; next = await rows.next()) {
       if (res.destroyed) return;
       if (!res.write(exportLine(next.value))) await drained(res);
       else if (++sinceTurn >= ROWS_PER_TURN) {
@@ -42,7 +43,7 @@ export async function streamExport(rows, res) {
   } catch {
     res.destroy(); // a storage error mid-stream: the client sees a cut, not a complete export
   } finally {
-    rows.return?.();
+    await rows.return?.();
   }
 }
 

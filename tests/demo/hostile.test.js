@@ -192,7 +192,7 @@ test('headers that never end are answered 408 and the socket closed', { timeout:
     const closed = received(socket);
     socket.write(`POST /collect HTTP/1.1\r\nHost: ${new URL(url).host}\r\nX-Slow: 1`);
     const text = await closed;
-    assert.ok(text === '' || statusOf(text) === 408, JSON.stringify(text));
+    assert.equal(statusOf(text), 408, JSON.stringify(text));
   });
 });
 
@@ -203,7 +203,7 @@ test('a body that stalls is answered 408 and the socket closed', { timeout: 2000
     const closed = received(socket);
     socket.write(`POST /collect HTTP/1.1\r\nHost: ${new URL(url).host}\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\n{"v":1,`);
     const text = await closed;
-    assert.ok(text === '' || statusOf(text) === 408, JSON.stringify(text));
+    assert.equal(statusOf(text), 408, JSON.stringify(text));
     assert.equal((await getJson(url, '/api/totals')).events, 0);
   });
 });
