@@ -10,30 +10,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore } from '../../demo/store.js';
-import { startDemoServer } from '../../demo/server.js';
 import {
-  batch, withCollector, post, getJson, connect, received, statusLine, rawExchange, statusOf, headerOf,
+  batch, withCollector, withDemo, post, getJson, connect, received, statusLine, rawExchange, statusOf,
 } from './support.js';
 
 const UINT32_MAX = 4294967295;
 
-/** Runs `run(demo, dir)` against the demo server on a fresh database file. */
-async function withDemo(options, run) {
-  const dir = mkdtempSync(join(tmpdir(), 'demo-hostile-'));
-  let demo;
-  try {
-    demo = await startDemoServer({ port: 0, fallback: false, dbPath: join(dir, 'events.sqlite'), ...options });
-    await run(demo, dir);
-  } finally {
-    await demo?.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
 /** GET with an explicit Host header (fetch does not let a caller choose it). */
-function getWithHost(url, path, host, headers = {}) {
+function getWithHost(url, path, host) {
   return new Promise((resolve, reject) => {
-    const req = http.get(url + path, { headers: { Host: host, ...headers } }, (res) => {
+    const req = http.get(url + path, { headers: { Host: host } }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk) => { body += chunk; });

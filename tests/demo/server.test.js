@@ -6,22 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startDemoServer } from '../../demo/server.js';
-
-async function withDemo(options, run) {
-  const dir = mkdtempSync(join(tmpdir(), 'demo-server-'));
-  let demo;
-  try {
-    demo = await startDemoServer({ port: 0, fallback: false, dbPath: join(dir, 'events.sqlite'), ...options });
-    await run(demo);
-  } finally {
-    await demo?.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+import { existsSync } from 'node:fs';
+import { withDemo } from './support.js';
 
 /** GET with a raw path (fetch would normalise "/../"). */
 function rawGet(url, path) {

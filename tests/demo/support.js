@@ -1,10 +1,14 @@
 // Shared helpers of the collector tests: a valid batch as the core writes it, a collector
-// started for one test, and raw HTTP over a socket (for what fetch cannot send: bad
+// or the demo server started for one test, and raw HTTP over a socket (for what fetch cannot send: bad
 // request targets, a foreign Host, headers that never end, a body that stalls). Every
 // wait is on an event of the socket (a status line, a close), never on a timer.
 
 import net from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { listenCollector } from '../../demo/collector.js';
+import { startDemoServer } from '../../demo/server.js';
 
 /** A valid batch as the core emits it: impression, viewable, visible span, click. */
 export function batch({ pv = 'pv-1', from = 1, path = '/search', wd = false } = {}) {
@@ -26,6 +30,19 @@ export async function withCollector(options, run) {
     await run(started);
   } finally {
     await started.close();
+  }
+}
+
+/** Runs `run(demo)` against the demo server on 127.0.0.1:0 with a fresh database file. */
+export async function withDemo(options, run) {
+  const dir = mkdtempSync(join(tmpdir(), 'demo-server-'));
+  let demo;
+  try {
+    demo = await startDemoServer({ port: 0, fallback: false, dbPath: join(dir, 'events.sqlite'), ...options });
+    await run(demo);
+  } finally {
+    await demo?.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -87,10 +104,3 @@ export async function rawExchange(url, head) {
 
 /** The status code of a raw response text (0 when there is none). */
 export const statusOf = (text) => Number(/^HTTP\/1\.[01] (\d{3})/.exec(text)?.[1] ?? 0);
-
-/** The value of response header `name` in a raw response text, or null. */
-export function headerOf(text, name) {
-  const head = text.split('\r\n\r\n')[0];
-  const line = head.split('\r\n').find((l) => l.toLowerCase().startsWith(name.toLowerCase() + ':'));
-  return line ? line.slice(name.length + 1).trim() : null;
-}
