@@ -80,7 +80,7 @@ function importMap() {
  * The pages' policy: everything from this origin, the inline scripts (import map, entry)
  * by hash, WebAssembly compilation for the tracker's core, no plugins, no framing.
  */
-export function pageSecurityHeaders(html) {
+function pageSecurityHeaders(html) {
   const hashes = [...html.matchAll(/<script(?![^>]*\bsrc=)[^>]*>([\s\S]*?)<\/script>/g)]
     .map(([, body]) => `'sha256-${createHash('sha256').update(body).digest('base64')}'`);
   const policy = ["default-src 'self'", `script-src 'self' 'wasm-unsafe-eval' ${hashes.join(' ')}`,
