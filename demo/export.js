@@ -22,16 +22,24 @@ export function exportLine(row) {
 
 /**
  * Streams `rows` (an iterator of stored events, sync or async, so any store can feed it)
- * to `res` as NDJSON. Resolves when the export is complete or the client has gone away;
- * never rejects.
+ * to `res` as NDJSON. Resolves when the export is complete or the client has gone away.
+ * Rejects only when the store fails before the first row, with nothing written (the
+ * caller can still answer with an error); a failure after that cuts the response.
  * @param {Iterator<object> | AsyncIterator<object>} rows
  * @param {import('node:http').ServerResponse} res
  */
 export async function streamExport(rows, res) {
+  let next;
+  try {
+    next = await rows.next();
+  } catch (error) {
+    await rows.return?.();
+    throw error;
+  }
   res.writeHead(200, { 'Content-Type': 'application/x-ndjson; charset=utf-8', 'Cache-Control': 'no-store' });
   try {
     let sinceTurn = 0;
-    for (let next = await rows.next(); !next.done; next = await rows.next()) {
+    for (; !next.done; next = await rows.next()) {
       if (res.destroyed) return;
       if (!res.write(exportLine(next.value))) await drained(res);
       else if (++sinceTurn >= ROWS_PER_TURN) {

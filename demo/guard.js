@@ -15,7 +15,7 @@ export const SERVER_LIMITS = Object.freeze({
   /** An idle keep-alive connection is closed after this long. */
   keepAliveTimeoutMs: 5000,
   /** Open connections per client address; more are closed as soon as they are accepted. */
-  maxConnectionsPerClient: 32,
+  maxConnectionsPerClient: 128,
 });
 
 /**

@@ -20,7 +20,7 @@ import { createClickHouseClient } from './clickhouse-http.js';
 import { schemaStatements, isModern, dropExpiredPartitions } from './clickhouse-schema.js';
 import { openSpool } from './spool.js';
 import { createDelivery } from './clickhouse-delivery.js';
-import { withRates, zeroNulls } from './store.js';
+import { withRates, zeroNulls, eventTime } from './store.js';
 
 const COUNTS = `countIf(e = 'imp') AS impressions, countIf(e = 'view') AS viewable,
   countIf(e = 'click') AS clicks, sumIf(ifNull(ms, 0), e = 'vis') AS visible_ms`;
@@ -77,10 +77,10 @@ export function openClickHouseStore({ url, database = 'impressions', spoolPath, 
         GROUP BY time ORDER BY time`);
     },
 
-    /** Every stored event (copies folded), oldest batch first, streamed from ClickHouse. */
+    /** Every stored event (copies folded), in estimated event time order, streamed from ClickHouse. */
     async *exportRows() {
       await schema.ready();
-      yield* client.lines(`SELECT ${EXPORT_COLUMNS} FROM ${events} ORDER BY received, pv, s`);
+      yield* client.lines(`SELECT ${EXPORT_COLUMNS} FROM ${events} ORDER BY ts, pv, s`);
     },
 
     /** Resolves once the spool is open; rejects if it cannot be (e.g. another process owns it). */
@@ -202,7 +202,7 @@ function toRows(batch, received) {
       pos: ev.pos ?? null, list: ev.list ?? null, f: ev.f ?? null,
       ms: ev.ms ?? null, max: ev.max ?? null, n: ev.n ?? null,
       since: ev.since ?? null, seen: ev.seen ?? null,
-      ts: Math.max(0, received - batch.at + ev.t), received,
+      ts: eventTime(received, batch.at, ev.t), received,
     };
   });
   const batchRow = { ...header, s_first: sFirst, s_last: sLast, events: batch.ev.length,

@@ -66,6 +66,12 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
 const EVENT_COLUMNS = ['pv', 's', 'e', 't', 'id', 'pos', 'list', 'f', 'ms', 'max', 'n',
   'since', 'seen', 'path', 'wd', 'gpc', 'ts', 'received'];
 
+/**
+ * When an event happened, as the collector estimates it (ms since the epoch): the batch's
+ * arrival minus its age `at` plus the event's `t`, never before the epoch nor after arrival.
+ */
+export const eventTime = (received, at, t) => Math.min(received, Math.max(0, received - at + t));
+
 /** The largest number the core writes (every number of a batch is a uint32). */
 const UINT32_MAX = 4294967295;
 /** `column` clamped to [low, UINT32_MAX] in SQL. */
@@ -108,7 +114,7 @@ export function openStore(path) {
         pos: ev.pos ?? null, list: ev.list ?? null, f: ev.f ?? null,
         ms: ev.ms ?? null, max: ev.max ?? null, n: ev.n ?? null,
         since: ev.since ?? null, seen: ev.seen ?? null,
-        ts: Math.min(received, Math.max(0, received - batch.at + ev.t)), received,
+        ts: eventTime(received, batch.at, ev.t), received,
       };
       stored += insertEvent.run(row).changes;
     }
