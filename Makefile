@@ -14,6 +14,13 @@ BUILD    := build
 
 CORE_SRC := src/api.c src/registry.c src/visibility.c src/queue.c src/json.c
 CORE_HDR := src/imp.h src/imp_internal.h
+# The outbox (delivery decisions, src/outbox.h) is built natively (tests, fuzzing,
+# replay) and stays out of js/imp.wasm until the glue calls it (src/unity.c).
+OUTBOX_SRC := src/outbox.c src/outbox_send.c src/outbox_outcome.c src/outbox_adopt.c \
+              src/outbox_retry.c src/outbox_record.c src/outbox_api.c
+OUTBOX_HDR := src/outbox.h src/outbox_internal.h
+NATIVE_SRC := $(CORE_SRC) $(OUTBOX_SRC)
+NATIVE_HDR := $(CORE_HDR) $(OUTBOX_HDR)
 WARN     := -std=c11 -Wall -Wextra -Wshadow -Wconversion -Wdouble-promotion \
             -Wstrict-prototypes -Wmissing-prototypes -Wundef -Werror
 SAN      := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -52,33 +59,35 @@ js/imp.wasm: src/unity.c $(CORE_SRC) $(CORE_HDR) Makefile
 
 # --- Native tests -----------------------------------------------------------------
 # Each suite is built three ways: warnings-as-errors, ASan+UBSan, and tiny capacities.
-$(BUILD)/plain/%: tests/c/%.c $(CORE_SRC) $(CORE_HDR) tests/c/harness.h tests/c/support.h
+$(BUILD)/plain/%: tests/c/%.c $(NATIVE_SRC) $(NATIVE_HDR) tests/c/harness.h tests/c/support.h
 	@mkdir -p $(@D)
-	$(CC) $(WARN) -O1 -g -Isrc -Itests/c $< $(CORE_SRC) -o $@ -lm -ljansson
-$(BUILD)/asan/%: tests/c/%.c $(CORE_SRC) $(CORE_HDR) tests/c/harness.h tests/c/support.h
+	$(CC) $(WARN) -O1 -g -Isrc -Itests/c $< $(NATIVE_SRC) -o $@ -lm -ljansson
+$(BUILD)/asan/%: tests/c/%.c $(NATIVE_SRC) $(NATIVE_HDR) tests/c/harness.h tests/c/support.h
 	@mkdir -p $(@D)
-	$(CLANG) $(WARN) -O1 -g $(SAN) -Isrc -Itests/c $< $(CORE_SRC) -o $@ -lm -ljansson
-$(BUILD)/tiny/%: tests/c/%.c $(CORE_SRC) $(CORE_HDR) tests/c/harness.h tests/c/support.h
+	$(CLANG) $(WARN) -O1 -g $(SAN) -Isrc -Itests/c $< $(NATIVE_SRC) -o $@ -lm -ljansson
+$(BUILD)/tiny/%: tests/c/%.c $(NATIVE_SRC) $(NATIVE_HDR) tests/c/harness.h tests/c/support.h
 	@mkdir -p $(@D)
-	$(CLANG) $(WARN) -O1 -g $(SAN) -DIMP_TEST_TINY -DIMP_ARENA_BYTES=65536 -Isrc -Itests/c $< $(CORE_SRC) -o $@ -lm -ljansson
+	$(CLANG) $(WARN) -O1 -g $(SAN) -DIMP_TEST_TINY -DIMP_ARENA_BYTES=65536 \
+	  -DIMP_OB_ARENA_BYTES=266752 -Isrc -Itests/c $< $(NATIVE_SRC) -o $@ -lm -ljansson
 
 TEST_BINS := $(foreach v,plain asan tiny,$(patsubst tests/c/%.c,$(BUILD)/$(v)/%,$(C_TESTS)))
 
 test-c: $(TEST_BINS) $(BUILD)/replay
 	@set -e; for t in $(TEST_BINS); do echo "# $$t"; $$t; done
 	@bash tests/replay/check.sh $(BUILD)/replay
+	@bash tests/replay/check.sh $(BUILD)/replay tests/replay/delivery
 
 # --- Replay tool ------------------------------------------------------------------------
 replay: $(BUILD)/replay
-$(BUILD)/replay: src/replay.c $(CORE_SRC) $(CORE_HDR)
+$(BUILD)/replay: src/replay.c src/replay_outbox.c src/replay.h $(NATIVE_SRC) $(NATIVE_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(WARN) -O2 -Isrc src/replay.c $(CORE_SRC) -o $@ -lm
+	$(CC) $(WARN) -O2 -Isrc src/replay.c src/replay_outbox.c $(NATIVE_SRC) -o $@ -lm
 
 # --- Fuzzing (libFuzzer + ASan + UBSan) ------------------------------------------------
-$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz_common.h $(CORE_SRC) $(CORE_HDR)
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz_common.h $(NATIVE_SRC) $(NATIVE_HDR)
 	@mkdir -p $(@D)
 	$(CLANG) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	  -Isrc $< $(CORE_SRC) -o $@ -ljansson -lm
+	  -Isrc $< $(NATIVE_SRC) -o $@ -ljansson -lm
 
 # A failing target prints the broken invariant from its log and fails make;
 # the crashing input is saved as $(BUILD)/crash-*.

@@ -45,6 +45,9 @@
 ** status "! <line> <STATUS_NAME>\n" (the name from imp_status_name()); for a `take`
 ** returning IMP_OK the batch bytes followed by "\n". Exit status 0, or 2 when the
 ** trace cannot be read.
+**
+** The delivery calls (the outbox, src/outbox.h) and what they print are described
+** in src/replay_outbox.c.
 */
 #include <math.h>
 #include <stdint.h>
@@ -53,13 +56,14 @@
 #include <string.h>
 
 #include "imp.h"
+#include "replay.h"
 
 #define MAX_FIELDS 13
 
 /*=== MARK: - Field decoding (Private) ===*/
 
 /* Parses a number field; 0 when malformed. */
-static int parse_number(const char *field, double *out) {
+int parse_number(const char *field, double *out) {
   char *end = NULL;
   if (field[0] == '\0' || field[0] == ' ' || field[0] == '\t' || field[0] == '\n' ||
       field[0] == '\r' || field[0] == '\v' || field[0] == '\f')
@@ -69,7 +73,7 @@ static int parse_number(const char *field, double *out) {
 }
 
 /* ToUint32 of ECMAScript: how a JS number reaches a wasm i32 parameter. */
-static uint32_t to_uint32(double v) {
+uint32_t to_uint32(double v) {
   double m;
   if (!isfinite(v)) return 0u;
   m = fmod(trunc(v), 4294967296.0);
@@ -77,7 +81,7 @@ static uint32_t to_uint32(double v) {
   return (uint32_t)m;
 }
 
-static int32_t to_int32(double v) {
+int32_t to_int32(double v) {
   uint32_t u = to_uint32(v);
   return u >= 0x80000000u ? (int32_t)(u - 0x80000000u) - INT32_MAX - 1 : (int32_t)u;
 }
@@ -91,7 +95,7 @@ static int hex_value(char c) {
 
 /* Decodes a percent-encoded string field into out (at most cap bytes stored);
 ** *len gets the decoded length even when it exceeds cap. 0 when malformed. */
-static int decode_string(const char *field, uint8_t *out, size_t cap, size_t *len) {
+int decode_string(const char *field, uint8_t *out, size_t cap, size_t *len) {
   size_t n = 0;
   const unsigned char *p = (const unsigned char *)field;
   if (strcmp(field, "-") == 0) {
@@ -199,7 +203,7 @@ static int run_line(char *line, int32_t *status, int *is_take) {
   } else if (strcmp(cmd, "drop") == 0 && n == 2) {
     NUMS(1, 1);
     *status = imp_report_dropped(to_uint32(d[1]));
-  } else {
+  } else if (!replay_outbox_line(f, n, status)) {
     return 0;
   }
 #undef NUMS

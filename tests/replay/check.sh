@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # check.sh: replays every golden trace in tests/replay/ with the given replay command
 # and compares its output byte for byte with the trace's .expected file.
-# Usage: bash tests/replay/check.sh build/replay   (make test-c runs it)
+# Usage: bash tests/replay/check.sh build/replay [dir]   (make test-c runs it; dir
+# defaults to tests/replay, whose traces the WASM replay also checks; the delivery
+# traces in tests/replay/delivery need the outbox, which only the native tool has)
 # Prints TAP-style "ok k - name" / "not ok k - name" (with a diff) and a final
 # "# N passed, M failed" line; exits 1 when any trace differs.
 set -u
 replay=${1:?usage: check.sh <replay-command>}
-dir=$(cd "$(dirname "$0")" && pwd)
+dir=$(cd "${2:-$(dirname "$0")}" && pwd)
 pass=0 fail=0 n=0
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT

@@ -1,0 +1,362 @@
+/*
+** outbox.c: the table of held batches, cutting from the queue, splitting, losses
+** and where their count travels, following the page's visibility, consent purges.
+**
+** A batch leaves the event queue only when a slot is free: while every slot is
+** used the queue keeps the events, and its own bound drops (and counts) the oldest.
+** So memory is bounded twice and nothing is lost silently in between.
+**
+** A loss the outbox itself makes (a batch the collector refuses for good, a stored
+** batch past its age) travels as a count: it is added to the "drop" of the oldest
+** held batch that no channel has seen yet (same page view first), so the count
+** reaches the collector with the data and no copy of that batch can carry another
+** value; without such a batch it waits in the queue's drop count for the next cut
+** batch, and at a page hide it is written to storage as a drop-only record.
+*/
+#include "outbox_internal.h"
+
+imp_outbox imp_ob;
+imp_action imp_act;
+uint8_t imp_ob_io[IMP_OB_IO_BYTES];
+static ob_batch slot_table[IMP_OB_MAX_BATCHES + 1u];
+
+/*=== MARK: - Slots (Private) ===*/
+size_t imp_ob_slot_bytes(void) { return IMP_OB_SLOT_BYTES; }
+
+void imp_ob_init_slots(uint8_t *mem) {
+  __builtin_memset(slot_table, 0, sizeof slot_table);
+  imp_ob.slots = slot_table;
+  imp_ob.nslots = imp_ob.cfg.max_batches + 1u;
+  for (uint32_t i = 0; i < imp_ob.nslots; i++) {
+    uint8_t *slot = mem + (size_t)i * IMP_OB_SLOT_BYTES;
+    slot_table[i].data = slot;
+    slot_table[i].lens = (uint16_t *)(void *)(slot + IMP_OB_PREFIX_BYTES + IMP_BATCH_HARD_CAP);
+  }
+}
+
+/* A free slot, or NULL. While the page measures, the spare slot stays free, so the
+** hand-off at a page hide can always cut what is queued, even with every other slot
+** in flight. */
+ob_batch *imp_ob_alloc(void) {
+  uint32_t limit = imp_ob.visible ? imp_ob.cfg.max_batches : imp_ob.nslots;
+  for (uint32_t i = 0; i < limit; i++) {
+    ob_batch *b = &imp_ob.slots[i];
+    if (b->state != OB_FREE) continue;
+    uint8_t *data = b->data;
+    uint16_t *lens = b->lens;
+    __builtin_memset(b, 0, sizeof *b);
+    b->data = data;
+    b->lens = lens;
+    b->id = ++imp_ob.next_id;
+    b->state = OB_IDLE;
+    return b;
+  }
+  return 0;
+}
+
+void imp_ob_chore(uint32_t kind, uint32_t ticket, const uint8_t *key, uint32_t key_len) {
+  if (imp_ob.chore_count == IMP_OB_CHORES) { /* cannot happen with the sizes above */
+    imp_ob.chore_head = (imp_ob.chore_head + 1u) % IMP_OB_CHORES;
+    imp_ob.chore_count--;
+  }
+  ob_chore *c = &imp_ob.chores[(imp_ob.chore_head + imp_ob.chore_count++) % IMP_OB_CHORES];
+  c->kind = kind;
+  c->ticket = ticket;
+  c->key_len = key_len;
+  if (key_len) __builtin_memcpy(c->key, key, key_len);
+}
+
+/* Forgets a batch: its stored copy is removed and its fetchLater copy cancelled. */
+void imp_ob_free(ob_batch *b) {
+  if (b->flags & OB_STORED) imp_ob_chore(IMP_ACT_REMOVE, 0, b->key, b->key_len);
+  if (b->later_ticket) {
+    imp_ob_chore(IMP_ACT_CANCEL, b->later_ticket, 0, 0);
+    imp_ob.later_used -= b->later_bytes;
+  }
+  b->state = OB_FREE;
+  if (imp_ob.scan_on_free) {
+    imp_ob.scan_on_free = 0;
+    imp_ob.want_scan = 1;
+  }
+}
+
+/* Adds to a list of outstanding requests (oldest dropped when full: answered
+** without a removal, or a registration no longer tracked). */
+static void remember(ob_gone *list, uint32_t *n, uint32_t ticket, uint32_t bytes,
+                     const ob_batch *b) {
+  if (*n == IMP_OB_GONE) __builtin_memmove(list, list + 1, sizeof *list * --*n);
+  ob_gone *g = &list[(*n)++];
+  g->ticket = ticket;
+  g->bytes = bytes;
+  g->key_len = b->key_len;
+  __builtin_memcpy(g->key, b->key, b->key_len);
+}
+
+/* Lets a batch go to storage (released for any tab): nothing is removed, and its
+** fetchLater registration stays with the browser (parked). */
+void imp_ob_let_go(ob_batch *b) {
+  if (b->later_ticket) remember(imp_ob.parked, &imp_ob.parked_n, b->later_ticket, b->later_bytes, b);
+  b->state = OB_FREE;
+}
+
+/* The parked registration of the record `key`, taken off the list; 0 if none. */
+int imp_ob_unpark(const uint8_t *key, uint32_t key_len, uint32_t *bytes) {
+  for (uint32_t i = 0; i < imp_ob.parked_n; i++) {
+    ob_gone *g = &imp_ob.parked[i];
+    if (g->key_len != key_len || __builtin_memcmp(g->key, key, key_len)) continue;
+    int ticket = (int)g->ticket;
+    *bytes = g->bytes;
+    *g = imp_ob.parked[--imp_ob.parked_n];
+    return ticket;
+  }
+  return 0;
+}
+
+ob_batch *imp_ob_by_ticket(uint32_t ticket, uint32_t state) {
+  for (uint32_t i = 0; ticket && i < imp_ob.nslots; i++)
+    if (imp_ob.slots[i].state == state && imp_ob.slots[i].ticket == ticket)
+      return &imp_ob.slots[i];
+  return 0;
+}
+
+ob_batch *imp_ob_by_store_ticket(uint32_t ticket) {
+  for (uint32_t i = 0; ticket && i < imp_ob.nslots; i++)
+    if (imp_ob.slots[i].state != OB_FREE && (imp_ob.slots[i].flags & OB_STORING) &&
+        imp_ob.slots[i].store_ticket == ticket)
+      return &imp_ob.slots[i];
+  return 0;
+}
+
+ob_batch *imp_ob_by_later_ticket(uint32_t ticket) {
+  for (uint32_t i = 0; ticket && i < imp_ob.nslots; i++)
+    if (imp_ob.slots[i].state != OB_FREE && imp_ob.slots[i].later_ticket == ticket)
+      return &imp_ob.slots[i];
+  return 0;
+}
+
+double imp_ob_wall(double t) { return imp_ob.epoch_ms + t; }
+
+/* Keepalive bytes left for a beacon: the budget less fetches in flight and the
+** beacons of this hide. */
+uint32_t imp_ob_beacon_room(void) {
+  uint32_t used = imp_ob.inflight_bytes + imp_ob.beacon_bytes;
+  return used >= imp_ob.cfg.keepalive_bytes ? 0u : imp_ob.cfg.keepalive_bytes - used;
+}
+
+/*=== MARK: - Cutting (Private) ===*/
+/* Copies the batch imp_queue_cut() wrote into imp_out into b's parts. */
+static void take_parts(ob_batch *b, const imp_cut *cut) {
+  const uint8_t *src = imp_out + cut->events_off;
+  uint8_t *dst = b->data + cut->prefix_len;
+  __builtin_memcpy(b->data, imp_out, cut->prefix_len);
+  b->prefix_len = cut->prefix_len;
+  b->at = cut->at;
+  b->drop = cut->drop;
+  b->events = imp_res.batch_events;
+  for (uint32_t i = 0; i < b->events; i++) {
+    __builtin_memcpy(dst, src, b->lens[i]);
+    dst += b->lens[i];
+    src += b->lens[i] + 1u; /* the comma */
+    b->event_bytes += b->lens[i];
+  }
+}
+
+/* At a page hide with every slot used: the oldest request in flight whose released
+** copy is stored gives up its slot; its answer is still awaited (ob_gone). */
+static int let_go_in_flight(void) {
+  ob_batch *victim = 0;
+  for (uint32_t i = 0; i < imp_ob.nslots; i++) {
+    ob_batch *b = &imp_ob.slots[i];
+    if (b->state == OB_FETCH && (b->flags & OB_STORED) && (b->flags & OB_RELEASE) &&
+        !(b->flags & OB_STORING) && (!victim || b->id < victim->id))
+      victim = b;
+  }
+  if (!victim) return 0;
+  if (imp_ob.gone_n == IMP_OB_GONE) imp_ob.inflight_bytes -= imp_ob.gone[0].bytes;
+  remember(imp_ob.gone, &imp_ob.gone_n, victim->ticket, victim->sent_bytes, victim);
+  imp_ob_let_go(victim);
+  return 1;
+}
+
+/* The answer to a request let go at a page hide. */
+int imp_ob_gone_answer(uint32_t ticket, int32_t status) {
+  for (uint32_t i = 0; i < imp_ob.gone_n; i++) {
+    ob_gone *g = &imp_ob.gone[i];
+    if (g->ticket != ticket) continue;
+    imp_ob.inflight_bytes -= g->bytes;
+    if (imp_ob_classify(status) == OB_OK) imp_ob_chore(IMP_ACT_REMOVE, 0, g->key, g->key_len);
+    *g = imp_ob.gone[--imp_ob.gone_n];
+    return 1;
+  }
+  return 0;
+}
+
+/* Moves due batches (every queued event when the page stopped measuring) into
+** free slots. With consent denied they are purged instead. */
+void imp_ob_cut(double t) {
+  int force = !imp_ob.visible;
+  while (imp_g.rec_count) {
+    if (imp_ob.consent == IMP_CONSENT_DENIED) { /* the count of earlier losses stays */
+      imp_cut none = {0};
+      uint32_t drop = imp_g.drop_pending;
+      if (imp_queue_cut(t, 1, &none) != IMP_OK) return;
+      imp_g.drop_pending = drop;
+      imp_act.purged = imp_add_sat(imp_act.purged, imp_res.batch_events);
+      continue;
+    }
+    ob_batch *b = imp_ob_alloc();
+    if (!b && !imp_ob.visible && let_go_in_flight()) b = imp_ob_alloc();
+    if (!b) return;
+    imp_cut cut = {b->lens, IMP_OB_MAX_EVENTS, 0, 0, 0, 0};
+    if (imp_queue_cut(t, force, &cut) != IMP_OK) {
+      b->state = OB_FREE;
+      return;
+    }
+    take_parts(b, &cut);
+    b->created = imp_ob_wall(t);
+    /* Cannot be sent now: keep a copy that outlives the page. */
+    if (imp_ob.visible && (!imp_ob.online || imp_ob.failures)) b->flags |= OB_WANT_STORE;
+  }
+}
+
+/* Cuts b in two at its middle event; b keeps the first half and the "drop", the
+** returned batch (the second half, "drop":0) is new. NULL without a free slot. */
+ob_batch *imp_ob_split(ob_batch *b) {
+  if (b->events < 2u) return 0;
+  ob_batch *nb = imp_ob_alloc();
+  if (!nb) return 0;
+  uint32_t mid = (b->events + 1u) / 2u, first = 0;
+  for (uint32_t i = 0; i < mid; i++) first += b->lens[i];
+  __builtin_memcpy(nb->data, b->data, b->prefix_len);
+  __builtin_memcpy(nb->data + b->prefix_len, b->data + b->prefix_len + first,
+                   b->event_bytes - first);
+  __builtin_memcpy(nb->lens, b->lens + mid, (b->events - mid) * sizeof *b->lens);
+  nb->prefix_len = b->prefix_len;
+  nb->events = b->events - mid;
+  nb->event_bytes = b->event_bytes - first;
+  nb->at = b->at;
+  nb->created = b->created;
+  /* Both halves are new to a page hide in progress: each is handed off again. */
+  nb->flags = b->flags & (OB_ATTEMPTED | OB_FAILED);
+  b->flags &= ~(uint32_t)OB_HANDED;
+  nb->depth = ++b->depth;
+  b->events = mid;
+  b->event_bytes = first;
+  /* Copies of the whole would outlive a half that is delivered or lost: they go,
+  ** and each half gets copies of its own. */
+  if (b->later_ticket) {
+    imp_ob_chore(IMP_ACT_CANCEL, b->later_ticket, 0, 0);
+    imp_ob.later_used -= b->later_bytes;
+    b->later_ticket = 0;
+  }
+  if (b->flags & OB_STORED) {
+    imp_ob_chore(IMP_ACT_REMOVE, 0, b->key, b->key_len);
+    b->flags = (b->flags & ~(uint32_t)(OB_STORED | OB_CLAIM | OB_RELEASE)) | OB_WANT_STORE;
+    b->key_len = 0;
+    nb->flags |= OB_WANT_STORE;
+  }
+  return nb;
+}
+
+/*=== MARK: - Losses (Private) ===*/
+static int same_prefix(const ob_batch *b, const uint8_t *prefix, uint32_t len) {
+  if (!prefix || b->prefix_len != len) return 0;
+  for (uint32_t i = 0; i < len; i++)
+    if (b->data[i] != prefix[i]) return 0;
+  return 1;
+}
+
+/* The oldest batch no channel has seen (so no copy of it can carry another "drop"). */
+static ob_batch *carrier(const uint8_t *prefix, uint32_t prefix_len) {
+  ob_batch *best = 0, *best_same = 0;
+  for (uint32_t i = 0; i < imp_ob.nslots; i++) {
+    ob_batch *b = &imp_ob.slots[i];
+    if ((b->state != OB_IDLE && b->state != OB_KEPT) ||
+        (b->flags & (OB_ATTEMPTED | OB_RELEASE | OB_STORING)) || b->events == 0)
+      continue;
+    if (!best || b->id < best->id) best = b;
+    if (same_prefix(b, prefix, prefix_len) && (!best_same || b->id < best_same->id))
+      best_same = b;
+  }
+  return best_same ? best_same : best;
+}
+
+/* events were lost here (counted in action.lost), and drop more were already lost
+** upstream: their sum travels in a held batch's "drop", or the next cut batch's. */
+void imp_ob_lose(uint32_t events, uint32_t drop, const uint8_t *prefix, uint32_t prefix_len) {
+  uint32_t count = imp_add_sat(events, drop);
+  imp_act.lost = imp_add_sat(imp_act.lost, events);
+  if (!count) return;
+  ob_batch *c = carrier(prefix, prefix_len);
+  if (!c) {
+    imp_g.drop_pending = imp_add_sat(imp_g.drop_pending, count);
+    imp_g.dropped_total = imp_add_sat(imp_g.dropped_total, events);
+    return;
+  }
+  c->drop = imp_add_sat(c->drop, count);
+  if (c->flags & OB_STORED) c->flags |= OB_WANT_STORE;
+}
+
+/*=== MARK: - Page visibility and consent (Private) ===*/
+/* Follows imp_vis_measuring(): shown again, what was kept for the hide is sendable
+** and released copies are owned again; hidden, the hand-off starts (outbox_send.c). */
+void imp_ob_visibility(double t) {
+  int visible = imp_vis_measuring();
+  (void)t;
+  if (visible == imp_ob.visible) return;
+  imp_ob.visible = visible;
+  imp_ob.beacon_bytes = 0;
+  for (uint32_t i = 0; i < imp_ob.nslots; i++) {
+    ob_batch *b = &imp_ob.slots[i];
+    if (b->state == OB_FREE) continue;
+    b->flags &= ~(uint32_t)(OB_HANDED | OB_NO_BEACON);
+    if (!visible) continue;
+    if (b->state == OB_KEPT) b->state = OB_IDLE;
+    if ((b->flags & OB_RELEASE) && !(b->flags & OB_STORING)) {
+      b->flags &= ~(uint32_t)OB_RELEASE;
+      b->flags |= OB_WANT_STORE;
+    }
+  }
+  if (visible) imp_ob.want_scan = 1;
+}
+
+/* Consent denied: everything held is dropped (counted as purged, never as "drop"),
+** requests and registrations are cancelled, and storage is purged. */
+void imp_ob_purge(void) {
+  for (uint32_t i = 0; i < imp_ob.nslots; i++) {
+    ob_batch *b = &imp_ob.slots[i];
+    if (b->state == OB_FREE) continue;
+    if (b->state == OB_FETCH) {
+      imp_ob.inflight_bytes -= b->sent_bytes;
+      imp_ob_chore(IMP_ACT_CANCEL, b->ticket, 0, 0);
+    }
+    imp_act.purged = imp_add_sat(imp_act.purged, b->events);
+    b->flags &= ~(uint32_t)OB_STORED; /* the purge removes every record */
+    imp_ob_free(b);
+  }
+  for (uint32_t i = 0; i < imp_ob.gone_n; i++) imp_ob_chore(IMP_ACT_CANCEL, imp_ob.gone[i].ticket, 0, 0);
+  for (uint32_t i = 0; i < imp_ob.parked_n; i++) imp_ob_chore(IMP_ACT_CANCEL, imp_ob.parked[i].ticket, 0, 0);
+  imp_ob.gone_n = imp_ob.parked_n = 0;
+  imp_ob.inflight_bytes = imp_ob.later_used = 0;
+  imp_ob.purge = (imp_ob.cfg.flags & IMP_OB_STORAGE) ? 1 : 0;
+  imp_ob.want_scan = imp_ob.scanning = 0;
+  imp_ob.drop_record = imp_ob.drop_ticket = 0;
+  imp_ob.failures = 0;
+  imp_ob.retry_at = 0;
+}
+
+/*=== MARK: - Totals (Private) ===*/
+void imp_ob_totals(void) {
+  uint32_t batches = 0, events = 0, stored = 0;
+  for (uint32_t i = 0; i < imp_ob.nslots; i++) {
+    const ob_batch *b = &imp_ob.slots[i];
+    if (b->state == OB_FREE) continue;
+    batches++;
+    events += b->events;
+    if (b->flags & OB_STORED) stored += b->stored_n;
+  }
+  imp_act.held_batches = batches;
+  imp_act.held_events = events;
+  imp_act.stored_events = stored;
+  imp_act.failures = imp_ob.failures;
+}

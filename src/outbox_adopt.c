@@ -1,0 +1,97 @@
+/*
+** outbox_adopt.c: scans of storage, and which stored records this tab takes.
+**
+** A scan is wanted at start, when the page is shown again, when the network comes
+** back, when a failing collector recovers, and lease_ms after a scan that found
+** records of another live tab. The glue lists the tracker's records, one
+** imp_outbox_found() each, then imp_outbox_scan_done(). For each record:
+**   unreadable                                   -> remove (nothing can be counted)
+**   already held here                            -> leave
+**   owned by another live tab                    -> leave (scan again later)
+**   older than max_age_ms                        -> remove; its events and "drop"
+**                                                   are counted lost and travel
+**   a drop-only record                           -> remove; its count travels
+**   no free slot                                 -> leave (scan again on delivery)
+**   otherwise                                    -> adopt: held here, and the record
+**                                                   is rewritten with this tab as owner
+** A tab is live when the glue reported its Web Lock held during this scan, or,
+** without Web Locks, while the lease written in its record runs.
+*/
+#include "outbox_internal.h"
+
+static int same_bytes(const uint8_t *a, uint32_t an, const uint8_t *b, uint32_t bn) {
+  if (an != bn) return 0;
+  for (uint32_t i = 0; i < an; i++)
+    if (a[i] != b[i]) return 0;
+  return 1;
+}
+
+static int held_here(const uint8_t *key, uint32_t key_len) {
+  for (uint32_t i = 0; i < imp_ob.nslots; i++) {
+    const ob_batch *b = &imp_ob.slots[i];
+    if (b->state != OB_FREE && same_bytes(b->key, b->key_len, key, key_len)) return 1;
+  }
+  return 0;
+}
+
+static int owner_live(double t, const ob_record *r) {
+  if (!r->owner_len || same_bytes(r->owner, r->owner_len, imp_ob.tab, imp_ob.tab_len))
+    return 0;
+  if (!(imp_ob.cfg.flags & IMP_OB_LOCKS)) return r->until > imp_ob_wall(t);
+  for (uint32_t i = 0; i < imp_ob.live_n; i++)
+    if (same_bytes(imp_ob.live[i] + 1, imp_ob.live[i][0], r->owner, r->owner_len)) return 1;
+  return 0;
+}
+
+static void adopt(ob_batch *b, const ob_record *r, const uint8_t *key, uint32_t key_len) {
+  __builtin_memcpy(b->data, r->prefix, r->prefix_len);
+  __builtin_memcpy(b->data + r->prefix_len, r->event_data, r->event_bytes);
+  __builtin_memcpy(b->lens, r->lens, r->events * sizeof *b->lens);
+  __builtin_memcpy(b->key, key, key_len);
+  b->key_len = key_len;
+  b->prefix_len = r->prefix_len;
+  b->events = r->events;
+  b->event_bytes = r->event_bytes;
+  b->at = r->at;
+  b->drop = r->drop;
+  b->created = r->created;
+  b->stored_n = r->events;
+  b->stored_len = 0; /* another tab's share until it is rewritten as ours */
+  b->flags = OB_STORED | OB_CLAIM | OB_WANT_STORE | (r->attempted ? OB_ATTEMPTED : 0u);
+}
+
+uint32_t imp_ob_found(double t, const uint8_t *key, uint32_t key_len, const uint8_t *value,
+                      uint32_t value_len) {
+  static ob_record r;
+  if (key_len < 3u || key[0] != 'q' || key[1] != ':' || held_here(key, key_len))
+    return IMP_FOUND_LEFT;
+  if (!imp_ob_parse_record(value, value_len, &r)) return IMP_FOUND_REMOVE;
+  if (owner_live(t, &r)) {
+    if (imp_ob.rescan_at < 0.0) imp_ob.rescan_at = t + imp_ob.cfg.lease_ms;
+    return IMP_FOUND_LEFT;
+  }
+  uint32_t later_bytes = 0;
+  if (r.events == 0 || imp_ob_wall(t) - r.created > imp_ob.cfg.max_age_ms) {
+    uint32_t parked = (uint32_t)imp_ob_unpark(key, key_len, &later_bytes);
+    if (parked) { /* counted lost: its deferred copy must not be sent */
+      imp_ob_chore(IMP_ACT_CANCEL, parked, 0, 0);
+      imp_ob.later_used -= later_bytes;
+    }
+    imp_ob_lose(r.events, r.drop, r.prefix, r.prefix_len);
+    return IMP_FOUND_REMOVE;
+  }
+  ob_batch *b = imp_ob_alloc();
+  if (!b) {
+    imp_ob.scan_on_free = 1;
+    return IMP_FOUND_LEFT;
+  }
+  adopt(b, &r, key, key_len);
+  b->later_ticket = (uint32_t)imp_ob_unpark(key, key_len, &later_bytes);
+  b->later_bytes = later_bytes;
+  return IMP_FOUND_ADOPTED;
+}
+
+void imp_ob_scan_done(double t) {
+  (void)t;
+  imp_ob.scanning = 0;
+}

@@ -1,0 +1,228 @@
+/*
+** outbox_api.c: the exported functions of the outbox, and the only file that
+** defines them.
+**
+** As in api.c, each function checks every argument before touching state (a bad
+** call changes nothing and returns a named status), never lets time go backwards,
+** forwards to the modules, and refreshes the action record: the counters and the
+** one deadline at which the glue calls imp_outbox_next() again (the core's own
+** deadlines included, so the glue needs a single timer).
+*/
+#include "outbox_internal.h"
+
+static _Alignas(8) uint8_t ob_arena[IMP_OB_ARENA_BYTES];
+
+/* The defaults, and the record the glue edits before imp_outbox_start(). */
+static imp_outbox_config config = {
+    5000.0, 30000.0, 86400000.0, 1000.0, 60000.0, 3600000.0,
+    16u, 16384u, 49152u, 49152u, 5000u, 524288u,
+    IMP_CONSENT_GRANTED, IMP_OB_BEACON | IMP_OB_STORAGE | IMP_OB_ONLINE};
+
+/*=== MARK: - Helpers (Private) ===*/
+static int finite_pos(double x) { return x > 0.0 && x - x == 0.0; }
+static int nonneg(double x) { return x >= 0.0 && x - x == 0.0; }
+
+static int take_time(double t) {
+  if (!nonneg(t)) return 0;
+  if (t > imp_g.now) imp_g.now = t;
+  return 1;
+}
+
+static int running(void) { return imp_g.started && imp_ob.started; }
+
+static int tab_ok(const uint8_t *s, uint32_t n) {
+  if (n < 1u || n > IMP_OB_TAB_BYTES) return 0;
+  for (uint32_t i = 0; i < n; i++)
+    if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'z'))) return 0;
+  return 1;
+}
+
+static void earliest(double *d, double at) {
+  if (at >= 0.0 && (*d < 0.0 || at < *d)) *d = at;
+}
+
+static double deadline(void) {
+  double d = -1.0;
+  int room = 0, idle = 0;
+  earliest(&d, imp_vis_next_deadline());
+  for (uint32_t i = 0; i < imp_ob.nslots; i++) {
+    const ob_batch *b = &imp_ob.slots[i];
+    room |= b->state == OB_FREE && i < imp_ob.cfg.max_batches;
+    idle |= b->state == OB_IDLE;
+    if (b->state == OB_FREE) continue;
+    if (b->state == OB_FETCH) earliest(&d, b->sent_at + imp_ob.cfg.timeout_ms);
+    if (imp_ob.visible && (b->flags & OB_STORED) && !(b->flags & OB_RELEASE))
+      earliest(&d, b->renew_at);
+  }
+  if (room) earliest(&d, imp_queue_deadline());
+  if (idle && imp_ob.visible && imp_ob.online && imp_ob.retry_at > imp_g.now)
+    earliest(&d, imp_ob.retry_at);
+  earliest(&d, imp_ob.rescan_at);
+  return d;
+}
+
+static int32_t done(int32_t status) {
+  imp_ob_totals();
+  imp_act.deadline = deadline();
+  return status;
+}
+
+/*=== MARK: - Accessors (Public) ===*/
+IMP_API imp_outbox_config *imp_outbox_config_ptr(void) { return &config; }
+IMP_API imp_action *imp_outbox_action_ptr(void) { return &imp_act; }
+IMP_API uint8_t *imp_outbox_io_ptr(void) { return imp_ob_io; }
+
+/*=== MARK: - Start-up (Public) ===*/
+static int config_ok(const imp_outbox_config *c) {
+  return finite_pos(c->timeout_ms) && finite_pos(c->lease_ms) && finite_pos(c->max_age_ms) &&
+         finite_pos(c->backoff_base_ms) && finite_pos(c->backoff_max_ms) &&
+         c->backoff_max_ms >= c->backoff_base_ms && nonneg(c->retry_after_max_ms) &&
+         c->max_batches - 1u < IMP_OB_MAX_BATCHES &&
+         c->body_bytes - IMP_BATCH_MIN_CAP <= IMP_BATCH_HARD_CAP - IMP_BATCH_MIN_CAP &&
+         c->keepalive_bytes >= c->body_bytes && c->keepalive_bytes <= 65536u &&
+         c->later_bytes <= 65536u && c->stored_events >= 1u && c->stored_bytes >= 4096u &&
+         c->consent <= IMP_CONSENT_DENIED && c->flags <= 31u;
+}
+
+IMP_API int32_t imp_outbox_start(double t, double epoch_ms, uint32_t tab_len) {
+  imp_ob.started = 0;
+  if (!imp_g.started) return IMP_ERR_STATE;
+  if (!nonneg(t) || !nonneg(epoch_ms) || !tab_ok(imp_ob_io, tab_len)) return IMP_ERR_ARG;
+  if (!config_ok(&config)) return IMP_ERR_CONFIG;
+  if ((size_t)(config.max_batches + 1u) * IMP_OB_SLOT_BYTES > IMP_OB_ARENA_BYTES)
+    return IMP_ERR_MEMORY;
+  take_time(t);
+  __builtin_memset(&imp_ob, 0, sizeof imp_ob);
+  __builtin_memset(&imp_act, 0, sizeof imp_act);
+  imp_ob.cfg = config;
+  imp_ob_init_slots(ob_arena);
+  imp_ob.epoch_ms = epoch_ms;
+  imp_ob.tab_len = tab_len;
+  __builtin_memcpy(imp_ob.tab, imp_ob_io, tab_len);
+  imp_ob.online = (config.flags & IMP_OB_ONLINE) != 0;
+  imp_ob.consent = (int)config.consent;
+  imp_ob.storage_ok = 1;
+  imp_ob.visible = imp_vis_measuring();
+  imp_ob.want_scan = 1;
+  imp_ob.rescan_at = -1.0;
+  imp_ob.jitter = 0.5;
+  if (imp_ob.consent == IMP_CONSENT_DENIED) imp_ob_purge();
+  imp_ob.started = 1;
+  return done(IMP_OK);
+}
+
+IMP_API int32_t imp_outbox_next(double t, double jitter) {
+  if (!running()) return IMP_ERR_STATE;
+  if (!(jitter >= 0.0 && jitter < 1.0) || !take_time(t)) return IMP_ERR_ARG;
+  imp_ob.jitter = jitter;
+  imp_vis_advance(imp_g.now);
+  return done(imp_ob_next_action(imp_g.now));
+}
+
+/*=== MARK: - Outcomes (Public) ===*/
+IMP_API int32_t imp_outbox_response(double t, uint32_t ticket, int32_t status,
+                                    double retry_after_ms, double jitter) {
+  if (!running()) return IMP_ERR_STATE;
+  if (status < 0 || status > 999 || !(jitter >= 0.0 && jitter < 1.0) ||
+      !(retry_after_ms == -1.0 || nonneg(retry_after_ms)) || !take_time(t))
+    return IMP_ERR_ARG;
+  ob_batch *b = imp_ob_by_ticket(ticket, OB_FETCH);
+  if (!b) return done(imp_ob_gone_answer(ticket, status) ? IMP_OK : IMP_NONE);
+  imp_ob_response(imp_g.now, b, status, retry_after_ms, jitter);
+  return done(IMP_OK);
+}
+
+IMP_API int32_t imp_outbox_beacon(double t, uint32_t ticket, int32_t outcome) {
+  if (!running()) return IMP_ERR_STATE;
+  if (outcome < IMP_BEACON_REFUSED || outcome > IMP_BEACON_THREW || !take_time(t))
+    return IMP_ERR_ARG;
+  ob_batch *b = imp_ob_by_ticket(ticket, OB_BEACON);
+  if (!b) return done(IMP_NONE);
+  imp_ob_beacon_outcome(imp_g.now, b, outcome);
+  return done(IMP_OK);
+}
+
+IMP_API int32_t imp_outbox_later(double t, uint32_t ticket, int32_t ok) {
+  if (!running()) return IMP_ERR_STATE;
+  if ((ok != 0 && ok != 1) || !take_time(t)) return IMP_ERR_ARG;
+  ob_batch *b = imp_ob_by_later_ticket(ticket);
+  if (!b) return done(IMP_NONE);
+  if (!ok) {
+    imp_ob.later_used -= b->later_bytes;
+    b->later_ticket = 0;
+    b->flags |= OB_LATER_NO;
+  }
+  return done(IMP_OK);
+}
+
+IMP_API int32_t imp_outbox_stored(double t, uint32_t ticket, int32_t outcome) {
+  if (!running()) return IMP_ERR_STATE;
+  if (outcome < IMP_STORE_OK || outcome > IMP_STORE_THREW || !take_time(t))
+    return IMP_ERR_ARG;
+  if (ticket && ticket == imp_ob.drop_ticket) { /* the drop-only record */
+    if (outcome == IMP_STORE_OK)
+      imp_g.drop_pending -= imp_ob.drop_record < imp_g.drop_pending ? imp_ob.drop_record
+                                                                     : imp_g.drop_pending;
+    else
+      imp_ob.storage_ok = 0;
+    imp_ob.drop_ticket = imp_ob.drop_record = 0;
+    return done(IMP_OK);
+  }
+  ob_batch *b = imp_ob_by_store_ticket(ticket);
+  if (!b) return done(IMP_NONE);
+  imp_ob_stored_outcome(imp_g.now, b, outcome);
+  return done(IMP_OK);
+}
+
+/*=== MARK: - Environment (Public) ===*/
+IMP_API int32_t imp_outbox_online(double t, int32_t online) {
+  if (!running()) return IMP_ERR_STATE;
+  if ((online != 0 && online != 1) || !take_time(t)) return IMP_ERR_ARG;
+  if (online && !imp_ob.online) {
+    imp_ob.want_scan = 1;
+    if (imp_ob.retry_at > imp_g.now) imp_ob.retry_at = imp_g.now;
+  }
+  if (!online && imp_ob.visible) /* what waits now should outlive the page */
+    for (uint32_t i = 0; i < imp_ob.nslots; i++)
+      if (imp_ob.slots[i].state == OB_IDLE && !(imp_ob.slots[i].flags & OB_STORED))
+        imp_ob.slots[i].flags |= OB_WANT_STORE;
+  imp_ob.online = online;
+  return done(IMP_OK);
+}
+
+IMP_API int32_t imp_outbox_consent(double t, int32_t consent) {
+  if (!running()) return IMP_ERR_STATE;
+  if (consent < IMP_CONSENT_PENDING || consent > IMP_CONSENT_DENIED || !take_time(t))
+    return IMP_ERR_ARG;
+  if (consent == IMP_CONSENT_DENIED && imp_ob.consent != IMP_CONSENT_DENIED) imp_ob_purge();
+  if (consent == IMP_CONSENT_GRANTED && imp_ob.consent != IMP_CONSENT_GRANTED)
+    imp_ob.want_scan = 1;
+  imp_ob.consent = consent;
+  return done(IMP_OK);
+}
+
+/*=== MARK: - Scans (Public) ===*/
+IMP_API int32_t imp_outbox_tab_live(double t, uint32_t tab_len) {
+  if (!running() || !imp_ob.scanning) return IMP_ERR_STATE;
+  if (!tab_ok(imp_ob_io, tab_len) || !take_time(t)) return IMP_ERR_ARG;
+  if (imp_ob.live_n == IMP_OB_LIVE_TABS) return done(IMP_NONE);
+  imp_ob.live[imp_ob.live_n][0] = (uint8_t)tab_len;
+  __builtin_memcpy(imp_ob.live[imp_ob.live_n++] + 1, imp_ob_io, tab_len);
+  return done(IMP_OK);
+}
+
+IMP_API int32_t imp_outbox_found(double t, uint32_t key_len, uint32_t value_len) {
+  if (!running() || !imp_ob.scanning) return IMP_ERR_STATE;
+  if (key_len < 1u || key_len > IMP_OB_KEY_BYTES || value_len > IMP_OB_IO_BYTES - key_len ||
+      !take_time(t))
+    return IMP_ERR_ARG;
+  imp_act.found = imp_ob_found(imp_g.now, imp_ob_io, key_len, imp_ob_io + key_len, value_len);
+  return done(IMP_OK);
+}
+
+IMP_API int32_t imp_outbox_scan_done(double t) {
+  if (!running() || !imp_ob.scanning) return IMP_ERR_STATE;
+  if (!take_time(t)) return IMP_ERR_ARG;
+  imp_ob_scan_done(imp_g.now);
+  return done(IMP_OK);
+}

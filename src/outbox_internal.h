@@ -1,0 +1,193 @@
+/*
+** outbox_internal.h: state and cross-file functions of the outbox (never exported).
+**
+** The outbox keeps up to max_batches batches in fixed slots carved from its own
+** static arena at imp_outbox_start(). A batch is kept as its parts, never as a
+** finished body: the header prefix (page view fields, escaped), its cut time "at",
+** its "drop" count and its events as they were encoded, with each event's length.
+** So a split or a raised "drop" re-cuts at event boundaries, and the body is only
+** assembled when it is sent or stored. Modules:
+**   outbox.c         the batch table, cutting from the queue, the hand-off at page
+**                    hide, losses and where their count travels
+**   outbox_send.c    choosing the next action (channel, timing)
+**   outbox_outcome.c what an answer changes: responses, beacons, storage writes
+**   outbox_adopt.c   scans of storage: adoption, expiry, live owners
+**   outbox_retry.c   the retry decision by status and the backoff delay
+**   outbox_record.c  the two encodings of a batch: request body and storage record
+**   outbox_api.c     the exported functions: argument checks, then the modules
+*/
+#ifndef IMP_OUTBOX_INTERNAL_H
+#define IMP_OUTBOX_INTERNAL_H
+
+#include "imp_internal.h"
+#include "outbox.h"
+
+#define IMP_OB_PREFIX_BYTES 2048u  /* a header prefix: pv and path escaped, flags */
+#define IMP_OB_SLOT_BYTES (IMP_OB_PREFIX_BYTES + IMP_BATCH_HARD_CAP + 2u * IMP_OB_MAX_EVENTS)
+#ifndef IMP_OB_ARENA_BYTES
+#define IMP_OB_ARENA_BYTES (17u * IMP_OB_SLOT_BYTES) /* the default max_batches + 1 */
+#endif
+#define IMP_OB_MAX_SPLIT 6u        /* a refused beacon is halved at most this deep */
+#define IMP_OB_CHORES (2u * IMP_OB_MAX_BATCHES + 16u) /* removals and cancels waiting */
+
+/*=== MARK: - Batches (Private) ===*/
+enum ob_state {
+  OB_FREE = 0,   /* slot unused                                              */
+  OB_IDLE,       /* waiting to be sent (or to retry after ob.retry_at)        */
+  OB_FETCH,      /* in flight by fetch (ticket)                               */
+  OB_BEACON,     /* handed to sendBeacon, outcome awaited (ticket)            */
+  OB_KEPT        /* page hidden, nothing more to do: kept in memory for show  */
+};
+
+enum ob_flag {
+  OB_ATTEMPTED = 1,   /* handed to a channel once: its "drop" may have been seen */
+  OB_FAILED = 2,      /* an attempt failed (retryable)                        */
+  OB_STORED = 4,      /* storage holds a copy under `key`                     */
+  OB_WANT_STORE = 8,  /* a copy should be written (owned by this tab)         */
+  OB_STORING = 16,    /* a write is in progress (store_ticket)                */
+  OB_RELEASE = 32,    /* the write in progress releases it (page hidden)      */
+  OB_HANDED = 64,     /* dealt with for the current page hide                 */
+  OB_LATER_NO = 128,  /* fetchLater refused this batch: do not ask again      */
+  OB_CLAIM = 256,     /* adopted: its record is rewritten with this tab as owner */
+  OB_NO_BEACON = 512  /* sendBeacon refused it for this page hide             */
+};
+
+typedef struct ob_batch {
+  double created;          /* wall ms at the cut: age and key order        */
+  double sent_at;          /* core time the fetch went out (timeout)       */
+  double renew_at;         /* core time its owned record's lease needs renewing */
+  uint32_t id;             /* 1, 2, ... per start                          */
+  uint32_t state;          /* ob_state                                     */
+  uint32_t flags;          /* ob_flag bits                                 */
+  uint32_t ticket;         /* the fetch or beacon awaited                  */
+  uint32_t store_ticket;   /* the storage write awaited                    */
+  uint32_t later_ticket;   /* fetchLater registration, 0 when none         */
+  uint32_t wave;           /* failure wave the fetch started in            */
+  uint32_t depth;          /* beacon split depth                           */
+  uint32_t sent_bytes;     /* body bytes of the fetch or beacon awaited    */
+  uint32_t later_bytes;    /* body bytes registered with fetchLater        */
+  uint32_t stored_n;       /* events and bytes of its stored copy          */
+  uint32_t stored_len;
+  uint32_t at, drop;       /* header fields                                */
+  uint32_t prefix_len;     /* header prefix bytes at data[0..)             */
+  uint32_t events;         /* events (lens[0..events))                     */
+  uint32_t event_bytes;    /* their bytes, after the prefix, no separators */
+  uint32_t key_len;
+  uint8_t key[IMP_OB_KEY_BYTES];
+  uint8_t *data;           /* prefix then events: IMP_OB_PREFIX_BYTES + HARD_CAP */
+  uint16_t *lens;          /* IMP_OB_MAX_EVENTS entries                    */
+} ob_batch;
+
+/* A removal (key) or cancel (ticket) that waits for its turn in imp_outbox_next(). */
+typedef struct ob_chore {
+  uint32_t kind;           /* IMP_ACT_REMOVE or IMP_ACT_CANCEL             */
+  uint32_t ticket;
+  uint32_t key_len;
+  uint8_t key[IMP_OB_KEY_BYTES];
+} ob_chore;
+
+/* A request still in flight whose batch was let go at a page hide (its released
+** copy is in storage): a 2xx still removes that copy. Also a fetchLater
+** registration of such a batch (parked): a batch adopted again from that key takes
+** it over, a purge cancels it. */
+typedef struct ob_gone {
+  uint32_t ticket, bytes, key_len;
+  uint8_t key[IMP_OB_KEY_BYTES];
+} ob_gone;
+#define IMP_OB_GONE 16u
+
+typedef struct imp_outbox {
+  imp_outbox_config cfg;
+  int started;
+  double epoch_ms;         /* wall clock at core time 0                    */
+  uint32_t tab_len;
+  uint8_t tab[IMP_OB_TAB_BYTES];
+  ob_batch *slots;         /* nslots: cfg.max_batches, and one spare that only
+                              the hand-off at a page hide may use            */
+  uint32_t nslots;
+  uint32_t next_id, next_ticket, next_key;
+  /* environment, as reported */
+  int online, consent, storage_ok, visible;
+  double jitter;           /* the random input of the current call         */
+  /* retry */
+  uint32_t failures, wave;
+  double retry_at;         /* no new fetch before this core time           */
+  uint32_t inflight_bytes, beacon_bytes, later_used;
+  /* storage and scans */
+  uint32_t stored_events, stored_bytes;
+  int want_scan, scanning, purge;
+  int scan_on_free;        /* a scan found no free slot: scan when one frees */
+  double rescan_at;        /* -1, or a scan is due then (live owners, busy) */
+  uint32_t live_n;
+  uint8_t live[IMP_OB_LIVE_TABS][IMP_OB_TAB_BYTES + 1]; /* [0] = length   */
+  uint32_t drop_record;    /* a drop-only record write in progress: its count */
+  uint32_t drop_ticket;
+  ob_gone gone[IMP_OB_GONE];
+  uint32_t gone_n;
+  ob_gone parked[IMP_OB_GONE];    /* fetchLater registrations of batches let go */
+  uint32_t parked_n;
+  /* chores */
+  ob_chore chores[IMP_OB_CHORES];
+  uint32_t chore_head, chore_count;
+} imp_outbox;
+
+extern imp_outbox imp_ob;
+extern imp_action imp_act;
+extern uint8_t imp_ob_io[IMP_OB_IO_BYTES];
+
+/*=== MARK: - Batches (Private) ===*/
+size_t imp_ob_slot_bytes(void);
+void imp_ob_init_slots(uint8_t *mem);
+ob_batch *imp_ob_alloc(void);                 /* NULL when every slot is used */
+void imp_ob_free(ob_batch *b);                /* queues removal and cancels   */
+void imp_ob_let_go(ob_batch *b);              /* storage holds it now, released */
+void imp_ob_cut(double t);                    /* moves due batches out of the queue */
+ob_batch *imp_ob_split(ob_batch *b);          /* second half, or NULL         */
+int imp_ob_gone_answer(uint32_t ticket, int32_t status); /* 0: unknown ticket */
+int imp_ob_unpark(const uint8_t *key, uint32_t key_len, uint32_t *bytes); /* ticket or 0 */
+void imp_ob_lose(uint32_t events, uint32_t drop, const uint8_t *prefix, uint32_t prefix_len);
+void imp_ob_visibility(double t);             /* follows the page's measuring state */
+void imp_ob_purge(void);                      /* consent denied               */
+void imp_ob_chore(uint32_t kind, uint32_t ticket, const uint8_t *key, uint32_t key_len);
+double imp_ob_wall(double t);
+uint32_t imp_ob_beacon_room(void);
+void imp_ob_totals(void);
+uint32_t imp_ob_body_len(const ob_batch *b);
+ob_batch *imp_ob_by_ticket(uint32_t ticket, uint32_t state);
+ob_batch *imp_ob_by_store_ticket(uint32_t ticket);
+ob_batch *imp_ob_by_later_ticket(uint32_t ticket);
+
+/*=== MARK: - Sending (Private) ===*/
+int32_t imp_ob_next_action(double t);
+void imp_ob_set_action(uint32_t kind, const ob_batch *b, uint32_t ticket);
+void imp_ob_response(double t, ob_batch *b, int32_t status, double retry_after_ms,
+                     double jitter);
+void imp_ob_beacon_outcome(double t, ob_batch *b, int32_t outcome);
+void imp_ob_stored_outcome(double t, ob_batch *b, int32_t outcome);
+
+/*=== MARK: - Adoption (Private) ===*/
+uint32_t imp_ob_found(double t, const uint8_t *key, uint32_t key_len,
+                      const uint8_t *value, uint32_t value_len);
+void imp_ob_scan_done(double t);
+
+/*=== MARK: - Retry policy (Private) ===*/
+enum ob_verdict { OB_OK = 0, OB_RETRY = 1, OB_NEVER = 2 };
+int imp_ob_classify(int32_t status);
+double imp_ob_backoff(uint32_t failures, double jitter, const imp_outbox_config *cfg);
+
+/*=== MARK: - Encodings (Private) ===*/
+uint32_t imp_ob_encode_body(const ob_batch *b, uint8_t *dst, uint32_t cap);
+uint32_t imp_ob_encode_record(const ob_batch *b, int released, double until, uint8_t *dst,
+                              uint32_t cap);
+uint32_t imp_ob_make_key(const ob_batch *b, uint8_t *dst);
+/* A parsed storage record; prefix and events point into the value. */
+typedef struct ob_record {
+  double created, until;
+  uint32_t drop, at, attempted, prefix_len, events, event_bytes;
+  uint32_t owner_len;
+  const uint8_t *owner, *prefix, *event_data;
+  uint16_t lens[IMP_OB_MAX_EVENTS];
+} ob_record;
+int imp_ob_parse_record(const uint8_t *value, uint32_t len, ob_record *r);
+
+#endif /* IMP_OUTBOX_INTERNAL_H */

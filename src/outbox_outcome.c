@@ -1,0 +1,91 @@
+/*
+** outbox_outcome.c: what an answer from the browser changes.
+**
+** Fetch: a 2xx is delivered (the batch, its stored copy and its fetchLater copy are
+** forgotten; a collector that had been failing is back, so storage is scanned for
+** what the failures left there). A 413 on a batch of several events halves it. The
+** other never-retry statuses lose the batch, and its count travels (outbox.c).
+** Anything else is a failure: one backoff step per outage wave (requests started
+** before the step do not count again), Retry-After in place of the computed delay,
+** and an owned copy in storage so the batch outlives the page. An answer that comes
+** after the page was hidden lets the released copy written at the hide stand.
+** Beacon: accepted is final (beaconed: the browser will send it); refused halves the
+** batch while a half can fit the budget; thrown stops beacons for the batch.
+** Storage: a failed write makes storage unusable for the rest of the page.
+*/
+#include "outbox_internal.h"
+
+/* The request failed and may succeed later. */
+static void failed(double t, ob_batch *b, double retry_after_ms, double jitter) {
+  b->flags |= OB_FAILED;
+  if (b->wave == imp_ob.wave) {
+    imp_ob.failures++;
+    imp_ob.wave++;
+    double delay = retry_after_ms >= 0.0 ? retry_after_ms
+                                         : imp_ob_backoff(imp_ob.failures, jitter, &imp_ob.cfg);
+    if (delay > imp_ob.cfg.retry_after_max_ms) delay = imp_ob.cfg.retry_after_max_ms;
+    imp_ob.retry_at = t + delay;
+  }
+  if (imp_ob.visible) {
+    if (!(b->flags & OB_STORED)) b->flags |= OB_WANT_STORE;
+    return;
+  }
+  /* Hidden meanwhile: a released copy stands for it, else the hand-off decides again. */
+  if ((b->flags & OB_STORED) && (b->flags & OB_RELEASE) && !(b->flags & OB_STORING))
+    imp_ob_let_go(b);
+  else
+    b->flags &= ~(uint32_t)OB_HANDED;
+}
+
+void imp_ob_response(double t, ob_batch *b, int32_t status, double retry_after_ms,
+                     double jitter) {
+  imp_ob.inflight_bytes -= b->sent_bytes;
+  b->state = OB_IDLE;
+  switch (imp_ob_classify(status)) {
+  case OB_OK:
+    imp_act.delivered = imp_add_sat(imp_act.delivered, b->events);
+    if (imp_ob.failures) imp_ob.want_scan = 1;
+    imp_ob.failures = 0;
+    imp_ob.retry_at = 0.0;
+    imp_ob_free(b);
+    return;
+  case OB_NEVER:
+    if (status == 413 && imp_ob_split(b)) return;
+    imp_ob_lose(b->events, b->drop, b->data, b->prefix_len);
+    imp_ob_free(b);
+    return;
+  default:
+    failed(t, b, retry_after_ms, jitter);
+  }
+}
+
+void imp_ob_beacon_outcome(double t, ob_batch *b, int32_t outcome) {
+  (void)t;
+  b->state = OB_IDLE;
+  if (outcome == IMP_BEACON_ACCEPTED) {
+    imp_ob.beacon_bytes += b->sent_bytes;
+    imp_act.beaconed = imp_add_sat(imp_act.beaconed, b->events);
+    imp_ob_free(b);
+    return;
+  }
+  /* Halving helps only while a half can still fit: otherwise the batch would be
+  ** stored as many tiny records. */
+  if (outcome == IMP_BEACON_REFUSED && b->depth < IMP_OB_MAX_SPLIT &&
+      b->sent_bytes <= 2u * imp_ob_beacon_room() && imp_ob_split(b))
+    return;
+  b->flags |= OB_NO_BEACON;
+}
+
+void imp_ob_stored_outcome(double t, ob_batch *b, int32_t outcome) {
+  (void)t;
+  b->flags &= ~(uint32_t)(OB_STORING | OB_CLAIM);
+  if (outcome != IMP_STORE_OK) {
+    imp_ob.storage_ok = 0;
+    b->flags &= ~(uint32_t)OB_RELEASE;
+    return;
+  }
+  b->flags |= OB_STORED;
+  /* Released at a hide and not in flight: storage holds it now, for any tab. Its
+  ** fetchLater registration stays with the browser. */
+  if ((b->flags & OB_RELEASE) && b->state != OB_FETCH) imp_ob_let_go(b);
+}

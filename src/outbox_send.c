@@ -1,0 +1,279 @@
+/*
+** outbox_send.c: what the glue does next, and what an outcome changes.
+**
+** One action per call, in this order: removals and cancels already decided; with
+** consent denied, the storage purge; a fetch past its timeout (aborted, counted as
+** a network error); then, with consent granted:
+**   page measuring  a scan of storage when one is wanted; the owned copies that
+**                   should be written (a batch that cannot be sent now, an adopted
+**                   record being claimed, a raised "drop"); a fetchLater copy of
+**                   every unconfirmed batch within its budget; and, online and past
+**                   the backoff, a fetch of the oldest waiting batch: one at a time
+**                   while the collector fails, else within the keepalive budget.
+**   page hidden     each batch once: in flight, a released copy goes to storage (the
+**                   request goes on); waiting, a batch that failed (or any, while
+**                   the collector fails or the page is offline) goes to storage
+**                   released, else to sendBeacon within the keepalive budget
+**                   (halved when refused, at most IMP_OB_MAX_SPLIT deep), else to
+**                   storage, else it stays in memory with its fetchLater copy.
+**                   Finally a "drop" count no batch could carry is stored alone.
+** A batch over body_bytes (an adopted record, a raised "drop") is halved first.
+*/
+#include "outbox_internal.h"
+
+/*=== MARK: - Helpers (Private) ===*/
+static int storage_usable(void) {
+  return (imp_ob.cfg.flags & IMP_OB_STORAGE) && imp_ob.storage_ok &&
+         imp_ob.consent == IMP_CONSENT_GRANTED;
+}
+
+void imp_ob_set_action(uint32_t kind, const ob_batch *b, uint32_t ticket) {
+  imp_act.kind = kind;
+  imp_act.ticket = ticket;
+  imp_act.batch = b ? b->id : 0u;
+  imp_act.events = b ? b->events : 0u;
+  imp_act.key_bytes = imp_act.body_bytes = 0;
+}
+
+/* The oldest batch in `state` (lowest id) that no write holds, or NULL. */
+static ob_batch *oldest(uint32_t state, uint32_t skip_flags) {
+  ob_batch *best = 0;
+  for (uint32_t i = 0; i < imp_ob.nslots; i++) {
+    ob_batch *b = &imp_ob.slots[i];
+    if (b->state == state && !(b->flags & skip_flags) && (!best || b->id < best->id))
+      best = b;
+  }
+  return best;
+}
+
+/*=== MARK: - Emitting (Private) ===*/
+static int emit_chore(void) {
+  if (!imp_ob.chore_count) return 0;
+  ob_chore *c = &imp_ob.chores[imp_ob.chore_head];
+  imp_ob.chore_head = (imp_ob.chore_head + 1u) % IMP_OB_CHORES;
+  imp_ob.chore_count--;
+  imp_ob_set_action(c->kind, 0, c->ticket);
+  __builtin_memcpy(imp_ob_io, c->key, c->key_len);
+  imp_act.key_bytes = c->key_len;
+  return 1;
+}
+
+/* Frees room in this tab's storage share for `need` events and `bytes` by removing
+** the copies of other held batches (oldest first; they stay in memory). */
+static int make_room(const ob_batch *keep, uint32_t need, uint32_t bytes) {
+  for (;;) {
+    uint32_t events = need, size = bytes;
+    ob_batch *victim = 0;
+    for (uint32_t i = 0; i < imp_ob.nslots; i++) {
+      ob_batch *b = &imp_ob.slots[i];
+      if (b == keep || b->state == OB_FREE || !(b->flags & OB_STORED)) continue;
+      events += b->stored_n;
+      size += b->stored_len;
+      if (b->state != OB_FETCH && !(b->flags & (OB_STORING | OB_RELEASE)) &&
+          (!victim || b->id < victim->id))
+        victim = b;
+    }
+    if (events <= imp_ob.cfg.stored_events && size <= imp_ob.cfg.stored_bytes) return 1;
+    if (!victim) return 0;
+    imp_ob_chore(IMP_ACT_REMOVE, 0, victim->key, victim->key_len);
+    victim->flags &= ~(uint32_t)OB_STORED;
+    victim->key_len = 0;
+  }
+}
+
+/* Writes b's record (owned, or released for any tab). 0 when it cannot be stored. */
+static int emit_store(double t, ob_batch *b, int released) {
+  if (!storage_usable()) return 0;
+  if (!b->key_len) b->key_len = imp_ob_make_key(b, b->key);
+  __builtin_memcpy(imp_ob_io, b->key, b->key_len);
+  double until = imp_ob_wall(t) + imp_ob.cfg.lease_ms;
+  uint32_t len = imp_ob_encode_record(b, released, until, imp_ob_io + b->key_len,
+                                      IMP_OB_IO_BYTES - b->key_len);
+  b->flags &= ~(uint32_t)OB_WANT_STORE;
+  if (!len || !make_room(b, b->events, len + b->key_len)) {
+    b->flags &= ~(uint32_t)OB_CLAIM;
+    return 0;
+  }
+  b->flags |= OB_STORING;
+  b->flags = released ? (b->flags | OB_RELEASE) : (b->flags & ~(uint32_t)OB_RELEASE);
+  b->store_ticket = ++imp_ob.next_ticket;
+  b->stored_n = b->events;
+  b->stored_len = len + b->key_len;
+  b->renew_at = (imp_ob.cfg.flags & IMP_OB_LOCKS) || released
+                    ? -1.0 : t + imp_ob.cfg.lease_ms * (2.0 / 3.0);
+  imp_ob_set_action(IMP_ACT_STORE, b, b->store_ticket);
+  imp_act.key_bytes = b->key_len;
+  imp_act.body_bytes = len;
+  return 1;
+}
+
+static void emit_body(uint32_t kind, ob_batch *b) {
+  uint32_t len = imp_ob_encode_body(b, imp_ob_io, IMP_OB_IO_BYTES);
+  b->ticket = ++imp_ob.next_ticket;
+  b->sent_bytes = len;
+  b->flags |= OB_ATTEMPTED;
+  imp_ob_set_action(kind, b, b->ticket);
+  imp_act.body_bytes = len;
+}
+
+static void emit_fetch(double t, ob_batch *b) {
+  emit_body(IMP_ACT_FETCH, b);
+  b->state = OB_FETCH;
+  b->sent_at = t;
+  b->wave = imp_ob.wave;
+  imp_ob.inflight_bytes += b->sent_bytes;
+}
+
+/* Halves b when its body is over body_bytes; 1 when b now fits. */
+static int fits_or_split(ob_batch *b) {
+  while (imp_ob_body_len(b) > imp_ob.cfg.body_bytes)
+    if (!imp_ob_split(b)) return 0;
+  return 1;
+}
+
+/*=== MARK: - Deciding (Private) ===*/
+static int timeout_action(double t) {
+  for (uint32_t i = 0; i < imp_ob.nslots; i++) {
+    ob_batch *b = &imp_ob.slots[i];
+    if (b->state != OB_FETCH || t < b->sent_at + imp_ob.cfg.timeout_ms) continue;
+    imp_ob_set_action(IMP_ACT_CANCEL, b, b->ticket);
+    imp_ob_response(t, b, 0, -1.0, imp_ob.jitter);
+    return 1;
+  }
+  return 0;
+}
+
+static int fetch_action(double t) {
+  uint32_t inflight = 0;
+  if (!imp_ob.online || t < imp_ob.retry_at) return 0;
+  for (uint32_t i = 0; i < imp_ob.nslots; i++)
+    inflight += imp_ob.slots[i].state == OB_FETCH;
+  if (imp_ob.failures && inflight) return 0; /* one at a time while failing */
+  ob_batch *b = oldest(OB_IDLE, 0);
+  if (!b || !fits_or_split(b)) return 0;
+  uint32_t len = imp_ob_body_len(b);
+  if (imp_ob.inflight_bytes && imp_ob.inflight_bytes + len > imp_ob.cfg.keepalive_bytes)
+    return 0;
+  emit_fetch(t, b);
+  return 1;
+}
+
+static int visible_action(double t) {
+  if (storage_usable() && imp_ob.want_scan && !imp_ob.scanning) {
+    imp_ob.want_scan = 0;
+    imp_ob.scanning = 1;
+    imp_ob.live_n = 0;
+    imp_ob_set_action(IMP_ACT_SCAN, 0, 0);
+    return 1;
+  }
+  for (uint32_t i = 0; i < imp_ob.nslots; i++) {
+    ob_batch *b = &imp_ob.slots[i];
+    if (b->state == OB_FREE || (b->flags & OB_STORING)) continue;
+    /* Without Web Locks, an owned record's lease is renewed before it runs out. */
+    if ((b->flags & OB_STORED) && !(b->flags & OB_RELEASE) && b->renew_at >= 0.0 &&
+        t >= b->renew_at)
+      b->flags |= OB_WANT_STORE;
+    if ((b->flags & OB_WANT_STORE) && emit_store(t, b, 0)) return 1;
+  }
+  return fetch_action(t);
+}
+
+/* The page hide, one batch at a time (see the top of this file). */
+static int hand_off(double t, ob_batch *b) {
+  int store_first = imp_ob.failures || !imp_ob.online || (b->flags & (OB_FAILED | OB_NO_BEACON));
+  if (b->state == OB_FETCH) {
+    b->flags |= OB_HANDED;
+    return !(b->flags & OB_STORED && b->flags & OB_RELEASE) && emit_store(t, b, 1);
+  }
+  if (store_first && emit_store(t, b, 1)) return 1;
+  if (imp_ob.online && (imp_ob.cfg.flags & IMP_OB_BEACON) && !(b->flags & OB_NO_BEACON) &&
+      fits_or_split(b) && imp_ob_body_len(b) <= imp_ob_beacon_room()) {
+    emit_body(IMP_ACT_BEACON, b);
+    b->state = OB_BEACON;
+    return 1;
+  }
+  if (emit_store(t, b, 1)) return 1;
+  b->flags |= OB_HANDED;
+  b->state = OB_KEPT;
+  return 0;
+}
+
+static int hidden_action(double t) {
+  for (;;) {
+    ob_batch *b = 0;
+    for (uint32_t i = 0; i < imp_ob.nslots; i++) {
+      ob_batch *c = &imp_ob.slots[i];
+      if ((c->state == OB_IDLE || c->state == OB_FETCH) &&
+          !(c->flags & (OB_HANDED | OB_STORING)) && (!b || c->id < b->id))
+        b = c;
+    }
+    if (!b) return 0;
+    if (hand_off(t, b)) return 1;
+  }
+}
+
+/* A fetchLater copy of every unconfirmed batch, within its budget. */
+static int later_action(void) {
+  if (!(imp_ob.cfg.flags & IMP_OB_LATER) || imp_ob.consent != IMP_CONSENT_GRANTED) return 0;
+  for (uint32_t i = 0; i < imp_ob.nslots; i++) {
+    ob_batch *b = &imp_ob.slots[i];
+    uint32_t len = imp_ob_body_len(b);
+    if ((b->state != OB_IDLE && b->state != OB_FETCH && b->state != OB_KEPT) ||
+        b->later_ticket || (b->flags & OB_LATER_NO) || len > imp_ob.cfg.body_bytes ||
+        imp_ob.later_used + len > imp_ob.cfg.later_bytes)
+      continue;
+    b->later_ticket = ++imp_ob.next_ticket;
+    b->later_bytes = len;
+    b->flags |= OB_ATTEMPTED; /* the browser may send this copy: its "drop" is fixed */
+    imp_ob.later_used += len;
+    imp_ob_set_action(IMP_ACT_LATER, b, b->later_ticket);
+    imp_act.body_bytes = imp_ob_encode_body(b, imp_ob_io, IMP_OB_IO_BYTES);
+    return 1;
+  }
+  return 0;
+}
+
+/* Hidden, every batch dealt with: a "drop" count still waiting for a batch is
+** stored alone, so the next page load carries it. */
+static int drop_record_action(double t) {
+  ob_batch carrier_less;
+  if (!imp_g.drop_pending || imp_ob.drop_ticket || !storage_usable()) return 0;
+  for (uint32_t i = 0; i < imp_ob.nslots; i++)
+    if (imp_ob.slots[i].state == OB_BEACON || (imp_ob.slots[i].flags & OB_STORING)) return 0;
+  __builtin_memset(&carrier_less, 0, sizeof carrier_less);
+  carrier_less.created = imp_ob_wall(t);
+  carrier_less.drop = imp_g.drop_pending;
+  uint32_t key_len = imp_ob_make_key(&carrier_less, imp_ob_io);
+  uint32_t len = imp_ob_encode_record(&carrier_less, 1, 0.0, imp_ob_io + key_len,
+                                      IMP_OB_IO_BYTES - key_len);
+  imp_ob.drop_record = carrier_less.drop;
+  imp_ob.drop_ticket = ++imp_ob.next_ticket;
+  imp_ob_set_action(IMP_ACT_STORE, 0, imp_ob.drop_ticket);
+  imp_act.key_bytes = key_len;
+  imp_act.body_bytes = len;
+  return 1;
+}
+
+int32_t imp_ob_next_action(double t) {
+  imp_ob_set_action(IMP_ACT_NONE, 0, 0);
+  imp_ob_visibility(t);
+  if (emit_chore()) return IMP_OK;
+  if (imp_ob.consent == IMP_CONSENT_DENIED) {
+    imp_ob_cut(t);
+    if (!imp_ob.purge) return IMP_NONE;
+    imp_ob.purge = 0;
+    imp_ob_set_action(IMP_ACT_PURGE, 0, 0);
+    return IMP_OK;
+  }
+  if (timeout_action(t)) return IMP_OK;
+  if (imp_ob.rescan_at >= 0.0 && t >= imp_ob.rescan_at) {
+    imp_ob.rescan_at = -1.0;
+    imp_ob.want_scan = 1;
+  }
+  imp_ob_cut(t);
+  if (imp_ob.consent != IMP_CONSENT_GRANTED) return IMP_NONE;
+  if (imp_ob.visible ? visible_action(t) : hidden_action(t)) return IMP_OK;
+  if (later_action()) return IMP_OK;
+  if (!imp_ob.visible && drop_record_action(t)) return IMP_OK;
+  return IMP_NONE;
+}

@@ -1,0 +1,18 @@
+/*
+** replay.h: what the two files of the replay tool share (src/replay.c reads the
+** trace and runs the tracking calls; src/replay_outbox.c runs the delivery calls).
+*/
+#ifndef IMP_REPLAY_H
+#define IMP_REPLAY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+int parse_number(const char *field, double *out);
+uint32_t to_uint32(double v);
+int32_t to_int32(double v);
+int decode_string(const char *field, uint8_t *out, size_t cap, size_t *len);
+/* Runs one delivery line (fields f[0..n)); 0 when it is not one or is malformed. */
+int replay_outbox_line(char **f, int n, int32_t *status);
+
+#endif /* IMP_REPLAY_H */

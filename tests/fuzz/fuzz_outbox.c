@@ -1,0 +1,640 @@
+/*
+** fuzz_outbox.c: libFuzzer target for delivery: the conservation law.
+**
+** The input drives a small world around the core and its outbox: cards that are
+** registered, observed, clicked; page state, page views, time; a network whose
+** answers (2xx, 408, 413, 429 with Retry-After, 5xx, 400, network errors, no answer
+** at all) and whose reach of the collector for a failed request are chosen by the
+** input; sendBeacon that accepts or refuses; fetchLater; a localStorage that works,
+** is full or throws; online/offline; consent changes; page loads (a clean one after a
+** page hide, or a crash) whose storage the next load finds, and an earlier tab that
+** still holds its Web Lock or lets it go. The glue's part is played exactly: every
+** action imp_outbox_next() returns is carried out.
+**
+** After every step the law is checked over every event (pv, s) the core has made:
+**  - an event in the queue is nowhere else; no two held batches share an event;
+**  - missing events (in no place: queue, held in memory, stored, delivered) equal
+**    the counted ones: the queue's pending "drop", the "drop" of every held or
+**    delivered batch (once per batch identity, pv + first s; a held copy never
+**    carries more than a delivered copy of it), drop-only records, consent purges,
+**    and what a crash, a page death with storage unusable, or a consent purge lost
+**    (measured as it happens; zero for a clean page death);
+** and at the end, with the network back and time passing, every event is delivered
+** or counted in a delivered "drop", and nothing is left held or stored.
+*/
+#include "fuzz_common.h"
+#include "outbox_internal.h"
+
+#define MAX_PV 48
+#define MAX_S 1024
+#define MAX_REC 256
+#define MAX_PENDING 12
+
+typedef struct { char key[IMP_OB_KEY_BYTES + 1]; uint8_t *value; uint32_t len; } rec;
+typedef struct { uint32_t ticket; uint8_t *body; uint32_t len; } req;
+
+static char pv_ids[MAX_PV][16];
+static uint32_t pv_n, pv_cur, seq_max[MAX_PV];
+static uint8_t where[MAX_PV][MAX_S + 1];     /* place bits of the current check   */
+static uint8_t got[MAX_PV][MAX_S + 1];       /* delivered                         */
+static uint8_t refused[MAX_PV][MAX_S + 1];   /* the collector refuses it for good */
+static long long delivered_drop[MAX_PV][MAX_S + 1], held_drop[MAX_PV][MAX_S + 1];
+static long long delivered_drops, purged_before, allowed;
+static rec store[MAX_REC];
+static uint32_t store_n;
+static req fetches[MAX_PENDING], laters[64];
+static uint32_t fetch_n, later_n;
+static int core_alive, storage_mode, net_up, hidden, load, other_live, locks;
+static int settle; /* the end: every fetch is answered 204 at once */
+static double now;
+static char tab[8], prev_tab[8];
+
+enum { IN_QUEUE = 1, IN_MEMORY = 2, IN_STORE = 4 };
+
+/*=== MARK: - Parsing what the core wrote ===*/
+static int pv_index(const uint8_t *p, uint32_t n) {
+  for (uint32_t i = 0; i < pv_n; i++)
+    if (strlen(pv_ids[i]) == n && !memcmp(pv_ids[i], p, n)) return (int)i;
+  return -1;
+}
+
+/* The pv of a header prefix {"v":1,"pv":"<id>",... (ids are plain ASCII here). */
+static int prefix_pv(const uint8_t *p, uint32_t n) {
+  const uint32_t at = 13; /* strlen("{\"v\":1,\"pv\":\"") */
+  uint32_t end = at;
+  while (end < n && p[end] != '"') end++;
+  return n > at ? pv_index(p + at, end - at) : -1;
+}
+
+static long long event_s(const uint8_t *p, uint32_t n) {
+  for (uint32_t i = 0; i + 4 < n; i++)
+    if (!memcmp(p + i, "\"s\":", 4)) return strtoll((const char *)p + i + 4, NULL, 10);
+  return -1;
+}
+
+static void mark(int pv, long long s, uint8_t bit, const char *what) {
+  if (pv < 0 || s < 1 || s > MAX_S) fz_fail(what, NULL, 0);
+  if (bit == IN_MEMORY && (where[pv][s] & IN_MEMORY)) fz_fail("two held batches share an event", NULL, 0);
+  where[pv][s] |= bit;
+}
+
+/* Drop of a copy of the batch whose first event is (pv, s): counted once per batch. */
+static void held_copy(int pv, long long s, long long drop) {
+  if (delivered_drop[pv][s] >= 0) {
+    if (drop > delivered_drop[pv][s]) fz_fail("a held copy carries more drop than its delivered copy", NULL, 0);
+    return;
+  }
+  if (drop > held_drop[pv][s]) held_drop[pv][s] = drop;
+}
+
+/*=== MARK: - The places ===*/
+static void scan_queue(void) {
+  static uint8_t ev[IMP_EVENT_MAX_BYTES];
+  for (uint32_t i = 0; i < imp_g.rec_count; i++) {
+    const imp_event_rec *r = &imp_g.recs[(imp_g.rec_head + i) % imp_g.max_queue];
+    const imp_pageview *p = &imp_g.pvs[r->pv];
+    for (uint32_t k = 0; k < r->len; k++) ev[k] = imp_g.ring[(r->off + k) % imp_g.queue_bytes];
+    mark(pv_index(p->id, p->id_len), event_s(ev, r->len), IN_QUEUE, "queued event unknown");
+  }
+}
+
+static long long scan_memory(void) {
+  long long drops = 0;
+  for (uint32_t i = 0; i < imp_ob.nslots; i++) {
+    const ob_batch *b = &imp_ob.slots[i];
+    if (b->state == OB_FREE) continue;
+    int pv = prefix_pv(b->data, b->prefix_len);
+    const uint8_t *e = b->data + b->prefix_len;
+    long long first = -1;
+    for (uint32_t k = 0; k < b->events; k++) {
+      long long s = event_s(e, b->lens[k]);
+      if (first < 0) first = s;
+      mark(pv, s, IN_MEMORY, "held event unknown");
+      e += b->lens[k];
+    }
+    if (b->events) held_copy(pv, first, b->drop);
+    else drops += b->drop;
+  }
+  return drops;
+}
+
+static long long scan_storage(void) {
+  static ob_record r;
+  long long drops = 0;
+  for (uint32_t i = 0; i < store_n; i++) {
+    if (!imp_ob_parse_record(store[i].value, store[i].len, &r)) fz_fail("a stored record does not parse", NULL, 0);
+    if (!r.events) {
+      drops += r.drop;
+      continue;
+    }
+    int pv = prefix_pv(r.prefix, r.prefix_len);
+    const uint8_t *e = r.event_data;
+    long long first = event_s(e, r.lens[0]);
+    for (uint32_t k = 0; k < r.events; k++) {
+      mark(pv, event_s(e, r.lens[k]), IN_STORE, "stored event unknown");
+      e += r.lens[k];
+    }
+    held_copy(pv, first, r.drop);
+  }
+  return drops;
+}
+
+/* FUZZ_VERBOSE=1 prints every step, action and check (to read a crashing input). */
+static int verbose = -1;
+#define SAY(...) do { if (verbose) fprintf(stderr, __VA_ARGS__); } while (0)
+
+static void note_seq(void);
+
+/* missing - counted - allowed: 0 while the law holds. */
+static long long imbalance(void) {
+  long long missing = 0, counted = delivered_drops + allowed + purged_before;
+  note_seq();
+  memset(where, 0, sizeof where);
+  for (uint32_t p = 0; p < pv_n; p++)
+    for (uint32_t s = 0; s <= MAX_S; s++) held_drop[p][s] = 0;
+  if (core_alive) {
+    scan_queue();
+    counted += imp_g.drop_pending + scan_memory() + imp_act.purged;
+  }
+  counted += scan_storage();
+  for (uint32_t p = 0; p < pv_n; p++)
+    for (uint32_t s = 1; s <= seq_max[p]; s++) {
+      if ((where[p][s] & IN_QUEUE) && ((where[p][s] & ~IN_QUEUE) || got[p][s]))
+        fz_fail("a queued event is also held or delivered", NULL, 0);
+      if (!where[p][s] && !got[p][s]) {
+        missing++;
+        SAY("  missing %s s=%u\n", pv_ids[p], s);
+      }
+      counted += held_drop[p][s];
+    }
+  SAY("  law: missing %lld counted %lld (delivered drops %lld, allowed %lld, purged %lld, "
+      "pending %u)\n", missing, counted, delivered_drops, allowed,
+      purged_before + (core_alive ? imp_act.purged : 0), core_alive ? imp_g.drop_pending : 0);
+  return missing - counted;
+}
+
+static void check_law(void) {
+  if (imbalance() != 0) fz_fail("conservation: missing events differ from counted ones", NULL, 0);
+}
+
+/*=== MARK: - The collector ===*/
+static void collect(const uint8_t *body, uint32_t len) {
+  json_error_t err;
+  json_t *root = json_loadb((const char *)body, len, 0, &err), *ev, *e;
+  size_t i;
+  if (!root) fz_fail("a sent body is not strict JSON", (const char *)body, len);
+  const char *pv_text = json_string_value(json_object_get(root, "pv"));
+  json_t *drop = json_object_get(root, "drop");
+  ev = json_object_get(root, "ev");
+  int pv = pv_text ? pv_index((const uint8_t *)pv_text, (uint32_t)strlen(pv_text)) : -1;
+  if (pv < 0 || !json_is_integer(drop) || !json_is_array(ev) || !json_array_size(ev))
+    fz_fail("a sent body is not a batch", (const char *)body, len);
+  json_array_foreach(ev, i, e) {
+    json_int_t s = json_integer_value(json_object_get(e, "s"));
+    if (s >= 1 && s <= MAX_S && refused[pv][s]) { /* refused whole, whichever copy */
+      json_decref(root);
+      return;
+    }
+  }
+  json_array_foreach(ev, i, e) {
+    json_int_t s = json_integer_value(json_object_get(e, "s"));
+    if (s < 1 || s > MAX_S) fz_fail("a sent event has no s", (const char *)body, len);
+    if (i == 0) SAY("  collector: %s s=%lld drop=%lld (%zu events)\n", pv_text, (long long)s,
+                    (long long)json_integer_value(drop), json_array_size(ev));
+    if (i == 0 && delivered_drop[pv][s] < 0) {
+      delivered_drop[pv][s] = json_integer_value(drop);
+      delivered_drops += json_integer_value(drop);
+    }
+    got[pv][s] = 1;
+  }
+  json_decref(root);
+}
+
+/*=== MARK: - Storage ===*/
+static int find_rec(const char *key) {
+  for (uint32_t i = 0; i < store_n; i++)
+    if (!strcmp(store[i].key, key)) return (int)i;
+  return -1;
+}
+
+static void rec_remove(const char *key) {
+  int i = find_rec(key);
+  if (i < 0) return;
+  free(store[i].value);
+  store[i] = store[--store_n];
+}
+
+static int rec_put(const char *key, const uint8_t *value, uint32_t len) {
+  int i = find_rec(key);
+  if (i < 0) {
+    if (store_n == MAX_REC) return 0;
+    i = (int)store_n++;
+    snprintf(store[i].key, sizeof store[i].key, "%s", key);
+  } else {
+    free(store[i].value);
+  }
+  store[i].value = malloc(len);
+  memcpy(store[i].value, value, len);
+  store[i].len = len;
+  return 1;
+}
+
+static int by_key(const void *a, const void *b) {
+  return strcmp(((const rec *)a)->key, ((const rec *)b)->key);
+}
+
+/*=== MARK: - The glue ===*/
+static void remember(req *list, uint32_t *n, uint32_t cap, uint32_t ticket) {
+  const imp_action *a = imp_outbox_action_ptr();
+  if (*n == cap) return;
+  list[*n].ticket = ticket;
+  list[*n].len = a->body_bytes;
+  list[*n].body = malloc(a->body_bytes);
+  memcpy(list[*n].body, imp_outbox_io_ptr(), a->body_bytes);
+  (*n)++;
+}
+
+static void forget(req *list, uint32_t *n, uint32_t i) {
+  free(list[i].body);
+  list[i] = list[--*n];
+}
+
+static int32_t scan(void) {
+  int32_t s = IMP_OK;
+  qsort(store, store_n, sizeof store[0], by_key);
+  if (other_live && locks) {
+    memcpy(imp_outbox_io_ptr(), prev_tab, strlen(prev_tab));
+    s = imp_outbox_tab_live(now, (uint32_t)strlen(prev_tab));
+  }
+  for (uint32_t i = 0; i < store_n && s >= 0; i++) {
+    uint32_t kl = (uint32_t)strlen(store[i].key);
+    memcpy(imp_outbox_io_ptr(), store[i].key, kl);
+    memcpy(imp_outbox_io_ptr() + kl, store[i].value, store[i].len);
+    s = imp_outbox_found(now, kl, store[i].len);
+    if (s == IMP_OK && imp_outbox_action_ptr()->found == IMP_FOUND_REMOVE) rec_remove(store[i--].key);
+  }
+  if (s < 0) return s;
+  return imp_outbox_scan_done(now);
+}
+
+static int32_t store_action(uint8_t luck) {
+  const imp_action *a = imp_outbox_action_ptr();
+  char key[IMP_OB_KEY_BYTES + 1];
+  int outcome = storage_mode;
+  memcpy(key, imp_outbox_io_ptr(), a->key_bytes);
+  key[a->key_bytes] = '\0';
+  if (outcome == IMP_STORE_OK && (luck & 63) == 63) outcome = IMP_STORE_FULL;
+  if (outcome == IMP_STORE_OK &&
+      !rec_put(key, imp_outbox_io_ptr() + a->key_bytes, a->body_bytes))
+    outcome = IMP_STORE_FULL;
+  SAY("  store outcome %d (%u records)\n", outcome, store_n);
+  return imp_outbox_stored(now, a->ticket, outcome);
+}
+
+static int32_t cancel_action(uint8_t luck) {
+  uint32_t ticket = imp_outbox_action_ptr()->ticket;
+  for (uint32_t i = 0; i < fetch_n; i++)
+    if (fetches[i].ticket == ticket) {
+      /* an aborted request may have reached the collector already */
+      if (net_up && (luck & 1)) collect(fetches[i].body, fetches[i].len);
+      forget(fetches, &fetch_n, i);
+      return IMP_OK;
+    }
+  for (uint32_t i = 0; i < later_n; i++)
+    if (laters[i].ticket == ticket) {
+      forget(laters, &later_n, i);
+      break;
+    }
+  return IMP_OK;
+}
+
+static int verdict_of(const uint8_t *body, uint32_t len, int refuse);
+static long long imbalance(void);
+
+static int32_t beacon_action(uint8_t luck) {
+  const imp_action *a = imp_outbox_action_ptr();
+  int outcome = (luck % 8u) < 5u ? IMP_BEACON_ACCEPTED : (luck % 8u) < 7u ? IMP_BEACON_REFUSED
+                                                                           : IMP_BEACON_THREW;
+  if (outcome != IMP_BEACON_ACCEPTED) return imp_outbox_beacon(now, a->ticket, outcome);
+  /* A beacon the collector refuses is lost unknowably (the Beacon API says nothing). */
+  int lost = verdict_of(imp_outbox_io_ptr(), a->body_bytes, 0) == 2;
+  long long before = lost ? imbalance() : 0;
+  collect(imp_outbox_io_ptr(), a->body_bytes);
+  int32_t s = imp_outbox_beacon(now, a->ticket, outcome);
+  if (lost) allowed += imbalance() - before;
+  return s;
+}
+
+/* A working collector's answer: 204, or 400 for a body with a refused event. */
+static int32_t answer_at_once(uint32_t ticket, const uint8_t *body, uint32_t len) {
+  int refuse = verdict_of(body, len, 0) == 2;
+  if (!refuse) collect(body, len);
+  return imp_outbox_response(now, ticket, refuse ? 400 : 204, -1.0, 0.5);
+}
+
+/* Carries out one action; luck is an input byte for the outcomes chosen at once. */
+static int32_t perform(uint8_t luck) {
+  const imp_action *a = imp_outbox_action_ptr();
+  char key[IMP_OB_KEY_BYTES + 1];
+  switch (a->kind) {
+  case IMP_ACT_FETCH:
+    if (!settle && fetch_n < MAX_PENDING) {
+      remember(fetches, &fetch_n, MAX_PENDING, a->ticket);
+      return IMP_OK;
+    }
+    return answer_at_once(a->ticket, imp_outbox_io_ptr(), a->body_bytes);
+  case IMP_ACT_BEACON: return beacon_action(luck);
+  case IMP_ACT_LATER:
+    if (luck & 4) return imp_outbox_later(now, a->ticket, 0);
+    remember(laters, &later_n, 64, a->ticket);
+    return imp_outbox_later(now, a->ticket, 1);
+  case IMP_ACT_CANCEL: return cancel_action(luck);
+  case IMP_ACT_STORE: return store_action(luck);
+  case IMP_ACT_REMOVE:
+    memcpy(key, imp_outbox_io_ptr(), a->key_bytes);
+    key[a->key_bytes] = '\0';
+    rec_remove(key);
+    return IMP_OK;
+  case IMP_ACT_SCAN: return scan();
+  case IMP_ACT_PURGE:
+    while (store_n) rec_remove(store[0].key);
+    return IMP_OK;
+  default: fz_fail("unknown action", NULL, 0);
+  }
+}
+
+static void expect_ok(int32_t s, const char *what) {
+  if (s < 0) {
+    imp_status_name(s);
+    fprintf(stderr, "%s: %s\n", what, (const char *)imp_output_ptr());
+    fz_fail("a glue call was refused", NULL, 0);
+  }
+}
+
+/* Runs the glue's loop until the outbox has nothing to do now. */
+static void pump(fz_in *in) {
+  for (int i = 0;; i++) {
+    if (i == 5000) fz_fail("the outbox does not settle", NULL, 0);
+    int32_t s = imp_outbox_next(now, fz_u8(in) / 256.0);
+    expect_ok(s, "next");
+    if (s == IMP_NONE) return;
+    SAY(" action %u #%u b%u n%u %.*s\n", imp_act.kind, imp_act.ticket, imp_act.batch,
+        imp_act.events, (int)(imp_act.key_bytes + imp_act.body_bytes), (const char *)imp_ob_io);
+    expect_ok(perform(fz_u8(in)), "outcome");
+  }
+}
+
+/*=== MARK: - Page loads ===*/
+static void note_seq(void) {
+  if (core_alive && imp_g.seq > seq_max[pv_cur]) seq_max[pv_cur] = imp_g.seq;
+}
+
+static int begin_pv(void) {
+  if (pv_n == MAX_PV) return 0;
+  note_seq();
+  snprintf(pv_ids[pv_n], sizeof pv_ids[0], "L%dP%u", load, pv_n);
+  size_t n = strlen(pv_ids[pv_n]);
+  memcpy(imp_input_ptr(), pv_ids[pv_n], n);
+  memcpy(imp_input_ptr() + n, "/x", 2);
+  pv_cur = pv_n++;
+  expect_ok(imp_page_begin(now, (uint32_t)n, 2, hidden ? IMP_FLAG_HIDDEN : 0u), "page");
+  note_seq();
+  return 1;
+}
+
+static int start_load(fz_in *in) {
+  uint8_t a = fz_u8(in), b = fz_u8(in);
+  imp_outbox_config *c = imp_outbox_config_ptr();
+  load++;
+  expect_ok(imp_start(9, 8u + a % 24u, 4096u + (a & 1u) * 4096u, 1u + (a >> 1) % 6u, 4096,
+                      2000, 0.5, 500, 242500, 0.3, 0), "start");
+  hidden = 0;
+  core_alive = 1;
+  if (!begin_pv()) return 0;
+  c->max_batches = 1u + b % 4u;
+  c->body_bytes = 4096;
+  c->keepalive_bytes = 4096u + (b >> 2) % 4u * 4096u;
+  c->later_bytes = 8192;
+  c->consent = (b & 0x70) == 0x70 ? IMP_CONSENT_PENDING : IMP_CONSENT_GRANTED;
+  locks = (b & 0x80) != 0;
+  c->flags = IMP_OB_BEACON | IMP_OB_STORAGE | (net_up ? IMP_OB_ONLINE : 0u) |
+             ((b & 8) ? IMP_OB_LATER : 0u) | (locks ? IMP_OB_LOCKS : 0u);
+  snprintf(tab, sizeof tab, "t%d", load);
+  memcpy(imp_outbox_io_ptr(), tab, strlen(tab));
+  expect_ok(imp_outbox_start(now, 1.7e12, (uint32_t)strlen(tab)), "outbox start");
+  pump(in);
+  return 1;
+}
+
+/* The page goes away: after a page hide (clean) or at once (crash). Requests in
+** flight may still reach the collector; fetchLater copies are sent. */
+static void die(fz_in *in, int crash) {
+  int clean = 0;
+  if (!crash) {
+    expect_ok(imp_page_state(now, IMP_PAGE_HIDDEN), "hide");
+    hidden = 1;
+    pump(in);
+    clean = imp_ob.storage_ok && imp_ob.consent == IMP_CONSENT_GRANTED;
+  }
+  note_seq();
+  SAY("  death: queued %u, outbox visible %d, page open %d state %d, held %u\n", imp_g.rec_count,
+      imp_ob.visible, imp_g.page_open, imp_g.page_state, imp_act.held_batches);
+  for (uint32_t i = 0; i < imp_ob.nslots; i++)
+    SAY("  slot %u: b%u state %u flags %x events %u\n", i, imp_ob.slots[i].id,
+        imp_ob.slots[i].state, imp_ob.slots[i].flags, imp_ob.slots[i].events);
+  check_law();
+  while (fetch_n) {
+    if (net_up && (fz_u8(in) & 1)) collect(fetches[0].body, fetches[0].len);
+    forget(fetches, &fetch_n, 0);
+  }
+  while (later_n) {
+    if (net_up) collect(laters[0].body, laters[0].len);
+    forget(laters, &later_n, 0);
+  }
+  purged_before += imp_act.purged;
+  core_alive = 0;
+  long long lost = imbalance();
+  if (lost < 0) fz_fail("a page death made a loss count twice", NULL, 0);
+  if (clean && lost != 0) fz_fail("a clean page death lost events", NULL, 0);
+  allowed += lost;
+  snprintf(prev_tab, sizeof prev_tab, "%s", tab);
+  other_live = locks && (fz_u8(in) & 1);
+}
+
+/*=== MARK: - Steps ===*/
+static const int32_t statuses[] = {204, 200, 503, 500, 429, 408, 0, 413, 400, 404, 422, 302};
+
+/* What the collector knows of this body's events: 1 has one, 2 refuses one. With
+** `refuse`, every event of the body is marked refused. */
+static int verdict_of(const uint8_t *body, uint32_t len, int refuse) {
+  json_t *root = json_loadb((const char *)body, len, 0, NULL), *e;
+  size_t i;
+  int known = 0;
+  const char *pv_text = json_string_value(json_object_get(root, "pv"));
+  int pv = pv_text ? pv_index((const uint8_t *)pv_text, (uint32_t)strlen(pv_text)) : -1;
+  json_array_foreach(json_object_get(root, "ev"), i, e) {
+    json_int_t s = json_integer_value(json_object_get(e, "s"));
+    if (pv < 0 || s < 1 || s > MAX_S) continue;
+    if (refuse) refused[pv][s] = 1;
+    if (refused[pv][s]) known = 2;
+    else if (got[pv][s] && known == 0) known = 1;
+  }
+  json_decref(root);
+  return known;
+}
+
+static int never_retried(int32_t status) {
+  return status == 400 || status == 401 || status == 403 || status == 410 || status == 413 ||
+         status == 422;
+}
+
+static size_t json_events(const req *r) {
+  json_t *root = json_loadb((const char *)r->body, r->len, 0, NULL);
+  size_t n = json_array_size(json_object_get(root, "ev"));
+  json_decref(root);
+  return n;
+}
+
+static void respond(fz_in *in) {
+  if (!fetch_n) return;
+  uint32_t i = fz_u8(in) % fetch_n;
+  uint8_t pick = fz_u8(in);
+  int32_t status = net_up ? statuses[pick % 12u] : 0;
+  /* A collector refuses a batch for what it holds, whichever copy: a copy of one it
+  ** took is taken too (removed by (pv, s)), one with a refused event is refused. (A
+  ** real collector that refuses one copy after taking another makes the tracker
+  ** count events lost that arrived.) */
+  int known = net_up ? verdict_of(fetches[i].body, fetches[i].len, 0) : 0;
+  if (known == 2) status = 400;
+  else if (known == 1 && never_retried(status)) status = 204;
+  if (never_retried(status) && (status != 413 || json_events(&fetches[i]) == 1))
+    verdict_of(fetches[i].body, fetches[i].len, 1);
+  double retry_after = status == 429 || status == 503 ? (double)(fz_u8(in) % 4u) * 1000.0 - 1.0 : -1.0;
+  if (retry_after < 0) retry_after = -1.0;
+  /* a failed request may still have been stored by the collector (a lost answer) */
+  if ((status >= 200 && status < 300) || (net_up && status >= 500 && (pick & 0x80)))
+    collect(fetches[i].body, fetches[i].len);
+  int32_t s = imp_outbox_response(now, fetches[i].ticket, status, retry_after, fz_u8(in) / 256.0);
+  expect_ok(s, "response");
+  forget(fetches, &fetch_n, i);
+}
+
+static void track(fz_in *in, uint8_t op) {
+  uint8_t x = fz_u8(in);
+  char id[2] = {(char)('a' + x % 8u), 0};
+  switch (op) {
+  case 0:
+    memcpy(imp_input_ptr(), id, 1);
+    imp_item_register(now, 1, 0, x % 5u);
+    break;
+  case 1: imp_observe(now, x % 8u, (double)(fz_u8(in) % 5u) / 4.0, 100.0, 0); break;
+  case 2:
+    hidden = !hidden;
+    imp_page_state(now, hidden ? IMP_PAGE_HIDDEN : IMP_PAGE_VISIBLE);
+    break;
+  case 3: imp_click(now, x % 8u); break;
+  case 4: imp_item_release(now, x % 8u); break;
+  default:
+    imp_page_end(now);
+    note_seq();
+    begin_pv();
+  }
+}
+
+/* One step of the world; 0 when the input asks for more than the model holds. */
+static int step(fz_in *in) {
+  uint8_t op = fz_u8(in);
+  now += (double)(fz_u8(in) % 64u) * 16.0;
+  SAY("step %u at %.0f\n", op % 16u, now);
+  switch (op % 16u) {
+  case 0: case 1: case 2: case 3: case 4: case 5: track(in, op % 16u); break;
+  case 6: case 7: respond(in); break;
+  case 8:
+    net_up = !net_up;
+    expect_ok(imp_outbox_online(now, net_up), "online");
+    break;
+  case 9: storage_mode = fz_u8(in) % 8u == 0 ? 1 + fz_u8(in) % 2 : 0; break;
+  case 10: {
+    uint8_t c = fz_u8(in);
+    int32_t consent = c % 16u == 0 ? IMP_CONSENT_DENIED : c % 3u == 0 ? IMP_CONSENT_PENDING : IMP_CONSENT_GRANTED;
+    long long before = imbalance();
+    expect_ok(imp_outbox_consent(now, consent), "consent");
+    pump(in);
+    if (consent == IMP_CONSENT_DENIED) allowed += imbalance() - before; /* withheld on purpose */
+    break;
+  }
+  case 11: case 12:
+    die(in, op % 16u == 12);
+    if (!start_load(in)) return 0;
+    break;
+  case 13: other_live = 0; break;
+  case 14: now += (double)fz_u16(in) * 2.0; break;
+  default: imp_tick(now); break;
+  }
+  if (core_alive) pump(in);
+  note_seq();
+  check_law();
+  return pv_n < MAX_PV && imp_g.seq < MAX_S - 64u;
+}
+
+/*=== MARK: - The end: the network is back and time passes ===*/
+static void recover(fz_in *in) {
+  settle = 1;
+  net_up = 1;
+  storage_mode = 0;
+  other_live = 0;
+  expect_ok(imp_outbox_online(now, 1), "online");
+  while (fetch_n) {
+    expect_ok(answer_at_once(fetches[0].ticket, fetches[0].body, fetches[0].len), "response");
+    forget(fetches, &fetch_n, 0);
+  }
+  if (imp_ob.consent == IMP_CONSENT_PENDING) expect_ok(imp_outbox_consent(now, 1), "consent");
+  if (hidden || !imp_ob.storage_ok) { /* a fresh load, with storage that works */
+    die(in, 0);
+    if (!start_load(in)) return;
+  }
+  memcpy(imp_input_ptr(), "z", 1); /* one more event, to carry a pending "drop" */
+  expect_ok(imp_item_register(now, 1, 0, 0), "register");
+  uint32_t z = imp_result_ptr()->slot;
+  expect_ok(imp_observe(now, z, 1.0, 100.0, 0), "observe");
+  for (int round = 0; round < 300; round++) {
+    now += 61000.0;
+    expect_ok(imp_tick(now), "tick");
+    /* a loss counted after the last event waits for the next event: make one */
+    if (imp_g.drop_pending && !imp_g.rec_count) expect_ok(imp_click(now, z), "click");
+    pump(in);
+    check_law();
+    if (!imp_act.held_batches && !store_n && !imp_g.rec_count && !imp_g.drop_pending) break;
+  }
+  if (imp_act.held_batches || store_n || imp_g.rec_count || imp_g.drop_pending)
+    fz_fail("with the network back, events are still held or stored", NULL, 0);
+}
+
+static void reset_world(void) {
+  for (uint32_t i = 0; i < store_n; i++) free(store[i].value);
+  while (fetch_n) forget(fetches, &fetch_n, 0);
+  while (later_n) forget(laters, &later_n, 0);
+  store_n = pv_n = pv_cur = 0;
+  memset(seq_max, 0, sizeof seq_max);
+  memset(got, 0, sizeof got);
+  memset(refused, 0, sizeof refused);
+  memset(delivered_drop, 0xff, sizeof delivered_drop); /* -1: no copy delivered */
+  delivered_drops = purged_before = allowed = 0;
+  core_alive = storage_mode = hidden = load = other_live = locks = settle = 0;
+  net_up = 1;
+  now = 0;
+  prev_tab[0] = 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  fz_in in = {data, size};
+  if (verbose < 0) verbose = getenv("FUZZ_VERBOSE") != NULL;
+  reset_world();
+  if (!start_load(&in)) return 0;
+  while (in.n)
+    if (!step(&in)) break;
+  if (imp_ob.consent != IMP_CONSENT_DENIED) recover(&in);
+  check_law();
+  return 0;
+}
