@@ -181,6 +181,9 @@ IMP_API int32_t imp_outbox_online(double t, int32_t online) {
   if (online && !imp_ob.online) {
     imp_ob.want_scan = 1;
     if (imp_ob.retry_at > imp_g.now) imp_ob.retry_at = imp_g.now;
+    for (uint32_t i = 0; i < imp_ob.nslots; i++) /* sendable again: no copy needed */
+      if (!imp_ob.failures && !(imp_ob.slots[i].flags & (OB_STORED | OB_STORING | OB_CLAIM)))
+        imp_ob.slots[i].flags &= ~(uint32_t)OB_WANT_STORE;
   }
   if (!online && imp_ob.visible) /* what waits now should outlive the page */
     for (uint32_t i = 0; i < imp_ob.nslots; i++)

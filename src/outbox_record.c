@@ -116,10 +116,12 @@ typedef struct cursor {
   uint32_t n;
 } cursor;
 
-/* Reads digits (1..15) then one space; 0 when malformed. */
+/* Reads digits (1..15, no leading zero: one spelling per value) then one space;
+** 0 when malformed. */
 static int read_num(cursor *c, double *out) {
   double v = 0.0;
   uint32_t i = 0;
+  if (c->n > 1 && c->p[0] == '0' && c->p[1] != ' ') return 0;
   while (i < c->n && c->p[i] >= '0' && c->p[i] <= '9') {
     if (i == 15u) return 0;
     v = v * 10.0 + (double)(c->p[i] - '0');

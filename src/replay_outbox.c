@@ -79,7 +79,7 @@ static void removal(const char *key) {
   int i = find(key);
   if (i < 0) return;
   free(storage[i].value);
-  storage[i] = storage[--stored_n];
+  memmove(storage + i, storage + i + 1, (size_t)(--stored_n - i) * sizeof storage[0]);
 }
 
 static int by_key(const void *a, const void *b) {

@@ -178,7 +178,8 @@ static void check_law(void) {
 }
 
 /*=== MARK: - The collector ===*/
-static void collect(const uint8_t *body, uint32_t len) {
+/* The collector receives a body; with `beaconed`, even one it would refuse counts. */
+static void collect(const uint8_t *body, uint32_t len, int beaconed) {
   json_error_t err;
   json_t *root = json_loadb((const char *)body, len, 0, &err), *ev, *e;
   size_t i;
@@ -191,7 +192,7 @@ static void collect(const uint8_t *body, uint32_t len) {
     fz_fail("a sent body is not a batch", (const char *)body, len);
   json_array_foreach(ev, i, e) {
     json_int_t s = json_integer_value(json_object_get(e, "s"));
-    if (s >= 1 && s <= MAX_S && refused[pv][s]) { /* refused whole, whichever copy */
+    if (!beaconed && s >= 1 && s <= MAX_S && refused[pv][s]) { /* refused whole, any copy */
       json_decref(root);
       return;
     }
@@ -296,7 +297,7 @@ static int32_t cancel_action(uint8_t luck) {
   for (uint32_t i = 0; i < fetch_n; i++)
     if (fetches[i].ticket == ticket) {
       /* an aborted request may have reached the collector already */
-      if (net_up && (luck & 1)) collect(fetches[i].body, fetches[i].len);
+      if (net_up && (luck & 1)) collect(fetches[i].body, fetches[i].len, 0);
       forget(fetches, &fetch_n, i);
       return IMP_OK;
     }
@@ -308,27 +309,22 @@ static int32_t cancel_action(uint8_t luck) {
   return IMP_OK;
 }
 
-static int verdict_of(const uint8_t *body, uint32_t len, int refuse);
-static long long imbalance(void);
-
 static int32_t beacon_action(uint8_t luck) {
   const imp_action *a = imp_outbox_action_ptr();
   int outcome = (luck % 8u) < 5u ? IMP_BEACON_ACCEPTED : (luck % 8u) < 7u ? IMP_BEACON_REFUSED
                                                                            : IMP_BEACON_THREW;
-  if (outcome != IMP_BEACON_ACCEPTED) return imp_outbox_beacon(now, a->ticket, outcome);
-  /* A beacon the collector refuses is lost unknowably (the Beacon API says nothing). */
-  int lost = verdict_of(imp_outbox_io_ptr(), a->body_bytes, 0) == 2;
-  long long before = lost ? imbalance() : 0;
-  collect(imp_outbox_io_ptr(), a->body_bytes);
-  int32_t s = imp_outbox_beacon(now, a->ticket, outcome);
-  if (lost) allowed += imbalance() - before;
-  return s;
+  /* Accepted is final: the browser sends it, and what the collector then does is
+  ** not knowable (the Beacon API says nothing), so it counts as delivered. */
+  if (outcome == IMP_BEACON_ACCEPTED) collect(imp_outbox_io_ptr(), a->body_bytes, 1);
+  return imp_outbox_beacon(now, a->ticket, outcome);
 }
+
+static int verdict_of(const uint8_t *body, uint32_t len, int refuse);
 
 /* A working collector's answer: 204, or 400 for a body with a refused event. */
 static int32_t answer_at_once(uint32_t ticket, const uint8_t *body, uint32_t len) {
   int refuse = verdict_of(body, len, 0) == 2;
-  if (!refuse) collect(body, len);
+  if (!refuse) collect(body, len, 0);
   return imp_outbox_response(now, ticket, refuse ? 400 : 204, -1.0, 0.5);
 }
 
@@ -444,11 +440,11 @@ static void die(fz_in *in, int crash) {
         imp_ob.slots[i].state, imp_ob.slots[i].flags, imp_ob.slots[i].events);
   check_law();
   while (fetch_n) {
-    if (net_up && (fz_u8(in) & 1)) collect(fetches[0].body, fetches[0].len);
+    if (net_up && (fz_u8(in) & 1)) collect(fetches[0].body, fetches[0].len, 0);
     forget(fetches, &fetch_n, 0);
   }
   while (later_n) {
-    if (net_up) collect(laters[0].body, laters[0].len);
+    if (net_up) collect(laters[0].body, laters[0].len, 0);
     forget(laters, &later_n, 0);
   }
   purged_before += imp_act.purged;
@@ -513,7 +509,7 @@ static void respond(fz_in *in) {
   if (retry_after < 0) retry_after = -1.0;
   /* a failed request may still have been stored by the collector (a lost answer) */
   if ((status >= 200 && status < 300) || (net_up && status >= 500 && (pick & 0x80)))
-    collect(fetches[i].body, fetches[i].len);
+    collect(fetches[i].body, fetches[i].len, 0);
   int32_t s = imp_outbox_response(now, fetches[i].ticket, status, retry_after, fz_u8(in) / 256.0);
   expect_ok(s, "response");
   forget(fetches, &fetch_n, i);
@@ -574,7 +570,8 @@ static int step(fz_in *in) {
   if (core_alive) pump(in);
   note_seq();
   check_law();
-  return pv_n < MAX_PV && imp_g.seq < MAX_S - 64u;
+  /* room is left for the loads and page views of recover() */
+  return pv_n + 4u < MAX_PV && imp_g.seq < MAX_S - 64u;
 }
 
 /*=== MARK: - The end: the network is back and time passes ===*/

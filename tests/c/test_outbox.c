@@ -1,0 +1,359 @@
+/*
+** test_outbox.c: the outbox's rules one by one. Every export refuses bad arguments
+** with a named status and changes nothing; the retry verdict of each status and
+** the backoff bounds; the body it sends is byte for byte the batch the core encodes;
+** a storage record round-trips and a damaged one is refused; a split cuts at event
+** boundaries into valid batches (the first keeps "drop"); a fetch with no answer is
+** aborted at timeout_ms and retried; one request at a time while the collector
+** fails; the keepalive budget; the page hide hands a request in flight to storage.
+** (tests/replay/delivery and tests/fuzz/fuzz_outbox.c cover whole scenarios.)
+*/
+#include "support.h"
+#include "outbox_internal.h"
+
+#ifdef IMP_TEST_TINY
+#define T_OB_BATCHES 3u /* the tiny build's outbox arena holds 4 slots */
+#else
+#define T_OB_BATCHES 16u
+#endif
+
+#define ACT (imp_outbox_action_ptr())
+#define CFG (imp_outbox_config_ptr())
+
+static imp_outbox_config defaults;
+
+static int32_t ob_start(double t) {
+  *CFG = defaults;
+  CFG->max_batches = T_OB_BATCHES;
+  memcpy(imp_outbox_io_ptr(), "tab1", 4);
+  return imp_outbox_start(t, 1.7e12, 4);
+}
+
+/* Core and outbox started, a page view open, storage scanned (empty). */
+static void fresh(uint32_t batch_events) {
+  start_with(T_MAX_ITEMS, T_MAX_QUEUE, T_QUEUE_BYTES, batch_events, T_BATCH_BYTES, 5000);
+  page(0, "pv1", "/s", 0);
+  ob_start(0);
+  if (imp_outbox_next(0, 0.5) == IMP_OK && ACT->kind == IMP_ACT_SCAN) imp_outbox_scan_done(0);
+}
+
+/* One impression of a new card "<prefix><i>" at time t. */
+static void impression(double t, const char *prefix, unsigned i) {
+  char id[IMP_MAX_ID_BYTES + 1];
+  snprintf(id, sizeof id, "%s%u", prefix, i);
+  reg(t, id, "", 0);
+  imp_observe(t, RES->slot, 0.2, 100, 0);
+}
+
+static char body[IMP_OB_IO_BYTES + 1];
+static const char *body_text(void) {
+  memcpy(body, imp_outbox_io_ptr() + ACT->key_bytes, ACT->body_bytes);
+  body[ACT->body_bytes] = '\0';
+  return body;
+}
+
+/* Breaks field k of the configuration (k = 0..; returns its name, or NULL past the end). */
+static const char *break_config(imp_outbox_config *c, int k) {
+  switch (k) {
+  case 0: c->timeout_ms = 0; return "timeout_ms 0";
+  case 1: c->lease_ms = T_NAN; return "lease_ms NaN";
+  case 2: c->max_age_ms = T_INF; return "max_age_ms infinite";
+  case 3: c->backoff_base_ms = -1; return "backoff_base_ms negative";
+  case 4: c->backoff_max_ms = c->backoff_base_ms / 2; return "backoff_max_ms below the base";
+  case 5: c->retry_after_max_ms = -1; return "retry_after_max_ms negative";
+  case 6: c->max_batches = 0; return "max_batches 0";
+  case 7: c->max_batches = IMP_OB_MAX_BATCHES + 1u; return "max_batches above the limit";
+  case 8: c->body_bytes = IMP_BATCH_MIN_CAP - 1u; return "body_bytes below 4096";
+  case 9: c->body_bytes = IMP_BATCH_HARD_CAP + 1u; return "body_bytes above 61440";
+  case 10: c->keepalive_bytes = c->body_bytes - 1u; return "keepalive_bytes below body_bytes";
+  case 11: c->keepalive_bytes = 65537; return "keepalive_bytes above 64 KiB";
+  case 12: c->later_bytes = 65537; return "later_bytes above 64 KiB";
+  case 13: c->stored_events = 0; return "stored_events 0";
+  case 14: c->stored_bytes = 4095; return "stored_bytes below 4096";
+  case 15: c->consent = 3; return "consent 3";
+  case 16: c->flags = 32; return "unknown flag";
+  default: return NULL;
+  }
+}
+
+static void test_arguments(void) {
+  defaults = *CFG;
+  CHECK_INT(imp_outbox_next(0, 0.5), IMP_ERR_STATE, "next before any start");
+  CHECK_INT(imp_outbox_found(0, 1, 1), IMP_ERR_STATE, "found before any start");
+  CHECK_INT(ob_start(0), IMP_ERR_STATE, "outbox start before imp_start");
+  start_default();
+  page(0, "pv1", "/s", 0);
+  memcpy(imp_outbox_io_ptr(), "Tab", 3);
+  CHECK_INT(imp_outbox_start(0, 1.7e12, 3), IMP_ERR_ARG, "tab id with a capital");
+  CHECK_INT(imp_outbox_start(0, 1.7e12, 0), IMP_ERR_ARG, "empty tab id");
+  memcpy(imp_outbox_io_ptr(), "abcdefghijklmnopq", 17);
+  CHECK_INT(imp_outbox_start(0, 1.7e12, 17), IMP_ERR_ARG, "tab id of 17 bytes");
+  memcpy(imp_outbox_io_ptr(), "tab1", 4);
+  CHECK_INT(imp_outbox_start(T_NAN, 1.7e12, 4), IMP_ERR_ARG, "NaN time");
+  CHECK_INT(imp_outbox_start(0, -1, 4), IMP_ERR_ARG, "negative epoch");
+  for (int k = 0;; k++) {
+    *CFG = defaults;
+    CFG->max_batches = T_OB_BATCHES;
+    const char *name = break_config(CFG, k);
+    if (!name) break;
+    memcpy(imp_outbox_io_ptr(), "tab1", 4);
+    CHECK_INT(imp_outbox_start(0, 1.7e12, 4), IMP_ERR_CONFIG, "config refused: %s", name);
+  }
+  *CFG = defaults;
+  CFG->max_batches = T_OB_BATCHES + 8u;
+#ifndef IMP_TEST_TINY
+  CFG->max_batches = IMP_OB_MAX_BATCHES;
+#endif
+  memcpy(imp_outbox_io_ptr(), "tab1", 4);
+  CHECK_INT(imp_outbox_start(0, 1.7e12, 4), IMP_ERR_MEMORY, "more batches than the arena holds");
+  CHECK_INT(imp_outbox_next(0, 0.5), IMP_ERR_STATE, "a refused start leaves it stopped");
+
+  CHECK_INT(ob_start(0), IMP_OK, "start with the defaults");
+  CHECK_INT(imp_outbox_next(0, 1.0), IMP_ERR_ARG, "jitter 1 is outside [0, 1)");
+  CHECK_INT(imp_outbox_next(0, T_NAN), IMP_ERR_ARG, "jitter NaN");
+  CHECK_INT(imp_outbox_next(-1, 0.5), IMP_ERR_ARG, "negative time");
+  CHECK_INT(imp_outbox_response(0, 1, -1, -1, 0.5), IMP_ERR_ARG, "status -1");
+  CHECK_INT(imp_outbox_response(0, 1, 1000, -1, 0.5), IMP_ERR_ARG, "status 1000");
+  CHECK_INT(imp_outbox_response(0, 1, 503, -2, 0.5), IMP_ERR_ARG, "Retry-After -2");
+  CHECK_INT(imp_outbox_response(0, 1, 503, T_NAN, 0.5), IMP_ERR_ARG, "Retry-After NaN");
+  CHECK_INT(imp_outbox_beacon(0, 1, 3), IMP_ERR_ARG, "beacon outcome 3");
+  CHECK_INT(imp_outbox_later(0, 1, 2), IMP_ERR_ARG, "fetchLater outcome 2");
+  CHECK_INT(imp_outbox_stored(0, 1, -1), IMP_ERR_ARG, "storage outcome -1");
+  CHECK_INT(imp_outbox_online(0, 2), IMP_ERR_ARG, "online 2");
+  CHECK_INT(imp_outbox_consent(0, 3), IMP_ERR_ARG, "consent 3");
+  CHECK_INT(imp_outbox_found(0, 4, 4), IMP_ERR_STATE, "found outside a scan");
+  CHECK_INT(imp_outbox_tab_live(0, 4), IMP_ERR_STATE, "tab_live outside a scan");
+  CHECK_INT(imp_outbox_scan_done(0), IMP_ERR_STATE, "scan_done outside a scan");
+  CHECK_INT(imp_outbox_next(0, 0.5), IMP_OK, "first action");
+  CHECK_INT(ACT->kind, IMP_ACT_SCAN, "the first action is a scan of storage");
+  CHECK_INT(imp_outbox_found(0, 0, 4), IMP_ERR_ARG, "empty key");
+  CHECK_INT(imp_outbox_found(0, IMP_OB_KEY_BYTES + 1u, 4), IMP_ERR_ARG, "key too long");
+  CHECK_INT(imp_outbox_found(0, 4, IMP_OB_IO_BYTES), IMP_ERR_ARG, "value past the buffer");
+  CHECK_INT(imp_outbox_response(0, 77, 204, -1, 0.5), IMP_NONE, "unknown ticket: nothing");
+  CHECK_INT(imp_outbox_scan_done(0), IMP_OK, "scan done");
+  CHECK_INT(imp_outbox_next(0, 0.5), IMP_NONE, "nothing to do");
+  CHECK_INT(ACT->deadline, -1, "and no deadline");
+}
+
+static void test_retry_policy(void) {
+  static const int32_t retry[] = {0, 302, 404, 408, 429, 500, 503, 599, 199};
+  static const int32_t never[] = {400, 401, 403, 410, 413, 422};
+  for (size_t i = 0; i < sizeof retry / sizeof *retry; i++)
+    CHECK_INT(imp_ob_classify(retry[i]), OB_RETRY, "status %d is retried", (int)retry[i]);
+  for (size_t i = 0; i < sizeof never / sizeof *never; i++)
+    CHECK_INT(imp_ob_classify(never[i]), OB_NEVER, "status %d is never retried", (int)never[i]);
+  CHECK_INT(imp_ob_classify(204), OB_OK, "204 is delivered");
+  CHECK_INT(imp_ob_classify(299), OB_OK, "299 is delivered");
+  const imp_outbox_config *c = &defaults;
+  CHECK_INT(imp_ob_backoff(1, 0.5, c), 1000, "first failure: 1 s at jitter 0.5");
+  CHECK_INT(imp_ob_backoff(2, 0.5, c), 2000, "second: 2 s");
+  CHECK_INT(imp_ob_backoff(3, 0.0, c), 3200, "third at the lowest jitter: 4 s * 0.8");
+  CHECK_INT(imp_ob_backoff(6, 0.5, c), 32000, "sixth: 32 s");
+  CHECK_INT(imp_ob_backoff(7, 0.999, c), 60000, "seventh: capped at 60 s even with jitter");
+  CHECK_INT(imp_ob_backoff(4000000000u, 0.0, c), 48000, "huge failure counts stay at the cap");
+}
+
+/* The body the outbox sends equals, byte for byte, the batch imp_take_batch encodes
+** for the same events at the same time. */
+static void test_body_is_the_core_batch(void) {
+  char core_batch[IMP_BATCH_HARD_CAP + 1];
+  for (int run = 0; run < 2; run++) {
+    start_with(T_MAX_ITEMS, T_MAX_QUEUE, T_QUEUE_BYTES, 3, T_BATCH_BYTES, 5000);
+    page(0, "pv\"1", "/caf\xc3\xa9", IMP_FLAG_GPC | IMP_FLAG_WEBDRIVER);
+    imp_report_dropped(2);
+    impression(10, "a\\", 1);
+    impression(20, "b", 2);
+    impression(30, "c", 3);
+    if (run == 0) {
+      take(40, 0);
+      snprintf(core_batch, sizeof core_batch, "%s", g_batch);
+      continue;
+    }
+    ob_start(0);
+    imp_outbox_next(40, 0.5); /* the scan */
+    imp_outbox_scan_done(40);
+    CHECK_INT(imp_outbox_next(40, 0.5), IMP_OK, "a fetch");
+    CHECK_INT(ACT->kind, IMP_ACT_FETCH, "of the due batch");
+    CHECK_STR(body_text(), core_batch, "the body is the core's batch, byte for byte");
+  }
+}
+
+static void test_record_round_trip(void) {
+  static ob_record r;
+  ob_batch *b;
+  fresh(3);
+  impression(10, "a", 1);
+  impression(20, "b", 2);
+  impression(30, "c", 3);
+  imp_outbox_next(40, 0.5);
+  b = imp_ob_by_ticket(ACT->ticket, OB_FETCH);
+  CHECK(b != NULL, "the fetched batch is held");
+  if (!b) return;
+  b->drop = 7;
+  uint32_t len = imp_ob_encode_record(b, 0, 1.7e12 + 99, (uint8_t *)body, sizeof body);
+  CHECK(len > 0, "record encoded");
+  CHECK_INT(imp_ob_parse_record((uint8_t *)body, len, &r), 1, "and parsed back");
+  CHECK_INT(r.events, 3, "events");
+  CHECK_INT(r.drop, 7, "drop");
+  CHECK_INT(r.at, b->at, "at");
+  CHECK_INT(r.attempted, 1, "attempted (it was fetched)");
+  CHECK_INT(r.until, 1.7e12 + 99, "lease");
+  CHECK(r.owner_len == 4 && !memcmp(r.owner, "tab1", 4), "owner");
+  CHECK(r.event_bytes == b->event_bytes && !memcmp(r.event_data, b->data + b->prefix_len, r.event_bytes),
+        "the events byte for byte");
+  len = imp_ob_encode_record(b, 1, 0, (uint8_t *)body, sizeof body);
+  CHECK(imp_ob_parse_record((uint8_t *)body, len, &r) && r.owner_len == 0, "released: no owner");
+  /* Damage, one kind at a time. */
+  char *nl = strchr(body, '\n');
+  uint32_t head = (uint32_t)(nl - body);
+  CHECK_INT(imp_ob_parse_record((uint8_t *)body, len - 1, &r), 0, "truncated");
+  CHECK_INT(imp_ob_parse_record((uint8_t *)body, head, &r), 0, "field line only");
+  body[0] = 'J';
+  CHECK_INT(imp_ob_parse_record((uint8_t *)body, len, &r), 0, "another version");
+  body[0] = 'I';
+  body[head + 1] = '[';
+  CHECK_INT(imp_ob_parse_record((uint8_t *)body, len, &r), 0, "prefix not a batch header");
+  body[head + 1] = '{';
+  body[len - 1] = ']';
+  CHECK_INT(imp_ob_parse_record((uint8_t *)body, len, &r), 0, "event not closed");
+  body[len - 1] = '}';
+  body[len - 3] = '\n';
+  CHECK_INT(imp_ob_parse_record((uint8_t *)body, len, &r), 0, "control byte in an event");
+  const char *bad[] = {"I1 1 2 3 4 0 0 0 -\n", "I1 1 2 3 4 2 0 0 -\n", "I1 1 2 3 4 0 0 1 9 -\n",
+                       "I1 1 2 3 4 0 0 0 A\n", "I1 1 2 3 4 0 0 0 \n", "I1 1 2 3 4 0 0 0 -",
+                       "I1 1234567890123456 2 3 4 0 0 0 -\n", "I1 1 2 99999999999 4 0 0 0 -\n",
+                       "I1 1 2 3 4 0 0 1601 -\n"};
+  CHECK_INT(imp_ob_parse_record((const uint8_t *)bad[0], (uint32_t)strlen(bad[0]), &r), 1,
+            "a drop-only record parses");
+  for (size_t i = 1; i < sizeof bad / sizeof *bad; i++)
+    CHECK_INT(imp_ob_parse_record((const uint8_t *)bad[i], (uint32_t)strlen(bad[i]), &r), 0,
+              "refused: %.40s", bad[i]);
+}
+
+/* Parses a body; returns its event count and writes the s values and drop. */
+static int body_events(const char *text, long long *first_s, long long *last_s, long long *drop) {
+  json_error_t err;
+  json_t *root = json_loads(text, 0, &err), *ev;
+  if (!root) return -1;
+  ev = json_object_get(root, "ev");
+  int n = (int)json_array_size(ev);
+  *drop = jint(root, "drop");
+  *first_s = n ? jint(json_array_get(ev, 0), "s") : -1;
+  *last_s = n ? jint(json_array_get(ev, (size_t)n - 1), "s") : -1;
+  json_decref(root);
+  return n;
+}
+
+static void test_split_at_event_boundaries(void) {
+  long long first, last, drop;
+  fresh(3);
+  imp_report_dropped(5);
+  impression(10, "a", 1);
+  impression(20, "b", 2);
+  impression(30, "c", 3);
+  CHECK_INT(imp_outbox_next(40, 0.5), IMP_OK, "fetch");
+  uint32_t t1 = ACT->ticket;
+  CHECK_INT(imp_outbox_response(50, t1, 413, -1, 0.5), IMP_OK, "413");
+  CHECK_INT(ACT->failures, 0, "a 413 is not a collector failure");
+  CHECK_INT(imp_outbox_next(50, 0.5), IMP_OK, "first half");
+  CHECK_INT(body_events(body_text(), &first, &last, &drop), 2, "two events (the middle rounds up)");
+  CHECK(first == 1 && last == 2 && drop == 5, "s 1..2, the drop stays with the first half");
+  uint32_t t2 = ACT->ticket;
+  CHECK_INT(imp_outbox_next(50, 0.5), IMP_OK, "second half");
+  CHECK_INT(body_events(body_text(), &first, &last, &drop), 1, "one event");
+  CHECK(first == 3 && drop == 0, "s 3, drop 0");
+  uint32_t t3 = ACT->ticket;
+  imp_outbox_response(60, t2, 204, -1, 0.5);
+  imp_outbox_response(60, t3, 413, -1, 0.5);
+  CHECK_INT(ACT->lost, 1, "a single event refused 413 is lost");
+  CHECK_INT(ACT->delivered, 2, "the others delivered");
+  CHECK_INT(ACT->held_batches, 0, "nothing held");
+}
+
+static void test_timeout_and_one_at_a_time(void) {
+  fresh(1);
+  impression(10, "a", 1);
+  impression(10, "b", 2);
+  CHECK_INT(imp_outbox_next(10, 0.5), IMP_OK, "fetch a");
+  uint32_t ta = ACT->ticket;
+  CHECK_INT(imp_outbox_next(10, 0.5), IMP_OK, "fetch b (the collector is fine)");
+  CHECK_INT(ACT->kind, IMP_ACT_FETCH, "two in flight");
+  uint32_t tb = ACT->ticket;
+  CHECK_INT(imp_outbox_next(10, 0.5), IMP_NONE, "then wait");
+  CHECK_INT(ACT->deadline, 10 + 5000, "until the timeout");
+  CHECK_INT(imp_outbox_next(5010, 0.5), IMP_OK, "at the timeout");
+  CHECK_INT(ACT->kind, IMP_ACT_CANCEL, "the request is aborted");
+  CHECK_INT(ACT->ticket, ta, "the older one first");
+  CHECK_INT(ACT->failures, 1, "and counted as a failure");
+  CHECK_INT(imp_outbox_next(5010, 0.5), IMP_OK, "the other is aborted too");
+  CHECK_INT(ACT->ticket, tb, "b");
+  CHECK_INT(ACT->failures, 1, "same outage wave: one backoff step");
+  CHECK_INT(imp_outbox_response(5011, ta, 204, -1, 0.5), IMP_NONE, "a late answer is ignored");
+  while (imp_outbox_next(5010, 0.5) == IMP_OK) /* owned copies while failing */
+    if (ACT->kind == IMP_ACT_STORE) imp_outbox_stored(5010, ACT->ticket, IMP_STORE_OK);
+  CHECK_INT(ACT->deadline, 6010, "retry after 1 s");
+  CHECK_INT(imp_outbox_next(6010, 0.5), IMP_OK, "retry");
+  CHECK_INT(ACT->kind, IMP_ACT_FETCH, "one fetch");
+  CHECK_INT(imp_outbox_next(6010, 0.5), IMP_NONE, "only one while the collector fails");
+  imp_outbox_response(6020, ACT->ticket, 204, -1, 0.5);
+}
+
+/* Eight clicks on a card with the longest id and list: a batch of over 2 KiB. */
+static void big_batch(double t) {
+  char id[IMP_MAX_ID_BYTES + 1], list[IMP_MAX_LIST_BYTES + 1];
+  memset(id, 'x', sizeof id - 1);
+  memset(list, 'l', sizeof list - 1);
+  id[sizeof id - 1] = list[sizeof list - 1] = 0;
+  reg(t, id, list, 1);
+  for (int i = 0; i < 8; i++) imp_click(t, RES->slot);
+}
+
+static void test_keepalive_budget(void) {
+  start_with(T_MAX_ITEMS, T_MAX_QUEUE, T_QUEUE_BYTES, 8, T_BATCH_BYTES, 5000);
+  page(0, "pv1", "/s", 0);
+  *CFG = defaults;
+  CFG->max_batches = T_OB_BATCHES;
+  CFG->body_bytes = CFG->keepalive_bytes = 4096;
+  memcpy(imp_outbox_io_ptr(), "tab1", 4);
+  CHECK_INT(imp_outbox_start(0, 1.7e12, 4), IMP_OK, "keepalive budget = body size (4 KiB)");
+  imp_outbox_next(0, 0.5);
+  imp_outbox_scan_done(0);
+  big_batch(10);
+  CHECK_INT(imp_outbox_next(10, 0.5), IMP_OK, "the first fetch");
+  uint32_t first = ACT->ticket, bytes = ACT->body_bytes;
+  CHECK(bytes > 2048u, "a batch over half the budget (%u bytes)", bytes);
+  big_batch(10);
+  CHECK_INT(imp_outbox_next(10, 0.5), IMP_NONE, "the second does not fit beside it");
+  imp_outbox_response(20, first, 204, -1, 0.5);
+  CHECK_INT(imp_outbox_next(20, 0.5), IMP_OK, "once it is answered");
+  CHECK_INT(ACT->kind, IMP_ACT_FETCH, "the second goes");
+}
+
+static void test_hide_with_request_in_flight(void) {
+  fresh(1);
+  impression(10, "a", 1);
+  CHECK_INT(imp_outbox_next(10, 0.5), IMP_OK, "fetch");
+  uint32_t t = ACT->ticket;
+  imp_page_state(20, IMP_PAGE_HIDDEN);
+  CHECK_INT(imp_outbox_next(20, 0.5), IMP_OK, "at the hide");
+  CHECK_INT(ACT->kind, IMP_ACT_STORE, "the request in flight gets a stored copy");
+  CHECK(strstr(body_text(), " -\n") != NULL, "released for any tab");
+  imp_outbox_stored(20, ACT->ticket, IMP_STORE_OK);
+  CHECK_INT(imp_outbox_next(20, 0.5), IMP_NONE, "the request goes on");
+  CHECK_INT(imp_outbox_response(30, t, 204, -1, 0.5), IMP_OK, "it lands while the page lives");
+  CHECK_INT(imp_outbox_next(30, 0.5), IMP_OK, "so");
+  CHECK_INT(ACT->kind, IMP_ACT_REMOVE, "its stored copy is removed");
+}
+
+int main(void) {
+  test_arguments();
+  test_retry_policy();
+  test_body_is_the_core_batch();
+  test_record_round_trip();
+  test_split_at_event_boundaries();
+  test_timeout_and_one_at_a_time();
+  test_keepalive_budget();
+  test_hide_with_request_in_flight();
+  CHECK_INT(g_invalid, 0, "every batch drained was valid");
+  return test_done();
+}
