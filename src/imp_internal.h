@@ -156,18 +156,7 @@ void imp_queue_page_begin(const uint8_t *id, uint32_t id_len, const uint8_t *pat
                           uint32_t path_len, uint32_t flags, double t);
 int imp_queue_ready(double t);
 double imp_queue_deadline(void);
-/* Where imp_queue_cut() left the parts of the batch it wrote into imp_out. lens
-** (optional, max_events entries) receives each event's length, so a batch can be
-** cut again at its event boundaries without parsing it. */
-typedef struct imp_cut {
-  uint16_t *lens;
-  uint32_t max_events;     /* capacity of lens                              */
-  uint32_t prefix_len;     /* header bytes up to and including the "," before "at" */
-  uint32_t events_off;     /* where the events start                        */
-  uint32_t at, drop;       /* the header's cut time and drop count          */
-} imp_cut;
 int32_t imp_queue_take(double t, int force);
-int32_t imp_queue_cut(double t, int force, imp_cut *cut);
 int32_t imp_queue_peek(uint32_t back);
 
 #endif /* IMP_INTERNAL_H */

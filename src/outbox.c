@@ -143,24 +143,6 @@ uint32_t imp_ob_beacon_room(void) {
   return used >= imp_ob.cfg.keepalive_bytes ? 0u : imp_ob.cfg.keepalive_bytes - used;
 }
 
-/*=== MARK: - Cutting (Private) ===*/
-/* Copies the batch imp_queue_cut() wrote into imp_out into b's parts. */
-static void take_parts(ob_batch *b, const imp_cut *cut) {
-  const uint8_t *src = imp_out + cut->events_off;
-  uint8_t *dst = b->data + cut->prefix_len;
-  __builtin_memcpy(b->data, imp_out, cut->prefix_len);
-  b->prefix_len = cut->prefix_len;
-  b->at = cut->at;
-  b->drop = cut->drop;
-  b->events = imp_res.batch_events;
-  for (uint32_t i = 0; i < b->events; i++) {
-    __builtin_memcpy(dst, src, b->lens[i]);
-    dst += b->lens[i];
-    src += b->lens[i] + 1u; /* the comma */
-    b->event_bytes += b->lens[i];
-  }
-}
-
 /* At a page hide with every slot used: the oldest request in flight whose released
 ** copy is stored gives up its slot; its answer is still awaited (ob_gone). */
 static int let_go_in_flight(void) {
@@ -191,15 +173,57 @@ int imp_ob_gone_answer(uint32_t ticket, int32_t status) {
   return 0;
 }
 
+/*=== MARK: - Cutting (Private) ===*/
+/* Reads the digits at *p (advancing it). */
+static uint32_t digits(const uint8_t **p) {
+  uint32_t v = 0;
+  for (; **p >= '0' && **p <= '9'; (*p)++) v = v * 10u + (uint32_t)(**p - '0');
+  return v;
+}
+
+/* Keeps the batch imp_queue_take() just wrote into imp_out (n bytes) as its parts.
+** The JSON writer escapes every '"' inside a string, so the first `,"at":` is the
+** header's, and an event ends where its braces close outside a string. */
+static void take_parts(ob_batch *b, uint32_t n) {
+  const uint8_t *p = imp_out, *end = imp_out + n - 2u; /* before "]}" */
+  while (!(p[0] == ',' && p[1] == '"' && p[2] == 'a' && p[3] == 't' && p[4] == '"')) p++;
+  b->prefix_len = (uint32_t)(p - imp_out) + 1u;
+  __builtin_memcpy(b->data, imp_out, b->prefix_len);
+  p += 6; /* ,"at": */
+  b->at = digits(&p);
+  p += 8; /* ,"drop": */
+  b->drop = digits(&p);
+  p += 7; /* ,"ev":[ */
+  uint8_t *dst = b->data + b->prefix_len;
+  while (p < end) {
+    const uint8_t *start = p;
+    int depth = 0, in_string = 0;
+    do {
+      if (in_string) {
+        if (*p == '\\') p++;
+        else if (*p == '"') in_string = 0;
+      } else if (*p == '"') in_string = 1;
+      else if (*p == '{') depth++;
+      else if (*p == '}') depth--;
+      p++;
+    } while (depth);
+    uint32_t len = (uint32_t)(p - start);
+    __builtin_memcpy(dst, start, len);
+    dst += len;
+    b->lens[b->events++] = (uint16_t)len;
+    b->event_bytes += len;
+    p++; /* the comma, or the "]" */
+  }
+}
+
 /* Moves due batches (every queued event when the page stopped measuring) into
 ** free slots. With consent denied they are purged instead. */
 void imp_ob_cut(double t) {
   int force = !imp_ob.visible;
   while (imp_g.rec_count) {
     if (imp_ob.consent == IMP_CONSENT_DENIED) { /* the count of earlier losses stays */
-      imp_cut none = {0};
       uint32_t drop = imp_g.drop_pending;
-      if (imp_queue_cut(t, 1, &none) != IMP_OK) return;
+      if (imp_queue_take(t, 1) != IMP_OK) return;
       imp_g.drop_pending = drop;
       imp_act.purged = imp_add_sat(imp_act.purged, imp_res.batch_events);
       continue;
@@ -207,12 +231,11 @@ void imp_ob_cut(double t) {
     ob_batch *b = imp_ob_alloc();
     if (!b && !imp_ob.visible && let_go_in_flight()) b = imp_ob_alloc();
     if (!b) return;
-    imp_cut cut = {b->lens, IMP_OB_MAX_EVENTS, 0, 0, 0, 0};
-    if (imp_queue_cut(t, force, &cut) != IMP_OK) {
+    if (imp_queue_take(t, force) != IMP_OK) {
       b->state = OB_FREE;
       return;
     }
-    take_parts(b, &cut);
+    take_parts(b, imp_res.batch_bytes);
     b->created = imp_ob_wall(t);
     /* Cannot be sent now: keep a copy that outlives the page. */
     if (imp_ob.visible && (!imp_ob.online || imp_ob.failures)) b->flags |= OB_WANT_STORE;

@@ -164,42 +164,33 @@ int imp_queue_ready(double t) {
          oldest()->t + imp_g.batch_age_ms <= t || oldest()->pv != imp_g.pv_cur;
 }
 
-/* The batch header: the page view fields, then (cut->prefix_len marks where they end)
-** the cut time and the drop count, then the opening of "ev". */
-static void header(imp_writer *w, const imp_pageview *pv, double t, imp_cut *cut) {
+static void header(imp_writer *w, const imp_pageview *pv, double t) {
   imp_json_raw(w, "{\"v\":1,\"pv\":");
   imp_json_str(w, pv->id, pv->id_len);
   imp_json_raw(w, ",\"path\":");
   imp_json_str(w, pv->path, pv->path_len);
   if (pv->flags & IMP_FLAG_WEBDRIVER) imp_json_raw(w, ",\"wd\":1");
   if (pv->flags & IMP_FLAG_GPC) imp_json_raw(w, ",\"gpc\":1");
-  imp_json_raw(w, ",");
-  cut->prefix_len = w->len;
-  cut->at = imp_ms(t - pv->start);
-  cut->drop = imp_g.drop_pending;
-  imp_json_raw(w, "\"at\":");
-  imp_json_u32(w, cut->at);
+  imp_json_raw(w, ",\"at\":");
+  imp_json_u32(w, imp_ms(t - pv->start));
   imp_json_raw(w, ",\"drop\":");
-  imp_json_u32(w, cut->drop);
+  imp_json_u32(w, imp_g.drop_pending);
   imp_json_raw(w, ",\"ev\":[");
-  cut->events_off = w->len;
 }
 
-int32_t imp_queue_cut(double t, int force, imp_cut *cut) {
+int32_t imp_queue_take(double t, int force) {
   if (!imp_g.rec_count || (!force && !imp_queue_ready(t))) return IMP_NONE;
   imp_writer w = {imp_out, 0, imp_g.batch_bytes, 0};
   uint8_t pv = oldest()->pv;
-  uint32_t events = 0, limit = imp_g.batch_events;
-  if (cut->lens && cut->max_events < limit) limit = cut->max_events;
-  header(&w, &imp_g.pvs[pv], t, cut);
+  uint32_t events = 0;
+  header(&w, &imp_g.pvs[pv], t);
   /* Room is kept for the closing "]}" (2 bytes); a separator costs 1. */
-  while (imp_g.rec_count && events < limit && oldest()->pv == pv) {
+  while (imp_g.rec_count && events < imp_g.batch_events && oldest()->pv == pv) {
     uint32_t len = oldest()->len, sep = events ? 1u : 0u;
     if (w.len + sep + len + 2u > w.cap) break;
     if (sep) w.p[w.len++] = ',';
     ring_read(w.p + w.len, imp_g.ring_head, len);
     w.len += len;
-    if (cut->lens) cut->lens[events] = (uint16_t)len;
     events++;
     pop();
   }
@@ -208,11 +199,6 @@ int32_t imp_queue_cut(double t, int force, imp_cut *cut) {
   imp_res.batch_bytes = w.len;
   imp_res.batch_events = events;
   return IMP_OK;
-}
-
-int32_t imp_queue_take(double t, int force) {
-  imp_cut cut = {0};
-  return imp_queue_cut(t, force, &cut);
 }
 
 int32_t imp_queue_peek(uint32_t back) {

@@ -248,9 +248,10 @@ static void test_split_at_event_boundaries(void) {
   long long first, last, drop;
   fresh(3);
   imp_report_dropped(5);
-  impression(10, "a", 1);
-  impression(20, "b", 2);
-  impression(30, "c", 3);
+  /* ids that look like event boundaries inside their strings */
+  impression(10, "a},{\"e\":\"imp\"", 1);
+  impression(20, "b\\\"}", 2);
+  impression(30, "{c", 3);
   CHECK_INT(imp_outbox_next(40, 0.5), IMP_OK, "fetch");
   uint32_t t1 = ACT->ticket;
   CHECK_INT(imp_outbox_response(50, t1, 413, -1, 0.5), IMP_OK, "413");
