@@ -289,13 +289,15 @@ static int same_prefix(const ob_batch *b, const uint8_t *prefix, uint32_t len) {
   return 1;
 }
 
-/* The oldest batch no channel has seen (so no copy of it can carry another "drop"). */
+/* The oldest batch that exists only here and that no channel has seen, so no other
+** copy of it can carry another "drop" (a stored copy could have been sent by a page
+** that crashed, or be adopted elsewhere). */
 static ob_batch *carrier(const uint8_t *prefix, uint32_t prefix_len) {
   ob_batch *best = 0, *best_same = 0;
   for (uint32_t i = 0; i < imp_ob.nslots; i++) {
     ob_batch *b = &imp_ob.slots[i];
     if ((b->state != OB_IDLE && b->state != OB_KEPT) ||
-        (b->flags & (OB_ATTEMPTED | OB_RELEASE | OB_STORING)) || b->events == 0)
+        (b->flags & (OB_ATTEMPTED | OB_STORED | OB_STORING)) || b->events == 0)
       continue;
     if (!best || b->id < best->id) best = b;
     if (same_prefix(b, prefix, prefix_len) && (!best_same || b->id < best_same->id))
@@ -317,7 +319,6 @@ void imp_ob_lose(uint32_t events, uint32_t drop, const uint8_t *prefix, uint32_t
     return;
   }
   c->drop = imp_add_sat(c->drop, count);
-  if (c->flags & OB_STORED) c->flags |= OB_WANT_STORE;
 }
 
 /*=== MARK: - Page visibility and consent (Private) ===*/
