@@ -43,7 +43,7 @@ FUZZERS  := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 all: wasm
 
 help:
-	@echo "make deps | wasm | glue | pack | test | test-c | test-fuzz | test-js | test-browser | test-demo | test-clickhouse | fuzz | replay | size | demo [STORE=clickhouse] | bench | bench-store | bench-collector | clean"
+	@echo "make deps | wasm | wasm-outbox | glue | pack | test | test-c | test-fuzz | test-js | test-browser | test-demo | test-clickhouse | fuzz | replay | size | demo [STORE=clickhouse] | bench | bench-store | bench-collector | clean"
 
 # Installs what a fresh Debian machine lacks (apt packages, npm ci); says what to do
 # when it cannot.
@@ -56,6 +56,21 @@ wasm: js/imp.wasm
 js/imp.wasm: src/unity.c $(CORE_SRC) $(CORE_HDR) Makefile
 	NODE_PATH=/usr/share/nodejs $(EMCC) $(EMFLAGS) src/unity.c -o $@
 	@node tests/tools/check-wasm.mjs $@ $(WASM_GZIP_BUDGET)
+
+# The core with the outbox, measured, not shipped (src/unity_outbox.c). Its budget is a
+# ratchet on today's size until a size pass; its slots need about 1.1 MiB more memory.
+OUTBOX_EXPORTS := $(EXPORTS) imp_outbox_config_ptr imp_outbox_action_ptr imp_outbox_io_ptr \
+            imp_outbox_start imp_outbox_next imp_outbox_response imp_outbox_beacon \
+            imp_outbox_later imp_outbox_stored imp_outbox_online imp_outbox_consent \
+            imp_outbox_tab_live imp_outbox_found imp_outbox_scan_done
+OUTBOX_WASM_GZIP_BUDGET ?= 10240
+.PHONY: wasm-outbox
+wasm-outbox: $(BUILD)/imp-outbox.wasm
+$(BUILD)/imp-outbox.wasm: src/unity_outbox.c src/unity.c $(NATIVE_SRC) $(NATIVE_HDR) Makefile
+	@mkdir -p $(@D)
+	NODE_PATH=/usr/share/nodejs $(EMCC) $(subst -sINITIAL_MEMORY=5242880,-sINITIAL_MEMORY=8388608,$(EMFLAGS)) \
+	  -sEXPORTED_FUNCTIONS=$(subst $(space),$(comma),$(addprefix _,$(OUTBOX_EXPORTS))) src/unity_outbox.c -o $@
+	@node tests/tools/check-wasm.mjs $@ $(OUTBOX_WASM_GZIP_BUDGET)
 
 # --- Native tests -----------------------------------------------------------------
 # Each suite is built three ways: warnings-as-errors, ASan+UBSan, and tiny capacities.

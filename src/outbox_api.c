@@ -19,11 +19,11 @@ static imp_outbox_config config = {
     IMP_CONSENT_GRANTED, IMP_OB_BEACON | IMP_OB_STORAGE | IMP_OB_ONLINE};
 
 /*=== MARK: - Helpers (Private) ===*/
-static int finite_pos(double x) { return x > 0.0 && x - x == 0.0; }
-static int nonneg(double x) { return x >= 0.0 && x - x == 0.0; }
+static int ob_finite_pos(double x) { return x > 0.0 && x - x == 0.0; }
+static int ob_nonneg(double x) { return x >= 0.0 && x - x == 0.0; }
 
-static int take_time(double t) {
-  if (!nonneg(t)) return 0;
+static int ob_take_time(double t) {
+  if (!ob_nonneg(t)) return 0;
   if (t > imp_g.now) imp_g.now = t;
   return 1;
 }
@@ -61,7 +61,7 @@ static double deadline(void) {
   return d;
 }
 
-static int32_t done(int32_t status) {
+static int32_t ob_done(int32_t status) {
   imp_ob_totals();
   imp_act.deadline = deadline();
   return status;
@@ -74,9 +74,9 @@ IMP_API uint8_t *imp_outbox_io_ptr(void) { return imp_ob_io; }
 
 /*=== MARK: - Start-up (Public) ===*/
 static int config_ok(const imp_outbox_config *c) {
-  return finite_pos(c->timeout_ms) && finite_pos(c->lease_ms) && finite_pos(c->max_age_ms) &&
-         finite_pos(c->backoff_base_ms) && finite_pos(c->backoff_max_ms) &&
-         c->backoff_max_ms >= c->backoff_base_ms && nonneg(c->retry_after_max_ms) &&
+  return ob_finite_pos(c->timeout_ms) && ob_finite_pos(c->lease_ms) && ob_finite_pos(c->max_age_ms) &&
+         ob_finite_pos(c->backoff_base_ms) && ob_finite_pos(c->backoff_max_ms) &&
+         c->backoff_max_ms >= c->backoff_base_ms && ob_nonneg(c->retry_after_max_ms) &&
          c->max_batches - 1u < IMP_OB_MAX_BATCHES &&
          c->body_bytes - IMP_BATCH_MIN_CAP <= IMP_BATCH_HARD_CAP - IMP_BATCH_MIN_CAP &&
          c->keepalive_bytes >= c->body_bytes && c->keepalive_bytes <= 65536u &&
@@ -87,11 +87,11 @@ static int config_ok(const imp_outbox_config *c) {
 IMP_API int32_t imp_outbox_start(double t, double epoch_ms, uint32_t tab_len) {
   imp_ob.started = 0;
   if (!imp_g.started) return IMP_ERR_STATE;
-  if (!nonneg(t) || !nonneg(epoch_ms) || !tab_ok(imp_ob_io, tab_len)) return IMP_ERR_ARG;
+  if (!ob_nonneg(t) || !ob_nonneg(epoch_ms) || !tab_ok(imp_ob_io, tab_len)) return IMP_ERR_ARG;
   if (!config_ok(&config)) return IMP_ERR_CONFIG;
   if ((size_t)(config.max_batches + 1u) * IMP_OB_SLOT_BYTES > IMP_OB_ARENA_BYTES)
     return IMP_ERR_MEMORY;
-  take_time(t);
+  ob_take_time(t);
   __builtin_memset(&imp_ob, 0, sizeof imp_ob);
   __builtin_memset(&imp_act, 0, sizeof imp_act);
   imp_ob.cfg = config;
@@ -108,15 +108,15 @@ IMP_API int32_t imp_outbox_start(double t, double epoch_ms, uint32_t tab_len) {
   imp_ob.jitter = 0.5;
   if (imp_ob.consent == IMP_CONSENT_DENIED) imp_ob_purge();
   imp_ob.started = 1;
-  return done(IMP_OK);
+  return ob_done(IMP_OK);
 }
 
 IMP_API int32_t imp_outbox_next(double t, double jitter) {
   if (!running()) return IMP_ERR_STATE;
-  if (!(jitter >= 0.0 && jitter < 1.0) || !take_time(t)) return IMP_ERR_ARG;
+  if (!(jitter >= 0.0 && jitter < 1.0) || !ob_take_time(t)) return IMP_ERR_ARG;
   imp_ob.jitter = jitter;
   imp_vis_advance(imp_g.now);
-  return done(imp_ob_next_action(imp_g.now));
+  return ob_done(imp_ob_next_action(imp_g.now));
 }
 
 /*=== MARK: - Outcomes (Public) ===*/
@@ -124,40 +124,40 @@ IMP_API int32_t imp_outbox_response(double t, uint32_t ticket, int32_t status,
                                     double retry_after_ms, double jitter) {
   if (!running()) return IMP_ERR_STATE;
   if (status < 0 || status > 999 || !(jitter >= 0.0 && jitter < 1.0) ||
-      !(retry_after_ms == -1.0 || nonneg(retry_after_ms)) || !take_time(t))
+      !(retry_after_ms == -1.0 || ob_nonneg(retry_after_ms)) || !ob_take_time(t))
     return IMP_ERR_ARG;
   ob_batch *b = imp_ob_by_ticket(ticket, OB_FETCH);
-  if (!b) return done(imp_ob_gone_answer(ticket, status) ? IMP_OK : IMP_NONE);
+  if (!b) return ob_done(imp_ob_gone_answer(ticket, status) ? IMP_OK : IMP_NONE);
   imp_ob_response(imp_g.now, b, status, retry_after_ms, jitter);
-  return done(IMP_OK);
+  return ob_done(IMP_OK);
 }
 
 IMP_API int32_t imp_outbox_beacon(double t, uint32_t ticket, int32_t outcome) {
   if (!running()) return IMP_ERR_STATE;
-  if (outcome < IMP_BEACON_REFUSED || outcome > IMP_BEACON_THREW || !take_time(t))
+  if (outcome < IMP_BEACON_REFUSED || outcome > IMP_BEACON_THREW || !ob_take_time(t))
     return IMP_ERR_ARG;
   ob_batch *b = imp_ob_by_ticket(ticket, OB_BEACON);
-  if (!b) return done(IMP_NONE);
+  if (!b) return ob_done(IMP_NONE);
   imp_ob_beacon_outcome(imp_g.now, b, outcome);
-  return done(IMP_OK);
+  return ob_done(IMP_OK);
 }
 
 IMP_API int32_t imp_outbox_later(double t, uint32_t ticket, int32_t ok) {
   if (!running()) return IMP_ERR_STATE;
-  if ((ok != 0 && ok != 1) || !take_time(t)) return IMP_ERR_ARG;
+  if ((ok != 0 && ok != 1) || !ob_take_time(t)) return IMP_ERR_ARG;
   ob_batch *b = imp_ob_by_later_ticket(ticket);
-  if (!b) return done(IMP_NONE);
+  if (!b) return ob_done(IMP_NONE);
   if (!ok) {
     imp_ob.later_used -= b->later_bytes;
     b->later_ticket = 0;
     b->flags |= OB_LATER_NO;
   }
-  return done(IMP_OK);
+  return ob_done(IMP_OK);
 }
 
 IMP_API int32_t imp_outbox_stored(double t, uint32_t ticket, int32_t outcome) {
   if (!running()) return IMP_ERR_STATE;
-  if (outcome < IMP_STORE_OK || outcome > IMP_STORE_THREW || !take_time(t))
+  if (outcome < IMP_STORE_OK || outcome > IMP_STORE_THREW || !ob_take_time(t))
     return IMP_ERR_ARG;
   if (ticket && ticket == imp_ob.drop_ticket) { /* the drop-only record */
     if (outcome == IMP_STORE_OK)
@@ -166,18 +166,18 @@ IMP_API int32_t imp_outbox_stored(double t, uint32_t ticket, int32_t outcome) {
     else
       imp_ob.storage_ok = 0;
     imp_ob.drop_ticket = imp_ob.drop_record = 0;
-    return done(IMP_OK);
+    return ob_done(IMP_OK);
   }
   ob_batch *b = imp_ob_by_store_ticket(ticket);
-  if (!b) return done(IMP_NONE);
+  if (!b) return ob_done(IMP_NONE);
   imp_ob_stored_outcome(imp_g.now, b, outcome);
-  return done(IMP_OK);
+  return ob_done(IMP_OK);
 }
 
 /*=== MARK: - Environment (Public) ===*/
 IMP_API int32_t imp_outbox_online(double t, int32_t online) {
   if (!running()) return IMP_ERR_STATE;
-  if ((online != 0 && online != 1) || !take_time(t)) return IMP_ERR_ARG;
+  if ((online != 0 && online != 1) || !ob_take_time(t)) return IMP_ERR_ARG;
   if (online && !imp_ob.online) {
     imp_ob.want_scan = 1;
     if (imp_ob.retry_at > imp_g.now) imp_ob.retry_at = imp_g.now;
@@ -190,42 +190,42 @@ IMP_API int32_t imp_outbox_online(double t, int32_t online) {
       if (imp_ob.slots[i].state == OB_IDLE && !(imp_ob.slots[i].flags & OB_STORED))
         imp_ob.slots[i].flags |= OB_WANT_STORE;
   imp_ob.online = online;
-  return done(IMP_OK);
+  return ob_done(IMP_OK);
 }
 
 IMP_API int32_t imp_outbox_consent(double t, int32_t consent) {
   if (!running()) return IMP_ERR_STATE;
-  if (consent < IMP_CONSENT_PENDING || consent > IMP_CONSENT_DENIED || !take_time(t))
+  if (consent < IMP_CONSENT_PENDING || consent > IMP_CONSENT_DENIED || !ob_take_time(t))
     return IMP_ERR_ARG;
   if (consent == IMP_CONSENT_DENIED && imp_ob.consent != IMP_CONSENT_DENIED) imp_ob_purge();
   if (consent == IMP_CONSENT_GRANTED && imp_ob.consent != IMP_CONSENT_GRANTED)
     imp_ob.want_scan = 1;
   imp_ob.consent = consent;
-  return done(IMP_OK);
+  return ob_done(IMP_OK);
 }
 
 /*=== MARK: - Scans (Public) ===*/
 IMP_API int32_t imp_outbox_tab_live(double t, uint32_t tab_len) {
   if (!running() || !imp_ob.scanning) return IMP_ERR_STATE;
-  if (!tab_ok(imp_ob_io, tab_len) || !take_time(t)) return IMP_ERR_ARG;
-  if (imp_ob.live_n == IMP_OB_LIVE_TABS) return done(IMP_NONE);
+  if (!tab_ok(imp_ob_io, tab_len) || !ob_take_time(t)) return IMP_ERR_ARG;
+  if (imp_ob.live_n == IMP_OB_LIVE_TABS) return ob_done(IMP_NONE);
   imp_ob.live[imp_ob.live_n][0] = (uint8_t)tab_len;
   __builtin_memcpy(imp_ob.live[imp_ob.live_n++] + 1, imp_ob_io, tab_len);
-  return done(IMP_OK);
+  return ob_done(IMP_OK);
 }
 
 IMP_API int32_t imp_outbox_found(double t, uint32_t key_len, uint32_t value_len) {
   if (!running() || !imp_ob.scanning) return IMP_ERR_STATE;
   if (key_len < 1u || key_len > IMP_OB_KEY_BYTES || value_len > IMP_OB_IO_BYTES - key_len ||
-      !take_time(t))
+      !ob_take_time(t))
     return IMP_ERR_ARG;
   imp_act.found = imp_ob_found(imp_g.now, imp_ob_io, key_len, imp_ob_io + key_len, value_len);
-  return done(IMP_OK);
+  return ob_done(IMP_OK);
 }
 
 IMP_API int32_t imp_outbox_scan_done(double t) {
   if (!running() || !imp_ob.scanning) return IMP_ERR_STATE;
-  if (!take_time(t)) return IMP_ERR_ARG;
+  if (!ob_take_time(t)) return IMP_ERR_ARG;
   imp_ob_scan_done(imp_g.now);
-  return done(IMP_OK);
+  return ob_done(IMP_OK);
 }

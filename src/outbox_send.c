@@ -36,7 +36,7 @@ void imp_ob_set_action(uint32_t kind, const ob_batch *b, uint32_t ticket) {
 }
 
 /* The oldest batch in `state` (lowest id) that no write holds, or NULL. */
-static ob_batch *oldest(uint32_t state, uint32_t skip_flags) {
+static ob_batch *oldest_in(uint32_t state, uint32_t skip_flags) {
   ob_batch *best = 0;
   for (uint32_t i = 0; i < imp_ob.nslots; i++) {
     ob_batch *b = &imp_ob.slots[i];
@@ -149,7 +149,7 @@ static int fetch_action(double t) {
   for (uint32_t i = 0; i < imp_ob.nslots; i++)
     inflight += imp_ob.slots[i].state == OB_FETCH;
   if (imp_ob.failures && inflight) return 0; /* one at a time while failing */
-  ob_batch *b = oldest(OB_IDLE, 0);
+  ob_batch *b = oldest_in(OB_IDLE, 0);
   if (!b || !fits_or_split(b)) return 0;
   uint32_t len = imp_ob_body_len(b);
   if (imp_ob.inflight_bytes && imp_ob.inflight_bytes + len > imp_ob.cfg.keepalive_bytes)

@@ -585,11 +585,11 @@ static void recover(fz_in *in) {
     expect_ok(answer_at_once(fetches[0].ticket, fetches[0].body, fetches[0].len), "response");
     forget(fetches, &fetch_n, 0);
   }
-  if (imp_ob.consent == IMP_CONSENT_PENDING) expect_ok(imp_outbox_consent(now, 1), "consent");
   if (hidden || !imp_ob.storage_ok) { /* a fresh load, with storage that works */
     die(in, 0);
     if (!start_load(in)) return;
   }
+  if (imp_ob.consent == IMP_CONSENT_PENDING) expect_ok(imp_outbox_consent(now, 1), "consent");
   memcpy(imp_input_ptr(), "z", 1); /* one more event, to carry a pending "drop" */
   expect_ok(imp_item_register(now, 1, 0, 0), "register");
   uint32_t z = imp_result_ptr()->slot;
