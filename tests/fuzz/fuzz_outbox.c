@@ -284,7 +284,7 @@ static int32_t store_action(uint8_t luck) {
   int outcome = storage_mode;
   memcpy(key, imp_outbox_io_ptr(), a->key_bytes);
   key[a->key_bytes] = '\0';
-  if (outcome == IMP_STORE_OK && (luck & 63) == 63) outcome = IMP_STORE_FULL;
+  if (outcome == IMP_STORE_OK && !settle && (luck & 63) == 63) outcome = IMP_STORE_FULL;
   if (outcome == IMP_STORE_OK &&
       !rec_put(key, imp_outbox_io_ptr() + a->key_bytes, a->body_bytes))
     outcome = IMP_STORE_FULL;
@@ -603,6 +603,10 @@ static void recover(fz_in *in) {
     check_law();
     if (!imp_act.held_batches && !store_n && !imp_g.rec_count && !imp_g.drop_pending) break;
   }
+  SAY("  end: held %u, records %u, queued %u, pending %u; outbox online %d consent %d "
+      "storage %d visible %d scanning %d\n", imp_act.held_batches, store_n, imp_g.rec_count,
+      imp_g.drop_pending, imp_ob.online, imp_ob.consent, imp_ob.storage_ok, imp_ob.visible,
+      imp_ob.scanning);
   if (imp_act.held_batches || store_n || imp_g.rec_count || imp_g.drop_pending)
     fz_fail("with the network back, events are still held or stored", NULL, 0);
 }
