@@ -272,6 +272,7 @@ static int32_t scan(void) {
     memcpy(imp_outbox_io_ptr(), store[i].key, kl);
     memcpy(imp_outbox_io_ptr() + kl, store[i].value, store[i].len);
     s = imp_outbox_found(now, kl, store[i].len);
+    SAY("  found %s: status %d verdict %u\n", store[i].key, s, imp_outbox_action_ptr()->found);
     if (s == IMP_OK && imp_outbox_action_ptr()->found == IMP_FOUND_REMOVE) rec_remove(store[i--].key);
   }
   if (s < 0) return s;
@@ -589,6 +590,7 @@ static void recover(fz_in *in) {
     die(in, 0);
     if (!start_load(in)) return;
   }
+  other_live = 0; /* the earlier tab is gone for good */
   if (imp_ob.consent == IMP_CONSENT_PENDING) expect_ok(imp_outbox_consent(now, 1), "consent");
   memcpy(imp_input_ptr(), "z", 1); /* one more event, to carry a pending "drop" */
   expect_ok(imp_item_register(now, 1, 0, 0), "register");
@@ -607,6 +609,8 @@ static void recover(fz_in *in) {
       "storage %d visible %d scanning %d\n", imp_act.held_batches, store_n, imp_g.rec_count,
       imp_g.drop_pending, imp_ob.online, imp_ob.consent, imp_ob.storage_ok, imp_ob.visible,
       imp_ob.scanning);
+  for (uint32_t i = 0; i < store_n; i++)
+    SAY("  record %s: %.*s\n", store[i].key, (int)store[i].len, (const char *)store[i].value);
   if (imp_act.held_batches || store_n || imp_g.rec_count || imp_g.drop_pending)
     fz_fail("with the network back, events are still held or stored", NULL, 0);
 }
