@@ -78,7 +78,8 @@ typedef struct imp_outbox_config {
   double backoff_base_ms;   /* first retry delay (1000), doubling ...               */
   double backoff_max_ms;    /* ... up to this (60000); jitter +-20 %                 */
   double retry_after_max_ms;/* a Retry-After longer than this is clamped (3600000)  */
-  uint32_t max_batches;     /* batches held in memory (1..IMP_OB_MAX_BATCHES; 16)   */
+  uint32_t max_batches;     /* batches held in memory (1..IMP_OB_MAX_BATCHES; 16),
+                               plus one slot only a page hide uses              */
   uint32_t body_bytes;      /* largest request body (IMP_BATCH_MIN_CAP..HARD_CAP; 16384) */
   uint32_t keepalive_bytes; /* our share of the keepalive quota (body_bytes..65536; 49152) */
   uint32_t later_bytes;     /* our share of the fetchLater quota (0..65536; 49152)  */

@@ -1,12 +1,12 @@
 /*
 ** outbox_internal.h: state and cross-file functions of the outbox (never exported).
 **
-** The outbox keeps up to max_batches batches in fixed slots carved from its own
-** static arena at imp_outbox_start(). A batch is kept as its parts, never as a
-** finished body: the header prefix (page view fields, escaped), its cut time "at",
-** its "drop" count and its events as they were encoded, with each event's length.
-** So a split or a raised "drop" re-cuts at event boundaries, and the body is only
-** assembled when it is sent or stored. Modules:
+** The outbox keeps up to max_batches batches (and one spare slot for the hand-off at
+** a page hide) in fixed slots carved from its own static arena at imp_outbox_start().
+** A batch is kept as its parts, never as a finished body: the header prefix (page
+** view fields, escaped), its cut time "at", its "drop" count and its events as they
+** were encoded, with each event's length. So a split or a raised "drop" re-cuts at
+** event boundaries, and the body is only assembled when it is sent or stored. Modules:
 **   outbox.c         the batch table, cutting from the queue, the hand-off at page
 **                    hide, losses and where their count travels
 **   outbox_send.c    choosing the next action (channel, timing)
