@@ -259,8 +259,10 @@ ob_batch *imp_ob_split(ob_batch *b) {
   nb->event_bytes = b->event_bytes - first;
   nb->at = b->at;
   nb->created = b->created;
-  /* Both halves are new to a page hide in progress: each is handed off again. */
+  /* Both halves are new to a page hide in progress: each is handed off again. A
+  ** half of a batch that has (or is getting) a stored copy gets one too. */
   nb->flags = b->flags & (OB_ATTEMPTED | OB_FAILED);
+  if (b->flags & (OB_STORED | OB_STORING | OB_WANT_STORE)) nb->flags |= OB_WANT_STORE;
   b->flags &= ~(uint32_t)OB_HANDED;
   nb->depth = ++b->depth;
   b->events = mid;
@@ -276,7 +278,6 @@ ob_batch *imp_ob_split(ob_batch *b) {
     imp_ob_chore(IMP_ACT_REMOVE, 0, b->key, b->key_len);
     b->flags = (b->flags & ~(uint32_t)(OB_STORED | OB_CLAIM | OB_RELEASE)) | OB_WANT_STORE;
     b->key_len = 0;
-    nb->flags |= OB_WANT_STORE;
   }
   return nb;
 }

@@ -11,7 +11,9 @@
 ** after the page was hidden lets the released copy written at the hide stand.
 ** Beacon: accepted is final (beaconed: the browser will send it); refused halves the
 ** batch while a half can fit the budget; thrown stops beacons for the batch.
-** Storage: a failed write makes storage unusable for the rest of the page.
+** Storage: a failed write makes storage unusable for the rest of the page; a write
+** that lands after its batch was split is removed (it holds both halves) and each
+** half is written again.
 */
 #include "outbox_internal.h"
 
@@ -85,6 +87,12 @@ void imp_ob_stored_outcome(double t, ob_batch *b, int32_t outcome) {
     return;
   }
   b->flags |= OB_STORED;
+  if (b->stored_n != b->events) { /* split while the write was out: it holds both halves */
+    imp_ob_chore(IMP_ACT_REMOVE, 0, b->key, b->key_len);
+    b->flags = (b->flags & ~(uint32_t)(OB_STORED | OB_RELEASE)) | OB_WANT_STORE;
+    b->key_len = 0;
+    return;
+  }
   /* Released at a hide and not in flight: storage holds it now, for any tab. Its
   ** fetchLater registration stays with the browser. */
   if ((b->flags & OB_RELEASE) && b->state != OB_FETCH) imp_ob_let_go(b);

@@ -346,6 +346,40 @@ static void test_hide_with_request_in_flight(void) {
   CHECK_INT(ACT->kind, IMP_ACT_REMOVE, "its stored copy is removed");
 }
 
+/* A write that lands after its batch was split would hold both halves: it is
+** removed and each half gets its own record. */
+static void test_split_during_a_write(void) {
+  fresh(2);
+  impression(10, "a", 1);
+  impression(10, "b", 2);
+  CHECK_INT(imp_outbox_next(10, 0.5), IMP_OK, "fetch");
+  uint32_t fetch = ACT->ticket;
+  imp_outbox_response(20, fetch, 503, -1, 0.5);
+  CHECK_INT(imp_outbox_next(20, 0.5), IMP_OK, "an owned copy after the failure");
+  CHECK_INT(ACT->kind, IMP_ACT_STORE, "store");
+  uint32_t write = ACT->ticket;
+  char key[IMP_OB_KEY_BYTES + 1];
+  memcpy(key, imp_outbox_io_ptr(), ACT->key_bytes);
+  key[ACT->key_bytes] = 0;
+  CHECK_INT(imp_outbox_next(1020, 0.5), IMP_OK, "the retry goes before the write is answered");
+  CHECK_INT(ACT->kind, IMP_ACT_FETCH, "fetch");
+  imp_outbox_response(1030, ACT->ticket, 413, -1, 0.5);
+  CHECK_INT(imp_outbox_stored(1030, write, IMP_STORE_OK), IMP_OK, "the write lands now");
+  CHECK_INT(imp_outbox_next(1030, 0.5), IMP_OK, "then");
+  CHECK_INT(ACT->kind, IMP_ACT_REMOVE, "the record of the whole is removed");
+  memcpy(body, imp_outbox_io_ptr(), ACT->key_bytes);
+  body[ACT->key_bytes] = 0;
+  CHECK_STR(body, key, "that record");
+  int stores = 0;
+  while (imp_outbox_next(1030, 0.5) == IMP_OK)
+    if (ACT->kind == IMP_ACT_STORE) {
+      stores++;
+      CHECK_INT(ACT->events, 1, "a half of one event is written");
+      imp_outbox_stored(1030, ACT->ticket, IMP_STORE_OK);
+    }
+  CHECK_INT(stores, 2, "each half gets its own record");
+}
+
 int main(void) {
   test_arguments();
   test_retry_policy();
@@ -355,6 +389,7 @@ int main(void) {
   test_timeout_and_one_at_a_time();
   test_keepalive_budget();
   test_hide_with_request_in_flight();
+  test_split_during_a_write();
   CHECK_INT(g_invalid, 0, "every batch drained was valid");
   return test_done();
 }
