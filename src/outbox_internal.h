@@ -49,7 +49,8 @@ enum ob_flag {
   OB_HANDED = 64,     /* dealt with for the current page hide                 */
   OB_LATER_NO = 128,  /* fetchLater refused this batch: do not ask again      */
   OB_CLAIM = 256,     /* adopted: its record is rewritten with this tab as owner */
-  OB_NO_BEACON = 512  /* sendBeacon refused it for this page hide             */
+  OB_NO_BEACON = 512, /* sendBeacon refused it for this page hide             */
+  OB_TOO_BIG = 1024   /* the collector answered 413: halve it before sending  */
 };
 
 typedef struct ob_batch {

@@ -3,12 +3,14 @@
 **
 ** Fetch: a 2xx is delivered (the batch, its stored copy and its fetchLater copy are
 ** forgotten; a collector that had been failing is back, so storage is scanned for
-** what the failures left there). A 413 on a batch of several events halves it. The
+** what the failures left there). The
 ** other never-retry statuses lose the batch, and its count travels (outbox.c).
 ** Anything else is a failure: one backoff step per outage wave (requests started
 ** before the step do not count again), Retry-After in place of the computed delay,
 ** and an owned copy in storage so the batch outlives the page. An answer that comes
-** after the page was hidden lets the released copy written at the hide stand.
+** after the page was hidden lets the released copy written at the hide stand. A 413
+** on several events marks the batch to be halved before it is sent again (at once,
+** or when a slot is free for the second half).
 ** Beacon: accepted is final (beaconed: the browser will send it); refused halves the
 ** batch while a half can fit the budget; thrown stops beacons for the batch.
 ** Storage: a failed write makes storage unusable for the rest of the page; a write
@@ -52,7 +54,10 @@ void imp_ob_response(double t, ob_batch *b, int32_t status, double retry_after_m
     imp_ob_free(b);
     return;
   case OB_NEVER:
-    if (status == 413 && imp_ob_split(b)) return;
+    if (status == 413 && b->events > 1u) { /* halved before it is sent again */
+      b->flags |= OB_TOO_BIG;
+      return;
+    }
     imp_ob_lose(b->events, b->drop, b->data, b->prefix_len);
     imp_ob_free(b);
     return;

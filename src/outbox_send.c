@@ -124,8 +124,11 @@ static void emit_fetch(double t, ob_batch *b) {
   imp_ob.inflight_bytes += b->sent_bytes;
 }
 
-/* Halves b when its body is over body_bytes; 1 when b now fits. */
+/* Halves b when its body is over body_bytes or the collector refused it for size;
+** 1 when b can be sent, 0 while no slot is free for a half. */
 static int fits_or_split(ob_batch *b) {
+  if ((b->flags & OB_TOO_BIG) && !imp_ob_split(b)) return 0;
+  b->flags &= ~(uint32_t)OB_TOO_BIG;
   while (imp_ob_body_len(b) > imp_ob.cfg.body_bytes)
     if (!imp_ob_split(b)) return 0;
   return 1;

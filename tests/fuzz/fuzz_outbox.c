@@ -434,6 +434,10 @@ static void die(fz_in *in, int crash) {
     clean = imp_ob.storage_ok && imp_ob.consent == IMP_CONSENT_GRANTED;
   }
   note_seq();
+  for (uint32_t i = 0; i < store_n; i++)
+    SAY("  record %s: %.*s\n", store[i].key, (int)(memchr(store[i].value, '\n', store[i].len) ?
+        (const uint8_t *)memchr(store[i].value, '\n', store[i].len) - store[i].value : store[i].len),
+        (const char *)store[i].value);
   SAY("  death: queued %u, outbox visible %d, page open %d state %d, held %u\n", imp_g.rec_count,
       imp_ob.visible, imp_g.page_open, imp_g.page_state, imp_act.held_batches);
   for (uint32_t i = 0; i < imp_ob.nslots; i++)
@@ -511,6 +515,7 @@ static void respond(fz_in *in) {
   /* a failed request may still have been stored by the collector (a lost answer) */
   if ((status >= 200 && status < 300) || (net_up && status >= 500 && (pick & 0x80)))
     collect(fetches[i].body, fetches[i].len, 0);
+  SAY("  answer #%u: %d (known %d)\n", fetches[i].ticket, (int)status, known);
   int32_t s = imp_outbox_response(now, fetches[i].ticket, status, retry_after, fz_u8(in) / 256.0);
   expect_ok(s, "response");
   forget(fetches, &fetch_n, i);
