@@ -35,8 +35,7 @@ void imp_ob_init_slots(uint8_t *mem) {
 }
 
 /* A free slot, or NULL. While the page measures, the spare slot stays free, so the
-** hand-off at a page hide can always cut what is queued, even with every other slot
-** in flight. */
+** hand-off at a page hide can cut what is queued even with every other slot used. */
 ob_batch *imp_ob_alloc(void) {
   uint32_t limit = imp_ob.visible ? imp_ob.cfg.max_batches : imp_ob.nslots;
   for (uint32_t i = 0; i < limit; i++) {
@@ -66,9 +65,10 @@ void imp_ob_chore(uint32_t kind, uint32_t ticket, const uint8_t *key, uint32_t k
   if (key_len) __builtin_memcpy(c->key, key, key_len);
 }
 
-/* Forgets a batch: its stored copy is removed and its fetchLater copy cancelled. */
+/* Forgets a batch: its stored copy (written, or being written) is removed and its
+** fetchLater copy cancelled. */
 void imp_ob_free(ob_batch *b) {
-  if (b->flags & OB_STORED) imp_ob_chore(IMP_ACT_REMOVE, 0, b->key, b->key_len);
+  if (b->flags & (OB_STORED | OB_STORING)) imp_ob_chore(IMP_ACT_REMOVE, 0, b->key, b->key_len);
   if (b->later_ticket) {
     imp_ob_chore(IMP_ACT_CANCEL, b->later_ticket, 0, 0);
     imp_ob.later_used -= b->later_bytes;
@@ -149,8 +149,9 @@ static int let_go_in_flight(void) {
   ob_batch *victim = 0;
   for (uint32_t i = 0; i < imp_ob.nslots; i++) {
     ob_batch *b = &imp_ob.slots[i];
+    /* (a request carrying only some of the events cannot stand for the record) */
     if (b->state == OB_FETCH && (b->flags & OB_STORED) && (b->flags & OB_RELEASE) &&
-        !(b->flags & OB_STORING) && (!victim || b->id < victim->id))
+        !(b->flags & OB_STORING) && b->part == b->events && (!victim || b->id < victim->id))
       victim = b;
   }
   if (!victim) return 0;
@@ -242,44 +243,35 @@ void imp_ob_cut(double t) {
   }
 }
 
-/* Cuts b in two at its middle event; b keeps the first half and the "drop", the
-** returned batch (the second half, "drop":0) is new. NULL without a free slot. */
-ob_batch *imp_ob_split(ob_batch *b) {
-  if (b->events < 2u) return 0;
-  ob_batch *nb = imp_ob_alloc();
-  if (!nb) return 0;
-  uint32_t mid = (b->events + 1u) / 2u, first = 0;
-  for (uint32_t i = 0; i < mid; i++) first += b->lens[i];
-  __builtin_memcpy(nb->data, b->data, b->prefix_len);
-  __builtin_memcpy(nb->data + b->prefix_len, b->data + b->prefix_len + first,
-                   b->event_bytes - first);
-  __builtin_memcpy(nb->lens, b->lens + mid, (b->events - mid) * sizeof *b->lens);
-  nb->prefix_len = b->prefix_len;
-  nb->events = b->events - mid;
-  nb->event_bytes = b->event_bytes - first;
-  nb->at = b->at;
-  nb->created = b->created;
-  /* Both halves are new to a page hide in progress: each is handed off again. A
-  ** half of a batch that has (or is getting) a stored copy gets one too. */
-  nb->flags = b->flags & (OB_ATTEMPTED | OB_FAILED);
-  if (b->flags & (OB_STORED | OB_STORING | OB_WANT_STORE)) nb->flags |= OB_WANT_STORE;
-  b->flags &= ~(uint32_t)OB_HANDED;
-  nb->depth = ++b->depth;
-  b->events = mid;
-  b->event_bytes = first;
-  /* Copies of the whole would outlive a half that is delivered or lost: they go,
-  ** and each half gets copies of its own. */
+/* The first n events of b are done with (delivered or counted lost). They leave the
+** batch, and so does its "drop" (the request that carried them carried it). Copies
+** of the whole, a stored record and a fetchLater registration, would outlive them:
+** they go, and the rest gets new ones. */
+void imp_ob_drop_front(ob_batch *b, uint32_t n) {
+  uint32_t bytes = 0;
+  for (uint32_t i = 0; i < n; i++) bytes += b->lens[i];
+  uint8_t *events = b->data + b->prefix_len;
+  __builtin_memmove(events, events + bytes, b->event_bytes - bytes);
+  __builtin_memmove(b->lens, b->lens + n, (b->events - n) * sizeof *b->lens);
+  b->events -= n;
+  b->event_bytes -= bytes;
+  b->drop = b->part = 0;
+  b->flags &= ~(uint32_t)OB_HANDED; /* the rest is handed off again at a page hide */
+  if (!b->events) {
+    imp_ob_free(b);
+    return;
+  }
   if (b->later_ticket) {
     imp_ob_chore(IMP_ACT_CANCEL, b->later_ticket, 0, 0);
     imp_ob.later_used -= b->later_bytes;
     b->later_ticket = 0;
   }
+  if (b->flags & (OB_STORED | OB_STORING)) b->flags |= OB_WANT_STORE;
   if (b->flags & OB_STORED) {
     imp_ob_chore(IMP_ACT_REMOVE, 0, b->key, b->key_len);
-    b->flags = (b->flags & ~(uint32_t)(OB_STORED | OB_CLAIM | OB_RELEASE)) | OB_WANT_STORE;
+    b->flags &= ~(uint32_t)(OB_STORED | OB_CLAIM | OB_RELEASE);
     b->key_len = 0;
   }
-  return nb;
 }
 
 /*=== MARK: - Losses (Private) ===*/

@@ -5,8 +5,9 @@
 ** a page hide) in fixed slots carved from its own static arena at imp_outbox_start().
 ** A batch is kept as its parts, never as a finished body: the header prefix (page
 ** view fields, escaped), its cut time "at", its "drop" count and its events as they
-** were encoded, with each event's length. So a split or a raised "drop" re-cuts at
-** event boundaries, and the body is only assembled when it is sent or stored. Modules:
+** were encoded, with each event's length. So a request can carry a leading part of
+** the events (a 413 or a refused beacon halves it) and a raised "drop" is a number,
+** with no re-encoding; the body is only assembled when it is sent or stored. Modules:
 **   outbox.c         the batch table, cutting from the queue, the hand-off at page
 **                    hide, losses and where their count travels
 **   outbox_send.c    choosing the next action (channel, timing)
@@ -49,8 +50,7 @@ enum ob_flag {
   OB_HANDED = 64,     /* dealt with for the current page hide                 */
   OB_LATER_NO = 128,  /* fetchLater refused this batch: do not ask again      */
   OB_CLAIM = 256,     /* adopted: its record is rewritten with this tab as owner */
-  OB_NO_BEACON = 512, /* sendBeacon refused it for this page hide             */
-  OB_TOO_BIG = 1024   /* the collector answered 413: halve it before sending  */
+  OB_NO_BEACON = 512  /* sendBeacon refused it for this page hide             */
 };
 
 typedef struct ob_batch {
@@ -64,7 +64,9 @@ typedef struct ob_batch {
   uint32_t store_ticket;   /* the storage write awaited                    */
   uint32_t later_ticket;   /* fetchLater registration, 0 when none         */
   uint32_t wave;           /* failure wave the fetch started in            */
-  uint32_t depth;          /* beacon split depth                           */
+  uint32_t part;           /* leading events the next request carries (0: as
+                              many as fit); halved by a 413 or a refused beacon */
+  uint32_t depth;          /* how often a refused beacon halved it          */
   uint32_t sent_bytes;     /* body bytes of the fetch or beacon awaited    */
   uint32_t later_bytes;    /* body bytes registered with fetchLater        */
   uint32_t stored_n;       /* events and bytes of its stored copy          */
@@ -143,7 +145,7 @@ ob_batch *imp_ob_alloc(void);                 /* NULL when every slot is used */
 void imp_ob_free(ob_batch *b);                /* queues removal and cancels   */
 void imp_ob_let_go(ob_batch *b);              /* storage holds it now, released */
 void imp_ob_cut(double t);                    /* moves due batches out of the queue */
-ob_batch *imp_ob_split(ob_batch *b);          /* second half, or NULL         */
+void imp_ob_drop_front(ob_batch *b, uint32_t n); /* the first n events are done */
 int imp_ob_gone_answer(uint32_t ticket, int32_t status); /* 0: unknown ticket */
 int imp_ob_unpark(const uint8_t *key, uint32_t key_len, uint32_t *bytes); /* ticket or 0 */
 void imp_ob_lose(uint32_t events, uint32_t drop, const uint8_t *prefix, uint32_t prefix_len);
@@ -153,7 +155,7 @@ void imp_ob_chore(uint32_t kind, uint32_t ticket, const uint8_t *key, uint32_t k
 double imp_ob_wall(double t);
 uint32_t imp_ob_beacon_room(void);
 void imp_ob_totals(void);
-uint32_t imp_ob_body_len(const ob_batch *b);
+uint32_t imp_ob_body_len(const ob_batch *b, uint32_t n);
 ob_batch *imp_ob_by_ticket(uint32_t ticket, uint32_t state);
 ob_batch *imp_ob_by_store_ticket(uint32_t ticket);
 ob_batch *imp_ob_by_later_ticket(uint32_t ticket);
@@ -177,7 +179,7 @@ int imp_ob_classify(int32_t status);
 double imp_ob_backoff(uint32_t failures, double jitter, const imp_outbox_config *cfg);
 
 /*=== MARK: - Encodings (Private) ===*/
-uint32_t imp_ob_encode_body(const ob_batch *b, uint8_t *dst, uint32_t cap);
+uint32_t imp_ob_encode_body(const ob_batch *b, uint32_t n, uint8_t *dst, uint32_t cap);
 uint32_t imp_ob_encode_record(const ob_batch *b, int released, double until, uint8_t *dst,
                               uint32_t cap);
 uint32_t imp_ob_make_key(const ob_batch *b, uint8_t *dst);

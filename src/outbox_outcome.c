@@ -3,19 +3,18 @@
 **
 ** Fetch: a 2xx is delivered (the batch, its stored copy and its fetchLater copy are
 ** forgotten; a collector that had been failing is back, so storage is scanned for
-** what the failures left there). The
+** what the failures left there). A request may carry only the batch's leading
+** events (see outbox_send.c): an answer concerns those, and the rest stays. The
 ** other never-retry statuses lose the batch, and its count travels (outbox.c).
 ** Anything else is a failure: one backoff step per outage wave (requests started
 ** before the step do not count again), Retry-After in place of the computed delay,
 ** and an owned copy in storage so the batch outlives the page. An answer that comes
 ** after the page was hidden lets the released copy written at the hide stand. A 413
-** on several events marks the batch to be halved before it is sent again (at once,
-** or when a slot is free for the second half).
+** on several events makes the next request carry half as many.
 ** Beacon: accepted is final (beaconed: the browser will send it); refused halves the
-** batch while a half can fit the budget; thrown stops beacons for the batch.
+** part while a half can fit the budget; thrown stops beacons for the batch.
 ** Storage: a failed write makes storage unusable for the rest of the page; a write
-** that lands after its batch was split is removed (it holds both halves) and each
-** half is written again.
+** that lands after events left its batch is removed (it holds them) and written again.
 */
 #include "outbox_internal.h"
 
@@ -43,23 +42,24 @@ static void failed(double t, ob_batch *b, double retry_after_ms, double jitter) 
 
 void imp_ob_response(double t, ob_batch *b, int32_t status, double retry_after_ms,
                      double jitter) {
+  uint32_t part = b->part;
   imp_ob.inflight_bytes -= b->sent_bytes;
   b->state = OB_IDLE;
   switch (imp_ob_classify(status)) {
   case OB_OK:
-    imp_act.delivered = imp_add_sat(imp_act.delivered, b->events);
+    imp_act.delivered = imp_add_sat(imp_act.delivered, part);
     if (imp_ob.failures) imp_ob.want_scan = 1;
     imp_ob.failures = 0;
     imp_ob.retry_at = 0.0;
-    imp_ob_free(b);
+    imp_ob_drop_front(b, part);
     return;
   case OB_NEVER:
-    if (status == 413 && b->events > 1u) { /* halved before it is sent again */
-      b->flags |= OB_TOO_BIG;
+    if (status == 413 && part > 1u) { /* the next request carries half as many */
+      b->part = (part + 1u) / 2u;
       return;
     }
-    imp_ob_lose(b->events, b->drop, b->data, b->prefix_len);
-    imp_ob_free(b);
+    imp_ob_lose(part, b->drop, b->data, b->prefix_len);
+    imp_ob_drop_front(b, part);
     return;
   default:
     failed(t, b, retry_after_ms, jitter);
@@ -71,15 +71,18 @@ void imp_ob_beacon_outcome(double t, ob_batch *b, int32_t outcome) {
   b->state = OB_IDLE;
   if (outcome == IMP_BEACON_ACCEPTED) {
     imp_ob.beacon_bytes += b->sent_bytes;
-    imp_act.beaconed = imp_add_sat(imp_act.beaconed, b->events);
-    imp_ob_free(b);
+    imp_act.beaconed = imp_add_sat(imp_act.beaconed, b->part);
+    imp_ob_drop_front(b, b->part);
     return;
   }
-  /* Halving helps only while a half can still fit: otherwise the batch would be
-  ** stored as many tiny records. */
-  if (outcome == IMP_BEACON_REFUSED && b->depth < IMP_OB_MAX_SPLIT &&
-      b->sent_bytes <= 2u * imp_ob_beacon_room() && imp_ob_split(b))
+  /* Halving helps only while a half can still fit: otherwise the batch would go out
+  ** as many tiny beacons. */
+  if (outcome == IMP_BEACON_REFUSED && b->part > 1u && b->depth < IMP_OB_MAX_SPLIT &&
+      b->sent_bytes <= 2u * imp_ob_beacon_room()) {
+    b->part = (b->part + 1u) / 2u;
+    b->depth++;
     return;
+  }
   b->flags |= OB_NO_BEACON;
 }
 
@@ -92,7 +95,7 @@ void imp_ob_stored_outcome(double t, ob_batch *b, int32_t outcome) {
     return;
   }
   b->flags |= OB_STORED;
-  if (b->stored_n != b->events) { /* split while the write was out: it holds both halves */
+  if (b->stored_n != b->events) { /* events left while the write was out: it holds them */
     imp_ob_chore(IMP_ACT_REMOVE, 0, b->key, b->key_len);
     b->flags = (b->flags & ~(uint32_t)(OB_STORED | OB_RELEASE)) | OB_WANT_STORE;
     b->key_len = 0;

@@ -2,8 +2,8 @@
 ** outbox_record.c: the two encodings of a held batch, and the record parser.
 **
 ** Request body. imp_ob_encode_body() assembles what goes on the wire from the
-** batch's parts: prefix, "at", "drop", the events joined by commas. It is the one
-** place a body is encoded for sending: a compressed encoding plugs in here.
+** batch's parts: prefix, "at", "drop", its first n events joined by commas. It is
+** the one place a body is encoded for sending: a compressed encoding plugs in here.
 **
 ** Storage record. The value of a stored batch is one ASCII line of fields, then
 ** the header prefix and the events exactly as encoded (valid UTF-8, since the JSON
@@ -44,14 +44,17 @@ static uint32_t digits_of(uint32_t v) {
 }
 
 /*=== MARK: - Request body (Public within the core) ===*/
-uint32_t imp_ob_body_len(const ob_batch *b) {
-  uint32_t seps = b->events ? b->events - 1u : 0u;
-  return b->prefix_len + 5u + digits_of(b->at) + 8u + digits_of(b->drop) + 7u +
-         b->event_bytes + seps + 2u;
+/* Bytes of the body that carries the first n events. */
+uint32_t imp_ob_body_len(const ob_batch *b, uint32_t n) {
+  uint32_t bytes = 0;
+  for (uint32_t i = 0; i < n; i++) bytes += b->lens[i];
+  return b->prefix_len + 5u + digits_of(b->at) + 8u + digits_of(b->drop) + 7u + bytes +
+         (n ? n - 1u : 0u) + 2u;
 }
 
-/* The body: prefix "at":A,"drop":D,"ev":[e1,e2,...]} into dst; 0 when it does not fit. */
-uint32_t imp_ob_encode_body(const ob_batch *b, uint8_t *dst, uint32_t cap) {
+/* The body of the first n events: prefix "at":A,"drop":D,"ev":[e1,e2,...]} into dst;
+** 0 when it does not fit. */
+uint32_t imp_ob_encode_body(const ob_batch *b, uint32_t n, uint8_t *dst, uint32_t cap) {
   imp_writer w = {dst, 0, cap, 0};
   const uint8_t *ev = b->data + b->prefix_len;
   imp_json_bytes(&w, b->data, b->prefix_len);
@@ -60,7 +63,7 @@ uint32_t imp_ob_encode_body(const ob_batch *b, uint8_t *dst, uint32_t cap) {
   imp_json_raw(&w, ",\"drop\":");
   imp_json_u32(&w, b->drop);
   imp_json_raw(&w, ",\"ev\":[");
-  for (uint32_t i = 0; i < b->events; i++) {
+  for (uint32_t i = 0; i < n; i++) {
     if (i) imp_json_raw(&w, ",");
     imp_json_bytes(&w, ev, b->lens[i]);
     ev += b->lens[i];

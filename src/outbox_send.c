@@ -14,10 +14,12 @@
 **                   request goes on); waiting, a batch that failed (or any, while
 **                   the collector fails or the page is offline) goes to storage
 **                   released, else to sendBeacon within the keepalive budget
-**                   (halved when refused, at most IMP_OB_MAX_SPLIT deep), else to
-**                   storage, else it stays in memory with its fetchLater copy.
-**                   Finally a "drop" count no batch could carry is stored alone.
-** A batch over body_bytes (an adopted record, a raised "drop") is halved first.
+**                   (a refused beacon carries half as many events next time, at most
+**                   IMP_OB_MAX_SPLIT times), else to storage, else it stays in memory
+**                   with its fetchLater copy. Finally a "drop" count no batch could
+**                   carry is stored alone.
+** A request carries the batch's leading events: all of them, or as many as fit
+** body_bytes (an adopted record, a raised "drop"), or the part a refusal left.
 */
 #include "outbox_internal.h"
 
@@ -107,12 +109,22 @@ static int emit_store(double t, ob_batch *b, int released) {
   return 1;
 }
 
+/* How many leading events b's next request carries: at most the part a refusal left
+** (all, else), halved until the body fits body_bytes. */
+static uint32_t send_count(const ob_batch *b) {
+  uint32_t n = b->part ? b->part : b->events;
+  while (n > 1u && imp_ob_body_len(b, n) > imp_ob.cfg.body_bytes) n = (n + 1u) / 2u;
+  return n;
+}
+
 static void emit_body(uint32_t kind, ob_batch *b) {
-  uint32_t len = imp_ob_encode_body(b, imp_ob_io, IMP_OB_IO_BYTES);
+  b->part = send_count(b);
+  uint32_t len = imp_ob_encode_body(b, b->part, imp_ob_io, IMP_OB_IO_BYTES);
   b->ticket = ++imp_ob.next_ticket;
   b->sent_bytes = len;
   b->flags |= OB_ATTEMPTED;
   imp_ob_set_action(kind, b, b->ticket);
+  imp_act.events = b->part;
   imp_act.body_bytes = len;
 }
 
@@ -122,16 +134,6 @@ static void emit_fetch(double t, ob_batch *b) {
   b->sent_at = t;
   b->wave = imp_ob.wave;
   imp_ob.inflight_bytes += b->sent_bytes;
-}
-
-/* Halves b when its body is over body_bytes or the collector refused it for size;
-** 1 when b can be sent, 0 while no slot is free for a half. */
-static int fits_or_split(ob_batch *b) {
-  if ((b->flags & OB_TOO_BIG) && !imp_ob_split(b)) return 0;
-  b->flags &= ~(uint32_t)OB_TOO_BIG;
-  while (imp_ob_body_len(b) > imp_ob.cfg.body_bytes)
-    if (!imp_ob_split(b)) return 0;
-  return 1;
 }
 
 /*=== MARK: - Deciding (Private) ===*/
@@ -153,8 +155,8 @@ static int fetch_action(double t) {
     inflight += imp_ob.slots[i].state == OB_FETCH;
   if (imp_ob.failures && inflight) return 0; /* one at a time while failing */
   ob_batch *b = oldest_in(OB_IDLE, 0);
-  if (!b || !fits_or_split(b)) return 0;
-  uint32_t len = imp_ob_body_len(b);
+  if (!b) return 0;
+  uint32_t len = imp_ob_body_len(b, send_count(b));
   if (imp_ob.inflight_bytes && imp_ob.inflight_bytes + len > imp_ob.cfg.keepalive_bytes)
     return 0;
   emit_fetch(t, b);
@@ -190,7 +192,7 @@ static int hand_off(double t, ob_batch *b) {
   }
   if (store_first && emit_store(t, b, 1)) return 1;
   if (imp_ob.online && (imp_ob.cfg.flags & IMP_OB_BEACON) && !(b->flags & OB_NO_BEACON) &&
-      fits_or_split(b) && imp_ob_body_len(b) <= imp_ob_beacon_room()) {
+      imp_ob_body_len(b, send_count(b)) <= imp_ob_beacon_room()) {
     emit_body(IMP_ACT_BEACON, b);
     b->state = OB_BEACON;
     return 1;
@@ -220,7 +222,7 @@ static int later_action(void) {
   if (!(imp_ob.cfg.flags & IMP_OB_LATER) || imp_ob.consent != IMP_CONSENT_GRANTED) return 0;
   for (uint32_t i = 0; i < imp_ob.nslots; i++) {
     ob_batch *b = &imp_ob.slots[i];
-    uint32_t len = imp_ob_body_len(b);
+    uint32_t len = imp_ob_body_len(b, b->events); /* a copy of all its events */
     if ((b->state != OB_IDLE && b->state != OB_FETCH && b->state != OB_KEPT) ||
         b->later_ticket || (b->flags & OB_LATER_NO) || len > imp_ob.cfg.body_bytes ||
         imp_ob.later_used + len > imp_ob.cfg.later_bytes)
@@ -230,7 +232,7 @@ static int later_action(void) {
     b->flags |= OB_ATTEMPTED; /* the browser may send this copy: its "drop" is fixed */
     imp_ob.later_used += len;
     imp_ob_set_action(IMP_ACT_LATER, b, b->later_ticket);
-    imp_act.body_bytes = imp_ob_encode_body(b, imp_ob_io, IMP_OB_IO_BYTES);
+    imp_act.body_bytes = imp_ob_encode_body(b, b->events, imp_ob_io, IMP_OB_IO_BYTES);
     return 1;
   }
   return 0;
