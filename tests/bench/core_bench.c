@@ -13,6 +13,7 @@
 */
 #define _POSIX_C_SOURCE 199309L
 #include "imp_internal.h"
+#include "../c/start_args.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,7 +82,7 @@ static double run_once(uint32_t items, uint32_t observations, bench_totals *tot,
   memset(tot, 0, sizeof *tot);
   tot->checksum = 2166136261u;
   rng_state = 0x9E3779B9u;
-  if (imp_start(items, 1024, 262144, 50, 16384, 5000, 0.5, 1000, 242500, 0.3, 0) != IMP_OK) {
+  if (start_plain(items, 1024, 262144, 50, 16384, 5000, 0.5, 1000, 242500, 0.3, 0) != IMP_OK) {
     fprintf(stderr, "core_bench: imp_start refused %u items\n", items);
     exit(2);
   }
