@@ -62,12 +62,8 @@ export const R_EVENTS = 44; // events queued since start (wraps); see imp_peek_e
 export const R_WIRE_BYTES = 48;
 export const R_CONFIG_FIELD = 52;
 
-// struct imp_config: [name, byte offset, 1 for a uint32 field (else a double)], in the
-// order of the trace's `start` line and of result.config_field (1-based).
+// struct imp_config: the byte offset of each field, in the order of the trace's `start`
+// line and of result.config_field (1-based). The first 32 bytes hold the uint32 fields,
+// the rest doubles.
 export const CONFIG_BYTES = 80;
-export const CONFIG_FIELDS = [
-  ['max_items', 0, 1], ['max_queue', 4, 1], ['queue_bytes', 8, 1], ['batch_events', 12, 1],
-  ['batch_bytes', 16, 1], ['batch_age_ms', 32], ['view_ratio', 40], ['view_ms', 48],
-  ['large_area', 56], ['large_ratio', 64], ['impression_ratio', 72], ['compress', 20, 1],
-  ['window_bits', 24, 1],
-];
+export const CONFIG_OFFSETS = [0, 4, 8, 12, 16, 32, 40, 48, 56, 64, 72, 20, 24];
