@@ -19,6 +19,7 @@ import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { dirname, extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { decodeBody } from '../../demo/inflate.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const FIXTURES_DIR = join(HERE, 'fixtures');
@@ -215,7 +216,9 @@ export async function startSite() {
 
 /**
  * The recording collector. Every request lands in collector.records as
- * {method, url, headers, body, raw, at (Date.now()), received, status, fault}; received
+ * {method, url, headers, body, raw, gzip, at (Date.now()), received, status, fault}: body
+ * is the JSON text (inflated when raw is gzip, as the demo collector does: gzip true);
+ * received
  * is true once the whole body arrived; status is 0 until answered and when reset. Fault modes (consumed in this order for each POST):
  *   rejectWhen(predicate(body), status)  every batch the predicate picks gets status
  *   failNext(n, status, headers)         the next n POSTs get status (500, 503, 429...)
@@ -288,7 +291,9 @@ export async function startCollector() {
     req.on('data', (chunk) => chunks.push(chunk));
     req.on('end', () => {
       record.raw = Buffer.concat(chunks);
-      record.body = record.raw.toString('utf8');
+      const decoded = decodeBody(record.raw, 1 << 20);
+      record.gzip = decoded.gzip === true;
+      record.body = (decoded.bytes || record.raw).toString('utf8');
       record.received = true;
       let status = 204;
       let headers = {};
