@@ -213,7 +213,12 @@ $(BUILD)/imp-O2.wasm: src/unity.c $(CORE_SRC) $(CORE_HDR) Makefile
 	@mkdir -p $(@D)
 	NODE_PATH=/usr/share/nodejs $(EMCC) $(subst -Oz,-O2,$(EMFLAGS)) src/unity.c -o $@
 
-bench: deps wasm glue $(BUILD)/core_bench $(BUILD)/imp-O2.wasm
+# The core with the encoder stubbed out, only to measure the encoder's .wasm cost.
+$(BUILD)/imp-no-encoder.wasm: tests/bench/core_without_encoder.c $(CORE_SRC) $(CORE_HDR) Makefile
+	@mkdir -p $(@D)
+	NODE_PATH=/usr/share/nodejs $(EMCC) $(EMFLAGS) $< -o $@
+
+bench: deps wasm glue $(BUILD)/core_bench $(BUILD)/imp-O2.wasm $(BUILD)/imp-no-encoder.wasm
 	node tests/bench/run.mjs
 
 # POST /collect latency alone and while four clients download the NDJSON export of
