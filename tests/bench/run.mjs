@@ -12,7 +12,7 @@
 // Prints markdown tables, writes tests/bench/results/latest.json (ignored by git) and
 // draws tests/bench/chart.png. It measures and reports; it never fails on a number.
 // Environment: BENCH_ROUNDS (default 5), BENCH_BUDGET_S (in-page time budget, 660),
-// BENCH_SKIP_PAGE=1 (core and size only).
+// BENCH_SKIP_PAGE=1 (core and size only), BENCH_WIRE_ONLY=1 (no cost rounds in the page).
 
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -90,7 +90,7 @@ async function runPage(log) {
     }
     const planned = [];
     const deferred = [];
-    for (let round = 0; round < PLAN.rounds; round++) {
+    for (let round = 0; round < (process.env.BENCH_WIRE_ONLY ? 0 : PLAN.rounds); round++) {
       for (const [g, cards] of PLAN.grids.entries()) {
         for (const tracker of rotate(PLAN.trackers, round + g)) {
           if (round >= (PLAN.roundsCap[`${tracker}@${cards}`] ?? Infinity)) continue;
