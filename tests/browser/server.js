@@ -20,6 +20,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeBody } from '../../demo/inflate.js';
+import { ABI_VERSION } from '../../js/abi.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const FIXTURES_DIR = join(HERE, 'fixtures');
@@ -71,7 +72,8 @@ function track(server) {
 
 /**
  * Flips bytes of the core module. 'corrupt' breaks the binary (compilation fails);
- * 'abi' makes imp_abi_version() return 2 (a well-formed module the loader must refuse).
+ * 'abi' makes imp_abi_version() return ABI_VERSION + 1 (a well-formed module the loader
+ * must refuse).
  */
 export function tamperWasm(bytes, how) {
   const copy = Buffer.from(bytes);
@@ -82,10 +84,10 @@ export function tamperWasm(bytes, how) {
   }
   if (how === 'abi') {
     const body = functionBody(copy, 'imp_abi_version');
-    // The accessor's body is `i32.const 1; end` (0x41 0x01 0x0b) after its locals.
-    const at = copy.indexOf(Buffer.from([0x41, 0x01, 0x0b]), body.start);
+    // The accessor's body is `i32.const ABI_VERSION; end` (0x41 n 0x0b) after its locals.
+    const at = copy.indexOf(Buffer.from([0x41, ABI_VERSION, 0x0b]), body.start);
     if (at < 0 || at >= body.end) throw new Error('tamperWasm: imp_abi_version body not recognised');
-    copy[at + 1] = 0x02;
+    copy[at + 1] = ABI_VERSION + 1;
     return copy;
   }
   throw new Error(`tamperWasm: unknown mode ${how}`);
