@@ -116,7 +116,7 @@ typedef struct imp_config {
                                   tables take 6 * 2^n bytes of the arena        */
   uint32_t reserved;       /* must be 0 */
   double batch_age_ms;     /* 6: a batch is due this long after its oldest event
-                                 (>= 0; 8000)                                   */
+                                 (>= 0; 10000)                                  */
   double view_ratio;       /* 7: viewable ratio (0 < r <= 1; 0.5)               */
   double view_ms;          /* 8: continuous ms for a viewable impression (>= 0; 1000) */
   double large_area;       /* 9: px^2 from which large_ratio applies (> 0; 242500) */
