@@ -13,8 +13,9 @@ const BUILD = new URL('../../dist/impression-tracker.js', import.meta.url);
 
 describe('script-tag build', () => {
   it('maps data-* attributes to options, leaving absent ones to the defaults', () => {
-    const options = optionsFromDataset({ endpoint: '/c', consent: 'pending', occlusion: '', viewMs: '2000', batchMaxEvents: '10', gpc: 'deny', trace: 'false' });
+    const options = optionsFromDataset({ endpoint: '/c', consent: 'pending', occlusion: '', viewMs: '2000', batchMaxEvents: '10', gpc: 'deny', trace: 'false', compress: 'false' });
     assert.equal(options.endpoint, '/c');
+    assert.equal(options.compress, false);
     assert.equal(options.consent, 'pending');
     assert.equal(options.occlusion, true, 'a present boolean attribute is true');
     assert.equal(options.trace, false);
