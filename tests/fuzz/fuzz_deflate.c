@@ -41,12 +41,12 @@ static void compress_both_ways(const uint8_t *in, size_t n, uint32_t bits, size_
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  if (size == 0 || size > (1u << 18)) return 0;
+  if (size == 0 || size > (1u << 17)) return 0;
   uint32_t bits = IMP_DEFLATE_WINDOW_MIN + data[0] % 8u;
   size_t small_cap = (size_t)data[0] * 4u;
   compress_both_ways(data + 1, size - 1, bits, small_cap);
-  /* The data as events of a batch: repeated keys, digits, the data between. */
-  size_t n = 0, cap = 64u + (size - 1) * 40u;
+  /* The data (its first 1600 bytes) as events of a batch: repeated keys, digits. */
+  size_t n = 0, cap = 64u + (size - 1 < 1600u ? size - 1 : 1600u) * 40u;
   uint8_t *json = malloc(cap);
   n += (size_t)snprintf((char *)json, cap, "{\"v\":1,\"pv\":\"p\",\"ev\":[");
   for (size_t i = 1; i < size && n + 40 < cap; i++)
