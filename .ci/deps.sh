@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what `make test` and `make demo` need on a fresh Debian machine, only when
-# missing: Debian packages (emscripten, clang, chromium, jansson, brotli, clickhouse-server)
-# and the npm dev dependencies. Without root it prints the command to run instead.
+# missing: Debian packages (emscripten, clang, chromium, jansson, zlib, brotli,
+# clickhouse-server) and the npm dev dependencies. Without root it prints the command to
+# run instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +15,8 @@ command -v gzip      >/dev/null || missing+=(gzip)
 [ -f /usr/include/jansson.h ]   || missing+=(libjansson-dev)
 # The collector's ClickHouse store is tested against a real server (make test-clickhouse).
 [ -x "${CLICKHOUSE_SERVER:-/usr/sbin/clickhouse-server}" ] || missing+=(clickhouse-server)
+# zlib: the reference inflater of the encoder's tests and fuzzer (never in the core).
+[ -f /usr/include/zlib.h ]      || missing+=(zlib1g-dev)
 # libFuzzer and the sanitizer runtimes ship with clang's runtime package.
 ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 || missing+=(libclang-rt-dev)
 

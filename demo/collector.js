@@ -3,7 +3,8 @@
 // limiting) and delegates validation to validate.js, storage to store.js, the export's
 // streaming to export.js and connection-level protections to guard.js.
 //
-//   POST /collect        one batch (text/plain or application/json body, fetch or beacon)
+//   POST /collect        one batch (text/plain or application/json body, fetch or beacon),
+//                        JSON text or gzip (inflate.js: magic bytes 1f 8b, capped)
 //                        200 {"stored":n,"duplicates":m} | 400 | 413 | 422 | 429 (+Retry-After)
 //   OPTIONS /collect     CORS preflight (204)
 //   GET /api/totals      totals over all stored events (+ what the collector rejected)
@@ -25,6 +26,7 @@ import { createValidator } from './validate.js';
 import { createRateLimiter } from './rate-limit.js';
 import { createGuardedServer, requestUrl } from './guard.js';
 import { streamExport } from './export.js';
+import { decodeBody } from './inflate.js';
 
 export const MAX_BODY_BYTES = 64 * 1024;
 /** Past this many bytes of an oversized body we stop discarding it and close the connection. */
@@ -50,7 +52,7 @@ export function createCollector(options = {}) {
   let exportsRunning = 0;
   const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
   const clientKey = options.clientKey ?? ((req) => req.socket.remoteAddress ?? 'unknown');
-  const counters = { requests: 0, accepted: 0, stored: 0, duplicates: 0, rejected: {} };
+  const counters = { requests: 0, accepted: 0, gzip: 0, stored: 0, duplicates: 0, rejected: {} };
 
   function reject(res, status, reason, headers = {}) {
     counters.rejected[status] = (counters.rejected[status] ?? 0) + 1;
@@ -80,9 +82,12 @@ export function createCollector(options = {}) {
     req.on('error', () => {}); // client went away: nothing to answer
     req.on('end', () => {
       if (res.headersSent) return;
+      // The inflated JSON is held to the same limit as a plain body.
+      const body = decodeBody(Buffer.concat(chunks), maxBodyBytes);
+      if (body.error) return reject(res, body.status, body.error);
       let text;
       try {
-        text = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
+        text = new TextDecoder('utf-8', { fatal: true }).decode(body.bytes);
       } catch {
         return reject(res, 400, 'unparseable body: not valid UTF-8');
       }
@@ -98,6 +103,7 @@ export function createCollector(options = {}) {
       // A store may answer later (ClickHouse): 200 only once the batch is durable.
       Promise.resolve().then(() => store.addBatch(batch, now())).then((result) => {
         counters.accepted++;
+        if (body.gzip) counters.gzip++;
         counters.stored += result.stored;
         counters.duplicates += result.duplicates;
         sendJson(res, 200, result);

@@ -1,10 +1,10 @@
 // abi.js: the numbers of the C ABI (src/imp.h), mirrored for the glue: the ABI version,
-// status codes, string limits, page states, page-begin flags and the layout of the
-// result record. tests/unit/abi.test.js checks every value against the built .wasm
+// status codes, string limits, page states, page-begin flags and the layouts of the
+// result and configuration records. tests/unit/abi.test.js checks every value against the built .wasm
 // (status names through imp_status_name, limits through the core's refusals), so a
 // change on one side without the other fails the tests.
 
-export const ABI_VERSION = 1;
+export const ABI_VERSION = 2;
 
 export const OK = 0;
 export const NONE = 1;
@@ -27,6 +27,7 @@ export const MAX_PATH_BYTES = 256;
 export const INPUT_BYTES = 1024;
 export const BATCH_HARD_CAP = 61440;
 export const BATCH_MIN_CAP = 4096;
+export const WIRE_BYTES = 61472;
 
 export const PAGE_VISIBLE = 0;
 export const PAGE_HIDDEN = 1;
@@ -39,11 +40,11 @@ export const FLAG_PRERENDER = 4;
 export const FLAG_UNFOCUSED = 8;
 export const FLAG_GPC = 16;
 
-// struct imp_result: a double at byte 0, then ten uint32 fields (little endian).
-export const RESULT_BYTES = 48;
+// struct imp_result: a double at byte 0, then twelve uint32 fields (little endian).
+export const RESULT_BYTES = 56;
 export const RESULT_FIELDS = [
   'ready', 'slot', 'batch_bytes', 'batch_events', 'queued_events',
-  'queued_bytes', 'dropped', 'items', 'seq', 'events',
+  'queued_bytes', 'dropped', 'items', 'seq', 'events', 'wire_bytes', 'config_field',
 ];
 /** Byte offset of a uint32 field of the result record. */
 export const resultOffset = (field) => 8 + 4 * RESULT_FIELDS.indexOf(field);
@@ -58,3 +59,11 @@ export const R_DROPPED = 32;
 export const R_ITEMS = 36;
 export const R_SEQ = 40;
 export const R_EVENTS = 44; // events queued since start (wraps); see imp_peek_event()
+export const R_WIRE_BYTES = 48;
+export const R_CONFIG_FIELD = 52;
+
+// struct imp_config: the byte offset of each field, in the order of the trace's `start`
+// line and of result.config_field (1-based). The first 32 bytes hold the uint32 fields,
+// the rest doubles.
+export const CONFIG_BYTES = 80;
+export const CONFIG_OFFSETS = [0, 4, 8, 12, 16, 32, 40, 48, 56, 64, 72, 20, 24];

@@ -1,7 +1,8 @@
 // core.js: a thin object over the core's exports. It writes strings as UTF-8 into the
-// core's input buffer (cut to the core's limits on a character boundary), reads the
-// result record, decodes batches, and records every call it makes in the trace format
-// v1 (js/trace.js) when asked to, so trace() is the exact input stream the core saw.
+// core's input buffer (cut to the core's limits on a character boundary), writes the
+// configuration record (config.js), reads the result record, decodes batches and copies
+// their gzip form, and records every call it makes in the trace format v1
+// (js/trace.js) when asked to, so trace() is the exact input stream the core saw.
 // It makes no decision: each method returns the core's status unchanged. Its methods
 // are named _x: internal to the glue, so the build shortens them (--mangle-props).
 // With a debug hook, it also shows the hook every event the moment the core queues it:
@@ -9,9 +10,10 @@
 // which changes no state and is not traced), each with the page view it belongs to.
 
 import {
-  FLAG_GPC, FLAG_WEBDRIVER, INPUT_BYTES, MAX_ID_BYTES, MAX_LIST_BYTES, MAX_PATH_BYTES, MAX_PV_BYTES, OK,
-  RESULT_BYTES, R_BATCH_BYTES, R_EVENTS, R_QUEUED_EVENTS, R_SEQ,
+  BATCH_HARD_CAP, FLAG_GPC, FLAG_WEBDRIVER, INPUT_BYTES, MAX_ID_BYTES, MAX_LIST_BYTES, MAX_PATH_BYTES, MAX_PV_BYTES, OK,
+  RESULT_BYTES, R_BATCH_BYTES, R_CONFIG_FIELD, R_EVENTS, R_QUEUED_EVENTS, R_SEQ, R_WIRE_BYTES,
 } from './abi.js';
+import { writeConfig } from './config.js';
 import { traceBytes } from './trace.js';
 
 /**
@@ -95,11 +97,29 @@ export function createCore(loaded, recordTrace, onEvent) {
   const core = {
     /** Trace name of the last call, for error messages. */
     _last: '',
-    _start(c) {
-      const args = [c.items, c.queue, c.queueBytes, c.maxEvents, c.maxBytes, c.maxAgeMs,
-        c.viewRatio, c.viewMs, c.largeArea, c.largeRatio, c.impressionRatio];
-      return call('start', 'imp_start')(...args);
+    /** The configuration record as the core read it at the last start (config.js). */
+    _config: [],
+    // values: the record's fields in order (abi.js CONFIG_OFFSETS), undefined = default.
+    _start(values) {
+      core._last = 'start';
+      core._config = writeConfig(loaded, values);
+      record('start', ...core._config);
+      return x.imp_start();
     },
+    /** The gzip form of the batch the last take wrote (a copy), or null without compress. */
+    _wire() {
+      const n = field(R_WIRE_BYTES);
+      return n ? loaded.memoryView(x.imp_wire_ptr(), n).slice() : null;
+    },
+    /** The gzip form of any text (a copy), or null when it is too long or compress is off. */
+    _gzip(text) {
+      const out = loaded.memoryView(x.imp_output_ptr(), BATCH_HARD_CAP);
+      const { read, written } = encoder.encodeInto(text, out);
+      return read === text.length && x.imp_gzip_output(written) === OK
+        ? loaded.memoryView(x.imp_wire_ptr(), field(R_WIRE_BYTES)).slice() : null;
+    },
+    /** After IMP_ERR_CONFIG: 1 + the index of the refused field (abi.js CONFIG_OFFSETS). */
+    _configField: () => field(R_CONFIG_FIELD),
     _pageBegin(t, pv, path, flags) {
       const [la, lb, fa, fb] = writeStrings(pv, MAX_PV_BYTES, path, MAX_PATH_BYTES);
       core._last = 'page';

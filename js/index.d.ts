@@ -112,13 +112,20 @@ export interface TrackerOptions {
   impressionRatio?: number;
   /** When the core cuts a batch: whichever limit comes first. */
   batch?: {
-    /** Events per batch. @default 50 */
+    /** Events per batch. @default 200 */
     maxEvents?: number;
-    /** Bytes per batch (4096 to 61440); also the transport's body cap. @default 16384 */
+    /** Bytes per batch as sent, its gzip bytes when compressed (4096 to 61440); also the transport's body cap. @default 16384 */
     maxBytes?: number;
-    /** A batch is cut this long after its oldest event. @default 5000 */
+    /** A batch is cut this long after its oldest event (a page hide sends everything at once). @default 10000 */
     maxAgeMs?: number;
   };
+  /**
+   * The core gzips every batch (RFC 1952) and the tracker sends those bytes, typed
+   * text/plain; false sends the JSON text, for a collector that cannot inflate. The debug
+   * hook and trace() see the JSON either way.
+   * @default true
+   */
+  compress?: boolean;
   /** Fixed table sizes of the core (it allocates nothing after start). */
   capacity?: {
     /** Items tracked at once (1 to 65535); when full, the oldest released item is reused. @default 8192 */

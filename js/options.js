@@ -1,9 +1,10 @@
 // options.js: the tracker's options with their defaults (documented in index.d.ts), and
 // the browser globals the glue uses, resolved when a tracker starts (never at import)
-// so tests and unusual hosts can inject their own through options.env. The glue does
-// not validate the numbers of the viewable rule, the batch policy or the capacities:
-// the core checks them in imp_start() and a bad value makes the tracker a no-op that
-// reports IMP_ERR_CONFIG through onError.
+// so tests and unusual hosts can inject their own through options.env. The numbers of
+// the viewable rule, the batch policy, the capacities and `compress` go to the core's
+// configuration record, which owns their defaults (src/config.c) and checks them: a bad
+// value makes the tracker a no-op that reports IMP_ERR_CONFIG (naming the option)
+// through onError. configValues() maps the options to the record's fields.
 
 // endpoint (''), occlusion (false) and trace (false) default to absent, which reads the same.
 const DEFAULTS = {
@@ -11,7 +12,6 @@ const DEFAULTS = {
   idAttribute: 'data-gig-id',
   positionAttribute: 'data-position',
   listAttribute: 'data-list-id',
-  impressionRatio: 0,
   consent: 'granted',
   gpc: 'memory-only',
 };
@@ -19,10 +19,37 @@ const DEFAULTS = {
 /** Options merged over their defaults (nested objects merged one level deep). */
 export function resolveOptions(options = {}) {
   const o = { ...DEFAULTS, ...options };
-  o.viewable = { ratio: 0.5, ms: 1000, largeArea: 242500, largeRatio: 0.3, ...options.viewable };
-  o.batch = { maxEvents: 50, maxBytes: 16384, maxAgeMs: 5000, ...options.batch };
-  o.capacity = { items: 8192, queue: 8192, queueBytes: 1048576, ...options.capacity };
+  o.viewable = { ...options.viewable };
+  o.batch = { ...options.batch };
+  o.capacity = { ...options.capacity };
   return o;
+}
+
+// The option behind each field of the core's configuration record (abi.js CONFIG_OFFSETS);
+// the last field (the DEFLATE window) has no option and keeps the core's default.
+export const CONFIG_OPTIONS = [
+  'capacity.items', 'capacity.queue', 'capacity.queueBytes', 'batch.maxEvents', 'batch.maxBytes',
+  'batch.maxAgeMs', 'viewable.ratio', 'viewable.ms', 'viewable.largeArea', 'viewable.largeRatio',
+  'impressionRatio', 'compress',
+];
+
+/** The configuration record's fields from resolved options (undefined: the core's default). */
+export function configValues(o) {
+  return CONFIG_OPTIONS.map((path) => {
+    const [a, b] = path.split('.');
+    const v = b ? o[a][b] : o[a];
+    return typeof v === 'boolean' ? +v : v;
+  });
+}
+
+/** Sets the options to the numbers the core started with (its defaults filled in). */
+export function applyConfig(o, config) {
+  CONFIG_OPTIONS.forEach((path, i) => {
+    const [a, b] = path.split('.');
+    if (b) o[a][b] = config[i];
+    else o[a] = config[i];
+  });
+  o.compress = o.compress === 1;
 }
 
 /** The browser APIs the glue touches; any can be replaced through options.env. */

@@ -16,7 +16,8 @@
 // Attributes: data-endpoint, data-selector, data-id-attribute, data-position-attribute,
 // data-list-attribute, data-consent, data-gpc, data-occlusion, data-trace,
 // data-impression-ratio, data-view-ratio, data-view-ms, data-batch-max-events,
-// data-batch-max-bytes, data-batch-max-age-ms. Errors are logged with console.warn.
+// data-batch-max-bytes, data-batch-max-age-ms, data-compress ("false" sends JSON text).
+// Errors are logged with console.warn.
 
 import { createTracker } from './embedded.js';
 
@@ -34,6 +35,7 @@ export function optionsFromDataset(data) {
     gpc: data.gpc,
     occlusion: flag(data.occlusion),
     trace: flag(data.trace),
+    compress: flag(data.compress),
     impressionRatio: number(data.impressionRatio),
     viewable: { ratio: number(data.viewRatio), ms: number(data.viewMs) },
     batch: { maxEvents: number(data.batchMaxEvents), maxBytes: number(data.batchMaxBytes), maxAgeMs: number(data.batchMaxAgeMs) },

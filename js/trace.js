@@ -3,12 +3,14 @@
 // the exact input stream of the core. The reader side (replayTrace) feeds such a trace
 // to a loaded core and prints what native `build/replay` prints for it, byte for byte:
 // "! <line> PARSE" for a malformed line, "! <line> <STATUS_NAME>" for a negative
-// status, and the batch bytes plus "\n" for each `take` that returned IMP_OK. Its
+// status, and the batch bytes plus "\n" for each `take` that returned IMP_OK, followed
+// by "~ gzip <bytes> <FNV-1a hash>" when the core also compressed it. Its
 // parsing rules mirror src/replay.c (see the comment at its top): numbers as C's
 // strtod() reads them, integer parameters converted like a JS number reaching a wasm
 // i32, strings percent-decoded into the input buffer with their true lengths.
 
-import { INPUT_BYTES, OK } from './abi.js';
+import { INPUT_BYTES, OK, R_BATCH_BYTES, R_WIRE_BYTES, RESULT_BYTES } from './abi.js';
+import { writeConfig } from './config.js';
 
 const HEX = '0123456789ABCDEF';
 
@@ -66,7 +68,8 @@ function decodeField(field, out) {
   return n;
 }
 
-// name -> [field count, index of the first string field or 0]
+// name -> [field count, index of the first string field or 0]; `start` may also
+// have 13 or 14 fields (the optional compress and window_bits).
 const CALLS = {
   start: [12, 0], page: [5, 3], state: [3, 0], focus: [3, 0], end: [2, 0], item: [5, 3],
   release: [3, 0], obs: [6, 0], click: [3, 0], tick: [2, 0], take: [3, 0], drop: [2, 0],
@@ -75,7 +78,8 @@ const CALLS = {
 function runLine(core, fields) {
   const x = core.exports;
   const spec = Object.hasOwn(CALLS, fields[0]) && CALLS[fields[0]];
-  if (!spec || spec[0] !== fields.length) return undefined;
+  const count = fields[0] === 'start' && fields.length <= 14 ? 12 : fields.length;
+  if (!spec || spec[0] !== count) return undefined;
   const stringsAt = spec[1] || fields.length;
   const d = [];
   for (let i = 1; i < stringsAt; i++) {
@@ -92,7 +96,9 @@ function runLine(core, fields) {
     if (lb < 0) return undefined;
   }
   switch (fields[0]) {
-    case 'start': return x.imp_start(...d.slice(1));
+    case 'start':
+      writeConfig(core, d.slice(1));
+      return x.imp_start();
     case 'page': return x.imp_page_begin(d[1], la, lb, d[2]);
     case 'state': return x.imp_page_state(d[1], d[2]);
     case 'focus': return x.imp_page_focus(d[1], d[2]);
@@ -105,6 +111,13 @@ function runLine(core, fields) {
     case 'take': return x.imp_take_batch(d[1], d[2]);
     default: return x.imp_report_dropped(d[1]);
   }
+}
+
+/** FNV-1a 32-bit hash of bytes, 8 lowercase hex digits (as src/replay.c prints it). */
+function fnv1a(bytes) {
+  let h = 2166136261;
+  for (const b of bytes) h = Math.imul(h ^ b, 16777619) >>> 0;
+  return h.toString(16).padStart(8, '0');
 }
 
 function latin1(bytes) {
@@ -144,10 +157,11 @@ export function replayTrace(core, trace) {
       return say(`! ${number} ${latin1(out.subarray(0, out.indexOf(0)))}\n`);
     }
     if (line.startsWith('take ') && status === OK) {
-      const result = x.imp_result_ptr();
-      const length = new DataView(core.memoryView(result, 48).slice().buffer).getUint32(16, true);
-      emit(core.memoryView(x.imp_output_ptr(), length).slice());
+      const result = new DataView(core.memoryView(x.imp_result_ptr(), RESULT_BYTES).slice().buffer);
+      emit(core.memoryView(x.imp_output_ptr(), result.getUint32(R_BATCH_BYTES, true)).slice());
       say('\n');
+      const wire = result.getUint32(R_WIRE_BYTES, true);
+      if (wire) say(`~ gzip ${wire} ${fnv1a(core.memoryView(x.imp_wire_ptr(), wire))}\n`);
     }
   });
   const out = new Uint8Array(size);

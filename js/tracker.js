@@ -9,7 +9,7 @@
 // option the core refuses) gives a no-op tracker and an onError call.
 
 import {
-  ERR_FULL, ERR_ID, ERR_TOO_LONG, FLAG_GPC, FLAG_HIDDEN, FLAG_PRERENDER, FLAG_UNFOCUSED, FLAG_WEBDRIVER, NONE,
+  ERR_CONFIG, ERR_FULL, ERR_ID, ERR_TOO_LONG, FLAG_GPC, FLAG_HIDDEN, FLAG_PRERENDER, FLAG_UNFOCUSED, FLAG_WEBDRIVER, NONE,
   R_BATCH_EVENTS, R_DROPPED, R_QUEUED_BYTES, R_QUEUED_EVENTS, R_READY, R_SEQ, R_SLOT,
 } from './abi.js';
 import { listenActivation } from './activation.js';
@@ -19,7 +19,7 @@ import { currentPageState, listenLifecycle } from './lifecycle.js';
 import { loadCore } from './loader.js';
 import { createObservers, readGeometry, readOcclusion } from './observer.js';
 import { checkPageViewTiming } from './page-view-check.js';
-import { resolveEnv, resolveOptions } from './options.js';
+import { CONFIG_OPTIONS, applyConfig, configValues, resolveEnv, resolveOptions } from './options.js';
 import { createReporter } from './warn.js';
 
 // Statuses that refuse one card (bad id, too long, table full): the card is skipped and
@@ -111,7 +111,8 @@ function wire(o, env, core, createTransport, report) {
   const check = (status) => {
     if (status >= 0) return true;
     // The call's trace name (see js/trace.js): "item", "take", ...
-    const error = Object.assign(new Error(`impression-tracker: ${core._last} returned ${core._statusName(status)}`), { status });
+    const option = status === ERR_CONFIG ? ` (option ${CONFIG_OPTIONS[core._configField() - 1] || '?'})` : '';
+    const error = Object.assign(new Error(`impression-tracker: ${core._last} returned ${core._statusName(status)}${option}`), { status });
     if (!CARD_ERRORS.includes(status)) throw error;
     report(error);
     return false;
@@ -120,18 +121,21 @@ function wire(o, env, core, createTransport, report) {
   // --- Batches ----------------------------------------------------------------------
   // Every batch goes to the transport, which applies consent (holds batches in memory
   // while pending, drops them when denied) and Global Privacy Control (option gpc).
-  const deliver = (body, events, hiding) => {
+  // The body is the batch's JSON; `gzip`, its gzip form from the core (null with compress
+  // off), is what is sent. The transport asks encode() for the gzip form of bodies it
+  // rebuilds (split, drop counts, stored batches).
+  const deliver = (body, events, gzip, hiding) => {
     counts.batches++;
     counts.events += events;
-    if (hiding) transport.sendNow(body, events);
-    else transport.send(body, events);
+    if (hiding) transport.sendNow(body, events, gzip);
+    else transport.send(body, events, gzip);
   };
   const takeBatches = (t, force, hiding) => {
     for (;;) {
       const status = core._take(t, force ? 1 : 0);
       if (status === NONE) return;
       check(status);
-      deliver(core._batch(), core._result(R_BATCH_EVENTS), hiding);
+      deliver(core._batch(), core._result(R_BATCH_EVENTS), core._wire(), hiding);
     }
   };
   const onTimer = guard(() => {
@@ -287,18 +291,13 @@ function wire(o, env, core, createTransport, report) {
 
   // --- Start ------------------------------------------------------------------------
   try {
-    const c = o.capacity;
-    const b = o.batch;
-    const v = o.viewable;
-    check(core._start({
-      items: c.items, queue: c.queue, queueBytes: c.queueBytes, maxEvents: b.maxEvents, maxBytes: b.maxBytes,
-      maxAgeMs: b.maxAgeMs, viewRatio: v.ratio, viewMs: v.ms, largeArea: v.largeArea, largeRatio: v.largeRatio,
-      impressionRatio: o.impressionRatio,
-    }));
+    check(core._start(configValues(o)));
+    applyConfig(o, core._config); // the options now hold the numbers the core runs with
     beginPageView();
     transport = createTransport({
       endpoint: o.endpoint,
-      maxBodyBytes: b.maxBytes,
+      maxBodyBytes: o.batch.maxBytes,
+      encode: o.compress ? (body) => core._gzip(body) : undefined,
       consent: o.consent,
       gpc: o.gpc,
       storageKey: o.storageKey,

@@ -10,8 +10,11 @@
 // from `env` or globalThis at call time; nothing runs at import; no method throws.
 //
 // Delivery rules in brief (README "Delivery guarantees" has the full list):
-//  - visible page: fetch(endpoint, {method:'POST', body: string, keepalive: true,
-//    credentials: 'omit', mode: 'cors'}), 5 s timeout; 2xx = delivered; 408/429/5xx/0
+//  - the body: a batch's gzip form (option encode: the core compresses) as a Blob typed
+//    text/plain, else its JSON text; neither makes a CORS preflight. Every byte budget
+//    counts what is sent.
+//  - visible page: fetch(endpoint, {method:'POST', body, keepalive: true, credentials:
+//    'omit', mode: 'cors', referrerPolicy: 'no-referrer'}), 5 s timeout; 2xx = delivered; 408/429/5xx/0
 //    and other unexpected statuses are retried with one global backoff (1 s doubling to
 //    60 s, jitter, or Retry-After); 400/401/403/410/413/422 drop the batch (onDropped).
 //    While the collector is failing, only one request is in flight.
@@ -46,6 +49,9 @@ const NUMBERS = {
   maxStoredEvents: 5000, maxStoredBytes: 524288,
 };
 const MAX_SPLIT_DEPTH = 6;
+// gzip of n bytes is at most n + 23 (a stored block and the wrapper): JSON pieces this
+// much under maxBodyBytes fit compressed whatever their content.
+const GZIP_OVERHEAD = 23;
 const READOPT_DELAY_MS = 2000;
 const CLAIM_CONFIRM_MS = 250;
 
@@ -62,7 +68,8 @@ const GPC_MODES = ['memory-only', 'deny', 'ignore'];
 /**
  * Creates the transport (the seam: send, sendNow, pageHidden, pageShown, setConsent,
  * stats, stop; plus settled() for tests). Options: endpoint, maxBodyBytes (16384;
- * 4096..61440), consent ('granted' | 'pending' | 'denied'), gpc ('memory-only' |
+ * 4096..61440; bytes as sent), encode(body) (the gzip form of a JSON body as a
+ * Uint8Array, or null to send the text; absent: bodies go as text), consent ('granted' | 'pending' | 'denied'), gpc ('memory-only' |
  * 'deny' | 'ignore'), storageKey ('impression-tracker:'), onDropped(count) (events lost
  * that no held batch's "drop" can carry: for the core's next batch), onDebug(info),
  * onError(error), env; and the bounds maxStoredEvents (5000), maxStoredBytes (524288),
@@ -126,9 +133,26 @@ export function createTransport(options) {
     const AC = env.AbortController || g.AbortController;
     return AC && new AC();
   };
+  // The full referrer would carry the page's query string; the payload already has its path.
   const post = (body, controller, keepalive) => ({
-    method: 'POST', body, credentials: 'omit', mode: 'cors', keepalive, signal: controller?.signal,
+    method: 'POST', body, credentials: 'omit', mode: 'cors', referrerPolicy: 'no-referrer', keepalive, signal: controller?.signal,
   });
+  // What is sent for a body: its gzip form when there is one, as a text/plain Blob (a
+  // CORS-safelisted type: no preflight), else the JSON text.
+  const payload = (b) => {
+    if (!b._wire) return b._body;
+    const B = env.Blob === undefined ? g.Blob : env.Blob;
+    return B ? new B([b._wire], { type: 'text/plain' }) : b._wire;
+  };
+  const encode = typeof opts.encode === 'function' ? opts.encode : null;
+  /** {_wire, _bytes}: a body's gzip form (given, or from encode) and the bytes sent. */
+  const wireOf = (body, given) => {
+    let gzip = given;
+    if (gzip === undefined && encode) {
+      try { gzip = encode(body); } catch (error) { onError(error); }
+    }
+    return gzip instanceof Uint8Array ? { _wire: gzip, _bytes: gzip.length } : { _wire: null, _bytes: utf8Length(body) };
+  };
 
   // ---- state ----
   const gpcAtStart = navIs('globalPrivacyControl', true);
@@ -183,20 +207,22 @@ export function createTransport(options) {
     if (lost) call(opts.onDropped, events);
   }
 
-  function newBatch(body, bytes, events, extra) {
-    return { id: tabId + ':' + ++seq, _body: body, _bytes: bytes, _events: events, _key: null, _attempts: 0, _created: now(), ...extra };
+  function newBatch(body, events, extra, sent = wireOf(body)) {
+    return { id: tabId + ':' + ++seq, _body: body, _wire: sent._wire, _bytes: sent._bytes, _events: events, _key: null, _attempts: 0, _created: now(), ...extra };
   }
 
   /** Cuts a body into batches under maxBodyBytes (oversize single events are dropped and counted). */
-  function toBatches(body, eventCount) {
+  function toBatches(body, eventCount, gzip) {
     if (typeof body !== 'string' || !body) { fail('batch not a string'); return []; }
-    const { _pieces: pieces, _oversize: oversize } = splitToFit(body, maxBodyBytes);
+    const whole = wireOf(body, gzip);
+    if (whole._bytes <= maxBodyBytes) return [newBatch(body, eventsOf(eventCount, body), {}, whole)];
+    const { _pieces: pieces, _oversize: oversize } = splitToFit(body, maxBodyBytes - (encode ? GZIP_OVERHEAD : 0));
     for (const o of oversize) {
       fail(`dropped a ${o._bytes} B batch over maxBodyBytes ${maxBodyBytes}`);
       countDrop('tooLarge', o._events > 0 ? o._events : eventCount > 0 && eventsOf(eventCount) || 1, true);
     }
     if (pieces[1]) debug({ kind: 'split', reason: 'maxBodyBytes', pieces: pieces.length });
-    return pieces.map((p) => newBatch(p._body, p._bytes, p._events < 0 ? eventsOf(eventCount, p._body) : p._events));
+    return pieces.map((p) => newBatch(p._body, p._events < 0 ? eventsOf(eventCount, p._body) : p._events));
   }
 
   function queuedTotals() {
@@ -240,9 +266,10 @@ export function createTransport(options) {
     for (const h of [...candidates.filter((x) => headerOf(x._body).pv === head.pv), ...candidates]) {
       const body = addDrop(h._body, count);
       const record = records.find((r) => r._key === h._key);
-      if (body && utf8Length(body) <= maxBodyBytes && (!record || store._put({ ...record, _body: body }, () => 0)._ok)) {
+      const sent = body && wireOf(body);
+      if (body && sent._bytes <= maxBodyBytes && (!record || store._put({ ...record, _body: body }, () => 0)._ok)) {
         if (h.id) { // held in memory: its fetchLater copy is replaced too
-          h._body = body; h._bytes = utf8Length(body);
+          Object.assign(h, { _body: body }, sent);
           abortDeferred(h); registerDeferred(h);
         }
         return;
@@ -281,7 +308,7 @@ export function createTransport(options) {
     if (b._deferred || b._confirmAt || !granted() || !fl || deferredBytes + b._bytes > deferredBudget) return;
     const controller = makeAbortController();
     try {
-      fl(endpoint, post(b._body, controller));
+      fl(endpoint, post(payload(b), controller));
       b._deferred = { _controller: controller, _bytes: b._bytes, _events: b._events };
       deferredBytes += b._bytes;
       counters.deferred += b._events;
@@ -406,7 +433,7 @@ export function createTransport(options) {
     // Chromium counts a keepalive request against the 64 KiB quota until its response
     // body is consumed, even an empty one: read it before the bytes count as free, or
     // the next requests fail with a network error while the quota looks free.
-    new Promise((resolve) => resolve(f(endpoint, post(b._body, controller, true))))
+    new Promise((resolve) => resolve(f(endpoint, post(payload(b), controller, true))))
       .then((response) => Promise.resolve(response?.arrayBuffer?.()).catch(() => 0).then(() => response))
       .then(
         guard((response) => end(+response?.status || 0, response)),
@@ -453,13 +480,14 @@ export function createTransport(options) {
   // ---- page hidden: beacon or storage ----
   // Returns the pieces of the batch that were not accepted ([whole] when nothing was).
   function beaconPieces(piece, depth) {
+    if (piece._wire === undefined) Object.assign(piece, wireOf(piece._body)); // a half
     const { _body: body, _bytes: bytes, _events: events } = piece;
     const beacon = beaconFn();
     const budgetLeft = keepaliveBudget - inflightBytes - beaconBytes;
     let accepted = false;
     let threw = false;
     if (bytes <= budgetLeft && beacon) {
-      try { accepted = beacon(endpoint, body) === true; } catch (error) { threw = true; onError(error); }
+      try { accepted = beacon(endpoint, payload(piece)) === true; } catch (error) { threw = true; onError(error); }
     }
     debug({ kind: 'beacon', bytes, events, accepted, overBudget: bytes > budgetLeft, threw });
     if (accepted) { beaconBytes += bytes; counters.beaconed += events; return []; }
@@ -500,7 +528,7 @@ export function createTransport(options) {
     done(b);
     if (!left[0]) return;
     for (const piece of left) {
-      const nb = newBatch(piece._body, piece._bytes, piece._events, { _failed: b._failed, _created: b._created });
+      const nb = newBatch(piece._body, piece._events, { _failed: b._failed, _created: b._created }, piece);
       if (useStorage && writeRecord(nb, '')) continue;
       batches.push(nb);
       registerDeferred(nb);
@@ -538,9 +566,10 @@ export function createTransport(options) {
             continue;
           }
           if (live) { othersLive += 1; continue; }
-          const size = utf8Length(record._body);
+          const sent = wireOf(record._body);
+          const size = sent._bytes;
           if (events + record._events > maxQueuedEvents || bytes + size > maxQueuedBytes) break;
-          const b = newBatch(record._body, size, record._events, { _key: record._key, _created: record._created, _deferred: releasedDeferred.get(record._key) });
+          const b = newBatch(record._body, record._events, { _key: record._key, _created: record._created, _deferred: releasedDeferred.get(record._key) }, sent);
           releasedDeferred.delete(record._key);
           if (!writeRecord(b, tabId)) b._key = record._key;
           if (!usesLocks) b._confirmAt = now() + CLAIM_CONFIRM_MS;
@@ -630,10 +659,10 @@ export function createTransport(options) {
   } catch (error) { onError(error); }
 
   // What send() and sendNow() share: the batches to deliver now, or null (stopped, consent).
-  function accept(body, eventCount) {
+  function accept(body, eventCount, gzip) {
     if (stopped) return null;
     if (consent === 'denied') { countDrop('consent', eventsOf(eventCount, String(body))); return null; }
-    const list = toBatches(body, eventCount);
+    const list = toBatches(body, eventCount, gzip);
     if (consent !== 'pending') return list;
     batches.push(...list);
     enforceMemoryBound();
@@ -641,8 +670,8 @@ export function createTransport(options) {
   }
 
   return {
-    send: guard((body, eventCount) => {
-      const list = accept(body, eventCount);
+    send: guard((body, eventCount, gzip) => {
+      const list = accept(body, eventCount, gzip);
       if (!list) return;
       if (hidden) { list.forEach(handOff); return; }
       for (const b of list) { batches.push(b); registerDeferred(b); }
@@ -651,8 +680,8 @@ export function createTransport(options) {
       pump();
     }),
 
-    sendNow: guard((body, eventCount) => {
-      const list = accept(body, eventCount);
+    sendNow: guard((body, eventCount, gzip) => {
+      const list = accept(body, eventCount, gzip);
       if (!list) return;
       list.forEach(handOff);
       if (!hidden) pump();

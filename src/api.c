@@ -12,9 +12,12 @@ imp_core imp_g;
 imp_result imp_res;
 uint8_t imp_out[IMP_BATCH_HARD_CAP];
 uint8_t imp_in[IMP_INPUT_BYTES];
+uint8_t imp_wire[IMP_WIRE_BYTES];
+imp_config imp_cfg;
 static _Alignas(8) uint8_t arena[IMP_ARENA_BYTES];
 
 _Static_assert(sizeof(imp_result) == IMP_RESULT_BYTES, "result layout is part of the ABI");
+_Static_assert(IMP_WIRE_BYTES >= 18u + IMP_BATCH_HARD_CAP + 5u, "wire buffer holds a stored batch");
 _Static_assert(IMP_MAX_PV_BYTES + IMP_MAX_PATH_BYTES <= IMP_INPUT_BYTES, "input buffer");
 _Static_assert(IMP_MAX_ID_BYTES + IMP_MAX_LIST_BYTES <= IMP_INPUT_BYTES, "input buffer");
 
@@ -23,14 +26,11 @@ static const char *const status_names[] = {
     "IMP_ERR_CONFIG", "IMP_ERR_STATE", "IMP_ERR_ARG", "IMP_OK", "IMP_NONE"};
 
 /*=== MARK: - Helpers (Private) ===*/
-/* Comparisons with NaN are false, and inf - inf is NaN: these refuse both. */
-static int nonneg(double x) { return x >= 0.0 && x - x == 0.0; }
 static int in_range(double x, double lo, double hi) { return x >= lo && x <= hi; }
-static int ratio_ok(double x) { return x > 0.0 && x <= 1.0; }
 
 /* Validates a time and advances the clock; returns 0 when t is unusable. */
 static int take_time(double t) {
-  if (!nonneg(t)) return 0;
+  if (!imp_nonneg(t)) return 0;
   if (t > imp_g.now) imp_g.now = t;
   return 1;
 }
@@ -53,6 +53,8 @@ IMP_API uint32_t imp_abi_version(void) { return IMP_ABI_VERSION; }
 IMP_API uint8_t *imp_input_ptr(void) { return imp_in; }
 IMP_API uint8_t *imp_output_ptr(void) { return imp_out; }
 IMP_API imp_result *imp_result_ptr(void) { return &imp_res; }
+IMP_API imp_config *imp_config_ptr(void) { return &imp_cfg; }
+IMP_API uint8_t *imp_wire_ptr(void) { return imp_wire; }
 
 IMP_API int32_t imp_status_name(int32_t status) {
   int known = status >= IMP_STATUS_MIN && status <= IMP_NONE;
@@ -68,38 +70,33 @@ IMP_API int32_t imp_status_name(int32_t status) {
 }
 
 /*=== MARK: - Start-up (Public) ===*/
-IMP_API int32_t imp_start(uint32_t max_items, uint32_t max_queue, uint32_t queue_bytes,
-                          uint32_t batch_events, uint32_t batch_bytes, double batch_age_ms,
-                          double view_ratio, double view_ms, double large_area,
-                          double large_ratio, double impression_ratio) {
+IMP_API int32_t imp_config_defaults(void) {
+  imp_config_fill_defaults(&imp_cfg);
+  return IMP_OK;
+}
+
+/* Bytes of the arena a valid configuration needs, each part 8-byte aligned. */
+static size_t arena_parts(const imp_config *c, size_t *reg, size_t *queue) {
+  *reg = (imp_registry_bytes(c->max_items) + 7u) & ~(size_t)7u;
+  *queue = (imp_queue_bytes(c->max_queue, c->queue_bytes) + 7u) & ~(size_t)7u;
+  return *reg + *queue + (c->compress ? imp_deflate_work_bytes(c->window_bits) : 0u);
+}
+
+IMP_API int32_t imp_start(void) {
+  const imp_config *c = &imp_cfg;
+  size_t reg, queue;
   imp_g.started = 0;
-  /* Unsigned wrap-around turns each "1..N" check into one comparison. */
-  if (max_items - 1u > 65534u || max_queue - 1u > 65534u || queue_bytes < 4096u ||
-      batch_events - 1u >= max_queue ||
-      batch_bytes - IMP_BATCH_MIN_CAP > IMP_BATCH_HARD_CAP - IMP_BATCH_MIN_CAP ||
-      !nonneg(batch_age_ms) || !nonneg(view_ms) || !ratio_ok(view_ratio) ||
-      !ratio_ok(large_ratio) || !(large_area > 0.0 && nonneg(large_area)) ||
-      !in_range(impression_ratio, 0.0, 1.0))
-    return IMP_ERR_CONFIG;
-  size_t reg = imp_registry_bytes(max_items);
-  reg = (reg + 7u) & ~(size_t)7u;
-  if (reg + imp_queue_bytes(max_queue, queue_bytes) > IMP_ARENA_BYTES) return IMP_ERR_MEMORY;
+  imp_res.config_field = imp_config_check(c);
+  if (imp_res.config_field) return IMP_ERR_CONFIG;
+  if (arena_parts(c, &reg, &queue) > IMP_ARENA_BYTES) return IMP_ERR_MEMORY;
 
   __builtin_memset(&imp_g, 0, sizeof imp_g);
   __builtin_memset(&imp_res, 0, sizeof imp_res);
-  imp_g.max_items = max_items;
-  imp_g.max_queue = max_queue;
-  imp_g.queue_bytes = queue_bytes;
-  imp_g.batch_events = batch_events;
-  imp_g.batch_bytes = batch_bytes;
-  imp_g.batch_age_ms = batch_age_ms;
-  imp_g.view_ratio = view_ratio;
-  imp_g.view_ms = view_ms;
-  imp_g.large_area = large_area;
-  imp_g.large_ratio = large_ratio;
-  imp_g.impression_ratio = impression_ratio;
+  imp_g.cfg = *c;
   imp_registry_init(arena);
   imp_queue_init(arena + reg);
+  if (imp_g.cfg.compress)
+    imp_deflate_work_init(&imp_g.deflate, arena + reg + queue, c->window_bits);
   imp_g.timer_head = imp_g.timer_tail = IMP_NIL;
   imp_g.page_state = IMP_PAGE_HIDDEN;
   imp_g.pv_cur = IMP_PV_RING - 1u;
@@ -111,7 +108,7 @@ IMP_API int32_t imp_start(uint32_t max_items, uint32_t max_queue, uint32_t queue
 IMP_API int32_t imp_page_begin(double t, uint32_t pv_len, uint32_t path_len,
                                uint32_t flags) {
   if (!imp_g.started) return IMP_ERR_STATE;
-  if (!nonneg(t) || flags > 31u) return IMP_ERR_ARG;
+  if (!imp_nonneg(t) || flags > 31u) return IMP_ERR_ARG;
   if (pv_len < 1) return IMP_ERR_ARG;
   if (pv_len > IMP_MAX_PV_BYTES || path_len > IMP_MAX_PATH_BYTES) return IMP_ERR_TOO_LONG;
   take_time(t);
@@ -160,7 +157,7 @@ IMP_API int32_t imp_page_end(double t) {
 IMP_API int32_t imp_item_register(double t, uint32_t id_len, uint32_t list_len,
                                   uint32_t position) {
   if (!imp_g.started) return IMP_ERR_STATE;
-  if (!nonneg(t)) return IMP_ERR_ARG;
+  if (!imp_nonneg(t)) return IMP_ERR_ARG;
   if (id_len < 1 || id_len > IMP_MAX_ID_BYTES) return IMP_ERR_ID;
   if (list_len > IMP_MAX_LIST_BYTES) return IMP_ERR_TOO_LONG;
   take_time(t);
@@ -175,7 +172,7 @@ IMP_API int32_t imp_item_register(double t, uint32_t id_len, uint32_t list_len,
 
 IMP_API int32_t imp_item_release(double t, uint32_t slot) {
   if (!imp_g.started) return IMP_ERR_STATE;
-  if (!nonneg(t)) return IMP_ERR_ARG;
+  if (!imp_nonneg(t)) return IMP_ERR_ARG;
   imp_item *it = imp_registry_live(slot);
   if (!it) return IMP_ERR_SLOT;
   take_time(t);
@@ -186,7 +183,7 @@ IMP_API int32_t imp_item_release(double t, uint32_t slot) {
 IMP_API int32_t imp_observe(double t, uint32_t slot, double ratio, double area,
                             int32_t occluded) {
   if (!imp_g.started || !imp_g.page_open) return IMP_ERR_STATE;
-  if (!nonneg(t) || !in_range(ratio, 0.0, 1.0) || !nonneg(area) ||
+  if (!imp_nonneg(t) || !in_range(ratio, 0.0, 1.0) || !imp_nonneg(area) ||
       (occluded != 0 && occluded != 1))
     return IMP_ERR_ARG;
   imp_item *it = imp_registry_live(slot);
@@ -198,7 +195,7 @@ IMP_API int32_t imp_observe(double t, uint32_t slot, double ratio, double area,
 
 IMP_API int32_t imp_click(double t, uint32_t slot) {
   if (!imp_g.started || !imp_g.page_open) return IMP_ERR_STATE;
-  if (!nonneg(t)) return IMP_ERR_ARG;
+  if (!imp_nonneg(t)) return IMP_ERR_ARG;
   imp_item *it = imp_registry_live(slot);
   if (!it) return IMP_ERR_SLOT;
   take_time(t);
@@ -218,8 +215,15 @@ IMP_API int32_t imp_take_batch(double t, int32_t force) {
   if (!imp_g.started) return IMP_ERR_STATE;
   if ((force != 0 && force != 1) || !take_time(t)) return IMP_ERR_ARG;
   imp_vis_advance(imp_g.now);
-  imp_res.batch_bytes = imp_res.batch_events = 0;
+  imp_res.batch_bytes = imp_res.batch_events = imp_res.wire_bytes = 0;
   return done(imp_queue_take(imp_g.now, force));
+}
+
+IMP_API int32_t imp_gzip_output(uint32_t n) {
+  if (!imp_g.started || !imp_g.cfg.compress) return IMP_ERR_STATE;
+  if (n > IMP_BATCH_HARD_CAP) return IMP_ERR_ARG;
+  imp_res.wire_bytes = (uint32_t)imp_gzip(imp_out, n, imp_wire, IMP_WIRE_BYTES, &imp_g.deflate);
+  return done(IMP_OK);
 }
 
 IMP_API int32_t imp_peek_event(uint32_t back) {

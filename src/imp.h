@@ -11,8 +11,10 @@
 **    negative IMP_ERR_*), except the four accessors marked "accessor" below.
 **  - Only int32_t, uint32_t and double cross the boundary. Strings cross through
 **    the input buffer (imp_input_ptr()): the caller writes UTF-8 bytes there and
-**    passes their lengths. Results come back in the result record
-**    (imp_result_ptr()) and batches in the output buffer (imp_output_ptr()).
+**    passes their lengths. The configuration is a record the caller fills
+**    (imp_config_ptr()) before imp_start(). Results come back in the result record
+**    (imp_result_ptr()), batches in the output buffer (imp_output_ptr()) and their
+**    gzip form in the wire buffer (imp_wire_ptr()).
 **  - Time is a double in milliseconds on any monotonic base chosen by the caller
 **    (the glue uses performance.now()). A time earlier than the latest time seen
 **    is treated as the latest time (observer callbacks can arrive late).
@@ -30,7 +32,7 @@
 
 /* Changes whenever a signature, a status value, a limit or the result layout
 ** changes. The JS loader refuses a module with a different version. */
-#define IMP_ABI_VERSION 1u
+#define IMP_ABI_VERSION 2u
 
 /*=== MARK: - Status codes (Public) ===*/
 #define IMP_OK            0  /* done */
@@ -54,8 +56,9 @@
 #define IMP_MAX_PATH_BYTES  256u   /* page path (no query string, no fragment) */
 #define IMP_INPUT_BYTES    1024u   /* size of the input buffer */
 #define IMP_BATCH_HARD_CAP 61440u  /* no batch is ever larger (60 KiB) */
-#define IMP_BATCH_MIN_CAP   4096u  /* smallest allowed max_batch_bytes: any one
+#define IMP_BATCH_MIN_CAP   4096u  /* smallest allowed batch_bytes: any one
                                       event, fully escaped, fits */
+#define IMP_WIRE_BYTES     61472u  /* wire buffer: gzip of the largest batch, stored */
 
 /*=== MARK: - Enumerations (Public) ===*/
 /* Page states, for imp_page_state(). Only VISIBLE measures. */
@@ -88,9 +91,41 @@ typedef struct imp_result {
   uint32_t seq;           /* last sequence number used in this page view     */
   uint32_t events;        /* events queued since start (wraps): the glue peeks
                              at the newest ones with imp_peek_event()        */
+  uint32_t wire_bytes;    /* gzip bytes in the wire buffer (0: compress off)  */
+  uint32_t config_field;  /* IMP_ERR_CONFIG: 1 + index of the refused field  */
 } imp_result;
 
-#define IMP_RESULT_BYTES 48u
+#define IMP_RESULT_BYTES 56u
+
+/*=== MARK: - Configuration record (Public) ===*/
+/* Filled by imp_config_defaults(), changed by the caller, read by imp_start().
+** Defaults and ranges in parentheses. The field numbers (1..13) are the order of the
+** trace's `start` line and of result.config_field. */
+typedef struct imp_config {
+  uint32_t max_items;      /* 1: items tracked at once (1..65535; 8192)          */
+  uint32_t max_queue;      /* 2: events held before the oldest is dropped
+                                 (1..65535; 8192)                              */
+  uint32_t queue_bytes;    /* 3: bytes of encoded events held (>= 4096; 1048576) */
+  uint32_t batch_events;   /* 4: events per batch (1..max_queue; 200)            */
+  uint32_t batch_bytes;    /* 5: bytes per batch as sent: its gzip bytes with
+                                 compress, else its JSON bytes
+                                 (IMP_BATCH_MIN_CAP..IMP_BATCH_HARD_CAP; 16384) */
+  uint32_t compress;       /* 12: 1 = each batch is also written as gzip to the
+                                  wire buffer, 0 = JSON only (0..1; 1)          */
+  uint32_t window_bits;    /* 13: DEFLATE window of 2^n bytes (8..15; 15); its
+                                  tables take 6 * 2^n bytes of the arena        */
+  uint32_t reserved;       /* must be 0 */
+  double batch_age_ms;     /* 6: a batch is due this long after its oldest event
+                                 (>= 0; 10000)                                  */
+  double view_ratio;       /* 7: viewable ratio (0 < r <= 1; 0.5)               */
+  double view_ms;          /* 8: continuous ms for a viewable impression (>= 0; 1000) */
+  double large_area;       /* 9: px^2 from which large_ratio applies (> 0; 242500) */
+  double large_ratio;      /* 10: viewable ratio for large items (0 < r <= 1; 0.3) */
+  double impression_ratio; /* 11: 0 means any pixel; else ratio needed (0..1; 0) */
+} imp_config;
+
+#define IMP_CONFIG_FIELDS 13u
+#define IMP_CONFIG_BYTES 80u
 
 /*=== MARK: - Functions (Public) ===*/
 #ifdef __cplusplus
@@ -105,30 +140,22 @@ IMP_API uint8_t *imp_input_ptr(void);
 IMP_API uint8_t *imp_output_ptr(void);
 /* accessor: the result record. */
 IMP_API imp_result *imp_result_ptr(void);
+/* accessor: the configuration record imp_start() reads. */
+IMP_API imp_config *imp_config_ptr(void);
+/* accessor: the wire buffer (IMP_WIRE_BYTES bytes) gzip batches are written into. */
+IMP_API uint8_t *imp_wire_ptr(void);
 
 /* Writes the NUL-terminated name of `status` (for example "IMP_ERR_ARG") into
 ** the output buffer and its length into result.batch_bytes. Unknown values give
 ** "IMP_UNKNOWN" and IMP_ERR_ARG. Works before imp_start(). */
 IMP_API int32_t imp_status_name(int32_t status);
 
-/* Starts (or restarts) the core with a configuration; forgets all state.
-**   max_items        items tracked at once (1..65535; 8192)
-**   max_queue        events held before the oldest is dropped (1..65535; 8192)
-**   queue_bytes      bytes of encoded events held (>= 4096; 1048576)
-**   batch_events     events per batch (1..max_queue; 50)
-**   batch_bytes      bytes per batch (IMP_BATCH_MIN_CAP..IMP_BATCH_HARD_CAP; 16384)
-**   batch_age_ms     a batch is due this long after its oldest event (>= 0; 5000)
-**   view_ratio       viewable ratio (0 < r <= 1; 0.5)
-**   view_ms          continuous ms for a viewable impression (>= 0; 1000)
-**   large_area       px^2 at or above which large_ratio applies (> 0; 242500)
-**   large_ratio      viewable ratio for large items (0 < r <= 1; 0.3)
-**   impression_ratio 0 means any pixel; else ratio needed (0..1; 0)
-** Returns IMP_OK, IMP_ERR_CONFIG or IMP_ERR_MEMORY (the core stays stopped). */
-IMP_API int32_t imp_start(uint32_t max_items, uint32_t max_queue,
-                          uint32_t queue_bytes, uint32_t batch_events,
-                          uint32_t batch_bytes, double batch_age_ms,
-                          double view_ratio, double view_ms, double large_area,
-                          double large_ratio, double impression_ratio);
+/* Writes the defaults into the configuration record. Works before imp_start(). */
+IMP_API int32_t imp_config_defaults(void);
+/* Starts (or restarts) the core with the configuration record; forgets all state.
+** Returns IMP_OK, IMP_ERR_CONFIG (result.config_field names the first refused field,
+** 1-based) or IMP_ERR_MEMORY (the core stays stopped). */
+IMP_API int32_t imp_start(void);
 
 /* Begins a page view at time t. The input buffer holds the page view id
 ** (pv_len bytes, 1..IMP_MAX_PV_BYTES; empty is IMP_ERR_ARG) followed by the path (path_len bytes,
@@ -172,8 +199,15 @@ IMP_API int32_t imp_tick(double t);
 /* Encodes the next batch into the output buffer (result.batch_bytes bytes,
 ** result.batch_events events) and removes its events from the queue. Without
 ** force, only when result.ready is set. Returns IMP_NONE when nothing is taken.
-** A batch holds events of one page view and is never larger than batch_bytes. */
+** A batch holds events of one page view. With compress, its gzip form (one member,
+** RFC 1952) is in the wire buffer (result.wire_bytes bytes) and batch_bytes caps
+** that form; without, batch_bytes caps the JSON. */
 IMP_API int32_t imp_take_batch(double t, int32_t force);
+/* Compresses the first n bytes of the output buffer (any bytes the caller wrote
+** there, such as a batch rebuilt by the glue) as gzip into the wire buffer
+** (result.wire_bytes). IMP_ERR_STATE when not started with compress; IMP_ERR_ARG when
+** n > IMP_BATCH_HARD_CAP. */
+IMP_API int32_t imp_gzip_output(uint32_t n);
 /* Copies the event `back` places before the newest queued one (0 = the newest)
 ** into the output buffer (result.batch_bytes bytes, one JSON object), leaving the
 ** queue as it is: how a debug hook sees each event as it is queued. IMP_NONE when

@@ -10,16 +10,20 @@
 **   queue.c       the event queue (a byte ring of encoded events), page view
 **                 records, batch policy and batch assembly
 **   json.c        the JSON writer: RFC 8259 escaping with UTF-8 repair, integers
+**   deflate.c     DEFLATE + gzip of a batch (deflate.h: a pure function over a
+**                 workspace carved from the arena)
+**   config.c      the configuration record: defaults and validation
 **   api.c         the exported functions: argument checks, then the modules
 */
 #ifndef IMP_INTERNAL_H
 #define IMP_INTERNAL_H
 
+#include "deflate.h"
 #include "imp.h"
 #include <stddef.h>
 
 #ifndef IMP_ARENA_BYTES
-#define IMP_ARENA_BYTES (4u * 1024u * 1024u) /* the defaults use 3.1 MiB */
+#define IMP_ARENA_BYTES (4u * 1024u * 1024u) /* the defaults use 3.3 MiB */
 #endif
 #define IMP_NIL 0xFFFFFFFFu        /* "no slot" in links and tables */
 #define IMP_PV_RING 4u             /* page views whose events may still be queued */
@@ -75,9 +79,8 @@ typedef struct imp_pageview {
 
 /*=== MARK: - The core (Private) ===*/
 typedef struct imp_core {
-  /* configuration */
-  uint32_t max_items, max_queue, queue_bytes, batch_events, batch_bytes;
-  double batch_age_ms, view_ratio, view_ms, large_area, large_ratio, impression_ratio;
+  imp_config cfg;          /* the configuration imp_start() accepted         */
+  imp_deflate_work deflate;/* the encoder's hash tables, in the arena (compress) */
   int started;
   /* time */
   double now;              /* latest time seen; earlier times are clamped   */
@@ -111,6 +114,15 @@ extern imp_core imp_g;
 extern imp_result imp_res;
 extern uint8_t imp_out[IMP_BATCH_HARD_CAP];
 extern uint8_t imp_in[IMP_INPUT_BYTES];
+extern uint8_t imp_wire[IMP_WIRE_BYTES];
+extern imp_config imp_cfg;
+
+/* Comparisons with NaN are false, and inf - inf is NaN: this refuses both. */
+static inline int imp_nonneg(double x) { return x >= 0.0 && x - x == 0.0; }
+
+/*=== MARK: - Configuration (Private) ===*/
+void imp_config_fill_defaults(imp_config *c);
+uint32_t imp_config_check(const imp_config *c);  /* 0, or 1 + index of a bad field */
 
 /*=== MARK: - JSON writer (Private) ===*/
 typedef struct imp_writer {

@@ -14,8 +14,11 @@
 ** entry still has queued events drops them (four page views without a flush).
 **
 ** Batch policy: a batch is due when batch_events events are queued, when they
-** would fill batch_bytes, when the oldest is batch_age_ms old, or when events of an
-** earlier page view wait. A batch is never larger than batch_bytes.
+** would fill the JSON cap, when the oldest is batch_age_ms old, or when events of an
+** earlier page view wait. Without compress the JSON cap is batch_bytes. With it, the
+** JSON may fill the output buffer (IMP_BATCH_HARD_CAP) and batch_bytes caps the gzip
+** form: a batch whose gzip is too large is cut again with proportionally fewer
+** events (events leave the queue only once their batch fits).
 */
 #include "imp_internal.h"
 
@@ -28,7 +31,7 @@ size_t imp_queue_bytes(uint32_t max_queue, uint32_t queue_bytes) {
 
 void imp_queue_init(uint8_t *mem) {
   imp_g.recs = (imp_event_rec *)(void *)mem;
-  imp_g.ring = mem + (size_t)imp_g.max_queue * sizeof(imp_event_rec);
+  imp_g.ring = mem + (size_t)imp_g.cfg.max_queue * sizeof(imp_event_rec);
   imp_g.rec_head = imp_g.rec_count = 0;
   imp_g.ring_head = imp_g.ring_used = 0;
   imp_g.drop_pending = imp_g.dropped_total = 0;
@@ -37,9 +40,9 @@ void imp_queue_init(uint8_t *mem) {
 static imp_event_rec *oldest(void) { return &imp_g.recs[imp_g.rec_head]; }
 
 static void pop(void) {
-  imp_g.ring_head = (imp_g.ring_head + oldest()->len) % imp_g.queue_bytes;
+  imp_g.ring_head = (imp_g.ring_head + oldest()->len) % imp_g.cfg.queue_bytes;
   imp_g.ring_used -= oldest()->len;
-  imp_g.rec_head = (imp_g.rec_head + 1u) % imp_g.max_queue;
+  imp_g.rec_head = (imp_g.rec_head + 1u) % imp_g.cfg.max_queue;
   imp_g.rec_count--;
 }
 
@@ -57,14 +60,14 @@ static void drop_oldest(void) {
 
 /* Copies n bytes of the ring starting at offset `from` (wrapping) to dst. */
 static void ring_read(uint8_t *dst, uint32_t from, uint32_t n) {
-  uint32_t first = imp_g.queue_bytes - from;
+  uint32_t first = imp_g.cfg.queue_bytes - from;
   if (first > n) first = n;
   __builtin_memcpy(dst, imp_g.ring + from, first);
   __builtin_memcpy(dst + first, imp_g.ring, n - first);
 }
 
 static void ring_write(uint32_t at, const uint8_t *src, uint32_t n) {
-  uint32_t first = imp_g.queue_bytes - at;
+  uint32_t first = imp_g.cfg.queue_bytes - at;
   if (first > n) first = n;
   __builtin_memcpy(imp_g.ring + at, src, first);
   __builtin_memcpy(imp_g.ring, src + first, n - first);
@@ -120,16 +123,16 @@ void imp_queue_push(int type, const imp_item *it, double t, uint32_t a, uint32_t
   imp_json_raw(&w, "}");
   /* IMP_EVENT_MAX_BYTES covers the worst case; a queue smaller than one event
   ** cannot hold it, so it counts as dropped. */
-  if (w.overflow || w.len > imp_g.queue_bytes) {
+  if (w.overflow || w.len > imp_g.cfg.queue_bytes) {
     count_drop();
     return;
   }
-  while (imp_g.rec_count == imp_g.max_queue || imp_g.queue_bytes - imp_g.ring_used < w.len)
+  while (imp_g.rec_count == imp_g.cfg.max_queue || imp_g.cfg.queue_bytes - imp_g.ring_used < w.len)
     drop_oldest();
-  uint32_t at = (imp_g.ring_head + imp_g.ring_used) % imp_g.queue_bytes;
+  uint32_t at = (imp_g.ring_head + imp_g.ring_used) % imp_g.cfg.queue_bytes;
   ring_write(at, scratch, w.len);
   imp_g.ring_used += w.len;
-  imp_event_rec *r = &imp_g.recs[(imp_g.rec_head + imp_g.rec_count) % imp_g.max_queue];
+  imp_event_rec *r = &imp_g.recs[(imp_g.rec_head + imp_g.rec_count) % imp_g.cfg.max_queue];
   r->t = t;
   r->off = at;
   r->len = (uint16_t)w.len;
@@ -154,14 +157,16 @@ void imp_queue_page_begin(const uint8_t *id, uint32_t id_len, const uint8_t *pat
 }
 
 double imp_queue_deadline(void) {
-  return imp_g.rec_count ? oldest()->t + imp_g.batch_age_ms : -1.0;
+  return imp_g.rec_count ? oldest()->t + imp_g.cfg.batch_age_ms : -1.0;
 }
+
+static uint32_t json_cap(void) { return imp_g.cfg.compress ? IMP_BATCH_HARD_CAP : imp_g.cfg.batch_bytes; }
 
 int imp_queue_ready(double t) {
   if (!imp_g.rec_count) return 0;
-  return imp_g.rec_count >= imp_g.batch_events ||
-         imp_g.ring_used + imp_g.rec_count + HEADER_MAX >= imp_g.batch_bytes ||
-         oldest()->t + imp_g.batch_age_ms <= t || oldest()->pv != imp_g.pv_cur;
+  return imp_g.rec_count >= imp_g.cfg.batch_events ||
+         imp_g.ring_used + imp_g.rec_count + HEADER_MAX >= json_cap() ||
+         oldest()->t + imp_g.cfg.batch_age_ms <= t || oldest()->pv != imp_g.pv_cur;
 }
 
 static void header(imp_writer *w, const imp_pageview *pv, double t) {
@@ -178,25 +183,43 @@ static void header(imp_writer *w, const imp_pageview *pv, double t) {
   imp_json_raw(w, ",\"ev\":[");
 }
 
-int32_t imp_queue_take(double t, int force) {
-  if (!imp_g.rec_count || (!force && !imp_queue_ready(t))) return IMP_NONE;
-  imp_writer w = {imp_out, 0, imp_g.batch_bytes, 0};
+/* Writes a batch of at most `limit` of the oldest events (one page view) into the
+** output buffer without taking them from the queue; returns how many it holds. */
+static uint32_t assemble(double t, uint32_t limit) {
+  imp_writer w = {imp_out, 0, json_cap(), 0};
   uint8_t pv = oldest()->pv;
   uint32_t events = 0;
   header(&w, &imp_g.pvs[pv], t);
   /* Room is kept for the closing "]}" (2 bytes); a separator costs 1. */
-  while (imp_g.rec_count && events < imp_g.batch_events && oldest()->pv == pv) {
-    uint32_t len = oldest()->len, sep = events ? 1u : 0u;
-    if (w.len + sep + len + 2u > w.cap) break;
+  for (; events < imp_g.rec_count && events < limit; events++) {
+    const imp_event_rec *r = &imp_g.recs[(imp_g.rec_head + events) % imp_g.cfg.max_queue];
+    uint32_t sep = events ? 1u : 0u;
+    if (r->pv != pv || w.len + sep + r->len + 2u > w.cap) break;
     if (sep) w.p[w.len++] = ',';
-    ring_read(w.p + w.len, imp_g.ring_head, len);
-    w.len += len;
-    events++;
-    pop();
+    ring_read(w.p + w.len, r->off, r->len);
+    w.len += r->len;
   }
   imp_json_raw(&w, "]}");
-  imp_g.drop_pending = 0;
   imp_res.batch_bytes = w.len;
+  return events;
+}
+
+int32_t imp_queue_take(double t, int force) {
+  if (!imp_g.rec_count || (!force && !imp_queue_ready(t))) return IMP_NONE;
+  uint32_t limit = imp_g.cfg.batch_events, events;
+  for (;;) {
+    events = assemble(t, limit);
+    if (!imp_g.cfg.compress) break;
+    /* The wire buffer holds any batch stored, so this never fails. */
+    uint32_t wire = (uint32_t)imp_gzip(imp_out, imp_res.batch_bytes, imp_wire,
+                                       IMP_WIRE_BYTES, &imp_g.deflate);
+    imp_res.wire_bytes = wire;
+    /* One event and its header stay under IMP_BATCH_MIN_CAP even stored. */
+    if (wire <= imp_g.cfg.batch_bytes || events == 1u) break;
+    limit = events / 2u;
+  }
+  for (uint32_t i = 0; i < events; i++) pop();
+  imp_g.drop_pending = 0;
   imp_res.batch_events = events;
   return IMP_OK;
 }
@@ -204,7 +227,7 @@ int32_t imp_queue_take(double t, int force) {
 int32_t imp_queue_peek(uint32_t back) {
   if (back >= imp_g.rec_count) return IMP_NONE;
   const imp_event_rec *r =
-      &imp_g.recs[(imp_g.rec_head + imp_g.rec_count - 1u - back) % imp_g.max_queue];
+      &imp_g.recs[(imp_g.rec_head + imp_g.rec_count - 1u - back) % imp_g.cfg.max_queue];
   ring_read(imp_out, r->off, r->len);
   imp_res.batch_bytes = r->len;
   imp_res.batch_events = 1;

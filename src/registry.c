@@ -35,17 +35,17 @@ size_t imp_registry_bytes(uint32_t max_items) {
 
 void imp_registry_init(uint8_t *mem) {
   imp_g.items = (imp_item *)(void *)mem;
-  mem += (size_t)imp_g.max_items * sizeof(imp_item);
-  imp_g.hash_cap = hash_capacity(imp_g.max_items);
+  mem += (size_t)imp_g.cfg.max_items * sizeof(imp_item);
+  imp_g.hash_cap = hash_capacity(imp_g.cfg.max_items);
   imp_g.hash = (uint32_t *)(void *)mem;
   mem += (size_t)imp_g.hash_cap * sizeof(uint32_t);
   imp_g.free_slots = (uint32_t *)(void *)mem;
-  __builtin_memset(imp_g.items, 0, (size_t)imp_g.max_items * sizeof(imp_item));
+  __builtin_memset(imp_g.items, 0, (size_t)imp_g.cfg.max_items * sizeof(imp_item));
   __builtin_memset(imp_g.hash, 0, (size_t)imp_g.hash_cap * sizeof(uint32_t));
   /* Pop order gives slot 0 first: deterministic slots for traces. */
-  for (uint32_t i = 0; i < imp_g.max_items; i++)
-    imp_g.free_slots[i] = imp_g.max_items - 1u - i;
-  imp_g.free_count = imp_g.max_items;
+  for (uint32_t i = 0; i < imp_g.cfg.max_items; i++)
+    imp_g.free_slots[i] = imp_g.cfg.max_items - 1u - i;
+  imp_g.free_count = imp_g.cfg.max_items;
   imp_g.item_count = 0;
   imp_g.release_counter = 0;
 }
@@ -92,7 +92,7 @@ static void free_slot(uint32_t slot) {
 /* The released item released longest ago, or IMP_NIL. */
 static uint32_t oldest_released(void) {
   uint32_t best = IMP_NIL, order = 0xFFFFFFFFu;
-  for (uint32_t s = 0; s < imp_g.max_items; s++) {
+  for (uint32_t s = 0; s < imp_g.cfg.max_items; s++) {
     const imp_item *it = &imp_g.items[s];
     if ((it->flags & IMP_ITEM_RELEASED) && it->released_order < order) {
       order = it->released_order;
@@ -136,12 +136,12 @@ int32_t imp_registry_register(const uint8_t *id, uint32_t id_len, const uint8_t 
 }
 
 void imp_registry_free_released(void) {
-  for (uint32_t s = 0; s < imp_g.max_items; s++)
+  for (uint32_t s = 0; s < imp_g.cfg.max_items; s++)
     if (imp_g.items[s].flags & IMP_ITEM_RELEASED) free_slot(s);
 }
 
 imp_item *imp_registry_live(uint32_t slot) {
-  if (slot >= imp_g.max_items) return 0;
+  if (slot >= imp_g.cfg.max_items) return 0;
   imp_item *it = &imp_g.items[slot];
   if ((it->flags & (IMP_ITEM_USED | IMP_ITEM_RELEASED)) != IMP_ITEM_USED) return 0;
   return it;

@@ -12,7 +12,10 @@
 ** separated by exactly one space, no leading or trailing space:
 **   start <max_items> <max_queue> <queue_bytes> <batch_events> <batch_bytes>
 **         <batch_age_ms> <view_ratio> <view_ms> <large_area> <large_ratio>
-**         <impression_ratio>                       -> imp_start (one line)
+**         <impression_ratio> [<compress> [<window_bits>]]
+**                                                  -> the configuration record
+**         (imp_config_defaults(), then these fields in the numbering of imp.h;
+**         missing trailing fields keep their defaults), imp_start (one line)
 **   page <t> <flags> <pv> <path>                   -> imp_page_begin
 **   state <t> <state>                              -> imp_page_state
 **   focus <t> <0|1>                                -> imp_page_focus
@@ -43,8 +46,10 @@
 ** Output, and nothing else: for a malformed line (unknown call, wrong number of
 ** fields, bad number or string) "! <line> PARSE\n"; for a call returning a negative
 ** status "! <line> <STATUS_NAME>\n" (the name from imp_status_name()); for a `take`
-** returning IMP_OK the batch bytes followed by "\n". Exit status 0, or 2 when the
-** trace cannot be read.
+** returning IMP_OK the batch bytes followed by "\n", then, when the batch was also
+** compressed, "~ gzip <bytes> <hash>\n" with the FNV-1a 32-bit hash of the gzip
+** bytes in 8 lowercase hex digits (the .wasm must compress to the same bytes).
+** Exit status 0, or 2 when the trace cannot be read.
 **
 ** The delivery calls (the outbox, src/outbox.h) and what they print are described
 ** in src/replay_outbox.c.
@@ -58,7 +63,7 @@
 #include "imp.h"
 #include "replay.h"
 
-#define MAX_FIELDS 13
+#define MAX_FIELDS 14
 
 /*=== MARK: - Field decoding (Private) ===*/
 
@@ -135,6 +140,28 @@ static int put_strings(const char *a, const char *b, uint32_t *alen, uint32_t *b
   return 1;
 }
 
+/* Fills the configuration record: defaults, then fields 1..count from d[1..count]. */
+static int32_t start_with(const double *d, int count) {
+  imp_config *c = imp_config_ptr();
+  uint32_t *whole[] = {&c->max_items, &c->max_queue, &c->queue_bytes, &c->batch_events,
+                       &c->batch_bytes};
+  double *real[] = {&c->batch_age_ms, &c->view_ratio, &c->view_ms, &c->large_area,
+                    &c->large_ratio, &c->impression_ratio};
+  imp_config_defaults();
+  for (int i = 0; i < 5; i++) *whole[i] = to_uint32(d[1 + i]);
+  for (int i = 0; i < 6; i++) *real[i] = d[6 + i];
+  if (count >= 12) c->compress = to_uint32(d[12]);
+  if (count >= 13) c->window_bits = to_uint32(d[13]);
+  return imp_start();
+}
+
+/* FNV-1a, 32 bits: a short fingerprint of a gzip batch. */
+static uint32_t fnv1a(const uint8_t *p, uint32_t n) {
+  uint32_t h = 2166136261u;
+  for (uint32_t i = 0; i < n; i++) h = (h ^ p[i]) * 16777619u;
+  return h;
+}
+
 /*=== MARK: - One call (Private) ===*/
 
 /* Runs one trace line (NUL-terminated, no "\n"). Returns 1 and sets *status when a
@@ -162,11 +189,9 @@ static int run_line(char *line, int32_t *status, int *is_take) {
   for (i = (first); i <= (last); i++)                         \
     if (!parse_number(f[i], &d[i])) return 0
 
-  if (strcmp(cmd, "start") == 0 && n == 12) {
-    NUMS(1, 11);
-    *status = imp_start(to_uint32(d[1]), to_uint32(d[2]), to_uint32(d[3]),
-                        to_uint32(d[4]), to_uint32(d[5]), d[6], d[7], d[8], d[9],
-                        d[10], d[11]);
+  if (strcmp(cmd, "start") == 0 && n >= 12 && n <= 14) {
+    NUMS(1, n - 1);
+    *status = start_with(d, n - 1);
   } else if (strcmp(cmd, "page") == 0 && n == 5) {
     NUMS(1, 2);
     if (!put_strings(f[3], f[4], &la, &lb)) return 0;
@@ -287,8 +312,11 @@ int main(int argc, char **argv) {
       imp_status_name(status);
       printf("! %lu %s\n", lineno, (const char *)imp_output_ptr());
     } else if (is_take && status == IMP_OK) {
-      fwrite(imp_output_ptr(), 1, imp_result_ptr()->batch_bytes, stdout);
+      const imp_result *r = imp_result_ptr();
+      fwrite(imp_output_ptr(), 1, r->batch_bytes, stdout);
       putchar('\n');
+      if (r->wire_bytes)
+        printf("~ gzip %u %08x\n", r->wire_bytes, fnv1a(imp_wire_ptr(), r->wire_bytes));
     }
   }
   free(text);

@@ -5,7 +5,9 @@
 ** Native builds compile the files separately, so the module boundaries stay honest.
 */
 #include "api.c"
+#include "config.c"
 #include "registry.c"
 #include "visibility.c"
 #include "queue.c"
 #include "json.c"
+#include "deflate.c"

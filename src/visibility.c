@@ -48,10 +48,10 @@ uint8_t imp_vis_classify(double ratio, double area, int occluded) {
   /* IntersectionObserver reports ratio 1 for an intersecting zero-area target: a
   ** collapsed card has no pixels, so it is never in view. */
   if (!(area > 0.0)) return IMP_OUT;
-  double view = area >= imp_g.large_area ? imp_g.large_ratio : imp_g.view_ratio;
+  double view = area >= imp_g.cfg.large_area ? imp_g.cfg.large_ratio : imp_g.cfg.view_ratio;
   if (!occluded && ratio > 0.0 && ratio + IMP_RATIO_EPSILON >= view) return IMP_FULL;
-  if (imp_g.impression_ratio == 0.0 ? ratio > 0.0
-                                    : ratio + IMP_RATIO_EPSILON >= imp_g.impression_ratio)
+  if (imp_g.cfg.impression_ratio == 0.0 ? ratio > 0.0
+                                    : ratio + IMP_RATIO_EPSILON >= imp_g.cfg.impression_ratio)
     return IMP_PARTIAL;
   return IMP_OUT;
 }
@@ -81,13 +81,13 @@ void imp_vis_unlink(imp_item *it) {
 
 double imp_vis_next_deadline(void) {
   if (imp_g.timer_head == IMP_NIL) return -1.0;
-  return imp_g.items[imp_g.timer_head].span_start + imp_g.view_ms;
+  return imp_g.items[imp_g.timer_head].span_start + imp_g.cfg.view_ms;
 }
 
 void imp_vis_advance(double t) {
   while (imp_g.timer_head != IMP_NIL) {
     imp_item *it = &imp_g.items[imp_g.timer_head];
-    double due = it->span_start + imp_g.view_ms;
+    double due = it->span_start + imp_g.cfg.view_ms;
     if (due > t) break;
     imp_vis_unlink(it);
     it->flags |= IMP_ITEM_VIEWED;
@@ -139,7 +139,7 @@ void imp_vis_set_geometry(imp_item *it, uint32_t slot, uint8_t geometry) {
 
 void imp_vis_page_changed(void) {
   imp_vis_advance(imp_g.now);
-  for (uint32_t s = 0; s < imp_g.max_items; s++) {
+  for (uint32_t s = 0; s < imp_g.cfg.max_items; s++) {
     imp_item *it = &imp_g.items[s];
     if ((it->flags & (IMP_ITEM_USED | IMP_ITEM_RELEASED)) == IMP_ITEM_USED) update(it);
   }
@@ -161,7 +161,7 @@ void imp_vis_click(imp_item *it) {
 
 /* New page view: forget per-page-view state of every item, keep geometry. */
 void imp_vis_reset(void) {
-  for (uint32_t s = 0; s < imp_g.max_items; s++) {
+  for (uint32_t s = 0; s < imp_g.cfg.max_items; s++) {
     imp_item *it = &imp_g.items[s];
     it->flags &= (uint8_t)(IMP_ITEM_USED | IMP_ITEM_RELEASED);
     it->state = IMP_OUT;

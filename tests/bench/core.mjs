@@ -4,12 +4,16 @@
 // batch taken), runs the native binary for the same sizes, checks that both produced
 // the same batch bytes (checksum), and reports ns per observation, observations per
 // second (process CPU time on both sides), the WASM/native ratio, state bytes per tracked item and the module's linear
-// memory before and after the run. It measures; it asserts nothing about speed.
+// memory before and after the run. Batches stay plain JSON here (compress 0 on both
+// sides): the encoder is timed on its own (runDeflateBench: one 200-event batch the core
+// cut, compressed 2,000 times, MB/s of JSON, native and WASM, same gzip bytes). It
+// measures; it asserts nothing about speed.
 // CLI: node tests/bench/core.mjs [build/core_bench] [js/imp.wasm]
 
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { writeConfig } from '../../js/config.js';
 
 const PAGE_VIEWS = 10;
 // Process CPU time in ns (user + system), like CLOCK_PROCESS_CPUTIME_ID in core_bench.c:
@@ -45,6 +49,66 @@ export function instantiateCore(wasmPath) {
   return x;
 }
 
+/** The raw exports as js/config.js takes them. */
+const rawLoaded = (x) => ({ exports: x, memoryView: (ptr, n) => new Uint8Array(x.memory.buffer, ptr, n) });
+
+const DEFLATE_EVENTS = 200;
+const DEFLATE_REPEATS = 2000;
+
+/** Mirrors deflate_batch() and deflate_bench() in core_bench.c through the wasm exports. */
+function runDeflateWasm(x) {
+  const encoder = new TextEncoder();
+  const put = (at, s) => encoder.encodeInto(s, new Uint8Array(x.memory.buffer, x.imp_input_ptr() + at, 256)).written;
+  const result32 = () => new Uint32Array(x.memory.buffer, x.imp_result_ptr(), 14);
+  writeConfig(rawLoaded(x), [4096, 1024, 262144, 1000, 61440, 1e9, 0.5, 1000, 242500, 0.3, 0, 1, 15]);
+  if (x.imp_start() !== 0) throw new Error('imp_start refused the deflate bench configuration');
+  const pvLen = put(0, 'bench-deflate-3f2a9c8e1b7d');
+  x.imp_page_begin(0, pvLen, put(pvLen, '/search'), 0);
+  for (let i = 0; i < Math.floor(DEFLATE_EVENTS / 3); i++) {
+    const idLen = put(0, `gig-${100000 + i * 7919}`);
+    x.imp_item_register(i * 13, idLen, put(idLen, 'search-results'), i + 1);
+    x.imp_observe(i * 13 + 1, result32()[3], 1, CARD_AREA, 0);
+  }
+  x.imp_tick(5000);
+  x.imp_page_state(6000, 1);
+  x.imp_take_batch(6000, 1);
+  const n = result32()[4];
+  const start = cpuNs();
+  for (let k = 0; k < DEFLATE_REPEATS; k++) x.imp_gzip_output(n);
+  const ns = cpuNs() - start;
+  const gzip = result32()[12];
+  let hash = 2166136261;
+  for (const b of new Uint8Array(x.memory.buffer, x.imp_wire_ptr(), gzip)) hash = Math.imul(hash ^ b, 16777619) >>> 0;
+  return { json_bytes: n, gzip_bytes: gzip, hash, ns, mb_per_s: (n * DEFLATE_REPEATS) / ns * 1e3 };
+}
+
+/** The encoder's speed, native and WASM (runs interleaved), and whether both wrote the same gzip. */
+export function runDeflateBench({ nativeBin, wasmPath, runs = 5 }) {
+  const x = instantiateCore(wasmPath);
+  const native = [];
+  const wasm = [];
+  for (let run = 0; run < runs; run++) {
+    native.push(JSON.parse(execFileSync(nativeBin, ['deflate', '1'], { encoding: 'utf8' })));
+    wasm.push(runDeflateWasm(x));
+  }
+  return {
+    jsonBytes: wasm[0].json_bytes,
+    gzipBytes: wasm[0].gzip_bytes,
+    sameBytes: native.every((r) => r.hash === wasm[0].hash && r.gzip_bytes === wasm[0].gzip_bytes),
+    nativeMBps: median(native.map((r) => r.mb_per_s)),
+    wasmMBps: median(wasm.map((r) => r.mb_per_s)),
+    runs,
+  };
+}
+
+export function deflateTable(d, encoderGzipBytes) {
+  return [
+    '| batch | JSON bytes | gzip bytes | ratio | native MB/s | WASM MB/s | same bytes | encoder in the .wasm (gzip) |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | :---: | ---: |',
+    `| ${DEFLATE_EVENTS} events, one page view | ${d.jsonBytes} | ${d.gzipBytes} | ${(d.jsonBytes / d.gzipBytes).toFixed(1)}x | ${d.nativeMBps.toFixed(1)} | ${d.wasmMBps.toFixed(1)} | ${d.sameBytes ? 'yes' : 'NO'} | ${encoderGzipBytes ?? 'n/a'} B |`,
+  ].join('\n');
+}
+
 /** One run of the workload through the wasm exports; mirrors run_once() in core_bench.c. */
 export function runWasmOnce(x, items, observations, withChecksum = false) {
   const memory = x.memory;
@@ -53,7 +117,7 @@ export function runWasmOnce(x, items, observations, withChecksum = false) {
   const inputPtr = x.imp_input_ptr();
   const outputPtr = x.imp_output_ptr();
   const resultPtr = x.imp_result_ptr();
-  const result32 = new Uint32Array(memory.buffer, resultPtr, 12);
+  const result32 = new Uint32Array(memory.buffer, resultPtr, 14);
   const result64 = new Float64Array(memory.buffer, resultPtr, 1);
   const putText = (at, s) => encoder.encodeInto(s, bytes.subarray(inputPtr + at, inputPtr + 256)).written;
   // result record: double next_deadline, then ready, slot, batch_bytes, batch_events
@@ -84,7 +148,8 @@ export function runWasmOnce(x, items, observations, withChecksum = false) {
     rng = v;
     return v;
   };
-  if (x.imp_start(items, 1024, 262144, 50, 16384, 5000, 0.5, 1000, 242500, 0.3, 0) !== 0) {
+  writeConfig(rawLoaded(x), [items, 1024, 262144, 50, 16384, 5000, 0.5, 1000, 242500, 0.3, 0, 0]);
+  if (x.imp_start() !== 0) {
     throw new Error(`imp_start refused ${items} items`);
   }
   let t = 0;
@@ -198,4 +263,5 @@ if (import.meta.url === pathToFileURL(process.argv[1] || '').href) {
   const core = runCoreBench({ nativeBin, wasmPath, label: wasmPath });
   console.log(coreTable(core));
   console.log(`linear memory: ${core.memory.atStart} B at start, ${core.memory.afterRuns} B after ${core.records.length * (core.records[0].runs + 1)} runs of 10^6 observations`);
+  console.log(deflateTable(runDeflateBench({ nativeBin, wasmPath })));
 }

@@ -13,6 +13,7 @@
 */
 #define _POSIX_C_SOURCE 199309L
 #include "imp_internal.h"
+#include "../c/start_args.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,7 +82,7 @@ static double run_once(uint32_t items, uint32_t observations, bench_totals *tot,
   memset(tot, 0, sizeof *tot);
   tot->checksum = 2166136261u;
   rng_state = 0x9E3779B9u;
-  if (imp_start(items, 1024, 262144, 50, 16384, 5000, 0.5, 1000, 242500, 0.3, 0) != IMP_OK) {
+  if (start_plain(items, 1024, 262144, 50, 16384, 5000, 0.5, 1000, 242500, 0.3, 0) != IMP_OK) {
     fprintf(stderr, "core_bench: imp_start refused %u items\n", items);
     exit(2);
   }
@@ -130,7 +131,47 @@ static double run_once(uint32_t items, uint32_t observations, bench_totals *tot,
   return now_ns() - start;
 }
 
+#define DEFLATE_EVENTS 200u
+#define DEFLATE_REPEATS 2000u
+
+/* The batch the encoder benchmark compresses: 200 cards seen, viewable, then hidden. */
+static uint32_t deflate_batch(void) {
+  char text[64];
+  if (start_args(4096, 1024, 262144, 1000, IMP_BATCH_HARD_CAP, 1e9, 0.5, 1000, 242500, 0.3,
+                 0, 1, 15) != IMP_OK)
+    exit(2);
+  uint32_t pv_len = put_text(0, "bench-deflate-3f2a9c8e1b7d");
+  imp_page_begin(0, pv_len, put_text(pv_len, "/search"), 0);
+  for (uint32_t i = 0; i < DEFLATE_EVENTS / 3u; i++) {
+    snprintf(text, sizeof text, "gig-%u", 100000u + i * 7919u);
+    uint32_t id_len = put_text(0, text);
+    imp_item_register(i * 13.0, id_len, put_text(id_len, "search-results"), i + 1u);
+    imp_observe(i * 13.0 + 1, imp_result_ptr()->slot, 1, CARD_AREA, 0);
+  }
+  imp_tick(5000);
+  imp_page_state(6000, IMP_PAGE_HIDDEN);
+  imp_take_batch(6000, 1);
+  return imp_result_ptr()->batch_bytes;
+}
+
+static int deflate_bench(uint32_t runs) {
+  for (uint32_t run = 0; run < runs; run++) {
+    uint32_t n = deflate_batch(), hash = 2166136261u;
+    double start = now_ns();
+    for (uint32_t k = 0; k < DEFLATE_REPEATS; k++) imp_gzip_output(n);
+    double ns = now_ns() - start;
+    const imp_result *r = imp_result_ptr();
+    for (uint32_t i = 0; i < r->wire_bytes; i++) hash = (hash ^ imp_wire_ptr()[i]) * 16777619u;
+    printf("{\"impl\":\"native\",\"run\":%u,\"json_bytes\":%u,\"gzip_bytes\":%u,"
+           "\"hash\":%u,\"ns\":%.0f,\"mb_per_s\":%.2f}\n",
+           run, n, r->wire_bytes, hash, ns, (double)n * DEFLATE_REPEATS / ns * 1e3);
+  }
+  return 0;
+}
+
 int main(int argc, char **argv) {
+  if (argc == 3 && strcmp(argv[1], "deflate") == 0)
+    return deflate_bench((uint32_t)strtoul(argv[2], NULL, 10));
   if (argc != 5) {
     fprintf(stderr, "usage: core_bench <items> <observations> <runs> <checksum 0|1>\n");
     return 2;

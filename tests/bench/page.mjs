@@ -118,7 +118,7 @@ export async function runSession(browser, site, collector, s) {
       trackerStats: probe.stats,
       wire: {
         requests: delivered.requests, preflights: delivered.preflights, wireBytes: delivered.wireBytes,
-        bodyBytes: delivered.bodyBytes, sentBeforeHide: beforeHide, duplicates: delivered.duplicates,
+        bodyBytes: delivered.bodyBytes, headBytes: delivered.headBytes, gzipBodies: delivered.gzipBodies, sentBeforeHide: beforeHide, duplicates: delivered.duplicates,
         impressions: delivered.impressions.size, views: delivered.views.size, events: delivered.events,
       },
       correctness: judge(truth, delivered),

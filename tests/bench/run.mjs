@@ -4,13 +4,15 @@
 //   3. in the page: main-thread cost, long tasks, heap and time to tracking on grids of
 //      1,000 and 5,000 cards, each tracker against a page with no tracker in the same
 //      round, the order rotated every round (page.mjs),
-//   4. on the wire: requests and bytes per 100 impressions delivered, slow browsing,
+//   4. on the wire: requests, header and body bytes per 100 impressions delivered, slow
+//      browsing (ours with and without compression, the baseline, Snowplow,
+//      search-insights), and the encoder alone (MB/s native and WASM, its .wasm cost),
 //   5. correctness: viewable impressions and impressions delivered against the ground
 //      truth of the scripted geometry, missed and false, per tracker.
 // Prints markdown tables, writes tests/bench/results/latest.json (ignored by git) and
 // draws tests/bench/chart.png. It measures and reports; it never fails on a number.
 // Environment: BENCH_ROUNDS (default 5), BENCH_BUDGET_S (in-page time budget, 660),
-// BENCH_SKIP_PAGE=1 (core and size only).
+// BENCH_SKIP_PAGE=1 (core and size only), BENCH_WIRE_ONLY=1 (no cost rounds in the page).
 
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -19,7 +21,7 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { drawChart } from './chart.mjs';
-import { coreTable, runCoreBench } from './core.mjs';
+import { coreTable, deflateTable, runCoreBench, runDeflateBench } from './core.mjs';
 import { launchBrowser, runSession } from './page.mjs';
 import { startCollector, startSite } from './servers.mjs';
 import { measureSizes, sizeTable } from './size.mjs';
@@ -30,6 +32,7 @@ const resultsDir = join(here, 'results');
 
 const LABELS = {
   none: 'no tracker', ours: 'ours (WASM core)', 'ours-occlusion': 'ours, occlusion on (v2)', baseline: 'plain-JS baseline', snowplow: 'Snowplow element tracking',
+  'ours-plain': 'ours, compress: false', 'search-insights': 'search-insights (ids only)',
 };
 const COLORS = { ours: '#1f77b4', 'ours-occlusion': '#9467bd', baseline: '#2ca02c', snowplow: '#d62728' };
 
@@ -39,6 +42,8 @@ export const PLAN = {
   grids: [1000, 5000],
   // ours-occlusion: the same tracker with occlusion on, for the cost of IntersectionObserver v2.
   trackers: ['none', 'ours', 'ours-occlusion', 'baseline', 'snowplow'],
+  // Wire sessions: also ours without compression and search-insights (wire only).
+  wireTrackers: ['ours', 'ours-plain', 'ours-occlusion', 'baseline', 'snowplow', 'search-insights'],
   // Cost sessions: hold the top 1.5 s, two slow steps (600 px, 1.5 s pause), a fling
   // of 60 frames x 300 px, rest 1.5 s. Short, so that 5 rounds fit the time limit.
   cost: { slowSteps: 2, stepPx: 600, pauseMs: 1500, fling: { frames: 60, stepPx: 300 } },
@@ -76,7 +81,7 @@ async function runPage(log) {
   const fits = (key) => Date.now() - started + (lastDuration.get(key) ?? 30000) <= PLAN.budgetMs;
   try {
     // Wire sessions first: the wire and correctness tables need them whatever the budget.
-    for (const tracker of PLAN.trackers.filter((x) => x !== 'none')) {
+    for (const tracker of PLAN.wireTrackers) {
       const t = Date.now();
       const r = await runSession(browser, site, collector, { tracker, geometryCache, ...PLAN.wire });
       r.kind = 'wire';
@@ -85,7 +90,7 @@ async function runPage(log) {
     }
     const planned = [];
     const deferred = [];
-    for (let round = 0; round < PLAN.rounds; round++) {
+    for (let round = 0; round < (process.env.BENCH_WIRE_ONLY ? 0 : PLAN.rounds); round++) {
       for (const [g, cards] of PLAN.grids.entries()) {
         for (const tracker of rotate(PLAN.trackers, round + g)) {
           if (round >= (PLAN.roundsCap[`${tracker}@${cards}`] ?? Infinity)) continue;
@@ -163,8 +168,10 @@ function wireRows(sessions) {
       preflights: s.wire.preflights,
       wireBytes: s.wire.wireBytes,
       bodyBytes: s.wire.bodyBytes,
+      gzipBodies: s.wire.gzipBodies,
       requestsPer100: per100(s.wire.requests),
       bytesPer100: per100(s.wire.wireBytes),
+      headBytesPer100: per100(s.wire.headBytes),
       bodyBytesPer100: per100(s.wire.bodyBytes),
     };
   });
@@ -196,11 +203,11 @@ function pageTables(agg, wire, correctness) {
       lines.push(`| ${LABELS[a.tracker]} | ${a.runs} | ${fmt(a.scriptMs, 1)} | ${fmt(a.taskMs, 1)} | ${fmt(a.taskRatio, 2)}x | ${fmt(a.scriptRatio, 2)}x | ${fmt(a.longTasks)} (${fmt(a.longTasksNone)}) | ${fmt(a.longestTaskMs)} ms | ${fmt(a.heapKiB)} | ${fmt(a.timeToTrackingMs)} ms |`);
     }
   }
-  lines.push('\n#### On the wire (slow browsing, 1,000 cards; request line + headers + body)\n');
-  lines.push('| tracker | impressions delivered | viewable delivered | events delivered | requests (preflights) | bytes | requests / 100 imp | bytes / 100 imp | body bytes / 100 imp |');
-  lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  lines.push('\n#### On the wire (slow browsing, 1,000 cards; per 100 impressions delivered: request line + headers, body as sent, all-in)\n');
+  lines.push('| tracker | impressions delivered | viewable delivered | events delivered | requests (preflights) | gzip bodies | requests / 100 imp | header B / 100 imp | body B / 100 imp | all-in B / 100 imp |');
+  lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const w of wire) {
-    lines.push(`| ${LABELS[w.tracker]} | ${w.impressions} | ${w.views} | ${w.events} | ${w.requests} (${w.preflights}) | ${fmt(w.wireBytes)} | ${fmt(w.requestsPer100, 1)} | ${fmt(w.bytesPer100)} | ${fmt(w.bodyBytesPer100)} |`);
+    lines.push(`| ${LABELS[w.tracker]} | ${w.impressions} | ${w.views} | ${w.events} | ${w.requests} (${w.preflights}) | ${w.gzipBodies} | ${fmt(w.requestsPer100, 1)} | ${fmt(w.headBytesPer100)} | ${fmt(w.bodyBytesPer100)} | ${fmt(w.bytesPer100)} |`);
   }
   lines.push('\n#### Correctness (all sessions; delivered to the collector vs ground truth from the scripted geometry)\n');
   lines.push('| tracker | sessions | viewable: truth | reported | missed | false | ambiguous | impressions: truth | reported | missed | false |');
@@ -230,7 +237,8 @@ function targets(core, sizes, agg, wire) {
   if (ours5k && occlusion5k) {
     t.push(`- Cost of occlusion (DESIGN: measure it): on ${big.toLocaleString('en-US')} cards, ours with occlusion on ${fmt(occlusion5k.taskMs, 1)} ms task time vs ${fmt(ours5k.taskMs, 1)} ms off (${fmt(occlusion5k.taskMs / ours5k.taskMs, 2)}x), ${fmt(occlusion5k.longTasks)} long tasks (off: ${fmt(ours5k.longTasks)}); no target set`);
   }
-  t.push(`- Bytes on the wire per 100 impressions at most 5 KB (5000 B): ${fmt(oursWire?.bytesPer100)} B (baseline ${fmt(wire.find((w) => w.tracker === 'baseline')?.bytesPer100)} B, Snowplow ${fmt(wire.find((w) => w.tracker === 'snowplow')?.bytesPer100)} B) -> ${oursWire && oursWire.bytesPer100 <= 5000 ? 'met' : 'NOT met'}`);
+  const insights = wire.find((w) => w.tracker === 'search-insights');
+  t.push(`- Bytes on the wire per 100 impressions at most 4 KB (4000 B), below search-insights: ${fmt(oursWire?.bytesPer100)} B (compress: false ${fmt(wire.find((w) => w.tracker === 'ours-plain')?.bytesPer100)} B, search-insights ${fmt(insights?.bytesPer100)} B, baseline ${fmt(wire.find((w) => w.tracker === 'baseline')?.bytesPer100)} B, Snowplow ${fmt(wire.find((w) => w.tracker === 'snowplow')?.bytesPer100)} B) -> ${oursWire && oursWire.bytesPer100 <= 4000 ? 'met' : 'NOT met'}${oursWire && insights ? `, ${oursWire.bytesPer100 < insights.bytesPer100 ? 'below' : 'NOT below'} search-insights` : ''}`);
   const o2 = core.records.filter((r) => /not shipped/.test(r.wasmBuild));
   t.push(`- WASM core within 2x of native per observation: shipped build worst ${worstRatio.toFixed(2)}x (median ratio) -> ${worstRatio <= 2 ? 'met' : 'NOT met'}${o2.length ? `; an -O2 build: worst ${Math.max(...o2.map((r) => r.ratio)).toFixed(2)}x at ${core.speedBuild.gzip} B gzip` : ''}`);
   return t.join('\n');
@@ -258,6 +266,12 @@ async function main() {
     core.speedBuild = { raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
     core.records.push(...o2.records);
   }
+  log('# encoder alone: one 200-event batch compressed 2,000 times, native and WASM');
+  const deflate = runDeflateBench({ nativeBin, wasmPath: join(root, 'js', 'imp.wasm') });
+  const withoutEncoder = join(root, 'build', 'imp-no-encoder.wasm');
+  deflate.encoderGzipBytes = existsSync(withoutEncoder)
+    ? gzipSync(readFileSync(join(root, 'js', 'imp.wasm')), { level: 9 }).length - gzipSync(readFileSync(withoutEncoder), { level: 9 }).length
+    : undefined;
   log('# size: esbuild --bundle --minify --target=es2020, gzip -9, brotli -q 11');
   const sizes = await measureSizes();
   let page = null;
@@ -286,6 +300,9 @@ async function main() {
     `\n### Core alone (10^6 observations, median of ${core.records[0].runs} runs)\n`,
     coreTable(core),
     `\nProcess CPU time per observation, the harness's own work included (it is the same loop on both sides). WASM linear memory: ${core.memory.atStart} B at start, ${core.memory.afterRuns} B after every run (${core.memory.grew ? 'GREW' : 'no growth'}). State per tracked item: sizeof(imp_item) = ${core.records[0].sizeofItem} B plus its share of the hash table and free list.${core.speedBuild ? ` build/imp-O2.wasm is ${core.speedBuild.gzip} B gzip (${core.speedBuild.raw} B raw).` : ''}`,
+    '\n### The encoder alone (process CPU time, median of runs; gzip bytes identical native and WASM)\n',
+    deflateTable(deflate, deflate.encoderGzipBytes),
+    `\nThe encoder's cost in the .wasm: js/imp.wasm minus the same core with the encoder stubbed out (build/imp-no-encoder.wasm), gzip -9.`,
     '\n### Size (each tracker bundled and minified with esbuild the same way)\n',
     sizeTable(sizes),
   ];
@@ -306,7 +323,7 @@ async function main() {
   console.log(text);
   mkdirSync(resultsDir, { recursive: true });
   const json = {
-    machine, plan: PLAN, core, sizes,
+    machine, plan: PLAN, core, deflate, sizes,
     page: page ? { seconds: page.seconds, skipped: page.skipped, aggregate: agg, wire, correctness, sessions: page.sessions } : null,
     markdown: text,
   };

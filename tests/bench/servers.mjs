@@ -4,13 +4,15 @@
 // collector is another origin (the page reaches it as http://collector.test:<port>,
 // mapped to 127.0.0.1 by Chromium's host resolver rules, so no cookie of the page is
 // sent to it) and records every request as it came over the wire: request line,
-// headers and body, byte for byte. It answers CORS preflights the way a production
+// headers and body, byte for byte (a gzip body is kept inflated in `body`, its size on
+// the wire in bodyBytes, as the demo collector reads it). It answers CORS preflights the way a production
 // collector does (credentials allowed, preflight cached for an hour).
 
 import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateGridPage } from './fixture.mjs';
+import { decodeBody, isGzip } from '../../demo/inflate.js';
 
 const listen = (server) => new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server.address().port)));
 
@@ -55,7 +57,8 @@ export async function startCollector() {
       head += '\r\n';
       requests.push({
         at: Date.now(), method: req.method, path: new URL(req.url, 'http://c').pathname,
-        wireBytes: Buffer.byteLength(head) + body.length, headBytes: Buffer.byteLength(head), body: body.toString('utf8'),
+        wireBytes: Buffer.byteLength(head) + body.length, headBytes: Buffer.byteLength(head), bodyBytes: body.length,
+        body: decodeBody(body, 1 << 20).bytes?.toString('utf8') ?? '', gzip: isGzip(body),
       });
       const origin = req.headers.origin;
       const cors = origin ? {

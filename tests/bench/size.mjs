@@ -45,11 +45,12 @@ export const TRACKERS = [
   { name: 'ours (module + imp.wasm)', key: 'ours', entry: 'tests/bench/entries/ours.js', wasm: true, page: 'ours' },
   // Same bytes as ours (one option differs): bundled for the page, not listed in the size table.
   { name: 'ours, occlusion on', key: 'ours-occlusion', entry: 'tests/bench/entries/ours-occlusion.js', wasm: true, page: 'ours-occlusion', pageOnly: true },
+  { name: 'ours, compress: false', key: 'ours-plain', entry: 'tests/bench/entries/ours-plain.js', wasm: true, page: 'ours-plain', pageOnly: true },
   { name: 'ours (single file, core inlined)', key: 'ours-embedded', entry: 'tests/bench/entries/ours-embedded.js' },
   { name: 'ours (script tag)', key: 'ours-script', stdin: 'import { startFromScriptTag } from "./js/script-tag.js"; startFromScriptTag();', format: 'iife' },
   { name: 'plain-JS baseline', key: 'baseline', entry: 'tests/bench/entries/baseline.js', page: 'baseline' },
   { name: 'Snowplow + element tracking', key: 'snowplow', entry: 'tests/bench/entries/snowplow.js', page: 'snowplow' },
-  { name: 'search-insights (Algolia)', key: 'search-insights', entry: 'tests/bench/entries/search-insights.js' },
+  { name: 'search-insights (Algolia), with its IntersectionObserver', key: 'search-insights', entry: 'tests/bench/entries/search-insights.js', page: 'search-insights' },
 ];
 
 /**

@@ -2,7 +2,8 @@
 // tracker it decodes the request bodies into the item ids reported as impressions and
 // as viewable impressions (deduplicated the way each tracker's collector would: ours
 // by (pv, s), the others by id since they send each once per page view) and sums the
-// wire cost of all requests, CORS preflights included.
+// wire cost of all requests, CORS preflights included: request line and headers, and
+// the body as sent (gzip for ours unless compress: false).
 
 const decodeBase64Url = (s) => Buffer.from(s.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8');
 
@@ -67,14 +68,30 @@ function snowplow(requests, out) {
   }
 }
 
-const DECODERS = { ours, 'ours-occlusion': ours, baseline, snowplow };
+// search-insights reports "view" events of ids (viewedObjectIDs): counted as impressions.
+function searchInsights(requests, out) {
+  for (const r of requests) {
+    if (r.method !== 'POST' || r.path !== '/1/events') continue;
+    for (const e of parseJson(r.body)?.events || []) {
+      if (e.eventType !== 'view') continue;
+      for (const id of e.objectIDs || []) {
+        out.events++;
+        if (out.impressions.has(id)) out.duplicates++;
+        out.impressions.add(id);
+      }
+    }
+  }
+}
+
+const DECODERS = { ours, 'ours-occlusion': ours, 'ours-plain': ours, baseline, snowplow, 'search-insights': searchInsights };
 
 /** Decodes one session's requests for one tracker. */
 export function readDelivered(tracker, requests) {
   const out = { impressions: new Set(), views: new Set(), duplicates: 0, events: 0 };
   DECODERS[tracker]?.(requests, out);
   const wireBytes = requests.reduce((s, r) => s + r.wireBytes, 0);
-  const bodyBytes = requests.reduce((s, r) => s + Buffer.byteLength(r.body), 0);
+  const bodyBytes = requests.reduce((s, r) => s + r.bodyBytes, 0);
+  const headBytes = requests.reduce((s, r) => s + r.headBytes, 0);
   return {
     impressions: out.impressions,
     views: out.views,
@@ -84,5 +101,7 @@ export function readDelivered(tracker, requests) {
     preflights: requests.filter((r) => r.method === 'OPTIONS').length,
     wireBytes,
     bodyBytes,
+    headBytes,
+    gzipBodies: requests.filter((r) => r.gzip).length,
   };
 }

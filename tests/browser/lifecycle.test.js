@@ -34,10 +34,13 @@ function assertNoGap(pv) {
   assert.deepEqual(s, Array.from({ length: s.length }, (_, i) => i + 1), `page view ${pv}: sequence numbers without a gap`);
 }
 
-/** The delivery promises every test checks: plain-text POSTs, no preflight, valid batches. */
+/** The delivery promises every test checks: gzip text/plain POSTs, no preflight, valid batches. */
 function assertWellFormedDelivery() {
   assert.deepEqual(collector.records.filter((r) => r.method !== 'POST').map((r) => r.method), [], 'no preflight (OPTIONS) request');
-  for (const r of collector.records) assert.equal(r.headers['content-type'], 'text/plain;charset=UTF-8', 'a plain string body');
+  for (const r of collector.records) {
+    assert.equal(r.headers['content-type'], 'text/plain', 'a text/plain Blob body');
+    assert.ok(r.gzip, 'a gzip body (compress is on by default)');
+  }
   assert.deepEqual(allBatchProblems(collector.records), []);
 }
 

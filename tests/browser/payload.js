@@ -1,11 +1,13 @@
-// payload.js: checks a delivered body the way a strict collector would: valid UTF-8,
-// valid JSON, and valid against the repository's payload schema
-// (js/payload.schema.json, JSON Schema 2020-12, compiled once with ajv). Not a test file.
+// payload.js: checks a delivered body the way a strict collector would: a gzip body
+// (magic bytes 1f 8b) inflated first, then valid UTF-8, valid JSON, and valid against
+// the repository's payload schema (js/payload.schema.json, JSON Schema 2020-12, compiled
+// once with ajv). Not a test file.
 
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Ajv2020 from 'ajv/dist/2020.js';
+import { decodeBody } from '../../demo/inflate.js';
 
 const schemaPath = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'js', 'payload.schema.json');
 let validate = null;
@@ -13,9 +15,11 @@ let validate = null;
 /** Returns a list of problems with one raw body (a Buffer); empty when it is a valid batch. */
 export function batchProblems(raw) {
   validate ||= new Ajv2020({ allErrors: true, strict: false }).compile(JSON.parse(readFileSync(schemaPath, 'utf8')));
+  const body = decodeBody(raw, 1 << 20);
+  if (body.error) return [`gzip body: ${body.error}`];
   let text;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
+    text = new TextDecoder('utf-8', { fatal: true }).decode(body.bytes);
   } catch {
     return ['body is not valid UTF-8'];
   }

@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { build } from 'esbuild';
 import { useBrowserSuite } from './browser.js';
 import { waitFor } from './server.js';
+import { decodeBody } from '../../demo/inflate.js';
 
 let site;
 const { open } = useBrowserSuite({}, (shared) => ({ site } = shared));
@@ -58,7 +59,7 @@ async function openWithCollect(t, path) {
   const { context, page, problems } = await open(t, { fixture: '../app/blank.html', waitReady: false });
   const bodies = [];
   await context.route('**/collect', (route) => {
-    bodies.push(JSON.parse(route.request().postData()));
+    bodies.push(JSON.parse(decodeBody(route.request().postDataBuffer(), 1 << 20).bytes)); // gzip by default
     return route.fulfill({ status: 204, headers: { 'access-control-allow-origin': '*' } });
   });
   await page.goto(site.url(path));

@@ -6,6 +6,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { ABI_VERSION } from '../../js/abi.js';
 import { uniqueEvents } from './server.js';
 import { allBatchProblems } from './payload.js';
 import {
@@ -90,7 +91,7 @@ for (const mime of ['application/octet-stream', 'application/wasm;charset=UTF-8'
   });
 }
 
-for (const [tamper, message] of [['corrupt', /compile|wasm|section|magic|invalid/i], ['abi', /ABI version 2/]]) {
+for (const [tamper, message] of [['corrupt', /compile|wasm|section|magic|invalid/i], ['abi', new RegExp(`ABI version ${ABI_VERSION + 1}`)]]) {
   test(`tampered core (${tamper}): refused, tracker off, host unaffected`, async (t) => {
     site.wasm = { tamper };
     const { page, problems } = await open(t, { fixture: 'grid.html?n=24' });

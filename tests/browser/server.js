@@ -19,6 +19,8 @@ import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { dirname, extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { decodeBody } from '../../demo/inflate.js';
+import { ABI_VERSION } from '../../js/abi.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const FIXTURES_DIR = join(HERE, 'fixtures');
@@ -70,7 +72,8 @@ function track(server) {
 
 /**
  * Flips bytes of the core module. 'corrupt' breaks the binary (compilation fails);
- * 'abi' makes imp_abi_version() return 2 (a well-formed module the loader must refuse).
+ * 'abi' makes imp_abi_version() return ABI_VERSION + 1 (a well-formed module the loader
+ * must refuse).
  */
 export function tamperWasm(bytes, how) {
   const copy = Buffer.from(bytes);
@@ -81,10 +84,10 @@ export function tamperWasm(bytes, how) {
   }
   if (how === 'abi') {
     const body = functionBody(copy, 'imp_abi_version');
-    // The accessor's body is `i32.const 1; end` (0x41 0x01 0x0b) after its locals.
-    const at = copy.indexOf(Buffer.from([0x41, 0x01, 0x0b]), body.start);
+    // The accessor's body is `i32.const ABI_VERSION; end` (0x41 n 0x0b) after its locals.
+    const at = copy.indexOf(Buffer.from([0x41, ABI_VERSION, 0x0b]), body.start);
     if (at < 0 || at >= body.end) throw new Error('tamperWasm: imp_abi_version body not recognised');
-    copy[at + 1] = 0x02;
+    copy[at + 1] = ABI_VERSION + 1;
     return copy;
   }
   throw new Error(`tamperWasm: unknown mode ${how}`);
@@ -215,7 +218,9 @@ export async function startSite() {
 
 /**
  * The recording collector. Every request lands in collector.records as
- * {method, url, headers, body, raw, at (Date.now()), received, status, fault}; received
+ * {method, url, headers, body, raw, gzip, at (Date.now()), received, status, fault}: body
+ * is the JSON text (inflated when raw is gzip, as the demo collector does: gzip true);
+ * received
  * is true once the whole body arrived; status is 0 until answered and when reset. Fault modes (consumed in this order for each POST):
  *   rejectWhen(predicate(body), status)  every batch the predicate picks gets status
  *   failNext(n, status, headers)         the next n POSTs get status (500, 503, 429...)
@@ -288,7 +293,9 @@ export async function startCollector() {
     req.on('data', (chunk) => chunks.push(chunk));
     req.on('end', () => {
       record.raw = Buffer.concat(chunks);
-      record.body = record.raw.toString('utf8');
+      const decoded = decodeBody(record.raw, 1 << 20);
+      record.gzip = decoded.gzip === true;
+      record.body = (decoded.bytes || record.raw).toString('utf8');
       record.received = true;
       let status = 204;
       let headers = {};

@@ -24,6 +24,7 @@
 
 #include "harness.h"
 #include "imp.h"
+#include "start_args.h"
 
 #ifdef IMP_TEST_TINY
 #define T_MAX_ITEMS 4u
@@ -65,8 +66,8 @@ static inline void support_reset(uint32_t batch_cap) {
 /* Starts with explicit values; resets the drain bookkeeping. */
 static inline int32_t start_with(uint32_t items, uint32_t queue, uint32_t qbytes,
                                  uint32_t bevents, uint32_t bbytes, double age) {
-  int32_t s = imp_start(items, queue, qbytes, bevents, bbytes, age, 0.5, T_VIEW_MS,
-                        242500.0, 0.3, 0.0);
+  int32_t s = start_plain(items, queue, qbytes, bevents, bbytes, age, 0.5, T_VIEW_MS,
+                          242500.0, 0.3, 0.0);
   support_reset(bbytes);
   return s;
 }

@@ -48,7 +48,7 @@ int main(void) {
   CHECK_INT(sizeof(imp_result), IMP_RESULT_BYTES, "result record is IMP_RESULT_BYTES");
 
   /* IMP_ERR_STATE: not started (a refused configuration leaves the core stopped). */
-  CHECK_INT(imp_start(0, 1024, 262144, 50, 16384, 5000, 0.5, 1000, 242500, 0.3, 0),
+  CHECK_INT(start_plain(0, 1024, 262144, 50, 16384, 5000, 0.5, 1000, 242500, 0.3, 0),
             IMP_ERR_CONFIG, "IMP_ERR_CONFIG: max_items 0");
   CHECK_INT(imp_tick(1), IMP_ERR_STATE, "IMP_ERR_STATE: tick when not started");
   CHECK_INT(imp_take_batch(1, 1), IMP_ERR_STATE, "IMP_ERR_STATE: take when not started");
@@ -56,39 +56,39 @@ int main(void) {
   CHECK_INT(page(0, "pv", "/", 0), IMP_ERR_STATE, "IMP_ERR_STATE: page when not started");
 
   /* IMP_ERR_CONFIG: one bad value at a time. */
-  CHECK_INT(imp_start(65536, 1024, 262144, 50, 16384, 5000, 0.5, 1000, 242500, 0.3, 0),
+  CHECK_INT(start_plain(65536, 1024, 262144, 50, 16384, 5000, 0.5, 1000, 242500, 0.3, 0),
             IMP_ERR_CONFIG, "CONFIG: max_items 65536");
-  CHECK_INT(imp_start(16, 0, 262144, 1, 16384, 5000, 0.5, 1000, 242500, 0.3, 0),
+  CHECK_INT(start_plain(16, 0, 262144, 1, 16384, 5000, 0.5, 1000, 242500, 0.3, 0),
             IMP_ERR_CONFIG, "CONFIG: max_queue 0");
-  CHECK_INT(imp_start(16, 64, 4095, 8, 16384, 5000, 0.5, 1000, 242500, 0.3, 0),
+  CHECK_INT(start_plain(16, 64, 4095, 8, 16384, 5000, 0.5, 1000, 242500, 0.3, 0),
             IMP_ERR_CONFIG, "CONFIG: queue_bytes 4095");
-  CHECK_INT(imp_start(16, 64, 8192, 65, 16384, 5000, 0.5, 1000, 242500, 0.3, 0),
+  CHECK_INT(start_plain(16, 64, 8192, 65, 16384, 5000, 0.5, 1000, 242500, 0.3, 0),
             IMP_ERR_CONFIG, "CONFIG: batch_events above max_queue");
-  CHECK_INT(imp_start(16, 64, 8192, 8, IMP_BATCH_MIN_CAP - 1, 5000, 0.5, 1000, 242500, 0.3, 0),
+  CHECK_INT(start_plain(16, 64, 8192, 8, IMP_BATCH_MIN_CAP - 1, 5000, 0.5, 1000, 242500, 0.3, 0),
             IMP_ERR_CONFIG, "CONFIG: batch_bytes below the minimum");
-  CHECK_INT(imp_start(16, 64, 8192, 8, IMP_BATCH_HARD_CAP + 1, 5000, 0.5, 1000, 242500, 0.3, 0),
+  CHECK_INT(start_plain(16, 64, 8192, 8, IMP_BATCH_HARD_CAP + 1, 5000, 0.5, 1000, 242500, 0.3, 0),
             IMP_ERR_CONFIG, "CONFIG: batch_bytes above the hard cap");
-  CHECK_INT(imp_start(16, 64, 8192, 8, 4096, -1, 0.5, 1000, 242500, 0.3, 0), IMP_ERR_CONFIG,
+  CHECK_INT(start_plain(16, 64, 8192, 8, 4096, -1, 0.5, 1000, 242500, 0.3, 0), IMP_ERR_CONFIG,
             "CONFIG: negative batch age");
-  CHECK_INT(imp_start(16, 64, 8192, 8, 4096, 5000, 0, 1000, 242500, 0.3, 0), IMP_ERR_CONFIG,
+  CHECK_INT(start_plain(16, 64, 8192, 8, 4096, 5000, 0, 1000, 242500, 0.3, 0), IMP_ERR_CONFIG,
             "CONFIG: view_ratio 0");
-  CHECK_INT(imp_start(16, 64, 8192, 8, 4096, 5000, 1.5, 1000, 242500, 0.3, 0), IMP_ERR_CONFIG,
+  CHECK_INT(start_plain(16, 64, 8192, 8, 4096, 5000, 1.5, 1000, 242500, 0.3, 0), IMP_ERR_CONFIG,
             "CONFIG: view_ratio 1.5");
-  CHECK_INT(imp_start(16, 64, 8192, 8, 4096, 5000, T_NAN, 1000, 242500, 0.3, 0), IMP_ERR_CONFIG,
+  CHECK_INT(start_plain(16, 64, 8192, 8, 4096, 5000, T_NAN, 1000, 242500, 0.3, 0), IMP_ERR_CONFIG,
             "CONFIG: view_ratio NaN");
-  CHECK_INT(imp_start(16, 64, 8192, 8, 4096, 5000, 0.5, -1, 242500, 0.3, 0), IMP_ERR_CONFIG,
+  CHECK_INT(start_plain(16, 64, 8192, 8, 4096, 5000, 0.5, -1, 242500, 0.3, 0), IMP_ERR_CONFIG,
             "CONFIG: negative view_ms");
-  CHECK_INT(imp_start(16, 64, 8192, 8, 4096, 5000, 0.5, T_INF, 242500, 0.3, 0),
+  CHECK_INT(start_plain(16, 64, 8192, 8, 4096, 5000, 0.5, T_INF, 242500, 0.3, 0),
             IMP_ERR_CONFIG, "CONFIG: infinite view_ms");
-  CHECK_INT(imp_start(16, 64, 8192, 8, 4096, 5000, 0.5, 1000, 0, 0.3, 0), IMP_ERR_CONFIG,
+  CHECK_INT(start_plain(16, 64, 8192, 8, 4096, 5000, 0.5, 1000, 0, 0.3, 0), IMP_ERR_CONFIG,
             "CONFIG: large_area 0");
-  CHECK_INT(imp_start(16, 64, 8192, 8, 4096, 5000, 0.5, 1000, 242500, 0, 0), IMP_ERR_CONFIG,
+  CHECK_INT(start_plain(16, 64, 8192, 8, 4096, 5000, 0.5, 1000, 242500, 0, 0), IMP_ERR_CONFIG,
             "CONFIG: large_ratio 0");
-  CHECK_INT(imp_start(16, 64, 8192, 8, 4096, 5000, 0.5, 1000, 242500, 0.3, 1.01),
+  CHECK_INT(start_plain(16, 64, 8192, 8, 4096, 5000, 0.5, 1000, 242500, 0.3, 1.01),
             IMP_ERR_CONFIG, "CONFIG: impression_ratio above 1");
 
   /* IMP_ERR_MEMORY: valid values, more than the arena holds. */
-  CHECK_INT(imp_start(65535, 65535, 0xFFFFFFFFu, 50, 16384, 5000, 0.5, 1000, 242500, 0.3, 0),
+  CHECK_INT(start_plain(65535, 65535, 0xFFFFFFFFu, 50, 16384, 5000, 0.5, 1000, 242500, 0.3, 0),
             IMP_ERR_MEMORY, "IMP_ERR_MEMORY: largest configuration");
   CHECK_INT(imp_tick(1), IMP_ERR_STATE, "core stays stopped after IMP_ERR_MEMORY");
 

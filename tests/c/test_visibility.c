@@ -190,7 +190,7 @@ int main(void) {
   CHECK_STR(drain(T0 + 600), "imp:a@600", "a late observation is stamped with the latest time");
 
   /* view_ms 0 and impression_ratio. */
-  CHECK_INT(imp_start(T_MAX_ITEMS, T_MAX_QUEUE, T_QUEUE_BYTES, T_BATCH_EVENTS, T_BATCH_BYTES,
+  CHECK_INT(start_plain(T_MAX_ITEMS, T_MAX_QUEUE, T_QUEUE_BYTES, T_BATCH_EVENTS, T_BATCH_BYTES,
                       5000, 0.5, 0, 242500, 0.3, 0.5),
             IMP_OK, "start with view_ms 0 and impression_ratio 0.5");
   support_reset(T_BATCH_BYTES);

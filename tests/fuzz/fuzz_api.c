@@ -9,7 +9,9 @@
 **  - every status is one of the named values (imp_status_name() knows it);
 **  - every batch parses with jansson's strict parser (json_loadb, flags 0), has
 **    "v":1, at least one event, exactly result.batch_events events, and is at most
-**    the configured batch_bytes;
+**    the configured batch_bytes; with compress (picked by the input, window too),
+**    its gzip form inflates with zlib to exactly the JSON and is what batch_bytes
+**    caps;
 **  - sequence numbers are unique and increasing within a page view, across batches;
 **    batches come in page view order. Page view ids are "p<n>." plus fuzz bytes, n
 **    counting successful page begins, so a batch names its page view exactly;
@@ -22,9 +24,11 @@
 */
 #include <math.h>
 
+#include "../c/gunzip.h"
+#include "../c/start_args.h"
 #include "fuzz_common.h"
 
-static uint32_t cfg_items, cfg_queue, cfg_qbytes, cfg_bbytes;
+static uint32_t cfg_items, cfg_queue, cfg_qbytes, cfg_bbytes, cfg_compress;
 static long long last_gen, last_seq; /* page view and s of the last batch event */
 static long long last_t;             /* t of the last batch event               */
 static int lossy;                    /* an event was dropped or an item reused  */
@@ -102,7 +106,16 @@ static void check_batch(void) {
   json_error_t err;
   json_t *root, *ev, *e;
   size_t i;
-  if (len > cfg_bbytes || len > IMP_BATCH_HARD_CAP) fz_fail("batch above batch_bytes", NULL, 0);
+  if ((!cfg_compress && len > cfg_bbytes) || len > IMP_BATCH_HARD_CAP)
+    fz_fail("batch above batch_bytes", NULL, 0);
+  if (cfg_compress != (r->wire_bytes > 0)) fz_fail("gzip form missing or unexpected", NULL, 0);
+  if (cfg_compress) {
+    static uint8_t inflated[IMP_BATCH_HARD_CAP + 1];
+    long n = gunzip(imp_wire_ptr(), r->wire_bytes, inflated, sizeof inflated);
+    if (n != (long)len || memcmp(inflated, imp_output_ptr(), len) != 0)
+      fz_fail("gzip does not inflate to the batch", (const char *)imp_output_ptr(), len);
+    if (r->wire_bytes > cfg_bbytes) fz_fail("gzip batch above batch_bytes", NULL, 0);
+  }
   memcpy(buf, imp_output_ptr(), len);
   buf[len] = '\0';
   root = json_loadb(buf, len, 0, &err);
@@ -168,8 +181,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   double large_ratio = (1.0 + fz_u8(&in)) / 256.0;
   double imp_ratio = fz_u8(&in) / 255.0;
   if (fz_u8(&in) & 1) imp_ratio = 0;
-  s = imp_start(cfg_items, cfg_queue, cfg_qbytes, bevents, cfg_bbytes, age, view_ratio,
-                view_ms, 242500.0, large_ratio, imp_ratio);
+  uint32_t wire = fz_u8(&in);
+  cfg_compress = wire & 1u;
+  s = start_args(cfg_items, cfg_queue, cfg_qbytes, bevents, cfg_bbytes, age, view_ratio,
+                 view_ms, 242500.0, large_ratio, imp_ratio, cfg_compress,
+                 8u + (wire >> 1) % 8u);
   check_status(s);
   int started = s == IMP_OK;
   last_gen = last_seq = last_t = 0;

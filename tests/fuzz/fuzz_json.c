@@ -6,6 +6,7 @@
 ** comes back byte for byte (pv, path, id, list); every event is accounted for.
 */
 #include "fuzz_common.h"
+#include "../c/start_args.h"
 
 static char batch[IMP_BATCH_HARD_CAP + 1];
 
@@ -27,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   uint32_t slots[4], clicks = 0, seen = 0;
   uint8_t *ib = imp_input_ptr();
 
-  if (imp_start(8, 64, 65536, 64, IMP_BATCH_MIN_CAP, 1e9, 0.5, 1000, 242500, 0.3, 0) != IMP_OK)
+  if (start_plain(8, 64, 65536, 64, IMP_BATCH_MIN_CAP, 1e9, 0.5, 1000, 242500, 0.3, 0) != IMP_OK)
     fz_fail("start", NULL, 0);
   pvn = fz_bytes(&in, pv, 1u + fz_u8(&in) % IMP_MAX_PV_BYTES);
   pathn = fz_bytes(&in, path, fz_u16(&in) % (IMP_MAX_PATH_BYTES + 1u));

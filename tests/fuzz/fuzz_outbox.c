@@ -91,9 +91,9 @@ static void held_copy(int pv, long long s, long long drop) {
 static void scan_queue(void) {
   static uint8_t ev[IMP_EVENT_MAX_BYTES];
   for (uint32_t i = 0; i < imp_g.rec_count; i++) {
-    const imp_event_rec *r = &imp_g.recs[(imp_g.rec_head + i) % imp_g.max_queue];
+    const imp_event_rec *r = &imp_g.recs[(imp_g.rec_head + i) % imp_g.cfg.max_queue];
     const imp_pageview *p = &imp_g.pvs[r->pv];
-    for (uint32_t k = 0; k < r->len; k++) ev[k] = imp_g.ring[(r->off + k) % imp_g.queue_bytes];
+    for (uint32_t k = 0; k < r->len; k++) ev[k] = imp_g.ring[(r->off + k) % imp_g.cfg.queue_bytes];
     mark(pv_index(p->id, p->id_len), event_s(ev, r->len), IN_QUEUE, "queued event unknown");
   }
 }
@@ -403,8 +403,18 @@ static int start_load(fz_in *in) {
   uint8_t a = fz_u8(in), b = fz_u8(in);
   imp_outbox_config *c = imp_outbox_config_ptr();
   load++;
-  expect_ok(imp_start(9, 8u + a % 24u, 4096u + (a & 1u) * 4096u, 1u + (a >> 1) % 6u, 4096,
-                      2000, 0.5, 500, 242500, 0.3, 0), "start");
+  imp_config *core = imp_config_ptr();
+  imp_config_defaults();
+  core->max_items = 9;
+  core->max_queue = 8u + a % 24u;
+  core->queue_bytes = 4096u + (a & 1u) * 4096u;
+  core->batch_events = 1u + (a >> 1) % 6u;
+  core->batch_bytes = 4096;
+  core->compress = (a >> 4) & 1u; /* with it, batches may be cut up to 60 KiB of JSON */
+  core->window_bits = 8;
+  core->batch_age_ms = 2000;
+  core->view_ms = 500;
+  expect_ok(imp_start(), "start");
   hidden = 0;
   core_alive = 1;
   if (!begin_pv()) return 0;

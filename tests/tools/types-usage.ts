@@ -13,6 +13,7 @@ const options: TrackerOptions = {
   consent: 'pending',
   gpc: 'deny',
   occlusion: true,
+  compress: false,
   onError: (error) => console.warn(error.message, error.status),
   onEvent: (event: TrackerEvent, pageView) => console.debug(event.e, event.id, pageView.pv, pageView.path, pageView.gpc === 1),
 };

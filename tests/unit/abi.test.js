@@ -1,7 +1,8 @@
 // js/abi.js against the built core: every status code by name, every string limit by
-// the core's own refusals, the batch-size bounds, the page flags, and the layout of the
+// the core's own refusals, the batch-size bounds, the page flags, the layout of the
 // result record (each field read where abi.js says it is, checked against what the
-// core must have written there).
+// core must have written there) and of the configuration record (each field written
+// where abi.js says it is, checked by the field number the core refuses).
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as abi from '../../js/abi.js';
@@ -13,6 +14,9 @@ const CONFIG = {
   items: 16, queue: 64, queueBytes: 65536, maxEvents: 50, maxBytes: 16384, maxAgeMs: 5000,
   viewRatio: 0.5, viewMs: 1000, largeArea: 242500, largeRatio: 0.3, impressionRatio: 0,
 };
+// The configuration record's fields in order (abi.js CONFIG_OFFSETS) from CONFIG's names.
+const values = (c) => [c.items, c.queue, c.queueBytes, c.maxEvents, c.maxBytes, c.maxAgeMs, c.viewRatio, c.viewMs,
+  c.largeArea, c.largeRatio, c.impressionRatio, c.compress];
 const STATUS_NAMES = {
   OK: 'IMP_OK', NONE: 'IMP_NONE', ERR_ARG: 'IMP_ERR_ARG', ERR_STATE: 'IMP_ERR_STATE', ERR_CONFIG: 'IMP_ERR_CONFIG',
   ERR_MEMORY: 'IMP_ERR_MEMORY', ERR_ID: 'IMP_ERR_ID', ERR_TOO_LONG: 'IMP_ERR_TOO_LONG', ERR_SLOT: 'IMP_ERR_SLOT',
@@ -22,7 +26,7 @@ const STATUS_NAMES = {
 let loaded;
 const fresh = (config = CONFIG) => {
   const core = createCore(loaded, false);
-  assert.equal(core._start(config), abi.OK);
+  assert.equal(core._start(values(config)), abi.OK);
   return core;
 };
 
@@ -59,7 +63,7 @@ describe('abi.js matches the core', () => {
   });
 
   it('has the batch size bounds the core enforces', () => {
-    const start = (maxBytes) => createCore(loaded, false)._start({ ...CONFIG, maxBytes });
+    const start = (maxBytes) => createCore(loaded, false)._start(values({ ...CONFIG, maxBytes, compress: 0 }));
     assert.equal(start(abi.BATCH_MIN_CAP - 1), abi.ERR_CONFIG);
     assert.equal(start(abi.BATCH_MIN_CAP), abi.OK);
     assert.equal(start(abi.BATCH_HARD_CAP), abi.OK);
@@ -87,9 +91,26 @@ describe('abi.js matches the core', () => {
     assert.equal(core._pageState(10, abi.PAGE_PRERENDER + 1), abi.ERR_ARG);
   });
 
+  it('writes each configuration field where the core reads it', () => {
+    const bad = [0, 0, 0, 0, 0, -1, 0, -1, 0, 0, -1, 2, 0];
+    const names = ['max_items', 'max_queue', 'queue_bytes', 'batch_events', 'batch_bytes', 'batch_age_ms', 'view_ratio',
+      'view_ms', 'large_area', 'large_ratio', 'impression_ratio', 'compress', 'window_bits'];
+    assert.equal(abi.CONFIG_OFFSETS.length, bad.length);
+    names.forEach((name, i) => {
+      const core = createCore(loaded, false);
+      const given = [];
+      given[i] = bad[i];
+      assert.equal(core._start(given), abi.ERR_CONFIG, name);
+      assert.equal(core._configField(), i + 1, `${name} is field ${i + 1}`);
+    });
+    const core = createCore(loaded, false);
+    assert.equal(core._start([]), abi.OK, 'the defaults start');
+    assert.deepEqual(core._config, [8192, 8192, 1048576, 200, 16384, 10000, 0.5, 1000, 242500, 0.3, 0, 1, 15], 'the defaults of src/config.c');
+  });
+
   it('reads each result field where the core writes it', () => {
     const core = fresh();
-    assert.equal(abi.RESULT_BYTES, 48);
+    assert.equal(abi.RESULT_BYTES, 56);
     for (const name of abi.RESULT_FIELDS) assert.equal(abi[`R_${name.toUpperCase()}`], abi.resultOffset(name), name);
     core._pageBegin(0, 'pv', '/', 0);
     core._register(0, 'a', '', 1);

@@ -6,7 +6,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTracker } from '../../js/index.js';
-import { createPage, wasmBytes } from './fakes/dom.js';
+import { bodyText, createPage, wasmBytes } from './fakes/dom.js';
 
 async function start(options, pageOptions) {
   const page = createPage(pageOptions);
@@ -56,7 +56,7 @@ async function start(options, pageOptions) {
   return { page, tracker, net, activity, errors };
 }
 
-const sentEvents = (net) => [...net.fetch, ...net.beacon].flatMap((body) => JSON.parse(body).ev.map((e) => e.e));
+const sentEvents = (net) => [...net.fetch, ...net.beacon].flatMap((body) => JSON.parse(bodyText(body)).ev.map((e) => e.e));
 
 describe('consent through the real transport', () => {
   it('granted: events reach fetch or sendBeacon (the fakes see traffic)', async () => {
@@ -106,7 +106,7 @@ describe('consent through the real transport', () => {
   it('GPC in the default memory-only mode: sent, marked "gpc":1, never stored', async () => {
     const { net, activity } = await start({}, { gpc: true });
     await activity();
-    const bodies = [...net.fetch, ...net.beacon].map((b) => JSON.parse(b));
+    const bodies = [...net.fetch, ...net.beacon].map((b) => JSON.parse(bodyText(b)));
     assert.ok(bodies.length > 0);
     assert.ok(bodies.every((b) => b.gpc === 1));
     assert.deepEqual(net.stored, []);

@@ -2,6 +2,7 @@
 // every accepted source, the MIME-type fallback, and both refusals (imports, ABI).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { ABI_VERSION } from '../../js/abi.js';
 import { loadCore } from '../../js/loader.js';
 import { wasmBytes } from './fakes/dom.js';
 
@@ -38,7 +39,7 @@ describe('loadCore', () => {
   ]) {
     it(`loads the core from ${label}`, async () => {
       const { exports, memoryView } = await loadCore(source());
-      assert.equal(exports.imp_abi_version(), 1);
+      assert.equal(exports.imp_abi_version(), ABI_VERSION);
       const input = memoryView(exports.imp_input_ptr(), 4);
       input.set([1, 2, 3, 4]);
       assert.deepEqual([...memoryView(exports.imp_input_ptr(), 4)], [1, 2, 3, 4]);
@@ -53,7 +54,7 @@ describe('loadCore', () => {
     };
     const { exports } = await loadCore(new URL('https://cdn.example/imp.wasm'), { fetch });
     assert.deepEqual(asked, ['https://cdn.example/imp.wasm']);
-    assert.equal(exports.imp_abi_version(), 1);
+    assert.equal(exports.imp_abi_version(), ABI_VERSION);
   });
 
   it('refuses a failed response', async () => {
@@ -65,9 +66,9 @@ describe('loadCore', () => {
   });
 
   it('refuses a module with another ABI version', async () => {
-    await assert.rejects(loadCore(versionModule(2)), /ABI version 2; this glue needs 1/);
-    const { exports } = await loadCore(versionModule(1));
-    assert.equal(exports.imp_abi_version(), 1);
+    await assert.rejects(loadCore(versionModule(ABI_VERSION + 1)), new RegExp(`ABI version ${ABI_VERSION + 1}; this glue needs ${ABI_VERSION}`));
+    const { exports } = await loadCore(versionModule(ABI_VERSION));
+    assert.equal(exports.imp_abi_version(), ABI_VERSION);
   });
 
   it('the real core imports nothing and keeps one fixed memory', async () => {

@@ -7,14 +7,15 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import vm from 'node:vm';
 import { optionsFromDataset } from '../../js/script-tag.js';
-import { createPage } from './fakes/dom.js';
+import { bodyText, createPage } from './fakes/dom.js';
 
 const BUILD = new URL('../../dist/impression-tracker.js', import.meta.url);
 
 describe('script-tag build', () => {
   it('maps data-* attributes to options, leaving absent ones to the defaults', () => {
-    const options = optionsFromDataset({ endpoint: '/c', consent: 'pending', occlusion: '', viewMs: '2000', batchMaxEvents: '10', gpc: 'deny', trace: 'false' });
+    const options = optionsFromDataset({ endpoint: '/c', consent: 'pending', occlusion: '', viewMs: '2000', batchMaxEvents: '10', gpc: 'deny', trace: 'false', compress: 'false' });
     assert.equal(options.endpoint, '/c');
+    assert.equal(options.compress, false);
     assert.equal(options.consent, 'pending');
     assert.equal(options.occlusion, true, 'a present boolean attribute is true');
     assert.equal(options.trace, false);
@@ -75,7 +76,7 @@ describe('script-tag build', () => {
     assert.equal(posted.length, 1, 'a batch of two events is due at once');
     const [url, body] = posted[0];
     assert.equal(url, 'https://collector.test/c');
-    const batch = JSON.parse(body);
+    const batch = JSON.parse(bodyText(body));
     assert.deepEqual(batch.ev.map((e) => [e.e, e.id, e.pos, e.list]), [['imp', 'gig-1', 1, 'query-7'], ['imp', 'gig-2', 2, 'query-7']]);
     vm.runInContext(readFileSync(BUILD, 'utf8'), context);
     assert.equal(await context.impressionTracker, tracker, 'a second copy of the script does not start a second tracker');

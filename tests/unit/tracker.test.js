@@ -617,6 +617,10 @@ describe('trace', () => {
     writeFileSync(join(dir, 'trace.txt'), tracker.trace());
     const native = execFileSync(REPLAY, [join(dir, 'trace.txt')], { encoding: 'utf8' });
     assert.ok(transport.bodies.length >= 4);
-    assert.equal(native, transport.bodies.map((b) => `${b}\n`).join(''));
+    // FNV-1a as src/replay.c prints it: the gzip the glue got is the native core's too.
+    const fnv = (bytes) => bytes.reduce((h, b) => Math.imul(h ^ b, 16777619) >>> 0, 2166136261).toString(16).padStart(8, '0');
+    const gzipLine = (g) => (g ? `~ gzip ${g.length} ${fnv(g)}\n` : '');
+    assert.ok(transport.sends.every((c) => c.gzip instanceof Uint8Array), 'every batch comes with its gzip form');
+    assert.equal(native, transport.sends.map((c) => `${c.body}\n${gzipLine(c.gzip)}`).join(''));
   });
 });

@@ -6,6 +6,7 @@
 // '[name="value"]'), comma-separated.
 
 import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 
 export const wasmBytes = () => readFileSync(new URL('../../../js/imp.wasm', import.meta.url));
 
@@ -191,6 +192,9 @@ export function createPage({ visibilityState = 'visible', prerendering = false, 
   const env = {
     window,
     document,
+    // No Blob: the transport then hands fetch and sendBeacon the gzip bytes themselves,
+    // which a test can read synchronously (bodyText); transport.test.js checks the Blob.
+    Blob: null,
     navigator: { webdriver, globalPrivacyControl: gpc },
     location: { pathname: '/search' },
     IntersectionObserver,
@@ -295,13 +299,21 @@ export function createPage({ visibilityState = 'visible', prerendering = false, 
   return page;
 }
 
+/** A request body as text: JSON as is, gzip bytes inflated. */
+export function bodyText(body) {
+  return typeof body === 'string' ? body : gunzipSync(body).toString('utf8');
+}
+
 /** A transport that records what the glue hands it (the seam in notes/transport-seam.md). */
 export function fakeTransport() {
   const t = {
     options: null,
     calls: [],
+    get sends() {
+      return t.calls.filter((c) => c.kind === 'send' || c.kind === 'sendNow');
+    },
     get bodies() {
-      return t.calls.filter((c) => c.kind === 'send' || c.kind === 'sendNow').map((c) => c.body);
+      return t.sends.map((c) => c.body);
     },
     get events() {
       return t.bodies.flatMap((body) => JSON.parse(body).ev);
@@ -309,8 +321,8 @@ export function fakeTransport() {
     create(options) {
       t.options = options;
       return {
-        send: (body, events) => t.calls.push({ kind: 'send', body, events }),
-        sendNow: (body, events) => t.calls.push({ kind: 'sendNow', body, events }),
+        send: (body, events, gzip) => t.calls.push({ kind: 'send', body, events, gzip }),
+        sendNow: (body, events, gzip) => t.calls.push({ kind: 'sendNow', body, events, gzip }),
         pageHidden: () => t.calls.push({ kind: 'pageHidden' }),
         pageShown: () => t.calls.push({ kind: 'pageShown' }),
         setConsent: (granted) => t.calls.push({ kind: 'setConsent', granted }),

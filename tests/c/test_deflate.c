@@ -1,0 +1,109 @@
+/*
+** test_deflate.c: the DEFLATE/gzip encoder (src/deflate.c) against zlib: every output
+** inflates to exactly its input; the size never exceeds imp_gzip_bound(); text that
+** repeats compresses; a capacity too small gives 0 and no write past it; the smallest
+** and largest windows; CRC-32 against zlib's crc32(); identical input, identical bytes.
+*/
+#include <stdlib.h>
+#include <string.h>
+
+#include "deflate.h"
+#include "gunzip.h"
+#include "harness.h"
+
+#define BIG 200000u
+
+static _Alignas(8) uint8_t work_mem[6u << 15];
+static uint8_t input[BIG], output[BIG + 1024], back[BIG + 1];
+
+static imp_deflate_work work(uint32_t bits) {
+  imp_deflate_work w;
+  imp_deflate_work_init(&w, work_mem, bits);
+  return w;
+}
+
+/* Compresses n bytes of `input` and checks the round trip and the bound. */
+static size_t round_trip(size_t n, uint32_t bits, const char *what) {
+  imp_deflate_work w = work(bits);
+  size_t m = imp_gzip(input, n, output, sizeof output, &w);
+  long got = gunzip(output, m, back, sizeof back);
+  CHECK(m > 0 && m <= imp_gzip_bound(n), "%s: %zu bytes within the bound (%zu)", what, m,
+        imp_gzip_bound(n));
+  CHECK(got == (long)n && memcmp(back, input, n) == 0, "%s: inflates to the input", what);
+  return m;
+}
+
+static uint32_t lcg(uint32_t *x) { return (*x = *x * 1103515245u + 12345u) >> 8; }
+
+static size_t batch_like(size_t events) {
+  size_t n = (size_t)sprintf((char *)input, "{\"v\":1,\"pv\":\"a1b2\",\"path\":\"/s\",\"ev\":[");
+  for (size_t i = 0; i < events; i++)
+    n += (size_t)sprintf((char *)input + n, "%s{\"e\":\"imp\",\"s\":%zu,\"t\":%zu,\"id\":\"gig-%zu\",\"pos\":%zu,\"f\":1}",
+                         i ? "," : "", i + 1, 100 + 37 * i, 1000 + i, i + 1);
+  n += (size_t)sprintf((char *)input + n, "]}");
+  return n;
+}
+
+int main(void) {
+  uint32_t x = 7;
+
+  CHECK_INT(imp_deflate_work_bytes(7), 0, "window 2^7 is refused");
+  CHECK_INT(imp_deflate_work_bytes(16), 0, "window 2^16 is refused");
+  CHECK_INT(imp_deflate_work_bytes(15), 4u * ((1u << 15) + (1u << 14)), "window 2^15 workspace");
+  CHECK(imp_deflate_work_bytes(15) <= sizeof work_mem, "workspace fits the test buffer");
+
+  CHECK_INT(imp_crc32(0, (const uint8_t *)"123456789", 9), 0xCBF43926u, "CRC-32 check value");
+  for (size_t i = 0; i < 5000; i++) input[i] = (uint8_t)lcg(&x);
+  CHECK_INT(imp_crc32(0, input, 5000), crc32(0, input, 5000), "CRC-32 equals zlib's");
+  CHECK_INT(imp_crc32(imp_crc32(0, input, 1234), input + 1234, 3766), crc32(0, input, 5000),
+            "CRC-32 continues across calls");
+
+  round_trip(0, 15, "empty input");
+  input[0] = 'a';
+  round_trip(1, 15, "one byte");
+  memset(input, 'z', 1000);
+  CHECK(round_trip(1000, 15, "a run of 1000 bytes") < 40, "a run compresses to a few bytes");
+
+  size_t n = batch_like(50);
+  size_t m = round_trip(n, 15, "a 50-event batch");
+  CHECK(m * 3 < n, "a 50-event batch compresses at least 3x (%zu -> %zu)", n, m);
+  size_t m8 = round_trip(n, 8, "a 50-event batch, 256-byte window");
+  CHECK(m8 >= m, "a smaller window never does better here (%zu >= %zu)", m8, m);
+
+  for (size_t i = 0; i < 3000; i++) input[i] = (uint8_t)lcg(&x);
+  m = round_trip(3000, 15, "3000 random bytes");
+  CHECK(m <= 3000 + 23, "random bytes fall back to a stored block (%zu)", m);
+
+  for (size_t i = 0; i < BIG; i++) input[i] = (uint8_t)(lcg(&x) % 4u + 'a');
+  round_trip(BIG, 15, "200000 bytes of 4 letters (several stored-size spans)");
+  for (size_t i = 0; i < BIG; i++) input[i] = (uint8_t)lcg(&x);
+  round_trip(BIG, 15, "200000 random bytes (stored blocks over 65535 bytes)");
+
+  /* Long matches: 258 and the farthest distance of each window. */
+  for (size_t i = 0; i < 40000; i++) input[i] = (uint8_t)lcg(&x);
+  memcpy(input + 40000, input + 40000 - 32768, 600);
+  round_trip(40600, 15, "a match 32768 bytes back");
+  for (size_t i = 40600; i < 40900; i++) input[i] = input[i - 256];
+  round_trip(40900, 8, "a match 256 bytes back, window 2^8");
+
+  /* Determinism. */
+  n = batch_like(30);
+  imp_deflate_work w = work(15);
+  size_t a = imp_gzip(input, n, output, sizeof output, &w);
+  static uint8_t again[BIG];
+  size_t b = imp_gzip(input, n, again, sizeof again, &w);
+  CHECK(a == b && memcmp(output, again, a) == 0, "the same input gives the same bytes");
+
+  /* Capacity: every cap below the size gives 0 and writes nothing past it. */
+  int clean = 1, refused = 1;
+  for (size_t cap = 0; cap < a; cap++) {
+    memset(again, 0xA5, sizeof again);
+    if (imp_gzip(input, n, again, cap, &w) != 0) refused = 0;
+    for (size_t k = cap; k < cap + 64; k++)
+      if (again[k] != 0xA5) clean = 0;
+  }
+  CHECK(refused, "every capacity below the output size gives 0");
+  CHECK(clean, "nothing is written past the capacity");
+  CHECK_INT(imp_gzip(input, n, again, a, &w), a, "the exact capacity is enough");
+  return test_done();
+}
