@@ -88,7 +88,8 @@ IMP_API int32_t imp_start(void) {
   imp_g.started = 0;
   imp_res.config_field = imp_config_check(c);
   if (imp_res.config_field) return IMP_ERR_CONFIG;
-  if (arena_parts(c, &reg, &queue) > IMP_ARENA_BYTES) return IMP_ERR_MEMORY;
+  size_t used = arena_parts(c, &reg, &queue);
+  if (used > IMP_ARENA_BYTES) return IMP_ERR_MEMORY;
 
   __builtin_memset(&imp_g, 0, sizeof imp_g);
   __builtin_memset(&imp_res, 0, sizeof imp_res);
@@ -97,6 +98,7 @@ IMP_API int32_t imp_start(void) {
   imp_queue_init(arena + reg);
   if (imp_g.cfg.compress)
     imp_deflate_work_init(&imp_g.deflate, arena + reg + queue, c->window_bits);
+  imp_seen_init(arena + used, IMP_ARENA_BYTES - used); /* the rest of the arena */
   imp_g.timer_head = imp_g.timer_tail = IMP_NIL;
   imp_g.page_state = IMP_PAGE_HIDDEN;
   imp_g.pv_cur = IMP_PV_RING - 1u;

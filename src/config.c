@@ -9,7 +9,7 @@
 _Static_assert(sizeof(imp_config) == IMP_CONFIG_BYTES, "config layout is part of the ABI");
 
 static const imp_config defaults = {
-    .max_items = 8192,
+    .max_items = 2048,
     .max_queue = 8192,
     .queue_bytes = 1048576,
     .batch_events = 200,

@@ -5,6 +5,7 @@
 ** static arena by imp_start(); nothing is allocated afterwards. Modules:
 **   registry.c    item ids <-> slots (open-addressing hash, free list, reuse of the
 **                 oldest released item when full)
+**   seen.c        what the page view reported about items whose slot was reused
 **   visibility.c  page state and the per-item state machine (impression, viewable
 **                 timer, visible spans), the armed-timer list, clicks
 **   queue.c       the event queue (a byte ring of encoded events), page view
@@ -46,9 +47,9 @@ typedef struct imp_item {
   double first_seen;       /* time of the first impression (page view)    */
   double span_start;       /* start of the open visible span               */
   uint32_t position;       /* 1-based position, 0 = unknown                */
-  uint32_t released_order; /* order of release, for reuse when full        */
-  uint32_t timer_prev;     /* armed-timer list links (IMP_NIL at ends)     */
-  uint32_t timer_next;
+  uint32_t timer_prev;     /* armed-timer list links (IMP_NIL at ends); a   */
+  uint32_t timer_next;     /* released item is never armed, so they link   */
+                           /* the released list (oldest first) instead     */
   uint32_t longest_ms;     /* longest visible span this page view          */
   uint16_t spans;          /* visible spans reported this page view        */
   uint8_t flags;           /* imp_item_flag bits                           */
@@ -59,6 +60,16 @@ typedef struct imp_item {
   uint8_t id[IMP_MAX_ID_BYTES];
   uint8_t list[IMP_MAX_LIST_BYTES];
 } imp_item;
+
+/* Saved state of an item whose slot was reused (seen.c). */
+typedef struct imp_seen {
+  uint64_t key;            /* 64-bit hash of the id; 0 = empty entry        */
+  double first_seen;
+  uint32_t longest_ms;
+  uint16_t spans;
+  uint8_t flags;           /* IMP_ITEM_IMPRESSED | IMP_ITEM_VIEWED          */
+} imp_seen;
+#define IMP_SEEN_LOAD 3u   /* at most 3/4 of the entries are used           */
 
 /*=== MARK: - Queue (Private) ===*/
 typedef struct imp_event_rec {
@@ -98,7 +109,11 @@ typedef struct imp_core {
   uint32_t *free_slots;    /* stack of unused slots                         */
   uint32_t free_count;
   uint32_t item_count;     /* used slots                                    */
-  uint32_t release_counter;
+  uint32_t released_head;  /* released items, oldest release first          */
+  uint32_t released_tail;
+  imp_seen *seen;          /* seen_cap entries (seen.c)                      */
+  uint32_t seen_cap;       /* power of two, or 0 when the arena has no room  */
+  uint32_t seen_count;
   uint32_t timer_head, timer_tail;
   /* queue */
   imp_event_rec *recs;     /* max_queue records, a ring                     */
@@ -144,7 +159,14 @@ void imp_registry_init(uint8_t *mem);
 int32_t imp_registry_register(const uint8_t *id, uint32_t id_len, const uint8_t *list,
                               uint32_t list_len, uint32_t position, uint32_t *slot);
 void imp_registry_free_released(void);
+void imp_registry_released(uint32_t slot);     /* append to the released list */
 imp_item *imp_registry_live(uint32_t slot);   /* NULL unless used and not released */
+
+/*=== MARK: - Seen set (Private) ===*/
+void imp_seen_init(uint8_t *mem, size_t bytes);
+void imp_seen_clear(void);
+int imp_seen_save(const imp_item *it);        /* 0 when the set is full        */
+void imp_seen_restore(imp_item *it);
 
 /*=== MARK: - Visibility (Private) ===*/
 void imp_vis_reset(void);

@@ -11,7 +11,10 @@
 ** Deletion shifts later entries back instead of leaving tombstones, so the table
 ** never degrades. Items are freed in two cases only: released items at the start of
 ** a new page view, and, when the table is full, the item released longest ago is
-** reused (its page-view state is lost; documented in the README).
+** reused. Its page-view state is saved in the seen set first (seen.c) and comes back
+** when its id registers again; an item whose state the full seen set cannot take is
+** skipped. Released items form a list in release order (through the timer links,
+** which a released item does not use), so the oldest is found without a scan.
 */
 #include "imp_internal.h"
 
@@ -47,7 +50,7 @@ void imp_registry_init(uint8_t *mem) {
     imp_g.free_slots[i] = imp_g.cfg.max_items - 1u - i;
   imp_g.free_count = imp_g.cfg.max_items;
   imp_g.item_count = 0;
-  imp_g.release_counter = 0;
+  imp_g.released_head = imp_g.released_tail = IMP_NIL;
 }
 
 /* Index in the hash table of id, or of the empty entry where it would go. */
@@ -89,19 +92,37 @@ static void free_slot(uint32_t slot) {
   imp_g.item_count--;
 }
 
-/* The released item released longest ago, or IMP_NIL. */
-static uint32_t oldest_released(void) {
-  uint32_t best = IMP_NIL, order = 0xFFFFFFFFu;
-  for (uint32_t s = 0; s < imp_g.cfg.max_items; s++) {
-    const imp_item *it = &imp_g.items[s];
-    if ((it->flags & IMP_ITEM_RELEASED) && it->released_order < order) {
-      order = it->released_order;
-      best = s;
-    }
-  }
-  return best;
+/*=== MARK: - The released list (Private) ===*/
+void imp_registry_released(uint32_t slot) {
+  imp_item *it = &imp_g.items[slot];
+  it->timer_next = IMP_NIL;
+  it->timer_prev = imp_g.released_tail;
+  if (imp_g.released_tail != IMP_NIL) imp_g.items[imp_g.released_tail].timer_next = slot;
+  else imp_g.released_head = slot;
+  imp_g.released_tail = slot;
 }
 
+static void unlink_released(imp_item *it) {
+  if (it->timer_prev != IMP_NIL) imp_g.items[it->timer_prev].timer_next = it->timer_next;
+  else imp_g.released_head = it->timer_next;
+  if (it->timer_next != IMP_NIL) imp_g.items[it->timer_next].timer_prev = it->timer_prev;
+  else imp_g.released_tail = it->timer_prev;
+  it->timer_prev = it->timer_next = IMP_NIL;
+}
+
+/* Frees the item released longest ago whose state the seen set can keep; 0 if none. */
+static int reuse_oldest_released(void) {
+  for (uint32_t s = imp_g.released_head; s != IMP_NIL; s = imp_g.items[s].timer_next) {
+    imp_item *it = &imp_g.items[s];
+    if (!imp_seen_save(it)) continue;
+    unlink_released(it);
+    free_slot(s);
+    return 1;
+  }
+  return 0;
+}
+
+/*=== MARK: - Registration (Private) ===*/
 int32_t imp_registry_register(const uint8_t *id, uint32_t id_len, const uint8_t *list,
                               uint32_t list_len, uint32_t position, uint32_t *slot) {
   uint32_t h = find(id, id_len);
@@ -110,12 +131,11 @@ int32_t imp_registry_register(const uint8_t *id, uint32_t id_len, const uint8_t 
   if (imp_g.hash[h] != 0) {
     s = imp_g.hash[h] - 1u;
     it = &imp_g.items[s];
+    if (it->flags & IMP_ITEM_RELEASED) unlink_released(it);
     it->flags &= (uint8_t)~IMP_ITEM_RELEASED;
   } else {
     if (imp_g.free_count == 0) {
-      uint32_t victim = oldest_released();
-      if (victim == IMP_NIL) return IMP_ERR_FULL;
-      free_slot(victim);
+      if (!reuse_oldest_released()) return IMP_ERR_FULL;
       h = find(id, id_len); /* the table changed */
     }
     s = imp_g.free_slots[--imp_g.free_count];
@@ -127,6 +147,7 @@ int32_t imp_registry_register(const uint8_t *id, uint32_t id_len, const uint8_t 
     __builtin_memcpy(it->id, id, id_len);
     imp_g.hash[h] = s + 1u;
     imp_g.item_count++;
+    imp_seen_restore(it);
   }
   it->position = position;
   it->list_len = (uint8_t)list_len;
@@ -135,9 +156,12 @@ int32_t imp_registry_register(const uint8_t *id, uint32_t id_len, const uint8_t 
   return IMP_OK;
 }
 
+/* New page view: every released item goes, and so does the seen set. */
 void imp_registry_free_released(void) {
   for (uint32_t s = 0; s < imp_g.cfg.max_items; s++)
     if (imp_g.items[s].flags & IMP_ITEM_RELEASED) free_slot(s);
+  imp_g.released_head = imp_g.released_tail = IMP_NIL;
+  imp_seen_clear();
 }
 
 imp_item *imp_registry_live(uint32_t slot) {

@@ -7,6 +7,7 @@
 #include "api.c"
 #include "config.c"
 #include "registry.c"
+#include "seen.c"
 #include "visibility.c"
 #include "queue.c"
 #include "json.c"

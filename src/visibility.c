@@ -148,7 +148,7 @@ void imp_vis_page_changed(void) {
 void imp_vis_release(imp_item *it, uint32_t slot) {
   imp_vis_set_geometry(it, slot, IMP_OUT);
   it->flags |= IMP_ITEM_RELEASED;
-  it->released_order = ++imp_g.release_counter;
+  imp_registry_released(slot);
 }
 
 void imp_vis_click(imp_item *it) {

@@ -44,7 +44,7 @@ static void check_defaults(void) {
   imp_config *c = imp_config_ptr();
   memset(c, 0xFF, sizeof *c);
   CHECK_INT(imp_config_defaults(), IMP_OK, "imp_config_defaults works before start");
-  CHECK(c->max_items == 8192 && c->max_queue == 8192 && c->queue_bytes == 1048576 &&
+  CHECK(c->max_items == 2048 && c->max_queue == 8192 && c->queue_bytes == 1048576 &&
             c->batch_events == 200 && c->batch_bytes == 16384 && c->batch_age_ms == 10000 &&
             c->view_ratio == 0.5 && c->view_ms == 1000 && c->large_area == 242500 &&
             c->large_ratio == 0.3 && c->impression_ratio == 0 && c->compress == 1 &&
