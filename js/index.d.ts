@@ -128,7 +128,7 @@ export interface TrackerOptions {
   compress?: boolean;
   /** Fixed table sizes of the core (it allocates nothing after start). */
   capacity?: {
-    /** Items tracked at once (1 to 65535); when full, the oldest released item is reused. @default 8192 */
+    /** Items with a core slot at once: the cards in view (1 to 65535); when full, the oldest released item is reused (what it reported is kept). @default 2048 */
     items?: number;
     /** Events held before the oldest is dropped (and counted in "drop"). A page hide can queue one event per card in view at once. @default 8192 */
     queue?: number;

@@ -2,24 +2,27 @@
 // reading of their entries into what imp_observe() takes. Cards share the observers
 // (one set per tracker, not one per card).
 //
-// Geometry comes from a v1 observer, which the browser checks every frame: its
-// thresholds are the ratios the rules use (0 for the first pixel and leaving, the
-// impression ratio, both viewable ratios, 1); the core decides everything from them.
+// Geometry comes from v1 observers, which the browser checks every frame. Each card is
+// watched by the observer of its own rule, whose thresholds are the ratios that rule
+// uses: the first pixel (or the impression ratio) and the viewable ratio for its size
+// (the large-card ratio for cards of largeArea or more; that observer is made when the
+// first large card shows): two entries each way per card, as a hand-written tracker
+// has. The core decides everything from the ratios.
 // With occlusion on, a second, v2 observer (trackVisibility, delay 100 ms) says whether
 // a card is covered. v2 is checked at most every 100 ms per card, so it alone would miss
 // a card that a fast fling shows for fewer frames than that (measured: 6 of 34 cards in
 // a 200 px-per-frame fling); it only watches the cards the v1 observer reports in view,
 // which also keeps its costlier checks to the few cards on screen.
 
-/** Sorted distinct thresholds for a resolved options object. */
-export function thresholdsFor(o) {
-  const ratios = [0, o.impressionRatio, o.viewable.ratio, o.viewable.largeRatio, 1];
+/** Sorted distinct thresholds of one rule: entering (0 or the impression ratio) and viewable. */
+export function thresholdsFor(o, large) {
+  const ratios = [o.impressionRatio, large ? o.viewable.largeRatio : o.viewable.ratio];
   return [...new Set(ratios.filter((r) => r >= 0 && r <= 1))].sort((a, b) => a - b);
 }
 
 /**
- * The tracker's observers: `_geometry` for every card, and `_occlusion` (null unless
- * occlusion is on and the browser has v2, which exposes `trackVisibility` on the
+ * The tracker's observers: `_geometry` (by rule) for every card, and `_occlusion` (null
+ * unless occlusion is on and the browser has v2, which exposes `trackVisibility` on the
  * observer) for the cards in view. `onEntries(entries, fromOcclusion)` gets both.
  */
 export function createObservers(env, o, onEntries) {
@@ -32,8 +35,37 @@ export function createObservers(env, o, onEntries) {
     occlusion = null;
   }
   return {
-    _geometry: new IO((entries) => onEntries(entries, false), { threshold: thresholdsFor(o) }),
+    _geometry: geometryObservers(IO, o, (entries) => onEntries(entries, false)),
     _occlusion: occlusion,
+  };
+}
+
+// One v1 observer per rule; a card moves to the large-card observer when an entry shows
+// it is large (and back), and that observer's first entry measures it again.
+function geometryObservers(IO, o, callback) {
+  const small = new IO(callback, { threshold: thresholdsFor(o, false) });
+  let large = null;
+  const inLarge = new WeakSet();
+  return {
+    _observe: (el) => small.observe(el),
+    _unobserve(el) {
+      if (inLarge.delete(el)) large.unobserve(el);
+      else small.unobserve(el);
+    },
+    /** Puts a card under the observer of its rule, given its area from an entry. */
+    _fit(el, area) {
+      const isLarge = area >= o.viewable.largeArea;
+      if (isLarge === inLarge.has(el)) return;
+      large ||= new IO(callback, { threshold: thresholdsFor(o, true) });
+      (isLarge ? small : large).unobserve(el);
+      (isLarge ? large : small).observe(el);
+      if (isLarge) inLarge.add(el);
+      else inLarge.delete(el);
+    },
+    _disconnect() {
+      small.disconnect();
+      large?.disconnect();
+    },
   };
 }
 

@@ -206,42 +206,63 @@ function wire(o, env, core, createTransport, report) {
     // before the core's queue has to drop the oldest events.
     if (core._result(R_READY)) takeBatches(t, false, false);
   };
+  // Every card found is watched by the geometry observer, but holds a core slot only
+  // while it is in view: attach() reads its id, list and position when an entry first
+  // shows it (so a page of 30,000 cards costs nothing until they are seen) and
+  // registers it; detach() gives the slot back when it leaves (after feeding the core
+  // that it left). The core keeps what the page view already reported about a card
+  // whose slot it reuses (its seen set), so a card that comes back is counted once.
+  // An entry of a card out of view that has no slot changes nothing: no core call.
+  const attach = (el, record) => {
+    Object.assign(record, readMeta(el, record._meta));
+    if (!record.id || !check(core._register(now(), record.id, record.list, record.position))) return false;
+    record._slot = core._result(R_SLOT);
+    if (!slots.has(record._slot)) slots.set(record._slot, new Set());
+    slots.get(record._slot).add(record);
+    return true;
+  };
+  const detach = (t, record) => {
+    const slot = record._slot;
+    if (slot < 0) return;
+    const set = slots.get(slot);
+    set.delete(record);
+    record._slot = -1;
+    if (set.size) {
+      feed(t, slot);
+    } else {
+      slots.delete(slot);
+      check(core._release(t, slot));
+    }
+  };
   const untrack = (el) => {
     const record = items.get(el);
     if (!record) return;
     items.delete(el);
-    geometry.unobserve(el);
+    geometry._unobserve(el);
     occlusion?.unobserve(el);
-    const set = slots.get(record._slot);
-    set.delete(record);
-    const t = now();
-    if (set.size) {
-      feed(t, record._slot);
-    } else {
-      slots.delete(record._slot);
-      check(core._release(t, record._slot));
-    }
+    detach(now(), record);
   };
   const releaseDisconnected = () => {
     for (const el of [...items.keys()]) if (!el.isConnected) untrack(el);
   };
   const track = (el, meta, manual) => {
     if (!el?.isConnected) return;
-    const old = items.get(el);
-    const m = readMeta(el, meta);
-    if (old && old.id === m.id && old.list === m.list && old.position === m.position) return;
-    if (old && old.id !== m.id) untrack(el); // a recycled node: the card is another one now
-    if (!m.id) return;
-    if (!check(core._register(now(), m.id, m.list, m.position))) return;
-    if (items.has(el)) {
-      Object.assign(old, m);
-      return;
+    const record = items.get(el);
+    if (record) {
+      const m = readMeta(el, meta);
+      if (record._slot < 0 || record.id !== m.id) {
+        // Not in view (read when it shows), or a recycled node: the card is another
+        // one now, measured afresh.
+        if (record._slot >= 0) untrack(el);
+        else Object.assign(record, { _meta: meta, _manual: manual });
+        if (items.has(el)) return;
+      } else {
+        if ((record.list !== m.list || record.position !== m.position) && check(core._register(now(), m.id, m.list, m.position))) Object.assign(record, m);
+        return;
+      }
     }
-    const record = { _slot: core._result(R_SLOT), ...m, _manual: manual, _meta: meta, _ratio: 0, _area: 0, _occluded: occlusion ? 1 : 0 };
-    items.set(el, record);
-    if (!slots.has(record._slot)) slots.set(record._slot, new Set());
-    slots.get(record._slot).add(record);
-    geometry.observe(el);
+    items.set(el, { _el: el, _slot: -1, id: '', list: '', position: 0, _manual: manual, _meta: meta, _ratio: 0, _area: 0, _occluded: occlusion ? 1 : 0 });
+    geometry._observe(el);
   };
   // Observer callbacks can carry thousands of entries (a page of thousands of cards, a
   // fast fling): they are fed to the core ENTRY_CHUNK per task, so none is a long task.
@@ -249,33 +270,44 @@ function wire(o, env, core, createTransport, report) {
   // entry is kept as {_occlusion: entry}.
   const backlog = [];
   let backlogTimer = null;
+  // entry.time shares performance.now()'s time origin; never trust one from the future.
+  const timeOf = (entry) => {
+    const latest = now();
+    return entry.time >= 0 && entry.time <= latest ? entry.time : latest;
+  };
+  const feedOcclusion = (entry, record) => {
+    // Covered or not; in or out stays the geometry's call. Until v2 has looked at a
+    // card in view, the card counts as covered (no viewable time on a guess).
+    const occluded = readOcclusion(entry);
+    if (record._slot < 0 || !record._ratio || occluded < 0 || occluded === record._occluded) return;
+    record._occluded = occluded;
+    feed(timeOf(entry), record._slot);
+  };
+  const feedGeometry = (entry, record) => {
+    const el = entry.target;
+    const wasIn = record._ratio > 0;
+    record._ratio = entry.isIntersecting ? Math.min(1, Math.max(0, entry.intersectionRatio || 0)) : 0;
+    const isIn = record._ratio > 0;
+    if (!wasIn && !isIn && record._slot < 0) return; // out of view, and was: nothing changes
+    Object.assign(record, readGeometry(entry));
+    geometry._fit(el, record._area);
+    if (occlusion && wasIn !== isIn) {
+      if (isIn) occlusion.observe(el);
+      else occlusion.unobserve(el);
+      record._occluded = 1;
+    }
+    if (record._slot < 0 && !attach(el, record)) return;
+    const t = timeOf(entry);
+    feed(t, record._slot);
+    if (!isIn) detach(t, record);
+  };
   const feedEntries = (limit) => {
     for (const item of backlog.splice(0, limit)) {
       const entry = item._occlusion || item;
-      const el = entry.target;
-      const record = items.get(el);
+      const record = items.get(entry.target);
       if (!record) continue;
-      if (item._occlusion) {
-        // Covered or not; in or out stays the geometry's call. Until v2 has looked at a
-        // card in view, the card counts as covered (no viewable time on a guess).
-        const occluded = readOcclusion(entry);
-        if (!record._ratio || occluded < 0 || occluded === record._occluded) continue;
-        record._occluded = occluded;
-      } else {
-        const wasIn = record._ratio > 0;
-        Object.assign(record, readGeometry(entry));
-        if (occlusion && wasIn !== record._ratio > 0) {
-          if (wasIn) {
-            occlusion.unobserve(el);
-            record._occluded = 1;
-          } else {
-            occlusion.observe(el);
-          }
-        }
-      }
-      const latest = now();
-      // entry.time shares performance.now()'s time origin; never trust one from the future.
-      feed(entry.time >= 0 && entry.time <= latest ? entry.time : latest, record._slot);
+      if (item._occlusion) feedOcclusion(entry, record);
+      else feedGeometry(entry, record);
     }
   };
   const feedBacklog = guard(() => {
@@ -309,7 +341,7 @@ function wire(o, env, core, createTransport, report) {
     stops.push(() => transport.stop());
     ({ _geometry: geometry, _occlusion: occlusion } = createObservers(env, o, onEntries));
     stops.push(() => {
-      geometry.disconnect();
+      geometry._disconnect();
       occlusion?.disconnect();
     });
     stops.push(listenLifecycle(env, {
@@ -332,6 +364,8 @@ function wire(o, env, core, createTransport, report) {
       }),
     }));
     stops.push(listenActivation(env, (node) => items.get(node), (record) => {
+      if (record._slot < 0) attach(record._el, record); // clicked before the near observer said so
+      if (record._slot < 0) return;
       const t = now();
       check(core._click(t, record._slot));
       pump(t);

@@ -45,7 +45,7 @@ describe('discovery', () => {
     later.cards[1].remove();
     await page.settle();
     assert.equal(page.io.targets.has(later.cards[1]), false);
-    assert.match(tracker.trace(), /^release \S+ 3$/m);
+    assert.match(tracker.trace(), /^release \S+ 0$/m, 'its slot (the first one given) is released');
     assert.equal(tracker.stats().elements, 3);
     assert.deepEqual(errors, []);
   });
@@ -291,9 +291,44 @@ describe('the viewable rule through the glue', () => {
     });
   });
 
-  it('uses the rule ratios as thresholds', async () => {
-    const { page } = await start({ impressionRatio: 0.1 });
-    assert.deepEqual(page.io.options.threshold, [0, 0.1, 0.3, 0.5, 1]);
+  it('watches each card with the thresholds of its own rule only', async () => {
+    const { page, transport, tracker } = await start({ impressionRatio: 0.1 });
+    assert.deepEqual(page.io.options.threshold, [0.1, 0.5], 'small cards: impression and viewable ratios');
+    const { cards } = grid(page, 2);
+    await page.settle();
+    page.intersect(cards[1], 0.35, { width: 1000, height: 500 });
+    const large = page.observers.intersection.find((o) => o !== page.io && o.targets.has(cards[1]));
+    assert.deepEqual(large?.options.threshold, [0.1, 0.3], 'a large card moves to the observer of the large-card rule');
+    assert.equal(page.io.targets.has(cards[1]), false);
+    page.intersect(cards[1], 0.35, { width: 1000, height: 500 });
+    page.advance(1000);
+    tracker.flush();
+    assert.deepEqual(kinds(transport.events), ['imp:gig-2', 'view:gig-2']);
+  });
+
+  it('gives a card a core slot only while in view, and counts it once when it comes back', async () => {
+    const { page, transport, tracker, errors } = await start({ capacity: { items: 2 } });
+    const { cards } = grid(page, 6);
+    await page.settle();
+    assert.equal(page.io.targets.size, 6, 'every card is watched');
+    assert.equal(tracker.trace().split('\n').filter((l) => l.startsWith('item ')).length, 0, 'none registered before it shows');
+    // Scroll through all six, two at a time: each pair in view for 1 s, then out.
+    for (let i = 0; i < 6; i += 2) {
+      const pair = cards.slice(i, i + 2);
+      for (const card of pair) page.intersect(card, 1);
+      page.advance(1000);
+      for (const card of pair) page.intersect(card, 0);
+    }
+    // Back to the top: the first card again, and a click.
+    page.intersect(cards[0], 1);
+    page.click(cards[0]);
+    page.advance(1000);
+    tracker.flush();
+    assert.deepEqual(transport.events.filter((e) => e.e === 'imp').map((e) => e.id), ['gig-1', 'gig-2', 'gig-3', 'gig-4', 'gig-5', 'gig-6']);
+    assert.equal(transport.events.filter((e) => e.e === 'view').length, 6, 'no second viewable impression');
+    const click = transport.events.find((e) => e.e === 'click');
+    assert.equal(click.seen, 1, 'the click knows the card was viewable before its slot was reused');
+    assert.deepEqual(errors, []);
   });
 
   it('feeds the most visible element when one id is shown twice', async () => {
@@ -502,14 +537,14 @@ describe('safety', () => {
     assert.equal(page.window.listeners.length, 0, 'nothing left registered');
   });
 
-  it('skips a card the core refuses (table full) and goes on', async () => {
+  it('skips a card the core refuses (table full of cards in view) and goes on', async () => {
     const { page, transport, tracker, errors } = await start({ capacity: { items: 2 } });
     const { cards } = grid(page, 3);
     await page.settle();
+    for (const card of cards) page.intersect(card, 1);
     assert.match(errors[0].message, /IMP_ERR_FULL/);
-    page.intersect(cards[0], 1);
     tracker.flush();
-    assert.deepEqual(kinds(transport.events), ['imp:gig-1']);
+    assert.deepEqual(kinds(transport.events), ['imp:gig-1', 'imp:gig-2']);
     assert.equal(tracker.stats().active, true);
   });
 

@@ -231,7 +231,7 @@ export function createPage({ visibilityState = 'visible', prerendering = false, 
     focused,
     randomSeed: 1,
     el: (attrs = {}, tag = 'DIV') => new FakeElement(document, tag, attrs),
-    /** The geometry observer (v1: every card, every frame). */
+    /** The geometry observer of small cards (v1: every card, every frame). */
     get io() {
       return observers.intersection.find((o) => !o.options.trackVisibility);
     },
@@ -264,8 +264,8 @@ export function createPage({ visibilityState = 'visible', prerendering = false, 
      * within 100 ms of its last look at the element).
      */
     intersect(el, ratio, { width = 300, height = 200, isVisible = true, v2Looks = true, time = clock.t } = {}) {
-      const io = page.io;
-      if (!io?.targets.has(el)) throw new Error('element is not observed');
+      const io = observers.intersection.find((o) => !o.options.trackVisibility && o.targets.has(el));
+      if (!io) throw new Error('element is not observed');
       io.callback([entryOf(el, ratio, { width, height, time }, false)], io); // v1 entries: Chromium says false
       const v2 = page.occlusionIo;
       if (v2Looks && v2?.targets.has(el)) v2.callback([entryOf(el, ratio, { width, height, time }, ratio > 0 && isVisible)], v2);
