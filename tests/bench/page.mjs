@@ -1,4 +1,4 @@
-// page.mjs: the in-page benchmark (issue 7, parts "in the page", "on the wire" and
+// page.mjs: the in-page benchmark (parts "in the page", "on the wire" and
 // "correctness"). One session = a fresh browser context, one generated grid page, one
 // tracker (or none): load, snapshot the CDP Performance metrics after a forced GC,
 // start the tracker, hold the top of the page, browse slowly (scroll a step, pause
@@ -12,6 +12,7 @@ import { chromium } from 'playwright-core';
 import { groundTruth, judge } from './truth.mjs';
 import { LIST_ID, SELECTOR, VIEWPORT } from './fixture.mjs';
 import { readDelivered } from './wire.mjs';
+import { startProfile, stopProfile } from './profile.mjs';
 
 export const CHROMIUM_ARGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -53,7 +54,8 @@ async function waitQuiet(collector, quietMs, maxMs) {
 
 /**
  * @param s {tracker, cards, slowSteps, stepPx, pauseMs, fling: {frames, stepPx} | null,
- *   geometryCache?: Map<cards, geometry>}
+ *   geometryCache?: Map<cards, geometry>, profileFile?: string (a CPU profile session:
+ *   the readable bundle, the sampler on from the start to the end of the fling)}
  */
 export async function runSession(browser, site, collector, s) {
   const context = await browser.newContext({ viewport: VIEWPORT });
@@ -67,10 +69,11 @@ export async function runSession(browser, site, collector, s) {
     await cdp.send('Performance.enable', { timeDomain: 'threadTicks' });
     await cdp.send('HeapProfiler.collectGarbage');
     const m0 = await snapshot(cdp);
-    const config = {
-      collector: collector.origin, selector: SELECTOR, list: LIST_ID, capacity: { items: Math.max(4096, s.cards) },
-    };
-    await page.evaluate(([name, c]) => window.__bench.startTracker(name, c), [s.tracker, config]);
+    // Every tracker with its default capacities.
+    const config = { collector: collector.origin, selector: SELECTOR, list: LIST_ID };
+    if (s.profileFile) await startProfile(cdp);
+    const bundle = s.profileFile && s.tracker !== 'none' ? `${s.tracker}.readable` : s.tracker;
+    await page.evaluate(([name, c]) => window.__bench.startTracker(name, c), [bundle, config]);
     await page.evaluate((ms) => window.__bench.pause(ms), s.pauseMs);
     const m1 = await snapshot(cdp);
     await page.evaluate(([steps, px, ms]) => window.__bench.slow(steps, px, ms), [s.slowSteps, s.stepPx, s.pauseMs]);
@@ -81,6 +84,7 @@ export async function runSession(browser, site, collector, s) {
       await page.evaluate((ms) => window.__bench.pause(ms), s.pauseMs);
       m3 = await snapshot(cdp);
     }
+    const profile = s.profileFile ? await stopProfile(cdp, s.profileFile) : null;
     await cdp.send('HeapProfiler.collectGarbage');
     const heapEnd = (await snapshot(cdp)).JSHeapUsedSize;
     const probe = await page.evaluate(() => {
@@ -122,6 +126,7 @@ export async function runSession(browser, site, collector, s) {
         impressions: delivered.impressions.size, views: delivered.views.size, events: delivered.events,
       },
       correctness: judge(truth, delivered),
+      profile,
     };
   } finally {
     await context.close();

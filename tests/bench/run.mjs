@@ -1,4 +1,4 @@
-// run.mjs: `make bench` (issue 7). Runs every benchmark in one go and reports:
+// run.mjs: `make bench`. Runs every benchmark in one go and reports:
 //   1. the core alone, native against WASM (core.mjs, build/core_bench),
 //   2. download size of each tracker, bundled the same way (size.mjs),
 //   3. in the page: main-thread cost, long tasks, heap and time to tracking on grids of
@@ -11,8 +11,16 @@
 //      truth of the scripted geometry, missed and false, per tracker.
 // Prints markdown tables, writes tests/bench/results/latest.json (ignored by git) and
 // draws tests/bench/chart.png. It measures and reports; it never fails on a number.
-// Environment: BENCH_ROUNDS (default 5), BENCH_BUDGET_S (in-page time budget, 660),
-// BENCH_SKIP_PAGE=1 (core and size only), BENCH_WIRE_ONLY=1 (no cost rounds in the page).
+// After the cost rounds, one CPU profile session per tracker and grid writes
+// tests/bench/results/profiles/<tracker>-<cards>.cpuprofile and a summary of the
+// functions with the most self time (profile.mjs).
+// Environment, to run only the parts needed on a busy machine:
+//   BENCH_ROUNDS (default 5), BENCH_BUDGET_S (in-page time budget, 660),
+//   BENCH_GRIDS=1000,20000 (default 1000,5000,20000), BENCH_TRACKERS=ours,ours-occlusion
+//   (the no-tracker page and the baseline always run: every cost is relative to them),
+//   BENCH_SKIP_PAGE=1 (core and size only), BENCH_SKIP_CORE=1 (no core or encoder bench),
+//   BENCH_SKIP_WIRE=1, BENCH_WIRE_ONLY=1 (no cost rounds in the page),
+//   BENCH_PROFILE=0 (no profile sessions).
 
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -25,10 +33,15 @@ import { coreTable, deflateTable, runCoreBench, runDeflateBench } from './core.m
 import { launchBrowser, runSession } from './page.mjs';
 import { startCollector, startSite } from './servers.mjs';
 import { measureSizes, sizeTable } from './size.mjs';
+import { profileTable } from './profile.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
 const resultsDir = join(here, 'results');
+const profilesDir = join(resultsDir, 'profiles');
+const env = process.env;
+const listEnv = (name, fallback) => (env[name] ? env[name].split(',').map((x) => x.trim()).filter(Boolean) : fallback);
+const ALL_TRACKERS = ['none', 'ours', 'ours-occlusion', 'baseline', 'snowplow'];
 
 const LABELS = {
   none: 'no tracker', ours: 'ours (WASM core)', 'ours-occlusion': 'ours, occlusion on (v2)', baseline: 'plain-JS baseline', snowplow: 'Snowplow element tracking',
@@ -37,11 +50,13 @@ const LABELS = {
 const COLORS = { ours: '#1f77b4', 'ours-occlusion': '#9467bd', baseline: '#2ca02c', snowplow: '#d62728' };
 
 export const PLAN = {
-  rounds: Number(process.env.BENCH_ROUNDS || 5),
-  budgetMs: Number(process.env.BENCH_BUDGET_S || 660) * 1000,
-  grids: [1000, 5000],
+  rounds: Number(env.BENCH_ROUNDS || 5),
+  budgetMs: Number(env.BENCH_BUDGET_S || 660) * 1000,
+  grids: listEnv('BENCH_GRIDS', ['1000', '5000', '20000']).map(Number),
   // ours-occlusion: the same tracker with occlusion on, for the cost of IntersectionObserver v2.
-  trackers: ['none', 'ours', 'ours-occlusion', 'baseline', 'snowplow'],
+  trackers: ALL_TRACKERS.filter((t) => t === 'none' || t === 'baseline' || listEnv('BENCH_TRACKERS', ALL_TRACKERS).includes(t)),
+  wireSessions: !env.BENCH_SKIP_WIRE,
+  profiles: env.BENCH_PROFILE !== '0' && !env.BENCH_WIRE_ONLY,
   // Wire sessions: also ours without compression and search-insights (wire only).
   wireTrackers: ['ours', 'ours-plain', 'ours-occlusion', 'baseline', 'snowplow', 'search-insights'],
   // Cost sessions: hold the top 1.5 s, two slow steps (600 px, 1.5 s pause), a fling
@@ -53,9 +68,9 @@ export const PLAN = {
   // at start, so one of its sessions takes 30 s to 2 minutes. Its first round runs in
   // turn with the others; its repeats on 1,000 cards run after every round of the other
   // trackers, while the budget lasts; on 5,000 cards it runs once (BENCH_FULL=1: every
-  // round, in turn).
-  roundsCap: process.env.BENCH_FULL ? {} : { 'snowplow@5000': 1 },
-  deferredAfterFirstRound: process.env.BENCH_FULL ? [] : ['snowplow'],
+  // round, in turn). On 20,000 cards it does not run (a session would take many minutes).
+  roundsCap: env.BENCH_FULL ? { 'snowplow@20000': 0 } : { 'snowplow@5000': 1, 'snowplow@20000': 0 },
+  deferredAfterFirstRound: env.BENCH_FULL ? [] : ['snowplow'],
 };
 
 const median = (xs) => {
@@ -81,7 +96,7 @@ async function runPage(log) {
   const fits = (key) => Date.now() - started + (lastDuration.get(key) ?? 30000) <= PLAN.budgetMs;
   try {
     // Wire sessions first: the wire and correctness tables need them whatever the budget.
-    for (const tracker of PLAN.wireTrackers) {
+    for (const tracker of PLAN.wireSessions ? PLAN.wireTrackers : []) {
       const t = Date.now();
       const r = await runSession(browser, site, collector, { tracker, geometryCache, ...PLAN.wire });
       r.kind = 'wire';
@@ -113,11 +128,34 @@ async function runPage(log) {
       sessions.push(r);
       log(`# round ${round + 1}/${PLAN.rounds} ${String(cards).padStart(5)} cards ${tracker.padEnd(14)} task ${fmt(r.total.taskMs)} ms, script ${fmt(r.total.scriptMs)} ms, ${((Date.now() - t) / 1000).toFixed(1)} s`);
     }
-    return { sessions, skipped, browser, seconds: (Date.now() - started) / 1000 };
+    const profiles = await runProfiles(browser, site, collector, geometryCache, fits, skipped, log);
+    return { sessions, skipped, profiles, browser, seconds: (Date.now() - started) / 1000 };
   } finally {
     await site.close();
     await collector.close();
   }
+}
+
+// One CPU profile session per tracker and grid (Snowplow only where its cost sessions ran).
+async function runProfiles(browser, site, collector, geometryCache, fits, skipped, log) {
+  const profiles = [];
+  if (!PLAN.profiles) return profiles;
+  mkdirSync(profilesDir, { recursive: true });
+  for (const cards of PLAN.grids) {
+    for (const tracker of PLAN.trackers.filter((x) => x !== 'none' && (PLAN.roundsCap[`${x}@${cards}`] ?? 1) > 0)) {
+      if (tracker === 'snowplow' && cards > 1000) continue;
+      if (!fits(`${tracker}@${cards}`)) {
+        skipped.push({ round: -1, cards, tracker });
+        continue;
+      }
+      const file = join(profilesDir, `${tracker}-${cards}.cpuprofile`);
+      const r = await runSession(browser, site, collector, { tracker, cards, geometryCache, ...PLAN.cost, profileFile: file });
+      profiles.push({ tracker, cards, file, summary: r.profile });
+      const topName = r.profile.top.find((x) => !x.name.startsWith('('))?.name ?? '-';
+      log(`# profile ${String(cards).padStart(5)} cards ${tracker.padEnd(14)} ${r.profile.total.toFixed(0)} ms busy, top function ${topName}`);
+    }
+  }
+  return profiles;
 }
 
 /** Per grid and tracker: medians of the cost over the no-tracker session of the same round. */
@@ -221,27 +259,54 @@ function pageTables(agg, wire, correctness) {
 function targets(core, sizes, agg, wire) {
   const ours = sizes.rows.find((r) => r.key === 'ours');
   const shipped = sizes.rows.find((r) => r.key === 'dist/index.min.js');
-  const big = Math.max(...PLAN.grids);
-  const ours5k = agg.find((a) => a.cards === big && a.tracker === 'ours');
-  const base5k = agg.find((a) => a.cards === big && a.tracker === 'baseline');
   const oursWire = wire.find((w) => w.tracker === 'ours');
-  const worstRatio = Math.max(...core.records.filter((r) => !/not shipped/.test(r.wasmBuild)).map((r) => r.ratio));
   const t = [];
   t.push(`- Total size (glue + .wasm, gzip) at most 5 KiB (5120 B): ${ours ? `${ours.total.gzip} B` : 'n/a'} with esbuild like the others${shipped ? `, ${shipped.total.gzip} B as shipped (dist/index.min.js + imp.wasm)` : ''} -> ${Math.min(ours?.total.gzip ?? Infinity, shipped?.total.gzip ?? Infinity) <= 5120 ? 'met' : 'NOT met'} (Snowplow with element tracking: ${sizes.rows.find((r) => r.key === 'snowplow')?.total.gzip ?? 'n/a'} B)`);
-  if (ours5k && base5k) {
-    t.push(`- Main-thread task time added on a ${big.toLocaleString('en-US')}-card page no more than the baseline's, no long task: ours ${fmt(ours5k.taskMs, 1)} ms vs baseline ${fmt(base5k.taskMs, 1)} ms (median ratio ${fmt(ours5k.taskRatio, 2)}x), ${fmt(ours5k.longTasks)} long tasks in the session (no tracker: ${fmt(ours5k.longTasksNone)}) -> ${ours5k.taskMs <= base5k.taskMs ? 'time met' : 'time NOT met'}, ${ours5k.longTasks <= ours5k.longTasksNone ? 'no long task added' : 'long tasks added'}`);
-  } else {
-    t.push(`- Main-thread task time on a ${big.toLocaleString('en-US')}-card page: not measured in this run`);
-  }
-  const occlusion5k = agg.find((a) => a.cards === big && a.tracker === 'ours-occlusion');
-  if (ours5k && occlusion5k) {
-    t.push(`- Cost of occlusion (DESIGN: measure it): on ${big.toLocaleString('en-US')} cards, ours with occlusion on ${fmt(occlusion5k.taskMs, 1)} ms task time vs ${fmt(ours5k.taskMs, 1)} ms off (${fmt(occlusion5k.taskMs / ours5k.taskMs, 2)}x), ${fmt(occlusion5k.longTasks)} long tasks (off: ${fmt(ours5k.longTasks)}); no target set`);
+  const met = (ok) => (ok ? 'met' : 'NOT met');
+  for (const cards of PLAN.grids) {
+    const row = (tracker) => agg.find((a) => a.cards === cards && a.tracker === tracker);
+    const o = row('ours');
+    const base = row('baseline');
+    const occ = row('ours-occlusion');
+    if (!o || !base) continue;
+    const n = cards.toLocaleString('en-US');
+    t.push(`- ${n} cards, task and script time added at most 1.0x the baseline: task ${fmt(o.taskRatio, 2)}x, script ${fmt(o.scriptRatio, 2)}x -> ${met(o.taskRatio <= 1 && o.scriptRatio <= 1)}; long tasks ${fmt(o.longTasks)} (no tracker: ${fmt(o.longTasksNone)}, longest ${fmt(o.longestTaskMs)} ms) -> ${met(o.longTasks <= o.longTasksNone)}; time to tracking ${fmt(o.timeToTrackingMs)} ms vs baseline ${fmt(base.timeToTrackingMs)} ms + 20 -> ${met(o.timeToTrackingMs <= base.timeToTrackingMs + 20)}; task time per card ${fmt((o.taskMs / cards) * 1000, 1)} us`);
+    if (occ) t.push(`- ${n} cards, occlusion on at most 1.2x the baseline: task ${fmt(occ.taskRatio, 2)}x, script ${fmt(occ.scriptRatio, 2)}x -> ${met(occ.taskRatio <= 1.2)}`);
   }
   const insights = wire.find((w) => w.tracker === 'search-insights');
-  t.push(`- Bytes on the wire per 100 impressions at most 4 KB (4000 B), below search-insights: ${fmt(oursWire?.bytesPer100)} B (compress: false ${fmt(wire.find((w) => w.tracker === 'ours-plain')?.bytesPer100)} B, search-insights ${fmt(insights?.bytesPer100)} B, baseline ${fmt(wire.find((w) => w.tracker === 'baseline')?.bytesPer100)} B, Snowplow ${fmt(wire.find((w) => w.tracker === 'snowplow')?.bytesPer100)} B) -> ${oursWire && oursWire.bytesPer100 <= 4000 ? 'met' : 'NOT met'}${oursWire && insights ? `, ${oursWire.bytesPer100 < insights.bytesPer100 ? 'below' : 'NOT below'} search-insights` : ''}`);
-  const o2 = core.records.filter((r) => /not shipped/.test(r.wasmBuild));
-  t.push(`- WASM core within 2x of native per observation: shipped build worst ${worstRatio.toFixed(2)}x (median ratio) -> ${worstRatio <= 2 ? 'met' : 'NOT met'}${o2.length ? `; an -O2 build: worst ${Math.max(...o2.map((r) => r.ratio)).toFixed(2)}x at ${core.speedBuild.gzip} B gzip` : ''}`);
+  if (oursWire) t.push(`- Bytes on the wire per 100 impressions at most 4 KB (4000 B), below search-insights: ${fmt(oursWire.bytesPer100)} B (compress: false ${fmt(wire.find((w) => w.tracker === 'ours-plain')?.bytesPer100)} B, search-insights ${fmt(insights?.bytesPer100)} B, baseline ${fmt(wire.find((w) => w.tracker === 'baseline')?.bytesPer100)} B, Snowplow ${fmt(wire.find((w) => w.tracker === 'snowplow')?.bytesPer100)} B) -> ${met(oursWire.bytesPer100 <= 4000)}${insights ? `, ${oursWire.bytesPer100 < insights.bytesPer100 ? 'below' : 'NOT below'} search-insights` : ''}`);
+  if (core) {
+    const worstRatio = Math.max(...core.records.filter((r) => !/not shipped/.test(r.wasmBuild)).map((r) => r.ratio));
+    const o2 = core.records.filter((r) => /not shipped/.test(r.wasmBuild));
+    t.push(`- WASM core within 2x of native per observation: shipped build worst ${worstRatio.toFixed(2)}x (median ratio) -> ${met(worstRatio <= 2)}${o2.length ? `; an -O2 build: worst ${Math.max(...o2.map((r) => r.ratio)).toFixed(2)}x at ${core.speedBuild.gzip} B gzip` : ''}`);
+  }
   return t.join('\n');
+}
+
+function coreBench(log) {
+  log('# core alone: native (build/core_bench, -O2) and js/imp.wasm in Node, 10^6 observations');
+  const nativeBin = join(root, 'build', 'core_bench');
+  const core = runCoreBench({ nativeBin, wasmPath: join(root, 'js', 'imp.wasm') });
+  // For comparison only: the same sources built -O2 (faster, larger; not shipped).
+  const speedBuild = join(root, 'build', 'imp-O2.wasm');
+  if (existsSync(speedBuild)) {
+    const o2 = runCoreBench({ nativeBin, wasmPath: speedBuild, label: 'build/imp-O2.wasm (-O2, not shipped)' });
+    const bytes = readFileSync(speedBuild);
+    core.speedBuild = { raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
+    core.records.push(...o2.records);
+  }
+  return core;
+}
+
+function deflateBench(log) {
+  log('# encoder alone: one 200-event batch compressed 2,000 times, native and WASM');
+  const nativeBin = join(root, 'build', 'core_bench');
+  const deflate = runDeflateBench({ nativeBin, wasmPath: join(root, 'js', 'imp.wasm') });
+  const withoutEncoder = join(root, 'build', 'imp-no-encoder.wasm');
+  deflate.encoderGzipBytes = existsSync(withoutEncoder)
+    ? gzipSync(readFileSync(join(root, 'js', 'imp.wasm')), { level: 9 }).length - gzipSync(readFileSync(withoutEncoder), { level: 9 }).length
+    : undefined;
+  return deflate;
 }
 
 async function main() {
@@ -255,23 +320,8 @@ async function main() {
     loadAverageAtStart: loadavg().map((x) => Number(x.toFixed(2))),
   };
   log(`# machine: ${machine.nproc} cores, ${machine.cpu}; ${machine.chromium}; node ${machine.node}; load average ${machine.loadAverageAtStart.join(' ')}`);
-  log('# core alone: native (build/core_bench, -O2) and js/imp.wasm in Node, 10^6 observations');
-  const nativeBin = join(root, 'build', 'core_bench');
-  const core = runCoreBench({ nativeBin, wasmPath: join(root, 'js', 'imp.wasm') });
-  // For comparison only: the same sources built -O2 (faster, larger; not shipped).
-  const speedBuild = join(root, 'build', 'imp-O2.wasm');
-  if (existsSync(speedBuild)) {
-    const o2 = runCoreBench({ nativeBin, wasmPath: speedBuild, label: 'build/imp-O2.wasm (-O2, not shipped)' });
-    const bytes = readFileSync(speedBuild);
-    core.speedBuild = { raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
-    core.records.push(...o2.records);
-  }
-  log('# encoder alone: one 200-event batch compressed 2,000 times, native and WASM');
-  const deflate = runDeflateBench({ nativeBin, wasmPath: join(root, 'js', 'imp.wasm') });
-  const withoutEncoder = join(root, 'build', 'imp-no-encoder.wasm');
-  deflate.encoderGzipBytes = existsSync(withoutEncoder)
-    ? gzipSync(readFileSync(join(root, 'js', 'imp.wasm')), { level: 9 }).length - gzipSync(readFileSync(withoutEncoder), { level: 9 }).length
-    : undefined;
+  const core = env.BENCH_SKIP_CORE ? null : coreBench(log);
+  const deflate = env.BENCH_SKIP_CORE ? null : deflateBench(log);
   log('# size: esbuild --bundle --minify --target=es2020, gzip -9, brotli -q 11');
   const sizes = await measureSizes();
   let page = null;
@@ -290,22 +340,23 @@ async function main() {
         color: COLORS[tracker],
         points: agg.filter((a) => a.tracker === tracker).map((a) => [a.cards, a.taskMs]),
       }));
-      await drawChart(page.browser, { title: 'Main-thread task time added by the tracker (CPU ms, slow browsing + fling)', yLabel: 'CPU ms added', series }, join(here, 'chart.png'));
+      // A partial run (some grids or trackers only) draws its chart beside its results.
+      const partial = env.BENCH_GRIDS || env.BENCH_TRACKERS;
+      await drawChart(page.browser, { title: 'Main-thread task time added by the tracker (CPU ms, slow browsing + fling)', yLabel: 'CPU ms added', series }, partial ? join(resultsDir, 'chart.png') : join(here, 'chart.png'));
     } finally {
       await page.browser.close();
     }
   }
 
-  const report = [
+  const report = core ? [
     `\n### Core alone (10^6 observations, median of ${core.records[0].runs} runs)\n`,
     coreTable(core),
-    `\nProcess CPU time per observation, the harness's own work included (it is the same loop on both sides). WASM linear memory: ${core.memory.atStart} B at start, ${core.memory.afterRuns} B after every run (${core.memory.grew ? 'GREW' : 'no growth'}). State per tracked item: sizeof(imp_item) = ${core.records[0].sizeofItem} B plus its share of the hash table and free list.${core.speedBuild ? ` build/imp-O2.wasm is ${core.speedBuild.gzip} B gzip (${core.speedBuild.raw} B raw).` : ''}`,
+    `\nProcess CPU time per observation, the harness's own work included (it is the same loop on both sides). WASM linear memory: ${core.memory.atStart} B at start, ${core.memory.afterRuns} B after every run (${core.memory.grew ? 'GREW' : 'no growth'}). State per item with a slot (a card in view, or released and not yet reused): sizeof(imp_item) = ${core.records[0].sizeofItem} B plus 12 B of hash table and free list; per card already reported whose slot was reused: one 24 B entry of the seen set.${core.speedBuild ? ` build/imp-O2.wasm is ${core.speedBuild.gzip} B gzip (${core.speedBuild.raw} B raw).` : ''}`,
     '\n### The encoder alone (process CPU time, median of runs; gzip bytes identical native and WASM)\n',
     deflateTable(deflate, deflate.encoderGzipBytes),
     `\nThe encoder's cost in the .wasm: js/imp.wasm minus the same core with the encoder stubbed out (build/imp-no-encoder.wasm), gzip -9.`,
-    '\n### Size (each tracker bundled and minified with esbuild the same way)\n',
-    sizeTable(sizes),
-  ];
+  ] : [];
+  report.push('\n### Size (each tracker bundled and minified with esbuild the same way)\n', sizeTable(sizes));
   if (page) {
     report.push(`\n### In the page (headless Chromium, 1280x800; ${page.seconds.toFixed(0)} s)`);
     report.push(pageTables(agg, wire, correctness));
@@ -314,7 +365,12 @@ async function main() {
       report.push(`\nSkipped to stay within the time budget (BENCH_BUDGET_S=${PLAN.budgetMs / 1000}): ${names.join(', ')}.`);
     }
     if (PLAN.roundsCap['snowplow@5000']) report.push('Snowplow on 5,000 cards runs once (one session takes 1 to 2 minutes); BENCH_FULL=1 repeats it.');
-    report.push('\n### Targets (issue 7)\n');
+    if (page.profiles.length) {
+      report.push('\n### Where the time goes (CPU profiles: self time, top functions)');
+      report.push(profileTable(page.profiles, (t) => LABELS[t]));
+      report.push('\nProfiles: tests/bench/results/profiles/<tracker>-<cards>.cpuprofile (DevTools, Performance panel: load profile).');
+    }
+    report.push('\n### Targets\n');
     report.push(targets(core, sizes, agg, wire));
   }
   machine.loadAverageAtEnd = loadavg().map((x) => Number(x.toFixed(2)));
@@ -324,7 +380,7 @@ async function main() {
   mkdirSync(resultsDir, { recursive: true });
   const json = {
     machine, plan: PLAN, core, deflate, sizes,
-    page: page ? { seconds: page.seconds, skipped: page.skipped, aggregate: agg, wire, correctness, sessions: page.sessions } : null,
+    page: page ? { seconds: page.seconds, skipped: page.skipped, aggregate: agg, wire, correctness, profiles: page.profiles, sessions: page.sessions } : null,
     markdown: text,
   };
   writeFileSync(join(resultsDir, 'latest.json'), `${JSON.stringify(json, null, 1)}\n`);

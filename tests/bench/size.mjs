@@ -74,6 +74,8 @@ export async function measureSizes(outDir = join(here, 'results', 'bundles')) {
       continue;
     }
     writeFileSync(join(outDir, `${t.key}.js`), code);
+    // The same bundle not minified, for CPU profiles that name their functions.
+    if (t.page) writeFileSync(join(outDir, `${t.key}.readable.js`), await bundle({ entryPoints: [join(root, t.entry)], format: 'esm', minify: false }));
     const js = measure(code);
     rows.push({ name: t.name, key: t.key, pageOnly: t.pageOnly, js, wasm: t.wasm ? wasm : undefined, total: t.wasm ? add(js, wasm) : js });
   }
