@@ -105,7 +105,7 @@ describe('abi.js matches the core', () => {
     });
     const core = createCore(loaded, false);
     assert.equal(core._start([]), abi.OK, 'the defaults start');
-    assert.deepEqual(core._config, [8192, 8192, 1048576, 200, 16384, 10000, 0.5, 1000, 242500, 0.3, 0, 1, 15], 'the defaults of src/config.c');
+    assert.deepEqual(core._config, [2048, 8192, 1048576, 200, 16384, 10000, 0.5, 1000, 242500, 0.3, 0, 1, 15], 'the defaults of src/config.c');
   });
 
   it('reads each result field where the core writes it', () => {
