@@ -117,6 +117,37 @@ export function waitInPage(page, fn, arg, { timeoutMs = 10000, what = 'page cond
   }, { timeoutMs, what, intervalMs: 20 });
 }
 
+/** How many cards ([data-gig-id]) have some pixels in the viewport now. */
+export function cardsInView(page) {
+  return page.evaluate(() => [...document.querySelectorAll('[data-gig-id]')].filter((el) => {
+    const r = el.getBoundingClientRect();
+    return r.width * r.height > 0 && r.bottom > 0 && r.top < innerHeight && r.right > 0 && r.left < innerWidth;
+  }).length);
+}
+
+/**
+ * Waits until the core has an observation in view of `count` different slots after trace
+ * line `after` (default: every card in view now): the tracker has handled the observer's
+ * entries for them (a card gets a core slot when it first shows, so the cards out of view
+ * have no trace line). Resolves like waitForTrace with the last of those lines.
+ */
+export async function inViewObserved(page, after = -1, count = undefined) {
+  const n = count ?? await cardsInView(page);
+  let found = null;
+  await waitFor(async () => {
+    const slots = new Set();
+    const timed = coreTimes(await traceLines(page));
+    for (let i = after + 1; i < timed.length && slots.size < n; i++) {
+      const f = timed[i].line.split(' ');
+      if (f[0] !== 'obs' || !(Number(f[3]) > 0)) continue;
+      slots.add(f[2]);
+      if (slots.size === n) found = { ...timed[i], index: i };
+    }
+    return found;
+  }, { what: `observations of ${n} cards in view`, intervalMs: 20 });
+  return found;
+}
+
 /** The tracker's trace (the core's exact input stream) as lines without comments. */
 export async function traceLines(page) {
   const text = await page.evaluate(() => window.__it.tracker.trace());

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { duplicateCount, eventIds, uniqueEvents } from './server.js';
 import { allBatchProblems } from './payload.js';
 import {
-  fetchAttempts, followRetries, useBrowserSuite, trackerReady, waitForTrace, waitInPage,
+  fetchAttempts, followRetries, inViewObserved, useBrowserSuite, trackerReady, waitForTrace, waitInPage,
 } from './browser.js';
 
 let site;
@@ -20,7 +20,7 @@ const { open } = useBrowserSuite({ collectorUp: true, recordDebug: true }, (shar
 async function openAndFlush(t, options = {}) {
   const opened = await open(t, { fixture: 'grid.html?n=24', ...options });
   if (options.clock) await opened.page.clock.runFor(1);
-  await waitForTrace(opened.page, (f) => f[0] === 'obs' && f[2] === '23', 'observations');
+  await inViewObserved(opened.page);
   const events = await opened.page.evaluate(() => {
     window.__it.tracker.flush();
     return window.__it.events;
@@ -82,7 +82,7 @@ for (const status of [400, 413, 422]) {
     const poison = /"e":"imp","s":\d+,"t":\d+,"id":"gig-5"/;
     collector.rejectWhen((body) => poison.test(body), status);
     const { page } = await open(t, { fixture: 'grid.html?n=32', it: { options: { batch: { maxEvents: 4 } } } });
-    await waitForTrace(page, (f) => f[0] === 'obs' && f[2] === '31', 'observations');
+    await inViewObserved(page);
     await page.evaluate(() => window.__it.tracker.flush());
     await collector.waitFor((r) => r.filter((x) => x.status === status).length === 1 && accepted() >= 3, 10000, 'three batches accepted, one refused');
     await waitInPage(page, () => window.__it.tracker.stats().transport.dropped.total === 4, undefined, { what: 'the drop counted' });
@@ -140,7 +140,7 @@ test('connection reset mid-body: retried, nothing lost, nothing twice after dedu
 
 test('offline: nothing is sent while offline; everything arrives on "online"', async (t) => {
   const { page, context } = await open(t, { fixture: 'grid.html?n=24' });
-  await waitForTrace(page, (f) => f[0] === 'obs' && f[2] === '23', 'observations');
+  await inViewObserved(page);
   await context.setOffline(true);
   await waitInPage(page, () => navigator.onLine === false, undefined, { what: 'offline' });
   const ids = await page.evaluate(() => {

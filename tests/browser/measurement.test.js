@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { uniqueEvents } from './server.js';
 import {
-  clockTo, flushAndRead, useBrowserSuite, traceLines, waitForTrace, waitInPage,
+  clockTo, flushAndRead, inViewObserved, useBrowserSuite, traceLines, waitForTrace, waitInPage,
 } from './browser.js';
 
 let site;
@@ -165,7 +165,7 @@ test('a fast fling through 1,000 cards gives 1,000 impressions and no viewable i
   // 10 cards of 70 x 60 px per row, 70 px apart: 100 rows, 7,000 px, 12 flicks of a screen.
   const { page } = await open(t, { fixture: 'grid.html?n=1000&cols=10&w=70&h=60', clock: true });
   await page.clock.runFor(1);
-  await waitForTrace(page, (f) => f[0] === 'obs' && f[2] === '999', 'the first observation of all 1,000 cards');
+  await inViewObserved(page);
   const end = 100 * 70;
   let index = await lastIndex(page);
   for (let y = 600; y < end; y += 600) {
@@ -185,7 +185,7 @@ test('a slow scroll gives every card an impression and a viewable impression', a
   const n = 80; // 20 rows
   const { page } = await open(t, { fixture: `grid.html?n=${n}`, clock: true });
   await page.clock.runFor(1);
-  await waitForTrace(page, (f) => f[0] === 'obs' && f[2] === String(n - 1), 'the first observation of every card');
+  await inViewObserved(page);
   let index = await lastIndex(page);
   await page.clock.runFor(1100);
   for (let y = 300; y <= (n / 4) * ROW - 600 + 300; y += 300) {
@@ -230,7 +230,7 @@ test('clicks and keyboard activations are attributed to the right card and posit
 
 test('a prerendered page measures nothing, sends nothing and stores nothing until activation', async (t) => {
   const { page } = await open(t, { fixture: 'grid.html?n=24', it: { prerender: true } });
-  await waitForTrace(page, (f) => f[0] === 'obs' && f[2] === '23', 'observations while prerendering');
+  await inViewObserved(page);
   const before = await page.evaluate(() => {
     window.__it.tracker.flush();
     return { events: window.__it.events.length, keys: Object.keys(localStorage) };
@@ -248,7 +248,7 @@ test('a prerendered page measures nothing, sends nothing and stores nothing unti
 
 test('impressions made while the window has no focus carry f:0, later ones f:1', async (t) => {
   const { page } = await open(t, { fixture: 'grid.html?n=40', it: { unfocused: true } });
-  await waitForTrace(page, (f) => f[0] === 'obs' && f[2] === '39', 'first observations');
+  await inViewObserved(page);
   let events = await flushAndRead(page);
   assert.equal(ofType(events, 'imp').length, 16);
   assert.ok(ofType(events, 'imp').every((e) => e.f === 0), 'unfocused impressions say f:0');
@@ -283,7 +283,7 @@ test('occlusion on: a fling of one scroll step per frame still gives every card 
   // observer, checked every frame, can see them all. Real frames: no fake clock.
   const n = 200; // 4 per row, 150 px apart: 50 rows, 7,500 px; the fling stops at 6,000
   const { page } = await open(t, { fixture: `grid.html?n=${n}`, it: { options: { occlusion: true } } });
-  await waitForTrace(page, (f) => f[0] === 'obs' && f[2] === String(n - 1), 'the first observation of every card');
+  await inViewObserved(page);
   const positions = await page.evaluate(() => new Promise((resolve) => {
     const seen = [window.scrollY];
     const step = () => {

@@ -10,7 +10,7 @@ import {
 import { allBatchProblems } from './payload.js';
 import { DEFAULT_MAX_STORED_BYTES, DEFAULT_MAX_STORED_EVENTS } from '../../js/storage.js';
 import {
-  openPage, useBrowserSuite, trackerReady, transportIdle, waitForTrace, waitInPage,
+  inViewObserved, openPage, useBrowserSuite, trackerReady, transportIdle, waitForTrace, waitInPage,
 } from './browser.js';
 
 let browser;
@@ -22,9 +22,9 @@ const PREFIX = 'impression-tracker:';
 const storedKeys = (page) => page.evaluate((p) => Object.keys(localStorage).filter((k) => k.startsWith(p)), PREFIX);
 const pageEventIds = (page) => page.evaluate(() => window.__it.events.map((e) => `${e.pv}:${e.s}`));
 
-/** Waits for the grid's first observations and flushes. */
-async function observeAndFlush(page, n = 24) {
-  await waitForTrace(page, (f) => f[0] === 'obs' && f[2] === String(n - 1), 'observations');
+/** Waits for the first observations of the grid's cards in view and flushes. */
+async function observeAndFlush(page) {
+  await inViewObserved(page);
   await page.evaluate(() => window.__it.tracker.flush());
 }
 
@@ -185,7 +185,7 @@ test('consent pending: nothing sent or stored, no cookie; granting sends what wa
 test('consent revoked: stored batches purged, host keys kept, nothing sent afterwards', async (t) => {
   await collector.down();
   const { page, context } = await open(t, { fixture: 'grid.html?n=32', init: [() => localStorage.setItem('host-key', 'kept')] });
-  await observeAndFlush(page, 32);
+  await observeAndFlush(page);
   await waitInPage(page, (p) => Object.keys(localStorage).some((k) => k.startsWith(`${p}q:`)), PREFIX, { what: 'the batch stored' });
   await page.evaluate(() => window.__it.tracker.setConsent(false));
   assert.deepEqual(await storedKeys(page), [], 'every key of ours purged');
@@ -200,7 +200,7 @@ test('consent revoked: stored batches purged, host keys kept, nothing sent after
   // revoked page's requests, had there been any, were sent before it.
   const sentinel = await openPage(browser, site, collector, { fixture: 'grid.html?n=1' });
   t.after(() => sentinel.context.close());
-  await observeAndFlush(sentinel.page, 1);
+  await observeAndFlush(sentinel.page);
   const sentinelPv = await sentinel.page.evaluate(() => window.__it.tracker.stats().pageView);
   await collector.waitFor(() => uniqueEvents(collector.records).some((x) => x.pv === sentinelPv), 10000, 'the sentinel');
   assert.deepEqual([...new Set(uniqueEvents(collector.records).map((x) => x.pv))], [sentinelPv], 'nothing from the revoked page');
