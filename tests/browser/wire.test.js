@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { listenCollector } from '../../demo/collector.js';
 import { eventIds } from './server.js';
-import { useBrowserSuite, transportIdle, waitForTrace, waitInPage } from './browser.js';
+import { inViewObserved, useBrowserSuite, transportIdle, waitInPage } from './browser.js';
 
 let collector;
 const { open } = useBrowserSuite({}, (shared) => ({ collector } = shared));
@@ -43,7 +43,7 @@ const hookIds = (page) => page.evaluate(() => window.__it.events.map((e) => `${e
 
 test('compressed: fetch, fetchLater and sendBeacon send gzip Blobs; the collector gets exactly the hooked events', async (t) => {
   const { page } = await open(t, { fixture: 'grid.html?n=24&q=secret', init: [RECORD_SENDS] });
-  await waitForTrace(page, (f) => f[0] === 'obs' && f[2] === '23', 'every card observed');
+  await inViewObserved(page);
   await page.evaluate(() => window.__it.tracker.flush());
   await transportIdle(page);
   await page.evaluate(() => window.__stubVisibilityChange('hidden'));
@@ -80,7 +80,7 @@ test('compressed: fetch, fetchLater and sendBeacon send gzip Blobs; the collecto
 test('fetchLater: a batch whose fetch is still unanswered at close arrives gzip from the deferred copy', async (t) => {
   const { page } = await open(t, { fixture: 'grid.html?n=24', init: [RECORD_SENDS] });
   if (!(await page.evaluate(() => typeof window.fetchLater === 'function'))) return t.skip('no fetchLater in this browser');
-  await waitForTrace(page, (f) => f[0] === 'obs' && f[2] === '23', 'every card observed');
+  await inViewObserved(page);
   collector.delayNext(1, 3000);
   await page.evaluate(() => window.__it.tracker.flush());
   await waitInPage(page, () => window.__sends.some((s) => s.api === 'fetchLater'), undefined, { what: 'a fetchLater copy' });
@@ -94,7 +94,7 @@ test('fetchLater: a batch whose fetch is still unanswered at close arrives gzip 
 
 test('compress: false sends the JSON text', async (t) => {
   const { page } = await open(t, { fixture: 'grid.html?n=24', init: [RECORD_SENDS], it: { options: { compress: false } } });
-  await waitForTrace(page, (f) => f[0] === 'obs' && f[2] === '23', 'every card observed');
+  await inViewObserved(page);
   await page.evaluate(() => window.__it.tracker.flush());
   const ids = await hookIds(page);
   await collector.waitFor(() => ids.every((id) => eventIds(collector.records).has(id)), 10000, 'every hooked event');
