@@ -116,6 +116,7 @@ export function createPage({ visibilityState = 'visible', prerendering = false, 
   const document = new FakeEventTarget();
   Object.assign(document, {
     nodeType: 9,
+    baseURI: 'https://shop.example/search', // what a relative endpoint resolves against
     visibilityState,
     prerendering,
     hasFocus: () => page.focused,

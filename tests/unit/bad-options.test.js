@@ -1,0 +1,144 @@
+// Options a newcomer can get wrong, refused before the core starts: a number the core's
+// configuration record cannot hold exactly (it would be truncated to another value), an
+// endpoint that is not http(s), and a core that never loads. Each gives a no-op tracker
+// and one onError call naming the option, never an exception or a promise that hangs.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { ERR_CONFIG } from '../../js/abi.js';
+import { CONFIG_OPTIONS } from '../../js/options.js';
+import { createTracker } from '../../js/index.js';
+import { createPage, fakeTransport, wasmBytes } from './fakes/dom.js';
+import { startOnPage as start } from './fakes/tracker.js';
+
+/** The options object with `path` ('capacity.items') set to value. */
+function withOption(path, value) {
+  const [a, b] = path.split('.');
+  return b ? { [a]: { [b]: value } } : { [a]: value };
+}
+
+async function assertRefused(options, name) {
+  const { tracker, errors } = await start(options);
+  const what = `${name} = ${String(JSON.stringify(options)).slice(0, 80)}`;
+  assert.equal(tracker.stats().active, false, `${what}: a no-op tracker`);
+  assert.equal(errors.length, 1, `${what}: one onError call`);
+  assert.equal(errors[0].status, ERR_CONFIG, what);
+  assert.match(errors[0].message, /IMP_ERR_CONFIG/, what);
+  assert.ok(errors[0].message.includes(`(option ${name})`), `${what}: names the option (${errors[0].message})`);
+}
+
+async function assertAccepted(options) {
+  const { tracker, errors } = await start(options);
+  assert.deepEqual(errors, [], JSON.stringify(options));
+  assert.equal(tracker.stats().active, true, JSON.stringify(options));
+  tracker.stop();
+}
+
+// Fields the record holds as uint32 (the rest are doubles), and compress (a boolean).
+const WHOLE = new Set(['capacity.items', 'capacity.queue', 'capacity.queueBytes', 'batch.maxEvents', 'batch.maxBytes']);
+
+describe('numeric options the configuration record cannot hold exactly', () => {
+  it('refuses capacities above 2^32 that would wrap to a small table', async () => {
+    await assertRefused({ capacity: { items: 2 ** 32 + 1 } }, 'capacity.items');
+    await assertRefused({ capacity: { queueBytes: 2 ** 32 + 4096 } }, 'capacity.queueBytes');
+  });
+
+  it('refuses, for every numeric option, values that would reach the core as another number', async () => {
+    for (const name of CONFIG_OPTIONS) {
+      const bad = name === 'compress'
+        ? ['false', 'yes', 0.5, null, NaN]
+        : WHOLE.has(name)
+          ? [2 ** 32, 2 ** 32 + 1, -1, 1.5, 4096.5, NaN, Infinity, -Infinity, null, '8192', 10n, {}]
+          : [NaN, Infinity, -Infinity, null, '0.5', '', true, 10n];
+      for (const value of bad) await assertRefused(withOption(name, value), name);
+    }
+  });
+
+  it('still accepts every value the record holds exactly and the core allows', async () => {
+    await assertAccepted({ capacity: { items: 65535, queue: 200, queueBytes: 2 ** 32 - 1 } });
+    await assertAccepted({ batch: { maxEvents: 1, maxBytes: 4096, maxAgeMs: 0.5 }, compress: false });
+    await assertAccepted({ viewable: { ratio: 1, ms: 0, largeArea: 1e12, largeRatio: 0.01 }, impressionRatio: 1, compress: true });
+  });
+});
+
+describe('endpoint', () => {
+  it('refuses an endpoint that is not http(s) once resolved against the page', async () => {
+    for (const endpoint of ['javascript:alert(1)', 'JavaScript:void 0', 'data:text/plain,x', 'ftp://collector.example/i',
+      'file:///etc/passwd', 'mailto:a@b.example', '', ' ', 'http://[::1', 'https://', 42, null, {}]) {
+      await assertRefused({ endpoint }, 'endpoint');
+    }
+  });
+
+  it('accepts absolute and relative http(s) endpoints, and no endpoint at all', async () => {
+    for (const endpoint of ['/collect', 'collect', '//collector.example/i', 'https://collector.example/i', 'HTTP://127.0.0.1:8080/c', undefined]) {
+      await assertAccepted({ endpoint });
+    }
+  });
+
+  it('refuses a relative endpoint when the page has no base URL to resolve it', async () => {
+    const page = createPage();
+    delete page.document.baseURI;
+    const errors = [];
+    const tracker = await createTracker({ endpoint: '/collect', wasm: wasmBytes(), onError: (e) => errors.push(e), env: { ...page.env, createTransport: fakeTransport().create } });
+    assert.equal(tracker.stats().active, false);
+    assert.match(String(errors[0]), /\(option endpoint\)/);
+  });
+});
+
+describe('a core that never loads', () => {
+  /** Starts a tracker whose wasm option is `wasm`, with the fake page's clock and timers. */
+  function startLoading(wasm, env = {}) {
+    const page = createPage();
+    const errors = [];
+    let settled = null;
+    createTracker({ endpoint: '/collect', wasm, onError: (e) => errors.push(e), env: { ...page.env, createTransport: fakeTransport().create, ...env } })
+      .then((tracker) => { settled = tracker; });
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    return { page, errors, get settled() { return settled; }, turn };
+  }
+
+  it('gives up after 10 s with a no-op tracker and onError when the wasm promise never settles', async () => {
+    const run = startLoading(new Promise(() => {}));
+    await run.turn();
+    run.page.advance(9999);
+    await run.turn();
+    assert.equal(run.settled, null, 'still waiting before 10 s');
+    assert.deepEqual(run.errors, []);
+    run.page.advance(1);
+    await run.turn();
+    assert.ok(run.settled, 'createTracker resolved');
+    assert.equal(run.settled.stats().active, false);
+    assert.equal(run.errors.length, 1);
+    assert.match(String(run.errors[0]), /did not load within 10000 ms/);
+    assert.doesNotThrow(() => run.settled.stop());
+  });
+
+  it('does not keep Node alive while waiting, and clears the timer once the core has loaded', async () => {
+    const armed = [];
+    const cleared = [];
+    const page = createPage();
+    const env = {
+      setTimeout: (fn, ms) => {
+        const id = page.env.setTimeout(fn, ms);
+        const handle = { id, ms, unrefs: 0, unref() { this.unrefs++; return this; } };
+        armed.push(handle);
+        return handle;
+      },
+      clearTimeout: (handle) => {
+        cleared.push(handle);
+        page.env.clearTimeout(handle?.id);
+      },
+    };
+    let resolve;
+    const run = startLoading(new Promise((r) => { resolve = r; }), env);
+    await run.turn();
+    const load = armed.find((h) => h.ms === 10000);
+    assert.ok(load, 'a 10 s timer guards the load');
+    assert.equal(load.unrefs, 1, 'unref()ed: it never keeps Node alive');
+    resolve(new Response(wasmBytes()));
+    for (let i = 0; i < 5 && !run.settled; i++) await run.turn();
+    assert.equal(run.settled?.stats().active, true, 'the core loaded in time');
+    assert.ok(cleared.includes(load), 'the load timer is cleared when loading wins');
+    run.page.advance(20000);
+    assert.deepEqual(run.errors, [], 'no late timeout');
+  });
+});
