@@ -6,17 +6,30 @@
 // reactor's constructors, which --no-entry builds require before any other call) and
 // refuses a module whose imp_abi_version() is not the one the glue was written for.
 // Memory is fixed (the core is built without memory growth), so views never detach;
-// memoryView() still re-reads memory.buffer when it changed, for safety.
+// memoryView() still re-reads memory.buffer when it changed, for safety. Given env's
+// setTimeout, it gives up after LOAD_TIMEOUT_MS (a source that never settles, a fetch
+// that never answers); the timer is unref()ed where it can be, and cleared either way.
 
 import { ABI_VERSION } from './abi.js';
+
+export const LOAD_TIMEOUT_MS = 10000;
 
 /**
  * Loads and starts the core module.
  * @param {ArrayBuffer|ArrayBufferView|WebAssembly.Module|URL|string|Response|Promise<Response>} source
- * @param {{fetch?: typeof fetch}} [env]
+ * @param {{fetch?: typeof fetch, setTimeout?: Function, clearTimeout?: Function}} [env]
  * @returns {Promise<{exports: Record<string, Function>, memoryView: (ptr: number, length: number) => Uint8Array}>}
  */
-export async function loadCore(source, env = {}) {
+export function loadCore(source, env = {}) {
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = env.setTimeout?.(() => reject(new Error(`impression-tracker: the core did not load within ${LOAD_TIMEOUT_MS} ms`)), LOAD_TIMEOUT_MS);
+    timer?.unref?.(); // Node: the wait never keeps the process alive
+  });
+  return Promise.race([instantiate(source, env), late]).finally(() => env.clearTimeout?.(timer));
+}
+
+async function instantiate(source, env) {
   const wasm = globalThis.WebAssembly;
   if (!wasm) throw new Error('no WebAssembly');
   if (typeof source === 'string' || source instanceof URL) {
