@@ -10,7 +10,7 @@
 // which changes no state and is not traced), each with the page view it belongs to.
 
 import {
-  BATCH_HARD_CAP, FLAG_GPC, FLAG_WEBDRIVER, INPUT_BYTES, MAX_ID_BYTES, MAX_LIST_BYTES, MAX_PATH_BYTES, MAX_PV_BYTES, OK,
+  BATCH_HARD_CAP, ERR_CONFIG, FLAG_GPC, FLAG_WEBDRIVER, INPUT_BYTES, MAX_ID_BYTES, MAX_LIST_BYTES, MAX_PATH_BYTES, MAX_PV_BYTES, OK,
   RESULT_BYTES, R_BATCH_BYTES, R_CONFIG_FIELD, R_EVENTS, R_QUEUED_EVENTS, R_SEQ, R_WIRE_BYTES,
 } from './abi.js';
 import { writeConfig } from './config.js';
@@ -91,6 +91,7 @@ export function createCore(loaded, recordTrace, onEvent) {
     if (onEvent && peek) show();
     return status;
   };
+  let inexact = 0; // after a start refused here: 1 + the field the record could not hold
   const tick = call('tick', 'imp_tick');
   const take = call('take', 'imp_take_batch', false);
 
@@ -100,9 +101,14 @@ export function createCore(loaded, recordTrace, onEvent) {
     /** The configuration record as the core read it at the last start (config.js). */
     _config: [],
     // values: the record's fields in order (abi.js CONFIG_OFFSETS), undefined = default.
+    // A value the record does not hold exactly (a uint32 field given 2^32 + 1, -1, 1.5,
+    // a string; a double field given NaN or a string) is refused here like a value the
+    // core refuses: it would reach the core as another number.
     _start(values) {
       core._last = 'start';
       core._config = writeConfig(loaded, values);
+      inexact = 1 + core._config.findIndex((v, i) => values[i] !== undefined && v !== values[i]);
+      if (inexact) return ERR_CONFIG;
       record('start', ...core._config);
       return x.imp_start();
     },
@@ -119,7 +125,7 @@ export function createCore(loaded, recordTrace, onEvent) {
         ? loaded.memoryView(x.imp_wire_ptr(), field(R_WIRE_BYTES)).slice() : null;
     },
     /** After IMP_ERR_CONFIG: 1 + the index of the refused field (abi.js CONFIG_OFFSETS). */
-    _configField: () => field(R_CONFIG_FIELD),
+    _configField: () => inexact || field(R_CONFIG_FIELD),
     _pageBegin(t, pv, path, flags) {
       const [la, lb, fa, fb] = writeStrings(pv, MAX_PV_BYTES, path, MAX_PATH_BYTES);
       core._last = 'page';

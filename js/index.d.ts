@@ -82,7 +82,12 @@ export interface TrackerPageView {
 export type WasmSource = string | URL | ArrayBuffer | ArrayBufferView | WebAssembly.Module | Response | PromiseLike<Response>;
 
 export interface TrackerOptions {
-  /** Collector URL: batches are POSTed there as text/plain JSON (no CORS preflight). Required for delivery. */
+  /**
+   * Collector URL, absolute or relative to the page (document.baseURI): batches are POSTed
+   * there as text/plain (no CORS preflight). Required for delivery. Anything that is not
+   * http(s) once resolved (javascript:, data:, empty, malformed) gives a no-op tracker
+   * and an onError call naming the option.
+   */
   endpoint?: string;
   /**
    * CSS selector of the cards found and followed automatically (initial scan plus a
@@ -163,7 +168,9 @@ export interface TrackerOptions {
   storageKey?: string;
   /**
    * Receives every error: the tracker never throws into the page. Start-up failures leave
-   * a no-op tracker. Without it, a tracker that cannot start or stops after a failure,
+   * a no-op tracker. A numeric option the core refuses, or would not receive exactly
+   * (a fraction, a negative, NaN, a string, 2^32 or more where a whole number is
+   * expected), comes with status IMP_ERR_CONFIG (-3) and names the option. Without it, a tracker that cannot start or stops after a failure,
    * and a newPageView() called before the new content was in the DOM, are written once
    * with console.warn.
    */
@@ -177,7 +184,11 @@ export interface TrackerOptions {
   onEvent?: (event: TrackerEvent, pageView: TrackerPageView) => void;
   /** Debug hook of the transport: one call per delivery attempt ({kind: 'fetch' | 'beacon' | ...}). */
   onDebug?: (info: { kind: string; [key: string]: unknown }) => void;
-  /** Where the core comes from, instead of the entry point's default. */
+  /**
+   * Where the core comes from, instead of the entry point's default. A core not loaded
+   * within 10 s (a promise that never settles, a fetch that never answers) gives a no-op
+   * tracker and an onError call.
+   */
   wasm?: WasmSource;
   /**
    * Injectables for tests and unusual hosts: window, document, navigator, location,

@@ -20,14 +20,11 @@ export const LOAD_TIMEOUT_MS = 10000;
  * @param {{fetch?: typeof fetch, setTimeout?: Function, clearTimeout?: Function}} [env]
  * @returns {Promise<{exports: Record<string, Function>, memoryView: (ptr: number, length: number) => Uint8Array}>}
  */
-export function loadCore(source, env = {}) {
-  let timer;
-  const late = new Promise((_, reject) => {
-    timer = env.setTimeout?.(() => reject(new Error(`impression-tracker: the core did not load within ${LOAD_TIMEOUT_MS} ms`)), LOAD_TIMEOUT_MS);
-    timer?.unref?.(); // Node: the wait never keeps the process alive
-  });
-  return Promise.race([instantiate(source, env), late]).finally(() => env.clearTimeout?.(timer));
-}
+export const loadCore = (source, env = {}) => new Promise((resolve, reject) => {
+  const timer = env.setTimeout?.(() => reject(new Error(`core: not loaded after ${LOAD_TIMEOUT_MS} ms`)), LOAD_TIMEOUT_MS);
+  timer?.unref?.(); // Node: the wait never keeps the process alive
+  instantiate(source, env).then(resolve, reject).finally(() => env.clearTimeout?.(timer));
+});
 
 async function instantiate(source, env) {
   const wasm = globalThis.WebAssembly;

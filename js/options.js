@@ -4,12 +4,9 @@
 // the viewable rule, the batch policy, the capacities and `compress` go to the core's
 // configuration record, which owns their defaults (src/config.c) and checks them: a bad
 // value makes the tracker a no-op that reports IMP_ERR_CONFIG (naming the option)
-// through onError. configValues() maps the options to the record's fields, and
-// badOption() refuses first what the record cannot hold exactly (a uint32 field takes
-// only whole numbers 0..2^32-1, a double field only finite numbers: anything else would
-// reach the core as another number) and an endpoint that is not http(s).
-
-import { CONFIG_OFFSETS } from './abi.js';
+// through onError. configValues() maps the options to the record's fields; core.js
+// refuses the same way a number the record would not hold exactly. endpointOk() checks
+// the one option the core never sees that can make the tracker useless: the endpoint.
 
 // endpoint (''), occlusion (false) and trace (false) default to absent, which reads the same.
 const DEFAULTS = {
@@ -47,19 +44,13 @@ export function configValues(o) {
   });
 }
 
-/**
- * The first option the tracker cannot take as given ('' if none): a number the record
- * would truncate or coerce, or an endpoint that is not http(s) once resolved against the
- * page (an absent endpoint is allowed: nothing is sent).
- */
-export function badOption(o, doc) {
-  const values = configValues(o);
-  const bad = values.findIndex((v, i) => v !== undefined && !(Number.isFinite(v) && (CONFIG_OFFSETS[i] > 31 || v >>> 0 === v)));
-  if (bad >= 0) return CONFIG_OPTIONS[bad];
+/** An endpoint fetch can POST to: absent (nothing is sent), or http(s) once resolved against the page. */
+export function endpointOk(endpoint, doc) {
   try {
-    if (o.endpoint === undefined || /^https?:$/.test(o.endpoint.trim() && new URL(o.endpoint, doc.baseURI).protocol)) return '';
-  } catch {} // not a string, or no URL
-  return 'endpoint';
+    return endpoint === undefined || /^https?:$/.test(endpoint.trim() && new URL(endpoint, doc.baseURI).protocol);
+  } catch {
+    return false; // not a string, or no URL
+  }
 }
 
 /** Sets the options to the numbers the core started with (its defaults filled in). */

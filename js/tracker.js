@@ -19,7 +19,7 @@ import { currentPageState, listenLifecycle } from './lifecycle.js';
 import { loadCore } from './loader.js';
 import { createObservers, readGeometry, readOcclusion } from './observer.js';
 import { checkPageViewTiming } from './page-view-check.js';
-import { CONFIG_OPTIONS, applyConfig, badOption, configValues, resolveEnv, resolveOptions } from './options.js';
+import { CONFIG_OPTIONS, applyConfig, configValues, endpointOk, resolveEnv, resolveOptions } from './options.js';
 import { createReporter } from './warn.js';
 
 // Statuses that refuse one card (bad id, too long, table full): the card is skipped and
@@ -40,8 +40,7 @@ export async function startTracker(options, defaults) {
     if (!env.IntersectionObserver || !env.MutationObserver || !env.document) {
       throw new Error('impression-tracker: IntersectionObserver or the DOM is missing');
     }
-    const bad = badOption(o, env.document);
-    if (bad) throw Object.assign(new Error(`impression-tracker: IMP_ERR_CONFIG (option ${bad})`), { status: ERR_CONFIG });
+    if (!endpointOk(o.endpoint, env.document)) throw new Error('impression-tracker: option endpoint is not an http(s) URL');
     const createTransport = env.createTransport || defaults.createTransport;
     const loaded = await loadCore(o.wasm || defaults.wasm(), env);
     // The debug hook sees each event as the core queues it (core.js); its errors are reported.
