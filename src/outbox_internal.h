@@ -155,7 +155,6 @@ void imp_ob_chore(uint32_t kind, uint32_t ticket, const uint8_t *key, uint32_t k
 double imp_ob_wall(double t);
 uint32_t imp_ob_beacon_room(void);
 void imp_ob_totals(void);
-uint32_t imp_ob_body_len(const ob_batch *b, uint32_t n);
 ob_batch *imp_ob_by_ticket(uint32_t ticket, uint32_t state);
 ob_batch *imp_ob_by_store_ticket(uint32_t ticket);
 ob_batch *imp_ob_by_later_ticket(uint32_t ticket);
@@ -179,7 +178,7 @@ int imp_ob_classify(int32_t status);
 double imp_ob_backoff(uint32_t failures, double jitter, const imp_outbox_config *cfg);
 
 /*=== MARK: - Encodings (Private) ===*/
-uint32_t imp_ob_encode_body(const ob_batch *b, uint32_t n, uint8_t *dst, uint32_t cap);
+uint32_t imp_ob_encode_body(const ob_batch *b, uint32_t n); /* into imp_ob_io */
 uint32_t imp_ob_encode_record(const ob_batch *b, int released, double until, uint8_t *dst,
                               uint32_t cap);
 uint32_t imp_ob_make_key(const ob_batch *b, uint8_t *dst);
