@@ -200,8 +200,7 @@ static int hand_off(double t, ob_batch *b) {
     }
   }
   if (emit_store(t, b, 1)) return 1;
-  b->flags |= OB_HANDED;
-  b->state = OB_KEPT;
+  b->flags |= OB_HANDED; /* kept in memory until the page is shown */
   return 0;
 }
 
@@ -224,7 +223,7 @@ static int later_action(void) {
   if (!(imp_ob.cfg.flags & IMP_OB_LATER) || imp_ob.consent != IMP_CONSENT_GRANTED) return 0;
   for (uint32_t i = 0; i < imp_ob.nslots; i++) {
     ob_batch *b = &imp_ob.slots[i];
-    if ((b->state != OB_IDLE && b->state != OB_FETCH && b->state != OB_KEPT) ||
+    if ((b->state != OB_IDLE && b->state != OB_FETCH) ||
         b->later_ticket || (b->flags & OB_LATER_NO))
       continue;
     uint32_t len = imp_ob_encode_body(b, b->events); /* a copy of all its events */
