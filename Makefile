@@ -61,12 +61,13 @@ js/imp.wasm: src/unity.c $(CORE_SRC) $(CORE_HDR) Makefile
 	@node tests/tools/check-wasm.mjs $@ $(WASM_GZIP_BUDGET)
 
 # The core with the outbox, measured, not shipped (src/unity_outbox.c). Its budget is a
-# ratchet on today's size until a size pass; its slots need about 1.1 MiB more memory.
+# ratchet on its size (src/README.md "Where the outbox's bytes go"); its slots need
+# about 1.1 MiB more memory.
 OUTBOX_EXPORTS := $(EXPORTS) imp_outbox_config_ptr imp_outbox_action_ptr imp_outbox_io_ptr \
             imp_outbox_start imp_outbox_next imp_outbox_response imp_outbox_beacon \
             imp_outbox_later imp_outbox_stored imp_outbox_online imp_outbox_consent \
             imp_outbox_tab_live imp_outbox_found imp_outbox_scan_done
-OUTBOX_WASM_GZIP_BUDGET ?= 11904
+OUTBOX_WASM_GZIP_BUDGET ?= 11648
 .PHONY: wasm-outbox
 wasm-outbox: $(BUILD)/imp-outbox.wasm
 $(BUILD)/imp-outbox.wasm: src/unity_outbox.c src/unity.c $(NATIVE_SRC) $(NATIVE_HDR) Makefile

@@ -112,25 +112,16 @@ int imp_ob_unpark(const uint8_t *key, uint32_t key_len, uint32_t *bytes) {
   return 0;
 }
 
-ob_batch *imp_ob_by_ticket(uint32_t ticket, uint32_t state) {
-  for (uint32_t i = 0; ticket && i < imp_ob.nslots; i++)
-    if (imp_ob.slots[i].state == state && imp_ob.slots[i].ticket == ticket)
-      return &imp_ob.slots[i];
-  return 0;
-}
-
-ob_batch *imp_ob_by_store_ticket(uint32_t ticket) {
-  for (uint32_t i = 0; ticket && i < imp_ob.nslots; i++)
-    if (imp_ob.slots[i].state != OB_FREE && (imp_ob.slots[i].flags & OB_STORING) &&
-        imp_ob.slots[i].store_ticket == ticket)
-      return &imp_ob.slots[i];
-  return 0;
-}
-
-ob_batch *imp_ob_by_later_ticket(uint32_t ticket) {
-  for (uint32_t i = 0; ticket && i < imp_ob.nslots; i++)
-    if (imp_ob.slots[i].state != OB_FREE && imp_ob.slots[i].later_ticket == ticket)
-      return &imp_ob.slots[i];
+/* The held batch awaiting `ticket` as `what`: its request in that state (OB_FETCH,
+** OB_BEACON), its storage write (OB_STORING) or its fetchLater registration (0). */
+ob_batch *imp_ob_by_ticket(uint32_t ticket, uint32_t what) {
+  for (uint32_t i = 0; ticket && i < imp_ob.nslots; i++) {
+    ob_batch *b = &imp_ob.slots[i];
+    uint32_t awaited = what == OB_STORING ? ((b->flags & OB_STORING) ? b->store_ticket : 0u)
+                       : what             ? (b->state == what ? b->ticket : 0u)
+                                          : b->later_ticket;
+    if (b->state != OB_FREE && awaited == ticket) return b;
+  }
   return 0;
 }
 
@@ -289,7 +280,7 @@ static ob_batch *carrier(const uint8_t *prefix, uint32_t prefix_len) {
   ob_batch *best = 0, *best_same = 0;
   for (uint32_t i = 0; i < imp_ob.nslots; i++) {
     ob_batch *b = &imp_ob.slots[i];
-    if ((b->state != OB_IDLE && b->state != OB_KEPT) ||
+    if (b->state != OB_IDLE ||
         (b->flags & (OB_ATTEMPTED | OB_STORED | OB_STORING)) || b->events == 0)
       continue;
     if (!best || b->id < best->id) best = b;
@@ -315,7 +306,7 @@ void imp_ob_lose(uint32_t events, uint32_t drop, const uint8_t *prefix, uint32_t
 }
 
 /*=== MARK: - Page visibility and consent (Private) ===*/
-/* Follows imp_vis_measuring(): shown again, what was kept for the hide is sendable
+/* Follows imp_vis_measuring(): shown again, what was kept at the hide is sendable
 ** and released copies are owned again; hidden, the hand-off starts (outbox_send.c). */
 void imp_ob_visibility(double t) {
   int visible = imp_vis_measuring();
@@ -328,7 +319,6 @@ void imp_ob_visibility(double t) {
     if (b->state == OB_FREE) continue;
     b->flags &= ~(uint32_t)(OB_HANDED | OB_NO_BEACON);
     if (!visible) continue;
-    if (b->state == OB_KEPT) b->state = OB_IDLE;
     if ((b->flags & OB_RELEASE) && !(b->flags & OB_STORING)) {
       b->flags &= ~(uint32_t)OB_RELEASE;
       b->flags |= OB_WANT_STORE;

@@ -145,7 +145,7 @@ IMP_API int32_t imp_outbox_beacon(double t, uint32_t ticket, int32_t outcome) {
 IMP_API int32_t imp_outbox_later(double t, uint32_t ticket, int32_t ok) {
   if (!running()) return IMP_ERR_STATE;
   if ((ok != 0 && ok != 1) || !ob_take_time(t)) return IMP_ERR_ARG;
-  ob_batch *b = imp_ob_by_later_ticket(ticket);
+  ob_batch *b = imp_ob_by_ticket(ticket, 0);
   if (!b) return ob_done(IMP_NONE);
   if (!ok) {
     imp_ob.later_used -= b->later_bytes;
@@ -168,7 +168,7 @@ IMP_API int32_t imp_outbox_stored(double t, uint32_t ticket, int32_t outcome) {
     imp_ob.drop_ticket = imp_ob.drop_record = 0;
     return ob_done(IMP_OK);
   }
-  ob_batch *b = imp_ob_by_store_ticket(ticket);
+  ob_batch *b = imp_ob_by_ticket(ticket, OB_STORING);
   if (!b) return ob_done(IMP_NONE);
   imp_ob_stored_outcome(imp_g.now, b, outcome);
   return ob_done(IMP_OK);

@@ -36,9 +36,8 @@ enum ob_state {
   OB_FREE = 0,   /* slot unused                                              */
   OB_IDLE,       /* waiting to be sent (or to retry after ob.retry_at)        */
   OB_FETCH,      /* in flight by fetch (ticket)                               */
-  OB_BEACON,     /* handed to sendBeacon, outcome awaited (ticket)            */
-  OB_KEPT        /* page hidden, nothing more to do: kept in memory for show  */
-};
+  OB_BEACON      /* handed to sendBeacon, outcome awaited (ticket)            */
+};                /* (kept at a page hide: OB_IDLE with OB_HANDED)            */
 
 enum ob_flag {
   OB_ATTEMPTED = 1,   /* handed to a channel once: its "drop" may have been seen */
@@ -47,7 +46,7 @@ enum ob_flag {
   OB_WANT_STORE = 8,  /* a copy should be written (owned by this tab)         */
   OB_STORING = 16,    /* a write is in progress (store_ticket)                */
   OB_RELEASE = 32,    /* the write in progress releases it (page hidden)      */
-  OB_HANDED = 64,     /* dealt with for the current page hide                 */
+  OB_HANDED = 64,     /* dealt with for the current page hide (idle: kept)    */
   OB_LATER_NO = 128,  /* fetchLater refused this batch: do not ask again      */
   OB_CLAIM = 256,     /* adopted: its record is rewritten with this tab as owner */
   OB_NO_BEACON = 512  /* sendBeacon refused it for this page hide             */
@@ -155,10 +154,7 @@ void imp_ob_chore(uint32_t kind, uint32_t ticket, const uint8_t *key, uint32_t k
 double imp_ob_wall(double t);
 uint32_t imp_ob_beacon_room(void);
 void imp_ob_totals(void);
-uint32_t imp_ob_body_len(const ob_batch *b, uint32_t n);
-ob_batch *imp_ob_by_ticket(uint32_t ticket, uint32_t state);
-ob_batch *imp_ob_by_store_ticket(uint32_t ticket);
-ob_batch *imp_ob_by_later_ticket(uint32_t ticket);
+ob_batch *imp_ob_by_ticket(uint32_t ticket, uint32_t what); /* OB_FETCH, OB_BEACON, OB_STORING, 0 */
 
 /*=== MARK: - Sending (Private) ===*/
 int32_t imp_ob_next_action(double t);
@@ -179,7 +175,7 @@ int imp_ob_classify(int32_t status);
 double imp_ob_backoff(uint32_t failures, double jitter, const imp_outbox_config *cfg);
 
 /*=== MARK: - Encodings (Private) ===*/
-uint32_t imp_ob_encode_body(const ob_batch *b, uint32_t n, uint8_t *dst, uint32_t cap);
+uint32_t imp_ob_encode_body(const ob_batch *b, uint32_t n); /* into imp_ob_io */
 uint32_t imp_ob_encode_record(const ob_batch *b, int released, double until, uint8_t *dst,
                               uint32_t cap);
 uint32_t imp_ob_make_key(const ob_batch *b, uint8_t *dst);

@@ -2,8 +2,9 @@
 ** outbox_record.c: the two encodings of a held batch, and the record parser.
 **
 ** Request body. imp_ob_encode_body() assembles what goes on the wire from the
-** batch's parts: prefix, "at", "drop", its first n events joined by commas. It is
-** the one place a body is encoded for sending: a compressed encoding plugs in here.
+** batch's parts: prefix, "at", "drop", its first n events joined by commas, then,
+** when the core compresses, gzip (src/deflate.c, with the core's workspace). It is
+** the one place a body is encoded for sending, and the one measure of its size.
 **
 ** Storage record. The value of a stored batch is one ASCII line of fields, then
 ** the header prefix and the events exactly as encoded (valid UTF-8, since the JSON
@@ -34,27 +35,10 @@ static uint32_t put_u53(uint8_t *dst, double v) {
   return n;
 }
 
-static uint32_t digits_of(uint32_t v) {
-  uint32_t n = 1;
-  while (v >= 10u) {
-    v /= 10u;
-    n++;
-  }
-  return n;
-}
-
 /*=== MARK: - Request body (Public within the core) ===*/
-/* Bytes of the body that carries the first n events. */
-uint32_t imp_ob_body_len(const ob_batch *b, uint32_t n) {
-  uint32_t bytes = 0;
-  for (uint32_t i = 0; i < n; i++) bytes += b->lens[i];
-  return b->prefix_len + 5u + digits_of(b->at) + 8u + digits_of(b->drop) + 7u + bytes +
-         (n ? n - 1u : 0u) + 2u;
-}
-
-/* The body of the first n events: prefix "at":A,"drop":D,"ev":[e1,e2,...]} into dst;
+/* The JSON of the first n events: prefix "at":A,"drop":D,"ev":[e1,e2,...]} into dst;
 ** 0 when it does not fit. */
-uint32_t imp_ob_encode_body(const ob_batch *b, uint32_t n, uint8_t *dst, uint32_t cap) {
+static uint32_t encode_json(const ob_batch *b, uint32_t n, uint8_t *dst, uint32_t cap) {
   imp_writer w = {dst, 0, cap, 0};
   const uint8_t *ev = b->data + b->prefix_len;
   imp_json_bytes(&w, b->data, b->prefix_len);
@@ -70,6 +54,23 @@ uint32_t imp_ob_encode_body(const ob_batch *b, uint32_t n, uint8_t *dst, uint32_
   }
   imp_json_raw(&w, "]}");
   return w.overflow ? 0u : w.len;
+}
+
+/* The body of the first n events into the io buffer: the JSON, or with the core's
+** `compress` its gzip (the JSON then stays in the output buffer, its length in
+** imp_res.batch_bytes, as after imp_gzip_output()). Returns its length, or
+** 0xFFFFFFFF when it does not fit (a body of fewer events may). */
+uint32_t imp_ob_encode_body(const ob_batch *b, uint32_t n) {
+  uint32_t len;
+  if (!imp_g.cfg.compress) {
+    len = encode_json(b, n, imp_ob_io, IMP_OB_IO_BYTES);
+  } else {
+    imp_res.batch_bytes = encode_json(b, n, imp_out, IMP_BATCH_HARD_CAP);
+    len = imp_res.batch_bytes ? (uint32_t)imp_gzip(imp_out, imp_res.batch_bytes, imp_ob_io,
+                                                   IMP_OB_IO_BYTES, &imp_g.deflate)
+                              : 0u;
+  }
+  return len ? len : 0xFFFFFFFFu;
 }
 
 /*=== MARK: - Storage record (Public within the core) ===*/

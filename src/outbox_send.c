@@ -113,13 +113,13 @@ static int emit_store(double t, ob_batch *b, int released) {
 ** (all, else), halved until the body fits body_bytes. */
 static uint32_t send_count(const ob_batch *b) {
   uint32_t n = b->part ? b->part : b->events;
-  while (n > 1u && imp_ob_body_len(b, n) > imp_ob.cfg.body_bytes) n = (n + 1u) / 2u;
+  while (n > 1u && imp_ob_encode_body(b, n) > imp_ob.cfg.body_bytes) n = (n + 1u) / 2u;
   return n;
 }
 
-static void emit_body(uint32_t kind, ob_batch *b) {
-  b->part = send_count(b);
-  uint32_t len = imp_ob_encode_body(b, b->part, imp_ob_io, IMP_OB_IO_BYTES);
+/* Sends the body of b's first n events, len bytes, already in the io buffer. */
+static void emit_body(uint32_t kind, ob_batch *b, uint32_t n, uint32_t len) {
+  b->part = n;
   b->ticket = ++imp_ob.next_ticket;
   b->sent_bytes = len;
   b->flags |= OB_ATTEMPTED;
@@ -128,8 +128,8 @@ static void emit_body(uint32_t kind, ob_batch *b) {
   imp_act.body_bytes = len;
 }
 
-static void emit_fetch(double t, ob_batch *b) {
-  emit_body(IMP_ACT_FETCH, b);
+static void emit_fetch(double t, ob_batch *b, uint32_t n, uint32_t len) {
+  emit_body(IMP_ACT_FETCH, b, n, len);
   b->state = OB_FETCH;
   b->sent_at = t;
   b->wave = imp_ob.wave;
@@ -156,10 +156,10 @@ static int fetch_action(double t) {
   if (imp_ob.failures && inflight) return 0; /* one at a time while failing */
   ob_batch *b = oldest_in(OB_IDLE, 0);
   if (!b) return 0;
-  uint32_t len = imp_ob_body_len(b, send_count(b));
+  uint32_t n = send_count(b), len = imp_ob_encode_body(b, n);
   if (imp_ob.inflight_bytes && imp_ob.inflight_bytes + len > imp_ob.cfg.keepalive_bytes)
     return 0;
-  emit_fetch(t, b);
+  emit_fetch(t, b, n, len);
   return 1;
 }
 
@@ -191,15 +191,16 @@ static int hand_off(double t, ob_batch *b) {
     return !(b->flags & OB_STORED && b->flags & OB_RELEASE) && emit_store(t, b, 1);
   }
   if (store_first && emit_store(t, b, 1)) return 1;
-  if (imp_ob.online && (imp_ob.cfg.flags & IMP_OB_BEACON) && !(b->flags & OB_NO_BEACON) &&
-      imp_ob_body_len(b, send_count(b)) <= imp_ob_beacon_room()) {
-    emit_body(IMP_ACT_BEACON, b);
-    b->state = OB_BEACON;
-    return 1;
+  if (imp_ob.online && (imp_ob.cfg.flags & IMP_OB_BEACON) && !(b->flags & OB_NO_BEACON)) {
+    uint32_t n = send_count(b), len = imp_ob_encode_body(b, n);
+    if (len <= imp_ob_beacon_room()) {
+      emit_body(IMP_ACT_BEACON, b, n, len);
+      b->state = OB_BEACON;
+      return 1;
+    }
   }
   if (emit_store(t, b, 1)) return 1;
-  b->flags |= OB_HANDED;
-  b->state = OB_KEPT;
+  b->flags |= OB_HANDED; /* kept in memory until the page is shown */
   return 0;
 }
 
@@ -222,17 +223,18 @@ static int later_action(void) {
   if (!(imp_ob.cfg.flags & IMP_OB_LATER) || imp_ob.consent != IMP_CONSENT_GRANTED) return 0;
   for (uint32_t i = 0; i < imp_ob.nslots; i++) {
     ob_batch *b = &imp_ob.slots[i];
-    uint32_t len = imp_ob_body_len(b, b->events); /* a copy of all its events */
-    if ((b->state != OB_IDLE && b->state != OB_FETCH && b->state != OB_KEPT) ||
-        b->later_ticket || (b->flags & OB_LATER_NO) || len > imp_ob.cfg.body_bytes ||
-        imp_ob.later_used + len > imp_ob.cfg.later_bytes)
+    if ((b->state != OB_IDLE && b->state != OB_FETCH) ||
+        b->later_ticket || (b->flags & OB_LATER_NO))
+      continue;
+    uint32_t len = imp_ob_encode_body(b, b->events); /* a copy of all its events */
+    if (len > imp_ob.cfg.body_bytes || imp_ob.later_used + len > imp_ob.cfg.later_bytes)
       continue;
     b->later_ticket = ++imp_ob.next_ticket;
     b->later_bytes = len;
     b->flags |= OB_ATTEMPTED; /* the browser may send this copy: its "drop" is fixed */
     imp_ob.later_used += len;
     imp_ob_set_action(IMP_ACT_LATER, b, b->later_ticket);
-    imp_act.body_bytes = imp_ob_encode_body(b, b->events, imp_ob_io, IMP_OB_IO_BYTES);
+    imp_act.body_bytes = len;
     return 1;
   }
   return 0;

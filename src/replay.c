@@ -156,7 +156,7 @@ static int32_t start_with(const double *d, int count) {
 }
 
 /* FNV-1a, 32 bits: a short fingerprint of a gzip batch. */
-static uint32_t fnv1a(const uint8_t *p, uint32_t n) {
+uint32_t fnv1a(const uint8_t *p, uint32_t n) {
   uint32_t h = 2166136261u;
   for (uint32_t i = 0; i < n; i++) h = (h ^ p[i]) * 16777619u;
   return h;

@@ -11,6 +11,8 @@
 int parse_number(const char *field, double *out);
 uint32_t to_uint32(double v);
 int32_t to_int32(double v);
+/* FNV-1a, 32 bits: the fingerprint of a gzip body in the output. */
+uint32_t fnv1a(const uint8_t *p, uint32_t n);
 int decode_string(const char *field, uint8_t *out, size_t cap, size_t *len);
 /* Runs one delivery line (fields f[0..n)); 0 when it is not one or is malformed. */
 int replay_outbox_line(char **f, int n, int32_t *status);

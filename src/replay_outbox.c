@@ -27,7 +27,8 @@
 ** Output: "> KIND #ticket bN nE <body>" for FETCH, BEACON and LATER; "> STORE #ticket
 ** bN nE <key> <value>" with the record's newline shown as " | "; "> REMOVE <key>",
 ** "> CANCEL #ticket", "> SCAN", "> PURGE"; ". idle <deadline>" when next has
-** nothing to do; "~ <verdict> <key>" per record a scan finds.
+** nothing to do; "~ <verdict> <key>" per record a scan finds. A gzip body (the core's
+** `compress`) is shown as its JSON, then "~ gzip <bytes> <hash>" as for a batch.
 */
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,7 +116,11 @@ static void show_action(void) {
     printf(" #%u b%u n%u", a->ticket, a->batch, a->events);
   if (a->kind == IMP_ACT_CANCEL) printf(" #%u", a->ticket);
   if (a->key_bytes) printf(" %s", key);
-  if (a->body_bytes) {
+  if (a->body_bytes && io[a->key_bytes] == 0x1f) { /* gzip: the JSON stays in the output */
+    putchar(' ');
+    print_value(imp_output_ptr(), imp_result_ptr()->batch_bytes);
+    printf("\n~ gzip %u %08x", a->body_bytes, fnv1a(io, a->body_bytes));
+  } else if (a->body_bytes) {
     putchar(' ');
     print_value(io + a->key_bytes, a->body_bytes);
   }

@@ -3,11 +3,14 @@
 ** with a named status and changes nothing; the retry verdict of each status and
 ** the backoff bounds; the body it sends is byte for byte the batch the core encodes;
 ** a storage record round-trips and a damaged one is refused; a split cuts at event
-** boundaries into valid batches (the first keeps "drop"); a fetch with no answer is
+** boundaries into valid batches (the first keeps "drop"); with compression the body
+** is gzip and body_bytes caps the gzip; a fetch with no answer is
 ** aborted at timeout_ms and retried; one request at a time while the collector
 ** fails; the keepalive budget; the page hide hands a request in flight to storage.
 ** (tests/replay/delivery and tests/fuzz/fuzz_outbox.c cover whole scenarios.)
 */
+#include <zlib.h>
+
 #include "support.h"
 #include "outbox_internal.h"
 
@@ -177,6 +180,82 @@ static void test_body_is_the_core_batch(void) {
     CHECK_STR(body_text(), core_batch, "the body is the core's batch, byte for byte");
   }
 }
+
+static int body_events(const char *text, long long *first_s, long long *last_s, long long *drop);
+
+#ifndef IMP_TEST_TINY /* (its arena is too small for 50 long ids) */
+/* Inflates the gzip body of the last action into out; its length, or -1. */
+static long inflate_body(char *out, size_t cap) {
+  z_stream z;
+  memset(&z, 0, sizeof z);
+  if (inflateInit2(&z, 16 + 15) != Z_OK) return -1;
+  z.next_in = imp_outbox_io_ptr() + ACT->key_bytes;
+  z.avail_in = ACT->body_bytes;
+  z.next_out = (Bytef *)out;
+  z.avail_out = (uInt)cap - 1u;
+  int s = inflate(&z, Z_FINISH);
+  long n = (s == Z_STREAM_END && z.avail_in == 0) ? (long)z.total_out : -1;
+  inflateEnd(&z);
+  if (n >= 0) out[n] = '\0';
+  return n;
+}
+
+/* 50 impressions of cards with 128-byte ids: alike (they compress well) or drawn
+** from 64 letters at random (they do not). */
+static void many_cards(int random_ids) {
+  static const char letters[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  uint32_t x = 12345;
+  start_args(64, 64, 65536, 50, 16384, 5000, 0.5, T_VIEW_MS, 242500.0, 0.3, 0.0, 1, 15);
+  page(0, "pv1", "/s", 0);
+  *CFG = defaults;
+  CFG->max_batches = T_OB_BATCHES;
+  CFG->body_bytes = 4096;
+  memcpy(imp_outbox_io_ptr(), "tab1", 4);
+  imp_outbox_start(0, 1.7e12, 4);
+  if (imp_outbox_next(0, 0.5) == IMP_OK && ACT->kind == IMP_ACT_SCAN) imp_outbox_scan_done(0);
+  for (unsigned i = 0; i < 50; i++) {
+    char id[IMP_MAX_ID_BYTES + 1];
+    for (unsigned k = 0; k < IMP_MAX_ID_BYTES; k++) {
+      x = x * 1103515245u + 12345u;
+      id[k] = random_ids ? letters[(x >> 16) & 63u] : (char)('a' + k % 7u);
+    }
+    snprintf(id, 8, "%05u-", i);
+    id[6] = 'x'; /* over the NUL */
+    id[IMP_MAX_ID_BYTES] = '\0';
+    reg(10, id, "", 0);
+    imp_observe(10, RES->slot, 0.2, 100, 0);
+  }
+}
+
+/* With the core's compress, a body is the gzip of the batch's JSON, and body_bytes
+** caps the gzip: a batch whose JSON is larger goes whole when its gzip fits, and is
+** split at event boundaries when it does not. */
+static void test_gzip_body(void) {
+  static char json[IMP_BATCH_HARD_CAP + 1];
+  long long first, last, drop;
+  many_cards(0);
+  CHECK_INT(imp_outbox_next(40, 0.5), IMP_OK, "a fetch");
+  CHECK_INT(ACT->events, 50, "alike events: one body carries all 50");
+  CHECK(ACT->body_bytes <= 4096, "its gzip fits body_bytes (%u)", ACT->body_bytes);
+  long n = inflate_body(json, sizeof json);
+  CHECK(n > 4096, "though its JSON does not (%ld)", n);
+  CHECK(n == (long)RES->batch_bytes && !memcmp(json, imp_output_ptr(), (size_t)n),
+        "the gzip inflates to the JSON left in the output buffer");
+  CHECK_INT(body_events(json, &first, &last, &drop), 50, "a batch of 50");
+  many_cards(1);
+  uint32_t sent = 0, requests = 0;
+  while (imp_outbox_next(40, 0.5) == IMP_OK && ACT->kind == IMP_ACT_FETCH) {
+    CHECK(ACT->body_bytes <= 4096, "random ids: each gzip fits body_bytes (%u)", ACT->body_bytes);
+    CHECK(inflate_body(json, sizeof json) > 0, "and inflates");
+    CHECK_INT(body_events(json, &first, &last, &drop), (int)ACT->events, "to its events");
+    CHECK_INT(first, sent + 1, "the next events in order");
+    sent += ACT->events;
+    requests++;
+    imp_outbox_response(40, ACT->ticket, 204, -1, 0.5);
+  }
+  CHECK(requests > 1 && sent == 50, "split into %u requests carrying all %u", requests, sent);
+}
+#endif
 
 static void test_record_round_trip(void) {
   static ob_record r;
@@ -387,6 +466,9 @@ int main(void) {
   test_retry_policy();
   test_body_is_the_core_batch();
   test_record_round_trip();
+#ifndef IMP_TEST_TINY
+  test_gzip_body();
+#endif
   test_parts_at_event_boundaries();
   test_timeout_and_one_at_a_time();
   test_keepalive_budget();

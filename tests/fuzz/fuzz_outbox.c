@@ -22,6 +22,8 @@
 ** and at the end, with the network back and time passing, every event is delivered
 ** or counted in a delivered "drop", and nothing is left held or stored.
 */
+#include <zlib.h>
+
 #include "fuzz_common.h"
 #include "outbox_internal.h"
 
@@ -245,13 +247,40 @@ static int by_key(const void *a, const void *b) {
 }
 
 /*=== MARK: - The glue ===*/
-static void remember(req *list, uint32_t *n, uint32_t cap, uint32_t ticket) {
+/* The JSON the collector reads from the body of the last action (a copy, to free):
+** with the core's compress the body must be one gzip member, which is inflated; a
+** body over body_bytes must carry a single event (nothing smaller can be cut). */
+static uint8_t *action_json(uint32_t *len) {
   const imp_action *a = imp_outbox_action_ptr();
+  const uint8_t *body = imp_outbox_io_ptr();
+  if (a->body_bytes > imp_ob.cfg.body_bytes && a->events > 1)
+    fz_fail("a body over body_bytes carries several events", (const char *)body, a->body_bytes);
+  if (!imp_g.cfg.compress) {
+    uint8_t *copy = malloc(a->body_bytes + 1u);
+    memcpy(copy, body, a->body_bytes);
+    *len = a->body_bytes;
+    return copy;
+  }
+  uint8_t *json = malloc(IMP_OB_IO_BYTES);
+  z_stream z;
+  memset(&z, 0, sizeof z);
+  if (inflateInit2(&z, 16 + 15) != Z_OK) abort();
+  z.next_in = (Bytef *)(uintptr_t)body;
+  z.avail_in = a->body_bytes;
+  z.next_out = json;
+  z.avail_out = IMP_OB_IO_BYTES;
+  int s = inflate(&z, Z_FINISH);
+  *len = (uint32_t)z.total_out;
+  inflateEnd(&z);
+  if (s != Z_STREAM_END || z.avail_in != 0)
+    fz_fail("a compressed body is not one gzip member", (const char *)body, a->body_bytes);
+  return json;
+}
+
+static void remember(req *list, uint32_t *n, uint32_t cap, uint32_t ticket) {
   if (*n == cap) return;
   list[*n].ticket = ticket;
-  list[*n].len = a->body_bytes;
-  list[*n].body = malloc(a->body_bytes);
-  memcpy(list[*n].body, imp_outbox_io_ptr(), a->body_bytes);
+  list[*n].body = action_json(&list[*n].len);
   (*n)++;
 }
 
@@ -316,7 +345,12 @@ static int32_t beacon_action(uint8_t luck) {
                                                                            : IMP_BEACON_THREW;
   /* Accepted is final: the browser sends it, and what the collector then does is
   ** not knowable (the Beacon API says nothing), so it counts as delivered. */
-  if (outcome == IMP_BEACON_ACCEPTED) collect(imp_outbox_io_ptr(), a->body_bytes, 1);
+  if (outcome == IMP_BEACON_ACCEPTED) {
+    uint32_t len;
+    uint8_t *json = action_json(&len);
+    collect(json, len, 1);
+    free(json);
+  }
   return imp_outbox_beacon(now, a->ticket, outcome);
 }
 
@@ -339,7 +373,13 @@ static int32_t perform(uint8_t luck) {
       remember(fetches, &fetch_n, MAX_PENDING, a->ticket);
       return IMP_OK;
     }
-    return answer_at_once(a->ticket, imp_outbox_io_ptr(), a->body_bytes);
+    {
+      uint32_t len;
+      uint8_t *json = action_json(&len);
+      int32_t s = answer_at_once(a->ticket, json, len);
+      free(json);
+      return s;
+    }
   case IMP_ACT_BEACON: return beacon_action(luck);
   case IMP_ACT_LATER:
     if (luck & 4) return imp_outbox_later(now, a->ticket, 0);
