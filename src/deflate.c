@@ -1,15 +1,16 @@
 /*
-** deflate.c: DEFLATE (RFC 1951) in one block with the fixed Huffman codes, wrapped as
-** gzip (RFC 1952). Not part of the exported ABI: the core calls imp_gzip() on a batch.
+** deflate.c: DEFLATE (RFC 1951) in one block, wrapped as gzip (RFC 1952). Not part of
+** the exported ABI: the core calls imp_gzip() on a batch.
 **
 ** LZ77: every position is hashed on its next 3 bytes into `head`; `prev` chains the
 ** older positions of the same hash within the window. At each position the encoder
 ** walks the chain (at most MAX_CHAIN steps) for the longest earlier match and emits a
 ** length/distance pair when it is 3 bytes or more, else a literal (greedy parsing).
-** The block uses the fixed codes of RFC 1951 3.2.6: no code tables to send, so a
-** small batch pays nothing for them. When that block would be larger than the input
-** stored as is, stored blocks are written instead, so the output is never more than
-** imp_gzip_bound(n) bytes.
+** The input is parsed twice: the first pass only counts the symbols, which gives the
+** exact size of the block with the fixed codes (RFC 1951 3.2.6) and with codes built
+** for these counts (3.2.7, their lengths sent run-length coded); the second pass writes
+** the smaller. When the input stored as is would be no larger, stored blocks are
+** written instead, so the output is never more than imp_gzip_bound(n) bytes.
 */
 #include "deflate.h"
 
@@ -18,31 +19,28 @@
 #define MAX_CHAIN 48u
 #define STORED_MAX 65535u
 #define HASH_BITS(window_bits) ((window_bits) - 1u)
-
 /*=== MARK: - Bit writer (Private) ===*/
-/* DEFLATE packs bits from the least significant end; writes past cap set overflow. */
+/* DEFLATE packs bits from the least significant end. Bytes past cap are counted, not
+** written: a writer with cap 0 measures. */
 typedef struct bit_writer {
   uint8_t *p;
   size_t len, cap;
   uint32_t acc;
   uint32_t n;
-  int overflow;
 } bit_writer;
-
-static void put_byte(bit_writer *b, uint32_t v) {
-  if (b->len < b->cap) b->p[b->len++] = (uint8_t)v;
-  else b->overflow = 1;
-}
 
 static void put_bits(bit_writer *b, uint32_t v, uint32_t n) {
   b->acc |= v << b->n;
   b->n += n;
   while (b->n >= 8u) {
-    put_byte(b, (uint32_t)b->acc);
+    if (b->len < b->cap) b->p[b->len] = (uint8_t)b->acc;
+    b->len++;
     b->acc >>= 8;
     b->n -= 8u;
   }
 }
+
+static size_t bits_of(const bit_writer *b) { return b->len * 8u + b->n; }
 
 static void align(bit_writer *b) {
   if (b->n) put_bits(b, 0, 8u - b->n);
@@ -53,39 +51,95 @@ static void put_le32(bit_writer *b, uint32_t v) {
   put_bits(b, v >> 16, 16);
 }
 
-/* Huffman codes are defined most significant bit first: reversed before packing. */
-static void put_code(bit_writer *b, uint32_t code, uint32_t len) {
-  uint32_t r = 0;
-  for (uint32_t i = 0; i < len; i++) r = (r << 1) | ((code >> i) & 1u);
-  put_bits(b, r, len);
+/*=== MARK: - Huffman codes (Private) ===*/
+/* The three alphabets side by side: literal/length (0..287), distance, code length. */
+#define DIST 288u
+#define CODE_LEN (DIST + 32u)
+#define SYMBOLS (CODE_LEN + 19u)
+#define LITLEN_SENT 286u  /* HLIT: every literal/length code is sent, */
+#define DIST_SENT 30u     /* HDIST: and every distance code */
+
+typedef struct huffman {
+  uint32_t freq[SYMBOLS];  /* symbols counted (a pass with all lengths 0 only counts) */
+  uint16_t code[SYMBOLS];  /* bit-reversed, ready for put_bits */
+  uint8_t len[SYMBOLS];
+} huffman;
+
+static void put_symbol(bit_writer *b, huffman *h, uint32_t sym) {
+  h->freq[sym]++;
+  put_bits(b, h->code[sym], h->len[sym]);
 }
 
-/*=== MARK: - Fixed Huffman codes (Private) ===*/
-static void put_symbol(bit_writer *b, uint32_t sym) {  /* literal/length 0..287 */
-  uint32_t code = sym < 144u ? 0x30u + sym : sym < 256u ? 0x190u + sym - 144u
-                  : sym < 280u ? sym - 256u : 0xC0u + sym - 280u;
-  put_code(b, code, sym < 144u ? 8u : sym < 256u ? 9u : sym < 280u ? 7u : 8u);
+/* Code lengths for the n symbols at freq, none over limit: the two lightest trees merge
+** until one is left (a scan per merge; the alphabets are small). Symbols 0 and 1 always
+** take part, so every code has two symbols or more and is complete. When a leaf ends
+** up too deep, the counts are halved (used ones stay at least 1) and it starts again. */
+static void code_lengths(const uint32_t *freq, uint8_t *len, uint32_t n, uint32_t limit) {
+  uint32_t w[2u * DIST], up[2u * DIST], deepest = limit + 1u;
+  for (uint32_t shift = 0; deepest > limit; shift++) {
+    uint32_t nodes = n;
+    for (uint32_t i = 0; i < n; i++) w[i] = freq[i] >> shift | (freq[i] || i < 2u);
+    for (;; nodes++) {  /* children point up; a merged tree's weight becomes 0 */
+      uint32_t a = nodes, c = nodes;
+      for (uint32_t i = 0; i < nodes; i++) {
+        if (!w[i]) continue;
+        if (a == nodes || w[i] < w[a]) c = a, a = i;
+        else if (c == nodes || w[i] < w[c]) c = i;
+      }
+      if (c == nodes) break;
+      w[nodes] = w[a] + w[c];
+      w[a] = w[c] = 0;
+      up[a] = up[c] = nodes;
+    }
+    deepest = 0;
+    for (uint32_t i = 0; i < n; i++) {
+      uint32_t depth = 0;
+      if (freq[i] || i < 2u)
+        for (uint32_t k = i; k != nodes - 1u; k = up[k]) depth++;
+      len[i] = (uint8_t)depth;
+      if (depth > deepest) deepest = depth;
+    }
+  }
+}
+
+/* Canonical codes (RFC 1951 3.2.2) for the n lengths from first: shorter codes first,
+** in symbol order within a length. Stored bit-reversed, ready for put_bits. */
+static void canonical_codes(huffman *h, uint32_t first, uint32_t n) {
+  uint32_t code = 0;
+  for (uint32_t bits = 1; bits < 16u; bits++, code <<= 1)
+    for (uint32_t i = first; i < first + n; i++) {
+      if (h->len[i] != bits) continue;
+      uint32_t r = 0;
+      for (uint32_t k = 0; k < bits; k++) r = (r << 1) | ((code >> k) & 1u);
+      h->code[i] = (uint16_t)r;
+      code++;
+    }
+}
+
+static void fixed_lengths(huffman *h) {
+  for (uint32_t i = 0; i < CODE_LEN; i++)
+    h->len[i] = i < 144u ? 8 : i < 256u ? 9 : i < 280u ? 7 : i < DIST ? 8 : 5;
+}
+
+static size_t cost(const huffman *h, uint32_t first, uint32_t end) {
+  size_t bits = 0;
+  for (uint32_t i = first; i < end; i++) bits += (size_t)h->freq[i] * h->len[i];
+  return bits;
 }
 
 static uint32_t log2u(uint32_t v) { return 31u - (uint32_t)__builtin_clz(v); }
 
-/* A length (3..258, from 257) or distance (1..32768, from 0) code and its extra bits
-** (RFC 1951 3.2.5): codes come in groups of 2^group_bits sharing their extra bits. */
-static void put_ranged(bit_writer *b, uint32_t v, uint32_t group_bits, int distance) {
+/* A length (3..258, from symbol 257) or distance (1..32768, from DIST) code and its
+** extra bits (RFC 1951 3.2.5): codes come in groups of 2^group_bits sharing their
+** extra bits. */
+static void put_ranged(bit_writer *b, huffman *h, uint32_t v, uint32_t group_bits, uint32_t base) {
   uint32_t groups = 1u << group_bits, extra = 0, code = v;
   if (v >= 2u * groups) {
     extra = log2u(v) - group_bits;
     code = groups * (extra + 1u) + ((v >> extra) & (groups - 1u));
   }
-  if (distance) put_code(b, code, 5);
-  else put_symbol(b, 257u + code);
+  put_symbol(b, h, base + code);
   put_bits(b, v & ((1u << extra) - 1u), extra);
-}
-
-static void put_match(bit_writer *b, uint32_t len, uint32_t dist) {
-  if (len == MAX_MATCH) put_symbol(b, 285);
-  else put_ranged(b, len - MIN_MATCH, 2, 0);
-  put_ranged(b, dist - 1u, 1, 1);
 }
 
 /*=== MARK: - LZ77 (Private) ===*/
@@ -121,23 +175,62 @@ static uint32_t search_insert(const imp_deflate_work *w, const uint8_t *in, size
   return best >= MIN_MATCH ? best : 0;
 }
 
-/* One final block with the fixed codes. */
-static void fixed_block(bit_writer *b, const uint8_t *in, size_t n,
-                        const imp_deflate_work *w) {
+/* The input as literals and matches, then the end of block, in h's codes. */
+static void put_lz77(bit_writer *b, huffman *h, const uint8_t *in, size_t n,
+                     const imp_deflate_work *w) {
   __builtin_memset(w->head, 0, sizeof(uint32_t) << HASH_BITS(w->window_bits));
-  put_bits(b, 1u | 1u << 1, 3);  /* BFINAL, BTYPE 01 */
-  for (size_t i = 0; i < n && !b->overflow;) {
+  for (size_t i = 0; i < n;) {
     uint32_t dist = 0, len = search_insert(w, in, n, i, MAX_CHAIN, &dist);
     if (!len) {
-      put_symbol(b, in[i]);
+      put_symbol(b, h, in[i]);
       len = 1;
     } else {
-      put_match(b, len, dist);
+      if (len == MAX_MATCH) put_symbol(b, h, 285);
+      else put_ranged(b, h, len - MIN_MATCH, 2, 257);
+      put_ranged(b, h, dist - 1u, 1, DIST);
     }
     for (size_t end = i++ + len; i < end; i++) search_insert(w, in, n, i, 0, &dist);
   }
-  put_symbol(b, 256);
-  align(b);
+  put_symbol(b, h, 256);
+}
+
+/*=== MARK: - Blocks (Private) ===*/
+/* The lengths of both codes, run-length coded with the code-length code (RFC 1951
+** 3.2.7): 16 repeats the previous length 3..6 times, 17 and 18 give 3..10, 11..138 zeros. */
+static uint32_t sent_length(const huffman *h, uint32_t i) {
+  return h->len[i < LITLEN_SENT ? i : i + DIST - LITLEN_SENT];
+}
+
+static void put_lengths(bit_writer *b, huffman *h) {
+  for (uint32_t i = 0, run; i < LITLEN_SENT + DIST_SENT; i += run) {
+    uint32_t v = sent_length(h, i);
+    for (run = 1; i + run < LITLEN_SENT + DIST_SENT && sent_length(h, i + run) == v && run < (v ? 7u : 138u);) run++;
+    if (!v && run >= 3u) {
+      put_symbol(b, h, CODE_LEN + (run >= 11u ? 18u : 17u));
+      put_bits(b, run - (run >= 11u ? 11u : 3u), run >= 11u ? 7u : 3u);
+    } else if (v && run >= 4u) {
+      put_symbol(b, h, CODE_LEN + v);
+      put_symbol(b, h, CODE_LEN + 16u);
+      put_bits(b, run - 4u, 2);
+    } else {
+      put_symbol(b, h, CODE_LEN + v);
+      run = 1;
+    }
+  }
+}
+
+static const uint8_t length_order[19] = {16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15};
+
+/* Builds the dynamic codes for h's counts; returns the bits of their block header and
+** sets *sent to HCLEN, the code-length lengths sent. */
+static size_t dynamic_codes(huffman *h, uint32_t *sent) {
+  bit_writer count = {0, 0, 0, 0, 0};
+  code_lengths(h->freq, h->len, DIST, 15);  /* the unsent ones are unused: length 0 */
+  code_lengths(h->freq + DIST, h->len + DIST, 32, 15);
+  put_lengths(&count, h);
+  code_lengths(h->freq + CODE_LEN, h->len + CODE_LEN, 19, 7);
+  for (*sent = 19; *sent > 4u && !h->len[CODE_LEN + length_order[*sent - 1u]];) --*sent;
+  return 3u + 14u + 3u * *sent + bits_of(&count) + cost(h, CODE_LEN, SYMBOLS);
 }
 
 static void stored_blocks(bit_writer *b, const uint8_t *in, size_t n) {
@@ -151,6 +244,40 @@ static void stored_blocks(bit_writer *b, const uint8_t *in, size_t n) {
     for (uint32_t k = 0; k < len; k++) put_bits(b, in[i + k], 8);
     i += len;
   } while (i < n);
+}
+
+/* The smallest of the three block kinds for in[0..n), by exact size. */
+static void deflate(bit_writer *b, const uint8_t *in, size_t n, const imp_deflate_work *w) {
+  huffman h;
+  bit_writer count = {0, 0, 0, 0, 0};
+  uint32_t sent = 0;
+  __builtin_memset(&h, 0, sizeof h);
+  put_lz77(&count, &h, in, n, w);  /* all lengths 0: counts symbols and extra bits */
+  fixed_lengths(&h);
+  size_t fixed = 3u + cost(&h, 0, CODE_LEN);
+  size_t dynamic = dynamic_codes(&h, &sent);
+  dynamic += cost(&h, 0, CODE_LEN);
+  size_t stored = 8u * (n + 5u * (n ? (n + STORED_MAX - 1u) / STORED_MAX : 1u));
+  if (stored <= bits_of(&count) + (fixed < dynamic ? fixed : dynamic) + 7u) {
+    stored_blocks(b, in, n);
+    return;
+  }
+  if (fixed <= dynamic) {
+    fixed_lengths(&h);
+    put_bits(b, 1u | 1u << 1, 3);  /* BFINAL, BTYPE 01 */
+  } else {
+    put_bits(b, 1u | 2u << 1, 3);  /* BFINAL, BTYPE 10 */
+    put_bits(b, LITLEN_SENT - 257u, 5);
+    put_bits(b, DIST_SENT - 1u, 5);
+    put_bits(b, sent - 4u, 4);
+    for (uint32_t k = 0; k < sent; k++) put_bits(b, h.len[CODE_LEN + length_order[k]], 3);
+    canonical_codes(&h, CODE_LEN, 19);
+    put_lengths(b, &h);
+  }
+  canonical_codes(&h, 0, DIST);
+  canonical_codes(&h, DIST, 32);
+  put_lz77(b, &h, in, n, w);
+  align(b);
 }
 
 /*=== MARK: - gzip (Public) ===*/
@@ -181,18 +308,11 @@ size_t imp_gzip_bound(size_t n) {
 size_t imp_gzip(const uint8_t *in, size_t n, uint8_t *out, size_t cap,
                 const imp_deflate_work *w) {
   static const uint8_t header[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff};
-  bit_writer b = {out, 0, cap, 0, 0, 0};
-  if (n >= 0xFFFFFFFFu) return 0;
+  bit_writer b = {out, 0, cap, 0, 0};
+  if (n >= 0xFFFFFFFFu || n > SIZE_MAX / 16u) return 0;  /* positions and bit counts fit */
   for (uint32_t k = 0; k < sizeof header; k++) put_bits(&b, header[k], 8);
-  fixed_block(&b, in, n, w);
-  if (b.overflow || b.len + 8u > imp_gzip_bound(n)) {
-    b.len = sizeof header;
-    b.overflow = cap < sizeof header;
-    b.acc = 0;
-    b.n = 0;
-    stored_blocks(&b, in, n);
-  }
+  deflate(&b, in, n, w);
   put_le32(&b, imp_crc32(0, in, n));
   put_le32(&b, (uint32_t)n);
-  return b.overflow ? 0 : b.len;
+  return b.len <= cap ? b.len : 0;
 }

@@ -1,8 +1,10 @@
 /*
 ** test_deflate.c: the DEFLATE/gzip encoder (src/deflate.c) against zlib: every output
 ** inflates to exactly its input; the size never exceeds imp_gzip_bound(); text that
-** repeats compresses; a capacity too small gives 0 and no write past it; the smallest
-** and largest windows; CRC-32 against zlib's crc32(); identical input, identical bytes.
+** repeats compresses; each block kind is chosen where it is the smallest (stored for
+** random bytes, fixed codes for a short text, dynamic codes for a batch, within 15% of
+** zlib's best); a capacity too small gives 0 and no write past it; the smallest and
+** largest windows; CRC-32 against zlib's crc32(); identical input, identical bytes.
 */
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +35,23 @@ static size_t round_trip(size_t n, uint32_t bits, const char *what) {
   return m;
 }
 
+/* BTYPE of the first block (0 stored, 1 fixed codes, 2 dynamic codes). */
+static uint32_t block_type(void) { return (uint32_t)(output[10] >> 1) & 3u; }
+
+/* zlib's best (level 9, window 2^15, gzip) for n bytes of `input`. */
+static size_t zlib_best(size_t n) {
+  z_stream z;
+  memset(&z, 0, sizeof z);
+  if (deflateInit2(&z, 9, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) != Z_OK) return 0;
+  z.next_in = input;
+  z.avail_in = (uInt)n;
+  z.next_out = back;
+  z.avail_out = (uInt)sizeof back;
+  size_t m = deflate(&z, Z_FINISH) == Z_STREAM_END ? z.total_out : 0;
+  deflateEnd(&z);
+  return m;
+}
+
 static uint32_t lcg(uint32_t *x) { return (*x = *x * 1103515245u + 12345u) >> 8; }
 
 static size_t batch_like(size_t events) {
@@ -46,6 +65,7 @@ static size_t batch_like(size_t events) {
 
 int main(void) {
   uint32_t x = 7;
+  size_t n;
 
   CHECK_INT(imp_deflate_work_bytes(7), 0, "window 2^7 is refused");
   CHECK_INT(imp_deflate_work_bytes(16), 0, "window 2^16 is refused");
@@ -59,20 +79,27 @@ int main(void) {
             "CRC-32 continues across calls");
 
   round_trip(0, 15, "empty input");
+  CHECK_INT(block_type(), 1, "empty input: one block with the fixed codes");
   input[0] = 'a';
   round_trip(1, 15, "one byte");
+  n = (size_t)sprintf((char *)input, "{\"v\":1,\"pv\":\"a1b2\",\"ev\":[{\"e\":\"click\",\"s\":9}]}");
+  round_trip(n, 15, "a one-event batch");
+  CHECK_INT(block_type(), 1, "a one-event batch: the fixed codes (no code tables to send)");
   memset(input, 'z', 1000);
   CHECK(round_trip(1000, 15, "a run of 1000 bytes") < 40, "a run compresses to a few bytes");
 
-  size_t n = batch_like(50);
+  n = batch_like(50);
   size_t m = round_trip(n, 15, "a 50-event batch");
-  CHECK(m * 3 < n, "a 50-event batch compresses at least 3x (%zu -> %zu)", n, m);
+  CHECK_INT(block_type(), 2, "a 50-event batch: dynamic codes");
+  CHECK(m * 4 < n, "a 50-event batch compresses at least 4x (%zu -> %zu)", n, m);
+  size_t best = zlib_best(n);
+  CHECK(best > 0 && m * 100 <= best * 115, "within 15%% of zlib's level 9 (%zu, zlib %zu)", m, best);
   size_t m8 = round_trip(n, 8, "a 50-event batch, 256-byte window");
-  CHECK(m8 >= m, "a smaller window never does better here (%zu >= %zu)", m8, m);
+  CHECK(m8 * 4 < n, "a 256-byte window still compresses 4x (%zu)", m8);
 
   for (size_t i = 0; i < 3000; i++) input[i] = (uint8_t)lcg(&x);
   m = round_trip(3000, 15, "3000 random bytes");
-  CHECK(m <= 3000 + 23, "random bytes fall back to a stored block (%zu)", m);
+  CHECK(m <= 3000 + 23 && block_type() == 0, "random bytes fall back to a stored block (%zu)", m);
 
   for (size_t i = 0; i < BIG; i++) input[i] = (uint8_t)(lcg(&x) % 4u + 'a');
   round_trip(BIG, 15, "200000 bytes of 4 letters (several stored-size spans)");
