@@ -178,18 +178,23 @@ static uint32_t search_insert(const imp_deflate_work *w, const uint8_t *in, size
 /* The input as literals and matches, then the end of block, in h's codes. */
 static void put_lz77(bit_writer *b, huffman *h, const uint8_t *in, size_t n,
                      const imp_deflate_work *w) {
+  uint32_t dist = 0, len = 0, next_dist = 0, next = 0;
   __builtin_memset(w->head, 0, sizeof(uint32_t) << HASH_BITS(w->window_bits));
   for (size_t i = 0; i < n;) {
-    uint32_t dist = 0, len = search_insert(w, in, n, i, MAX_CHAIN, &dist);
-    if (!len) {
-      put_symbol(b, h, in[i]);
-      len = 1;
-    } else {
-      if (len == MAX_MATCH) put_symbol(b, h, 285);
-      else put_ranged(b, h, len - MIN_MATCH, 2, 257);
-      put_ranged(b, h, dist - 1u, 1, DIST);
+    if (!next) len = search_insert(w, in, n, i, MAX_CHAIN, &dist);
+    else len = next, dist = next_dist;
+    /* Lazy parsing: a longer match at the next position wins over this one. */
+    next = len ? search_insert(w, in, n, i + 1u, MAX_CHAIN, &next_dist) : 0;
+    if (next > len || !len) {
+      put_symbol(b, h, in[i++]);
+      continue;
     }
-    for (size_t end = i++ + len; i < end; i++) search_insert(w, in, n, i, 0, &dist);
+    if (len == MAX_MATCH) put_symbol(b, h, 285);
+    else put_ranged(b, h, len - MIN_MATCH, 2, 257);
+    put_ranged(b, h, dist - 1u, 1, DIST);
+    for (size_t end = i + len, k = i + 2u; k < end; k++) search_insert(w, in, n, k, 0, &dist);
+    i += len;
+    next = 0;
   }
   put_symbol(b, h, 256);
 }
@@ -257,9 +262,14 @@ static void deflate(bit_writer *b, const uint8_t *in, size_t n, const imp_deflat
   size_t fixed = 3u + cost(&h, 0, CODE_LEN);
   size_t dynamic = dynamic_codes(&h, &sent);
   dynamic += cost(&h, 0, CODE_LEN);
-  size_t stored = 8u * (n + 5u * (n ? (n + STORED_MAX - 1u) / STORED_MAX : 1u));
-  if (stored <= bits_of(&count) + (fixed < dynamic ? fixed : dynamic) + 7u) {
+  size_t stored = n + 5u * (n ? (n + STORED_MAX - 1u) / STORED_MAX : 1u);
+  size_t bytes = (bits_of(&count) + (fixed < dynamic ? fixed : dynamic) + 7u) / 8u;
+  if (stored <= bytes) {
     stored_blocks(b, in, n);
+    return;
+  }
+  if (b->len + bytes + 8u > b->cap) {  /* it cannot fit with the trailer: only count */
+    b->len += bytes;
     return;
   }
   if (fixed <= dynamic) {
