@@ -200,42 +200,34 @@ static void put_lz77(bit_writer *b, huffman *h, const uint8_t *in, size_t n,
 }
 
 /*=== MARK: - Blocks (Private) ===*/
-/* The lengths of both codes, run-length coded with the code-length code (RFC 1951
-** 3.2.7): 16 repeats the previous length 3..6 times, 17 and 18 give 3..10, 11..138 zeros. */
-static uint32_t sent_length(const huffman *h, uint32_t i) {
-  return h->len[i < LITLEN_SENT ? i : i + DIST - LITLEN_SENT];
-}
+/* The lengths of both codes, one code-length symbol each (RFC 1951 3.2.7). Every code
+** is sent (HLIT 286, HDIST 30, HCLEN 19) and the run-length symbols 16..18 are not used:
+** both would save a few bytes per batch and cost more in the .wasm (src/README.md). */
+#define CODE_LEN_ORDER "\x10\x11\x12\x00\x08\x07\x09\x06\x0a\x05\x0b\x04\x0c\x03\x0d\x02\x0e\x01\x0f"
 
 static void put_lengths(bit_writer *b, huffman *h) {
-  for (uint32_t i = 0, run; i < LITLEN_SENT + DIST_SENT; i += run) {
-    uint32_t v = sent_length(h, i);
-    for (run = 1; i + run < LITLEN_SENT + DIST_SENT && sent_length(h, i + run) == v && run < (v ? 7u : 138u);) run++;
-    if (!v && run >= 3u) {
-      put_symbol(b, h, CODE_LEN + (run >= 11u ? 18u : 17u));
-      put_bits(b, run - (run >= 11u ? 11u : 3u), run >= 11u ? 7u : 3u);
-    } else if (v && run >= 4u) {
-      put_symbol(b, h, CODE_LEN + v);
-      put_symbol(b, h, CODE_LEN + 16u);
-      put_bits(b, run - 4u, 2);
-    } else {
-      put_symbol(b, h, CODE_LEN + v);
-      run = 1;
-    }
-  }
+  for (uint32_t i = 0; i < LITLEN_SENT + DIST_SENT; i++)
+    put_symbol(b, h, CODE_LEN + h->len[i < LITLEN_SENT ? i : i + DIST - LITLEN_SENT]);
 }
 
-static const uint8_t length_order[19] = {16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15};
-
-/* Builds the dynamic codes for h's counts; returns the bits of their block header and
-** sets *sent to HCLEN, the code-length lengths sent. */
-static size_t dynamic_codes(huffman *h, uint32_t *sent) {
+/* Builds the codes for h's counts; returns the bits of the block header they need. */
+static size_t dynamic_codes(huffman *h) {
   bit_writer count = {0, 0, 0, 0, 0};
-  code_lengths(h->freq, h->len, DIST, 15);  /* the unsent ones are unused: length 0 */
+  code_lengths(h->freq, h->len, DIST, 15);  /* 286 and 287 are never used: length 0 */
   code_lengths(h->freq + DIST, h->len + DIST, 32, 15);
-  put_lengths(&count, h);
+  put_lengths(&count, h);  /* code-length lengths still 0: only counts */
   code_lengths(h->freq + CODE_LEN, h->len + CODE_LEN, 19, 7);
-  for (*sent = 19; *sent > 4u && !h->len[CODE_LEN + length_order[*sent - 1u]];) --*sent;
-  return 3u + 14u + 3u * *sent + bits_of(&count) + cost(h, CODE_LEN, SYMBOLS);
+  return 3u + 14u + 3u * 19u + cost(h, CODE_LEN, SYMBOLS);
+}
+
+static void put_dynamic_header(bit_writer *b, huffman *h) {
+  put_bits(b, 1u | 2u << 1, 3);  /* BFINAL, BTYPE 10 */
+  put_bits(b, LITLEN_SENT - 257u, 5);
+  put_bits(b, DIST_SENT - 1u, 5);
+  put_bits(b, 19u - 4u, 4);
+  for (uint32_t k = 0; k < 19u; k++) put_bits(b, h->len[CODE_LEN + (uint8_t)CODE_LEN_ORDER[k]], 3);
+  canonical_codes(h, CODE_LEN, 19);
+  put_lengths(b, h);
 }
 
 static void stored_blocks(bit_writer *b, const uint8_t *in, size_t n) {
@@ -255,12 +247,11 @@ static void stored_blocks(bit_writer *b, const uint8_t *in, size_t n) {
 static void deflate(bit_writer *b, const uint8_t *in, size_t n, const imp_deflate_work *w) {
   huffman h;
   bit_writer count = {0, 0, 0, 0, 0};
-  uint32_t sent = 0;
   __builtin_memset(&h, 0, sizeof h);
   put_lz77(&count, &h, in, n, w);  /* all lengths 0: counts symbols and extra bits */
   fixed_lengths(&h);
   size_t fixed = 3u + cost(&h, 0, CODE_LEN);
-  size_t dynamic = dynamic_codes(&h, &sent);
+  size_t dynamic = dynamic_codes(&h);
   dynamic += cost(&h, 0, CODE_LEN);
   size_t stored = n + 5u * (n ? (n + STORED_MAX - 1u) / STORED_MAX : 1u);
   size_t bytes = (bits_of(&count) + (fixed < dynamic ? fixed : dynamic) + 7u) / 8u;
@@ -276,13 +267,7 @@ static void deflate(bit_writer *b, const uint8_t *in, size_t n, const imp_deflat
     fixed_lengths(&h);
     put_bits(b, 1u | 1u << 1, 3);  /* BFINAL, BTYPE 01 */
   } else {
-    put_bits(b, 1u | 2u << 1, 3);  /* BFINAL, BTYPE 10 */
-    put_bits(b, LITLEN_SENT - 257u, 5);
-    put_bits(b, DIST_SENT - 1u, 5);
-    put_bits(b, sent - 4u, 4);
-    for (uint32_t k = 0; k < sent; k++) put_bits(b, h.len[CODE_LEN + length_order[k]], 3);
-    canonical_codes(&h, CODE_LEN, 19);
-    put_lengths(b, &h);
+    put_dynamic_header(b, &h);
   }
   canonical_codes(&h, 0, DIST);
   canonical_codes(&h, DIST, 32);
