@@ -5,7 +5,9 @@
 ** inflates to exactly the data, no larger than imp_gzip_bound(); with a capacity
 ** below that, the result is 0 or such a member, and nothing is written past the
 ** capacity (the buffer is exactly that long, so ASan sees any overrun). The data is
-** also fed as a batch-like JSON, since real batches are what the core compresses.
+** also fed as a batch-like JSON, since real batches are what the core compresses: a
+** JSON of a few dozen events or more takes a block with dynamic codes, short inputs
+** the fixed codes (the seed deflate-batch is a 50-event batch, window 2^15).
 */
 #include <stdlib.h>
 #include <string.h>
