@@ -5,7 +5,8 @@
 ** tables (the workspace) are memory the caller gives it once, for example carved from
 ** the core's arena at start-up. Output is deterministic: the same input and window
 ** give the same bytes on every build (native and .wasm). src/README.md describes the
-** format choices (LZ77 with a hash chain, fixed Huffman codes, stored fallback).
+** format choices (LZ77 with a hash chain and lazy parsing, fixed or dynamic Huffman
+** codes, stored fallback).
 */
 #ifndef IMP_DEFLATE_H
 #define IMP_DEFLATE_H
