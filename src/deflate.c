@@ -4,13 +4,13 @@
 **
 ** LZ77: every position is hashed on its next 3 bytes into `head`; `prev` chains the
 ** older positions of the same hash within the window. At each position the encoder
-** walks the chain (at most MAX_CHAIN steps) for the longest earlier match and emits a
-** length/distance pair when it is 3 bytes or more, else a literal (greedy parsing).
-** The input is parsed twice: the first pass only counts the symbols, which gives the
-** exact size of the block with the fixed codes (RFC 1951 3.2.6) and with codes built
-** for these counts (3.2.7, their lengths sent run-length coded); the second pass writes
-** the smaller. When the input stored as is would be no larger, stored blocks are
-** written instead, so the output is never more than imp_gzip_bound(n) bytes.
+** walks the chain (at most MAX_CHAIN steps) for the longest earlier match, 3 bytes or
+** more, and emits it unless the next position has a longer one (lazy parsing by one
+** position); else a literal. The input is parsed twice: the first pass only counts
+** the symbols, which gives the exact size of the block with the fixed codes (RFC 1951
+** 3.2.6) and with codes built for these counts (3.2.7); the second pass writes the
+** smaller. When the input stored as is would be no larger, stored blocks are written
+** instead, so the output is never more than imp_gzip_bound(n) bytes.
 */
 #include "deflate.h"
 
@@ -19,6 +19,7 @@
 #define MAX_CHAIN 48u
 #define STORED_MAX 65535u
 #define HASH_BITS(window_bits) ((window_bits) - 1u)
+
 /*=== MARK: - Bit writer (Private) ===*/
 /* DEFLATE packs bits from the least significant end. Bytes past cap are counted, not
 ** written: a writer with cap 0 measures. */
