@@ -3,8 +3,9 @@
 ** inflates to exactly its input; the size never exceeds imp_gzip_bound(); text that
 ** repeats compresses; each block kind is chosen where it is the smallest (stored for
 ** random bytes, fixed codes for a short text, dynamic codes for a batch, within 15% of
-** zlib's best); a capacity too small gives 0 and no write past it; the smallest and
-** largest windows; CRC-32 against zlib's crc32(); identical input, identical bytes.
+** zlib's best); codes past DEFLATE's length limits are built again; a capacity too
+** small gives 0 and no write past it; the smallest and largest windows; CRC-32 against
+** zlib's crc32(); identical input, identical bytes.
 */
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +106,18 @@ int main(void) {
   round_trip(BIG, 15, "200000 bytes of 4 letters (several stored-size spans)");
   for (size_t i = 0; i < BIG; i++) input[i] = (uint8_t)lcg(&x);
   round_trip(BIG, 15, "200000 random bytes (stored blocks over 65535 bytes)");
+
+  /* Skewed byte frequencies (about 1/(2(k+1)^2) for byte '!' + k): the literal/length code
+  ** and the code-length code come out longer than DEFLATE allows (15 and 7 bits) and
+  ** are built again from halved counts. zlib refuses a code over the limits. */
+  uint32_t z = 11;
+  for (size_t i = 0; i < 120000; i++) {
+    uint32_t u = lcg(&z) % 10000u, k = 0;
+    while (k < 120u && u >= 10000u / ((k + 1u) * (k + 1u) * 2u)) u -= 10000u / ((k + 1u) * (k + 1u) * 2u), k++;
+    input[i] = (uint8_t)('!' + k);
+  }
+  round_trip(120000, 8, "skewed byte frequencies, window 2^8 (codes over the length limits)");
+  CHECK_INT(block_type(), 2, "skewed byte frequencies: dynamic codes");
 
   /* Long matches: 258 and the farthest distance of each window. */
   for (size_t i = 0; i < 40000; i++) input[i] = (uint8_t)lcg(&x);
