@@ -67,7 +67,7 @@ OUTBOX_EXPORTS := $(EXPORTS) imp_outbox_config_ptr imp_outbox_action_ptr imp_out
             imp_outbox_start imp_outbox_next imp_outbox_response imp_outbox_beacon \
             imp_outbox_later imp_outbox_stored imp_outbox_online imp_outbox_consent \
             imp_outbox_tab_live imp_outbox_found imp_outbox_scan_done
-OUTBOX_WASM_GZIP_BUDGET ?= 12263
+OUTBOX_WASM_GZIP_BUDGET ?= 12270
 .PHONY: wasm-outbox
 wasm-outbox: $(BUILD)/imp-outbox.wasm
 $(BUILD)/imp-outbox.wasm: src/unity_outbox.c src/unity.c $(NATIVE_SRC) $(NATIVE_HDR) Makefile
