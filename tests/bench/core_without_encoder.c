@@ -9,6 +9,7 @@
 #include "../../src/visibility.c"
 #include "../../src/queue.c"
 #include "../../src/json.c"
+#include "../../src/seen.c"
 
 size_t imp_deflate_work_bytes(uint32_t window_bits) { return window_bits; }
 void imp_deflate_work_init(imp_deflate_work *w, uint8_t *mem, uint32_t window_bits) {
