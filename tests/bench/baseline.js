@@ -1,4 +1,4 @@
-// baseline.js: the plain-JS baseline impression tracker of the benchmarks (issue 7).
+// baseline.js: the plain-JS baseline impression tracker of the benchmarks.
 // It is what a competent team writes by hand, and the bar the WASM core is measured
 // against: one IntersectionObserver at thresholds 0 and 0.5, an impression the first
 // time a card has any pixel in view while the page is visible, a 1 s timer per card

@@ -1,4 +1,4 @@
-// core.mjs: the core alone, native against WASM (issue 7). It runs the workload of
+// core.mjs: the core alone, native against WASM. It runs the workload of
 // tests/bench/core_bench.c call for call through js/imp.wasm's raw exports in Node
 // (the same xorshift32 observation stream, ticks at the core's deadlines, every ready
 // batch taken), runs the native binary for the same sizes, checks that both produced

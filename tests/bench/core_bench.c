@@ -1,5 +1,5 @@
 /*
-** core_bench.c: the core alone, natively (issue 7, part "the core alone").
+** core_bench.c: the core alone, natively.
 **
 ** Runs the benchmark workload that tests/bench/core.mjs runs through js/imp.wasm,
 ** call for call: N items registered, then 10^6 observations drawn from a xorshift32

@@ -1,4 +1,4 @@
-// size.mjs: what each tracker costs in bytes to download (issue 7, part "size"). Every
+// size.mjs: what each tracker costs in bytes to download. Every
 // tracker is bundled and minified the same way, with esbuild (--bundle --minify
 // --target=es2020, the flags of the glue's own build) from a small entry in
 // tests/bench/entries/ that starts it as a page would, then measured raw, gzip
