@@ -34,8 +34,15 @@ export function schemaStatements({ database, version, ttlDays }) {
   const lowCardinality = (type) => (modern ? `LowCardinality(${type})` : type);
   const timeCodec = modern ? ' CODEC(Delta, ZSTD)' : '';
   const ttl = ttlDays !== undefined && modern ? `\nTTL day + INTERVAL ${Math.trunc(ttlDays)} DAY` : '';
-  const events = `CREATE TABLE IF NOT EXISTS ${database}.events (
-  pv       String,
+  // Every table ends the same way: its day, the version column, engine, partition, key.
+  const replacing = (table, columns, dayOf, key) => `CREATE TABLE IF NOT EXISTS ${database}.${table} (
+${columns},
+  day      Date MATERIALIZED toDate(toDateTime(intDiv(${dayOf}, 1000))),
+  keep     UInt64 MATERIALIZED bitNot(received)
+) ENGINE = ReplacingMergeTree(keep)
+PARTITION BY day
+ORDER BY (${key})${ttl}`;
+  const events = replacing('events', `  pv       String,
   s        UInt32,
   e        Enum8('imp' = 1, 'view' = 2, 'vis' = 3, 'click' = 4),
   t        UInt64${timeCodec},
@@ -52,14 +59,8 @@ export function schemaStatements({ database, version, ttlDays }) {
   wd       UInt8,
   gpc      UInt8,
   ts       UInt64${timeCodec},
-  received UInt64${timeCodec},
-  day      Date MATERIALIZED toDate(toDateTime(intDiv(ts, 1000))),
-  keep     UInt64 MATERIALIZED bitNot(received)
-) ENGINE = ReplacingMergeTree(keep)
-PARTITION BY day
-ORDER BY (pv, s)${ttl}`;
-  const batches = `CREATE TABLE IF NOT EXISTS ${database}.batches (
-  pv       String,
+  received UInt64${timeCodec}`, 'ts', 'pv, s');
+  const batches = replacing('batches', `  pv       String,
   s_first  UInt32,
   s_last   UInt32,
   events   UInt32,
@@ -68,12 +69,7 @@ ORDER BY (pv, s)${ttl}`;
   gpc      UInt8,
   at       UInt64,
   dropped  UInt64,
-  received UInt64${timeCodec},
-  day      Date MATERIALIZED toDate(toDateTime(intDiv(received, 1000))),
-  keep     UInt64 MATERIALIZED bitNot(received)
-) ENGINE = ReplacingMergeTree(keep)
-PARTITION BY day
-ORDER BY (pv, s_first)${ttl}`;
+  received UInt64${timeCodec}`, 'received', 'pv, s_first');
   return [`CREATE DATABASE IF NOT EXISTS ${database}`, events, batches];
 }
 
