@@ -148,10 +148,10 @@ test: deps
 ESBUILD   := node_modules/.bin/esbuild
 TERSER    := node_modules/.bin/terser
 TSC       := node_modules/.bin/tsc
-GLUE_SRC  := $(filter-out js/imp-embedded.js,$(wildcard js/*.js))
+GLUE_SRC  := $(filter-out js/imp-embedded.js,$(wildcard js/*.js js/*/*.js))
 # esbuild bundles, terser minifies: three compress passes come out about 500 B gzip
 # smaller than esbuild's --minify on this code. Properties named _x are internal to the
-# glue (never public API, payload, or wasm exports; js/loader.js quotes '_initialize',
+# glue (never public API, payload, or wasm exports; js/core/loader.js quotes '_initialize',
 # and quoted names are kept) and are shortened. tests/tools/size.mjs uses the same options.
 ESFLAGS   := --bundle --target=es2020 --log-level=warning
 TERSERFLAGS := --ecma 2020 --compress passes=3 --mangle --mangle-props regex=/^_/,keep_quoted=true

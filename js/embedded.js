@@ -4,9 +4,9 @@
 // a base64 copy of the core in the JavaScript (see `make size`).
 
 import wasmBase64 from './imp-embedded.js';
-import { shareTracker } from './share.js';
-import { startTracker } from './tracker.js';
-import { createTransport } from './transport.js';
+import { shareTracker } from './tracker/share.js';
+import { startTracker } from './tracker/tracker.js';
+import { createTransport } from './delivery/transport.js';
 
 /**
  * Starts a tracker with the inlined core, or shares the one already live on this

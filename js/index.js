@@ -6,9 +6,9 @@
 // document (share.js). Nothing runs at import. For a single file with the .wasm
 // inlined, import 'impression-tracker/embedded' instead (same API).
 
-import { shareTracker } from './share.js';
-import { startTracker } from './tracker.js';
-import { createTransport } from './transport.js';
+import { shareTracker } from './tracker/share.js';
+import { startTracker } from './tracker/tracker.js';
+import { createTransport } from './delivery/transport.js';
 
 const NO_URL = "no import.meta.url to find imp.wasm (IIFE or CommonJS bundle): pass the wasm option or import 'impression-tracker/embedded'";
 

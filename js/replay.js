@@ -3,8 +3,8 @@
 // what the native replay tool (`make replay`, build/replay) prints for it: the batches
 // the core cut, one per line, and "! <line> <STATUS>" for refused calls.
 
-import { loadCore } from './loader.js';
-import { replayTrace } from './trace.js';
+import { loadCore } from './core/loader.js';
+import { replayTrace } from './core/trace.js';
 
 /**
  * @param {string|Uint8Array} trace the trace text

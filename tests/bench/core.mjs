@@ -13,7 +13,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { writeConfig } from '../../js/config.js';
+import { writeConfig } from '../../js/core/config.js';
 
 const PAGE_VIEWS = 10;
 // Process CPU time in ns (user + system), like CLOCK_PROCESS_CPUTIME_ID in core_bench.c:
@@ -49,7 +49,7 @@ export function instantiateCore(wasmPath) {
   return x;
 }
 
-/** The raw exports as js/config.js takes them. */
+/** The raw exports as js/core/config.js takes them. */
 const rawLoaded = (x) => ({ exports: x, memoryView: (ptr, n) => new Uint8Array(x.memory.buffer, ptr, n) });
 
 const DEFLATE_EVENTS = 200;

@@ -8,7 +8,7 @@ import {
   deliveredEvents, duplicateCount, eventIds, uniqueEvents,
 } from './server.js';
 import { allBatchProblems } from './payload.js';
-import { DEFAULT_MAX_STORED_BYTES, DEFAULT_MAX_STORED_EVENTS } from '../../js/storage.js';
+import { DEFAULT_MAX_STORED_BYTES, DEFAULT_MAX_STORED_EVENTS } from '../../js/delivery/storage.js';
 import {
   inViewObserved, openPage, useBrowserSuite, trackerReady, transportIdle, waitForTrace, waitInPage,
 } from './browser.js';

@@ -6,7 +6,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ABI_VERSION } from '../../js/abi.js';
+import { ABI_VERSION } from '../../js/core/abi.js';
 import { uniqueEvents } from './server.js';
 import { allBatchProblems } from './payload.js';
 import {
@@ -192,7 +192,7 @@ test('a normal session leaves no error in the console and sends no query string 
 // structure, not on the clock (tests never assert on wall-clock speed): the tracker's
 // timers (options.env.setTimeout) are wrapped so that each of its timer tasks records
 // the cards found before and after it; each finds at most one slice (500 cards,
-// js/discovery.js) and the work is spread over many tasks. Only the cards in view reach
+// js/page/discovery.js) and the work is spread over many tasks. Only the cards in view reach
 // the core (registered and observed): the entries of the others cost no core call. The
 // long tasks seen are reported as a diagnostic; `make bench` measures them.
 test('no long task: a 5,000-card page is found in slices of at most 500 per task; only the cards in view reach the core', async (t) => {

@@ -20,7 +20,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeBody } from '../../demo/inflate.js';
-import { ABI_VERSION } from '../../js/abi.js';
+import { ABI_VERSION } from '../../js/core/abi.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const FIXTURES_DIR = join(HERE, 'fixtures');

@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // The WASM twin of build/replay: replays a trace (file argument, or stdin) through
-// js/imp.wasm with js/trace.js and prints exactly what the native tool prints.
+// js/imp.wasm with js/core/trace.js and prints exactly what the native tool prints.
 // Usage: tests/tools/replay-wasm.mjs trace.txt
 //        bash tests/replay/check.sh tests/tools/replay-wasm.mjs   (golden traces, WASM build)
 import { readFileSync } from 'node:fs';
-import { loadCore } from '../../js/loader.js';
-import { replayTrace } from '../../js/trace.js';
+import { loadCore } from '../../js/core/loader.js';
+import { replayTrace } from '../../js/core/trace.js';
 
 const args = process.argv.slice(2);
 if (args.length > 1) {

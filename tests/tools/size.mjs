@@ -33,7 +33,7 @@ const file = (path) => {
 // and minified as the Makefile does (esbuild bundles, terser minifies: TERSERFLAGS).
 const glueOnly = await esbuild.build({
   stdin: {
-    contents: "import { startTracker } from './js/tracker.js';\n"
+    contents: "import { startTracker } from './js/tracker/tracker.js';\n"
       + "export const createTracker = (o) => startTracker(o, { wasm: () => new URL('./imp.wasm', import.meta.url), createTransport: () => ({}) });",
     resolveDir: new URL('.', root).pathname,
   },

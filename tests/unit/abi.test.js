@@ -1,13 +1,13 @@
-// js/abi.js against the built core: every status code by name, every string limit by
+// js/core/abi.js against the built core: every status code by name, every string limit by
 // the core's own refusals, the batch-size bounds, the page flags, the layout of the
 // result record (each field read where abi.js says it is, checked against what the
 // core must have written there) and of the configuration record (each field written
 // where abi.js says it is, checked by the field number the core refuses).
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
-import * as abi from '../../js/abi.js';
-import { loadCore } from '../../js/loader.js';
-import { createCore } from '../../js/core.js';
+import * as abi from '../../js/core/abi.js';
+import { loadCore } from '../../js/core/loader.js';
+import { createCore } from '../../js/core/core.js';
 import { wasmBytes } from './fakes/dom.js';
 
 const CONFIG = {

@@ -4,8 +4,8 @@
 // and one onError call naming the option, never an exception or a promise that hangs.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ERR_CONFIG } from '../../js/abi.js';
-import { CONFIG_OPTIONS } from '../../js/options.js';
+import { ERR_CONFIG } from '../../js/core/abi.js';
+import { CONFIG_OPTIONS } from '../../js/tracker/options.js';
 import { createTracker } from '../../js/index.js';
 import { createPage, fakeTransport, wasmBytes } from './fakes/dom.js';
 import { startOnPage as start } from './fakes/tracker.js';

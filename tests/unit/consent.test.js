@@ -1,5 +1,5 @@
 // Consent and Global Privacy Control end to end through the glue and the REAL transport
-// (js/transport.js) with fake fetch, sendBeacon and localStorage: while consent is
+// (js/delivery/transport.js) with fake fetch, sendBeacon and localStorage: while consent is
 // denied nothing leaves the page or is stored; while pending nothing leaves until it is
 // granted; GPC in 'deny' mode wins over a later grant. A granted run shows the fakes
 // do see traffic, so the silent runs mean something.

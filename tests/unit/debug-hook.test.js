@@ -3,8 +3,8 @@
 // batch is cut; and the core wrapper peeks only when a hook is set.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createCore } from '../../js/core.js';
-import { loadCore } from '../../js/loader.js';
+import { createCore } from '../../js/core/core.js';
+import { loadCore } from '../../js/core/loader.js';
 import { wasmBytes } from './fakes/dom.js';
 import { addGrid, startOnPage } from './fakes/tracker.js';
 

@@ -3,10 +3,10 @@
 
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { classifyStatus, backoffDelayMs, parseRetryAfter, NEVER_RETRY } from '../../js/backoff.js';
-import { splitToFit, halveBatch, utf8Length, parseBatch, countEvents, headerOf, addDrop } from '../../js/batch-split.js';
-import { createBatchStore, DEFAULT_MAX_STORED_EVENTS, DEFAULT_MAX_STORED_BYTES } from '../../js/storage.js';
-import { createClaimer } from '../../js/claim.js';
+import { classifyStatus, backoffDelayMs, parseRetryAfter, NEVER_RETRY } from '../../js/delivery/backoff.js';
+import { splitToFit, halveBatch, utf8Length, parseBatch, countEvents, headerOf, addDrop } from '../../js/delivery/batch-split.js';
+import { createBatchStore, DEFAULT_MAX_STORED_EVENTS, DEFAULT_MAX_STORED_BYTES } from '../../js/delivery/storage.js';
+import { createClaimer } from '../../js/delivery/claim.js';
 import { createStorage, createLockManager, makeBatch, idsOf } from './delivery-fakes.js';
 
 describe('backoff.js', () => {

@@ -2,8 +2,8 @@
 // every accepted source, the MIME-type fallback, and both refusals (imports, ABI).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ABI_VERSION } from '../../js/abi.js';
-import { loadCore } from '../../js/loader.js';
+import { ABI_VERSION } from '../../js/core/abi.js';
+import { loadCore } from '../../js/core/loader.js';
 import { wasmBytes } from './fakes/dom.js';
 
 // A minimal module assembler: enough for a function returning a constant.

@@ -9,8 +9,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadCore } from '../../js/loader.js';
-import { parseTraceNumber, replayTrace, traceBytes } from '../../js/trace.js';
+import { loadCore } from '../../js/core/loader.js';
+import { parseTraceNumber, replayTrace, traceBytes } from '../../js/core/trace.js';
 import { wasmBytes } from './fakes/dom.js';
 
 const REPLAY = new URL('../../build/replay', import.meta.url).pathname;

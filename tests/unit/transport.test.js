@@ -1,11 +1,11 @@
-// transport.test.js: every delivery rule of js/transport.js against fakes.
+// transport.test.js: every delivery rule of js/delivery/transport.js against fakes.
 //
 // Each test drives a fake clock (no real timers, no sleeps) and asserts on the exact
 // set of event ids (pv:s) that reached the fake collector, and on duplicates.
 
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { createTransport } from '../../js/transport.js';
+import { createTransport } from '../../js/delivery/transport.js';
 import {
   createClock, createCollector, createBeacon, createFetchLater, createStorage, createLockManager,
   createTab, makeBatch, idsOf,
@@ -197,7 +197,7 @@ describe('retry', () => {
   });
 
   test('jitter stays within +-20 % and never above 60 s', async () => {
-    const { backoffDelayMs } = await import('../../js/backoff.js');
+    const { backoffDelayMs } = await import('../../js/delivery/backoff.js');
     assert.equal(backoffDelayMs(1, () => 0), 800);
     assert.equal(backoffDelayMs(1, () => 0.999999), 1200);
     assert.equal(backoffDelayMs(3, () => 0.5), 4000);

@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { createTracker } from '../../js/index.js';
-import { createTransport } from '../../js/transport.js';
+import { createTransport } from '../../js/delivery/transport.js';
 import { createClock, makeBatch } from './delivery-fakes.js';
 import { createPage, wasmBytes } from './fakes/dom.js';
 

@@ -5,7 +5,7 @@
 // when the page is hidden, the keepalive byte budget, the bounded localStorage queue
 // (storage.js), the two-tab claim (claim.js), retry timing (backoff.js), splitting
 // (batch-split.js), consent, Global Privacy Control, and the counters of stats().
-// The interface is the transport seam that js/tracker.js calls. Every global (fetch,
+// The interface is the transport seam that js/tracker/tracker.js calls. Every global (fetch,
 // sendBeacon, fetchLater, localStorage, navigator, timers, clock) is resolved lazily
 // from `env` or globalThis at call time; nothing runs at import; no method throws.
 //

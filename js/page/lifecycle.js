@@ -4,7 +4,7 @@
 // beforeunload, which would keep the page out of the back/forward cache. It only
 // translates events into the core's page states; the tracker decides nothing else.
 
-import { PAGE_FROZEN, PAGE_HIDDEN, PAGE_PRERENDER, PAGE_VISIBLE } from './abi.js';
+import { PAGE_FROZEN, PAGE_HIDDEN, PAGE_PRERENDER, PAGE_VISIBLE } from '../core/abi.js';
 
 const EVENTS = ['visibilitychange', 'pagehide', 'freeze', 'resume', 'pageshow', 'prerenderingchange', 'focus', 'blur'];
 

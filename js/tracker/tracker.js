@@ -11,14 +11,14 @@
 import {
   ERR_CONFIG, ERR_FULL, ERR_ID, ERR_TOO_LONG, FLAG_GPC, FLAG_HIDDEN, FLAG_PRERENDER, FLAG_UNFOCUSED, FLAG_WEBDRIVER, NONE,
   R_BATCH_EVENTS, R_DROPPED, R_QUEUED_BYTES, R_QUEUED_EVENTS, R_READY, R_SEQ, R_SLOT,
-} from './abi.js';
-import { listenActivation } from './activation.js';
-import { createCore } from './core.js';
-import { watchDom } from './discovery.js';
-import { currentPageState, listenLifecycle } from './lifecycle.js';
-import { loadCore } from './loader.js';
-import { createObservers, readGeometry, readOcclusion } from './observer.js';
-import { checkPageViewTiming } from './page-view-check.js';
+} from '../core/abi.js';
+import { listenActivation } from '../page/activation.js';
+import { createCore } from '../core/core.js';
+import { watchDom } from '../page/discovery.js';
+import { currentPageState, listenLifecycle } from '../page/lifecycle.js';
+import { loadCore } from '../core/loader.js';
+import { createObservers, readGeometry, readOcclusion } from '../page/observer.js';
+import { checkPageViewTiming } from '../page/page-view-check.js';
 import { CONFIG_OPTIONS, applyConfig, configValues, endpointOk, resolveEnv, resolveOptions } from './options.js';
 import { createReporter } from './warn.js';
 
@@ -111,7 +111,7 @@ function wire(o, env, core, createTransport, report) {
   // true for IMP_OK / IMP_NONE; false (after onError) for a refused card; throws otherwise.
   const check = (status) => {
     if (status >= 0) return true;
-    // The call's trace name (see js/trace.js): "item", "take", ...
+    // The call's trace name (see js/core/trace.js): "item", "take", ...
     const option = status === ERR_CONFIG ? ` (option ${CONFIG_OPTIONS[core._configField() - 1] || '?'})` : '';
     const error = Object.assign(new Error(`impression-tracker: ${core._last} returned ${core._statusName(status)}${option}`), { status });
     if (!CARD_ERRORS.includes(status)) throw error;

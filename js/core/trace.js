@@ -1,5 +1,5 @@
 // trace.js: the trace format v1, both ways. The writer side (traceString, traceBytes)
-// is what js/core.js uses to record every call it makes, so tracker.trace() returns
+// is what js/core/core.js uses to record every call it makes, so tracker.trace() returns
 // the exact input stream of the core. The reader side (replayTrace) feeds such a trace
 // to a loaded core and prints what native `build/replay` prints for it, byte for byte:
 // "! <line> PARSE" for a malformed line, "! <line> <STATUS_NAME>" for a negative

@@ -2,7 +2,7 @@
 // core's input buffer (cut to the core's limits on a character boundary), writes the
 // configuration record (config.js), reads the result record, decodes batches and copies
 // their gzip form, and records every call it makes in the trace format v1
-// (js/trace.js) when asked to, so trace() is the exact input stream the core saw.
+// (js/core/trace.js) when asked to, so trace() is the exact input stream the core saw.
 // It makes no decision: each method returns the core's status unchanged. Its methods
 // are named _x: internal to the glue, so the build shortens them (--mangle-props).
 // With a debug hook, it also shows the hook every event the moment the core queues it:
