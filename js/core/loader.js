@@ -45,7 +45,7 @@ async function instantiate(source, env) {
     throw new Error(`core imports ${imports.map((i) => `${i.module}.${i.name}`)}`);
   }
   const { exports } = await wasm.instantiate(module, {});
-  // Quoted: the build mangles properties that start with '_' (TERSERFLAGS), never quoted ones.
+  // Quoted: the build mangles properties that start with '_' (tests/tools/bundle.mjs), never quoted ones.
   exports['_initialize']?.();
   const version = exports.imp_abi_version?.();
   if (version !== ABI_VERSION) {

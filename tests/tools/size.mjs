@@ -1,14 +1,16 @@
 // Prints the shipped sizes (raw, gzip -9, brotli -q 11) of the core and of each JS build,
 // plus the glue without the delivery modules, so a change shows where the bytes went.
-// With --check it fails when a layer is over its budget (the Makefile sets both): the
-// module entry (minified, gzip) plus the core (gzip) over JS_GZIP_BUDGET, or the glue
-// without delivery (minified, gzip) over GLUE_GZIP_BUDGET. The core's own budget is
-// checked by `make wasm`.
-// Usage: node tests/tools/size.mjs [--check]   (`make size` builds what it measures)
+// With --modules it also prints what each glue module adds (the glue built again with
+// that module's exports stubbed out; gzip is not additive, so the rows are estimates,
+// and a module of constants the minifier folds, js/core/abi.js, shows a negative cost)
+// and what the _x property mangling saves. With --check it fails when a layer is over
+// its budget (the Makefile sets both): the module entry (minified, gzip) plus the core
+// (gzip) over JS_GZIP_BUDGET, or the glue without delivery (minified, gzip) over
+// GLUE_GZIP_BUDGET. The core's own budget is checked by `make wasm`.
+// Usage: node tests/tools/size.mjs [--check] [--modules]   (`make size` builds what it measures)
 import { existsSync, readFileSync } from 'node:fs';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
-import * as esbuild from 'esbuild';
-import { minify } from 'terser';
+import { bundleMinified } from './bundle.mjs';
 
 const root = new URL('../../', import.meta.url);
 const check = process.argv.includes('--check');
@@ -29,23 +31,30 @@ const file = (path) => {
   return readFileSync(url);
 };
 
-// The glue alone: the module entry with the delivery modules replaced by a stub, bundled
-// and minified as the Makefile does (esbuild bundles, terser minifies: TERSERFLAGS).
-const glueOnly = await esbuild.build({
-  stdin: {
-    contents: "import { startTracker } from './js/tracker/tracker.js';\n"
-      + "export const createTracker = (o) => startTracker(o, { wasm: () => new URL('./imp.wasm', import.meta.url), createTransport: () => ({}) });",
-    resolveDir: new URL('.', root).pathname,
+// A module replaced by one that exports the same names, each an unknown value (so the
+// minifier cannot fold them away).
+const stubOut = (isStubbed) => ({
+  name: 'stub-out',
+  setup(build) {
+    build.onLoad({ filter: /\.js$/ }, ({ path }) => {
+      if (!isStubbed(path)) return undefined;
+      const names = [...readFileSync(path, 'utf8').matchAll(/^export\s+(?:async\s+)?(?:function|const|let|class)\s+([\w$]+)/gm)];
+      return { contents: names.map(([, name]) => `export const ${name} = globalThis.stubbed;`).join('\n'), loader: 'js' };
+    });
   },
-  bundle: true, format: 'esm', target: 'es2020', write: false,
 });
+// The glue alone: the module entry with js/delivery/ stubbed out, built as shipped.
+const glueWithout = (isStubbed, mangleProperties) => bundleMinified({
+  entry: 'js/index.js',
+  plugins: [stubOut((path) => path.includes('/js/delivery/') || isStubbed(path))],
+  mangleProperties,
+});
+const { code: glueOnly, inputs: glueModules } = await glueWithout(() => false);
 
 const rows = [
   ['js/imp.wasm (core)', file('js/imp.wasm')],
   ['dist/index.min.js (module entry: glue + delivery)', file('dist/index.min.js')],
-  ['  of which glue without delivery', Buffer.from((await minify(glueOnly.outputFiles[0].text, {
-    ecma: 2020, module: true, compress: { passes: 3 }, mangle: { properties: { regex: /^_/, keep_quoted: true } },
-  })).code)],
+  ['  of which glue without delivery', Buffer.from(glueOnly)],
   ['dist/embedded.min.js (module entry, core inlined)', file('dist/embedded.min.js')],
   ['dist/impression-tracker.js (script tag, core inlined)', file('dist/impression-tracker.js')],
 ].map(([label, bytes]) => ({ label, ...measure(bytes) }));
@@ -65,4 +74,16 @@ if (check && total > budget) {
 if (check && glue.gzip > glueBudget) {
   console.error(`error: the glue without delivery is ${glue.gzip} B gzip, over the budget of ${glueBudget} B (GLUE_GZIP_BUDGET)`);
   process.exit(1);
+}
+
+if (process.argv.includes('--modules')) {
+  const gzip = (code) => gzipSync(code, { level: 9 }).length;
+  const glue = gzip(glueOnly);
+  console.log(`# what each module adds to the glue without delivery (${glue} B gzip)`);
+  for (const path of glueModules.filter((p) => p.startsWith('js/') && !p.startsWith('js/delivery/') && p !== 'js/index.js')) {
+    const { code: without } = await glueWithout((p) => p.endsWith(`/${path}`));
+    console.log(`# ${path.padEnd(34)} ${pad(glueOnly.length - without.length, 7)} ${pad(glue - gzip(without), 7)}`);
+  }
+  const { code: unmangled } = await glueWithout(() => false, false);
+  console.log(`# without the _x property mangling: ${gzip(unmangled)} B gzip (${gzip(unmangled) - glue} B more)`);
 }
