@@ -128,7 +128,7 @@ fuzz: $(addprefix $(BUILD)/fuzz/,$(FUZZERS))
 
 # --- Sizes -------------------------------------------------------------------------------
 size: wasm
-	@node tests/tools/size.mjs
+	@node tests/tools/size.mjs --modules
 
 # --- Everything ---------------------------------------------------------------------------
 test: deps
