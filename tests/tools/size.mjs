@@ -17,9 +17,10 @@ const check = process.argv.includes('--check');
 const budget = Number(process.env.JS_GZIP_BUDGET || 15360);
 const glueBudget = Number(process.env.GLUE_GZIP_BUDGET || 5376);
 
+const gzip = (bytes) => gzipSync(bytes, { level: 9 }).length;
 const measure = (bytes) => ({
   raw: bytes.length,
-  gzip: gzipSync(bytes, { level: 9 }).length,
+  gzip: gzip(bytes),
   brotli: brotliCompressSync(bytes, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length,
 });
 const file = (path) => {
@@ -77,13 +78,12 @@ if (check && glue.gzip > glueBudget) {
 }
 
 if (process.argv.includes('--modules')) {
-  const gzip = (code) => gzipSync(code, { level: 9 }).length;
-  const glue = gzip(glueOnly);
-  console.log(`# what each module adds to the glue without delivery (${glue} B gzip)`);
+  console.log(`# what each module adds to the glue without delivery (${glue.gzip} B gzip), with what only it imports`);
+  console.log(`# ${'module'.padEnd(34)} ${pad('raw', 7)} ${pad('gzip', 7)}`);
   for (const path of glueModules.filter((p) => p.startsWith('js/') && !p.startsWith('js/delivery/') && p !== 'js/index.js')) {
     const { code: without } = await glueWithout((p) => p.endsWith(`/${path}`));
-    console.log(`# ${path.padEnd(34)} ${pad(glueOnly.length - without.length, 7)} ${pad(glue - gzip(without), 7)}`);
+    console.log(`# ${path.padEnd(34)} ${pad(glueOnly.length - without.length, 7)} ${pad(glue.gzip - gzip(without), 7)}`);
   }
   const { code: unmangled } = await glueWithout(() => false, false);
-  console.log(`# without the _x property mangling: ${gzip(unmangled)} B gzip (${gzip(unmangled) - glue} B more)`);
+  console.log(`# without the _x property mangling: ${gzip(unmangled)} B gzip (${gzip(unmangled) - glue.gzip} B more)`);
 }
