@@ -45,8 +45,8 @@ async function instantiate(source, env) {
     throw new Error(`core imports ${imports.map((i) => `${i.module}.${i.name}`)}`);
   }
   const { exports } = await wasm.instantiate(module, {});
-  // Quoted: the build mangles properties that start with '_' (tests/tools/bundle.mjs), never quoted ones.
-  exports['_initialize']?.();
+  // The build shortens properties named _x but keeps this one (tests/tools/bundle.mjs).
+  exports._initialize?.();
   const version = exports.imp_abi_version?.();
   if (version !== ABI_VERSION) {
     throw new Error(`core ABI version ${version}; this glue needs ${ABI_VERSION}`);

@@ -5,9 +5,10 @@
 // first saves about 100 B, terser's three passes about 500 B against esbuild's own
 // --minify, and unsafe_arrows (function expressions that use no `this` become arrows;
 // the glue never uses a function expression's prototype or `new` on one) about 15 B.
-// Properties named _x are internal to the glue (never public API, payload or wasm
-// exports; js/core/loader.js quotes '_initialize', and quoted names are kept) and are
-// shortened: that saves about 170 B gzip of the glue and 340 B of the module entry.
+// Properties named _x are the glue's internals (never public API or payload) and are
+// shortened: that saves about 170 B gzip of the glue and 340 B of the module entry. The
+// one wasm export of that form, _initialize, is reserved by name (quoting it would not
+// keep it: esbuild's syntax pass turns a['_x'] into a._x).
 // Usage: node tests/tools/bundle.mjs ENTRY OUT [--iife]   (ENTRY "-": the source on stdin)
 import { readFileSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -17,7 +18,7 @@ import { minify } from 'terser';
 export const TERSER_OPTIONS = {
   ecma: 2020,
   compress: { passes: 3, unsafe_arrows: true },
-  mangle: { properties: { regex: /^_/, keep_quoted: true } },
+  mangle: { properties: { regex: /^_/, reserved: ['_initialize'] } },
 };
 
 /**
@@ -39,7 +40,7 @@ export async function bundleMinified({ entry, contents, iife = false, plugins = 
   return { code, inputs: Object.keys(built.metafile.inputs) };
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const [entry, out] = process.argv.slice(2);
   const iife = process.argv.includes('--iife');
   const { code } = entry === '-'
