@@ -118,7 +118,7 @@ describe('compressed batches from the tracker and the core', () => {
     assert.ok(sent.every((b) => b instanceof Uint8Array && b[0] === 0x1f && b[1] === 0x8b), 'gzip magic bytes');
     const events = sent.flatMap((b) => JSON.parse(gunzipSync(b).toString()).ev);
     assert.deepEqual(events, seen, 'the debug hook saw exactly the events that were sent');
-    assert.match(tracker.trace(), /^start 2048 8192 1048576 200 16384 10000 0\.5 1000 242500 0\.3 0 1 15$/m);
+    assert.match(tracker.trace(), /^start 2048 8192 1048576 200 16384 10000 0\.5 1000 242500 0\.3 0 1 15 0 1000$/m);
   });
 
   it('compress: false sends the JSON text', async () => {
@@ -126,7 +126,7 @@ describe('compressed batches from the tracker and the core', () => {
     assert.deepEqual(errors, []);
     assert.ok(sent.length >= 1 && sent.every((b) => typeof b === 'string'));
     assert.deepEqual(sent.flatMap((b) => JSON.parse(b).ev.map((e) => e.e)), ['imp', 'imp', 'imp', 'view', 'view', 'view']);
-    assert.match(tracker.trace(), /^start .* 0 15$/m);
+    assert.match(tracker.trace(), /^start .* 0 15 0 1000$/m);
   });
 
   it('an option the core refuses is named in the error', async () => {
