@@ -8,6 +8,8 @@
 // functions here make no such decision: they read the DOM and call the core.
 
 import { R_ELEMENT } from '../core/abi.js';
+import { listenActivation } from './activation.js';
+import { watchDom } from './discovery.js';
 import { coverOf, entryArea, entryRatio } from './observer.js';
 
 /**
@@ -77,7 +79,7 @@ export function untrack(cards, el) {
 }
 
 /** A watched element's attributes changed (discovery.js). */
-export function changed(cards, el, selector) {
+function changed(cards, el, selector) {
   const record = cards._items.get(el);
   if (record?._manual) track(cards, el, record._meta, true);
   else if (el.matches(selector)) track(cards, el, undefined, false);
@@ -94,10 +96,35 @@ export function cardsInView(cards) {
 }
 
 /** A click or key press (abi.js ACT_*) on a card; false when it has no handle to give. */
-export function activate(cards, record, kind) {
+function activate(cards, record, kind) {
   if (record._h < 0 && !attach(cards, record)) return false; // before the observer showed it
   cards._check(cards._core._activate(cards._env.now(), record._h, kind));
   return true;
+}
+
+/**
+ * Listens for the cards' activations and, with a selector, discovers the cards of the
+ * page (discovery.js). `pump(t)` runs after each.
+ * @returns {{_dom: object|null, _stop(): void}} discovery (or null) and a function removing both
+ */
+export function listenCards(cards, env, o, guard, pump) {
+  const stopActivation = listenActivation(env, (node) => cards._items.get(node), (record, kind) => {
+    if (activate(cards, record, kind)) pump(env.now());
+  }, guard);
+  const dom = o.selector ? watchDom(env, o, {
+    _guard: guard,
+    _found: (el) => track(cards, el, undefined, false),
+    _changed: (el) => changed(cards, el, o.selector),
+    _sweep: () => releaseDisconnected(cards),
+    _done: () => pump(env.now()),
+  }) : null;
+  return {
+    _dom: dom,
+    _stop() {
+      stopActivation();
+      dom?._stop();
+    },
+  };
 }
 
 // entry.time shares performance.now()'s time origin; never trust one from the future.

@@ -8,18 +8,17 @@
 // option the core refuses) gives a no-op tracker and an onError call.
 
 import {
-  CONFIG_OCCLUSION, ERR_CONFIG, ERR_FULL, ERR_ID, ERR_TOO_LONG, FLAG_GPC, FLAG_HIDDEN, FLAG_PRERENDER, FLAG_UNFOCUSED, FLAG_WEBDRIVER, NONE,
+  CONFIG_OCCLUSION, ERR_CONFIG, ERR_FULL, ERR_ID, ERR_TOO_LONG, NONE,
   R_BATCH_EVENTS, R_DROPPED, R_QUEUED_BYTES, R_QUEUED_EVENTS, R_READY, R_SEQ,
 } from '../core/abi.js';
-import { listenActivation } from '../page/activation.js';
-import { activate, cardsInView, changed, createCards, releaseDisconnected, track, untrack } from '../page/cards.js';
+import { cardsInView, createCards, listenCards, releaseDisconnected, track, untrack } from '../page/cards.js';
 import { createCore } from '../core/core.js';
-import { watchDom } from '../page/discovery.js';
 import { createEntryFeed } from '../page/entries.js';
 import { listenLifecycle } from '../page/lifecycle.js';
 import { loadCore } from '../core/loader.js';
 import { createGeometryObservers, createOcclusionObserver } from '../page/observer.js';
 import { checkPageViewTiming } from '../page/page-view-check.js';
+import { newPageViewFacts } from '../page/page-view.js';
 import { CONFIG_OPTIONS, applyConfig, configValues, endpointOk, resolveEnv, resolveOptions } from './options.js';
 import { createReporter } from './warn.js';
 
@@ -60,8 +59,6 @@ export async function startTracker(options, defaults) {
 
 function wire(o, env, core, createTransport, report) {
   const counts = { batches: 0, events: 0 };
-  const nav = env.navigator || {};
-  const gpc = nav.globalPrivacyControl === true;
   let stopped = false;
   let timer = null;
   let timerAt = -1;
@@ -168,16 +165,9 @@ function wire(o, env, core, createTransport, report) {
     cancelPageViewCheck();
     cancelPageViewCheck = checkPageViewTiming(env, cardsInView(cards), report);
     const t = now();
-    pageView = Array.from(env.getRandomValues(new Uint8Array(16)), (b) => (b + 256).toString(16).slice(1)).join('');
-    // The path only: a query string or fragment never leaves the browser.
-    path = String(meta?.path ?? env.location?.pathname ?? '').replace(/[?#][^]*$/, '');
-    const doc = env.document;
-    const flags = (nav.webdriver ? FLAG_WEBDRIVER : 0)
-      | (doc.visibilityState === 'hidden' ? FLAG_HIDDEN : 0)
-      | (doc.prerendering ? FLAG_PRERENDER : 0)
-      | (doc.hasFocus && !doc.hasFocus() ? FLAG_UNFOCUSED : 0)
-      | (gpc ? FLAG_GPC : 0);
-    check(core._pageBegin(t, pageView, path, flags));
+    const facts = newPageViewFacts(env, meta);
+    ({ pageView, path } = facts);
+    check(core._pageBegin(t, pageView, path, facts.flags));
     pump(t);
   };
   const hide = (t) => {
@@ -232,19 +222,9 @@ function wire(o, env, core, createTransport, report) {
         transport.pageShown();
       }),
     }));
-    stops.push(listenActivation(env, (node) => cards._items.get(node), (record, kind) => {
-      if (activate(cards, record, kind)) pump(now());
-    }, guard));
-    if (o.selector) {
-      dom = watchDom(env, o, {
-        _guard: guard,
-        _found: (el) => track(cards, el, undefined, false),
-        _changed: (el) => changed(cards, el, o.selector),
-        _sweep: () => releaseDisconnected(cards),
-        _done: () => pump(now()),
-      });
-      stops.push(dom._stop);
-    }
+    const listening = listenCards(cards, env, o, guard, pump);
+    dom = listening._dom;
+    stops.push(listening._stop);
   } catch (error) {
     teardown();
     throw error;
