@@ -117,7 +117,8 @@ typedef struct imp_result {
 ** Defaults and ranges in parentheses. The field numbers (1..15) are the order of the
 ** trace's `start` line and of result.config_field. */
 typedef struct imp_config {
-  uint32_t max_items;      /* 1: items with a slot at once (1..65535; 2048)       */
+  uint32_t max_items;      /* 1: items with a slot at once, and element handles
+                                 (1..65535; 2048)                              */
   uint32_t max_queue;      /* 2: events held before the oldest is dropped
                                  (1..65535; 8192)                              */
   uint32_t queue_bytes;    /* 3: bytes of encoded events held (>= 4096; 1048576) */
