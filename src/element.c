@@ -12,8 +12,9 @@
 ** Cover. With config.occlusion, the glue has a v2 observer watching every element in
 ** view, and v2 looks at most every 100 ms: until it has looked, an element in view
 ** counts as covered (it can make an impression, not viewable time on a guess).
-** Entering or leaving view forgets what v2 said; a v2 entry for an element out of
-** view changes nothing (a late entry never brings back a card that has left).
+** Entering or leaving view forgets what v2 said, so a v2 entry that arrives after its
+** element left changes nothing: the element is out (ratio 0 is OUT whatever v2 says)
+** and counts as covered again from the moment it comes back.
 ** Without config.occlusion, only an explicit IMP_COVER_COVERED covers.
 **
 ** Handles are the indexes of a table of max_items elements carved from the arena:
@@ -76,7 +77,7 @@ void imp_element_geometry(imp_element *e, double ratio, double area) {
 }
 
 void imp_element_look(imp_element *e, int32_t cover) {
-  if (cover == IMP_COVER_OUTSIDE || !(e->ratio > 0.0)) return;
+  if (cover == IMP_COVER_OUTSIDE) return;
   e->look = cover == IMP_COVER_CLEAR ? IMP_LOOK_CLEAR : IMP_LOOK_COVERED;
   feed_item(e->item);
 }

@@ -236,10 +236,10 @@ IMP_API int32_t imp_element_remove(double t, uint32_t element);
 /* An intersection observation of an element: ratio in [0,1], area in px^2 (>= 0).
 ** Entering or leaving view (ratio 0 <-> above 0) forgets what v2 said about it. */
 IMP_API int32_t imp_element_observe(double t, uint32_t element, double ratio, double area);
-/* What IntersectionObserver v2 said about an element (IMP_COVER_*). Taken only while
-** the element is in view: a late entry for an element that left changes nothing.
-** With config.occlusion, an element in view that v2 has not looked at since it
-** entered is covered: it can make an impression, never a viewable one. */
+/* What IntersectionObserver v2 said about an element (IMP_COVER_*). With
+** config.occlusion, an element in view that v2 has not looked at since it entered is
+** covered: it can make an impression, never a viewable one. Entering or leaving view
+** forgets what v2 said, so a late entry for an element that left changes nothing. */
 IMP_API int32_t imp_element_cover(double t, uint32_t element, int32_t cover);
 /* A click or key press on an element (IMP_ACT_*). A key press counts and is
 ** remembered; a script click on the element a key press activated less than

@@ -1,11 +1,12 @@
 // tracker.js: wires a loaded core to a page: the cards (cards.js, fed by discovery.js,
 // the observers of observer.js through entries.js, and activation.js), the page
 // lifecycle (lifecycle.js), page views, the clock, one timer for the core's next
-// deadline, and handing the batches the core cuts to the transport. Every tracking decision is the core's. Everything that runs later is
-// guarded: an exception becomes an onError call and a tracker that does nothing more,
-// never an exception in the host page. startTracker() never rejects: anything that
-// stops the tracker from starting (no WebAssembly, no IntersectionObserver, a bad
-// option the core refuses) gives a no-op tracker and an onError call.
+// deadline, and handing the batches the core cuts to the transport. Every tracking
+// decision is the core's. Everything that runs later is guarded: an exception becomes
+// an onError call and a tracker that does nothing more, never an exception in the host
+// page. startTracker() never rejects: anything that stops the tracker from starting (no
+// WebAssembly, no IntersectionObserver, a bad option the core refuses) gives a no-op
+// tracker and an onError call.
 
 import {
   CONFIG_OCCLUSION, ERR_CONFIG, ERR_FULL, ERR_ID, ERR_TOO_LONG, NONE,
