@@ -633,15 +633,23 @@ describe('trace', () => {
   });
 
   it('replayed by the native tool gives exactly the batches the tracker handed to the transport', { skip: !existsSync(REPLAY) && 'build/replay is missing (make replay)' }, async () => {
-    const { page, transport, tracker } = await start({ batch: { maxEvents: 3 } });
+    const { page, transport, tracker } = await start({ batch: { maxEvents: 3 }, occlusion: true });
     const { cards } = grid(page, 6);
+    const twin = grid(page, 1, 'featured', 4).cards[0]; // gig-4 shown twice
     await page.settle();
     for (const [i, card] of cards.entries()) {
       page.advance(37.25);
       page.intersect(card, 0.1 * (i + 3), { width: 250 + i, height: 333.5 });
     }
+    page.intersect(twin, 1);
+    page.advance(100);
+    page.occlude(cards[5], false);
+    page.occlude(twin, false);
     page.advance(1200);
     page.click(cards[2].children[0]);
+    page.key(cards[3], 'Enter');
+    page.click(cards[3], { detail: 0 }); // the echo of the key press
+    page.intersect(twin, 0);
     cards[4].setAttribute('data-gig-id', 'recycled');
     await page.settle();
     page.intersect(cards[4], 0.9);
@@ -661,5 +669,6 @@ describe('trace', () => {
     const gzipLine = (g) => (g ? `~ gzip ${g.length} ${fnv(g)}\n` : '');
     assert.ok(transport.sends.every((c) => c.gzip instanceof Uint8Array), 'every batch comes with its gzip form');
     assert.equal(native, transport.sends.map((c) => `${c.body}\n${gzipLine(c.gzip)}`).join(''));
+    for (const call of ['elem', 'eobs', 'cover', 'act', 'unelem']) assert.match(tracker.trace(), new RegExp(`^${call} `, 'm'), `the trace has ${call} lines`);
   });
 });
