@@ -175,17 +175,25 @@ static int32_t item_args(double t, uint32_t id_len, uint32_t list_len) {
   return IMP_OK;
 }
 
-IMP_API int32_t imp_item_register(double t, uint32_t id_len, uint32_t list_len,
-                                  uint32_t position) {
+/* Registers an item (imp_item_register) and, with `element`, adds an element to it. */
+static int32_t register_item(double t, uint32_t id_len, uint32_t list_len, uint32_t position,
+                             int element) {
   int32_t status = item_args(t, id_len, list_len);
   if (status != IMP_OK) return status;
+  if (element && imp_element_full()) return IMP_ERR_FULL;
   take_time(t);
   imp_vis_advance(imp_g.now);
   uint32_t slot = IMP_NIL;
   status = imp_registry_register(imp_in, id_len, imp_in + id_len, list_len, position, &slot);
   if (status != IMP_OK) return status;
   imp_res.slot = slot;
+  if (element) imp_res.element = imp_element_new(slot);
   return done(IMP_OK);
+}
+
+IMP_API int32_t imp_item_register(double t, uint32_t id_len, uint32_t list_len,
+                                  uint32_t position) {
+  return register_item(t, id_len, list_len, position, 0);
 }
 
 IMP_API int32_t imp_item_release(double t, uint32_t slot) {
@@ -225,13 +233,7 @@ IMP_API int32_t imp_click(double t, uint32_t slot) {
 /*=== MARK: - Elements (Public) ===*/
 IMP_API int32_t imp_element_add(double t, uint32_t id_len, uint32_t list_len,
                                 uint32_t position) {
-  int32_t status = item_args(t, id_len, list_len);
-  if (status != IMP_OK) return status;
-  if (imp_element_full()) return IMP_ERR_FULL;
-  status = imp_item_register(t, id_len, list_len, position);
-  if (status != IMP_OK) return status;
-  imp_res.element = imp_element_new(imp_res.slot);
-  return IMP_OK;
+  return register_item(t, id_len, list_len, position, 1);
 }
 
 IMP_API int32_t imp_element_remove(double t, uint32_t element) {
