@@ -29,16 +29,16 @@ function readMeta(o, el, meta = {}) {
   const list = meta.list ?? el.closest(`[${o.listAttribute}]`)?.getAttribute(o.listAttribute);
   const position = Math.floor(meta.position ?? parseInt(el.getAttribute(o.positionAttribute), 10));
   return {
-    id: id == null ? '' : String(id),
-    list: list == null ? '' : String(list),
-    position: position > 0 && position < 2 ** 31 ? position : 0,
+    _id: id == null ? '' : String(id),
+    _list: list == null ? '' : String(list),
+    _position: position > 0 && position < 2 ** 31 ? position : 0,
   };
 }
 
 // Gives a card a core element handle; false when the core refuses its id (reported).
 function attach(cards, record) {
   Object.assign(record, readMeta(cards._o, record._el, record._meta));
-  if (!record.id || !cards._check(cards._core._elementAdd(cards._env.now(), record.id, record.list, record.position))) return false;
+  if (!record._id || !cards._check(cards._core._elementAdd(cards._env.now(), record._id, record._list, record._position))) return false;
   record._h = cards._core._result(R_ELEMENT);
   return true;
 }
@@ -56,8 +56,8 @@ export function track(cards, el, meta, manual) {
   const record = cards._items.get(el);
   if (record) {
     const m = readMeta(cards._o, el, meta);
-    if (record._h >= 0 && record.id === m.id) {
-      if ((record.list !== m.list || record.position !== m.position) && cards._check(cards._core._register(cards._env.now(), m.id, m.list, m.position))) Object.assign(record, m);
+    if (record._h >= 0 && record._id === m._id) {
+      if ((record._list !== m._list || record._position !== m._position) && cards._check(cards._core._register(cards._env.now(), m._id, m._list, m._position))) Object.assign(record, m);
       return;
     }
     // Not in view (read when it shows), or a recycled node: measured afresh.
@@ -65,7 +65,7 @@ export function track(cards, el, meta, manual) {
     else Object.assign(record, { _meta: meta, _manual: manual });
     if (cards._items.has(el)) return;
   }
-  cards._items.set(el, { _el: el, _h: -1, _in: false, id: '', list: '', position: 0, _manual: manual, _meta: meta });
+  cards._items.set(el, { _el: el, _h: -1, _in: false, _id: '', _list: '', _position: 0, _manual: manual, _meta: meta });
   cards._geometry._observe(el);
 }
 

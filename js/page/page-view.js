@@ -8,15 +8,15 @@ import { FLAG_GPC, FLAG_HIDDEN, FLAG_PRERENDER, FLAG_UNFOCUSED, FLAG_WEBDRIVER }
 /**
  * @param env resolved environment (document, navigator, location, getRandomValues)
  * @param meta newPageView()'s argument: {path?}
- * @returns {{pageView: string, path: string, flags: number}}
+ * @returns {{_pageView: string, _path: string, _flags: number}}
  */
 export function newPageViewFacts(env, meta) {
   const doc = env.document;
   const nav = env.navigator || {};
   return {
-    pageView: Array.from(env.getRandomValues(new Uint8Array(16)), (b) => (b + 256).toString(16).slice(1)).join(''),
-    path: String(meta?.path ?? env.location?.pathname ?? '').replace(/[?#][^]*$/, ''),
-    flags: (nav.webdriver ? FLAG_WEBDRIVER : 0)
+    _pageView: Array.from(env.getRandomValues(new Uint8Array(16)), (b) => (b + 256).toString(16).slice(1)).join(''),
+    _path: String(meta?.path ?? env.location?.pathname ?? '').replace(/[?#][^]*$/, ''),
+    _flags: (nav.webdriver ? FLAG_WEBDRIVER : 0)
       | (doc.visibilityState === 'hidden' ? FLAG_HIDDEN : 0)
       | (doc.prerendering ? FLAG_PRERENDER : 0)
       | (doc.hasFocus && !doc.hasFocus() ? FLAG_UNFOCUSED : 0)

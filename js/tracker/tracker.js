@@ -167,8 +167,9 @@ function wire(o, env, core, createTransport, report) {
     cancelPageViewCheck = checkPageViewTiming(env, cardsInView(cards), report);
     const t = now();
     const facts = newPageViewFacts(env, meta);
-    ({ pageView, path } = facts);
-    check(core._pageBegin(t, pageView, path, facts.flags));
+    pageView = facts._pageView;
+    path = facts._path;
+    check(core._pageBegin(t, pageView, path, facts._flags));
     pump(t);
   };
   const hide = (t) => {
