@@ -1,0 +1,102 @@
+// outbox.js: a thin object over the outbox's exports (src/outbox.h), the part of the
+// core that decides delivery. It writes the configuration record and the io buffer
+// (tab id, stored keys and values), reads the action record, and hands out each
+// action's key and body. It makes no decision: every method returns the core's status
+// unchanged. Methods are named _x: internal to the glue, shortened by the build.
+
+// imp_action: a double, fifteen uint32 fields, a double (little endian).
+export const ACT_NONE = 0;
+export const ACT_FETCH = 1;
+export const ACT_BEACON = 2;
+export const ACT_LATER = 3;
+export const ACT_CANCEL = 4;
+export const ACT_STORE = 5;
+export const ACT_REMOVE = 6;
+export const ACT_SCAN = 7;
+export const ACT_PURGE = 8;
+export const ACTION_FIELDS = [
+  'kind', 'ticket', 'batch', 'events', 'key_bytes', 'body_bytes', 'found', 'held_batches', 'held_events',
+  'stored_events', 'delivered', 'beaconed', 'lost', 'purged', 'failures',
+];
+export const ACTION_BYTES = 80;
+export const FOUND_REMOVE = 2;
+export const STORE_OK = 0;
+export const STORE_FULL = 1;
+export const STORE_THREW = 2;
+export const CONSENT = ['pending', 'granted', 'denied'];
+export const OB_BEACON = 1;
+export const OB_LATER = 2;
+export const OB_STORAGE = 4;
+export const OB_LOCKS = 8;
+export const OB_ONLINE = 16;
+// imp_outbox_config: six doubles (timeout, lease, max age, backoff base and max,
+// Retry-After cap), then uint32 max_batches, body_bytes, keepalive_bytes, later_bytes,
+// stored_events, stored_bytes, consent, flags.
+const CONFIG_BODY_BYTES = 52;
+const CONFIG_KEEPALIVE = 56;
+const CONFIG_CONSENT = 72;
+const CONFIG_FLAGS = 76;
+export const IO_BYTES = 64 + 256 + 6 * 1600 + 2048 + 61440;
+
+/**
+ * @param {{exports: Record<string, Function>, memoryView: (ptr: number, length: number) => Uint8Array}} loaded
+ */
+export function createOutbox(loaded) {
+  const x = loaded.exports;
+  const encoder = new TextEncoder();
+  const decoder = new TextDecoder();
+  const view = (ptr, n) => {
+    const bytes = loaded.memoryView(ptr, n);
+    return new DataView(bytes.buffer, bytes.byteOffset, n);
+  };
+  const io = () => loaded.memoryView(x.imp_outbox_io_ptr(), IO_BYTES);
+  const action = () => view(x.imp_outbox_action_ptr(), ACTION_BYTES);
+  // Writes strings one after the other into the io buffer; returns their byte lengths.
+  const put = (...strings) => {
+    const buffer = io();
+    let at = 0;
+    return strings.map((s) => {
+      const n = encoder.encodeInto(s, buffer.subarray(at)).written;
+      at += n;
+      return n;
+    });
+  };
+  const field = (name) => action().getUint32(8 + 4 * ACTION_FIELDS.indexOf(name), true);
+  return {
+    /** Sets the body cap, consent and capability flags; the rest keeps the core's defaults. */
+    _configure(bodyBytes, consent, flags) {
+      const config = view(x.imp_outbox_config_ptr(), 80);
+      config.setUint32(CONFIG_BODY_BYTES, bodyBytes, true);
+      // Our share of the keepalive quota holds at least one body.
+      config.setUint32(CONFIG_KEEPALIVE, Math.max(bodyBytes, config.getUint32(CONFIG_KEEPALIVE, true)), true);
+      config.setUint32(CONFIG_CONSENT, consent, true);
+      config.setUint32(CONFIG_FLAGS, flags, true);
+    },
+    _start: (t, epoch, tab) => x.imp_outbox_start(t, epoch, put(tab)[0]),
+    _next: (t, jitter) => x.imp_outbox_next(t, jitter),
+    _flush: (t) => x.imp_outbox_flush(t),
+    _response: (t, ticket, status, retryAfter, jitter) => x.imp_outbox_response(t, ticket, status, retryAfter, jitter),
+    _beacon: (t, ticket, outcome) => x.imp_outbox_beacon(t, ticket, outcome),
+    _later: (t, ticket, ok) => x.imp_outbox_later(t, ticket, ok),
+    _stored: (t, ticket, outcome) => x.imp_outbox_stored(t, ticket, outcome),
+    _online: (t, online) => x.imp_outbox_online(t, online),
+    _consent: (t, consent) => x.imp_outbox_consent(t, consent),
+    _tabLive: (t, tab) => x.imp_outbox_tab_live(t, put(tab)[0]),
+    /** One stored record (key without the prefix); the verdict is field('found'). */
+    _found(t, key, value) {
+      const [k, v] = put(key, value);
+      return x.imp_outbox_found(t, k, v);
+    },
+    _scanDone: (t) => x.imp_outbox_scan_done(t),
+    /** A uint32 field of the action record, by name (ACTION_FIELDS). */
+    _field: field,
+    _deadline: () => action().getFloat64(0, true),
+    _retryMs: () => action().getFloat64(72, true),
+    _key: () => decoder.decode(io().subarray(0, field('key_bytes'))),
+    /** The action's body or record value (a copy). */
+    _body() {
+      const at = field('key_bytes');
+      return io().slice(at, at + field('body_bytes'));
+    },
+  };
+}
