@@ -30,7 +30,7 @@ export function resolveIo(injected = {}) {
       try {
         return pick('localStorage') || null;
       } catch (error) {
-        onError(error);
+        onError(unusable(error));
         return null;
       }
     },
@@ -39,13 +39,15 @@ export function resolveIo(injected = {}) {
   };
 }
 
+const unusable = (error) => new Error(`impression-tracker: localStorage unusable (${error?.name || error}); memory only`);
+
 /** Writes a record: 0 written, 1 QuotaExceededError, 2 any other throw (error to onError). */
 export function setRecord(storage, name, value, onError) {
   try {
     storage.setItem(name, value);
     return 0;
   } catch (error) {
-    onError(error);
+    onError(unusable(error));
     return error?.name === 'QuotaExceededError' || error?.code === 22 ? 1 : 2;
   }
 }
