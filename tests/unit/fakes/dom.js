@@ -311,6 +311,7 @@ export function bodyText(body) {
  */
 export function fakeNetwork({ status = 204 } = {}) {
   const t = {
+    status, // the answer to every fetch; a test may change it
     calls: [],
     get sends() {
       return t.calls.filter((c) => c.kind === 'fetch' || c.kind === 'beacon');
@@ -324,7 +325,7 @@ export function fakeNetwork({ status = 204 } = {}) {
     env: {
       fetch: (url, init) => {
         t.calls.push({ kind: 'fetch', url, body: init.body, keepalive: init.keepalive });
-        return Promise.resolve({ status, headers: { get: () => null }, arrayBuffer: async () => new ArrayBuffer(0) });
+        return Promise.resolve({ status: t.status, headers: { get: () => null }, arrayBuffer: async () => new ArrayBuffer(0) });
       },
       sendBeacon: (url, body) => t.calls.push({ kind: 'beacon', url, body }) > 0,
       fetchLater: null,
