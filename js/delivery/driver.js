@@ -58,7 +58,7 @@ export function createDriver(d) {
       d._debug({ kind: 'fetch', ticket, batch: field('batch'), events, bytes });
       post(io, d._endpoint, body(), track(ticket, events, false)).then((result) => answer(ticket, result));
     } else if (kind === ACT_BEACON) {
-      const outcome = beacon(io, d._endpoint, body());
+      const outcome = beacon(io, d._endpoint, body(), d._report);
       d._debug({ kind: 'beacon', ticket, events, bytes, accepted: outcome === 1, threw: outcome === 2 });
       d._check(ob._beacon(d._now(), ticket, outcome));
     } else {

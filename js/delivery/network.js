@@ -40,11 +40,18 @@ export async function post(io, endpoint, body, signal) {
   }
 }
 
-/** sendBeacon: 1 accepted, 0 refused (false, or no sendBeacon), 2 threw. */
-export function beacon(io, endpoint, body) {
+/**
+ * sendBeacon: 1 accepted, 0 refused, 2 threw (the error goes to onError). Without
+ * sendBeacon, a keepalive fetch whose answer nobody waits for stands in for it, as
+ * sendBeacon is one: 1 once handed over.
+ */
+export function beacon(io, endpoint, body, onError) {
   try {
-    return io.sendBeacon?.(endpoint, payload(io, body)) ? 1 : 0;
-  } catch {
+    if (io.sendBeacon) return io.sendBeacon(endpoint, payload(io, body)) ? 1 : 0;
+    Promise.resolve(io.fetch(endpoint, init(io, body, undefined, true))).catch(() => {});
+    return 1;
+  } catch (error) {
+    onError(error);
     return 2;
   }
 }

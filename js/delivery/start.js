@@ -25,7 +25,7 @@ export function startDelivery(o, env, ctx) {
   const storage = gpcMode === 'memory-only' ? null : io.storage(ctx._report);
   const denied = gpcMode === 'deny';
   const consent = denied ? 2 : Math.max(0, CONSENT.indexOf(o.consent));
-  const flags = (io.sendBeacon ? OB_BEACON : 0) | (io.fetchLater ? OB_LATER : 0) | (storage ? OB_STORAGE : 0)
+  const flags = (io.sendBeacon || io.fetch ? OB_BEACON : 0) | (io.fetchLater ? OB_LATER : 0) | (storage ? OB_STORAGE : 0)
     | (storage && io.locks ? OB_LOCKS : 0) | (io.online() ? OB_ONLINE : 0);
   const tab = tabId(env);
   ctx._outbox._configure(o.batch.maxBytes, consent, flags);

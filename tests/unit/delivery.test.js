@@ -52,11 +52,17 @@ describe('network answers', () => {
     assert.equal(seen.body.type, 'text/plain');
   });
 
-  it('sendBeacon: accepted 1, false 0, throw 2, absent 0', () => {
-    assert.equal(beacon({ sendBeacon: () => true }, '/c', 'x'), 1);
-    assert.equal(beacon({ sendBeacon: () => false }, '/c', 'x'), 0);
-    assert.equal(beacon({ sendBeacon: () => { throw new Error('no'); } }, '/c', 'x'), 2);
-    assert.equal(beacon({ sendBeacon: null }, '/c', 'x'), 0);
+  it('sendBeacon: accepted 1, false 0, throw 2 (reported); absent: a keepalive fetch stands in', () => {
+    const errors = [];
+    const report = (e) => errors.push(e.message);
+    assert.equal(beacon({ sendBeacon: () => true }, '/c', 'x', report), 1);
+    assert.equal(beacon({ sendBeacon: () => false }, '/c', 'x', report), 0);
+    assert.equal(beacon({ sendBeacon: () => { throw new Error('blocked'); } }, '/c', 'x', report), 2);
+    assert.deepEqual(errors, ['blocked']);
+    const posted = [];
+    assert.equal(beacon(io(async (url, init) => posted.push([url, init.keepalive, init.body])), '/c', 'x', report), 1);
+    assert.deepEqual(posted, [['/c', true, 'x']]);
+    assert.equal(beacon(io(() => { throw new Error('no fetch'); }), '/c', 'x', report), 2);
   });
 });
 
