@@ -14,15 +14,30 @@ export const ACT_STORE = 5;
 export const ACT_REMOVE = 6;
 export const ACT_SCAN = 7;
 export const ACT_PURGE = 8;
-export const ACTION_FIELDS = [
-  'kind', 'ticket', 'batch', 'events', 'key_bytes', 'body_bytes', 'found', 'held_batches', 'held_events',
-  'stored_events', 'delivered', 'beaconed', 'lost', 'purged', 'failures',
-];
+// Byte offsets of the uint32 fields of the action record (what the glue reads).
+export const A_KIND = 8;
+export const A_TICKET = 12;
+export const A_BATCH = 16;
+export const A_EVENTS = 20;
+export const A_KEY_BYTES = 24;
+export const A_BODY_BYTES = 28;
+export const A_FOUND = 32;
+export const A_HELD_EVENTS = 40;
+export const A_STORED_EVENTS = 44;
+export const A_DELIVERED = 48;
+export const A_BEACONED = 52;
+export const A_LOST = 56;
+export const A_PURGED = 60;
+export const A_FAILURES = 64;
+const A_RETRY_MS = 72;
 export const ACTION_BYTES = 80;
 export const FOUND_REMOVE = 2;
 export const STORE_OK = 0;
 export const STORE_FULL = 1;
 export const STORE_THREW = 2;
+export const BEACON_REFUSED = 0;
+export const BEACON_ACCEPTED = 1;
+export const BEACON_THREW = 2;
 export const CONSENT = ['pending', 'granted', 'denied'];
 export const OB_BEACON = 1;
 export const OB_LATER = 2;
@@ -61,7 +76,7 @@ export function createOutbox(loaded) {
       return n;
     });
   };
-  const field = (name) => action().getUint32(8 + 4 * ACTION_FIELDS.indexOf(name), true);
+  const field = (offset) => action().getUint32(offset, true);
   return {
     /** Sets the body cap, consent and capability flags; the rest keeps the core's defaults. */
     _configure(bodyBytes, consent, flags) {
@@ -88,15 +103,15 @@ export function createOutbox(loaded) {
       return x.imp_outbox_found(t, k, v);
     },
     _scanDone: (t) => x.imp_outbox_scan_done(t),
-    /** A uint32 field of the action record, by name (ACTION_FIELDS). */
+    /** A uint32 field of the action record, by its byte offset (A_*). */
     _field: field,
     _deadline: () => action().getFloat64(0, true),
-    _retryMs: () => action().getFloat64(72, true),
-    _key: () => decoder.decode(io().subarray(0, field('key_bytes'))),
+    _retryMs: () => action().getFloat64(A_RETRY_MS, true),
+    _key: () => decoder.decode(io().subarray(0, field(A_KEY_BYTES))),
     /** The action's body or record value (a copy). */
     _body() {
-      const at = field('key_bytes');
-      return io().slice(at, at + field('body_bytes'));
+      const at = field(A_KEY_BYTES);
+      return io().slice(at, at + field(A_BODY_BYTES));
     },
   };
 }

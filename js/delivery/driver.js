@@ -7,7 +7,9 @@
 // The counters of stats().transport are the outbox's, plus what is in flight here.
 
 import {
-  ACT_BEACON, ACT_CANCEL, ACT_FETCH, ACT_LATER, ACT_PURGE, ACT_REMOVE, ACT_SCAN, ACT_STORE, CONSENT,
+  A_BATCH, A_BEACONED, A_BODY_BYTES, A_DELIVERED, A_EVENTS, A_FAILURES, A_HELD_EVENTS, A_KIND, A_LOST, A_PURGED,
+  A_STORED_EVENTS, A_TICKET, ACT_BEACON, ACT_CANCEL, ACT_FETCH, ACT_LATER, ACT_PURGE, ACT_REMOVE, ACT_SCAN, ACT_STORE,
+  BEACON_ACCEPTED, BEACON_THREW, CONSENT, STORE_THREW,
 } from '../core/outbox.js';
 import { OK } from '../core/abi.js';
 import { holdLock, listRecords, removeAll, removeRecord, scanAlone, setRecord } from './io.js';
@@ -39,8 +41,8 @@ export function createDriver(d) {
   // A failure the outbox counted (an answer, or a timeout it found) starts a backoff.
   let failures = 0;
   const noteRetry = (status) => {
-    if (field('failures') > failures) d._debug({ kind: 'retry', status, delayMs: Math.ceil(ob._retryMs()) });
-    failures = field('failures');
+    if (field(A_FAILURES) > failures) d._debug({ kind: 'retry', status, delayMs: Math.ceil(ob._retryMs()) });
+    failures = field(A_FAILURES);
   };
   const answer = d._guard((ticket, [status, retryAfter]) => {
     if (stopped || !pending.delete(ticket)) return;
@@ -52,14 +54,14 @@ export function createDriver(d) {
   const body = () => (d._compress ? ob._body() : decoder.decode(ob._body()));
 
   const send = (kind, ticket, events) => {
-    const bytes = field('body_bytes');
+    const bytes = field(A_BODY_BYTES);
     if (kind === ACT_FETCH) {
       state._attempts++;
-      d._debug({ kind: 'fetch', ticket, batch: field('batch'), events, bytes });
+      d._debug({ kind: 'fetch', ticket, batch: field(A_BATCH), events, bytes });
       post(io, d._endpoint, body(), track(ticket, events, false)).then((result) => answer(ticket, result));
     } else if (kind === ACT_BEACON) {
       const outcome = beacon(io, d._endpoint, body(), d._report);
-      d._debug({ kind: 'beacon', ticket, events, bytes, accepted: outcome === 1, threw: outcome === 2 });
+      d._debug({ kind: 'beacon', ticket, events, bytes, accepted: outcome === BEACON_ACCEPTED, threw: outcome === BEACON_THREW });
       d._check(ob._beacon(d._now(), ticket, outcome));
     } else {
       const registered = io.fetchLater ? later(io, d._endpoint, body(), track(ticket, events, true)) : 0;
@@ -69,16 +71,16 @@ export function createDriver(d) {
     }
   };
   const store = (ticket, name) => {
-    const outcome = d._storage ? setRecord(d._storage, name, decoder.decode(ob._body()), d._report) : 2;
+    const outcome = d._storage ? setRecord(d._storage, name, decoder.decode(ob._body()), d._report) : STORE_THREW;
     if (outcome) state._storage = 'memory';
-    d._debug({ kind: 'store', ticket, key: name, events: field('events'), outcome });
+    d._debug({ kind: 'store', ticket, key: name, events: field(A_EVENTS), outcome });
     d._check(ob._stored(d._now(), ticket, outcome));
   };
   const perform = (kind) => {
-    const ticket = field('ticket');
+    const ticket = field(A_TICKET);
     const name = d._prefix + ob._key();
-    state._batches = Math.max(state._batches, field('batch'));
-    if (kind <= ACT_LATER) send(kind, ticket, field('events'));
+    state._batches = Math.max(state._batches, field(A_BATCH));
+    if (kind <= ACT_LATER) send(kind, ticket, field(A_EVENTS));
     else if (kind === ACT_CANCEL) {
       pending.get(ticket)?._abort();
       pending.delete(ticket);
@@ -97,7 +99,7 @@ export function createDriver(d) {
         d._check(status);
         noteRetry(0); // a timeout
         if (status !== OK) break;
-        perform(field('kind'));
+        perform(field(A_KIND));
       }
     } finally {
       busy = false;
@@ -136,14 +138,14 @@ export function createDriver(d) {
       let inFlight = 0;
       let deferred = 0;
       for (const p of pending.values()) if (p._later) deferred += p._events; else inFlight += p._events;
-      const lost = field('lost');
-      const purged = field('purged');
+      const lost = field(A_LOST);
+      const purged = field(A_PURGED);
       return {
-        queued: field('held_events') - inFlight, inFlight, deferred, persisted: field('stored_events'),
-        sent: field('delivered'), beaconed: field('beaconed'), attempts: state._attempts, batches: state._batches,
+        queued: field(A_HELD_EVENTS) - inFlight, inFlight, deferred, persisted: field(A_STORED_EVENTS),
+        sent: field(A_DELIVERED), beaconed: field(A_BEACONED), attempts: state._attempts, batches: state._batches,
         dropped: { total: lost + purged, byReason: { lost, consent: purged } },
         consent: CONSENT[state._consent], storage: state._storage, online: io.online(),
-        collector: field('failures') ? 'failing' : 'ok',
+        collector: field(A_FAILURES) ? 'failing' : 'ok',
       };
     },
   };

@@ -4,6 +4,8 @@
 // liveness lock, the list of live tabs, and a lock that lets one tab scan at a time.
 // An env key set to null means "absent". Nothing here decides anything or throws.
 
+import { STORE_FULL, STORE_OK, STORE_THREW } from '../core/outbox.js';
+
 /** The delivery functions of this browser (or of options.env). */
 export function resolveIo(injected = {}) {
   const g = globalThis;
@@ -41,14 +43,14 @@ export function resolveIo(injected = {}) {
 
 const unusable = (error) => new Error(`impression-tracker: localStorage unusable (${error?.name || error}); memory only`);
 
-/** Writes a record: 0 written, 1 QuotaExceededError, 2 any other throw (error to onError). */
+/** Writes a record: STORE_OK, STORE_FULL (QuotaExceededError), STORE_THREW (any other throw; errors to onError). */
 export function setRecord(storage, name, value, onError) {
   try {
     storage.setItem(name, value);
-    return 0;
+    return STORE_OK;
   } catch (error) {
     onError(unusable(error));
-    return error?.name === 'QuotaExceededError' || error?.code === 22 ? 1 : 2;
+    return error?.name === 'QuotaExceededError' || error?.code === 22 ? STORE_FULL : STORE_THREW;
   }
 }
 

@@ -4,6 +4,8 @@
 // the browser functions from `io` (io.js) and never throws. No decision is made here:
 // which channel, when and what to retry is the outbox's (src/outbox.h).
 
+import { BEACON_ACCEPTED, BEACON_REFUSED, BEACON_THREW } from '../core/outbox.js';
+
 /** Retry-After as ms: delay-seconds or an HTTP date; -1 when absent or unreadable. */
 export function retryAfterMs(value, wallNow) {
   const text = String(value ?? '').trim();
@@ -41,18 +43,18 @@ export async function post(io, endpoint, body, signal) {
 }
 
 /**
- * sendBeacon: 1 accepted, 0 refused, 2 threw (the error goes to onError). Without
- * sendBeacon, a keepalive fetch whose answer nobody waits for stands in for it, as
- * sendBeacon is one: 1 once handed over.
+ * sendBeacon: BEACON_ACCEPTED, BEACON_REFUSED (false), BEACON_THREW (the error goes to
+ * onError). Without sendBeacon, a keepalive fetch whose answer nobody waits for stands
+ * in for it, as sendBeacon is one: accepted once handed over.
  */
 export function beacon(io, endpoint, body, onError) {
   try {
-    if (io.sendBeacon) return io.sendBeacon(endpoint, payload(io, body)) ? 1 : 0;
+    if (io.sendBeacon) return io.sendBeacon(endpoint, payload(io, body)) ? BEACON_ACCEPTED : BEACON_REFUSED;
     Promise.resolve(io.fetch(endpoint, init(io, body, undefined, true))).catch(() => {});
-    return 1;
+    return BEACON_ACCEPTED;
   } catch (error) {
     onError(error);
-    return 2;
+    return BEACON_THREW;
   }
 }
 

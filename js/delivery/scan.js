@@ -6,7 +6,7 @@
 // events are counted as lost, so they reach the collector in a "drop".
 
 import { ERR_STATE } from '../core/abi.js';
-import { FOUND_REMOVE } from '../core/outbox.js';
+import { A_FOUND, FOUND_REMOVE } from '../core/outbox.js';
 import { removeRecord } from './io.js';
 
 /** Events of a record in the earlier JSON format ({"n": events, ...}), else 0. */
@@ -31,7 +31,7 @@ export function scanStorage(d, live, records) {
   for (const [key, value] of records) {
     const status = ob._found(t, key, value ?? '');
     if (status === ERR_STATE) return; // the scan ended meanwhile (consent revoked)
-    if (status < 0 || ob._field('found') !== FOUND_REMOVE) continue;
+    if (status < 0 || ob._field(A_FOUND) !== FOUND_REMOVE) continue;
     removeRecord(d._storage, d._prefix + key);
     const lost = legacyEvents(value);
     if (lost) d._legacyLost(lost);
