@@ -16,7 +16,8 @@ import {
 import { listenActivation } from '../page/activation.js';
 import { createCore } from '../core/core.js';
 import { createOutbox } from '../core/outbox.js';
-import { startDelivery } from '../delivery/start.js';
+import { deliveryStats, drive } from '../delivery/driver.js';
+import { setConsent, setVisible, startDelivery, stopDelivery } from '../delivery/start.js';
 import { watchDom } from '../page/discovery.js';
 import { currentPageState, listenLifecycle } from '../page/lifecycle.js';
 import { loadCore } from '../core/loader.js';
@@ -70,7 +71,7 @@ function wire(o, env, core, outbox, report) {
   let timerAt = -1;
   let pageView = '';
   let path = '';
-  let delivery = null; // the outbox's I/O driver (js/delivery/driver.js)
+  let delivery = null; // the record of the outbox's I/O driver (js/delivery/start.js, driver.js)
   let geometry = null; // the IntersectionObservers (observer.js)
   let occlusion = null;
   let dom = null; // discovery (discovery.js)
@@ -97,7 +98,7 @@ function wire(o, env, core, outbox, report) {
     try {
       // The page stops measuring: the outbox hands what it holds to a beacon or storage.
       core._pageEnd(now());
-      delivery?._drive();
+      if (delivery) drive(delivery);
     } catch (e) {
       report(e);
     }
@@ -139,7 +140,7 @@ function wire(o, env, core, outbox, report) {
   // its next deadline (the core's own included).
   const pump = (t) => {
     catchUp(t);
-    delivery._drive();
+    drive(delivery);
     const at = outbox._deadline();
     if (at === timerAt) return;
     if (timer !== null) env.clearTimeout(timer);
@@ -191,7 +192,7 @@ function wire(o, env, core, outbox, report) {
     check(core._observe(t, slot, best._ratio, best._area, best._occluded));
     // A callback can carry thousands of entries: each batch leaves the queue as soon as
     // it is due, before the queue has to drop the oldest events.
-    if (core._result(R_READY)) delivery._drive();
+    if (core._result(R_READY)) drive(delivery);
   };
   // Every card found is watched by the geometry observer, but holds a core slot only
   // while it is in view: attach() reads its id, list and position when an entry first
@@ -320,7 +321,7 @@ function wire(o, env, core, outbox, report) {
       },
       _legacyLost: (events) => check(core._reportDropped(events)),
     });
-    stops.push(delivery._stop);
+    stops.push(() => stopDelivery(delivery));
     beginPageView();
     ({ _geometry: geometry, _occlusion: occlusion } = createObservers(env, o, onEntries));
     stops.push(() => {
@@ -332,7 +333,7 @@ function wire(o, env, core, outbox, report) {
         feedEntries(backlog.length); // entries from before the change count first
         const t = now();
         check(core._pageState(t, state));
-        delivery._visible(!hiding);
+        setVisible(delivery, !hiding);
         pump(t);
       }),
       _focus: guard((focused) => {
@@ -341,7 +342,7 @@ function wire(o, env, core, outbox, report) {
         pump(t);
       }),
       _restore: guard(() => {
-        delivery._visible(true);
+        setVisible(delivery, true);
         beginPageView();
       }),
     }));
@@ -389,7 +390,7 @@ function wire(o, env, core, outbox, report) {
       pump(t);
     }),
     setConsent: guard((granted) => {
-      delivery._setConsent(granted === true);
+      setConsent(delivery, granted === true);
       pump(now());
     }),
     newPageView: guard((meta) => beginPageView(meta)),
@@ -404,9 +405,9 @@ function wire(o, env, core, outbox, report) {
           queuedBytes: core._result(R_QUEUED_BYTES),
           dropped: core._result(R_DROPPED),
           seq: core._result(R_SEQ),
-          batches: delivery._stats().batches,
+          batches: delivery._batches,
           events: (core._result(R_EVENTS) - core._result(R_QUEUED_EVENTS)) >>> 0,
-          transport: delivery._stats(),
+          transport: deliveryStats(delivery),
         };
       } catch (error) {
         report(error);
