@@ -162,7 +162,7 @@ export interface TrackerOptions {
    * @default false
    */
   occlusion?: boolean;
-  /** Record every input fed to the core, for trace(). Memory grows with the page's activity. @default false */
+  /** Record every tracking input fed to the core (not delivery's calls), for trace(). Memory grows with the page's activity. @default false */
   trace?: boolean;
   /** Prefix of the localStorage keys of the delivery queue. @default 'impression-tracker:' */
   storageKey?: string;
