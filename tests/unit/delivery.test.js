@@ -112,4 +112,68 @@ describe('the driver and the outbox', () => {
     assert.equal(listRecords(storage, 'impression-tracker:').length, 0, 'the copy removed');
     assert.equal(tracker.stats().transport.sent, 1);
   });
+
+  it('a fetch with no answer is aborted at the timeout the outbox sets, and retried', async () => {
+    const network = fakeNetwork();
+    const signals = [];
+    const debug = [];
+    const hanging = (url, init) => {
+      signals.push(init.signal);
+      return new Promise((resolve, reject) => init.signal.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))));
+    };
+    const { page, tracker } = await start({ onDebug: (d) => debug.push(d), env: { ...network.env, fetch: hanging } });
+    const card = page.el({ 'data-gig-id': 'gig-1' });
+    page.document.body.append(card);
+    await page.settle();
+    page.intersect(card, 1);
+    tracker.flush();
+    assert.equal(signals.length, 1);
+    page.advance(4999);
+    assert.equal(signals[0].aborted, false, 'not before 5 s');
+    page.advance(1);
+    assert.equal(signals[0].aborted, true, 'aborted at 5 s');
+    await new Promise((resolve) => setImmediate(resolve));
+    const retry = debug.find((d) => d.kind === 'retry');
+    assert.ok(retry, 'the timeout counts as a failure');
+    page.advance(retry.delayMs);
+    assert.equal(signals.length, 2, 'retried after the backoff');
+    assert.equal(tracker.stats().transport.inFlight, 1);
+  });
+
+  it('Web Locks: a record of a tab that holds its lock is left; taken once that tab is gone', async () => {
+    const held = new Set();
+    const locks = {
+      request: (name, callback) => {
+        held.add(name);
+        return Promise.resolve(callback({ name })).finally(() => held.delete(name));
+      },
+      query: async () => ({ held: [...held].map((name) => ({ name })) }),
+    };
+    const storage = fakeStorage();
+    const a = await start({ env: { ...fakeNetwork({ status: 503 }).env, localStorage: storage, navigator: { locks } } });
+    const card = a.page.el({ 'data-gig-id': 'gig-1' });
+    a.page.document.body.append(card);
+    await a.page.settle();
+    a.page.intersect(card, 1);
+    a.tracker.flush();
+    await new Promise((resolve) => setImmediate(resolve));
+    const records = listRecords(storage, 'impression-tracker:');
+    assert.equal(records.length, 1, 'tab A keeps a copy while its collector fails');
+    const tabA = [...held].find((name) => name.startsWith('impression-tracker:tab:'));
+    assert.ok(tabA, 'tab A holds its lock');
+
+    const network = fakeNetwork();
+    const env = { ...network.env, localStorage: storage, navigator: { locks }, getRandomValues: (v) => crypto.getRandomValues(v) };
+    const b = await start({ env }); // another tab id than A's
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(network.sends.length, 0, 'tab B leaves the record of a live tab');
+    held.delete(tabA); // tab A dies: the browser releases its lock
+    b.page.advance(30000); // the outbox scans again after lease_ms
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(network.events.map((e) => e.id), ['gig-1'], 'tab B adopts and sends it');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(listRecords(storage, 'impression-tracker:'), [], 'and removes it once delivered');
+  });
 });
