@@ -23,6 +23,15 @@ function fakeStorage(entries = []) {
   };
 }
 
+/** A card in view and flushed: one impression handed to the outbox and sent. */
+async function oneImpression(page, tracker) {
+  const card = page.el({ 'data-gig-id': 'gig-1' });
+  page.document.body.append(card);
+  await page.settle();
+  page.intersect(card, 1);
+  tracker.flush();
+}
+
 describe('network answers', () => {
   it('status and Retry-After in seconds, as an HTTP date, absent or unreadable', async () => {
     assert.deepEqual(await post(io(answer(204)), '/c', 'x'), [204, -1]);
@@ -94,11 +103,7 @@ describe('the driver and the outbox', () => {
     const storage = fakeStorage();
     const debug = [];
     const { page, tracker } = await start({ onDebug: (d) => debug.push(d), env: { ...network.env, localStorage: storage } });
-    const card = page.el({ 'data-gig-id': 'gig-1' });
-    page.document.body.append(card);
-    await page.settle();
-    page.intersect(card, 1);
-    tracker.flush();
+    await oneImpression(page, tracker);
     await new Promise((resolve) => setImmediate(resolve));
     const retry = debug.find((d) => d.kind === 'retry');
     assert.ok(retry && retry.delayMs >= 800 && retry.delayMs <= 1200, `a first backoff step: ${JSON.stringify(retry)}`);
@@ -122,11 +127,7 @@ describe('the driver and the outbox', () => {
       return new Promise((resolve, reject) => init.signal.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))));
     };
     const { page, tracker } = await start({ onDebug: (d) => debug.push(d), env: { ...network.env, fetch: hanging } });
-    const card = page.el({ 'data-gig-id': 'gig-1' });
-    page.document.body.append(card);
-    await page.settle();
-    page.intersect(card, 1);
-    tracker.flush();
+    await oneImpression(page, tracker);
     assert.equal(signals.length, 1);
     page.advance(4999);
     assert.equal(signals[0].aborted, false, 'not before 5 s');
@@ -151,11 +152,7 @@ describe('the driver and the outbox', () => {
     };
     const storage = fakeStorage();
     const a = await start({ env: { ...fakeNetwork({ status: 503 }).env, localStorage: storage, navigator: { locks } } });
-    const card = a.page.el({ 'data-gig-id': 'gig-1' });
-    a.page.document.body.append(card);
-    await a.page.settle();
-    a.page.intersect(card, 1);
-    a.tracker.flush();
+    await oneImpression(a.page, a.tracker);
     await new Promise((resolve) => setImmediate(resolve));
     const records = listRecords(storage, 'impression-tracker:');
     assert.equal(records.length, 1, 'tab A keeps a copy while its collector fails');
