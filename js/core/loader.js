@@ -5,8 +5,8 @@
 // streaming (Node). It checks that the module imports nothing, calls _initialize (the
 // reactor's constructors, which --no-entry builds require before any other call) and
 // refuses a module whose imp_abi_version() is not the one the glue was written for.
-// Memory is fixed (the core is built without memory growth), so views never detach;
-// memoryView() still re-reads memory.buffer when it changed, for safety. Given env's
+// memoryView() makes each view on the memory's current buffer (the core is built
+// without memory growth, so there is only ever one). Given env's
 // setTimeout, it gives up after LOAD_TIMEOUT_MS (a source that never settles, a fetch
 // that never answers); the timer is unref()ed where it can be, and cleared either way.
 
@@ -33,32 +33,23 @@ async function instantiate(source, env) {
     source = (env.fetch || fetch)(String(source));
   }
   source = await source;
-  let module = source instanceof wasm.Module ? source : null;
-  if (!module && typeof source?.arrayBuffer === 'function') {
+  if (typeof source?.arrayBuffer === 'function') { // a Response
     if (source.ok === false) throw new Error(`core: HTTP ${source.status}`);
     // clone() keeps the body readable for the fallback when streaming refuses the
     // response (a server that does not send application/wasm).
-    module = wasm.compileStreaming && (await wasm.compileStreaming(source.clone()).catch(() => null));
-    module ||= await wasm.compile(await source.arrayBuffer());
+    source = (await wasm.compileStreaming?.(source.clone()).catch(() => null)) || (await source.arrayBuffer());
   }
-  module ||= await wasm.compile(source);
+  const module = source instanceof wasm.Module ? source : await wasm.compile(source);
   const imports = wasm.Module.imports(module);
   if (imports.length) {
     throw new Error(`core imports ${imports.map((i) => `${i.module}.${i.name}`)}`);
   }
-  const instance = await wasm.instantiate(module, {});
-  const exports = instance.exports;
-  // Quoted: the build mangles properties that start with '_' (ESFLAGS), never quoted ones.
-  if (typeof exports['_initialize'] === 'function') exports['_initialize']();
-  const version = typeof exports.imp_abi_version === 'function' ? exports.imp_abi_version() >>> 0 : -1;
+  const { exports } = await wasm.instantiate(module, {});
+  // The build shortens properties named _x but keeps this one (tests/tools/bundle.mjs).
+  exports._initialize?.();
+  const version = exports.imp_abi_version?.();
   if (version !== ABI_VERSION) {
     throw new Error(`core ABI version ${version}; this glue needs ${ABI_VERSION}`);
   }
-  const memory = exports.memory;
-  let bytes = new Uint8Array(memory.buffer);
-  const memoryView = (ptr, length) => {
-    if (bytes.buffer !== memory.buffer) bytes = new Uint8Array(memory.buffer);
-    return bytes.subarray(ptr, ptr + length);
-  };
-  return { exports, memoryView };
+  return { exports, memoryView: (ptr, length) => new Uint8Array(exports.memory.buffer, ptr, length) };
 }

@@ -12,17 +12,11 @@
 import { INPUT_BYTES, OK, R_BATCH_BYTES, R_WIRE_BYTES, RESULT_BYTES } from './abi.js';
 import { writeConfig } from './config.js';
 
-const HEX = '0123456789ABCDEF';
-
 /** Writes bytes as one trace field: %XX for bytes <= 0x20, >= 0x7F and '%'; "-" for empty. */
 export function traceBytes(bytes) {
-  if (!bytes.length) return '-';
-  if (bytes.length === 1 && bytes[0] === 0x2d) return '%2D';
-  let out = '';
-  for (const b of bytes) {
-    out += b <= 0x20 || b >= 0x7f || b === 0x25 ? `%${HEX[b >> 4]}${HEX[b & 15]}` : String.fromCharCode(b);
-  }
-  return out;
+  const field = String.fromCharCode(...bytes)
+    .replace(/[\0- %\x7F-\xFF]/g, (c) => `%${(c.charCodeAt(0) + 256).toString(16).slice(1).toUpperCase()}`);
+  return field === '-' ? '%2D' : field || '-';
 }
 
 // --- Reader -------------------------------------------------------------------------

@@ -21,9 +21,7 @@ const DEFAULTS = {
 /** Options merged over their defaults (nested objects merged one level deep). */
 export function resolveOptions(options = {}) {
   const o = { ...DEFAULTS, ...options };
-  o.viewable = { ...options.viewable };
-  o.batch = { ...options.batch };
-  o.capacity = { ...options.capacity };
+  for (const group of ['viewable', 'batch', 'capacity']) o[group] = { ...options[group] };
   return o;
 }
 
@@ -35,12 +33,17 @@ export const CONFIG_OPTIONS = [
   'impressionRatio', 'compress',
 ];
 
+// The object that holds an option of CONFIG_OPTIONS, and its key there.
+const holderOf = (o, path) => {
+  const [group, key] = path.split('.');
+  return key ? [o[group], key] : [o, group];
+};
+
 /** The configuration record's fields from resolved options (undefined: the core's default). */
 export function configValues(o) {
   return CONFIG_OPTIONS.map((path) => {
-    const [a, b] = path.split('.');
-    const v = b ? o[a][b] : o[a];
-    return typeof v === 'boolean' ? +v : v;
+    const [holder, key] = holderOf(o, path);
+    return typeof holder[key] === 'boolean' ? +holder[key] : holder[key];
   });
 }
 
@@ -56,32 +59,21 @@ export function endpointOk(endpoint, doc) {
 /** Sets the options to the numbers the core started with (its defaults filled in). */
 export function applyConfig(o, config) {
   CONFIG_OPTIONS.forEach((path, i) => {
-    const [a, b] = path.split('.');
-    if (b) o[a][b] = config[i];
-    else o[a] = config[i];
+    const [holder, key] = holderOf(o, path);
+    holder[key] = config[i];
   });
   o.compress = o.compress === 1;
 }
 
 /** The browser APIs the glue touches; any can be replaced through options.env. */
-export function resolveEnv(injected = {}) {
+export function resolveEnv(injected) {
   const g = globalThis;
+  const env = { window: g, now: () => g.performance.now(), getRandomValues: (a) => g.crypto.getRandomValues(a) };
+  for (const name of ['document', 'navigator', 'location', 'IntersectionObserver', 'MutationObserver']) env[name] = g[name];
   // Wrapped, because calling these as methods of another object throws
   // "Illegal invocation" in browsers.
-  return {
-    window: g,
-    document: g.document,
-    navigator: g.navigator,
-    location: g.location,
-    IntersectionObserver: g.IntersectionObserver,
-    MutationObserver: g.MutationObserver,
-    now: () => g.performance.now(),
-    setTimeout: (fn, ms) => g.setTimeout(fn, ms),
-    clearTimeout: (id) => g.clearTimeout(id),
-    requestIdleCallback: g.requestIdleCallback && ((fn, o) => g.requestIdleCallback(fn, o)),
-    cancelIdleCallback: (id) => g.cancelIdleCallback(id),
-    getRandomValues: (a) => g.crypto.getRandomValues(a),
-    fetch: (...a) => g.fetch(...a),
-    ...injected,
-  };
+  for (const name of ['setTimeout', 'clearTimeout', 'requestIdleCallback', 'cancelIdleCallback']) {
+    env[name] = g[name] && ((...args) => g[name](...args));
+  }
+  return { ...env, ...injected };
 }

@@ -6,7 +6,7 @@
 // "create, clean up, create again" (React's StrictMode) count once. A tracker that could
 // not start, or stopped itself after a failure, is not shared: the next call starts anew.
 
-const live = new WeakMap(); // document -> {_started: Promise<Tracker>, _shares: number}
+const live = new WeakMap(); // document -> {_started: Promise<Tracker>, _shares: number, _tracker?: Tracker}
 
 /**
  * @param {object | undefined} doc the document the tracker would watch
@@ -15,16 +15,12 @@ const live = new WeakMap(); // document -> {_started: Promise<Tracker>, _shares:
  */
 export function shareTracker(doc, start) {
   if (!doc || typeof doc !== 'object') return start(); // no DOM: the tracker says why
-  let entry = live.get(doc);
-  if (!entry || (entry._tracker && !entry._tracker.stats().active)) {
-    const fresh = { _shares: 0, _tracker: null };
-    fresh._started = start().then((tracker) => {
-      fresh._tracker = tracker;
-      return tracker;
-    });
-    live.set(doc, (entry = fresh));
+  let shared = live.get(doc);
+  if (!shared || shared._tracker?.stats().active === false) {
+    const fresh = { _shares: 0 };
+    fresh._started = start().then((tracker) => (fresh._tracker = tracker));
+    live.set(doc, (shared = fresh));
   }
-  const shared = entry;
   shared._shares++;
   return shared._started.then((tracker) => handle(tracker, () => {
     if (--shared._shares > 0) return;
@@ -33,19 +29,17 @@ export function shareTracker(doc, start) {
   }));
 }
 
-// One share of a tracker: its methods until its own stop(), nothing after it.
+// One share of a tracker: its methods until its own stop(), nothing after it but stats()
+// (which then says active: false) and trace().
 function handle(tracker, release) {
   let released = false;
-  const share = {
-    stats: () => ({ ...tracker.stats(), ...(released && { active: false }) }),
-    trace: () => tracker.trace(),
-    stop: () => {
-      if (!released) release();
-      released = true;
-    },
+  const share = {};
+  for (const name in tracker) share[name] = (...args) => (released ? undefined : tracker[name](...args));
+  share.stats = () => ({ ...tracker.stats(), ...(released && { active: false }) });
+  share.trace = () => tracker.trace();
+  share.stop = () => {
+    if (!released) release();
+    released = true;
   };
-  for (const name of ['observe', 'unobserve', 'flush', 'setConsent', 'newPageView']) {
-    share[name] = (...args) => (released ? undefined : tracker[name](...args));
-  }
   return share;
 }

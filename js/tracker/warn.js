@@ -4,8 +4,6 @@
 // are written once per tracker with console.warn, so a tracker that does nothing is
 // never silent. Neither path ever throws into the page.
 
-const HINT = '(onError silences this)';
-
 /**
  * @param {(error: Error) => void} [onError] the page's handler
  * @param {{warn?: Function}} [console_] where the default warning goes (tests inject one)
@@ -23,14 +21,13 @@ export function createReporter(onError, console_ = globalThis.console) {
   };
   report._loud = (error, what = 'is not tracking') => {
     if (onError) return report(error);
-    if (warned) return undefined;
-    warned = true;
     try {
       const message = String(error?.message || error).replace(/^impression-tracker: /, '');
-      console_?.warn?.(`impression-tracker ${what}: ${message}`, HINT);
+      if (!warned) console_.warn(`impression-tracker ${what}: ${message}`, '(onError silences this)');
     } catch {
-      // A console that throws: nothing more to do.
+      // No console, or one that throws: nothing more to do.
     }
+    warned = true;
     return undefined;
   };
   return report;

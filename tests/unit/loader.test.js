@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ABI_VERSION } from '../../js/core/abi.js';
 import { loadCore } from '../../js/core/loader.js';
+import { bundleMinified } from '../tools/bundle.mjs';
 import { wasmBytes } from './fakes/dom.js';
 
 // A minimal module assembler: enough for a function returning a constant.
@@ -21,6 +22,21 @@ function versionModule(version) {
     section(5, 1, 0, 1), // one memory, 1 page
     section(7, 2, name('imp_abi_version'), 0, 0, name('memory'), 2, 0),
     section(10, 1, 4, 0, 0x41, version, 0x0b), // i32.const version
+  );
+}
+/**
+ * A module whose imp_abi_version() returns a global that only _initialize() sets to
+ * the ABI version: it loads only when the loader calls _initialize first.
+ */
+function initializedModule() {
+  return bytes(
+    HEADER,
+    section(1, 2, 0x60, 0, 1, 0x7f, 0x60, 0, 0), // types: () -> i32, () -> ()
+    section(3, 2, 0, 1), // two functions
+    section(5, 1, 0, 1), // one memory, 1 page
+    section(6, 1, 0x7f, 1, 0x41, 0, 0x0b), // one mutable i32 global, 0
+    section(7, 3, name('imp_abi_version'), 0, 0, name('_initialize'), 0, 1, name('memory'), 2, 0),
+    section(10, 2, 4, 0, 0x23, 0, 0x0b, 6, 0, 0x41, ABI_VERSION, 0x24, 0, 0x0b), // global.get; i32.const, global.set
   );
 }
 /** A module importing env.f. */
@@ -78,5 +94,14 @@ describe('loadCore', () => {
     const size = exports.memory.buffer.byteLength;
     assert.throws(() => exports.memory.grow(1), RangeError, 'memory cannot grow');
     assert.equal(exports.memory.buffer.byteLength, size);
+  });
+
+  it('calls _initialize before anything else, also in the minified build', async () => {
+    const { exports } = await loadCore(initializedModule());
+    assert.equal(exports.imp_abi_version(), ABI_VERSION);
+    const { code } = await bundleMinified({ contents: "export { loadCore } from './js/core/loader.js';" });
+    const minified = await import(`data:text/javascript,${encodeURIComponent(code)}`);
+    const loaded = await minified.loadCore(initializedModule());
+    assert.equal(loaded.exports.imp_abi_version(), ABI_VERSION);
   });
 });

@@ -83,6 +83,25 @@ describe('one tracker per document', () => {
     assert.equal(b.stats().active, false, 'the last share stops the tracker');
   });
 
+  it('a share given up does nothing more, while the other share tracks on', async () => {
+    const page = createPage();
+    const transport = fakeNetwork();
+    const [a, b] = await Promise.all([start(page, transport, { trace: true }), start(page, transport)]);
+    const pv = b.stats().pageView;
+    a.stop();
+    a.newPageView();
+    assert.equal(b.stats().pageView, pv, 'newPageView() of a given-up share is ignored');
+    const card = addGrid(page, 1).cards[0];
+    await page.settle();
+    page.intersect(card, 1);
+    a.flush();
+    assert.deepEqual(impressions(transport), [], 'flush() of a given-up share is ignored');
+    b.flush();
+    assert.deepEqual(impressions(transport), ['gig-1']);
+    assert.match(a.trace(), /^obs /m, 'trace() still gives the trace');
+    b.stop();
+  });
+
   it('after the last stop(), a new createTracker() starts a new tracker', async () => {
     const page = createPage();
     const transport = fakeNetwork();

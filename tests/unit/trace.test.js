@@ -36,6 +36,14 @@ describe('trace writer', () => {
     assert.equal(enc('é'), '%C3%A9');
     assert.equal(enc('\x7f~!'), '%7F~!');
   });
+
+  it('writes every byte value as itself or as %XX (upper-case hex), as the format says', () => {
+    for (let b = 0; b < 256; b++) {
+      const escaped = b <= 0x20 || b >= 0x7f || b === 0x25;
+      const expected = escaped ? `%${b.toString(16).toUpperCase().padStart(2, '0')}` : String.fromCharCode(b);
+      assert.equal(traceBytes(Uint8Array.of(0x61, b)).slice(1), expected, `byte ${b}`);
+    }
+  });
 });
 
 describe('trace reader numbers follow strtod', () => {
