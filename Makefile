@@ -38,11 +38,11 @@ EXPORTS  := imp_abi_version imp_input_ptr imp_output_ptr imp_result_ptr imp_conf
 EMFLAGS  := -Oz -flto --no-entry -sSTANDALONE_WASM -sFILESYSTEM=0 -sINITIAL_MEMORY=8388608 \
             -sTOTAL_STACK=65536 -sALLOW_MEMORY_GROWTH=0 -sMALLOC=none -sSUPPORT_ERRNO=0 -mbulk-memory -mnontrapping-fptoint \
             -sEXPORTED_FUNCTIONS=$(subst $(space),$(comma),$(addprefix _,$(EXPORTS)))
-# Size budget for the core, gzip bytes: 12.6 KiB, of which the outbox (delivery
+# Size budget for the core, gzip bytes: 12.6 KiB (12,930 B), of which the outbox (delivery
 # decisions) takes about 6 KiB, the DEFLATE encoder about 1.45 KiB, the configuration
 # record about 0.3 KiB, the seen set about 0.4 KiB and the page rules on elements (most
 # visible copy, v2 cover, key-press echo) about 0.64 KiB (tests/README.md "Sizes").
-WASM_GZIP_BUDGET ?= 12300
+WASM_GZIP_BUDGET ?= 12930
 
 C_TESTS  := $(wildcard tests/c/test_*.c)
 FUZZERS  := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
@@ -143,16 +143,16 @@ GLUE_SRC  := $(filter-out js/imp-embedded.js,$(wildcard js/*.js js/*/*.js))
 BUNDLE    := node tests/tools/bundle.mjs
 # Size budgets, one per layer (gzip -9; tests/README.md "Sizes"): the core 12.6 KiB
 # (WASM_GZIP_BUDGET, checked by `make wasm`; the outbox, which decides delivery, is about
-# 6 KiB of it), the glue without delivery's I/O driver (js/delivery/) 6,600 B (the
+# 6 KiB of it), the glue without delivery's I/O driver (js/delivery/) 6,660 B (the
 # outbox's wrapper, js/core/outbox.js, about 340 B of it), and the module entry plus the
-# core 21,300 B (the driver about 2.3 KiB). Compressed batches cost about 1.8 KiB in the core
+# core 21,910 B (the driver about 2.3 KiB). Compressed batches cost about 1.8 KiB in the core
 # (encoder, configuration record); tracking any number of cards (seen set, registration
 # on view, observers by rule) about 0.4 KiB in the core and 0.25 KiB in the glue;
 # refusing bad options (inexact numbers, a non-http(s) endpoint) and the core's 10 s load
 # deadline about 0.2 KiB in the glue; the page rules in the core (elements, cover,
 # activations) about 0.64 KiB in the core and 0.08 KiB in the glue.
-JS_GZIP_BUDGET ?= 21300
-GLUE_GZIP_BUDGET ?= 6600
+JS_GZIP_BUDGET ?= 21910
+GLUE_GZIP_BUDGET ?= 6660
 .PHONY: glue types
 
 glue: js/imp-embedded.js dist/impression-tracker.js dist/index.min.js dist/embedded.min.js

@@ -172,8 +172,8 @@ describe('outbox.js matches the outbox', () => {
     const status = outbox._start(0, 1.7e12, 'tab1');
     if (status === abi.OK) {
       core._pageBegin(0, 'pv1', '/', 0);
-      core._register(1, 'gig-1', '', 0);
-      core._observe(1, core._result(abi.R_SLOT), 1, 100, 0);
+      core._elementAdd(1, 'gig-1', '', 0);
+      core._elementObserve(1, core._result(abi.R_ELEMENT), 1, 100);
     }
     return { core, outbox, status };
   };
