@@ -116,6 +116,8 @@ export async function runSession(browser, site, collector, s) {
       longTasks: probe.longtasks.length,
       longTaskMs: probe.longtasks.reduce((sum, [, d]) => sum + d, 0),
       longestTaskMs: probe.longtasks.reduce((max, [, d]) => Math.max(max, d), 0),
+      // Long tasks that began before the end of the hold at the top: the tracker's start.
+      startLongestTaskMs: probe.longtasks.filter(([start]) => start < probe.timeline[1][0]).reduce((max, [, d]) => Math.max(max, d), 0),
       timeToTrackingMs: s.tracker === 'none' ? 0 : Math.max(probe.ready, probe.firstObservation || Infinity) - probe.t0,
       readyMs: probe.ready - probe.t0,
       errors: probe.errors.slice(0, 5),
