@@ -114,6 +114,9 @@ test('storage bound: what is stored stays under the bound, and every event is de
   await trackerReady(page);
   const delivered = () => uniqueEvents(collector.records).filter((x) => x.pv === pv);
   const drops = () => collector.accepted().filter(({ batch }) => batch.pv === pv).reduce((sum, { batch }) => sum + batch.drop, 0);
+  // The next page adopts as many stored batches as its memory holds and scans again as
+  // slots free: wait until no record is left, then until nothing is held.
+  await waitInPage(page, (p) => !Object.keys(localStorage).some((k) => k.startsWith(`${p}q:`)), PREFIX, { what: 'every stored record adopted', timeoutMs: 30000 });
   await transportIdle(page);
   assert.equal(duplicateCount(collector.records), 0);
   assert.equal(delivered().length + drops(), seq, `${delivered().length} delivered + ${drops()} reported in "drop" = ${seq} events`);
