@@ -135,19 +135,22 @@ uint32_t imp_ob_beacon_room(void) {
 }
 
 /* At a page hide with every slot used: the oldest request in flight whose released
-** copy is stored gives up its slot; its answer is still awaited (ob_gone). */
+** copy is stored gives up its slot; its answer is still awaited (ob_gone). A request
+** that carries only the leading part of the events cannot stand for the record: its
+** 2xx leaves the record (no key), which then sends that part again (duplicates the
+** collector folds on (pv, s), with the same "drop" under the same batch identity). */
 static int let_go_in_flight(void) {
   ob_batch *victim = 0;
   for (uint32_t i = 0; i < imp_ob.nslots; i++) {
     ob_batch *b = &imp_ob.slots[i];
-    /* (a request carrying only some of the events cannot stand for the record) */
     if (b->state == OB_FETCH && (b->flags & OB_STORED) && (b->flags & OB_RELEASE) &&
-        !(b->flags & OB_STORING) && b->part == b->events && (!victim || b->id < victim->id))
+        !(b->flags & OB_STORING) && (!victim || b->id < victim->id))
       victim = b;
   }
   if (!victim) return 0;
   if (imp_ob.gone_n == IMP_OB_GONE) imp_ob.inflight_bytes -= imp_ob.gone[0].bytes;
   remember(imp_ob.gone, &imp_ob.gone_n, victim->ticket, victim->sent_bytes, victim);
+  if (victim->part != victim->events) imp_ob.gone[imp_ob.gone_n - 1u].key_len = 0;
   imp_ob_let_go(victim);
   return 1;
 }
@@ -158,7 +161,8 @@ int imp_ob_gone_answer(uint32_t ticket, int32_t status) {
     ob_gone *g = &imp_ob.gone[i];
     if (g->ticket != ticket) continue;
     imp_ob.inflight_bytes -= g->bytes;
-    if (imp_ob_classify(status) == OB_OK) imp_ob_chore(IMP_ACT_REMOVE, 0, g->key, g->key_len);
+    if (imp_ob_classify(status) == OB_OK && g->key_len)
+      imp_ob_chore(IMP_ACT_REMOVE, 0, g->key, g->key_len);
     *g = imp_ob.gone[--imp_ob.gone_n];
     return 1;
   }

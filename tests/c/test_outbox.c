@@ -6,7 +6,9 @@
 ** boundaries into valid batches (the first keeps "drop"); with compression the body
 ** is gzip and body_bytes caps the gzip; a fetch with no answer is
 ** aborted at timeout_ms and retried; one request at a time while the collector
-** fails; the keepalive budget; the page hide hands a request in flight to storage.
+** fails; the keepalive budget; the page hide hands a request in flight to storage,
+** and cuts the queue even when every slot is in flight; a late answer to a request
+** whose record was adopted again counts nothing twice.
 ** (tests/replay/delivery and tests/fuzz/fuzz_outbox.c cover whole scenarios.)
 */
 #include <zlib.h>
@@ -32,13 +34,19 @@ static int32_t ob_start(double t) {
   return imp_outbox_start(t, 1.7e12, 4);
 }
 
-/* Core and outbox started, a page view open, storage scanned (empty). */
-static void fresh(uint32_t batch_events) {
+/* Core and outbox (max_batches slots) started, a page view open, storage scanned
+** (empty). */
+static void fresh_with(uint32_t batch_events, uint32_t max_batches) {
   start_with(T_MAX_ITEMS, T_MAX_QUEUE, T_QUEUE_BYTES, batch_events, T_BATCH_BYTES, 5000);
   page(0, "pv1", "/s", 0);
-  ob_start(0);
+  *CFG = defaults;
+  CFG->max_batches = max_batches;
+  memcpy(imp_outbox_io_ptr(), "tab1", 4);
+  imp_outbox_start(0, 1.7e12, 4);
   if (imp_outbox_next(0, 0.5) == IMP_OK && ACT->kind == IMP_ACT_SCAN) imp_outbox_scan_done(0);
 }
+
+static void fresh(uint32_t batch_events) { fresh_with(batch_events, T_OB_BATCHES); }
 
 /* One impression of a new card "<prefix><i>" at time t. */
 static void impression(double t, const char *prefix, unsigned i) {
@@ -461,6 +469,108 @@ static void test_events_leave_during_a_write(void) {
   CHECK_INT(ACT->events, 1, "one event");
 }
 
+/* Answers every STORE at t with OK until another action comes; returns its status. */
+static int32_t store_all(double t) {
+  int32_t s;
+  while ((s = imp_outbox_next(t, 0.5)) == IMP_OK && ACT->kind == IMP_ACT_STORE)
+    imp_outbox_stored(t, ACT->ticket, IMP_STORE_OK);
+  return s;
+}
+
+/* A page hide with every slot in flight, each request carrying only part of its
+** batch after a 413: a request with a released copy still gives up its slot, so the
+** queue is handed off and a clean page death loses nothing. Its 2xx then leaves the
+** record, which holds the events the request did not carry. */
+static void test_hide_with_every_slot_in_flight(void) {
+  fresh_with(2, 1); /* one slot, and the spare only a page hide uses */
+  impression(10, "a", 1);
+  impression(10, "a", 2);
+  CHECK_INT(imp_outbox_next(10, 0.5), IMP_OK, "fetch the first batch");
+  imp_outbox_response(11, ACT->ticket, 413, -1, 0.5);
+  CHECK_INT(imp_outbox_next(11, 0.5), IMP_OK, "half of it");
+  CHECK_INT(ACT->events, 1, "one event in flight");
+  uint32_t first_part = ACT->ticket;
+  impression(20, "b", 1);
+  impression(20, "b", 2);
+  imp_page_state(30, IMP_PAGE_HIDDEN);
+  CHECK_INT(store_all(30), IMP_OK, "hidden: released copy stored, then");
+  CHECK_INT(ACT->kind, IMP_ACT_BEACON, "the queued batch goes by beacon from the spare slot");
+  uint32_t beacon = ACT->ticket;
+  imp_page_state(40, IMP_PAGE_VISIBLE);
+  imp_outbox_beacon(40, beacon, IMP_BEACON_THREW);
+  if (imp_outbox_next(40, 0.5) == IMP_OK && ACT->kind == IMP_ACT_SCAN) imp_outbox_scan_done(40);
+  CHECK_INT(store_all(40), IMP_OK, "shown again: owned copy, then");
+  CHECK_INT(ACT->kind, IMP_ACT_FETCH, "the refused batch is fetched");
+  imp_outbox_response(41, ACT->ticket, 413, -1, 0.5);
+  CHECK_INT(imp_outbox_next(41, 0.5), IMP_OK, "half of it too");
+  CHECK_INT(ACT->kind, IMP_ACT_FETCH, "fetch");
+  CHECK_INT(ACT->held_batches, 2, "both slots hold a batch in flight");
+  CHECK_INT(imp_click(50, 0), IMP_OK, "one more event, a click");
+  imp_page_state(60, IMP_PAGE_HIDDEN);
+  int beacons = 0;
+  while (imp_outbox_next(60, 0.5) == IMP_OK) {
+    if (ACT->kind == IMP_ACT_STORE) imp_outbox_stored(60, ACT->ticket, IMP_STORE_OK);
+    if (ACT->kind == IMP_ACT_BEACON) {
+      beacons++;
+      imp_outbox_beacon(60, ACT->ticket, IMP_BEACON_ACCEPTED);
+    }
+  }
+  CHECK_INT(imp_g.rec_count, 0, "the hide cut the queue");
+  CHECK_INT(beacons, 1, "and its batch went by beacon");
+  CHECK_INT(ACT->beaconed, 1, "the click");
+  CHECK_INT(ACT->lost, 0, "nothing lost");
+  CHECK_INT(imp_outbox_response(70, first_part, 204, -1, 0.5), IMP_OK, "the part let go lands");
+  CHECK_INT(imp_outbox_next(70, 0.5), IMP_NONE, "its record stays: it holds the other event");
+}
+
+/* An answer to a request let go at a page hide, after its record was adopted again:
+** a never-retry status changes nothing here (the adopted batch gets its own answer),
+** so the events are counted lost once. */
+static void test_late_answer_after_adoption(void) {
+  static char key[IMP_OB_KEY_BYTES], value[8192];
+  uint32_t key_len = 0, value_len = 0;
+  fresh_with(1, 1);
+  impression(10, "a", 1);
+  CHECK_INT(imp_outbox_next(10, 0.5), IMP_OK, "fetch");
+  uint32_t early = ACT->ticket;
+  impression(20, "b", 1);
+  imp_page_state(30, IMP_PAGE_HIDDEN);
+  CHECK_INT(imp_outbox_next(30, 0.5), IMP_OK, "at the hide");
+  CHECK_INT(ACT->kind, IMP_ACT_STORE, "the request in flight gets a released copy");
+  key_len = ACT->key_bytes;
+  value_len = ACT->body_bytes;
+  memcpy(key, imp_outbox_io_ptr(), key_len);
+  memcpy(value, imp_outbox_io_ptr() + key_len, value_len);
+  imp_outbox_stored(30, ACT->ticket, IMP_STORE_OK);
+  CHECK_INT(imp_outbox_next(30, 0.5), IMP_OK, "then");
+  CHECK_INT(ACT->kind, IMP_ACT_BEACON, "the queued batch goes by beacon from the spare slot");
+  uint32_t beacon = ACT->ticket;
+  CHECK_INT(imp_click(35, 0), IMP_OK, "a click while both slots are busy");
+  CHECK_INT(store_all(35), IMP_OK, "then");
+  CHECK_INT(ACT->kind, IMP_ACT_BEACON, "the request let go its slot: the click goes by beacon");
+  imp_outbox_beacon(35, ACT->ticket, IMP_BEACON_ACCEPTED);
+  imp_outbox_beacon(35, beacon, IMP_BEACON_ACCEPTED);
+  CHECK_INT(ACT->held_batches, 0, "nothing held: the record stands for the request");
+  imp_page_state(40, IMP_PAGE_VISIBLE);
+  CHECK_INT(imp_outbox_next(40, 0.5), IMP_OK, "shown again");
+  CHECK_INT(ACT->kind, IMP_ACT_SCAN, "storage is scanned");
+  memcpy(imp_outbox_io_ptr(), key, key_len);
+  memcpy(imp_outbox_io_ptr() + key_len, value, value_len);
+  imp_outbox_found(40, key_len, value_len);
+  CHECK_INT(ACT->found, IMP_FOUND_ADOPTED, "its record is adopted");
+  imp_outbox_scan_done(40);
+  CHECK_INT(store_all(40), IMP_OK, "claimed, then");
+  CHECK_INT(ACT->kind, IMP_ACT_FETCH, "sent again");
+  uint32_t again = ACT->ticket;
+  CHECK_INT(imp_outbox_response(50, early, 400, -1, 0.5), IMP_OK, "the early request is refused late");
+  CHECK_INT(ACT->lost, 0, "which counts nothing here");
+  CHECK_INT(ACT->held_events, 1, "and leaves the adopted batch");
+  CHECK_INT(imp_outbox_next(50, 0.5), IMP_NONE, "and its record");
+  CHECK_INT(imp_outbox_response(60, again, 400, -1, 0.5), IMP_OK, "the adopted copy is refused");
+  CHECK_INT(ACT->lost, 1, "its event is counted lost, once");
+  CHECK_INT(imp_g.drop_pending, 1, "and travels in the next batch's drop");
+}
+
 int main(void) {
   test_arguments();
   test_retry_policy();
@@ -474,6 +584,8 @@ int main(void) {
   test_keepalive_budget();
   test_hide_with_request_in_flight();
   test_events_leave_during_a_write();
+  test_hide_with_every_slot_in_flight();
+  test_late_answer_after_adoption();
   CHECK_INT(g_invalid, 0, "every batch drained was valid");
   return test_done();
 }

@@ -516,7 +516,8 @@ static void die(fz_in *in, int crash) {
 static const int32_t statuses[] = {204, 200, 503, 500, 429, 408, 0, 413, 400, 404, 422, 302};
 
 /* What the collector knows of this body's events: 1 has one, 2 refuses one. With
-** `refuse`, every event of the body is marked refused. */
+** `refuse`, every event of the body it does not hold yet is marked refused (a body
+** refused for one poison event leaves the events it took before taken). */
 static int verdict_of(const uint8_t *body, uint32_t len, int refuse) {
   json_t *root = json_loadb((const char *)body, len, 0, NULL), *e;
   size_t i;
@@ -526,7 +527,7 @@ static int verdict_of(const uint8_t *body, uint32_t len, int refuse) {
   json_array_foreach(json_object_get(root, "ev"), i, e) {
     json_int_t s = json_integer_value(json_object_get(e, "s"));
     if (pv < 0 || s < 1 || s > MAX_S) continue;
-    if (refuse) refused[pv][s] = 1;
+    if (refuse && !got[pv][s]) refused[pv][s] = 1;
     if (refused[pv][s]) known = 2;
     else if (got[pv][s] && known == 0) known = 1;
   }
