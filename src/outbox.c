@@ -21,17 +21,24 @@ uint8_t imp_ob_io[IMP_OB_IO_BYTES];
 static ob_batch slot_table[IMP_OB_MAX_BATCHES + 1u];
 
 /*=== MARK: - Slots (Private) ===*/
-size_t imp_ob_slot_bytes(void) { return IMP_OB_SLOT_BYTES; }
+void imp_ob_bind(ob_batch *b, uint8_t *slot) {
+  b->data = slot;
+  b->lens = (uint16_t *)(void *)(slot + IMP_OB_PREFIX_BYTES + IMP_BATCH_HARD_CAP);
+}
 
 void imp_ob_init_slots(uint8_t *mem) {
   __builtin_memset(slot_table, 0, sizeof slot_table);
   imp_ob.slots = slot_table;
   imp_ob.nslots = imp_ob.cfg.max_batches + 1u;
-  for (uint32_t i = 0; i < imp_ob.nslots; i++) {
-    uint8_t *slot = mem + (size_t)i * IMP_OB_SLOT_BYTES;
-    slot_table[i].data = slot;
-    slot_table[i].lens = (uint16_t *)(void *)(slot + IMP_OB_PREFIX_BYTES + IMP_BATCH_HARD_CAP);
-  }
+  for (uint32_t i = 0; i < imp_ob.nslots; i++)
+    imp_ob_bind(&slot_table[i], mem + (size_t)i * IMP_OB_SLOT_BYTES);
+}
+
+int imp_ob_tab_ok(const uint8_t *s, uint32_t n) {
+  if (n < 1u || n > IMP_OB_TAB_BYTES) return 0;
+  for (uint32_t i = 0; i < n; i++)
+    if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'z'))) return 0;
+  return 1;
 }
 
 /* A free slot, or NULL. While the page measures, the spare slot stays free, so the
@@ -170,48 +177,6 @@ int imp_ob_gone_answer(uint32_t ticket, int32_t status) {
 }
 
 /*=== MARK: - Cutting (Private) ===*/
-/* Reads the digits at *p (advancing it). */
-static uint32_t digits(const uint8_t **p) {
-  uint32_t v = 0;
-  for (; **p >= '0' && **p <= '9'; (*p)++) v = v * 10u + (uint32_t)(**p - '0');
-  return v;
-}
-
-/* Keeps the batch imp_queue_take() just wrote into imp_out (n bytes) as its parts.
-** The JSON writer escapes every '"' inside a string, so the first `,"at":` is the
-** header's, and an event ends where its braces close outside a string. */
-static void take_parts(ob_batch *b, uint32_t n) {
-  const uint8_t *p = imp_out, *end = imp_out + n - 2u; /* before "]}" */
-  while (!(p[0] == ',' && p[1] == '"' && p[2] == 'a' && p[3] == 't' && p[4] == '"')) p++;
-  b->prefix_len = (uint32_t)(p - imp_out) + 1u;
-  __builtin_memcpy(b->data, imp_out, b->prefix_len);
-  p += 6; /* ,"at": */
-  b->at = digits(&p);
-  p += 8; /* ,"drop": */
-  b->drop = digits(&p);
-  p += 7; /* ,"ev":[ */
-  uint8_t *dst = b->data + b->prefix_len;
-  while (p < end) {
-    const uint8_t *start = p;
-    int depth = 0, in_string = 0;
-    do {
-      if (in_string) {
-        if (*p == '\\') p++;
-        else if (*p == '"') in_string = 0;
-      } else if (*p == '"') in_string = 1;
-      else if (*p == '{') depth++;
-      else if (*p == '}') depth--;
-      p++;
-    } while (depth);
-    uint32_t len = (uint32_t)(p - start);
-    __builtin_memcpy(dst, start, len);
-    dst += len;
-    b->lens[b->events++] = (uint16_t)len;
-    b->event_bytes += len;
-    p++; /* the comma, or the "]" */
-  }
-}
-
 /* Moves due batches (every queued event when the page stopped measuring) into
 ** free slots. With consent denied they are purged instead. */
 void imp_ob_cut(double t) {
@@ -231,7 +196,7 @@ void imp_ob_cut(double t) {
       b->state = OB_FREE;
       return;
     }
-    take_parts(b, imp_res.batch_bytes);
+    imp_ob_split(b, imp_out, imp_res.batch_bytes); /* the queue's batch: always one */
     b->created = imp_ob_wall(t);
     /* Cannot be sent now: keep a copy that outlives the page. */
     if (imp_ob.visible && (!imp_ob.online || imp_ob.failures)) b->flags |= OB_WANT_STORE;

@@ -267,7 +267,10 @@ static void test_gzip_body(void) {
 
 static void test_record_round_trip(void) {
   static ob_record r;
+  static ob_batch got;
+  static uint8_t got_slot[IMP_OB_SLOT_BYTES];
   ob_batch *b;
+  imp_ob_bind(&got, got_slot);
   fresh(3);
   impression(10, "a", 1);
   impression(20, "b", 2);
@@ -279,42 +282,57 @@ static void test_record_round_trip(void) {
   b->drop = 7;
   uint32_t len = imp_ob_encode_record(b, 0, 1.7e12 + 99, (uint8_t *)body, sizeof body);
   CHECK(len > 0, "record encoded");
-  CHECK_INT(imp_ob_parse_record((uint8_t *)body, len, &r), 1, "and parsed back");
-  CHECK_INT(r.events, 3, "events");
-  CHECK_INT(r.drop, 7, "drop");
-  CHECK_INT(r.at, b->at, "at");
+  CHECK_INT(imp_ob_parse_record((uint8_t *)body, len, &r, &got), 1, "and parsed back");
+  CHECK_INT(got.events, 3, "events");
+  CHECK_INT(got.drop, 7, "drop");
+  CHECK_INT(got.at, b->at, "at");
+  CHECK_INT(got.created, b->created, "created");
   CHECK_INT(r.attempted, 1, "attempted (it was fetched)");
   CHECK_INT(r.until, 1.7e12 + 99, "lease");
   CHECK(r.owner_len == 4 && !memcmp(r.owner, "tab1", 4), "owner");
-  CHECK(r.event_bytes == b->event_bytes && !memcmp(r.event_data, b->data + b->prefix_len, r.event_bytes),
-        "the events byte for byte");
+  CHECK(got.prefix_len == b->prefix_len && got.event_bytes == b->event_bytes &&
+        !memcmp(got.data, b->data, b->prefix_len + b->event_bytes) &&
+        !memcmp(got.lens, b->lens, b->events * sizeof *b->lens),
+        "the prefix and events byte for byte");
+  const char *json = strchr(body, '\n') + 1;
+  json_t *root = json_loadb(json, len - (uint32_t)(json - body), 0, NULL);
+  CHECK(root != NULL, "the value holds strict JSON");
+  json_decref(root);
   len = imp_ob_encode_record(b, 1, 0, (uint8_t *)body, sizeof body);
-  CHECK(imp_ob_parse_record((uint8_t *)body, len, &r) && r.owner_len == 0, "released: no owner");
+  CHECK(imp_ob_parse_record((uint8_t *)body, len, &r, &got) && r.owner_len == 0, "released: no owner");
   /* Damage, one kind at a time. */
   char *nl = strchr(body, '\n');
   uint32_t head = (uint32_t)(nl - body);
-  CHECK_INT(imp_ob_parse_record((uint8_t *)body, len - 1, &r), 0, "truncated");
-  CHECK_INT(imp_ob_parse_record((uint8_t *)body, head, &r), 0, "field line only");
-  body[0] = 'J';
-  CHECK_INT(imp_ob_parse_record((uint8_t *)body, len, &r), 0, "another version");
-  body[0] = 'I';
+  CHECK_INT(imp_ob_parse_record((uint8_t *)body, len - 1, &r, &got), 0, "truncated");
+  CHECK_INT(imp_ob_parse_record((uint8_t *)body, head, &r, &got), 0, "field line only");
+  body[1] = '1';
+  CHECK_INT(imp_ob_parse_record((uint8_t *)body, len, &r, &got), 0, "another version");
+  body[1] = '2';
   body[head + 1] = '[';
-  CHECK_INT(imp_ob_parse_record((uint8_t *)body, len, &r), 0, "prefix not a batch header");
+  CHECK_INT(imp_ob_parse_record((uint8_t *)body, len, &r, &got), 0, "prefix not a batch header");
   body[head + 1] = '{';
-  body[len - 1] = ']';
-  CHECK_INT(imp_ob_parse_record((uint8_t *)body, len, &r), 0, "event not closed");
-  body[len - 1] = '}';
-  body[len - 3] = '\n';
-  CHECK_INT(imp_ob_parse_record((uint8_t *)body, len, &r), 0, "control byte in an event");
-  const char *bad[] = {"I1 1 2 3 4 0 0 0 -\n", "I1 1 2 3 4 2 0 0 -\n", "I1 1 2 3 4 0 0 1 9 -\n",
-                       "I1 1 2 3 4 0 0 0 A\n", "I1 1 2 3 4 0 0 0 \n", "I1 1 2 3 4 0 0 0 -",
-                       "I1 1234567890123456 2 3 4 0 0 0 -\n", "I1 1 2 99999999999 4 0 0 0 -\n",
-                       "I1 1 2 3 4 0 0 1601 -\n"};
-  CHECK_INT(imp_ob_parse_record((const uint8_t *)bad[0], (uint32_t)strlen(bad[0]), &r), 1,
+  body[len - 3] = ']';
+  CHECK_INT(imp_ob_parse_record((uint8_t *)body, len, &r, &got), 0, "event not closed");
+  body[len - 3] = '}';
+  body[len - 5] = '\n';
+  CHECK_INT(imp_ob_parse_record((uint8_t *)body, len, &r, &got), 0, "control byte in an event");
+  const char *bad[] = {"I2 1 2 0 -\n\"at\":0,\"drop\":3,\"ev\":[]}",
+                       "I2 1 2 2 -\n\"at\":0,\"drop\":3,\"ev\":[]}",
+                       "I2 1 2 0 A\n\"at\":0,\"drop\":3,\"ev\":[]}",
+                       "I2 1 2 0 \n\"at\":0,\"drop\":3,\"ev\":[]}",
+                       "I2 1 2 0 -\"at\":0,\"drop\":3,\"ev\":[]}",
+                       "I2 1234567890123456 2 0 -\n\"at\":0,\"drop\":3,\"ev\":[]}",
+                       "I2 1 2 0 -\n\"at\":0,\"drop\":4294967296,\"ev\":[]}",
+                       "I2 1 2 0 -\n\"at\":0,\"drop\":03,\"ev\":[]}",
+                       "I2 1 2 0 -\n\"at\":0,\"drop\":3,\"ev\":[{\"s\":1}]}",
+                       "I2 1 2 0 -\n{\"v\":1,\"pv\":\"p\",\"at\":0,\"drop\":3,\"ev\":[]}",
+                       "I2 1 2 0 -\n\"at\":0,\"drop\":3,\"ev\":[]} "};
+  CHECK_INT(imp_ob_parse_record((const uint8_t *)bad[0], (uint32_t)strlen(bad[0]), &r, &got), 1,
             "a drop-only record parses");
+  CHECK(got.events == 0 && got.drop == 3 && got.prefix_len == 0, "its count, no events");
   for (size_t i = 1; i < sizeof bad / sizeof *bad; i++)
-    CHECK_INT(imp_ob_parse_record((const uint8_t *)bad[i], (uint32_t)strlen(bad[i]), &r), 0,
-              "refused: %.40s", bad[i]);
+    CHECK_INT(imp_ob_parse_record((const uint8_t *)bad[i], (uint32_t)strlen(bad[i]), &r, &got), 0,
+              "refused: %.60s", bad[i]);
 }
 
 /* Parses a body; returns its event count and writes the s values and drop. */

@@ -122,21 +122,24 @@ static long long scan_memory(void) {
 
 static long long scan_storage(void) {
   static ob_record r;
+  static ob_batch b;
+  static uint8_t slot[IMP_OB_SLOT_BYTES];
   long long drops = 0;
+  imp_ob_bind(&b, slot);
   for (uint32_t i = 0; i < store_n; i++) {
-    if (!imp_ob_parse_record(store[i].value, store[i].len, &r)) fz_fail("a stored record does not parse", NULL, 0);
-    if (!r.events) {
-      drops += r.drop;
+    if (!imp_ob_parse_record(store[i].value, store[i].len, &r, &b)) fz_fail("a stored record does not parse", NULL, 0);
+    if (!b.events) {
+      drops += b.drop;
       continue;
     }
-    int pv = prefix_pv(r.prefix, r.prefix_len);
-    const uint8_t *e = r.event_data;
-    long long first = event_s(e, r.lens[0]);
-    for (uint32_t k = 0; k < r.events; k++) {
-      mark(pv, event_s(e, r.lens[k]), IN_STORE, "stored event unknown");
-      e += r.lens[k];
+    int pv = prefix_pv(b.data, b.prefix_len);
+    const uint8_t *e = b.data + b.prefix_len;
+    long long first = event_s(e, b.lens[0]);
+    for (uint32_t k = 0; k < b.events; k++) {
+      mark(pv, event_s(e, b.lens[k]), IN_STORE, "stored event unknown");
+      e += b.lens[k];
     }
-    held_copy(pv, first, r.drop);
+    held_copy(pv, first, b.drop);
   }
   return drops;
 }
