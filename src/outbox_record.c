@@ -9,7 +9,7 @@
 ** Storage record. The value of a stored batch is one ASCII line of fields, then
 ** the batch's JSON as a request would carry all its events (valid UTF-8, since the
 ** JSON writer repairs every string):
-**   I2 <created> <until> <attempted> <owner>\n
+**   I2 <created> <until> <attempted> <owner>\n   (times: 13 digits)
 **   {"v":1,"pv":...,"at":A,"drop":D,"ev":[<event_1>,..,<event_n>]}
 ** created and until are wall-clock ms; owner is the owning tab id, or "-" for a
 ** record released for any tab. A record that carries only a "drop" count has no
@@ -24,20 +24,14 @@
 */
 #include "outbox_internal.h"
 
-/*=== MARK: - Numbers (Private) ===*/
-/* Writes a non-negative integer below 2^53; returns its digits. */
-static uint32_t put_u53(uint8_t *dst, double v) {
-  uint8_t digits[16];
-  uint32_t n = 0;
-  if (!(v >= 0.0)) v = 0.0;
-  if (v > 9007199254740991.0) v = 9007199254740991.0;
-  uint64_t x = (uint64_t)v;
-  do {
-    digits[n++] = (uint8_t)('0' + x % 10u);
-    x /= 10u;
-  } while (x);
-  for (uint32_t i = 0; i < n; i++) dst[i] = digits[n - 1u - i];
-  return n;
+/*=== MARK: - Wall-clock times (Private) ===*/
+/* Writes wall-clock ms as 13 digits, zero-padded and clamped to 0..9999999999999
+** (until the year 2286): keys sort by age, and every value has one spelling. */
+static void put_ms(imp_writer *w, double v) {
+  uint8_t digits[13];
+  uint64_t x = v > 0.0 ? (v < 9999999999999.0 ? (uint64_t)v : 9999999999999u) : 0u;
+  for (int i = 13; i--; x /= 10u) digits[i] = (uint8_t)('0' + x % 10u);
+  imp_json_bytes(w, digits, 13);
 }
 
 /*=== MARK: - Request body (Public within the core) ===*/
@@ -80,33 +74,24 @@ uint32_t imp_ob_encode_body(const ob_batch *b, uint32_t n) {
 
 /*=== MARK: - Storage record (Public within the core) ===*/
 uint32_t imp_ob_make_key(const ob_batch *b, uint8_t *dst) {
-  uint8_t num[16];
-  uint32_t n = 0, d = put_u53(num, b->created);
-  dst[n++] = 'q';
-  dst[n++] = ':';
-  for (uint32_t pad = d; pad < 13u; pad++) dst[n++] = '0';
-  for (uint32_t i = 0; i < d; i++) dst[n++] = num[i];
-  dst[n++] = ':';
-  for (uint32_t i = 0; i < imp_ob.tab_len; i++) dst[n++] = imp_ob.tab[i];
-  dst[n++] = ':';
-  n += put_u53(dst + n, (double)imp_ob.next_key++);
-  return n;
-}
-
-static void field(imp_writer *w, double v) {
-  uint8_t num[17];
-  uint32_t n = put_u53(num, v);
-  num[n++] = ' ';
-  imp_json_bytes(w, num, n);
+  imp_writer w = {dst, 0, IMP_OB_KEY_BYTES, 0};
+  imp_json_raw(&w, "q:");
+  put_ms(&w, b->created);
+  imp_json_raw(&w, ":");
+  imp_json_bytes(&w, imp_ob.tab, imp_ob.tab_len);
+  imp_json_raw(&w, ":");
+  imp_json_u32(&w, imp_ob.next_key++);
+  return w.len;
 }
 
 uint32_t imp_ob_encode_record(const ob_batch *b, int released, double until, uint8_t *dst,
                               uint32_t cap) {
   imp_writer w = {dst, 0, cap, 0};
   imp_json_raw(&w, "I2 ");
-  field(&w, b->created);
-  field(&w, until);
-  field(&w, (b->flags & OB_ATTEMPTED) ? 1.0 : 0.0);
+  put_ms(&w, b->created);
+  imp_json_raw(&w, " ");
+  put_ms(&w, until);
+  imp_json_raw(&w, (b->flags & OB_ATTEMPTED) ? " 1 " : " 0 ");
   if (released) imp_json_raw(&w, "-");
   else imp_json_bytes(&w, imp_ob.tab, imp_ob.tab_len);
   imp_json_raw(&w, "\n");
@@ -196,12 +181,14 @@ int imp_ob_split(ob_batch *b, const uint8_t *json, uint32_t n) {
 }
 
 /*=== MARK: - Parser (Public within the core) ===*/
-/* Reads digits (1..15, no leading zero: one spelling per value) then one space. */
-static int read_num(const uint8_t **p, const uint8_t *end, double *out) {
+/* Reads 13 digits of wall-clock ms. */
+static int read_ms(const uint8_t **p, const uint8_t *end, double *out) {
   const uint8_t *q = *p;
   double v = 0.0;
-  while (q < end && *q >= '0' && *q <= '9' && q - *p < 15) v = v * 10.0 + (double)(*q++ - '0');
-  if (q == *p || (**p == '0' && q - *p > 1) || !eat(&q, end, " ")) return 0;
+  for (; q < *p + 13; q++) {
+    if (q >= end || *q < '0' || *q > '9') return 0;
+    v = v * 10.0 + (double)(*q - '0');
+  }
   *p = q;
   *out = v;
   return 1;
@@ -209,10 +196,11 @@ static int read_num(const uint8_t **p, const uint8_t *end, double *out) {
 
 int imp_ob_parse_record(const uint8_t *value, uint32_t len, ob_record *r, ob_batch *b) {
   const uint8_t *p = value, *end = value + len, *owner;
-  if (!eat(&p, end, "I2 ") || !read_num(&p, end, &r->created) || !read_num(&p, end, &r->until))
+  if (!eat(&p, end, "I2 ") || !read_ms(&p, end, &r->created) || !eat(&p, end, " ") ||
+      !read_ms(&p, end, &r->until))
     return 0;
-  r->attempted = (uint32_t)eat(&p, end, "1 ");
-  if (!r->attempted && !eat(&p, end, "0 ")) return 0;
+  r->attempted = (uint32_t)eat(&p, end, " 1 ");
+  if (!r->attempted && !eat(&p, end, " 0 ")) return 0;
   for (owner = p; p < end && *p != '\n'; p++) {}
   r->owner = owner;
   r->owner_len = (uint32_t)(p - owner);

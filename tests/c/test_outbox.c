@@ -316,17 +316,18 @@ static void test_record_round_trip(void) {
   body[len - 3] = '}';
   body[len - 5] = '\n';
   CHECK_INT(imp_ob_parse_record((uint8_t *)body, len, &r, &got), 0, "control byte in an event");
-  const char *bad[] = {"I2 1 2 0 -\n\"at\":0,\"drop\":3,\"ev\":[]}",
-                       "I2 1 2 2 -\n\"at\":0,\"drop\":3,\"ev\":[]}",
-                       "I2 1 2 0 A\n\"at\":0,\"drop\":3,\"ev\":[]}",
-                       "I2 1 2 0 \n\"at\":0,\"drop\":3,\"ev\":[]}",
-                       "I2 1 2 0 -\"at\":0,\"drop\":3,\"ev\":[]}",
-                       "I2 1234567890123456 2 0 -\n\"at\":0,\"drop\":3,\"ev\":[]}",
-                       "I2 1 2 0 -\n\"at\":0,\"drop\":4294967296,\"ev\":[]}",
-                       "I2 1 2 0 -\n\"at\":0,\"drop\":03,\"ev\":[]}",
-                       "I2 1 2 0 -\n\"at\":0,\"drop\":3,\"ev\":[{\"s\":1}]}",
-                       "I2 1 2 0 -\n{\"v\":1,\"pv\":\"p\",\"at\":0,\"drop\":3,\"ev\":[]}",
-                       "I2 1 2 0 -\n\"at\":0,\"drop\":3,\"ev\":[]} "};
+#define T_TIMES "I2 1700000000000 0000000000000"
+  const char *bad[] = {T_TIMES " 0 -\n\"at\":0,\"drop\":3,\"ev\":[]}",
+                       T_TIMES " 2 -\n\"at\":0,\"drop\":3,\"ev\":[]}",
+                       T_TIMES " 0 A\n\"at\":0,\"drop\":3,\"ev\":[]}",
+                       T_TIMES " 0 \n\"at\":0,\"drop\":3,\"ev\":[]}",
+                       T_TIMES " 0 -\"at\":0,\"drop\":3,\"ev\":[]}",
+                       "I2 170000000000 0000000000000 0 -\n\"at\":0,\"drop\":3,\"ev\":[]}",
+                       T_TIMES " 0 -\n\"at\":0,\"drop\":4294967296,\"ev\":[]}",
+                       T_TIMES " 0 -\n\"at\":0,\"drop\":03,\"ev\":[]}",
+                       T_TIMES " 0 -\n\"at\":0,\"drop\":3,\"ev\":[{\"s\":1}]}",
+                       T_TIMES " 0 -\n{\"v\":1,\"pv\":\"p\",\"at\":0,\"drop\":3,\"ev\":[]}",
+                       T_TIMES " 0 -\n\"at\":0,\"drop\":3,\"ev\":[]} "};
   CHECK_INT(imp_ob_parse_record((const uint8_t *)bad[0], (uint32_t)strlen(bad[0]), &r, &got), 1,
             "a drop-only record parses");
   CHECK(got.events == 0 && got.drop == 3 && got.prefix_len == 0, "its count, no events");
