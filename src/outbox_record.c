@@ -109,13 +109,22 @@ static int eat(const uint8_t **p, const uint8_t *end, const char *text) {
   return 1;
 }
 
-/* Reads an integer below 2^32 with no leading zero at *p (advancing it). */
-static int read_u32(const uint8_t **p, const uint8_t *end, uint32_t *out) {
+/* Reads an integer at *p (advancing it): exactly `width` digits, or with width 0 a
+** number below 2^32 with no leading zero. One spelling per value either way. */
+static int read_int(const uint8_t **p, const uint8_t *end, uint32_t width, uint64_t *out) {
   const uint8_t *q = *p;
   uint64_t v = 0;
-  while (q < end && *q >= '0' && *q <= '9' && v <= 0xFFFFFFFFu) v = v * 10u + (uint64_t)(*q++ - '0');
-  if (q == *p || v > 0xFFFFFFFFu || (**p == '0' && q - *p > 1)) return 0;
+  while (q < end && *q >= '0' && *q <= '9' && q - *p < 13) v = v * 10u + (uint64_t)(*q++ - '0');
+  long n = q - *p;
+  if (width ? n != (long)width : (n == 0 || v > 0xFFFFFFFFu || (**p == '0' && n > 1))) return 0;
   *p = q;
+  *out = v;
+  return 1;
+}
+
+static int read_u32(const uint8_t **p, const uint8_t *end, uint32_t *out) {
+  uint64_t v;
+  if (!read_int(p, end, 0, &v)) return 0;
   *out = (uint32_t)v;
   return 1;
 }
@@ -183,14 +192,9 @@ int imp_ob_split(ob_batch *b, const uint8_t *json, uint32_t n) {
 /*=== MARK: - Parser (Public within the core) ===*/
 /* Reads 13 digits of wall-clock ms. */
 static int read_ms(const uint8_t **p, const uint8_t *end, double *out) {
-  const uint8_t *q = *p;
-  double v = 0.0;
-  for (; q < *p + 13; q++) {
-    if (q >= end || *q < '0' || *q > '9') return 0;
-    v = v * 10.0 + (double)(*q - '0');
-  }
-  *p = q;
-  *out = v;
+  uint64_t v;
+  if (!read_int(p, end, 13, &v)) return 0;
+  *out = (double)v;
   return 1;
 }
 
