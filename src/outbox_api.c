@@ -171,17 +171,18 @@ IMP_API int32_t imp_outbox_stored(double t, uint32_t ticket, int32_t outcome) {
 IMP_API int32_t imp_outbox_online(double t, int32_t online) {
   if (!running()) return IMP_ERR_STATE;
   if ((online != 0 && online != 1) || !ob_take_time(t)) return IMP_ERR_ARG;
-  if (online && !imp_ob.online) {
+  int back = online && !imp_ob.online;
+  if (back) {
     imp_ob.want_scan = 1;
     if (imp_ob.retry_at > imp_g.now) imp_ob.retry_at = imp_g.now;
-    for (uint32_t i = 0; i < imp_ob.nslots; i++) /* sendable again: no copy needed */
-      if (!imp_ob.failures && !(imp_ob.slots[i].flags & (OB_STORED | OB_STORING | OB_CLAIM)))
-        imp_ob.slots[i].flags &= ~(uint32_t)OB_WANT_STORE;
   }
-  if (!online && imp_ob.visible) /* what waits now should outlive the page */
-    for (uint32_t i = 0; i < imp_ob.nslots; i++)
-      if (imp_ob.slots[i].state == OB_IDLE && !(imp_ob.slots[i].flags & OB_STORED))
-        imp_ob.slots[i].flags |= OB_WANT_STORE;
+  for (uint32_t i = 0; i < imp_ob.nslots; i++) {
+    ob_batch *b = &imp_ob.slots[i];
+    if (back && !imp_ob.failures && !(b->flags & (OB_STORED | OB_STORING | OB_CLAIM)))
+      b->flags &= ~(uint32_t)OB_WANT_STORE; /* sendable again: no copy needed */
+    if (!online && imp_ob.visible && b->state == OB_IDLE && !(b->flags & OB_STORED))
+      b->flags |= OB_WANT_STORE; /* what waits now should outlive the page */
+  }
   imp_ob.online = online;
   return ob_done(IMP_OK);
 }
