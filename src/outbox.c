@@ -72,14 +72,25 @@ void imp_ob_chore(uint32_t kind, uint32_t ticket, const uint8_t *key, uint32_t k
   if (key_len) __builtin_memcpy(c->key, key, key_len);
 }
 
-/* Forgets a batch: its stored copy (written, or being written) is removed and its
-** fetchLater copy cancelled. */
+/* Cancels b's fetchLater copy, if it has one. */
+void imp_ob_cancel_later(ob_batch *b) {
+  if (!b->later_ticket) return;
+  imp_ob_chore(IMP_ACT_CANCEL, b->later_ticket, 0, 0);
+  imp_ob.later_used -= b->later_bytes;
+  b->later_ticket = 0;
+}
+
+/* Removes b's stored copy (written, or being written); b stays as it is held. */
+void imp_ob_remove_record(ob_batch *b) {
+  imp_ob_chore(IMP_ACT_REMOVE, 0, b->key, b->key_len);
+  b->flags &= ~(uint32_t)(OB_STORED | OB_CLAIM | OB_RELEASE);
+  b->key_len = 0;
+}
+
+/* Forgets a batch: its stored copy is removed and its fetchLater copy cancelled. */
 void imp_ob_free(ob_batch *b) {
-  if (b->flags & (OB_STORED | OB_STORING)) imp_ob_chore(IMP_ACT_REMOVE, 0, b->key, b->key_len);
-  if (b->later_ticket) {
-    imp_ob_chore(IMP_ACT_CANCEL, b->later_ticket, 0, 0);
-    imp_ob.later_used -= b->later_bytes;
-  }
+  if (b->flags & (OB_STORED | OB_STORING)) imp_ob_remove_record(b);
+  imp_ob_cancel_later(b);
   b->state = OB_FREE;
   if (imp_ob.scan_on_free) {
     imp_ob.scan_on_free = 0;
@@ -221,17 +232,9 @@ void imp_ob_drop_front(ob_batch *b, uint32_t n) {
     imp_ob_free(b);
     return;
   }
-  if (b->later_ticket) {
-    imp_ob_chore(IMP_ACT_CANCEL, b->later_ticket, 0, 0);
-    imp_ob.later_used -= b->later_bytes;
-    b->later_ticket = 0;
-  }
+  imp_ob_cancel_later(b);
   if (b->flags & (OB_STORED | OB_STORING)) b->flags |= OB_WANT_STORE;
-  if (b->flags & OB_STORED) {
-    imp_ob_chore(IMP_ACT_REMOVE, 0, b->key, b->key_len);
-    b->flags &= ~(uint32_t)(OB_STORED | OB_CLAIM | OB_RELEASE);
-    b->key_len = 0;
-  }
+  if (b->flags & OB_STORED) imp_ob_remove_record(b);
 }
 
 /*=== MARK: - Losses (Private) ===*/

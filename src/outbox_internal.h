@@ -143,6 +143,8 @@ void imp_ob_init_slots(uint8_t *mem);
 int imp_ob_tab_ok(const uint8_t *s, uint32_t n); /* a tab id: 1..16 bytes of [0-9a-z] */
 ob_batch *imp_ob_alloc(void);                 /* NULL when every slot is used */
 void imp_ob_free(ob_batch *b);                /* queues removal and cancels   */
+void imp_ob_cancel_later(ob_batch *b);        /* its fetchLater copy, if any  */
+void imp_ob_remove_record(ob_batch *b);       /* its stored copy; b stays held */
 void imp_ob_let_go(ob_batch *b);              /* storage holds it now, released */
 void imp_ob_cut(double t);                    /* moves due batches out of the queue */
 void imp_ob_drop_front(ob_batch *b, uint32_t n); /* the first n events are done */
