@@ -32,12 +32,21 @@ EXPORTS  := imp_abi_version imp_input_ptr imp_output_ptr imp_result_ptr imp_conf
 # For size (src/README.md "Where the bytes go"): the sources are one translation unit
 # (src/unity.c), so -flto adds nothing and costs about 40 B gzip; jump tables cost about
 # 30 B in the outbox; and wasm-opt, run again after emcc with the control flow rebuilt
-# from scratch (--flatten --rereloop), takes another 100 to 180 B off.
+# from scratch (--flatten --rereloop), takes another 100 to 180 B off (shrink_wasm).
 EMFLAGS  := -Oz -fno-jump-tables --no-entry -sSTANDALONE_WASM -sFILESYSTEM=0 -sINITIAL_MEMORY=5242880 \
             -sTOTAL_STACK=65536 -sALLOW_MEMORY_GROWTH=0 -sMALLOC=none -sSUPPORT_ERRNO=0 -mbulk-memory -mnontrapping-fptoint \
             -sEXPORTED_FUNCTIONS=$(subst $(space),$(comma),$(addprefix _,$(EXPORTS)))
-WASM_OPT := wasm-opt --enable-bulk-memory --enable-nontrapping-float-to-int --enable-mutable-globals \
-            --enable-sign-ext --flatten --rereloop -Oz -Oz --flatten --rereloop -Oz -Oz
+WASM_FEATURES := --enable-bulk-memory --enable-nontrapping-float-to-int --enable-mutable-globals \
+            --enable-sign-ext
+WASM_OPT := wasm-opt $(WASM_FEATURES) --flatten --rereloop -Oz -Oz --flatten --rereloop -Oz -Oz
+# Keeps only the ABI's exports ($(1)) of the module $@, then optimises it again (about
+# 40 B gzip: emcc also exports the stack helpers and the function table).
+define shrink_wasm
+	node tests/tools/wasm-roots.mjs _initialize memory $(1) > $@.roots.json
+	wasm-metadce $(WASM_FEATURES) --graph-file $@.roots.json $@ -o $@ > /dev/null
+	@rm -f $@.roots.json
+	$(WASM_OPT) $@ -o $@
+endef
 # Size budget for the core, gzip bytes: 6.25 KiB, of which the DEFLATE encoder takes
 # about 1.45 KiB, the configuration record about 0.3 KiB and the seen set about 0.4 KiB
 # (tests/README.md "Sizes").
@@ -64,7 +73,7 @@ wasm: js/imp.wasm
 
 js/imp.wasm: src/unity.c $(CORE_SRC) $(CORE_HDR) Makefile
 	NODE_PATH=/usr/share/nodejs $(EMCC) $(EMFLAGS) src/unity.c -o $@
-	$(WASM_OPT) $@ -o $@
+	$(call shrink_wasm,$(EXPORTS))
 	@node tests/tools/check-wasm.mjs $@ $(WASM_GZIP_BUDGET)
 
 # The core with the outbox, measured, not shipped (src/unity_outbox.c). Its budget is a
@@ -81,7 +90,7 @@ $(BUILD)/imp-outbox.wasm: src/unity_outbox.c src/unity.c $(NATIVE_SRC) $(NATIVE_
 	@mkdir -p $(@D)
 	NODE_PATH=/usr/share/nodejs $(EMCC) $(subst -sINITIAL_MEMORY=5242880,-sINITIAL_MEMORY=8388608,$(EMFLAGS)) \
 	  -sEXPORTED_FUNCTIONS=$(subst $(space),$(comma),$(addprefix _,$(OUTBOX_EXPORTS))) src/unity_outbox.c -o $@
-	$(WASM_OPT) $@ -o $@
+	$(call shrink_wasm,$(OUTBOX_EXPORTS))
 	@node tests/tools/check-wasm.mjs $@ $(OUTBOX_WASM_GZIP_BUDGET)
 
 # --- Native tests -----------------------------------------------------------------
