@@ -39,7 +39,7 @@ static void put_ms(imp_writer *w, double v) {
 ** 0 when it does not fit. */
 static uint32_t encode_json(const ob_batch *b, uint32_t n, uint8_t *dst, uint32_t cap) {
   imp_writer w = {dst, 0, cap, 0};
-  const uint8_t *ev = b->data + b->prefix_len;
+  uint32_t at = b->prefix_len; /* (a drop-only batch has no buffers: none is read) */
   imp_json_bytes(&w, b->data, b->prefix_len);
   imp_json_raw(&w, "\"at\":");
   imp_json_u32(&w, b->at);
@@ -48,8 +48,8 @@ static uint32_t encode_json(const ob_batch *b, uint32_t n, uint8_t *dst, uint32_
   imp_json_raw(&w, ",\"ev\":[");
   for (uint32_t i = 0; i < n; i++) {
     if (i) imp_json_raw(&w, ",");
-    imp_json_bytes(&w, ev, b->lens[i]);
-    ev += b->lens[i];
+    imp_json_bytes(&w, b->data + at, b->lens[i]);
+    at += b->lens[i];
   }
   imp_json_raw(&w, "]}");
   return w.overflow ? 0u : w.len;

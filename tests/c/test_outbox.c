@@ -590,6 +590,26 @@ static void test_late_answer_after_adoption(void) {
   CHECK_INT(imp_g.drop_pending, 1, "and travels in the next batch's drop");
 }
 
+/* A page hide with a "drop" count and no batch to carry it: the count is stored alone
+** (released, no header, no events), and leaves the queue once written. */
+static void test_drop_only_record(void) {
+  static ob_record r;
+  static ob_batch got;
+  static uint8_t got_slot[IMP_OB_SLOT_BYTES];
+  imp_ob_bind(&got, got_slot);
+  fresh(1);
+  imp_report_dropped(3);
+  imp_page_state(10, IMP_PAGE_HIDDEN);
+  CHECK_INT(imp_outbox_next(10, 0.5), IMP_OK, "at the hide");
+  CHECK_INT(ACT->kind, IMP_ACT_STORE, "a record is written");
+  CHECK_INT(imp_ob_parse_record(imp_outbox_io_ptr() + ACT->key_bytes, ACT->body_bytes, &r, &got),
+            1, "that parses");
+  CHECK(got.events == 0 && got.drop == 3 && got.prefix_len == 0 && r.owner_len == 0,
+        "released, with the count and nothing else");
+  CHECK_INT(imp_outbox_stored(10, ACT->ticket, IMP_STORE_OK), IMP_OK, "written");
+  CHECK_INT(imp_g.drop_pending, 0, "the count left the queue");
+}
+
 int main(void) {
   test_arguments();
   test_retry_policy();
@@ -605,6 +625,7 @@ int main(void) {
   test_events_leave_during_a_write();
   test_hide_with_every_slot_in_flight();
   test_late_answer_after_adoption();
+  test_drop_only_record();
   CHECK_INT(g_invalid, 0, "every batch drained was valid");
   return test_done();
 }
