@@ -6,7 +6,6 @@
 import wasmBase64 from './imp-embedded.js';
 import { shareTracker } from './tracker/share.js';
 import { startTracker } from './tracker/tracker.js';
-import { createTransport } from './delivery/transport.js';
 
 /**
  * Starts a tracker with the inlined core, or shares the one already live on this
@@ -16,6 +15,5 @@ import { createTransport } from './delivery/transport.js';
 export function createTracker(options) {
   return shareTracker(options?.env?.document ?? globalThis.document, () => startTracker(options, {
     wasm: () => Uint8Array.from(atob(wasmBase64), (c) => c.charCodeAt(0)),
-    createTransport,
   }));
 }

@@ -119,7 +119,7 @@ export interface TrackerOptions {
   batch?: {
     /** Events per batch. @default 200 */
     maxEvents?: number;
-    /** Bytes per batch as sent, its gzip bytes when compressed (4096 to 61440); also the transport's body cap. @default 16384 */
+    /** Bytes per batch as sent, its gzip bytes when compressed (4096 to 61440); also the body cap of every request. @default 16384 */
     maxBytes?: number;
     /** A batch is cut this long after its oldest event (a page hide sends everything at once). @default 10000 */
     maxAgeMs?: number;
@@ -162,7 +162,7 @@ export interface TrackerOptions {
    * @default false
    */
   occlusion?: boolean;
-  /** Record every input fed to the core, for trace(). Memory grows with the page's activity. @default false */
+  /** Record every tracking input fed to the core (not delivery's calls), for trace(). Memory grows with the page's activity. @default false */
   trace?: boolean;
   /** Prefix of the localStorage keys of the delivery queue. @default 'impression-tracker:' */
   storageKey?: string;
@@ -182,7 +182,7 @@ export interface TrackerOptions {
    * on overflow before the hook could see them are not shown. Costs nothing when unset.
    */
   onEvent?: (event: TrackerEvent, pageView: TrackerPageView) => void;
-  /** Debug hook of the transport: one call per delivery attempt ({kind: 'fetch' | 'beacon' | ...}). */
+  /** Debug hook of delivery: one call per action and answer ({kind: 'fetch' | 'response' | 'retry' | 'beacon' | 'fetchLater' | 'store', ...}). */
   onDebug?: (info: { kind: string; [key: string]: unknown }) => void;
   /**
    * Where the core comes from, instead of the entry point's default. A core not loaded
@@ -193,9 +193,9 @@ export interface TrackerOptions {
   /**
    * Injectables for tests and unusual hosts: window, document, navigator, location,
    * IntersectionObserver, MutationObserver, now, setTimeout, clearTimeout,
-   * requestIdleCallback, cancelIdleCallback, getRandomValues, fetch, createTransport,
-   * and the transport's own (sendBeacon, fetchLater, localStorage, ...). Missing ones
-   * are the browser's globals.
+   * requestIdleCallback, cancelIdleCallback, getRandomValues, fetch, and delivery's
+   * (sendBeacon, fetchLater, localStorage, Blob, AbortController, wallNow; null means
+   * absent). Missing ones are the browser's globals.
    */
   env?: Record<string, unknown>;
 }
@@ -218,11 +218,11 @@ export interface TrackerStats {
   dropped: number;
   /** Last sequence number of the page view. */
   seq: number;
-  /** Batches handed to the transport. */
+  /** Batches the outbox took (cut from the queue or adopted from storage): its highest batch id. */
   batches: number;
-  /** Events in them. */
+  /** Events cut from the core's queue into batches, since start. */
   events: number;
-  /** The transport's counters (queued, sent, retried, persisted, dropped, ...). */
+  /** Delivery's counters (queued, inFlight, sent, beaconed, persisted, dropped, ...; js/README.md "Observability"). */
   transport: Record<string, unknown> | undefined;
 }
 
@@ -231,7 +231,7 @@ export interface Tracker {
   observe(element: Element, meta?: CardMeta): void;
   /** Stops tracking an element. */
   unobserve(element: Element): void;
-  /** Cuts every queued event into batches and hands them to the transport now. */
+  /** Cuts every queued event into batches and sends them now. */
   flush(): void;
   /** Grants (true) or withdraws (false) consent; withdrawing purges what is held or stored. */
   setConsent(granted: boolean): void;

@@ -8,7 +8,6 @@
 
 import { shareTracker } from './tracker/share.js';
 import { startTracker } from './tracker/tracker.js';
-import { createTransport } from './delivery/transport.js';
 
 const NO_URL = "no import.meta.url to find imp.wasm (IIFE or CommonJS bundle): pass the wasm option or import 'impression-tracker/embedded'";
 
@@ -25,5 +24,5 @@ function wasmBesideModule() {
  */
 export function createTracker(options) {
   return shareTracker(options?.env?.document ?? globalThis.document,
-    () => startTracker(options, { wasm: wasmBesideModule, createTransport }));
+    () => startTracker(options, { wasm: wasmBesideModule }));
 }

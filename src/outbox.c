@@ -188,10 +188,10 @@ int imp_ob_gone_answer(uint32_t ticket, int32_t status) {
 }
 
 /*=== MARK: - Cutting (Private) ===*/
-/* Moves due batches (every queued event when the page stopped measuring) into
-** free slots. With consent denied they are purged instead. */
+/* Moves due batches (every queued event when the page stopped measuring or the
+** glue flushes) into free slots. With consent denied they are purged instead. */
 void imp_ob_cut(double t) {
-  int force = !imp_ob.visible;
+  int force = !imp_ob.visible || imp_ob.flushing;
   while (imp_g.rec_count) {
     if (imp_ob.consent == IMP_CONSENT_DENIED) { /* the count of earlier losses stays */
       uint32_t drop = imp_g.drop_pending;

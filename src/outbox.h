@@ -107,6 +107,7 @@ typedef struct imp_action {
   uint32_t lost;            /* events counted lost: refused, expired (cumulative)   */
   uint32_t purged;          /* events dropped for consent (cumulative; never in "drop") */
   uint32_t failures;        /* consecutive failed attempts (0: the collector is fine) */
+  double retry_ms;          /* the delay the last failure set before the next attempt */
 } imp_action;
 
 #ifdef __cplusplus
@@ -130,6 +131,9 @@ IMP_API int32_t imp_outbox_start(double t, double epoch_ms, uint32_t tab_len);
 ** action.deadline (or the next input). jitter, a random number in [0, 1), spreads
 ** the retry of a request this call finds timed out. */
 IMP_API int32_t imp_outbox_next(double t, double jitter);
+/* Cuts every queued event into batches now (tracker.flush()), as far as free slots
+** allow; imp_outbox_next() then sends them. */
+IMP_API int32_t imp_outbox_flush(double t);
 /* A fetch answered: status is the HTTP status, or 0 for a network error.
 ** retry_after_ms is the parsed Retry-After header (-1 when absent); jitter is a
 ** random number in [0, 1). IMP_NONE for a ticket that is no longer awaited. */

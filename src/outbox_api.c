@@ -112,6 +112,18 @@ IMP_API int32_t imp_outbox_next(double t, double jitter) {
   return ob_done(imp_ob_next_action(imp_g.now));
 }
 
+/* Cuts every queued event into batches now, as far as free slots allow (the rest
+** waits for the next cut); the next imp_outbox_next() sends them. */
+IMP_API int32_t imp_outbox_flush(double t) {
+  if (!running()) return IMP_ERR_STATE;
+  if (!ob_take_time(t)) return IMP_ERR_ARG;
+  imp_vis_advance(imp_g.now);
+  imp_ob.flushing = 1;
+  imp_ob_cut(imp_g.now);
+  imp_ob.flushing = 0;
+  return ob_done(IMP_OK);
+}
+
 /*=== MARK: - Outcomes (Public) ===*/
 IMP_API int32_t imp_outbox_response(double t, uint32_t ticket, int32_t status,
                                     double retry_after_ms, double jitter) {

@@ -118,6 +118,7 @@ typedef struct imp_outbox {
   /* storage and scans */
   uint32_t stored_events, stored_bytes;
   int want_scan, scanning, purge;
+  int flushing;            /* imp_outbox_flush(): cut every queued event     */
   int scan_on_free;        /* a scan found no free slot: scan when one frees */
   double rescan_at;        /* -1, or a scan is due then (live owners, busy) */
   uint32_t live_n;

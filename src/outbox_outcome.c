@@ -28,6 +28,7 @@ static void failed(double t, ob_batch *b, double retry_after_ms, double jitter) 
                                          : imp_ob_backoff(imp_ob.failures, jitter, &imp_ob.cfg);
     if (delay > imp_ob.cfg.retry_after_max_ms) delay = imp_ob.cfg.retry_after_max_ms;
     imp_ob.retry_at = t + delay;
+    imp_act.retry_ms = delay;
   }
   if (imp_ob.visible) {
     if (!(b->flags & OB_STORED)) b->flags |= OB_WANT_STORE;

@@ -1,8 +1,9 @@
 // core.js: a thin object over the core's exports. It writes strings as UTF-8 into the
 // core's input buffer (cut to the core's limits on a character boundary), writes the
-// configuration record (config.js), reads the result record, decodes batches and copies
-// their gzip form, and records every call it makes in the trace format v1
-// (js/core/trace.js) when asked to, so trace() is the exact input stream the core saw.
+// configuration record (config.js), reads the result record, decodes batches, and
+// records every call it makes in the trace format v1 (js/core/trace.js) when asked to,
+// so trace() is the exact input stream of tracking (the outbox's calls, js/core/outbox.js,
+// are not recorded).
 // It makes no decision: each method returns the core's status unchanged. Its methods
 // are named _x: internal to the glue, so the build shortens them (--mangle-props).
 // With a debug hook, it also shows the hook every event the moment the core queues it:
@@ -10,8 +11,8 @@
 // which changes no state and is not traced), each with the page view it belongs to.
 
 import {
-  BATCH_HARD_CAP, ERR_CONFIG, FLAG_GPC, FLAG_WEBDRIVER, INPUT_BYTES, MAX_ID_BYTES, MAX_LIST_BYTES, MAX_PATH_BYTES, MAX_PV_BYTES, OK,
-  RESULT_BYTES, R_BATCH_BYTES, R_CONFIG_FIELD, R_EVENTS, R_QUEUED_EVENTS, R_SEQ, R_WIRE_BYTES,
+  ERR_CONFIG, FLAG_GPC, FLAG_WEBDRIVER, INPUT_BYTES, MAX_ID_BYTES, MAX_LIST_BYTES, MAX_PATH_BYTES, MAX_PV_BYTES, OK,
+  RESULT_BYTES, R_BATCH_BYTES, R_CONFIG_FIELD, R_EVENTS, R_QUEUED_EVENTS, R_SEQ,
 } from './abi.js';
 import { writeConfig } from './config.js';
 import { traceBytes } from './trace.js';
@@ -111,18 +112,6 @@ export function createCore(loaded, recordTrace, onEvent) {
       if (inexact) return ERR_CONFIG;
       record('start', ...core._config);
       return x.imp_start();
-    },
-    /** The gzip form of the batch the last take wrote (a copy), or null without compress. */
-    _wire() {
-      const n = field(R_WIRE_BYTES);
-      return n ? loaded.memoryView(x.imp_wire_ptr(), n).slice() : null;
-    },
-    /** The gzip form of any text (a copy), or null when it is too long or compress is off. */
-    _gzip(text) {
-      const out = loaded.memoryView(x.imp_output_ptr(), BATCH_HARD_CAP);
-      const { read, written } = encoder.encodeInto(text, out);
-      return read === text.length && x.imp_gzip_output(written) === OK
-        ? loaded.memoryView(x.imp_wire_ptr(), field(R_WIRE_BYTES)).slice() : null;
     },
     /** After IMP_ERR_CONFIG: 1 + the index of the refused field (abi.js CONFIG_OFFSETS). */
     _configField: () => inexact || field(R_CONFIG_FIELD),

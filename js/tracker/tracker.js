@@ -1,19 +1,23 @@
 // tracker.js: wires a loaded core to a page. It owns the browser side only: which
 // elements are cards (discovery.js), what the IntersectionObserver says about them
 // (observer.js), clicks (activation.js), the page lifecycle (lifecycle.js), the clock,
-// one timer for the core's next deadline, and handing the batches the core cuts to the
-// transport. Every tracking decision is the core's. Everything that runs later is
+// and one timer for the core's next deadline, its delivery deadlines included. Every
+// tracking and delivery decision is the core's: js/delivery/driver.js performs the
+// outbox's actions. Everything that runs later is
 // guarded: an exception becomes an onError call and a tracker that does nothing more,
 // never an exception in the host page. startTracker() never rejects: anything that
 // stops the tracker from starting (no WebAssembly, no IntersectionObserver, a bad
 // option the core refuses) gives a no-op tracker and an onError call.
 
 import {
-  ERR_CONFIG, ERR_FULL, ERR_ID, ERR_TOO_LONG, FLAG_GPC, FLAG_HIDDEN, FLAG_PRERENDER, FLAG_UNFOCUSED, FLAG_WEBDRIVER, NONE,
-  R_BATCH_EVENTS, R_DROPPED, R_QUEUED_BYTES, R_QUEUED_EVENTS, R_READY, R_SEQ, R_SLOT,
+  ERR_CONFIG, ERR_FULL, ERR_ID, ERR_TOO_LONG, FLAG_GPC, FLAG_HIDDEN, FLAG_PRERENDER, FLAG_UNFOCUSED, FLAG_WEBDRIVER,
+  R_DROPPED, R_EVENTS, R_QUEUED_BYTES, R_QUEUED_EVENTS, R_READY, R_SEQ, R_SLOT,
 } from '../core/abi.js';
 import { listenActivation } from '../page/activation.js';
 import { createCore } from '../core/core.js';
+import { createOutbox } from '../core/outbox.js';
+import { deliveryStats, drive } from '../delivery/driver.js';
+import { setConsent, setVisible, startDelivery, stopDelivery } from '../delivery/start.js';
 import { watchDom } from '../page/discovery.js';
 import { currentPageState, listenLifecycle } from '../page/lifecycle.js';
 import { loadCore } from '../core/loader.js';
@@ -29,7 +33,7 @@ const ENTRY_CHUNK = 500;
 
 /**
  * @param options the public options (index.d.ts)
- * @param defaults {wasm: () => source, createTransport} from the entry point
+ * @param defaults {wasm: () => source} from the entry point
  * @returns {Promise<Tracker>} never rejects
  */
 export async function startTracker(options, defaults) {
@@ -41,7 +45,6 @@ export async function startTracker(options, defaults) {
       throw new Error('impression-tracker: IntersectionObserver or the DOM is missing');
     }
     if (!endpointOk(o.endpoint, env.document)) throw new Error('impression-tracker: option endpoint is not an http(s) URL');
-    const createTransport = env.createTransport || defaults.createTransport;
     const loaded = await loadCore(o.wasm || defaults.wasm(), env);
     // The debug hook sees each event as the core queues it (core.js); its errors are reported.
     const onEvent = o.onEvent && ((event, pageView) => {
@@ -51,17 +54,16 @@ export async function startTracker(options, defaults) {
         report(error);
       }
     });
-    return wire(o, env, createCore(loaded, o.trace, onEvent), createTransport, report);
+    return wire(o, env, createCore(loaded, o.trace, onEvent), createOutbox(loaded), report);
   } catch (error) {
     report._loud(error);
     return noopTracker();
   }
 }
 
-function wire(o, env, core, createTransport, report) {
+function wire(o, env, core, outbox, report) {
   const items = new Map(); // element -> card record
   const slots = new Map(); // core slot -> Set of card records (one id may have several elements)
-  const counts = { batches: 0, events: 0 };
   const nav = env.navigator || {};
   const gpc = nav.globalPrivacyControl === true;
   let stopped = false;
@@ -69,7 +71,7 @@ function wire(o, env, core, createTransport, report) {
   let timerAt = -1;
   let pageView = '';
   let path = '';
-  let transport = null;
+  let delivery = null; // the record of the outbox's I/O driver (js/delivery/start.js, driver.js)
   let geometry = null; // the IntersectionObservers (observer.js)
   let occlusion = null;
   let dom = null; // discovery (discovery.js)
@@ -94,7 +96,9 @@ function wire(o, env, core, createTransport, report) {
     if (stopped) return;
     report._loud(error);
     try {
-      transport?.pageHidden(); // what the transport holds goes to a beacon or storage
+      // The page stops measuring: the outbox hands what it holds to a beacon or storage.
+      core._pageEnd(now());
+      if (delivery) drive(delivery);
     } catch (e) {
       report(e);
     }
@@ -119,38 +123,25 @@ function wire(o, env, core, createTransport, report) {
     return false;
   };
 
-  // --- Batches ----------------------------------------------------------------------
-  // Every batch goes to the transport, which applies consent (holds batches in memory
-  // while pending, drops them when denied) and Global Privacy Control (option gpc).
-  // The body is the batch's JSON; `gzip`, its gzip form from the core (null with compress
-  // off), is what is sent. The transport asks encode() for the gzip form of bodies it
-  // rebuilds (split, drop counts, stored batches).
-  const deliver = (body, events, gzip, hiding) => {
-    counts.batches++;
-    counts.events += events;
-    if (hiding) transport.sendNow(body, events, gzip);
-    else transport.send(body, events, gzip);
-  };
-  const takeBatches = (t, force, hiding) => {
-    for (;;) {
-      const status = core._take(t, force ? 1 : 0);
-      if (status === NONE) return;
-      check(status);
-      deliver(core._batch(), core._result(R_BATCH_EVENTS), core._wire(), hiding);
-    }
+  // --- Delivery ---------------------------------------------------------------------
+  // The outbox cuts the core's batches and says what to do with them (driver.js). A
+  // timer the core has passed fires first, so the debug hook sees the events it makes
+  // before a batch takes them.
+  const catchUp = (t) => {
+    const due = core._nextDeadline();
+    if (due >= 0 && due <= t) check(core._tick(t));
   };
   const onTimer = guard(() => {
     timer = null;
     timerAt = -1;
-    const t = now();
-    check(core._tick(t));
-    pump(t);
+    pump(now());
   });
-  // After every input: take the batches the core says are due, then keep the one timer
-  // set for the core's next deadline.
+  // After every input: perform what the outbox says, then keep the one timer set for
+  // its next deadline (the core's own included).
   const pump = (t) => {
-    if (core._result(R_READY)) takeBatches(t, false, false);
-    const at = core._nextDeadline();
+    catchUp(t);
+    drive(delivery);
+    const at = outbox._deadline();
     if (at === timerAt) return;
     if (timer !== null) env.clearTimeout(timer);
     timer = null;
@@ -182,10 +173,6 @@ function wire(o, env, core, createTransport, report) {
     check(core._pageBegin(t, pageView, path, flags));
     pump(t);
   };
-  const hide = (t) => {
-    takeBatches(t, true, true);
-    transport.pageHidden();
-  };
 
   // --- Cards ------------------------------------------------------------------------
   const readMeta = (el, meta = {}) => {
@@ -203,9 +190,9 @@ function wire(o, env, core, createTransport, report) {
     let best = null;
     for (const record of slots.get(slot)) if (!best || record._ratio > best._ratio) best = record;
     check(core._observe(t, slot, best._ratio, best._area, best._occluded));
-    // A callback can carry thousands of entries: take each batch as soon as it is due,
-    // before the core's queue has to drop the oldest events.
-    if (core._result(R_READY)) takeBatches(t, false, false);
+    // A callback can carry thousands of entries: each batch leaves the queue as soon as
+    // it is due, before the queue has to drop the oldest events.
+    if (core._result(R_READY)) drive(delivery);
   };
   // Every card found is watched by the geometry observer, but holds a core slot only
   // while it is in view: attach() reads its id, list and position when an entry first
@@ -326,20 +313,16 @@ function wire(o, env, core, createTransport, report) {
   try {
     check(core._start(configValues(o)));
     applyConfig(o, core._config); // the options now hold the numbers the core runs with
-    beginPageView();
-    transport = createTransport({
-      endpoint: o.endpoint,
-      maxBodyBytes: o.batch.maxBytes,
-      encode: o.compress ? (body) => core._gzip(body) : undefined,
-      consent: o.consent,
-      gpc: o.gpc,
-      storageKey: o.storageKey,
-      onDropped: guard((n) => check(core._reportDropped(n >>> 0))),
-      onDebug: o.onDebug,
-      onError: report,
-      env: o.env,
+    delivery = startDelivery(o, env, {
+      _outbox: outbox, _now: now, _guard: guard, _report: report, _pump: () => pump(now()),
+      _check: (status) => {
+        if (status < 0) core._last = 'outbox';
+        return check(status);
+      },
+      _legacyLost: (events) => check(core._reportDropped(events)),
     });
-    stops.push(() => transport.stop());
+    stops.push(() => stopDelivery(delivery));
+    beginPageView();
     ({ _geometry: geometry, _occlusion: occlusion } = createObservers(env, o, onEntries));
     stops.push(() => {
       geometry._disconnect();
@@ -350,8 +333,7 @@ function wire(o, env, core, createTransport, report) {
         feedEntries(backlog.length); // entries from before the change count first
         const t = now();
         check(core._pageState(t, state));
-        if (hiding) hide(t);
-        else transport.pageShown();
+        setVisible(delivery, !hiding);
         pump(t);
       }),
       _focus: guard((focused) => {
@@ -360,8 +342,8 @@ function wire(o, env, core, createTransport, report) {
         pump(t);
       }),
       _restore: guard(() => {
+        setVisible(delivery, true);
         beginPageView();
-        transport.pageShown();
       }),
     }));
     stops.push(listenActivation(env, (node) => items.get(node), (record) => {
@@ -403,10 +385,14 @@ function wire(o, env, core, createTransport, report) {
     flush: guard(() => {
       feedEntries(backlog.length);
       const t = now();
-      takeBatches(t, true, false);
+      catchUp(t);
+      check(outbox._flush(t));
       pump(t);
     }),
-    setConsent: guard((granted) => transport.setConsent(granted === true)),
+    setConsent: guard((granted) => {
+      setConsent(delivery, granted === true);
+      pump(now());
+    }),
     newPageView: guard((meta) => beginPageView(meta)),
     stats: () => {
       try {
@@ -419,9 +405,9 @@ function wire(o, env, core, createTransport, report) {
           queuedBytes: core._result(R_QUEUED_BYTES),
           dropped: core._result(R_DROPPED),
           seq: core._result(R_SEQ),
-          batches: counts.batches,
-          events: counts.events,
-          transport: transport?.stats(),
+          batches: delivery._batches,
+          events: (core._result(R_EVENTS) - core._result(R_QUEUED_EVENTS)) >>> 0,
+          transport: deliveryStats(delivery),
         };
       } catch (error) {
         report(error);
@@ -433,7 +419,7 @@ function wire(o, env, core, createTransport, report) {
       feedEntries(backlog.length);
       const t = now();
       check(core._pageEnd(t));
-      takeBatches(t, true, true);
+      pump(t);
       teardown();
     }),
   };

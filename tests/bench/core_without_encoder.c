@@ -10,6 +10,13 @@
 #include "../../src/queue.c"
 #include "../../src/json.c"
 #include "../../src/seen.c"
+#include "../../src/outbox.c"
+#include "../../src/outbox_send.c"
+#include "../../src/outbox_outcome.c"
+#include "../../src/outbox_adopt.c"
+#include "../../src/outbox_retry.c"
+#include "../../src/outbox_record.c"
+#include "../../src/outbox_api.c"
 
 size_t imp_deflate_work_bytes(uint32_t window_bits) { return window_bits; }
 void imp_deflate_work_init(imp_deflate_work *w, uint8_t *mem, uint32_t window_bits) {

@@ -76,7 +76,7 @@ test('429 with Retry-After but no Access-Control-Expose-Headers: the browser hid
   assertAllDelivered(ids);
 });
 
-for (const status of [400, 413, 422]) {
+for (const status of [400, 422]) {
   test(`a poison batch answered ${status} is dropped, never retried, counted in "drop"; later batches arrive`, async (t) => {
     // The batch with the impression of gig-5 (not a later one with its viewable impression).
     const poison = /"e":"imp","s":\d+,"t":\d+,"id":"gig-5"/;
@@ -100,6 +100,27 @@ for (const status of [400, 413, 422]) {
     assert.equal(duplicateCount(collector.records), 0);
   });
 }
+
+test('a poison event answered 413: the outbox halves the request until only that event is refused; the rest arrive', async (t) => {
+  const poison = /"e":"imp","s":\d+,"t":\d+,"id":"gig-5"/;
+  collector.rejectWhen((body) => poison.test(body), 413);
+  const { page } = await open(t, { fixture: 'grid.html?n=32', it: { options: { batch: { maxEvents: 4 } } } });
+  await inViewObserved(page);
+  const events = await page.evaluate(() => {
+    window.__it.tracker.flush();
+    return window.__it.events.map((e) => ({ key: `${e.pv}:${e.s}`, poison: e.e === 'imp' && e.id === 'gig-5' }));
+  });
+  await waitInPage(page, () => window.__it.tracker.stats().transport.dropped.total === 1, undefined, { what: 'the one event counted' });
+  await page.evaluate(() => window.__stubVisibilityChange('hidden')); // the count goes out in a batch
+  await collector.waitFor(() => collector.accepted().some(({ batch }) => batch.drop > 0), 10000, 'the drop delivered');
+  const refused = collector.records.filter((r) => r.status === 413).map((r) => JSON.parse(r.body).ev.length);
+  assert.ok(refused.length >= 2 && refused.at(-1) === 1, `requests halved down to the one event: ${refused}`);
+  const delivered = eventIds(collector.records);
+  assert.deepEqual(events.filter((e) => !delivered.has(e.key)), events.filter((e) => e.poison), 'only the poison event is missing');
+  const drops = collector.accepted().map(({ batch }) => batch.drop).filter((d) => d > 0);
+  assert.deepEqual(drops, [1], 'its loss is reported once');
+  assert.equal(duplicateCount(collector.records), 0);
+});
 
 test('slow collector (30 s): the attempt is aborted at 5 s and retried; nothing twice after dedup', async (t) => {
   collector.delayNext(1, 30000);

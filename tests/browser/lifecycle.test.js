@@ -190,7 +190,7 @@ function droppedOf(pv) {
 // bytes against its 64 KiB quota until the response body was read (later fetches then
 // failed as network errors and everything went to storage), and a beacon refused for
 // that reason was halved into 64 one-event records, which made the next page's storage
-// work quadratic. Both are fixed in js/delivery/transport.js and covered by unit tests.
+// work quadratic. The outbox reads each answer's body and halves a refused beacon at most six times (src/README.md).
 test('2,000 impressions then hide: every body under the cap, nothing lost (the rest on the next load)', async (t) => {
   // 2,000 cards of 14 x 13 px fill the 800 x 600 viewport: 2,000 impressions in one
   // observer callback, then 2,000 visible spans end at the hide.

@@ -8,7 +8,8 @@
 ** aborted at timeout_ms and retried; one request at a time while the collector
 ** fails; the keepalive budget; the page hide hands a request in flight to storage,
 ** and cuts the queue even when every slot is in flight; a late answer to a request
-** whose record was adopted again counts nothing twice.
+** whose record was adopted again counts nothing twice; a flush cuts what is not yet
+** due; retry_ms says the delay a failure set.
 ** (tests/replay/delivery and tests/fuzz/fuzz_outbox.c cover whole scenarios.)
 */
 #include <zlib.h>
@@ -408,6 +409,37 @@ static void test_timeout_and_one_at_a_time(void) {
   imp_outbox_response(6020, ACT->ticket, 204, -1, 0.5);
 }
 
+/* imp_outbox_flush() cuts queued events that are not yet due, so the next action sends
+** them; a failure's delay (backoff or Retry-After) is in action.retry_ms. */
+static void test_flush_and_retry_delay(void) {
+  fresh(4); /* a batch is due only after 4 events or its age */
+  CHECK_INT(imp_outbox_flush(T_NAN), IMP_ERR_ARG, "flush at NaN");
+  impression(10, "a", 1);
+  impression(10, "b", 2);
+  CHECK_INT(imp_outbox_next(10, 0.5), IMP_NONE, "two events are not due");
+  CHECK_INT(imp_outbox_flush(11), IMP_OK, "flush");
+  CHECK_INT(imp_g.rec_count, 0, "the queue is empty");
+  CHECK_INT(ACT->held_events, 2, "both events held by the outbox");
+  CHECK_INT(imp_outbox_next(11, 0.5), IMP_OK, "sent now");
+  CHECK_INT(ACT->kind, IMP_ACT_FETCH, "by fetch");
+  CHECK_INT(ACT->events, 2, "both");
+  uint32_t ticket = ACT->ticket;
+  CHECK_INT(imp_outbox_flush(12), IMP_OK, "a flush with nothing queued");
+  CHECK_INT(imp_outbox_response(20, ticket, 429, 5000, 0.5), IMP_OK, "429");
+  CHECK_INT(ACT->failures, 1, "a failure");
+  CHECK_INT(ACT->retry_ms, 5000, "Retry-After's delay");
+  while (imp_outbox_next(20, 0.5) == IMP_OK)
+    if (ACT->kind == IMP_ACT_STORE) imp_outbox_stored(20, ACT->ticket, IMP_STORE_OK);
+  CHECK_INT(ACT->deadline, 5020, "the retry at 5 s");
+  CHECK_INT(imp_outbox_next(5020, 0.5), IMP_OK, "retried");
+  CHECK_INT(imp_outbox_response(5030, ACT->ticket, 503, -1, 0.5), IMP_OK, "503");
+  CHECK_INT(ACT->retry_ms, 2000, "the second backoff step at jitter 0.5");
+  while (imp_outbox_next(5030, 0.5) == IMP_OK) {
+  }
+  CHECK_INT(imp_outbox_next(7030, 0.5), IMP_OK, "retried again");
+  imp_outbox_response(7040, ACT->ticket, 204, -1, 0.5);
+}
+
 /* Eight clicks on a card with the longest id and list: a batch of over 2 KiB. */
 static void big_batch(double t) {
   char id[IMP_MAX_ID_BYTES + 1], list[IMP_MAX_LIST_BYTES + 1];
@@ -623,6 +655,7 @@ int main(void) {
   test_keepalive_budget();
   test_hide_with_request_in_flight();
   test_events_leave_during_a_write();
+  test_flush_and_retry_delay();
   test_hide_with_every_slot_in_flight();
   test_late_answer_after_adoption();
   test_drop_only_record();

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import * as abi from '../../js/core/abi.js';
 import { loadCore } from '../../js/core/loader.js';
 import { createCore } from '../../js/core/core.js';
+import * as ob from '../../js/core/outbox.js';
 import { wasmBytes } from './fakes/dom.js';
 
 const CONFIG = {
@@ -145,5 +146,67 @@ describe('abi.js matches the core', () => {
     small._observe(1, 0, 1, 100, 0);
     small._observe(1, 1, 1, 100, 0);
     assert.equal(small._result(abi.R_DROPPED), 1, 'a queue of one drops the older event');
+  });
+});
+
+describe('outbox.js matches the outbox', () => {
+  before(async () => {
+    loaded = await loadCore(wasmBytes());
+  });
+  // A core with one impression queued, and an outbox started with body cap, consent, flags.
+  const startBoth = (consent = 1, flags = ob.OB_BEACON | ob.OB_ONLINE, bodyBytes = 4096) => {
+    const core = fresh();
+    const outbox = ob.createOutbox(loaded);
+    outbox._configure(bodyBytes, consent, flags);
+    const status = outbox._start(0, 1.7e12, 'tab1');
+    if (status === abi.OK) {
+      core._pageBegin(0, 'pv1', '/', 0);
+      core._register(1, 'gig-1', '', 0);
+      core._observe(1, core._result(abi.R_SLOT), 1, 100, 0);
+    }
+    return { core, outbox, status };
+  };
+
+  it('reads the action record where outbox.js says each field is', () => {
+    const { outbox, status } = startBoth();
+    assert.equal(status, abi.OK);
+    assert.equal(outbox._next(2, 0.5), abi.NONE, 'one event is not due');
+    assert.equal(outbox._flush(2), abi.OK);
+    assert.equal(outbox._field(ob.A_HELD_EVENTS), 1);
+    assert.equal(outbox._next(2, 0.5), abi.OK);
+    assert.equal(outbox._field(ob.A_KIND), ob.ACT_FETCH);
+    assert.equal(outbox._field(ob.A_EVENTS), 1);
+    assert.ok(outbox._field(ob.A_BATCH) >= 1);
+    const body = outbox._body();
+    assert.equal(body.length, outbox._field(ob.A_BODY_BYTES));
+    assert.deepEqual([body[0], body[1]], [0x1f, 0x8b], 'gzip');
+    const ticket = outbox._field(ob.A_TICKET);
+    assert.equal(outbox._response(3, ticket, 503, 7000, 0.5), abi.OK);
+    assert.equal(outbox._field(ob.A_FAILURES), 1);
+    assert.equal(outbox._retryMs(), 7000);
+    assert.equal(outbox._deadline(), 1001, "the core's viewable timer is the first deadline");
+    assert.equal(outbox._next(7003, 0.5), abi.OK);
+    assert.equal(outbox._field(ob.A_KIND), ob.ACT_FETCH, 'the retry');
+    assert.equal(outbox._field(ob.A_TICKET) === ticket, false, 'a new ticket');
+    assert.equal(outbox._response(7004, outbox._field(ob.A_TICKET), 204, -1, 0.5), abi.OK);
+    assert.equal(outbox._field(ob.A_DELIVERED), 1);
+    assert.equal(outbox._field(ob.A_HELD_EVENTS), 1, 'the viewable impression, cut at 7003, waits');
+    assert.equal(outbox._field(ob.A_FAILURES), 0);
+  });
+
+  it('writes the configuration record where outbox.js says each field is', () => {
+    assert.equal(startBoth(1, ob.OB_BEACON, 4095).status, abi.ERR_CONFIG, 'body_bytes below 4096');
+    assert.equal(startBoth(3).status, abi.ERR_CONFIG, 'consent 3');
+    assert.equal(startBoth(1, 32).status, abi.ERR_CONFIG, 'an unknown flag');
+    const { outbox } = startBoth(2);
+    outbox._flush(2);
+    outbox._next(2, 0.5);
+    assert.equal(outbox._field(ob.A_PURGED), 1, 'consent denied: the event is purged');
+    const stored = startBoth(1, ob.OB_STORAGE | ob.OB_ONLINE).outbox;
+    assert.equal(stored._next(2, 0.5), abi.OK);
+    assert.equal(stored._field(ob.A_KIND), ob.ACT_SCAN, 'with storage, a scan first');
+    assert.equal(stored._found(2, 'q:1', 'not a record'), abi.OK);
+    assert.equal(stored._field(ob.A_FOUND), ob.FOUND_REMOVE, 'an unreadable record is removed');
+    assert.equal(stored._scanDone(2), abi.OK);
   });
 });

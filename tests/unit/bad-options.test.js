@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { ERR_CONFIG } from '../../js/core/abi.js';
 import { CONFIG_OPTIONS } from '../../js/tracker/options.js';
 import { createTracker } from '../../js/index.js';
-import { createPage, fakeTransport, wasmBytes } from './fakes/dom.js';
+import { createPage, fakeNetwork, wasmBytes } from './fakes/dom.js';
 import { startOnPage as start } from './fakes/tracker.js';
 
 /** The options object with `path` ('capacity.items') set to value. */
@@ -85,7 +85,7 @@ describe('endpoint', () => {
     const page = createPage();
     delete page.document.baseURI;
     const errors = [];
-    const tracker = await createTracker({ endpoint: '/collect', wasm: wasmBytes(), onError: (e) => errors.push(e), env: { ...page.env, createTransport: fakeTransport().create } });
+    const tracker = await createTracker({ endpoint: '/collect', wasm: wasmBytes(), onError: (e) => errors.push(e), env: { ...page.env, ...fakeNetwork().env } });
     assert.equal(tracker.stats().active, false);
     assert.match(String(errors[0]), /option endpoint/);
   });
@@ -97,7 +97,7 @@ describe('a core that never loads', () => {
     const page = createPage();
     const errors = [];
     let settled = null;
-    const started = createTracker({ endpoint: '/collect', wasm, onError: (e) => errors.push(e), env: { ...page.env, createTransport: fakeTransport().create, ...env } });
+    const started = createTracker({ endpoint: '/collect', wasm, onError: (e) => errors.push(e), env: { ...page.env, ...fakeNetwork().env, ...env } });
     started.then((tracker) => { settled = tracker; });
     const turn = () => new Promise((resolve) => setImmediate(resolve));
     return { page, errors, started, get settled() { return settled; }, turn };

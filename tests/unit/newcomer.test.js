@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createTracker } from '../../js/index.js';
-import { createPage, fakeTransport, wasmBytes } from './fakes/dom.js';
+import { createPage, fakeNetwork, wasmBytes } from './fakes/dom.js';
 import { addGrid, startOnPage } from './fakes/tracker.js';
 
 const recordingConsole = () => {
@@ -48,15 +48,22 @@ describe('a tracker that cannot start', () => {
 });
 
 describe('one tracker per document', () => {
-  // transport.started counts the trackers that really started (each makes a transport).
-  const start = (page, transport, extra = {}) => createTracker({
-    endpoint: '/collect', wasm: wasmBytes(), onError: (e) => assert.fail(e), ...extra,
-    env: { ...page.env, createTransport: (o) => ((transport.started = (transport.started || 0) + 1), transport.create(o)) },
-  });
+  // transport.started counts the trackers that really started (each listens to 'online').
+  const start = (page, transport, extra = {}) => {
+    const window = Object.create(page.window);
+    window.addEventListener = (type, ...rest) => {
+      if (type === 'online') transport.started = (transport.started || 0) + 1;
+      return page.window.addEventListener(type, ...rest);
+    };
+    return createTracker({
+      endpoint: '/collect', wasm: wasmBytes(), onError: (e) => assert.fail(e), ...extra,
+      env: { ...page.env, ...transport.env, window },
+    });
+  };
 
   it('a second createTracker() while the first is starting shares it: every card counts once', async () => {
     const page = createPage();
-    const transport = fakeTransport();
+    const transport = fakeNetwork();
     const grid = addGrid(page, 3);
     const first = start(page, transport); // StrictMode: create,
     const second = start(page, transport); // ...clean up before it resolved, create again
@@ -78,7 +85,7 @@ describe('one tracker per document', () => {
 
   it('a share given up does nothing more, while the other share tracks on', async () => {
     const page = createPage();
-    const transport = fakeTransport();
+    const transport = fakeNetwork();
     const [a, b] = await Promise.all([start(page, transport, { trace: true }), start(page, transport)]);
     const pv = b.stats().pageView;
     a.stop();
@@ -91,13 +98,13 @@ describe('one tracker per document', () => {
     assert.deepEqual(impressions(transport), [], 'flush() of a given-up share is ignored');
     b.flush();
     assert.deepEqual(impressions(transport), ['gig-1']);
-    assert.match(a.trace(), /^take /m, 'trace() still gives the trace');
+    assert.match(a.trace(), /^obs /m, 'trace() still gives the trace');
     b.stop();
   });
 
   it('after the last stop(), a new createTracker() starts a new tracker', async () => {
     const page = createPage();
-    const transport = fakeTransport();
+    const transport = fakeNetwork();
     const a = await start(page, transport);
     const pv = a.stats().pageView;
     a.stop();
@@ -109,7 +116,7 @@ describe('one tracker per document', () => {
   });
 
   it('another document gets its own tracker', async () => {
-    const transport = fakeTransport();
+    const transport = fakeNetwork();
     const pageA = createPage();
     addGrid(pageA, 2);
     const a = await start(pageA, transport);
@@ -124,7 +131,7 @@ describe('one tracker per document', () => {
 
   it('a tracker that could not start is not shared: the next call starts anew', async () => {
     const page = createPage();
-    const transport = fakeTransport();
+    const transport = fakeNetwork();
     const broken = await start(page, transport, { wasm: new Uint8Array([1]), onError: () => {} });
     assert.equal(broken.stats().active, false);
     const next = await start(page, transport);

@@ -31,7 +31,7 @@ describe('npm package', () => {
   it('ships the module, its types, the core, the embedded core, the React binding and the script-tag build, and nothing else', () => {
     for (const f of ['js/index.js', 'js/index.d.ts', 'js/embedded.js', 'js/embedded.d.ts', 'js/imp.wasm', 'js/imp-embedded.js',
       'js/react.js', 'js/react.d.ts', 'js/tracker/share.js', 'js/tracker/warn.js', 'js/page/page-view-check.js',
-      'js/delivery/transport.js', 'js/replay.js', 'js/payload.schema.json', 'dist/impression-tracker.js', 'package.json', 'README.md', 'LICENSE']) {
+      'js/delivery/driver.js', 'js/replay.js', 'js/payload.schema.json', 'dist/impression-tracker.js', 'package.json', 'README.md', 'LICENSE']) {
       assert.ok(files.includes(f), `missing ${f}`);
     }
     const stray = files.filter((f) => !/^(js\/((core|page|delivery|tracker)\/)?[^/]+|dist\/impression-tracker\.js|package\.json|README\.md|LICENSE)$/.test(f));

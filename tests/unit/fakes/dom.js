@@ -305,31 +305,31 @@ export function bodyText(body) {
   return typeof body === 'string' ? body : gunzipSync(body).toString('utf8');
 }
 
-/** A transport that records what the glue hands it (the seam in notes/transport-seam.md). */
-export function fakeTransport() {
+/**
+ * The network the delivery driver sees: fetch (answered 204, or `status`), sendBeacon
+ * (accepts) and no storage, recording every body. `env` goes into options.env.
+ */
+export function fakeNetwork({ status = 204 } = {}) {
   const t = {
-    options: null,
+    status, // the answer to every fetch; a test may change it
     calls: [],
     get sends() {
-      return t.calls.filter((c) => c.kind === 'send' || c.kind === 'sendNow');
+      return t.calls.filter((c) => c.kind === 'fetch' || c.kind === 'beacon');
     },
     get bodies() {
-      return t.sends.map((c) => c.body);
+      return t.sends.map((c) => bodyText(c.body));
     },
     get events() {
       return t.bodies.flatMap((body) => JSON.parse(body).ev);
     },
-    create(options) {
-      t.options = options;
-      return {
-        send: (body, events, gzip) => t.calls.push({ kind: 'send', body, events, gzip }),
-        sendNow: (body, events, gzip) => t.calls.push({ kind: 'sendNow', body, events, gzip }),
-        pageHidden: () => t.calls.push({ kind: 'pageHidden' }),
-        pageShown: () => t.calls.push({ kind: 'pageShown' }),
-        setConsent: (granted) => t.calls.push({ kind: 'setConsent', granted }),
-        stats: () => ({ fake: true }),
-        stop: () => t.calls.push({ kind: 'stop' }),
-      };
+    env: {
+      fetch: (url, init) => {
+        t.calls.push({ kind: 'fetch', url, body: init.body, keepalive: init.keepalive });
+        return Promise.resolve({ status: t.status, headers: { get: () => null }, arrayBuffer: async () => new ArrayBuffer(0) });
+      },
+      sendBeacon: (url, body) => t.calls.push({ kind: 'beacon', url, body }) > 0,
+      fetchLater: null,
+      localStorage: null,
     },
   };
   return t;

@@ -3,12 +3,12 @@
 // recording transport, errors collected instead of thrown, and the trace on.
 
 import { createTracker } from '../../../js/index.js';
-import { createPage, fakeTransport, wasmBytes } from './dom.js';
+import { createPage, fakeNetwork, wasmBytes } from './dom.js';
 
 /** Starts a tracker on a new fake page; options are the public ones (page: createPage's). */
 export async function startOnPage({ page: pageOptions, ...options } = {}) {
   const page = createPage(pageOptions);
-  const transport = fakeTransport();
+  const transport = fakeNetwork();
   const errors = [];
   const tracker = await createTracker({
     endpoint: '/collect',
@@ -16,7 +16,7 @@ export async function startOnPage({ page: pageOptions, ...options } = {}) {
     trace: true,
     onError: (error) => errors.push(error),
     ...options,
-    env: { ...page.env, createTransport: transport.create, ...options.env },
+    env: { ...page.env, ...transport.env, ...options.env },
   });
   return { page, transport, tracker, errors };
 }

@@ -1,0 +1,112 @@
+// io.js: the browser functions delivery uses, resolved once per tracker from
+// options.env (tests, unusual hosts) or the globals, and the storage and Web Locks
+// primitives: localStorage get/set/remove/list under the tracker's prefix, the tab's
+// liveness lock, the list of live tabs, and a lock that lets one tab scan at a time.
+// An env key set to null means "absent". Nothing here decides anything or throws.
+
+import { STORE_FULL, STORE_OK, STORE_THREW } from '../core/outbox.js';
+
+/** The delivery functions of this browser (or of options.env). */
+export function resolveIo(injected = {}) {
+  const g = globalThis;
+  const pick = (name) => (injected[name] === undefined ? g[name] : injected[name]);
+  const bound = (name, owner) => {
+    const fn = owner?.[name];
+    return typeof fn === 'function' ? (...a) => fn.apply(owner, a) : null;
+  };
+  const nav = pick('navigator');
+  // A function of env as given; a global one called on globalThis ("Illegal invocation" otherwise).
+  const fn = (name) => (typeof pick(name) !== 'function' ? null : injected[name] || bound(name, g));
+  return {
+    fetch: fn('fetch'),
+    fetchLater: fn('fetchLater'),
+    sendBeacon: injected.sendBeacon === undefined ? bound('sendBeacon', nav) : injected.sendBeacon,
+    Blob: pick('Blob'),
+    AbortController: pick('AbortController'),
+    locks: typeof nav?.locks?.request === 'function' ? nav.locks : null,
+    online: () => nav?.onLine !== false,
+    gpc: nav?.globalPrivacyControl === true,
+    wallNow: () => (injected.wallNow || Date.now)(),
+    /** localStorage, or null; reading it may throw (SecurityError), which `onError` hears. */
+    storage(onError) {
+      try {
+        return pick('localStorage') || null;
+      } catch (error) {
+        onError(unusable(error));
+        return null;
+      }
+    },
+    listen: bound('addEventListener', pick('window') || g),
+    unlisten: bound('removeEventListener', pick('window') || g),
+  };
+}
+
+const unusable = (error) => new Error(`impression-tracker: localStorage unusable (${error?.name || error}); memory only`);
+
+/** Writes a record: STORE_OK, STORE_FULL (QuotaExceededError), STORE_THREW (any other throw; errors to onError). */
+export function setRecord(storage, name, value, onError) {
+  try {
+    storage.setItem(name, value);
+    return STORE_OK;
+  } catch (error) {
+    onError(unusable(error));
+    return error?.name === 'QuotaExceededError' || error?.code === 22 ? STORE_FULL : STORE_THREW;
+  }
+}
+
+/** Removes one key; returns false when storage threw. */
+export function removeRecord(storage, name) {
+  try {
+    storage.removeItem(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** [key without prefix, value] of every record of ours (keys `<prefix>q:...`), oldest first. */
+export function listRecords(storage, prefix) {
+  const records = [];
+  try {
+    for (let i = 0; i < storage.length; i++) {
+      const name = storage.key(i);
+      if (name?.startsWith(`${prefix}q:`)) records.push([name.slice(prefix.length), storage.getItem(name)]);
+    }
+  } catch {
+    // storage that throws holds nothing we can read
+  }
+  return records.sort((a, b) => (a[0] < b[0] ? -1 : 1));
+}
+
+/** Removes every key under prefix (consent revoked); the host's keys stay. */
+export function removeAll(storage, prefix) {
+  for (const [key] of listRecords(storage, prefix)) removeRecord(storage, prefix + key);
+}
+
+/** Holds the lock `name` until the returned function is called (no-op without locks). */
+export function holdLock(locks, name) {
+  let release = null;
+  let released = false;
+  try {
+    Promise.resolve(locks?.request(name, () => new Promise((resolve) => {
+      release = resolve;
+      if (released) resolve();
+    }))).catch(() => {});
+  } catch {
+    // a failing locks API: leases protect the records instead
+  }
+  return () => {
+    released = true;
+    release?.();
+  };
+}
+
+/** Runs scan(liveTabs) inside the lock `<prefix>scan`, one tab at a time. */
+export async function scanAlone(locks, prefix, scan) {
+  const tabLock = `${prefix}tab:`;
+  return locks.request(`${prefix}scan`, async () => {
+    const snapshot = await locks.query();
+    const live = [...(snapshot.held || [])].map((info) => info?.name).filter((name) => name?.startsWith(tabLock));
+    scan(live.map((name) => name.slice(tabLock.length)));
+  });
+}

@@ -1,0 +1,69 @@
+// network.js: the browser's sending APIs, as the outbox's actions need them: fetch
+// with keepalive (answered as a status and a Retry-After in ms), sendBeacon (answered
+// as accepted, refused or threw) and fetchLater (registered or refused). Each takes
+// the browser functions from `io` (io.js) and never throws. No decision is made here:
+// which channel, when and what to retry is the outbox's (src/outbox.h).
+
+import { BEACON_ACCEPTED, BEACON_REFUSED, BEACON_THREW } from '../core/outbox.js';
+
+/** Retry-After as ms: delay-seconds or an HTTP date; -1 when absent or unreadable. */
+export function retryAfterMs(value, wallNow) {
+  const text = String(value ?? '').trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const at = text ? Date.parse(text) : NaN;
+  return Number.isNaN(at) ? -1 : Math.max(0, at - wallNow);
+}
+
+// No cookies and no Referer (the payload carries the path); a gzip body goes as a
+// text/plain Blob, a CORS-safelisted type: no preflight.
+const init = (io, body, signal, keepalive) => ({
+  method: 'POST', body: payload(io, body), credentials: 'omit', mode: 'cors', referrerPolicy: 'no-referrer', keepalive, signal,
+});
+const payload = (io, body) => (typeof body === 'string' || !io.Blob ? body : new io.Blob([body], { type: 'text/plain' }));
+
+/**
+ * POSTs body with keepalive. Resolves [status, retryAfterMs]: [0, -1] for a network
+ * error or an abort. The response body is read before it resolves: Chromium counts a
+ * keepalive request against its 64 KiB quota until then, even an empty one.
+ */
+export async function post(io, endpoint, body, signal) {
+  try {
+    const response = await io.fetch(endpoint, init(io, body, signal, true));
+    await Promise.resolve(response?.arrayBuffer?.()).catch(() => 0);
+    let header = null;
+    try {
+      header = response.headers?.get('Retry-After');
+    } catch {
+      // headers a fake or an opaque answer does not have
+    }
+    return [+response?.status || 0, retryAfterMs(header, io.wallNow())];
+  } catch {
+    return [0, -1];
+  }
+}
+
+/**
+ * sendBeacon: BEACON_ACCEPTED, BEACON_REFUSED (false), BEACON_THREW (the error goes to
+ * onError). Without sendBeacon, a keepalive fetch whose answer nobody waits for stands
+ * in for it, as sendBeacon is one: accepted once handed over.
+ */
+export function beacon(io, endpoint, body, onError) {
+  try {
+    if (io.sendBeacon) return io.sendBeacon(endpoint, payload(io, body)) ? BEACON_ACCEPTED : BEACON_REFUSED;
+    Promise.resolve(io.fetch(endpoint, init(io, body, undefined, true))).catch(() => {});
+    return BEACON_ACCEPTED;
+  } catch (error) {
+    onError(error);
+    return BEACON_THREW;
+  }
+}
+
+/** Registers a fetchLater copy: 1 registered, 0 refused (quota, no fetchLater). */
+export function later(io, endpoint, body, signal) {
+  try {
+    io.fetchLater(endpoint, init(io, body, signal, undefined));
+    return 1;
+  } catch {
+    return 0;
+  }
+}

@@ -1,0 +1,176 @@
+// The I/O driver of delivery (js/delivery/) against fake fetch, sendBeacon and
+// localStorage: each browser answer maps to the outcome the outbox is told. The rules
+// themselves are the outbox's, proven by the C tests, golden traces and the fuzzer.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { listRecords, removeAll, setRecord } from '../../js/delivery/io.js';
+import { beacon, post, retryAfterMs } from '../../js/delivery/network.js';
+import { fakeNetwork } from './fakes/dom.js';
+import { startOnPage as start } from './fakes/tracker.js';
+
+const io = (fetch, extra = {}) => ({ fetch, Blob: null, wallNow: () => Date.parse('2026-01-01T00:00:00Z'), ...extra });
+const answer = (status, retryAfter = null) => async () => ({ status, headers: { get: (h) => (h === 'Retry-After' ? retryAfter : null) } });
+
+function fakeStorage(entries = []) {
+  const records = new Map(entries);
+  return {
+    records,
+    get length() { return records.size; },
+    key: (i) => [...records.keys()][i] ?? null,
+    getItem: (k) => records.get(k) ?? null,
+    setItem: (k, v) => records.set(k, String(v)),
+    removeItem: (k) => records.delete(k),
+  };
+}
+
+/** A card in view and flushed: one impression handed to the outbox and sent. */
+async function oneImpression(page, tracker) {
+  const card = page.el({ 'data-gig-id': 'gig-1' });
+  page.document.body.append(card);
+  await page.settle();
+  page.intersect(card, 1);
+  tracker.flush();
+}
+
+describe('network answers', () => {
+  it('status and Retry-After in seconds, as an HTTP date, absent or unreadable', async () => {
+    assert.deepEqual(await post(io(answer(204)), '/c', 'x'), [204, -1]);
+    assert.deepEqual(await post(io(answer(429, '5')), '/c', 'x'), [429, 5000]);
+    assert.deepEqual(await post(io(answer(503, 'Thu, 01 Jan 2026 00:00:07 GMT')), '/c', 'x'), [503, 7000]);
+    assert.deepEqual(await post(io(answer(503, 'Wed, 31 Dec 2025 00:00:00 GMT')), '/c', 'x'), [503, 0], 'a date in the past: now');
+    assert.deepEqual(await post(io(answer(503, 'soon')), '/c', 'x'), [503, -1]);
+    assert.equal(retryAfterMs(' 12 ', 0), 12000);
+  });
+
+  it('a network error, a fetch that throws and an abort are status 0', async () => {
+    assert.deepEqual(await post(io(async () => { throw new TypeError('Failed to fetch'); }), '/c', 'x'), [0, -1]);
+    assert.deepEqual(await post(io(() => { throw new Error('sync'); }), '/c', 'x'), [0, -1]);
+    const controller = new AbortController();
+    const pending = post(io((url, init) => new Promise((_, reject) => init.signal.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))))), '/c', 'x', controller.signal);
+    controller.abort();
+    assert.deepEqual(await pending, [0, -1]);
+  });
+
+  it('posts with keepalive, no credentials, no referrer; gzip bytes as a text/plain Blob', async () => {
+    let seen = null;
+    await post(io(async (url, init) => { seen = init; return { status: 204 }; }, { Blob }), '/c', new Uint8Array([31, 139]));
+    assert.equal(seen.keepalive, true);
+    assert.equal(seen.credentials, 'omit');
+    assert.equal(seen.referrerPolicy, 'no-referrer');
+    assert.ok(seen.body instanceof Blob);
+    assert.equal(seen.body.type, 'text/plain');
+  });
+
+  it('sendBeacon: accepted 1, false 0, throw 2 (reported); absent: a keepalive fetch stands in', () => {
+    const errors = [];
+    const report = (e) => errors.push(e.message);
+    assert.equal(beacon({ sendBeacon: () => true }, '/c', 'x', report), 1);
+    assert.equal(beacon({ sendBeacon: () => false }, '/c', 'x', report), 0);
+    assert.equal(beacon({ sendBeacon: () => { throw new Error('blocked'); } }, '/c', 'x', report), 2);
+    assert.deepEqual(errors, ['blocked']);
+    const posted = [];
+    assert.equal(beacon(io(async (url, init) => posted.push([url, init.keepalive, init.body])), '/c', 'x', report), 1);
+    assert.deepEqual(posted, [['/c', true, 'x']]);
+    assert.equal(beacon(io(() => { throw new Error('no fetch'); }), '/c', 'x', report), 2);
+  });
+});
+
+describe('storage', () => {
+  it('QuotaExceededError is "full" (1), any other throw "threw" (2); both are reported', () => {
+    const errors = [];
+    const full = { setItem: () => { throw new DOMException('quota', 'QuotaExceededError'); } };
+    const broken = { setItem: () => { throw new DOMException('insecure', 'SecurityError'); } };
+    assert.equal(setRecord(fakeStorage(), 'k', 'v', (e) => errors.push(e)), 0);
+    assert.equal(setRecord(full, 'k', 'v', (e) => errors.push(e.message)), 1);
+    assert.equal(setRecord(broken, 'k', 'v', (e) => errors.push(e.message)), 2);
+    assert.deepEqual(errors, [
+      'impression-tracker: localStorage unusable (QuotaExceededError); memory only',
+      'impression-tracker: localStorage unusable (SecurityError); memory only',
+    ]);
+  });
+
+  it('lists only our records, oldest key first, and purges them without touching the host keys', () => {
+    const storage = fakeStorage([['p:q:2', 'b'], ['host', 'h'], ['p:q:1', 'a'], ['p:other', 'o'], ['pq:1', 'x']]);
+    assert.deepEqual(listRecords(storage, 'p:'), [['q:1', 'a'], ['q:2', 'b']]);
+    removeAll(storage, 'p:');
+    assert.deepEqual([...storage.records.keys()], ['host', 'p:other', 'pq:1']);
+  });
+});
+
+describe('the driver and the outbox', () => {
+  it('a failing collector: the batch is stored, retried after the backoff, then removed once delivered', async () => {
+    const network = fakeNetwork({ status: 503 });
+    const storage = fakeStorage();
+    const debug = [];
+    const { page, tracker } = await start({ onDebug: (d) => debug.push(d), env: { ...network.env, localStorage: storage } });
+    await oneImpression(page, tracker);
+    await new Promise((resolve) => setImmediate(resolve));
+    const retry = debug.find((d) => d.kind === 'retry');
+    assert.ok(retry && retry.delayMs >= 800 && retry.delayMs <= 1200, `a first backoff step: ${JSON.stringify(retry)}`);
+    assert.equal(listRecords(storage, 'impression-tracker:').length, 1, 'an owned copy in storage');
+    assert.equal(tracker.stats().transport.collector, 'failing');
+    network.status = 204;
+    page.advance(retry.delayMs);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(network.calls.filter((c) => c.kind === 'fetch').length, 2);
+    assert.equal(tracker.stats().transport.collector, 'ok');
+    assert.equal(listRecords(storage, 'impression-tracker:').length, 0, 'the copy removed');
+    assert.equal(tracker.stats().transport.sent, 1);
+  });
+
+  it('a fetch with no answer is aborted at the timeout the outbox sets, and retried', async () => {
+    const network = fakeNetwork();
+    const signals = [];
+    const debug = [];
+    const hanging = (url, init) => {
+      signals.push(init.signal);
+      return new Promise((resolve, reject) => init.signal.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))));
+    };
+    const { page, tracker } = await start({ onDebug: (d) => debug.push(d), env: { ...network.env, fetch: hanging } });
+    await oneImpression(page, tracker);
+    assert.equal(signals.length, 1);
+    page.advance(4999);
+    assert.equal(signals[0].aborted, false, 'not before 5 s');
+    page.advance(1);
+    assert.equal(signals[0].aborted, true, 'aborted at 5 s');
+    await new Promise((resolve) => setImmediate(resolve));
+    const retry = debug.find((d) => d.kind === 'retry');
+    assert.ok(retry, 'the timeout counts as a failure');
+    page.advance(retry.delayMs);
+    assert.equal(signals.length, 2, 'retried after the backoff');
+    assert.equal(tracker.stats().transport.inFlight, 1);
+  });
+
+  it('Web Locks: a record of a tab that holds its lock is left; taken once that tab is gone', async () => {
+    const held = new Set();
+    const locks = {
+      request: (name, callback) => {
+        held.add(name);
+        return Promise.resolve(callback({ name })).finally(() => held.delete(name));
+      },
+      query: async () => ({ held: [...held].map((name) => ({ name })) }),
+    };
+    const storage = fakeStorage();
+    const a = await start({ env: { ...fakeNetwork({ status: 503 }).env, localStorage: storage, navigator: { locks } } });
+    await oneImpression(a.page, a.tracker);
+    await new Promise((resolve) => setImmediate(resolve));
+    const records = listRecords(storage, 'impression-tracker:');
+    assert.equal(records.length, 1, 'tab A keeps a copy while its collector fails');
+    const tabA = [...held].find((name) => name.startsWith('impression-tracker:tab:'));
+    assert.ok(tabA, 'tab A holds its lock');
+
+    const network = fakeNetwork();
+    const env = { ...network.env, localStorage: storage, navigator: { locks }, getRandomValues: (v) => crypto.getRandomValues(v) };
+    const b = await start({ env }); // another tab id than A's
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(network.sends.length, 0, 'tab B leaves the record of a live tab');
+    held.delete(tabA); // tab A dies: the browser releases its lock
+    b.page.advance(30000); // the outbox scans again after lease_ms
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(network.events.map((e) => e.id), ['gig-1'], 'tab B adopts and sends it');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(listRecords(storage, 'impression-tracker:'), [], 'and removes it once delivered');
+  });
+});
