@@ -13,11 +13,13 @@ imp_result imp_res;
 uint8_t imp_out[IMP_BATCH_HARD_CAP];
 uint8_t imp_in[IMP_INPUT_BYTES];
 uint8_t imp_wire[IMP_WIRE_BYTES];
+uint8_t imp_text[IMP_TEXT_BYTES];
 imp_config imp_cfg;
 static _Alignas(8) uint8_t arena[IMP_ARENA_BYTES];
 
 _Static_assert(sizeof(imp_result) == IMP_RESULT_BYTES, "result layout is part of the ABI");
 _Static_assert(IMP_WIRE_BYTES >= 18u + IMP_BATCH_HARD_CAP + 5u, "wire buffer holds a stored batch");
+_Static_assert(IMP_TEXT_BYTES >= IMP_EVENT_MAX_BYTES, "text buffer holds any one event");
 _Static_assert(IMP_MAX_PV_BYTES + IMP_MAX_PATH_BYTES <= IMP_INPUT_BYTES, "input buffer");
 _Static_assert(IMP_MAX_ID_BYTES + IMP_MAX_LIST_BYTES <= IMP_INPUT_BYTES, "input buffer");
 
@@ -55,17 +57,18 @@ IMP_API uint8_t *imp_output_ptr(void) { return imp_out; }
 IMP_API imp_result *imp_result_ptr(void) { return &imp_res; }
 IMP_API imp_config *imp_config_ptr(void) { return &imp_cfg; }
 IMP_API uint8_t *imp_wire_ptr(void) { return imp_wire; }
+IMP_API uint8_t *imp_text_ptr(void) { return imp_text; }
 
 IMP_API int32_t imp_status_name(int32_t status) {
   int known = status >= IMP_STATUS_MIN && status <= IMP_NONE;
   const char *name = known ? status_names[status - IMP_STATUS_MIN] : "IMP_UNKNOWN";
   uint32_t n = 0;
   while (name[n]) {
-    imp_out[n] = (uint8_t)name[n];
+    imp_text[n] = (uint8_t)name[n];
     n++;
   }
-  imp_out[n] = 0;
-  imp_res.batch_bytes = n;
+  imp_text[n] = 0;
+  imp_res.text_bytes = n;
   return known ? IMP_OK : IMP_ERR_ARG;
 }
 
@@ -75,30 +78,38 @@ IMP_API int32_t imp_config_defaults(void) {
   return IMP_OK;
 }
 
-/* Bytes of the arena a valid configuration needs, each part 8-byte aligned. */
-static size_t arena_parts(const imp_config *c, size_t *reg, size_t *queue) {
-  *reg = (imp_registry_bytes(c->max_items) + 7u) & ~(size_t)7u;
-  *queue = (imp_queue_bytes(c->max_queue, c->queue_bytes) + 7u) & ~(size_t)7u;
-  return *reg + *queue + (c->compress ? imp_deflate_work_bytes(c->window_bits) : 0u);
+/* Where each part of the arena starts for a valid configuration, each 8-byte aligned:
+** the item table, the queue, the elements, the encoder's tables; the seen set takes
+** the rest (from `used`). */
+typedef struct arena_layout { size_t queue, elements, deflate, used; } arena_layout;
+
+static size_t align8(size_t n) { return (n + 7u) & ~(size_t)7u; }
+
+static arena_layout arena_parts(const imp_config *c) {
+  arena_layout a;
+  a.queue = align8(imp_registry_bytes(c->max_items));
+  a.elements = a.queue + align8(imp_queue_bytes(c->max_queue, c->queue_bytes));
+  a.deflate = a.elements + align8(imp_element_bytes(c->max_items));
+  a.used = a.deflate + (c->compress ? imp_deflate_work_bytes(c->window_bits) : 0u);
+  return a;
 }
 
 IMP_API int32_t imp_start(void) {
   const imp_config *c = &imp_cfg;
-  size_t reg, queue;
   imp_g.started = 0;
   imp_res.config_field = imp_config_check(c);
   if (imp_res.config_field) return IMP_ERR_CONFIG;
-  size_t used = arena_parts(c, &reg, &queue);
-  if (used > IMP_ARENA_BYTES) return IMP_ERR_MEMORY;
+  arena_layout a = arena_parts(c);
+  if (a.used > IMP_ARENA_BYTES) return IMP_ERR_MEMORY;
 
   __builtin_memset(&imp_g, 0, sizeof imp_g);
   __builtin_memset(&imp_res, 0, sizeof imp_res);
   imp_g.cfg = *c;
   imp_registry_init(arena);
-  imp_queue_init(arena + reg);
-  if (imp_g.cfg.compress)
-    imp_deflate_work_init(&imp_g.deflate, arena + reg + queue, c->window_bits);
-  imp_seen_init(arena + used, IMP_ARENA_BYTES - used); /* the rest of the arena */
+  imp_queue_init(arena + a.queue);
+  imp_element_init(arena + a.elements);
+  if (imp_g.cfg.compress) imp_deflate_work_init(&imp_g.deflate, arena + a.deflate, c->window_bits);
+  imp_seen_init(arena + a.used, IMP_ARENA_BYTES - a.used); /* the rest of the arena */
   imp_g.timer_head = imp_g.timer_tail = IMP_NIL;
   imp_g.page_state = IMP_PAGE_HIDDEN;
   imp_g.pv_cur = IMP_PV_RING - 1u;
@@ -156,20 +167,33 @@ IMP_API int32_t imp_page_end(double t) {
 }
 
 /*=== MARK: - Items (Public) ===*/
-IMP_API int32_t imp_item_register(double t, uint32_t id_len, uint32_t list_len,
-                                  uint32_t position) {
+static int32_t item_args(double t, uint32_t id_len, uint32_t list_len) {
   if (!imp_g.started) return IMP_ERR_STATE;
   if (!imp_nonneg(t)) return IMP_ERR_ARG;
   if (id_len < 1 || id_len > IMP_MAX_ID_BYTES) return IMP_ERR_ID;
   if (list_len > IMP_MAX_LIST_BYTES) return IMP_ERR_TOO_LONG;
+  return IMP_OK;
+}
+
+/* Registers an item (imp_item_register) and, with `element`, adds an element to it. */
+static int32_t register_item(double t, uint32_t id_len, uint32_t list_len, uint32_t position,
+                             int element) {
+  int32_t status = item_args(t, id_len, list_len);
+  if (status != IMP_OK) return status;
+  if (element && imp_element_full()) return IMP_ERR_FULL;
   take_time(t);
   imp_vis_advance(imp_g.now);
   uint32_t slot = IMP_NIL;
-  int32_t status =
-      imp_registry_register(imp_in, id_len, imp_in + id_len, list_len, position, &slot);
+  status = imp_registry_register(imp_in, id_len, imp_in + id_len, list_len, position, &slot);
   if (status != IMP_OK) return status;
   imp_res.slot = slot;
+  if (element) imp_res.element = imp_element_new(slot);
   return done(IMP_OK);
+}
+
+IMP_API int32_t imp_item_register(double t, uint32_t id_len, uint32_t list_len,
+                                  uint32_t position) {
+  return register_item(t, id_len, list_len, position, 0);
 }
 
 IMP_API int32_t imp_item_release(double t, uint32_t slot) {
@@ -178,6 +202,7 @@ IMP_API int32_t imp_item_release(double t, uint32_t slot) {
   imp_item *it = imp_registry_live(slot);
   if (!it) return IMP_ERR_SLOT;
   take_time(t);
+  imp_element_free_all(it);
   imp_vis_release(it, slot);
   return done(IMP_OK);
 }
@@ -191,7 +216,7 @@ IMP_API int32_t imp_observe(double t, uint32_t slot, double ratio, double area,
   imp_item *it = imp_registry_live(slot);
   if (!it) return IMP_ERR_SLOT;
   take_time(t);
-  imp_vis_set_geometry(it, slot, imp_vis_classify(ratio, area, occluded));
+  imp_vis_set_geometry(it, imp_vis_classify(ratio, area, occluded));
   return done(IMP_OK);
 }
 
@@ -203,6 +228,49 @@ IMP_API int32_t imp_click(double t, uint32_t slot) {
   take_time(t);
   imp_vis_click(it);
   return done(IMP_OK);
+}
+
+/*=== MARK: - Elements (Public) ===*/
+IMP_API int32_t imp_element_add(double t, uint32_t id_len, uint32_t list_len,
+                                uint32_t position) {
+  return register_item(t, id_len, list_len, position, 1);
+}
+
+IMP_API int32_t imp_element_remove(double t, uint32_t element) {
+  if (!imp_g.started) return IMP_ERR_STATE;
+  if (!imp_nonneg(t)) return IMP_ERR_ARG;
+  if (!imp_element_live(element)) return IMP_ERR_SLOT;
+  take_time(t);
+  imp_element_free(element);
+  return done(IMP_OK);
+}
+
+IMP_API int32_t imp_element_observe(double t, uint32_t element, double ratio, double area) {
+  if (!imp_g.started || !imp_g.page_open) return IMP_ERR_STATE;
+  if (!imp_nonneg(t) || !in_range(ratio, 0.0, 1.0) || !imp_nonneg(area)) return IMP_ERR_ARG;
+  imp_element *e = imp_element_live(element);
+  if (!e) return IMP_ERR_SLOT;
+  take_time(t);
+  imp_element_geometry(e, ratio, area);
+  return done(IMP_OK);
+}
+
+IMP_API int32_t imp_element_cover(double t, uint32_t element, int32_t cover) {
+  if (!imp_g.started || !imp_g.page_open) return IMP_ERR_STATE;
+  if (!imp_nonneg(t) || cover < IMP_COVER_CLEAR || cover > IMP_COVER_OUTSIDE) return IMP_ERR_ARG;
+  imp_element *e = imp_element_live(element);
+  if (!e) return IMP_ERR_SLOT;
+  take_time(t);
+  imp_element_look(e, cover);
+  return done(IMP_OK);
+}
+
+IMP_API int32_t imp_activate(double t, uint32_t element, int32_t kind) {
+  if (!imp_g.started || !imp_g.page_open) return IMP_ERR_STATE;
+  if (!imp_nonneg(t) || kind < IMP_ACT_CLICK || kind > IMP_ACT_KEY) return IMP_ERR_ARG;
+  if (!imp_element_live(element)) return IMP_ERR_SLOT;
+  take_time(t);
+  return done(imp_vis_activate(element, kind));
 }
 
 IMP_API int32_t imp_tick(double t) {
@@ -230,7 +298,7 @@ IMP_API int32_t imp_gzip_output(uint32_t n) {
 
 IMP_API int32_t imp_peek_event(uint32_t back) {
   if (!imp_g.started) return IMP_ERR_STATE;
-  imp_res.batch_bytes = imp_res.batch_events = 0;
+  imp_res.text_bytes = 0;
   return done(imp_queue_peek(back));
 }
 

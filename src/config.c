@@ -22,6 +22,8 @@ static const imp_config defaults = {
     .large_area = 242500,
     .large_ratio = 0.3,
     .impression_ratio = 0,
+    .occlusion = 0,
+    .echo_ms = 1000,
 };
 
 void imp_config_fill_defaults(imp_config *c) { *c = defaults; }
@@ -44,5 +46,7 @@ uint32_t imp_config_check(const imp_config *c) {
   if (c->compress > 1u) return 12;
   if (c->window_bits - IMP_DEFLATE_WINDOW_MIN > IMP_DEFLATE_WINDOW_MAX - IMP_DEFLATE_WINDOW_MIN)
     return 13;
-  return c->reserved ? IMP_CONFIG_FIELDS + 1u : 0u;
+  if (c->occlusion > 1u) return 14;
+  if (!imp_nonneg(c->echo_ms)) return 15;
+  return 0;
 }

@@ -13,8 +13,9 @@
 **    the input buffer (imp_input_ptr()): the caller writes UTF-8 bytes there and
 **    passes their lengths. The configuration is a record the caller fills
 **    (imp_config_ptr()) before imp_start(). Results come back in the result record
-**    (imp_result_ptr()), batches in the output buffer (imp_output_ptr()) and their
-**    gzip form in the wire buffer (imp_wire_ptr()).
+**    (imp_result_ptr()), batches in the output buffer (imp_output_ptr()), their
+**    gzip form in the wire buffer (imp_wire_ptr()), and status names and peeked
+**    events in the text buffer (imp_text_ptr()), apart from any batch.
 **  - Time is a double in milliseconds on any monotonic base chosen by the caller
 **    (the glue uses performance.now()). A time earlier than the latest time seen
 **    is treated as the latest time (observer callbacks can arrive late).
@@ -32,7 +33,7 @@
 
 /* Changes whenever a signature, a status value, a limit or the result layout
 ** changes. The JS loader refuses a module with a different version. */
-#define IMP_ABI_VERSION 2u
+#define IMP_ABI_VERSION 3u
 
 /*=== MARK: - Status codes (Public) ===*/
 #define IMP_OK            0  /* done */
@@ -45,7 +46,7 @@
 #define IMP_ERR_MEMORY   -4  /* configuration needs more than the static arena */
 #define IMP_ERR_ID       -5  /* item id empty or longer than IMP_MAX_ID_BYTES */
 #define IMP_ERR_TOO_LONG -6  /* list id, page view id or path too long */
-#define IMP_ERR_SLOT     -7  /* unknown or released item slot */
+#define IMP_ERR_SLOT     -7  /* unknown or released item slot, or unknown element */
 #define IMP_ERR_FULL     -8  /* item table full and no released item to reuse */
 #define IMP_STATUS_MIN   -8  /* lowest status value, for tables and tests */
 
@@ -59,6 +60,7 @@
 #define IMP_BATCH_MIN_CAP   4096u  /* smallest allowed batch_bytes: any one
                                       event, fully escaped, fits */
 #define IMP_WIRE_BYTES     61472u  /* wire buffer: gzip of the largest batch, stored */
+#define IMP_TEXT_BYTES      1400u  /* text buffer: one encoded event, worst-case escaping */
 
 /*=== MARK: - Enumerations (Public) ===*/
 /* Page states, for imp_page_state(). Only VISIBLE measures. */
@@ -73,6 +75,16 @@
 #define IMP_FLAG_PRERENDER  4u  /* page starts prerendering */
 #define IMP_FLAG_UNFOCUSED  8u  /* window starts without focus */
 #define IMP_FLAG_GPC       16u  /* Global Privacy Control on (sent as "gpc":1) */
+
+/* What an IntersectionObserver v2 entry said about an element, for imp_element_cover(). */
+#define IMP_COVER_CLEAR     0   /* intersecting and visible                       */
+#define IMP_COVER_COVERED   1   /* intersecting, but covered, transformed or faded */
+#define IMP_COVER_OUTSIDE   2   /* not intersecting when v2 looked (changes nothing) */
+
+/* Activations, for imp_activate(). */
+#define IMP_ACT_CLICK       0   /* a click with a pointer (event.detail > 0)       */
+#define IMP_ACT_SCRIPT      1   /* a click fired by script (event.detail === 0)    */
+#define IMP_ACT_KEY         2   /* Enter or Space on the focused card              */
 
 /*=== MARK: - Result record (Public) ===*/
 /* Written by every call that succeeds (IMP_OK or IMP_NONE). Read it through
@@ -93,16 +105,20 @@ typedef struct imp_result {
                              at the newest ones with imp_peek_event()        */
   uint32_t wire_bytes;    /* gzip bytes in the wire buffer (0: compress off)  */
   uint32_t config_field;  /* IMP_ERR_CONFIG: 1 + index of the refused field  */
+  uint32_t text_bytes;    /* bytes in the text buffer (a status name, a peeked
+                             event)                                          */
+  uint32_t element;       /* handle from imp_element_add()                   */
 } imp_result;
 
-#define IMP_RESULT_BYTES 56u
+#define IMP_RESULT_BYTES 64u
 
 /*=== MARK: - Configuration record (Public) ===*/
 /* Filled by imp_config_defaults(), changed by the caller, read by imp_start().
-** Defaults and ranges in parentheses. The field numbers (1..13) are the order of the
+** Defaults and ranges in parentheses. The field numbers (1..15) are the order of the
 ** trace's `start` line and of result.config_field. */
 typedef struct imp_config {
-  uint32_t max_items;      /* 1: items with a slot at once (1..65535; 2048)       */
+  uint32_t max_items;      /* 1: items with a slot at once, and element handles
+                                 (1..65535; 2048)                              */
   uint32_t max_queue;      /* 2: events held before the oldest is dropped
                                  (1..65535; 8192)                              */
   uint32_t queue_bytes;    /* 3: bytes of encoded events held (>= 4096; 1048576) */
@@ -114,7 +130,10 @@ typedef struct imp_config {
                                   wire buffer, 0 = JSON only (0..1; 1)          */
   uint32_t window_bits;    /* 13: DEFLATE window of 2^n bytes (8..15; 15); its
                                   tables take 6 * 2^n bytes of the arena        */
-  uint32_t reserved;       /* must be 0 */
+  uint32_t occlusion;      /* 14: 1 = an IntersectionObserver v2 looks at every
+                                  element in view: an element counts as covered
+                                  from entering view until v2 says it is clear
+                                  (0..1; 0)                                     */
   double batch_age_ms;     /* 6: a batch is due this long after its oldest event
                                  (>= 0; 10000)                                  */
   double view_ratio;       /* 7: viewable ratio (0 < r <= 1; 0.5)               */
@@ -122,10 +141,13 @@ typedef struct imp_config {
   double large_area;       /* 9: px^2 from which large_ratio applies (> 0; 242500) */
   double large_ratio;      /* 10: viewable ratio for large items (0 < r <= 1; 0.3) */
   double impression_ratio; /* 11: 0 means any pixel; else ratio needed (0..1; 0) */
+  double echo_ms;          /* 15: a script click on the card a key press activated
+                                  less than this long ago echoes that key press
+                                  and is not counted (>= 0; 1000)               */
 } imp_config;
 
-#define IMP_CONFIG_FIELDS 13u
-#define IMP_CONFIG_BYTES 80u
+#define IMP_CONFIG_FIELDS 15u
+#define IMP_CONFIG_BYTES 88u
 
 /*=== MARK: - Functions (Public) ===*/
 #ifdef __cplusplus
@@ -144,9 +166,11 @@ IMP_API imp_result *imp_result_ptr(void);
 IMP_API imp_config *imp_config_ptr(void);
 /* accessor: the wire buffer (IMP_WIRE_BYTES bytes) gzip batches are written into. */
 IMP_API uint8_t *imp_wire_ptr(void);
+/* accessor: the text buffer (IMP_TEXT_BYTES bytes): status names, peeked events. */
+IMP_API uint8_t *imp_text_ptr(void);
 
 /* Writes the NUL-terminated name of `status` (for example "IMP_ERR_ARG") into
-** the output buffer and its length into result.batch_bytes. Unknown values give
+** the text buffer and its length into result.text_bytes. Unknown values give
 ** "IMP_UNKNOWN" and IMP_ERR_ARG. Works before imp_start(). */
 IMP_API int32_t imp_status_name(int32_t status);
 
@@ -193,6 +217,35 @@ IMP_API int32_t imp_observe(double t, uint32_t slot, double ratio, double area,
                             int32_t occluded);
 /* A click or keyboard activation on the item. */
 IMP_API int32_t imp_click(double t, uint32_t slot);
+
+/* Elements. The glue observes DOM elements; several may carry one item id (a card
+** shown twice). Each element in view holds a handle; the core keeps its ratio, area
+** and cover state and feeds its item's state machine from the item's most visible
+** element (the earliest added on a tie). An item fed by elements gets no
+** imp_observe() calls (that call is the one-element shorthand of traces and tests).
+**
+** imp_element_add registers the item exactly as imp_item_register() does (input
+** buffer, statuses, result.slot) and adds an element to it: result.element is its
+** handle, out of view until observed. There are max_items handles; IMP_ERR_FULL when
+** all are held (nothing is registered then). */
+IMP_API int32_t imp_element_add(double t, uint32_t id_len, uint32_t list_len,
+                                uint32_t position);
+/* Gives an element's handle back. Its item is fed from its other elements, or, when
+** it was the last, released as by imp_item_release(). */
+IMP_API int32_t imp_element_remove(double t, uint32_t element);
+/* An intersection observation of an element: ratio in [0,1], area in px^2 (>= 0).
+** Entering or leaving view (ratio 0 <-> above 0) forgets what v2 said about it. */
+IMP_API int32_t imp_element_observe(double t, uint32_t element, double ratio, double area);
+/* What IntersectionObserver v2 said about an element (IMP_COVER_*). With
+** config.occlusion, an element in view that v2 has not looked at since it entered is
+** covered: it can make an impression, never a viewable one. Entering or leaving view
+** forgets what v2 said, so a late entry for an element that left changes nothing. */
+IMP_API int32_t imp_element_cover(double t, uint32_t element, int32_t cover);
+/* A click or key press on an element (IMP_ACT_*). A key press counts and is
+** remembered; a script click on the element a key press activated less than
+** config.echo_ms ago is that key press's echo: not counted, IMP_NONE. Any click
+** forgets the key press. */
+IMP_API int32_t imp_activate(double t, uint32_t element, int32_t kind);
 /* Advances time: fires due viewable timers. Call at result.next_deadline. */
 IMP_API int32_t imp_tick(double t);
 
@@ -209,7 +262,7 @@ IMP_API int32_t imp_take_batch(double t, int32_t force);
 ** n > IMP_BATCH_HARD_CAP. */
 IMP_API int32_t imp_gzip_output(uint32_t n);
 /* Copies the event `back` places before the newest queued one (0 = the newest)
-** into the output buffer (result.batch_bytes bytes, one JSON object), leaving the
+** into the text buffer (result.text_bytes bytes, one JSON object), leaving the
 ** queue as it is: how a debug hook sees each event as it is queued. IMP_NONE when
 ** fewer than back + 1 events are queued. */
 IMP_API int32_t imp_peek_event(uint32_t back);

@@ -6,6 +6,8 @@
 **   registry.c    item ids <-> slots (open-addressing hash, free list, reuse of the
 **                 oldest released item when full)
 **   seen.c        what the page view reported about items whose slot was reused
+**   element.c     the elements of each item (handles, ratio, area, v2 cover state) and
+**                 the choice of the most visible one that feeds the item
 **   visibility.c  page state and the per-item state machine (impression, viewable
 **                 timer, visible spans), the armed-timer list, clicks
 **   queue.c       the event queue (a byte ring of encoded events), page view
@@ -24,7 +26,7 @@
 #include <stddef.h>
 
 #ifndef IMP_ARENA_BYTES
-#define IMP_ARENA_BYTES (4u * 1024u * 1024u) /* the defaults: 1.8 MiB, and the seen set 1.5 MiB of the rest */
+#define IMP_ARENA_BYTES (4u * 1024u * 1024u) /* the defaults: 1.9 MiB, and the seen set 1.5 MiB of the rest */
 #endif
 #define IMP_NIL 0xFFFFFFFFu        /* "no slot" in links and tables */
 #define IMP_PV_RING 4u             /* page views whose events may still be queued */
@@ -51,6 +53,7 @@ typedef struct imp_item {
   uint32_t timer_next;     /* released item is never armed, so they link   */
                            /* the released list (oldest first) instead     */
   uint32_t longest_ms;     /* longest visible span this page view          */
+  uint32_t elements;       /* first of its elements (element.c), IMP_NIL    */
   uint16_t spans;          /* visible spans reported this page view        */
   uint8_t flags;           /* imp_item_flag bits                           */
   uint8_t geometry;        /* last observed class, ignoring page state     */
@@ -70,6 +73,16 @@ typedef struct imp_seen {
   uint8_t flags;           /* IMP_ITEM_IMPRESSED | IMP_ITEM_VIEWED          */
 } imp_seen;
 #define IMP_SEEN_LOAD 3u   /* at most 3/4 of the entries are used           */
+
+/* One DOM element of an item (element.c). Free handles link through `next`. */
+enum imp_cover { IMP_LOOK_PENDING = 0, IMP_LOOK_CLEAR = 1, IMP_LOOK_COVERED = 2 };
+typedef struct imp_element {
+  double ratio;            /* last observed ratio                           */
+  double area;             /* last observed area, px^2                      */
+  uint32_t item;           /* slot of its item; IMP_NIL when the handle is free */
+  uint32_t next;           /* next element of the item, or next free handle */
+  uint8_t look;            /* imp_cover: what v2 said since it entered view */
+} imp_element;
 
 /*=== MARK: - Queue (Private) ===*/
 typedef struct imp_event_rec {
@@ -115,6 +128,11 @@ typedef struct imp_core {
   uint32_t seen_cap;       /* power of two, or 0 when the arena has no room  */
   uint32_t seen_count;
   uint32_t timer_head, timer_tail;
+  imp_element *elements;   /* max_items handles (element.c)                  */
+  uint32_t element_free;   /* first handle given back, or IMP_NIL            */
+  uint32_t element_fresh;  /* handles [element_fresh, max_items) never used  */
+  uint32_t key_element;    /* element of the last key press, or IMP_NIL     */
+  double key_t;            /* its time                                      */
   /* queue */
   imp_event_rec *recs;     /* max_queue records, a ring                     */
   uint32_t rec_head, rec_count;
@@ -130,6 +148,7 @@ extern imp_result imp_res;
 extern uint8_t imp_out[IMP_BATCH_HARD_CAP];
 extern uint8_t imp_in[IMP_INPUT_BYTES];
 extern uint8_t imp_wire[IMP_WIRE_BYTES];
+extern uint8_t imp_text[IMP_TEXT_BYTES];
 extern imp_config imp_cfg;
 
 /* Comparisons with NaN are false, and inf - inf is NaN: this refuses both. */
@@ -162,6 +181,17 @@ void imp_registry_free_released(void);
 void imp_registry_released(uint32_t slot);     /* append to the released list */
 imp_item *imp_registry_live(uint32_t slot);   /* NULL unless used and not released */
 
+/*=== MARK: - Elements (Private) ===*/
+size_t imp_element_bytes(uint32_t max_items);
+void imp_element_init(uint8_t *mem);
+int imp_element_full(void);                       /* every handle is held      */
+uint32_t imp_element_new(uint32_t slot);          /* a free handle (not full)  */
+imp_element *imp_element_live(uint32_t element);  /* NULL unless held          */
+void imp_element_free(uint32_t element);          /* feeds or releases its item */
+void imp_element_free_all(imp_item *it);          /* the item is released      */
+void imp_element_geometry(imp_element *e, double ratio, double area);
+void imp_element_look(imp_element *e, int32_t cover);
+
 /*=== MARK: - Seen set (Private) ===*/
 void imp_seen_init(uint8_t *mem, size_t bytes);
 void imp_seen_clear(void);
@@ -171,11 +201,11 @@ void imp_seen_restore(imp_item *it);
 /*=== MARK: - Visibility (Private) ===*/
 void imp_vis_reset(void);
 void imp_vis_advance(double t);
-void imp_vis_set_geometry(imp_item *it, uint32_t slot, uint8_t geometry);
+void imp_vis_set_geometry(imp_item *it, uint8_t geometry);
 void imp_vis_page_changed(void);
 void imp_vis_release(imp_item *it, uint32_t slot);
 void imp_vis_click(imp_item *it);
-void imp_vis_unlink(imp_item *it);
+int32_t imp_vis_activate(uint32_t element, int32_t kind);
 int imp_vis_measuring(void);
 double imp_vis_next_deadline(void);
 uint8_t imp_vis_classify(double ratio, double area, int occluded);

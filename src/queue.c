@@ -228,8 +228,7 @@ int32_t imp_queue_peek(uint32_t back) {
   if (back >= imp_g.rec_count) return IMP_NONE;
   const imp_event_rec *r =
       &imp_g.recs[(imp_g.rec_head + imp_g.rec_count - 1u - back) % imp_g.cfg.max_queue];
-  ring_read(imp_out, r->off, r->len);
-  imp_res.batch_bytes = r->len;
-  imp_res.batch_events = 1;
+  ring_read(imp_text, r->off, r->len);
+  imp_res.text_bytes = r->len;
   return IMP_OK;
 }

@@ -142,7 +142,7 @@ int32_t imp_registry_register(const uint8_t *id, uint32_t id_len, const uint8_t 
     it = &imp_g.items[s];
     __builtin_memset(it, 0, sizeof *it);
     it->flags = IMP_ITEM_USED;
-    it->timer_prev = it->timer_next = IMP_NIL;
+    it->timer_prev = it->timer_next = it->elements = IMP_NIL;
     it->id_len = (uint8_t)id_len;
     __builtin_memcpy(it->id, id, id_len);
     imp_g.hash[h] = s + 1u;

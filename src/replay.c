@@ -12,7 +12,7 @@
 ** separated by exactly one space, no leading or trailing space:
 **   start <max_items> <max_queue> <queue_bytes> <batch_events> <batch_bytes>
 **         <batch_age_ms> <view_ratio> <view_ms> <large_area> <large_ratio>
-**         <impression_ratio> [<compress> [<window_bits>]]
+**         <impression_ratio> [<compress> [<window_bits> [<occlusion> [<echo_ms>]]]]
 **                                                  -> the configuration record
 **         (imp_config_defaults(), then these fields in the numbering of imp.h;
 **         missing trailing fields keep their defaults), imp_start (one line)
@@ -24,6 +24,11 @@
 **   release <t> <slot>                             -> imp_item_release
 **   obs <t> <slot> <ratio> <area> <occluded>       -> imp_observe
 **   click <t> <slot>                               -> imp_click
+**   elem <t> <position> <id> <list>                -> imp_element_add
+**   unelem <t> <element>                           -> imp_element_remove
+**   eobs <t> <element> <ratio> <area>              -> imp_element_observe
+**   cover <t> <element> <0|1|2>                    -> imp_element_cover
+**   act <t> <element> <0|1|2>                      -> imp_activate
 **   tick <t>                                       -> imp_tick
 **   take <t> <force>                               -> imp_take_batch
 **   drop <n>                                       -> imp_report_dropped
@@ -41,7 +46,8 @@
 ** do not fit in IMP_INPUT_BYTES are not copied, but the true lengths are passed, so
 ** the core refuses them by its length limits (it never reads past its limits).
 ** Slots are whatever imp_item_register() assigns; the core assigns them
-** deterministically, so a trace names them by number.
+** deterministically, so a trace names them by number; so are element handles
+** (imp_element_add(): the lowest free handle first while none was given back).
 **
 ** Output, and nothing else: for a malformed line (unknown call, wrong number of
 ** fields, bad number or string) "! <line> PARSE\n"; for a call returning a negative
@@ -63,7 +69,7 @@
 #include "imp.h"
 #include "replay.h"
 
-#define MAX_FIELDS 14
+#define MAX_FIELDS 16
 
 /*=== MARK: - Field decoding (Private) ===*/
 
@@ -152,6 +158,8 @@ static int32_t start_with(const double *d, int count) {
   for (int i = 0; i < 6; i++) *real[i] = d[6 + i];
   if (count >= 12) c->compress = to_uint32(d[12]);
   if (count >= 13) c->window_bits = to_uint32(d[13]);
+  if (count >= 14) c->occlusion = to_uint32(d[14]);
+  if (count >= 15) c->echo_ms = d[15];
   return imp_start();
 }
 
@@ -163,6 +171,37 @@ uint32_t fnv1a(const uint8_t *p, uint32_t n) {
 }
 
 /*=== MARK: - One call (Private) ===*/
+
+/* The element calls; 0 when the line is none of them, or malformed. */
+static int run_element_line(char **f, int n, double *d, int32_t *status) {
+  const char *cmd = f[0];
+  uint32_t la = 0, lb = 0;
+  int i;
+#define NUMS(first, last)                                     \
+  for (i = (first); i <= (last); i++)                         \
+    if (!parse_number(f[i], &d[i])) return 0
+  if (strcmp(cmd, "elem") == 0 && n == 5) {
+    NUMS(1, 2);
+    if (!put_strings(f[3], f[4], &la, &lb)) return 0;
+    *status = imp_element_add(d[1], la, lb, to_uint32(d[2]));
+  } else if (strcmp(cmd, "unelem") == 0 && n == 3) {
+    NUMS(1, 2);
+    *status = imp_element_remove(d[1], to_uint32(d[2]));
+  } else if (strcmp(cmd, "eobs") == 0 && n == 5) {
+    NUMS(1, 4);
+    *status = imp_element_observe(d[1], to_uint32(d[2]), d[3], d[4]);
+  } else if (strcmp(cmd, "cover") == 0 && n == 4) {
+    NUMS(1, 3);
+    *status = imp_element_cover(d[1], to_uint32(d[2]), to_int32(d[3]));
+  } else if (strcmp(cmd, "act") == 0 && n == 4) {
+    NUMS(1, 3);
+    *status = imp_activate(d[1], to_uint32(d[2]), to_int32(d[3]));
+  } else {
+    return 0;
+  }
+#undef NUMS
+  return 1;
+}
 
 /* Runs one trace line (NUL-terminated, no "\n"). Returns 1 and sets *status when a
 ** call was made, 0 when the line is malformed. */
@@ -189,7 +228,7 @@ static int run_line(char *line, int32_t *status, int *is_take) {
   for (i = (first); i <= (last); i++)                         \
     if (!parse_number(f[i], &d[i])) return 0
 
-  if (strcmp(cmd, "start") == 0 && n >= 12 && n <= 14) {
+  if (strcmp(cmd, "start") == 0 && n >= 12 && n <= 16) {
     NUMS(1, n - 1);
     *status = start_with(d, n - 1);
   } else if (strcmp(cmd, "page") == 0 && n == 5) {
@@ -228,7 +267,7 @@ static int run_line(char *line, int32_t *status, int *is_take) {
   } else if (strcmp(cmd, "drop") == 0 && n == 2) {
     NUMS(1, 1);
     *status = imp_report_dropped(to_uint32(d[1]));
-  } else if (!replay_outbox_line(f, n, status)) {
+  } else if (!run_element_line(f, n, d, status) && !replay_outbox_line(f, n, status)) {
     return 0;
   }
 #undef NUMS
@@ -310,7 +349,7 @@ int main(int argc, char **argv) {
     }
     if (status < 0) {
       imp_status_name(status);
-      printf("! %lu %s\n", lineno, (const char *)imp_output_ptr());
+      printf("! %lu %s\n", lineno, (const char *)imp_text_ptr());
     } else if (is_take && status == IMP_OK) {
       const imp_result *r = imp_result_ptr();
       fwrite(imp_output_ptr(), 1, r->batch_bytes, stdout);

@@ -8,6 +8,7 @@
 #include "config.c"
 #include "registry.c"
 #include "seen.c"
+#include "element.c"
 #include "visibility.c"
 #include "queue.c"
 #include "json.c"

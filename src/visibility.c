@@ -22,6 +22,9 @@
 **               sums spans), the longest span and the span count; the timer is
 **               disarmed, so the next span starts the continuous count again
 **
+** Clicks and key presses count as clicks; a script click that echoes a key press on
+** the same element within echo_ms is not counted (imp_vis_activate).
+**
 ** Time only moves forward (api.c clamps it). Before any change at time t, timers
 ** due at or before t fire first (imp_vis_advance), each with its own deadline as
 ** the event time: a card that stays 1000 ms and leaves at 1000 ms is viewable.
@@ -69,7 +72,7 @@ static void arm(imp_item *it) {
   imp_g.timer_tail = s;
 }
 
-void imp_vis_unlink(imp_item *it) {
+static void unlink_timer(imp_item *it) {
   if (!(it->flags & IMP_ITEM_ARMED)) return;
   if (it->timer_prev != IMP_NIL) imp_g.items[it->timer_prev].timer_next = it->timer_next;
   else imp_g.timer_head = it->timer_next;
@@ -89,7 +92,7 @@ void imp_vis_advance(double t) {
     imp_item *it = &imp_g.items[imp_g.timer_head];
     double due = it->span_start + imp_g.cfg.view_ms;
     if (due > t) break;
-    imp_vis_unlink(it);
+    unlink_timer(it);
     it->flags |= IMP_ITEM_VIEWED;
     imp_queue_push(IMP_EV_VIEW, it, due, 0, 0, 0);
   }
@@ -114,7 +117,7 @@ static void enter(imp_item *it, uint8_t to) {
   }
   if (actions & A_SPAN_END) {
     uint32_t ms = imp_ms(t - it->span_start);
-    imp_vis_unlink(it);
+    unlink_timer(it);
     if (ms > 0) {
       if (ms > it->longest_ms) it->longest_ms = ms;
       if (it->spans < 0xFFFFu) it->spans++;
@@ -130,8 +133,7 @@ static void update(imp_item *it) {
   imp_vis_advance(imp_g.now);  /* view_ms == 0 fires at once */
 }
 
-void imp_vis_set_geometry(imp_item *it, uint32_t slot, uint8_t geometry) {
-  (void)slot;
+void imp_vis_set_geometry(imp_item *it, uint8_t geometry) {
   imp_vis_advance(imp_g.now);
   it->geometry = geometry;
   update(it);
@@ -146,7 +148,7 @@ void imp_vis_page_changed(void) {
 }
 
 void imp_vis_release(imp_item *it, uint32_t slot) {
-  imp_vis_set_geometry(it, slot, IMP_OUT);
+  imp_vis_set_geometry(it, IMP_OUT);
   it->flags |= IMP_ITEM_RELEASED;
   imp_registry_released(slot);
 }
@@ -157,6 +159,18 @@ void imp_vis_click(imp_item *it) {
   imp_queue_push(IMP_EV_CLICK, it, imp_g.now, (uint32_t)imp_g.focused,
                  imp_ms(imp_g.now - it->first_seen),
                  (it->flags & IMP_ITEM_VIEWED) ? 1u : 0u);
+}
+
+/* A click or key press on an element. A script click on the element of the last key
+** press, less than echo_ms after it, is that key press's echo: not counted. */
+int32_t imp_vis_activate(uint32_t element, int32_t kind) {
+  int echo = kind == IMP_ACT_SCRIPT && element == imp_g.key_element &&
+             imp_g.now - imp_g.key_t < imp_g.cfg.echo_ms;
+  imp_g.key_element = kind == IMP_ACT_KEY ? element : IMP_NIL;
+  imp_g.key_t = imp_g.now;
+  if (echo) return IMP_NONE;
+  imp_vis_click(&imp_g.items[imp_g.elements[element].item]);
+  return IMP_OK;
 }
 
 /* New page view: forget per-page-view state of every item, keep geometry. */

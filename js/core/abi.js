@@ -1,10 +1,11 @@
 // abi.js: the numbers of the C ABI (src/imp.h), mirrored for the glue: the ABI version,
-// status codes, string limits, page states, page-begin flags and the layouts of the
-// result and configuration records. tests/unit/abi.test.js checks every value against the built .wasm
+// status codes, string limits, page states, page-begin flags, cover states, activation
+// kinds and the layouts of the result and configuration records.
+// tests/unit/abi.test.js checks every value against the built .wasm
 // (status names through imp_status_name, limits through the core's refusals), so a
 // change on one side without the other fails the tests.
 
-export const ABI_VERSION = 2;
+export const ABI_VERSION = 3;
 
 export const OK = 0;
 export const NONE = 1;
@@ -28,6 +29,7 @@ export const INPUT_BYTES = 1024;
 export const BATCH_HARD_CAP = 61440;
 export const BATCH_MIN_CAP = 4096;
 export const WIRE_BYTES = 61472;
+export const TEXT_BYTES = 1400;
 
 export const PAGE_VISIBLE = 0;
 export const PAGE_HIDDEN = 1;
@@ -40,11 +42,20 @@ export const FLAG_PRERENDER = 4;
 export const FLAG_UNFOCUSED = 8;
 export const FLAG_GPC = 16;
 
-// struct imp_result: a double at byte 0, then twelve uint32 fields (little endian).
-export const RESULT_BYTES = 56;
+// What an IntersectionObserver v2 entry said (imp_element_cover) and activations (imp_activate).
+export const COVER_CLEAR = 0;
+export const COVER_COVERED = 1;
+export const COVER_OUTSIDE = 2;
+export const ACT_CLICK = 0;
+export const ACT_SCRIPT = 1;
+export const ACT_KEY = 2;
+
+// struct imp_result: a double at byte 0, then fourteen uint32 fields (little endian).
+export const RESULT_BYTES = 64;
 export const RESULT_FIELDS = [
   'ready', 'slot', 'batch_bytes', 'batch_events', 'queued_events',
   'queued_bytes', 'dropped', 'items', 'seq', 'events', 'wire_bytes', 'config_field',
+  'text_bytes', 'element',
 ];
 /** Byte offset of a uint32 field of the result record. */
 export const resultOffset = (field) => 8 + 4 * RESULT_FIELDS.indexOf(field);
@@ -61,9 +72,12 @@ export const R_SEQ = 40;
 export const R_EVENTS = 44; // events queued since start (wraps); see imp_peek_event()
 export const R_WIRE_BYTES = 48;
 export const R_CONFIG_FIELD = 52;
+export const R_TEXT_BYTES = 56; // a status name or a peeked event in the text buffer
+export const R_ELEMENT = 60; // the handle imp_element_add gave
 
 // struct imp_config: the byte offset of each field, in the order of the trace's `start`
 // line and of result.config_field (1-based). The first 32 bytes hold the uint32 fields,
 // the rest doubles.
-export const CONFIG_BYTES = 80;
-export const CONFIG_OFFSETS = [0, 4, 8, 12, 16, 32, 40, 48, 56, 64, 72, 20, 24];
+export const CONFIG_BYTES = 88;
+export const CONFIG_OFFSETS = [0, 4, 8, 12, 16, 32, 40, 48, 56, 64, 72, 20, 24, 28, 80];
+export const CONFIG_OCCLUSION = 13; // index of `occlusion` (1: a v2 observer looks at every card in view)

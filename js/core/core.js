@@ -9,10 +9,12 @@
 // With a debug hook, it also shows the hook every event the moment the core queues it:
 // after each call that may queue events it peeks at the new ones (imp_peek_event,
 // which changes no state and is not traced), each with the page view it belongs to.
+// Peeked events and status names come through the core's text buffer, never the
+// batch buffer, so neither disturbs a batch just taken.
 
 import {
   ERR_CONFIG, FLAG_GPC, FLAG_WEBDRIVER, INPUT_BYTES, MAX_ID_BYTES, MAX_LIST_BYTES, MAX_PATH_BYTES, MAX_PV_BYTES, OK,
-  RESULT_BYTES, R_BATCH_BYTES, R_CONFIG_FIELD, R_EVENTS, R_QUEUED_EVENTS, R_SEQ,
+  RESULT_BYTES, R_BATCH_BYTES, R_CONFIG_FIELD, R_EVENTS, R_QUEUED_EVENTS, R_SEQ, R_TEXT_BYTES,
 } from './abi.js';
 import { writeConfig } from './config.js';
 import { traceBytes } from './trace.js';
@@ -43,6 +45,7 @@ export function createCore(loaded, recordTrace, onEvent) {
   };
   const field = (offset) => resultView().getUint32(offset, true);
   const output = () => decoder.decode(loaded.memoryView(x.imp_output_ptr(), field(R_BATCH_BYTES)));
+  const text = () => decoder.decode(loaded.memoryView(x.imp_text_ptr(), field(R_TEXT_BYTES)));
 
   // --- The debug hook -----------------------------------------------------------------
   let shown = 0; // result.events when the hook last saw the queue
@@ -54,7 +57,7 @@ export function createCore(loaded, recordTrace, onEvent) {
     shown = field(R_EVENTS);
     n = Math.min(n, field(R_QUEUED_EVENTS)); // older ones were dropped by overflow
     const events = []; // all peeked before the hook runs: it may call the tracker
-    while (n--) if (x.imp_peek_event(n) === OK) events.push([JSON.parse(output()), n < ownNew ? pageView : before]);
+    while (n--) if (x.imp_peek_event(n) === OK) events.push([JSON.parse(text()), n < ownNew ? pageView : before]);
     for (const [event, where] of events) onEvent(event, where);
   };
 
@@ -90,6 +93,16 @@ export function createCore(loaded, recordTrace, onEvent) {
     record(name, ...args);
     const status = x[fn](...args);
     if (onEvent && peek) show();
+    return status;
+  };
+  // A call that first writes an id and a list into the input buffer: traced as
+  // `name t position id list`.
+  const withId = (name, fn) => (t, id, list, position) => {
+    const [la, lb, fa, fb] = writeStrings(id, MAX_ID_BYTES, list, MAX_LIST_BYTES);
+    core._last = name;
+    record(name, t, position, fa, fb);
+    const status = x[fn](t, la, lb, position);
+    if (onEvent) show();
     return status;
   };
   let inexact = 0; // after a start refused here: 1 + the field the record could not hold
@@ -135,20 +148,17 @@ export function createCore(loaded, recordTrace, onEvent) {
       }
       return status;
     },
-    _register(t, id, list, position) {
-      const [la, lb, fa, fb] = writeStrings(id, MAX_ID_BYTES, list, MAX_LIST_BYTES);
-      core._last = 'item';
-      record('item', t, position, fa, fb);
-      const status = x.imp_item_register(t, la, lb, position);
-      if (onEvent) show();
-      return status;
-    },
+    /** Updates a registered item's list and position (result.slot). */
+    _register: withId('item', 'imp_item_register'),
+    /** Adds an element of an item (result.element is its handle). */
+    _elementAdd: withId('elem', 'imp_element_add'),
+    _elementRemove: call('unelem', 'imp_element_remove'),
+    _elementObserve: call('eobs', 'imp_element_observe'),
+    _elementCover: call('cover', 'imp_element_cover'),
+    _activate: call('act', 'imp_activate'),
     _pageState: call('state', 'imp_page_state'),
     _pageFocus: call('focus', 'imp_page_focus'),
     _pageEnd: call('end', 'imp_page_end'),
-    _release: call('release', 'imp_item_release'),
-    _observe: call('obs', 'imp_observe'),
-    _click: call('click', 'imp_click'),
     _tick: tick,
     // A take fires due viewable timers and could take their events at once: with a hook,
     // a tick at the same time fires them first, where the hook sees them. (The glue
@@ -166,7 +176,7 @@ export function createCore(loaded, recordTrace, onEvent) {
     _nextDeadline: () => resultView().getFloat64(0, true),
     _statusName(status) {
       x.imp_status_name(status);
-      return output();
+      return text();
     },
     _trace: () => (lines ? `${lines.join('\n')}\n` : ''),
   };

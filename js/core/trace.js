@@ -63,16 +63,17 @@ function decodeField(field, out) {
 }
 
 // name -> [field count, index of the first string field or 0]; `start` may also
-// have 13 or 14 fields (the optional compress and window_bits).
+// have 13 to 16 fields (the optional compress, window_bits, occlusion and echo_ms).
 const CALLS = {
   start: [12, 0], page: [5, 3], state: [3, 0], focus: [3, 0], end: [2, 0], item: [5, 3],
   release: [3, 0], obs: [6, 0], click: [3, 0], tick: [2, 0], take: [3, 0], drop: [2, 0],
+  elem: [5, 3], unelem: [3, 0], eobs: [5, 0], cover: [4, 0], act: [4, 0],
 };
 
 function runLine(core, fields) {
   const x = core.exports;
   const spec = Object.hasOwn(CALLS, fields[0]) && CALLS[fields[0]];
-  const count = fields[0] === 'start' && fields.length <= 14 ? 12 : fields.length;
+  const count = fields[0] === 'start' && fields.length <= 16 ? 12 : fields.length;
   if (!spec || spec[0] !== count) return undefined;
   const stringsAt = spec[1] || fields.length;
   const d = [];
@@ -101,6 +102,11 @@ function runLine(core, fields) {
     case 'release': return x.imp_item_release(d[1], d[2]);
     case 'obs': return x.imp_observe(d[1], d[2], d[3], d[4], d[5]);
     case 'click': return x.imp_click(d[1], d[2]);
+    case 'elem': return x.imp_element_add(d[1], la, lb, d[2]);
+    case 'unelem': return x.imp_element_remove(d[1], d[2]);
+    case 'eobs': return x.imp_element_observe(d[1], d[2], d[3], d[4]);
+    case 'cover': return x.imp_element_cover(d[1], d[2], d[3]);
+    case 'act': return x.imp_activate(d[1], d[2], d[3]);
     case 'tick': return x.imp_tick(d[1]);
     case 'take': return x.imp_take_batch(d[1], d[2]);
     default: return x.imp_report_dropped(d[1]);
@@ -147,8 +153,8 @@ export function replayTrace(core, trace) {
     if (status === undefined) return say(`! ${number} PARSE\n`);
     if (status < 0) {
       x.imp_status_name(status);
-      const out = core.memoryView(x.imp_output_ptr(), 64);
-      return say(`! ${number} ${latin1(out.subarray(0, out.indexOf(0)))}\n`);
+      const name = core.memoryView(x.imp_text_ptr(), 64);
+      return say(`! ${number} ${latin1(name.subarray(0, name.indexOf(0)))}\n`);
     }
     if (line.startsWith('take ') && status === OK) {
       const result = new DataView(core.memoryView(x.imp_result_ptr(), RESULT_BYTES).slice().buffer);

@@ -1,5 +1,6 @@
 // observer.js: the IntersectionObservers a tracker uses for all its cards, and the
-// reading of their entries into what imp_observe() takes. Cards share the observers
+// reading of their entries into what the core takes (imp_element_observe,
+// imp_element_cover). Cards share the observers
 // (one set per tracker, not one per card).
 //
 // Geometry comes from v1 observers, which the browser checks every frame. Each card is
@@ -12,7 +13,10 @@
 // a card is covered. v2 is checked at most every 100 ms per card, so it alone would miss
 // a card that a fast fling shows for fewer frames than that (measured: 6 of 34 cards in
 // a 200 px-per-frame fling); it only watches the cards the v1 observer reports in view,
-// which also keeps its costlier checks to the few cards on screen.
+// which also keeps its costlier checks to the few cards on screen. Until v2 has looked
+// at a card in view, the core counts it as covered (config.occlusion).
+
+import { COVER_CLEAR, COVER_COVERED, COVER_OUTSIDE } from '../core/abi.js';
 
 /** Sorted distinct thresholds of one rule: entering (0 or the impression ratio) and viewable. */
 export function thresholdsFor(o, large) {
@@ -21,28 +25,23 @@ export function thresholdsFor(o, large) {
 }
 
 /**
- * The tracker's observers: `_geometry` (by rule) for every card, and `_occlusion` (null
- * unless occlusion is on and the browser has v2, which exposes `trackVisibility` on the
- * observer) for the cards in view. `onEntries(entries, fromOcclusion)` gets both.
+ * The v2 observer for the cards in view: null unless occlusion is on and the browser
+ * has v2 (it exposes `trackVisibility` on the observer). `onEntries(entries, true)`.
  */
-export function createObservers(env, o, onEntries) {
-  const IO = env.IntersectionObserver;
-  let occlusion = o.occlusion
-    ? new IO((entries) => onEntries(entries, true), { threshold: [0], trackVisibility: true, delay: 100 })
-    : null;
-  if (occlusion && occlusion.trackVisibility !== true) {
-    occlusion.disconnect();
-    occlusion = null;
-  }
-  return {
-    _geometry: geometryObservers(IO, o, (entries) => onEntries(entries, false)),
-    _occlusion: occlusion,
-  };
+export function createOcclusionObserver(env, o, onEntries) {
+  if (!o.occlusion) return null;
+  const observer = new env.IntersectionObserver((entries) => onEntries(entries, true), { threshold: [0], trackVisibility: true, delay: 100 });
+  if (observer.trackVisibility === true) return observer;
+  observer.disconnect();
+  return null;
 }
 
 // One v1 observer per rule; a card moves to the large-card observer when an entry shows
 // it is large (and back), and that observer's first entry measures it again.
-function geometryObservers(IO, o, callback) {
+/** The geometry (v1) observers of every card, by rule. `onEntries(entries, false)`. */
+export function createGeometryObservers(env, o, onEntries) {
+  const IO = env.IntersectionObserver;
+  const callback = (entries) => onEntries(entries, false);
   const small = new IO(callback, { threshold: thresholdsFor(o, false) });
   let large = null;
   const inLarge = new WeakSet();
@@ -69,20 +68,18 @@ function geometryObservers(IO, o, callback) {
   };
 }
 
-/** What the core needs from a geometry entry: the ratio and the element's area. */
-export function readGeometry(entry) {
-  const box = entry.boundingClientRect;
-  return {
-    _ratio: entry.isIntersecting ? Math.min(1, Math.max(0, entry.intersectionRatio || 0)) : 0,
-    _area: Math.max(0, box.width * box.height) || 0,
-  };
+/** The ratio of a geometry entry as the core takes it: 0 when not intersecting, else in [0, 1]. */
+export function entryRatio(entry) {
+  return entry.isIntersecting ? Math.min(1, Math.max(0, entry.intersectionRatio || 0)) : 0;
 }
 
-/**
- * What an occlusion (v2) entry says: 1 covered, transformed or faded; 0 visible; -1
- * nothing (not intersecting at the time v2 looked: in or out is the geometry's call).
- */
-export function readOcclusion(entry) {
-  if (!entry.isIntersecting) return -1;
-  return entry.isVisible ? 0 : 1;
+/** The area of the card an entry measured, px^2. */
+export function entryArea(entry) {
+  const box = entry.boundingClientRect;
+  return Math.max(0, box.width * box.height) || 0;
+}
+
+/** What an occlusion (v2) entry says (abi.js COVER_*): clear, covered (or transformed or faded), or outside. */
+export function coverOf(entry) {
+  return entry.isIntersecting ? (entry.isVisible ? COVER_CLEAR : COVER_COVERED) : COVER_OUTSIDE;
 }

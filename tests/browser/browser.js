@@ -126,22 +126,22 @@ export function cardsInView(page) {
 }
 
 /**
- * Waits until the core has an observation in view of `count` different slots after trace
+ * Waits until the core has an observation in view of `count` different cards after trace
  * line `after` (default: every card in view now): the tracker has handled the observer's
- * entries for them (a card gets a core slot when it first shows, so the cards out of view
- * have no trace line). Resolves like waitForTrace with the last of those lines.
+ * entries for them (a card gets a core element handle when it first shows, so the cards
+ * out of view have no trace line). Resolves like waitForTrace with the last of those lines.
  */
 export async function inViewObserved(page, after = -1, count = undefined) {
   const n = count ?? await cardsInView(page);
   let found = null;
   await waitFor(async () => {
-    const slots = new Set();
+    const ids = new Set();
     const timed = coreTimes(await traceLines(page));
-    for (let i = after + 1; i < timed.length && slots.size < n; i++) {
+    for (let i = after + 1; i < timed.length && ids.size < n; i++) {
       const f = timed[i].line.split(' ');
-      if (f[0] !== 'obs' || !(Number(f[3]) > 0)) continue;
-      slots.add(f[2]);
-      if (slots.size === n) found = { ...timed[i], index: i };
+      if (f[0] !== 'eobs' || !(Number(f[3]) > 0)) continue;
+      ids.add(timed[i].id);
+      if (ids.size === n) found = { ...timed[i], index: i };
     }
     return found;
   }, { what: `observations of ${n} cards in view`, intervalMs: 20 });
@@ -154,30 +154,46 @@ export async function traceLines(page) {
   return text.split('\n').filter((line) => line && !line.startsWith('#'));
 }
 
+const TIMED_CALLS = ['page', 'state', 'focus', 'end', 'item', 'release', 'obs', 'click', 'tick', 'take', 'elem', 'unelem', 'eobs', 'cover', 'act'];
+
 /**
- * The time the core saw for each traced call: the core treats a time earlier than the
- * latest one as the latest, so this is the running maximum of the traced times.
+ * The time the core saw for each traced call (the core treats a time earlier than the
+ * latest one as the latest, so this is the running maximum of the traced times), and,
+ * for the element calls, the id of the card the element handle stands for. Handles are
+ * followed as the core gives them: handles given back first (the last given back
+ * first), then new ones in order; a `start` begins again.
  */
 export function coreTimes(lines) {
   let latest = -Infinity;
+  let fresh = 0;
+  const free = [];
+  const idOf = new Map();
   return lines.map((line) => {
-    const [call, t] = line.split(' ');
-    if (['page', 'state', 'focus', 'end', 'item', 'release', 'obs', 'click', 'tick', 'take'].includes(call)) {
-      latest = Math.max(latest, Number(t));
+    const [call, t, handle, id] = line.split(' ');
+    if (TIMED_CALLS.includes(call)) latest = Math.max(latest, Number(t));
+    if (call === 'start') {
+      fresh = 0;
+      free.length = 0;
+    } else if (call === 'elem') {
+      idOf.set(String(free.length ? free.pop() : fresh++), decodeURIComponent(id));
+      return { line, call, t: latest, id: decodeURIComponent(id) };
+    } else if (call === 'unelem') {
+      free.push(Number(handle));
     }
-    return { line, call, t: latest };
+    return { line, call, t: latest, id: idOf.get(handle) };
   });
 }
 
 /**
  * Waits until the trace has a line after line index `after` (default: anywhere) for
- * which match(fields) is true; resolves with {line, call, t, index} (t: the core's time).
+ * which match(fields, id) is true (id: the card of an element call); resolves with
+ * {line, call, t, id, index} (t: the core's time).
  */
 export async function waitForTrace(page, match, what = 'a trace line', after = -1) {
   let found = null;
   await waitFor(async () => {
     const timed = coreTimes(await traceLines(page));
-    const index = timed.findIndex(({ line }, i) => i > after && match(line.split(' ')));
+    const index = timed.findIndex(({ line, id }, i) => i > after && match(line.split(' '), id));
     found = index >= 0 ? { ...timed[index], index } : null;
     return found;
   }, { what, timeoutMs: 10000, intervalMs: 20 });

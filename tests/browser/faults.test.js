@@ -87,7 +87,7 @@ for (const status of [400, 422]) {
     await collector.waitFor((r) => r.filter((x) => x.status === status).length === 1 && accepted() >= 3, 10000, 'three batches accepted, one refused');
     await waitInPage(page, () => window.__it.tracker.stats().transport.dropped.total === 4, undefined, { what: 'the drop counted' });
     await page.evaluate(() => window.scrollTo(0, 600));
-    await waitForTrace(page, (f) => f[0] === 'obs' && f[2] === '31' && Number(f[3]) > 0, 'the next rows');
+    await waitForTrace(page, (f, id) => f[0] === 'eobs' && id === 'gig-32' && Number(f[3]) > 0, 'the next rows');
     await page.evaluate(() => window.__it.tracker.flush());
     await collector.waitFor(() => uniqueEvents(collector.records).some((x) => x.event.id === 'gig-32'), 10000, 'later batches');
     const poisoned = collector.records.filter((r) => poison.test(r.body));

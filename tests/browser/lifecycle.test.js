@@ -87,7 +87,7 @@ test('tab switch and return (stubbed): flush on hidden with sendBeacon, nothing 
   await page.evaluate(() => window.__stubVisibilityChange('visible'));
   await waitForTrace(page, (f) => f[0] === 'state' && f[2] === '0', 'visible again');
   await page.evaluate(() => window.scrollTo(0, 600));
-  await waitForTrace(page, (f) => f[0] === 'obs' && f[2] === '31' && Number(f[3]) > 0, 'the last card in view');
+  await waitForTrace(page, (f, id) => f[0] === 'eobs' && id === 'gig-32' && Number(f[3]) > 0, 'the last card in view');
   await page.evaluate(() => window.__stubVisibilityChange('hidden'));
   await collector.waitFor(() => impIds(eventsOf(pv)).length === 32, 10000, 'the second hide flush');
   assert.ok(collector.records.length > firstFlush);
@@ -135,7 +135,7 @@ test('freeze and resume (stubbed events; see the bfcache test for a real freeze)
   await page.evaluate(() => window.__stubResume());
   await waitForTrace(page, (f) => f[0] === 'state' && f[2] === '0', 'resumed');
   await page.evaluate(() => window.scrollTo(0, 600));
-  await waitForTrace(page, (f) => f[0] === 'obs' && f[2] === '31' && Number(f[3]) > 0, 'the last card in view');
+  await waitForTrace(page, (f, id) => f[0] === 'eobs' && id === 'gig-32' && Number(f[3]) > 0, 'the last card in view');
   await page.evaluate(() => window.__it.tracker.flush());
   await collector.waitFor(() => impIds(eventsOf(pv)).length === 32, 10000, 'events after the resume');
   assertNoGap(pv);

@@ -16,9 +16,9 @@ const { open } = useBrowserSuite({}, (shared) => ({ site, collector } = shared))
 
 const ofType = (events, e, id) => events.filter((x) => x.e === e && (id === undefined || x.id === id));
 
-/** Waits for the core to see an observation of `slot` that satisfies ratioOk, after trace line `after`. */
-function observed(page, slot, ratioOk, what, after = -1) {
-  return waitForTrace(page, (f) => f[0] === 'obs' && f[2] === String(slot) && ratioOk(Number(f[3])), what, after);
+/** Waits for the core to see an observation of element `handle` that satisfies ratioOk, after trace line `after`. */
+function observed(page, handle, ratioOk, what, after = -1) {
+  return waitForTrace(page, (f) => f[0] === 'eobs' && f[2] === String(handle) && ratioOk(Number(f[3])), what, after);
 }
 
 /**
@@ -153,7 +153,7 @@ const ROW = 150; // grid.html by default: 140 px cards and 10 px gaps, 4 per row
 /** Scrolls the page to y and waits until the tracker has fed the core the new geometry. */
 async function scrollAndObserve(page, y, after) {
   await page.evaluate((top) => window.scrollTo(0, top), y);
-  return waitForTrace(page, (f) => f[0] === 'obs', `observations after scrolling to ${y}`, after);
+  return waitForTrace(page, (f) => f[0] === 'eobs', `observations after scrolling to ${y}`, after);
 }
 
 /** The index of the last trace line. */
@@ -264,14 +264,14 @@ test('impressions made while the window has no focus carry f:0, later ones f:1',
 test('occlusion: with IntersectionObserver v2 a card under a modal is never viewable until the modal closes', async (t) => {
   const { page } = await open(t, { fixture: 'occlusion.html', clock: true, it: { options: { occlusion: true } } });
   await page.clock.runFor(1);
-  const covered = await waitForTrace(page, (f) => f[0] === 'obs' && f[2] === '0' && f[5] === '1', 'the covered card reported occluded');
-  await waitForTrace(page, (f) => f[0] === 'obs' && f[2] === '1' && Number(f[3]) === 1 && f[5] === '0', 'the clear card reported visible');
+  const covered = await waitForTrace(page, (f, id) => f[0] === 'cover' && id === 'gig-covered' && f[3] === '1', 'the covered card reported covered');
+  await waitForTrace(page, (f, id) => f[0] === 'cover' && id === 'gig-clear' && f[3] === '0', 'the clear card reported clear');
   await clockTo(page, covered.t + 2000);
   let events = await flushAndRead(page);
   assert.deepEqual(ofType(events, 'imp').map((e) => e.id).sort(), ['gig-clear', 'gig-covered'], 'both were rendered in the viewport');
   assert.deepEqual(ofType(events, 'view').map((e) => e.id), ['gig-clear'], 'only the uncovered card is viewable');
   await page.evaluate(() => window.__closeModal());
-  const uncovered = await waitForTrace(page, (f) => f[0] === 'obs' && f[2] === '0' && f[5] === '0', 'the card uncovered', covered.index);
+  const uncovered = await waitForTrace(page, (f, id) => f[0] === 'cover' && id === 'gig-covered' && f[3] === '0', 'the card uncovered', covered.index);
   await clockTo(page, uncovered.t + 1000);
   events = await flushAndRead(page);
   assert.deepEqual(ofType(events, 'view').map((e) => e.id), ['gig-clear', 'gig-covered']);
@@ -322,16 +322,16 @@ test('recycled nodes: state follows the item id, not the element', async (t) => 
   const first = await discoveredAt(page, (r) => r === 1);
   await clockTo(page, first.t + 600);
   await page.evaluate(() => window.__showFrom(9));
-  await runUntilTrace(page, (f) => f[0] === 'item' && f[3] === 'gig-16', 'gig-16 registered');
-  const second = await waitForTrace(page, (f) => f[0] === 'obs' && f[2] === '8' && Number(f[3]) === 1, 'gig-9 observed', first.index);
-  await waitForTrace(page, (f) => f[0] === 'obs' && f[2] === '15' && Number(f[3]) === 1, 'gig-16 observed', first.index);
+  await runUntilTrace(page, (f) => f[0] === 'elem' && f[3] === 'gig-16', 'gig-16 registered');
+  const second = await waitForTrace(page, (f, id) => f[0] === 'eobs' && id === 'gig-9' && Number(f[3]) === 1, 'gig-9 observed', first.index);
+  await waitForTrace(page, (f, id) => f[0] === 'eobs' && id === 'gig-16' && Number(f[3]) === 1, 'gig-16 observed', first.index);
   await clockTo(page, second.t + 1000);
   let events = await flushAndRead(page);
   assert.deepEqual(ofType(events, 'view').map((e) => e.id).sort(), ['gig-9', 'gig-10', 'gig-11', 'gig-12', 'gig-13', 'gig-14', 'gig-15', 'gig-16'].sort(),
     'the cards shown for 1000 ms are viewable; the ones replaced after 600 ms are not');
   await page.evaluate(() => window.__showFrom(1));
-  await runUntilTrace(page, (f) => f[0] === 'item' && f[3] === 'gig-8', 'gig-8 registered again', second.index);
-  const third = await waitForTrace(page, (f) => f[0] === 'obs' && f[2] === '0' && Number(f[3]) === 1, 'gig-1 observed again', second.index);
+  await runUntilTrace(page, (f) => f[0] === 'elem' && f[3] === 'gig-8', 'gig-8 registered again', second.index);
+  const third = await waitForTrace(page, (f, id) => f[0] === 'eobs' && id === 'gig-1' && Number(f[3]) === 1, 'gig-1 observed again', second.index);
   await clockTo(page, third.t + 999);
   events = await flushAndRead(page);
   assert.equal(ofType(events, 'view').length, 8, 'a new span starts when the card comes back');

@@ -198,7 +198,7 @@ test('consent revoked: stored batches purged, host keys kept, nothing sent after
   assert.equal(await page.evaluate(() => localStorage.getItem('host-key')), 'kept');
   await collector.up();
   await page.evaluate(() => window.scrollTo(0, 600));
-  await waitForTrace(page, (f) => f[0] === 'obs' && f[2] === '31' && Number(f[3]) > 0, 'the next rows');
+  await waitForTrace(page, (f, id) => f[0] === 'eobs' && id === 'gig-32' && Number(f[3]) > 0, 'the next rows');
   await page.evaluate(() => window.__it.tracker.flush());
   await page.evaluate(() => window.__stubVisibilityChange('hidden'));
   await page.goto(site.url('/fixtures/other.html'));

@@ -227,8 +227,8 @@ test('no long task: a 5,000-card page is found in slices of at most 500 per task
   assert.ok(Math.max(...steps) <= 500, `at most 500 cards found in one task (${Math.max(...steps)})`);
   // The first slice runs when the tracker starts; the other nine in timer tasks of their own.
   assert.ok(steps.filter((n) => n > 0).length >= 9, `cards found over ${steps.filter((n) => n > 0).length} timer tasks (5,000 in slices of 500)`);
-  assert.equal(await lines('item'), inView, `only the ${inView} cards in view are registered with the core`);
-  assert.equal(await lines('obs'), inView, 'and observed: one core call each');
+  assert.equal(await lines('elem'), inView, `only the ${inView} cards in view are registered with the core`);
+  assert.equal(await lines('eobs'), inView, 'and observed: one core call each');
 });
 
 test('the page stays eligible for the back/forward cache with the tracker running', async (t) => {

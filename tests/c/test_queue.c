@@ -182,10 +182,10 @@ int main(void) {
   for (uint32_t i = 0; i < 6; i++) one_event(10 + i, "p", i);
   CHECK_INT(RES->events, 6, "events counts every event queued since start");
   CHECK_INT(imp_peek_event(0), IMP_OK, "peek the newest");
-  CHECK(RES->batch_bytes > 0 && memcmp(imp_output_ptr(), "{\"e\":\"imp\",\"s\":6,", 17) == 0,
+  CHECK(RES->text_bytes > 0 && memcmp(imp_text_ptr(), "{\"e\":\"imp\",\"s\":6,", 17) == 0,
         "the newest is s 6");
   CHECK_INT(imp_peek_event(3), IMP_OK, "peek the oldest still queued");
-  CHECK(memcmp(imp_output_ptr(), "{\"e\":\"imp\",\"s\":3,", 17) == 0, "the oldest queued is s 3");
+  CHECK(memcmp(imp_text_ptr(), "{\"e\":\"imp\",\"s\":3,", 17) == 0, "the oldest queued is s 3");
   CHECK_INT(imp_peek_event(4), IMP_NONE, "s 1 and 2 were dropped: nothing to peek");
   CHECK_INT(RES->queued_events, 4, "peeking takes nothing");
   CHECK_INT(take(20, 1), IMP_OK, "take");

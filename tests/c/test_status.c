@@ -19,9 +19,9 @@ static void check_name(int32_t status, const char *want) {
   poison();
   int32_t s = imp_status_name(status);
   CHECK_INT(s, IMP_OK, "imp_status_name(%d) is IMP_OK", (int)status);
-  CHECK_STR((const char *)imp_output_ptr(), want, "imp_status_name(%d) is %s", (int)status,
+  CHECK_STR((const char *)imp_text_ptr(), want, "imp_status_name(%d) is %s", (int)status,
             want);
-  CHECK_INT(RES->batch_bytes, strlen(want), "imp_status_name(%d) length", (int)status);
+  CHECK_INT(RES->text_bytes, strlen(want), "imp_status_name(%d) length", (int)status);
 }
 
 int main(void) {
@@ -41,9 +41,9 @@ int main(void) {
   check_name(IMP_ERR_FULL, "IMP_ERR_FULL");
   CHECK_INT(IMP_STATUS_MIN, IMP_ERR_FULL, "IMP_STATUS_MIN is the lowest status");
   CHECK_INT(imp_status_name(IMP_STATUS_MIN - 1), IMP_ERR_ARG, "unknown low status is ARG");
-  CHECK_STR((const char *)imp_output_ptr(), "IMP_UNKNOWN", "unknown low status name");
+  CHECK_STR((const char *)imp_text_ptr(), "IMP_UNKNOWN", "unknown low status name");
   CHECK_INT(imp_status_name(2), IMP_ERR_ARG, "unknown high status is ARG");
-  CHECK_STR((const char *)imp_output_ptr(), "IMP_UNKNOWN", "unknown high status name");
+  CHECK_STR((const char *)imp_text_ptr(), "IMP_UNKNOWN", "unknown high status name");
   CHECK_INT(imp_abi_version(), IMP_ABI_VERSION, "imp_abi_version");
   CHECK_INT(sizeof(imp_result), IMP_RESULT_BYTES, "result record is IMP_RESULT_BYTES");
 

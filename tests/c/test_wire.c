@@ -48,7 +48,7 @@ static void check_defaults(void) {
             c->batch_events == 200 && c->batch_bytes == 16384 && c->batch_age_ms == 10000 &&
             c->view_ratio == 0.5 && c->view_ms == 1000 && c->large_area == 242500 &&
             c->large_ratio == 0.3 && c->impression_ratio == 0 && c->compress == 1 &&
-            c->window_bits == 15 && c->reserved == 0,
+            c->window_bits == 15 && c->occlusion == 0 && c->echo_ms == 1000,
         "the defaults of imp.h");
 #ifndef IMP_TEST_TINY
   CHECK_INT(imp_start(), IMP_OK, "the defaults start (within the arena)");
@@ -81,7 +81,9 @@ static void check_refusals(void) {
   REFUSED(compress, 2, 12);
   REFUSED(window_bits, 7, 13);
   REFUSED(window_bits, 16, 13);
-  REFUSED(reserved, 1, 14);
+  REFUSED(occlusion, 2, 14);
+  REFUSED(echo_ms, -1, 15);
+  REFUSED(echo_ms, T_NAN, 15);
   CHECK_INT(imp_tick(1), IMP_ERR_STATE, "a refused configuration leaves the core stopped");
 }
 

@@ -4,7 +4,9 @@
 ** The input is decoded into a configuration (small capacities, so the "full" paths
 ** run) and then one call per opcode byte, with arguments from the following bytes
 ** (zeros once the input runs out): page begin/state/focus/end, register, release,
-** observe, click, tick, take, report dropped, and calls with bad times or values.
+** observe, click, tick, take, report dropped, the element calls (add, remove,
+** observe, v2 cover, activate; occlusion and the echo window picked by the input),
+** and calls with bad times or values.
 ** Invariants checked after every call (abort on a violation):
 **  - every status is one of the named values (imp_status_name() knows it);
 **  - every batch parses with jansson's strict parser (json_loadb, flags 0), has
@@ -15,7 +17,8 @@
 **  - sequence numbers are unique and increasing within a page view, across batches;
 **    batches come in page view order. Page view ids are "p<n>." plus fuzz bytes, n
 **    counting successful page begins, so a batch names its page view exactly;
-**  - the result record stays within the configured bounds;
+**  - the result record stays within the configured bounds; an element handle is
+**    below max_items;
 **  - per page view and item (while nothing was dropped, the one documented way to
 **    lose state; a released item whose slot is reused keeps its state in the seen
 **    set, so reuse is checked too): at most one "imp" and one
@@ -163,6 +166,30 @@ static double pick_time(fz_in *in, double *now) {
   return *now;
 }
 
+/* The element calls (ops 12..16), on handles mostly in range. */
+static int32_t element_call(uint32_t op, double t, fz_in *in) {
+  uint32_t handle = fz_u8(in) % (cfg_items + 2u);
+  int32_t s;
+  switch (op) {
+  case 12: {
+    uint32_t idl = 1u + fz_u8(in) % 3u; /* short ids: several elements per item */
+    uint8_t *ib = imp_input_ptr();
+    idl = (uint32_t)fz_bytes(in, ib, idl);
+    s = imp_element_add(t, idl, 0, handle);
+    if (s == IMP_OK && imp_result_ptr()->element >= cfg_items) fz_fail("handle out of range", NULL, 0);
+    return s;
+  }
+  case 13: return imp_element_remove(t, handle);
+  case 14: {
+    uint8_t rb = fz_u8(in);
+    double ratio = rb >= 250 ? (rb == 255 ? 1.5 : 1.0) : rb / 250.0;
+    return imp_element_observe(t, handle, ratio, (double)fz_u16(in) * 8.0);
+  }
+  case 15: return imp_element_cover(t, handle, (int32_t)(fz_u8(in) % 4u));
+  default: return imp_activate(t, handle, (int32_t)(fz_u8(in) % 4u));
+  }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   fz_in in = {data, size};
@@ -187,6 +214,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   s = start_args(cfg_items, cfg_queue, cfg_qbytes, bevents, cfg_bbytes, age, view_ratio,
                  view_ms, 242500.0, large_ratio, imp_ratio, cfg_compress,
                  8u + (wire >> 1) % 8u);
+  uint8_t look = fz_u8(&in);
+  if (s == IMP_OK && look) { /* occlusion and the echo window: a restart with them */
+    imp_config_ptr()->occlusion = look & 1u;
+    imp_config_ptr()->echo_ms = (double)(look >> 1) * 20.0;
+    s = imp_start();
+  }
   check_status(s);
   int started = s == IMP_OK;
   last_gen = last_seq = last_t = 0;
@@ -196,7 +229,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   while (in.n) {
     uint8_t op = fz_u8(&in);
     double t = pick_time(&in, &now);
-    switch (op % 12u) {
+    switch (op % 17u) {
     case 0: { /* page begin: pv "p<gen+1>." + fuzz bytes, path from fuzz bytes */
       char head[16];
       uint32_t hl = (uint32_t)snprintf(head, sizeof head, "p%u.", gen + 1);
@@ -237,7 +270,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       if (s == IMP_OK && started) check_batch();
       break;
     }
-    default: s = imp_report_dropped(fz_u8(&in)); break;
+    case 11: s = imp_report_dropped(fz_u8(&in)); break;
+    default: s = element_call(op % 17u, t, &in); break;
     }
     check_status(s);
     check_result(s, started);

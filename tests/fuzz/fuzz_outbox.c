@@ -406,7 +406,7 @@ static int32_t perform(uint8_t luck) {
 static void expect_ok(int32_t s, const char *what) {
   if (s < 0) {
     imp_status_name(s);
-    fprintf(stderr, "%s: %s\n", what, (const char *)imp_output_ptr());
+    fprintf(stderr, "%s: %s\n", what, (const char *)imp_text_ptr());
     fz_fail("a glue call was refused", NULL, 0);
   }
 }

@@ -1,5 +1,6 @@
 // js/core/abi.js against the built core: every status code by name, every string limit by
-// the core's own refusals, the batch-size bounds, the page flags, the layout of the
+// the core's own refusals, the batch-size bounds, the page flags, the cover states and
+// activation kinds, the layout of the
 // result record (each field read where abi.js says it is, checked against what the
 // core must have written there) and of the configuration record (each field written
 // where abi.js says it is, checked by the field number the core refuses).
@@ -74,28 +75,35 @@ describe('abi.js matches the core', () => {
   it('has the page flags and states the core understands', () => {
     const core = fresh();
     assert.equal(core._pageBegin(0, 'pv', '/', abi.FLAG_WEBDRIVER | abi.FLAG_GPC | abi.FLAG_UNFOCUSED), abi.OK);
-    assert.equal(core._register(1, 'a', '', 0), abi.OK);
-    assert.equal(core._observe(2, core._result(abi.R_SLOT), 1, 100, 0), abi.OK);
+    assert.equal(core._elementAdd(1, 'a', '', 0), abi.OK);
+    assert.equal(core._elementObserve(2, core._result(abi.R_SLOT), 1, 100), abi.OK);
     assert.equal(core._take(3, 1), abi.OK);
     const batch = JSON.parse(core._batch());
     assert.deepEqual([batch.wd, batch.gpc, batch.ev[0].f], [1, 1, 0]);
     for (const flag of [abi.FLAG_HIDDEN, abi.FLAG_PRERENDER]) {
       const c = fresh();
       c._pageBegin(0, 'pv', '/', flag);
-      c._register(1, 'a', '', 0);
-      c._observe(2, 0, 1, 100, 0);
+      c._elementAdd(1, 'a', '', 0);
+      c._elementObserve(2, 0, 1, 100);
       assert.equal(c._take(3, 1), abi.NONE, `no impression while the page starts with flag ${flag}`);
     }
     for (const state of [abi.PAGE_VISIBLE, abi.PAGE_HIDDEN, abi.PAGE_FROZEN, abi.PAGE_PRERENDER]) {
       assert.equal(core._pageState(10, state), abi.OK);
     }
     assert.equal(core._pageState(10, abi.PAGE_PRERENDER + 1), abi.ERR_ARG);
+    core._pageState(10, abi.PAGE_VISIBLE);
+    for (const cover of [abi.COVER_CLEAR, abi.COVER_COVERED, abi.COVER_OUTSIDE]) assert.equal(core._elementCover(11, 0, cover), abi.OK);
+    assert.equal(core._elementCover(11, 0, abi.COVER_OUTSIDE + 1), abi.ERR_ARG);
+    assert.equal(core._activate(12, 0, abi.ACT_KEY), abi.OK);
+    assert.equal(core._activate(12, 0, abi.ACT_SCRIPT), abi.NONE, 'the echo of the key press');
+    assert.equal(core._activate(12, 0, abi.ACT_CLICK), abi.OK);
+    assert.equal(core._activate(12, 0, abi.ACT_KEY + 1), abi.ERR_ARG);
   });
 
   it('writes each configuration field where the core reads it', () => {
-    const bad = [0, 0, 0, 0, 0, -1, 0, -1, 0, 0, -1, 2, 0];
+    const bad = [0, 0, 0, 0, 0, -1, 0, -1, 0, 0, -1, 2, 0, 2, -1];
     const names = ['max_items', 'max_queue', 'queue_bytes', 'batch_events', 'batch_bytes', 'batch_age_ms', 'view_ratio',
-      'view_ms', 'large_area', 'large_ratio', 'impression_ratio', 'compress', 'window_bits'];
+      'view_ms', 'large_area', 'large_ratio', 'impression_ratio', 'compress', 'window_bits', 'occlusion', 'echo_ms'];
     assert.equal(abi.CONFIG_OFFSETS.length, bad.length);
     names.forEach((name, i) => {
       const core = createCore(loaded, false);
@@ -106,20 +114,23 @@ describe('abi.js matches the core', () => {
     });
     const core = createCore(loaded, false);
     assert.equal(core._start([]), abi.OK, 'the defaults start');
-    assert.deepEqual(core._config, [2048, 8192, 1048576, 200, 16384, 10000, 0.5, 1000, 242500, 0.3, 0, 1, 15], 'the defaults of src/config.c');
+    assert.deepEqual(core._config, [2048, 8192, 1048576, 200, 16384, 10000, 0.5, 1000, 242500, 0.3, 0, 1, 15, 0, 1000], 'the defaults of src/config.c');
   });
 
   it('reads each result field where the core writes it', () => {
     const core = fresh();
-    assert.equal(abi.RESULT_BYTES, 56);
+    assert.equal(abi.RESULT_BYTES, 64);
     for (const name of abi.RESULT_FIELDS) assert.equal(abi[`R_${name.toUpperCase()}`], abi.resultOffset(name), name);
     core._pageBegin(0, 'pv', '/', 0);
-    core._register(0, 'a', '', 1);
-    core._register(0, 'b', '', 2);
+    core._elementAdd(0, 'a', '', 1);
+    core._elementAdd(0, 'b', '', 2);
     assert.equal(core._result(abi.R_SLOT), 1);
+    assert.equal(core._result(abi.R_ELEMENT), 1, 'the second element handle');
     assert.equal(core._result(abi.R_ITEMS), 2);
-    core._observe(10, 0, 1, 100, 0);
-    core._observe(10, 1, 1, 100, 0);
+    assert.equal(core._statusName(abi.ERR_SLOT), 'IMP_ERR_SLOT');
+    assert.equal(core._result(abi.R_TEXT_BYTES), 'IMP_ERR_SLOT'.length, 'a status name in the text buffer');
+    core._elementObserve(10, 0, 1, 100);
+    core._elementObserve(10, 1, 1, 100);
     assert.equal(core._nextDeadline(), 1010, 'the viewable deadline, a double at byte 0');
     assert.equal(core._result(abi.R_QUEUED_EVENTS), 2);
     assert.equal(core._result(abi.R_SEQ), 2);
@@ -136,15 +147,15 @@ describe('abi.js matches the core', () => {
     assert.equal(core._result(abi.R_EVENTS), 2, 'events queued since start');
     const full = fresh({ ...CONFIG, maxEvents: 1 });
     full._pageBegin(0, 'pv', '/', 0);
-    full._register(0, 'a', '', 0);
-    full._observe(1, 0, 1, 100, 0);
+    full._elementAdd(0, 'a', '', 0);
+    full._elementObserve(1, 0, 1, 100);
     assert.equal(full._result(abi.R_READY), 1, 'one event fills a batch of one');
     const small = fresh({ ...CONFIG, queue: 1, maxEvents: 1 });
     small._pageBegin(0, 'pv', '/', 0);
-    small._register(0, 'a', '', 0);
-    small._register(0, 'b', '', 0);
-    small._observe(1, 0, 1, 100, 0);
-    small._observe(1, 1, 1, 100, 0);
+    small._elementAdd(0, 'a', '', 0);
+    small._elementAdd(0, 'b', '', 0);
+    small._elementObserve(1, 0, 1, 100);
+    small._elementObserve(1, 1, 1, 100);
     assert.equal(small._result(abi.R_DROPPED), 1, 'a queue of one drops the older event');
   });
 });
@@ -161,8 +172,8 @@ describe('outbox.js matches the outbox', () => {
     const status = outbox._start(0, 1.7e12, 'tab1');
     if (status === abi.OK) {
       core._pageBegin(0, 'pv1', '/', 0);
-      core._register(1, 'gig-1', '', 0);
-      core._observe(1, core._result(abi.R_SLOT), 1, 100, 0);
+      core._elementAdd(1, 'gig-1', '', 0);
+      core._elementObserve(1, core._result(abi.R_ELEMENT), 1, 100);
     }
     return { core, outbox, status };
   };

@@ -110,9 +110,9 @@ describe('the core wrapper and imp_peek_event', () => {
     // items, queue, queueBytes, maxEvents, maxBytes, maxAgeMs (the configuration record's order)
     assert.equal(core._start([8, 16, 4096, 16, 4096, 5000]), 0);
     assert.equal(core._pageBegin(0, 'pv-1', '/p', 0), 0);
-    assert.equal(core._register(0, 'gig-1', 'q', 1), 0);
-    assert.equal(core._observe(10, 0, 1, 60000, 0), 0);
-    assert.equal(core._click(20, 0), 0);
+    assert.equal(core._elementAdd(0, 'gig-1', 'q', 1), 0);
+    assert.equal(core._elementObserve(10, 0, 1, 60000), 0);
+    assert.equal(core._activate(20, 0, 0), 0);
     return { core, calls };
   }
 

@@ -98,7 +98,7 @@ describe('one tracker per document', () => {
     assert.deepEqual(impressions(transport), [], 'flush() of a given-up share is ignored');
     b.flush();
     assert.deepEqual(impressions(transport), ['gig-1']);
-    assert.match(a.trace(), /^obs /m, 'trace() still gives the trace');
+    assert.match(a.trace(), /^eobs /m, 'trace() still gives the trace');
     b.stop();
   });
 

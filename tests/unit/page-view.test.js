@@ -28,7 +28,7 @@ describe('new page views and removed cards', () => {
     assert.deepEqual(placed(transport, second), [['imp', 'gig-1', 'q2']]);
     assert.deepEqual(placed(transport, first).map(([e, id]) => `${e}:${id}`), ['imp:gig-1', 'imp:gig-2', 'vis:gig-1', 'vis:gig-2']);
     const trace = tracker.trace();
-    assert.ok(trace.lastIndexOf('\nrelease ') < trace.lastIndexOf('\npage '), 'released before the page view began');
+    assert.ok(trace.lastIndexOf('\nunelem ') < trace.lastIndexOf('\npage '), 'released before the page view began');
     assert.equal(tracker.stats().elements, 2);
     assert.deepEqual(errors, []);
   });

@@ -39,7 +39,7 @@ describe('discovery', () => {
     later.cards[1].remove();
     await page.settle();
     assert.equal(page.io.targets.has(later.cards[1]), false);
-    assert.match(tracker.trace(), /^release \S+ 0$/m, 'its slot (the first one given) is released');
+    assert.match(tracker.trace(), /^unelem \S+ 0$/m, 'its element handle (the first one given) is given back');
     assert.equal(tracker.stats().elements, 3);
     assert.deepEqual(errors, []);
   });
@@ -93,7 +93,7 @@ describe('discovery', () => {
       ['imp', 'gig-9', 7, 'q1'],
       ['click', 'gig-9', 7, 'q2'],
     ]);
-    assert.match(tracker.trace(), /^release \S+ 0\nitem \S+ 7 gig-9 q1$/m);
+    assert.match(tracker.trace(), /^unelem \S+ 0\nelem \S+ 7 gig-9 q1$/m);
   });
 
   it('observes elements handed to observe() with their own metadata, and unobserve() releases them', async () => {
@@ -106,7 +106,7 @@ describe('discovery', () => {
     tracker.flush();
     assert.deepEqual(transport.events.map((e) => [e.e, e.id, e.pos, e.list]), [['imp', 'manual-1', 2, 'home']]);
     assert.equal(page.io.targets.size, 0);
-    assert.match(tracker.trace(), /^release /m);
+    assert.match(tracker.trace(), /^unelem /m);
   });
 
   it('cuts ids, lists and paths to the core limits on a UTF-8 character boundary', async () => {
@@ -223,7 +223,7 @@ describe('the viewable rule through the glue', () => {
       page.advance(2000);
       tracker.flush();
       assert.deepEqual(kinds(transport.events), ['imp:gig-1']);
-      assert.match(tracker.trace(), /^obs \S+ 0 1 60000 1$/m);
+      assert.match(tracker.trace(), /^eobs \S+ 0 1 60000\ncover \S+ 0 1$/m, 'v1 and v2 facts, as they came');
       page.occlude(card, false);
       page.advance(1000);
       tracker.flush();
@@ -325,18 +325,22 @@ describe('the viewable rule through the glue', () => {
     assert.deepEqual(errors, []);
   });
 
-  it('feeds the most visible element when one id is shown twice', async () => {
-    const { page, tracker } = await start();
+  it('passes each element of an id shown twice to the core, which counts the most visible', async () => {
+    const { page, transport, tracker } = await start();
     const a = grid(page, 1, 'sponsored');
     const b = grid(page, 1, 'organic');
     await page.settle();
     page.intersect(a.cards[0], 0.7);
     page.intersect(b.cards[0], 0.2);
-    assert.match(tracker.trace().trim().split('\n').at(-1), /^obs \S+ 0 0.7 /);
+    assert.match(tracker.trace(), /^eobs \S+ 0 0.7 \d+\n.*\neobs \S+ 1 0.2 \d+$/m, 'one handle per element');
+    page.advance(500);
     a.cards[0].remove();
     await page.settle();
-    assert.match(tracker.trace(), /^obs \S+ 0 0.2 /m);
-    assert.doesNotMatch(tracker.trace(), /^release /m, 'the id still has an element');
+    page.advance(500);
+    tracker.flush();
+    assert.match(tracker.trace(), /^unelem \S+ 0$/m);
+    assert.doesNotMatch(tracker.trace(), /^unelem \S+ 1$/m, 'the other element stays');
+    assert.deepEqual(kinds(transport.events), ['imp:gig-1', 'vis:gig-1'], 'the span ends when the more visible one leaves');
   });
 });
 
