@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 
 missing=()
 command -v emcc      >/dev/null || missing+=(emscripten)
+command -v wasm-opt  >/dev/null || missing+=(binaryen)
 command -v clang     >/dev/null || missing+=(clang)
 command -v chromium  >/dev/null || missing+=(chromium)
 command -v brotli    >/dev/null || missing+=(brotli)

@@ -21,17 +21,24 @@ uint8_t imp_ob_io[IMP_OB_IO_BYTES];
 static ob_batch slot_table[IMP_OB_MAX_BATCHES + 1u];
 
 /*=== MARK: - Slots (Private) ===*/
-size_t imp_ob_slot_bytes(void) { return IMP_OB_SLOT_BYTES; }
+void imp_ob_bind(ob_batch *b, uint8_t *slot) {
+  b->data = slot;
+  b->lens = (uint16_t *)(void *)(slot + IMP_OB_PREFIX_BYTES + IMP_BATCH_HARD_CAP);
+}
 
 void imp_ob_init_slots(uint8_t *mem) {
   __builtin_memset(slot_table, 0, sizeof slot_table);
   imp_ob.slots = slot_table;
   imp_ob.nslots = imp_ob.cfg.max_batches + 1u;
-  for (uint32_t i = 0; i < imp_ob.nslots; i++) {
-    uint8_t *slot = mem + (size_t)i * IMP_OB_SLOT_BYTES;
-    slot_table[i].data = slot;
-    slot_table[i].lens = (uint16_t *)(void *)(slot + IMP_OB_PREFIX_BYTES + IMP_BATCH_HARD_CAP);
-  }
+  for (uint32_t i = 0; i < imp_ob.nslots; i++)
+    imp_ob_bind(&slot_table[i], mem + (size_t)i * IMP_OB_SLOT_BYTES);
+}
+
+int imp_ob_tab_ok(const uint8_t *s, uint32_t n) {
+  if (n < 1u || n > IMP_OB_TAB_BYTES) return 0;
+  for (uint32_t i = 0; i < n; i++)
+    if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'z'))) return 0;
+  return 1;
 }
 
 /* A free slot, or NULL. While the page measures, the spare slot stays free, so the
@@ -65,14 +72,25 @@ void imp_ob_chore(uint32_t kind, uint32_t ticket, const uint8_t *key, uint32_t k
   if (key_len) __builtin_memcpy(c->key, key, key_len);
 }
 
-/* Forgets a batch: its stored copy (written, or being written) is removed and its
-** fetchLater copy cancelled. */
+/* Cancels b's fetchLater copy, if it has one. */
+void imp_ob_cancel_later(ob_batch *b) {
+  if (!b->later_ticket) return;
+  imp_ob_chore(IMP_ACT_CANCEL, b->later_ticket, 0, 0);
+  imp_ob.later_used -= b->later_bytes;
+  b->later_ticket = 0;
+}
+
+/* Removes b's stored copy (written, or being written); b stays as it is held. */
+void imp_ob_remove_record(ob_batch *b) {
+  imp_ob_chore(IMP_ACT_REMOVE, 0, b->key, b->key_len);
+  b->flags &= ~(uint32_t)(OB_STORED | OB_CLAIM | OB_RELEASE);
+  b->key_len = 0;
+}
+
+/* Forgets a batch: its stored copy is removed and its fetchLater copy cancelled. */
 void imp_ob_free(ob_batch *b) {
-  if (b->flags & (OB_STORED | OB_STORING)) imp_ob_chore(IMP_ACT_REMOVE, 0, b->key, b->key_len);
-  if (b->later_ticket) {
-    imp_ob_chore(IMP_ACT_CANCEL, b->later_ticket, 0, 0);
-    imp_ob.later_used -= b->later_bytes;
-  }
+  if (b->flags & (OB_STORED | OB_STORING)) imp_ob_remove_record(b);
+  imp_ob_cancel_later(b);
   b->state = OB_FREE;
   if (imp_ob.scan_on_free) {
     imp_ob.scan_on_free = 0;
@@ -135,19 +153,22 @@ uint32_t imp_ob_beacon_room(void) {
 }
 
 /* At a page hide with every slot used: the oldest request in flight whose released
-** copy is stored gives up its slot; its answer is still awaited (ob_gone). */
+** copy is stored gives up its slot; its answer is still awaited (ob_gone). A request
+** that carries only the leading part of the events cannot stand for the record: its
+** 2xx leaves the record (no key), which then sends that part again (duplicates the
+** collector folds on (pv, s), with the same "drop" under the same batch identity). */
 static int let_go_in_flight(void) {
   ob_batch *victim = 0;
   for (uint32_t i = 0; i < imp_ob.nslots; i++) {
     ob_batch *b = &imp_ob.slots[i];
-    /* (a request carrying only some of the events cannot stand for the record) */
     if (b->state == OB_FETCH && (b->flags & OB_STORED) && (b->flags & OB_RELEASE) &&
-        !(b->flags & OB_STORING) && b->part == b->events && (!victim || b->id < victim->id))
+        !(b->flags & OB_STORING) && (!victim || b->id < victim->id))
       victim = b;
   }
   if (!victim) return 0;
   if (imp_ob.gone_n == IMP_OB_GONE) imp_ob.inflight_bytes -= imp_ob.gone[0].bytes;
   remember(imp_ob.gone, &imp_ob.gone_n, victim->ticket, victim->sent_bytes, victim);
+  if (victim->part != victim->events) imp_ob.gone[imp_ob.gone_n - 1u].key_len = 0;
   imp_ob_let_go(victim);
   return 1;
 }
@@ -158,7 +179,8 @@ int imp_ob_gone_answer(uint32_t ticket, int32_t status) {
     ob_gone *g = &imp_ob.gone[i];
     if (g->ticket != ticket) continue;
     imp_ob.inflight_bytes -= g->bytes;
-    if (imp_ob_classify(status) == OB_OK) imp_ob_chore(IMP_ACT_REMOVE, 0, g->key, g->key_len);
+    if (imp_ob_classify(status) == OB_OK && g->key_len)
+      imp_ob_chore(IMP_ACT_REMOVE, 0, g->key, g->key_len);
     *g = imp_ob.gone[--imp_ob.gone_n];
     return 1;
   }
@@ -166,48 +188,6 @@ int imp_ob_gone_answer(uint32_t ticket, int32_t status) {
 }
 
 /*=== MARK: - Cutting (Private) ===*/
-/* Reads the digits at *p (advancing it). */
-static uint32_t digits(const uint8_t **p) {
-  uint32_t v = 0;
-  for (; **p >= '0' && **p <= '9'; (*p)++) v = v * 10u + (uint32_t)(**p - '0');
-  return v;
-}
-
-/* Keeps the batch imp_queue_take() just wrote into imp_out (n bytes) as its parts.
-** The JSON writer escapes every '"' inside a string, so the first `,"at":` is the
-** header's, and an event ends where its braces close outside a string. */
-static void take_parts(ob_batch *b, uint32_t n) {
-  const uint8_t *p = imp_out, *end = imp_out + n - 2u; /* before "]}" */
-  while (!(p[0] == ',' && p[1] == '"' && p[2] == 'a' && p[3] == 't' && p[4] == '"')) p++;
-  b->prefix_len = (uint32_t)(p - imp_out) + 1u;
-  __builtin_memcpy(b->data, imp_out, b->prefix_len);
-  p += 6; /* ,"at": */
-  b->at = digits(&p);
-  p += 8; /* ,"drop": */
-  b->drop = digits(&p);
-  p += 7; /* ,"ev":[ */
-  uint8_t *dst = b->data + b->prefix_len;
-  while (p < end) {
-    const uint8_t *start = p;
-    int depth = 0, in_string = 0;
-    do {
-      if (in_string) {
-        if (*p == '\\') p++;
-        else if (*p == '"') in_string = 0;
-      } else if (*p == '"') in_string = 1;
-      else if (*p == '{') depth++;
-      else if (*p == '}') depth--;
-      p++;
-    } while (depth);
-    uint32_t len = (uint32_t)(p - start);
-    __builtin_memcpy(dst, start, len);
-    dst += len;
-    b->lens[b->events++] = (uint16_t)len;
-    b->event_bytes += len;
-    p++; /* the comma, or the "]" */
-  }
-}
-
 /* Moves due batches (every queued event when the page stopped measuring or the
 ** glue flushes) into free slots. With consent denied they are purged instead. */
 void imp_ob_cut(double t) {
@@ -227,7 +207,7 @@ void imp_ob_cut(double t) {
       b->state = OB_FREE;
       return;
     }
-    take_parts(b, imp_res.batch_bytes);
+    imp_ob_split(b, imp_out, imp_res.batch_bytes); /* the queue's batch: always one */
     b->created = imp_ob_wall(t);
     /* Cannot be sent now: keep a copy that outlives the page. */
     if (imp_ob.visible && (!imp_ob.online || imp_ob.failures)) b->flags |= OB_WANT_STORE;
@@ -252,17 +232,9 @@ void imp_ob_drop_front(ob_batch *b, uint32_t n) {
     imp_ob_free(b);
     return;
   }
-  if (b->later_ticket) {
-    imp_ob_chore(IMP_ACT_CANCEL, b->later_ticket, 0, 0);
-    imp_ob.later_used -= b->later_bytes;
-    b->later_ticket = 0;
-  }
+  imp_ob_cancel_later(b);
   if (b->flags & (OB_STORED | OB_STORING)) b->flags |= OB_WANT_STORE;
-  if (b->flags & OB_STORED) {
-    imp_ob_chore(IMP_ACT_REMOVE, 0, b->key, b->key_len);
-    b->flags &= ~(uint32_t)(OB_STORED | OB_CLAIM | OB_RELEASE);
-    b->key_len = 0;
-  }
+  if (b->flags & OB_STORED) imp_ob_remove_record(b);
 }
 
 /*=== MARK: - Losses (Private) ===*/

@@ -43,19 +43,23 @@ static int owner_live(double t, const ob_record *r) {
   return 0;
 }
 
-static void adopt(ob_batch *b, const ob_record *r, const uint8_t *key, uint32_t key_len) {
-  __builtin_memcpy(b->data, r->prefix, r->prefix_len);
-  __builtin_memcpy(b->data + r->prefix_len, r->event_data, r->event_bytes);
-  __builtin_memcpy(b->lens, r->lens, r->events * sizeof *b->lens);
+/* The record's batch, parsed into `found` (a scratch slot), becomes b, with the
+** record's key: held here, and claimed (rewritten with this tab as owner). */
+static void adopt(ob_batch *b, const ob_batch *found, const ob_record *r, const uint8_t *key,
+                  uint32_t key_len) {
+  uint8_t *data = b->data;
+  uint16_t *lens = b->lens;
+  uint32_t id = b->id;
+  *b = *found;
+  b->data = data;
+  b->lens = lens;
+  b->id = id;
+  b->state = OB_IDLE;
+  __builtin_memcpy(b->data, found->data, found->prefix_len + found->event_bytes);
+  __builtin_memcpy(b->lens, found->lens, found->events * sizeof *b->lens);
   __builtin_memcpy(b->key, key, key_len);
   b->key_len = key_len;
-  b->prefix_len = r->prefix_len;
-  b->events = r->events;
-  b->event_bytes = r->event_bytes;
-  b->at = r->at;
-  b->drop = r->drop;
-  b->created = r->created;
-  b->stored_n = r->events;
+  b->stored_n = found->events;
   b->stored_len = 0; /* another tab's share until it is rewritten as ours */
   b->flags = OB_STORED | OB_CLAIM | OB_WANT_STORE | (r->attempted ? OB_ATTEMPTED : 0u);
 }
@@ -63,21 +67,25 @@ static void adopt(ob_batch *b, const ob_record *r, const uint8_t *key, uint32_t 
 uint32_t imp_ob_found(double t, const uint8_t *key, uint32_t key_len, const uint8_t *value,
                       uint32_t value_len) {
   static ob_record r;
+  static ob_batch found;
+  static _Alignas(8) uint8_t found_slot[IMP_OB_SLOT_BYTES];
   if (key_len < 3u || key[0] != 'q' || key[1] != ':' || held_here(key, key_len))
     return IMP_FOUND_LEFT;
-  if (!imp_ob_parse_record(value, value_len, &r)) return IMP_FOUND_REMOVE;
+  __builtin_memset(&found, 0, sizeof found);
+  imp_ob_bind(&found, found_slot);
+  if (!imp_ob_parse_record(value, value_len, &r, &found)) return IMP_FOUND_REMOVE;
   if (owner_live(t, &r)) {
     if (imp_ob.rescan_at < 0.0) imp_ob.rescan_at = t + imp_ob.cfg.lease_ms;
     return IMP_FOUND_LEFT;
   }
   uint32_t later_bytes = 0;
-  if (r.events == 0 || imp_ob_wall(t) - r.created > imp_ob.cfg.max_age_ms) {
+  if (found.events == 0 || imp_ob_wall(t) - r.created > imp_ob.cfg.max_age_ms) {
     uint32_t parked = (uint32_t)imp_ob_unpark(key, key_len, &later_bytes);
     if (parked) { /* counted lost: its deferred copy must not be sent */
       imp_ob_chore(IMP_ACT_CANCEL, parked, 0, 0);
       imp_ob.later_used -= later_bytes;
     }
-    imp_ob_lose(r.events, r.drop, r.prefix, r.prefix_len);
+    imp_ob_lose(found.events, found.drop, found.data, found.prefix_len);
     return IMP_FOUND_REMOVE;
   }
   ob_batch *b = imp_ob_alloc();
@@ -85,7 +93,7 @@ uint32_t imp_ob_found(double t, const uint8_t *key, uint32_t key_len, const uint
     imp_ob.scan_on_free = 1;
     return IMP_FOUND_LEFT;
   }
-  adopt(b, &r, key, key_len);
+  adopt(b, &found, &r, key, key_len);
   b->later_ticket = (uint32_t)imp_ob_unpark(key, key_len, &later_bytes);
   b->later_bytes = later_bytes;
   return IMP_FOUND_ADOPTED;

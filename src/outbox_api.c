@@ -30,13 +30,6 @@ static int ob_take_time(double t) {
 
 static int running(void) { return imp_g.started && imp_ob.started; }
 
-static int tab_ok(const uint8_t *s, uint32_t n) {
-  if (n < 1u || n > IMP_OB_TAB_BYTES) return 0;
-  for (uint32_t i = 0; i < n; i++)
-    if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'z'))) return 0;
-  return 1;
-}
-
 static void earliest(double *d, double at) {
   if (at >= 0.0 && (*d < 0.0 || at < *d)) *d = at;
 }
@@ -87,7 +80,7 @@ static int config_ok(const imp_outbox_config *c) {
 IMP_API int32_t imp_outbox_start(double t, double epoch_ms, uint32_t tab_len) {
   imp_ob.started = 0;
   if (!imp_g.started) return IMP_ERR_STATE;
-  if (!ob_nonneg(t) || !ob_nonneg(epoch_ms) || !tab_ok(imp_ob_io, tab_len)) return IMP_ERR_ARG;
+  if (!ob_nonneg(t) || !ob_nonneg(epoch_ms) || !imp_ob_tab_ok(imp_ob_io, tab_len)) return IMP_ERR_ARG;
   if (!config_ok(&config)) return IMP_ERR_CONFIG;
   if ((size_t)(config.max_batches + 1u) * IMP_OB_SLOT_BYTES > IMP_OB_ARENA_BYTES)
     return IMP_ERR_MEMORY;
@@ -190,17 +183,18 @@ IMP_API int32_t imp_outbox_stored(double t, uint32_t ticket, int32_t outcome) {
 IMP_API int32_t imp_outbox_online(double t, int32_t online) {
   if (!running()) return IMP_ERR_STATE;
   if ((online != 0 && online != 1) || !ob_take_time(t)) return IMP_ERR_ARG;
-  if (online && !imp_ob.online) {
+  int back = online && !imp_ob.online;
+  if (back) {
     imp_ob.want_scan = 1;
     if (imp_ob.retry_at > imp_g.now) imp_ob.retry_at = imp_g.now;
-    for (uint32_t i = 0; i < imp_ob.nslots; i++) /* sendable again: no copy needed */
-      if (!imp_ob.failures && !(imp_ob.slots[i].flags & (OB_STORED | OB_STORING | OB_CLAIM)))
-        imp_ob.slots[i].flags &= ~(uint32_t)OB_WANT_STORE;
   }
-  if (!online && imp_ob.visible) /* what waits now should outlive the page */
-    for (uint32_t i = 0; i < imp_ob.nslots; i++)
-      if (imp_ob.slots[i].state == OB_IDLE && !(imp_ob.slots[i].flags & OB_STORED))
-        imp_ob.slots[i].flags |= OB_WANT_STORE;
+  for (uint32_t i = 0; i < imp_ob.nslots; i++) {
+    ob_batch *b = &imp_ob.slots[i];
+    if (back && !imp_ob.failures && !(b->flags & (OB_STORED | OB_STORING | OB_CLAIM)))
+      b->flags &= ~(uint32_t)OB_WANT_STORE; /* sendable again: no copy needed */
+    if (!online && imp_ob.visible && b->state == OB_IDLE && !(b->flags & OB_STORED))
+      b->flags |= OB_WANT_STORE; /* what waits now should outlive the page */
+  }
   imp_ob.online = online;
   return ob_done(IMP_OK);
 }
@@ -219,7 +213,7 @@ IMP_API int32_t imp_outbox_consent(double t, int32_t consent) {
 /*=== MARK: - Scans (Public) ===*/
 IMP_API int32_t imp_outbox_tab_live(double t, uint32_t tab_len) {
   if (!running() || !imp_ob.scanning) return IMP_ERR_STATE;
-  if (!tab_ok(imp_ob_io, tab_len) || !ob_take_time(t)) return IMP_ERR_ARG;
+  if (!imp_ob_tab_ok(imp_ob_io, tab_len) || !ob_take_time(t)) return IMP_ERR_ARG;
   if (imp_ob.live_n == IMP_OB_LIVE_TABS) return ob_done(IMP_NONE);
   imp_ob.live[imp_ob.live_n][0] = (uint8_t)tab_len;
   __builtin_memcpy(imp_ob.live[imp_ob.live_n++] + 1, imp_ob_io, tab_len);

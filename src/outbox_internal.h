@@ -139,10 +139,13 @@ extern imp_action imp_act;
 extern uint8_t imp_ob_io[IMP_OB_IO_BYTES];
 
 /*=== MARK: - Batches (Private) ===*/
-size_t imp_ob_slot_bytes(void);
+void imp_ob_bind(ob_batch *b, uint8_t *slot); /* b's buffers: IMP_OB_SLOT_BYTES at slot */
 void imp_ob_init_slots(uint8_t *mem);
+int imp_ob_tab_ok(const uint8_t *s, uint32_t n); /* a tab id: 1..16 bytes of [0-9a-z] */
 ob_batch *imp_ob_alloc(void);                 /* NULL when every slot is used */
 void imp_ob_free(ob_batch *b);                /* queues removal and cancels   */
+void imp_ob_cancel_later(ob_batch *b);        /* its fetchLater copy, if any  */
+void imp_ob_remove_record(ob_batch *b);       /* its stored copy; b stays held */
 void imp_ob_let_go(ob_batch *b);              /* storage holds it now, released */
 void imp_ob_cut(double t);                    /* moves due batches out of the queue */
 void imp_ob_drop_front(ob_batch *b, uint32_t n); /* the first n events are done */
@@ -180,14 +183,14 @@ uint32_t imp_ob_encode_body(const ob_batch *b, uint32_t n); /* into imp_ob_io */
 uint32_t imp_ob_encode_record(const ob_batch *b, int released, double until, uint8_t *dst,
                               uint32_t cap);
 uint32_t imp_ob_make_key(const ob_batch *b, uint8_t *dst);
-/* A parsed storage record; prefix and events point into the value. */
+int imp_ob_split(ob_batch *b, const uint8_t *json, uint32_t n); /* 1: a batch's parts */
+/* The field line of a parsed storage record; owner points into the value. */
 typedef struct ob_record {
   double created, until;
-  uint32_t drop, at, attempted, prefix_len, events, event_bytes;
-  uint32_t owner_len;
-  const uint8_t *owner, *prefix, *event_data;
-  uint16_t lens[IMP_OB_MAX_EVENTS];
+  uint32_t attempted, owner_len;
+  const uint8_t *owner;
 } ob_record;
-int imp_ob_parse_record(const uint8_t *value, uint32_t len, ob_record *r);
+/* 1 when value[0..len) is a well-formed record: its fields in r, its batch in b. */
+int imp_ob_parse_record(const uint8_t *value, uint32_t len, ob_record *r, ob_batch *b);
 
 #endif /* IMP_OUTBOX_INTERNAL_H */

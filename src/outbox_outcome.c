@@ -97,9 +97,8 @@ void imp_ob_stored_outcome(double t, ob_batch *b, int32_t outcome) {
   }
   b->flags |= OB_STORED;
   if (b->stored_n != b->events) { /* events left while the write was out: it holds them */
-    imp_ob_chore(IMP_ACT_REMOVE, 0, b->key, b->key_len);
-    b->flags = (b->flags & ~(uint32_t)(OB_STORED | OB_RELEASE)) | OB_WANT_STORE;
-    b->key_len = 0;
+    imp_ob_remove_record(b);
+    b->flags |= OB_WANT_STORE;
     return;
   }
   /* Released at a hide and not in flight: storage holds it now, for any tab. Its

@@ -7,32 +7,31 @@
 ** the one place a body is encoded for sending, and the one measure of its size.
 **
 ** Storage record. The value of a stored batch is one ASCII line of fields, then
-** the header prefix and the events exactly as encoded (valid UTF-8, since the JSON
-** writer repairs every string):
-**   I1 <created> <until> <drop> <at> <attempted> <prefix_len> <n> <len_1> .. <len_n> <owner>\n
-**   <prefix><event_1>..<event_n>
+** the batch's JSON as a request would carry all its events (valid UTF-8, since the
+** JSON writer repairs every string):
+**   I2 <created> <until> <attempted> <owner>\n   (times: 13 digits)
+**   {"v":1,"pv":...,"at":A,"drop":D,"ev":[<event_1>,..,<event_n>]}
 ** created and until are wall-clock ms; owner is the owning tab id, or "-" for a
-** record released for any tab. A record of n = 0 events and no prefix carries only
-** a "drop" count. The key is "q:<created, 13 digits>:<tab>:<n>", so key order is
-** age order. The parser trusts nothing: a record is stored where the page and the
-** user can change it, so every length and every boundary is checked.
+** record released for any tab. A record that carries only a "drop" count has no
+** header prefix and no events: "at":0,"drop":D,"ev":[]}. The key is
+** "q:<created, 13 digits>:<tab>:<n>", so key order is age order.
+**
+** Splitter. imp_ob_split() takes a batch's JSON apart into the parts a slot keeps:
+** the same bounded code reads what the queue just cut and what storage gives back.
+** It trusts nothing: a record is stored where the page and the user can change it,
+** so every length and every boundary is checked, and it accepts only the shapes
+** the encoder writes (objects with no control bytes, numbers with no leading zero).
 */
 #include "outbox_internal.h"
 
-/*=== MARK: - Numbers (Private) ===*/
-/* Writes a non-negative integer below 2^53; returns its digits. */
-static uint32_t put_u53(uint8_t *dst, double v) {
-  uint8_t digits[16];
-  uint32_t n = 0;
-  if (!(v >= 0.0)) v = 0.0;
-  if (v > 9007199254740991.0) v = 9007199254740991.0;
-  uint64_t x = (uint64_t)v;
-  do {
-    digits[n++] = (uint8_t)('0' + x % 10u);
-    x /= 10u;
-  } while (x);
-  for (uint32_t i = 0; i < n; i++) dst[i] = digits[n - 1u - i];
-  return n;
+/*=== MARK: - Wall-clock times (Private) ===*/
+/* Writes wall-clock ms as 13 digits, zero-padded and clamped to 0..9999999999999
+** (until the year 2286): keys sort by age, and every value has one spelling. */
+static void put_ms(imp_writer *w, double v) {
+  uint8_t digits[13];
+  uint64_t x = v > 0.0 ? (v < 9999999999999.0 ? (uint64_t)v : 9999999999999u) : 0u;
+  for (int i = 13; i--; x /= 10u) digits[i] = (uint8_t)('0' + x % 10u);
+  imp_json_bytes(w, digits, 13);
 }
 
 /*=== MARK: - Request body (Public within the core) ===*/
@@ -40,7 +39,7 @@ static uint32_t put_u53(uint8_t *dst, double v) {
 ** 0 when it does not fit. */
 static uint32_t encode_json(const ob_batch *b, uint32_t n, uint8_t *dst, uint32_t cap) {
   imp_writer w = {dst, 0, cap, 0};
-  const uint8_t *ev = b->data + b->prefix_len;
+  uint32_t at = b->prefix_len; /* (a drop-only batch has no buffers: none is read) */
   imp_json_bytes(&w, b->data, b->prefix_len);
   imp_json_raw(&w, "\"at\":");
   imp_json_u32(&w, b->at);
@@ -49,8 +48,8 @@ static uint32_t encode_json(const ob_batch *b, uint32_t n, uint8_t *dst, uint32_
   imp_json_raw(&w, ",\"ev\":[");
   for (uint32_t i = 0; i < n; i++) {
     if (i) imp_json_raw(&w, ",");
-    imp_json_bytes(&w, ev, b->lens[i]);
-    ev += b->lens[i];
+    imp_json_bytes(&w, b->data + at, b->lens[i]);
+    at += b->lens[i];
   }
   imp_json_raw(&w, "]}");
   return w.overflow ? 0u : w.len;
@@ -75,144 +74,143 @@ uint32_t imp_ob_encode_body(const ob_batch *b, uint32_t n) {
 
 /*=== MARK: - Storage record (Public within the core) ===*/
 uint32_t imp_ob_make_key(const ob_batch *b, uint8_t *dst) {
-  uint8_t num[16];
-  uint32_t n = 0, d = put_u53(num, b->created);
-  dst[n++] = 'q';
-  dst[n++] = ':';
-  for (uint32_t pad = d; pad < 13u; pad++) dst[n++] = '0';
-  for (uint32_t i = 0; i < d; i++) dst[n++] = num[i];
-  dst[n++] = ':';
-  for (uint32_t i = 0; i < imp_ob.tab_len; i++) dst[n++] = imp_ob.tab[i];
-  dst[n++] = ':';
-  n += put_u53(dst + n, (double)imp_ob.next_key++);
-  return n;
-}
-
-static void field(imp_writer *w, double v) {
-  uint8_t num[17];
-  uint32_t n = put_u53(num, v);
-  num[n++] = ' ';
-  imp_json_bytes(w, num, n);
+  imp_writer w = {dst, 0, IMP_OB_KEY_BYTES, 0};
+  imp_json_raw(&w, "q:");
+  put_ms(&w, b->created);
+  imp_json_raw(&w, ":");
+  imp_json_bytes(&w, imp_ob.tab, imp_ob.tab_len);
+  imp_json_raw(&w, ":");
+  imp_json_u32(&w, imp_ob.next_key++);
+  return w.len;
 }
 
 uint32_t imp_ob_encode_record(const ob_batch *b, int released, double until, uint8_t *dst,
                               uint32_t cap) {
   imp_writer w = {dst, 0, cap, 0};
-  imp_json_raw(&w, "I1 ");
-  field(&w, b->created);
-  field(&w, until);
-  field(&w, b->drop);
-  field(&w, b->at);
-  field(&w, (b->flags & OB_ATTEMPTED) ? 1.0 : 0.0);
-  field(&w, b->prefix_len);
-  field(&w, b->events);
-  for (uint32_t i = 0; i < b->events; i++) field(&w, b->lens[i]);
+  imp_json_raw(&w, "I2 ");
+  put_ms(&w, b->created);
+  imp_json_raw(&w, " ");
+  put_ms(&w, until);
+  imp_json_raw(&w, (b->flags & OB_ATTEMPTED) ? " 1 " : " 0 ");
   if (released) imp_json_raw(&w, "-");
   else imp_json_bytes(&w, imp_ob.tab, imp_ob.tab_len);
   imp_json_raw(&w, "\n");
-  imp_json_bytes(&w, b->data, b->prefix_len + b->event_bytes);
-  return w.overflow ? 0u : w.len;
+  uint32_t json = w.overflow ? 0u : encode_json(b, b->events, dst + w.len, cap - w.len);
+  return json ? w.len + json : 0u;
 }
 
-/*=== MARK: - Parser (Public within the core) ===*/
-typedef struct cursor {
-  const uint8_t *p;
-  uint32_t n;
-} cursor;
+/*=== MARK: - Splitter (Public within the core) ===*/
+/* Moves *p past `text` when it is there. */
+static int eat(const uint8_t **p, const uint8_t *end, const char *text) {
+  const uint8_t *q = *p;
+  for (; *text; text++, q++)
+    if (q >= end || *q != (uint8_t)*text) return 0;
+  *p = q;
+  return 1;
+}
 
-/* Reads digits (1..15, no leading zero: one spelling per value) then one space;
-** 0 when malformed. */
-static int read_num(cursor *c, double *out) {
-  double v = 0.0;
-  uint32_t i = 0;
-  if (c->n > 1 && c->p[0] == '0' && c->p[1] != ' ') return 0;
-  while (i < c->n && c->p[i] >= '0' && c->p[i] <= '9') {
-    if (i == 15u) return 0;
-    v = v * 10.0 + (double)(c->p[i] - '0');
-    i++;
-  }
-  if (i == 0 || i >= c->n || c->p[i] != ' ') return 0;
-  c->p += i + 1u;
-  c->n -= i + 1u;
+/* Reads an integer at *p (advancing it): exactly `width` digits, or with width 0 a
+** number below 2^32 with no leading zero. One spelling per value either way. */
+static int read_int(const uint8_t **p, const uint8_t *end, uint32_t width, uint64_t *out) {
+  const uint8_t *q = *p;
+  uint64_t v = 0;
+  while (q < end && *q >= '0' && *q <= '9' && q - *p < 13) v = v * 10u + (uint64_t)(*q++ - '0');
+  long n = q - *p;
+  if (width ? n != (long)width : (n == 0 || v > 0xFFFFFFFFu || (**p == '0' && n > 1))) return 0;
+  *p = q;
   *out = v;
   return 1;
 }
 
-static int read_u32(cursor *c, uint32_t max, uint32_t *out) {
-  double v;
-  if (!read_num(c, &v) || v > (double)max) return 0;
+static int read_u32(const uint8_t **p, const uint8_t *end, uint32_t *out) {
+  uint64_t v;
+  if (!read_int(p, end, 0, &v)) return 0;
   *out = (uint32_t)v;
   return 1;
 }
 
-static int starts_with(const uint8_t *p, uint32_t n, const char *text) {
-  uint32_t i = 0;
-  for (; text[i]; i++)
-    if (i >= n || p[i] != (uint8_t)text[i]) return 0;
-  return 1;
-}
-
-/* The owner field and the newline: a tab id of [0-9a-z], or "-". */
-static int read_owner(cursor *c, ob_record *r) {
-  uint32_t i = 0;
-  while (i < c->n && c->p[i] != '\n') {
-    uint8_t ch = c->p[i];
-    if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') || ch == '-')) return 0;
-    i++;
+/* The length of the JSON object at p, which ends where its braces close outside a
+** string; 0 when it does not close before end or holds a control byte. */
+static uint32_t object_len(const uint8_t *p, const uint8_t *end) {
+  int depth = 0, in_string = 0, escaped = 0;
+  if (p >= end || *p != '{') return 0;
+  for (const uint8_t *q = p; q < end; q++) {
+    uint8_t c = *q;
+    if (c < 0x20) return 0;
+    if (escaped) escaped = 0;
+    else if (in_string) {
+      escaped = c == '\\';
+      in_string = c != '"';
+    } else if (c == '"') in_string = 1;
+    else if (c == '{') depth++;
+    else if (c == '}' && --depth == 0) return (uint32_t)(q + 1 - p);
   }
-  if (i == 0 || i > IMP_OB_TAB_BYTES || i >= c->n) return 0;
-  r->owner = c->p;
-  r->owner_len = (i == 1u && c->p[0] == '-') ? 0u : i;
-  if (r->owner_len == 0 && c->p[0] != '-') return 0;
-  c->p += i + 1u;
-  c->n -= i + 1u;
+  return 0;
+}
+
+/* Header prefix: up to the first "at": (the JSON writer escapes every quote inside a
+** string), empty for a drop-only batch, else {"v":1,"pv":"... ending with a comma. */
+static int split_prefix(ob_batch *b, const uint8_t **p, const uint8_t *end) {
+  const uint8_t *start = *p, *q = start;
+  while (!eat(&q, end, "\"at\":")) {
+    if (q >= end || *q < 0x20) return 0;
+    q++;
+  }
+  b->prefix_len = (uint32_t)(q - start) - 5u;
+  if (b->prefix_len && (!eat(&start, q, "{\"v\":1,\"pv\":\"") || q[-6] != ',')) return 0;
+  __builtin_memcpy(b->data, *p, b->prefix_len);
+  *p = q;
   return 1;
 }
 
-/* Prefix and events: the shapes the encoder writes, no control bytes. */
-static int check_parts(const ob_record *r) {
-  const uint8_t *p = r->event_data;
-  if (r->events == 0) return r->prefix_len == 0;
-  if (r->prefix_len < 14u || !starts_with(r->prefix, r->prefix_len, "{\"v\":1,\"pv\":\"") ||
-      r->prefix[r->prefix_len - 1u] != ',')
+/* Takes the batch JSON json[0..n) apart into b (its buffers); 0 when it is not the
+** shape the encoder writes. At most IMP_BATCH_HARD_CAP bytes, so prefix and events
+** always fit the slot. */
+int imp_ob_split(ob_batch *b, const uint8_t *json, uint32_t n) {
+  const uint8_t *p = json, *end = json + n;
+  uint8_t *dst = b->data;
+  b->events = b->event_bytes = 0;
+  if (n > IMP_BATCH_HARD_CAP || !split_prefix(b, &p, end) || !read_u32(&p, end, &b->at) ||
+      !eat(&p, end, ",\"drop\":") || !read_u32(&p, end, &b->drop) || !eat(&p, end, ",\"ev\":["))
     return 0;
-  for (uint32_t i = 0; i < r->prefix_len; i++)
-    if (r->prefix[i] < 0x20) return 0;
-  for (uint32_t i = 0; i < r->events; i++) {
-    uint32_t len = r->lens[i];
-    if (len < 2u || p[0] != '{' || p[len - 1u] != '}') return 0;
-    for (uint32_t k = 0; k < len; k++)
-      if (p[k] < 0x20) return 0;
-    p += len;
-  }
+  dst += b->prefix_len;
+  if (!eat(&p, end, "]}"))
+    for (;;) {
+      uint32_t len = object_len(p, end);
+      if (!len || b->events == IMP_OB_MAX_EVENTS) return 0;
+      __builtin_memcpy(dst, p, len);
+      dst += len;
+      p += len;
+      b->lens[b->events++] = (uint16_t)len;
+      b->event_bytes += len;
+      if (eat(&p, end, "]}")) break;
+      if (!eat(&p, end, ",")) return 0;
+    }
+  return p == end && (b->events != 0) == (b->prefix_len != 0);
+}
+
+/*=== MARK: - Parser (Public within the core) ===*/
+/* Reads 13 digits of wall-clock ms. */
+static int read_ms(const uint8_t **p, const uint8_t *end, double *out) {
+  uint64_t v;
+  if (!read_int(p, end, 13, &v)) return 0;
+  *out = (double)v;
   return 1;
 }
 
-/* 1 when value[0..len) is a well-formed record; fills r (pointing into value). */
-int imp_ob_parse_record(const uint8_t *value, uint32_t len, ob_record *r) {
-  cursor c = {value, len};
-  uint32_t total = 0;
-  double attempted = 0;
-  if (!starts_with(value, len, "I1 ")) return 0;
-  c.p += 3;
-  c.n -= 3;
-  if (!read_num(&c, &r->created) || !read_num(&c, &r->until) ||
-      !read_u32(&c, 0xFFFFFFFFu, &r->drop) || !read_u32(&c, 0xFFFFFFFFu, &r->at) ||
-      !read_num(&c, &attempted) || attempted > 1.0 ||
-      !read_u32(&c, IMP_OB_PREFIX_BYTES, &r->prefix_len) ||
-      !read_u32(&c, IMP_OB_MAX_EVENTS, &r->events))
+int imp_ob_parse_record(const uint8_t *value, uint32_t len, ob_record *r, ob_batch *b) {
+  const uint8_t *p = value, *end = value + len, *owner;
+  if (!eat(&p, end, "I2 ") || !read_ms(&p, end, &r->created) || !eat(&p, end, " ") ||
+      !read_ms(&p, end, &r->until))
     return 0;
-  r->attempted = (uint32_t)attempted;
-  for (uint32_t i = 0; i < r->events; i++) {
-    uint32_t one;
-    if (!read_u32(&c, IMP_EVENT_MAX_BYTES, &one)) return 0;
-    r->lens[i] = (uint16_t)one;
-    total += one;
-  }
-  if (!read_owner(&c, r)) return 0;
-  if (total + r->events > IMP_BATCH_HARD_CAP || c.n != r->prefix_len + total) return 0;
-  r->prefix = c.p;
-  r->event_data = c.p + r->prefix_len;
-  r->event_bytes = total;
-  return check_parts(r);
+  r->attempted = (uint32_t)eat(&p, end, " 1 ");
+  if (!r->attempted && !eat(&p, end, " 0 ")) return 0;
+  for (owner = p; p < end && *p != '\n'; p++) {}
+  r->owner = owner;
+  r->owner_len = (uint32_t)(p - owner);
+  if (eat(&owner, p, "-") && owner == p) r->owner_len = 0;
+  else if (!imp_ob_tab_ok(r->owner, r->owner_len)) return 0;
+  if (!eat(&p, end, "\n") || !imp_ob_split(b, p, (uint32_t)(end - p))) return 0;
+  b->created = r->created;
+  return 1;
 }

@@ -98,7 +98,8 @@ test('storage bound: what is stored stays under the bound, and every event is de
     for (const k of Object.keys(localStorage)) {
       if (!k.startsWith(`${p}q:`)) continue;
       const v = localStorage.getItem(k);
-      events += Number(v.split('\n')[0].split(' ')[7]); // I1 created until drop at attempted prefix_len n ...
+      const json = v.slice(v.indexOf('\n') + 1); // after the field line, the batch's JSON
+      if (json.startsWith('{')) events += JSON.parse(json).ev.length; // (else a drop-only record)
       bytes += new TextEncoder().encode(k + v).length;
     }
     return { events, bytes };

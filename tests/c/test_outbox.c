@@ -6,8 +6,10 @@
 ** boundaries into valid batches (the first keeps "drop"); with compression the body
 ** is gzip and body_bytes caps the gzip; a fetch with no answer is
 ** aborted at timeout_ms and retried; one request at a time while the collector
-** fails; the keepalive budget; the page hide hands a request in flight to storage;
-** a flush cuts what is not yet due; retry_ms says the delay a failure set.
+** fails; the keepalive budget; the page hide hands a request in flight to storage,
+** and cuts the queue even when every slot is in flight; a late answer to a request
+** whose record was adopted again counts nothing twice; a flush cuts what is not yet
+** due; retry_ms says the delay a failure set.
 ** (tests/replay/delivery and tests/fuzz/fuzz_outbox.c cover whole scenarios.)
 */
 #include <zlib.h>
@@ -33,13 +35,19 @@ static int32_t ob_start(double t) {
   return imp_outbox_start(t, 1.7e12, 4);
 }
 
-/* Core and outbox started, a page view open, storage scanned (empty). */
-static void fresh(uint32_t batch_events) {
+/* Core and outbox (max_batches slots) started, a page view open, storage scanned
+** (empty). */
+static void fresh_with(uint32_t batch_events, uint32_t max_batches) {
   start_with(T_MAX_ITEMS, T_MAX_QUEUE, T_QUEUE_BYTES, batch_events, T_BATCH_BYTES, 5000);
   page(0, "pv1", "/s", 0);
-  ob_start(0);
+  *CFG = defaults;
+  CFG->max_batches = max_batches;
+  memcpy(imp_outbox_io_ptr(), "tab1", 4);
+  imp_outbox_start(0, 1.7e12, 4);
   if (imp_outbox_next(0, 0.5) == IMP_OK && ACT->kind == IMP_ACT_SCAN) imp_outbox_scan_done(0);
 }
+
+static void fresh(uint32_t batch_events) { fresh_with(batch_events, T_OB_BATCHES); }
 
 /* One impression of a new card "<prefix><i>" at time t. */
 static void impression(double t, const char *prefix, unsigned i) {
@@ -260,7 +268,10 @@ static void test_gzip_body(void) {
 
 static void test_record_round_trip(void) {
   static ob_record r;
+  static ob_batch got;
+  static uint8_t got_slot[IMP_OB_SLOT_BYTES];
   ob_batch *b;
+  imp_ob_bind(&got, got_slot);
   fresh(3);
   impression(10, "a", 1);
   impression(20, "b", 2);
@@ -272,42 +283,58 @@ static void test_record_round_trip(void) {
   b->drop = 7;
   uint32_t len = imp_ob_encode_record(b, 0, 1.7e12 + 99, (uint8_t *)body, sizeof body);
   CHECK(len > 0, "record encoded");
-  CHECK_INT(imp_ob_parse_record((uint8_t *)body, len, &r), 1, "and parsed back");
-  CHECK_INT(r.events, 3, "events");
-  CHECK_INT(r.drop, 7, "drop");
-  CHECK_INT(r.at, b->at, "at");
+  CHECK_INT(imp_ob_parse_record((uint8_t *)body, len, &r, &got), 1, "and parsed back");
+  CHECK_INT(got.events, 3, "events");
+  CHECK_INT(got.drop, 7, "drop");
+  CHECK_INT(got.at, b->at, "at");
+  CHECK_INT(got.created, b->created, "created");
   CHECK_INT(r.attempted, 1, "attempted (it was fetched)");
   CHECK_INT(r.until, 1.7e12 + 99, "lease");
   CHECK(r.owner_len == 4 && !memcmp(r.owner, "tab1", 4), "owner");
-  CHECK(r.event_bytes == b->event_bytes && !memcmp(r.event_data, b->data + b->prefix_len, r.event_bytes),
-        "the events byte for byte");
+  CHECK(got.prefix_len == b->prefix_len && got.event_bytes == b->event_bytes &&
+        !memcmp(got.data, b->data, b->prefix_len + b->event_bytes) &&
+        !memcmp(got.lens, b->lens, b->events * sizeof *b->lens),
+        "the prefix and events byte for byte");
+  const char *json = strchr(body, '\n') + 1;
+  json_t *root = json_loadb(json, len - (uint32_t)(json - body), 0, NULL);
+  CHECK(root != NULL, "the value holds strict JSON");
+  json_decref(root);
   len = imp_ob_encode_record(b, 1, 0, (uint8_t *)body, sizeof body);
-  CHECK(imp_ob_parse_record((uint8_t *)body, len, &r) && r.owner_len == 0, "released: no owner");
+  CHECK(imp_ob_parse_record((uint8_t *)body, len, &r, &got) && r.owner_len == 0, "released: no owner");
   /* Damage, one kind at a time. */
   char *nl = strchr(body, '\n');
   uint32_t head = (uint32_t)(nl - body);
-  CHECK_INT(imp_ob_parse_record((uint8_t *)body, len - 1, &r), 0, "truncated");
-  CHECK_INT(imp_ob_parse_record((uint8_t *)body, head, &r), 0, "field line only");
-  body[0] = 'J';
-  CHECK_INT(imp_ob_parse_record((uint8_t *)body, len, &r), 0, "another version");
-  body[0] = 'I';
+  CHECK_INT(imp_ob_parse_record((uint8_t *)body, len - 1, &r, &got), 0, "truncated");
+  CHECK_INT(imp_ob_parse_record((uint8_t *)body, head, &r, &got), 0, "field line only");
+  body[1] = '1';
+  CHECK_INT(imp_ob_parse_record((uint8_t *)body, len, &r, &got), 0, "another version");
+  body[1] = '2';
   body[head + 1] = '[';
-  CHECK_INT(imp_ob_parse_record((uint8_t *)body, len, &r), 0, "prefix not a batch header");
+  CHECK_INT(imp_ob_parse_record((uint8_t *)body, len, &r, &got), 0, "prefix not a batch header");
   body[head + 1] = '{';
-  body[len - 1] = ']';
-  CHECK_INT(imp_ob_parse_record((uint8_t *)body, len, &r), 0, "event not closed");
-  body[len - 1] = '}';
-  body[len - 3] = '\n';
-  CHECK_INT(imp_ob_parse_record((uint8_t *)body, len, &r), 0, "control byte in an event");
-  const char *bad[] = {"I1 1 2 3 4 0 0 0 -\n", "I1 1 2 3 4 2 0 0 -\n", "I1 1 2 3 4 0 0 1 9 -\n",
-                       "I1 1 2 3 4 0 0 0 A\n", "I1 1 2 3 4 0 0 0 \n", "I1 1 2 3 4 0 0 0 -",
-                       "I1 1234567890123456 2 3 4 0 0 0 -\n", "I1 1 2 99999999999 4 0 0 0 -\n",
-                       "I1 1 2 3 4 0 0 1601 -\n"};
-  CHECK_INT(imp_ob_parse_record((const uint8_t *)bad[0], (uint32_t)strlen(bad[0]), &r), 1,
+  body[len - 3] = ']';
+  CHECK_INT(imp_ob_parse_record((uint8_t *)body, len, &r, &got), 0, "event not closed");
+  body[len - 3] = '}';
+  body[len - 5] = '\n';
+  CHECK_INT(imp_ob_parse_record((uint8_t *)body, len, &r, &got), 0, "control byte in an event");
+#define T_TIMES "I2 1700000000000 0000000000000"
+  const char *bad[] = {T_TIMES " 0 -\n\"at\":0,\"drop\":3,\"ev\":[]}",
+                       T_TIMES " 2 -\n\"at\":0,\"drop\":3,\"ev\":[]}",
+                       T_TIMES " 0 A\n\"at\":0,\"drop\":3,\"ev\":[]}",
+                       T_TIMES " 0 \n\"at\":0,\"drop\":3,\"ev\":[]}",
+                       T_TIMES " 0 -\"at\":0,\"drop\":3,\"ev\":[]}",
+                       "I2 170000000000 0000000000000 0 -\n\"at\":0,\"drop\":3,\"ev\":[]}",
+                       T_TIMES " 0 -\n\"at\":0,\"drop\":4294967296,\"ev\":[]}",
+                       T_TIMES " 0 -\n\"at\":0,\"drop\":03,\"ev\":[]}",
+                       T_TIMES " 0 -\n\"at\":0,\"drop\":3,\"ev\":[{\"s\":1}]}",
+                       T_TIMES " 0 -\n{\"v\":1,\"pv\":\"p\",\"at\":0,\"drop\":3,\"ev\":[]}",
+                       T_TIMES " 0 -\n\"at\":0,\"drop\":3,\"ev\":[]} "};
+  CHECK_INT(imp_ob_parse_record((const uint8_t *)bad[0], (uint32_t)strlen(bad[0]), &r, &got), 1,
             "a drop-only record parses");
+  CHECK(got.events == 0 && got.drop == 3 && got.prefix_len == 0, "its count, no events");
   for (size_t i = 1; i < sizeof bad / sizeof *bad; i++)
-    CHECK_INT(imp_ob_parse_record((const uint8_t *)bad[i], (uint32_t)strlen(bad[i]), &r), 0,
-              "refused: %.40s", bad[i]);
+    CHECK_INT(imp_ob_parse_record((const uint8_t *)bad[i], (uint32_t)strlen(bad[i]), &r, &got), 0,
+              "refused: %.60s", bad[i]);
 }
 
 /* Parses a body; returns its event count and writes the s values and drop. */
@@ -493,6 +520,128 @@ static void test_events_leave_during_a_write(void) {
   CHECK_INT(ACT->events, 1, "one event");
 }
 
+/* Answers every STORE at t with OK until another action comes; returns its status. */
+static int32_t store_all(double t) {
+  int32_t s;
+  while ((s = imp_outbox_next(t, 0.5)) == IMP_OK && ACT->kind == IMP_ACT_STORE)
+    imp_outbox_stored(t, ACT->ticket, IMP_STORE_OK);
+  return s;
+}
+
+/* A page hide with every slot in flight, each request carrying only part of its
+** batch after a 413: a request with a released copy still gives up its slot, so the
+** queue is handed off and a clean page death loses nothing. Its 2xx then leaves the
+** record, which holds the events the request did not carry. */
+static void test_hide_with_every_slot_in_flight(void) {
+  fresh_with(2, 1); /* one slot, and the spare only a page hide uses */
+  impression(10, "a", 1);
+  impression(10, "a", 2);
+  CHECK_INT(imp_outbox_next(10, 0.5), IMP_OK, "fetch the first batch");
+  imp_outbox_response(11, ACT->ticket, 413, -1, 0.5);
+  CHECK_INT(imp_outbox_next(11, 0.5), IMP_OK, "half of it");
+  CHECK_INT(ACT->events, 1, "one event in flight");
+  uint32_t first_part = ACT->ticket;
+  impression(20, "b", 1);
+  impression(20, "b", 2);
+  imp_page_state(30, IMP_PAGE_HIDDEN);
+  CHECK_INT(store_all(30), IMP_OK, "hidden: released copy stored, then");
+  CHECK_INT(ACT->kind, IMP_ACT_BEACON, "the queued batch goes by beacon from the spare slot");
+  uint32_t beacon = ACT->ticket;
+  imp_page_state(40, IMP_PAGE_VISIBLE);
+  imp_outbox_beacon(40, beacon, IMP_BEACON_THREW);
+  if (imp_outbox_next(40, 0.5) == IMP_OK && ACT->kind == IMP_ACT_SCAN) imp_outbox_scan_done(40);
+  CHECK_INT(store_all(40), IMP_OK, "shown again: owned copy, then");
+  CHECK_INT(ACT->kind, IMP_ACT_FETCH, "the refused batch is fetched");
+  imp_outbox_response(41, ACT->ticket, 413, -1, 0.5);
+  CHECK_INT(imp_outbox_next(41, 0.5), IMP_OK, "half of it too");
+  CHECK_INT(ACT->kind, IMP_ACT_FETCH, "fetch");
+  CHECK_INT(ACT->held_batches, 2, "both slots hold a batch in flight");
+  CHECK_INT(imp_click(50, 0), IMP_OK, "one more event, a click");
+  imp_page_state(60, IMP_PAGE_HIDDEN);
+  int beacons = 0;
+  while (imp_outbox_next(60, 0.5) == IMP_OK) {
+    if (ACT->kind == IMP_ACT_STORE) imp_outbox_stored(60, ACT->ticket, IMP_STORE_OK);
+    if (ACT->kind == IMP_ACT_BEACON) {
+      beacons++;
+      imp_outbox_beacon(60, ACT->ticket, IMP_BEACON_ACCEPTED);
+    }
+  }
+  CHECK_INT(imp_g.rec_count, 0, "the hide cut the queue");
+  CHECK_INT(beacons, 1, "and its batch went by beacon");
+  CHECK_INT(ACT->beaconed, 1, "the click");
+  CHECK_INT(ACT->lost, 0, "nothing lost");
+  CHECK_INT(imp_outbox_response(70, first_part, 204, -1, 0.5), IMP_OK, "the part let go lands");
+  CHECK_INT(imp_outbox_next(70, 0.5), IMP_NONE, "its record stays: it holds the other event");
+}
+
+/* An answer to a request let go at a page hide, after its record was adopted again:
+** a never-retry status changes nothing here (the adopted batch gets its own answer),
+** so the events are counted lost once. */
+static void test_late_answer_after_adoption(void) {
+  static char key[IMP_OB_KEY_BYTES], value[8192];
+  uint32_t key_len = 0, value_len = 0;
+  fresh_with(1, 1);
+  impression(10, "a", 1);
+  CHECK_INT(imp_outbox_next(10, 0.5), IMP_OK, "fetch");
+  uint32_t early = ACT->ticket;
+  impression(20, "b", 1);
+  imp_page_state(30, IMP_PAGE_HIDDEN);
+  CHECK_INT(imp_outbox_next(30, 0.5), IMP_OK, "at the hide");
+  CHECK_INT(ACT->kind, IMP_ACT_STORE, "the request in flight gets a released copy");
+  key_len = ACT->key_bytes;
+  value_len = ACT->body_bytes;
+  memcpy(key, imp_outbox_io_ptr(), key_len);
+  memcpy(value, imp_outbox_io_ptr() + key_len, value_len);
+  imp_outbox_stored(30, ACT->ticket, IMP_STORE_OK);
+  CHECK_INT(imp_outbox_next(30, 0.5), IMP_OK, "then");
+  CHECK_INT(ACT->kind, IMP_ACT_BEACON, "the queued batch goes by beacon from the spare slot");
+  uint32_t beacon = ACT->ticket;
+  CHECK_INT(imp_click(35, 0), IMP_OK, "a click while both slots are busy");
+  CHECK_INT(store_all(35), IMP_OK, "then");
+  CHECK_INT(ACT->kind, IMP_ACT_BEACON, "the request let go its slot: the click goes by beacon");
+  imp_outbox_beacon(35, ACT->ticket, IMP_BEACON_ACCEPTED);
+  imp_outbox_beacon(35, beacon, IMP_BEACON_ACCEPTED);
+  CHECK_INT(ACT->held_batches, 0, "nothing held: the record stands for the request");
+  imp_page_state(40, IMP_PAGE_VISIBLE);
+  CHECK_INT(imp_outbox_next(40, 0.5), IMP_OK, "shown again");
+  CHECK_INT(ACT->kind, IMP_ACT_SCAN, "storage is scanned");
+  memcpy(imp_outbox_io_ptr(), key, key_len);
+  memcpy(imp_outbox_io_ptr() + key_len, value, value_len);
+  imp_outbox_found(40, key_len, value_len);
+  CHECK_INT(ACT->found, IMP_FOUND_ADOPTED, "its record is adopted");
+  imp_outbox_scan_done(40);
+  CHECK_INT(store_all(40), IMP_OK, "claimed, then");
+  CHECK_INT(ACT->kind, IMP_ACT_FETCH, "sent again");
+  uint32_t again = ACT->ticket;
+  CHECK_INT(imp_outbox_response(50, early, 400, -1, 0.5), IMP_OK, "the early request is refused late");
+  CHECK_INT(ACT->lost, 0, "which counts nothing here");
+  CHECK_INT(ACT->held_events, 1, "and leaves the adopted batch");
+  CHECK_INT(imp_outbox_next(50, 0.5), IMP_NONE, "and its record");
+  CHECK_INT(imp_outbox_response(60, again, 400, -1, 0.5), IMP_OK, "the adopted copy is refused");
+  CHECK_INT(ACT->lost, 1, "its event is counted lost, once");
+  CHECK_INT(imp_g.drop_pending, 1, "and travels in the next batch's drop");
+}
+
+/* A page hide with a "drop" count and no batch to carry it: the count is stored alone
+** (released, no header, no events), and leaves the queue once written. */
+static void test_drop_only_record(void) {
+  static ob_record r;
+  static ob_batch got;
+  static uint8_t got_slot[IMP_OB_SLOT_BYTES];
+  imp_ob_bind(&got, got_slot);
+  fresh(1);
+  imp_report_dropped(3);
+  imp_page_state(10, IMP_PAGE_HIDDEN);
+  CHECK_INT(imp_outbox_next(10, 0.5), IMP_OK, "at the hide");
+  CHECK_INT(ACT->kind, IMP_ACT_STORE, "a record is written");
+  CHECK_INT(imp_ob_parse_record(imp_outbox_io_ptr() + ACT->key_bytes, ACT->body_bytes, &r, &got),
+            1, "that parses");
+  CHECK(got.events == 0 && got.drop == 3 && got.prefix_len == 0 && r.owner_len == 0,
+        "released, with the count and nothing else");
+  CHECK_INT(imp_outbox_stored(10, ACT->ticket, IMP_STORE_OK), IMP_OK, "written");
+  CHECK_INT(imp_g.drop_pending, 0, "the count left the queue");
+}
+
 int main(void) {
   test_arguments();
   test_retry_policy();
@@ -507,6 +656,9 @@ int main(void) {
   test_hide_with_request_in_flight();
   test_events_leave_during_a_write();
   test_flush_and_retry_delay();
+  test_hide_with_every_slot_in_flight();
+  test_late_answer_after_adoption();
+  test_drop_only_record();
   CHECK_INT(g_invalid, 0, "every batch drained was valid");
   return test_done();
 }

@@ -122,21 +122,24 @@ static long long scan_memory(void) {
 
 static long long scan_storage(void) {
   static ob_record r;
+  static ob_batch b;
+  static uint8_t slot[IMP_OB_SLOT_BYTES];
   long long drops = 0;
+  imp_ob_bind(&b, slot);
   for (uint32_t i = 0; i < store_n; i++) {
-    if (!imp_ob_parse_record(store[i].value, store[i].len, &r)) fz_fail("a stored record does not parse", NULL, 0);
-    if (!r.events) {
-      drops += r.drop;
+    if (!imp_ob_parse_record(store[i].value, store[i].len, &r, &b)) fz_fail("a stored record does not parse", NULL, 0);
+    if (!b.events) {
+      drops += b.drop;
       continue;
     }
-    int pv = prefix_pv(r.prefix, r.prefix_len);
-    const uint8_t *e = r.event_data;
-    long long first = event_s(e, r.lens[0]);
-    for (uint32_t k = 0; k < r.events; k++) {
-      mark(pv, event_s(e, r.lens[k]), IN_STORE, "stored event unknown");
-      e += r.lens[k];
+    int pv = prefix_pv(b.data, b.prefix_len);
+    const uint8_t *e = b.data + b.prefix_len;
+    long long first = event_s(e, b.lens[0]);
+    for (uint32_t k = 0; k < b.events; k++) {
+      mark(pv, event_s(e, b.lens[k]), IN_STORE, "stored event unknown");
+      e += b.lens[k];
     }
-    held_copy(pv, first, r.drop);
+    held_copy(pv, first, b.drop);
   }
   return drops;
 }
@@ -516,7 +519,8 @@ static void die(fz_in *in, int crash) {
 static const int32_t statuses[] = {204, 200, 503, 500, 429, 408, 0, 413, 400, 404, 422, 302};
 
 /* What the collector knows of this body's events: 1 has one, 2 refuses one. With
-** `refuse`, every event of the body is marked refused. */
+** `refuse`, every event of the body it does not hold yet is marked refused (a body
+** refused for one poison event leaves the events it took before taken). */
 static int verdict_of(const uint8_t *body, uint32_t len, int refuse) {
   json_t *root = json_loadb((const char *)body, len, 0, NULL), *e;
   size_t i;
@@ -526,7 +530,7 @@ static int verdict_of(const uint8_t *body, uint32_t len, int refuse) {
   json_array_foreach(json_object_get(root, "ev"), i, e) {
     json_int_t s = json_integer_value(json_object_get(e, "s"));
     if (pv < 0 || s < 1 || s > MAX_S) continue;
-    if (refuse) refused[pv][s] = 1;
+    if (refuse && !got[pv][s]) refused[pv][s] = 1;
     if (refused[pv][s]) known = 2;
     else if (got[pv][s] && known == 0) known = 1;
   }
