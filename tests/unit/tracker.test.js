@@ -1,12 +1,20 @@
 // The glue wired to a fake page, running the real core (js/imp.wasm) through the real
 // loader and the module entry (js/index.js): discovery, recycled nodes, the viewable
-// rule, clicks, the lifecycle, consent, errors that must never escape, and the trace
-// switch. Deliveries go to a fake network (fakes/dom.js fakeNetwork).
+// rule, clicks, the lifecycle, consent, errors that must never escape, the trace
+// switch, and a tracker's own trace replayed (native tool and js/replay.js) to the
+// events it delivered. Deliveries go to a fake network (fakes/dom.js fakeNetwork).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createTracker } from '../../js/index.js';
+import { replay } from '../../js/replay.js';
 import { createPage, entryOf, fakeNetwork, wasmBytes } from './fakes/dom.js';
 import { startOnPage as start } from './fakes/tracker.js';
+
+const REPLAY = new URL('../../build/replay', import.meta.url).pathname;
 
 /** A grid: a list container with cards gig-1..gig-n at positions 1..n. */
 function grid(page, n, list = 'q1', first = 1) {
@@ -651,6 +659,70 @@ describe('trace', () => {
   it('is off unless asked for', async () => {
     const { tracker } = await start({ trace: false });
     assert.equal(tracker.trace(), '');
+  });
+
+  // The outbox's calls are not in the trace: after the tracker's own lines, forced takes
+  // cut everything the core queued, so the replay prints every event it made.
+  // Events with their page view (a batch holds one page view's events).
+  const eventsOf = (bodies) => bodies.flatMap((body) => JSON.parse(body).ev.map((event) => ({ pv: JSON.parse(body).pv, ...event })));
+  const byPageViewAndSeq = (events) => [...events].sort((a, b) => (a.pv < b.pv ? -1 : a.pv > b.pv ? 1 : a.s - b.s));
+
+  it('replayed natively and by js/replay.js gives exactly the events the tracker delivered (occlusion, an id shown twice, a key press and its echo)', { skip: !existsSync(REPLAY) && 'build/replay is missing (make replay)' }, async () => {
+    const { page, transport, tracker, errors } = await start({ batch: { maxEvents: 3 }, occlusion: true });
+    const { cards } = grid(page, 6);
+    const twin = grid(page, 1, 'featured', 4).cards[0]; // gig-4 shown twice: two elements, one id
+    await page.settle();
+    for (const [i, card] of cards.entries()) {
+      page.advance(37.25);
+      page.intersect(card, 0.1 * (i + 3), { width: 250 + i, height: 333.5, isVisible: false });
+    }
+    page.intersect(twin, 1);
+    page.advance(100);
+    page.occlude(cards[5], false);
+    page.occlude(cards[3], false);
+    page.advance(1200);
+    page.click(cards[2].children[0]);
+    page.key(cards[3], 'Enter');
+    page.click(cards[3], { detail: 0 }); // the echo of the key press: not counted
+    page.intersect(twin, 0);
+    cards[4].setAttribute('data-gig-id', 'recycled');
+    await page.settle();
+    page.intersect(cards[4], 0.9);
+    page.lifecycle('blur');
+    page.hide();
+    page.lifecycle('pageshow', { persisted: true });
+    page.show();
+    page.intersect(cards[1], 1);
+    page.advance(6000);
+    tracker.stop();
+    assert.deepEqual(errors, []);
+
+    const trace = tracker.trace();
+    for (const call of ['elem', 'eobs', 'cover', 'act', 'unelem']) assert.match(trace, new RegExp(`^${call} `, 'm'), `the trace has ${call} lines`);
+    const end = Number(trace.match(/^end (\S+)$/m)[1]);
+    const takes = Array.from({ length: 40 }, (_, i) => `take ${end + i} 1`).join('\n');
+    const dir = mkdtempSync(join(tmpdir(), 'imp-trace-'));
+    writeFileSync(join(dir, 'trace.txt'), `${trace}${takes}\n`);
+    const native = execFileSync(REPLAY, [join(dir, 'trace.txt')], { encoding: 'utf8' });
+    assert.doesNotMatch(native, /^! /m, 'every traced call is read and accepted');
+    assert.equal(Buffer.from(await replay(`${trace}${takes}\n`, wasmBytes())).toString('utf8'), native, 'js/replay.js = native');
+
+    // At least once: fetches still unanswered at the hide went again by beacon. The
+    // collector keeps the first copy of each (pv, s); every copy is the same event.
+    const delivered = [];
+    const copies = new Map();
+    for (const event of eventsOf(transport.bodies)) {
+      const key = `${event.pv} ${event.s}`;
+      if (copies.has(key)) assert.deepEqual(event, copies.get(key), `copies of ${key} differ`);
+      else delivered.push(copies.set(key, event).get(key));
+    }
+    assert.deepEqual(byPageViewAndSeq(eventsOf(native.split('\n').filter((line) => line.startsWith('{')))), byPageViewAndSeq(delivered));
+    // What the scenario is about reached the collector: both elements of gig-4, the cover
+    // rule, one click for the key press and none for its echo.
+    const clicks = delivered.filter((e) => e.e === 'click').map((e) => e.id);
+    assert.deepEqual(clicks.sort(), ['gig-3', 'gig-4']);
+    assert.ok(delivered.some((e) => e.e === 'view' && e.id === 'gig-4'), 'gig-4 viewable');
+    assert.ok(!delivered.some((e) => e.e === 'view' && e.id === 'gig-1' && e.pv === delivered[0].pv), 'gig-1, covered all along, not viewable');
   });
 });
 
