@@ -8,6 +8,7 @@
 // functions here make no such decision: they read the DOM and call the core.
 
 import { R_ELEMENT } from '../core/abi.js';
+import { activate, elementAdd, elementCover, elementObserve, elementRemove, register, resultField } from '../core/core.js';
 import { listenActivation } from './activation.js';
 import { watchDom } from './discovery.js';
 import { coverOf, entryArea, entryRatio } from './observer.js';
@@ -38,8 +39,8 @@ function readMeta(o, el, meta = {}) {
 // Gives a card a core element handle; false when the core refuses its id (reported).
 function attach(cards, record) {
   Object.assign(record, readMeta(cards._o, record._el, record._meta));
-  if (!record._id || !cards._check(cards._core._elementAdd(cards._env.now(), record._id, record._list, record._position))) return false;
-  record._h = cards._core._result(R_ELEMENT);
+  if (!record._id || !cards._check(elementAdd(cards._core, cards._env.now(), record._id, record._list, record._position))) return false;
+  record._h = resultField(cards._core, R_ELEMENT);
   return true;
 }
 
@@ -47,7 +48,7 @@ function detach(cards, t, record) {
   const handle = record._h;
   if (handle < 0) return;
   record._h = -1;
-  cards._check(cards._core._elementRemove(t, handle));
+  cards._check(elementRemove(cards._core, t, handle));
 }
 
 /** Watches an element as a card (again: a recycled node whose id changed is another card). */
@@ -57,7 +58,7 @@ export function track(cards, el, meta, manual) {
   if (record) {
     const m = readMeta(cards._o, el, meta);
     if (record._h >= 0 && record._id === m._id) {
-      if ((record._list !== m._list || record._position !== m._position) && cards._check(cards._core._register(cards._env.now(), m._id, m._list, m._position))) Object.assign(record, m);
+      if ((record._list !== m._list || record._position !== m._position) && cards._check(register(cards._core, cards._env.now(), m._id, m._list, m._position))) Object.assign(record, m);
       return;
     }
     // Not in view (read when it shows), or a recycled node: measured afresh.
@@ -96,9 +97,9 @@ export function cardsInView(cards) {
 }
 
 /** A click or key press (abi.js ACT_*) on a card; false when it has no handle to give. */
-function activate(cards, record, kind) {
+function activateCard(cards, record, kind) {
   if (record._h < 0 && !attach(cards, record)) return false; // before the observer showed it
-  cards._check(cards._core._activate(cards._env.now(), record._h, kind));
+  cards._check(activate(cards._core, cards._env.now(), record._h, kind));
   return true;
 }
 
@@ -109,7 +110,7 @@ function activate(cards, record, kind) {
  */
 export function listenCards(cards, env, o, guard, pump) {
   const stopActivation = listenActivation(env, (node) => cards._items.get(node), (record, kind) => {
-    if (activate(cards, record, kind)) pump(env.now());
+    if (activateCard(cards, record, kind)) pump(env.now());
   }, guard);
   const dom = o.selector ? watchDom(env, o, {
     _guard: guard,
@@ -148,7 +149,7 @@ export function feedGeometry(cards, entry, record) {
   }
   if (record._h < 0 && !attach(cards, record)) return;
   const t = timeOf(cards._env, entry);
-  cards._check(cards._core._elementObserve(t, record._h, ratio, area));
+  cards._check(elementObserve(cards._core, t, record._h, ratio, area));
   // A callback can carry thousands of entries: take each batch as soon as it is due,
   // before the core's queue has to drop the oldest events.
   cards._due(t);
@@ -159,6 +160,6 @@ export function feedGeometry(cards, entry, record) {
 export function feedOcclusion(cards, entry, record) {
   if (record._h < 0) return;
   const t = timeOf(cards._env, entry);
-  cards._check(cards._core._elementCover(t, record._h, coverOf(entry)));
+  cards._check(elementCover(cards._core, t, record._h, coverOf(entry)));
   cards._due(t);
 }

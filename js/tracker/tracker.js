@@ -3,18 +3,17 @@
 // lifecycle (lifecycle.js), page views, the clock, and one timer for the core's next
 // deadline, its delivery deadlines included. Every tracking and delivery decision is the
 // core's: js/delivery/driver.js performs the outbox's actions. Everything that runs
-// later is guarded: an exception becomes an onError call and a tracker that does
-// nothing more, never an exception in the host page. startTracker() never rejects:
+// later is guarded (guard.js): an exception becomes an onError call and a tracker that
+// does nothing more, never an exception in the host page. startTracker() never rejects:
 // anything that stops the tracker from starting (no WebAssembly, no
 // IntersectionObserver, a bad option the core refuses) gives a no-op tracker and an
 // onError call.
 
-import {
-  CONFIG_OCCLUSION, ERR_CONFIG, ERR_FULL, ERR_ID, ERR_TOO_LONG,
-  R_DROPPED, R_EVENTS, R_QUEUED_BYTES, R_QUEUED_EVENTS, R_READY, R_SEQ,
-} from '../core/abi.js';
+import { CONFIG_OCCLUSION, R_DROPPED, R_EVENTS, R_QUEUED_BYTES, R_QUEUED_EVENTS, R_READY, R_SEQ } from '../core/abi.js';
 import { cardsInView, createCards, listenCards, releaseDisconnected, track, untrack } from '../page/cards.js';
-import { createCore } from '../core/core.js';
+import {
+  createCore, nextDeadline, pageBegin, pageEnd, pageFocus, pageState, reportDropped, resultField, startCore, tick, traceText,
+} from '../core/core.js';
 import { createOutbox } from '../core/outbox.js';
 import { deliveryStats, drive } from '../delivery/driver.js';
 import { setConsent, setVisible, startDelivery, stopDelivery } from '../delivery/start.js';
@@ -24,12 +23,9 @@ import { loadCore } from '../core/loader.js';
 import { createGeometryObservers, createOcclusionObserver } from '../page/observer.js';
 import { checkPageViewTiming } from '../page/page-view-check.js';
 import { newPageViewFacts } from '../page/page-view.js';
-import { CONFIG_OPTIONS, applyConfig, configValues, endpointOk, resolveEnv, resolveOptions } from './options.js';
+import { check, guard, teardown } from './guard.js';
+import { applyConfig, configValues, endpointOk, resolveEnv, resolveOptions } from './options.js';
 import { createReporter } from './warn.js';
-
-// Statuses that refuse one card (bad id, too long, table full): the card is skipped and
-// the tracker goes on. Any other negative status means the glue or the core is wrong.
-const CARD_ERRORS = [ERR_ID, ERR_TOO_LONG, ERR_FULL];
 
 /**
  * @param options the public options (index.d.ts)
@@ -61,211 +57,199 @@ export async function startTracker(options, defaults) {
   }
 }
 
+// The wiring of one tracker is one record `w` (wire makes it): the options, the
+// environment, the core and its outbox, the delivery driver's record, the cards, the one
+// timer, the open page view, and what stop() undoes. The functions below work on it.
 function wire(o, env, core, outbox, report) {
-  let stopped = false;
-  let timer = null;
-  let timerAt = -1;
-  let pageView = '';
-  let path = '';
-  let delivery = null; // the record of the outbox's I/O driver (js/delivery/start.js, driver.js)
-  let cards = null; // the cards (cards.js)
-  let entries = null; // their observer entries, fed in chunks (entries.js)
-  let dom = null; // discovery (discovery.js)
-  const stops = [];
-
-  const now = () => env.now();
-  let cancelPageViewCheck = () => {};
-  const teardown = () => {
-    stopped = true;
-    cancelPageViewCheck();
-    if (timer !== null) env.clearTimeout(timer);
-    entries?._stop();
-    for (const stop of stops.splice(0)) {
-      try {
-        stop();
-      } catch (error) {
-        report(error);
-      }
-    }
+  const w = {
+    _o: o, _env: env, _core: core, _outbox: outbox, _report: report,
+    _stops: [], // what stop() undoes
+    _cancelCheck: () => {}, // cancels the pending early newPageView() check
+    // Set later: _stopped; _timer and _timerAt (the one timer and the deadline it is
+    // set for, -1: none); while starting, _cards (cards.js), _entries (their observer
+    // entries, fed in chunks: entries.js), _delivery (the record of the outbox's I/O
+    // driver: js/delivery/start.js, driver.js), _dom (discovery.js), and the page
+    // view's facts (page-view.js: _pageView, _path, _flags).
   };
-  const fail = (error) => {
-    if (stopped) return;
-    report._loud(error);
-    try {
-      // The page stops measuring: the outbox hands what it holds to a beacon or storage.
-      core._pageEnd(now());
-      if (delivery) drive(delivery);
-    } catch (e) {
-      report(e);
-    }
-    teardown();
-  };
-  const guard = (fn) => (...args) => {
-    if (stopped) return undefined;
-    try {
-      return fn(...args);
-    } catch (error) {
-      return fail(error);
-    }
-  };
-  // true for IMP_OK / IMP_NONE; false (after onError) for a refused card; throws otherwise.
-  const check = (status) => {
-    if (status >= 0) return true;
-    // The call's trace name (see js/core/trace.js): "item", "take", ...
-    const option = status === ERR_CONFIG ? ` (option ${CONFIG_OPTIONS[core._configField() - 1] || '?'})` : '';
-    const error = Object.assign(new Error(`impression-tracker: ${core._last} returned ${core._statusName(status)}${option}`), { status });
-    if (!CARD_ERRORS.includes(status)) throw error;
-    report(error);
-    return false;
-  };
-
-  // --- Delivery ---------------------------------------------------------------------
-  // The outbox cuts the core's batches and says what to do with them (driver.js). A
-  // timer the core has passed fires first, so the debug hook sees the events it makes
-  // before a batch takes them.
-  const catchUp = (t) => {
-    const due = core._nextDeadline();
-    if (due >= 0 && due <= t) check(core._tick(t));
-  };
-  const onTimer = guard(() => {
-    timer = null;
-    timerAt = -1;
-    pump(now());
+  w._guard = (fn) => guard(w, fn);
+  w._check = (status) => check(w, status);
+  w._pump = (t) => pump(w, t);
+  w._onTimer = w._guard(() => {
+    w._timer = 0;
+    w._timerAt = -1;
+    pump(w, env.now());
   });
-  // After every input: perform what the outbox says, then keep the one timer set for
-  // its next deadline (the core's own included).
-  const pump = (t) => {
-    catchUp(t);
-    drive(delivery);
-    const at = outbox._deadline();
-    if (at === timerAt) return;
-    if (timer !== null) env.clearTimeout(timer);
-    timer = null;
-    timerAt = at;
-    if (at >= 0) timer = env.setTimeout(onTimer, Math.max(0, Math.ceil(at - now())));
-  };
-
-  // --- Page views -------------------------------------------------------------------
-  // Cards that left the document are released before a page view begins: the
-  // MutationObserver may not have said so yet (cards removed and newPageView() called
-  // in the same task), and a card still registered would count in the new page view.
-  // Discovery picks up the new cards afterwards.
-  const beginPageView = (meta) => {
-    entries._feedAll(); // the old page view's last observations
-    dom?._catchUp(); // cards re-keyed or removed since the last mutation pass
-    releaseDisconnected(cards);
-    cancelPageViewCheck();
-    cancelPageViewCheck = checkPageViewTiming(env, cardsInView(cards), report);
-    const t = now();
-    const facts = newPageViewFacts(env, meta);
-    pageView = facts._pageView;
-    path = facts._path;
-    check(core._pageBegin(t, pageView, path, facts._flags));
-    pump(t);
-  };
-
-  // --- Start ------------------------------------------------------------------------
   try {
-    cards = createCards(core, o, env, check, () => {
-      // A callback can carry thousands of entries: each batch leaves the queue as soon
-      // as it is due, before the queue has to drop the oldest events.
-      if (core._result(R_READY)) drive(delivery);
-    });
-    entries = createEntryFeed(cards, env, guard, pump);
-    cards._occlusion = createOcclusionObserver(env, o, entries._push);
-    stops.push(() => cards._occlusion?.disconnect());
-    const config = configValues(o);
-    config[CONFIG_OCCLUSION] = cards._occlusion ? 1 : 0; // the core waits for v2 only where v2 looks
-    check(core._start(config));
-    applyConfig(o, core._config); // the options now hold the numbers the core runs with
-    cards._geometry = createGeometryObservers(env, o, entries._push);
-    stops.push(() => cards._geometry._disconnect());
-    delivery = startDelivery(o, env, {
-      _outbox: outbox, _now: now, _guard: guard, _report: report, _pump: () => pump(now()),
-      _check: (status) => {
-        if (status < 0) core._last = 'outbox';
-        return check(status);
-      },
-      _legacyLost: (events) => check(core._reportDropped(events)),
-    });
-    stops.push(() => stopDelivery(delivery));
-    beginPageView();
-    stops.push(listenLifecycle(env, {
-      _state: guard((state, hiding) => {
-        entries._feedAll(); // entries from before the change count first
-        const t = now();
-        check(core._pageState(t, state));
-        setVisible(delivery, !hiding);
-        pump(t);
-      }),
-      _focus: guard((focused) => {
-        const t = now();
-        check(core._pageFocus(t, focused ? 1 : 0));
-        pump(t);
-      }),
-      _restore: guard(() => {
-        setVisible(delivery, true);
-        beginPageView();
-      }),
-    }));
-    const listening = listenCards(cards, env, o, guard, pump);
-    dom = listening._dom;
-    stops.push(listening._stop);
+    startCards(w);
+    w._delivery = startDelivery(o, env, deliveryHooks(w));
+    w._stops.push(() => stopDelivery(w._delivery));
+    beginPageView(w);
+    listenPage(w);
   } catch (error) {
-    teardown();
+    teardown(w);
     throw error;
   }
+  return publicTracker(w);
+}
 
+// --- Delivery ---------------------------------------------------------------------
+// The outbox cuts the core's batches and says what to do with them (driver.js). A
+// timer the core has passed fires first, so the debug hook sees the events it makes
+// before a batch takes them.
+function catchUp(w, t) {
+  const due = nextDeadline(w._core);
+  if (due >= 0 && due <= t) check(w, tick(w._core, t));
+}
+
+// After every input: perform what the outbox says, then keep the one timer set for
+// its next deadline (the core's own included).
+function pump(w, t) {
+  const env = w._env;
+  catchUp(w, t);
+  drive(w._delivery);
+  const at = w._outbox._deadline();
+  if (at === w._timerAt) return;
+  env.clearTimeout(w._timer); // none set: a no-op
+  w._timer = 0;
+  w._timerAt = at;
+  if (at >= 0) w._timer = env.setTimeout(w._onTimer, Math.max(0, Math.ceil(at - env.now())));
+}
+
+// What the delivery driver uses of the tracker (driver.js documents the record).
+function deliveryHooks(w) {
+  const core = w._core;
   return {
-    observe: guard((el, meta) => {
-      track(cards, el, meta, true);
-      pump(now());
-    }),
-    unobserve: guard((el) => {
-      untrack(cards, el);
-      pump(now());
-    }),
-    flush: guard(() => {
-      entries._feedAll();
-      const t = now();
-      catchUp(t);
-      check(outbox._flush(t));
-      pump(t);
-    }),
-    setConsent: guard((granted) => {
-      setConsent(delivery, granted === true);
-      pump(now());
-    }),
-    newPageView: guard((meta) => beginPageView(meta)),
-    stats: () => {
-      try {
-        return {
-          active: !stopped,
-          pageView,
-          path,
-          elements: cards._items.size,
-          queuedEvents: core._result(R_QUEUED_EVENTS),
-          queuedBytes: core._result(R_QUEUED_BYTES),
-          dropped: core._result(R_DROPPED),
-          seq: core._result(R_SEQ),
-          batches: delivery._batches,
-          events: (core._result(R_EVENTS) - core._result(R_QUEUED_EVENTS)) >>> 0,
-          transport: deliveryStats(delivery),
-        };
-      } catch (error) {
-        report(error);
-        return noopTracker().stats();
-      }
+    _outbox: w._outbox, _now: () => w._env.now(), _guard: w._guard, _report: w._report, _pump: () => pump(w, w._env.now()),
+    _check: (status) => {
+      if (status < 0) core._last = 'outbox';
+      return check(w, status);
     },
-    trace: () => core._trace(),
-    stop: guard(() => {
-      entries._feedAll();
-      const t = now();
-      check(core._pageEnd(t));
-      pump(t);
-      teardown();
+    _legacyLost: (events) => check(w, reportDropped(core, events)),
+  };
+}
+
+// --- Page views -------------------------------------------------------------------
+// Cards that left the document are released before a page view begins: the
+// MutationObserver may not have said so yet (cards removed and newPageView() called
+// in the same task), and a card still registered would count in the new page view.
+// Discovery picks up the new cards afterwards.
+function beginPageView(w, meta) {
+  const env = w._env;
+  w._entries._feedAll(); // the old page view's last observations
+  w._dom?._catchUp(); // cards re-keyed or removed since the last mutation pass
+  releaseDisconnected(w._cards);
+  w._cancelCheck();
+  w._cancelCheck = checkPageViewTiming(env, cardsInView(w._cards), w._report);
+  const t = env.now();
+  Object.assign(w, newPageViewFacts(env, meta));
+  check(w, pageBegin(w._core, t, w._pageView, w._path, w._flags));
+  pump(w, t);
+}
+
+// --- Start ------------------------------------------------------------------------
+// The cards, their observers, and the core started with its configuration.
+function startCards(w) {
+  const { _o: o, _env: env, _core: core } = w;
+  const cards = createCards(core, o, env, w._check, () => {
+    // A callback can carry thousands of entries: each batch leaves the queue as soon
+    // as it is due, before the queue has to drop the oldest events.
+    if (resultField(core, R_READY)) drive(w._delivery);
+  });
+  w._cards = cards;
+  w._entries = createEntryFeed(cards, env, w._guard, w._pump);
+  cards._occlusion = createOcclusionObserver(env, o, w._entries._push);
+  w._stops.push(() => cards._occlusion?.disconnect());
+  const config = configValues(o);
+  config[CONFIG_OCCLUSION] = cards._occlusion ? 1 : 0; // the core waits for v2 only where v2 looks
+  check(w, startCore(core, config));
+  applyConfig(o, core._config); // the options now hold the numbers the core runs with
+  cards._geometry = createGeometryObservers(env, o, w._entries._push);
+  w._stops.push(() => cards._geometry._disconnect());
+}
+
+// The page lifecycle, activations and discovery.
+function listenPage(w) {
+  const { _env: env, _core: core, _guard: safe } = w;
+  w._stops.push(listenLifecycle(env, {
+    _state: safe((state, hiding) => {
+      w._entries._feedAll(); // entries from before the change count first
+      const t = env.now();
+      check(w, pageState(core, t, state));
+      setVisible(w._delivery, !hiding);
+      pump(w, t);
+    }),
+    _focus: safe((focused) => {
+      const t = env.now();
+      check(w, pageFocus(core, t, focused ? 1 : 0));
+      pump(w, t);
+    }),
+    _restore: safe(() => {
+      setVisible(w._delivery, true);
+      beginPageView(w);
+    }),
+  }));
+  const listening = listenCards(w._cards, env, w._o, safe, w._pump);
+  w._dom = listening._dom;
+  w._stops.push(listening._stop);
+}
+
+// --- The public object --------------------------------------------------------------
+
+function publicTracker(w) {
+  const { _env: env, _guard: safe } = w;
+  return {
+    observe: safe((el, meta) => {
+      track(w._cards, el, meta, true);
+      pump(w, env.now());
+    }),
+    unobserve: safe((el) => {
+      untrack(w._cards, el);
+      pump(w, env.now());
+    }),
+    flush: safe(() => {
+      w._entries._feedAll();
+      const t = env.now();
+      catchUp(w, t);
+      check(w, w._outbox._flush(t));
+      pump(w, t);
+    }),
+    setConsent: safe((granted) => {
+      setConsent(w._delivery, granted === true);
+      pump(w, env.now());
+    }),
+    newPageView: safe((meta) => beginPageView(w, meta)),
+    stats: () => stats(w),
+    trace: () => traceText(w._core),
+    stop: safe(() => {
+      w._entries._feedAll();
+      const t = env.now();
+      check(w, pageEnd(w._core, t));
+      pump(w, t);
+      teardown(w);
     }),
   };
+}
+
+function stats(w) {
+  const core = w._core;
+  try {
+    return {
+      active: !w._stopped,
+      pageView: w._pageView,
+      path: w._path,
+      elements: w._cards._items.size,
+      queuedEvents: resultField(core, R_QUEUED_EVENTS),
+      queuedBytes: resultField(core, R_QUEUED_BYTES),
+      dropped: resultField(core, R_DROPPED),
+      seq: resultField(core, R_SEQ),
+      batches: w._delivery._batches,
+      events: (resultField(core, R_EVENTS) - resultField(core, R_QUEUED_EVENTS)) >>> 0,
+      transport: deliveryStats(w._delivery),
+    };
+  } catch (error) {
+    w._report(error);
+    return noopTracker().stats();
+  }
 }
 
 /** The tracker given when the real one cannot run: every method does nothing. */

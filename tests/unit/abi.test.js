@@ -8,7 +8,10 @@ import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as abi from '../../js/core/abi.js';
 import { loadCore } from '../../js/core/loader.js';
-import { createCore } from '../../js/core/core.js';
+import {
+  activate, configField, createCore, elementAdd, elementCover, elementObserve, nextDeadline, pageBegin, pageState, register, reportDropped,
+  resultField, startCore, statusName, take, takenBatch,
+} from '../../js/core/core.js';
 import * as ob from '../../js/core/outbox.js';
 import { wasmBytes } from './fakes/dom.js';
 
@@ -28,7 +31,7 @@ const STATUS_NAMES = {
 let loaded;
 const fresh = (config = CONFIG) => {
   const core = createCore(loaded, false);
-  assert.equal(core._start(values(config)), abi.OK);
+  assert.equal(startCore(core, values(config)), abi.OK);
   return core;
 };
 
@@ -39,10 +42,10 @@ describe('abi.js matches the core', () => {
 
   it('names every status code the way imp_status_name does', () => {
     const core = createCore(loaded, false);
-    for (const [key, name] of Object.entries(STATUS_NAMES)) assert.equal(core._statusName(abi[key]), name, key);
-    for (let s = abi.STATUS_MIN; s <= abi.NONE; s++) assert.notEqual(core._statusName(s), 'IMP_UNKNOWN', `status ${s}`);
-    assert.equal(core._statusName(abi.STATUS_MIN - 1), 'IMP_UNKNOWN');
-    assert.equal(core._statusName(abi.NONE + 1), 'IMP_UNKNOWN');
+    for (const [key, name] of Object.entries(STATUS_NAMES)) assert.equal(statusName(core, abi[key]), name, key);
+    for (let s = abi.STATUS_MIN; s <= abi.NONE; s++) assert.notEqual(statusName(core, s), 'IMP_UNKNOWN', `status ${s}`);
+    assert.equal(statusName(core, abi.STATUS_MIN - 1), 'IMP_UNKNOWN');
+    assert.equal(statusName(core, abi.NONE + 1), 'IMP_UNKNOWN');
     assert.equal(loaded.exports.imp_abi_version(), abi.ABI_VERSION);
   });
 
@@ -61,11 +64,11 @@ describe('abi.js matches the core', () => {
     assert.equal(x.imp_item_register(0, abi.MAX_ID_BYTES, 0, 0), abi.OK);
     assert.equal(x.imp_item_register(0, 1, abi.MAX_LIST_BYTES + 1, 0), abi.ERR_TOO_LONG);
     assert.equal(x.imp_item_register(0, 1, abi.MAX_LIST_BYTES, 0), abi.OK);
-    assert.equal(core._register(0, 'x'.repeat(500), 'y'.repeat(500), 1), abi.OK, 'core.js cuts to the limits');
+    assert.equal(register(core, 0, 'x'.repeat(500), 'y'.repeat(500), 1), abi.OK, 'core.js cuts to the limits');
   });
 
   it('has the batch size bounds the core enforces', () => {
-    const start = (maxBytes) => createCore(loaded, false)._start(values({ ...CONFIG, maxBytes, compress: 0 }));
+    const start = (maxBytes) => startCore(createCore(loaded, false), values({ ...CONFIG, maxBytes, compress: 0 }));
     assert.equal(start(abi.BATCH_MIN_CAP - 1), abi.ERR_CONFIG);
     assert.equal(start(abi.BATCH_MIN_CAP), abi.OK);
     assert.equal(start(abi.BATCH_HARD_CAP), abi.OK);
@@ -74,30 +77,30 @@ describe('abi.js matches the core', () => {
 
   it('has the page flags and states the core understands', () => {
     const core = fresh();
-    assert.equal(core._pageBegin(0, 'pv', '/', abi.FLAG_WEBDRIVER | abi.FLAG_GPC | abi.FLAG_UNFOCUSED), abi.OK);
-    assert.equal(core._elementAdd(1, 'a', '', 0), abi.OK);
-    assert.equal(core._elementObserve(2, core._result(abi.R_SLOT), 1, 100), abi.OK);
-    assert.equal(core._take(3, 1), abi.OK);
-    const batch = JSON.parse(core._batch());
+    assert.equal(pageBegin(core, 0, 'pv', '/', abi.FLAG_WEBDRIVER | abi.FLAG_GPC | abi.FLAG_UNFOCUSED), abi.OK);
+    assert.equal(elementAdd(core, 1, 'a', '', 0), abi.OK);
+    assert.equal(elementObserve(core, 2, resultField(core, abi.R_SLOT), 1, 100), abi.OK);
+    assert.equal(take(core, 3, 1), abi.OK);
+    const batch = JSON.parse(takenBatch(core));
     assert.deepEqual([batch.wd, batch.gpc, batch.ev[0].f], [1, 1, 0]);
     for (const flag of [abi.FLAG_HIDDEN, abi.FLAG_PRERENDER]) {
       const c = fresh();
-      c._pageBegin(0, 'pv', '/', flag);
-      c._elementAdd(1, 'a', '', 0);
-      c._elementObserve(2, 0, 1, 100);
-      assert.equal(c._take(3, 1), abi.NONE, `no impression while the page starts with flag ${flag}`);
+      pageBegin(c, 0, 'pv', '/', flag);
+      elementAdd(c, 1, 'a', '', 0);
+      elementObserve(c, 2, 0, 1, 100);
+      assert.equal(take(c, 3, 1), abi.NONE, `no impression while the page starts with flag ${flag}`);
     }
     for (const state of [abi.PAGE_VISIBLE, abi.PAGE_HIDDEN, abi.PAGE_FROZEN, abi.PAGE_PRERENDER]) {
-      assert.equal(core._pageState(10, state), abi.OK);
+      assert.equal(pageState(core, 10, state), abi.OK);
     }
-    assert.equal(core._pageState(10, abi.PAGE_PRERENDER + 1), abi.ERR_ARG);
-    core._pageState(10, abi.PAGE_VISIBLE);
-    for (const cover of [abi.COVER_CLEAR, abi.COVER_COVERED, abi.COVER_OUTSIDE]) assert.equal(core._elementCover(11, 0, cover), abi.OK);
-    assert.equal(core._elementCover(11, 0, abi.COVER_OUTSIDE + 1), abi.ERR_ARG);
-    assert.equal(core._activate(12, 0, abi.ACT_KEY), abi.OK);
-    assert.equal(core._activate(12, 0, abi.ACT_SCRIPT), abi.NONE, 'the echo of the key press');
-    assert.equal(core._activate(12, 0, abi.ACT_CLICK), abi.OK);
-    assert.equal(core._activate(12, 0, abi.ACT_KEY + 1), abi.ERR_ARG);
+    assert.equal(pageState(core, 10, abi.PAGE_PRERENDER + 1), abi.ERR_ARG);
+    pageState(core, 10, abi.PAGE_VISIBLE);
+    for (const cover of [abi.COVER_CLEAR, abi.COVER_COVERED, abi.COVER_OUTSIDE]) assert.equal(elementCover(core, 11, 0, cover), abi.OK);
+    assert.equal(elementCover(core, 11, 0, abi.COVER_OUTSIDE + 1), abi.ERR_ARG);
+    assert.equal(activate(core, 12, 0, abi.ACT_KEY), abi.OK);
+    assert.equal(activate(core, 12, 0, abi.ACT_SCRIPT), abi.NONE, 'the echo of the key press');
+    assert.equal(activate(core, 12, 0, abi.ACT_CLICK), abi.OK);
+    assert.equal(activate(core, 12, 0, abi.ACT_KEY + 1), abi.ERR_ARG);
   });
 
   it('writes each configuration field where the core reads it', () => {
@@ -109,11 +112,11 @@ describe('abi.js matches the core', () => {
       const core = createCore(loaded, false);
       const given = [];
       given[i] = bad[i];
-      assert.equal(core._start(given), abi.ERR_CONFIG, name);
-      assert.equal(core._configField(), i + 1, `${name} is field ${i + 1}`);
+      assert.equal(startCore(core, given), abi.ERR_CONFIG, name);
+      assert.equal(configField(core), i + 1, `${name} is field ${i + 1}`);
     });
     const core = createCore(loaded, false);
-    assert.equal(core._start([]), abi.OK, 'the defaults start');
+    assert.equal(startCore(core, []), abi.OK, 'the defaults start');
     assert.deepEqual(core._config, [2048, 8192, 1048576, 200, 16384, 10000, 0.5, 1000, 242500, 0.3, 0, 1, 15, 0, 1000], 'the defaults of src/config.c');
   });
 
@@ -121,42 +124,42 @@ describe('abi.js matches the core', () => {
     const core = fresh();
     assert.equal(abi.RESULT_BYTES, 64);
     for (const name of abi.RESULT_FIELDS) assert.equal(abi[`R_${name.toUpperCase()}`], abi.resultOffset(name), name);
-    core._pageBegin(0, 'pv', '/', 0);
-    core._elementAdd(0, 'a', '', 1);
-    core._elementAdd(0, 'b', '', 2);
-    assert.equal(core._result(abi.R_SLOT), 1);
-    assert.equal(core._result(abi.R_ELEMENT), 1, 'the second element handle');
-    assert.equal(core._result(abi.R_ITEMS), 2);
-    assert.equal(core._statusName(abi.ERR_SLOT), 'IMP_ERR_SLOT');
-    assert.equal(core._result(abi.R_TEXT_BYTES), 'IMP_ERR_SLOT'.length, 'a status name in the text buffer');
-    core._elementObserve(10, 0, 1, 100);
-    core._elementObserve(10, 1, 1, 100);
-    assert.equal(core._nextDeadline(), 1010, 'the viewable deadline, a double at byte 0');
-    assert.equal(core._result(abi.R_QUEUED_EVENTS), 2);
-    assert.equal(core._result(abi.R_SEQ), 2);
-    const queuedBytes = core._result(abi.R_QUEUED_BYTES);
+    pageBegin(core, 0, 'pv', '/', 0);
+    elementAdd(core, 0, 'a', '', 1);
+    elementAdd(core, 0, 'b', '', 2);
+    assert.equal(resultField(core, abi.R_SLOT), 1);
+    assert.equal(resultField(core, abi.R_ELEMENT), 1, 'the second element handle');
+    assert.equal(resultField(core, abi.R_ITEMS), 2);
+    assert.equal(statusName(core, abi.ERR_SLOT), 'IMP_ERR_SLOT');
+    assert.equal(resultField(core, abi.R_TEXT_BYTES), 'IMP_ERR_SLOT'.length, 'a status name in the text buffer');
+    elementObserve(core, 10, 0, 1, 100);
+    elementObserve(core, 10, 1, 1, 100);
+    assert.equal(nextDeadline(core), 1010, 'the viewable deadline, a double at byte 0');
+    assert.equal(resultField(core, abi.R_QUEUED_EVENTS), 2);
+    assert.equal(resultField(core, abi.R_SEQ), 2);
+    const queuedBytes = resultField(core, abi.R_QUEUED_BYTES);
     assert.ok(queuedBytes > 0);
-    assert.equal(core._result(abi.R_READY), 0);
-    core._reportDropped(3);
-    assert.equal(core._take(20, 1), abi.OK);
-    const body = core._batch();
-    assert.equal(core._result(abi.R_BATCH_EVENTS), 2);
-    assert.equal(core._result(abi.R_BATCH_BYTES), Buffer.byteLength(body));
+    assert.equal(resultField(core, abi.R_READY), 0);
+    reportDropped(core, 3);
+    assert.equal(take(core, 20, 1), abi.OK);
+    const body = takenBatch(core);
+    assert.equal(resultField(core, abi.R_BATCH_EVENTS), 2);
+    assert.equal(resultField(core, abi.R_BATCH_BYTES), Buffer.byteLength(body));
     assert.equal(JSON.parse(body).drop, 3);
-    assert.equal(core._result(abi.R_QUEUED_EVENTS), 0);
-    assert.equal(core._result(abi.R_EVENTS), 2, 'events queued since start');
+    assert.equal(resultField(core, abi.R_QUEUED_EVENTS), 0);
+    assert.equal(resultField(core, abi.R_EVENTS), 2, 'events queued since start');
     const full = fresh({ ...CONFIG, maxEvents: 1 });
-    full._pageBegin(0, 'pv', '/', 0);
-    full._elementAdd(0, 'a', '', 0);
-    full._elementObserve(1, 0, 1, 100);
-    assert.equal(full._result(abi.R_READY), 1, 'one event fills a batch of one');
+    pageBegin(full, 0, 'pv', '/', 0);
+    elementAdd(full, 0, 'a', '', 0);
+    elementObserve(full, 1, 0, 1, 100);
+    assert.equal(resultField(full, abi.R_READY), 1, 'one event fills a batch of one');
     const small = fresh({ ...CONFIG, queue: 1, maxEvents: 1 });
-    small._pageBegin(0, 'pv', '/', 0);
-    small._elementAdd(0, 'a', '', 0);
-    small._elementAdd(0, 'b', '', 0);
-    small._elementObserve(1, 0, 1, 100);
-    small._elementObserve(1, 1, 1, 100);
-    assert.equal(small._result(abi.R_DROPPED), 1, 'a queue of one drops the older event');
+    pageBegin(small, 0, 'pv', '/', 0);
+    elementAdd(small, 0, 'a', '', 0);
+    elementAdd(small, 0, 'b', '', 0);
+    elementObserve(small, 1, 0, 1, 100);
+    elementObserve(small, 1, 1, 1, 100);
+    assert.equal(resultField(small, abi.R_DROPPED), 1, 'a queue of one drops the older event');
   });
 });
 
@@ -171,9 +174,9 @@ describe('outbox.js matches the outbox', () => {
     outbox._configure(bodyBytes, consent, flags);
     const status = outbox._start(0, 1.7e12, 'tab1');
     if (status === abi.OK) {
-      core._pageBegin(0, 'pv1', '/', 0);
-      core._elementAdd(1, 'gig-1', '', 0);
-      core._elementObserve(1, core._result(abi.R_ELEMENT), 1, 100);
+      pageBegin(core, 0, 'pv1', '/', 0);
+      elementAdd(core, 1, 'gig-1', '', 0);
+      elementObserve(core, 1, resultField(core, abi.R_ELEMENT), 1, 100);
     }
     return { core, outbox, status };
   };

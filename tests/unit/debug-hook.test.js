@@ -3,7 +3,7 @@
 // batch is cut; and the core wrapper peeks only when a hook is set.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createCore } from '../../js/core/core.js';
+import { activate, createCore, elementAdd, elementObserve, pageBegin, startCore, traceText } from '../../js/core/core.js';
 import { loadCore } from '../../js/core/loader.js';
 import { wasmBytes } from './fakes/dom.js';
 import { addGrid, startOnPage } from './fakes/tracker.js';
@@ -108,11 +108,11 @@ describe('the core wrapper and imp_peek_event', () => {
     const exports = { ...loaded.exports, imp_peek_event: (back) => (calls.peek++, loaded.exports.imp_peek_event(back)) };
     const core = createCore({ ...loaded, exports }, true, onEvent);
     // items, queue, queueBytes, maxEvents, maxBytes, maxAgeMs (the configuration record's order)
-    assert.equal(core._start([8, 16, 4096, 16, 4096, 5000]), 0);
-    assert.equal(core._pageBegin(0, 'pv-1', '/p', 0), 0);
-    assert.equal(core._elementAdd(0, 'gig-1', 'q', 1), 0);
-    assert.equal(core._elementObserve(10, 0, 1, 60000), 0);
-    assert.equal(core._activate(20, 0, 0), 0);
+    assert.equal(startCore(core, [8, 16, 4096, 16, 4096, 5000]), 0);
+    assert.equal(pageBegin(core, 0, 'pv-1', '/p', 0), 0);
+    assert.equal(elementAdd(core, 0, 'gig-1', 'q', 1), 0);
+    assert.equal(elementObserve(core, 10, 0, 1, 60000), 0);
+    assert.equal(activate(core, 20, 0, 0), 0);
     return { core, calls };
   }
 
@@ -123,7 +123,7 @@ describe('the core wrapper and imp_peek_event', () => {
     const hooked = await spiedCore((event, pageView) => shown.push([event.e, pageView.pv]));
     assert.deepEqual(shown, [['imp', 'pv-1'], ['click', 'pv-1']]);
     assert.equal(hooked.calls.peek, 2);
-    assert.equal(hooked.core._trace(), none.core._trace());
-    assert.doesNotMatch(hooked.core._trace(), /peek/);
+    assert.equal(traceText(hooked.core), traceText(none.core));
+    assert.doesNotMatch(traceText(hooked.core), /peek/);
   });
 });

@@ -1,0 +1,67 @@
+// guard.js: what happens when something goes wrong in a tracker (the record `w` of
+// tracker.js). Every callback the page can run is guarded: after a stop it does
+// nothing, and an exception becomes an onError call and a failure, which ends the
+// page view (the outbox hands what it holds to a beacon or storage) and stops the
+// tracker, never an exception in the host page. Every core status is checked: a
+// refused card is reported and skipped, any other error throws (and fails).
+
+import { ERR_CONFIG, ERR_FULL, ERR_ID, ERR_TOO_LONG } from '../core/abi.js';
+import { configField, pageEnd, statusName } from '../core/core.js';
+import { drive } from '../delivery/driver.js';
+import { CONFIG_OPTIONS } from './options.js';
+
+// Statuses that refuse one card (bad id, too long, table full): the card is skipped and
+// the tracker goes on. Any other negative status means the glue or the core is wrong.
+const CARD_ERRORS = [ERR_ID, ERR_TOO_LONG, ERR_FULL];
+
+/** Stops everything the tracker started; it does nothing more. */
+export function teardown(w) {
+  w._stopped = true;
+  w._cancelCheck();
+  w._env.clearTimeout(w._timer); // none set: a no-op
+  w._entries?._stop();
+  for (const stop of w._stops.splice(0)) {
+    try {
+      stop();
+    } catch (error) {
+      w._report(error);
+    }
+  }
+}
+
+function fail(w, error) {
+  if (w._stopped) return;
+  w._report._loud(error);
+  try {
+    // The page stops measuring: the outbox hands what it holds to a beacon or storage.
+    pageEnd(w._core, w._env.now());
+    if (w._delivery) drive(w._delivery);
+  } catch (e) {
+    w._report(e);
+  }
+  teardown(w);
+}
+
+/** fn, made safe for the page: nothing after a stop, and an exception stops the tracker. */
+export function guard(w, fn) {
+  return (...args) => {
+    if (w._stopped) return undefined;
+    try {
+      return fn(...args);
+    } catch (error) {
+      return fail(w, error);
+    }
+  };
+}
+
+/** true for IMP_OK / IMP_NONE; false (after onError) for a refused card; throws otherwise. */
+export function check(w, status) {
+  if (status >= 0) return true;
+  const core = w._core;
+  // The call's trace name (see js/core/trace.js): "item", "take", ...
+  const option = status === ERR_CONFIG ? ` (option ${CONFIG_OPTIONS[configField(core) - 1] || '?'})` : '';
+  const error = Object.assign(new Error(`impression-tracker: ${core._last} returned ${statusName(core, status)}${option}`), { status });
+  if (!CARD_ERRORS.includes(status)) throw error;
+  w._report(error);
+  return false;
+}
