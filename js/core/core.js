@@ -36,10 +36,10 @@ export function createCore(loaded, recordTrace, onEvent) {
     _loaded: loaded,
     _lines: recordTrace ? ['# impression-tracker trace v1'] : null,
     _onEvent: onEvent,
-    // Also, once used: _view and _input (resultView), _pageView ({pv, path, wd?, gpc?}
-    // of the open page view, for the hook), _inexact (after a start refused here: 1 +
-    // the field the record could not hold).
+    _pageView: null, // {pv, path, wd?, gpc?} of the open page view, for the hook
     _shown: 0, // result.events when the hook last saw the queue
+    // Set when first needed: _view and _input (resultView), _inexact (after a start
+    // refused here: 1 + the field the record could not hold).
     /** Trace name of the last call, for error messages. */
     _last: '',
     /** The configuration record as the core read it at the last start (config.js). */
