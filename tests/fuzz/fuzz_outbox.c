@@ -558,11 +558,14 @@ static void respond(fz_in *in) {
   /* A collector refuses a batch for what it holds, whichever copy: a copy of one it
   ** took is taken too (removed by (pv, s)), one with a refused event is refused. (A
   ** real collector that refuses one copy after taking another makes the tracker
-  ** count events lost that arrived.) */
+  ** count events lost that arrived.) Only a fresh refusal marks the body's events
+  ** refused: one refused for an event refused before says nothing of the others, and
+  ** marking them would make a later copy part taken (an aborted request that arrived)
+  ** and part refused, whose refusal counts as lost the events that arrived. */
   int known = net_up ? verdict_of(fetches[i].body, fetches[i].len, 0) : 0;
   if (known == 2) status = 400;
   else if (known == 1 && never_retried(status)) status = 204;
-  if (never_retried(status) && (status != 413 || json_events(&fetches[i]) == 1))
+  if (!known && never_retried(status) && (status != 413 || json_events(&fetches[i]) == 1))
     verdict_of(fetches[i].body, fetches[i].len, 1);
   double retry_after = status == 429 || status == 503 ? (double)(fz_u8(in) % 4u) * 1000.0 - 1.0 : -1.0;
   if (retry_after < 0) retry_after = -1.0;
