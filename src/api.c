@@ -196,40 +196,6 @@ IMP_API int32_t imp_item_register(double t, uint32_t id_len, uint32_t list_len,
   return register_item(t, id_len, list_len, position, 0);
 }
 
-IMP_API int32_t imp_item_release(double t, uint32_t slot) {
-  if (!imp_g.started) return IMP_ERR_STATE;
-  if (!imp_nonneg(t)) return IMP_ERR_ARG;
-  imp_item *it = imp_registry_live(slot);
-  if (!it) return IMP_ERR_SLOT;
-  take_time(t);
-  imp_element_free_all(it);
-  imp_vis_release(it, slot);
-  return done(IMP_OK);
-}
-
-IMP_API int32_t imp_observe(double t, uint32_t slot, double ratio, double area,
-                            int32_t occluded) {
-  if (!imp_g.started || !imp_g.page_open) return IMP_ERR_STATE;
-  if (!imp_nonneg(t) || !in_range(ratio, 0.0, 1.0) || !imp_nonneg(area) ||
-      (occluded != 0 && occluded != 1))
-    return IMP_ERR_ARG;
-  imp_item *it = imp_registry_live(slot);
-  if (!it) return IMP_ERR_SLOT;
-  take_time(t);
-  imp_vis_set_geometry(it, imp_vis_classify(ratio, area, occluded));
-  return done(IMP_OK);
-}
-
-IMP_API int32_t imp_click(double t, uint32_t slot) {
-  if (!imp_g.started || !imp_g.page_open) return IMP_ERR_STATE;
-  if (!imp_nonneg(t)) return IMP_ERR_ARG;
-  imp_item *it = imp_registry_live(slot);
-  if (!it) return IMP_ERR_SLOT;
-  take_time(t);
-  imp_vis_click(it);
-  return done(IMP_OK);
-}
-
 /*=== MARK: - Elements (Public) ===*/
 IMP_API int32_t imp_element_add(double t, uint32_t id_len, uint32_t list_len,
                                 uint32_t position) {

@@ -100,7 +100,3 @@ void imp_element_free(uint32_t element) {
   if (imp_g.items[slot].elements != IMP_NIL) feed_item(slot);
   else imp_vis_release(&imp_g.items[slot], slot);
 }
-
-void imp_element_free_all(imp_item *it) {
-  while (it->elements != IMP_NIL) unlink_element(it->elements);
-}

@@ -46,7 +46,7 @@
 #define IMP_ERR_MEMORY   -4  /* configuration needs more than the static arena */
 #define IMP_ERR_ID       -5  /* item id empty or longer than IMP_MAX_ID_BYTES */
 #define IMP_ERR_TOO_LONG -6  /* list id, page view id or path too long */
-#define IMP_ERR_SLOT     -7  /* unknown or released item slot, or unknown element */
+#define IMP_ERR_SLOT     -7  /* an element handle not held */
 #define IMP_ERR_FULL     -8  /* item table full and no released item to reuse */
 #define IMP_STATUS_MIN   -8  /* lowest status value, for tables and tests */
 
@@ -194,8 +194,9 @@ IMP_API int32_t imp_page_begin(double t, uint32_t pv_len, uint32_t path_len,
 IMP_API int32_t imp_page_state(double t, int32_t state);
 /* Window focus (0 or 1); recorded on impressions and clicks. */
 IMP_API int32_t imp_page_focus(double t, int32_t focused);
-/* Ends the page view: reports open spans; imp_observe() and imp_click() get
-** IMP_ERR_STATE until the next imp_page_begin(). Queued events stay queued. */
+/* Ends the page view: reports open spans; imp_element_observe(), imp_element_cover()
+** and imp_activate() get IMP_ERR_STATE until the next imp_page_begin(). Queued events
+** stay queued. */
 IMP_API int32_t imp_page_end(double t);
 
 /* Registers an item. The input buffer holds the item id (id_len bytes,
@@ -206,23 +207,12 @@ IMP_API int32_t imp_page_end(double t);
 ** table is full the oldest released item is reused; IMP_ERR_FULL if none. */
 IMP_API int32_t imp_item_register(double t, uint32_t id_len, uint32_t list_len,
                                   uint32_t position);
-/* Releases a slot (its element left the DOM). An open span is reported. The
-** item keeps its state for this page view until its slot is reused. */
-IMP_API int32_t imp_item_release(double t, uint32_t slot);
-/* An intersection observation: ratio in [0,1], area in px^2 (>= 0; an item of
-** area 0 has no pixels and is never in view), occluded 0 or 1 (IntersectionObserver
-** v2 said the item is covered: it can still make an impression, never a viewable
-** one). */
-IMP_API int32_t imp_observe(double t, uint32_t slot, double ratio, double area,
-                            int32_t occluded);
-/* A click or keyboard activation on the item. */
-IMP_API int32_t imp_click(double t, uint32_t slot);
 
 /* Elements. The glue observes DOM elements; several may carry one item id (a card
 ** shown twice). Each element in view holds a handle; the core keeps its ratio, area
 ** and cover state and feeds its item's state machine from the item's most visible
-** element (the earliest added on a tie). An item fed by elements gets no
-** imp_observe() calls (that call is the one-element shorthand of traces and tests).
+** element (the earliest added on a tie). Elements are the only input of geometry and
+** activations: an item registered by imp_item_register() alone stays out of view.
 **
 ** imp_element_add registers the item exactly as imp_item_register() does (input
 ** buffer, statuses, result.slot) and adds an element to it: result.element is its
@@ -231,9 +221,11 @@ IMP_API int32_t imp_click(double t, uint32_t slot);
 IMP_API int32_t imp_element_add(double t, uint32_t id_len, uint32_t list_len,
                                 uint32_t position);
 /* Gives an element's handle back. Its item is fed from its other elements, or, when
-** it was the last, released as by imp_item_release(). */
+** it was the last, released: an open span is reported and the item keeps its state
+** for this page view until its slot is reused. */
 IMP_API int32_t imp_element_remove(double t, uint32_t element);
-/* An intersection observation of an element: ratio in [0,1], area in px^2 (>= 0).
+/* An intersection observation of an element: ratio in [0,1], area in px^2 (>= 0; an
+** element of area 0 has no pixels and is never in view).
 ** Entering or leaving view (ratio 0 <-> above 0) forgets what v2 said about it. */
 IMP_API int32_t imp_element_observe(double t, uint32_t element, double ratio, double area);
 /* What IntersectionObserver v2 said about an element (IMP_COVER_*). With

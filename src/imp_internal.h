@@ -179,7 +179,6 @@ int32_t imp_registry_register(const uint8_t *id, uint32_t id_len, const uint8_t 
                               uint32_t list_len, uint32_t position, uint32_t *slot);
 void imp_registry_free_released(void);
 void imp_registry_released(uint32_t slot);     /* append to the released list */
-imp_item *imp_registry_live(uint32_t slot);   /* NULL unless used and not released */
 
 /*=== MARK: - Elements (Private) ===*/
 size_t imp_element_bytes(uint32_t max_items);
@@ -188,7 +187,6 @@ int imp_element_full(void);                       /* every handle is held      *
 uint32_t imp_element_new(uint32_t slot);          /* a free handle (not full)  */
 imp_element *imp_element_live(uint32_t element);  /* NULL unless held          */
 void imp_element_free(uint32_t element);          /* feeds or releases its item */
-void imp_element_free_all(imp_item *it);          /* the item is released      */
 void imp_element_geometry(imp_element *e, double ratio, double area);
 void imp_element_look(imp_element *e, int32_t cover);
 

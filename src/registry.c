@@ -163,10 +163,3 @@ void imp_registry_free_released(void) {
   imp_g.released_head = imp_g.released_tail = IMP_NIL;
   imp_seen_clear();
 }
-
-imp_item *imp_registry_live(uint32_t slot) {
-  if (slot >= imp_g.cfg.max_items) return 0;
-  imp_item *it = &imp_g.items[slot];
-  if ((it->flags & (IMP_ITEM_USED | IMP_ITEM_RELEASED)) != IMP_ITEM_USED) return 0;
-  return it;
-}

@@ -21,9 +21,6 @@
 **   focus <t> <0|1>                                -> imp_page_focus
 **   end <t>                                        -> imp_page_end
 **   item <t> <position> <id> <list>                -> imp_item_register
-**   release <t> <slot>                             -> imp_item_release
-**   obs <t> <slot> <ratio> <area> <occluded>       -> imp_observe
-**   click <t> <slot>                               -> imp_click
 **   elem <t> <position> <id> <list>                -> imp_element_add
 **   unelem <t> <element>                           -> imp_element_remove
 **   eobs <t> <element> <ratio> <area>              -> imp_element_observe
@@ -37,7 +34,7 @@
 ** ("NaN" and "Infinity" are numbers). A double parameter gets the value as parsed; an
 ** integer parameter gets it converted the way WebAssembly converts a JS number for
 ** an i32 parameter (ToInt32: NaN and infinities give 0, the fraction is dropped,
-** the result is taken modulo 2^32), so `release 5 -1` passes slot 4294967295.
+** the result is taken modulo 2^32), so `unelem 5 -1` passes element 4294967295.
 ** Strings (pv, path, id, list) are percent-encoded: every byte <= 0x20, >= 0x7F or
 ** '%' is written %XX (hex digits of either case are accepted when reading); "-"
 ** is the empty string and "%2D" a lone "-". A raw byte that must be escaped, or a
@@ -248,15 +245,6 @@ static int run_line(char *line, int32_t *status, int *is_take) {
     NUMS(1, 2);
     if (!put_strings(f[3], f[4], &la, &lb)) return 0;
     *status = imp_item_register(d[1], la, lb, to_uint32(d[2]));
-  } else if (strcmp(cmd, "release") == 0 && n == 3) {
-    NUMS(1, 2);
-    *status = imp_item_release(d[1], to_uint32(d[2]));
-  } else if (strcmp(cmd, "obs") == 0 && n == 6) {
-    NUMS(1, 5);
-    *status = imp_observe(d[1], to_uint32(d[2]), d[3], d[4], to_int32(d[5]));
-  } else if (strcmp(cmd, "click") == 0 && n == 3) {
-    NUMS(1, 2);
-    *status = imp_click(d[1], to_uint32(d[2]));
   } else if (strcmp(cmd, "tick") == 0 && n == 2) {
     NUMS(1, 1);
     *status = imp_tick(d[1]);

@@ -66,8 +66,7 @@ function decodeField(field, out) {
 // have 13 to 16 fields (the optional compress, window_bits, occlusion and echo_ms).
 const CALLS = {
   start: [12, 0], page: [5, 3], state: [3, 0], focus: [3, 0], end: [2, 0], item: [5, 3],
-  release: [3, 0], obs: [6, 0], click: [3, 0], tick: [2, 0], take: [3, 0], drop: [2, 0],
-  elem: [5, 3], unelem: [3, 0], eobs: [5, 0], cover: [4, 0], act: [4, 0],
+  tick: [2, 0], take: [3, 0], drop: [2, 0], elem: [5, 3], unelem: [3, 0], eobs: [5, 0], cover: [4, 0], act: [4, 0],
 };
 
 function runLine(core, fields) {
@@ -99,9 +98,6 @@ function runLine(core, fields) {
     case 'focus': return x.imp_page_focus(d[1], d[2]);
     case 'end': return x.imp_page_end(d[1]);
     case 'item': return x.imp_item_register(d[1], la, lb, d[2]);
-    case 'release': return x.imp_item_release(d[1], d[2]);
-    case 'obs': return x.imp_observe(d[1], d[2], d[3], d[4], d[5]);
-    case 'click': return x.imp_click(d[1], d[2]);
     case 'elem': return x.imp_element_add(d[1], la, lb, d[2]);
     case 'unelem': return x.imp_element_remove(d[1], d[2]);
     case 'eobs': return x.imp_element_observe(d[1], d[2], d[3], d[4]);

@@ -13,6 +13,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { R_ELEMENT, RESULT_BYTES } from '../../js/core/abi.js';
 import { writeConfig } from '../../js/core/config.js';
 
 const PAGE_VIEWS = 10;
@@ -59,15 +60,15 @@ const DEFLATE_REPEATS = 2000;
 function runDeflateWasm(x) {
   const encoder = new TextEncoder();
   const put = (at, s) => encoder.encodeInto(s, new Uint8Array(x.memory.buffer, x.imp_input_ptr() + at, 256)).written;
-  const result32 = () => new Uint32Array(x.memory.buffer, x.imp_result_ptr(), 14);
+  const result32 = () => new Uint32Array(x.memory.buffer, x.imp_result_ptr(), RESULT_BYTES / 4);
   writeConfig(rawLoaded(x), [4096, 1024, 262144, 1000, 61440, 1e9, 0.5, 1000, 242500, 0.3, 0, 1, 15]);
   if (x.imp_start() !== 0) throw new Error('imp_start refused the deflate bench configuration');
   const pvLen = put(0, 'bench-deflate-3f2a9c8e1b7d');
   x.imp_page_begin(0, pvLen, put(pvLen, '/search'), 0);
   for (let i = 0; i < Math.floor(DEFLATE_EVENTS / 3); i++) {
     const idLen = put(0, `gig-${100000 + i * 7919}`);
-    x.imp_item_register(i * 13, idLen, put(idLen, 'search-results'), i + 1);
-    x.imp_observe(i * 13 + 1, result32()[3], 1, CARD_AREA, 0);
+    x.imp_element_add(i * 13, idLen, put(idLen, 'search-results'), i + 1);
+    x.imp_element_observe(i * 13 + 1, result32()[R_ELEMENT / 4], 1, CARD_AREA);
   }
   x.imp_tick(5000);
   x.imp_page_state(6000, 1);
@@ -159,7 +160,7 @@ export function runWasmOnce(x, items, observations, withChecksum = false) {
   x.imp_page_begin(t, pvLen, putText(pvLen, '/search'), 0);
   for (let i = 0; i < items; i++) {
     const idLen = putText(0, `gig-${i}`);
-    if (x.imp_item_register(t, idLen, putText(idLen, 'q1'), i + 1) !== 0) throw new Error('register failed');
+    if (x.imp_element_add(t, idLen, putText(idLen, 'q1'), i + 1) !== 0) throw new Error('register failed');
   }
   const t1 = cpuNs();
   const start = cpuNs();
@@ -177,7 +178,7 @@ export function runWasmOnce(x, items, observations, withChecksum = false) {
       tot.ticks++;
       takeReady(t);
     }
-    x.imp_observe(t, (r >>> 16) % items, ratioFor(r), CARD_AREA, 0);
+    x.imp_element_observe(t, (r >>> 16) % items, ratioFor(r), CARD_AREA);
     takeReady(t);
   }
   x.imp_page_end(t);

@@ -2,8 +2,8 @@
 ** core_bench.c: the core alone, natively.
 **
 ** Runs the benchmark workload that tests/bench/core.mjs runs through js/imp.wasm,
-** call for call: N items registered, then 10^6 observations drawn from a xorshift32
-** stream over 10 page views, imp_tick() whenever the core's deadline has passed and
+** call for call: N items added (one element each), then 10^6 element observations
+** drawn from a xorshift32 stream over 10 page views, imp_tick() whenever the core's deadline has passed and
 ** every ready batch taken. It prints one JSON line per run with the time per
 ** observation (process CPU time) and an FNV-1a checksum of every batch byte, so the caller can check
 ** that native and WASM did exactly the same work. Usage:
@@ -95,7 +95,7 @@ static double run_once(uint32_t items, uint32_t observations, bench_totals *tot,
   for (uint32_t i = 0; i < items; i++) {
     snprintf(text, sizeof text, "gig-%u", i);
     uint32_t id_len = put_text(0, text);
-    if (imp_item_register(t, id_len, put_text(id_len, "q1"), i + 1u) != IMP_OK) exit(3);
+    if (imp_element_add(t, id_len, put_text(id_len, "q1"), i + 1u) != IMP_OK) exit(3);
   }
   double t1 = now_ns();
   *register_ns = (t1 - t0) / items;
@@ -115,7 +115,7 @@ static double run_once(uint32_t items, uint32_t observations, bench_totals *tot,
       tot->ticks++;
       take_ready(t, tot);
     }
-    imp_observe(t, (r >> 16) % items, ratio_for(r), CARD_AREA, 0);
+    imp_element_observe(t, (r >> 16) % items, ratio_for(r), CARD_AREA);
     take_ready(t, tot);
   }
   imp_page_end(t);
@@ -145,8 +145,8 @@ static uint32_t deflate_batch(void) {
   for (uint32_t i = 0; i < DEFLATE_EVENTS / 3u; i++) {
     snprintf(text, sizeof text, "gig-%u", 100000u + i * 7919u);
     uint32_t id_len = put_text(0, text);
-    imp_item_register(i * 13.0, id_len, put_text(id_len, "search-results"), i + 1u);
-    imp_observe(i * 13.0 + 1, imp_result_ptr()->slot, 1, CARD_AREA, 0);
+    imp_element_add(i * 13.0, id_len, put_text(id_len, "search-results"), i + 1u);
+    imp_element_observe(i * 13.0 + 1, imp_result_ptr()->element, 1, CARD_AREA);
   }
   imp_tick(5000);
   imp_page_state(6000, IMP_PAGE_HIDDEN);

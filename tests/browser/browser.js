@@ -154,7 +154,7 @@ export async function traceLines(page) {
   return text.split('\n').filter((line) => line && !line.startsWith('#'));
 }
 
-const TIMED_CALLS = ['page', 'state', 'focus', 'end', 'item', 'release', 'obs', 'click', 'tick', 'take', 'elem', 'unelem', 'eobs', 'cover', 'act'];
+const TIMED_CALLS = ['page', 'state', 'focus', 'end', 'item', 'tick', 'take', 'elem', 'unelem', 'eobs', 'cover', 'act'];
 
 /**
  * The time the core saw for each traced call (the core treats a time earlier than the

@@ -5,7 +5,9 @@
 ** -DIMP_TEST_TINY, with tiny capacities (4 items, 8 queued events, 3 events per
 ** batch, 4096-byte batches) so every "full" path runs; tests that depend on a
 ** capacity read it from the T_* constants. page()/reg() write their strings into
-** the input buffer as the glue does. take() copies a batch into g_batch as a C
+** the input buffer as the glue does; reg() also adds an element to an item that has
+** none, as the glue does for each card, and observe()/click()/release() feed a slot
+** through that element (a slot without one gets a handle that is never held). take() copies a batch into g_batch as a C
 ** string. drain() takes every queued batch (force) and returns a one-line summary of
 ** their events ("imp:a@0 view:a@1000 vis:a@1500/1500/1500/1 click:a@1600/1600/1"),
 ** checking each batch on the way: strict JSON (jansson, flags 0), "v":1, at most the
@@ -24,6 +26,7 @@
 
 #include "harness.h"
 #include "imp.h"
+#include "imp_internal.h"
 #include "start_args.h"
 
 #ifdef IMP_TEST_TINY
@@ -88,15 +91,40 @@ static inline int32_t page(double t, const char *pv, const char *path, uint32_t 
   return imp_page_begin(t, (uint32_t)strlen(pv), (uint32_t)strlen(path), flags);
 }
 
-/* Registers an item with a binary-safe id; the slot is in RES->slot. */
+/* The first element of a slot's item; UINT32_MAX (never a held handle) when none. */
+static inline uint32_t element_of(uint32_t slot) {
+  if (!imp_g.started || slot >= imp_g.cfg.max_items) return UINT32_MAX;
+  uint32_t h = imp_g.items[slot].elements;
+  return h == IMP_NIL ? UINT32_MAX : h;
+}
+
+/* Registers an item with a binary-safe id and, when it has no element, adds one (as
+** the glue does when a card appears); the slot is in RES->slot. */
 static inline int32_t reg_n(double t, const char *id, size_t id_len, const char *list,
                             uint32_t pos) {
   put2(id, id_len, list, strlen(list));
-  return imp_item_register(t, (uint32_t)id_len, (uint32_t)strlen(list), pos);
+  int32_t s = imp_item_register(t, (uint32_t)id_len, (uint32_t)strlen(list), pos);
+  if (s != IMP_OK || element_of(RES->slot) != UINT32_MAX) return s;
+  return imp_element_add(t, (uint32_t)id_len, (uint32_t)strlen(list), pos);
 }
 
 static inline int32_t reg(double t, const char *id, const char *list, uint32_t pos) {
   return reg_n(t, id, strlen(id), list, pos);
+}
+
+/* An intersection observation of a slot's element. */
+static inline int32_t observe(double t, uint32_t slot, double ratio, double area) {
+  return imp_element_observe(t, element_of(slot), ratio, area);
+}
+
+/* A pointer click on a slot's element. */
+static inline int32_t click(double t, uint32_t slot) {
+  return imp_activate(t, element_of(slot), IMP_ACT_CLICK);
+}
+
+/* Gives a slot's element back: the item is released (its card left the DOM). */
+static inline int32_t release(double t, uint32_t slot) {
+  return imp_element_remove(t, element_of(slot));
 }
 
 /* Registers and returns the slot (UINT32_MAX on failure). */

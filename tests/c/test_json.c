@@ -13,9 +13,10 @@ static json_t *click_batch(const char *id, size_t n, const char *list, size_t li
   json_error_t err;
   json_t *root;
   put2(id, n, list, list_n);
-  if (imp_item_register(10, (uint32_t)n, (uint32_t)list_n, 2) != IMP_OK) return NULL;
-  if (imp_click(10, RES->slot) != IMP_OK) return NULL;
-  if (imp_item_release(10, RES->slot) != IMP_OK) return NULL; /* room under tiny */
+  if (imp_element_add(10, (uint32_t)n, (uint32_t)list_n, 2) != IMP_OK) return NULL;
+  uint32_t element = RES->element;
+  if (imp_activate(10, element, IMP_ACT_CLICK) != IMP_OK) return NULL;
+  if (imp_element_remove(10, element) != IMP_OK) return NULL; /* room under tiny */
   if (take(10, 1) != IMP_OK) return NULL;
   root = json_loadb(g_batch, g_batch_len, 0, &err);
   if (!root) printf("# jansson: %s at %d: %s\n", err.text, err.position, g_batch);
@@ -63,11 +64,11 @@ int main(void) {
   uint32_t a = slot_of(0, "a");
   CHECK_INT(reg(0, "b", "q1", 3), IMP_OK, "register b with a place");
   uint32_t b = RES->slot;
-  CHECK_INT(imp_observe(100, a, 1, 100, 0), IMP_OK, "a in view");
-  CHECK_INT(imp_observe(100, b, 0.2, 100, 0), IMP_OK, "b partly in view");
+  CHECK_INT(observe(100, a, 1, 100), IMP_OK, "a in view");
+  CHECK_INT(observe(100, b, 0.2, 100), IMP_OK, "b partly in view");
   imp_tick(1100);
-  imp_observe(1500, a, 0, 100, 0);
-  imp_click(1600, b);
+  observe(1500, a, 0, 100);
+  click(1600, b);
   CHECK_INT(take(1700, 1), IMP_OK, "take");
   CHECK_STR(g_batch,
             "{\"v\":1,\"pv\":\"pv-json\",\"path\":\"/search\",\"at\":1700,\"drop\":0,\"ev\":["
@@ -88,8 +89,8 @@ int main(void) {
   /* Escaping. */
   round_trip("a\"b\\c/d", 7, "quote, backslash and slash");
   put2("q\"", 2, "l\\", 2);
-  imp_item_register(10, 2, 2, 0);
-  imp_click(10, RES->slot);
+  imp_element_add(10, 2, 2, 0);
+  imp_activate(10, RES->element, IMP_ACT_CLICK);
   take(10, 1);
   CHECK(strstr(g_batch, "\"id\":\"q\\\"\",\"list\":\"l\\\\\"") != NULL,
         "quote and backslash escaped as \\\" and \\\\: %s", g_batch);
@@ -133,7 +134,7 @@ int main(void) {
   put2(all, IMP_MAX_PV_BYTES, all, sizeof all);
   CHECK_INT(imp_page_begin(20, IMP_MAX_PV_BYTES, sizeof all, 0), IMP_OK, "binary pv and path");
   slot_of(20, "z");
-  imp_observe(20, RES->slot, 1, 100, 0);
+  observe(20, RES->slot, 1, 100);
   support_reset(T_BATCH_BYTES);
   g_invalid = 0;
   drain(30);
@@ -143,7 +144,7 @@ int main(void) {
   start_default();
   page(100, "pv-fields", "/p", IMP_FLAG_WEBDRIVER);
   reg(100, "gig-1", "q1", 3);
-  imp_click(150, RES->slot);
+  click(150, RES->slot);
   CHECK_INT(take(200, 1), IMP_OK, "take");
   json_error_t err;
   root = json_loadb(g_batch, g_batch_len, 0, &err);

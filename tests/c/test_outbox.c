@@ -54,7 +54,7 @@ static void impression(double t, const char *prefix, unsigned i) {
   char id[IMP_MAX_ID_BYTES + 1];
   snprintf(id, sizeof id, "%s%u", prefix, i);
   reg(t, id, "", 0);
-  imp_observe(t, RES->slot, 0.2, 100, 0);
+  observe(t, RES->slot, 0.2, 100);
 }
 
 static char body[IMP_OB_IO_BYTES + 1];
@@ -232,7 +232,7 @@ static void many_cards(int random_ids) {
     id[6] = 'x'; /* over the NUL */
     id[IMP_MAX_ID_BYTES] = '\0';
     reg(10, id, "", 0);
-    imp_observe(10, RES->slot, 0.2, 100, 0);
+    observe(10, RES->slot, 0.2, 100);
   }
 }
 
@@ -447,7 +447,7 @@ static void big_batch(double t) {
   memset(list, 'l', sizeof list - 1);
   id[sizeof id - 1] = list[sizeof list - 1] = 0;
   reg(t, id, list, 1);
-  for (int i = 0; i < 8; i++) imp_click(t, RES->slot);
+  for (int i = 0; i < 8; i++) click(t, RES->slot);
 }
 
 static void test_keepalive_budget(void) {
@@ -556,7 +556,7 @@ static void test_hide_with_every_slot_in_flight(void) {
   CHECK_INT(imp_outbox_next(41, 0.5), IMP_OK, "half of it too");
   CHECK_INT(ACT->kind, IMP_ACT_FETCH, "fetch");
   CHECK_INT(ACT->held_batches, 2, "both slots hold a batch in flight");
-  CHECK_INT(imp_click(50, 0), IMP_OK, "one more event, a click");
+  CHECK_INT(click(50, 0), IMP_OK, "one more event, a click");
   imp_page_state(60, IMP_PAGE_HIDDEN);
   int beacons = 0;
   while (imp_outbox_next(60, 0.5) == IMP_OK) {
@@ -596,7 +596,7 @@ static void test_late_answer_after_adoption(void) {
   CHECK_INT(imp_outbox_next(30, 0.5), IMP_OK, "then");
   CHECK_INT(ACT->kind, IMP_ACT_BEACON, "the queued batch goes by beacon from the spare slot");
   uint32_t beacon = ACT->ticket;
-  CHECK_INT(imp_click(35, 0), IMP_OK, "a click while both slots are busy");
+  CHECK_INT(click(35, 0), IMP_OK, "a click while both slots are busy");
   CHECK_INT(store_all(35), IMP_OK, "then");
   CHECK_INT(ACT->kind, IMP_ACT_BEACON, "the request let go its slot: the click goes by beacon");
   imp_outbox_beacon(35, ACT->ticket, IMP_BEACON_ACCEPTED);

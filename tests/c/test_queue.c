@@ -12,7 +12,7 @@ static int32_t one_event(double t, const char *prefix, uint32_t i) {
   char id[IMP_MAX_ID_BYTES + 1];
   snprintf(id, sizeof id, "%s%u", prefix, i);
   if (reg(t, id, "", i + 1) != IMP_OK) return IMP_ERR_STATE;
-  return imp_observe(t, RES->slot, 0.1, 100, 0);
+  return observe(t, RES->slot, 0.1, 100);
 }
 
 static long long field(const char *json, const char *key) {
@@ -109,8 +109,8 @@ int main(void) {
     id[0] = (char)('A' + i % 26);
     id[1] = (char)('A' + i / 26);
     put2(id, sizeof id, list, sizeof list);
-    if (imp_item_register(1, sizeof id, sizeof list, 4294967295u) != IMP_OK) ok = 0;
-    if (imp_click(1, RES->slot) != IMP_OK) ok = 0;
+    if (imp_element_add(1, sizeof id, sizeof list, 4294967295u) != IMP_OK) ok = 0;
+    if (imp_activate(1, RES->element, IMP_ACT_CLICK) != IMP_OK) ok = 0;
   }
   CHECK(ok, "24 large events queued");
   CHECK_INT(RES->dropped, 0, "none dropped");

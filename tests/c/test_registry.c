@@ -29,7 +29,7 @@ int main(void) {
   CHECK_INT(reg_n(0, "a\0c", 3, "", 1), IMP_OK, "another id differing after the NUL");
   CHECK(RES->slot != nul1, "ids are compared as bytes, not C strings");
   CHECK_INT(RES->items, 4, "four items");
-  CHECK_INT(imp_item_release(0, s128), IMP_OK, "release");
+  CHECK_INT(release(0, s128), IMP_OK, "release");
   CHECK_INT(page(0, "pv1b", "/search", 0), IMP_OK, "new page view");
   CHECK_INT(RES->items, 3, "a new page view frees released items");
 
@@ -48,23 +48,23 @@ int main(void) {
   /* Registration updates position and list. */
   CHECK_INT(page(0, "pv2", "/search", 0), IMP_OK, "page");
   CHECK_INT(reg(0, "gig-a", "q9", 7), IMP_OK, "re-register with a new place");
-  CHECK_INT(imp_observe(10, a, 0.2, 1000, 0), IMP_OK, "observe");
+  CHECK_INT(observe(10, a, 0.2, 1000), IMP_OK, "observe");
   CHECK_INT(take(10, 1), IMP_OK, "take");
   CHECK(strstr(g_batch, "{\"e\":\"imp\",\"s\":1,\"t\":10,\"id\":\"gig-a\",\"pos\":7,\"list\":\"q9\",\"f\":1}") != NULL,
         "the impression carries the new position and list: %s", g_batch);
 
   /* A recycled node re-registered keeps the item's state. */
-  CHECK_INT(imp_observe(100, a, 1, 1000, 0), IMP_OK, "in view");
+  CHECK_INT(observe(100, a, 1, 1000), IMP_OK, "in view");
   CHECK_INT(imp_tick(1100), IMP_OK, "tick to viewable");
-  CHECK_INT(imp_item_release(1200, a), IMP_OK, "node leaves the DOM");
+  CHECK_INT(release(1200, a), IMP_OK, "node leaves the DOM");
   CHECK_STR(drain(1200), "view:gig-a@1100 vis:gig-a@1200/1100/1100/1",
             "release reports the open span");
-  CHECK_INT(imp_observe(1300, a, 1, 1000, 0), IMP_ERR_SLOT, "released slot is refused");
+  CHECK_INT(observe(1300, a, 1, 1000), IMP_ERR_SLOT, "released slot is refused");
   CHECK_INT(reg(1300, "gig-a", "q9", 7), IMP_OK, "re-register the id");
   CHECK_INT(RES->slot, a, "it finds the same slot");
-  CHECK_INT(imp_observe(1300, a, 1, 1000, 0), IMP_OK, "in view again");
+  CHECK_INT(observe(1300, a, 1, 1000), IMP_OK, "in view again");
   CHECK_INT(imp_tick(2500), IMP_OK, "tick");
-  CHECK_INT(imp_item_release(2600, a), IMP_OK, "release again");
+  CHECK_INT(release(2600, a), IMP_OK, "release again");
   CHECK_STR(drain(2600), "vis:gig-a@2600/1300/1300/2",
             "no second impression or viewable; span 2 counted after span 1");
 
@@ -78,15 +78,15 @@ int main(void) {
   }
   CHECK_INT(RES->items, 4, "table full");
   CHECK_INT(reg(0, "gig-new", "", 1), IMP_ERR_FULL, "IMP_ERR_FULL with nothing released");
-  CHECK_INT(imp_observe(5, slots[1], 1, 100, 0), IMP_OK, "item 1 seen");
-  CHECK_INT(imp_item_release(10, slots[2]), IMP_OK, "release item 2 first");
-  CHECK_INT(imp_item_release(11, slots[1]), IMP_OK, "release item 1 second");
+  CHECK_INT(observe(5, slots[1], 1, 100), IMP_OK, "item 1 seen");
+  CHECK_INT(release(10, slots[2]), IMP_OK, "release item 2 first");
+  CHECK_INT(release(11, slots[1]), IMP_OK, "release item 1 second");
   c = slot_of(12, "gig-new");
   CHECK_INT(c, slots[2], "the item released longest ago is reused");
   CHECK_INT(RES->items, 4, "still four items");
   CHECK_INT(slot_of(13, "gig-1"), slots[1], "a released item not reused revives in its slot");
   CHECK_INT(reg(14, "gig-2", "", 1), IMP_ERR_FULL, "the reused item is gone; table full");
-  CHECK_INT(imp_observe(15, slots[1], 1, 100, 0), IMP_OK, "revived item observed");
+  CHECK_INT(observe(15, slots[1], 1, 100), IMP_OK, "revived item observed");
   drain(20);
   CHECK(strstr(g_summary, "imp:gig-1") == g_summary && !strstr(g_summary + 1, "imp:gig-1"),
         "the revived item kept its impression: %s", g_summary);
@@ -102,7 +102,7 @@ int main(void) {
   for (uint32_t i = 0; i < T_MAX_ITEMS; i += 2) {
     id_of(id, sizeof id, i);
     if (reg(0, id, "", i + 1) != IMP_OK) ok = 0;
-    if (imp_item_release(0, RES->slot) != IMP_OK) ok = 0;
+    if (release(0, RES->slot) != IMP_OK) ok = 0;
   }
   CHECK(ok, "half of them released");
   for (uint32_t i = 0; i < T_MAX_ITEMS; i += 2) {

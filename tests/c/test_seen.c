@@ -18,9 +18,9 @@ static int32_t show_and_release(uint32_t i, double t) {
   int32_t s = reg(t, id, "", i + 1);
   if (s != IMP_OK) return s;
   uint32_t slot = RES->slot;
-  if ((s = imp_observe(t, slot, 1, 100, 0)) != IMP_OK) return s;
-  if ((s = imp_observe(t + 1000, slot, 0, 100, 0)) != IMP_OK) return s;
-  return imp_item_release(t + 1000, slot);
+  if ((s = observe(t, slot, 1, 100)) != IMP_OK) return s;
+  if ((s = observe(t + 1000, slot, 0, 100)) != IMP_OK) return s;
+  return release(t + 1000, slot);
 }
 
 static int count(const char *hay, const char *needle) {
@@ -42,9 +42,9 @@ int main(void) {
   CHECK_INT(RES->items, 4, "four slots, reused");
   CHECK_INT(reg(200000, "card-0", "", 1), IMP_OK, "card 0 comes back");
   uint32_t slot = RES->slot;
-  CHECK_INT(imp_observe(200000, slot, 1, 100, 0), IMP_OK, "in view again");
-  CHECK_INT(imp_click(200500, slot), IMP_OK, "clicked");
-  CHECK_INT(imp_observe(201000, slot, 0, 100, 0), IMP_OK, "out of view");
+  CHECK_INT(observe(200000, slot, 1, 100), IMP_OK, "in view again");
+  CHECK_INT(click(200500, slot), IMP_OK, "clicked");
+  CHECK_INT(observe(201000, slot, 0, 100), IMP_OK, "out of view");
   CHECK_STR(drain(201000), "click:card-0@200500/200500/1 vis:card-0@201000/1000/1000/2",
             "no second impression or viewable; the click counts from the first impression "
             "and says viewed; the span count goes on");
@@ -59,7 +59,7 @@ int main(void) {
   CHECK_INT(page(400000, "pv3", "/", 0), IMP_OK, "page");
   for (uint32_t i = 0; i < 1000; i++) {
     id_of(id, sizeof id, i);
-    if (reg(400000, id, "", 1) != IMP_OK || imp_item_release(400000, RES->slot) != IMP_OK) {
+    if (reg(400000, id, "", 1) != IMP_OK || release(400000, RES->slot) != IMP_OK) {
       CHECK(0, "unseen card %u registers", i);
       break;
     }

@@ -111,8 +111,8 @@ int main(void) {
   CHECK_INT(reg(0, "a", "", 1), IMP_OK, "register before any page view");
   CHECK(written() && RES->slot != 0xFFFFFFFFu, "register writes the slot");
   uint32_t a = RES->slot;
-  CHECK_INT(imp_observe(0, a, 1, 100, 0), IMP_ERR_STATE, "IMP_ERR_STATE: observe, no page");
-  CHECK_INT(imp_click(0, a), IMP_ERR_STATE, "IMP_ERR_STATE: click, no page");
+  CHECK_INT(observe(0, a, 1, 100), IMP_ERR_STATE, "IMP_ERR_STATE: observe, no page");
+  CHECK_INT(click(0, a), IMP_ERR_STATE, "IMP_ERR_STATE: click, no page");
   CHECK_INT(imp_page_end(0), IMP_ERR_STATE, "IMP_ERR_STATE: end, no page");
 
   /* IMP_ERR_ARG. */
@@ -123,11 +123,12 @@ int main(void) {
   CHECK_INT(imp_tick(T_NAN), IMP_ERR_ARG, "ARG: NaN time");
   CHECK_INT(imp_tick(-1), IMP_ERR_ARG, "ARG: negative time");
   CHECK_INT(imp_tick(T_INF), IMP_ERR_ARG, "ARG: infinite time");
-  CHECK_INT(imp_observe(20, a, 1.5, 100, 0), IMP_ERR_ARG, "ARG: ratio above 1");
-  CHECK_INT(imp_observe(20, a, -0.1, 100, 0), IMP_ERR_ARG, "ARG: negative ratio");
-  CHECK_INT(imp_observe(20, a, T_NAN, 100, 0), IMP_ERR_ARG, "ARG: NaN ratio");
-  CHECK_INT(imp_observe(20, a, 1, -1, 0), IMP_ERR_ARG, "ARG: negative area");
-  CHECK_INT(imp_observe(20, a, 1, 100, 2), IMP_ERR_ARG, "ARG: occluded 2");
+  CHECK_INT(observe(20, a, 1.5, 100), IMP_ERR_ARG, "ARG: ratio above 1");
+  CHECK_INT(observe(20, a, -0.1, 100), IMP_ERR_ARG, "ARG: negative ratio");
+  CHECK_INT(observe(20, a, T_NAN, 100), IMP_ERR_ARG, "ARG: NaN ratio");
+  CHECK_INT(observe(20, a, 1, -1), IMP_ERR_ARG, "ARG: negative area");
+  CHECK_INT(imp_element_cover(20, element_of(a), 3), IMP_ERR_ARG, "ARG: cover 3");
+  CHECK_INT(imp_activate(20, element_of(a), 3), IMP_ERR_ARG, "ARG: activation kind 3");
   CHECK_INT(imp_page_state(20, 4), IMP_ERR_ARG, "ARG: unknown page state");
   CHECK_INT(imp_page_state(20, -1), IMP_ERR_ARG, "ARG: negative page state");
   CHECK_INT(imp_page_focus(20, 2), IMP_ERR_ARG, "ARG: focus 2");
@@ -150,12 +151,14 @@ int main(void) {
   CHECK_INT(imp_page_begin(20, 0, 1, 0), IMP_ERR_ARG, "IMP_ERR_ARG: empty page view id");
 
   /* IMP_ERR_SLOT. */
-  CHECK_INT(imp_observe(20, 0xFFFFFFFFu, 1, 100, 0), IMP_ERR_SLOT, "SLOT: huge slot");
-  CHECK_INT(imp_click(20, T_MAX_ITEMS), IMP_ERR_SLOT, "SLOT: slot == max_items");
-  CHECK_INT(imp_item_release(20, a), IMP_OK, "release");
-  CHECK_INT(imp_item_release(20, a), IMP_ERR_SLOT, "SLOT: released twice");
-  CHECK_INT(imp_observe(20, a, 1, 100, 0), IMP_ERR_SLOT, "SLOT: observe a released slot");
-  CHECK_INT(imp_click(20, a), IMP_ERR_SLOT, "SLOT: click a released slot");
+  uint32_t e = element_of(a);
+  CHECK_INT(imp_element_observe(20, 0xFFFFFFFFu, 1, 100), IMP_ERR_SLOT, "SLOT: huge handle");
+  CHECK_INT(imp_activate(20, T_MAX_ITEMS, IMP_ACT_CLICK), IMP_ERR_SLOT,
+            "SLOT: handle == max_items");
+  CHECK_INT(imp_element_remove(20, e), IMP_OK, "the element is given back");
+  CHECK_INT(imp_element_remove(20, e), IMP_ERR_SLOT, "SLOT: given back twice");
+  CHECK_INT(imp_element_observe(20, e, 1, 100), IMP_ERR_SLOT, "SLOT: observe a handle given back");
+  CHECK_INT(imp_activate(20, e, IMP_ACT_CLICK), IMP_ERR_SLOT, "SLOT: click a handle given back");
 
   /* IMP_ERR_FULL: the table filled with live items. */
   CHECK_INT(page(30, "pv3", "/", 0), IMP_OK, "new page view frees released items");

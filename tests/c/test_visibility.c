@@ -17,7 +17,7 @@ static uint32_t fresh(const char *pv, uint32_t flags) {
 }
 
 static void obs(double x, uint32_t slot, double ratio) {
-  CHECK_INT(imp_observe(T0 + x, slot, ratio, AREA, 0), IMP_OK, "observe %g at +%g", ratio, x);
+  CHECK_INT(observe(T0 + x, slot, ratio, AREA), IMP_OK, "observe %g at +%g", ratio, x);
 }
 
 int main(void) {
@@ -89,20 +89,22 @@ int main(void) {
   /* 30 % rule for cards of 242,500 px^2 or more. */
   a = fresh("p7", 0);
   b = slot_of(T0, "b");
-  CHECK_INT(imp_observe(T0, a, 0.3, 242500, 0), IMP_OK, "large card at 30 %%");
-  CHECK_INT(imp_observe(T0, b, 0.3, 242499, 0), IMP_OK, "smaller card at 30 %%");
+  CHECK_INT(observe(T0, a, 0.3, 242500), IMP_OK, "large card at 30 %%");
+  CHECK_INT(observe(T0, b, 0.3, 242499), IMP_OK, "smaller card at 30 %%");
   imp_tick(T0 + 3000);
   CHECK_STR(drain(T0 + 3000), "imp:a@0 imp:b@0 view:a@1000",
             "30 %% is viewable at 242500 px^2, not at 242499");
-  CHECK_INT(imp_observe(T0 + 3000, a, 0.29, 242500, 0), IMP_OK, "large card at 29 %%");
+  CHECK_INT(observe(T0 + 3000, a, 0.29, 242500), IMP_OK, "large card at 29 %%");
   CHECK_STR(drain(T0 + 3000), "vis:a@3000/3000/3000/1", "29 %% ends the large card's span");
 
   /* Occlusion blocks viewable. */
   a = fresh("p8", 0);
-  CHECK_INT(imp_observe(T0, a, 1, AREA, 1), IMP_OK, "fully in view but occluded");
+  CHECK_INT(observe(T0, a, 1, AREA), IMP_OK, "fully in view");
+  CHECK_INT(imp_element_cover(T0, element_of(a), IMP_COVER_COVERED), IMP_OK, "but occluded");
   imp_tick(T0 + 3000);
   CHECK_STR(drain(T0 + 3000), "imp:a@0", "occluded: impression, no viewable");
-  CHECK_INT(imp_observe(T0 + 3000, a, 1, AREA, 0), IMP_OK, "the modal closes");
+  CHECK_INT(imp_element_cover(T0 + 3000, element_of(a), IMP_COVER_CLEAR), IMP_OK,
+            "the modal closes");
   imp_tick(T0 + 4000);
   CHECK_STR(drain(T0 + 4000), "view:a@4000", "viewable 1000 ms after the occlusion ends");
 
@@ -112,7 +114,7 @@ int main(void) {
     obs(100, a, 1);
     CHECK(RES->next_deadline == -1.0, "flag %u: no timer", flag);
     imp_tick(T0 + 2000);
-    CHECK_INT(imp_click(T0 + 2000, a), IMP_OK, "click works while not visible");
+    CHECK_INT(click(T0 + 2000, a), IMP_OK, "click works while not visible");
     CHECK_STR(drain(T0 + 2000), "imp:a@2000 click:a@2000/0/0",
               "flag %u: nothing measured; a click records its impression", flag);
     CHECK_INT(imp_page_state(T0 + 2500, IMP_PAGE_VISIBLE), IMP_OK, "activation");
@@ -133,33 +135,33 @@ int main(void) {
   obs(0, a, 1);
   obs(300, a, 0);
   obs(400, a, 1);
-  CHECK_INT(imp_observe(T0 + 400, b, 1, AREA, 0), IMP_OK, "b in view");
+  CHECK_INT(observe(T0 + 400, b, 1, AREA), IMP_OK, "b in view");
   imp_page_state(T0 + 1000, IMP_PAGE_HIDDEN);
   imp_page_state(T0 + 1100, IMP_PAGE_VISIBLE);
   CHECK_STR(drain(T0 + 1100),
             "imp:a@0 vis:a@300/300/300/1 imp:b@400 vis:a@1000/600/600/2 vis:b@1000/600/600/1",
             "spans end on leave and on hide, with ms/max/n");
   imp_tick(T0 + 2100);
-  CHECK_INT(imp_item_release(T0 + 2150, b), IMP_OK, "b released");
+  CHECK_INT(release(T0 + 2150, b), IMP_OK, "b released");
   CHECK_INT(imp_page_end(T0 + 2200), IMP_OK, "page end");
   CHECK_STR(drain(T0 + 2200),
             "view:a@2100 view:b@2100 vis:b@2150/1050/1050/2 vis:a@2200/1100/1100/3",
             "spans end on release and page end; max and n carry on");
-  CHECK_INT(imp_observe(T0 + 2300, a, 1, AREA, 0), IMP_ERR_STATE, "observe after page end");
-  CHECK_INT(imp_click(T0 + 2300, a), IMP_ERR_STATE, "click after page end");
+  CHECK_INT(observe(T0 + 2300, a, 1, AREA), IMP_ERR_STATE, "observe after page end");
+  CHECK_INT(click(T0 + 2300, a), IMP_ERR_STATE, "click after page end");
 
   /* Clicks. */
   a = fresh("p13", 0);
   b = slot_of(T0, "b");
   uint32_t c = slot_of(T0, "c");
   obs(0, a, 1);
-  CHECK_INT(imp_click(T0 + 400, a), IMP_OK, "click before viewable");
+  CHECK_INT(click(T0 + 400, a), IMP_OK, "click before viewable");
   imp_tick(T0 + 1000);
-  CHECK_INT(imp_click(T0 + 1600, a), IMP_OK, "click after viewable");
-  CHECK_INT(imp_observe(T0 + 1700, b, 0.2, AREA, 0), IMP_OK, "b partly in view");
-  CHECK_INT(imp_click(T0 + 1800, b), IMP_OK, "click on b");
+  CHECK_INT(click(T0 + 1600, a), IMP_OK, "click after viewable");
+  CHECK_INT(observe(T0 + 1700, b, 0.2, AREA), IMP_OK, "b partly in view");
+  CHECK_INT(click(T0 + 1800, b), IMP_OK, "click on b");
   CHECK_INT(imp_page_focus(T0 + 1850, 0), IMP_OK, "window loses focus");
-  CHECK_INT(imp_click(T0 + 1900, c), IMP_OK, "click on an item never seen");
+  CHECK_INT(click(T0 + 1900, c), IMP_OK, "click on an item never seen");
   CHECK_STR(drain(T0 + 2000),
             "imp:a@0 click:a@400/400/0 view:a@1000 click:a@1600/1600/1 imp:b@1700 "
             "click:b@1800/100/0 imp:c@1900 click:c@1900/0/0",

@@ -104,7 +104,7 @@ static void check_cap(void) {
   CHECK_INT(start_compressed(T_MAX_QUEUE, IMP_BATCH_MIN_CAP, T_WINDOW), IMP_OK,
             "start: compress, 4096-byte cap");
   page(1000, "pv-cap", "/", 0);
-  for (uint32_t i = 0; i < cards; i++) imp_observe(1001, noisy_card(1000, i), 1, 100, 0);
+  for (uint32_t i = 0; i < cards; i++) observe(1001, noisy_card(1000, i), 1, 100);
   uint32_t events = 0, batches = 0;
   while (take_wire(1002, 1) == IMP_OK) {
     events += RES->batch_events;
@@ -121,7 +121,7 @@ static void check_round_trips(void) {
     char id[16];
     snprintf(id, sizeof id, "gig-%u", i);
     reg(1000, id, "list", i + 1);
-    imp_observe(1000 + i, RES->slot, 1, 100, 0);
+    observe(1000 + i, RES->slot, 1, 100);
   }
   imp_tick(5000);
   int batches = 0;
@@ -131,7 +131,7 @@ static void check_round_trips(void) {
 
   CHECK_INT(start_compressed(T_BATCH_EVENTS, T_BATCH_BYTES, 8), IMP_OK, "start: window 2^8");
   page(1000, "pv-b", "/", 0);
-  imp_observe(1000, slot_of(1000, "x"), 1, 100, 0);
+  observe(1000, slot_of(1000, "x"), 1, 100);
   take_wire(1000, 1);
   CHECK(RES->wire_bytes > 18, "a small window compresses too");
 
@@ -147,7 +147,7 @@ static void check_round_trips(void) {
 static void check_plain(void) {
   CHECK_INT(start_default(), IMP_OK, "start: compress off");
   page(1000, "pv-c", "/", 0);
-  imp_observe(1000, slot_of(1000, "x"), 1, 100, 0);
+  observe(1000, slot_of(1000, "x"), 1, 100);
   CHECK_INT(take(1000, 1), IMP_OK, "a plain batch");
   CHECK_INT(RES->wire_bytes, 0, "compress 0: no gzip form");
   CHECK_INT(imp_gzip_output(10), IMP_ERR_STATE, "compress 0: imp_gzip_output is refused");

@@ -3,10 +3,10 @@
 **
 ** The input is decoded into a configuration (small capacities, so the "full" paths
 ** run) and then one call per opcode byte, with arguments from the following bytes
-** (zeros once the input runs out): page begin/state/focus/end, register, release,
-** observe, click, tick, take, report dropped, the element calls (add, remove,
-** observe, v2 cover, activate; occlusion and the echo window picked by the input),
-** and calls with bad times or values.
+** (zeros once the input runs out): page begin/state/focus/end, register, tick, take,
+** report dropped, the element calls (add, remove, observe, v2 cover, activate;
+** occlusion and the echo window picked by the input), and calls with bad times or
+** values.
 ** Invariants checked after every call (abort on a violation):
 **  - every status is one of the named values (imp_status_name() knows it);
 **  - every batch parses with jansson's strict parser (json_loadb, flags 0), has
@@ -166,7 +166,7 @@ static double pick_time(fz_in *in, double *now) {
   return *now;
 }
 
-/* The element calls (ops 12..16), on handles mostly in range. */
+/* The element calls (ops 5..7 and 12..16), on handles mostly in range. */
 static int32_t element_call(uint32_t op, double t, fz_in *in) {
   uint32_t handle = fz_u8(in) % (cfg_items + 2u);
   int32_t s;
@@ -179,7 +179,9 @@ static int32_t element_call(uint32_t op, double t, fz_in *in) {
     if (s == IMP_OK && imp_result_ptr()->element >= cfg_items) fz_fail("handle out of range", NULL, 0);
     return s;
   }
+  case 5:
   case 13: return imp_element_remove(t, handle);
+  case 6:
   case 14: {
     uint8_t rb = fz_u8(in);
     double ratio = rb >= 250 ? (rb == 255 ? 1.5 : 1.0) : rb / 250.0;
@@ -252,16 +254,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       s = imp_item_register(t, idl, ll, pos);
       break;
     }
-    case 5: s = imp_item_release(t, fz_u8(&in) % (cfg_items + 2u)); break;
-    case 6: {
-      uint32_t slot = fz_u8(&in) % (cfg_items + 2u);
-      uint8_t rb = fz_u8(&in);
-      double ratio = rb >= 250 ? (rb == 255 ? 1.5 : 1.0) : rb / 250.0;
-      double area = (double)fz_u16(&in) * 8.0;
-      s = imp_observe(t, slot, ratio, area, (int32_t)(fz_u8(&in) % 3u == 2 ? 1 : 0));
-      break;
-    }
-    case 7: s = imp_click(t, fz_u8(&in) % (cfg_items + 2u)); break;
     case 8: s = imp_tick(t); break;
     case 9:
     case 10: {

@@ -25,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   uint8_t pv[IMP_MAX_PV_BYTES], path[IMP_MAX_PATH_BYTES];
   uint8_t ids[4][IMP_MAX_ID_BYTES], lists[4][IMP_MAX_LIST_BYTES];
   size_t idn[4], listn[4], pvn, pathn, count = 0;
-  uint32_t slots[4], clicks = 0, seen = 0;
+  uint32_t clicks = 0, seen = 0;
   uint8_t *ib = imp_input_ptr();
 
   if (start_plain(8, 64, 65536, 64, IMP_BATCH_MIN_CAP, 1e9, 0.5, 1000, 242500, 0.3, 0) != IMP_OK)
@@ -44,10 +44,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (idn[count] == 0) break;
     memcpy(ib, ids[count], idn[count]);
     memcpy(ib + idn[count], lists[count], listn[count]);
-    if (imp_item_register(1, (uint32_t)idn[count], (uint32_t)listn[count], fz_u8(&in)) != IMP_OK)
+    if (imp_element_add(1, (uint32_t)idn[count], (uint32_t)listn[count], fz_u8(&in)) != IMP_OK)
       fz_fail("register", NULL, 0);
-    slots[count] = imp_result_ptr()->slot;
-    if (imp_click(2, slots[count]) != IMP_OK) fz_fail("click", NULL, 0);
+    if (imp_activate(2, imp_result_ptr()->element, IMP_ACT_CLICK) != IMP_OK)
+      fz_fail("click", NULL, 0);
     clicks++;
     count++;
   }

@@ -584,15 +584,17 @@ static void track(fz_in *in, uint8_t op) {
   switch (op) {
   case 0:
     memcpy(imp_input_ptr(), id, 1);
-    imp_item_register(now, 1, 0, x % 5u);
+    if (imp_item_register(now, 1, 0, x % 5u) == IMP_OK &&
+        imp_g.items[imp_result_ptr()->slot].elements == IMP_NIL)
+      imp_element_add(now, 1, 0, x % 5u); /* one element per card, as the glue adds */
     break;
-  case 1: imp_observe(now, x % 8u, (double)(fz_u8(in) % 5u) / 4.0, 100.0, 0); break;
+  case 1: imp_element_observe(now, x % 8u, (double)(fz_u8(in) % 5u) / 4.0, 100.0); break;
   case 2:
     hidden = !hidden;
     imp_page_state(now, hidden ? IMP_PAGE_HIDDEN : IMP_PAGE_VISIBLE);
     break;
-  case 3: imp_click(now, x % 8u); break;
-  case 4: imp_item_release(now, x % 8u); break;
+  case 3: imp_activate(now, x % 8u, IMP_ACT_CLICK); break;
+  case 4: imp_element_remove(now, x % 8u); break;
   default:
     imp_page_end(now);
     note_seq();
@@ -655,14 +657,14 @@ static void recover(fz_in *in) {
   other_live = 0; /* the earlier tab is gone for good */
   if (imp_ob.consent == IMP_CONSENT_PENDING) expect_ok(imp_outbox_consent(now, 1), "consent");
   memcpy(imp_input_ptr(), "z", 1); /* one more event, to carry a pending "drop" */
-  expect_ok(imp_item_register(now, 1, 0, 0), "register");
-  uint32_t z = imp_result_ptr()->slot;
-  expect_ok(imp_observe(now, z, 1.0, 100.0, 0), "observe");
+  expect_ok(imp_element_add(now, 1, 0, 0), "register");
+  uint32_t z = imp_result_ptr()->element;
+  expect_ok(imp_element_observe(now, z, 1.0, 100.0), "observe");
   for (int round = 0; round < 300; round++) {
     now += 61000.0;
     expect_ok(imp_tick(now), "tick");
     /* a loss counted after the last event waits for the next event: make one */
-    if (imp_g.drop_pending && !imp_g.rec_count) expect_ok(imp_click(now, z), "click");
+    if (imp_g.drop_pending && !imp_g.rec_count) expect_ok(imp_activate(now, z, IMP_ACT_CLICK), "click");
     pump(in);
     check_law();
     if (!imp_act.held_batches && !store_n && !imp_g.rec_count && !imp_g.drop_pending) break;

@@ -48,7 +48,7 @@ describe('npm package', () => {
       const tracker = await createTracker({ endpoint: '/c', onError: (e) => errors.push(e.message) });
       const embedded = await createEmbedded({ endpoint: '/c', onError: (e) => errors.push(e.message) });
       const wasm = readFileSync(new URL(import.meta.resolve('impression-tracker/imp.wasm')));
-      const trace = 'start 8 8 4096 8 4096 0 0.5 1000 242500 0.3 0\\npage 0 0 pv /\\nitem 0 1 gig-1 -\\nobs 5 0 1 100 0\\ntake 6 1\\n';
+      const trace = 'start 8 8 4096 8 4096 0 0.5 1000 242500 0.3 0\\npage 0 0 pv /\\nelem 0 1 gig-1 -\\neobs 5 0 1 100\\ntake 6 1\\n';
       const out = new TextDecoder().decode(await replay(trace, wasm));
       await import('impression-tracker/script-tag');
       console.log(JSON.stringify({ active: [tracker.stats().active, embedded.stats().active], errors, out }));

@@ -96,23 +96,26 @@ describe('generated traces: WASM replay = native replay', { skip: noNative }, ()
   let t = 0;
   const num = (normal) => (random() < 0.08 ? pick(ODD_NUMBERS) : String(normal));
   const str = (normal) => (random() < 0.12 ? pick(ODD_STRINGS) : normal);
-  const slot = () => num(Math.floor(random() * 6));
+  const handle = () => num(Math.floor(random() * 6));
   const line = () => {
     t += Math.floor(random() * 700);
     const time = () => num(t + (random() < 0.1 ? -50 : 0));
-    switch (pick(['page', 'state', 'focus', 'end', 'item', 'item', 'release', 'obs', 'obs', 'obs', 'click', 'tick', 'take', 'take', 'drop', 'junk'])) {
+    const kind = pick(['page', 'state', 'focus', 'end', 'item', 'elem', 'elem', 'unelem', 'eobs', 'eobs', 'eobs', 'cover', 'act', 'tick', 'take', 'take', 'drop', 'junk']);
+    switch (kind) {
       case 'page': return `page ${time()} ${num(pick([0, 1, 2, 4, 8, 16, 31]))} ${str(`pv${Math.floor(random() * 3)}`)} ${str('/p')}`;
       case 'state': return `state ${time()} ${num(pick([0, 0, 1, 2, 3, 4]))}`;
       case 'focus': return `focus ${time()} ${num(pick([0, 1]))}`;
       case 'end': return `end ${time()}`;
-      case 'item': return `item ${time()} ${num(Math.floor(random() * 40))} ${str(`g${Math.floor(random() * 8)}`)} ${str(pick(['-', 'q1', 'q%202']))}`;
-      case 'release': return `release ${time()} ${slot()}`;
-      case 'obs': return `obs ${time()} ${slot()} ${num(pick([0, 0.25, 0.3, 0.5, 0.75, 1, 1.5]))} ${num(pick([100, 300000, 0, -1]))} ${num(pick([0, 0, 1]))}`;
-      case 'click': return `click ${time()} ${slot()}`;
+      case 'item':
+      case 'elem': return `${kind} ${time()} ${num(Math.floor(random() * 40))} ${str(`g${Math.floor(random() * 8)}`)} ${str(pick(['-', 'q1', 'q%202']))}`;
+      case 'unelem': return `unelem ${time()} ${handle()}`;
+      case 'eobs': return `eobs ${time()} ${handle()} ${num(pick([0, 0.25, 0.3, 0.5, 0.75, 1, 1.5]))} ${num(pick([100, 300000, 0, -1]))}`;
+      case 'cover': return `cover ${time()} ${handle()} ${num(pick([0, 1, 1, 2, 3]))}`;
+      case 'act': return `act ${time()} ${handle()} ${num(pick([0, 0, 1, 2, 3]))}`;
       case 'tick': return `tick ${time()}`;
       case 'take': return `take ${time()} ${num(pick([0, 1]))}`;
       case 'drop': return `drop ${num(Math.floor(random() * 5))}`;
-      default: return pick(['', '   ', '# comment', 'take', 'take 1 0 0', 'tick  5', 'TICK 5', 'obs 1 2 3', 'tick 5\r', 'bogus 1', 'tick 5 ', '\ttick 5']);
+      default: return pick(['', '   ', '# comment', 'take', 'take 1 0 0', 'tick  5', 'TICK 5', 'eobs 1 2', 'obs 1 0 1 100 0', 'tick 5\r', 'bogus 1', 'tick 5 ', '\ttick 5']);
     }
   };
   const seen = { batches: 0, errors: 0, parse: 0 };
@@ -145,7 +148,7 @@ describe('generated traces: WASM replay = native replay', { skip: noNative }, ()
     const trace = Buffer.concat([
       Buffer.from('start 8 16 4096 4 4096 3000 0.5 1000 242500 0.3 0\n# c\0mment\npage 0 0 pv /\nitem 1 0 caf'),
       Buffer.from([0xc3, 0xa9]),
-      Buffer.from(' -\nitem 1 0 g -\nobs 2 0 1 100 0\ntake 3 1\n'),
+      Buffer.from(' -\nelem 1 0 g -\neobs 2 0 1 100\ntake 3 1\n'),
     ]);
     const fromNative = native(trace);
     assert.equal((await wasm(trace)).toString('latin1'), fromNative.toString('latin1'));
