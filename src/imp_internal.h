@@ -179,6 +179,8 @@ int32_t imp_registry_register(const uint8_t *id, uint32_t id_len, const uint8_t 
                               uint32_t list_len, uint32_t position, uint32_t *slot);
 void imp_registry_free_released(void);
 void imp_registry_released(uint32_t slot);     /* append to the released list */
+void imp_list_append(uint32_t *head, uint32_t *tail, uint32_t slot); /* items chained by timer_prev/next */
+void imp_list_unlink(uint32_t *head, uint32_t *tail, imp_item *it);
 
 /*=== MARK: - Elements (Private) ===*/
 size_t imp_element_bytes(uint32_t max_items);

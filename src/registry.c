@@ -92,22 +92,33 @@ static void free_slot(uint32_t slot) {
   imp_g.item_count--;
 }
 
-/*=== MARK: - The released list (Private) ===*/
-void imp_registry_released(uint32_t slot) {
+/*=== MARK: - Lists of items (Private) ===*/
+/* Items chain through timer_prev/timer_next into one list at a time: the armed
+** timers (visibility.c) or the released items (below). */
+void imp_list_append(uint32_t *head, uint32_t *tail, uint32_t slot) {
   imp_item *it = &imp_g.items[slot];
   it->timer_next = IMP_NIL;
-  it->timer_prev = imp_g.released_tail;
-  if (imp_g.released_tail != IMP_NIL) imp_g.items[imp_g.released_tail].timer_next = slot;
-  else imp_g.released_head = slot;
-  imp_g.released_tail = slot;
+  it->timer_prev = *tail;
+  if (*tail != IMP_NIL) imp_g.items[*tail].timer_next = slot;
+  else *head = slot;
+  *tail = slot;
+}
+
+void imp_list_unlink(uint32_t *head, uint32_t *tail, imp_item *it) {
+  if (it->timer_prev != IMP_NIL) imp_g.items[it->timer_prev].timer_next = it->timer_next;
+  else *head = it->timer_next;
+  if (it->timer_next != IMP_NIL) imp_g.items[it->timer_next].timer_prev = it->timer_prev;
+  else *tail = it->timer_prev;
+  it->timer_prev = it->timer_next = IMP_NIL;
+}
+
+/*=== MARK: - The released list (Private) ===*/
+void imp_registry_released(uint32_t slot) {
+  imp_list_append(&imp_g.released_head, &imp_g.released_tail, slot);
 }
 
 static void unlink_released(imp_item *it) {
-  if (it->timer_prev != IMP_NIL) imp_g.items[it->timer_prev].timer_next = it->timer_next;
-  else imp_g.released_head = it->timer_next;
-  if (it->timer_next != IMP_NIL) imp_g.items[it->timer_next].timer_prev = it->timer_prev;
-  else imp_g.released_tail = it->timer_prev;
-  it->timer_prev = it->timer_next = IMP_NIL;
+  imp_list_unlink(&imp_g.released_head, &imp_g.released_tail, it);
 }
 
 /* Frees the item released longest ago whose state the seen set can keep; 0 if none. */

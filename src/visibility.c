@@ -63,22 +63,13 @@ uint8_t imp_vis_classify(double ratio, double area, int occluded) {
 static uint32_t slot_of(const imp_item *it) { return (uint32_t)(it - imp_g.items); }
 
 static void arm(imp_item *it) {
-  uint32_t s = slot_of(it);
   it->flags |= IMP_ITEM_ARMED;
-  it->timer_next = IMP_NIL;
-  it->timer_prev = imp_g.timer_tail;
-  if (imp_g.timer_tail != IMP_NIL) imp_g.items[imp_g.timer_tail].timer_next = s;
-  else imp_g.timer_head = s;
-  imp_g.timer_tail = s;
+  imp_list_append(&imp_g.timer_head, &imp_g.timer_tail, slot_of(it));
 }
 
 static void unlink_timer(imp_item *it) {
   if (!(it->flags & IMP_ITEM_ARMED)) return;
-  if (it->timer_prev != IMP_NIL) imp_g.items[it->timer_prev].timer_next = it->timer_next;
-  else imp_g.timer_head = it->timer_next;
-  if (it->timer_next != IMP_NIL) imp_g.items[it->timer_next].timer_prev = it->timer_prev;
-  else imp_g.timer_tail = it->timer_prev;
-  it->timer_prev = it->timer_next = IMP_NIL;
+  imp_list_unlink(&imp_g.timer_head, &imp_g.timer_tail, it);
   it->flags &= (uint8_t)~IMP_ITEM_ARMED;
 }
 
