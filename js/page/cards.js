@@ -36,10 +36,10 @@ function readMeta(o, el, meta = {}) {
   };
 }
 
-// Gives a card a core element handle; false when the core refuses its id (reported).
-function attach(cards, record) {
+// Gives a card a core element handle at time t; false when the core refuses its id (reported).
+function attach(cards, record, t) {
   Object.assign(record, readMeta(cards._o, record._el, record._meta));
-  if (!record._id || !cards._check(elementAdd(cards._core, cards._env.now(), record._id, record._list, record._position))) return false;
+  if (!record._id || !cards._check(elementAdd(cards._core, t, record._id, record._list, record._position))) return false;
   record._h = resultField(cards._core, R_ELEMENT);
   return true;
 }
@@ -96,22 +96,20 @@ export function cardsInView(cards) {
   return [...cards._items].filter(([, r]) => r._in).map(([el]) => el);
 }
 
-/** A click or key press (abi.js ACT_*) on a card; false when it has no handle to give. */
-function activateCard(cards, record, kind) {
-  if (record._h < 0 && !attach(cards, record)) return false; // before the observer showed it
-  cards._check(activate(cards._core, cards._env.now(), record._h, kind));
+/** A click or key press (abi.js ACT_*) on a card at time t; false when it has no handle to give. */
+export function activateCard(cards, record, kind, t) {
+  if (record._h < 0 && !attach(cards, record, t)) return false; // before the observer showed it
+  cards._check(activate(cards._core, t, record._h, kind));
   return true;
 }
 
 /**
- * Listens for the cards' activations and, with a selector, discovers the cards of the
- * page (discovery.js). `pump(t)` runs after each.
+ * Listens for the cards' activations, passed on as `activate(record, kind)`, and, with a
+ * selector, discovers the cards of the page (discovery.js); `pump(t)` runs after each pass.
  * @returns {{_dom: object|null, _stop(): void}} discovery (or null) and a function removing both
  */
-export function listenCards(cards, env, o, guard, pump) {
-  const stopActivation = listenActivation(env, (node) => cards._items.get(node), (record, kind) => {
-    if (activateCard(cards, record, kind)) pump(env.now());
-  }, guard);
+export function listenCards(cards, env, o, guard, pump, activate) {
+  const stopActivation = listenActivation(env, (node) => cards._items.get(node), activate, guard);
   const dom = o.selector ? watchDom(env, o, {
     _guard: guard,
     _found: (el) => track(cards, el, undefined, false),
@@ -147,8 +145,8 @@ export function feedGeometry(cards, entry, record) {
     if (record._in) cards._occlusion.observe(el);
     else cards._occlusion.unobserve(el);
   }
-  if (record._h < 0 && !attach(cards, record)) return;
   const t = timeOf(cards._env, entry);
+  if (record._h < 0 && !attach(cards, record, t)) return;
   cards._check(elementObserve(cards._core, t, record._h, ratio, area));
   // A callback can carry thousands of entries: take each batch as soon as it is due,
   // before the core's queue has to drop the oldest events.

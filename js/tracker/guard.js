@@ -33,8 +33,9 @@ function fail(w, error) {
   if (w._stopped) return;
   w._report._loud(error);
   try {
-    // The page stops measuring: the outbox hands what it holds to a beacon or storage.
-    pageEnd(w._core, w._env.now());
+    // The page stops measuring: the outbox hands what it holds to a beacon or storage
+    // (no core yet: nothing was measured).
+    if (w._core) pageEnd(w._core, w._env.now());
     if (w._delivery) drive(w._delivery);
   } catch (e) {
     w._report(e);

@@ -56,6 +56,18 @@ export function endpointOk(endpoint, doc) {
   }
 }
 
+// The numbers the observers' thresholds need before the core is loaded: the core's own
+// defaults (src/config.c), mirrored; tests/unit/abi.test.js checks them against the core.
+export const RULE_DEFAULTS = { impressionRatio: 0, 'viewable.ratio': 0.5, 'viewable.largeArea': 242500, 'viewable.largeRatio': 0.3 };
+
+/** Gives the viewable rule's options that are absent the core's defaults. */
+export function fillRuleDefaults(o) {
+  for (const [path, value] of Object.entries(RULE_DEFAULTS)) {
+    const [holder, key] = holderOf(o, path);
+    if (holder[key] === undefined) holder[key] = value;
+  }
+}
+
 /** Sets the options to the numbers the core started with (its defaults filled in). */
 export function applyConfig(o, config) {
   CONFIG_OPTIONS.forEach((path, i) => {

@@ -10,7 +10,7 @@
 // onError call.
 
 import { CONFIG_OCCLUSION, R_DROPPED, R_EVENTS, R_QUEUED_BYTES, R_QUEUED_EVENTS, R_READY, R_SEQ } from '../core/abi.js';
-import { cardsInView, createCards, listenCards, releaseDisconnected, track, untrack } from '../page/cards.js';
+import { activateCard, cardsInView, createCards, listenCards, releaseDisconnected, track, untrack } from '../page/cards.js';
 import {
   createCore, nextDeadline, pageBegin, pageEnd, pageFocus, pageState, reportDropped, resultField, startCore, tick, traceText,
 } from '../core/core.js';
@@ -23,8 +23,9 @@ import { loadCore } from '../core/loader.js';
 import { createGeometryObservers, createOcclusionObserver } from '../page/observer.js';
 import { checkPageViewTiming } from '../page/page-view-check.js';
 import { newPageViewFacts } from '../page/page-view.js';
+import { createEarly, dropEarly, held, heldEntries, release } from './early.js';
 import { check, guard, teardown } from './guard.js';
-import { applyConfig, configValues, endpointOk, resolveEnv, resolveOptions } from './options.js';
+import { applyConfig, configValues, endpointOk, fillRuleDefaults, resolveEnv, resolveOptions } from './options.js';
 import { createReporter } from './warn.js';
 
 /**
@@ -34,6 +35,7 @@ import { createReporter } from './warn.js';
  */
 export async function startTracker(options, defaults) {
   const report = createReporter(options?.onError, options?.env?.console);
+  let w = null;
   try {
     const o = resolveOptions(options || {});
     const env = resolveEnv(o.env);
@@ -41,7 +43,12 @@ export async function startTracker(options, defaults) {
       throw new Error('impression-tracker: IntersectionObserver or the DOM is missing');
     }
     if (!endpointOk(o.endpoint, env.document)) throw new Error('impression-tracker: option endpoint is not an http(s) URL');
-    const loaded = await loadCore(o.wasm || defaults.wasm(), env);
+    // The core loads while the page side starts (early.js holds what it reports).
+    const loading = loadCore(o.wasm || defaults.wasm(), env);
+    loading.catch(() => {}); // awaited below, unless the page side fails first
+    w = startPage(o, env, report);
+    const loaded = await loading;
+    if (w._stopped) return noopTracker(); // the page side failed meanwhile (reported)
     // The debug hook sees each event as the core queues it (core.js); its errors are reported.
     const onEvent = o.onEvent && ((event, pageView) => {
       try {
@@ -50,30 +57,38 @@ export async function startTracker(options, defaults) {
         report(error);
       }
     });
-    return wire(o, env, createCore(loaded, o.trace, onEvent), createOutbox(loaded), report);
+    return wire(w, createCore(loaded, o.trace, onEvent), createOutbox(loaded));
   } catch (error) {
+    if (w) {
+      dropEarly(w._early);
+      teardown(w);
+    }
     report._loud(error);
     return noopTracker();
   }
 }
 
-// The wiring of one tracker is one record `w` (wire makes it): the options, the
-// environment, the core and its outbox, the delivery driver's record, the cards, the one
-// timer, the open page view, and what stop() undoes. The functions below work on it.
-function wire(o, env, core, outbox, report) {
+// The wiring of one tracker is one record `w` (startPage makes it, wire completes it):
+// the options, the environment, the core and its outbox, the delivery driver's record,
+// the cards, the one timer, the open page view, and what stop() undoes. The functions
+// below work on it.
+function startPage(o, env, report) {
   const w = {
-    _o: o, _env: env, _core: core, _outbox: outbox, _report: report,
+    _o: o, _env: env, _report: report,
     _stops: [], // what stop() undoes
     _cancelCheck: () => {}, // cancels the pending early newPageView() check
-    // Set later: _stopped; _timer and _timerAt (the one timer and the deadline it is
-    // set for, -1: none); while starting, _cards (cards.js), _entries (their observer
-    // entries, fed in chunks: entries.js), _delivery (the record of the outbox's I/O
-    // driver: js/delivery/start.js, driver.js), _dom (discovery.js), and the page
-    // view's facts (page-view.js: _pageView, _path, _flags).
+    _early: createEarly(), // the page's inputs until the core is ready (early.js)
+    _start: env.now(), // the first page view begins here, with the facts of this moment
+    _startFacts: newPageViewFacts(env),
+    // Set later: _stopped; _core and _outbox (wire); _timer and _timerAt (the one
+    // timer and the deadline it is set for, -1: none); _cards (cards.js), _entries
+    // (their observer entries, fed in chunks: entries.js), _delivery (the record of the
+    // outbox's I/O driver: js/delivery/start.js, driver.js), _dom (discovery.js), and
+    // the page view's facts (page-view.js: _pageView, _path, _flags).
   };
   w._guard = (fn) => guard(w, fn);
   w._check = (status) => check(w, status);
-  w._pump = (t) => pump(w, t);
+  w._pump = (t) => w._delivery && pump(w, t); // nothing to deliver before the core is ready
   w._onTimer = w._guard(() => {
     w._timer = 0;
     w._timerAt = -1;
@@ -81,10 +96,29 @@ function wire(o, env, core, outbox, report) {
   });
   try {
     startCards(w);
-    w._delivery = startDelivery(o, env, deliveryHooks(w));
-    w._stops.push(() => stopDelivery(w._delivery));
-    beginPageView(w);
     listenPage(w);
+  } catch (error) {
+    teardown(w);
+    throw error;
+  }
+  return w;
+}
+
+// The core is ready: it starts, the first page view begins at the start's time, and
+// what the page said meanwhile is handed on in order, at its own times. Delivery starts
+// after that: the outbox shares the core's clock, which never goes back, so an outbox
+// call at the present time before them would move every early input to the present.
+function wire(w, core, outbox) {
+  Object.assign(w, { _core: core, _outbox: outbox });
+  w._cards._core = core;
+  try {
+    configureCore(w);
+    beginPageView(w, undefined, w._start, w._startFacts);
+    release(w._early, w._report);
+    w._entries._feedAll(); // entries are fed in chunks: the rest of them too, at their times
+    w._delivery = startDelivery(w._o, w._env, deliveryHooks(w));
+    w._stops.push(() => stopDelivery(w._delivery));
+    pump(w, w._env.now());
   } catch (error) {
     teardown(w);
     throw error;
@@ -106,6 +140,7 @@ function catchUp(w, t) {
 function pump(w, t) {
   const env = w._env;
   catchUp(w, t);
+  if (!w._delivery) return; // the early inputs: delivery starts after them
   drive(w._delivery);
   const at = w._outbox._deadline();
   if (at === w._timerAt) return;
@@ -133,62 +168,72 @@ function deliveryHooks(w) {
 // MutationObserver may not have said so yet (cards removed and newPageView() called
 // in the same task), and a card still registered would count in the new page view.
 // Discovery picks up the new cards afterwards.
-function beginPageView(w, meta) {
-  const env = w._env;
+function beginPageView(w, meta, t = w._env.now(), facts = newPageViewFacts(w._env, meta)) {
   w._entries._feedAll(); // the old page view's last observations
   w._dom?._catchUp(); // cards re-keyed or removed since the last mutation pass
   releaseDisconnected(w._cards);
   w._cancelCheck();
-  w._cancelCheck = checkPageViewTiming(env, cardsInView(w._cards), w._report);
-  const t = env.now();
-  Object.assign(w, newPageViewFacts(env, meta));
+  w._cancelCheck = checkPageViewTiming(w._env, cardsInView(w._cards), w._report);
+  Object.assign(w, facts);
   check(w, pageBegin(w._core, t, w._pageView, w._path, w._flags));
   pump(w, t);
 }
 
 // --- Start ------------------------------------------------------------------------
-// The cards, their observers, and the core started with its configuration.
+// The cards and their observers, before the core is ready: what the observers report
+// waits in the early buffer (early.js). The thresholds need the rule's numbers now:
+// the options', else the core's defaults (options.js RULE_DEFAULTS).
 function startCards(w) {
-  const { _o: o, _env: env, _core: core } = w;
-  const cards = createCards(core, o, env, w._check, () => {
+  const { _o: o, _env: env } = w;
+  fillRuleDefaults(o);
+  const cards = createCards(null, o, env, w._check, () => {
     // A callback can carry thousands of entries: each batch leaves the queue as soon
     // as it is due, before the queue has to drop the oldest events.
-    if (resultField(core, R_READY)) drive(w._delivery);
+    if (w._delivery && resultField(w._core, R_READY)) drive(w._delivery);
   });
   w._cards = cards;
   w._entries = createEntryFeed(cards, env, w._guard, w._pump);
-  cards._occlusion = createOcclusionObserver(env, o, w._entries._push);
+  const onEntries = w._guard(heldEntries(w._early, w._entries._push));
+  cards._occlusion = createOcclusionObserver(env, o, onEntries);
   w._stops.push(() => cards._occlusion?.disconnect());
+  cards._geometry = createGeometryObservers(env, o, onEntries);
+  w._stops.push(() => cards._geometry._disconnect());
+}
+
+// The core started with its configuration.
+function configureCore(w) {
+  const { _o: o, _core: core, _cards: cards } = w;
   const config = configValues(o);
   config[CONFIG_OCCLUSION] = cards._occlusion ? 1 : 0; // the core waits for v2 only where v2 looks
   check(w, startCore(core, config));
   applyConfig(o, core._config); // the options now hold the numbers the core runs with
-  cards._geometry = createGeometryObservers(env, o, w._entries._push);
-  w._stops.push(() => cards._geometry._disconnect());
 }
 
-// The page lifecycle, activations and discovery.
+// The page lifecycle, activations and discovery. Each input carries its time t (it
+// may wait in the early buffer before it reaches the core).
 function listenPage(w) {
-  const { _env: env, _core: core, _guard: safe } = w;
+  const { _env: env, _guard: safe, _early: early } = w;
+  const now = () => env.now();
   w._stops.push(listenLifecycle(env, {
-    _state: safe((state, hiding) => {
+    _state: held(early, now, safe((t, state, hiding) => {
       w._entries._feedAll(); // entries from before the change count first
-      const t = env.now();
-      check(w, pageState(core, t, state));
-      setVisible(w._delivery, !hiding);
+      check(w, pageState(w._core, t, state));
+      if (w._delivery) setVisible(w._delivery, !hiding); // else it reads the page as it starts
       pump(w, t);
-    }),
-    _focus: safe((focused) => {
-      const t = env.now();
-      check(w, pageFocus(core, t, focused ? 1 : 0));
+    })),
+    _focus: held(early, now, safe((t, focused) => {
+      check(w, pageFocus(w._core, t, focused ? 1 : 0));
       pump(w, t);
-    }),
-    _restore: safe(() => {
-      setVisible(w._delivery, true);
+    })),
+    _restore: held(early, now, safe(() => {
+      if (w._delivery) setVisible(w._delivery, true);
       beginPageView(w);
-    }),
+    })),
   }));
-  const listening = listenCards(w._cards, env, w._o, safe, w._pump);
+  const activate = held(early, now, safe((t, record, kind) => {
+    if (activateCard(w._cards, record, kind, t)) pump(w, t);
+  }));
+  const listening = listenCards(w._cards, env, w._o, safe, w._pump, activate);
   w._dom = listening._dom;
   w._stops.push(listening._stop);
 }

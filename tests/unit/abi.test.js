@@ -13,6 +13,7 @@ import {
   resultField, startCore, statusName, take, takenBatch,
 } from '../../js/core/core.js';
 import * as ob from '../../js/core/outbox.js';
+import { CONFIG_OPTIONS, RULE_DEFAULTS } from '../../js/tracker/options.js';
 import { wasmBytes } from './fakes/dom.js';
 
 const CONFIG = {
@@ -118,6 +119,15 @@ describe('abi.js matches the core', () => {
     const core = createCore(loaded, false);
     assert.equal(startCore(core, []), abi.OK, 'the defaults start');
     assert.deepEqual(core._config, [2048, 8192, 1048576, 200, 16384, 10000, 0.5, 1000, 242500, 0.3, 0, 1, 15, 0, 1000], 'the defaults of src/config.c');
+  });
+
+  it('options.js RULE_DEFAULTS (the thresholds before the core loads) are the core defaults', () => {
+    const core = createCore(loaded, false);
+    assert.equal(startCore(core, []), abi.OK);
+    for (const [path, value] of Object.entries(RULE_DEFAULTS)) {
+      assert.equal(value, core._config[CONFIG_OPTIONS.indexOf(path)], path);
+    }
+    assert.equal(Object.keys(RULE_DEFAULTS).length, 4);
   });
 
   it('reads each result field where the core writes it', () => {
