@@ -1,14 +1,15 @@
 // loader.js: turns the core's .wasm into a running instance. It accepts what a page or
 // a test has at hand (bytes, a compiled WebAssembly.Module, a URL, a Response or a
-// promise of one), prefers WebAssembly.compileStreaming and falls back to
-// compile(arrayBuffer) when the server sends the wrong MIME type or there is no
-// streaming (Node). It checks that the module imports nothing, calls _initialize (the
-// reactor's constructors, which --no-entry builds require before any other call) and
-// refuses a module whose imp_abi_version() is not the one the glue was written for.
-// memoryView() makes each view on the memory's current buffer (the core is built
-// without memory growth, so there is only ever one). Given env's
-// setTimeout, it gives up after LOAD_TIMEOUT_MS (a source that never settles, a fetch
-// that never answers); the timer is unref()ed where it can be, and cleared either way.
+// promise of one), prefers WebAssembly.instantiateStreaming (compiled while the bytes
+// arrive, instantiated in the same step) and falls back to compile(arrayBuffer) when
+// the server sends the wrong MIME type or there is no streaming. It checks that the
+// module imports nothing, calls _initialize (the reactor's constructors, which
+// --no-entry builds require before any other call) and refuses a module whose
+// imp_abi_version() is not the one the glue was written for. memoryView() makes each
+// view on the memory's current buffer (the core is built without memory growth, so
+// there is only ever one). Given env's setTimeout, it gives up after LOAD_TIMEOUT_MS (a
+// source that never settles, a fetch that never answers); the timer is unref()ed where
+// it can be, and cleared either way.
 
 import { ABI_VERSION } from './abi.js';
 
@@ -33,18 +34,24 @@ async function instantiate(source, env) {
     source = (env.fetch || fetch)(String(source));
   }
   source = await source;
+  let instance = null;
   if (typeof source?.arrayBuffer === 'function') { // a Response
     if (source.ok === false) throw new Error(`core: HTTP ${source.status}`);
     // clone() keeps the body readable for the fallback when streaming refuses the
-    // response (a server that does not send application/wasm).
-    source = (await wasm.compileStreaming?.(source.clone()).catch(() => null)) || (await source.arrayBuffer());
+    // response (a server that does not send application/wasm) or the module (one that
+    // imports something: the check below names what).
+    instance = (await wasm.instantiateStreaming?.(source.clone(), {}).catch(() => null))?.instance;
+    if (!instance) source = await source.arrayBuffer();
   }
-  const module = source instanceof wasm.Module ? source : await wasm.compile(source);
-  const imports = wasm.Module.imports(module);
-  if (imports.length) {
-    throw new Error(`core imports ${imports.map((i) => `${i.module}.${i.name}`)}`);
+  if (!instance) {
+    const module = source instanceof wasm.Module ? source : await wasm.compile(source);
+    const imports = wasm.Module.imports(module);
+    if (imports.length) {
+      throw new Error(`core imports ${imports.map((i) => `${i.module}.${i.name}`)}`);
+    }
+    instance = await wasm.instantiate(module, {});
   }
-  const { exports } = await wasm.instantiate(module, {});
+  const { exports } = instance;
   // The build shortens properties named _x but keeps this one (tests/tools/bundle.mjs).
   exports._initialize?.();
   const version = exports.imp_abi_version?.();

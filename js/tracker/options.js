@@ -56,11 +56,12 @@ export function endpointOk(endpoint, doc) {
   }
 }
 
-// The numbers the observers' thresholds need before the core is loaded: the core's own
-// defaults (src/config.c), mirrored; tests/unit/abi.test.js checks them against the core.
-export const RULE_DEFAULTS = { impressionRatio: 0, 'viewable.ratio': 0.5, 'viewable.largeArea': 242500, 'viewable.largeRatio': 0.3 };
+// The numbers the first observer's thresholds need before the core is loaded (the
+// entering and the viewable ratio): the core's defaults (src/config.c), mirrored;
+// tests/unit/abi.test.js checks them against the core.
+export const RULE_DEFAULTS = { impressionRatio: 0, 'viewable.ratio': 0.5 };
 
-/** Gives the viewable rule's options that are absent the core's defaults. */
+/** Gives those of RULE_DEFAULTS that are absent the core's defaults. */
 export function fillRuleDefaults(o) {
   for (const [path, value] of Object.entries(RULE_DEFAULTS)) {
     const [holder, key] = holderOf(o, path);

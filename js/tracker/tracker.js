@@ -23,7 +23,7 @@ import { loadCore } from '../core/loader.js';
 import { createGeometryObservers, createOcclusionObserver } from '../page/observer.js';
 import { checkPageViewTiming } from '../page/page-view-check.js';
 import { newPageViewFacts } from '../page/page-view.js';
-import { createEarly, dropEarly, held, heldEntries, release } from './early.js';
+import { createEarly, held, release } from './early.js';
 import { check, guard, teardown } from './guard.js';
 import { applyConfig, configValues, endpointOk, fillRuleDefaults, resolveEnv, resolveOptions } from './options.js';
 import { createReporter } from './warn.js';
@@ -59,10 +59,7 @@ export async function startTracker(options, defaults) {
     });
     return wire(w, createCore(loaded, o.trace, onEvent), createOutbox(loaded));
   } catch (error) {
-    if (w) {
-      dropEarly(w._early);
-      teardown(w);
-    }
+    if (w) teardown(w); // the inputs held for the core go with it
     report._loud(error);
     return noopTracker();
   }
@@ -113,7 +110,7 @@ function wire(w, core, outbox) {
   w._cards._core = core;
   try {
     configureCore(w);
-    beginPageView(w, undefined, w._start, w._startFacts);
+    openPageView(w, w._start, w._startFacts); // the first: nothing before it to close
     release(w._early, w._report);
     w._entries._feedAll(); // entries are fed in chunks: the rest of them too, at their times
     w._delivery = startDelivery(w._o, w._env, deliveryHooks(w));
@@ -168,12 +165,18 @@ function deliveryHooks(w) {
 // MutationObserver may not have said so yet (cards removed and newPageView() called
 // in the same task), and a card still registered would count in the new page view.
 // Discovery picks up the new cards afterwards.
-function beginPageView(w, meta, t = w._env.now(), facts = newPageViewFacts(w._env, meta)) {
+function beginPageView(w, meta) {
+  const env = w._env;
   w._entries._feedAll(); // the old page view's last observations
   w._dom?._catchUp(); // cards re-keyed or removed since the last mutation pass
   releaseDisconnected(w._cards);
   w._cancelCheck();
-  w._cancelCheck = checkPageViewTiming(w._env, cardsInView(w._cards), w._report);
+  w._cancelCheck = checkPageViewTiming(env, cardsInView(w._cards), w._report);
+  openPageView(w, env.now(), newPageViewFacts(env, meta));
+}
+
+// The core begins a page view at t with its facts (page-view.js).
+function openPageView(w, t, facts) {
   Object.assign(w, facts);
   check(w, pageBegin(w._core, t, w._pageView, w._path, w._flags));
   pump(w, t);
@@ -193,7 +196,7 @@ function startCards(w) {
   });
   w._cards = cards;
   w._entries = createEntryFeed(cards, env, w._guard, w._pump);
-  const onEntries = w._guard(heldEntries(w._early, w._entries._push));
+  const onEntries = w._guard(held(w._early, () => env.now(), (t, entries, fromOcclusion) => w._entries._push(entries, fromOcclusion), true));
   cards._occlusion = createOcclusionObserver(env, o, onEntries);
   w._stops.push(() => cards._occlusion?.disconnect());
   cards._geometry = createGeometryObservers(env, o, onEntries);

@@ -127,7 +127,7 @@ describe('abi.js matches the core', () => {
     for (const [path, value] of Object.entries(RULE_DEFAULTS)) {
       assert.equal(value, core._config[CONFIG_OPTIONS.indexOf(path)], path);
     }
-    assert.equal(Object.keys(RULE_DEFAULTS).length, 4);
+    assert.equal(Object.keys(RULE_DEFAULTS).length, 2);
   });
 
   it('reads each result field where the core writes it', () => {

@@ -4,7 +4,7 @@
 // and a core that never loads drops the buffer through onError.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createEarly, dropEarly, held, heldEntries, release } from '../../js/tracker/early.js';
+import { createEarly, held, release } from '../../js/tracker/early.js';
 import { createTracker } from '../../js/index.js';
 import { createPage, entryOf, fakeNetwork, wasmBytes } from './fakes/dom.js';
 import { addGrid } from './fakes/tracker.js';
@@ -37,7 +37,7 @@ describe('the early buffer', () => {
   it('keeps the entries that can change something: in view, and whatever follows one in view', () => {
     const early = createEarly();
     const pushed = [];
-    const push = heldEntries(early, (entries, fromOcclusion) => pushed.push([entries.map((e) => [e.target, e.time]), fromOcclusion]));
+    const push = held(early, () => 0, (t, entries, fromOcclusion) => pushed.push([entries.map((e) => [e.target, e.time]), fromOcclusion]), true);
     push([outOfView('far', 1), inView('near', 1), outOfView('far2', 1)], false); // the first callback
     push([outOfView('near', 5), outOfView('far', 6)], false);
     push([inView('near', 7)], true); // an occlusion entry
@@ -48,31 +48,23 @@ describe('the early buffer', () => {
   });
 
   it('when full, drops and counts what does not fit, and reports the count once at release', () => {
-    const early = createEarly(3);
+    const early = createEarly(4);
     const seen = [];
     const click = held(early, () => 0, (t, what) => seen.push(what));
-    const push = heldEntries(early, (entries) => seen.push(...entries.map((e) => e.target)));
+    const push = held(early, () => 0, (t, entries) => seen.push(...entries.map((e) => e.target)), true);
     click('c1');
-    push([inView('e1', 0), inView('e2', 0), inView('e3', 0)], false); // one more fits
-    click('c2');
-    push([inView('e4', 0)], false);
+    push([inView('e1', 0), inView('e2', 0)], false);
+    push([inView('e3', 0), inView('e4', 0)], false); // a callback that does not fit whole
+    click('c2'); // fills the buffer
+    click('c3');
     const reports = [];
     release(early, (error) => reports.push(error.message));
-    assert.deepEqual(seen, ['c1', 'e1', 'e2']);
-    assert.deepEqual(reports, ['impression-tracker: 3 inputs from before the core was ready were dropped (the first 3 are kept)']);
-    click('c3');
+    assert.deepEqual(seen, ['c1', 'e1', 'e2', 'c2']);
+    assert.deepEqual(reports, ['impression-tracker: 3 inputs lost before the core was ready']);
+    click('c4');
     push([inView('e5', 0)], false);
-    assert.deepEqual(seen.slice(3), ['c3', 'e5'], 'nothing is counted or dropped after release');
+    assert.deepEqual(seen.slice(4), ['c4', 'e5'], 'nothing is counted or dropped after release');
     assert.equal(reports.length, 1);
-  });
-
-  it('dropEarly forgets what it holds', () => {
-    const early = createEarly();
-    const seen = [];
-    held(early, () => 0, () => seen.push('x'))();
-    dropEarly(early);
-    assert.equal(early._held.length, 0);
-    assert.deepEqual(seen, []);
   });
 });
 
