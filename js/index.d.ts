@@ -246,7 +246,9 @@ export interface Tracker {
 }
 
 /**
- * Starts a tracker. Never rejects: when the tracker cannot run (no WebAssembly, a CSP
+ * Starts a tracker: cards are observed and clicks and page hides heard from the call on,
+ * while the core loads; the promise resolves once the core is ready and has counted
+ * what happened meanwhile, at its own times. Never rejects: when the tracker cannot run (no WebAssembly, a CSP
  * without 'wasm-unsafe-eval', no IntersectionObserver, the core not found, an option the
  * core refuses) it resolves to a no-op tracker and reports why through `onError` (or
  * once with console.warn). One tracker per document: while one is live, another call

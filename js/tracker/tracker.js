@@ -8,6 +8,8 @@
 // anything that stops the tracker from starting (no WebAssembly, no
 // IntersectionObserver, a bad option the core refuses) gives a no-op tracker and an
 // onError call.
+// The page side starts before the core has loaded: what it says meanwhile waits in
+// early.js and reaches the core, in order and at its own times, once it is ready.
 
 import { CONFIG_OCCLUSION, R_DROPPED, R_EVENTS, R_QUEUED_BYTES, R_QUEUED_EVENTS, R_READY, R_SEQ } from '../core/abi.js';
 import { activateCard, cardsInView, createCards, listenCards, releaseDisconnected, track, untrack } from '../page/cards.js';
@@ -105,21 +107,17 @@ function startPage(o, env, report) {
 // what the page said meanwhile is handed on in order, at its own times. Delivery starts
 // after that: the outbox shares the core's clock, which never goes back, so an outbox
 // call at the present time before them would move every early input to the present.
+// (An exception here is startTracker's to handle: it tears the page side down.)
 function wire(w, core, outbox) {
   Object.assign(w, { _core: core, _outbox: outbox });
   w._cards._core = core;
-  try {
-    configureCore(w);
-    openPageView(w, w._start, w._startFacts); // the first: nothing before it to close
-    release(w._early, w._report);
-    w._entries._feedAll(); // entries are fed in chunks: the rest of them too, at their times
-    w._delivery = startDelivery(w._o, w._env, deliveryHooks(w));
-    w._stops.push(() => stopDelivery(w._delivery));
-    pump(w, w._env.now());
-  } catch (error) {
-    teardown(w);
-    throw error;
-  }
+  configureCore(w);
+  openPageView(w, w._start, w._startFacts); // the first: nothing before it to close
+  release(w._early, w._report);
+  w._entries._feedAll(); // entries are fed in chunks: the rest of them too, at their times
+  w._delivery = startDelivery(w._o, w._env, deliveryHooks(w));
+  w._stops.push(() => stopDelivery(w._delivery));
+  pump(w, w._env.now());
   return publicTracker(w);
 }
 
