@@ -114,7 +114,9 @@ export function listenCards(cards, env, o, guard, pump, activate) {
     _guard: guard,
     _found: (el) => track(cards, el, undefined, false),
     _changed: (el) => changed(cards, el, o.selector),
-    _sweep: () => releaseDisconnected(cards),
+    // Before the core, a card that left keeps its record: entries held for it still
+    // count (early.js); the tracker releases it once they have (cards._sweepLater).
+    _sweep: () => (cards._core ? releaseDisconnected(cards) : (cards._sweepLater = true)),
     _done: () => pump(env.now()),
   }) : null;
   return {

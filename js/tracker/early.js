@@ -6,13 +6,15 @@
 // core is ready. An entry keeps the browser's entry.time. Entries that cannot change
 // anything are not kept: an out-of-view entry of a card no kept entry showed in view
 // (the first callback reports every observed card once, most of them far away). The
-// buffer holds at most EARLY_LIMIT inputs: an input (or an observer callback's
-// entries) that does not fit is dropped and counted, and release() reports the count
-// in one onError call. A core that never loads takes the buffer with the tracker.
+// buffer holds at most EARLY_LIMIT inputs, twice the core's default number of cards in
+// view at once (capacity.items, 2,048: a page with more in view overflows the core
+// anyway): an input (or an observer callback's entries) that does not fit is dropped
+// and counted, and release() reports the count in one onError call. A core that never
+// loads takes the buffer with the tracker.
 
 import { entryRatio } from '../page/observer.js';
 
-export const EARLY_LIMIT = 1024;
+export const EARLY_LIMIT = 4096;
 
 /** An open buffer (_held is null once released). */
 export const createEarly = (limit = EARLY_LIMIT) => ({ _held: [], _room: limit, _dropped: 0, _shown: new Set() });

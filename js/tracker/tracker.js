@@ -115,6 +115,7 @@ function wire(w, core, outbox) {
   openPageView(w, w._start, w._startFacts); // the first: nothing before it to close
   release(w._early, w._report);
   w._entries._feedAll(); // entries are fed in chunks: the rest of them too, at their times
+  if (w._cards._sweepLater) releaseDisconnected(w._cards); // cards that left meanwhile
   w._delivery = startDelivery(w._o, w._env, deliveryHooks(w));
   w._stops.push(() => stopDelivery(w._delivery));
   pump(w, w._env.now());

@@ -109,6 +109,25 @@ describe('a tracker whose core arrives late', () => {
     assert.deepEqual(errors, []);
   });
 
+  it('a card seen and removed before the core still counts, then is released', async () => {
+    const page = createPage();
+    const { cards } = addGrid(page, 2);
+    const transport = fakeNetwork();
+    const core = lateCore();
+    const starting = createTracker({ endpoint: '/collect', wasm: core.promise, trace: true, env: { ...page.env, ...transport.env } });
+    page.intersect(cards[0], 1);
+    page.clock.t += 200;
+    cards[0].remove();
+    page.intersect(cards[0], 0); // the browser's entry for a target that left the document
+    await page.settle(); // discovery sees the removal
+    page.clock.t += 800;
+    core.give();
+    const tracker = await starting;
+    tracker.flush();
+    assert.deepEqual(transport.events.map((e) => [e.e, e.id, e.t, e.ms]), [['imp', 'gig-1', 0, undefined], ['vis', 'gig-1', 200, 200]]);
+    assert.equal(tracker.stats().elements, 1, 'the removed card is released once its entries counted');
+  });
+
   it('a core that fails to load drops the buffer: one onError, a no-op tracker, nothing observed', async () => {
     const page = createPage();
     const { cards } = addGrid(page, 1);
