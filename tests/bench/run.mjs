@@ -20,7 +20,8 @@
 //   (the no-tracker page and the baseline always run: every cost is relative to them),
 //   BENCH_SKIP_PAGE=1 (core and size only), BENCH_SKIP_CORE=1 (no core or encoder bench),
 //   BENCH_SKIP_WIRE=1, BENCH_WIRE_ONLY=1 (no cost rounds in the page),
-//   BENCH_PROFILE=0 (no profile sessions).
+//   BENCH_PROFILE=0 (no profile sessions), BENCH_WASM_DELAY_MS=100 (the .wasm answered
+//   that much later, as over a network).
 
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -330,7 +331,7 @@ async function main() {
   let wire = [];
   let correctness = [];
   if (!process.env.BENCH_SKIP_PAGE) {
-    log(`# in the page: headless Chromium, ${PLAN.rounds} rounds, grids ${PLAN.grids.join(' and ')} cards`);
+    log(`# in the page: headless Chromium, ${PLAN.rounds} rounds, grids ${PLAN.grids.join(' and ')} cards${env.BENCH_WASM_DELAY_MS ? `, the .wasm answered after ${env.BENCH_WASM_DELAY_MS} ms` : ''}`);
     page = await runPage(log);
     agg = aggregate(page.sessions);
     wire = wireRows(page.sessions);

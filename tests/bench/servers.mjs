@@ -14,6 +14,10 @@ import { join } from 'node:path';
 import { generateGridPage } from './fixture.mjs';
 import { decodeBody, isGzip } from '../../demo/inflate.js';
 
+// BENCH_WASM_DELAY_MS: the core's .wasm is answered that much later, as over a network
+// (on 127.0.0.1 it arrives at once, so a start that overlaps its download shows nothing).
+const WASM_DELAY_MS = Number(process.env.BENCH_WASM_DELAY_MS || 0);
+
 const listen = (server) => new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server.address().port)));
 
 export async function startSite(bundleDir) {
@@ -29,13 +33,16 @@ export async function startSite(bundleDir) {
     }
     const m = /^\/bundles\/([\w.-]+\.(js|wasm))$/.exec(url.pathname);
     if (m) {
+      let body;
       try {
-        const body = readFileSync(join(bundleDir, m[1]));
-        res.writeHead(200, { 'content-type': m[2] === 'js' ? 'text/javascript' : 'application/wasm' });
-        res.end(body);
+        body = readFileSync(join(bundleDir, m[1]));
       } catch {
         res.writeHead(404).end();
+        return;
       }
+      const send = () => res.writeHead(200, { 'content-type': m[2] === 'js' ? 'text/javascript' : 'application/wasm' }).end(body);
+      if (m[2] === 'wasm' && WASM_DELAY_MS) setTimeout(send, WASM_DELAY_MS);
+      else send();
       return;
     }
     if (url.pathname === '/favicon.ico') { res.writeHead(204).end(); return; }
