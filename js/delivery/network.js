@@ -1,7 +1,7 @@
 // network.js: the browser's sending APIs, as the outbox's actions need them: fetch
 // with keepalive (answered as a status and a Retry-After in ms), sendBeacon (answered
 // as accepted, refused or threw) and fetchLater (registered or refused). Each takes
-// the browser functions from `io` (io.js) and never throws. No decision is made here:
+// the browser functions from `io` (the tracker's env: js/tracker/options.js) and never throws. No decision is made here:
 // which channel, when and what to retry is the outbox's (src/outbox.h).
 
 import { BEACON_ACCEPTED, BEACON_REFUSED, BEACON_THREW } from '../core/outbox.js';
@@ -58,7 +58,7 @@ export function beacon(io, endpoint, body, onError) {
   }
 }
 
-/** Registers a fetchLater copy: 1 registered, 0 refused (quota, no fetchLater). */
+/** Registers a fetchLater copy: 1 registered, 0 refused (quota, no fetchLater: io.fetchLater null). */
 export function later(io, endpoint, body, signal) {
   try {
     io.fetchLater(endpoint, init(io, body, signal, undefined));

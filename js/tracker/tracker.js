@@ -15,8 +15,8 @@ import {
   createCore, nextDeadline, pageBegin, pageEnd, pageFocus, pageState, reportDropped, resultField, startCore, tick, traceText,
 } from '../core/core.js';
 import { createOutbox } from '../core/outbox.js';
-import { deliveryStats, drive } from '../delivery/driver.js';
-import { setConsent, setVisible, startDelivery, stopDelivery } from '../delivery/start.js';
+import { deliveryStats, drive, tell } from '../delivery/driver.js';
+import { setConsent, setVisible, startDelivery } from '../delivery/start.js';
 import { createEntryFeed } from '../page/entries.js';
 import { listenLifecycle } from '../page/lifecycle.js';
 import { loadCore } from '../core/loader.js';
@@ -58,8 +58,9 @@ export async function startTracker(options, defaults) {
 }
 
 // The wiring of one tracker is one record `w` (wire makes it): the options, the
-// environment, the core and its outbox, the delivery driver's record, the cards, the one
-// timer, the open page view, and what stop() undoes. The functions below work on it.
+// environment, the core and its outbox, the cards, the one timer, the open page view,
+// delivery's state (js/delivery/start.js) and what stop() undoes. The functions below
+// and those of js/delivery/ work on it.
 function wire(o, env, core, outbox, report) {
   const w = {
     _o: o, _env: env, _core: core, _outbox: outbox, _report: report,
@@ -67,12 +68,11 @@ function wire(o, env, core, outbox, report) {
     _cancelCheck: () => {}, // cancels the pending early newPageView() check
     // Set later: _stopped; _timer and _timerAt (the one timer and the deadline it is
     // set for, -1: none); while starting, _cards (cards.js), _entries (their observer
-    // entries, fed in chunks: entries.js), _delivery (the record of the outbox's I/O
-    // driver: js/delivery/start.js, driver.js), _dom (discovery.js), and the page
-    // view's facts (page-view.js: _pageView, _path, _flags).
+    // entries, fed in chunks: entries.js), delivery's fields (js/delivery/start.js),
+    // _dom (discovery.js), and the page view's facts (page-view.js: _pageView, _path, _flags).
   };
   w._guard = (fn) => guard(w, fn);
-  w._check = (status) => check(w, status);
+  w._check = (status, name) => check(w, status, name);
   w._pump = (t) => pump(w, t);
   w._onTimer = w._guard(() => {
     w._timer = 0;
@@ -81,8 +81,7 @@ function wire(o, env, core, outbox, report) {
   });
   try {
     startCards(w);
-    w._delivery = startDelivery(o, env, deliveryHooks(w));
-    w._stops.push(() => stopDelivery(w._delivery));
+    startDelivery(w);
     beginPageView(w);
     listenPage(w);
   } catch (error) {
@@ -103,29 +102,16 @@ function catchUp(w, t) {
 
 // After every input: perform what the outbox says, then keep the one timer set for
 // its next deadline (the core's own included).
-function pump(w, t) {
+function pump(w, t = w._env.now()) {
   const env = w._env;
   catchUp(w, t);
-  drive(w._delivery);
+  drive(w);
   const at = w._outbox._deadline();
   if (at === w._timerAt) return;
   env.clearTimeout(w._timer); // none set: a no-op
   w._timer = 0;
   w._timerAt = at;
   if (at >= 0) w._timer = env.setTimeout(w._onTimer, Math.max(0, Math.ceil(at - env.now())));
-}
-
-// What the delivery driver uses of the tracker (driver.js documents the record).
-function deliveryHooks(w) {
-  const core = w._core;
-  return {
-    _outbox: w._outbox, _now: () => w._env.now(), _guard: w._guard, _report: w._report, _pump: () => pump(w, w._env.now()),
-    _check: (status) => {
-      if (status < 0) core._last = 'outbox';
-      return check(w, status);
-    },
-    _legacyLost: (events) => check(w, reportDropped(core, events)),
-  };
 }
 
 // --- Page views -------------------------------------------------------------------
@@ -153,7 +139,7 @@ function startCards(w) {
   const cards = createCards(core, o, env, w._check, () => {
     // A callback can carry thousands of entries: each batch leaves the queue as soon
     // as it is due, before the queue has to drop the oldest events.
-    if (resultField(core, R_READY)) drive(w._delivery);
+    if (resultField(core, R_READY)) drive(w);
   });
   w._cards = cards;
   w._entries = createEntryFeed(cards, env, w._guard, w._pump);
@@ -175,7 +161,7 @@ function listenPage(w) {
       w._entries._feedAll(); // entries from before the change count first
       const t = env.now();
       check(w, pageState(core, t, state));
-      setVisible(w._delivery, !hiding);
+      setVisible(w, !hiding);
       pump(w, t);
     }),
     _focus: safe((focused) => {
@@ -184,7 +170,7 @@ function listenPage(w) {
       pump(w, t);
     }),
     _restore: safe(() => {
-      setVisible(w._delivery, true);
+      setVisible(w, true);
       beginPageView(w);
     }),
   }));
@@ -210,11 +196,11 @@ function publicTracker(w) {
       w._entries._feedAll();
       const t = env.now();
       catchUp(w, t);
-      check(w, w._outbox._flush(t));
+      tell(w, 'flush');
       pump(w, t);
     }),
     setConsent: safe((granted) => {
-      setConsent(w._delivery, granted === true);
+      setConsent(w, granted === true);
       pump(w, env.now());
     }),
     newPageView: safe((meta) => beginPageView(w, meta)),
@@ -242,9 +228,9 @@ function stats(w) {
       queuedBytes: resultField(core, R_QUEUED_BYTES),
       dropped: resultField(core, R_DROPPED),
       seq: resultField(core, R_SEQ),
-      batches: w._delivery._batches,
+      batches: w._batches,
       events: (resultField(core, R_EVENTS) - resultField(core, R_QUEUED_EVENTS)) >>> 0,
-      transport: deliveryStats(w._delivery),
+      transport: deliveryStats(w),
     };
   } catch (error) {
     w._report(error);
