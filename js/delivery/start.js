@@ -1,8 +1,8 @@
 // start.js: starts and stops delivery for a tracker. It reads what the browser offers
 // (sendBeacon, fetchLater, localStorage, Web Locks, navigator.onLine), applies the
 // options the outbox takes as inputs (consent, the GPC mode, the storage prefix, the
-// body cap), starts the outbox with a random tab id, listens to online/offline, holds
-// the tab's Web Lock while the page is visible, and passes consent changes on.
+// body cap), starts the outbox with a random tab id, holds the tab's Web Lock while
+// the page is visible, and passes consent and network changes on.
 // GPC modes, when navigator.globalPrivacyControl is true: 'memory-only' (default,
 // nothing written to or read from localStorage), 'deny' (as consent denied), 'ignore'.
 // The functions work on the tracker's record `w` (tracker.js), to which startDelivery()
@@ -28,9 +28,9 @@ function localStorageOf(w) {
   }
 }
 
-/** Starts the outbox and the listeners delivery needs; what stop() undoes goes to w._stops. */
+/** Starts the outbox; what stop() undoes goes to w._stops. */
 export function startDelivery(w) {
-  const { _o: o, _env: env, _guard: safe } = w;
+  const { _o: o, _env: env } = w;
   const nav = env.navigator;
   const gpcMode = nav?.globalPrivacyControl === true ? o.gpc : 'ignore';
   const storage = gpcMode === 'memory-only' ? null : localStorageOf(w);
@@ -47,15 +47,7 @@ export function startDelivery(w) {
   });
   w._outbox._configure(o.batch.maxBytes, consent, flags);
   tell(w, 'start', env.wallNow() - env.now(), w._tab);
-  const onLine = safe((event) => {
-    tell(w, 'online', event.type === 'online' ? 1 : 0);
-    w._pump();
-  });
-  for (const type of ['online', 'offline']) env.window.addEventListener?.(type, onLine, true);
-  w._stops.push(() => {
-    for (const type of ['online', 'offline']) env.window.removeEventListener?.(type, onLine, true);
-    w._releaseLock();
-  });
+  w._stops.push(() => w._releaseLock());
   setVisible(w, env.document.visibilityState !== 'hidden');
 }
 
@@ -64,6 +56,9 @@ export function setVisible(w, visible) {
   w._releaseLock();
   w._releaseLock = visible && w._locks ? holdLock(w._locks, `${w._prefix}tab:${w._tab}`) : () => {};
 }
+
+/** The online and offline events. */
+export const setOnline = (w, online) => tell(w, 'online', online ? 1 : 0);
 
 /** setConsent(): granted or denied; GPC in deny mode keeps it denied. */
 export function setConsent(w, granted) {

@@ -16,7 +16,7 @@ import {
 } from '../core/core.js';
 import { createOutbox } from '../core/outbox.js';
 import { deliveryStats, drive, tell } from '../delivery/driver.js';
-import { setConsent, setVisible, startDelivery } from '../delivery/start.js';
+import { setConsent, setOnline, setVisible, startDelivery } from '../delivery/start.js';
 import { createEntryFeed } from '../page/entries.js';
 import { listenLifecycle } from '../page/lifecycle.js';
 import { loadCore } from '../core/loader.js';
@@ -77,7 +77,7 @@ function wire(o, env, core, outbox, report) {
   w._onTimer = w._guard(() => {
     w._timer = 0;
     w._timerAt = -1;
-    pump(w, env.now());
+    pump(w);
   });
   try {
     startCards(w);
@@ -126,9 +126,15 @@ function beginPageView(w, meta) {
   releaseDisconnected(w._cards);
   w._cancelCheck();
   w._cancelCheck = checkPageViewTiming(env, cardsInView(w._cards), w._report);
-  const t = env.now();
   Object.assign(w, newPageViewFacts(env, meta));
-  check(w, pageBegin(w._core, t, w._pageView, w._path, w._flags));
+  input(w, pageBegin, w._pageView, w._path, w._flags);
+}
+
+// One input to the core at the current time (call(core, t, ...args)), then what the
+// outbox says to do.
+function input(w, call, ...args) {
+  const t = w._env.now();
+  check(w, call(w._core, t, ...args));
   pump(w, t);
 }
 
@@ -155,23 +161,21 @@ function startCards(w) {
 
 // The page lifecycle, activations and discovery.
 function listenPage(w) {
-  const { _env: env, _core: core, _guard: safe } = w;
+  const { _env: env, _guard: safe } = w;
   w._stops.push(listenLifecycle(env, {
     _state: safe((state, hiding) => {
       w._entries._feedAll(); // entries from before the change count first
-      const t = env.now();
-      check(w, pageState(core, t, state));
       setVisible(w, !hiding);
-      pump(w, t);
+      input(w, pageState, state);
     }),
-    _focus: safe((focused) => {
-      const t = env.now();
-      check(w, pageFocus(core, t, focused ? 1 : 0));
-      pump(w, t);
-    }),
+    _focus: safe((focused) => input(w, pageFocus, focused ? 1 : 0)),
     _restore: safe(() => {
       setVisible(w, true);
       beginPageView(w);
+    }),
+    _online: safe((online) => {
+      setOnline(w, online);
+      pump(w);
     }),
   }));
   const listening = listenCards(w._cards, env, w._o, safe, w._pump);
@@ -186,11 +190,11 @@ function publicTracker(w) {
   return {
     observe: safe((el, meta) => {
       track(w._cards, el, meta, true);
-      pump(w, env.now());
+      pump(w);
     }),
     unobserve: safe((el) => {
       untrack(w._cards, el);
-      pump(w, env.now());
+      pump(w);
     }),
     flush: safe(() => {
       w._entries._feedAll();
@@ -201,16 +205,14 @@ function publicTracker(w) {
     }),
     setConsent: safe((granted) => {
       setConsent(w, granted === true);
-      pump(w, env.now());
+      pump(w);
     }),
     newPageView: safe((meta) => beginPageView(w, meta)),
     stats: () => stats(w),
     trace: () => traceText(w._core),
     stop: safe(() => {
       w._entries._feedAll();
-      const t = env.now();
-      check(w, pageEnd(w._core, t));
-      pump(w, t);
+      input(w, pageEnd);
       teardown(w);
     }),
   };
