@@ -47,22 +47,18 @@ export function removeAll(storage, prefix) {
   for (const [key] of listRecords(storage, prefix)) removeRecord(storage, prefix + key);
 }
 
-/** Holds the lock `name` until the returned function is called (no-op without locks). */
+/** Holds the lock `name` until the returned function is called (at once if that comes first). */
 export function holdLock(locks, name) {
-  let release = null;
-  let released = false;
+  let release;
+  const held = new Promise((resolve) => {
+    release = resolve;
+  });
   try {
-    Promise.resolve(locks?.request(name, () => new Promise((resolve) => {
-      release = resolve;
-      if (released) resolve();
-    }))).catch(() => {});
+    locks.request(name, () => held).catch(() => {});
   } catch {
     // a failing locks API: leases protect the records instead
   }
-  return () => {
-    released = true;
-    release?.();
-  };
+  return release;
 }
 
 /** Runs scan(liveTabs) inside the lock `<prefix>scan`, one tab at a time. */

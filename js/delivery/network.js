@@ -29,14 +29,8 @@ const payload = (io, body) => (typeof body === 'string' || !io.Blob ? body : new
 export async function post(io, endpoint, body, signal) {
   try {
     const response = await io.fetch(endpoint, init(io, body, signal, true));
-    await Promise.resolve(response?.arrayBuffer?.()).catch(() => 0);
-    let header = null;
-    try {
-      header = response.headers?.get('Retry-After');
-    } catch {
-      // headers a fake or an opaque answer does not have
-    }
-    return [+response?.status || 0, retryAfterMs(header, io.wallNow())];
+    await Promise.resolve(response.arrayBuffer?.()).catch(() => 0);
+    return [+response.status || 0, retryAfterMs(response.headers?.get('Retry-After'), io.wallNow())];
   } catch {
     return [0, -1];
   }

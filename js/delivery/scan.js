@@ -9,6 +9,7 @@
 import { ERR_STATE } from '../core/abi.js';
 import { reportDropped } from '../core/core.js';
 import { A_FOUND, FOUND_REMOVE } from '../core/outbox.js';
+import { tell } from './driver.js';
 import { listRecords, removeRecord, scanAlone } from './io.js';
 
 /** Events of a record in the earlier JSON format ({"n": events, ...}), else 0. */
@@ -45,5 +46,5 @@ function scanStorage(w, live, records) {
     const lost = legacyEvents(value);
     if (lost) w._check(reportDropped(w._core, lost));
   }
-  w._check(ob._call('scan_done', t), 'outbox_scan_done');
+  tell(w, 'scan_done');
 }
