@@ -200,8 +200,8 @@ export interface TrackerOptions {
    * Injectables for tests and unusual hosts: window, document, navigator, location,
    * IntersectionObserver, MutationObserver, now, setTimeout, clearTimeout,
    * requestIdleCallback, cancelIdleCallback, getRandomValues, fetch, and delivery's
-   * (sendBeacon, fetchLater, localStorage, Blob, AbortController, wallNow; null means
-   * absent). Missing ones are the browser's globals.
+   * (sendBeacon, fetchLater, localStorage, Blob, AbortController, wallNow). Missing ones
+   * are the browser's globals; one given as null or undefined is absent.
    */
   env?: Record<string, unknown>;
 }

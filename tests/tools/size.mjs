@@ -15,8 +15,9 @@ import { bundleMinified } from './bundle.mjs';
 
 const root = new URL('../../', import.meta.url);
 const check = process.argv.includes('--check');
-const budget = Number(process.env.JS_GZIP_BUDGET || 15360);
-const glueBudget = Number(process.env.GLUE_GZIP_BUDGET || 5376);
+// Without the Makefile's budgets: the targets, 10 KiB and 5 KiB.
+const budget = Number(process.env.JS_GZIP_BUDGET || 10240);
+const glueBudget = Number(process.env.GLUE_GZIP_BUDGET || 5120);
 
 const gzip = (bytes) => gzipSync(bytes, { level: 9 }).length;
 const measure = (bytes) => ({
