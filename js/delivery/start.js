@@ -13,6 +13,7 @@
 
 import { CONSENT, CONSENT_DENIED, CONSENT_GRANTED, OB_BEACON, OB_LATER, OB_LOCKS, OB_ONLINE, OB_STORAGE } from '../core/outbox.js';
 import { tell } from './driver.js';
+import { safeHook } from '../tracker/warn.js';
 import { holdLock, unusable } from './io.js';
 
 /** A random id of `chars` characters of [0-9a-z]. */
@@ -43,7 +44,9 @@ export function startDelivery(w) {
     _storage: storage, _locks: locks, _prefix: o.storageKey || 'impression-tracker:', _tab: randomId(env, 12),
     _consent: consent, _gpcDeny: gpcMode === 'deny', _pending: new Map(), _busy: false, _attempts: 0, _batches: 0,
     _storageMode: storage ? 'local' : gpcMode === 'memory-only' ? 'off (gpc)' : 'memory', _releaseLock: () => {},
-    _debug: o.debug ? (kind, ticket, outcome, key) => debugHook(w, kind, ticket, outcome, key) : () => {},
+    // The debug option (js/debug.js makes it) sees each action with the action record.
+    _debug: safeHook(o.debug && ((kind, ticket, outcome, key) => o.debug(kind, ticket, outcome, key, w._outbox._action())), w._report)
+      || (() => {}),
   });
   w._outbox._configure(o.batch.maxBytes, consent, flags);
   tell(w, 'start', env.wallNow() - env.now(), w._tab);
@@ -65,14 +68,4 @@ export function setConsent(w, granted) {
   if (w._gpcDeny) return;
   w._consent = granted ? CONSENT_GRANTED : CONSENT_DENIED;
   tell(w, 'consent', w._consent);
-}
-
-// The debug option (js/debug.js makes it) sees each action with the action record; it
-// never throws into delivery.
-function debugHook(w, kind, ticket, outcome, key) {
-  try {
-    w._o.debug(kind, ticket, outcome, key, w._outbox._action());
-  } catch (error) {
-    w._report(error);
-  }
 }

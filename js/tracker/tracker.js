@@ -25,7 +25,7 @@ import { checkPageViewTiming } from '../page/page-view-check.js';
 import { newPageViewFacts } from '../page/page-view.js';
 import { check, guard, teardown } from './guard.js';
 import { applyConfig, configValues, endpointOk, resolveEnv, resolveOptions } from './options.js';
-import { createReporter } from './warn.js';
+import { createReporter, safeHook } from './warn.js';
 
 /**
  * @param options the public options (index.d.ts)
@@ -43,14 +43,7 @@ export async function startTracker(options, defaults) {
     if (!endpointOk(o.endpoint, env.document)) throw new Error('impression-tracker: option endpoint is not an http(s) URL');
     const loaded = await loadCore(o.wasm || defaults.wasm(), env);
     // The debug hook sees each event as the core queues it (core.js); its errors are reported.
-    const onEvent = o.onEvent && ((event, pageView) => {
-      try {
-        o.onEvent(event, pageView);
-      } catch (error) {
-        report(error);
-      }
-    });
-    return wire(o, env, createCore(loaded, o.trace, onEvent), createOutbox(loaded), report);
+    return wire(o, env, createCore(loaded, o.trace, safeHook(o.onEvent, report)), createOutbox(loaded), report);
   } catch (error) {
     report._loud(error);
     return noopTracker();
