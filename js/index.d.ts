@@ -2,6 +2,8 @@
 // tsc --strict). The same API is exported by 'impression-tracker' (the core loaded from
 // imp.wasm beside the module) and 'impression-tracker/embedded' (the core inlined).
 
+import type { DeliveryDebug } from './debug.js';
+
 /** Metadata of a card given to observe() or found on its attributes. */
 export interface CardMeta {
   /** Item id (a gig id). Default: the `idAttribute` attribute. Cut to 128 UTF-8 bytes. */
@@ -182,8 +184,12 @@ export interface TrackerOptions {
    * on overflow before the hook could see them are not shown. Costs nothing when unset.
    */
   onEvent?: (event: TrackerEvent, pageView: TrackerPageView) => void;
-  /** Debug hook of delivery: one call per action and answer ({kind: 'fetch' | 'response' | 'retry' | 'beacon' | 'fetchLater' | 'store', ...}). */
-  onDebug?: (info: { kind: string; [key: string]: unknown }) => void;
+  /**
+   * Debug hook of delivery, made by `deliveryDebug(onDebug)` of 'impression-tracker/debug'
+   * (a separate entry, so a tracker without it does not ship it): onDebug sees one call per
+   * action and answer ({kind: 'fetch' | 'response' | 'retry' | 'beacon' | 'fetchLater' | 'store', ...}).
+   */
+  debug?: DeliveryDebug;
   /**
    * Where the core comes from, instead of the entry point's default. A core not loaded
    * within 10 s (a promise that never settles, a fetch that never answers) gives a no-op
@@ -194,8 +200,8 @@ export interface TrackerOptions {
    * Injectables for tests and unusual hosts: window, document, navigator, location,
    * IntersectionObserver, MutationObserver, now, setTimeout, clearTimeout,
    * requestIdleCallback, cancelIdleCallback, getRandomValues, fetch, and delivery's
-   * (sendBeacon, fetchLater, localStorage, Blob, AbortController, wallNow; null means
-   * absent). Missing ones are the browser's globals.
+   * (sendBeacon, fetchLater, localStorage, Blob, AbortController, wallNow). Missing ones
+   * are the browser's globals; one given as null or undefined is absent.
    */
   env?: Record<string, unknown>;
 }

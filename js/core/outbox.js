@@ -1,7 +1,7 @@
 // outbox.js: a thin object over the outbox's exports (src/outbox.h), the part of the
 // core that decides delivery. It writes the configuration record and the io buffer
 // (tab id, stored keys and values), reads the action record, and hands out each
-// action's key and body. It makes no decision: every method returns the core's status
+// action's key and body. It makes no decision: every call returns the core's status
 // unchanged. Methods are named _x: internal to the glue, shortened by the build.
 
 // imp_action: a double, fifteen uint32 fields, a double (little endian).
@@ -29,7 +29,7 @@ export const A_BEACONED = 52;
 export const A_LOST = 56;
 export const A_PURGED = 60;
 export const A_FAILURES = 64;
-const A_RETRY_MS = 72;
+export const A_RETRY_MS = 72; // a double: the delay of the backoff the outbox set last
 export const ACTION_BYTES = 80;
 export const FOUND_REMOVE = 2;
 export const STORE_OK = 0;
@@ -68,16 +68,6 @@ export function createOutbox(loaded) {
   };
   const io = () => loaded.memoryView(x.imp_outbox_io_ptr(), IO_BYTES);
   const action = () => view(x.imp_outbox_action_ptr(), ACTION_BYTES);
-  // Writes strings one after the other into the io buffer; returns their byte lengths.
-  const put = (...strings) => {
-    const buffer = io();
-    let at = 0;
-    return strings.map((s) => {
-      const n = encoder.encodeInto(s, buffer.subarray(at)).written;
-      at += n;
-      return n;
-    });
-  };
   const field = (offset) => action().getUint32(offset, true);
   return {
     /** Sets the body cap, consent and capability flags; the rest keeps the core's defaults. */
@@ -89,31 +79,33 @@ export function createOutbox(loaded) {
       config.setUint32(CONFIG_CONSENT, consent, true);
       config.setUint32(CONFIG_FLAGS, flags, true);
     },
-    _start: (t, epoch, tab) => x.imp_outbox_start(t, epoch, put(tab)[0]),
-    _next: (t, jitter) => x.imp_outbox_next(t, jitter),
-    _flush: (t) => x.imp_outbox_flush(t),
-    _response: (t, ticket, status, retryAfter, jitter) => x.imp_outbox_response(t, ticket, status, retryAfter, jitter),
-    _beacon: (t, ticket, outcome) => x.imp_outbox_beacon(t, ticket, outcome),
-    _later: (t, ticket, ok) => x.imp_outbox_later(t, ticket, ok),
-    _stored: (t, ticket, outcome) => x.imp_outbox_stored(t, ticket, outcome),
-    _online: (t, online) => x.imp_outbox_online(t, online),
-    _consent: (t, consent) => x.imp_outbox_consent(t, consent),
-    _tabLive: (t, tab) => x.imp_outbox_tab_live(t, put(tab)[0]),
-    /** One stored record (key without the prefix); the verdict is field('found'). */
-    _found(t, key, value) {
-      const [k, v] = put(key, value);
-      return x.imp_outbox_found(t, k, v);
+    /**
+     * Calls imp_outbox_<name>(...args) and returns its status. A string argument is
+     * written into the io buffer (one after the other) and passed as its byte length:
+     * _call('found', t, key, value), _call('response', t, ticket, status, retryAfter, jitter).
+     */
+    _call(name, ...args) {
+      const buffer = io();
+      let at = 0;
+      return x[`imp_outbox_${name}`](...args.map((a) => {
+        if (typeof a !== 'string') return a;
+        const n = encoder.encodeInto(a, buffer.subarray(at)).written;
+        at += n;
+        return n;
+      }));
     },
-    _scanDone: (t) => x.imp_outbox_scan_done(t),
+    /** The action record (ACTION_BYTES): its uint32 fields at A_*, its deadline a double at 0. */
+    _action: action,
     /** A uint32 field of the action record, by its byte offset (A_*). */
     _field: field,
     _deadline: () => action().getFloat64(0, true),
-    _retryMs: () => action().getFloat64(A_RETRY_MS, true),
+    /** The action's storage key, without the prefix. */
     _key: () => decoder.decode(io().subarray(0, field(A_KEY_BYTES))),
-    /** The action's body or record value (a copy). */
-    _body() {
+    /** The action's body or record value: a copy of its bytes, or (asText) its text. */
+    _body(asText) {
       const at = field(A_KEY_BYTES);
-      return io().slice(at, at + field(A_BODY_BYTES));
+      const bytes = io().slice(at, at + field(A_BODY_BYTES));
+      return asText ? decoder.decode(bytes) : bytes;
     },
   };
 }

@@ -1,47 +1,11 @@
-// io.js: the browser functions delivery uses, resolved once per tracker from
-// options.env (tests, unusual hosts) or the globals, and the storage and Web Locks
-// primitives: localStorage get/set/remove/list under the tracker's prefix, the tab's
-// liveness lock, the list of live tabs, and a lock that lets one tab scan at a time.
-// An env key set to null means "absent". Nothing here decides anything or throws.
+// io.js: the storage and Web Locks primitives of delivery: localStorage
+// get/set/remove/list under the tracker's prefix, the tab's liveness lock, the list of
+// live tabs, and a lock that lets one tab scan at a time. Nothing here decides anything
+// or throws.
 
 import { STORE_FULL, STORE_OK, STORE_THREW } from '../core/outbox.js';
 
-/** The delivery functions of this browser (or of options.env). */
-export function resolveIo(injected = {}) {
-  const g = globalThis;
-  const pick = (name) => (injected[name] === undefined ? g[name] : injected[name]);
-  const bound = (name, owner) => {
-    const fn = owner?.[name];
-    return typeof fn === 'function' ? (...a) => fn.apply(owner, a) : null;
-  };
-  const nav = pick('navigator');
-  // A function of env as given; a global one called on globalThis ("Illegal invocation" otherwise).
-  const fn = (name) => (typeof pick(name) !== 'function' ? null : injected[name] || bound(name, g));
-  return {
-    fetch: fn('fetch'),
-    fetchLater: fn('fetchLater'),
-    sendBeacon: injected.sendBeacon === undefined ? bound('sendBeacon', nav) : injected.sendBeacon,
-    Blob: pick('Blob'),
-    AbortController: pick('AbortController'),
-    locks: typeof nav?.locks?.request === 'function' ? nav.locks : null,
-    online: () => nav?.onLine !== false,
-    gpc: nav?.globalPrivacyControl === true,
-    wallNow: () => (injected.wallNow || Date.now)(),
-    /** localStorage, or null; reading it may throw (SecurityError), which `onError` hears. */
-    storage(onError) {
-      try {
-        return pick('localStorage') || null;
-      } catch (error) {
-        onError(unusable(error));
-        return null;
-      }
-    },
-    listen: bound('addEventListener', pick('window') || g),
-    unlisten: bound('removeEventListener', pick('window') || g),
-  };
-}
-
-const unusable = (error) => new Error(`impression-tracker: localStorage unusable (${error?.name || error}); memory only`);
+export const unusable = (error) => new Error(`impression-tracker: localStorage unusable (${error?.name || error}); memory only`);
 
 /** Writes a record: STORE_OK, STORE_FULL (QuotaExceededError), STORE_THREW (any other throw; errors to onError). */
 export function setRecord(storage, name, value, onError) {
@@ -83,22 +47,18 @@ export function removeAll(storage, prefix) {
   for (const [key] of listRecords(storage, prefix)) removeRecord(storage, prefix + key);
 }
 
-/** Holds the lock `name` until the returned function is called (no-op without locks). */
+/** Holds the lock `name` until the returned function is called (at once if that comes first). */
 export function holdLock(locks, name) {
-  let release = null;
-  let released = false;
+  let release;
+  const held = new Promise((resolve) => {
+    release = resolve;
+  });
   try {
-    Promise.resolve(locks?.request(name, () => new Promise((resolve) => {
-      release = resolve;
-      if (released) resolve();
-    }))).catch(() => {});
+    locks.request(name, () => held).catch(() => {});
   } catch {
     // a failing locks API: leases protect the records instead
   }
-  return () => {
-    released = true;
-    release?.();
-  };
+  return release;
 }
 
 /** Runs scan(liveTabs) inside the lock `<prefix>scan`, one tab at a time. */

@@ -1,7 +1,7 @@
 // network.js: the browser's sending APIs, as the outbox's actions need them: fetch
 // with keepalive (answered as a status and a Retry-After in ms), sendBeacon (answered
 // as accepted, refused or threw) and fetchLater (registered or refused). Each takes
-// the browser functions from `io` (io.js) and never throws. No decision is made here:
+// the browser functions from `io` (the tracker's env: js/tracker/options.js) and never throws. No decision is made here:
 // which channel, when and what to retry is the outbox's (src/outbox.h).
 
 import { BEACON_ACCEPTED, BEACON_REFUSED, BEACON_THREW } from '../core/outbox.js';
@@ -29,14 +29,8 @@ const payload = (io, body) => (typeof body === 'string' || !io.Blob ? body : new
 export async function post(io, endpoint, body, signal) {
   try {
     const response = await io.fetch(endpoint, init(io, body, signal, true));
-    await Promise.resolve(response?.arrayBuffer?.()).catch(() => 0);
-    let header = null;
-    try {
-      header = response.headers?.get('Retry-After');
-    } catch {
-      // headers a fake or an opaque answer does not have
-    }
-    return [+response?.status || 0, retryAfterMs(header, io.wallNow())];
+    await Promise.resolve(response.arrayBuffer?.()).catch(() => 0);
+    return [+response.status || 0, retryAfterMs(response.headers?.get('Retry-After'), io.wallNow())];
   } catch {
     return [0, -1];
   }
@@ -58,7 +52,7 @@ export function beacon(io, endpoint, body, onError) {
   }
 }
 
-/** Registers a fetchLater copy: 1 registered, 0 refused (quota, no fetchLater). */
+/** Registers a fetchLater copy: 1 registered, 0 refused (quota, no fetchLater: io.fetchLater null). */
 export function later(io, endpoint, body, signal) {
   try {
     io.fetchLater(endpoint, init(io, body, signal, undefined));

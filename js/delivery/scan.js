@@ -1,13 +1,16 @@
-// scan.js: answers the outbox's SCAN action. The outbox hears which other tabs are
-// alive (their Web Locks), then judges each stored record of ours: adopted (it holds
-// it now and rewrites it as its own), left (another live tab owns it, or no room), or
-// to be removed now (unreadable or expired). A record in the format written before
-// the outbox existed (a JSON value) is unreadable to it: it is removed, and its
-// events are counted as lost, so they reach the collector in a "drop".
+// scan.js: answers the outbox's SCAN action. Under Web Locks one tab scans at a time,
+// and the outbox hears which other tabs are alive (their locks). Then it judges each
+// stored record of ours: adopted (it holds it now and rewrites it as its own), left
+// (another live tab owns it, or no room), or to be removed now (unreadable or
+// expired). A record in the format written before the outbox existed (a JSON value) is
+// unreadable to it: it is removed, and its events are counted as lost, so they reach
+// the collector in a "drop". The functions work on the tracker's record `w` (driver.js).
 
 import { ERR_STATE } from '../core/abi.js';
+import { reportDropped } from '../core/core.js';
 import { A_FOUND, FOUND_REMOVE } from '../core/outbox.js';
-import { removeRecord } from './io.js';
+import { tell } from './driver.js';
+import { listRecords, removeRecord, scanAlone } from './io.js';
 
 /** Events of a record in the earlier JSON format ({"n": events, ...}), else 0. */
 function legacyEvents(value) {
@@ -20,21 +23,28 @@ function legacyEvents(value) {
   }
 }
 
-/**
- * One scan: live is the other tabs' ids, records [key without prefix, value].
- * d is the driver's context (driver.js).
- */
-export function scanStorage(d, live, records) {
-  const ob = d._outbox;
-  const t = d._now();
-  for (const tab of live) if (tab !== d._tab) ob._tabLive(t, tab); // a malformed id is refused: skipped
+/** Runs one scan, inside the scan lock when there are Web Locks. */
+export function scan(w) {
+  const run = w._guard((live) => {
+    scanStorage(w, live, listRecords(w._storage, w._prefix));
+    w._pump();
+  });
+  if (w._locks) scanAlone(w._locks, w._prefix, run).catch(() => run([]));
+  else run([]);
+}
+
+// live: the other tabs' ids; records: [key without prefix, value].
+function scanStorage(w, live, records) {
+  const ob = w._outbox;
+  const t = w._env.now();
+  for (const tab of live) if (tab !== w._tab) ob._call('tab_live', t, tab); // a malformed id is refused: skipped
   for (const [key, value] of records) {
-    const status = ob._found(t, key, value ?? '');
+    const status = ob._call('found', t, key, value ?? '');
     if (status === ERR_STATE) return; // the scan ended meanwhile (consent revoked)
     if (status < 0 || ob._field(A_FOUND) !== FOUND_REMOVE) continue;
-    removeRecord(d._storage, d._prefix + key);
+    removeRecord(w._storage, w._prefix + key);
     const lost = legacyEvents(value);
-    if (lost) d._legacyLost(lost);
+    if (lost) w._check(reportDropped(w._core, lost));
   }
-  d._check(ob._scanDone(t));
+  tell(w, 'scan_done');
 }

@@ -1,12 +1,13 @@
 // lifecycle.js: the page lifecycle, read from capture-phase listeners on window (capture
 // so they run before any handler of the page can stop them): visibilitychange, pagehide,
-// freeze, resume, pageshow, prerenderingchange, focus and blur. Never unload or
-// beforeunload, which would keep the page out of the back/forward cache. It only
-// translates events into the core's page states; the tracker decides nothing else.
+// freeze, resume, pageshow, prerenderingchange, focus and blur, and online and offline
+// for delivery. Never unload or beforeunload, which would keep the page out of the
+// back/forward cache. It only translates events into the core's page states and the
+// outbox's online input; the tracker decides nothing else.
 
 import { PAGE_FROZEN, PAGE_HIDDEN, PAGE_PRERENDER, PAGE_VISIBLE } from '../core/abi.js';
 
-const EVENTS = ['visibilitychange', 'pagehide', 'freeze', 'resume', 'pageshow', 'prerenderingchange', 'focus', 'blur'];
+const EVENTS = ['visibilitychange', 'pagehide', 'freeze', 'resume', 'pageshow', 'prerenderingchange', 'focus', 'blur', 'online', 'offline'];
 
 /** The core's page state for the document as it is now. */
 export function currentPageState(document) {
@@ -17,7 +18,8 @@ export function currentPageState(document) {
 /**
  * Calls on._state(state, hiding) when the page state may have changed (hiding is true
  * for a hidden or frozen page: time to flush), on._focus(focused) for window focus, and
- * on._restore() for a page shown again from the back/forward cache.
+ * on._restore() for a page shown again from the back/forward cache, on._online(online)
+ * for the network.
  * Returns a function that removes every listener.
  */
 export function listenLifecycle(env, on) {
@@ -29,6 +31,9 @@ export function listenLifecycle(env, on) {
         // Focus events of elements also pass through a capture listener on window.
         if (event.target === w) on._focus(event.type === 'focus');
         return;
+      case 'online':
+      case 'offline':
+        return on._online(event.type === 'online');
       case 'pageshow':
         if (event.persisted) on._restore();
         return;

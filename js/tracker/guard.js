@@ -36,7 +36,7 @@ function fail(w, error) {
     // The page stops measuring: the outbox hands what it holds to a beacon or storage
     // (no core yet: nothing was measured).
     if (w._core) pageEnd(w._core, w._env.now());
-    if (w._delivery) drive(w._delivery);
+    if (w._pending) drive(w); // delivery has started
   } catch (e) {
     w._report(e);
   }
@@ -55,13 +55,15 @@ export function guard(w, fn) {
   };
 }
 
-/** true for IMP_OK / IMP_NONE; false (after onError) for a refused card; throws otherwise. */
-export function check(w, status) {
+/**
+ * true for IMP_OK / IMP_NONE; false (after onError) for a refused card; throws otherwise.
+ * name: the call, for the message (default: the core's last call, by its trace name).
+ */
+export function check(w, status, name = w._core._last) {
   if (status >= 0) return true;
   const core = w._core;
-  // The call's trace name (see js/core/trace.js): "item", "take", ...
   const option = status === ERR_CONFIG ? ` (option ${CONFIG_OPTIONS[configField(core) - 1] || '?'})` : '';
-  const error = Object.assign(new Error(`impression-tracker: ${core._last} returned ${statusName(core, status)}${option}`), { status });
+  const error = Object.assign(new Error(`impression-tracker: ${name} returned ${statusName(core, status)}${option}`), { status });
   if (!CARD_ERRORS.includes(status)) throw error;
   w._report(error);
   return false;

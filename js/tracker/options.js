@@ -78,15 +78,32 @@ export function applyConfig(o, config) {
   o.compress = o.compress === 1;
 }
 
-/** The browser APIs the glue touches; any can be replaced through options.env. */
-export function resolveEnv(injected) {
+/**
+ * The browser APIs the glue touches, delivery's included; any can be replaced through
+ * options.env (a key given as null or undefined: absent). localStorage is read only
+ * when delivery asks for it (reading it may throw).
+ */
+export function resolveEnv(injected = {}) {
   const g = globalThis;
-  const env = { window: g, now: () => g.performance.now(), getRandomValues: (a) => g.crypto.getRandomValues(a) };
-  for (const name of ['document', 'navigator', 'location', 'IntersectionObserver', 'MutationObserver']) env[name] = g[name];
+  const env = {
+    window: g, now: () => g.performance.now(), getRandomValues: (a) => g.crypto.getRandomValues(a), wallNow: Date.now,
+    get localStorage() {
+      return g.localStorage;
+    },
+  };
+  for (const name of ['document', 'navigator', 'location', 'IntersectionObserver', 'MutationObserver', 'Blob', 'AbortController']) {
+    env[name] = g[name];
+  }
   // Wrapped, because calling these as methods of another object throws
   // "Illegal invocation" in browsers.
-  for (const name of ['setTimeout', 'clearTimeout', 'requestIdleCallback', 'cancelIdleCallback']) {
+  for (const name of ['setTimeout', 'clearTimeout', 'requestIdleCallback', 'cancelIdleCallback', 'fetch', 'fetchLater']) {
     env[name] = g[name] && ((...args) => g[name](...args));
   }
-  return { ...env, ...injected };
+  for (const name in injected) {
+    delete env[name]; // the localStorage getter
+    env[name] = injected[name];
+  }
+  const nav = env.navigator;
+  if (env.sendBeacon === undefined) env.sendBeacon = nav?.sendBeacon && ((...args) => nav.sendBeacon(...args));
+  return env;
 }

@@ -17,8 +17,8 @@ import {
   createCore, nextDeadline, pageBegin, pageEnd, pageFocus, pageState, reportDropped, resultField, startCore, tick, traceText,
 } from '../core/core.js';
 import { createOutbox } from '../core/outbox.js';
-import { deliveryStats, drive } from '../delivery/driver.js';
-import { setConsent, setVisible, startDelivery, stopDelivery } from '../delivery/start.js';
+import { deliveryStats, drive, tell } from '../delivery/driver.js';
+import { setConsent, setOnline, setVisible, startDelivery } from '../delivery/start.js';
 import { createEntryFeed } from '../page/entries.js';
 import { listenLifecycle } from '../page/lifecycle.js';
 import { loadCore } from '../core/loader.js';
@@ -28,7 +28,7 @@ import { newPageViewFacts } from '../page/page-view.js';
 import { createEarly, held, release } from './early.js';
 import { check, guard, teardown } from './guard.js';
 import { applyConfig, configValues, endpointOk, fillRuleDefaults, resolveEnv, resolveOptions } from './options.js';
-import { createReporter } from './warn.js';
+import { createReporter, safeHook } from './warn.js';
 
 /**
  * @param options the public options (index.d.ts)
@@ -52,14 +52,7 @@ export async function startTracker(options, defaults) {
     const loaded = await loading;
     if (w._stopped) return noopTracker(); // the page side failed meanwhile (reported)
     // The debug hook sees each event as the core queues it (core.js); its errors are reported.
-    const onEvent = o.onEvent && ((event, pageView) => {
-      try {
-        o.onEvent(event, pageView);
-      } catch (error) {
-        report(error);
-      }
-    });
-    return wire(w, createCore(loaded, o.trace, onEvent), createOutbox(loaded));
+    return wire(w, createCore(loaded, o.trace, safeHook(o.onEvent, report)), createOutbox(loaded));
   } catch (error) {
     if (w) teardown(w); // the inputs held for the core go with it
     report._loud(error);
@@ -68,9 +61,9 @@ export async function startTracker(options, defaults) {
 }
 
 // The wiring of one tracker is one record `w` (startPage makes it, wire completes it):
-// the options, the environment, the core and its outbox, the delivery driver's record,
-// the cards, the one timer, the open page view, and what stop() undoes. The functions
-// below work on it.
+// the options, the environment, the core and its outbox, the cards, the one timer, the
+// open page view, delivery's state (js/delivery/start.js) and what stop() undoes. The
+// functions below and those of js/delivery/ work on it.
 function startPage(o, env, report) {
   const w = {
     _o: o, _env: env, _report: report,
@@ -81,17 +74,17 @@ function startPage(o, env, report) {
     _startFacts: newPageViewFacts(env),
     // Set later: _stopped; _core and _outbox (wire); _timer and _timerAt (the one
     // timer and the deadline it is set for, -1: none); _cards (cards.js), _entries
-    // (their observer entries, fed in chunks: entries.js), _delivery (the record of the
-    // outbox's I/O driver: js/delivery/start.js, driver.js), _dom (discovery.js), and
+    // (their observer entries, fed in chunks: entries.js), delivery's fields
+    // (js/delivery/start.js; _pending once it has started), _dom (discovery.js), and
     // the page view's facts (page-view.js: _pageView, _path, _flags).
   };
   w._guard = (fn) => guard(w, fn);
-  w._check = (status) => check(w, status);
-  w._pump = (t) => w._delivery && pump(w, t); // nothing to deliver before the core is ready
+  w._check = (status, name) => check(w, status, name);
+  w._pump = (t) => w._pending && pump(w, t); // nothing to deliver before the core is ready
   w._onTimer = w._guard(() => {
     w._timer = 0;
     w._timerAt = -1;
-    pump(w, env.now());
+    pump(w);
   });
   try {
     startCards(w);
@@ -116,9 +109,8 @@ function wire(w, core, outbox) {
   release(w._early, w._report);
   w._entries._feedAll(); // entries are fed in chunks: the rest of them too, at their times
   if (w._cards._sweepLater) releaseDisconnected(w._cards); // cards that left meanwhile
-  w._delivery = startDelivery(w._o, w._env, deliveryHooks(w));
-  w._stops.push(() => stopDelivery(w._delivery));
-  pump(w, w._env.now());
+  startDelivery(w);
+  pump(w);
   return publicTracker(w);
 }
 
@@ -133,30 +125,17 @@ function catchUp(w, t) {
 
 // After every input: perform what the outbox says, then keep the one timer set for
 // its next deadline (the core's own included).
-function pump(w, t) {
+function pump(w, t = w._env.now()) {
   const env = w._env;
   catchUp(w, t);
-  if (!w._delivery) return; // the early inputs: delivery starts after them
-  drive(w._delivery);
+  if (!w._pending) return; // the early inputs: delivery starts after them
+  drive(w);
   const at = w._outbox._deadline();
   if (at === w._timerAt) return;
   env.clearTimeout(w._timer); // none set: a no-op
   w._timer = 0;
   w._timerAt = at;
   if (at >= 0) w._timer = env.setTimeout(w._onTimer, Math.max(0, Math.ceil(at - env.now())));
-}
-
-// What the delivery driver uses of the tracker (driver.js documents the record).
-function deliveryHooks(w) {
-  const core = w._core;
-  return {
-    _outbox: w._outbox, _now: () => w._env.now(), _guard: w._guard, _report: w._report, _pump: () => pump(w, w._env.now()),
-    _check: (status) => {
-      if (status < 0) core._last = 'outbox';
-      return check(w, status);
-    },
-    _legacyLost: (events) => check(w, reportDropped(core, events)),
-  };
 }
 
 // --- Page views -------------------------------------------------------------------
@@ -177,7 +156,13 @@ function beginPageView(w, meta) {
 // The core begins a page view at t with its facts (page-view.js).
 function openPageView(w, t, facts) {
   Object.assign(w, facts);
-  check(w, pageBegin(w._core, t, w._pageView, w._path, w._flags));
+  input(w, t, pageBegin, w._pageView, w._path, w._flags);
+}
+
+// One input to the core at time t (call(core, t, ...args)), then what the outbox says
+// to do.
+function input(w, t, call, ...args) {
+  check(w, call(w._core, t, ...args));
   pump(w, t);
 }
 
@@ -191,7 +176,7 @@ function startCards(w) {
   const cards = createCards(null, o, env, w._check, () => {
     // A callback can carry thousands of entries: each batch leaves the queue as soon
     // as it is due, before the queue has to drop the oldest events.
-    if (w._delivery && resultField(w._core, R_READY)) drive(w._delivery);
+    if (w._pending && resultField(w._core, R_READY)) drive(w);
   });
   w._cards = cards;
   w._entries = createEntryFeed(cards, env, w._guard, w._pump);
@@ -219,18 +204,20 @@ function listenPage(w) {
   w._stops.push(listenLifecycle(env, {
     _state: held(early, now, safe((t, state, hiding) => {
       w._entries._feedAll(); // entries from before the change count first
-      check(w, pageState(w._core, t, state));
-      if (w._delivery) setVisible(w._delivery, !hiding); // else it reads the page as it starts
-      pump(w, t);
+      if (w._pending) setVisible(w, !hiding); // else delivery reads the page as it starts
+      input(w, t, pageState, state);
     })),
-    _focus: held(early, now, safe((t, focused) => {
-      check(w, pageFocus(w._core, t, focused ? 1 : 0));
-      pump(w, t);
-    })),
+    _focus: held(early, now, safe((t, focused) => input(w, t, pageFocus, focused ? 1 : 0))),
     _restore: held(early, now, safe(() => {
-      if (w._delivery) setVisible(w._delivery, true);
+      if (w._pending) setVisible(w, true);
       beginPageView(w);
     })),
+    // Before delivery starts, it reads navigator.onLine itself.
+    _online: safe((online) => {
+      if (!w._pending) return;
+      setOnline(w, online);
+      pump(w);
+    }),
   }));
   const activate = held(early, now, safe((t, record, kind) => {
     if (activateCard(w._cards, record, kind, t)) pump(w, t);
@@ -247,31 +234,29 @@ function publicTracker(w) {
   return {
     observe: safe((el, meta) => {
       track(w._cards, el, meta, true);
-      pump(w, env.now());
+      pump(w);
     }),
     unobserve: safe((el) => {
       untrack(w._cards, el);
-      pump(w, env.now());
+      pump(w);
     }),
     flush: safe(() => {
       w._entries._feedAll();
       const t = env.now();
       catchUp(w, t);
-      check(w, w._outbox._flush(t));
+      tell(w, 'flush');
       pump(w, t);
     }),
     setConsent: safe((granted) => {
-      setConsent(w._delivery, granted === true);
-      pump(w, env.now());
+      setConsent(w, granted === true);
+      pump(w);
     }),
     newPageView: safe((meta) => beginPageView(w, meta)),
     stats: () => stats(w),
     trace: () => traceText(w._core),
     stop: safe(() => {
       w._entries._feedAll();
-      const t = env.now();
-      check(w, pageEnd(w._core, t));
-      pump(w, t);
+      input(w, env.now(), pageEnd);
       teardown(w);
     }),
   };
@@ -289,9 +274,9 @@ function stats(w) {
       queuedBytes: resultField(core, R_QUEUED_BYTES),
       dropped: resultField(core, R_DROPPED),
       seq: resultField(core, R_SEQ),
-      batches: w._delivery._batches,
+      batches: w._batches,
       events: (resultField(core, R_EVENTS) - resultField(core, R_QUEUED_EVENTS)) >>> 0,
-      transport: deliveryStats(w._delivery),
+      transport: deliveryStats(w),
     };
   } catch (error) {
     w._report(error);

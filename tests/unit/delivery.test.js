@@ -3,6 +3,7 @@
 // themselves are the outbox's, proven by the C tests, golden traces and the fuzzer.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { deliveryDebug } from '../../js/debug.js';
 import { listRecords, removeAll, setRecord } from '../../js/delivery/io.js';
 import { beacon, post, retryAfterMs } from '../../js/delivery/network.js';
 import { fakeNetwork } from './fakes/dom.js';
@@ -102,7 +103,7 @@ describe('the driver and the outbox', () => {
     const network = fakeNetwork({ status: 503 });
     const storage = fakeStorage();
     const debug = [];
-    const { page, tracker } = await start({ onDebug: (d) => debug.push(d), env: { ...network.env, localStorage: storage } });
+    const { page, tracker } = await start({ debug: deliveryDebug((d) => debug.push(d)), env: { ...network.env, localStorage: storage } });
     await oneImpression(page, tracker);
     await new Promise((resolve) => setImmediate(resolve));
     const retry = debug.find((d) => d.kind === 'retry');
@@ -118,6 +119,24 @@ describe('the driver and the outbox', () => {
     assert.equal(tracker.stats().transport.sent, 1);
   });
 
+  it('the debug option: each action and answer as one plain object', async () => {
+    const storage = fakeStorage();
+    const debug = [];
+    const { page, tracker } = await start({ debug: deliveryDebug((d) => debug.push(d)), env: { localStorage: storage } });
+    await oneImpression(page, tracker);
+    await new Promise((resolve) => setImmediate(resolve));
+    const [fetch, response] = debug.filter((d) => d.kind === 'fetch' || d.kind === 'response');
+    assert.deepEqual({ ...fetch, batch: 1, bytes: 1 }, { kind: 'fetch', ticket: fetch.ticket, batch: 1, events: 1, bytes: 1 });
+    assert.ok(fetch.batch >= 1 && fetch.bytes > 20, JSON.stringify(fetch));
+    assert.deepEqual(response, { kind: 'response', ticket: fetch.ticket, status: 204, retryAfterMs: -1 });
+    page.advance(1000); // the viewable impression
+    page.hide();
+    const beacon = debug.find((d) => d.kind === 'beacon');
+    assert.deepEqual(beacon && { ...beacon, ticket: 0, events: 0, bytes: 0 }, { kind: 'beacon', ticket: 0, events: 0, bytes: 0, accepted: true, threw: false });
+    assert.ok(beacon.events >= 1 && beacon.bytes > 20, 'the viewable impression and its span, beaconed at the hide');
+    assert.equal(debug.some((d) => d.kind === 'retry'), false, 'no failure, no retry');
+  });
+
   it('a fetch with no answer is aborted at the timeout the outbox sets, and retried', async () => {
     const network = fakeNetwork();
     const signals = [];
@@ -126,7 +145,7 @@ describe('the driver and the outbox', () => {
       signals.push(init.signal);
       return new Promise((resolve, reject) => init.signal.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))));
     };
-    const { page, tracker } = await start({ onDebug: (d) => debug.push(d), env: { ...network.env, fetch: hanging } });
+    const { page, tracker } = await start({ debug: deliveryDebug((d) => debug.push(d)), env: { ...network.env, fetch: hanging } });
     await oneImpression(page, tracker);
     assert.equal(signals.length, 1);
     page.advance(4999);

@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { deliveryDebug } from '../../js/debug.js';
 import { createTracker } from '../../js/index.js';
 import { replay } from '../../js/replay.js';
 import { createPage, entryOf, fakeNetwork, wasmBytes } from './fakes/dom.js';
@@ -583,9 +584,9 @@ describe('safety', () => {
       onError: () => {
         throw new Error('the page handler is broken too');
       },
-      onDebug: () => {
+      debug: deliveryDebug(() => {
         throw new Error('the debug hook is broken');
-      },
+      }),
       env: {
         ...page.env,
         ...transport.env,
