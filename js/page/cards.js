@@ -1,11 +1,17 @@
-// cards.js: the tracker's cards: which elements it watches (element -> card record),
-// their handles in the core, and the facts it passes on about them. A card record holds
-// a core element handle only while an entry shows it in view (or it was activated
-// before one did): its id, list and position are read then, so a page of 30,000 cards
-// costs nothing until they are seen, and the handle goes back when it leaves. Several
-// elements may carry one id; the core decides which one feeds the item, whether a card
-// in view counts as covered, and whether a click is the echo of a key press. The
-// functions here make no such decision: they read the DOM and call the core.
+// cards.js: the tracker's cards: which elements it watches, their handles in the core,
+// and the facts it passes on about them. A card holds a core element handle only while
+// an entry shows it in view (or it was activated before one did): its id, list and
+// position are read then, so a page of 30,000 cards costs nothing until they are seen,
+// and the handle goes back when it leaves. Several elements may carry one id; the core
+// decides which one feeds the item, whether a card in view counts as covered, and
+// whether a click is the echo of a key press. The functions here make no such decision:
+// they read the DOM and call the core.
+//
+// Per card the tracker keeps one small integer, never an object (a page of 20,000 cards
+// would hold 20,000 of them): its handle, -1 for none. The cards the last geometry
+// entry showed in view, what was read when a card got its handle (id, list, position,
+// kept by handle) and the cards the page watches itself (observe(), with its options)
+// are kept apart: they cost only while a card is near the viewport or for the page's own.
 
 import { R_ELEMENT } from '../core/abi.js';
 import { activate, elementAdd, elementCover, elementObserve, elementRemove, register, resultField } from '../core/core.js';
@@ -22,7 +28,13 @@ import { coverOf, entryArea, entryRatio } from './observer.js';
  * @param due (t) => void: takes the batches the core says are due
  */
 export function createCards(core, o, env, check, due) {
-  return { _core: core, _o: o, _env: env, _check: check, _due: due, _items: new Map(), _geometry: null, _occlusion: null };
+  return {
+    _core: core, _o: o, _env: env, _check: check, _due: due, _geometry: null, _occlusion: null,
+    _items: new Map(), // element -> its handle, -1 for none
+    _inView: new Set(), // the elements the last geometry entry showed in view
+    _manual: new Map(), // element -> the options given to observe(el, meta)
+    _facts: [], // by handle: what was read when it was given (readMeta)
+  };
 }
 
 function readMeta(o, el, meta = {}) {
@@ -36,53 +48,53 @@ function readMeta(o, el, meta = {}) {
   };
 }
 
-// Gives a card a core element handle at time t; false when the core refuses its id (reported).
-function attach(cards, record, t) {
-  Object.assign(record, readMeta(cards._o, record._el, record._meta));
-  if (!record._id || !cards._check(elementAdd(cards._core, t, record._id, record._list, record._position))) return false;
-  record._h = resultField(cards._core, R_ELEMENT);
-  return true;
-}
-
-function detach(cards, t, record) {
-  const handle = record._h;
-  if (handle < 0) return;
-  record._h = -1;
-  cards._check(elementRemove(cards._core, t, handle));
+// Gives a card a core element handle at time t; returns it, or -1 when the core refuses
+// the card's id (reported).
+function attach(cards, el, t) {
+  const m = readMeta(cards._o, el, cards._manual.get(el));
+  if (!m._id || !cards._check(elementAdd(cards._core, t, m._id, m._list, m._position))) return -1;
+  const handle = resultField(cards._core, R_ELEMENT);
+  cards._facts[handle] = m;
+  cards._items.set(el, handle);
+  return handle;
 }
 
 /** Watches an element as a card (again: a recycled node whose id changed is another card). */
 export function track(cards, el, meta, manual) {
   if (!el?.isConnected) return;
-  const record = cards._items.get(el);
-  if (record) {
+  const handle = cards._items.get(el);
+  if (handle >= 0) {
     const m = readMeta(cards._o, el, meta);
-    if (record._h >= 0 && record._id === m._id) {
-      if ((record._list !== m._list || record._position !== m._position) && cards._check(register(cards._core, cards._env.now(), m._id, m._list, m._position))) Object.assign(record, m);
+    const facts = cards._facts[handle];
+    if (facts._id === m._id) {
+      if ((facts._list !== m._list || facts._position !== m._position)
+        && cards._check(register(cards._core, cards._env.now(), m._id, m._list, m._position))) cards._facts[handle] = m;
       return;
     }
-    // Not in view (read when it shows), or a recycled node: measured afresh.
-    if (record._h >= 0) untrack(cards, el);
-    else Object.assign(record, { _meta: meta, _manual: manual });
-    if (cards._items.has(el)) return;
+    untrack(cards, el); // a recycled node: measured afresh as another card
   }
-  cards._items.set(el, { _el: el, _h: -1, _in: false, _id: '', _list: '', _position: 0, _manual: manual, _meta: meta });
+  if (manual) cards._manual.set(el, meta);
+  else cards._manual.delete(el);
+  // A card not in view yet has its facts read when it shows.
+  if (cards._items.has(el)) return;
+  cards._items.set(el, -1);
   cards._geometry._observe(el);
 }
 
 export function untrack(cards, el) {
-  const record = cards._items.get(el);
-  if (!record) return;
+  const handle = cards._items.get(el);
+  if (handle === undefined) return;
   cards._items.delete(el);
+  cards._inView.delete(el);
+  cards._manual.delete(el);
   cards._geometry._unobserve(el);
   cards._occlusion?.unobserve(el);
-  detach(cards, cards._env.now(), record);
+  if (handle >= 0) cards._check(elementRemove(cards._core, cards._env.now(), handle));
 }
 
 /** A watched element's attributes changed (discovery.js). */
 function changed(cards, el, selector) {
-  const record = cards._items.get(el);
-  if (record?._manual) track(cards, el, record._meta, true);
+  if (cards._manual.has(el)) track(cards, el, cards._manual.get(el), true);
   else if (el.matches(selector)) track(cards, el, undefined, false);
   else untrack(cards, el);
 }
@@ -92,24 +104,24 @@ export function releaseDisconnected(cards) {
 }
 
 /** The elements an entry last showed in view. */
-export function cardsInView(cards) {
-  return [...cards._items].filter(([, r]) => r._in).map(([el]) => el);
-}
+export const cardsInView = (cards) => [...cards._inView];
 
 /** A click or key press (abi.js ACT_*) on a card at time t; false when it has no handle to give. */
-export function activateCard(cards, record, kind, t) {
-  if (record._h < 0 && !attach(cards, record, t)) return false; // before the observer showed it
-  cards._check(activate(cards._core, t, record._h, kind));
+export function activateCard(cards, el, kind, t) {
+  let handle = cards._items.get(el);
+  if (handle < 0) handle = attach(cards, el, t); // before the observer showed it
+  if (handle < 0) return false;
+  cards._check(activate(cards._core, t, handle, kind));
   return true;
 }
 
 /**
- * Listens for the cards' activations, passed on as `activate(record, kind)`, and, with a
+ * Listens for the cards' activations, passed on as `activate(el, kind)`, and, with a
  * selector, discovers the cards of the page (discovery.js); `pump(t)` runs after each pass.
  * @returns {{_dom: object|null, _stop(): void}} discovery (or null) and a function removing both
  */
 export function listenCards(cards, env, o, guard, pump, activate) {
-  const stopActivation = listenActivation(env, (node) => cards._items.get(node), activate, guard);
+  const stopActivation = listenActivation(env, (node) => (cards._items.has(node) ? node : undefined), activate, guard);
   const dom = o.selector ? watchDom(env, o, {
     _guard: guard,
     _found: (el) => track(cards, el, undefined, false),
@@ -128,38 +140,49 @@ export function listenCards(cards, env, o, guard, pump, activate) {
   };
 }
 
-// entry.time shares performance.now()'s time origin; never trust one from the future.
-function timeOf(env, entry) {
-  const latest = env.now();
-  return entry.time >= 0 && entry.time <= latest ? entry.time : latest;
-}
+// entry.time shares performance.now()'s time origin; never trust one from the future
+// (now: the clock read when the chunk of entries began).
+const timeOf = (entry, now) => (entry.time >= 0 && entry.time <= now ? entry.time : now);
 
 /** A geometry (v1) entry: the ratio and area of one card, and v2 watching while it is in view. */
-export function feedGeometry(cards, entry, record) {
+export function feedGeometry(cards, entry, now) {
   const el = entry.target;
+  let handle = cards._items.get(el);
+  if (handle === undefined) return; // no longer watched
   const ratio = entryRatio(entry);
-  const wasIn = record._in;
-  record._in = ratio > 0;
-  if (!wasIn && !record._in && record._h < 0) return; // out of view, and was: nothing changes
-  const area = entryArea(entry);
-  cards._geometry._fit(el, area);
-  if (cards._occlusion && wasIn !== record._in) {
-    if (record._in) cards._occlusion.observe(el);
-    else cards._occlusion.unobserve(el);
+  const wasIn = cards._inView.has(el);
+  const isIn = ratio > 0;
+  if (!wasIn && !isIn && handle < 0) return; // out of view, and was: nothing changes
+  // Leaving needs no area: ratio 0 is out of view whatever the card's size, and its
+  // handle goes back; the box is read only for a card in view.
+  const area = isIn ? entryArea(entry) : 0;
+  if (isIn) cards._geometry._fit(el, area);
+  if (wasIn !== isIn) {
+    if (isIn) {
+      cards._inView.add(el);
+      cards._occlusion?.observe(el);
+    } else {
+      cards._inView.delete(el);
+      cards._occlusion?.unobserve(el);
+    }
   }
-  const t = timeOf(cards._env, entry);
-  if (record._h < 0 && !attach(cards, record, t)) return;
-  cards._check(elementObserve(cards._core, t, record._h, ratio, area));
+  const t = timeOf(entry, now); // also the handle's: an entry may be fed well after its time
+  if (handle < 0) handle = isIn ? attach(cards, el, t) : -1; // leaving without one: nothing to say
+  if (handle < 0) return;
+  cards._check(elementObserve(cards._core, t, handle, ratio, area));
   // A callback can carry thousands of entries: take each batch as soon as it is due,
   // before the core's queue has to drop the oldest events.
   cards._due(t);
-  if (!record._in) detach(cards, t, record);
+  if (isIn) return;
+  cards._items.set(el, -1);
+  cards._check(elementRemove(cards._core, t, handle));
 }
 
 /** An occlusion (v2) entry: what it says about a card that holds a handle. */
-export function feedOcclusion(cards, entry, record) {
-  if (record._h < 0) return;
-  const t = timeOf(cards._env, entry);
-  cards._check(elementCover(cards._core, t, record._h, coverOf(entry)));
+export function feedOcclusion(cards, entry, now) {
+  const handle = cards._items.get(entry.target);
+  if (!(handle >= 0)) return;
+  const t = timeOf(entry, now);
+  cards._check(elementCover(cards._core, t, handle, coverOf(entry)));
   cards._due(t);
 }

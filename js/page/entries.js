@@ -1,8 +1,9 @@
 // entries.js: the observer entries of a tracker, fed to its cards in chunks. Observer
 // callbacks can carry thousands of entries (a page of thousands of cards, a fast
-// fling): they are queued and fed ENTRY_CHUNK per task, so none is a long task. Each
-// entry keeps its own time; a page state change, a new page view or a hide feeds what
-// is left first (_feedAll). An occlusion (v2) entry is queued as {_occlusion: entry}.
+// fling): each callback's list is queued as it came (no copy, no object per entry) and
+// fed ENTRY_CHUNK entries per task, so none is a long task. Each entry keeps its own
+// time, capped by the clock read once per chunk; a page state change, a new page view
+// or a hide feeds what is left first (_feedAll).
 
 import { feedGeometry, feedOcclusion } from './cards.js';
 
@@ -10,35 +11,37 @@ const ENTRY_CHUNK = 500;
 
 /**
  * @param cards the card state (cards.js)
- * @param env resolved environment (setTimeout, clearTimeout)
+ * @param env resolved environment (setTimeout, clearTimeout, now)
  * @param guard wraps a callback so nothing escapes into the page
  * @param pump (t) => void: after a chunk, batches and the core's timer
  * @returns {{_push(entries, fromOcclusion): void, _feedAll(): void, _stop(): void}}
  */
 export function createEntryFeed(cards, env, guard, pump) {
-  const backlog = [];
+  const pending = []; // [entries, fromOcclusion] per observer callback, oldest first
+  let next = 0; // the first entry of pending[0] not fed yet
   let timer = null;
   const feed = (limit) => {
-    for (const item of backlog.splice(0, limit)) {
-      const entry = item._occlusion || item;
-      const record = cards._items.get(entry.target);
-      if (!record) continue;
-      if (item._occlusion) feedOcclusion(cards, entry, record);
-      else feedGeometry(cards, entry, record);
+    const now = env.now();
+    for (let callback; limit-- > 0 && (callback = pending[0]);) {
+      (callback[1] ? feedOcclusion : feedGeometry)(cards, callback[0][next++], now);
+      if (next >= callback[0].length) {
+        pending.shift();
+        next = 0;
+      }
     }
   };
   const feedChunk = guard(() => {
     timer = null;
     feed(ENTRY_CHUNK);
-    if (backlog.length) timer = env.setTimeout(feedChunk, 0);
+    if (pending.length) timer = env.setTimeout(feedChunk, 0);
     pump(env.now());
   });
   return {
     _push: guard((entries, fromOcclusion) => {
-      for (const entry of entries) backlog.push(fromOcclusion ? { _occlusion: entry } : entry);
+      if (entries.length) pending.push([entries, fromOcclusion]);
       if (timer === null) feedChunk();
     }),
-    _feedAll: () => feed(backlog.length),
+    _feedAll: () => feed(Infinity),
     _stop: () => {
       if (timer !== null) env.clearTimeout(timer);
     },

@@ -219,8 +219,8 @@ function listenPage(w) {
       pump(w);
     }),
   }));
-  const activate = held(early, now, safe((t, record, kind) => {
-    if (activateCard(w._cards, record, kind, t)) pump(w, t);
+  const activate = held(early, now, safe((t, el, kind) => {
+    if (activateCard(w._cards, el, kind, t)) pump(w, t);
   }));
   const listening = listenCards(w._cards, env, w._o, safe, w._pump, activate);
   w._dom = listening._dom;
