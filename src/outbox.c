@@ -34,6 +34,10 @@ void imp_ob_init_slots(uint8_t *mem) {
     imp_ob_bind(&slot_table[i], mem + (size_t)i * IMP_OB_SLOT_BYTES);
 }
 
+int imp_ob_same(const uint8_t *a, uint32_t an, const uint8_t *b, uint32_t bn) {
+  return an == bn && !__builtin_memcmp(a, b, an);
+}
+
 int imp_ob_tab_ok(const uint8_t *s, uint32_t n) {
   if (n < 1u || n > IMP_OB_TAB_BYTES) return 0;
   for (uint32_t i = 0; i < n; i++)
@@ -121,7 +125,7 @@ void imp_ob_let_go(ob_batch *b) {
 int imp_ob_unpark(const uint8_t *key, uint32_t key_len, uint32_t *bytes) {
   for (uint32_t i = 0; i < imp_ob.parked_n; i++) {
     ob_gone *g = &imp_ob.parked[i];
-    if (g->key_len != key_len || __builtin_memcmp(g->key, key, key_len)) continue;
+    if (!imp_ob_same(g->key, g->key_len, key, key_len)) continue;
     int ticket = (int)g->ticket;
     *bytes = g->bytes;
     *g = imp_ob.parked[--imp_ob.parked_n];
@@ -238,13 +242,6 @@ void imp_ob_drop_front(ob_batch *b, uint32_t n) {
 }
 
 /*=== MARK: - Losses (Private) ===*/
-static int same_prefix(const ob_batch *b, const uint8_t *prefix, uint32_t len) {
-  if (!prefix || b->prefix_len != len) return 0;
-  for (uint32_t i = 0; i < len; i++)
-    if (b->data[i] != prefix[i]) return 0;
-  return 1;
-}
-
 /* The oldest batch that exists only here and that no channel has seen, so no other
 ** copy of it can carry another "drop" (a stored copy could have been sent by a page
 ** that crashed, or be adopted elsewhere). */
@@ -256,7 +253,8 @@ static ob_batch *carrier(const uint8_t *prefix, uint32_t prefix_len) {
         (b->flags & (OB_ATTEMPTED | OB_STORED | OB_STORING)) || b->events == 0)
       continue;
     if (!best || b->id < best->id) best = b;
-    if (same_prefix(b, prefix, prefix_len) && (!best_same || b->id < best_same->id))
+    if (prefix && imp_ob_same(b->data, b->prefix_len, prefix, prefix_len) &&
+        (!best_same || b->id < best_same->id))
       best_same = b;
   }
   return best_same ? best_same : best;

@@ -141,6 +141,7 @@ extern uint8_t imp_ob_io[IMP_OB_IO_BYTES];
 /*=== MARK: - Batches (Private) ===*/
 void imp_ob_bind(ob_batch *b, uint8_t *slot); /* b's buffers: IMP_OB_SLOT_BYTES at slot */
 void imp_ob_init_slots(uint8_t *mem);
+int imp_ob_same(const uint8_t *a, uint32_t an, const uint8_t *b, uint32_t bn); /* equal bytes */
 int imp_ob_tab_ok(const uint8_t *s, uint32_t n); /* a tab id: 1..16 bytes of [0-9a-z] */
 ob_batch *imp_ob_alloc(void);                 /* NULL when every slot is used */
 void imp_ob_free(ob_batch *b);                /* queues removal and cancels   */
