@@ -20,10 +20,9 @@ static imp_outbox_config config = {
 
 /*=== MARK: - Helpers (Private) ===*/
 static int ob_finite_pos(double x) { return x > 0.0 && x - x == 0.0; }
-static int ob_nonneg(double x) { return x >= 0.0 && x - x == 0.0; }
 
 static int ob_take_time(double t) {
-  if (!ob_nonneg(t)) return 0;
+  if (!imp_nonneg(t)) return 0;
   if (t > imp_g.now) imp_g.now = t;
   return 1;
 }
@@ -69,7 +68,7 @@ IMP_API uint8_t *imp_outbox_io_ptr(void) { return imp_ob_io; }
 static int config_ok(const imp_outbox_config *c) {
   return ob_finite_pos(c->timeout_ms) && ob_finite_pos(c->lease_ms) && ob_finite_pos(c->max_age_ms) &&
          ob_finite_pos(c->backoff_base_ms) && ob_finite_pos(c->backoff_max_ms) &&
-         c->backoff_max_ms >= c->backoff_base_ms && ob_nonneg(c->retry_after_max_ms) &&
+         c->backoff_max_ms >= c->backoff_base_ms && imp_nonneg(c->retry_after_max_ms) &&
          c->max_batches - 1u < IMP_OB_MAX_BATCHES &&
          c->body_bytes - IMP_BATCH_MIN_CAP <= IMP_BATCH_HARD_CAP - IMP_BATCH_MIN_CAP &&
          c->keepalive_bytes >= c->body_bytes && c->keepalive_bytes <= 65536u &&
@@ -80,7 +79,7 @@ static int config_ok(const imp_outbox_config *c) {
 IMP_API int32_t imp_outbox_start(double t, double epoch_ms, uint32_t tab_len) {
   imp_ob.started = 0;
   if (!imp_g.started) return IMP_ERR_STATE;
-  if (!ob_nonneg(t) || !ob_nonneg(epoch_ms) || !imp_ob_tab_ok(imp_ob_io, tab_len)) return IMP_ERR_ARG;
+  if (!imp_nonneg(t) || !imp_nonneg(epoch_ms) || !imp_ob_tab_ok(imp_ob_io, tab_len)) return IMP_ERR_ARG;
   if (!config_ok(&config)) return IMP_ERR_CONFIG;
   if ((size_t)(config.max_batches + 1u) * IMP_OB_SLOT_BYTES > IMP_OB_ARENA_BYTES)
     return IMP_ERR_MEMORY;
@@ -129,7 +128,7 @@ IMP_API int32_t imp_outbox_response(double t, uint32_t ticket, int32_t status,
                                     double retry_after_ms, double jitter) {
   if (!running()) return IMP_ERR_STATE;
   if (status < 0 || status > 999 || !(jitter >= 0.0 && jitter < 1.0) ||
-      !(retry_after_ms == -1.0 || ob_nonneg(retry_after_ms)) || !ob_take_time(t))
+      !(retry_after_ms == -1.0 || imp_nonneg(retry_after_ms)) || !ob_take_time(t))
     return IMP_ERR_ARG;
   ob_batch *b = imp_ob_by_ticket(ticket, OB_FETCH);
   if (!b) return ob_done(imp_ob_gone_answer(ticket, status) ? IMP_OK : IMP_NONE);

@@ -28,10 +28,7 @@
 /* Writes wall-clock ms as 13 digits, zero-padded and clamped to 0..9999999999999
 ** (until the year 2286): keys sort by age, and every value has one spelling. */
 static void put_ms(imp_writer *w, double v) {
-  uint8_t digits[13];
-  uint64_t x = v > 0.0 ? (v < 9999999999999.0 ? (uint64_t)v : 9999999999999u) : 0u;
-  for (int i = 13; i--; x /= 10u) digits[i] = (uint8_t)('0' + x % 10u);
-  imp_json_bytes(w, digits, 13);
+  imp_json_uint(w, v > 0.0 ? (v < 9999999999999.0 ? (uint64_t)v : 9999999999999u) : 0u, 13);
 }
 
 /*=== MARK: - Request body (Public within the core) ===*/
