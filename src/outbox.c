@@ -147,6 +147,19 @@ ob_batch *imp_ob_by_ticket(uint32_t ticket, uint32_t what) {
   return 0;
 }
 
+/* The oldest held batch (lowest id) in one of `states` (bits 1 << state) with every
+** flag of `want` and none of `skip`, or NULL. */
+ob_batch *imp_ob_oldest(uint32_t states, uint32_t want, uint32_t skip) {
+  ob_batch *best = 0;
+  for (uint32_t i = 0; i < imp_ob.nslots; i++) {
+    ob_batch *b = &imp_ob.slots[i];
+    if ((states >> b->state & 1u) && (b->flags & (want | skip)) == want &&
+        (!best || b->id < best->id))
+      best = b;
+  }
+  return best;
+}
+
 double imp_ob_wall(double t) { return imp_ob.epoch_ms + t; }
 
 /* Keepalive bytes left for a beacon: the budget less fetches in flight and the
@@ -162,13 +175,7 @@ uint32_t imp_ob_beacon_room(void) {
 ** 2xx leaves the record (no key), which then sends that part again (duplicates the
 ** collector folds on (pv, s), with the same "drop" under the same batch identity). */
 static int let_go_in_flight(void) {
-  ob_batch *victim = 0;
-  for (uint32_t i = 0; i < imp_ob.nslots; i++) {
-    ob_batch *b = &imp_ob.slots[i];
-    if (b->state == OB_FETCH && (b->flags & OB_STORED) && (b->flags & OB_RELEASE) &&
-        !(b->flags & OB_STORING) && (!victim || b->id < victim->id))
-      victim = b;
-  }
+  ob_batch *victim = imp_ob_oldest(1u << OB_FETCH, OB_STORED | OB_RELEASE, OB_STORING);
   if (!victim) return 0;
   if (imp_ob.gone_n == IMP_OB_GONE) imp_ob.inflight_bytes -= imp_ob.gone[0].bytes;
   remember(imp_ob.gone, &imp_ob.gone_n, victim->ticket, victim->sent_bytes, victim);

@@ -156,6 +156,7 @@ void imp_ob_lose(uint32_t events, uint32_t drop, const uint8_t *prefix, uint32_t
 void imp_ob_visibility(double t);             /* follows the page's measuring state */
 void imp_ob_purge(void);                      /* consent denied               */
 void imp_ob_chore(uint32_t kind, uint32_t ticket, const uint8_t *key, uint32_t key_len);
+ob_batch *imp_ob_oldest(uint32_t states, uint32_t want, uint32_t skip); /* lowest id */
 double imp_ob_wall(double t);
 uint32_t imp_ob_beacon_room(void);
 void imp_ob_totals(void);

@@ -37,17 +37,6 @@ void imp_ob_set_action(uint32_t kind, const ob_batch *b, uint32_t ticket) {
   imp_act.key_bytes = imp_act.body_bytes = 0;
 }
 
-/* The oldest batch in `state` (lowest id) that no write holds, or NULL. */
-static ob_batch *oldest_in(uint32_t state, uint32_t skip_flags) {
-  ob_batch *best = 0;
-  for (uint32_t i = 0; i < imp_ob.nslots; i++) {
-    ob_batch *b = &imp_ob.slots[i];
-    if (b->state == state && !(b->flags & skip_flags) && (!best || b->id < best->id))
-      best = b;
-  }
-  return best;
-}
-
 /*=== MARK: - Emitting (Private) ===*/
 static int emit_chore(void) {
   if (!imp_ob.chore_count) return 0;
@@ -154,7 +143,7 @@ static int fetch_action(double t) {
   for (uint32_t i = 0; i < imp_ob.nslots; i++)
     inflight += imp_ob.slots[i].state == OB_FETCH;
   if (imp_ob.failures && inflight) return 0; /* one at a time while failing */
-  ob_batch *b = oldest_in(OB_IDLE, 0);
+  ob_batch *b = imp_ob_oldest(1u << OB_IDLE, 0, 0);
   if (!b) return 0;
   uint32_t n = send_count(b), len = imp_ob_encode_body(b, n);
   if (imp_ob.inflight_bytes && imp_ob.inflight_bytes + len > imp_ob.cfg.keepalive_bytes)
@@ -206,13 +195,7 @@ static int hand_off(double t, ob_batch *b) {
 
 static int hidden_action(double t) {
   for (;;) {
-    ob_batch *b = 0;
-    for (uint32_t i = 0; i < imp_ob.nslots; i++) {
-      ob_batch *c = &imp_ob.slots[i];
-      if ((c->state == OB_IDLE || c->state == OB_FETCH) &&
-          !(c->flags & (OB_HANDED | OB_STORING)) && (!b || c->id < b->id))
-        b = c;
-    }
+    ob_batch *b = imp_ob_oldest(1u << OB_IDLE | 1u << OB_FETCH, 0, OB_HANDED | OB_STORING);
     if (!b) return 0;
     if (hand_off(t, b)) return 1;
   }
