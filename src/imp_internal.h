@@ -170,6 +170,7 @@ void imp_json_bytes(imp_writer *w, const uint8_t *s, uint32_t n);
 void imp_json_str(imp_writer *w, const uint8_t *s, uint32_t n);
 void imp_json_u32(imp_writer *w, uint32_t v);
 void imp_json_uint(imp_writer *w, uint64_t v, uint32_t width); /* zero-padded to width */
+void imp_json_field(imp_writer *w, const char *key, uint32_t v); /* key raw, v */
 uint32_t imp_ms(double ms);   /* clamps to [0, UINT32_MAX] and floors */
 uint32_t imp_add_sat(uint32_t a, uint32_t b);  /* a + b, saturating */
 

@@ -42,6 +42,12 @@ void imp_json_uint(imp_writer *w, uint64_t v, uint32_t width) {
 
 void imp_json_u32(imp_writer *w, uint32_t v) { imp_json_uint(w, v, 0); }
 
+/* Raw text (a key with its punctuation), then a count. */
+void imp_json_field(imp_writer *w, const char *key, uint32_t v) {
+  imp_json_raw(w, key);
+  imp_json_uint(w, v, 0);
+}
+
 uint32_t imp_ms(double ms) {
   if (!(ms > 0.0)) return 0;              /* also NaN */
   if (ms >= 4294967295.0) return 0xFFFFFFFFu;

@@ -38,10 +38,8 @@ static uint32_t encode_json(const ob_batch *b, uint32_t n, uint8_t *dst, uint32_
   imp_writer w = {dst, 0, cap, 0};
   uint32_t at = b->prefix_len; /* (a drop-only batch has no buffers: none is read) */
   imp_json_bytes(&w, b->data, b->prefix_len);
-  imp_json_raw(&w, "\"at\":");
-  imp_json_u32(&w, b->at);
-  imp_json_raw(&w, ",\"drop\":");
-  imp_json_u32(&w, b->drop);
+  imp_json_field(&w, "\"at\":", b->at);
+  imp_json_field(&w, ",\"drop\":", b->drop);
   imp_json_raw(&w, ",\"ev\":[");
   for (uint32_t i = 0; i < n; i++) {
     if (i) imp_json_raw(&w, ",");
@@ -76,8 +74,7 @@ uint32_t imp_ob_make_key(const ob_batch *b, uint8_t *dst) {
   put_ms(&w, b->created);
   imp_json_raw(&w, ":");
   imp_json_bytes(&w, imp_ob.tab, imp_ob.tab_len);
-  imp_json_raw(&w, ":");
-  imp_json_u32(&w, imp_ob.next_key++);
+  imp_json_field(&w, ":", imp_ob.next_key++);
   return w.len;
 }
 
