@@ -32,6 +32,15 @@
 #define IMP_PV_RING 4u             /* page views whose events may still be queued */
 #define IMP_EVENT_MAX_BYTES 1400u  /* one encoded event, worst-case escaping */
 #define IMP_RATIO_EPSILON 1e-6     /* float noise tolerated when comparing ratios */
+/* The small, often used records (imp_g, imp_res, imp_cfg, the outbox's) come first in
+** the .wasm's linear memory, before the large zeroed buffers and arenas: their
+** addresses then take 2 bytes in each load and store instead of 3 or 4 (src/README.md
+** "Where the bytes go"). */
+#ifdef __wasm__
+#define IMP_NEAR __attribute__((section(".data.near")))
+#else
+#define IMP_NEAR
+#endif
 
 /*=== MARK: - Items (Private) ===*/
 /* Effective visibility class of an item: what the state machine runs on. */

@@ -15,9 +15,9 @@
 */
 #include "outbox_internal.h"
 
-imp_outbox imp_ob;
-imp_action imp_act;
-uint8_t imp_ob_io[IMP_OB_IO_BYTES];
+IMP_NEAR imp_action imp_act;
+IMP_NEAR imp_outbox imp_ob;
+IMP_NEAR uint8_t imp_ob_io[IMP_OB_IO_BYTES];
 static ob_batch slot_table[IMP_OB_MAX_BATCHES + 1u];
 
 /*=== MARK: - Slots (Private) ===*/

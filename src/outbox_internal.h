@@ -75,9 +75,9 @@ typedef struct ob_batch {
   uint32_t events;         /* events (lens[0..events))                     */
   uint32_t event_bytes;    /* their bytes, after the prefix, no separators */
   uint32_t key_len;
-  uint8_t key[IMP_OB_KEY_BYTES];
   uint8_t *data;           /* prefix then events: IMP_OB_PREFIX_BYTES + HARD_CAP */
   uint16_t *lens;          /* IMP_OB_MAX_EVENTS entries                    */
+  uint8_t key[IMP_OB_KEY_BYTES]; /* last: the fields above have 1-byte offsets */
 } ob_batch;
 
 /* A removal (key) or cancel (ticket) that waits for its turn in imp_outbox_next(). */
@@ -129,9 +129,9 @@ typedef struct imp_outbox {
   uint32_t gone_n;
   ob_gone parked[IMP_OB_GONE];    /* fetchLater registrations of batches let go */
   uint32_t parked_n;
-  /* chores */
-  ob_chore chores[IMP_OB_CHORES];
+  /* chores (the table last: the fields before it stay at small addresses) */
   uint32_t chore_head, chore_count;
+  ob_chore chores[IMP_OB_CHORES];
 } imp_outbox;
 
 extern imp_outbox imp_ob;
