@@ -44,7 +44,7 @@ EMFLAGS  := -Oz -fno-jump-tables --no-entry -sSTANDALONE_WASM -sFILESYSTEM=0 -sI
             -sEXPORTED_FUNCTIONS=$(subst $(space),$(comma),$(addprefix _,$(EXPORTS)))
 WASM_FEATURES := --enable-bulk-memory --enable-nontrapping-float-to-int --enable-mutable-globals \
             --enable-sign-ext
-WASM_OPT := wasm-opt $(WASM_FEATURES) --flatten --rereloop -Oz -Oz --flatten --rereloop -Oz -Oz
+WASM_OPT := wasm-opt $(WASM_FEATURES) -aimfs 6 --flatten --rereloop -Oz -Oz --flatten --rereloop -Oz -Oz
 # Keeps only the ABI's exports ($(1)) of the module $@ (emcc also exports its stack
 # helpers and the function table), then optimises it again.
 define shrink_wasm
