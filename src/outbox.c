@@ -328,19 +328,3 @@ void imp_ob_purge(void) {
   imp_ob.failures = 0;
   imp_ob.retry_at = 0;
 }
-
-/*=== MARK: - Totals (Private) ===*/
-void imp_ob_totals(void) {
-  uint32_t batches = 0, events = 0, stored = 0;
-  for (uint32_t i = 0; i < imp_ob.nslots; i++) {
-    const ob_batch *b = &imp_ob.slots[i];
-    if (b->state == OB_FREE) continue;
-    batches++;
-    events += b->events;
-    if (b->flags & OB_STORED) stored += b->stored_n;
-  }
-  imp_act.held_batches = batches;
-  imp_act.held_events = events;
-  imp_act.stored_events = stored;
-  imp_act.failures = imp_ob.failures;
-}

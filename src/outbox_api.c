@@ -33,15 +33,21 @@ static void earliest(double *d, double at) {
   if (at >= 0.0 && (*d < 0.0 || at < *d)) *d = at;
 }
 
-static double deadline(void) {
+/* Refreshes the action record: the counters, and the one deadline at which the glue
+** calls imp_outbox_next() again (the core's own deadlines included). */
+static int32_t ob_done(int32_t status) {
   double d = -1.0;
   int room = 0, idle = 0;
+  uint32_t batches = 0, events = 0, stored = 0;
   earliest(&d, imp_vis_next_deadline());
   for (uint32_t i = 0; i < imp_ob.nslots; i++) {
     const ob_batch *b = &imp_ob.slots[i];
     room |= b->state == OB_FREE && i < imp_ob.cfg.max_batches;
     idle |= b->state == OB_IDLE;
     if (b->state == OB_FREE) continue;
+    batches++;
+    events += b->events;
+    if (b->flags & OB_STORED) stored += b->stored_n;
     if (b->state == OB_FETCH) earliest(&d, b->sent_at + imp_ob.cfg.timeout_ms);
     if (imp_ob.visible && (b->flags & OB_STORED) && !(b->flags & OB_RELEASE))
       earliest(&d, b->renew_at);
@@ -50,12 +56,11 @@ static double deadline(void) {
   if (idle && imp_ob.visible && imp_ob.online && imp_ob.retry_at > imp_g.now)
     earliest(&d, imp_ob.retry_at);
   earliest(&d, imp_ob.rescan_at);
-  return d;
-}
-
-static int32_t ob_done(int32_t status) {
-  imp_ob_totals();
-  imp_act.deadline = deadline();
+  imp_act.deadline = d;
+  imp_act.held_batches = batches;
+  imp_act.held_events = events;
+  imp_act.stored_events = stored;
+  imp_act.failures = imp_ob.failures;
   return status;
 }
 

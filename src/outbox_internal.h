@@ -159,7 +159,6 @@ void imp_ob_chore(uint32_t kind, uint32_t ticket, const uint8_t *key, uint32_t k
 ob_batch *imp_ob_oldest(uint32_t states, uint32_t want, uint32_t skip); /* lowest id */
 double imp_ob_wall(double t);
 uint32_t imp_ob_beacon_room(void);
-void imp_ob_totals(void);
 ob_batch *imp_ob_by_ticket(uint32_t ticket, uint32_t what); /* OB_FETCH, OB_BEACON, OB_STORING, 0 */
 
 /*=== MARK: - Sending (Private) ===*/
