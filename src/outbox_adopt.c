@@ -59,8 +59,8 @@ static void adopt(ob_batch *b, const ob_batch *found, const ob_record *r, const 
 
 uint32_t imp_ob_found(double t, const uint8_t *key, uint32_t key_len, const uint8_t *value,
                       uint32_t value_len) {
-  static ob_record r;
-  static ob_batch found;
+  static IMP_NEAR ob_record r;
+  static IMP_NEAR ob_batch found;
   static _Alignas(8) uint8_t found_slot[IMP_OB_SLOT_BYTES];
   if (key_len < 3u || key[0] != 'q' || key[1] != ':' || held_here(key, key_len))
     return IMP_FOUND_LEFT;
