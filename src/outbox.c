@@ -19,6 +19,7 @@ IMP_NEAR imp_action imp_act;
 IMP_NEAR imp_outbox imp_ob;
 IMP_NEAR uint8_t imp_ob_io[IMP_OB_IO_BYTES];
 static ob_batch slot_table[IMP_OB_MAX_BATCHES + 1u];
+static ob_chore chore_table[IMP_OB_CHORES]; /* a ring: imp_ob.chore_head, chore_count */
 
 /*=== MARK: - Slots (Private) ===*/
 void imp_ob_bind(ob_batch *b, uint8_t *slot) {
@@ -64,12 +65,19 @@ ob_batch *imp_ob_alloc(void) {
   return 0;
 }
 
+/* The oldest removal or cancel waiting, taken off the ring; NULL when none. */
+const ob_chore *imp_ob_take_chore(void) {
+  if (!imp_ob.chore_count) return 0;
+  const ob_chore *c = &chore_table[imp_ob.chore_head];
+  imp_ob.chore_head = (imp_ob.chore_head + 1u) % IMP_OB_CHORES;
+  imp_ob.chore_count--;
+  return c;
+}
+
 void imp_ob_chore(uint32_t kind, uint32_t ticket, const uint8_t *key, uint32_t key_len) {
-  if (imp_ob.chore_count == IMP_OB_CHORES) { /* cannot happen with the sizes above */
-    imp_ob.chore_head = (imp_ob.chore_head + 1u) % IMP_OB_CHORES;
-    imp_ob.chore_count--;
-  }
-  ob_chore *c = &imp_ob.chores[(imp_ob.chore_head + imp_ob.chore_count++) % IMP_OB_CHORES];
+  if (imp_ob.chore_count == IMP_OB_CHORES) /* cannot happen with the sizes above */
+    imp_ob_take_chore();
+  ob_chore *c = &chore_table[(imp_ob.chore_head + imp_ob.chore_count++) % IMP_OB_CHORES];
   c->kind = kind;
   c->ticket = ticket;
   c->key_len = key_len;

@@ -129,9 +129,7 @@ typedef struct imp_outbox {
   uint32_t gone_n;
   ob_gone parked[IMP_OB_GONE];    /* fetchLater registrations of batches let go */
   uint32_t parked_n;
-  /* chores (the table last: the fields before it stay at small addresses) */
-  uint32_t chore_head, chore_count;
-  ob_chore chores[IMP_OB_CHORES];
+  uint32_t chore_head, chore_count; /* the ring of chores (outbox.c) */
 } imp_outbox;
 
 extern imp_outbox imp_ob;
@@ -156,6 +154,7 @@ void imp_ob_lose(uint32_t events, uint32_t drop, const uint8_t *prefix, uint32_t
 void imp_ob_visibility(double t);             /* follows the page's measuring state */
 void imp_ob_purge(void);                      /* consent denied               */
 void imp_ob_chore(uint32_t kind, uint32_t ticket, const uint8_t *key, uint32_t key_len);
+const ob_chore *imp_ob_take_chore(void);      /* the oldest chore, or NULL */
 ob_batch *imp_ob_oldest(uint32_t states, uint32_t want, uint32_t skip); /* lowest id */
 double imp_ob_wall(double t);
 uint32_t imp_ob_beacon_room(void);

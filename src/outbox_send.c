@@ -39,10 +39,8 @@ void imp_ob_set_action(uint32_t kind, const ob_batch *b, uint32_t ticket) {
 
 /*=== MARK: - Emitting (Private) ===*/
 static int emit_chore(void) {
-  if (!imp_ob.chore_count) return 0;
-  ob_chore *c = &imp_ob.chores[imp_ob.chore_head];
-  imp_ob.chore_head = (imp_ob.chore_head + 1u) % IMP_OB_CHORES;
-  imp_ob.chore_count--;
+  const ob_chore *c = imp_ob_take_chore();
+  if (!c) return 0;
   imp_ob_set_action(c->kind, 0, c->ticket);
   __builtin_memcpy(imp_ob_io, c->key, c->key_len);
   imp_act.key_bytes = c->key_len;
