@@ -162,7 +162,6 @@ ob_batch *imp_ob_by_ticket(uint32_t ticket, uint32_t what); /* OB_FETCH, OB_BEAC
 
 /*=== MARK: - Sending (Private) ===*/
 int32_t imp_ob_next_action(double t);
-void imp_ob_set_action(uint32_t kind, const ob_batch *b, uint32_t ticket);
 void imp_ob_response(double t, ob_batch *b, int32_t status, double retry_after_ms,
                      double jitter);
 void imp_ob_beacon_outcome(double t, ob_batch *b, int32_t outcome);

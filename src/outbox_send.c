@@ -29,21 +29,23 @@ static int storage_usable(void) {
          imp_ob.consent == IMP_CONSENT_GRANTED;
 }
 
-void imp_ob_set_action(uint32_t kind, const ob_batch *b, uint32_t ticket) {
+/* The action record: kind, ticket, batch, and the key and body in the io buffer. */
+static void set_action(uint32_t kind, const ob_batch *b, uint32_t ticket, uint32_t key_bytes,
+                       uint32_t body_bytes) {
   imp_act.kind = kind;
   imp_act.ticket = ticket;
   imp_act.batch = b ? b->id : 0u;
   imp_act.events = b ? b->events : 0u;
-  imp_act.key_bytes = imp_act.body_bytes = 0;
+  imp_act.key_bytes = key_bytes;
+  imp_act.body_bytes = body_bytes;
 }
 
 /*=== MARK: - Emitting (Private) ===*/
 static int emit_chore(void) {
   const ob_chore *c = imp_ob_take_chore();
   if (!c) return 0;
-  imp_ob_set_action(c->kind, 0, c->ticket);
+  set_action(c->kind, 0, c->ticket, c->key_len, 0);
   __builtin_memcpy(imp_ob_io, c->key, c->key_len);
-  imp_act.key_bytes = c->key_len;
   return 1;
 }
 
@@ -90,9 +92,7 @@ static int emit_store(double t, ob_batch *b, int released) {
   b->stored_len = len + b->key_len;
   b->renew_at = (imp_ob.cfg.flags & IMP_OB_LOCKS) || released
                     ? -1.0 : t + imp_ob.cfg.lease_ms * (2.0 / 3.0);
-  imp_ob_set_action(IMP_ACT_STORE, b, b->store_ticket);
-  imp_act.key_bytes = b->key_len;
-  imp_act.body_bytes = len;
+  set_action(IMP_ACT_STORE, b, b->store_ticket, b->key_len, len);
   return 1;
 }
 
@@ -110,9 +110,8 @@ static void emit_body(uint32_t kind, ob_batch *b, uint32_t n, uint32_t len) {
   b->ticket = ++imp_ob.next_ticket;
   b->sent_bytes = len;
   b->flags |= OB_ATTEMPTED;
-  imp_ob_set_action(kind, b, b->ticket);
+  set_action(kind, b, b->ticket, 0, len);
   imp_act.events = b->part;
-  imp_act.body_bytes = len;
 }
 
 static void emit_fetch(double t, ob_batch *b, uint32_t n, uint32_t len) {
@@ -128,7 +127,7 @@ static int timeout_action(double t) {
   for (uint32_t i = 0; i < imp_ob.nslots; i++) {
     ob_batch *b = &imp_ob.slots[i];
     if (b->state != OB_FETCH || t < b->sent_at + imp_ob.cfg.timeout_ms) continue;
-    imp_ob_set_action(IMP_ACT_CANCEL, b, b->ticket);
+    set_action(IMP_ACT_CANCEL, b, b->ticket, 0, 0);
     imp_ob_response(t, b, 0, -1.0, imp_ob.jitter);
     return 1;
   }
@@ -155,7 +154,7 @@ static int visible_action(double t) {
     imp_ob.want_scan = 0;
     imp_ob.scanning = 1;
     imp_ob.live_n = 0;
-    imp_ob_set_action(IMP_ACT_SCAN, 0, 0);
+    set_action(IMP_ACT_SCAN, 0, 0, 0, 0);
     return 1;
   }
   for (uint32_t i = 0; i < imp_ob.nslots; i++) {
@@ -214,8 +213,7 @@ static int later_action(void) {
     b->later_bytes = len;
     b->flags |= OB_ATTEMPTED; /* the browser may send this copy: its "drop" is fixed */
     imp_ob.later_used += len;
-    imp_ob_set_action(IMP_ACT_LATER, b, b->later_ticket);
-    imp_act.body_bytes = len;
+    set_action(IMP_ACT_LATER, b, b->later_ticket, 0, len);
     return 1;
   }
   return 0;
@@ -236,21 +234,19 @@ static int drop_record_action(double t) {
                                       IMP_OB_IO_BYTES - key_len);
   imp_ob.drop_record = carrier_less.drop;
   imp_ob.drop_ticket = ++imp_ob.next_ticket;
-  imp_ob_set_action(IMP_ACT_STORE, 0, imp_ob.drop_ticket);
-  imp_act.key_bytes = key_len;
-  imp_act.body_bytes = len;
+  set_action(IMP_ACT_STORE, 0, imp_ob.drop_ticket, key_len, len);
   return 1;
 }
 
 int32_t imp_ob_next_action(double t) {
-  imp_ob_set_action(IMP_ACT_NONE, 0, 0);
+  set_action(IMP_ACT_NONE, 0, 0, 0, 0);
   imp_ob_visibility(t);
   if (emit_chore()) return IMP_OK;
   if (imp_ob.consent == IMP_CONSENT_DENIED) {
     imp_ob_cut(t);
     if (!imp_ob.purge) return IMP_NONE;
     imp_ob.purge = 0;
-    imp_ob_set_action(IMP_ACT_PURGE, 0, 0);
+    set_action(IMP_ACT_PURGE, 0, 0, 0, 0);
     return IMP_OK;
   }
   if (timeout_action(t)) return IMP_OK;
