@@ -159,8 +159,7 @@ ob_batch *imp_ob_by_ticket(uint32_t ticket, uint32_t what) {
 ** flag of `want` and none of `skip`, or NULL. */
 ob_batch *imp_ob_oldest(uint32_t states, uint32_t want, uint32_t skip) {
   ob_batch *best = 0;
-  for (uint32_t i = 0; i < imp_ob.nslots; i++) {
-    ob_batch *b = &imp_ob.slots[i];
+  for (ob_batch *b = imp_ob.slots; b < imp_ob.slots + imp_ob.nslots; b++) {
     if ((states >> b->state & 1u) && (b->flags & (want | skip)) == want &&
         (!best || b->id < best->id))
       best = b;
@@ -262,8 +261,7 @@ void imp_ob_drop_front(ob_batch *b, uint32_t n) {
 ** that crashed, or be adopted elsewhere). */
 static ob_batch *carrier(const uint8_t *prefix, uint32_t prefix_len) {
   ob_batch *best = 0, *best_same = 0;
-  for (uint32_t i = 0; i < imp_ob.nslots; i++) {
-    ob_batch *b = &imp_ob.slots[i];
+  for (ob_batch *b = imp_ob.slots; b < imp_ob.slots + imp_ob.nslots; b++) {
     if (b->state != OB_IDLE ||
         (b->flags & (OB_ATTEMPTED | OB_STORED | OB_STORING)) || b->events == 0)
       continue;
@@ -299,8 +297,7 @@ void imp_ob_visibility(double t) {
   if (visible == imp_ob.visible) return;
   imp_ob.visible = visible;
   imp_ob.beacon_bytes = 0;
-  for (uint32_t i = 0; i < imp_ob.nslots; i++) {
-    ob_batch *b = &imp_ob.slots[i];
+  for (ob_batch *b = imp_ob.slots; b < imp_ob.slots + imp_ob.nslots; b++) {
     if (b->state == OB_FREE) continue;
     b->flags &= ~(uint32_t)(OB_HANDED | OB_NO_BEACON);
     if (!visible) continue;
@@ -315,8 +312,7 @@ void imp_ob_visibility(double t) {
 /* Consent denied: everything held is dropped (counted as purged, never as "drop"),
 ** requests and registrations are cancelled, and storage is purged. */
 void imp_ob_purge(void) {
-  for (uint32_t i = 0; i < imp_ob.nslots; i++) {
-    ob_batch *b = &imp_ob.slots[i];
+  for (ob_batch *b = imp_ob.slots; b < imp_ob.slots + imp_ob.nslots; b++) {
     if (b->state == OB_FREE) continue;
     if (b->state == OB_FETCH) {
       imp_ob.inflight_bytes -= b->sent_bytes;

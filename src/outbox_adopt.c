@@ -20,8 +20,7 @@
 #include "outbox_internal.h"
 
 static int held_here(const uint8_t *key, uint32_t key_len) {
-  for (uint32_t i = 0; i < imp_ob.nslots; i++) {
-    const ob_batch *b = &imp_ob.slots[i];
+  for (const ob_batch *b = imp_ob.slots; b < imp_ob.slots + imp_ob.nslots; b++) {
     if (b->state != OB_FREE && imp_ob_same(b->key, b->key_len, key, key_len)) return 1;
   }
   return 0;

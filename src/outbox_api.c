@@ -40,9 +40,8 @@ static int32_t ob_done(int32_t status) {
   int room = 0, idle = 0;
   uint32_t batches = 0, events = 0, stored = 0;
   earliest(&d, imp_vis_next_deadline());
-  for (uint32_t i = 0; i < imp_ob.nslots; i++) {
-    const ob_batch *b = &imp_ob.slots[i];
-    room |= b->state == OB_FREE && i < imp_ob.cfg.max_batches;
+  for (const ob_batch *b = imp_ob.slots; b < imp_ob.slots + imp_ob.nslots; b++) {
+    room |= b->state == OB_FREE && b < imp_ob.slots + imp_ob.cfg.max_batches;
     idle |= b->state == OB_IDLE;
     if (b->state == OB_FREE) continue;
     batches++;
@@ -192,8 +191,7 @@ IMP_API int32_t imp_outbox_online(double t, int32_t online) {
     imp_ob.want_scan = 1;
     if (imp_ob.retry_at > imp_g.now) imp_ob.retry_at = imp_g.now;
   }
-  for (uint32_t i = 0; i < imp_ob.nslots; i++) {
-    ob_batch *b = &imp_ob.slots[i];
+  for (ob_batch *b = imp_ob.slots; b < imp_ob.slots + imp_ob.nslots; b++) {
     if (back && !imp_ob.failures && !(b->flags & (OB_STORED | OB_STORING | OB_CLAIM)))
       b->flags &= ~(uint32_t)OB_WANT_STORE; /* sendable again: no copy needed */
     if (!online && imp_ob.visible && b->state == OB_IDLE && !(b->flags & OB_STORED))

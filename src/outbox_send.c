@@ -55,8 +55,7 @@ static int make_room(const ob_batch *keep, uint32_t need, uint32_t bytes) {
   for (;;) {
     uint32_t events = need, size = bytes;
     ob_batch *victim = 0;
-    for (uint32_t i = 0; i < imp_ob.nslots; i++) {
-      ob_batch *b = &imp_ob.slots[i];
+    for (ob_batch *b = imp_ob.slots; b < imp_ob.slots + imp_ob.nslots; b++) {
       if (b == keep || b->state == OB_FREE || !(b->flags & OB_STORED)) continue;
       events += b->stored_n;
       size += b->stored_len;
@@ -124,8 +123,7 @@ static void emit_fetch(double t, ob_batch *b, uint32_t n, uint32_t len) {
 
 /*=== MARK: - Deciding (Private) ===*/
 static int timeout_action(double t) {
-  for (uint32_t i = 0; i < imp_ob.nslots; i++) {
-    ob_batch *b = &imp_ob.slots[i];
+  for (ob_batch *b = imp_ob.slots; b < imp_ob.slots + imp_ob.nslots; b++) {
     if (b->state != OB_FETCH || t < b->sent_at + imp_ob.cfg.timeout_ms) continue;
     set_action(IMP_ACT_CANCEL, b, b->ticket, 0, 0);
     imp_ob_response(t, b, 0, -1.0, imp_ob.jitter);
@@ -157,8 +155,7 @@ static int visible_action(double t) {
     set_action(IMP_ACT_SCAN, 0, 0, 0, 0);
     return 1;
   }
-  for (uint32_t i = 0; i < imp_ob.nslots; i++) {
-    ob_batch *b = &imp_ob.slots[i];
+  for (ob_batch *b = imp_ob.slots; b < imp_ob.slots + imp_ob.nslots; b++) {
     if (b->state == OB_FREE || (b->flags & OB_STORING)) continue;
     /* Without Web Locks, an owned record's lease is renewed before it runs out. */
     if ((b->flags & OB_STORED) && !(b->flags & OB_RELEASE) && b->renew_at >= 0.0 &&
@@ -201,8 +198,7 @@ static int hidden_action(double t) {
 /* A fetchLater copy of every unconfirmed batch, within its budget. */
 static int later_action(void) {
   if (!(imp_ob.cfg.flags & IMP_OB_LATER) || imp_ob.consent != IMP_CONSENT_GRANTED) return 0;
-  for (uint32_t i = 0; i < imp_ob.nslots; i++) {
-    ob_batch *b = &imp_ob.slots[i];
+  for (ob_batch *b = imp_ob.slots; b < imp_ob.slots + imp_ob.nslots; b++) {
     if ((b->state != OB_IDLE && b->state != OB_FETCH) ||
         b->later_ticket || (b->flags & OB_LATER_NO))
       continue;
