@@ -49,9 +49,8 @@ int imp_ob_tab_ok(const uint8_t *s, uint32_t n) {
 /* A free slot, or NULL. While the page measures, the spare slot stays free, so the
 ** hand-off at a page hide can cut what is queued even with every other slot used. */
 ob_batch *imp_ob_alloc(void) {
-  uint32_t limit = imp_ob.visible ? imp_ob.cfg.max_batches : imp_ob.nslots;
-  for (uint32_t i = 0; i < limit; i++) {
-    ob_batch *b = &imp_ob.slots[i];
+  ob_batch *end = imp_ob.slots + (imp_ob.visible ? imp_ob.cfg.max_batches : imp_ob.nslots);
+  for (ob_batch *b = imp_ob.slots; b < end; b++) {
     if (b->state != OB_FREE) continue;
     uint8_t *data = b->data;
     uint16_t *lens = b->lens;
@@ -145,8 +144,7 @@ int imp_ob_unpark(const uint8_t *key, uint32_t key_len, uint32_t *bytes) {
 /* The held batch awaiting `ticket` as `what`: its request in that state (OB_FETCH,
 ** OB_BEACON), its storage write (OB_STORING) or its fetchLater registration (0). */
 ob_batch *imp_ob_by_ticket(uint32_t ticket, uint32_t what) {
-  for (uint32_t i = 0; ticket && i < imp_ob.nslots; i++) {
-    ob_batch *b = &imp_ob.slots[i];
+  for (ob_batch *b = imp_ob.slots; ticket && b < imp_ob.slots + imp_ob.nslots; b++) {
     uint32_t awaited = what == OB_STORING ? ((b->flags & OB_STORING) ? b->store_ticket : 0u)
                        : what             ? (b->state == what ? b->ticket : 0u)
                                           : b->later_ticket;

@@ -135,8 +135,8 @@ static int timeout_action(double t) {
 static int fetch_action(double t) {
   uint32_t inflight = 0;
   if (!imp_ob.online || t < imp_ob.retry_at) return 0;
-  for (uint32_t i = 0; i < imp_ob.nslots; i++)
-    inflight += imp_ob.slots[i].state == OB_FETCH;
+  for (const ob_batch *b = imp_ob.slots; b < imp_ob.slots + imp_ob.nslots; b++)
+    inflight += b->state == OB_FETCH;
   if (imp_ob.failures && inflight) return 0; /* one at a time while failing */
   ob_batch *b = imp_ob_oldest(1u << OB_IDLE, 0, 0);
   if (!b) return 0;
@@ -220,8 +220,8 @@ static int later_action(void) {
 static int drop_record_action(double t) {
   ob_batch carrier_less;
   if (!imp_g.drop_pending || imp_ob.drop_ticket || !storage_usable()) return 0;
-  for (uint32_t i = 0; i < imp_ob.nslots; i++)
-    if (imp_ob.slots[i].state == OB_BEACON || (imp_ob.slots[i].flags & OB_STORING)) return 0;
+  for (const ob_batch *b = imp_ob.slots; b < imp_ob.slots + imp_ob.nslots; b++)
+    if (b->state == OB_BEACON || (b->flags & OB_STORING)) return 0;
   __builtin_memset(&carrier_less, 0, sizeof carrier_less);
   carrier_less.created = imp_ob_wall(t);
   carrier_less.drop = imp_g.drop_pending;
