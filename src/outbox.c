@@ -130,8 +130,7 @@ void imp_ob_let_go(ob_batch *b) {
 
 /* The parked registration of the record `key`, taken off the list; 0 if none. */
 int imp_ob_unpark(const uint8_t *key, uint32_t key_len, uint32_t *bytes) {
-  for (uint32_t i = 0; i < imp_ob.parked_n; i++) {
-    ob_gone *g = &imp_ob.parked[i];
+  for (ob_gone *g = imp_ob.parked; g < imp_ob.parked + imp_ob.parked_n; g++) {
     if (!imp_ob_same(g->key, g->key_len, key, key_len)) continue;
     int ticket = (int)g->ticket;
     *bytes = g->bytes;
@@ -191,8 +190,7 @@ static int let_go_in_flight(void) {
 
 /* The answer to a request let go at a page hide. */
 int imp_ob_gone_answer(uint32_t ticket, int32_t status) {
-  for (uint32_t i = 0; i < imp_ob.gone_n; i++) {
-    ob_gone *g = &imp_ob.gone[i];
+  for (ob_gone *g = imp_ob.gone; g < imp_ob.gone + imp_ob.gone_n; g++) {
     if (g->ticket != ticket) continue;
     imp_ob.inflight_bytes -= g->bytes;
     if (imp_ob_classify(status) == OB_OK && g->key_len)
@@ -320,8 +318,10 @@ void imp_ob_purge(void) {
     b->flags &= ~(uint32_t)OB_STORED; /* the purge removes every record */
     imp_ob_free(b);
   }
-  for (uint32_t i = 0; i < imp_ob.gone_n; i++) imp_ob_chore(IMP_ACT_CANCEL, imp_ob.gone[i].ticket, 0, 0);
-  for (uint32_t i = 0; i < imp_ob.parked_n; i++) imp_ob_chore(IMP_ACT_CANCEL, imp_ob.parked[i].ticket, 0, 0);
+  for (const ob_gone *g = imp_ob.gone; g < imp_ob.gone + imp_ob.gone_n; g++)
+    imp_ob_chore(IMP_ACT_CANCEL, g->ticket, 0, 0);
+  for (const ob_gone *g = imp_ob.parked; g < imp_ob.parked + imp_ob.parked_n; g++)
+    imp_ob_chore(IMP_ACT_CANCEL, g->ticket, 0, 0);
   imp_ob.gone_n = imp_ob.parked_n = 0;
   imp_ob.inflight_bytes = imp_ob.later_used = 0;
   imp_ob.purge = (imp_ob.cfg.flags & IMP_OB_STORAGE) ? 1 : 0;
