@@ -38,26 +38,26 @@ EXPORTS  := imp_abi_version imp_input_ptr imp_output_ptr imp_result_ptr imp_conf
 # For size (each step measured in src/README.md "Where the bytes go"): the sources are one
 # translation unit (src/unity.c), so -flto only costs bytes; no jump tables; and after
 # emcc, shrink_wasm keeps only the ABI's exports and runs wasm-opt again with the control
-# flow rebuilt (--flatten --rereloop).
+# flow rebuilt (--flatten --rereloop), inlining every function of up to 6 bytes (-aimfs).
 EMFLAGS  := -Oz -fno-jump-tables --no-entry -sSTANDALONE_WASM -sFILESYSTEM=0 -sINITIAL_MEMORY=8388608 \
             -sTOTAL_STACK=65536 -sALLOW_MEMORY_GROWTH=0 -sMALLOC=none -sSUPPORT_ERRNO=0 -mbulk-memory -mnontrapping-fptoint \
             -sEXPORTED_FUNCTIONS=$(subst $(space),$(comma),$(addprefix _,$(EXPORTS)))
 WASM_FEATURES := --enable-bulk-memory --enable-nontrapping-float-to-int --enable-mutable-globals \
             --enable-sign-ext
-WASM_OPT := wasm-opt $(WASM_FEATURES) --flatten --rereloop -Oz -Oz --flatten --rereloop -Oz -Oz
+WASM_OPT := wasm-opt $(WASM_FEATURES) -aimfs 6 --flatten --rereloop -Oz -Oz --flatten --rereloop -Oz -Oz
 # Keeps only the ABI's exports ($(1)) of the module $@ (emcc also exports its stack
-# helpers and the function table), then optimises it again.
+# helpers and the function table), then optimises it again; $(2): -g keeps the names.
 define shrink_wasm
 	node tests/tools/wasm-roots.mjs _initialize memory $(1) > $@.roots.json
-	wasm-metadce $(WASM_FEATURES) --graph-file $@.roots.json $@ -o $@ > /dev/null
+	wasm-metadce $(2) $(WASM_FEATURES) --graph-file $@.roots.json $@ -o $@ > /dev/null
 	@rm -f $@.roots.json
-	$(WASM_OPT) $@ -o $@
+	$(WASM_OPT) $(2) $@ -o $@
 endef
-# Size budget for the core, gzip bytes: 12.0 KiB (12,272 B), of which the outbox (delivery
-# decisions) takes about 5.7 KiB, the DEFLATE encoder about 1.4 KiB, the configuration
+# Size budget for the core, gzip bytes: 11.6 KiB (11,870 B), of which the outbox (delivery
+# decisions) takes about 5.3 KiB, the DEFLATE encoder about 1.4 KiB, the configuration
 # record about 0.3 KiB, the seen set about 0.4 KiB and the page rules on elements (most
 # visible copy, v2 cover, key-press echo) about 0.6 KiB (tests/README.md "Sizes").
-WASM_GZIP_BUDGET ?= 12320
+WASM_GZIP_BUDGET ?= 11904
 
 C_TESTS  := $(wildcard tests/c/test_*.c)
 FUZZERS  := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
@@ -68,7 +68,7 @@ FUZZERS  := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 all: wasm
 
 help:
-	@echo "make deps | wasm | glue | pack | test | test-c | test-fuzz | test-js | test-browser | test-demo | test-clickhouse | fuzz | replay | size | demo [STORE=clickhouse] | bench | bench-store | bench-collector | clean"
+	@echo "make deps | wasm | glue | pack | test | test-c | test-fuzz | test-js | test-browser | test-demo | test-clickhouse | fuzz | replay | size | size-funcs | demo [STORE=clickhouse] | bench | bench-store | bench-collector | clean"
 
 # Installs what a fresh Debian machine lacks (apt packages, npm ci); says what to do
 # when it cannot.
@@ -82,6 +82,16 @@ js/imp.wasm: src/unity.c $(NATIVE_SRC) $(NATIVE_HDR) Makefile
 	NODE_PATH=/usr/share/nodejs $(EMCC) $(EMFLAGS) src/unity.c -o $@
 	$(call shrink_wasm,$(EXPORTS))
 	@node tests/tools/check-wasm.mjs $@ $(WASM_GZIP_BUDGET)
+
+# The same module with its function names (same flags and passes, so the same code), and
+# its functions by size: where the core's bytes go (src/README.md "Where the bytes go").
+.PHONY: size-funcs
+size-funcs: $(BUILD)/imp-names.wasm
+	@node tests/tools/wasm-funcs.mjs $< 40
+$(BUILD)/imp-names.wasm: src/unity.c $(NATIVE_SRC) $(NATIVE_HDR) Makefile
+	@mkdir -p $(@D)
+	NODE_PATH=/usr/share/nodejs $(EMCC) $(EMFLAGS) --profiling-funcs src/unity.c -o $@
+	$(call shrink_wasm,$(EXPORTS),-g)
 
 # --- Native tests -----------------------------------------------------------------
 # Each suite is built three ways: warnings-as-errors, ASan+UBSan, and tiny capacities.
@@ -157,9 +167,9 @@ GLUE_SRC  := $(filter-out js/imp-embedded.js,$(wildcard js/*.js js/*/*.js))
 # esbuild bundles, terser minifies, with the settings in tests/tools/bundle.mjs (what
 # each one saves is measured there); tests/tools/size.mjs measures with the same module.
 BUNDLE    := node tests/tools/bundle.mjs
-# Size budgets, one per layer (gzip -9; tests/README.md "Sizes"): the core 12.0 KiB
+# Size budgets, one per layer (gzip -9; tests/README.md "Sizes"): the core 11.6 KiB
 # (WASM_GZIP_BUDGET, checked by `make wasm`; the outbox, which decides delivery, is about
-# 5.7 KiB of it), the module entry, which is the glue, 8,970 B (delivery's I/O driver,
+# 5.3 KiB of it), the module entry, which is the glue, 8,970 B (delivery's I/O driver,
 # js/delivery/, about 1.8 KiB of it; delivery's debug hook is the separate entry
 # js/debug.js, which the check refuses to find in it), and the module entry plus the core
 # 21,240 B. Compressed batches cost about 1.8 KiB in the core (encoder, configuration

@@ -8,13 +8,13 @@
 */
 #include "imp_internal.h"
 
-imp_core imp_g;
-imp_result imp_res;
+IMP_NEAR imp_core imp_g;
+IMP_NEAR imp_result imp_res;
 uint8_t imp_out[IMP_BATCH_HARD_CAP];
 uint8_t imp_in[IMP_INPUT_BYTES];
 uint8_t imp_wire[IMP_WIRE_BYTES];
 uint8_t imp_text[IMP_TEXT_BYTES];
-imp_config imp_cfg;
+IMP_NEAR imp_config imp_cfg;
 static _Alignas(8) uint8_t arena[IMP_ARENA_BYTES];
 
 _Static_assert(sizeof(imp_result) == IMP_RESULT_BYTES, "result layout is part of the ABI");

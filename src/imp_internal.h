@@ -32,6 +32,15 @@
 #define IMP_PV_RING 4u             /* page views whose events may still be queued */
 #define IMP_EVENT_MAX_BYTES 1400u  /* one encoded event, worst-case escaping */
 #define IMP_RATIO_EPSILON 1e-6     /* float noise tolerated when comparing ratios */
+/* The small, often used records (imp_g, imp_res, imp_cfg, the outbox's) come first in
+** the .wasm's linear memory, before the large zeroed buffers and arenas: their
+** addresses then take 2 bytes in each load and store instead of 3 or 4 (src/README.md
+** "Where the bytes go"). */
+#ifdef __wasm__
+#define IMP_NEAR __attribute__((section(".data.near")))
+#else
+#define IMP_NEAR
+#endif
 
 /*=== MARK: - Items (Private) ===*/
 /* Effective visibility class of an item: what the state machine runs on. */
@@ -169,6 +178,8 @@ void imp_json_raw(imp_writer *w, const char *s);
 void imp_json_bytes(imp_writer *w, const uint8_t *s, uint32_t n);
 void imp_json_str(imp_writer *w, const uint8_t *s, uint32_t n);
 void imp_json_u32(imp_writer *w, uint32_t v);
+void imp_json_uint(imp_writer *w, uint64_t v, uint32_t width); /* zero-padded to width */
+void imp_json_field(imp_writer *w, const char *key, uint32_t v); /* key raw, v */
 uint32_t imp_ms(double ms);   /* clamps to [0, UINT32_MAX] and floors */
 uint32_t imp_add_sat(uint32_t a, uint32_t b);  /* a + b, saturating */
 

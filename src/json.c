@@ -29,14 +29,23 @@ void imp_json_raw(imp_writer *w, const char *s) {
   put(w, (const uint8_t *)s, n);
 }
 
-void imp_json_u32(imp_writer *w, uint32_t v) {
-  uint8_t digits[10];
+/* v in decimal, at least `width` digits (zero-padded). */
+void imp_json_uint(imp_writer *w, uint64_t v, uint32_t width) {
+  uint8_t digits[20];
   uint32_t n = 0;
   do {
-    digits[9 - n++] = (uint8_t)('0' + v % 10u);
+    digits[19 - n++] = (uint8_t)('0' + v % 10u);
     v /= 10u;
-  } while (v);
-  put(w, digits + 10 - n, n);
+  } while (v || n < width);
+  put(w, digits + 20 - n, n);
+}
+
+void imp_json_u32(imp_writer *w, uint32_t v) { imp_json_uint(w, v, 0); }
+
+/* Raw text (a key with its punctuation), then a count. */
+void imp_json_field(imp_writer *w, const char *key, uint32_t v) {
+  imp_json_raw(w, key);
+  imp_json_uint(w, v, 0);
 }
 
 uint32_t imp_ms(double ms) {

@@ -15,10 +15,11 @@
 */
 #include "outbox_internal.h"
 
-imp_outbox imp_ob;
-imp_action imp_act;
-uint8_t imp_ob_io[IMP_OB_IO_BYTES];
+IMP_NEAR imp_action imp_act;
+IMP_NEAR imp_outbox imp_ob;
+IMP_NEAR uint8_t imp_ob_io[IMP_OB_IO_BYTES];
 static ob_batch slot_table[IMP_OB_MAX_BATCHES + 1u];
+static ob_chore chore_table[IMP_OB_CHORES]; /* a ring: imp_ob.chore_head, chore_count */
 
 /*=== MARK: - Slots (Private) ===*/
 void imp_ob_bind(ob_batch *b, uint8_t *slot) {
@@ -34,6 +35,10 @@ void imp_ob_init_slots(uint8_t *mem) {
     imp_ob_bind(&slot_table[i], mem + (size_t)i * IMP_OB_SLOT_BYTES);
 }
 
+int imp_ob_same(const uint8_t *a, uint32_t an, const uint8_t *b, uint32_t bn) {
+  return an == bn && !__builtin_memcmp(a, b, an);
+}
+
 int imp_ob_tab_ok(const uint8_t *s, uint32_t n) {
   if (n < 1u || n > IMP_OB_TAB_BYTES) return 0;
   for (uint32_t i = 0; i < n; i++)
@@ -44,9 +49,8 @@ int imp_ob_tab_ok(const uint8_t *s, uint32_t n) {
 /* A free slot, or NULL. While the page measures, the spare slot stays free, so the
 ** hand-off at a page hide can cut what is queued even with every other slot used. */
 ob_batch *imp_ob_alloc(void) {
-  uint32_t limit = imp_ob.visible ? imp_ob.cfg.max_batches : imp_ob.nslots;
-  for (uint32_t i = 0; i < limit; i++) {
-    ob_batch *b = &imp_ob.slots[i];
+  ob_batch *end = imp_ob.slots + (imp_ob.visible ? imp_ob.cfg.max_batches : imp_ob.nslots);
+  for (ob_batch *b = imp_ob.slots; b < end; b++) {
     if (b->state != OB_FREE) continue;
     uint8_t *data = b->data;
     uint16_t *lens = b->lens;
@@ -60,12 +64,19 @@ ob_batch *imp_ob_alloc(void) {
   return 0;
 }
 
+/* The oldest removal or cancel waiting, taken off the ring; NULL when none. */
+const ob_chore *imp_ob_take_chore(void) {
+  if (!imp_ob.chore_count) return 0;
+  const ob_chore *c = &chore_table[imp_ob.chore_head];
+  imp_ob.chore_head = (imp_ob.chore_head + 1u) % IMP_OB_CHORES;
+  imp_ob.chore_count--;
+  return c;
+}
+
 void imp_ob_chore(uint32_t kind, uint32_t ticket, const uint8_t *key, uint32_t key_len) {
-  if (imp_ob.chore_count == IMP_OB_CHORES) { /* cannot happen with the sizes above */
-    imp_ob.chore_head = (imp_ob.chore_head + 1u) % IMP_OB_CHORES;
-    imp_ob.chore_count--;
-  }
-  ob_chore *c = &imp_ob.chores[(imp_ob.chore_head + imp_ob.chore_count++) % IMP_OB_CHORES];
+  if (imp_ob.chore_count == IMP_OB_CHORES) /* cannot happen with the sizes above */
+    imp_ob_take_chore();
+  ob_chore *c = &chore_table[(imp_ob.chore_head + imp_ob.chore_count++) % IMP_OB_CHORES];
   c->kind = kind;
   c->ticket = ticket;
   c->key_len = key_len;
@@ -119,9 +130,8 @@ void imp_ob_let_go(ob_batch *b) {
 
 /* The parked registration of the record `key`, taken off the list; 0 if none. */
 int imp_ob_unpark(const uint8_t *key, uint32_t key_len, uint32_t *bytes) {
-  for (uint32_t i = 0; i < imp_ob.parked_n; i++) {
-    ob_gone *g = &imp_ob.parked[i];
-    if (g->key_len != key_len || __builtin_memcmp(g->key, key, key_len)) continue;
+  for (ob_gone *g = imp_ob.parked; g < imp_ob.parked + imp_ob.parked_n; g++) {
+    if (!imp_ob_same(g->key, g->key_len, key, key_len)) continue;
     int ticket = (int)g->ticket;
     *bytes = g->bytes;
     *g = imp_ob.parked[--imp_ob.parked_n];
@@ -133,14 +143,25 @@ int imp_ob_unpark(const uint8_t *key, uint32_t key_len, uint32_t *bytes) {
 /* The held batch awaiting `ticket` as `what`: its request in that state (OB_FETCH,
 ** OB_BEACON), its storage write (OB_STORING) or its fetchLater registration (0). */
 ob_batch *imp_ob_by_ticket(uint32_t ticket, uint32_t what) {
-  for (uint32_t i = 0; ticket && i < imp_ob.nslots; i++) {
-    ob_batch *b = &imp_ob.slots[i];
+  for (ob_batch *b = imp_ob.slots; ticket && b < imp_ob.slots + imp_ob.nslots; b++) {
     uint32_t awaited = what == OB_STORING ? ((b->flags & OB_STORING) ? b->store_ticket : 0u)
                        : what             ? (b->state == what ? b->ticket : 0u)
                                           : b->later_ticket;
     if (b->state != OB_FREE && awaited == ticket) return b;
   }
   return 0;
+}
+
+/* The oldest held batch (lowest id) in one of `states` (bits 1 << state) with every
+** flag of `want` and none of `skip`, or NULL. */
+ob_batch *imp_ob_oldest(uint32_t states, uint32_t want, uint32_t skip) {
+  ob_batch *best = 0;
+  for (ob_batch *b = imp_ob.slots; b < imp_ob.slots + imp_ob.nslots; b++) {
+    if ((states >> b->state & 1u) && (b->flags & (want | skip)) == want &&
+        (!best || b->id < best->id))
+      best = b;
+  }
+  return best;
 }
 
 double imp_ob_wall(double t) { return imp_ob.epoch_ms + t; }
@@ -158,13 +179,7 @@ uint32_t imp_ob_beacon_room(void) {
 ** 2xx leaves the record (no key), which then sends that part again (duplicates the
 ** collector folds on (pv, s), with the same "drop" under the same batch identity). */
 static int let_go_in_flight(void) {
-  ob_batch *victim = 0;
-  for (uint32_t i = 0; i < imp_ob.nslots; i++) {
-    ob_batch *b = &imp_ob.slots[i];
-    if (b->state == OB_FETCH && (b->flags & OB_STORED) && (b->flags & OB_RELEASE) &&
-        !(b->flags & OB_STORING) && (!victim || b->id < victim->id))
-      victim = b;
-  }
+  ob_batch *victim = imp_ob_oldest(1u << OB_FETCH, OB_STORED | OB_RELEASE, OB_STORING);
   if (!victim) return 0;
   if (imp_ob.gone_n == IMP_OB_GONE) imp_ob.inflight_bytes -= imp_ob.gone[0].bytes;
   remember(imp_ob.gone, &imp_ob.gone_n, victim->ticket, victim->sent_bytes, victim);
@@ -175,8 +190,7 @@ static int let_go_in_flight(void) {
 
 /* The answer to a request let go at a page hide. */
 int imp_ob_gone_answer(uint32_t ticket, int32_t status) {
-  for (uint32_t i = 0; i < imp_ob.gone_n; i++) {
-    ob_gone *g = &imp_ob.gone[i];
+  for (ob_gone *g = imp_ob.gone; g < imp_ob.gone + imp_ob.gone_n; g++) {
     if (g->ticket != ticket) continue;
     imp_ob.inflight_bytes -= g->bytes;
     if (imp_ob_classify(status) == OB_OK && g->key_len)
@@ -238,25 +252,18 @@ void imp_ob_drop_front(ob_batch *b, uint32_t n) {
 }
 
 /*=== MARK: - Losses (Private) ===*/
-static int same_prefix(const ob_batch *b, const uint8_t *prefix, uint32_t len) {
-  if (!prefix || b->prefix_len != len) return 0;
-  for (uint32_t i = 0; i < len; i++)
-    if (b->data[i] != prefix[i]) return 0;
-  return 1;
-}
-
 /* The oldest batch that exists only here and that no channel has seen, so no other
 ** copy of it can carry another "drop" (a stored copy could have been sent by a page
 ** that crashed, or be adopted elsewhere). */
 static ob_batch *carrier(const uint8_t *prefix, uint32_t prefix_len) {
   ob_batch *best = 0, *best_same = 0;
-  for (uint32_t i = 0; i < imp_ob.nslots; i++) {
-    ob_batch *b = &imp_ob.slots[i];
+  for (ob_batch *b = imp_ob.slots; b < imp_ob.slots + imp_ob.nslots; b++) {
     if (b->state != OB_IDLE ||
         (b->flags & (OB_ATTEMPTED | OB_STORED | OB_STORING)) || b->events == 0)
       continue;
     if (!best || b->id < best->id) best = b;
-    if (same_prefix(b, prefix, prefix_len) && (!best_same || b->id < best_same->id))
+    if (prefix && imp_ob_same(b->data, b->prefix_len, prefix, prefix_len) &&
+        (!best_same || b->id < best_same->id))
       best_same = b;
   }
   return best_same ? best_same : best;
@@ -286,8 +293,7 @@ void imp_ob_visibility(double t) {
   if (visible == imp_ob.visible) return;
   imp_ob.visible = visible;
   imp_ob.beacon_bytes = 0;
-  for (uint32_t i = 0; i < imp_ob.nslots; i++) {
-    ob_batch *b = &imp_ob.slots[i];
+  for (ob_batch *b = imp_ob.slots; b < imp_ob.slots + imp_ob.nslots; b++) {
     if (b->state == OB_FREE) continue;
     b->flags &= ~(uint32_t)(OB_HANDED | OB_NO_BEACON);
     if (!visible) continue;
@@ -302,8 +308,7 @@ void imp_ob_visibility(double t) {
 /* Consent denied: everything held is dropped (counted as purged, never as "drop"),
 ** requests and registrations are cancelled, and storage is purged. */
 void imp_ob_purge(void) {
-  for (uint32_t i = 0; i < imp_ob.nslots; i++) {
-    ob_batch *b = &imp_ob.slots[i];
+  for (ob_batch *b = imp_ob.slots; b < imp_ob.slots + imp_ob.nslots; b++) {
     if (b->state == OB_FREE) continue;
     if (b->state == OB_FETCH) {
       imp_ob.inflight_bytes -= b->sent_bytes;
@@ -313,8 +318,10 @@ void imp_ob_purge(void) {
     b->flags &= ~(uint32_t)OB_STORED; /* the purge removes every record */
     imp_ob_free(b);
   }
-  for (uint32_t i = 0; i < imp_ob.gone_n; i++) imp_ob_chore(IMP_ACT_CANCEL, imp_ob.gone[i].ticket, 0, 0);
-  for (uint32_t i = 0; i < imp_ob.parked_n; i++) imp_ob_chore(IMP_ACT_CANCEL, imp_ob.parked[i].ticket, 0, 0);
+  for (const ob_gone *g = imp_ob.gone; g < imp_ob.gone + imp_ob.gone_n; g++)
+    imp_ob_chore(IMP_ACT_CANCEL, g->ticket, 0, 0);
+  for (const ob_gone *g = imp_ob.parked; g < imp_ob.parked + imp_ob.parked_n; g++)
+    imp_ob_chore(IMP_ACT_CANCEL, g->ticket, 0, 0);
   imp_ob.gone_n = imp_ob.parked_n = 0;
   imp_ob.inflight_bytes = imp_ob.later_used = 0;
   imp_ob.purge = (imp_ob.cfg.flags & IMP_OB_STORAGE) ? 1 : 0;
@@ -322,20 +329,4 @@ void imp_ob_purge(void) {
   imp_ob.drop_record = imp_ob.drop_ticket = 0;
   imp_ob.failures = 0;
   imp_ob.retry_at = 0;
-}
-
-/*=== MARK: - Totals (Private) ===*/
-void imp_ob_totals(void) {
-  uint32_t batches = 0, events = 0, stored = 0;
-  for (uint32_t i = 0; i < imp_ob.nslots; i++) {
-    const ob_batch *b = &imp_ob.slots[i];
-    if (b->state == OB_FREE) continue;
-    batches++;
-    events += b->events;
-    if (b->flags & OB_STORED) stored += b->stored_n;
-  }
-  imp_act.held_batches = batches;
-  imp_act.held_events = events;
-  imp_act.stored_events = stored;
-  imp_act.failures = imp_ob.failures;
 }

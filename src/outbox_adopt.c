@@ -19,27 +19,19 @@
 */
 #include "outbox_internal.h"
 
-static int same_bytes(const uint8_t *a, uint32_t an, const uint8_t *b, uint32_t bn) {
-  if (an != bn) return 0;
-  for (uint32_t i = 0; i < an; i++)
-    if (a[i] != b[i]) return 0;
-  return 1;
-}
-
 static int held_here(const uint8_t *key, uint32_t key_len) {
-  for (uint32_t i = 0; i < imp_ob.nslots; i++) {
-    const ob_batch *b = &imp_ob.slots[i];
-    if (b->state != OB_FREE && same_bytes(b->key, b->key_len, key, key_len)) return 1;
+  for (const ob_batch *b = imp_ob.slots; b < imp_ob.slots + imp_ob.nslots; b++) {
+    if (b->state != OB_FREE && imp_ob_same(b->key, b->key_len, key, key_len)) return 1;
   }
   return 0;
 }
 
 static int owner_live(double t, const ob_record *r) {
-  if (!r->owner_len || same_bytes(r->owner, r->owner_len, imp_ob.tab, imp_ob.tab_len))
+  if (!r->owner_len || imp_ob_same(r->owner, r->owner_len, imp_ob.tab, imp_ob.tab_len))
     return 0;
   if (!(imp_ob.cfg.flags & IMP_OB_LOCKS)) return r->until > imp_ob_wall(t);
   for (uint32_t i = 0; i < imp_ob.live_n; i++)
-    if (same_bytes(imp_ob.live[i] + 1, imp_ob.live[i][0], r->owner, r->owner_len)) return 1;
+    if (imp_ob_same(imp_ob.live[i] + 1, imp_ob.live[i][0], r->owner, r->owner_len)) return 1;
   return 0;
 }
 
@@ -66,8 +58,8 @@ static void adopt(ob_batch *b, const ob_batch *found, const ob_record *r, const 
 
 uint32_t imp_ob_found(double t, const uint8_t *key, uint32_t key_len, const uint8_t *value,
                       uint32_t value_len) {
-  static ob_record r;
-  static ob_batch found;
+  static IMP_NEAR ob_record r;
+  static IMP_NEAR ob_batch found;
   static _Alignas(8) uint8_t found_slot[IMP_OB_SLOT_BYTES];
   if (key_len < 3u || key[0] != 'q' || key[1] != ':' || held_here(key, key_len))
     return IMP_FOUND_LEFT;

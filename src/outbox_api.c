@@ -20,10 +20,9 @@ static imp_outbox_config config = {
 
 /*=== MARK: - Helpers (Private) ===*/
 static int ob_finite_pos(double x) { return x > 0.0 && x - x == 0.0; }
-static int ob_nonneg(double x) { return x >= 0.0 && x - x == 0.0; }
 
 static int ob_take_time(double t) {
-  if (!ob_nonneg(t)) return 0;
+  if (!imp_nonneg(t)) return 0;
   if (t > imp_g.now) imp_g.now = t;
   return 1;
 }
@@ -34,15 +33,20 @@ static void earliest(double *d, double at) {
   if (at >= 0.0 && (*d < 0.0 || at < *d)) *d = at;
 }
 
-static double deadline(void) {
+/* Refreshes the action record: the counters, and the one deadline at which the glue
+** calls imp_outbox_next() again (the core's own deadlines included). */
+static int32_t ob_done(int32_t status) {
   double d = -1.0;
   int room = 0, idle = 0;
+  uint32_t batches = 0, events = 0, stored = 0;
   earliest(&d, imp_vis_next_deadline());
-  for (uint32_t i = 0; i < imp_ob.nslots; i++) {
-    const ob_batch *b = &imp_ob.slots[i];
-    room |= b->state == OB_FREE && i < imp_ob.cfg.max_batches;
+  for (const ob_batch *b = imp_ob.slots; b < imp_ob.slots + imp_ob.nslots; b++) {
+    room |= b->state == OB_FREE && b < imp_ob.slots + imp_ob.cfg.max_batches;
     idle |= b->state == OB_IDLE;
     if (b->state == OB_FREE) continue;
+    batches++;
+    events += b->events;
+    if (b->flags & OB_STORED) stored += b->stored_n;
     if (b->state == OB_FETCH) earliest(&d, b->sent_at + imp_ob.cfg.timeout_ms);
     if (imp_ob.visible && (b->flags & OB_STORED) && !(b->flags & OB_RELEASE))
       earliest(&d, b->renew_at);
@@ -51,12 +55,11 @@ static double deadline(void) {
   if (idle && imp_ob.visible && imp_ob.online && imp_ob.retry_at > imp_g.now)
     earliest(&d, imp_ob.retry_at);
   earliest(&d, imp_ob.rescan_at);
-  return d;
-}
-
-static int32_t ob_done(int32_t status) {
-  imp_ob_totals();
-  imp_act.deadline = deadline();
+  imp_act.deadline = d;
+  imp_act.held_batches = batches;
+  imp_act.held_events = events;
+  imp_act.stored_events = stored;
+  imp_act.failures = imp_ob.failures;
   return status;
 }
 
@@ -69,7 +72,7 @@ IMP_API uint8_t *imp_outbox_io_ptr(void) { return imp_ob_io; }
 static int config_ok(const imp_outbox_config *c) {
   return ob_finite_pos(c->timeout_ms) && ob_finite_pos(c->lease_ms) && ob_finite_pos(c->max_age_ms) &&
          ob_finite_pos(c->backoff_base_ms) && ob_finite_pos(c->backoff_max_ms) &&
-         c->backoff_max_ms >= c->backoff_base_ms && ob_nonneg(c->retry_after_max_ms) &&
+         c->backoff_max_ms >= c->backoff_base_ms && imp_nonneg(c->retry_after_max_ms) &&
          c->max_batches - 1u < IMP_OB_MAX_BATCHES &&
          c->body_bytes - IMP_BATCH_MIN_CAP <= IMP_BATCH_HARD_CAP - IMP_BATCH_MIN_CAP &&
          c->keepalive_bytes >= c->body_bytes && c->keepalive_bytes <= 65536u &&
@@ -80,7 +83,7 @@ static int config_ok(const imp_outbox_config *c) {
 IMP_API int32_t imp_outbox_start(double t, double epoch_ms, uint32_t tab_len) {
   imp_ob.started = 0;
   if (!imp_g.started) return IMP_ERR_STATE;
-  if (!ob_nonneg(t) || !ob_nonneg(epoch_ms) || !imp_ob_tab_ok(imp_ob_io, tab_len)) return IMP_ERR_ARG;
+  if (!imp_nonneg(t) || !imp_nonneg(epoch_ms) || !imp_ob_tab_ok(imp_ob_io, tab_len)) return IMP_ERR_ARG;
   if (!config_ok(&config)) return IMP_ERR_CONFIG;
   if ((size_t)(config.max_batches + 1u) * IMP_OB_SLOT_BYTES > IMP_OB_ARENA_BYTES)
     return IMP_ERR_MEMORY;
@@ -129,7 +132,7 @@ IMP_API int32_t imp_outbox_response(double t, uint32_t ticket, int32_t status,
                                     double retry_after_ms, double jitter) {
   if (!running()) return IMP_ERR_STATE;
   if (status < 0 || status > 999 || !(jitter >= 0.0 && jitter < 1.0) ||
-      !(retry_after_ms == -1.0 || ob_nonneg(retry_after_ms)) || !ob_take_time(t))
+      !(retry_after_ms == -1.0 || imp_nonneg(retry_after_ms)) || !ob_take_time(t))
     return IMP_ERR_ARG;
   ob_batch *b = imp_ob_by_ticket(ticket, OB_FETCH);
   if (!b) return ob_done(imp_ob_gone_answer(ticket, status) ? IMP_OK : IMP_NONE);
@@ -188,8 +191,7 @@ IMP_API int32_t imp_outbox_online(double t, int32_t online) {
     imp_ob.want_scan = 1;
     if (imp_ob.retry_at > imp_g.now) imp_ob.retry_at = imp_g.now;
   }
-  for (uint32_t i = 0; i < imp_ob.nslots; i++) {
-    ob_batch *b = &imp_ob.slots[i];
+  for (ob_batch *b = imp_ob.slots; b < imp_ob.slots + imp_ob.nslots; b++) {
     if (back && !imp_ob.failures && !(b->flags & (OB_STORED | OB_STORING | OB_CLAIM)))
       b->flags &= ~(uint32_t)OB_WANT_STORE; /* sendable again: no copy needed */
     if (!online && imp_ob.visible && b->state == OB_IDLE && !(b->flags & OB_STORED))

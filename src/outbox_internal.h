@@ -75,9 +75,9 @@ typedef struct ob_batch {
   uint32_t events;         /* events (lens[0..events))                     */
   uint32_t event_bytes;    /* their bytes, after the prefix, no separators */
   uint32_t key_len;
-  uint8_t key[IMP_OB_KEY_BYTES];
   uint8_t *data;           /* prefix then events: IMP_OB_PREFIX_BYTES + HARD_CAP */
   uint16_t *lens;          /* IMP_OB_MAX_EVENTS entries                    */
+  uint8_t key[IMP_OB_KEY_BYTES]; /* last: the fields above have 1-byte offsets */
 } ob_batch;
 
 /* A removal (key) or cancel (ticket) that waits for its turn in imp_outbox_next(). */
@@ -129,9 +129,7 @@ typedef struct imp_outbox {
   uint32_t gone_n;
   ob_gone parked[IMP_OB_GONE];    /* fetchLater registrations of batches let go */
   uint32_t parked_n;
-  /* chores */
-  ob_chore chores[IMP_OB_CHORES];
-  uint32_t chore_head, chore_count;
+  uint32_t chore_head, chore_count; /* the ring of chores (outbox.c) */
 } imp_outbox;
 
 extern imp_outbox imp_ob;
@@ -141,6 +139,7 @@ extern uint8_t imp_ob_io[IMP_OB_IO_BYTES];
 /*=== MARK: - Batches (Private) ===*/
 void imp_ob_bind(ob_batch *b, uint8_t *slot); /* b's buffers: IMP_OB_SLOT_BYTES at slot */
 void imp_ob_init_slots(uint8_t *mem);
+int imp_ob_same(const uint8_t *a, uint32_t an, const uint8_t *b, uint32_t bn); /* equal bytes */
 int imp_ob_tab_ok(const uint8_t *s, uint32_t n); /* a tab id: 1..16 bytes of [0-9a-z] */
 ob_batch *imp_ob_alloc(void);                 /* NULL when every slot is used */
 void imp_ob_free(ob_batch *b);                /* queues removal and cancels   */
@@ -155,14 +154,14 @@ void imp_ob_lose(uint32_t events, uint32_t drop, const uint8_t *prefix, uint32_t
 void imp_ob_visibility(double t);             /* follows the page's measuring state */
 void imp_ob_purge(void);                      /* consent denied               */
 void imp_ob_chore(uint32_t kind, uint32_t ticket, const uint8_t *key, uint32_t key_len);
+const ob_chore *imp_ob_take_chore(void);      /* the oldest chore, or NULL */
+ob_batch *imp_ob_oldest(uint32_t states, uint32_t want, uint32_t skip); /* lowest id */
 double imp_ob_wall(double t);
 uint32_t imp_ob_beacon_room(void);
-void imp_ob_totals(void);
 ob_batch *imp_ob_by_ticket(uint32_t ticket, uint32_t what); /* OB_FETCH, OB_BEACON, OB_STORING, 0 */
 
 /*=== MARK: - Sending (Private) ===*/
 int32_t imp_ob_next_action(double t);
-void imp_ob_set_action(uint32_t kind, const ob_batch *b, uint32_t ticket);
 void imp_ob_response(double t, ob_batch *b, int32_t status, double retry_after_ms,
                      double jitter);
 void imp_ob_beacon_outcome(double t, ob_batch *b, int32_t outcome);

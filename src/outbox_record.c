@@ -28,10 +28,7 @@
 /* Writes wall-clock ms as 13 digits, zero-padded and clamped to 0..9999999999999
 ** (until the year 2286): keys sort by age, and every value has one spelling. */
 static void put_ms(imp_writer *w, double v) {
-  uint8_t digits[13];
-  uint64_t x = v > 0.0 ? (v < 9999999999999.0 ? (uint64_t)v : 9999999999999u) : 0u;
-  for (int i = 13; i--; x /= 10u) digits[i] = (uint8_t)('0' + x % 10u);
-  imp_json_bytes(w, digits, 13);
+  imp_json_uint(w, v > 0.0 ? (v < 9999999999999.0 ? (uint64_t)v : 9999999999999u) : 0u, 13);
 }
 
 /*=== MARK: - Request body (Public within the core) ===*/
@@ -41,10 +38,8 @@ static uint32_t encode_json(const ob_batch *b, uint32_t n, uint8_t *dst, uint32_
   imp_writer w = {dst, 0, cap, 0};
   uint32_t at = b->prefix_len; /* (a drop-only batch has no buffers: none is read) */
   imp_json_bytes(&w, b->data, b->prefix_len);
-  imp_json_raw(&w, "\"at\":");
-  imp_json_u32(&w, b->at);
-  imp_json_raw(&w, ",\"drop\":");
-  imp_json_u32(&w, b->drop);
+  imp_json_field(&w, "\"at\":", b->at);
+  imp_json_field(&w, ",\"drop\":", b->drop);
   imp_json_raw(&w, ",\"ev\":[");
   for (uint32_t i = 0; i < n; i++) {
     if (i) imp_json_raw(&w, ",");
@@ -79,8 +74,7 @@ uint32_t imp_ob_make_key(const ob_batch *b, uint8_t *dst) {
   put_ms(&w, b->created);
   imp_json_raw(&w, ":");
   imp_json_bytes(&w, imp_ob.tab, imp_ob.tab_len);
-  imp_json_raw(&w, ":");
-  imp_json_u32(&w, imp_ob.next_key++);
+  imp_json_field(&w, ":", imp_ob.next_key++);
   return w.len;
 }
 

@@ -29,34 +29,23 @@ static int storage_usable(void) {
          imp_ob.consent == IMP_CONSENT_GRANTED;
 }
 
-void imp_ob_set_action(uint32_t kind, const ob_batch *b, uint32_t ticket) {
+/* The action record: kind, ticket, batch, and the key and body in the io buffer. */
+static void set_action(uint32_t kind, const ob_batch *b, uint32_t ticket, uint32_t key_bytes,
+                       uint32_t body_bytes) {
   imp_act.kind = kind;
   imp_act.ticket = ticket;
   imp_act.batch = b ? b->id : 0u;
   imp_act.events = b ? b->events : 0u;
-  imp_act.key_bytes = imp_act.body_bytes = 0;
-}
-
-/* The oldest batch in `state` (lowest id) that no write holds, or NULL. */
-static ob_batch *oldest_in(uint32_t state, uint32_t skip_flags) {
-  ob_batch *best = 0;
-  for (uint32_t i = 0; i < imp_ob.nslots; i++) {
-    ob_batch *b = &imp_ob.slots[i];
-    if (b->state == state && !(b->flags & skip_flags) && (!best || b->id < best->id))
-      best = b;
-  }
-  return best;
+  imp_act.key_bytes = key_bytes;
+  imp_act.body_bytes = body_bytes;
 }
 
 /*=== MARK: - Emitting (Private) ===*/
 static int emit_chore(void) {
-  if (!imp_ob.chore_count) return 0;
-  ob_chore *c = &imp_ob.chores[imp_ob.chore_head];
-  imp_ob.chore_head = (imp_ob.chore_head + 1u) % IMP_OB_CHORES;
-  imp_ob.chore_count--;
-  imp_ob_set_action(c->kind, 0, c->ticket);
+  const ob_chore *c = imp_ob_take_chore();
+  if (!c) return 0;
+  set_action(c->kind, 0, c->ticket, c->key_len, 0);
   __builtin_memcpy(imp_ob_io, c->key, c->key_len);
-  imp_act.key_bytes = c->key_len;
   return 1;
 }
 
@@ -66,8 +55,7 @@ static int make_room(const ob_batch *keep, uint32_t need, uint32_t bytes) {
   for (;;) {
     uint32_t events = need, size = bytes;
     ob_batch *victim = 0;
-    for (uint32_t i = 0; i < imp_ob.nslots; i++) {
-      ob_batch *b = &imp_ob.slots[i];
+    for (ob_batch *b = imp_ob.slots; b < imp_ob.slots + imp_ob.nslots; b++) {
       if (b == keep || b->state == OB_FREE || !(b->flags & OB_STORED)) continue;
       events += b->stored_n;
       size += b->stored_len;
@@ -103,9 +91,7 @@ static int emit_store(double t, ob_batch *b, int released) {
   b->stored_len = len + b->key_len;
   b->renew_at = (imp_ob.cfg.flags & IMP_OB_LOCKS) || released
                     ? -1.0 : t + imp_ob.cfg.lease_ms * (2.0 / 3.0);
-  imp_ob_set_action(IMP_ACT_STORE, b, b->store_ticket);
-  imp_act.key_bytes = b->key_len;
-  imp_act.body_bytes = len;
+  set_action(IMP_ACT_STORE, b, b->store_ticket, b->key_len, len);
   return 1;
 }
 
@@ -123,9 +109,8 @@ static void emit_body(uint32_t kind, ob_batch *b, uint32_t n, uint32_t len) {
   b->ticket = ++imp_ob.next_ticket;
   b->sent_bytes = len;
   b->flags |= OB_ATTEMPTED;
-  imp_ob_set_action(kind, b, b->ticket);
+  set_action(kind, b, b->ticket, 0, len);
   imp_act.events = b->part;
-  imp_act.body_bytes = len;
 }
 
 static void emit_fetch(double t, ob_batch *b, uint32_t n, uint32_t len) {
@@ -138,10 +123,9 @@ static void emit_fetch(double t, ob_batch *b, uint32_t n, uint32_t len) {
 
 /*=== MARK: - Deciding (Private) ===*/
 static int timeout_action(double t) {
-  for (uint32_t i = 0; i < imp_ob.nslots; i++) {
-    ob_batch *b = &imp_ob.slots[i];
+  for (ob_batch *b = imp_ob.slots; b < imp_ob.slots + imp_ob.nslots; b++) {
     if (b->state != OB_FETCH || t < b->sent_at + imp_ob.cfg.timeout_ms) continue;
-    imp_ob_set_action(IMP_ACT_CANCEL, b, b->ticket);
+    set_action(IMP_ACT_CANCEL, b, b->ticket, 0, 0);
     imp_ob_response(t, b, 0, -1.0, imp_ob.jitter);
     return 1;
   }
@@ -151,10 +135,10 @@ static int timeout_action(double t) {
 static int fetch_action(double t) {
   uint32_t inflight = 0;
   if (!imp_ob.online || t < imp_ob.retry_at) return 0;
-  for (uint32_t i = 0; i < imp_ob.nslots; i++)
-    inflight += imp_ob.slots[i].state == OB_FETCH;
+  for (const ob_batch *b = imp_ob.slots; b < imp_ob.slots + imp_ob.nslots; b++)
+    inflight += b->state == OB_FETCH;
   if (imp_ob.failures && inflight) return 0; /* one at a time while failing */
-  ob_batch *b = oldest_in(OB_IDLE, 0);
+  ob_batch *b = imp_ob_oldest(1u << OB_IDLE, 0, 0);
   if (!b) return 0;
   uint32_t n = send_count(b), len = imp_ob_encode_body(b, n);
   if (imp_ob.inflight_bytes && imp_ob.inflight_bytes + len > imp_ob.cfg.keepalive_bytes)
@@ -168,11 +152,10 @@ static int visible_action(double t) {
     imp_ob.want_scan = 0;
     imp_ob.scanning = 1;
     imp_ob.live_n = 0;
-    imp_ob_set_action(IMP_ACT_SCAN, 0, 0);
+    set_action(IMP_ACT_SCAN, 0, 0, 0, 0);
     return 1;
   }
-  for (uint32_t i = 0; i < imp_ob.nslots; i++) {
-    ob_batch *b = &imp_ob.slots[i];
+  for (ob_batch *b = imp_ob.slots; b < imp_ob.slots + imp_ob.nslots; b++) {
     if (b->state == OB_FREE || (b->flags & OB_STORING)) continue;
     /* Without Web Locks, an owned record's lease is renewed before it runs out. */
     if ((b->flags & OB_STORED) && !(b->flags & OB_RELEASE) && b->renew_at >= 0.0 &&
@@ -206,13 +189,7 @@ static int hand_off(double t, ob_batch *b) {
 
 static int hidden_action(double t) {
   for (;;) {
-    ob_batch *b = 0;
-    for (uint32_t i = 0; i < imp_ob.nslots; i++) {
-      ob_batch *c = &imp_ob.slots[i];
-      if ((c->state == OB_IDLE || c->state == OB_FETCH) &&
-          !(c->flags & (OB_HANDED | OB_STORING)) && (!b || c->id < b->id))
-        b = c;
-    }
+    ob_batch *b = imp_ob_oldest(1u << OB_IDLE | 1u << OB_FETCH, 0, OB_HANDED | OB_STORING);
     if (!b) return 0;
     if (hand_off(t, b)) return 1;
   }
@@ -221,8 +198,7 @@ static int hidden_action(double t) {
 /* A fetchLater copy of every unconfirmed batch, within its budget. */
 static int later_action(void) {
   if (!(imp_ob.cfg.flags & IMP_OB_LATER) || imp_ob.consent != IMP_CONSENT_GRANTED) return 0;
-  for (uint32_t i = 0; i < imp_ob.nslots; i++) {
-    ob_batch *b = &imp_ob.slots[i];
+  for (ob_batch *b = imp_ob.slots; b < imp_ob.slots + imp_ob.nslots; b++) {
     if ((b->state != OB_IDLE && b->state != OB_FETCH) ||
         b->later_ticket || (b->flags & OB_LATER_NO))
       continue;
@@ -233,8 +209,7 @@ static int later_action(void) {
     b->later_bytes = len;
     b->flags |= OB_ATTEMPTED; /* the browser may send this copy: its "drop" is fixed */
     imp_ob.later_used += len;
-    imp_ob_set_action(IMP_ACT_LATER, b, b->later_ticket);
-    imp_act.body_bytes = len;
+    set_action(IMP_ACT_LATER, b, b->later_ticket, 0, len);
     return 1;
   }
   return 0;
@@ -245,8 +220,8 @@ static int later_action(void) {
 static int drop_record_action(double t) {
   ob_batch carrier_less;
   if (!imp_g.drop_pending || imp_ob.drop_ticket || !storage_usable()) return 0;
-  for (uint32_t i = 0; i < imp_ob.nslots; i++)
-    if (imp_ob.slots[i].state == OB_BEACON || (imp_ob.slots[i].flags & OB_STORING)) return 0;
+  for (const ob_batch *b = imp_ob.slots; b < imp_ob.slots + imp_ob.nslots; b++)
+    if (b->state == OB_BEACON || (b->flags & OB_STORING)) return 0;
   __builtin_memset(&carrier_less, 0, sizeof carrier_less);
   carrier_less.created = imp_ob_wall(t);
   carrier_less.drop = imp_g.drop_pending;
@@ -255,21 +230,19 @@ static int drop_record_action(double t) {
                                       IMP_OB_IO_BYTES - key_len);
   imp_ob.drop_record = carrier_less.drop;
   imp_ob.drop_ticket = ++imp_ob.next_ticket;
-  imp_ob_set_action(IMP_ACT_STORE, 0, imp_ob.drop_ticket);
-  imp_act.key_bytes = key_len;
-  imp_act.body_bytes = len;
+  set_action(IMP_ACT_STORE, 0, imp_ob.drop_ticket, key_len, len);
   return 1;
 }
 
 int32_t imp_ob_next_action(double t) {
-  imp_ob_set_action(IMP_ACT_NONE, 0, 0);
+  set_action(IMP_ACT_NONE, 0, 0, 0, 0);
   imp_ob_visibility(t);
   if (emit_chore()) return IMP_OK;
   if (imp_ob.consent == IMP_CONSENT_DENIED) {
     imp_ob_cut(t);
     if (!imp_ob.purge) return IMP_NONE;
     imp_ob.purge = 0;
-    imp_ob_set_action(IMP_ACT_PURGE, 0, 0);
+    set_action(IMP_ACT_PURGE, 0, 0, 0, 0);
     return IMP_OK;
   }
   if (timeout_action(t)) return IMP_OK;

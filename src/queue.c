@@ -77,8 +77,7 @@ static const char *const type_names[] = {"imp", "view", "vis", "click"};
 
 static void placement(imp_writer *w, const imp_item *it) {
   if (it->position) {
-    imp_json_raw(w, ",\"pos\":");
-    imp_json_u32(w, it->position);
+    imp_json_field(w, ",\"pos\":", it->position);
   }
   if (it->list_len) {
     imp_json_raw(w, ",\"list\":");
@@ -94,31 +93,23 @@ void imp_queue_push(int type, const imp_item *it, double t, uint32_t a, uint32_t
   imp_writer w = {scratch, 0, sizeof scratch, 0};
   imp_json_raw(&w, "{\"e\":\"");
   imp_json_raw(&w, type_names[type]);
-  imp_json_raw(&w, "\",\"s\":");
-  imp_json_u32(&w, ++imp_g.seq);
-  imp_json_raw(&w, ",\"t\":");
-  imp_json_u32(&w, imp_ms(t - imp_g.pvs[imp_g.pv_cur].start));
+  imp_json_field(&w, "\",\"s\":", ++imp_g.seq);
+  imp_json_field(&w, ",\"t\":", imp_ms(t - imp_g.pvs[imp_g.pv_cur].start));
   imp_json_raw(&w, ",\"id\":");
   imp_json_str(&w, it->id, it->id_len);
   if (type == IMP_EV_VIS) {
-    imp_json_raw(&w, ",\"ms\":");
-    imp_json_u32(&w, a);
-    imp_json_raw(&w, ",\"max\":");
-    imp_json_u32(&w, b);
-    imp_json_raw(&w, ",\"n\":");
-    imp_json_u32(&w, c);
+    imp_json_field(&w, ",\"ms\":", a);
+    imp_json_field(&w, ",\"max\":", b);
+    imp_json_field(&w, ",\"n\":", c);
   } else {
     placement(&w, it);
   }
   if (type == IMP_EV_IMP || type == IMP_EV_CLICK) {
-    imp_json_raw(&w, ",\"f\":");
-    imp_json_u32(&w, a);
+    imp_json_field(&w, ",\"f\":", a);
   }
   if (type == IMP_EV_CLICK) {
-    imp_json_raw(&w, ",\"since\":");
-    imp_json_u32(&w, b);
-    imp_json_raw(&w, ",\"seen\":");
-    imp_json_u32(&w, c);
+    imp_json_field(&w, ",\"since\":", b);
+    imp_json_field(&w, ",\"seen\":", c);
   }
   imp_json_raw(&w, "}");
   /* IMP_EVENT_MAX_BYTES covers the worst case; a queue smaller than one event
@@ -176,10 +167,8 @@ static void header(imp_writer *w, const imp_pageview *pv, double t) {
   imp_json_str(w, pv->path, pv->path_len);
   if (pv->flags & IMP_FLAG_WEBDRIVER) imp_json_raw(w, ",\"wd\":1");
   if (pv->flags & IMP_FLAG_GPC) imp_json_raw(w, ",\"gpc\":1");
-  imp_json_raw(w, ",\"at\":");
-  imp_json_u32(w, imp_ms(t - pv->start));
-  imp_json_raw(w, ",\"drop\":");
-  imp_json_u32(w, imp_g.drop_pending);
+  imp_json_field(w, ",\"at\":", imp_ms(t - pv->start));
+  imp_json_field(w, ",\"drop\":", imp_g.drop_pending);
   imp_json_raw(w, ",\"ev\":[");
 }
 
