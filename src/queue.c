@@ -80,9 +80,10 @@ static void placement(imp_writer *w, const imp_item *it) {
     imp_json_raw(w, ",\"pos\":");
     imp_json_u32(w, it->position);
   }
-  if (it->list_len) {
+  const imp_list *list = imp_item_list(it);
+  if (list) {
     imp_json_raw(w, ",\"list\":");
-    imp_json_str(w, it->list, it->list_len);
+    imp_json_str(w, list->bytes, list->len);
   }
 }
 
@@ -99,7 +100,7 @@ void imp_queue_push(int type, const imp_item *it, double t, uint32_t a, uint32_t
   imp_json_raw(&w, ",\"t\":");
   imp_json_u32(&w, imp_ms(t - imp_g.pvs[imp_g.pv_cur].start));
   imp_json_raw(&w, ",\"id\":");
-  imp_json_str(&w, it->id, it->id_len);
+  imp_json_str(&w, imp_item_id(it), it->id_len);
   if (type == IMP_EV_VIS) {
     imp_json_raw(&w, ",\"ms\":");
     imp_json_u32(&w, a);

@@ -7,6 +7,7 @@
 #include "api.c"
 #include "config.c"
 #include "registry.c"
+#include "ids.c"
 #include "seen.c"
 #include "element.c"
 #include "visibility.c"

@@ -6,6 +6,7 @@
 #include "../../src/api.c"
 #include "../../src/config.c"
 #include "../../src/registry.c"
+#include "../../src/ids.c"
 #include "../../src/visibility.c"
 #include "../../src/queue.c"
 #include "../../src/json.c"
