@@ -5,7 +5,7 @@
 ** static arena by imp_start(); nothing is allocated afterwards. Modules:
 **   registry.c    item ids <-> slots (open-addressing hash, free list, reuse of the
 **                 oldest released item when full)
-**   ids.c         where item ids and list ids live: the id heap, the list table
+**   ids.c         where item ids and list ids live: the id heap
 **   seen.c        what the page view reported about items whose slot was reused
 **   element.c     the elements of each item (handles, ratio, area, v2 cover state) and
 **                 the choice of the most visible one that feeds the item
@@ -46,9 +46,9 @@ enum imp_item_flag {
   IMP_ITEM_ARMED = 16      /* in the armed-timer list                     */
 };
 
-/* Item ids live in the id heap, list ids in the list table (ids.c). */
-#define IMP_ID_HEAP_PER_ITEM 32u   /* id heap bytes per slot: ids and their 3-byte headers */
-#define IMP_ID_HEAP_MIN 8192u      /* ... and at least this many: 62 ids of 128 bytes */
+/* The ids of an item (its id, its list id) live in the id heap (ids.c). */
+#define IMP_ID_HEAP_PER_ITEM 40u   /* id heap bytes per slot: ids and their 4-byte headers */
+#define IMP_ID_HEAP_MIN 8192u      /* ... and at least this many: 40 items with the longest ids */
 #define IMP_LINK_NIL 0xFFFFu       /* "no item" in the 16-bit links of items    */
 
 typedef struct imp_item {
@@ -57,24 +57,17 @@ typedef struct imp_item {
   uint32_t position;       /* 1-based position, 0 = unknown                */
   uint32_t longest_ms;     /* longest visible span this page view          */
   uint32_t elements;       /* first of its elements (element.c), IMP_NIL    */
-  uint32_t id_at;          /* where its id's bytes start in the id heap     */
+  uint32_t id_at;          /* where its record starts in the id heap        */
   uint16_t timer_prev;     /* armed-timer list links (IMP_LINK_NIL at ends); */
   uint16_t timer_next;     /* a released item is never armed, so they link */
                            /* the released list (oldest first) instead     */
   uint16_t spans;          /* visible spans reported this page view        */
-  uint16_t list;           /* entry of the list table + 1; 0 = no list      */
   uint8_t flags;           /* imp_item_flag bits                           */
   uint8_t geometry;        /* last observed class, ignoring page state     */
   uint8_t state;           /* effective class (geometry while measuring)   */
   uint8_t id_len;
+  uint8_t list_len;
 } imp_item;
-
-/* One entry of the list table (ids.c): a list id and the items that hold it. */
-typedef struct imp_list {
-  uint32_t refs;           /* items holding it; 0 = free (bytes kept until reused) */
-  uint8_t len;
-  uint8_t bytes[IMP_MAX_LIST_BYTES];
-} imp_list;
 
 /* Saved state of an item whose slot was reused (seen.c). */
 typedef struct imp_seen {
@@ -137,10 +130,6 @@ typedef struct imp_core {
   uint32_t id_cap;
   uint32_t id_end;         /* records end here                              */
   uint32_t id_live;        /* bytes of the records items still hold         */
-  imp_list *lists;         /* list_cap entries (ids.c)                       */
-  uint32_t list_cap;
-  uint32_t list_used;      /* entries [0, list_used) have held a list       */
-  uint32_t list_last;      /* entry found last: the next card's list, often  */
   uint32_t item_count;     /* used slots                                    */
   uint32_t released_head;  /* released items, oldest release first          */
   uint32_t released_tail;
@@ -206,15 +195,17 @@ static inline uint32_t imp_link(uint16_t link) { return link == IMP_LINK_NIL ? I
 /*=== MARK: - Ids and lists (Private) ===*/
 size_t imp_ids_bytes(uint32_t max_items);
 void imp_ids_init(uint8_t *mem);
-int imp_ids_room(uint32_t id_len, const uint8_t *list, uint32_t list_len);
-void imp_ids_set_id(uint32_t slot, const uint8_t *id, uint32_t id_len); /* needs room */
-int imp_ids_set_list(imp_item *it, const uint8_t *list, uint32_t list_len); /* 0: full */
-void imp_ids_free(imp_item *it);                  /* gives back its id and list */
+int imp_ids_room(const imp_item *it, uint32_t id_len, uint32_t list_len); /* it: NULL if new */
+void imp_ids_set(uint32_t slot, const uint8_t *id, uint32_t id_len, const uint8_t *list,
+                 uint32_t list_len);             /* after imp_ids_room() said yes */
+int imp_ids_same_list(const imp_item *it, const uint8_t *list, uint32_t list_len);
+void imp_ids_free(const imp_item *it);
 
-static inline const uint8_t *imp_item_id(const imp_item *it) { return imp_g.id_heap + it->id_at; }
-static inline const imp_list *imp_item_list(const imp_item *it) {
-  return it->list ? &imp_g.lists[it->list - 1u] : 0;
+#define IMP_ID_HEADER 4u /* a record: id length, list length, slot (16 bits), the bytes */
+static inline const uint8_t *imp_item_id(const imp_item *it) {
+  return imp_g.id_heap + it->id_at + IMP_ID_HEADER;
 }
+static inline const uint8_t *imp_item_list(const imp_item *it) { return imp_item_id(it) + it->id_len; }
 
 /*=== MARK: - Elements (Private) ===*/
 size_t imp_element_bytes(uint32_t max_items);

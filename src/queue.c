@@ -80,10 +80,9 @@ static void placement(imp_writer *w, const imp_item *it) {
     imp_json_raw(w, ",\"pos\":");
     imp_json_u32(w, it->position);
   }
-  const imp_list *list = imp_item_list(it);
-  if (list) {
+  if (it->list_len) {
     imp_json_raw(w, ",\"list\":");
-    imp_json_str(w, list->bytes, list->len);
+    imp_json_str(w, imp_item_list(it), it->list_len);
   }
 }
 

@@ -15,8 +15,7 @@
 ** when its id registers again; an item whose state the full seen set cannot take is
 ** skipped. Released items form a list in release order (through the timer links,
 ** which a released item does not use), so the oldest is found without a scan. The
-** same reuse makes room in the long-id pool and the list table (ids.c) when a new
-** item's id or list finds none there.
+** same reuse makes room in the id heap (ids.c) when an item's ids find none there.
 **
 ** Slots, links and hash entries are 16 bits (max_items is at most 65535).
 */
@@ -34,12 +33,12 @@ static uint32_t hash_capacity(uint32_t max_items) {
   return cap;
 }
 
-static size_t align8(size_t n) { return (n + 7u) & ~(size_t)7u; }
+static size_t round_up8(size_t n) { return (n + 7u) & ~(size_t)7u; }
 
 /* The item table, the hash, the free stack, then the ids' part (ids.c). */
 size_t imp_registry_bytes(uint32_t max_items) {
   return (size_t)max_items * sizeof(imp_item) +
-         align8((size_t)hash_capacity(max_items) * sizeof(uint16_t) +
+         round_up8((size_t)hash_capacity(max_items) * sizeof(uint16_t) +
                 (size_t)max_items * sizeof(uint16_t)) +
          imp_ids_bytes(max_items);
 }
@@ -51,7 +50,7 @@ void imp_registry_init(uint8_t *mem) {
   imp_g.hash_cap = hash_capacity(max);
   imp_g.hash = (uint16_t *)(void *)mem;
   imp_g.free_slots = imp_g.hash + imp_g.hash_cap;
-  mem += align8((size_t)imp_g.hash_cap * sizeof(uint16_t) + (size_t)max * sizeof(uint16_t));
+  mem += round_up8((size_t)imp_g.hash_cap * sizeof(uint16_t) + (size_t)max * sizeof(uint16_t));
   imp_ids_init(mem);
   __builtin_memset(imp_g.items, 0, (size_t)max * sizeof(imp_item));
   __builtin_memset(imp_g.hash, 0, (size_t)imp_g.hash_cap * sizeof(uint16_t));
@@ -149,20 +148,24 @@ static int reuse_oldest_released(uint32_t keep) {
 }
 
 /*=== MARK: - Registration (Private) ===*/
-/* A known item takes its new list; released items make room in the table if needed. */
-static int32_t known_item(uint32_t s, const uint8_t *list, uint32_t list_len) {
+/* A known item takes its new list; released items make room in the heap if needed. */
+static int32_t known_item(uint32_t s, const uint8_t *id, uint32_t id_len, const uint8_t *list,
+                          uint32_t list_len) {
   imp_item *it = &imp_g.items[s];
-  while (!imp_ids_set_list(it, list, list_len))
-    if (!reuse_oldest_released(s)) return IMP_ERR_FULL;
+  if (!imp_ids_same_list(it, list, list_len)) {
+    while (!imp_ids_room(it, id_len, list_len))
+      if (!reuse_oldest_released(s)) return IMP_ERR_FULL;
+    imp_ids_set(s, id, id_len, list, list_len);
+  }
   if (it->flags & IMP_ITEM_RELEASED) unlink_released(it);
   it->flags &= (uint8_t)~IMP_ITEM_RELEASED;
   return IMP_OK;
 }
 
-/* A new item in a free slot; released items make room for it, its id and its list. */
+/* A new item in a free slot; released items make room for it and its ids if needed. */
 static int32_t new_item(const uint8_t *id, uint32_t id_len, const uint8_t *list,
                         uint32_t list_len, uint32_t *slot) {
-  while (imp_g.free_count == 0 || !imp_ids_room(id_len, list, list_len))
+  while (imp_g.free_count == 0 || !imp_ids_room(0, id_len, list_len))
     if (!reuse_oldest_released(IMP_NIL)) return IMP_ERR_FULL;
   uint32_t h = find(id, id_len); /* after any reuse: the table may have changed */
   uint32_t s = imp_g.free_slots[--imp_g.free_count];
@@ -171,8 +174,7 @@ static int32_t new_item(const uint8_t *id, uint32_t id_len, const uint8_t *list,
   it->flags = IMP_ITEM_USED;
   it->timer_prev = it->timer_next = IMP_LINK_NIL;
   it->elements = IMP_NIL;
-  imp_ids_set_id(s, id, id_len);
-  imp_ids_set_list(it, list, list_len);
+  imp_ids_set(s, id, id_len, list, list_len);
   imp_g.hash[h] = (uint16_t)(s + 1u);
   imp_g.item_count++;
   imp_seen_restore(it);
@@ -186,7 +188,7 @@ int32_t imp_registry_register(const uint8_t *id, uint32_t id_len, const uint8_t 
   int32_t status;
   if (imp_g.hash[h] != 0) {
     *slot = imp_g.hash[h] - 1u;
-    status = known_item(*slot, list, list_len);
+    status = known_item(*slot, id, id_len, list, list_len);
   } else {
     status = new_item(id, id_len, list, list_len, slot);
   }
