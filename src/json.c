@@ -12,35 +12,29 @@
 */
 #include "imp_internal.h"
 
-/* Byte by byte: the pieces are a few bytes long, shorter than a memory.copy pays for. */
 static void put(imp_writer *w, const uint8_t *s, uint32_t n) {
   if (w->overflow || n > w->cap - w->len) {
     w->overflow = 1;
     return;
   }
-  uint8_t *to = w->p + w->len;
+  __builtin_memcpy(w->p + w->len, s, n);
   w->len += n;
-  while (n--) *to++ = *s++;
 }
 
 void imp_json_bytes(imp_writer *w, const uint8_t *s, uint32_t n) { put(w, s, n); }
 
-/* One pass over s: copies up to its NUL, and takes it all back if it did not fit. */
 void imp_json_raw(imp_writer *w, const char *s) {
-  uint32_t len = w->len;
-  while (*s && len < w->cap) w->p[len++] = (uint8_t)*s++;
-  if (*s || w->overflow) w->overflow = 1;
-  else w->len = len;
+  uint32_t n = 0;
+  while (s[n]) n++;
+  put(w, (const uint8_t *)s, n);
 }
 
-/* v / 10 as a multiply and a shift (exact for every uint32_t): no division. */
 void imp_json_u32(imp_writer *w, uint32_t v) {
   uint8_t digits[10];
   uint32_t n = 0;
   do {
-    uint32_t q = (uint32_t)(((uint64_t)v * 0xCCCCCCCDu) >> 35);
-    digits[9 - n++] = (uint8_t)('0' + (v - q * 10u));
-    v = q;
+    digits[9 - n++] = (uint8_t)('0' + v % 10u);
+    v /= 10u;
   } while (v);
   put(w, digits + 10 - n, n);
 }

@@ -13,7 +13,6 @@
 #include "registry.c"
 #include "ids.c"
 #include "seen.c"
-#include "json.c"
 #include "deflate.c"
 #include "outbox.c"
 #include "outbox_send.c"
