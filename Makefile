@@ -169,12 +169,12 @@ BUNDLE    := node tests/tools/bundle.mjs
 # 5.7 KiB of it), the module entry, which is the glue, 8,500 B (delivery's I/O driver,
 # js/delivery/, about 1.8 KiB of it; delivery's debug hook is the separate entry
 # js/debug.js, which the check refuses to find in it), and the module entry plus the core
-# 22,680 B (the core's id heap and -O2 observation path about 1.9 KiB). Compressed batches cost about 1.8 KiB in the core (encoder, configuration
-# record); tracking any number of cards (seen set, registration on view, observers by
-# rule) about 0.4 KiB in the core and 0.25 KiB in the glue; refusing bad options (inexact
-# numbers, a non-http(s) endpoint) and the core's 10 s load deadline about 0.2 KiB in the
-# glue; the page rules in the core (elements, cover, activations) about 0.64 KiB in the
-# core and 0.08 KiB in the glue.
+# 22,680 B (the core's id heap and -O2 observation path about 1.9 KiB). Compressed batches
+# cost about 1.8 KiB in the core (encoder, configuration record); tracking any number of
+# cards (seen set, registration on view, observers by rule) about 0.4 KiB in the core and
+# 0.25 KiB in the glue; refusing bad options (inexact numbers, a non-http(s) endpoint) and
+# the core's 10 s load deadline about 0.2 KiB in the glue; the page rules in the core
+# (elements, cover, activations) about 0.64 KiB in the core and 0.08 KiB in the glue.
 JS_GZIP_BUDGET ?= 22680
 GLUE_GZIP_BUDGET ?= 8500
 .PHONY: glue types
