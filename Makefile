@@ -83,9 +83,10 @@ wasm: js/imp.wasm
 # The observation path (src/unity_hot.c) is its own translation unit built -O2, the rest
 # -Oz (tests/README.md "Core alone": the speed it buys and its gzip bytes).
 WASM_CODEGEN := -fno-jump-tables -mbulk-memory -mnontrapping-fptoint
-js/imp.wasm: src/unity.c src/unity_hot.c $(NATIVE_SRC) $(NATIVE_HDR) Makefile
-	@mkdir -p $(BUILD)
-	NODE_PATH=/usr/share/nodejs $(EMCC) -O2 $(WASM_CODEGEN) -c src/unity_hot.c -o $(BUILD)/unity_hot.o
+$(BUILD)/unity_hot.o: src/unity_hot.c $(NATIVE_SRC) $(NATIVE_HDR) Makefile
+	@mkdir -p $(@D)
+	NODE_PATH=/usr/share/nodejs $(EMCC) -O2 $(WASM_CODEGEN) -c $< -o $@
+js/imp.wasm: src/unity.c $(BUILD)/unity_hot.o $(NATIVE_SRC) $(NATIVE_HDR) Makefile
 	NODE_PATH=/usr/share/nodejs $(EMCC) $(EMFLAGS) -DIMP_HOT_APART src/unity.c $(BUILD)/unity_hot.o -o $@
 	$(call shrink_wasm,$(EXPORTS))
 	@node tests/tools/check-wasm.mjs $@ $(WASM_GZIP_BUDGET)
@@ -255,9 +256,9 @@ $(BUILD)/imp-O2.wasm: src/unity.c src/unity_hot.c $(NATIVE_SRC) $(NATIVE_HDR) Ma
 	NODE_PATH=/usr/share/nodejs $(EMCC) $(subst -Oz,-O2,$(EMFLAGS)) src/unity.c -o $@
 
 # The core with the encoder stubbed out, only to measure the encoder's .wasm cost.
-$(BUILD)/imp-no-encoder.wasm: tests/bench/core_without_encoder.c $(NATIVE_SRC) $(NATIVE_HDR) Makefile
+$(BUILD)/imp-no-encoder.wasm: tests/bench/core_without_encoder.c $(BUILD)/unity_hot.o $(NATIVE_SRC) $(NATIVE_HDR) Makefile
 	@mkdir -p $(@D)
-	NODE_PATH=/usr/share/nodejs $(EMCC) $(EMFLAGS) $< -o $@
+	NODE_PATH=/usr/share/nodejs $(EMCC) $(EMFLAGS) -DIMP_HOT_APART $< $(BUILD)/unity_hot.o -o $@
 	$(call shrink_wasm,$(EXPORTS))
 
 bench: deps wasm glue $(BUILD)/core_bench $(BUILD)/imp-O2.wasm $(BUILD)/imp-no-encoder.wasm
