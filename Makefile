@@ -14,7 +14,7 @@ BUILD    := build
 
 # The core: visibility, the queue, the encoder, and the outbox (delivery decisions,
 # src/outbox.h). src/unity.c includes every one of them for js/imp.wasm.
-CORE_SRC := src/api.c src/config.c src/registry.c src/seen.c src/element.c src/visibility.c src/queue.c src/json.c \
+CORE_SRC := src/api.c src/config.c src/registry.c src/ids.c src/seen.c src/element.c src/visibility.c src/queue.c src/json.c \
             src/deflate.c
 CORE_HDR := src/imp.h src/imp_internal.h src/deflate.h
 OUTBOX_SRC := src/outbox.c src/outbox_send.c src/outbox_outcome.c src/outbox_adopt.c \
@@ -78,8 +78,14 @@ deps:
 # --- WebAssembly ----------------------------------------------------------------
 wasm: js/imp.wasm
 
-js/imp.wasm: src/unity.c $(NATIVE_SRC) $(NATIVE_HDR) Makefile
-	NODE_PATH=/usr/share/nodejs $(EMCC) $(EMFLAGS) src/unity.c -o $@
+# The observation path (src/unity_hot.c) is its own translation unit built -O2, the rest
+# -Oz (tests/README.md "Core alone": the speed it buys and its gzip bytes).
+WASM_CODEGEN := -fno-jump-tables -mbulk-memory -mnontrapping-fptoint
+$(BUILD)/unity_hot.o: src/unity_hot.c $(NATIVE_SRC) $(NATIVE_HDR) Makefile
+	@mkdir -p $(@D)
+	NODE_PATH=/usr/share/nodejs $(EMCC) -O2 $(WASM_CODEGEN) -c $< -o $@
+js/imp.wasm: src/unity.c $(BUILD)/unity_hot.o $(NATIVE_SRC) $(NATIVE_HDR) Makefile
+	NODE_PATH=/usr/share/nodejs $(EMCC) $(EMFLAGS) -DIMP_HOT_APART src/unity.c $(BUILD)/unity_hot.o -o $@
 	$(call shrink_wasm,$(EXPORTS))
 	@node tests/tools/check-wasm.mjs $@ $(WASM_GZIP_BUDGET)
 
@@ -249,19 +255,19 @@ bench-store: deps
 # minutes on 2 cores: the in-page part stops starting sessions after BENCH_BUDGET_S
 # (default 660) seconds; BENCH_ROUNDS=n (default 5) sets the repeats.
 # Both sides of the native/WASM comparison compile the core as one unit (src/unity.c).
-$(BUILD)/core_bench: tests/bench/core_bench.c src/unity.c $(NATIVE_SRC) $(NATIVE_HDR)
+$(BUILD)/core_bench: tests/bench/core_bench.c src/unity.c src/unity_hot.c $(NATIVE_SRC) $(NATIVE_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(WARN) -O2 -Isrc $< src/unity.c -o $@ -lm
 
 # The core built for speed instead of size, only to compare with the shipped -Oz build.
-$(BUILD)/imp-O2.wasm: src/unity.c $(NATIVE_SRC) $(NATIVE_HDR) Makefile
+$(BUILD)/imp-O2.wasm: src/unity.c src/unity_hot.c $(NATIVE_SRC) $(NATIVE_HDR) Makefile
 	@mkdir -p $(@D)
 	NODE_PATH=/usr/share/nodejs $(EMCC) $(subst -Oz,-O2,$(EMFLAGS)) src/unity.c -o $@
 
 # The core with the encoder stubbed out, only to measure the encoder's .wasm cost.
-$(BUILD)/imp-no-encoder.wasm: tests/bench/core_without_encoder.c $(NATIVE_SRC) $(NATIVE_HDR) Makefile
+$(BUILD)/imp-no-encoder.wasm: tests/bench/core_without_encoder.c $(BUILD)/unity_hot.o $(NATIVE_SRC) $(NATIVE_HDR) Makefile
 	@mkdir -p $(@D)
-	NODE_PATH=/usr/share/nodejs $(EMCC) $(EMFLAGS) $< -o $@
+	NODE_PATH=/usr/share/nodejs $(EMCC) $(EMFLAGS) -DIMP_HOT_APART $< $(BUILD)/unity_hot.o -o $@
 	$(call shrink_wasm,$(EXPORTS))
 
 bench: deps wasm glue $(BUILD)/core_bench $(BUILD)/imp-O2.wasm $(BUILD)/imp-no-encoder.wasm

@@ -5,6 +5,7 @@
 ** static arena by imp_start(); nothing is allocated afterwards. Modules:
 **   registry.c    item ids <-> slots (open-addressing hash, free list, reuse of the
 **                 oldest released item when full)
+**   ids.c         where item ids and list ids live: the id heap
 **   seen.c        what the page view reported about items whose slot was reused
 **   element.c     the elements of each item (handles, ratio, area, v2 cover state) and
 **                 the choice of the most visible one that feeds the item
@@ -54,23 +55,27 @@ enum imp_item_flag {
   IMP_ITEM_ARMED = 16      /* in the armed-timer list                     */
 };
 
+/* The ids of an item (its id, its list id) live in the id heap (ids.c). */
+#define IMP_ID_HEAP_PER_ITEM 40u   /* id heap bytes per slot: ids and their 4-byte headers */
+#define IMP_ID_HEAP_MIN 8192u      /* ... and at least this many: 40 items with the longest ids */
+#define IMP_LINK_NIL 0xFFFFu       /* "no item" in the 16-bit links of items    */
+
 typedef struct imp_item {
   double first_seen;       /* time of the first impression (page view)    */
   double span_start;       /* start of the open visible span               */
   uint32_t position;       /* 1-based position, 0 = unknown                */
-  uint32_t timer_prev;     /* armed-timer list links (IMP_NIL at ends); a   */
-  uint32_t timer_next;     /* released item is never armed, so they link   */
-                           /* the released list (oldest first) instead     */
   uint32_t longest_ms;     /* longest visible span this page view          */
   uint32_t elements;       /* first of its elements (element.c), IMP_NIL    */
+  uint32_t id_at;          /* where its record starts in the id heap        */
+  uint16_t timer_prev;     /* armed-timer list links (IMP_LINK_NIL at ends); */
+  uint16_t timer_next;     /* a released item is never armed, so they link */
+                           /* the released list (oldest first) instead     */
   uint16_t spans;          /* visible spans reported this page view        */
   uint8_t flags;           /* imp_item_flag bits                           */
   uint8_t geometry;        /* last observed class, ignoring page state     */
   uint8_t state;           /* effective class (geometry while measuring)   */
   uint8_t id_len;
   uint8_t list_len;
-  uint8_t id[IMP_MAX_ID_BYTES];
-  uint8_t list[IMP_MAX_LIST_BYTES];
 } imp_item;
 
 /* Saved state of an item whose slot was reused (seen.c). */
@@ -126,10 +131,14 @@ typedef struct imp_core {
   imp_pageview pvs[IMP_PV_RING];
   /* items */
   imp_item *items;         /* max_items slots                               */
-  uint32_t *hash;          /* hash_cap entries: slot + 1, 0 = empty         */
+  uint16_t *hash;          /* hash_cap entries: slot + 1, 0 = empty         */
   uint32_t hash_cap;       /* power of two >= 2 * max_items                 */
-  uint32_t *free_slots;    /* stack of unused slots                         */
+  uint16_t *free_slots;    /* stack of unused slots                         */
   uint32_t free_count;
+  uint8_t *id_heap;        /* id_cap bytes of records (ids.c)               */
+  uint32_t id_cap;
+  uint32_t id_end;         /* records end here                              */
+  uint32_t id_live;        /* bytes of the records items still hold         */
   uint32_t item_count;     /* used slots                                    */
   uint32_t released_head;  /* released items, oldest release first          */
   uint32_t released_tail;
@@ -192,6 +201,22 @@ void imp_registry_free_released(void);
 void imp_registry_released(uint32_t slot);     /* append to the released list */
 void imp_list_append(uint32_t *head, uint32_t *tail, uint32_t slot); /* items chained by timer_prev/next */
 void imp_list_unlink(uint32_t *head, uint32_t *tail, imp_item *it);
+static inline uint32_t imp_link(uint16_t link) { return link == IMP_LINK_NIL ? IMP_NIL : link; }
+
+/*=== MARK: - Ids and lists (Private) ===*/
+size_t imp_ids_bytes(uint32_t max_items);
+void imp_ids_init(uint8_t *mem);
+int imp_ids_room(const imp_item *it, uint32_t id_len, uint32_t list_len); /* it: NULL if new */
+void imp_ids_set(uint32_t slot, const uint8_t *id, uint32_t id_len, const uint8_t *list,
+                 uint32_t list_len);             /* after imp_ids_room() said yes */
+int imp_ids_same_list(const imp_item *it, const uint8_t *list, uint32_t list_len);
+void imp_ids_free(const imp_item *it);
+
+#define IMP_ID_HEADER 4u /* a record: id length, list length, slot (16 bits), the bytes */
+static inline const uint8_t *imp_item_id(const imp_item *it) {
+  return imp_g.id_heap + it->id_at + IMP_ID_HEADER;
+}
+static inline const uint8_t *imp_item_list(const imp_item *it) { return imp_item_id(it) + it->id_len; }
 
 /*=== MARK: - Elements (Private) ===*/
 size_t imp_element_bytes(uint32_t max_items);

@@ -81,7 +81,7 @@ static void placement(imp_writer *w, const imp_item *it) {
   }
   if (it->list_len) {
     imp_json_raw(w, ",\"list\":");
-    imp_json_str(w, it->list, it->list_len);
+    imp_json_str(w, imp_item_list(it), it->list_len);
   }
 }
 
@@ -96,7 +96,7 @@ void imp_queue_push(int type, const imp_item *it, double t, uint32_t a, uint32_t
   imp_json_field(&w, "\",\"s\":", ++imp_g.seq);
   imp_json_field(&w, ",\"t\":", imp_ms(t - imp_g.pvs[imp_g.pv_cur].start));
   imp_json_raw(&w, ",\"id\":");
-  imp_json_str(&w, it->id, it->id_len);
+  imp_json_str(&w, imp_item_id(it), it->id_len);
   if (type == IMP_EV_VIS) {
     imp_json_field(&w, ",\"ms\":", a);
     imp_json_field(&w, ",\"max\":", b);

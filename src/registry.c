@@ -14,7 +14,10 @@
 ** reused. Its page-view state is saved in the seen set first (seen.c) and comes back
 ** when its id registers again; an item whose state the full seen set cannot take is
 ** skipped. Released items form a list in release order (through the timer links,
-** which a released item does not use), so the oldest is found without a scan.
+** which a released item does not use), so the oldest is found without a scan. The
+** same reuse makes room in the id heap (ids.c) when an item's ids find none there.
+**
+** Slots, links and hash entries are 16 bits (max_items is at most 65535).
 */
 #include "imp_internal.h"
 
@@ -30,25 +33,30 @@ static uint32_t hash_capacity(uint32_t max_items) {
   return cap;
 }
 
+static size_t round_up8(size_t n) { return (n + 7u) & ~(size_t)7u; }
+
+/* The item table, the hash, the free stack, then the ids' part (ids.c). */
 size_t imp_registry_bytes(uint32_t max_items) {
   return (size_t)max_items * sizeof(imp_item) +
-         (size_t)hash_capacity(max_items) * sizeof(uint32_t) +
-         (size_t)max_items * sizeof(uint32_t);
+         round_up8((size_t)hash_capacity(max_items) * sizeof(uint16_t) +
+                (size_t)max_items * sizeof(uint16_t)) +
+         imp_ids_bytes(max_items);
 }
 
 void imp_registry_init(uint8_t *mem) {
+  uint32_t max = imp_g.cfg.max_items;
   imp_g.items = (imp_item *)(void *)mem;
-  mem += (size_t)imp_g.cfg.max_items * sizeof(imp_item);
-  imp_g.hash_cap = hash_capacity(imp_g.cfg.max_items);
-  imp_g.hash = (uint32_t *)(void *)mem;
-  mem += (size_t)imp_g.hash_cap * sizeof(uint32_t);
-  imp_g.free_slots = (uint32_t *)(void *)mem;
-  __builtin_memset(imp_g.items, 0, (size_t)imp_g.cfg.max_items * sizeof(imp_item));
-  __builtin_memset(imp_g.hash, 0, (size_t)imp_g.hash_cap * sizeof(uint32_t));
+  mem += (size_t)max * sizeof(imp_item);
+  imp_g.hash_cap = hash_capacity(max);
+  imp_g.hash = (uint16_t *)(void *)mem;
+  imp_g.free_slots = imp_g.hash + imp_g.hash_cap;
+  mem += round_up8((size_t)imp_g.hash_cap * sizeof(uint16_t) + (size_t)max * sizeof(uint16_t));
+  imp_ids_init(mem);
+  __builtin_memset(imp_g.items, 0, (size_t)max * sizeof(imp_item));
+  __builtin_memset(imp_g.hash, 0, (size_t)imp_g.hash_cap * sizeof(uint16_t));
   /* Pop order gives slot 0 first: deterministic slots for traces. */
-  for (uint32_t i = 0; i < imp_g.cfg.max_items; i++)
-    imp_g.free_slots[i] = imp_g.cfg.max_items - 1u - i;
-  imp_g.free_count = imp_g.cfg.max_items;
+  for (uint32_t i = 0; i < max; i++) imp_g.free_slots[i] = (uint16_t)(max - 1u - i);
+  imp_g.free_count = max;
   imp_g.item_count = 0;
   imp_g.released_head = imp_g.released_tail = IMP_NIL;
 }
@@ -61,21 +69,24 @@ static uint32_t find(const uint8_t *id, uint32_t n) {
     uint32_t e = imp_g.hash[i];
     if (e == 0) return i;
     const imp_item *it = &imp_g.items[e - 1u];
-    if (it->id_len == n && __builtin_memcmp(it->id, id, n) == 0) return i;
+    if (it->id_len == n && __builtin_memcmp(imp_item_id(it), id, n) == 0) return i;
     i = (i + 1u) & mask;
   }
+}
+
+static uint32_t home_of(const imp_item *it, uint32_t mask) {
+  return hash_id(imp_item_id(it), it->id_len) & mask;
 }
 
 static void unhash(uint32_t slot) {
   const imp_item *it = &imp_g.items[slot];
   uint32_t mask = imp_g.hash_cap - 1u;
-  uint32_t i = find(it->id, it->id_len);
+  uint32_t i = find(imp_item_id(it), it->id_len);
   imp_g.hash[i] = 0;
   /* Backward-shift deletion: move later entries of the cluster into the gap when
   ** their home position does not lie cyclically in (gap, j]. */
   for (uint32_t j = (i + 1u) & mask; imp_g.hash[j] != 0; j = (j + 1u) & mask) {
-    const imp_item *o = &imp_g.items[imp_g.hash[j] - 1u];
-    uint32_t home = hash_id(o->id, o->id_len) & mask;
+    uint32_t home = home_of(&imp_g.items[imp_g.hash[j] - 1u], mask);
     int stays = (i <= j) ? (i < home && home <= j) : (i < home || home <= j);
     if (!stays) {
       imp_g.hash[i] = imp_g.hash[j];
@@ -87,8 +98,9 @@ static void unhash(uint32_t slot) {
 
 static void free_slot(uint32_t slot) {
   unhash(slot);
+  imp_ids_free(&imp_g.items[slot]);
   imp_g.items[slot].flags = 0;
-  imp_g.free_slots[imp_g.free_count++] = slot;
+  imp_g.free_slots[imp_g.free_count++] = (uint16_t)slot;
   imp_g.item_count--;
 }
 
@@ -97,19 +109,20 @@ static void free_slot(uint32_t slot) {
 ** timers (visibility.c) or the released items (below). */
 void imp_list_append(uint32_t *head, uint32_t *tail, uint32_t slot) {
   imp_item *it = &imp_g.items[slot];
-  it->timer_next = IMP_NIL;
-  it->timer_prev = *tail;
-  if (*tail != IMP_NIL) imp_g.items[*tail].timer_next = slot;
+  it->timer_next = IMP_LINK_NIL;
+  it->timer_prev = (uint16_t)*tail; /* IMP_NIL becomes IMP_LINK_NIL */
+  if (*tail != IMP_NIL) imp_g.items[*tail].timer_next = (uint16_t)slot;
   else *head = slot;
   *tail = slot;
 }
 
 void imp_list_unlink(uint32_t *head, uint32_t *tail, imp_item *it) {
-  if (it->timer_prev != IMP_NIL) imp_g.items[it->timer_prev].timer_next = it->timer_next;
-  else *head = it->timer_next;
-  if (it->timer_next != IMP_NIL) imp_g.items[it->timer_next].timer_prev = it->timer_prev;
-  else *tail = it->timer_prev;
-  it->timer_prev = it->timer_next = IMP_NIL;
+  uint32_t prev = imp_link(it->timer_prev), next = imp_link(it->timer_next);
+  if (prev != IMP_NIL) imp_g.items[prev].timer_next = it->timer_next;
+  else *head = next;
+  if (next != IMP_NIL) imp_g.items[next].timer_prev = it->timer_prev;
+  else *tail = prev;
+  it->timer_prev = it->timer_next = IMP_LINK_NIL;
 }
 
 /*=== MARK: - The released list (Private) ===*/
@@ -121,11 +134,12 @@ static void unlink_released(imp_item *it) {
   imp_list_unlink(&imp_g.released_head, &imp_g.released_tail, it);
 }
 
-/* Frees the item released longest ago whose state the seen set can keep; 0 if none. */
-static int reuse_oldest_released(void) {
-  for (uint32_t s = imp_g.released_head; s != IMP_NIL; s = imp_g.items[s].timer_next) {
+/* Frees the item released longest ago (other than slot `keep`) whose state the seen
+** set can keep; 0 if none. */
+static int reuse_oldest_released(uint32_t keep) {
+  for (uint32_t s = imp_g.released_head; s != IMP_NIL; s = imp_link(imp_g.items[s].timer_next)) {
     imp_item *it = &imp_g.items[s];
-    if (!imp_seen_save(it)) continue;
+    if (s == keep || !imp_seen_save(it)) continue;
     unlink_released(it);
     free_slot(s);
     return 1;
@@ -134,37 +148,52 @@ static int reuse_oldest_released(void) {
 }
 
 /*=== MARK: - Registration (Private) ===*/
+/* A known item takes its new list; released items make room in the heap if needed. */
+static int32_t known_item(uint32_t s, const uint8_t *id, uint32_t id_len, const uint8_t *list,
+                          uint32_t list_len) {
+  imp_item *it = &imp_g.items[s];
+  if (!imp_ids_same_list(it, list, list_len)) {
+    while (!imp_ids_room(it, id_len, list_len))
+      if (!reuse_oldest_released(s)) return IMP_ERR_FULL;
+    imp_ids_set(s, id, id_len, list, list_len);
+  }
+  if (it->flags & IMP_ITEM_RELEASED) unlink_released(it);
+  it->flags &= (uint8_t)~IMP_ITEM_RELEASED;
+  return IMP_OK;
+}
+
+/* A new item in a free slot; released items make room for it and its ids if needed. */
+static int32_t new_item(const uint8_t *id, uint32_t id_len, const uint8_t *list,
+                        uint32_t list_len, uint32_t *slot) {
+  while (imp_g.free_count == 0 || !imp_ids_room(0, id_len, list_len))
+    if (!reuse_oldest_released(IMP_NIL)) return IMP_ERR_FULL;
+  uint32_t h = find(id, id_len); /* after any reuse: the table may have changed */
+  uint32_t s = imp_g.free_slots[--imp_g.free_count];
+  imp_item *it = &imp_g.items[s];
+  __builtin_memset(it, 0, sizeof *it);
+  it->flags = IMP_ITEM_USED;
+  it->timer_prev = it->timer_next = IMP_LINK_NIL;
+  it->elements = IMP_NIL;
+  imp_ids_set(s, id, id_len, list, list_len);
+  imp_g.hash[h] = (uint16_t)(s + 1u);
+  imp_g.item_count++;
+  imp_seen_restore(it);
+  *slot = s;
+  return IMP_OK;
+}
+
 int32_t imp_registry_register(const uint8_t *id, uint32_t id_len, const uint8_t *list,
                               uint32_t list_len, uint32_t position, uint32_t *slot) {
   uint32_t h = find(id, id_len);
-  uint32_t s;
-  imp_item *it;
+  int32_t status;
   if (imp_g.hash[h] != 0) {
-    s = imp_g.hash[h] - 1u;
-    it = &imp_g.items[s];
-    if (it->flags & IMP_ITEM_RELEASED) unlink_released(it);
-    it->flags &= (uint8_t)~IMP_ITEM_RELEASED;
+    *slot = imp_g.hash[h] - 1u;
+    status = known_item(*slot, id, id_len, list, list_len);
   } else {
-    if (imp_g.free_count == 0) {
-      if (!reuse_oldest_released()) return IMP_ERR_FULL;
-      h = find(id, id_len); /* the table changed */
-    }
-    s = imp_g.free_slots[--imp_g.free_count];
-    it = &imp_g.items[s];
-    __builtin_memset(it, 0, sizeof *it);
-    it->flags = IMP_ITEM_USED;
-    it->timer_prev = it->timer_next = it->elements = IMP_NIL;
-    it->id_len = (uint8_t)id_len;
-    __builtin_memcpy(it->id, id, id_len);
-    imp_g.hash[h] = s + 1u;
-    imp_g.item_count++;
-    imp_seen_restore(it);
+    status = new_item(id, id_len, list, list_len, slot);
   }
-  it->position = position;
-  it->list_len = (uint8_t)list_len;
-  __builtin_memcpy(it->list, list, list_len);
-  *slot = s;
-  return IMP_OK;
+  if (status == IMP_OK) imp_g.items[*slot].position = position;
+  return status;
 }
 
 /* New page view: every released item goes, and so does the seen set. */

@@ -55,11 +55,12 @@ static int reported(const imp_item *it) {
 
 int imp_seen_save(const imp_item *it) {
   if (!reported(it)) return 1;
-  imp_seen *e = seen_find(hash64(it->id, it->id_len));
+  uint64_t key = hash64(imp_item_id(it), it->id_len);
+  imp_seen *e = seen_find(key);
   if (!e) return 0;
   if (e->key == 0) {
     if (imp_g.seen_count >= imp_g.seen_cap / 4u * IMP_SEEN_LOAD) return 0;
-    e->key = hash64(it->id, it->id_len);
+    e->key = key;
     imp_g.seen_count++;
   }
   e->first_seen = it->first_seen;
@@ -70,7 +71,8 @@ int imp_seen_save(const imp_item *it) {
 }
 
 void imp_seen_restore(imp_item *it) {
-  const imp_seen *e = seen_find(hash64(it->id, it->id_len));
+  const uint64_t key = hash64(imp_item_id(it), it->id_len);
+  imp_seen *e = seen_find(key);
   if (!e || e->key == 0) return;
   it->first_seen = e->first_seen;
   it->longest_ms = e->longest_ms;

@@ -173,7 +173,7 @@ void imp_vis_reset(void) {
     it->spans = 0;
     it->longest_ms = 0;
     it->first_seen = 0;
-    it->timer_prev = it->timer_next = IMP_NIL;
+    it->timer_prev = it->timer_next = IMP_LINK_NIL;
   }
   imp_g.timer_head = imp_g.timer_tail = IMP_NIL;
 }

@@ -3,7 +3,8 @@
 // (the same xorshift32 observation stream, ticks at the core's deadlines, every ready
 // batch taken), runs the native binary for the same sizes, checks that both produced
 // the same batch bytes (checksum), and reports ns per observation, observations per
-// second (process CPU time on both sides), the WASM/native ratio, state bytes per tracked item and the module's linear
+// second (process CPU time on both sides), the WASM/native ratio, state bytes per item near the
+// viewport (slot, index, id heap, element) and the module's linear
 // memory before and after the run. Batches stay plain JSON here (compress 0 on both
 // sides): the encoder is timed on its own (runDeflateBench: one 200-event batch the core
 // cut, compressed 2,000 times, MB/s of JSON, native and WASM, same gzip bytes). It
@@ -196,7 +197,7 @@ function runNative(bin, items, observations, runs, withChecksum = false) {
  * Runs native and WASM for each size; returns one record per size.
  * @param {{nativeBin: string, wasmPath: string, sizes?: number[], observations?: number, runs?: number}} o
  */
-export function runCoreBench({ nativeBin, wasmPath, label = 'js/imp.wasm (shipped, -Oz)', sizes = [1000, 10000], observations = 1e6, runs = 5 }) {
+export function runCoreBench({ nativeBin, wasmPath, label = 'js/imp.wasm (shipped: -Oz, observation path -O2)', sizes = [1000, 10000], observations = 1e6, runs = 5 }) {
   const x = instantiateCore(wasmPath);
   const memoryAtStart = x.memory.buffer.byteLength;
   const records = [];
@@ -241,6 +242,7 @@ export function runCoreBench({ nativeBin, wasmPath, label = 'js/imp.wasm (shippe
       checksum: checkWasm.checksum,
       sizeofItem: native[0].sizeof_item,
       stateBytesPerItem: native[0].state_bytes_per_item,
+      seenEntryBytes: native[0].seen_entry_bytes,
     });
   }
   const memoryAfter = x.memory.buffer.byteLength;

@@ -3,12 +3,12 @@
 ** replaced by stubs that compress nothing. Built only by `make bench`, to measure what
 ** the encoder costs in .wasm gzip bytes (the difference with js/imp.wasm).
 */
-#include "../../src/api.c"
+#ifndef IMP_HOT_APART /* as src/unity.c: the observation path may be built apart, -O2 */
+#include "../../src/unity_hot.c"
+#endif
 #include "../../src/config.c"
 #include "../../src/registry.c"
-#include "../../src/visibility.c"
-#include "../../src/queue.c"
-#include "../../src/json.c"
+#include "../../src/ids.c"
 #include "../../src/seen.c"
 #include "../../src/outbox.c"
 #include "../../src/outbox_send.c"

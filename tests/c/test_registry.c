@@ -8,6 +8,60 @@
 
 static void id_of(char *buf, size_t n, uint32_t i) { snprintf(buf, n, "gig-%u", i); }
 
+/* A 128-byte id that starts with its number. */
+static void long_id(char *buf, uint32_t i) {
+  memset(buf, 'L', IMP_MAX_ID_BYTES);
+  buf[snprintf(buf, 16, "%u-", i)] = 'L';
+}
+
+static int32_t reg_long(double t, uint32_t i, const char *list) {
+  char id[IMP_MAX_ID_BYTES];
+  long_id(id, i);
+  return reg_n(t, id, sizeof id, list, i + 1);
+}
+
+/* Ids live in the id heap (max(8192, 40 B per slot)): the longest ids fill it before
+** the slots run out; IMP_ERR_FULL then, until a released item gives its record back;
+** the records kept slide to the front and their items still find and send their ids. */
+static void test_id_heap(void) {
+  char list[IMP_MAX_LIST_BYTES + 1], id[IMP_MAX_ID_BYTES];
+  memset(list, 'q', IMP_MAX_LIST_BYTES);
+  list[IMP_MAX_LIST_BYTES] = '\0';
+  CHECK_INT(start_with(64, T_MAX_QUEUE, T_QUEUE_BYTES, T_BATCH_EVENTS, T_BATCH_BYTES, 1e9),
+            IMP_OK, "start: 64 slots, an 8192-byte id heap");
+  CHECK_INT(page(0, "pv-heap", "/", 0), IMP_OK, "page");
+  uint32_t n = 0, slots[64];
+  int32_t status;
+  while ((status = reg_long(0, n, list)) == IMP_OK) slots[n++] = RES->slot;
+  CHECK_INT(n, 8192 / (4 + IMP_MAX_ID_BYTES + IMP_MAX_LIST_BYTES), "41 of the longest ids fit");
+  CHECK_INT(status, IMP_ERR_FULL, "the next one: IMP_ERR_FULL, with slots still free");
+  CHECK_INT(RES->items, n, "and nothing registered");
+  CHECK_INT(reg(0, "short", "", 1), IMP_OK, "a short id fits in what is left");
+  CHECK_INT(release(0, slots[0]), IMP_OK, "release the first");
+  CHECK_INT(release(0, slots[5]), IMP_OK, "and the sixth");
+  CHECK_INT(reg_long(0, 1000, list), IMP_OK, "a released item makes room");
+  CHECK_INT(reg_long(0, 1001, list), IMP_OK, "another one");
+  CHECK_INT(reg_long(0, 1002, list), IMP_ERR_FULL, "then full again");
+  int found = 1;
+  for (uint32_t i = 1; i < n; i++) {
+    if (i == 5) continue;
+    uint32_t before = RES->items;
+    if (reg_long(0, i, list) != IMP_OK || RES->slot != slots[i] || RES->items != before) found = 0;
+  }
+  CHECK(found, "every kept id still finds its slot after the records moved");
+  CHECK_INT(observe(10, slots[40], 0.2, 100), IMP_OK, "observe the last one registered");
+  CHECK_INT(take(10, 1), IMP_OK, "take");
+  long_id(id, 40);
+  char want[IMP_MAX_ID_BYTES + IMP_MAX_LIST_BYTES + 64];
+  snprintf(want, sizeof want, "\"id\":\"%.*s\",\"pos\":41,\"list\":\"%s\"", IMP_MAX_ID_BYTES, id, list);
+  CHECK(strstr(g_batch, want) != NULL, "its event carries its id and list: %s", g_batch);
+  CHECK_INT(reg_long(20, 40, ""), IMP_OK, "the same item without a list: a smaller record");
+  CHECK_INT(observe(20, slots[40], 0, 100), IMP_OK, "out");
+  CHECK_INT(click(30, slots[40]), IMP_OK, "click");
+  CHECK_INT(take(30, 1), IMP_OK, "take");
+  CHECK(strstr(g_batch, "\"pos\":41,\"f\":1,\"since\":20") != NULL, "its click has no list: %s", g_batch);
+}
+
 int main(void) {
   char big[IMP_MAX_ID_BYTES + 1];
   char id[32];
@@ -117,6 +171,7 @@ int main(void) {
   }
   CHECK(ok, "the kept items are still found after the hash table changed");
 
+  test_id_heap();
   CHECK_INT(g_invalid, 0, "every batch was valid");
   return test_done();
 }
