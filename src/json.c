@@ -17,8 +17,13 @@ static void put(imp_writer *w, const uint8_t *s, uint32_t n) {
     w->overflow = 1;
     return;
   }
-  __builtin_memcpy(w->p + w->len, s, n);
+  uint8_t *d = w->p + w->len;
   w->len += n;
+  if (n > 16) {
+    __builtin_memcpy(d, s, n);
+    return;
+  }
+  for (uint32_t i = 0; i < n; i++) d[i] = s[i];  /* short: no memory.copy call */
 }
 
 void imp_json_bytes(imp_writer *w, const uint8_t *s, uint32_t n) { put(w, s, n); }
@@ -95,9 +100,11 @@ void imp_json_str(imp_writer *w, const uint8_t *s, uint32_t n) {
       uint8_t esc[6] = {'\\', 'u', '0', '0', (uint8_t)hex[c >> 4], (uint8_t)hex[c & 15]};
       put(w, esc, 6);
       i++;
-    } else {
-      put(w, s + i, run);
-      i += run;
+    } else {  /* a run of bytes that need no escape, in one write */
+      uint32_t end = i + run;
+      while (end < n && s[end] >= 0x20 && s[end] < 0x80 && s[end] != '"' && s[end] != '\\') end++;
+      put(w, s + i, end - i);
+      i = end;
     }
   }
   put(w, (const uint8_t *)"\"", 1);

@@ -3,13 +3,15 @@
 ** replaced by stubs that compress nothing. Built only by `make bench`, to measure what
 ** the encoder costs in .wasm gzip bytes (the difference with js/imp.wasm).
 */
-#ifndef IMP_HOT_APART /* as src/unity.c: the observation path may be built apart, -O2 */
-#include "../../src/unity_hot.c"
-#endif
+#include "../../src/api.c"
 #include "../../src/config.c"
 #include "../../src/registry.c"
 #include "../../src/ids.c"
 #include "../../src/seen.c"
+#include "../../src/element.c"
+#include "../../src/visibility.c"
+#include "../../src/queue.c"
+#include "../../src/json.c"
 #include "../../src/outbox.c"
 #include "../../src/outbox_send.c"
 #include "../../src/outbox_outcome.c"
