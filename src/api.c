@@ -252,7 +252,7 @@ IMP_API int32_t imp_take_batch(double t, int32_t force) {
   if ((force != 0 && force != 1) || !take_time(t)) return IMP_ERR_ARG;
   imp_vis_advance(imp_g.now);
   imp_res.batch_bytes = imp_res.batch_events = imp_res.wire_bytes = 0;
-  return done(imp_queue_take(imp_g.now, force));
+  return done(imp_queue_take(imp_g.now, force, 1));
 }
 
 IMP_API int32_t imp_gzip_output(uint32_t n) {

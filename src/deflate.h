@@ -38,4 +38,11 @@ size_t imp_gzip(const uint8_t *in, size_t n, uint8_t *out, size_t cap,
 /* CRC-32 (ISO-HDLC, as gzip and zlib's crc32()) of n bytes, continuing from crc. */
 uint32_t imp_crc32(uint32_t crc, const uint8_t *p, size_t n);
 
+#ifdef IMP_ENCODER_STATS
+/* Test builds only (-DIMP_ENCODER_STATS): what went through imp_gzip(), to find
+** repeated work. Never in the shipped core. */
+typedef struct imp_encoder_stats { uint64_t calls, bytes_in, bytes_out; } imp_encoder_stats;
+extern imp_encoder_stats imp_encoder_counts;
+#endif
+
 #endif /* IMP_DEFLATE_H */

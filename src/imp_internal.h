@@ -256,7 +256,7 @@ void imp_queue_page_begin(const uint8_t *id, uint32_t id_len, const uint8_t *pat
                           uint32_t path_len, uint32_t flags, double t);
 int imp_queue_ready(double t);
 double imp_queue_deadline(void);
-int32_t imp_queue_take(double t, int force);
+int32_t imp_queue_take(double t, int force, int want_wire); /* want_wire: the gzip in imp_wire */
 int32_t imp_queue_peek(uint32_t back);
 
 #endif /* IMP_INTERNAL_H */

@@ -209,7 +209,7 @@ void imp_ob_cut(double t) {
   while (imp_g.rec_count) {
     if (imp_ob.consent == IMP_CONSENT_DENIED) { /* the count of earlier losses stays */
       uint32_t drop = imp_g.drop_pending;
-      if (imp_queue_take(t, 1) != IMP_OK) return;
+      if (imp_queue_take(t, 1, 0) != IMP_OK) return;
       imp_g.drop_pending = drop;
       imp_act.purged = imp_add_sat(imp_act.purged, imp_res.batch_events);
       continue;
@@ -217,7 +217,7 @@ void imp_ob_cut(double t) {
     ob_batch *b = imp_ob_alloc();
     if (!b && !imp_ob.visible && let_go_in_flight()) b = imp_ob_alloc();
     if (!b) return;
-    if (imp_queue_take(t, force) != IMP_OK) {
+    if (imp_queue_take(t, force, 0) != IMP_OK) {
       b->state = OB_FREE;
       return;
     }

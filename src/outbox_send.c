@@ -96,10 +96,11 @@ static int emit_store(double t, ob_batch *b, int released) {
 }
 
 /* How many leading events b's next request carries: at most the part a refusal left
-** (all, else), halved until the body fits body_bytes. */
-static uint32_t send_count(const ob_batch *b) {
+** (all, else), halved until the body fits body_bytes. Their body is left in the io
+** buffer, its length in *len (0xFFFFFFFF when it does not fit the io buffer). */
+static uint32_t send_count(const ob_batch *b, uint32_t *len) {
   uint32_t n = b->part ? b->part : b->events;
-  while (n > 1u && imp_ob_encode_body(b, n) > imp_ob.cfg.body_bytes) n = (n + 1u) / 2u;
+  while ((*len = imp_ob_encode_body(b, n)) > imp_ob.cfg.body_bytes && n > 1u) n = (n + 1u) / 2u;
   return n;
 }
 
@@ -140,7 +141,7 @@ static int fetch_action(double t) {
   if (imp_ob.failures && inflight) return 0; /* one at a time while failing */
   ob_batch *b = imp_ob_oldest(1u << OB_IDLE, 0, 0);
   if (!b) return 0;
-  uint32_t n = send_count(b), len = imp_ob_encode_body(b, n);
+  uint32_t len, n = send_count(b, &len);
   if (imp_ob.inflight_bytes && imp_ob.inflight_bytes + len > imp_ob.cfg.keepalive_bytes)
     return 0;
   emit_fetch(t, b, n, len);
@@ -175,7 +176,7 @@ static int hand_off(double t, ob_batch *b) {
   }
   if (store_first && emit_store(t, b, 1)) return 1;
   if (imp_ob.online && (imp_ob.cfg.flags & IMP_OB_BEACON) && !(b->flags & OB_NO_BEACON)) {
-    uint32_t n = send_count(b), len = imp_ob_encode_body(b, n);
+    uint32_t len, n = send_count(b, &len);
     if (len <= imp_ob_beacon_room()) {
       emit_body(IMP_ACT_BEACON, b, n, len);
       b->state = OB_BEACON;

@@ -18,7 +18,9 @@
 ** earlier page view wait. Without compress the JSON cap is batch_bytes. With it, the
 ** JSON may fill the output buffer (IMP_BATCH_HARD_CAP) and batch_bytes caps the gzip
 ** form: a batch whose gzip is too large is cut again with proportionally fewer
-** events (events leave the queue only once their batch fits).
+** events (events leave the queue only once their batch fits). The outbox does not
+** need the gzip of a whole cut batch: it asks for none, and a batch that fits even
+** stored is then not compressed at all.
 */
 #include "imp_internal.h"
 
@@ -193,12 +195,15 @@ static uint32_t assemble(double t, uint32_t limit) {
   return events;
 }
 
-int32_t imp_queue_take(double t, int force) {
+int32_t imp_queue_take(double t, int force, int want_wire) {
   if (!imp_g.rec_count || (!force && !imp_queue_ready(t))) return IMP_NONE;
   uint32_t limit = imp_g.cfg.batch_events, events;
   for (;;) {
     events = assemble(t, limit);
     if (!imp_g.cfg.compress) break;
+    /* Without want_wire, a batch whose worst case (stored) fits is not compressed:
+    ** the cut is the same, and the outbox compresses what it sends itself. */
+    if (!want_wire && imp_gzip_bound(imp_res.batch_bytes) <= imp_g.cfg.batch_bytes) break;
     /* The wire buffer holds any batch stored, so this never fails. */
     uint32_t wire = (uint32_t)imp_gzip(imp_out, imp_res.batch_bytes, imp_wire,
                                        IMP_WIRE_BYTES, &imp_g.deflate);

@@ -65,6 +65,9 @@
 
 #include "imp.h"
 #include "replay.h"
+#ifdef IMP_ENCODER_STATS
+#include "deflate.h"
+#endif
 
 #define MAX_FIELDS 16
 
@@ -347,5 +350,10 @@ int main(int argc, char **argv) {
     }
   }
   free(text);
+#ifdef IMP_ENCODER_STATS
+  fprintf(stderr, "encoder: %llu calls, %llu bytes in, %llu bytes out\n",
+          (unsigned long long)imp_encoder_counts.calls, (unsigned long long)imp_encoder_counts.bytes_in,
+          (unsigned long long)imp_encoder_counts.bytes_out);
+#endif
   return fflush(stdout) == 0 ? 0 : 2;
 }

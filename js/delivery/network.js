@@ -14,12 +14,17 @@ export function retryAfterMs(value, wallNow) {
   return Number.isNaN(at) ? -1 : Math.max(0, at - wallNow);
 }
 
-// No cookies and no Referer (the payload carries the path); a gzip body goes as a
-// text/plain Blob, a CORS-safelisted type: no preflight.
-const init = (io, body, signal, keepalive) => ({
-  method: 'POST', body: payload(io, body), credentials: 'omit', mode: 'cors', referrerPolicy: 'no-referrer', keepalive, signal,
+// No cookies and no Referer (the payload carries the path). A gzip body goes to fetch
+// and fetchLater as its bytes with a text/plain Content-Type, a CORS-safelisted type:
+// no preflight, and no Blob to make per request. A text body gets text/plain from
+// the browser itself.
+const TEXT = { 'Content-Type': 'text/plain' };
+const init = (body, signal, keepalive) => ({
+  method: 'POST', body, headers: typeof body === 'string' ? undefined : TEXT, credentials: 'omit', mode: 'cors',
+  referrerPolicy: 'no-referrer', keepalive, signal,
 });
-const payload = (io, body) => (typeof body === 'string' || !io.Blob ? body : new io.Blob([body], { type: 'text/plain' }));
+// sendBeacon takes no headers: the bytes go in a text/plain Blob (one per page hide).
+const beaconBody = (io, body) => (typeof body === 'string' || !io.Blob ? body : new io.Blob([body], { type: 'text/plain' }));
 
 /**
  * POSTs body with keepalive. Resolves [status, retryAfterMs]: [0, -1] for a network
@@ -28,7 +33,7 @@ const payload = (io, body) => (typeof body === 'string' || !io.Blob ? body : new
  */
 export async function post(io, endpoint, body, signal) {
   try {
-    const response = await io.fetch(endpoint, init(io, body, signal, true));
+    const response = await io.fetch(endpoint, init(body, signal, true));
     await Promise.resolve(response.arrayBuffer?.()).catch(() => 0);
     return [+response.status || 0, retryAfterMs(response.headers?.get('Retry-After'), io.wallNow())];
   } catch {
@@ -43,8 +48,8 @@ export async function post(io, endpoint, body, signal) {
  */
 export function beacon(io, endpoint, body, onError) {
   try {
-    if (io.sendBeacon) return io.sendBeacon(endpoint, payload(io, body)) ? BEACON_ACCEPTED : BEACON_REFUSED;
-    Promise.resolve(io.fetch(endpoint, init(io, body, undefined, true))).catch(() => {});
+    if (io.sendBeacon) return io.sendBeacon(endpoint, beaconBody(io, body)) ? BEACON_ACCEPTED : BEACON_REFUSED;
+    Promise.resolve(io.fetch(endpoint, init(body, undefined, true))).catch(() => {});
     return BEACON_ACCEPTED;
   } catch (error) {
     onError(error);
@@ -55,7 +60,7 @@ export function beacon(io, endpoint, body, onError) {
 /** Registers a fetchLater copy: 1 registered, 0 refused (quota, no fetchLater: io.fetchLater null). */
 export function later(io, endpoint, body, signal) {
   try {
-    io.fetchLater(endpoint, init(io, body, signal, undefined));
+    io.fetchLater(endpoint, init(body, signal, undefined));
     return 1;
   } catch {
     return 0;

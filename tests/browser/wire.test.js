@@ -1,7 +1,7 @@
 // wire.test.js: what the tracker puts on the wire in a real Chromium. With compress on
-// (the default), fetch, the fetchLater copy and sendBeacon at hide are all handed a
-// text/plain Blob of gzip that the browser's own DecompressionStream reads back as the
-// JSON batch; the collector gets gzip bodies with no preflight and no Referer, and
+// (the default), fetch and the fetchLater copy are handed the gzip bytes with a
+// text/plain Content-Type, and sendBeacon at hide a text/plain Blob of them, which the
+// browser's own DecompressionStream reads back as the JSON batch; the collector gets gzip bodies with no preflight and no Referer, and
 // exactly the (pv, s) events the debug hook saw. compress: false sends the JSON text.
 // The demo collector, called from the page, refuses a decompression bomb (413) and a
 // truncated gzip body (400) and stores nothing.
@@ -15,33 +15,38 @@ import { inViewObserved, useBrowserSuite, transportIdle, waitInPage } from './br
 let collector;
 const { open } = useBrowserSuite({}, (shared) => ({ collector } = shared));
 
-// Keeps every body the page hands to fetch, fetchLater and sendBeacon (then calls them).
+// Keeps every body the page hands to fetch, fetchLater and sendBeacon, with the
+// Content-Type the call sets (then calls them).
 const RECORD_SENDS = () => {
   window.__sends = [];
-  const keep = (api, body) => window.__sends.push({ api, body });
+  const keep = (api, body, type) => window.__sends.push({ api, body, type });
+  const typeOf = (init) => new Headers(init?.headers).get('content-type');
   const realFetch = window.fetch.bind(window);
-  window.fetch = (url, init) => { if (init?.method === 'POST') keep('fetch', init.body); return realFetch(url, init); };
+  window.fetch = (url, init) => { if (init?.method === 'POST') keep('fetch', init.body, typeOf(init)); return realFetch(url, init); };
   if (window.fetchLater) {
     const realLater = window.fetchLater.bind(window);
-    window.fetchLater = (url, init) => { keep('fetchLater', init.body); return realLater(url, init); };
+    window.fetchLater = (url, init) => { keep('fetchLater', init.body, typeOf(init)); return realLater(url, init); };
   }
   const realBeacon = navigator.sendBeacon.bind(navigator);
   navigator.sendBeacon = (url, body) => { keep('beacon', body); return realBeacon(url, body); };
 };
 
-/** Each recorded body: its API, type, MIME type and, for a Blob, its gzip inflated in the page. */
+/** Each recorded body: its API, kind, MIME type (the Blob's or the call's Content-Type)
+ * and, for bytes or a Blob, its gzip inflated in the page. */
 function readSends(page) {
-  return page.evaluate(() => Promise.all(window.__sends.map(async ({ api, body }) => {
-    if (!(body instanceof Blob)) return { api, kind: typeof body, text: String(body) };
-    const bytes = new Uint8Array(await body.arrayBuffer());
-    const text = await new Response(body.stream().pipeThrough(new DecompressionStream('gzip'))).text();
-    return { api, kind: 'Blob', type: body.type, magic: [bytes[0], bytes[1]], text };
+  return page.evaluate(() => Promise.all(window.__sends.map(async ({ api, body, type }) => {
+    const isBlob = body instanceof Blob;
+    if (!isBlob && !(body instanceof Uint8Array)) return { api, kind: typeof body, type, text: String(body) };
+    const blob = isBlob ? body : new Blob([body]);
+    const bytes = new Uint8Array(await blob.arrayBuffer());
+    const text = await new Response(blob.stream().pipeThrough(new DecompressionStream('gzip'))).text();
+    return { api, kind: isBlob ? 'Blob' : 'bytes', type: isBlob ? body.type : type, magic: [bytes[0], bytes[1]], text };
   })));
 }
 
 const hookIds = (page) => page.evaluate(() => window.__it.events.map((e) => `${e.pv}:${e.s}`));
 
-test('compressed: fetch, fetchLater and sendBeacon send gzip Blobs; the collector gets exactly the hooked events', async (t) => {
+test('compressed: fetch and fetchLater send gzip bytes, sendBeacon a gzip Blob; the collector gets exactly the hooked events', async (t) => {
   const { page } = await open(t, { fixture: 'grid.html?n=24&q=secret', init: [RECORD_SENDS] });
   await inViewObserved(page);
   await page.evaluate(() => window.__it.tracker.flush());
@@ -58,7 +63,7 @@ test('compressed: fetch, fetchLater and sendBeacon send gzip Blobs; the collecto
   assert.ok(apis.has('fetch') && apis.has('beacon'), `fetch and sendBeacon were used: ${[...apis]}`);
   if (await page.evaluate(() => typeof window.fetchLater === 'function')) assert.ok(apis.has('fetchLater'), 'a fetchLater copy was registered');
   for (const s of sends) {
-    assert.equal(s.kind, 'Blob', `${s.api} gets a Blob`);
+    assert.equal(s.kind, s.api === 'beacon' ? 'Blob' : 'bytes', `${s.api}: ${s.api === 'beacon' ? 'a Blob' : 'the bytes, no Blob'}`);
     assert.equal(s.type, 'text/plain', `${s.api}: a CORS-safelisted type`);
     assert.deepEqual(s.magic, [0x1f, 0x8b], `${s.api}: gzip magic bytes`);
     assert.equal(JSON.parse(s.text).v, 1, `${s.api}: DecompressionStream reads the batch`);

@@ -52,14 +52,24 @@ describe('network answers', () => {
     assert.deepEqual(await pending, [0, -1]);
   });
 
-  it('posts with keepalive, no credentials, no referrer; gzip bytes as a text/plain Blob', async () => {
+  it('posts with keepalive, no credentials, no referrer; gzip bytes as they are, typed text/plain', async () => {
     let seen = null;
-    await post(io(async (url, init) => { seen = init; return { status: 204 }; }, { Blob }), '/c', new Uint8Array([31, 139]));
+    const bytes = new Uint8Array([31, 139]);
+    await post(io(async (url, init) => { seen = init; return { status: 204 }; }, { Blob }), '/c', bytes);
     assert.equal(seen.keepalive, true);
     assert.equal(seen.credentials, 'omit');
     assert.equal(seen.referrerPolicy, 'no-referrer');
-    assert.ok(seen.body instanceof Blob);
-    assert.equal(seen.body.type, 'text/plain');
+    assert.equal(seen.body, bytes, 'no Blob and no copy');
+    assert.equal(new Headers(seen.headers).get('content-type'), 'text/plain');
+    await post(io(async (url, init) => { seen = init; return { status: 204 }; }), '/c', '{"v":1}');
+    assert.equal(seen.headers, undefined, 'JSON text: the browser types it');
+  });
+
+  it('sendBeacon gets the gzip bytes in a text/plain Blob (it takes no headers)', () => {
+    let sent = null;
+    beacon({ Blob, sendBeacon: (url, body) => { sent = body; return true; } }, '/c', new Uint8Array([31, 139]), () => {});
+    assert.ok(sent instanceof Blob);
+    assert.equal(sent.type, 'text/plain');
   });
 
   it('sendBeacon: accepted 1, false 0, throw 2 (reported); absent: a keepalive fetch stands in', () => {
