@@ -50,6 +50,30 @@ static uint32_t encode_json(const ob_batch *b, uint32_t n, uint8_t *dst, uint32_
   return w.overflow ? 0u : w.len;
 }
 
+/* The last JSON compressed for a body and its gzip. A batch's body is asked for more
+** than once (the request, then its fetchLater copy; again after a refusal): the same
+** JSON, byte for byte, gets these bytes back instead of a second compression. */
+static struct {
+  uint32_t json_len, gzip_len;
+  uint8_t json[IMP_BATCH_HARD_CAP];
+  uint8_t gzip[IMP_WIRE_BYTES];
+} last_body;
+
+static uint32_t gzip_body(uint32_t json_len) {
+  if (!json_len) return 0u;
+  if (json_len == last_body.json_len && !__builtin_memcmp(imp_out, last_body.json, json_len)) {
+    __builtin_memcpy(imp_ob_io, last_body.gzip, last_body.gzip_len);
+    return last_body.gzip_len;
+  }
+  uint32_t len = (uint32_t)imp_gzip(imp_out, json_len, imp_ob_io, IMP_OB_IO_BYTES, &imp_g.deflate);
+  last_body.json_len = len && len <= IMP_WIRE_BYTES ? json_len : 0u;
+  if (!last_body.json_len) return len;
+  last_body.gzip_len = len;
+  __builtin_memcpy(last_body.json, imp_out, json_len);
+  __builtin_memcpy(last_body.gzip, imp_ob_io, len);
+  return len;
+}
+
 /* The body of the first n events into the io buffer: the JSON, or with the core's
 ** `compress` its gzip (the JSON then stays in the output buffer, its length in
 ** imp_res.batch_bytes, as after imp_gzip_output()). Returns its length, or
@@ -60,9 +84,7 @@ uint32_t imp_ob_encode_body(const ob_batch *b, uint32_t n) {
     len = encode_json(b, n, imp_ob_io, IMP_OB_IO_BYTES);
   } else {
     imp_res.batch_bytes = encode_json(b, n, imp_out, IMP_BATCH_HARD_CAP);
-    len = imp_res.batch_bytes ? (uint32_t)imp_gzip(imp_out, imp_res.batch_bytes, imp_ob_io,
-                                                   IMP_OB_IO_BYTES, &imp_g.deflate)
-                              : 0u;
+    len = gzip_body(imp_res.batch_bytes);
   }
   return len ? len : 0xFFFFFFFFu;
 }

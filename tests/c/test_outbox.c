@@ -211,7 +211,7 @@ static long inflate_body(char *out, size_t cap) {
 
 /* 50 impressions of cards with 128-byte ids: alike (they compress well) or drawn
 ** from 64 letters at random (they do not). */
-static void many_cards(int random_ids) {
+static void many_cards_with(int random_ids, uint32_t flags) {
   static const char letters[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   uint32_t x = 12345;
   start_args(64, 64, 65536, 50, 16384, 5000, 0.5, T_VIEW_MS, 242500.0, 0.3, 0.0, 1, 15);
@@ -219,6 +219,7 @@ static void many_cards(int random_ids) {
   *CFG = defaults;
   CFG->max_batches = T_OB_BATCHES;
   CFG->body_bytes = 4096;
+  CFG->flags |= flags;
   memcpy(imp_outbox_io_ptr(), "tab1", 4);
   imp_outbox_start(0, 1.7e12, 4);
   if (imp_outbox_next(0, 0.5) == IMP_OK && ACT->kind == IMP_ACT_SCAN) imp_outbox_scan_done(0);
@@ -235,6 +236,8 @@ static void many_cards(int random_ids) {
     observe(10, RES->slot, 0.2, 100);
   }
 }
+
+static void many_cards(int random_ids) { many_cards_with(random_ids, 0); }
 
 /* With the core's compress, a body is the gzip of the batch's JSON, and body_bytes
 ** caps the gzip: a batch whose JSON is larger goes whole when its gzip fits, and is
@@ -263,6 +266,24 @@ static void test_gzip_body(void) {
     imp_outbox_response(40, ACT->ticket, 204, -1, 0.5);
   }
   CHECK(requests > 1 && sent == 50, "split into %u requests carrying all %u", requests, sent);
+}
+
+/* The encoder runs once per body: cutting a batch that fits even stored does not
+** compress it, the body the size check settled on is the one sent, and the
+** fetchLater copy of the same events reuses its bytes. */
+static void test_each_body_compressed_once(void) {
+  static uint8_t sent[IMP_OB_IO_BYTES];
+  many_cards_with(0, IMP_OB_LATER);
+  uint64_t before = imp_encoder_counts.calls;
+  CHECK_INT(imp_outbox_next(40, 0.5), IMP_OK, "a fetch");
+  CHECK_INT(ACT->kind, IMP_ACT_FETCH, "of the whole batch");
+  CHECK_INT((int)(imp_encoder_counts.calls - before), 1, "one gzip for the cut and the body");
+  uint32_t len = ACT->body_bytes;
+  memcpy(sent, imp_outbox_io_ptr(), len);
+  CHECK_INT(imp_outbox_next(40, 0.5), IMP_OK, "then its fetchLater copy");
+  CHECK_INT(ACT->kind, IMP_ACT_LATER, "a LATER action");
+  CHECK_INT((int)(imp_encoder_counts.calls - before), 1, "with no second gzip");
+  CHECK(ACT->body_bytes == len && !memcmp(sent, imp_outbox_io_ptr(), len), "and the same bytes");
 }
 #endif
 
@@ -649,6 +670,7 @@ int main(void) {
   test_record_round_trip();
 #ifndef IMP_TEST_TINY
   test_gzip_body();
+  test_each_body_compressed_once();
 #endif
   test_parts_at_event_boundaries();
   test_timeout_and_one_at_a_time();
