@@ -52,7 +52,9 @@
 ** returning IMP_OK the batch bytes followed by "\n", then, when the batch was also
 ** compressed, "~ gzip <bytes> <hash>\n" with the FNV-1a 32-bit hash of the gzip
 ** bytes in 8 lowercase hex digits (the .wasm must compress to the same bytes).
-** Exit status 0, or 2 when the trace cannot be read.
+** Exit status 0, or 2 when the trace cannot be read. Built with -DIMP_ENCODER_STATS,
+** it also prints to stderr how many times the trace made the core compress, and how
+** many bytes went in and came out (to find repeated work).
 **
 ** The delivery calls (the outbox, src/outbox.h) and what they print are described
 ** in src/replay_outbox.c.
