@@ -197,7 +197,7 @@ function runNative(bin, items, observations, runs, withChecksum = false) {
  * Runs native and WASM for each size; returns one record per size.
  * @param {{nativeBin: string, wasmPath: string, sizes?: number[], observations?: number, runs?: number}} o
  */
-export function runCoreBench({ nativeBin, wasmPath, label = 'js/imp.wasm (shipped: -Oz, observation path -O2)', sizes = [1000, 10000], observations = 1e6, runs = 5 }) {
+export function runCoreBench({ nativeBin, wasmPath, label = 'js/imp.wasm (shipped, -Oz)', sizes = [1000, 10000], observations = 1e6, runs = 5 }) {
   const x = instantiateCore(wasmPath);
   const memoryAtStart = x.memory.buffer.byteLength;
   const records = [];
