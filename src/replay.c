@@ -174,14 +174,19 @@ uint32_t fnv1a(const uint8_t *p, uint32_t n) {
 
 /*=== MARK: - One call (Private) ===*/
 
+/* Fields first..last of a line as numbers into d; 0 when one is not a number. */
+static int numbers(char **f, double *d, int first, int last) {
+  for (int i = first; i <= last; i++)
+    if (!parse_number(f[i], &d[i])) return 0;
+  return 1;
+}
+#define NUMS(first, last) \
+  if (!numbers(f, d, (first), (last))) return 0
+
 /* The element calls; 0 when the line is none of them, or malformed. */
 static int run_element_line(char **f, int n, double *d, int32_t *status) {
   const char *cmd = f[0];
   uint32_t la = 0, lb = 0;
-  int i;
-#define NUMS(first, last)                                     \
-  for (i = (first); i <= (last); i++)                         \
-    if (!parse_number(f[i], &d[i])) return 0
   if (strcmp(cmd, "elem") == 0 && n == 5) {
     NUMS(1, 2);
     if (!put_strings(f[3], f[4], &la, &lb)) return 0;
@@ -201,7 +206,6 @@ static int run_element_line(char **f, int n, double *d, int32_t *status) {
   } else {
     return 0;
   }
-#undef NUMS
   return 1;
 }
 
@@ -210,7 +214,7 @@ static int run_element_line(char **f, int n, double *d, int32_t *status) {
 static int run_line(char *line, int32_t *status, int *is_take) {
   char *f[MAX_FIELDS];
   double d[MAX_FIELDS];
-  int n = 0, i;
+  int n = 0;
   char *p = line;
   const char *cmd;
   uint32_t la = 0, lb = 0;
@@ -225,10 +229,6 @@ static int run_line(char *line, int32_t *status, int *is_take) {
   }
   cmd = f[0];
   *is_take = 0;
-
-#define NUMS(first, last)                                     \
-  for (i = (first); i <= (last); i++)                         \
-    if (!parse_number(f[i], &d[i])) return 0
 
   if (strcmp(cmd, "start") == 0 && n >= 12 && n <= 16) {
     NUMS(1, n - 1);
@@ -263,9 +263,9 @@ static int run_line(char *line, int32_t *status, int *is_take) {
   } else if (!run_element_line(f, n, d, status) && !replay_outbox_line(f, n, status)) {
     return 0;
   }
-#undef NUMS
   return 1;
 }
+#undef NUMS
 
 static int is_blank(const char *s) {
   for (; *s; s++)

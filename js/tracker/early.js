@@ -30,7 +30,7 @@ export function held(early, now, fn, entries) {
     if (!early._held) return fn(t, ...args);
     let count = 1;
     if (entries) {
-      args[0] = args[0].filter((entry) => (args[1] || entryRatio(entry) > 0 || early._shown.has(entry.target)) && early._shown.add(entry.target));
+      args[0] = entriesThatMatter(early, args[0], args[1]);
       count = args[0].length;
     }
     if (count > early._room) early._dropped += count;
@@ -40,6 +40,16 @@ export function held(early, now, fn, entries) {
     }
     return undefined;
   };
+}
+
+// The entries worth keeping: all of the occlusion observer's, and the geometry
+// observer's except those of a card out of view that no kept entry showed in view.
+function entriesThatMatter(early, entries, fromOcclusion) {
+  return entries.filter((entry) => {
+    if (!fromOcclusion && !(entryRatio(entry) > 0) && !early._shown.has(entry.target)) return false;
+    early._shown.add(entry.target);
+    return true;
+  });
 }
 
 /**

@@ -11,13 +11,13 @@
 // The page side starts before the core has loaded: what it says meanwhile waits in
 // early.js and reaches the core, in order and at its own times, once it is ready.
 
-import { CONFIG_OCCLUSION, R_DROPPED, R_EVENTS, R_QUEUED_BYTES, R_QUEUED_EVENTS, R_READY, R_SEQ } from '../core/abi.js';
+import { CONFIG_OCCLUSION, R_READY } from '../core/abi.js';
 import { activateCard, cardsInView, createCards, listenCards, releaseDisconnected, track, untrack } from '../page/cards.js';
 import {
   createCore, nextDeadline, pageBegin, pageEnd, pageFocus, pageState, reportDropped, resultField, startCore, tick, traceText,
 } from '../core/core.js';
 import { createOutbox } from '../core/outbox.js';
-import { deliveryStats, drive, tell } from '../delivery/driver.js';
+import { drive, tell } from '../delivery/driver.js';
 import { setConsent, setOnline, setVisible, startDelivery } from '../delivery/start.js';
 import { createEntryFeed } from '../page/entries.js';
 import { listenLifecycle } from '../page/lifecycle.js';
@@ -28,6 +28,7 @@ import { newPageViewFacts } from '../page/page-view.js';
 import { createEarly, held, release } from './early.js';
 import { check, guard, teardown } from './guard.js';
 import { applyConfig, configValues, endpointOk, fillRuleDefaults, resolveEnv, resolveOptions } from './options.js';
+import { noopTracker, stats } from './stats.js';
 import { createReporter, safeHook } from './warn.js';
 
 /**
@@ -259,45 +260,5 @@ function publicTracker(w) {
       input(w, env.now(), pageEnd);
       teardown(w);
     }),
-  };
-}
-
-function stats(w) {
-  const core = w._core;
-  try {
-    return {
-      active: !w._stopped,
-      pageView: w._pageView,
-      path: w._path,
-      elements: w._cards._items.size,
-      queuedEvents: resultField(core, R_QUEUED_EVENTS),
-      queuedBytes: resultField(core, R_QUEUED_BYTES),
-      dropped: resultField(core, R_DROPPED),
-      seq: resultField(core, R_SEQ),
-      batches: w._batches,
-      events: (resultField(core, R_EVENTS) - resultField(core, R_QUEUED_EVENTS)) >>> 0,
-      transport: deliveryStats(w),
-    };
-  } catch (error) {
-    w._report(error);
-    return noopTracker().stats();
-  }
-}
-
-/** The tracker given when the real one cannot run: every method does nothing. */
-export function noopTracker() {
-  const nothing = () => {};
-  return {
-    observe: nothing,
-    unobserve: nothing,
-    flush: nothing,
-    setConsent: nothing,
-    newPageView: nothing,
-    stats: () => ({
-      active: false, pageView: '', path: '', elements: 0, queuedEvents: 0, queuedBytes: 0,
-      dropped: 0, seq: 0, batches: 0, events: 0, transport: undefined,
-    }),
-    trace: () => '',
-    stop: nothing,
   };
 }
