@@ -8,10 +8,9 @@
 // they read the DOM and call the core.
 //
 // Per card the tracker keeps one small integer, never an object (a page of 20,000 cards
-// would hold 20,000 of them): its handle, -1 for none. The cards the last geometry
-// entry showed in view, what was read when a card got its handle (id, list, position,
-// kept by handle) and the cards the page watches itself (observe(), with its options)
-// are kept apart: they cost only while a card is near the viewport or for the page's own.
+// would hold 20,000 of them): its handle, -1 for none. The id each handle was given for
+// (by handle) and the cards the page watches itself (observe(), with its options) are
+// kept apart: they cost only while a card is near the viewport or for the page's own.
 
 import { R_ELEMENT } from '../core/abi.js';
 import { activate, elementAdd, elementCover, elementObserve, elementRemove, register, resultField } from '../core/core.js';
@@ -31,65 +30,62 @@ export function createCards(core, o, env, check, due) {
   return {
     _core: core, _o: o, _env: env, _check: check, _due: due, _geometry: null, _occlusion: null,
     _items: new Map(), // element -> its handle, -1 for none
-    _inView: new Set(), // the elements the last geometry entry showed in view
     _manual: new Map(), // element -> the options given to observe(el, meta)
-    _facts: [], // by handle: what was read when it was given (readMeta)
+    _ids: [], // by handle: the id it was given for
   };
 }
 
+// [id, list, position] of a card, as elementAdd and register take them.
 function readMeta(o, el, meta = {}) {
-  const id = meta.id ?? el.getAttribute(o.idAttribute);
   const list = meta.list ?? el.closest(`[${o.listAttribute}]`)?.getAttribute(o.listAttribute);
   const position = Math.floor(meta.position ?? parseInt(el.getAttribute(o.positionAttribute), 10));
-  return {
-    _id: id == null ? '' : String(id),
-    _list: list == null ? '' : String(list),
-    _position: position > 0 && position < 2 ** 31 ? position : 0,
-  };
+  return [String(meta.id ?? el.getAttribute(o.idAttribute) ?? ''), String(list ?? ''), position > 0 && position < 2 ** 31 ? position : 0];
 }
 
 // Gives a card a core element handle at time t; returns it, or -1 when the core refuses
 // the card's id (reported).
 function attach(cards, el, t) {
   const m = readMeta(cards._o, el, cards._manual.get(el));
-  if (!m._id || !cards._check(elementAdd(cards._core, t, m._id, m._list, m._position))) return -1;
+  if (!m[0] || !cards._check(elementAdd(cards._core, t, ...m))) return -1;
   const handle = resultField(cards._core, R_ELEMENT);
-  cards._facts[handle] = m;
+  cards._ids[handle] = m[0];
   cards._items.set(el, handle);
   return handle;
 }
 
-/** Watches an element as a card (again: a recycled node whose id changed is another card). */
-export function track(cards, el, meta, manual) {
-  if (!el?.isConnected) return;
-  const handle = cards._items.get(el);
-  if (handle >= 0) {
-    const m = readMeta(cards._o, el, meta);
-    const facts = cards._facts[handle];
-    if (facts._id === m._id) {
-      if ((facts._list !== m._list || facts._position !== m._position)
-        && cards._check(register(cards._core, cards._env.now(), m._id, m._list, m._position))) cards._facts[handle] = m;
-      return;
-    }
-    untrack(cards, el); // a recycled node: measured afresh as another card
-  }
-  if (manual) cards._manual.set(el, meta);
-  else cards._manual.delete(el);
-  // A card not in view yet has its facts read when it shows.
-  if (cards._items.has(el)) return;
-  cards._items.set(el, -1);
-  cards._geometry._observe(el);
+// Gives a card's handle (if it holds one) back at time t: it left view or is no longer watched.
+function detach(cards, el, handle, t) {
+  cards._occlusion?.unobserve(el);
+  if (handle >= 0) cards._check(elementRemove(cards._core, t, handle));
 }
 
+/**
+ * Watches an element as a card. A card holding a handle passes its list and position on
+ * (the core keeps them per id); a recycled node whose id changed is another card.
+ */
+export function track(cards, el, meta, manual) {
+  if (!el?.isConnected) return;
+  let handle = cards._items.get(el);
+  const m = handle >= 0 && readMeta(cards._o, el, meta);
+  if (m && cards._ids[handle] !== m[0]) handle = untrack(cards, el); // measured afresh
+  if (manual) cards._manual.set(el, meta);
+  else cards._manual.delete(el);
+  if (handle >= 0) cards._check(register(cards._core, cards._env.now(), ...m));
+  else if (handle === undefined) {
+    // A card not in view yet has its facts read when it shows.
+    cards._items.set(el, -1);
+    cards._geometry._observe(el);
+  }
+}
+
+/** Stops watching an element; returns undefined (it holds no handle any more). */
 export function untrack(cards, el) {
   const handle = cards._items.get(el);
   if (handle === undefined) return;
   cards._items.delete(el);
-  cards._inView.delete(el);
   cards._manual.delete(el);
   cards._geometry._unobserve(el);
-  cards._occlusion?.unobserve(el);
-  if (handle >= 0) cards._check(elementRemove(cards._core, cards._env.now(), handle));
+  detach(cards, el, handle, cards._env.now());
 }
 
 /** A watched element's attributes changed (discovery.js). */
@@ -103,8 +99,8 @@ export function releaseDisconnected(cards) {
   for (const el of [...cards._items.keys()]) if (!el.isConnected) untrack(cards, el);
 }
 
-/** The elements an entry last showed in view. */
-export const cardsInView = (cards) => [...cards._inView];
+/** The cards that hold a handle: those an entry last showed in view (or activated first). */
+export const cardsInView = (cards) => [...cards._items.keys()].filter((el) => cards._items.get(el) >= 0);
 
 /** A click or key press (abi.js ACT_*) on a card at time t; false when it has no handle to give. */
 export function activateCard(cards, el, kind, t) {
@@ -148,34 +144,25 @@ const timeOf = (entry, now) => (entry.time >= 0 && entry.time <= now ? entry.tim
 export function feedGeometry(cards, entry, now) {
   const el = entry.target;
   let handle = cards._items.get(el);
-  if (handle === undefined) return; // no longer watched
   const ratio = entryRatio(entry);
-  const wasIn = cards._inView.has(el);
-  const isIn = ratio > 0;
-  if (!wasIn && !isIn && handle < 0) return; // out of view, and was: nothing changes
+  // Not watched, or out of view without a handle: nothing changes.
+  if (handle === undefined || (!ratio && handle < 0)) return;
+  const t = timeOf(entry, now); // also the handle's: an entry may be fed well after its time
   // Leaving needs no area: ratio 0 is out of view whatever the card's size, and its
   // handle goes back; the box is read only for a card in view.
-  const area = isIn ? entryArea(entry) : 0;
-  if (isIn) cards._geometry._fit(el, area);
-  if (wasIn !== isIn) {
-    if (isIn) {
-      cards._inView.add(el);
-      cards._occlusion?.observe(el);
-    } else {
-      cards._inView.delete(el);
-      cards._occlusion?.unobserve(el);
-    }
+  const area = ratio && entryArea(entry);
+  if (ratio) {
+    cards._geometry._fit(el, area);
+    if (handle < 0 && (handle = attach(cards, el, t)) < 0) return;
+    cards._occlusion?.observe(el); // again: a no-op
   }
-  const t = timeOf(entry, now); // also the handle's: an entry may be fed well after its time
-  if (handle < 0) handle = isIn ? attach(cards, el, t) : -1; // leaving without one: nothing to say
-  if (handle < 0) return;
   cards._check(elementObserve(cards._core, t, handle, ratio, area));
   // A callback can carry thousands of entries: take each batch as soon as it is due,
   // before the core's queue has to drop the oldest events.
   cards._due(t);
-  if (isIn) return;
+  if (ratio) return;
   cards._items.set(el, -1);
-  cards._check(elementRemove(cards._core, t, handle));
+  detach(cards, el, handle, t);
 }
 
 /** An occlusion (v2) entry: what it says about a card that holds a handle. */
