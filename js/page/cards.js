@@ -117,7 +117,7 @@ export function activateCard(cards, el, kind, t) {
  * @returns {{_dom: object|null, _stop(): void}} discovery (or null) and a function removing both
  */
 export function listenCards(cards, env, o, guard, pump, activate) {
-  const stopActivation = listenActivation(env, (node) => (cards._items.has(node) ? node : undefined), activate, guard);
+  const stopActivation = listenActivation(env, (node) => cards._items.has(node), activate, guard);
   const dom = o.selector ? watchDom(env, o, {
     _guard: guard,
     _found: (el) => track(cards, el, undefined, false),

@@ -47,8 +47,13 @@ export function listenLifecycle(env, on) {
       }
     }
   };
-  for (const type of EVENTS) w.addEventListener(type, handle, true);
+  return listen(w, EVENTS, handle);
+}
+
+/** Adds one capture listener for several event types; returns a function that removes it. */
+export function listen(target, types, fn) {
+  for (const type of types) target.addEventListener(type, fn, true);
   return () => {
-    for (const type of EVENTS) w.removeEventListener(type, handle, true);
+    for (const type of types) target.removeEventListener(type, fn, true);
   };
 }

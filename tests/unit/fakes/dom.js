@@ -291,7 +291,12 @@ export function createPage({ visibilityState = 'visible', prerendering = false, 
       page.lifecycle('visibilitychange');
     },
     click(el, props = {}) {
-      return document.dispatch('click', { target: el, detail: 1, ...props });
+      const composedPath = () => {
+        const path = [];
+        for (let node = el; node; node = node.parentNode) path.push(node);
+        return [...path, window];
+      };
+      return document.dispatch('click', { target: el, detail: 1, composedPath, ...props });
     },
     key(el, key, props = {}) {
       return document.dispatch('keydown', { target: el, key, ...props });
