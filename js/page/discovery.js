@@ -5,7 +5,7 @@
 // attributes that change (a recycled node). Mutation records are only collected in the
 // observer callback; their work runs once per batch, in idle time (or after a short
 // timeout where requestIdleCallback is missing), off the page's critical path. The
-// first scan is one task (see scan below). A new page view first
+// first scan is one task (see below). A new page view first
 // handles the records not yet handled (_catchUp), so a card node a framework reused
 // for another card (same element, new id) is the new card before the page view begins.
 
@@ -17,13 +17,18 @@
  */
 export function watchDom(env, o, on) {
   const selector = o.selector;
+  const idle = env.requestIdleCallback;
   let records = [];
-  let scheduled = null;
+  let scheduled = 0; // the id of the pending run's idle callback or timeout, 0: none
+  const cancel = () => {
+    if (scheduled) (idle ? env.cancelIdleCallback : env.clearTimeout)?.(scheduled);
+    scheduled = 0;
+  };
   const run = on._guard(() => {
-    scheduled = null;
+    scheduled = 0;
     const batch = records;
     records = [];
-    if (batch.some((r) => r.removedNodes && r.removedNodes.length)) on._sweep();
+    if (batch.some((r) => r.removedNodes?.length)) on._sweep();
     for (const r of batch) {
       if (r.type === 'attributes') {
         on._changed(r.target);
@@ -39,17 +44,9 @@ export function watchDom(env, o, on) {
     }
     on._done();
   });
-  const cancel = () => {
-    if (scheduled?.[0] === 'idle') env.cancelIdleCallback?.(scheduled[1]);
-    else if (scheduled) env.clearTimeout(scheduled[1]);
-    scheduled = null;
-  };
-  const schedule = () => {
-    scheduled ||= env.requestIdleCallback ? ['idle', env.requestIdleCallback(run, { timeout: 500 })] : ['timeout', env.setTimeout(run, 50)];
-  };
   const observer = new env.MutationObserver(on._guard((list) => {
     records.push(...list);
-    schedule();
+    scheduled ||= idle ? idle(run, { timeout: 500 }) : env.setTimeout(run, 50);
   }));
   observer.observe(env.document.documentElement || env.document, {
     childList: true,
@@ -62,11 +59,8 @@ export function watchDom(env, o, on) {
   // while every frame that follows new observe() calls makes the browser measure all
   // the cards observed so far: a scan in slices of 500 cards, one task each, cost
   // 40 such passes on 20,000 cards (0.7 s of the browser's work at start, measured).
-  const scan = on._guard(() => {
-    for (const el of env.document.querySelectorAll(selector)) on._found(el);
-    on._done();
-  });
-  scan();
+  for (const el of env.document.querySelectorAll(selector)) on._found(el);
+  on._done();
   return {
     _stop() {
       observer.disconnect();
