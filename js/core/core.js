@@ -31,15 +31,20 @@ const decoder = new TextDecoder();
  * @param {(event: object, pageView: object) => void} [onEvent] shown every event as it is queued
  */
 export function createCore(loaded, recordTrace, onEvent) {
+  const x = loaded.exports;
+  // The core's memory never grows (built without growth): views made once stay valid.
+  const result = loaded.memoryView(x.imp_result_ptr(), RESULT_BYTES);
   return {
-    _x: loaded.exports,
+    _x: x,
     _loaded: loaded,
+    _view: new DataView(result.buffer, result.byteOffset, RESULT_BYTES),
+    _input: loaded.memoryView(x.imp_input_ptr(), INPUT_BYTES),
     _lines: recordTrace ? ['# impression-tracker trace v1'] : null,
     _onEvent: onEvent,
     _pageView: null, // {pv, path, wd?, gpc?} of the open page view, for the hook
     _shown: 0, // result.events when the hook last saw the queue
-    // Set when first needed: _view and _input (resultView), _inexact (after a start
-    // refused here: 1 + the field the record could not hold).
+    _args: [], // the arguments of the last call, as the core took them
+    // Set after a start refused here: _inexact, 1 + the field the record could not hold.
     /** Trace name of the last call, for error messages. */
     _last: '',
     /** The configuration record as the core read it at the last start (config.js). */
@@ -49,21 +54,9 @@ export function createCore(loaded, recordTrace, onEvent) {
 
 // --- Memory ---------------------------------------------------------------------------
 
-// The core's memory never grows (fixed size, no growth): views made once stay valid.
-// They are re-made anyway if the buffer ever changed (a check that makes no object: it
-// runs several times per card).
-function resultView(c) {
-  if (!c._view || c._view.buffer !== c._x.memory.buffer) {
-    const bytes = c._loaded.memoryView(c._x.imp_result_ptr(), RESULT_BYTES);
-    c._view = new DataView(bytes.buffer, bytes.byteOffset, RESULT_BYTES);
-    c._input = c._loaded.memoryView(c._x.imp_input_ptr(), INPUT_BYTES);
-  }
-  return c._view;
-}
-
 /** A uint32 field of the result record, by its byte offset (abi.js R_*). */
-export const resultField = (c, offset) => resultView(c).getUint32(offset, true);
-export const nextDeadline = (c) => resultView(c).getFloat64(0, true);
+export const resultField = (c, offset) => c._view.getUint32(offset, true);
+export const nextDeadline = (c) => c._view.getFloat64(0, true);
 const text = (c) => decoder.decode(c._loaded.memoryView(c._x.imp_text_ptr(), resultField(c, R_TEXT_BYTES)));
 
 // Writes s as UTF-8 at input[at], at most cap bytes, cut on a character boundary;
@@ -83,16 +76,6 @@ function put(input, s, at, cap) {
   return i === n ? n : encoder.encodeInto(s, input.subarray(at, at + cap)).written;
 }
 
-// Writes two strings one after the other into the input buffer; returns their byte
-// lengths and, when tracing, their trace fields.
-function writeStrings(c, a, capA, b, capB) {
-  resultView(c);
-  const input = c._input;
-  const la = put(input, String(a), 0, capA);
-  const lb = put(input, String(b), la, capB);
-  return [la, lb, c._lines && traceBytes(input.subarray(0, la)), c._lines && traceBytes(input.subarray(la, la + lb))];
-}
-
 // --- Calls ----------------------------------------------------------------------------
 
 // Notes the call for error messages and, when tracing, writes its trace line.
@@ -101,22 +84,25 @@ function record(c, name, fields) {
   if (c._lines) c._lines.push([name, ...fields].join(' '));
 }
 
-// A call with numbers only: traced as `name arg arg ...`. `peek` false: the call
-// queues nothing the hook has not seen (a peek would overwrite a batch just taken).
-const call = (name, fn, peek = true) => (c, ...args) => {
-  record(c, name, args);
+// A call of export fn, traced as `name` and its arguments. With caps, its arguments are
+// (t, a, b, n): the strings a and b go one after the other into the input buffer (at
+// most capA and capB bytes), the call is fn(t, bytes of a, bytes of b, n) and its
+// trace line `name t n a b`. After it the hook sees what it queued, except after a
+// take (a peek would overwrite the batch just taken) and a page view's begin (pageBegin).
+const call = (name, fn, capA, capB) => (c, ...args) => {
+  let fields = args;
+  if (capA) {
+    const [t, a, b, n] = args;
+    const input = c._input;
+    const la = put(input, String(a), 0, capA);
+    const lb = put(input, String(b), la, capB);
+    args = [t, la, lb, n];
+    fields = [t, n, c._lines && traceBytes(input.subarray(0, la)), c._lines && traceBytes(input.subarray(la, la + lb))];
+  }
+  record(c, name, fields);
+  c._args = args; // what the core read: pageBegin shows the hook the strings
   const status = c._x[fn](...args);
-  if (c._onEvent && peek) show(c);
-  return status;
-};
-
-// A call that first writes an id and a list into the input buffer: traced as
-// `name t position id list`.
-const withId = (name, fn) => (c, t, id, list, position) => {
-  const [la, lb, fa, fb] = writeStrings(c, id, MAX_ID_BYTES, list, MAX_LIST_BYTES);
-  record(c, name, [t, position, fa, fb]);
-  const status = c._x[fn](t, la, lb, position);
-  if (c._onEvent) show(c);
+  if (c._onEvent && name !== 'take' && name !== 'page') show(c);
   return status;
 };
 
@@ -133,18 +119,18 @@ export function startCore(c, values) {
   return c._x.imp_start();
 }
 
+const begin = call('page', 'imp_page_begin', MAX_PV_BYTES, MAX_PATH_BYTES);
+
 export function pageBegin(c, t, pv, path, flags) {
-  const [la, lb, fa, fb] = writeStrings(c, pv, MAX_PV_BYTES, path, MAX_PATH_BYTES);
-  record(c, 'page', [t, flags, fa, fb]);
-  const status = c._x.imp_page_begin(t, la, lb, flags);
+  const status = begin(c, t, pv, path, flags);
   if (c._onEvent && status === OK) {
     // One call can close the old page view's spans and make impressions in the new
     // one: the new page view's events are the newest result.seq of them.
     const before = c._pageView;
-    const input = c._loaded.memoryView(c._x.imp_input_ptr(), la + lb);
+    const [, la, lb] = c._args; // the strings' bytes as the core read them
     c._pageView = Object.freeze({
-      pv: decoder.decode(input.subarray(0, la)),
-      path: decoder.decode(input.subarray(la)),
+      pv: decoder.decode(c._input.subarray(0, la)),
+      path: decoder.decode(c._input.subarray(la, la + lb)),
       ...(flags & FLAG_WEBDRIVER ? { wd: 1 } : {}),
       ...(flags & FLAG_GPC ? { gpc: 1 } : {}),
     });
@@ -162,12 +148,12 @@ export function take(c, t, force) {
   return takeBatch(c, t, force);
 }
 // Only the tests take batches themselves (the outbox cuts them): the build drops this.
-const takeBatch = /* @__PURE__ */ call('take', 'imp_take_batch', false);
+const takeBatch = /* @__PURE__ */ call('take', 'imp_take_batch');
 
 /** Updates a registered item's list and position (result.slot). */
-export const register = withId('item', 'imp_item_register');
+export const register = call('item', 'imp_item_register', MAX_ID_BYTES, MAX_LIST_BYTES);
 /** Adds an element of an item (result.element is its handle). */
-export const elementAdd = withId('elem', 'imp_element_add');
+export const elementAdd = call('elem', 'imp_element_add', MAX_ID_BYTES, MAX_LIST_BYTES);
 export const elementRemove = call('unelem', 'imp_element_remove');
 export const elementObserve = call('eobs', 'imp_element_observe');
 export const elementCover = call('cover', 'imp_element_cover');
