@@ -18,13 +18,6 @@ const DEFAULTS = {
   gpc: 'memory-only',
 };
 
-/** Options merged over their defaults (nested objects merged one level deep). */
-export function resolveOptions(options = {}) {
-  const o = { ...DEFAULTS, ...options };
-  for (const group of ['viewable', 'batch', 'capacity']) o[group] = { ...options[group] };
-  return o;
-}
-
 // The option behind each field of the core's configuration record (abi.js CONFIG_OFFSETS);
 // the last field (the DEFLATE window) has no option and keeps the core's default.
 export const CONFIG_OPTIONS = [
@@ -33,18 +26,40 @@ export const CONFIG_OPTIONS = [
   'impressionRatio', 'compress',
 ];
 
-// The object that holds an option of CONFIG_OPTIONS, and its key there.
-const holderOf = (o, path) => {
+// The numbers the first observer's thresholds need before the core is loaded (the
+// entering and the viewable ratio): the core's defaults (src/config.c), mirrored;
+// tests/unit/abi.test.js checks them against the core.
+export const RULE_DEFAULTS = { impressionRatio: 0, 'viewable.ratio': 0.5 };
+
+// Calls fn(holder, key, i, path) for each option of CONFIG_OPTIONS (path, its index i):
+// the object that holds it in resolved options, and its key there.
+const eachConfigOption = (o, fn) => CONFIG_OPTIONS.map((path, i) => {
   const [group, key] = path.split('.');
-  return key ? [o[group], key] : [o, group];
-};
+  return key ? fn(o[group], key, i, path) : fn(o, group, i, path);
+});
+
+/**
+ * Options merged over their defaults (nested objects merged one level deep), those of
+ * RULE_DEFAULTS that are absent given the core's defaults.
+ */
+export function resolveOptions(options = {}) {
+  const o = { ...DEFAULTS, ...options };
+  for (const group of ['viewable', 'batch', 'capacity']) o[group] = { ...options[group] };
+  eachConfigOption(o, (holder, key, i, path) => {
+    if (holder[key] === undefined) holder[key] = RULE_DEFAULTS[path];
+  });
+  return o;
+}
 
 /** The configuration record's fields from resolved options (undefined: the core's default). */
-export function configValues(o) {
-  return CONFIG_OPTIONS.map((path) => {
-    const [holder, key] = holderOf(o, path);
-    return typeof holder[key] === 'boolean' ? +holder[key] : holder[key];
+export const configValues = (o) => eachConfigOption(o, (holder, key) => (typeof holder[key] === 'boolean' ? +holder[key] : holder[key]));
+
+/** Sets the options to the numbers the core started with (its defaults filled in). */
+export function applyConfig(o, config) {
+  eachConfigOption(o, (holder, key, i) => {
+    holder[key] = config[i];
   });
+  o.compress = o.compress === 1;
 }
 
 /** An endpoint fetch can POST to: absent (nothing is sent), or http(s) once resolved against the page. */
@@ -54,28 +69,6 @@ export function endpointOk(endpoint, doc) {
   } catch {
     return false; // not a string, or no URL
   }
-}
-
-// The numbers the first observer's thresholds need before the core is loaded (the
-// entering and the viewable ratio): the core's defaults (src/config.c), mirrored;
-// tests/unit/abi.test.js checks them against the core.
-export const RULE_DEFAULTS = { impressionRatio: 0, 'viewable.ratio': 0.5 };
-
-/** Gives those of RULE_DEFAULTS that are absent the core's defaults. */
-export function fillRuleDefaults(o) {
-  for (const [path, value] of Object.entries(RULE_DEFAULTS)) {
-    const [holder, key] = holderOf(o, path);
-    if (holder[key] === undefined) holder[key] = value;
-  }
-}
-
-/** Sets the options to the numbers the core started with (its defaults filled in). */
-export function applyConfig(o, config) {
-  CONFIG_OPTIONS.forEach((path, i) => {
-    const [holder, key] = holderOf(o, path);
-    holder[key] = config[i];
-  });
-  o.compress = o.compress === 1;
 }
 
 /**

@@ -27,7 +27,7 @@ import { checkPageViewTiming } from '../page/page-view-check.js';
 import { newPageViewFacts } from '../page/page-view.js';
 import { createEarly, held, release } from './early.js';
 import { check, guard, teardown } from './guard.js';
-import { applyConfig, configValues, endpointOk, fillRuleDefaults, resolveEnv, resolveOptions } from './options.js';
+import { applyConfig, configValues, endpointOk, resolveEnv, resolveOptions } from './options.js';
 import { noopTracker, stats } from './stats.js';
 import { createReporter, safeHook } from './warn.js';
 
@@ -170,10 +170,9 @@ function input(w, t, call, ...args) {
 // --- Start ------------------------------------------------------------------------
 // The cards and their observers, before the core is ready: what the observers report
 // waits in the early buffer (early.js). The thresholds need the rule's numbers now:
-// the options', else the core's defaults (options.js RULE_DEFAULTS).
+// the options', else the core's defaults (resolveOptions fills them in).
 function startCards(w) {
   const { _o: o, _env: env } = w;
-  fillRuleDefaults(o);
   const cards = createCards(null, o, env, w._check, () => {
     // A callback can carry thousands of entries: each batch leaves the queue as soon
     // as it is due, before the queue has to drop the oldest events.
