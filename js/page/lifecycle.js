@@ -24,30 +24,19 @@ export function currentPageState(document) {
  */
 export function listenLifecycle(env, on) {
   const w = env.window;
-  const handle = (event) => {
-    switch (event.type) {
-      case 'focus':
-      case 'blur':
-        // Focus events of elements also pass through a capture listener on window.
-        if (event.target === w) on._focus(event.type === 'focus');
-        return;
-      case 'online':
-      case 'offline':
-        return on._online(event.type === 'online');
-      case 'pageshow':
-        if (event.persisted) on._restore();
-        return;
-      case 'pagehide':
-        return on._state(PAGE_HIDDEN, true);
-      case 'freeze':
-        return on._state(PAGE_FROZEN, true);
-      default: {
-        const state = currentPageState(env.document);
-        return on._state(state, state === PAGE_HIDDEN);
-      }
+  return listen(w, EVENTS, (event) => {
+    const type = event.type;
+    // Focus events of elements also pass through a capture listener on window.
+    if (type === 'focus' || type === 'blur') {
+      if (event.target === w) on._focus(type === 'focus');
+    } else if (type === 'online' || type === 'offline') on._online(type === 'online');
+    else if (type === 'pageshow') {
+      if (event.persisted) on._restore();
+    } else {
+      const state = type === 'pagehide' ? PAGE_HIDDEN : type === 'freeze' ? PAGE_FROZEN : currentPageState(env.document);
+      on._state(state, state === PAGE_HIDDEN || state === PAGE_FROZEN);
     }
-  };
-  return listen(w, EVENTS, handle);
+  });
 }
 
 /** Adds one capture listener for several event types; returns a function that removes it. */
