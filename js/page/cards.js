@@ -14,8 +14,6 @@
 
 import { R_ELEMENT } from '../core/abi.js';
 import { activate, elementAdd, elementCover, elementObserve, elementRemove, register, resultField } from '../core/core.js';
-import { listenActivation } from './activation.js';
-import { watchDom } from './discovery.js';
 import { coverOf, entryArea, entryRatio } from './observer.js';
 
 /**
@@ -88,13 +86,6 @@ export function untrack(cards, el) {
   detach(cards, el, handle, cards._env.now());
 }
 
-/** A watched element's attributes changed (discovery.js). */
-function changed(cards, el, selector) {
-  if (cards._manual.has(el)) track(cards, el, cards._manual.get(el), true);
-  else if (el.matches(selector)) track(cards, el, undefined, false);
-  else untrack(cards, el);
-}
-
 export function releaseDisconnected(cards) {
   for (const el of [...cards._items.keys()]) if (!el.isConnected) untrack(cards, el);
 }
@@ -109,31 +100,6 @@ export function activateCard(cards, el, kind, t) {
   if (handle < 0) return false;
   cards._check(activate(cards._core, t, handle, kind));
   return true;
-}
-
-/**
- * Listens for the cards' activations, passed on as `activate(el, kind)`, and, with a
- * selector, discovers the cards of the page (discovery.js); `pump(t)` runs after each pass.
- * @returns {{_dom: object|null, _stop(): void}} discovery (or null) and a function removing both
- */
-export function listenCards(cards, env, o, guard, pump, activate) {
-  const stopActivation = listenActivation(env, (node) => cards._items.has(node), activate, guard);
-  const dom = o.selector ? watchDom(env, o, {
-    _guard: guard,
-    _found: (el) => track(cards, el, undefined, false),
-    _changed: (el) => changed(cards, el, o.selector),
-    // Before the core, a card that left keeps its record: entries held for it still
-    // count (early.js); the tracker releases it once they have (cards._sweepLater).
-    _sweep: () => (cards._core ? releaseDisconnected(cards) : (cards._sweepLater = true)),
-    _done: () => pump(env.now()),
-  }) : null;
-  return {
-    _dom: dom,
-    _stop() {
-      stopActivation();
-      dom?._stop();
-    },
-  };
 }
 
 // entry.time shares performance.now()'s time origin; never trust one from the future

@@ -9,13 +9,17 @@
 // handles the records not yet handled (_catchUp), so a card node a framework reused
 // for another card (same element, new id) is the new card before the page view begins.
 
+import { releaseDisconnected, track, untrack } from './cards.js';
+
 /**
+ * @param cards the card state (cards.js)
  * @param env resolved environment (options.js)
  * @param o resolved options: selector and the three attribute names
- * @param on {_guard(fn), _found(el), _changed(el), _sweep(), _done()}: _sweep() releases disconnected cards
+ * @param guard wraps a callback so nothing escapes into the page
+ * @param pump (t) => void: runs after each pass
  * @returns {{_stop(): void, _catchUp(): void}} stop watching; handle pending records now
  */
-export function watchDom(env, o, on) {
+export function watchDom(cards, env, o, guard, pump) {
   const selector = o.selector;
   const idle = env.requestIdleCallback;
   let records = [];
@@ -24,27 +28,39 @@ export function watchDom(env, o, on) {
     if (scheduled) (idle ? env.cancelIdleCallback : env.clearTimeout)?.(scheduled);
     scheduled = 0;
   };
-  const run = on._guard(() => {
+  const found = (el) => track(cards, el, undefined, false);
+  // A watched element's attributes changed: the page's own cards keep their options.
+  const changed = (el) => {
+    if (cards._manual.has(el)) track(cards, el, cards._manual.get(el), true);
+    else if (el.matches(selector)) found(el);
+    else untrack(cards, el);
+  };
+  const run = guard(() => {
     scheduled = 0;
     const batch = records;
     records = [];
-    if (batch.some((r) => r.removedNodes?.length)) on._sweep();
+    // Before the core, a card that left keeps its record: entries held for it still
+    // count (early.js); the tracker releases it once they have (cards._sweepLater).
+    if (batch.some((r) => r.removedNodes?.length)) {
+      if (cards._core) releaseDisconnected(cards);
+      else cards._sweepLater = true;
+    }
     for (const r of batch) {
       if (r.type === 'attributes') {
-        on._changed(r.target);
+        changed(r.target);
         // A list id set on a container applies to every card inside it.
-        if (r.attributeName === o.listAttribute) for (const el of r.target.querySelectorAll(selector)) on._changed(el);
+        if (r.attributeName === o.listAttribute) for (const el of r.target.querySelectorAll(selector)) changed(el);
       } else {
         for (const node of r.addedNodes) {
           if (node.nodeType !== 1) continue;
-          if (node.matches(selector)) on._found(node);
-          for (const el of node.querySelectorAll(selector)) on._found(el);
+          if (node.matches(selector)) found(node);
+          for (const el of node.querySelectorAll(selector)) found(el);
         }
       }
     }
-    on._done();
+    pump(env.now());
   });
-  const observer = new env.MutationObserver(on._guard((list) => {
+  const observer = new env.MutationObserver(guard((list) => {
     records.push(...list);
     scheduled ||= idle ? idle(run, { timeout: 500 }) : env.setTimeout(run, 50);
   }));
@@ -59,8 +75,8 @@ export function watchDom(env, o, on) {
   // while every frame that follows new observe() calls makes the browser measure all
   // the cards observed so far: a scan in slices of 500 cards, one task each, cost
   // 40 such passes on 20,000 cards (0.7 s of the browser's work at start, measured).
-  for (const el of env.document.querySelectorAll(selector)) on._found(el);
-  on._done();
+  for (const el of env.document.querySelectorAll(selector)) found(el);
+  pump(env.now());
   return {
     _stop() {
       observer.disconnect();

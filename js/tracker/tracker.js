@@ -12,13 +12,15 @@
 // early.js and reaches the core, in order and at its own times, once it is ready.
 
 import { CONFIG_OCCLUSION, R_READY } from '../core/abi.js';
-import { activateCard, cardsInView, createCards, listenCards, releaseDisconnected, track, untrack } from '../page/cards.js';
+import { activateCard, cardsInView, createCards, releaseDisconnected, track, untrack } from '../page/cards.js';
 import {
   createCore, nextDeadline, pageBegin, pageEnd, pageFocus, pageState, reportDropped, resultField, startCore, tick, traceText,
 } from '../core/core.js';
 import { createOutbox } from '../core/outbox.js';
 import { drive, tell } from '../delivery/driver.js';
 import { setConsent, setOnline, setVisible, startDelivery } from '../delivery/start.js';
+import { listenActivation } from '../page/activation.js';
+import { watchDom } from '../page/discovery.js';
 import { createEntryFeed } from '../page/entries.js';
 import { listenLifecycle } from '../page/lifecycle.js';
 import { loadCore } from '../core/loader.js';
@@ -222,9 +224,8 @@ function listenPage(w) {
   const activate = held(early, now, safe((t, el, kind) => {
     if (activateCard(w._cards, el, kind, t)) pump(w, t);
   }));
-  const listening = listenCards(w._cards, env, w._o, safe, w._pump, activate);
-  w._dom = listening._dom;
-  w._stops.push(listening._stop);
+  w._stops.push(listenActivation(env, (node) => w._cards._items.has(node), activate, safe));
+  if (w._o.selector) w._stops.push((w._dom = watchDom(w._cards, env, w._o, safe, w._pump))._stop);
 }
 
 // --- The public object --------------------------------------------------------------
