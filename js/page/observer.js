@@ -28,7 +28,7 @@ export function thresholdsFor(o, large) {
  * The v2 observer for the cards in view: null unless occlusion is on and the browser
  * has v2 (it exposes `trackVisibility` on the observer). `onEntries(entries, true)`.
  */
-export function createOcclusionObserver(env, o, onEntries) {
+function createOcclusionObserver(env, o, onEntries) {
   if (!o.occlusion) return null;
   const observer = new env.IntersectionObserver((entries) => onEntries(entries, true), { threshold: [0], trackVisibility: true, delay: 100 });
   if (observer.trackVisibility === true) return observer;
@@ -38,14 +38,20 @@ export function createOcclusionObserver(env, o, onEntries) {
 
 // One v1 observer per rule; a card moves to the large-card observer when an entry shows
 // it is large (and back), and that observer's first entry measures it again.
-/** The geometry (v1) observers of every card, by rule. `onEntries(entries, false)`. */
-export function createGeometryObservers(env, o, onEntries) {
+/**
+ * The observers of every card: sets cards._geometry (the v1 observers, by rule) and
+ * cards._occlusion (the v2 observer or null). `onEntries(entries, fromOcclusion)`.
+ * @returns a function that disconnects them all
+ */
+export function observeCards(cards, env, o, onEntries) {
   const IO = env.IntersectionObserver;
   const callback = (entries) => onEntries(entries, false);
   const small = new IO(callback, { threshold: thresholdsFor(o, false) });
   let large = null;
   const inLarge = new WeakSet();
-  return {
+  const occlusion = createOcclusionObserver(env, o, onEntries);
+  cards._occlusion = occlusion;
+  cards._geometry = {
     _observe: (el) => small.observe(el),
     _unobserve(el) {
       if (inLarge.delete(el)) large.unobserve(el);
@@ -61,10 +67,11 @@ export function createGeometryObservers(env, o, onEntries) {
       if (isLarge) inLarge.add(el);
       else inLarge.delete(el);
     },
-    _disconnect() {
-      small.disconnect();
-      large?.disconnect();
-    },
+  };
+  return () => {
+    small.disconnect();
+    large?.disconnect();
+    occlusion?.disconnect();
   };
 }
 

@@ -24,7 +24,7 @@ import { watchDom } from '../page/discovery.js';
 import { createEntryFeed } from '../page/entries.js';
 import { listenLifecycle } from '../page/lifecycle.js';
 import { loadCore } from '../core/loader.js';
-import { createGeometryObservers, createOcclusionObserver } from '../page/observer.js';
+import { observeCards } from '../page/observer.js';
 import { checkPageViewTiming } from '../page/page-view-check.js';
 import { newPageViewFacts } from '../page/page-view.js';
 import { createEarly, held, release } from './early.js';
@@ -183,10 +183,7 @@ function startCards(w) {
   w._cards = cards;
   w._entries = createEntryFeed(cards, env, w._guard, w._pump);
   const onEntries = w._guard(held(w._early, () => env.now(), (t, entries, fromOcclusion) => w._entries._push(entries, fromOcclusion), true));
-  cards._occlusion = createOcclusionObserver(env, o, onEntries);
-  w._stops.push(() => cards._occlusion?.disconnect());
-  cards._geometry = createGeometryObservers(env, o, onEntries);
-  w._stops.push(() => cards._geometry._disconnect());
+  w._stops.push(observeCards(cards, env, o, onEntries));
 }
 
 // The core started with its configuration.
