@@ -16,17 +16,17 @@ import { entryRatio } from '../page/observer.js';
 
 export const EARLY_LIMIT = 4096;
 
-/** An open buffer (_held is null once released). */
-export const createEarly = (limit = EARLY_LIMIT) => ({ _held: [], _room: limit, _dropped: 0, _shown: new Set() });
+/** An open buffer (_held is null once released) on the clock now(). */
+export const createEarly = (now, limit = EARLY_LIMIT) => ({ _now: now, _held: [], _room: limit, _dropped: 0, _shown: new Set() });
 
 /**
  * `fn(t, ...args)` as a listener: while the buffer is open the call waits in it with
  * its time t = now(); afterwards it runs at once. With `entries`, fn's first argument
  * is an observer callback's entries, of which only those that can change something wait.
  */
-export function held(early, now, fn, entries) {
+export function held(early, fn, entries) {
   return (...args) => {
-    const t = now();
+    const t = early._now();
     if (!early._held) return fn(t, ...args);
     let count = 1;
     if (entries) {

@@ -72,7 +72,7 @@ function startPage(o, env, report) {
     _o: o, _env: env, _report: report,
     _stops: [], // what stop() undoes
     _cancelCheck: () => {}, // cancels the pending early newPageView() check
-    _early: createEarly(), // the page's inputs until the core is ready (early.js)
+    _early: createEarly(() => env.now()), // the page's inputs until the core is ready (early.js)
     _start: env.now(), // the first page view begins here, with the facts of this moment
     _startFacts: newPageViewFacts(env),
     // Set later: _stopped; _core and _outbox (wire); _timer and _timerAt (the one
@@ -182,7 +182,7 @@ function startCards(w) {
   });
   w._cards = cards;
   w._entries = createEntryFeed(cards, env, w._guard, w._pump);
-  const onEntries = w._guard(held(w._early, () => env.now(), (t, entries, fromOcclusion) => w._entries._push(entries, fromOcclusion), true));
+  const onEntries = w._guard(held(w._early, (t, entries, fromOcclusion) => w._entries._push(entries, fromOcclusion), true));
   w._stops.push(observeCards(cards, env, o, onEntries));
 }
 
@@ -199,15 +199,14 @@ function configureCore(w) {
 // may wait in the early buffer before it reaches the core).
 function listenPage(w) {
   const { _env: env, _guard: safe, _early: early } = w;
-  const now = () => env.now();
   w._stops.push(listenLifecycle(env, {
-    _state: held(early, now, safe((t, state, hiding) => {
+    _state: held(early, safe((t, state, hiding) => {
       w._entries._feedAll(); // entries from before the change count first
       if (w._pending) setVisible(w, !hiding); // else delivery reads the page as it starts
       input(w, t, pageState, state);
     })),
-    _focus: held(early, now, safe((t, focused) => input(w, t, pageFocus, focused ? 1 : 0))),
-    _restore: held(early, now, safe(() => {
+    _focus: held(early, safe((t, focused) => input(w, t, pageFocus, focused ? 1 : 0))),
+    _restore: held(early, safe(() => {
       if (w._pending) setVisible(w, true);
       beginPageView(w);
     })),
@@ -218,7 +217,7 @@ function listenPage(w) {
       pump(w);
     }),
   }));
-  const activate = held(early, now, safe((t, el, kind) => {
+  const activate = held(early, safe((t, el, kind) => {
     if (activateCard(w._cards, el, kind, t)) pump(w, t);
   }));
   w._stops.push(listenActivation(env, (node) => w._cards._items.has(node), activate, safe));

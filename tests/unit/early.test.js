@@ -14,11 +14,11 @@ const outOfView = (target, time) => entryOf(target, 0, { time });
 
 describe('the early buffer', () => {
   it('holds calls with their times until release, then runs them in order and later ones at once', () => {
-    const early = createEarly();
     let now = 10;
+    const early = createEarly(() => now);
     const calls = [];
-    const click = held(early, () => now, (t, what) => calls.push(['click', t, what]));
-    const state = held(early, () => now, (t, what) => calls.push(['state', t, what]));
+    const click = held(early, (t, what) => calls.push(['click', t, what]));
+    const state = held(early, (t, what) => calls.push(['state', t, what]));
     click('a');
     now = 20;
     state('hidden');
@@ -35,9 +35,9 @@ describe('the early buffer', () => {
   });
 
   it('keeps the entries that can change something: in view, and whatever follows one in view', () => {
-    const early = createEarly();
+    const early = createEarly(() => 0);
     const pushed = [];
-    const push = held(early, () => 0, (t, entries, fromOcclusion) => pushed.push([entries.map((e) => [e.target, e.time]), fromOcclusion]), true);
+    const push = held(early, (t, entries, fromOcclusion) => pushed.push([entries.map((e) => [e.target, e.time]), fromOcclusion]), true);
     push([outOfView('far', 1), inView('near', 1), outOfView('far2', 1)], false); // the first callback
     push([outOfView('near', 5), outOfView('far', 6)], false);
     push([inView('near', 7)], true); // an occlusion entry
@@ -48,10 +48,10 @@ describe('the early buffer', () => {
   });
 
   it('when full, drops and counts what does not fit, and reports the count once at release', () => {
-    const early = createEarly(4);
+    const early = createEarly(() => 0, 4);
     const seen = [];
-    const click = held(early, () => 0, (t, what) => seen.push(what));
-    const push = held(early, () => 0, (t, entries) => seen.push(...entries.map((e) => e.target)), true);
+    const click = held(early, (t, what) => seen.push(what));
+    const push = held(early, (t, entries) => seen.push(...entries.map((e) => e.target)), true);
     click('c1');
     push([inView('e1', 0), inView('e2', 0)], false);
     push([inView('e3', 0), inView('e4', 0)], false); // a callback that does not fit whole
