@@ -60,21 +60,8 @@ export const nextDeadline = (c) => c._view.getFloat64(0, true);
 const text = (c) => decoder.decode(c._loaded.memoryView(c._x.imp_text_ptr(), resultField(c, R_TEXT_BYTES)));
 
 // Writes s as UTF-8 at input[at], at most cap bytes, cut on a character boundary;
-// returns the bytes written. ASCII (ids and list ids nearly always are) is copied code
-// by code: for short strings that is about 3x faster than encodeInto (measured in
-// Chromium), and a page registers thousands of cards.
-function put(input, s, at, cap) {
-  const n = s.length;
-  let i = 0;
-  if (n <= cap) {
-    for (; i < n; i++) {
-      const code = s.charCodeAt(i);
-      if (code > 127) break;
-      input[at + i] = code;
-    }
-  }
-  return i === n ? n : encoder.encodeInto(s, input.subarray(at, at + cap)).written;
-}
+// returns the bytes written.
+const put = (input, s, at, cap) => encoder.encodeInto(s, input.subarray(at, at + cap)).written;
 
 // --- Calls ----------------------------------------------------------------------------
 
