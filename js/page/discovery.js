@@ -28,11 +28,11 @@ export function watchDom(cards, env, o, guard, pump) {
     if (scheduled) (idle ? env.cancelIdleCallback : env.clearTimeout)?.(scheduled);
     scheduled = 0;
   };
-  const found = (el) => track(cards, el, undefined, false);
-  // A watched element's attributes changed: the page's own cards keep their options.
-  const changed = (el) => {
+  // A card found (matches: true) or one whose attributes changed: the page's own cards
+  // (observe()) keep their options; an element that no longer matches is released.
+  const update = (el, matches = el.matches(selector)) => {
     if (cards._manual.has(el)) track(cards, el, cards._manual.get(el), true);
-    else if (el.matches(selector)) found(el);
+    else if (matches) track(cards, el, undefined, false);
     else untrack(cards, el);
   };
   const run = guard(() => {
@@ -47,14 +47,14 @@ export function watchDom(cards, env, o, guard, pump) {
     }
     for (const r of batch) {
       if (r.type === 'attributes') {
-        changed(r.target);
+        update(r.target);
         // A list id set on a container applies to every card inside it.
-        if (r.attributeName === o.listAttribute) for (const el of r.target.querySelectorAll(selector)) changed(el);
+        if (r.attributeName === o.listAttribute) for (const el of r.target.querySelectorAll(selector)) update(el);
       } else {
         for (const node of r.addedNodes) {
           if (node.nodeType !== 1) continue;
-          if (node.matches(selector)) found(node);
-          for (const el of node.querySelectorAll(selector)) found(el);
+          if (node.matches(selector)) update(node, true);
+          for (const el of node.querySelectorAll(selector)) update(el, true);
         }
       }
     }
@@ -75,7 +75,7 @@ export function watchDom(cards, env, o, guard, pump) {
   // while every frame that follows new observe() calls makes the browser measure all
   // the cards observed so far: a scan in slices of 500 cards, one task each, cost
   // 40 such passes on 20,000 cards (0.7 s of the browser's work at start, measured).
-  for (const el of env.document.querySelectorAll(selector)) found(el);
+  for (const el of env.document.querySelectorAll(selector)) update(el, true);
   pump(env.now());
   return {
     _stop() {
