@@ -7,6 +7,12 @@
 // default 3 folds small functions into their callers, where gzip finds fewer repeats)
 // about 20 B, and unsafe_arrows (function expressions that use no `this` become arrows;
 // the glue never uses a function expression's prototype or `new` on one) about 15 B.
+// Not used: unsafe (about 10 B: String(x) becomes x + '', which reads valueOf first and
+// throws on a symbol), unsafe_comps (about 20 B: a <= b becomes !(a > b), wrong for NaN,
+// and entry times and ratios can be NaN), booleans_as_integers (about 20 B: the public
+// stats() would say 0 for false), hoist_funs and pure_getters (2 to 4 B); toplevel,
+// ecma 2022 and more than five passes change nothing (module: true already mangles the
+// top level).
 // Properties named _x are the glue's internals (never public API or payload) and are
 // shortened: that saves about 170 B gzip of the glue and 340 B of the module entry. The
 // one wasm export of that form, _initialize, is reserved by name (quoting it would not
