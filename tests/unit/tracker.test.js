@@ -118,6 +118,19 @@ describe('discovery', () => {
     assert.match(tracker.trace(), /^unelem /m);
   });
 
+  it('keeps the options of a card the page observes itself when discovery finds it again', async () => {
+    const { page, transport, tracker } = await start();
+    const { container, cards } = grid(page, 2);
+    await page.settle();
+    tracker.observe(cards[0], { id: 'own-1', position: 5, list: 'mine' });
+    container.append(cards[0]); // moved: removed and added again, as a framework reorders
+    cards[0].setAttribute('data-position', '2');
+    await page.settle();
+    page.intersect(cards[0], 1);
+    tracker.flush();
+    assert.deepEqual(transport.events.map((e) => [e.e, e.id, e.pos, e.list]), [['imp', 'own-1', 5, 'mine']]);
+  });
+
   it('cuts ids, lists and paths to the core limits on a UTF-8 character boundary', async () => {
     const { page, transport, tracker } = await start({ selector: null });
     const card = page.el();
@@ -133,7 +146,7 @@ describe('discovery', () => {
     assert.equal(second.path, `/${'€'.repeat(85)}`, '1 + 85 * 3 = 256 bytes, no query string');
   });
 
-  it('writes ASCII, mixed and exactly-at-limit strings byte for byte (the ASCII fast path and its fallback)', async () => {
+  it('writes ASCII, mixed and exactly-at-limit strings byte for byte', async () => {
     const { page, transport, tracker } = await start({ selector: null });
     const cases = [
       { id: 'gig-1', list: 'q1' },
@@ -367,6 +380,19 @@ describe('clicks and keyboard activation', () => {
     const click = transport.events.find((e) => e.e === 'click');
     assert.deepEqual([click.id, click.pos, click.list, click.since, click.seen], ['gig-2', 2, 'q1', 1500, 1]);
     assert.equal(transport.events.filter((e) => e.e === 'click').length, 1);
+  });
+
+  it('counts a click on a card inside an open shadow root: the card is on the composed path, not above the target', async () => {
+    const { page, transport, tracker } = await start({ selector: null });
+    const host = page.el();
+    const card = page.el();
+    host.append(card);
+    page.document.body.append(host);
+    tracker.observe(card, { id: 'in-shadow' });
+    page.intersect(card, 1);
+    page.click(card, { target: host }); // a document listener sees the event retargeted to the host
+    tracker.flush();
+    assert.deepEqual(kinds(transport.events), ['imp:in-shadow', 'click:in-shadow']);
   });
 
   it('counts Enter and Space on a focused card, not on links inside it, and not the echo click', async () => {
