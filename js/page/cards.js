@@ -35,9 +35,10 @@ export function createCards(core, o, env, check, due) {
 
 // [id, list, position] of a card, as elementAdd and register take them.
 function readMeta(o, el, meta = {}) {
-  const list = meta.list ?? el.closest(`[${o.listAttribute}]`)?.getAttribute(o.listAttribute);
+  const id = meta.id ?? el.getAttribute(o.idAttribute) ?? '';
+  const list = meta.list ?? el.closest(`[${o.listAttribute}]`)?.getAttribute(o.listAttribute) ?? '';
   const position = Math.floor(meta.position ?? parseInt(el.getAttribute(o.positionAttribute), 10));
-  return [String(meta.id ?? el.getAttribute(o.idAttribute) ?? ''), String(list ?? ''), position > 0 && position < 2 ** 31 ? position : 0];
+  return [String(id), String(list), position > 0 && position < 2 ** 31 ? position : 0];
 }
 
 // Gives a card a core element handle at time t; returns it, or -1 when the core refuses
