@@ -74,8 +74,8 @@ function record(c, name, fields) {
 // A call of export fn, traced as `name` and its arguments. With caps, its arguments are
 // (t, a, b, n): the strings a and b go one after the other into the input buffer (at
 // most capA and capB bytes), the call is fn(t, bytes of a, bytes of b, n) and its
-// trace line `name t n a b`. After it the hook sees what it queued, except after a
-// take (a peek would overwrite the batch just taken) and a page view's begin (pageBegin).
+// trace line `name t n a b`. After it the hook sees what it queued (pageBegin shows it
+// what a page view's begin queued).
 const call = (name, fn, capA, capB) => (c, ...args) => {
   let fields = args;
   if (capA) {
@@ -89,7 +89,7 @@ const call = (name, fn, capA, capB) => (c, ...args) => {
   record(c, name, fields);
   c._args = args; // what the core read: pageBegin shows the hook the strings
   const status = c._x[fn](...args);
-  if (c._onEvent && name !== 'take' && name !== 'page') show(c);
+  if (c._onEvent && name !== 'page') show(c);
   return status;
 };
 
@@ -129,13 +129,14 @@ export function pageBegin(c, t, pv, path, flags) {
 // A take fires due viewable timers and could take their events at once: with a hook, a
 // tick at the same time fires them first, where the hook sees them. (The glue takes at
 // now(), never earlier than a time it gave before.)
+// Only the tests take batches themselves (the outbox cuts them). No peek after it: a
+// peek would overwrite the batch just taken.
 export function take(c, t, force) {
   const deadline = nextDeadline(c);
   if (c._onEvent && deadline >= 0 && deadline <= t) tick(c, t);
-  return takeBatch(c, t, force);
+  record(c, 'take', [t, force]);
+  return c._x.imp_take_batch(t, force);
 }
-// Only the tests take batches themselves (the outbox cuts them): the build drops this.
-const takeBatch = /* @__PURE__ */ call('take', 'imp_take_batch');
 
 /** Updates a registered item's list and position (result.slot). */
 export const register = call('item', 'imp_item_register', MAX_ID_BYTES, MAX_LIST_BYTES);
