@@ -116,41 +116,54 @@ uint32_t imp_ob_encode_record(const ob_batch *b, int released, double until, uin
 }
 
 /*=== MARK: - Splitter (Public within the core) ===*/
-/* Moves *p past `text` when it is there. */
-static int eat(const uint8_t **p, const uint8_t *end, const char *text) {
-  const uint8_t *q = *p;
+/* The reader: the bytes of the record or batch JSON not read yet. */
+static IMP_NEAR struct {
+  const uint8_t *at, *end;
+} in;
+
+/* Moves past `text` when it is next. */
+static int eat(const char *text) {
+  const uint8_t *q = in.at;
   for (; *text; text++, q++)
-    if (q >= end || *q != (uint8_t)*text) return 0;
-  *p = q;
+    if (q >= in.end || *q != (uint8_t)*text) return 0;
+  in.at = q;
   return 1;
 }
 
-/* Reads an integer at *p (advancing it): exactly `width` digits, or with width 0 a
-** number below 2^32 with no leading zero. One spelling per value either way. */
-static int read_int(const uint8_t **p, const uint8_t *end, uint32_t width, uint64_t *out) {
-  const uint8_t *q = *p;
+/* Reads an integer: exactly `width` digits, or with width 0 a number below 2^32 with
+** no leading zero (one spelling per value either way). Returns it, or
+** IMP_OB_NO_NUMBER (nothing read) when the digits are not such a number. */
+#define IMP_OB_NO_NUMBER 0xFFFFFFFFFFFFFFFFu
+static uint64_t read_int(uint32_t width) {
+  const uint8_t *q = in.at;
   uint64_t v = 0;
-  while (q < end && *q >= '0' && *q <= '9' && q - *p < 13) v = v * 10u + (uint64_t)(*q++ - '0');
-  long n = q - *p;
-  if (width ? n != (long)width : (n == 0 || v > 0xFFFFFFFFu || (**p == '0' && n > 1))) return 0;
-  *p = q;
-  *out = v;
-  return 1;
+  while (q < in.end && *q >= '0' && *q <= '9' && q - in.at < 13) v = v * 10u + (uint64_t)(*q++ - '0');
+  long n = q - in.at;
+  if (width ? n != (long)width : (n == 0 || v > 0xFFFFFFFFu || (*in.at == '0' && n > 1)))
+    return IMP_OB_NO_NUMBER;
+  in.at = q;
+  return v;
 }
 
-static int read_u32(const uint8_t **p, const uint8_t *end, uint32_t *out) {
-  uint64_t v;
-  if (!read_int(p, end, 0, &v)) return 0;
+static int read_u32(uint32_t *out) {
+  uint64_t v = read_int(0);
   *out = (uint32_t)v;
-  return 1;
+  return v != IMP_OB_NO_NUMBER;
 }
 
-/* The length of the JSON object at p, which ends where its braces close outside a
-** string; 0 when it does not close before end or holds a control byte. */
-static uint32_t object_len(const uint8_t *p, const uint8_t *end) {
+/* Reads 13 digits of wall-clock ms. */
+static int read_ms(double *out) {
+  uint64_t v = read_int(13);
+  *out = (double)v;
+  return v != IMP_OB_NO_NUMBER;
+}
+
+/* The length of the JSON object next, which ends where its braces close outside a
+** string; 0 when it does not close before the end or holds a control byte. */
+static uint32_t object_len(void) {
   int depth = 0, in_string = 0, escaped = 0;
-  if (p >= end || *p != '{') return 0;
-  for (const uint8_t *q = p; q < end; q++) {
+  if (in.at >= in.end || *in.at != '{') return 0;
+  for (const uint8_t *q = in.at; q < in.end; q++) {
     uint8_t c = *q;
     if (c < 0x20) return 0;
     if (escaped) escaped = 0;
@@ -159,23 +172,24 @@ static uint32_t object_len(const uint8_t *p, const uint8_t *end) {
       in_string = c != '"';
     } else if (c == '"') in_string = 1;
     else if (c == '{') depth++;
-    else if (c == '}' && --depth == 0) return (uint32_t)(q + 1 - p);
+    else if (c == '}' && --depth == 0) return (uint32_t)(q + 1 - in.at);
   }
   return 0;
 }
 
 /* Header prefix: up to the first "at": (the JSON writer escapes every quote inside a
 ** string), empty for a drop-only batch, else {"v":1,"pv":"... ending with a comma. */
-static int split_prefix(ob_batch *b, const uint8_t **p, const uint8_t *end) {
-  const uint8_t *start = *p, *q = start;
-  while (!eat(&q, end, "\"at\":")) {
-    if (q >= end || *q < 0x20) return 0;
-    q++;
+static int split_prefix(ob_batch *b) {
+  const uint8_t *start = in.at;
+  int header = eat("{\"v\":1,\"pv\":\"");
+  in.at = start;
+  while (!eat("\"at\":")) {
+    if (in.at >= in.end || *in.at < 0x20) return 0;
+    in.at++;
   }
-  b->prefix_len = (uint32_t)(q - start) - 5u;
-  if (b->prefix_len && (!eat(&start, q, "{\"v\":1,\"pv\":\"") || q[-6] != ',')) return 0;
-  __builtin_memcpy(b->data, *p, b->prefix_len);
-  *p = q;
+  b->prefix_len = (uint32_t)(in.at - start) - 5u;
+  if (b->prefix_len && (!header || in.at[-6] != ',')) return 0;
+  __builtin_memcpy(b->data, start, b->prefix_len);
   return 1;
 }
 
@@ -183,50 +197,42 @@ static int split_prefix(ob_batch *b, const uint8_t **p, const uint8_t *end) {
 ** shape the encoder writes. At most IMP_BATCH_HARD_CAP bytes, so prefix and events
 ** always fit the slot. */
 int imp_ob_split(ob_batch *b, const uint8_t *json, uint32_t n) {
-  const uint8_t *p = json, *end = json + n;
-  uint8_t *dst = b->data;
+  in.at = json;
+  in.end = json + n;
   b->events = b->event_bytes = 0;
-  if (n > IMP_BATCH_HARD_CAP || !split_prefix(b, &p, end) || !read_u32(&p, end, &b->at) ||
-      !eat(&p, end, ",\"drop\":") || !read_u32(&p, end, &b->drop) || !eat(&p, end, ",\"ev\":["))
+  if (n > IMP_BATCH_HARD_CAP || !split_prefix(b) || !read_u32(&b->at) || !eat(",\"drop\":") ||
+      !read_u32(&b->drop) || !eat(",\"ev\":["))
     return 0;
-  dst += b->prefix_len;
-  if (!eat(&p, end, "]}"))
+  uint8_t *dst = b->data + b->prefix_len;
+  if (!eat("]}"))
     for (;;) {
-      uint32_t len = object_len(p, end);
+      uint32_t len = object_len();
       if (!len || b->events == IMP_OB_MAX_EVENTS) return 0;
-      __builtin_memcpy(dst, p, len);
+      __builtin_memcpy(dst, in.at, len);
       dst += len;
-      p += len;
+      in.at += len;
       b->lens[b->events++] = (uint16_t)len;
       b->event_bytes += len;
-      if (eat(&p, end, "]}")) break;
-      if (!eat(&p, end, ",")) return 0;
+      if (eat("]}")) break;
+      if (!eat(",")) return 0;
     }
-  return p == end && (b->events != 0) == (b->prefix_len != 0);
+  return in.at == in.end && (b->events != 0) == (b->prefix_len != 0);
 }
 
 /*=== MARK: - Parser (Public within the core) ===*/
-/* Reads 13 digits of wall-clock ms. */
-static int read_ms(const uint8_t **p, const uint8_t *end, double *out) {
-  uint64_t v;
-  if (!read_int(p, end, 13, &v)) return 0;
-  *out = (double)v;
-  return 1;
-}
-
 int imp_ob_parse_record(const uint8_t *value, uint32_t len, ob_record *r, ob_batch *b) {
-  const uint8_t *p = value, *end = value + len, *owner;
-  if (!eat(&p, end, "I2 ") || !read_ms(&p, end, &r->created) || !eat(&p, end, " ") ||
-      !read_ms(&p, end, &r->until))
-    return 0;
-  r->attempted = (uint32_t)eat(&p, end, " 1 ");
-  if (!r->attempted && !eat(&p, end, " 0 ")) return 0;
-  for (owner = p; p < end && *p != '\n'; p++) {}
+  in.at = value;
+  in.end = value + len;
+  if (!eat("I2 ") || !read_ms(&r->created) || !eat(" ") || !read_ms(&r->until)) return 0;
+  r->attempted = (uint32_t)eat(" 1 ");
+  if (!r->attempted && !eat(" 0 ")) return 0;
+  const uint8_t *owner = in.at;
+  while (in.at < in.end && *in.at != '\n') in.at++;
   r->owner = owner;
-  r->owner_len = (uint32_t)(p - owner);
-  if (eat(&owner, p, "-") && owner == p) r->owner_len = 0;
-  else if (!imp_ob_tab_ok(r->owner, r->owner_len)) return 0;
-  if (!eat(&p, end, "\n") || !imp_ob_split(b, p, (uint32_t)(end - p))) return 0;
+  r->owner_len = (uint32_t)(in.at - owner);
+  if (r->owner_len == 1u && *owner == '-') r->owner_len = 0;
+  else if (!imp_ob_tab_ok(owner, r->owner_len)) return 0;
+  if (!eat("\n") || !imp_ob_split(b, in.at, (uint32_t)(in.end - in.at))) return 0;
   b->created = r->created;
   return 1;
 }
