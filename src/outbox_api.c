@@ -29,8 +29,9 @@ static int ob_take_time(double t) {
 
 static int running(void) { return imp_g.started && imp_ob.started; }
 
-static void earliest(double *d, double at) {
-  if (at >= 0.0 && (*d < 0.0 || at < *d)) *d = at;
+/* The earlier of two deadlines, where -1 is none. */
+static double earliest(double d, double at) {
+  return at >= 0.0 && (d < 0.0 || at < d) ? at : d;
 }
 
 /* Refreshes the action record: the counters, and the one deadline at which the glue
@@ -39,7 +40,7 @@ static int32_t ob_done(int32_t status) {
   double d = -1.0;
   int room = 0, idle = 0;
   uint32_t batches = 0, events = 0, stored = 0;
-  earliest(&d, imp_vis_next_deadline());
+  d = earliest(d, imp_vis_next_deadline());
   for (const ob_batch *b = imp_ob.slots; b < imp_ob.slots + imp_ob.nslots; b++) {
     room |= b->state == OB_FREE && b < imp_ob.slots + imp_ob.cfg.max_batches;
     idle |= b->state == OB_IDLE;
@@ -47,14 +48,14 @@ static int32_t ob_done(int32_t status) {
     batches++;
     events += b->events;
     if (b->flags & OB_STORED) stored += b->stored_n;
-    if (b->state == OB_FETCH) earliest(&d, b->sent_at + imp_ob.cfg.timeout_ms);
+    if (b->state == OB_FETCH) d = earliest(d, b->sent_at + imp_ob.cfg.timeout_ms);
     if (imp_ob.visible && (b->flags & OB_STORED) && !(b->flags & OB_RELEASE))
-      earliest(&d, b->renew_at);
+      d = earliest(d, b->renew_at);
   }
-  if (room) earliest(&d, imp_queue_deadline());
+  if (room) d = earliest(d, imp_queue_deadline());
   if (idle && imp_ob.visible && imp_ob.online && imp_ob.retry_at > imp_g.now)
-    earliest(&d, imp_ob.retry_at);
-  earliest(&d, imp_ob.rescan_at);
+    d = earliest(d, imp_ob.retry_at);
+  d = earliest(d, imp_ob.rescan_at);
   imp_act.deadline = d;
   imp_act.held_batches = batches;
   imp_act.held_events = events;

@@ -24,30 +24,47 @@
 */
 #include "outbox_internal.h"
 
-/*=== MARK: - Wall-clock times (Private) ===*/
+/*=== MARK: - Writing (Private) ===*/
+/* The encoding being written: a body, a key or a record. */
+static IMP_NEAR imp_writer out;
+
+static void start_writing(uint8_t *dst, uint32_t cap) {
+  out.p = dst;
+  out.len = 0;
+  out.cap = cap;
+  out.overflow = 0;
+}
+
+/* Its length, or 0 when it did not fit. */
+static uint32_t written(void) { return out.overflow ? 0u : out.len; }
+
 /* Writes wall-clock ms as 13 digits, zero-padded and clamped to 0..9999999999999
 ** (until the year 2286): keys sort by age, and every value has one spelling. */
-static void put_ms(imp_writer *w, double v) {
-  imp_json_uint(w, v > 0.0 ? (v < 9999999999999.0 ? (uint64_t)v : 9999999999999u) : 0u, 13);
+static void put_ms(double v) {
+  imp_json_uint(&out, v > 0.0 ? (v < 9999999999999.0 ? (uint64_t)v : 9999999999999u) : 0u, 13);
 }
 
 /*=== MARK: - Request body (Public within the core) ===*/
-/* The JSON of the first n events: prefix "at":A,"drop":D,"ev":[e1,e2,...]} into dst;
-** 0 when it does not fit. */
-static uint32_t encode_json(const ob_batch *b, uint32_t n, uint8_t *dst, uint32_t cap) {
-  imp_writer w = {dst, 0, cap, 0};
+/* Writes the JSON of the first n events: prefix "at":A,"drop":D,"ev":[e1,e2,...]}. */
+static void put_json(const ob_batch *b, uint32_t n) {
   uint32_t at = b->prefix_len; /* (a drop-only batch has no buffers: none is read) */
-  imp_json_bytes(&w, b->data, b->prefix_len);
-  imp_json_field(&w, "\"at\":", b->at);
-  imp_json_field(&w, ",\"drop\":", b->drop);
-  imp_json_raw(&w, ",\"ev\":[");
+  imp_json_bytes(&out, b->data, b->prefix_len);
+  imp_json_field(&out, "\"at\":", b->at);
+  imp_json_field(&out, ",\"drop\":", b->drop);
+  imp_json_raw(&out, ",\"ev\":[");
   for (uint32_t i = 0; i < n; i++) {
-    if (i) imp_json_raw(&w, ",");
-    imp_json_bytes(&w, b->data + at, b->lens[i]);
+    if (i) imp_json_raw(&out, ",");
+    imp_json_bytes(&out, b->data + at, b->lens[i]);
     at += b->lens[i];
   }
-  imp_json_raw(&w, "]}");
-  return w.overflow ? 0u : w.len;
+  imp_json_raw(&out, "]}");
+}
+
+/* That JSON into dst; 0 when it does not fit. */
+static uint32_t encode_json(const ob_batch *b, uint32_t n, uint8_t *dst, uint32_t cap) {
+  start_writing(dst, cap);
+  put_json(b, n);
+  return written();
 }
 
 /* The last JSON compressed for a body and its gzip. A batch's body is asked for more
@@ -91,28 +108,28 @@ uint32_t imp_ob_encode_body(const ob_batch *b, uint32_t n) {
 
 /*=== MARK: - Storage record (Public within the core) ===*/
 uint32_t imp_ob_make_key(const ob_batch *b, uint8_t *dst) {
-  imp_writer w = {dst, 0, IMP_OB_KEY_BYTES, 0};
-  imp_json_raw(&w, "q:");
-  put_ms(&w, b->created);
-  imp_json_raw(&w, ":");
-  imp_json_bytes(&w, imp_ob.tab, imp_ob.tab_len);
-  imp_json_field(&w, ":", imp_ob.next_key++);
-  return w.len;
+  start_writing(dst, IMP_OB_KEY_BYTES);
+  imp_json_raw(&out, "q:");
+  put_ms(b->created);
+  imp_json_raw(&out, ":");
+  imp_json_bytes(&out, imp_ob.tab, imp_ob.tab_len);
+  imp_json_field(&out, ":", imp_ob.next_key++);
+  return out.len;
 }
 
 uint32_t imp_ob_encode_record(const ob_batch *b, int released, double until, uint8_t *dst,
                               uint32_t cap) {
-  imp_writer w = {dst, 0, cap, 0};
-  imp_json_raw(&w, "I2 ");
-  put_ms(&w, b->created);
-  imp_json_raw(&w, " ");
-  put_ms(&w, until);
-  imp_json_raw(&w, (b->flags & OB_ATTEMPTED) ? " 1 " : " 0 ");
-  if (released) imp_json_raw(&w, "-");
-  else imp_json_bytes(&w, imp_ob.tab, imp_ob.tab_len);
-  imp_json_raw(&w, "\n");
-  uint32_t json = w.overflow ? 0u : encode_json(b, b->events, dst + w.len, cap - w.len);
-  return json ? w.len + json : 0u;
+  start_writing(dst, cap);
+  imp_json_raw(&out, "I2 ");
+  put_ms(b->created);
+  imp_json_raw(&out, " ");
+  put_ms(until);
+  imp_json_raw(&out, (b->flags & OB_ATTEMPTED) ? " 1 " : " 0 ");
+  if (released) imp_json_raw(&out, "-");
+  else imp_json_bytes(&out, imp_ob.tab, imp_ob.tab_len);
+  imp_json_raw(&out, "\n");
+  put_json(b, b->events);
+  return written();
 }
 
 /*=== MARK: - Splitter (Public within the core) ===*/
@@ -145,16 +162,16 @@ static uint64_t read_int(uint32_t width) {
   return v;
 }
 
-static int read_u32(uint32_t *out) {
+static int read_u32(uint32_t *field) {
   uint64_t v = read_int(0);
-  *out = (uint32_t)v;
+  *field = (uint32_t)v;
   return v != IMP_OB_NO_NUMBER;
 }
 
 /* Reads 13 digits of wall-clock ms. */
-static int read_ms(double *out) {
+static int read_ms(double *field) {
   uint64_t v = read_int(13);
-  *out = (double)v;
+  *field = (double)v;
   return v != IMP_OB_NO_NUMBER;
 }
 
