@@ -64,6 +64,13 @@ ob_batch *imp_ob_alloc(void) {
   return 0;
 }
 
+/* The held batch after b in slot order (the first when b is NULL); NULL after the last. */
+ob_batch *imp_ob_next_held(ob_batch *b) {
+  for (b = b ? b + 1 : imp_ob.slots; b < imp_ob.slots + imp_ob.nslots; b++)
+    if (b->state != OB_FREE) return b;
+  return 0;
+}
+
 /* The oldest removal or cancel waiting, taken off the ring; NULL when none. */
 const ob_chore *imp_ob_take_chore(void) {
   if (!imp_ob.chore_count) return 0;
@@ -143,11 +150,12 @@ int imp_ob_unpark(const uint8_t *key, uint32_t key_len, uint32_t *bytes) {
 /* The held batch awaiting `ticket` as `what`: its request in that state (OB_FETCH,
 ** OB_BEACON), its storage write (OB_STORING) or its fetchLater registration (0). */
 ob_batch *imp_ob_by_ticket(uint32_t ticket, uint32_t what) {
-  for (ob_batch *b = imp_ob.slots; ticket && b < imp_ob.slots + imp_ob.nslots; b++) {
+  if (!ticket) return 0;
+  OB_EACH_HELD(b) {
     uint32_t awaited = what == OB_STORING ? ((b->flags & OB_STORING) ? b->store_ticket : 0u)
                        : what             ? (b->state == what ? b->ticket : 0u)
                                           : b->later_ticket;
-    if (b->state != OB_FREE && awaited == ticket) return b;
+    if (awaited == ticket) return b;
   }
   return 0;
 }
@@ -156,7 +164,7 @@ ob_batch *imp_ob_by_ticket(uint32_t ticket, uint32_t what) {
 ** flag of `want` and none of `skip`, or NULL. */
 ob_batch *imp_ob_oldest(uint32_t states, uint32_t want, uint32_t skip) {
   ob_batch *best = 0;
-  for (ob_batch *b = imp_ob.slots; b < imp_ob.slots + imp_ob.nslots; b++) {
+  OB_EACH_HELD(b) {
     if ((states >> b->state & 1u) && (b->flags & (want | skip)) == want &&
         (!best || b->id < best->id))
       best = b;
@@ -257,7 +265,7 @@ void imp_ob_drop_front(ob_batch *b, uint32_t n) {
 ** that crashed, or be adopted elsewhere). */
 static ob_batch *carrier(const uint8_t *prefix, uint32_t prefix_len) {
   ob_batch *best = 0, *best_same = 0;
-  for (ob_batch *b = imp_ob.slots; b < imp_ob.slots + imp_ob.nslots; b++) {
+  OB_EACH_HELD(b) {
     if (b->state != OB_IDLE ||
         (b->flags & (OB_ATTEMPTED | OB_STORED | OB_STORING)) || b->events == 0)
       continue;
@@ -293,8 +301,7 @@ void imp_ob_visibility(double t) {
   if (visible == imp_ob.visible) return;
   imp_ob.visible = visible;
   imp_ob.beacon_bytes = 0;
-  for (ob_batch *b = imp_ob.slots; b < imp_ob.slots + imp_ob.nslots; b++) {
-    if (b->state == OB_FREE) continue;
+  OB_EACH_HELD(b) {
     b->flags &= ~(uint32_t)(OB_HANDED | OB_NO_BEACON);
     if (!visible) continue;
     if ((b->flags & OB_RELEASE) && !(b->flags & OB_STORING)) {
@@ -308,8 +315,7 @@ void imp_ob_visibility(double t) {
 /* Consent denied: everything held is dropped (counted as purged, never as "drop"),
 ** requests and registrations are cancelled, and storage is purged. */
 void imp_ob_purge(void) {
-  for (ob_batch *b = imp_ob.slots; b < imp_ob.slots + imp_ob.nslots; b++) {
-    if (b->state == OB_FREE) continue;
+  OB_EACH_HELD(b) {
     if (b->state == OB_FETCH) {
       imp_ob.inflight_bytes -= b->sent_bytes;
       imp_ob_chore(IMP_ACT_CANCEL, b->ticket, 0, 0);

@@ -20,8 +20,8 @@
 #include "outbox_internal.h"
 
 static int held_here(const uint8_t *key, uint32_t key_len) {
-  for (const ob_batch *b = imp_ob.slots; b < imp_ob.slots + imp_ob.nslots; b++) {
-    if (b->state != OB_FREE && imp_ob_same(b->key, b->key_len, key, key_len)) return 1;
+  OB_EACH_HELD(b) {
+    if (imp_ob_same(b->key, b->key_len, key, key_len)) return 1;
   }
   return 0;
 }

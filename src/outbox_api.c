@@ -192,7 +192,7 @@ IMP_API int32_t imp_outbox_online(double t, int32_t online) {
     imp_ob.want_scan = 1;
     if (imp_ob.retry_at > imp_g.now) imp_ob.retry_at = imp_g.now;
   }
-  for (ob_batch *b = imp_ob.slots; b < imp_ob.slots + imp_ob.nslots; b++) {
+  OB_EACH_HELD(b) {
     if (back && !imp_ob.failures && !(b->flags & (OB_STORED | OB_STORING | OB_CLAIM)))
       b->flags &= ~(uint32_t)OB_WANT_STORE; /* sendable again: no copy needed */
     if (!online && imp_ob.visible && b->state == OB_IDLE && !(b->flags & OB_STORED))

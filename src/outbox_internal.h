@@ -142,6 +142,9 @@ void imp_ob_init_slots(uint8_t *mem);
 int imp_ob_same(const uint8_t *a, uint32_t an, const uint8_t *b, uint32_t bn); /* equal bytes */
 int imp_ob_tab_ok(const uint8_t *s, uint32_t n); /* a tab id: 1..16 bytes of [0-9a-z] */
 ob_batch *imp_ob_alloc(void);                 /* NULL when every slot is used */
+ob_batch *imp_ob_next_held(ob_batch *b);      /* the held batch after b (NULL: the first) */
+/* Every held batch, in slot order. */
+#define OB_EACH_HELD(b) for (ob_batch *b = 0; (b = imp_ob_next_held(b)) != 0;)
 void imp_ob_free(ob_batch *b);                /* queues removal and cancels   */
 void imp_ob_cancel_later(ob_batch *b);        /* its fetchLater copy, if any  */
 void imp_ob_remove_record(ob_batch *b);       /* its stored copy; b stays held */

@@ -55,8 +55,8 @@ static int make_room(const ob_batch *keep, uint32_t need, uint32_t bytes) {
   for (;;) {
     uint32_t events = need, size = bytes;
     ob_batch *victim = 0;
-    for (ob_batch *b = imp_ob.slots; b < imp_ob.slots + imp_ob.nslots; b++) {
-      if (b == keep || b->state == OB_FREE || !(b->flags & OB_STORED)) continue;
+    OB_EACH_HELD(b) {
+      if (b == keep || !(b->flags & OB_STORED)) continue;
       events += b->stored_n;
       size += b->stored_len;
       if (b->state != OB_FETCH && !(b->flags & (OB_STORING | OB_RELEASE)) &&
@@ -124,7 +124,7 @@ static void emit_fetch(double t, ob_batch *b, uint32_t n, uint32_t len) {
 
 /*=== MARK: - Deciding (Private) ===*/
 static int timeout_action(double t) {
-  for (ob_batch *b = imp_ob.slots; b < imp_ob.slots + imp_ob.nslots; b++) {
+  OB_EACH_HELD(b) {
     if (b->state != OB_FETCH || t < b->sent_at + imp_ob.cfg.timeout_ms) continue;
     set_action(IMP_ACT_CANCEL, b, b->ticket, 0, 0);
     imp_ob_response(t, b, 0, -1.0, imp_ob.jitter);
@@ -136,8 +136,7 @@ static int timeout_action(double t) {
 static int fetch_action(double t) {
   uint32_t inflight = 0;
   if (!imp_ob.online || t < imp_ob.retry_at) return 0;
-  for (const ob_batch *b = imp_ob.slots; b < imp_ob.slots + imp_ob.nslots; b++)
-    inflight += b->state == OB_FETCH;
+  OB_EACH_HELD(b) inflight += b->state == OB_FETCH;
   if (imp_ob.failures && inflight) return 0; /* one at a time while failing */
   ob_batch *b = imp_ob_oldest(1u << OB_IDLE, 0, 0);
   if (!b) return 0;
@@ -156,8 +155,8 @@ static int visible_action(double t) {
     set_action(IMP_ACT_SCAN, 0, 0, 0, 0);
     return 1;
   }
-  for (ob_batch *b = imp_ob.slots; b < imp_ob.slots + imp_ob.nslots; b++) {
-    if (b->state == OB_FREE || (b->flags & OB_STORING)) continue;
+  OB_EACH_HELD(b) {
+    if (b->flags & OB_STORING) continue;
     /* Without Web Locks, an owned record's lease is renewed before it runs out. */
     if ((b->flags & OB_STORED) && !(b->flags & OB_RELEASE) && b->renew_at >= 0.0 &&
         t >= b->renew_at)
@@ -199,7 +198,7 @@ static int hidden_action(double t) {
 /* A fetchLater copy of every unconfirmed batch, within its budget. */
 static int later_action(void) {
   if (!(imp_ob.cfg.flags & IMP_OB_LATER) || imp_ob.consent != IMP_CONSENT_GRANTED) return 0;
-  for (ob_batch *b = imp_ob.slots; b < imp_ob.slots + imp_ob.nslots; b++) {
+  OB_EACH_HELD(b) {
     if ((b->state != OB_IDLE && b->state != OB_FETCH) ||
         b->later_ticket || (b->flags & OB_LATER_NO))
       continue;
@@ -221,7 +220,7 @@ static int later_action(void) {
 static int drop_record_action(double t) {
   ob_batch carrier_less;
   if (!imp_g.drop_pending || imp_ob.drop_ticket || !storage_usable()) return 0;
-  for (const ob_batch *b = imp_ob.slots; b < imp_ob.slots + imp_ob.nslots; b++)
+  OB_EACH_HELD(b)
     if (b->state == OB_BEACON || (b->flags & OB_STORING)) return 0;
   __builtin_memset(&carrier_less, 0, sizeof carrier_less);
   carrier_less.created = imp_ob_wall(t);

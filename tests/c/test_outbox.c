@@ -663,6 +663,33 @@ static void test_drop_only_record(void) {
   CHECK_INT(imp_g.drop_pending, 0, "the count left the queue");
 }
 
+/* A batch delivered while its stored copy was being written leaves its slot free; a
+** "drop" count with no batch to carry it is still stored alone at the next hide. */
+static void test_drop_record_after_a_write_outlived_its_batch(void) {
+  fresh(1);
+  impression(10, "a", 1);
+  CHECK_INT(imp_outbox_next(10, 0.5), IMP_OK, "fetch");
+  imp_outbox_response(20, ACT->ticket, 503, -1, 0.5);
+  CHECK_INT(imp_outbox_next(20, 0.5), IMP_OK, "after the failure");
+  CHECK_INT(ACT->kind, IMP_ACT_STORE, "an owned copy is written");
+  uint32_t write = ACT->ticket;
+  CHECK_INT(imp_outbox_next(1020, 0.5), IMP_OK, "the retry goes before the write is answered");
+  CHECK_INT(ACT->kind, IMP_ACT_FETCH, "fetch");
+  imp_outbox_response(1030, ACT->ticket, 204, -1, 0.5);
+  CHECK_INT(ACT->held_batches, 0, "delivered: nothing held");
+  CHECK_INT(imp_outbox_stored(1030, write, IMP_STORE_OK), IMP_NONE, "the write of a batch gone");
+  imp_report_dropped(3);
+  imp_page_state(1040, IMP_PAGE_HIDDEN);
+  int drop_record = 0;
+  while (imp_outbox_next(1040, 0.5) == IMP_OK)
+    if (ACT->kind == IMP_ACT_STORE) {
+      drop_record = ACT->batch == 0;
+      imp_outbox_stored(1040, ACT->ticket, IMP_STORE_OK);
+    }
+  CHECK(drop_record, "the count is stored alone at the hide");
+  CHECK_INT(imp_g.drop_pending, 0, "and left the queue");
+}
+
 int main(void) {
   test_arguments();
   test_retry_policy();
@@ -681,6 +708,7 @@ int main(void) {
   test_hide_with_every_slot_in_flight();
   test_late_answer_after_adoption();
   test_drop_only_record();
+  test_drop_record_after_a_write_outlived_its_batch();
   CHECK_INT(g_invalid, 0, "every batch drained was valid");
   return test_done();
 }
