@@ -37,14 +37,12 @@ static double earliest(double d, double at) {
 /* Refreshes the action record: the counters, and the one deadline at which the glue
 ** calls imp_outbox_next() again (the core's own deadlines included). */
 static int32_t ob_done(int32_t status) {
-  double d = -1.0;
-  int room = 0, idle = 0;
-  uint32_t batches = 0, events = 0, stored = 0;
-  d = earliest(d, imp_vis_next_deadline());
-  for (const ob_batch *b = imp_ob.slots; b < imp_ob.slots + imp_ob.nslots; b++) {
-    room |= b->state == OB_FREE && b < imp_ob.slots + imp_ob.cfg.max_batches;
+  double d = earliest(imp_ob.rescan_at, imp_vis_next_deadline());
+  int idle = 0;
+  uint32_t batches = 0, in_slots = 0, events = 0, stored = 0;
+  OB_EACH_HELD(b) {
+    in_slots += b < imp_ob.slots + imp_ob.cfg.max_batches; /* not the spare slot */
     idle |= b->state == OB_IDLE;
-    if (b->state == OB_FREE) continue;
     batches++;
     events += b->events;
     if (b->flags & OB_STORED) stored += b->stored_n;
@@ -52,10 +50,9 @@ static int32_t ob_done(int32_t status) {
     if (imp_ob.visible && (b->flags & OB_STORED) && !(b->flags & OB_RELEASE))
       d = earliest(d, b->renew_at);
   }
-  if (room) d = earliest(d, imp_queue_deadline());
+  if (in_slots < imp_ob.cfg.max_batches) d = earliest(d, imp_queue_deadline()); /* room */
   if (idle && imp_ob.visible && imp_ob.online && imp_ob.retry_at > imp_g.now)
     d = earliest(d, imp_ob.retry_at);
-  d = earliest(d, imp_ob.rescan_at);
   imp_act.deadline = d;
   imp_act.held_batches = batches;
   imp_act.held_events = events;
