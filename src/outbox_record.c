@@ -25,39 +25,36 @@
 #include "outbox_internal.h"
 
 /*=== MARK: - Writing (Private) ===*/
-/* The encoding being written: a body, a key or a record. */
-static IMP_NEAR imp_writer out;
-
 static void start_writing(uint8_t *dst, uint32_t cap) {
-  out.p = dst;
-  out.len = 0;
-  out.cap = cap;
-  out.overflow = 0;
+  imp_ob.writing.p = dst;
+  imp_ob.writing.len = 0;
+  imp_ob.writing.cap = cap;
+  imp_ob.writing.overflow = 0;
 }
 
 /* Its length, or 0 when it did not fit. */
-static uint32_t written(void) { return out.overflow ? 0u : out.len; }
+static uint32_t written(void) { return imp_ob.writing.overflow ? 0u : imp_ob.writing.len; }
 
 /* Writes wall-clock ms as 13 digits, zero-padded and clamped to 0..9999999999999
 ** (until the year 2286): keys sort by age, and every value has one spelling. */
 static void put_ms(double v) {
-  imp_json_uint(&out, v > 0.0 ? (v < 9999999999999.0 ? (uint64_t)v : 9999999999999u) : 0u, 13);
+  imp_json_uint(&imp_ob.writing, v > 0.0 ? (v < 9999999999999.0 ? (uint64_t)v : 9999999999999u) : 0u, 13);
 }
 
 /*=== MARK: - Request body (Public within the core) ===*/
 /* Writes the JSON of the first n events: prefix "at":A,"drop":D,"ev":[e1,e2,...]}. */
 static void put_json(const ob_batch *b, uint32_t n) {
   uint32_t at = b->prefix_len; /* (a drop-only batch has no buffers: none is read) */
-  imp_json_bytes(&out, b->data, b->prefix_len);
-  imp_json_field(&out, "\"at\":", b->at);
-  imp_json_field(&out, ",\"drop\":", b->drop);
-  imp_json_raw(&out, ",\"ev\":[");
+  imp_json_bytes(&imp_ob.writing, b->data, b->prefix_len);
+  imp_json_field(&imp_ob.writing, "\"at\":", b->at);
+  imp_json_field(&imp_ob.writing, ",\"drop\":", b->drop);
+  imp_json_raw(&imp_ob.writing, ",\"ev\":[");
   for (uint32_t i = 0; i < n; i++) {
-    if (i) imp_json_raw(&out, ",");
-    imp_json_bytes(&out, b->data + at, b->lens[i]);
+    if (i) imp_json_raw(&imp_ob.writing, ",");
+    imp_json_bytes(&imp_ob.writing, b->data + at, b->lens[i]);
     at += b->lens[i];
   }
-  imp_json_raw(&out, "]}");
+  imp_json_raw(&imp_ob.writing, "]}");
 }
 
 /* That JSON into dst; 0 when it does not fit. */
@@ -109,41 +106,36 @@ uint32_t imp_ob_encode_body(const ob_batch *b, uint32_t n) {
 /*=== MARK: - Storage record (Public within the core) ===*/
 uint32_t imp_ob_make_key(const ob_batch *b, uint8_t *dst) {
   start_writing(dst, IMP_OB_KEY_BYTES);
-  imp_json_raw(&out, "q:");
+  imp_json_raw(&imp_ob.writing, "q:");
   put_ms(b->created);
-  imp_json_raw(&out, ":");
-  imp_json_bytes(&out, imp_ob.tab, imp_ob.tab_len);
-  imp_json_field(&out, ":", imp_ob.next_key++);
-  return out.len;
+  imp_json_raw(&imp_ob.writing, ":");
+  imp_json_bytes(&imp_ob.writing, imp_ob.tab, imp_ob.tab_len);
+  imp_json_field(&imp_ob.writing, ":", imp_ob.next_key++);
+  return imp_ob.writing.len;
 }
 
 uint32_t imp_ob_encode_record(const ob_batch *b, int released, double until, uint8_t *dst,
                               uint32_t cap) {
   start_writing(dst, cap);
-  imp_json_raw(&out, "I2 ");
+  imp_json_raw(&imp_ob.writing, "I2 ");
   put_ms(b->created);
-  imp_json_raw(&out, " ");
+  imp_json_raw(&imp_ob.writing, " ");
   put_ms(until);
-  imp_json_raw(&out, (b->flags & OB_ATTEMPTED) ? " 1 " : " 0 ");
-  if (released) imp_json_raw(&out, "-");
-  else imp_json_bytes(&out, imp_ob.tab, imp_ob.tab_len);
-  imp_json_raw(&out, "\n");
+  imp_json_raw(&imp_ob.writing, (b->flags & OB_ATTEMPTED) ? " 1 " : " 0 ");
+  if (released) imp_json_raw(&imp_ob.writing, "-");
+  else imp_json_bytes(&imp_ob.writing, imp_ob.tab, imp_ob.tab_len);
+  imp_json_raw(&imp_ob.writing, "\n");
   put_json(b, b->events);
   return written();
 }
 
 /*=== MARK: - Splitter (Public within the core) ===*/
-/* The reader: the bytes of the record or batch JSON not read yet. */
-static IMP_NEAR struct {
-  const uint8_t *at, *end;
-} in;
-
 /* Moves past `text` when it is next. */
 static int eat(const char *text) {
-  const uint8_t *q = in.at;
+  const uint8_t *q = imp_ob.read_at;
   for (; *text; text++, q++)
-    if (q >= in.end || *q != (uint8_t)*text) return 0;
-  in.at = q;
+    if (q >= imp_ob.read_end || *q != (uint8_t)*text) return 0;
+  imp_ob.read_at = q;
   return 1;
 }
 
@@ -152,13 +144,13 @@ static int eat(const char *text) {
 ** IMP_OB_NO_NUMBER (nothing read) when the digits are not such a number. */
 #define IMP_OB_NO_NUMBER 0xFFFFFFFFFFFFFFFFu
 static uint64_t read_int(uint32_t width) {
-  const uint8_t *q = in.at;
+  const uint8_t *q = imp_ob.read_at;
   uint64_t v = 0;
-  while (q < in.end && *q >= '0' && *q <= '9' && q - in.at < 13) v = v * 10u + (uint64_t)(*q++ - '0');
-  long n = q - in.at;
-  if (width ? n != (long)width : (n == 0 || v > 0xFFFFFFFFu || (*in.at == '0' && n > 1)))
+  while (q < imp_ob.read_end && *q >= '0' && *q <= '9' && q - imp_ob.read_at < 13) v = v * 10u + (uint64_t)(*q++ - '0');
+  long n = q - imp_ob.read_at;
+  if (width ? n != (long)width : (n == 0 || v > 0xFFFFFFFFu || (*imp_ob.read_at == '0' && n > 1)))
     return IMP_OB_NO_NUMBER;
-  in.at = q;
+  imp_ob.read_at = q;
   return v;
 }
 
@@ -179,8 +171,8 @@ static int read_ms(double *field) {
 ** string; 0 when it does not close before the end or holds a control byte. */
 static uint32_t object_len(void) {
   int depth = 0, in_string = 0, escaped = 0;
-  if (in.at >= in.end || *in.at != '{') return 0;
-  for (const uint8_t *q = in.at; q < in.end; q++) {
+  if (imp_ob.read_at >= imp_ob.read_end || *imp_ob.read_at != '{') return 0;
+  for (const uint8_t *q = imp_ob.read_at; q < imp_ob.read_end; q++) {
     uint8_t c = *q;
     if (c < 0x20) return 0;
     if (escaped) escaped = 0;
@@ -189,7 +181,7 @@ static uint32_t object_len(void) {
       in_string = c != '"';
     } else if (c == '"') in_string = 1;
     else if (c == '{') depth++;
-    else if (c == '}' && --depth == 0) return (uint32_t)(q + 1 - in.at);
+    else if (c == '}' && --depth == 0) return (uint32_t)(q + 1 - imp_ob.read_at);
   }
   return 0;
 }
@@ -197,15 +189,15 @@ static uint32_t object_len(void) {
 /* Header prefix: up to the first "at": (the JSON writer escapes every quote inside a
 ** string), empty for a drop-only batch, else {"v":1,"pv":"... ending with a comma. */
 static int split_prefix(ob_batch *b) {
-  const uint8_t *start = in.at;
+  const uint8_t *start = imp_ob.read_at;
   int header = eat("{\"v\":1,\"pv\":\"");
-  in.at = start;
+  imp_ob.read_at = start;
   while (!eat("\"at\":")) {
-    if (in.at >= in.end || *in.at < 0x20) return 0;
-    in.at++;
+    if (imp_ob.read_at >= imp_ob.read_end || *imp_ob.read_at < 0x20) return 0;
+    imp_ob.read_at++;
   }
-  b->prefix_len = (uint32_t)(in.at - start) - 5u;
-  if (b->prefix_len && (!header || in.at[-6] != ',')) return 0;
+  b->prefix_len = (uint32_t)(imp_ob.read_at - start) - 5u;
+  if (b->prefix_len && (!header || imp_ob.read_at[-6] != ',')) return 0;
   __builtin_memcpy(b->data, start, b->prefix_len);
   return 1;
 }
@@ -214,8 +206,8 @@ static int split_prefix(ob_batch *b) {
 ** shape the encoder writes. At most IMP_BATCH_HARD_CAP bytes, so prefix and events
 ** always fit the slot. */
 int imp_ob_split(ob_batch *b, const uint8_t *json, uint32_t n) {
-  in.at = json;
-  in.end = json + n;
+  imp_ob.read_at = json;
+  imp_ob.read_end = json + n;
   b->events = b->event_bytes = 0;
   if (n > IMP_BATCH_HARD_CAP || !split_prefix(b) || !read_u32(&b->at) || !eat(",\"drop\":") ||
       !read_u32(&b->drop) || !eat(",\"ev\":["))
@@ -225,31 +217,31 @@ int imp_ob_split(ob_batch *b, const uint8_t *json, uint32_t n) {
     for (;;) {
       uint32_t len = object_len();
       if (!len || b->events == IMP_OB_MAX_EVENTS) return 0;
-      __builtin_memcpy(dst, in.at, len);
+      __builtin_memcpy(dst, imp_ob.read_at, len);
       dst += len;
-      in.at += len;
+      imp_ob.read_at += len;
       b->lens[b->events++] = (uint16_t)len;
       b->event_bytes += len;
       if (eat("]}")) break;
       if (!eat(",")) return 0;
     }
-  return in.at == in.end && (b->events != 0) == (b->prefix_len != 0);
+  return imp_ob.read_at == imp_ob.read_end && (b->events != 0) == (b->prefix_len != 0);
 }
 
 /*=== MARK: - Parser (Public within the core) ===*/
 int imp_ob_parse_record(const uint8_t *value, uint32_t len, ob_record *r, ob_batch *b) {
-  in.at = value;
-  in.end = value + len;
+  imp_ob.read_at = value;
+  imp_ob.read_end = value + len;
   if (!eat("I2 ") || !read_ms(&r->created) || !eat(" ") || !read_ms(&r->until)) return 0;
   r->attempted = (uint32_t)eat(" 1 ");
   if (!r->attempted && !eat(" 0 ")) return 0;
-  const uint8_t *owner = in.at;
-  while (in.at < in.end && *in.at != '\n') in.at++;
+  const uint8_t *owner = imp_ob.read_at;
+  while (imp_ob.read_at < imp_ob.read_end && *imp_ob.read_at != '\n') imp_ob.read_at++;
   r->owner = owner;
-  r->owner_len = (uint32_t)(in.at - owner);
+  r->owner_len = (uint32_t)(imp_ob.read_at - owner);
   if (r->owner_len == 1u && *owner == '-') r->owner_len = 0;
   else if (!imp_ob_tab_ok(owner, r->owner_len)) return 0;
-  if (!eat("\n") || !imp_ob_split(b, in.at, (uint32_t)(in.end - in.at))) return 0;
+  if (!eat("\n") || !imp_ob_split(b, imp_ob.read_at, (uint32_t)(imp_ob.read_end - imp_ob.read_at))) return 0;
   b->created = r->created;
   return 1;
 }
