@@ -135,16 +135,16 @@ void imp_ob_let_go(ob_batch *b) {
   b->state = OB_FREE;
 }
 
-/* The parked registration of the record `key`, taken off the list; 0 if none. */
-int imp_ob_unpark(const uint8_t *key, uint32_t key_len, uint32_t *bytes) {
+/* The parked registration of the record `key`, if any, leaves the list for b, the
+** record's batch (its own fetchLater copy from then on). */
+void imp_ob_unpark(const uint8_t *key, uint32_t key_len, ob_batch *b) {
   for (ob_gone *g = imp_ob.parked; g < imp_ob.parked + imp_ob.parked_n; g++) {
     if (!imp_ob_same(g->key, g->key_len, key, key_len)) continue;
-    int ticket = (int)g->ticket;
-    *bytes = g->bytes;
+    b->later_ticket = g->ticket;
+    b->later_bytes = g->bytes;
     *g = imp_ob.parked[--imp_ob.parked_n];
-    return ticket;
+    return;
   }
-  return 0;
 }
 
 /* The held batch awaiting `ticket` as `what`: its request in that state (OB_FETCH,

@@ -70,24 +70,19 @@ uint32_t imp_ob_found(double t, const uint8_t *key, uint32_t key_len, const uint
     if (imp_ob.rescan_at < 0.0) imp_ob.rescan_at = t + imp_ob.cfg.lease_ms;
     return IMP_FOUND_LEFT;
   }
-  uint32_t later_bytes = 0;
-  if (found.events == 0 || imp_ob_wall(t) - r.created > imp_ob.cfg.max_age_ms) {
-    uint32_t parked = (uint32_t)imp_ob_unpark(key, key_len, &later_bytes);
-    if (parked) { /* counted lost: its deferred copy must not be sent */
-      imp_ob_chore(IMP_ACT_CANCEL, parked, 0, 0);
-      imp_ob.later_used -= later_bytes;
-    }
-    imp_ob_lose(found.events, found.drop, found.data, found.prefix_len);
-    return IMP_FOUND_REMOVE;
-  }
-  ob_batch *b = imp_ob_alloc();
-  if (!b) {
+  ob_batch *b = 0;
+  int expired = found.events == 0 || imp_ob_wall(t) - r.created > imp_ob.cfg.max_age_ms;
+  if (!expired && !(b = imp_ob_alloc())) {
     imp_ob.scan_on_free = 1;
     return IMP_FOUND_LEFT;
   }
+  imp_ob_unpark(key, key_len, &found);
+  if (expired) { /* counted lost: its deferred copy must not be sent */
+    imp_ob_cancel_later(&found);
+    imp_ob_lose(found.events, found.drop, found.data, found.prefix_len);
+    return IMP_FOUND_REMOVE;
+  }
   adopt(b, &found, &r, key, key_len);
-  b->later_ticket = (uint32_t)imp_ob_unpark(key, key_len, &later_bytes);
-  b->later_bytes = later_bytes;
   return IMP_FOUND_ADOPTED;
 }
 
