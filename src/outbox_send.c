@@ -50,20 +50,18 @@ static int emit_chore(void) {
 }
 
 /* Frees room in this tab's storage share for `need` events and `bytes` by removing
-** the copies of other held batches (oldest first; they stay in memory). */
+** the copies of other held batches (oldest first, not in flight and not being
+** written, as `keep` is; they stay in memory). */
 static int make_room(const ob_batch *keep, uint32_t need, uint32_t bytes) {
   for (;;) {
     uint32_t events = need, size = bytes;
-    ob_batch *victim = 0;
     OB_EACH_HELD(b) {
       if (b == keep || !(b->flags & OB_STORED)) continue;
       events += b->stored_n;
       size += b->stored_len;
-      if (b->state != OB_FETCH && !(b->flags & (OB_STORING | OB_RELEASE)) &&
-          (!victim || b->id < victim->id))
-        victim = b;
     }
     if (events <= imp_ob.cfg.stored_events && size <= imp_ob.cfg.stored_bytes) return 1;
+    ob_batch *victim = imp_ob_oldest(1u << OB_IDLE | 1u << OB_BEACON, OB_STORED, OB_STORING | OB_RELEASE);
     if (!victim) return 0;
     imp_ob_chore(IMP_ACT_REMOVE, 0, victim->key, victim->key_len);
     victim->flags &= ~(uint32_t)OB_STORED;
@@ -79,12 +77,11 @@ static int emit_store(double t, ob_batch *b, int released) {
   double until = imp_ob_wall(t) + imp_ob.cfg.lease_ms;
   uint32_t len = imp_ob_encode_record(b, released, until, imp_ob_io + b->key_len,
                                       IMP_OB_IO_BYTES - b->key_len);
-  b->flags &= ~(uint32_t)OB_WANT_STORE;
+  b->flags = (b->flags & ~(uint32_t)OB_WANT_STORE) | OB_STORING;
   if (!len || !make_room(b, b->events, len + b->key_len)) {
-    b->flags &= ~(uint32_t)OB_CLAIM;
+    b->flags &= ~(uint32_t)(OB_CLAIM | OB_STORING);
     return 0;
   }
-  b->flags |= OB_STORING;
   b->flags = released ? (b->flags | OB_RELEASE) : (b->flags & ~(uint32_t)OB_RELEASE);
   b->store_ticket = ++imp_ob.next_ticket;
   b->stored_n = b->events;
