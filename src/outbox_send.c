@@ -215,11 +215,10 @@ static int later_action(void) {
 /* Hidden, every batch dealt with: a "drop" count still waiting for a batch is
 ** stored alone, so the next page load carries it. */
 static int drop_record_action(double t) {
-  ob_batch carrier_less;
+  static IMP_NEAR ob_batch carrier_less; /* no events, no buffers: created and drop */
   if (!imp_g.drop_pending || imp_ob.drop_ticket || !storage_usable()) return 0;
   OB_EACH_HELD(b)
     if (b->state == OB_BEACON || (b->flags & OB_STORING)) return 0;
-  __builtin_memset(&carrier_less, 0, sizeof carrier_less);
   carrier_less.created = imp_ob_wall(t);
   carrier_less.drop = imp_g.drop_pending;
   uint32_t key_len = imp_ob_make_key(&carrier_less, imp_ob_io);
