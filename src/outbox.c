@@ -316,10 +316,7 @@ void imp_ob_visibility(double t) {
 ** requests and registrations are cancelled, and storage is purged. */
 void imp_ob_purge(void) {
   OB_EACH_HELD(b) {
-    if (b->state == OB_FETCH) {
-      imp_ob.inflight_bytes -= b->sent_bytes;
-      imp_ob_chore(IMP_ACT_CANCEL, b->ticket, 0, 0);
-    }
+    if (b->state == OB_FETCH) imp_ob_chore(IMP_ACT_CANCEL, b->ticket, 0, 0);
     imp_act.purged = imp_add_sat(imp_act.purged, b->events);
     b->flags &= ~(uint32_t)OB_STORED; /* the purge removes every record */
     imp_ob_free(b);
@@ -329,7 +326,7 @@ void imp_ob_purge(void) {
   for (const ob_gone *g = imp_ob.parked; g < imp_ob.parked + imp_ob.parked_n; g++)
     imp_ob_chore(IMP_ACT_CANCEL, g->ticket, 0, 0);
   imp_ob.gone_n = imp_ob.parked_n = 0;
-  imp_ob.inflight_bytes = imp_ob.later_used = 0;
+  imp_ob.inflight_bytes = imp_ob.later_used = 0; /* nothing is in flight or registered */
   imp_ob.purge = (imp_ob.cfg.flags & IMP_OB_STORAGE) ? 1 : 0;
   imp_ob.want_scan = imp_ob.scanning = 0;
   imp_ob.drop_record = imp_ob.drop_ticket = 0;
