@@ -131,10 +131,8 @@ static int timeout_action(double t) {
 }
 
 static int fetch_action(double t) {
-  uint32_t inflight = 0;
   if (!imp_ob.online || t < imp_ob.retry_at) return 0;
-  OB_EACH_HELD(b) inflight += b->state == OB_FETCH;
-  if (imp_ob.failures && inflight) return 0; /* one at a time while failing */
+  if (imp_ob.failures && imp_ob_oldest(1u << OB_FETCH, 0, 0)) return 0; /* one at a time while failing */
   ob_batch *b = imp_ob_oldest(1u << OB_IDLE, 0, 0);
   if (!b) return 0;
   uint32_t len, n = send_count(b, &len);
