@@ -161,6 +161,7 @@ void imp_ob_purge(void);                      /* consent denied               */
 void imp_ob_chore(uint32_t kind, uint32_t ticket, const uint8_t *key, uint32_t key_len);
 const ob_chore *imp_ob_take_chore(void);      /* the oldest chore, or NULL */
 ob_batch *imp_ob_oldest(uint32_t states, uint32_t want, uint32_t skip); /* lowest id */
+#define OB_HELD (1u << OB_IDLE | 1u << OB_FETCH | 1u << OB_BEACON) /* states of held batches */
 double imp_ob_wall(double t);
 uint32_t imp_ob_beacon_room(void);
 ob_batch *imp_ob_by_ticket(uint32_t ticket, uint32_t what); /* OB_FETCH, OB_BEACON, OB_STORING, 0 */

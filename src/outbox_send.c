@@ -215,8 +215,8 @@ static int later_action(void) {
 static int drop_record_action(double t) {
   static IMP_NEAR ob_batch carrier_less; /* no events, no buffers: created and drop */
   if (!imp_g.drop_pending || imp_ob.drop_ticket || !storage_usable()) return 0;
-  OB_EACH_HELD(b)
-    if (b->state == OB_BEACON || (b->flags & OB_STORING)) return 0;
+  /* and only once no beacon and no write is awaited */
+  if (imp_ob_oldest(1u << OB_BEACON, 0, 0) || imp_ob_oldest(OB_HELD, OB_STORING, 0)) return 0;
   carrier_less.created = imp_ob_wall(t);
   carrier_less.drop = imp_g.drop_pending;
   uint32_t key_len = imp_ob_make_key(&carrier_less, imp_ob_io);
