@@ -99,7 +99,6 @@ IMP_API int32_t imp_outbox_start(double t, double epoch_ms, uint32_t tab_len) {
   imp_ob.visible = imp_vis_measuring();
   imp_ob.want_scan = 1;
   imp_ob.rescan_at = -1.0;
-  imp_ob.jitter = 0.5;
   if (imp_ob.consent == IMP_CONSENT_DENIED) imp_ob_purge();
   imp_ob.started = 1;
   return ob_done(IMP_OK);
@@ -108,9 +107,8 @@ IMP_API int32_t imp_outbox_start(double t, double epoch_ms, uint32_t tab_len) {
 IMP_API int32_t imp_outbox_next(double t, double jitter) {
   if (!running()) return IMP_ERR_STATE;
   if (!(jitter >= 0.0 && jitter < 1.0) || !ob_take_time(t)) return IMP_ERR_ARG;
-  imp_ob.jitter = jitter;
   imp_vis_advance(imp_g.now);
-  return ob_done(imp_ob_next_action(imp_g.now));
+  return ob_done(imp_ob_next_action(imp_g.now, jitter));
 }
 
 /* Cuts every queued event into batches now, as far as free slots allow (the rest

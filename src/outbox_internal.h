@@ -110,7 +110,6 @@ typedef struct imp_outbox {
   uint32_t next_id, next_ticket, next_key;
   /* environment, as reported */
   int online, consent, storage_ok, visible;
-  double jitter;           /* the random input of the current call         */
   /* retry */
   uint32_t failures, wave;
   double retry_at;         /* no new fetch before this core time           */
@@ -167,7 +166,7 @@ uint32_t imp_ob_beacon_room(void);
 ob_batch *imp_ob_by_ticket(uint32_t ticket, uint32_t what); /* OB_FETCH, OB_BEACON, OB_STORING, 0 */
 
 /*=== MARK: - Sending (Private) ===*/
-int32_t imp_ob_next_action(double t);
+int32_t imp_ob_next_action(double t, double jitter); /* jitter: for a request timed out */
 void imp_ob_response(double t, ob_batch *b, int32_t status, double retry_after_ms,
                      double jitter);
 void imp_ob_beacon_outcome(double t, ob_batch *b, int32_t outcome);

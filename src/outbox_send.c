@@ -120,11 +120,11 @@ static void emit_fetch(double t, ob_batch *b, uint32_t n, uint32_t len) {
 }
 
 /*=== MARK: - Deciding (Private) ===*/
-static int timeout_action(double t) {
+static int timeout_action(double t, double jitter) {
   OB_EACH_HELD(b) {
     if (b->state != OB_FETCH || t < b->sent_at + imp_ob.cfg.timeout_ms) continue;
     set_action(IMP_ACT_CANCEL, b, b->ticket, 0, 0);
-    imp_ob_response(t, b, 0, -1.0, imp_ob.jitter);
+    imp_ob_response(t, b, 0, -1.0, jitter);
     return 1;
   }
   return 0;
@@ -228,7 +228,7 @@ static int drop_record_action(double t) {
   return 1;
 }
 
-int32_t imp_ob_next_action(double t) {
+int32_t imp_ob_next_action(double t, double jitter) {
   set_action(IMP_ACT_NONE, 0, 0, 0, 0);
   imp_ob_visibility(t);
   if (emit_chore()) return IMP_OK;
@@ -239,7 +239,7 @@ int32_t imp_ob_next_action(double t) {
     set_action(IMP_ACT_PURGE, 0, 0, 0, 0);
     return IMP_OK;
   }
-  if (timeout_action(t)) return IMP_OK;
+  if (timeout_action(t, jitter)) return IMP_OK;
   if (imp_ob.rescan_at >= 0.0 && t >= imp_ob.rescan_at) {
     imp_ob.rescan_at = -1.0;
     imp_ob.want_scan = 1;
