@@ -25,43 +25,47 @@
 #include "outbox_internal.h"
 
 /*=== MARK: - Writing (Private) ===*/
-static void start_writing(uint8_t *dst, uint32_t cap) {
-  imp_ob.writing.p = dst;
-  imp_ob.writing.len = 0;
-  imp_ob.writing.cap = cap;
-  imp_ob.writing.overflow = 0;
+/* The outbox's writer (imp_ob.writing, not on the stack: its address is a constant),
+** emptied and pointed at dst. */
+static imp_writer *start_writing(uint8_t *dst, uint32_t cap) {
+  imp_writer *w = &imp_ob.writing;
+  w->p = dst;
+  w->len = 0;
+  w->cap = cap;
+  w->overflow = 0;
+  return w;
 }
 
-/* Its length, or 0 when it did not fit. */
-static uint32_t written(void) { return imp_ob.writing.overflow ? 0u : imp_ob.writing.len; }
+/* What w wrote: its length, or 0 when it did not fit. */
+static uint32_t written(const imp_writer *w) { return w->overflow ? 0u : w->len; }
 
 /* Writes wall-clock ms as 13 digits, zero-padded and clamped to 0..9999999999999
 ** (until the year 2286): keys sort by age, and every value has one spelling. */
-static void put_ms(double v) {
-  imp_json_uint(&imp_ob.writing, v > 0.0 ? (v < 9999999999999.0 ? (uint64_t)v : 9999999999999u) : 0u, 13);
+static void put_ms(imp_writer *w, double v) {
+  imp_json_uint(w, v > 0.0 ? (v < 9999999999999.0 ? (uint64_t)v : 9999999999999u) : 0u, 13);
 }
 
 /*=== MARK: - Request body (Public within the core) ===*/
 /* Writes the JSON of the first n events: prefix "at":A,"drop":D,"ev":[e1,e2,...]}. */
-static void put_json(const ob_batch *b, uint32_t n) {
+static void put_json(imp_writer *w, const ob_batch *b, uint32_t n) {
   uint32_t at = b->prefix_len; /* (a drop-only batch has no buffers: none is read) */
-  imp_json_bytes(&imp_ob.writing, b->data, b->prefix_len);
-  imp_json_field(&imp_ob.writing, "\"at\":", b->at);
-  imp_json_field(&imp_ob.writing, ",\"drop\":", b->drop);
-  imp_json_raw(&imp_ob.writing, ",\"ev\":[");
+  imp_json_bytes(w, b->data, b->prefix_len);
+  imp_json_field(w, "\"at\":", b->at);
+  imp_json_field(w, ",\"drop\":", b->drop);
+  imp_json_raw(w, ",\"ev\":[");
   for (uint32_t i = 0; i < n; i++) {
-    if (i) imp_json_raw(&imp_ob.writing, ",");
-    imp_json_bytes(&imp_ob.writing, b->data + at, b->lens[i]);
+    if (i) imp_json_raw(w, ",");
+    imp_json_bytes(w, b->data + at, b->lens[i]);
     at += b->lens[i];
   }
-  imp_json_raw(&imp_ob.writing, "]}");
+  imp_json_raw(w, "]}");
 }
 
 /* That JSON into dst; 0 when it does not fit. */
 static uint32_t encode_json(const ob_batch *b, uint32_t n, uint8_t *dst, uint32_t cap) {
-  start_writing(dst, cap);
-  put_json(b, n);
-  return written();
+  imp_writer *w = start_writing(dst, cap);
+  put_json(w, b, n);
+  return written(w);
 }
 
 /* The last JSON compressed for a body and its gzip. A batch's body is asked for more
@@ -105,28 +109,28 @@ uint32_t imp_ob_encode_body(const ob_batch *b, uint32_t n) {
 
 /*=== MARK: - Storage record (Public within the core) ===*/
 uint32_t imp_ob_make_key(const ob_batch *b, uint8_t *dst) {
-  start_writing(dst, IMP_OB_KEY_BYTES);
-  imp_json_raw(&imp_ob.writing, "q:");
-  put_ms(b->created);
-  imp_json_raw(&imp_ob.writing, ":");
-  imp_json_bytes(&imp_ob.writing, imp_ob.tab, imp_ob.tab_len);
-  imp_json_field(&imp_ob.writing, ":", imp_ob.next_key++);
-  return imp_ob.writing.len;
+  imp_writer *w = start_writing(dst, IMP_OB_KEY_BYTES);
+  imp_json_raw(w, "q:");
+  put_ms(w, b->created);
+  imp_json_raw(w, ":");
+  imp_json_bytes(w, imp_ob.tab, imp_ob.tab_len);
+  imp_json_field(w, ":", imp_ob.next_key++);
+  return w->len;
 }
 
 uint32_t imp_ob_encode_record(const ob_batch *b, int released, double until, uint8_t *dst,
                               uint32_t cap) {
-  start_writing(dst, cap);
-  imp_json_raw(&imp_ob.writing, "I2 ");
-  put_ms(b->created);
-  imp_json_raw(&imp_ob.writing, " ");
-  put_ms(until);
-  imp_json_raw(&imp_ob.writing, (b->flags & OB_ATTEMPTED) ? " 1 " : " 0 ");
-  if (released) imp_json_raw(&imp_ob.writing, "-");
-  else imp_json_bytes(&imp_ob.writing, imp_ob.tab, imp_ob.tab_len);
-  imp_json_raw(&imp_ob.writing, "\n");
-  put_json(b, b->events);
-  return written();
+  imp_writer *w = start_writing(dst, cap);
+  imp_json_raw(w, "I2 ");
+  put_ms(w, b->created);
+  imp_json_raw(w, " ");
+  put_ms(w, until);
+  imp_json_raw(w, (b->flags & OB_ATTEMPTED) ? " 1 " : " 0 ");
+  if (released) imp_json_raw(w, "-");
+  else imp_json_bytes(w, imp_ob.tab, imp_ob.tab_len);
+  imp_json_raw(w, "\n");
+  put_json(w, b, b->events);
+  return written(w);
 }
 
 /*=== MARK: - Splitter (Public within the core) ===*/
