@@ -171,7 +171,7 @@ GLUE_SRC  := $(filter-out js/imp-embedded.js,$(wildcard js/*.js js/*/*.js))
 # esbuild bundles, terser minifies, with the settings in tests/tools/bundle.mjs (what
 # each one saves is measured there); tests/tools/size.mjs measures with the same module.
 BUNDLE    := node tests/tools/bundle.mjs
-# Size budgets, one per layer (gzip -9; tests/README.md "Sizes"): the core 12.2 KiB
+# Size budgets, one per layer (gzip -9; tests/README.md "Sizes"): the core 11.9 KiB
 # (WASM_GZIP_BUDGET, checked by `make wasm`; the outbox, which decides delivery, is about
 # 5.1 KiB of it), the module entry, which is the glue, 8,600 B (delivery's I/O driver,
 # js/delivery/, about 1.8 KiB of it; delivery's debug hook is the separate entry
