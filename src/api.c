@@ -23,7 +23,7 @@ _Static_assert(IMP_TEXT_BYTES >= IMP_EVENT_MAX_BYTES, "text buffer holds any one
 _Static_assert(IMP_MAX_PV_BYTES + IMP_MAX_PATH_BYTES <= IMP_INPUT_BYTES, "input buffer");
 _Static_assert(IMP_MAX_ID_BYTES + IMP_MAX_LIST_BYTES <= IMP_INPUT_BYTES, "input buffer");
 
-static const char *const status_names[] = {
+static const char status_names[][17] = { /* 17: the longest name and its NUL */
     "IMP_ERR_FULL", "IMP_ERR_SLOT",  "IMP_ERR_TOO_LONG", "IMP_ERR_ID", "IMP_ERR_MEMORY",
     "IMP_ERR_CONFIG", "IMP_ERR_STATE", "IMP_ERR_ARG", "IMP_OK", "IMP_NONE"};
 
@@ -78,39 +78,30 @@ IMP_API int32_t imp_config_defaults(void) {
   return IMP_OK;
 }
 
-/* Where each part of the arena starts for a valid configuration, each 8-byte aligned:
-** the item table, the queue, the elements, the encoder's tables; the seen set takes
-** the rest (from `used`). */
-typedef struct arena_layout { size_t queue, elements, deflate, used; } arena_layout;
-
-static size_t align8(size_t n) { return (n + 7u) & ~(size_t)7u; }
-
-static arena_layout arena_parts(const imp_config *c) {
-  arena_layout a;
-  a.queue = align8(imp_registry_bytes(c->max_items));
-  a.elements = a.queue + align8(imp_queue_bytes(c->max_queue, c->queue_bytes));
-  a.deflate = a.elements + align8(imp_element_bytes(c->max_items));
-  a.used = a.deflate + (c->compress ? imp_deflate_work_bytes(c->window_bits) : 0u);
-  return a;
-}
-
+/* The arena, each part 8-byte aligned: the item table, the queue, the elements, the
+** encoder's tables (with compress); the seen set takes the rest. Each module's init
+** function points its part of imp_g at its part; imp_g is zeroed before, so counts and
+** ends start at 0. */
 IMP_API int32_t imp_start(void) {
   const imp_config *c = &imp_cfg;
   imp_g.started = 0;
   imp_res.config_field = imp_config_check(c);
   if (imp_res.config_field) return IMP_ERR_CONFIG;
-  arena_layout a = arena_parts(c);
-  if (a.used > IMP_ARENA_BYTES) return IMP_ERR_MEMORY;
+  size_t queue = imp_align8(imp_registry_bytes(c->max_items));
+  size_t elements = queue + imp_align8(imp_queue_bytes(c->max_queue, c->queue_bytes));
+  size_t deflate = elements + imp_align8(imp_element_bytes(c->max_items));
+  size_t used = deflate + (c->compress ? imp_deflate_work_bytes(c->window_bits) : 0u);
+  if (used > IMP_ARENA_BYTES) return IMP_ERR_MEMORY;
 
   __builtin_memset(&imp_g, 0, sizeof imp_g);
   __builtin_memset(&imp_res, 0, sizeof imp_res);
   imp_g.cfg = *c;
   imp_registry_init(arena);
-  imp_queue_init(arena + a.queue);
-  imp_element_init(arena + a.elements);
-  if (imp_g.cfg.compress) imp_deflate_work_init(&imp_g.deflate, arena + a.deflate, c->window_bits);
-  imp_seen_init(arena + a.used, IMP_ARENA_BYTES - a.used); /* the rest of the arena */
-  imp_g.timer_head = imp_g.timer_tail = IMP_NIL;
+  imp_queue_init(arena + queue);
+  imp_element_init(arena + elements);
+  if (imp_g.cfg.compress) imp_deflate_work_init(&imp_g.deflate, arena + deflate, c->window_bits);
+  imp_seen_init(arena + used, IMP_ARENA_BYTES - used); /* the rest of the arena */
+  imp_g.timer_head = imp_g.timer_tail = IMP_LINK_NIL;
   imp_g.page_state = IMP_PAGE_HIDDEN;
   imp_g.pv_cur = IMP_PV_RING - 1u;
   imp_g.started = 1;
@@ -130,8 +121,7 @@ IMP_API int32_t imp_page_begin(double t, uint32_t pv_len, uint32_t path_len,
     imp_vis_page_changed();
   }
   imp_queue_page_begin(imp_in, pv_len, imp_in + pv_len, path_len, flags, imp_g.now);
-  imp_vis_reset();
-  imp_registry_free_released();
+  imp_registry_page_view();
   imp_g.page_state = (flags & IMP_FLAG_PRERENDER) ? IMP_PAGE_PRERENDER
                      : (flags & IMP_FLAG_HIDDEN)  ? IMP_PAGE_HIDDEN
                                                   : IMP_PAGE_VISIBLE;
@@ -183,9 +173,8 @@ static int32_t register_item(double t, uint32_t id_len, uint32_t list_len, uint3
   if (element && imp_element_full()) return IMP_ERR_FULL;
   take_time(t);
   imp_vis_advance(imp_g.now);
-  uint32_t slot = IMP_NIL;
-  status = imp_registry_register(imp_in, id_len, imp_in + id_len, list_len, position, &slot);
-  if (status != IMP_OK) return status;
+  uint32_t slot = imp_registry_register(imp_in, id_len, imp_in + id_len, list_len, position);
+  if (slot == IMP_NIL) return IMP_ERR_FULL;
   imp_res.slot = slot;
   if (element) imp_res.element = imp_element_new(slot);
   return done(IMP_OK);

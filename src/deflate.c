@@ -47,6 +47,10 @@ static void align(bit_writer *b) {
   if (b->n) put_bits(b, 0, 8u - b->n);
 }
 
+static void put_bytes(bit_writer *b, const uint8_t *p, size_t n) {
+  for (size_t i = 0; i < n; i++) put_bits(b, p[i], 8);
+}
+
 static void put_le32(bit_writer *b, uint32_t v) {
   put_bits(b, v & 0xFFFFu, 16);
   put_bits(b, v >> 16, 16);
@@ -211,21 +215,21 @@ static void put_lengths(bit_writer *b, huffman *h) {
     put_symbol(b, h, CODE_LEN + h->len[i < LITLEN_SENT ? i : i + DIST - LITLEN_SENT]);
 }
 
-/* Builds the codes for h's counts; returns the bits of the block header they need. */
-static size_t dynamic_codes(huffman *h) {
-  bit_writer count = {0, 0, 0, 0, 0};
+/* Builds the codes for h's counts; returns the bits of the block header they need.
+** `count` is a writer that only counts: the code-length symbols go through it with
+** lengths still 0, so they are counted and add no bits. */
+static size_t dynamic_codes(bit_writer *count, huffman *h) {
   code_lengths(h->freq, h->len, DIST, 15);  /* 286 and 287 are never used: length 0 */
   code_lengths(h->freq + DIST, h->len + DIST, 32, 15);
-  put_lengths(&count, h);  /* code-length lengths still 0: only counts */
+  put_lengths(count, h);
   code_lengths(h->freq + CODE_LEN, h->len + CODE_LEN, 19, 7);
   return 3u + 14u + 3u * 19u + cost(h, CODE_LEN, SYMBOLS);
 }
 
 static void put_dynamic_header(bit_writer *b, huffman *h) {
-  put_bits(b, 1u | 2u << 1, 3);  /* BFINAL, BTYPE 10 */
-  put_bits(b, LITLEN_SENT - 257u, 5);
-  put_bits(b, DIST_SENT - 1u, 5);
-  put_bits(b, 19u - 4u, 4);
+  /* BFINAL, BTYPE 10, HLIT, HDIST, HCLEN: 3 + 5 + 5 + 4 bits */
+  put_bits(b, 1u | 2u << 1 | (LITLEN_SENT - 257u) << 3 | (DIST_SENT - 1u) << 8 | (19u - 4u) << 13,
+           17);
   for (uint32_t k = 0; k < 19u; k++) put_bits(b, h->len[CODE_LEN + (uint8_t)CODE_LEN_ORDER[k]], 3);
   canonical_codes(h, CODE_LEN, 19);
   put_lengths(b, h);
@@ -237,9 +241,8 @@ static void stored_blocks(bit_writer *b, const uint8_t *in, size_t n) {
     uint32_t len = n - i > STORED_MAX ? STORED_MAX : (uint32_t)(n - i);
     put_bits(b, i + len == n, 3);  /* BFINAL on the last, BTYPE 00 */
     align(b);
-    put_bits(b, len, 16);
-    put_bits(b, ~len & 0xFFFFu, 16);
-    for (uint32_t k = 0; k < len; k++) put_bits(b, in[i + k], 8);
+    put_le32(b, len | ~len << 16);  /* LEN, NLEN */
+    put_bytes(b, in + i, len);
     i += len;
   } while (i < n);
 }
@@ -252,7 +255,7 @@ static void deflate(bit_writer *b, const uint8_t *in, size_t n, const imp_deflat
   put_lz77(&count, &h, in, n, w);  /* all lengths 0: counts symbols and extra bits */
   fixed_lengths(&h);
   size_t fixed = 3u + cost(&h, 0, CODE_LEN);
-  size_t dynamic = dynamic_codes(&h);
+  size_t dynamic = dynamic_codes(&count, &h);
   dynamic += cost(&h, 0, CODE_LEN);
   size_t stored = n + 5u * (n ? (n + STORED_MAX - 1u) / STORED_MAX : 1u);
   size_t bytes = (bits_of(&count) + (fixed < dynamic ? fixed : dynamic) + 7u) / 8u;
@@ -317,7 +320,7 @@ size_t imp_gzip(const uint8_t *in, size_t n, uint8_t *out, size_t cap,
   static const uint8_t header[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff};
   bit_writer b = {out, 0, cap, 0, 0};
   if (n >= 0xFFFFFFFFu || n > SIZE_MAX / 16u) return 0;  /* positions and bit counts fit */
-  for (uint32_t k = 0; k < sizeof header; k++) put_bits(&b, header[k], 8);
+  put_bytes(&b, header, sizeof header);
   deflate(&b, in, n, w);
   put_le32(&b, imp_crc32(0, in, n));
   put_le32(&b, (uint32_t)n);

@@ -29,7 +29,6 @@ size_t imp_element_bytes(uint32_t max_items) { return (size_t)max_items * sizeof
 void imp_element_init(uint8_t *mem) {
   imp_g.elements = (imp_element *)(void *)mem;
   imp_g.element_free = IMP_NIL;
-  imp_g.element_fresh = 0;
   imp_g.key_element = IMP_NIL;
 }
 
@@ -42,15 +41,20 @@ int imp_element_full(void) {
   return imp_g.element_free == IMP_NIL && imp_g.element_fresh == imp_g.cfg.max_items;
 }
 
+/* The link in the item's list of elements that holds `element` (IMP_NIL: its end). */
+static uint32_t *link_to(uint32_t slot, uint32_t element) {
+  uint32_t *link = &imp_g.items[slot].elements;
+  while (*link != element) link = &imp_g.elements[*link].next;
+  return link;
+}
+
 uint32_t imp_element_new(uint32_t slot) {
   uint32_t h = imp_g.element_free;
   if (h != IMP_NIL) imp_g.element_free = imp_g.elements[h].next;
   else h = imp_g.element_fresh++; /* never used before */
   imp_element *e = &imp_g.elements[h];
   *e = (imp_element){0.0, 0.0, slot, IMP_NIL, IMP_LOOK_PENDING};
-  uint32_t *link = &imp_g.items[slot].elements; /* append: earliest first */
-  while (*link != IMP_NIL) link = &imp_g.elements[*link].next;
-  *link = h;
+  *link_to(slot, IMP_NIL) = h; /* appended: earliest first */
   return h;
 }
 
@@ -85,9 +89,7 @@ void imp_element_look(imp_element *e, int32_t cover) {
 /*=== MARK: - Giving handles back (Private) ===*/
 static void unlink_element(uint32_t element) {
   imp_element *e = &imp_g.elements[element];
-  uint32_t *link = &imp_g.items[e->item].elements;
-  while (*link != element) link = &imp_g.elements[*link].next;
-  *link = e->next;
+  *link_to(e->item, element) = e->next;
   e->item = IMP_NIL;
   e->next = imp_g.element_free;
   imp_g.element_free = element;
@@ -97,6 +99,6 @@ static void unlink_element(uint32_t element) {
 void imp_element_free(uint32_t element) {
   uint32_t slot = imp_g.elements[element].item;
   unlink_element(element);
-  if (imp_g.items[slot].elements != IMP_NIL) feed_item(slot);
-  else imp_vis_release(&imp_g.items[slot], slot);
+  feed_item(slot); /* OUT without elements: an open span is reported */
+  if (imp_g.items[slot].elements == IMP_NIL) imp_registry_release(slot);
 }

@@ -26,7 +26,6 @@ size_t imp_ids_bytes(uint32_t max_items) { return heap_capacity(max_items); }
 void imp_ids_init(uint8_t *mem) {
   imp_g.id_heap = mem;
   imp_g.id_cap = heap_capacity(imp_g.cfg.max_items);
-  imp_g.id_end = imp_g.id_live = 0;
 }
 
 static uint32_t record_bytes(uint32_t id_len, uint32_t list_len) {

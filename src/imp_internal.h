@@ -140,12 +140,12 @@ typedef struct imp_core {
   uint32_t id_end;         /* records end here                              */
   uint32_t id_live;        /* bytes of the records items still hold         */
   uint32_t item_count;     /* used slots                                    */
-  uint32_t released_head;  /* released items, oldest release first          */
-  uint32_t released_tail;
+  uint16_t released_head;  /* released items, oldest release first          */
+  uint16_t released_tail;  /* (IMP_LINK_NIL when none, as the timer list)   */
   imp_seen *seen;          /* seen_cap entries (seen.c)                      */
   uint32_t seen_cap;       /* power of two, or 0 when the arena has no room  */
   uint32_t seen_count;
-  uint32_t timer_head, timer_tail;
+  uint16_t timer_head, timer_tail; /* armed timers, IMP_LINK_NIL when none */
   imp_element *elements;   /* max_items handles (element.c)                  */
   uint32_t element_free;   /* first handle given back, or IMP_NIL            */
   uint32_t element_fresh;  /* handles [element_fresh, max_items) never used  */
@@ -169,6 +169,9 @@ extern uint8_t imp_wire[IMP_WIRE_BYTES];
 extern uint8_t imp_text[IMP_TEXT_BYTES];
 extern imp_config imp_cfg;
 
+/* n rounded up to a multiple of 8: where the next part of the arena may start. */
+static inline size_t imp_align8(size_t n) { return (n + 7u) & ~(size_t)7u; }
+
 /* Comparisons with NaN are false, and inf - inf is NaN: this refuses both. */
 static inline int imp_nonneg(double x) { return x >= 0.0 && x - x == 0.0; }
 
@@ -186,7 +189,6 @@ typedef struct imp_writer {
 void imp_json_raw(imp_writer *w, const char *s);
 void imp_json_bytes(imp_writer *w, const uint8_t *s, uint32_t n);
 void imp_json_str(imp_writer *w, const uint8_t *s, uint32_t n);
-void imp_json_u32(imp_writer *w, uint32_t v);
 void imp_json_uint(imp_writer *w, uint64_t v, uint32_t width); /* zero-padded to width */
 void imp_json_field(imp_writer *w, const char *key, uint32_t v); /* key raw, v */
 uint32_t imp_ms(double ms);   /* clamps to [0, UINT32_MAX] and floors */
@@ -195,13 +197,13 @@ uint32_t imp_add_sat(uint32_t a, uint32_t b);  /* a + b, saturating */
 /*=== MARK: - Registry (Private) ===*/
 size_t imp_registry_bytes(uint32_t max_items);
 void imp_registry_init(uint8_t *mem);
-int32_t imp_registry_register(const uint8_t *id, uint32_t id_len, const uint8_t *list,
-                              uint32_t list_len, uint32_t position, uint32_t *slot);
-void imp_registry_free_released(void);
-void imp_registry_released(uint32_t slot);     /* append to the released list */
-void imp_list_append(uint32_t *head, uint32_t *tail, uint32_t slot); /* items chained by timer_prev/next */
-void imp_list_unlink(uint32_t *head, uint32_t *tail, imp_item *it);
-static inline uint32_t imp_link(uint16_t link) { return link == IMP_LINK_NIL ? IMP_NIL : link; }
+/* The item's slot (registered, or known and updated), or IMP_NIL when the table is full. */
+uint32_t imp_registry_register(const uint8_t *id, uint32_t id_len, const uint8_t *list,
+                               uint32_t list_len, uint32_t position);
+void imp_registry_page_view(void);   /* frees released items, resets the others */
+void imp_registry_release(uint32_t slot);      /* out of view, kept: the released list */
+void imp_list_append(uint16_t *head, uint16_t *tail, uint32_t slot); /* items chained by timer_prev/next */
+void imp_list_unlink(uint16_t *head, uint16_t *tail, imp_item *it);
 
 /*=== MARK: - Ids and lists (Private) ===*/
 size_t imp_ids_bytes(uint32_t max_items);
@@ -229,17 +231,19 @@ void imp_element_geometry(imp_element *e, double ratio, double area);
 void imp_element_look(imp_element *e, int32_t cover);
 
 /*=== MARK: - Seen set (Private) ===*/
+/* 64-bit FNV-1a of an id, never 0: the seen set's key; its high half places the id in
+** the registry's hash table. */
+uint64_t imp_hash64(const uint8_t *s, uint32_t n);
 void imp_seen_init(uint8_t *mem, size_t bytes);
 void imp_seen_clear(void);
 int imp_seen_save(const imp_item *it);        /* 0 when the set is full        */
 void imp_seen_restore(imp_item *it);
 
 /*=== MARK: - Visibility (Private) ===*/
-void imp_vis_reset(void);
+void imp_vis_forget(imp_item *it);
 void imp_vis_advance(double t);
 void imp_vis_set_geometry(imp_item *it, uint8_t geometry);
 void imp_vis_page_changed(void);
-void imp_vis_release(imp_item *it, uint32_t slot);
 void imp_vis_click(imp_item *it);
 int32_t imp_vis_activate(uint32_t element, int32_t kind);
 int imp_vis_measuring(void);

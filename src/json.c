@@ -50,8 +50,6 @@ void imp_json_uint(imp_writer *w, uint64_t v, uint32_t width) {
   put(w, digits + 20 - n, n);
 }
 
-void imp_json_u32(imp_writer *w, uint32_t v) { imp_json_uint(w, v, 0); }
-
 /* Raw text (a key with its punctuation), then a count. */
 void imp_json_field(imp_writer *w, const char *key, uint32_t v) {
   imp_json_raw(w, key);
@@ -64,26 +62,19 @@ uint32_t imp_ms(double ms) {
   return (uint32_t)ms;
 }
 
-/* Length of the well-formed UTF-8 sequence at s (n bytes left), or 0. */
+/* Length of the well-formed UTF-8 sequence at s (n bytes left), or 0. The second byte
+** has a narrower range after some lead bytes: no overlongs (E0, F0), no UTF-16
+** surrogates (ED), nothing above U+10FFFF (F4). */
 static uint32_t utf8_len(const uint8_t *s, uint32_t n) {
   uint8_t c = s[0];
-  uint32_t need;
-  uint8_t lo = 0x80, hi = 0xBF;          /* allowed range of the second byte */
   if (c < 0x80) return 1;
-  if (c >= 0xC2 && c <= 0xDF) need = 2;
-  else if (c >= 0xE0 && c <= 0xEF) {
-    need = 3;
-    if (c == 0xE0) lo = 0xA0;            /* no overlongs */
-    if (c == 0xED) hi = 0x9F;            /* no UTF-16 surrogates */
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    need = 4;
-    if (c == 0xF0) lo = 0x90;
-    if (c == 0xF4) hi = 0x8F;            /* <= U+10FFFF */
-  } else
-    return 0;
-  if (n < need || s[1] < lo || s[1] > hi) return 0;
-  for (uint32_t i = 2; i < need; i++)
-    if ((s[i] & 0xC0) != 0x80) return 0;
+  if (c < 0xC2 || c > 0xF4) return 0;
+  uint32_t need = c >= 0xF0 ? 4u : c >= 0xE0 ? 3u : 2u;
+  uint8_t lo = c == 0xE0 ? 0xA0 : c == 0xF0 ? 0x90 : 0x80;
+  uint8_t hi = c == 0xED ? 0x9F : c == 0xF4 ? 0x8F : 0xBF;
+  if (n < need) return 0;
+  for (uint32_t i = 1; i < need; i++, lo = 0x80, hi = 0xBF)
+    if (s[i] < lo || s[i] > hi) return 0;
   return need;
 }
 

@@ -34,12 +34,14 @@ size_t imp_queue_bytes(uint32_t max_queue, uint32_t queue_bytes) {
 void imp_queue_init(uint8_t *mem) {
   imp_g.recs = (imp_event_rec *)(void *)mem;
   imp_g.ring = mem + (size_t)imp_g.cfg.max_queue * sizeof(imp_event_rec);
-  imp_g.rec_head = imp_g.rec_count = 0;
-  imp_g.ring_head = imp_g.ring_used = 0;
-  imp_g.drop_pending = imp_g.dropped_total = 0;
 }
 
-static imp_event_rec *oldest(void) { return &imp_g.recs[imp_g.rec_head]; }
+/* The record of the k-th oldest queued event (k = rec_count: where the next one goes). */
+static imp_event_rec *rec_at(uint32_t k) {
+  return &imp_g.recs[(imp_g.rec_head + k) % imp_g.cfg.max_queue];
+}
+
+static imp_event_rec *oldest(void) { return rec_at(0); }
 
 static void pop(void) {
   imp_g.ring_head = (imp_g.ring_head + oldest()->len) % imp_g.cfg.queue_bytes;
@@ -75,7 +77,7 @@ static void ring_write(uint32_t at, const uint8_t *src, uint32_t n) {
   __builtin_memcpy(imp_g.ring, src + first, n - first);
 }
 
-static const char *const type_names[] = {"imp", "view", "vis", "click"};
+static const char type_names[][6] = {"imp", "view", "vis", "click"};
 
 static void placement(imp_writer *w, const imp_item *it) {
   if (it->position) {
@@ -125,7 +127,7 @@ void imp_queue_push(int type, const imp_item *it, double t, uint32_t a, uint32_t
   uint32_t at = (imp_g.ring_head + imp_g.ring_used) % imp_g.cfg.queue_bytes;
   ring_write(at, scratch, w.len);
   imp_g.ring_used += w.len;
-  imp_event_rec *r = &imp_g.recs[(imp_g.rec_head + imp_g.rec_count) % imp_g.cfg.max_queue];
+  imp_event_rec *r = rec_at(imp_g.rec_count);
   r->t = t;
   r->off = at;
   r->len = (uint16_t)w.len;
@@ -159,7 +161,7 @@ int imp_queue_ready(double t) {
   if (!imp_g.rec_count) return 0;
   return imp_g.rec_count >= imp_g.cfg.batch_events ||
          imp_g.ring_used + imp_g.rec_count + HEADER_MAX >= json_cap() ||
-         oldest()->t + imp_g.cfg.batch_age_ms <= t || oldest()->pv != imp_g.pv_cur;
+         imp_queue_deadline() <= t || oldest()->pv != imp_g.pv_cur;
 }
 
 static void header(imp_writer *w, const imp_pageview *pv, double t) {
@@ -183,7 +185,7 @@ static uint32_t assemble(double t, uint32_t limit) {
   header(&w, &imp_g.pvs[pv], t);
   /* Room is kept for the closing "]}" (2 bytes); a separator costs 1. */
   for (; events < imp_g.rec_count && events < limit; events++) {
-    const imp_event_rec *r = &imp_g.recs[(imp_g.rec_head + events) % imp_g.cfg.max_queue];
+    const imp_event_rec *r = rec_at(events);
     uint32_t sep = events ? 1u : 0u;
     if (r->pv != pv || w.len + sep + r->len + 2u > w.cap) break;
     if (sep) w.p[w.len++] = ',';
@@ -220,8 +222,7 @@ int32_t imp_queue_take(double t, int force, int want_wire) {
 
 int32_t imp_queue_peek(uint32_t back) {
   if (back >= imp_g.rec_count) return IMP_NONE;
-  const imp_event_rec *r =
-      &imp_g.recs[(imp_g.rec_head + imp_g.rec_count - 1u - back) % imp_g.cfg.max_queue];
+  const imp_event_rec *r = rec_at(imp_g.rec_count - 1u - back);
   ring_read(imp_text, r->off, r->len);
   imp_res.text_bytes = r->len;
   return IMP_OK;

@@ -6,8 +6,9 @@
 ** same state; a node whose id changes is simply another item. Slots are stable
 ** for as long as the item lives, so the glue can keep element -> slot.
 **
-** Lookup is an open-addressing hash table with linear probing (FNV-1a, capacity a
-** power of two at least twice max_items, so probes stay short) holding slot + 1.
+** Lookup is an open-addressing hash table with linear probing (the high half of the
+** id's 64-bit FNV-1a hash, the seen set's key; capacity a power of two at least twice
+** max_items, so probes stay short) holding slot + 1.
 ** Deletion shifts later entries back instead of leaving tombstones, so the table
 ** never degrades. Items are freed in two cases only: released items at the start of
 ** a new page view, and, when the table is full, the item released longest ago is
@@ -21,11 +22,8 @@
 */
 #include "imp_internal.h"
 
-static uint32_t hash_id(const uint8_t *s, uint32_t n) {
-  uint32_t h = 2166136261u;
-  for (uint32_t i = 0; i < n; i++) h = (h ^ s[i]) * 16777619u;
-  return h;
-}
+/* The high half of the id's 64-bit hash (seen.c), as the seen set uses it. */
+static uint32_t hash_id(const uint8_t *s, uint32_t n) { return (uint32_t)(imp_hash64(s, n) >> 32); }
 
 static uint32_t hash_capacity(uint32_t max_items) {
   uint32_t cap = 8;
@@ -33,13 +31,11 @@ static uint32_t hash_capacity(uint32_t max_items) {
   return cap;
 }
 
-static size_t round_up8(size_t n) { return (n + 7u) & ~(size_t)7u; }
-
 /* The item table, the hash, the free stack, then the ids' part (ids.c). */
 size_t imp_registry_bytes(uint32_t max_items) {
   return (size_t)max_items * sizeof(imp_item) +
-         round_up8((size_t)hash_capacity(max_items) * sizeof(uint16_t) +
-                (size_t)max_items * sizeof(uint16_t)) +
+         imp_align8((size_t)hash_capacity(max_items) * sizeof(uint16_t) +
+                    (size_t)max_items * sizeof(uint16_t)) +
          imp_ids_bytes(max_items);
 }
 
@@ -50,15 +46,14 @@ void imp_registry_init(uint8_t *mem) {
   imp_g.hash_cap = hash_capacity(max);
   imp_g.hash = (uint16_t *)(void *)mem;
   imp_g.free_slots = imp_g.hash + imp_g.hash_cap;
-  mem += round_up8((size_t)imp_g.hash_cap * sizeof(uint16_t) + (size_t)max * sizeof(uint16_t));
+  mem += imp_align8((size_t)imp_g.hash_cap * sizeof(uint16_t) + (size_t)max * sizeof(uint16_t));
   imp_ids_init(mem);
   __builtin_memset(imp_g.items, 0, (size_t)max * sizeof(imp_item));
   __builtin_memset(imp_g.hash, 0, (size_t)imp_g.hash_cap * sizeof(uint16_t));
   /* Pop order gives slot 0 first: deterministic slots for traces. */
   for (uint32_t i = 0; i < max; i++) imp_g.free_slots[i] = (uint16_t)(max - 1u - i);
   imp_g.free_count = max;
-  imp_g.item_count = 0;
-  imp_g.released_head = imp_g.released_tail = IMP_NIL;
+  imp_g.released_head = imp_g.released_tail = IMP_LINK_NIL;
 }
 
 /* Index in the hash table of id, or of the empty entry where it would go. */
@@ -83,12 +78,12 @@ static void unhash(uint32_t slot) {
   uint32_t mask = imp_g.hash_cap - 1u;
   uint32_t i = find(imp_item_id(it), it->id_len);
   imp_g.hash[i] = 0;
-  /* Backward-shift deletion: move later entries of the cluster into the gap when
-  ** their home position does not lie cyclically in (gap, j]. */
+  /* Backward-shift deletion: a later entry of the cluster moves into the gap when its
+  ** home position does not lie cyclically in (gap, j], that is when it is at least as
+  ** far from its home as from the gap. */
   for (uint32_t j = (i + 1u) & mask; imp_g.hash[j] != 0; j = (j + 1u) & mask) {
     uint32_t home = home_of(&imp_g.items[imp_g.hash[j] - 1u], mask);
-    int stays = (i <= j) ? (i < home && home <= j) : (i < home || home <= j);
-    if (!stays) {
+    if (((j - home) & mask) >= ((j - i) & mask)) {
       imp_g.hash[i] = imp_g.hash[j];
       imp_g.hash[j] = 0;
       i = j;
@@ -107,26 +102,27 @@ static void free_slot(uint32_t slot) {
 /*=== MARK: - Lists of items (Private) ===*/
 /* Items chain through timer_prev/timer_next into one list at a time: the armed
 ** timers (visibility.c) or the released items (below). */
-void imp_list_append(uint32_t *head, uint32_t *tail, uint32_t slot) {
+void imp_list_append(uint16_t *head, uint16_t *tail, uint32_t slot) {
   imp_item *it = &imp_g.items[slot];
   it->timer_next = IMP_LINK_NIL;
-  it->timer_prev = (uint16_t)*tail; /* IMP_NIL becomes IMP_LINK_NIL */
-  if (*tail != IMP_NIL) imp_g.items[*tail].timer_next = (uint16_t)slot;
-  else *head = slot;
-  *tail = slot;
+  it->timer_prev = *tail;
+  if (*tail != IMP_LINK_NIL) imp_g.items[*tail].timer_next = (uint16_t)slot;
+  else *head = (uint16_t)slot;
+  *tail = (uint16_t)slot;
 }
 
-void imp_list_unlink(uint32_t *head, uint32_t *tail, imp_item *it) {
-  uint32_t prev = imp_link(it->timer_prev), next = imp_link(it->timer_next);
-  if (prev != IMP_NIL) imp_g.items[prev].timer_next = it->timer_next;
+void imp_list_unlink(uint16_t *head, uint16_t *tail, imp_item *it) {
+  uint16_t prev = it->timer_prev, next = it->timer_next;
+  if (prev != IMP_LINK_NIL) imp_g.items[prev].timer_next = next;
   else *head = next;
-  if (next != IMP_NIL) imp_g.items[next].timer_prev = it->timer_prev;
+  if (next != IMP_LINK_NIL) imp_g.items[next].timer_prev = prev;
   else *tail = prev;
   it->timer_prev = it->timer_next = IMP_LINK_NIL;
 }
 
 /*=== MARK: - The released list (Private) ===*/
-void imp_registry_released(uint32_t slot) {
+void imp_registry_release(uint32_t slot) {
+  imp_g.items[slot].flags |= IMP_ITEM_RELEASED;
   imp_list_append(&imp_g.released_head, &imp_g.released_tail, slot);
 }
 
@@ -137,7 +133,7 @@ static void unlink_released(imp_item *it) {
 /* Frees the item released longest ago (other than slot `keep`) whose state the seen
 ** set can keep; 0 if none. */
 static int reuse_oldest_released(uint32_t keep) {
-  for (uint32_t s = imp_g.released_head; s != IMP_NIL; s = imp_link(imp_g.items[s].timer_next)) {
+  for (uint32_t s = imp_g.released_head; s != IMP_LINK_NIL; s = imp_g.items[s].timer_next) {
     imp_item *it = &imp_g.items[s];
     if (s == keep || !imp_seen_save(it)) continue;
     unlink_released(it);
@@ -148,25 +144,27 @@ static int reuse_oldest_released(uint32_t keep) {
 }
 
 /*=== MARK: - Registration (Private) ===*/
-/* A known item takes its new list; released items make room in the heap if needed. */
-static int32_t known_item(uint32_t s, const uint8_t *id, uint32_t id_len, const uint8_t *list,
-                          uint32_t list_len) {
+/* A known item takes its new list; released items make room in the heap if needed.
+** Returns its slot, or IMP_NIL when there is no room. */
+static uint32_t known_item(uint32_t s, const uint8_t *id, uint32_t id_len, const uint8_t *list,
+                           uint32_t list_len) {
   imp_item *it = &imp_g.items[s];
   if (!imp_ids_same_list(it, list, list_len)) {
     while (!imp_ids_room(it, id_len, list_len))
-      if (!reuse_oldest_released(s)) return IMP_ERR_FULL;
+      if (!reuse_oldest_released(s)) return IMP_NIL;
     imp_ids_set(s, id, id_len, list, list_len);
   }
   if (it->flags & IMP_ITEM_RELEASED) unlink_released(it);
   it->flags &= (uint8_t)~IMP_ITEM_RELEASED;
-  return IMP_OK;
+  return s;
 }
 
-/* A new item in a free slot; released items make room for it and its ids if needed. */
-static int32_t new_item(const uint8_t *id, uint32_t id_len, const uint8_t *list,
-                        uint32_t list_len, uint32_t *slot) {
+/* A new item in a free slot; released items make room for it and its ids if needed.
+** Returns its slot, or IMP_NIL when there is no room. */
+static uint32_t new_item(const uint8_t *id, uint32_t id_len, const uint8_t *list,
+                         uint32_t list_len) {
   while (imp_g.free_count == 0 || !imp_ids_room(0, id_len, list_len))
-    if (!reuse_oldest_released(IMP_NIL)) return IMP_ERR_FULL;
+    if (!reuse_oldest_released(IMP_NIL)) return IMP_NIL;
   uint32_t h = find(id, id_len); /* after any reuse: the table may have changed */
   uint32_t s = imp_g.free_slots[--imp_g.free_count];
   imp_item *it = &imp_g.items[s];
@@ -178,28 +176,27 @@ static int32_t new_item(const uint8_t *id, uint32_t id_len, const uint8_t *list,
   imp_g.hash[h] = (uint16_t)(s + 1u);
   imp_g.item_count++;
   imp_seen_restore(it);
-  *slot = s;
-  return IMP_OK;
+  return s;
 }
 
-int32_t imp_registry_register(const uint8_t *id, uint32_t id_len, const uint8_t *list,
-                              uint32_t list_len, uint32_t position, uint32_t *slot) {
+uint32_t imp_registry_register(const uint8_t *id, uint32_t id_len, const uint8_t *list,
+                               uint32_t list_len, uint32_t position) {
   uint32_t h = find(id, id_len);
-  int32_t status;
-  if (imp_g.hash[h] != 0) {
-    *slot = imp_g.hash[h] - 1u;
-    status = known_item(*slot, id, id_len, list, list_len);
-  } else {
-    status = new_item(id, id_len, list, list_len, slot);
-  }
-  if (status == IMP_OK) imp_g.items[*slot].position = position;
-  return status;
+  uint32_t slot = imp_g.hash[h] != 0 ? known_item(imp_g.hash[h] - 1u, id, id_len, list, list_len)
+                                     : new_item(id, id_len, list, list_len);
+  if (slot != IMP_NIL) imp_g.items[slot].position = position;
+  return slot;
 }
 
-/* New page view: every released item goes, and so does the seen set. */
-void imp_registry_free_released(void) {
-  for (uint32_t s = 0; s < imp_g.cfg.max_items; s++)
-    if (imp_g.items[s].flags & IMP_ITEM_RELEASED) free_slot(s);
-  imp_g.released_head = imp_g.released_tail = IMP_NIL;
+/* New page view: every released item goes, and so does the seen set; the other items
+** forget what the last page view reported (imp_vis_forget). */
+void imp_registry_page_view(void) {
+  for (uint32_t s = 0; s < imp_g.cfg.max_items; s++) {
+    imp_item *it = &imp_g.items[s];
+    if (it->flags & IMP_ITEM_RELEASED) free_slot(s);
+    else imp_vis_forget(it);
+  }
+  imp_g.released_head = imp_g.released_tail = IMP_LINK_NIL;
+  imp_g.timer_head = imp_g.timer_tail = IMP_LINK_NIL;
   imp_seen_clear();
 }

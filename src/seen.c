@@ -18,7 +18,7 @@
 */
 #include "imp_internal.h"
 
-static uint64_t hash64(const uint8_t *s, uint32_t n) {
+uint64_t imp_hash64(const uint8_t *s, uint32_t n) {
   uint64_t h = 14695981039346656037ull;
   for (uint32_t i = 0; i < n; i++) h = (h ^ s[i]) * 1099511628211ull;
   return h ? h : 1u; /* 0 marks an empty entry */
@@ -30,7 +30,6 @@ void imp_seen_init(uint8_t *mem, size_t bytes) {
     cap = cap ? 2u * cap : 8u;
   imp_g.seen = (imp_seen *)(void *)mem;
   imp_g.seen_cap = cap;
-  imp_g.seen_count = 0;
   __builtin_memset(imp_g.seen, 0, (size_t)cap * sizeof(imp_seen));
 }
 
@@ -55,7 +54,7 @@ static int reported(const imp_item *it) {
 
 int imp_seen_save(const imp_item *it) {
   if (!reported(it)) return 1;
-  uint64_t key = hash64(imp_item_id(it), it->id_len);
+  uint64_t key = imp_hash64(imp_item_id(it), it->id_len);
   imp_seen *e = seen_find(key);
   if (!e) return 0;
   if (e->key == 0) {
@@ -71,7 +70,7 @@ int imp_seen_save(const imp_item *it) {
 }
 
 void imp_seen_restore(imp_item *it) {
-  const uint64_t key = hash64(imp_item_id(it), it->id_len);
+  const uint64_t key = imp_hash64(imp_item_id(it), it->id_len);
   imp_seen *e = seen_find(key);
   if (!e || e->key == 0) return;
   it->first_seen = e->first_seen;

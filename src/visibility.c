@@ -74,14 +74,14 @@ static void unlink_timer(imp_item *it) {
 }
 
 double imp_vis_next_deadline(void) {
-  if (imp_g.timer_head == IMP_NIL) return -1.0;
+  if (imp_g.timer_head == IMP_LINK_NIL) return -1.0;
   return imp_g.items[imp_g.timer_head].span_start + imp_g.cfg.view_ms;
 }
 
 void imp_vis_advance(double t) {
-  while (imp_g.timer_head != IMP_NIL) {
+  while (imp_g.timer_head != IMP_LINK_NIL) {
     imp_item *it = &imp_g.items[imp_g.timer_head];
-    double due = it->span_start + imp_g.cfg.view_ms;
+    double due = imp_vis_next_deadline();
     if (due > t) break;
     unlink_timer(it);
     it->flags |= IMP_ITEM_VIEWED;
@@ -138,12 +138,6 @@ void imp_vis_page_changed(void) {
   }
 }
 
-void imp_vis_release(imp_item *it, uint32_t slot) {
-  imp_vis_set_geometry(it, IMP_OUT);
-  it->flags |= IMP_ITEM_RELEASED;
-  imp_registry_released(slot);
-}
-
 void imp_vis_click(imp_item *it) {
   imp_vis_advance(imp_g.now);
   impression(it, imp_g.now);
@@ -164,16 +158,13 @@ int32_t imp_vis_activate(uint32_t element, int32_t kind) {
   return IMP_OK;
 }
 
-/* New page view: forget per-page-view state of every item, keep geometry. */
-void imp_vis_reset(void) {
-  for (uint32_t s = 0; s < imp_g.cfg.max_items; s++) {
-    imp_item *it = &imp_g.items[s];
-    it->flags &= (uint8_t)(IMP_ITEM_USED | IMP_ITEM_RELEASED);
-    it->state = IMP_OUT;
-    it->spans = 0;
-    it->longest_ms = 0;
-    it->first_seen = 0;
-    it->timer_prev = it->timer_next = IMP_LINK_NIL;
-  }
-  imp_g.timer_head = imp_g.timer_tail = IMP_NIL;
+/* New page view: an item forgets its per-page-view state and keeps its geometry (the
+** registry empties the armed-timer list). */
+void imp_vis_forget(imp_item *it) {
+  it->flags &= (uint8_t)(IMP_ITEM_USED | IMP_ITEM_RELEASED);
+  it->state = IMP_OUT;
+  it->spans = 0;
+  it->longest_ms = 0;
+  it->first_seen = 0;
+  it->timer_prev = it->timer_next = IMP_LINK_NIL;
 }
