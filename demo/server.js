@@ -72,6 +72,7 @@ export function packageEntry() {
 function importMap() {
   return JSON.stringify({ imports: {
     'impression-tracker': packageEntry(),
+    'impression-tracker/debug': '/node_modules/impression-tracker/js/debug.js',
     uplot: '/node_modules/uplot/dist/uPlot.esm.js',
   } }, null, 2);
 }

@@ -1,17 +1,38 @@
 // Type declarations for 'impression-tracker/debug' (handwritten; checked by `make types`).
 
-/** One step of delivery, as deliveryDebug() passes it on. */
+import type { TrackerEvent, TrackerPageView } from './index.js';
+
+/** One step of delivery, as onDelivery sees it (js/README.md "Observability"). */
 export interface DeliveryDebugInfo {
   kind: 'fetch' | 'response' | 'retry' | 'beacon' | 'fetchLater' | 'store';
   [key: string]: unknown;
 }
 
-/** The value of the `debug` option (made only by deliveryDebug()). */
-export type DeliveryDebug = (kind: number, ticket?: number, outcome?: unknown, key?: string, action?: DataView) => void;
+/** What trackerDebug() watches. */
+export interface TrackerDebugOptions {
+  /** Record every tracking input fed to the core (not delivery's calls), for trace(). Memory grows with the page's activity. @default false */
+  trace?: boolean;
+  /**
+   * Sees every event as the core queues it, before any batch is cut (whatever the
+   * consent state), with the page view it belongs to. An event that closes a page view
+   * (a "vis" ending with it) comes with the old page view. Events the queue dropped on
+   * overflow before the hook could see them are not shown.
+   */
+  onEvent?: (event: TrackerEvent, pageView: TrackerPageView) => void;
+  /** Sees one call per delivery action and answer ({kind: 'fetch' | 'response' | 'retry' | 'beacon' | 'fetchLater' | 'store', ticket, ...}). */
+  onDelivery?: (info: DeliveryDebugInfo) => void;
+}
+
+/** The value of the tracker's `debug` option (made only by trackerDebug()). */
+export interface TrackerDebug {
+  /** The trace recorded so far (trace format v1; '' without `trace: true`); tracker.trace() gives the same. */
+  trace(): string;
+  /** The tracker's call when its core has loaded. */
+  _attach(loaded: unknown, report: (error: unknown) => void): unknown;
+}
 
 /**
- * Delivery's debug hook, for the tracker's `debug` option: onDebug sees one call per
- * action and answer ({kind: 'fetch' | 'response' | 'retry' | 'beacon' | 'fetchLater' |
- * 'store', ticket, ...}; js/README.md "Observability").
+ * The tracker's debug option: a trace recorder and hooks on events and delivery, kept
+ * out of the module entry. An exception in a hook goes to the tracker's onError.
  */
-export function deliveryDebug(onDebug: (info: DeliveryDebugInfo) => void): DeliveryDebug;
+export function trackerDebug(what?: TrackerDebugOptions): TrackerDebug;

@@ -1,40 +1,49 @@
 // debug.js: the package's debug entry ('impression-tracker/debug'), kept out of the
-// module entry so a tracker that does not debug delivery does not ship it.
-// deliveryDebug(onDebug) makes the value of the `debug` option: the delivery driver
-// (js/delivery/driver.js) calls it after each action it performs and each answer it
-// gets, with the outbox's action record, and it calls onDebug with one plain object
-// per step: {kind: 'fetch' | 'response' | 'retry' | 'beacon' | 'fetchLater' | 'store',
-// ticket, ...}. Nothing runs at import.
+// module entry so a tracker that is not being debugged does not ship it.
+// trackerDebug({trace, onEvent, onDelivery}) makes the value of the tracker's `debug`
+// option. The tracker hands it the loaded core before the core starts, and it watches
+// the core's exports from outside (debug/watch.js): the trace recorder
+// (debug/record.js, read with trace() here or tracker.trace()), onEvent(event,
+// pageView) for each event the moment the core queues it (debug/events.js), and
+// onDelivery(info) for each step of delivery (debug/delivery.js). An exception in a
+// hook goes to the tracker's onError. Nothing runs at import.
 
-import {
-  A_BATCH, A_BODY_BYTES, A_EVENTS, A_FAILURES, A_RETRY_MS, ACT_BEACON, ACT_FETCH, ACT_LATER, ACT_NONE, ACT_STORE,
-  BEACON_ACCEPTED, BEACON_THREW,
-} from './core/outbox.js';
+import { showDelivery } from './debug/delivery.js';
+import { showEvents } from './debug/events.js';
+import { recordTrace } from './debug/record.js';
+import { coreViews, copyCore, safeHook, wrap } from './debug/watch.js';
+
+// A viewable timer the core has passed fires (imp_tick) before the outbox cuts batches
+// or a take: the trace has the tick (a replay cuts the same batches) and onEvent sees
+// the events before a batch takes them.
+function tickBeforeCuts(core) {
+  const result = coreViews(core).result;
+  const due = () => result().getFloat64(0, true);
+  for (const name of ['imp_outbox_next', 'imp_outbox_flush', 'imp_take_batch']) {
+    wrap(core, name, (real, t, ...args) => {
+      if (due() >= 0 && due() <= t) core.exports.imp_tick(t);
+      return real(t, ...args);
+    });
+  }
+}
 
 /**
- * @param {(info: {kind: string, [key: string]: unknown}) => void} onDebug
- * @returns {(kind: number, ticket?: number, outcome?: unknown, key?: string, action?: DataView) => void}
- *   the `debug` option: kind is the outbox's action kind (ACT_NONE after each
- *   imp_outbox_next); for a fetch, outcome is undefined when it is sent and
- *   [status, Retry-After ms] when it is answered
+ * @param {{trace?: boolean, onEvent?: Function, onDelivery?: Function}} [what]
+ * @returns {{trace: () => string}} the `debug` option; trace() gives the trace recorded so far
  */
-export function deliveryDebug(onDebug) {
-  let failures = 0;
-  return (kind, ticket, outcome, key, action) => {
-    const field = (offset) => action.getUint32(offset, true);
-    const sizes = { ticket, events: field(A_EVENTS), bytes: field(A_BODY_BYTES) };
-    const answered = kind === ACT_FETCH && outcome !== undefined;
-    if (kind === ACT_FETCH && !answered) onDebug({ kind: 'fetch', ticket, batch: field(A_BATCH), ...sizes });
-    else if (answered) onDebug({ kind: 'response', ticket, status: outcome[0], retryAfterMs: outcome[1] });
-    else if (kind === ACT_BEACON) {
-      onDebug({ kind: 'beacon', ...sizes, accepted: outcome === BEACON_ACCEPTED, threw: outcome === BEACON_THREW });
-    } else if (kind === ACT_LATER) onDebug({ kind: 'fetchLater', ...sizes, registered: !!outcome });
-    else if (kind === ACT_STORE) onDebug({ kind: 'store', ticket, key, events: sizes.events, outcome });
-    if (kind !== ACT_NONE && !answered) return;
-    // A failure the outbox counted (an answer, or a timeout found by next) starts a backoff.
-    if (field(A_FAILURES) > failures) {
-      onDebug({ kind: 'retry', status: answered ? outcome[0] : 0, delayMs: Math.ceil(action.getFloat64(A_RETRY_MS, true)) });
-    }
-    failures = field(A_FAILURES);
+export function trackerDebug({ trace = false, onEvent, onDelivery } = {}) {
+  let lines = [];
+  return {
+    trace: () => (lines.length ? `${lines.join('\n')}\n` : ''),
+    /** The tracker's call: the loaded core it will use instead of `loaded`. */
+    _attach(loaded, report) {
+      const core = copyCore(loaded);
+      lines = [];
+      if (trace) recordTrace(core, lines);
+      if (onEvent) showEvents(core, safeHook(onEvent, report));
+      if (onDelivery) showDelivery(core, safeHook(onDelivery, report));
+      tickBeforeCuts(core);
+      return core;
+    },
   };
 }

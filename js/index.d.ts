@@ -2,7 +2,7 @@
 // tsc --strict). The same API is exported by 'impression-tracker' (the core loaded from
 // imp.wasm beside the module) and 'impression-tracker/embedded' (the core inlined).
 
-import type { DeliveryDebug } from './debug.js';
+import type { TrackerDebug } from './debug.js';
 
 /** Metadata of a card given to observe() or found on its attributes. */
 export interface CardMeta {
@@ -129,7 +129,7 @@ export interface TrackerOptions {
   /**
    * The core gzips every batch (RFC 1952) and the tracker sends those bytes, typed
    * text/plain; false sends the JSON text, for a collector that cannot inflate. The debug
-   * hook and trace() see the JSON either way.
+   * option's onEvent and trace() see the JSON either way.
    * @default true
    */
   compress?: boolean;
@@ -164,7 +164,6 @@ export interface TrackerOptions {
    * @default false
    */
   occlusion?: boolean;
-  /** Record every tracking input fed to the core (not delivery's calls), for trace(). Memory grows with the page's activity. @default false */
   trace?: boolean;
   /** Prefix of the localStorage keys of the delivery queue. @default 'impression-tracker:' */
   storageKey?: string;
@@ -178,18 +177,11 @@ export interface TrackerOptions {
    */
   onError?: (error: Error & { status?: number }) => void;
   /**
-   * Debug hook: sees every event as the core queues it, before any batch is cut (whatever
-   * the consent state), with the page view it belongs to. An event that closes a page
-   * view (a "vis" ending with it) comes with the old page view. Events the queue dropped
-   * on overflow before the hook could see them are not shown. Costs nothing when unset.
+   * The trace recorder and the debug hooks onEvent and onDelivery, made by
+   * `trackerDebug({trace, onEvent, onDelivery})` of 'impression-tracker/debug' (a separate
+   * entry, so a tracker without it does not ship them). Costs nothing when unset.
    */
-  onEvent?: (event: TrackerEvent, pageView: TrackerPageView) => void;
-  /**
-   * Debug hook of delivery, made by `deliveryDebug(onDebug)` of 'impression-tracker/debug'
-   * (a separate entry, so a tracker without it does not ship it): onDebug sees one call per
-   * action and answer ({kind: 'fetch' | 'response' | 'retry' | 'beacon' | 'fetchLater' | 'store', ...}).
-   */
-  debug?: DeliveryDebug;
+  debug?: TrackerDebug;
   /**
    * Where the core comes from, instead of the entry point's default. A core not loaded
    * within 10 s (a promise that never settles, a fetch that never answers) gives a no-op
@@ -245,7 +237,7 @@ export interface Tracker {
   newPageView(meta?: PageViewMeta): void;
   /** Counters, for debugging and tests. */
   stats(): TrackerStats;
-  /** The exact inputs fed to the core, in the trace format v1 ('' unless options.trace). Replay it with `make replay` (build/replay) or 'impression-tracker/replay'. */
+  /** The exact inputs fed to the core, in the trace format v1, as the `debug` option recorded them ('' unless made with `trackerDebug({trace: true})`). Replay it with `make replay` (build/replay) or 'impression-tracker/replay'. */
   trace(): string;
   /** Ends the page view, sends what is queued (with sendBeacon), removes every listener and observer. A tracker shared by several createTracker() calls stops at the last stop(). */
   stop(): void;

@@ -17,8 +17,10 @@
 // data-list-attribute, data-consent, data-gpc, data-occlusion, data-trace,
 // data-impression-ratio, data-view-ratio, data-view-ms, data-batch-max-events,
 // data-batch-max-bytes, data-batch-max-age-ms, data-compress ("false" sends JSON text).
-// Errors are logged with console.warn.
+// data-trace records the trace (js/debug.js), read with `impressionTracker.then((t) =>
+// t.trace())`. Errors are logged with console.warn.
 
+import { trackerDebug } from './debug.js';
 import { createTracker } from './embedded.js';
 
 /** Options from a script element's data-* attributes. */
@@ -34,7 +36,7 @@ export function optionsFromDataset(data) {
     consent: data.consent,
     gpc: data.gpc,
     occlusion: flag(data.occlusion),
-    trace: flag(data.trace),
+    debug: flag(data.trace) ? trackerDebug({ trace: true }) : undefined,
     compress: flag(data.compress),
     impressionRatio: number(data.impressionRatio),
     viewable: { ratio: number(data.viewRatio), ms: number(data.viewMs) },

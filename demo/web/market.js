@@ -158,8 +158,10 @@ function describeStats() {
 
 async function startTracker() {
   let createTracker;
+  let trackerDebug;
   try {
     ({ createTracker } = await import('impression-tracker'));
+    ({ trackerDebug } = await import('impression-tracker/debug'));
   } catch (error) {
     statusLine.textContent = `tracker not loaded (${error.message}); the page still works`;
     return;
@@ -168,11 +170,14 @@ async function startTracker() {
     tracker = await createTracker({
       endpoint: new URL('/collect', location.href).href,
       occlusion: true,
-      // The debug hook sees each event as the tracker queues it, with its page view.
-      onEvent(event, { pv }) {
-        debugLog.push({ pv, ...event });
-        if (!pageView || pv === pageView) overlay.record(event);
-      },
+      // The debug hook (the opt-in debug entry) sees each event as the tracker queues
+      // it, with its page view.
+      debug: trackerDebug({
+        onEvent(event, { pv }) {
+          debugLog.push({ pv, ...event });
+          if (!pageView || pv === pageView) overlay.record(event);
+        },
+      }),
       onError(error) {
         // The tracker never throws into the page; it reports here and, if it cannot go
         // on, becomes a no-op. The page keeps working either way.

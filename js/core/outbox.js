@@ -94,8 +94,6 @@ export function createOutbox(loaded) {
         return n;
       }));
     },
-    /** The action record (ACTION_BYTES): its uint32 fields at A_*, its deadline a double at 0. */
-    _action: action,
     /** A uint32 field of the action record, by its byte offset (A_*). */
     _field: field,
     _deadline: () => action().getFloat64(0, true),

@@ -11,7 +11,7 @@
 import { OK } from '../core/abi.js';
 import {
   A_BATCH, A_BEACONED, A_DELIVERED, A_EVENTS, A_FAILURES, A_HELD_EVENTS, A_KIND, A_LOST, A_PURGED, A_STORED_EVENTS,
-  A_TICKET, ACT_BEACON, ACT_CANCEL, ACT_FETCH, ACT_LATER, ACT_NONE, ACT_PURGE, ACT_REMOVE, ACT_SCAN, ACT_STORE, CONSENT,
+  A_TICKET, ACT_BEACON, ACT_CANCEL, ACT_FETCH, ACT_LATER, ACT_PURGE, ACT_REMOVE, ACT_SCAN, ACT_STORE, CONSENT,
   STORE_THREW,
 } from '../core/outbox.js';
 import { removeAll, removeRecord, setRecord } from './io.js';
@@ -35,9 +35,7 @@ export function drive(w) {
   w._busy = true;
   try {
     for (;;) {
-      const status = tell(w, 'next', random());
-      w._debug(ACT_NONE); // a timeout the outbox found
-      if (status !== OK) break;
+      if (tell(w, 'next', random()) !== OK) break;
       perform(w);
     }
   } finally {
@@ -69,7 +67,6 @@ function perform(w) {
   } else if (kind === ACT_REMOVE) removeRecord(w._storage, name);
   else if (kind === ACT_SCAN) scan(w);
   else if (kind === ACT_PURGE && w._storage) removeAll(w._storage, w._prefix);
-  w._debug(kind, ticket, outcome, name);
   if (outcome !== undefined) tell(w, OUTCOME_OF[kind], ticket, outcome);
 }
 
@@ -85,7 +82,6 @@ function fetchBody(w, ticket, body) {
   post(w._env, w._o.endpoint, body, track(w, ticket, false)).then(w._guard((answer) => {
     if (!w._pending.delete(ticket)) return; // aborted: the outbox expects no answer
     tell(w, 'response', ticket, ...answer, random());
-    w._debug(ACT_FETCH, ticket, answer);
     w._pump();
   }));
 }

@@ -7,13 +7,11 @@
 // nothing written to or read from localStorage), 'deny' (as consent denied), 'ignore'.
 // The functions work on the tracker's record `w` (tracker.js), to which startDelivery()
 // adds delivery's fields (names _x, shortened by the build): _storage (localStorage or
-// null), _locks, _prefix, _tab, _consent, _gpcDeny, _storageMode, _debug(kind, ticket,
-// outcome, key), _pending (ticket -> {_abort, _events, _later}), _busy, _attempts,
+// null), _locks, _prefix, _tab, _consent, _gpcDeny, _storageMode, _pending (ticket -> {_abort, _events, _later}), _busy, _attempts,
 // _batches, _releaseLock.
 
 import { CONSENT, CONSENT_DENIED, CONSENT_GRANTED, OB_BEACON, OB_LATER, OB_LOCKS, OB_ONLINE, OB_STORAGE } from '../core/outbox.js';
 import { tell } from './driver.js';
-import { safeHook } from '../tracker/warn.js';
 import { holdLock, unusable } from './io.js';
 
 /** A random id of `chars` characters of [0-9a-z]. */
@@ -44,9 +42,6 @@ export function startDelivery(w) {
     _storage: storage, _locks: locks, _prefix: o.storageKey || 'impression-tracker:', _tab: randomId(env, 12),
     _consent: consent, _gpcDeny: gpcMode === 'deny', _pending: new Map(), _busy: false, _attempts: 0, _batches: 0,
     _storageMode: storage ? 'local' : gpcMode === 'memory-only' ? 'off (gpc)' : 'memory', _releaseLock: () => {},
-    // The debug option (js/debug.js makes it) sees each action with the action record.
-    _debug: safeHook(o.debug && ((kind, ticket, outcome, key) => o.debug(kind, ticket, outcome, key, w._outbox._action())), w._report)
-      || (() => {}),
   });
   w._outbox._configure(o.batch.maxBytes, consent, flags);
   tell(w, 'start', env.wallNow() - env.now(), w._tab);

@@ -13,9 +13,7 @@
 
 import { CONFIG_OCCLUSION, R_READY } from '../core/abi.js';
 import { activateCard, cardsInView, createCards, releaseDisconnected, track, untrack } from '../page/cards.js';
-import {
-  createCore, nextDeadline, pageBegin, pageEnd, pageFocus, pageState, reportDropped, resultField, startCore, tick, traceText,
-} from '../core/core.js';
+import { createCore, pageBegin, pageEnd, pageFocus, pageState, resultField, startCore } from '../core/core.js';
 import { createOutbox } from '../core/outbox.js';
 import { drive, tell } from '../delivery/driver.js';
 import { setConsent, setOnline, setVisible, startDelivery } from '../delivery/start.js';
@@ -31,7 +29,7 @@ import { createEarly, held, release } from './early.js';
 import { check, guard, teardown } from './guard.js';
 import { applyConfig, configValues, endpointOk, resolveEnv, resolveOptions } from './options.js';
 import { noopTracker, stats } from './stats.js';
-import { createReporter, safeHook } from './warn.js';
+import { createReporter } from './warn.js';
 
 /**
  * @param options the public options (index.d.ts)
@@ -54,8 +52,9 @@ export async function startTracker(options, defaults) {
     w = startPage(o, env, report);
     const loaded = await loading;
     if (w._stopped) return noopTracker(); // the page side failed meanwhile (reported)
-    // The debug hook sees each event as the core queues it (core.js); its errors are reported.
-    return wire(w, createCore(loaded, o.trace, safeHook(o.onEvent, report)), createOutbox(loaded));
+    // The debug option (js/debug.js) watches the core through the exports it gives.
+    const core = o.debug ? o.debug._attach(loaded, report) : loaded;
+    return wire(w, createCore(core), createOutbox(core));
   } catch (error) {
     if (w) teardown(w); // the inputs held for the core go with it
     report._loud(error);
@@ -83,7 +82,7 @@ function startPage(o, env, report) {
   };
   w._guard = (fn) => guard(w, fn);
   w._check = (status, name) => check(w, status, name);
-  w._pump = (t) => w._pending && pump(w, t); // nothing to deliver before the core is ready
+  w._pump = () => pump(w);
   w._onTimer = w._guard(() => {
     w._timer = 0;
     w._timerAt = -1;
@@ -118,19 +117,10 @@ function wire(w, core, outbox) {
 }
 
 // --- Delivery ---------------------------------------------------------------------
-// The outbox cuts the core's batches and says what to do with them (driver.js). A
-// timer the core has passed fires first, so the debug hook sees the events it makes
-// before a batch takes them.
-function catchUp(w, t) {
-  const due = nextDeadline(w._core);
-  if (due >= 0 && due <= t) check(w, tick(w._core, t));
-}
-
-// After every input: perform what the outbox says, then keep the one timer set for
-// its next deadline (the core's own included).
-function pump(w, t = w._env.now()) {
+// After every input: perform what the outbox says (driver.js: it cuts the core's
+// batches), then keep the one timer set for its next deadline (the core's own included).
+function pump(w) {
   const env = w._env;
-  catchUp(w, t);
   if (!w._pending) return; // the early inputs: delivery starts after them
   drive(w);
   const at = w._outbox._deadline();
@@ -166,7 +156,7 @@ function openPageView(w, t, facts) {
 // to do.
 function input(w, t, call, ...args) {
   check(w, call(w._core, t, ...args));
-  pump(w, t);
+  pump(w);
 }
 
 // --- Start ------------------------------------------------------------------------
@@ -218,7 +208,7 @@ function listenPage(w) {
     }),
   }));
   const activate = held(early, safe((t, el, kind) => {
-    if (activateCard(w._cards, el, kind, t)) pump(w, t);
+    if (activateCard(w._cards, el, kind, t)) pump(w);
   }));
   w._stops.push(listenActivation(env, (node) => w._cards._items.has(node), activate, safe));
   if (w._o.selector) w._stops.push((w._dom = watchDom(w._cards, env, w._o, safe, w._pump))._stop);
@@ -239,10 +229,8 @@ function publicTracker(w) {
     }),
     flush: safe(() => {
       w._entries._feedAll();
-      const t = env.now();
-      catchUp(w, t);
       tell(w, 'flush');
-      pump(w, t);
+      pump(w);
     }),
     setConsent: safe((granted) => {
       setConsent(w, granted === true);
@@ -250,7 +238,7 @@ function publicTracker(w) {
     }),
     newPageView: safe((meta) => beginPageView(w, meta)),
     stats: () => stats(w),
-    trace: () => traceText(w._core),
+    trace: () => w._o.debug?.trace() ?? '',
     stop: safe(() => {
       w._entries._feedAll();
       input(w, env.now(), pageEnd);

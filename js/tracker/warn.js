@@ -32,12 +32,3 @@ export function createReporter(onError, console_ = globalThis.console) {
   };
   return report;
 }
-
-/** A hook of the page (onEvent, the debug option), never allowed to throw: its errors go to report; undefined without one. */
-export const safeHook = (fn, report) => fn && ((...args) => {
-  try {
-    fn(...args);
-  } catch (error) {
-    report(error);
-  }
-});

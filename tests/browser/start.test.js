@@ -30,6 +30,7 @@ function recordFirstEntries() {
 async function startWithLateCore(page) {
   await page.evaluate(async () => {
     const { createTracker } = await import('/js/index.js');
+    const { trackerDebug } = await import('/js/debug.js');
     const it = window.__it;
     const core = new Promise((resolve) => { window.__giveCore = () => resolve(fetch('/js/imp.wasm')); });
     it.startAt = performance.now();
@@ -37,7 +38,7 @@ async function startWithLateCore(page) {
       ...it.options,
       wasm: core,
       onError: (error) => it.errors.push(String(error.message || error)),
-      onEvent: (event, pv) => it.events.push({ pv: pv.pv, ...event }),
+      debug: trackerDebug({ onEvent: (event, pv) => it.events.push({ pv: pv.pv, ...event }) }),
     }).then((tracker) => { it.tracker = tracker; it.ready = true; });
   });
 }

@@ -3,7 +3,7 @@
 import { createTracker, type Tracker, type TrackerEvent, type TrackerOptions } from '../../js/index.js';
 import { createTracker as createEmbedded } from '../../js/embedded.js';
 import { replay } from '../../js/replay.js';
-import { deliveryDebug, type DeliveryDebugInfo } from '../../js/debug.js';
+import { trackerDebug, type DeliveryDebugInfo } from '../../js/debug.js';
 
 const options: TrackerOptions = {
   endpoint: '/collect',
@@ -16,8 +16,11 @@ const options: TrackerOptions = {
   occlusion: true,
   compress: false,
   onError: (error) => console.warn(error.message, error.status),
-  onEvent: (event: TrackerEvent, pageView) => console.debug(event.e, event.id, pageView.pv, pageView.path, pageView.gpc === 1),
-  debug: deliveryDebug((info: DeliveryDebugInfo) => console.debug(info.kind, info.ticket)),
+  debug: trackerDebug({
+    trace: true,
+    onEvent: (event: TrackerEvent, pageView) => console.debug(event.e, event.id, pageView.pv, pageView.path, pageView.gpc === 1),
+    onDelivery: (info: DeliveryDebugInfo) => console.debug(info.kind, info.ticket),
+  }),
 };
 
 async function main(): Promise<void> {
@@ -36,8 +39,10 @@ async function main(): Promise<void> {
   embedded.stop();
   const out: Uint8Array = await replay(tracker.trace(), new URL('https://cdn.example/imp.wasm'));
   console.log(out.length);
-  // @ts-expect-error the debug option is made by deliveryDebug(), not a plain callback
+  // @ts-expect-error the debug option is made by trackerDebug(), not a plain callback
   await createTracker({ debug: (info: DeliveryDebugInfo) => console.debug(info) });
+  // @ts-expect-error onEvent is trackerDebug()'s, not an option of the tracker
+  await createTracker({ onEvent: (event: TrackerEvent) => console.debug(event) });
   // @ts-expect-error consent is a closed set
   await createTracker({ consent: 'yes' });
   // @ts-expect-error observe() needs an element

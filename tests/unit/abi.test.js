@@ -207,7 +207,8 @@ describe('outbox.js matches the outbox', () => {
     const ticket = outbox._field(ob.A_TICKET);
     assert.equal(outbox._call('response', 3, ticket, 503, 7000, 0.5), abi.OK);
     assert.equal(outbox._field(ob.A_FAILURES), 1);
-    assert.equal(outbox._action().getFloat64(ob.A_RETRY_MS, true), 7000);
+    const action = new DataView(loaded.exports.memory.buffer, loaded.exports.imp_outbox_action_ptr(), ob.ACTION_BYTES);
+    assert.equal(action.getFloat64(ob.A_RETRY_MS, true), 7000);
     assert.equal(outbox._deadline(), 1001, "the core's viewable timer is the first deadline");
     assert.equal(outbox._call('next', 7003, 0.5), abi.OK);
     assert.equal(outbox._field(ob.A_KIND), ob.ACT_FETCH, 'the retry');

@@ -1,9 +1,10 @@
-// The debug hook onEvent sees every event as the core queues it (imp_peek_event after
-// each call that may queue one), with the page view the event belongs to, not when a
-// batch is cut; and the core wrapper peeks only when a hook is set.
+// The debug hook onEvent (js/debug.js) sees every event as the core queues it
+// (imp_peek_event after each call that may queue one), with the page view the event
+// belongs to, not when a batch is cut; and the debug option peeks only when it is set.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { activate, createCore, elementAdd, elementObserve, pageBegin, startCore, traceText } from '../../js/core/core.js';
+import { activate, createCore, elementAdd, elementObserve, pageBegin, startCore } from '../../js/core/core.js';
+import { trackerDebug } from '../../js/debug.js';
 import { loadCore } from '../../js/core/loader.js';
 import { wasmBytes } from './fakes/dom.js';
 import { addGrid, startOnPage } from './fakes/tracker.js';
@@ -100,30 +101,37 @@ describe('onEvent, the debug hook', () => {
   });
 });
 
-describe('the core wrapper and imp_peek_event', () => {
-  // The loaded core with imp_peek_event counted.
-  async function spiedCore(onEvent) {
+describe('the debug option and imp_peek_event', () => {
+  // The loaded core with imp_peek_event counted, watched by trackerDebug(what).
+  async function spiedCore(what) {
     const loaded = await loadCore(wasmBytes(), {});
     const calls = { peek: 0 };
     const exports = { ...loaded.exports, imp_peek_event: (back) => (calls.peek++, loaded.exports.imp_peek_event(back)) };
-    const core = createCore({ ...loaded, exports }, true, onEvent);
+    const debug = trackerDebug(what);
+    const core = createCore(debug._attach({ ...loaded, exports }, (error) => assert.fail(error)));
     // items, queue, queueBytes, maxEvents, maxBytes, maxAgeMs (the configuration record's order)
     assert.equal(startCore(core, [8, 16, 4096, 16, 4096, 5000]), 0);
     assert.equal(pageBegin(core, 0, 'pv-1', '/p', 0), 0);
     assert.equal(elementAdd(core, 0, 'gig-1', 'q', 1), 0);
     assert.equal(elementObserve(core, 10, 0, 1, 60000), 0);
     assert.equal(activate(core, 20, 0, 0), 0);
-    return { core, calls };
+    return { debug, calls };
   }
 
-  it('peeks only when a hook is set, and never records a peek in the trace', async () => {
-    const none = await spiedCore(undefined);
+  it('peeks only with onEvent, and never records a peek in the trace', async () => {
+    const none = await spiedCore({ trace: true });
     assert.equal(none.calls.peek, 0);
     const shown = [];
-    const hooked = await spiedCore((event, pageView) => shown.push([event.e, pageView.pv]));
+    const hooked = await spiedCore({ trace: true, onEvent: (event, pageView) => shown.push([event.e, pageView.pv]) });
     assert.deepEqual(shown, [['imp', 'pv-1'], ['click', 'pv-1']]);
     assert.equal(hooked.calls.peek, 2);
-    assert.equal(traceText(hooked.core), traceText(none.core));
-    assert.doesNotMatch(traceText(hooked.core), /peek/);
+    assert.equal(hooked.debug.trace(), none.debug.trace());
+    assert.match(none.debug.trace(), /^# impression-tracker trace v1\nstart 8 16 4096 16 4096 5000 .*\npage 0 0 pv-1 \/p\nelem 0 1 gig-1 q\neobs 10 0 1 60000\nact 20 0 0\n$/);
+    assert.doesNotMatch(hooked.debug.trace(), /peek/);
+  });
+
+  it('records nothing without trace: true', async () => {
+    const { debug } = await spiedCore({});
+    assert.equal(debug.trace(), '');
   });
 });

@@ -3,7 +3,6 @@
 // themselves are the outbox's, proven by the C tests, golden traces and the fuzzer.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { deliveryDebug } from '../../js/debug.js';
 import { listRecords, removeAll, setRecord } from '../../js/delivery/io.js';
 import { beacon, post, retryAfterMs } from '../../js/delivery/network.js';
 import { fakeNetwork } from './fakes/dom.js';
@@ -113,7 +112,7 @@ describe('the driver and the outbox', () => {
     const network = fakeNetwork({ status: 503 });
     const storage = fakeStorage();
     const debug = [];
-    const { page, tracker } = await start({ debug: deliveryDebug((d) => debug.push(d)), env: { ...network.env, localStorage: storage } });
+    const { page, tracker } = await start({ onDelivery: (d) => debug.push(d), env: { ...network.env, localStorage: storage } });
     await oneImpression(page, tracker);
     await new Promise((resolve) => setImmediate(resolve));
     const retry = debug.find((d) => d.kind === 'retry');
@@ -132,7 +131,7 @@ describe('the driver and the outbox', () => {
   it('the debug option: each action and answer as one plain object', async () => {
     const storage = fakeStorage();
     const debug = [];
-    const { page, tracker } = await start({ debug: deliveryDebug((d) => debug.push(d)), env: { localStorage: storage } });
+    const { page, tracker } = await start({ onDelivery: (d) => debug.push(d), env: { localStorage: storage } });
     await oneImpression(page, tracker);
     await new Promise((resolve) => setImmediate(resolve));
     const [fetch, response] = debug.filter((d) => d.kind === 'fetch' || d.kind === 'response');
@@ -155,7 +154,7 @@ describe('the driver and the outbox', () => {
       signals.push(init.signal);
       return new Promise((resolve, reject) => init.signal.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))));
     };
-    const { page, tracker } = await start({ debug: deliveryDebug((d) => debug.push(d)), env: { ...network.env, fetch: hanging } });
+    const { page, tracker } = await start({ onDelivery: (d) => debug.push(d), env: { ...network.env, fetch: hanging } });
     await oneImpression(page, tracker);
     assert.equal(signals.length, 1);
     page.advance(4999);

@@ -5,6 +5,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createEarly, held, release } from '../../js/tracker/early.js';
+import { trackerDebug } from '../../js/debug.js';
 import { createTracker } from '../../js/index.js';
 import { createPage, entryOf, fakeNetwork, wasmBytes } from './fakes/dom.js';
 import { addGrid } from './fakes/tracker.js';
@@ -85,7 +86,7 @@ describe('a tracker whose core arrives late', () => {
     const errors = [];
     const core = lateCore();
     const starting = createTracker({
-      endpoint: '/collect', wasm: core.promise, trace: true, onError: (e) => errors.push(e), env: { ...page.env, ...transport.env },
+      endpoint: '/collect', wasm: core.promise, debug: trackerDebug({ trace: true }), onError: (e) => errors.push(e), env: { ...page.env, ...transport.env },
     });
     assert.deepEqual([...page.io.targets], cards, 'the cards are observed before the core is ready');
     page.intersect(cards[0], 1); // at 1000, when the tracker started
@@ -114,7 +115,7 @@ describe('a tracker whose core arrives late', () => {
     const { cards } = addGrid(page, 2);
     const transport = fakeNetwork();
     const core = lateCore();
-    const starting = createTracker({ endpoint: '/collect', wasm: core.promise, trace: true, env: { ...page.env, ...transport.env } });
+    const starting = createTracker({ endpoint: '/collect', wasm: core.promise, debug: trackerDebug({ trace: true }), env: { ...page.env, ...transport.env } });
     page.intersect(cards[0], 1);
     page.clock.t += 200;
     cards[0].remove();

@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { trackerDebug } from '../../js/debug.js';
 import { createTracker } from '../../js/index.js';
 import { createPage, fakeNetwork, wasmBytes } from './fakes/dom.js';
 import { addGrid, startOnPage } from './fakes/tracker.js';
@@ -86,7 +87,7 @@ describe('one tracker per document', () => {
   it('a share given up does nothing more, while the other share tracks on', async () => {
     const page = createPage();
     const transport = fakeNetwork();
-    const [a, b] = await Promise.all([start(page, transport, { trace: true }), start(page, transport)]);
+    const [a, b] = await Promise.all([start(page, transport, { debug: trackerDebug({ trace: true }) }), start(page, transport)]);
     const pv = b.stats().pageView;
     a.stop();
     a.newPageView();

@@ -31,10 +31,10 @@ describe('npm package', () => {
   it('ships the module, its types, the core, the embedded core, the React binding and the script-tag build, and nothing else', () => {
     for (const f of ['js/index.js', 'js/index.d.ts', 'js/embedded.js', 'js/embedded.d.ts', 'js/imp.wasm', 'js/imp-embedded.js',
       'js/react.js', 'js/react.d.ts', 'js/debug.js', 'js/debug.d.ts', 'js/tracker/share.js', 'js/tracker/warn.js', 'js/page/page-view-check.js',
-      'js/delivery/driver.js', 'js/replay.js', 'js/payload.schema.json', 'dist/impression-tracker.js', 'package.json', 'README.md', 'LICENSE']) {
+      'js/delivery/driver.js', 'js/debug/record.js', 'js/replay.js', 'js/payload.schema.json', 'dist/impression-tracker.js', 'package.json', 'README.md', 'LICENSE']) {
       assert.ok(files.includes(f), `missing ${f}`);
     }
-    const stray = files.filter((f) => !/^(js\/((core|page|delivery|tracker)\/)?[^/]+|dist\/impression-tracker\.js|package\.json|README\.md|LICENSE)$/.test(f));
+    const stray = files.filter((f) => !/^(js\/((core|page|delivery|tracker|debug)\/)?[^/]+|dist\/impression-tracker\.js|package\.json|README\.md|LICENSE)$/.test(f));
     assert.deepEqual(stray, []);
   });
 
@@ -44,9 +44,9 @@ describe('npm package', () => {
       import { createTracker } from 'impression-tracker';
       import { createTracker as createEmbedded } from 'impression-tracker/embedded';
       import { replay } from 'impression-tracker/replay';
-      import { deliveryDebug } from 'impression-tracker/debug';
+      import { trackerDebug } from 'impression-tracker/debug';
       const errors = [];
-      const tracker = await createTracker({ endpoint: '/c', onError: (e) => errors.push(e.message), debug: deliveryDebug(() => {}) });
+      const tracker = await createTracker({ endpoint: '/c', onError: (e) => errors.push(e.message), debug: trackerDebug({ trace: true, onDelivery: () => {} }) });
       const embedded = await createEmbedded({ endpoint: '/c', onError: (e) => errors.push(e.message) });
       const wasm = readFileSync(new URL(import.meta.resolve('impression-tracker/imp.wasm')));
       const trace = 'start 8 8 4096 8 4096 0 0.5 1000 242500 0.3 0\\npage 0 0 pv /\\nelem 0 1 gig-1 -\\neobs 5 0 1 100\\ntake 6 1\\n';
@@ -68,8 +68,8 @@ describe('npm package', () => {
       import { createTracker, type TrackerOptions } from 'impression-tracker';
       import { createTracker as createEmbedded } from 'impression-tracker/embedded';
       import { replay } from 'impression-tracker/replay';
-      import { deliveryDebug } from 'impression-tracker/debug';
-      const options: TrackerOptions = { endpoint: '/c', consent: 'pending', debug: deliveryDebug((info) => console.log(info.kind)) };
+      import { trackerDebug } from 'impression-tracker/debug';
+      const options: TrackerOptions = { endpoint: '/c', consent: 'pending', debug: trackerDebug({ trace: true, onEvent: (event) => console.log(event.e), onDelivery: (info) => console.log(info.kind) }) };
       export const started = Promise.all([createTracker(options), createEmbedded(), replay('', new Uint8Array())]);
     `);
     execFileSync(tsc, ['--strict', '--noEmit', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--lib', 'es2022,dom', 'use.ts'], { cwd: project, encoding: 'utf8' });

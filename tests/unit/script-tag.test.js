@@ -18,7 +18,8 @@ describe('script-tag build', () => {
     assert.equal(options.compress, false);
     assert.equal(options.consent, 'pending');
     assert.equal(options.occlusion, true, 'a present boolean attribute is true');
-    assert.equal(options.trace, false);
+    assert.equal('debug' in options, false, 'data-trace="false": no debug option');
+    assert.equal(typeof optionsFromDataset({ trace: '' }).debug.trace, 'function', 'data-trace: a trace recorder');
     assert.equal(options.gpc, 'deny');
     assert.deepEqual(options.viewable, { ms: 2000 });
     assert.deepEqual(options.batch, { maxEvents: 10 });

@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { deliveryDebug } from '../../js/debug.js';
+import { trackerDebug } from '../../js/debug.js';
 import { createTracker } from '../../js/index.js';
 import { replay } from '../../js/replay.js';
 import { createPage, entryOf, fakeNetwork, wasmBytes } from './fakes/dom.js';
@@ -610,8 +610,10 @@ describe('safety', () => {
       onError: () => {
         throw new Error('the page handler is broken too');
       },
-      debug: deliveryDebug(() => {
-        throw new Error('the debug hook is broken');
+      debug: trackerDebug({
+        onDelivery: () => {
+          throw new Error('the debug hook is broken');
+        },
       }),
       env: {
         ...page.env,
@@ -684,8 +686,10 @@ describe('entry points', () => {
 
 describe('trace', () => {
   it('is off unless asked for', async () => {
-    const { tracker } = await start({ trace: false });
+    const { tracker } = await start({ debug: trackerDebug({}) });
     assert.equal(tracker.trace(), '');
+    const { tracker: plain } = await start({ debug: undefined });
+    assert.equal(plain.trace(), '', 'no debug option: no trace');
   });
 
   // The outbox's calls are not in the trace: after the tracker's own lines, forced takes

@@ -1,19 +1,24 @@
 // A tracker on a fake page, for the glue's unit tests: the real core (js/imp.wasm)
 // through the real loader and module entry, the fake DOM and clock of ./dom.js, a
-// recording transport, errors collected instead of thrown, and the trace on.
+// recording transport, errors collected instead of thrown, and the debug option
+// (js/debug.js) with the trace on and the test's onEvent and onDelivery hooks.
 
+import { trackerDebug } from '../../../js/debug.js';
 import { createTracker } from '../../../js/index.js';
 import { createPage, fakeNetwork, wasmBytes } from './dom.js';
 
-/** Starts a tracker on a new fake page; options are the public ones (page: createPage's). */
-export async function startOnPage({ page: pageOptions, ...options } = {}) {
+/**
+ * Starts a tracker on a new fake page; options are the public ones (page: createPage's),
+ * plus trackerDebug()'s hooks onEvent and onDelivery.
+ */
+export async function startOnPage({ page: pageOptions, onEvent, onDelivery, ...options } = {}) {
   const page = createPage(pageOptions);
   const transport = fakeNetwork();
   const errors = [];
   const tracker = await createTracker({
     endpoint: '/collect',
     wasm: wasmBytes(),
-    trace: true,
+    debug: trackerDebug({ trace: true, onEvent, onDelivery }),
     onError: (error) => errors.push(error),
     ...options,
     env: { ...page.env, ...transport.env, ...options.env },
