@@ -12,14 +12,43 @@ import { OK } from '../core/abi.js';
 import {
   A_BATCH, A_BEACONED, A_DELIVERED, A_EVENTS, A_FAILURES, A_HELD_EVENTS, A_KIND, A_LOST, A_PURGED, A_STORED_EVENTS,
   A_TICKET, ACT_BEACON, ACT_CANCEL, ACT_FETCH, ACT_LATER, ACT_PURGE, ACT_REMOVE, ACT_SCAN, ACT_STORE, CONSENT,
-  STORE_THREW,
 } from '../core/outbox.js';
 import { removeAll, removeRecord, setRecord } from './io.js';
 import { beacon, later, post } from './network.js';
 import { scan } from './scan.js';
 
 const random = () => Math.random();
-// The export that hears the outcome of an action answered at once, by action kind.
+
+// The action's body as sent: gzip bytes with compress, else the JSON text.
+const body = (w) => w._outbox._body(!w._o.compress);
+
+// What each action kind does, (w, ticket, key) => the outcome the outbox hears at once
+// (beacon, fetchLater, store: the export that hears it is OUTCOME_OF) or undefined.
+// Storage actions come only when the outbox was told there is storage (OB_STORAGE).
+const PERFORM = {
+  [ACT_FETCH]: (w, ticket) => {
+    w._attempts++;
+    post(w._env, w._o.endpoint, body(w), track(w, ticket, false)).then(w._guard((answer) => {
+      if (!w._pending.delete(ticket)) return; // aborted: the outbox expects no answer
+      tell(w, 'response', ticket, ...answer, random());
+      w._pump();
+    }));
+  },
+  [ACT_BEACON]: (w) => beacon(w._env, w._o.endpoint, body(w), w._report),
+  [ACT_LATER]: (w, ticket) => later(w._env, w._o.endpoint, body(w), track(w, ticket, true)) || (w._pending.delete(ticket), 0),
+  [ACT_STORE]: (w, ticket, key) => {
+    const outcome = setRecord(w._storage, key, w._outbox._body(true), w._report);
+    if (outcome) w._storageMode = 'memory';
+    return outcome;
+  },
+  [ACT_CANCEL]: (w, ticket) => {
+    w._pending.get(ticket)?._abort();
+    w._pending.delete(ticket);
+  },
+  [ACT_REMOVE]: (w, ticket, key) => removeRecord(w._storage, key),
+  [ACT_SCAN]: (w) => scan(w),
+  [ACT_PURGE]: (w) => removeAll(w._storage, w._prefix),
+};
 const OUTCOME_OF = { [ACT_BEACON]: 'beacon', [ACT_LATER]: 'later', [ACT_STORE]: 'stored' };
 
 /** Tells the outbox something (imp_outbox_<name>(now, ...args)); returns its status, checked. */
@@ -34,40 +63,19 @@ export function drive(w) {
   if (w._stopped || w._busy) return;
   w._busy = true;
   try {
-    for (;;) {
-      if (tell(w, 'next', random()) !== OK) break;
-      perform(w);
-    }
+    while (tell(w, 'next', random()) === OK) perform(w, w._outbox);
   } finally {
     w._busy = false;
   }
 }
 
-// Performs one action; an outcome known at once (beacon, fetchLater, store) is told now.
-function perform(w) {
-  const { _outbox: ob, _env: env, _o: o } = w;
+// Performs one action; an outcome known at once is told now.
+function perform(w, ob) {
   const kind = ob._field(A_KIND);
   const ticket = ob._field(A_TICKET);
-  const name = w._prefix + ob._key();
-  // The action's body as sent: gzip bytes with compress, else the JSON text.
-  const body = () => ob._body(!o.compress);
-  let outcome;
   w._batches = Math.max(w._batches, ob._field(A_BATCH));
-  if (kind === ACT_FETCH) fetchBody(w, ticket, body());
-  else if (kind === ACT_BEACON) outcome = beacon(env, o.endpoint, body(), w._report);
-  else if (kind === ACT_LATER) {
-    outcome = later(env, o.endpoint, body(), track(w, ticket, true));
-    if (!outcome) w._pending.delete(ticket);
-  } else if (kind === ACT_STORE) {
-    outcome = w._storage ? setRecord(w._storage, name, ob._body(true), w._report) : STORE_THREW;
-    if (outcome) w._storageMode = 'memory';
-  } else if (kind === ACT_CANCEL) {
-    w._pending.get(ticket)?._abort();
-    w._pending.delete(ticket);
-  } else if (kind === ACT_REMOVE) removeRecord(w._storage, name);
-  else if (kind === ACT_SCAN) scan(w);
-  else if (kind === ACT_PURGE && w._storage) removeAll(w._storage, w._prefix);
-  if (outcome !== undefined) tell(w, OUTCOME_OF[kind], ticket, outcome);
+  const outcome = PERFORM[kind](w, ticket, w._prefix + ob._key());
+  if (OUTCOME_OF[kind]) tell(w, OUTCOME_OF[kind], ticket, outcome);
 }
 
 // A request or registration that can be aborted (CANCEL) and counts in stats.
@@ -75,15 +83,6 @@ function track(w, ticket, isLater) {
   const controller = w._env.AbortController ? new w._env.AbortController() : null;
   w._pending.set(ticket, { _abort: () => controller?.abort(), _events: w._outbox._field(A_EVENTS), _later: isLater });
   return controller?.signal;
-}
-
-function fetchBody(w, ticket, body) {
-  w._attempts++;
-  post(w._env, w._o.endpoint, body, track(w, ticket, false)).then(w._guard((answer) => {
-    if (!w._pending.delete(ticket)) return; // aborted: the outbox expects no answer
-    tell(w, 'response', ticket, ...answer, random());
-    w._pump();
-  }));
 }
 
 /** stats().transport: event counts, mostly the outbox's counters. */
