@@ -40,7 +40,7 @@ export function startDelivery(w) {
     | (locks ? OB_LOCKS : 0) | (online ? OB_ONLINE : 0);
   Object.assign(w, {
     _storage: storage, _locks: locks, _prefix: o.storageKey || 'impression-tracker:', _tab: randomId(env, 12),
-    _consent: consent, _gpcDeny: gpcMode === 'deny', _pending: new Map(), _busy: false, _attempts: 0, _batches: 0,
+    _consent: consent, _gpcDeny: gpcMode === 'deny', _pending: new Map(), _attempts: 0, _batches: 0,
     _storageMode: storage ? 'local' : gpcMode === 'memory-only' ? 'off (gpc)' : 'memory', _releaseLock: () => {},
   });
   w._outbox._configure(o.batch.maxBytes, consent, flags);

@@ -84,8 +84,7 @@ function startPage(o, env, report) {
   w._check = (status, name) => check(w, status, name);
   w._pump = () => pump(w);
   w._onTimer = w._guard(() => {
-    w._timer = 0;
-    w._timerAt = -1;
+    w._timerAt = -1; // pump() sets it again
     pump(w);
   });
   try {
@@ -125,8 +124,7 @@ function pump(w) {
   drive(w);
   const at = w._outbox._deadline();
   if (at === w._timerAt) return;
-  env.clearTimeout(w._timer); // none set: a no-op
-  w._timer = 0;
+  env.clearTimeout(w._timer); // none set, or one that fired: a no-op
   w._timerAt = at;
   if (at >= 0) w._timer = env.setTimeout(w._onTimer, Math.max(0, Math.ceil(at - env.now())));
 }
