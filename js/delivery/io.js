@@ -18,13 +18,12 @@ export function setRecord(storage, name, value, onError) {
   }
 }
 
-/** Removes one key; returns false when storage threw. */
+/** Removes one key; storage that throws is left as it is. */
 export function removeRecord(storage, name) {
   try {
     storage.removeItem(name);
-    return true;
   } catch {
-    return false;
+    // nothing more to do: the outbox counts the record as gone
   }
 }
 

@@ -34,7 +34,7 @@ const beaconBody = (io, body) => (typeof body === 'string' || !io.Blob ? body : 
 export async function post(io, endpoint, body, signal) {
   try {
     const response = await io.fetch(endpoint, init(body, signal, true));
-    await Promise.resolve(response.arrayBuffer?.()).catch(() => 0);
+    await response.arrayBuffer?.().catch(() => 0); // an unreadable body: the status stands
     return [+response.status || 0, retryAfterMs(response.headers?.get('Retry-After'), io.wallNow())];
   } catch {
     return [0, -1];
@@ -60,7 +60,7 @@ export function beacon(io, endpoint, body, onError) {
 /** Registers a fetchLater copy: 1 registered, 0 refused (quota, no fetchLater: io.fetchLater null). */
 export function later(io, endpoint, body, signal) {
   try {
-    io.fetchLater(endpoint, init(body, signal, undefined));
+    io.fetchLater(endpoint, init(body, signal));
     return 1;
   } catch {
     return 0;
