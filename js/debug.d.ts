@@ -25,7 +25,11 @@ export interface TrackerDebugOptions {
 
 /** The value of the tracker's `debug` option (made only by trackerDebug()). */
 export interface TrackerDebug {
-  /** The trace recorded so far (trace format v1; '' without `trace: true`); tracker.trace() gives the same. */
+  /**
+   * The exact tracking inputs fed to the core so far, in the trace format v1 (delivery's
+   * calls are not in it; '' without `trace: true`). Replay it with `make replay`
+   * (build/replay) or 'impression-tracker/replay'.
+   */
   trace(): string;
   /** The tracker's call when its core has loaded. */
   _attach(loaded: unknown, report: (error: unknown) => void): unknown;

@@ -3,7 +3,7 @@
 // trackerDebug({trace, onEvent, onDelivery}) makes the value of the tracker's `debug`
 // option. The tracker hands it the loaded core before the core starts, and it watches
 // the core's exports from outside (debug/watch.js): the trace recorder
-// (debug/record.js, read with trace() here or tracker.trace()), onEvent(event,
+// (debug/record.js, read with trace() here), onEvent(event,
 // pageView) for each event the moment the core queues it (debug/events.js), and
 // onDelivery(info) for each step of delivery (debug/delivery.js). An exception in a
 // hook goes to the tracker's onError. Nothing runs at import.

@@ -129,7 +129,7 @@ export interface TrackerOptions {
   /**
    * The core gzips every batch (RFC 1952) and the tracker sends those bytes, typed
    * text/plain; false sends the JSON text, for a collector that cannot inflate. The debug
-   * option's onEvent and trace() see the JSON either way.
+   * option's onEvent and trace see the JSON either way.
    * @default true
    */
   compress?: boolean;
@@ -164,7 +164,6 @@ export interface TrackerOptions {
    * @default false
    */
   occlusion?: boolean;
-  trace?: boolean;
   /** Prefix of the localStorage keys of the delivery queue. @default 'impression-tracker:' */
   storageKey?: string;
   /**
@@ -237,8 +236,6 @@ export interface Tracker {
   newPageView(meta?: PageViewMeta): void;
   /** Counters, for debugging and tests. */
   stats(): TrackerStats;
-  /** The exact inputs fed to the core, in the trace format v1, as the `debug` option recorded them ('' unless made with `trackerDebug({trace: true})`). Replay it with `make replay` (build/replay) or 'impression-tracker/replay'. */
-  trace(): string;
   /** Ends the page view, sends what is queued (with sendBeacon), removes every listener and observer. A tracker shared by several createTracker() calls stops at the last stop(). */
   stop(): void;
 }

@@ -18,7 +18,7 @@
 // data-impression-ratio, data-view-ratio, data-view-ms, data-batch-max-events,
 // data-batch-max-bytes, data-batch-max-age-ms, data-compress ("false" sends JSON text).
 // data-trace records the trace (js/debug.js), read with `impressionTracker.then((t) =>
-// t.trace())`. Errors are logged with console.warn.
+// t.trace())`: only this build's tracker has trace(). Errors are logged with console.warn.
 
 import { trackerDebug } from './debug.js';
 import { createTracker } from './embedded.js';
@@ -61,7 +61,9 @@ export function startFromScriptTag() {
     const script = document.currentScript;
     const waiting = window.impressionTracker;
     if (waiting && typeof waiting.resolve !== 'function') return; // already started
-    const started = createTracker(optionsFromDataset(script ? script.dataset : {}));
+    const options = optionsFromDataset(script ? script.dataset : {});
+    // With data-trace the tracker given also has trace(), the debug option's.
+    const started = createTracker(options).then((tracker) => (options.debug ? { ...tracker, trace: options.debug.trace } : tracker));
     if (waiting) {
       waiting.resolve(started);
       delete waiting.resolve;

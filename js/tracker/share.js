@@ -30,13 +30,12 @@ export function shareTracker(doc, start) {
 }
 
 // One share of a tracker: its methods until its own stop(), nothing after it but stats()
-// (which then says active: false) and trace().
+// (which then says active: false).
 function handle(tracker, release) {
   let released = false;
   const share = {};
   for (const name in tracker) share[name] = (...args) => (released ? undefined : tracker[name](...args));
   share.stats = () => ({ ...tracker.stats(), ...(released && { active: false }) });
-  share.trace = () => tracker.trace();
   share.stop = () => {
     if (!released) release();
     released = true;

@@ -42,7 +42,6 @@ export function noopTracker() {
       active: false, pageView: '', path: '', elements: 0, queuedEvents: 0, queuedBytes: 0,
       dropped: 0, seq: 0, batches: 0, events: 0, transport: undefined,
     }),
-    trace: () => '',
     stop: nothing,
   };
 }

@@ -236,7 +236,6 @@ function publicTracker(w) {
     }),
     newPageView: safe((meta) => beginPageView(w, meta)),
     stats: () => stats(w),
-    trace: () => w._o.debug?.trace() ?? '',
     stop: safe(() => {
       w._entries._feedAll();
       input(w, env.now(), pageEnd);

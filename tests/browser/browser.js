@@ -150,7 +150,7 @@ export async function inViewObserved(page, after = -1, count = undefined) {
 
 /** The tracker's trace (the core's exact input stream) as lines without comments. */
 export async function traceLines(page) {
-  const text = await page.evaluate(() => window.__it.tracker.trace());
+  const text = await page.evaluate(() => window.__it.trace());
   return text.split('\n').filter((line) => line && !line.startsWith('#'));
 }
 

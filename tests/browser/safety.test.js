@@ -206,7 +206,7 @@ test('a 5,000-card page is watched in the start task; only the cards in view rea
   });
   assert.equal(foundAtStart, 5000, 'every card watched by the start task');
   const inView = await cardsInView(page);
-  const lines = (call) => page.evaluate((c) => window.__it.tracker.trace().split('\n').filter((l) => l.startsWith(`${c} `)).length, call);
+  const lines = (call) => page.evaluate((c) => window.__it.trace().split('\n').filter((l) => l.startsWith(`${c} `)).length, call);
   await inViewObserved(page, -1, inView);
   await waitInPage(page, (n) => window.__it.events.filter((e) => e.e === 'imp').length >= n, inView, { what: 'their impressions', timeoutMs: 20000 });
   const longTasks = await page.evaluate(() => window.__longTasks);

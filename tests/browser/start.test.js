@@ -33,12 +33,15 @@ async function startWithLateCore(page) {
     const { trackerDebug } = await import('/js/debug.js');
     const it = window.__it;
     const core = new Promise((resolve) => { window.__giveCore = () => resolve(fetch('/js/imp.wasm')); });
+    const { trace, ...options } = it.options;
+    const debug = trackerDebug({ trace, onEvent: (event, pv) => it.events.push({ pv: pv.pv, ...event }) });
+    it.trace = () => debug.trace();
     it.startAt = performance.now();
     it.starting = createTracker({
-      ...it.options,
+      ...options,
       wasm: core,
       onError: (error) => it.errors.push(String(error.message || error)),
-      debug: trackerDebug({ onEvent: (event, pv) => it.events.push({ pv: pv.pv, ...event }) }),
+      debug,
     }).then((tracker) => { it.tracker = tracker; it.ready = true; });
   });
 }

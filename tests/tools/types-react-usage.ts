@@ -15,7 +15,7 @@ function Results({ path }: { path: string }): ReactNode {
   const tracker: TrackerHandle = useTracker();
   tracker.setConsent(true);
   const elements: number | undefined = tracker.stats()?.elements;
-  console.log(elements, tracker.tracker?.trace());
+  console.log(elements, tracker.tracker?.stats().pageView);
   // @ts-expect-error a card's position is a number
   useCard({ id: 'gig-1', position: '1' });
   return createElement('ul', null, createElement(Card, { id: 'gig-1', position: 1 }));

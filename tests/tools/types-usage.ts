@@ -5,6 +5,12 @@ import { createTracker as createEmbedded } from '../../js/embedded.js';
 import { replay } from '../../js/replay.js';
 import { trackerDebug, type DeliveryDebugInfo } from '../../js/debug.js';
 
+const debug = trackerDebug({
+  trace: true,
+  onEvent: (event: TrackerEvent, pageView) => console.debug(event.e, event.id, pageView.pv, pageView.path, pageView.gpc === 1),
+  onDelivery: (info: DeliveryDebugInfo) => console.debug(info.kind, info.ticket),
+});
+
 const options: TrackerOptions = {
   endpoint: '/collect',
   selector: '[data-gig-id]',
@@ -16,11 +22,7 @@ const options: TrackerOptions = {
   occlusion: true,
   compress: false,
   onError: (error) => console.warn(error.message, error.status),
-  debug: trackerDebug({
-    trace: true,
-    onEvent: (event: TrackerEvent, pageView) => console.debug(event.e, event.id, pageView.pv, pageView.path, pageView.gpc === 1),
-    onDelivery: (info: DeliveryDebugInfo) => console.debug(info.kind, info.ticket),
-  }),
+  debug,
 };
 
 async function main(): Promise<void> {
@@ -32,17 +34,19 @@ async function main(): Promise<void> {
   const stats = tracker.stats();
   const active: boolean = stats.active;
   const pending: number = stats.queuedEvents;
-  console.log(active, pending, tracker.trace().length);
+  console.log(active, pending, debug.trace().length);
   tracker.flush();
   tracker.stop();
   const embedded = await createEmbedded();
   embedded.stop();
-  const out: Uint8Array = await replay(tracker.trace(), new URL('https://cdn.example/imp.wasm'));
+  const out: Uint8Array = await replay(debug.trace(), new URL('https://cdn.example/imp.wasm'));
   console.log(out.length);
   // @ts-expect-error the debug option is made by trackerDebug(), not a plain callback
   await createTracker({ debug: (info: DeliveryDebugInfo) => console.debug(info) });
   // @ts-expect-error onEvent is trackerDebug()'s, not an option of the tracker
   await createTracker({ onEvent: (event: TrackerEvent) => console.debug(event) });
+  // @ts-expect-error the trace is the debug option's, not the tracker's
+  tracker.trace();
   // @ts-expect-error consent is a closed set
   await createTracker({ consent: 'yes' });
   // @ts-expect-error observe() needs an element

@@ -10,7 +10,7 @@ const placed = (transport, pv) => transport.bodies.map((b) => JSON.parse(b)).fil
 
 describe('new page views and removed cards', () => {
   it('cards removed just before newPageView() get nothing in the new page view', async () => {
-    const { page, transport, tracker, errors } = await startOnPage();
+    const { page, transport, tracker, debug, errors } = await startOnPage();
     const old = addGrid(page, 2, 'q1');
     await page.settle();
     const first = tracker.stats().pageView;
@@ -27,7 +27,7 @@ describe('new page views and removed cards', () => {
     tracker.flush();
     assert.deepEqual(placed(transport, second), [['imp', 'gig-1', 'q2']]);
     assert.deepEqual(placed(transport, first).map(([e, id]) => `${e}:${id}`), ['imp:gig-1', 'imp:gig-2', 'vis:gig-1', 'vis:gig-2']);
-    const trace = tracker.trace();
+    const trace = debug.trace();
     assert.ok(trace.lastIndexOf('\nunelem ') < trace.lastIndexOf('\npage '), 'released before the page view began');
     assert.equal(tracker.stats().elements, 2);
     assert.deepEqual(errors, []);

@@ -26,13 +26,13 @@ describe('script-tag build', () => {
     assert.equal('selector' in options, false);
   });
 
-  it('starts itself from its script tag and sends what it measures', { skip: !existsSync(BUILD) && 'run make glue' }, async () => {
+  it('starts itself from its script tag, sends what it measures and, with data-trace, gives the trace', { skip: !existsSync(BUILD) && 'run make glue' }, async () => {
     const page = createPage();
     const posted = [];
     const warnings = [];
     const context = {
       document: Object.assign(page.document, {
-        currentScript: { dataset: { endpoint: 'https://collector.test/c', batchMaxEvents: '2', listAttribute: 'data-q' } },
+        currentScript: { dataset: { endpoint: 'https://collector.test/c', batchMaxEvents: '2', listAttribute: 'data-q', trace: '' } },
       }),
       navigator: { onLine: true },
       location: { pathname: '/search' },
@@ -79,6 +79,7 @@ describe('script-tag build', () => {
     assert.equal(url, 'https://collector.test/c');
     const batch = JSON.parse(bodyText(body));
     assert.deepEqual(batch.ev.map((e) => [e.e, e.id, e.pos, e.list]), [['imp', 'gig-1', 1, 'query-7'], ['imp', 'gig-2', 2, 'query-7']]);
+    assert.match(tracker.trace(), /^elem \S+ 1 gig-1 query-7$/m, 'data-trace: the trace of what it fed the core');
     vm.runInContext(readFileSync(BUILD, 'utf8'), context);
     assert.equal(await context.impressionTracker, tracker, 'a second copy of the script does not start a second tracker');
     assert.deepEqual(warnings, []);

@@ -35,7 +35,7 @@ const kinds = (events) => events.map((e) => `${e.e}:${e.id}`);
 
 describe('discovery', () => {
   it('observes cards present at start, cards added later, and releases removed ones', async () => {
-    const { page, transport, tracker, errors } = await start();
+    const { page, transport, tracker, debug, errors } = await start();
     const first = grid(page, 2);
     await page.settle();
     assert.deepEqual([...page.io.targets], first.cards);
@@ -48,7 +48,7 @@ describe('discovery', () => {
     later.cards[1].remove();
     await page.settle();
     assert.equal(page.io.targets.has(later.cards[1]), false);
-    assert.match(tracker.trace(), /^unelem \S+ 0$/m, 'its element handle (the first one given) is given back');
+    assert.match(debug.trace(), /^unelem \S+ 0$/m, 'its element handle (the first one given) is given back');
     assert.equal(tracker.stats().elements, 3);
     assert.deepEqual(errors, []);
   });
@@ -82,7 +82,7 @@ describe('discovery', () => {
   });
 
   it('re-keys a recycled node whose id attribute changes, and follows position and list changes', async () => {
-    const { page, transport, tracker } = await start();
+    const { page, transport, tracker, debug } = await start();
     const { container, cards } = grid(page, 1);
     await page.settle();
     page.intersect(cards[0], 1);
@@ -102,11 +102,11 @@ describe('discovery', () => {
       ['imp', 'gig-9', 7, 'q1'],
       ['click', 'gig-9', 7, 'q2'],
     ]);
-    assert.match(tracker.trace(), /^unelem \S+ 0\nelem \S+ 7 gig-9 q1$/m);
+    assert.match(debug.trace(), /^unelem \S+ 0\nelem \S+ 7 gig-9 q1$/m);
   });
 
   it('observes elements handed to observe() with their own metadata, and unobserve() releases them', async () => {
-    const { page, transport, tracker } = await start({ selector: null });
+    const { page, transport, tracker, debug } = await start({ selector: null });
     const card = page.el({ class: 'card' });
     page.document.body.append(card);
     tracker.observe(card, { id: 'manual-1', position: 2, list: 'home' });
@@ -115,7 +115,7 @@ describe('discovery', () => {
     tracker.flush();
     assert.deepEqual(transport.events.map((e) => [e.e, e.id, e.pos, e.list]), [['imp', 'manual-1', 2, 'home']]);
     assert.equal(page.io.targets.size, 0);
-    assert.match(tracker.trace(), /^unelem /m);
+    assert.match(debug.trace(), /^unelem /m);
   });
 
   it('keeps the options of a card the page observes itself when discovery finds it again', async () => {
@@ -240,12 +240,12 @@ describe('the viewable rule through the glue', () => {
     });
 
     it('a covered card gets an impression but is not viewable until it is uncovered', async () => {
-      const { page, transport, tracker, card } = await startWithOneCard();
+      const { page, transport, tracker, debug, card } = await startWithOneCard();
       page.intersect(card, 1, { isVisible: false });
       page.advance(2000);
       tracker.flush();
       assert.deepEqual(kinds(transport.events), ['imp:gig-1']);
-      assert.match(tracker.trace(), /^eobs \S+ 0 1 60000\ncover \S+ 0 1$/m, 'v1 and v2 facts, as they came');
+      assert.match(debug.trace(), /^eobs \S+ 0 1 60000\ncover \S+ 0 1$/m, 'v1 and v2 facts, as they came');
       page.occlude(card, false);
       page.advance(1000);
       tracker.flush();
@@ -323,11 +323,11 @@ describe('the viewable rule through the glue', () => {
   });
 
   it('gives a card a core slot only while in view, and counts it once when it comes back', async () => {
-    const { page, transport, tracker, errors } = await start({ capacity: { items: 2 } });
+    const { page, transport, tracker, debug, errors } = await start({ capacity: { items: 2 } });
     const { cards } = grid(page, 6);
     await page.settle();
     assert.equal(page.io.targets.size, 6, 'every card is watched');
-    assert.equal(tracker.trace().split('\n').filter((l) => l.startsWith('item ')).length, 0, 'none registered before it shows');
+    assert.equal(debug.trace().split('\n').filter((l) => l.startsWith('item ')).length, 0, 'none registered before it shows');
     // Scroll through all six, two at a time: each pair in view for 1 s, then out.
     for (let i = 0; i < 6; i += 2) {
       const pair = cards.slice(i, i + 2);
@@ -348,20 +348,20 @@ describe('the viewable rule through the glue', () => {
   });
 
   it('passes each element of an id shown twice to the core, which counts the most visible', async () => {
-    const { page, transport, tracker } = await start();
+    const { page, transport, tracker, debug } = await start();
     const a = grid(page, 1, 'sponsored');
     const b = grid(page, 1, 'organic');
     await page.settle();
     page.intersect(a.cards[0], 0.7);
     page.intersect(b.cards[0], 0.2);
-    assert.match(tracker.trace(), /^eobs \S+ 0 0.7 \d+\n.*\neobs \S+ 1 0.2 \d+$/m, 'one handle per element');
+    assert.match(debug.trace(), /^eobs \S+ 0 0.7 \d+\n.*\neobs \S+ 1 0.2 \d+$/m, 'one handle per element');
     page.advance(500);
     a.cards[0].remove();
     await page.settle();
     page.advance(500);
     tracker.flush();
-    assert.match(tracker.trace(), /^unelem \S+ 0$/m);
-    assert.doesNotMatch(tracker.trace(), /^unelem \S+ 1$/m, 'the other element stays');
+    assert.match(debug.trace(), /^unelem \S+ 0$/m);
+    assert.doesNotMatch(debug.trace(), /^unelem \S+ 1$/m, 'the other element stays');
     assert.deepEqual(kinds(transport.events), ['imp:gig-1', 'vis:gig-1'], 'the span ends when the more visible one leaves');
   });
 });
@@ -489,10 +489,10 @@ describe('page lifecycle', () => {
   });
 
   it('newPageView() starts a new page view with the path only', async () => {
-    const { transport, tracker } = await start();
+    const { transport, tracker, debug } = await start();
     tracker.newPageView({ path: '/category/logo-design?ref=home#top' });
     assert.equal(tracker.stats().path, '/category/logo-design');
-    assert.match(tracker.trace(), /^page \S+ 0 [0-9a-f]{32} \/category\/logo-design$/m);
+    assert.match(debug.trace(), /^page \S+ 0 [0-9a-f]{32} \/category\/logo-design$/m);
     assert.equal(transport.bodies.length, 0);
   });
 });
@@ -686,10 +686,10 @@ describe('entry points', () => {
 
 describe('trace', () => {
   it('is off unless asked for', async () => {
-    const { tracker } = await start({ debug: trackerDebug({}) });
-    assert.equal(tracker.trace(), '');
-    const { tracker: plain } = await start({ debug: undefined });
-    assert.equal(plain.trace(), '', 'no debug option: no trace');
+    const { debug } = await start({ debug: trackerDebug({}) });
+    assert.equal(debug.trace(), '');
+    const { tracker } = await start({ debug: undefined });
+    assert.equal('trace' in tracker, false, 'the tracker keeps no trace: the debug option records it');
   });
 
   // The outbox's calls are not in the trace: after the tracker's own lines, forced takes
@@ -699,7 +699,7 @@ describe('trace', () => {
   const byPageViewAndSeq = (events) => [...events].sort((a, b) => (a.pv < b.pv ? -1 : a.pv > b.pv ? 1 : a.s - b.s));
 
   it('replayed natively and by js/replay.js gives exactly the events the tracker delivered (occlusion, an id shown twice, a key press and its echo)', { skip: !existsSync(REPLAY) && 'build/replay is missing (make replay)' }, async () => {
-    const { page, transport, tracker, errors } = await start({ batch: { maxEvents: 3 }, occlusion: true });
+    const { page, transport, tracker, debug, errors } = await start({ batch: { maxEvents: 3 }, occlusion: true });
     const { cards } = grid(page, 6);
     const twin = grid(page, 1, 'featured', 4).cards[0]; // gig-4 shown twice: two elements, one id
     await page.settle();
@@ -728,7 +728,7 @@ describe('trace', () => {
     tracker.stop();
     assert.deepEqual(errors, []);
 
-    const trace = tracker.trace();
+    const trace = debug.trace();
     for (const call of ['elem', 'eobs', 'cover', 'act', 'unelem']) assert.match(trace, new RegExp(`^${call} `, 'm'), `the trace has ${call} lines`);
     const end = Number(trace.match(/^end (\S+)$/m)[1]);
     const takes = Array.from({ length: 40 }, (_, i) => `take ${end + i} 1`).join('\n');

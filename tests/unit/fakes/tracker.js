@@ -15,15 +15,16 @@ export async function startOnPage({ page: pageOptions, onEvent, onDelivery, ...o
   const page = createPage(pageOptions);
   const transport = fakeNetwork();
   const errors = [];
+  const debug = 'debug' in options ? options.debug : trackerDebug({ trace: true, onEvent, onDelivery });
   const tracker = await createTracker({
     endpoint: '/collect',
     wasm: wasmBytes(),
-    debug: trackerDebug({ trace: true, onEvent, onDelivery }),
+    debug,
     onError: (error) => errors.push(error),
     ...options,
     env: { ...page.env, ...transport.env, ...options.env },
   });
-  return { page, transport, tracker, errors };
+  return { page, transport, tracker, errors, debug };
 }
 
 /** A grid in the page: a list container with cards gig-<first>.. at positions first.. */
