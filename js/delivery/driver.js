@@ -42,7 +42,7 @@ const PERFORM = {
     return outcome;
   },
   [ACT_CANCEL]: (w, ticket) => {
-    w._pending.get(ticket)?._abort();
+    w._pending.get(ticket)?._controller?.abort();
     w._pending.delete(ticket);
   },
   [ACT_REMOVE]: (w, ticket, key) => removeRecord(w._storage, key),
@@ -81,7 +81,7 @@ function perform(w, ob) {
 // A request or registration that can be aborted (CANCEL) and counts in stats.
 function track(w, ticket, isLater) {
   const controller = w._env.AbortController ? new w._env.AbortController() : null;
-  w._pending.set(ticket, { _abort: () => controller?.abort(), _events: w._outbox._field(A_EVENTS), _later: isLater });
+  w._pending.set(ticket, { _controller: controller, _events: w._outbox._field(A_EVENTS), _later: isLater });
   return controller?.signal;
 }
 
