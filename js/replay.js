@@ -1,5 +1,5 @@
 // replay.js: the audit entry ('impression-tracker/replay'). Replays a trace recorded by
-// tracker.trace() (or written by hand) through a fresh instance of the core and returns
+// the debug option (js/debug.js, trace()) or written by hand through a fresh instance of the core and returns
 // what the native replay tool (`make replay`, build/replay) prints for it: the batches
 // the core cut, one per line, and "! <line> <STATUS>" for refused calls.
 

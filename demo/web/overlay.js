@@ -4,7 +4,7 @@
 //
 // Two sources, kept apart on purpose:
 // - Every count (impression, viewable, visible time of finished spans, clicks) comes
-//   from the tracker itself, through its onEvent debug hook. The overlay never decides
+//   from the tracker itself, through the onEvent hook of its debug option. The overlay never decides
 //   one of them.
 // - The core reports a viewable span only when it ends (a "vis" event) or when it
 //   reaches 1 s (a "view" event); it has no "span started" event. So that a newcomer

@@ -1,6 +1,6 @@
-// trace.js: the trace format v1, both ways. The writer side (traceString, traceBytes)
-// is what js/core/core.js uses to record every call it makes, so tracker.trace() returns
-// the exact input stream of the core. The reader side (replayTrace) feeds such a trace
+// trace.js: the trace format v1, both ways. The writer side (traceBytes) is what the
+// debug option's recorder (js/debug/record.js) writes a call's strings with, so its
+// trace() is the exact input stream of the core. The reader side (replayTrace) feeds such a trace
 // to a loaded core and prints what native `build/replay` prints for it, byte for byte:
 // "! <line> PARSE" for a malformed line, "! <line> <STATUS_NAME>" for a negative
 // status, and the batch bytes plus "\n" for each `take` that returned IMP_OK, followed
