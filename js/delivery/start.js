@@ -41,18 +41,18 @@ export function startDelivery(w) {
   Object.assign(w, {
     _storage: storage, _locks: locks, _prefix: o.storageKey || 'impression-tracker:', _tab: randomId(env, 12),
     _consent: consent, _gpcDeny: gpcMode === 'deny', _pending: new Map(), _attempts: 0, _batches: 0,
-    _storageMode: storage ? 'local' : gpcMode === 'memory-only' ? 'off (gpc)' : 'memory',
+    _storageMode: storage ? 'local' : gpcMode === 'memory-only' ? 'off (gpc)' : 'memory', _releaseLock: () => {},
   });
   w._outbox._configure(o.batch.maxBytes, consent, flags);
   tell(w, 'start', env.wallNow() - env.now(), w._tab);
-  w._stops.push(() => w._releaseLock?.());
+  w._stops.push(() => w._releaseLock());
   setVisible(w, env.document.visibilityState !== 'hidden');
 }
 
 /** Page measuring (the tab holds its Web Lock) or not (released: it owns nothing then). */
 export function setVisible(w, visible) {
-  w._releaseLock?.();
-  w._releaseLock = visible && w._locks && holdLock(w._locks, `${w._prefix}tab:${w._tab}`);
+  w._releaseLock();
+  w._releaseLock = visible && w._locks ? holdLock(w._locks, `${w._prefix}tab:${w._tab}`) : () => {};
 }
 
 /** The online and offline events. */
