@@ -118,6 +118,9 @@ describe('the driver and the outbox', () => {
     const retry = debug.find((d) => d.kind === 'retry');
     assert.ok(retry && retry.delayMs >= 800 && retry.delayMs <= 1200, `a first backoff step: ${JSON.stringify(retry)}`);
     assert.equal(listRecords(storage, 'impression-tracker:').length, 1, 'an owned copy in storage');
+    const store = debug.find((d) => d.kind === 'store');
+    assert.deepEqual(store && { ...store, ticket: 0 }, { kind: 'store', ticket: 0, key: listRecords(storage, 'impression-tracker:')[0][0], events: 1, outcome: 0 },
+      'the store debug record: the key after the prefix, written');
     assert.equal(tracker.stats().transport.collector, 'failing');
     network.status = 204;
     page.advance(retry.delayMs);
