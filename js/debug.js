@@ -2,11 +2,11 @@
 // module entry so a tracker that is not being debugged does not ship it.
 // trackerDebug({trace, onEvent, onDelivery}) makes the value of the tracker's `debug`
 // option. The tracker hands it the loaded core before the core starts, and it watches
-// the core's exports from outside (debug/watch.js): the trace recorder
-// (debug/record.js, read with trace() here), onEvent(event,
-// pageView) for each event the moment the core queues it (debug/events.js), and
-// onDelivery(info) for each step of delivery (debug/delivery.js). An exception in a
-// hook goes to the tracker's onError. Nothing runs at import.
+// the core's exports from outside (debug/watch.js): the trace recorder (debug/record.js;
+// trace() returns the trace), onEvent(event, pageView) for each event the moment the
+// core queues it (debug/events.js), and onDelivery(info) for each step of delivery
+// (debug/delivery.js). An exception in a hook goes to the tracker's onError. Given to
+// another tracker later, it starts a new trace. Nothing runs at import.
 
 import { showDelivery } from './debug/delivery.js';
 import { showEvents } from './debug/events.js';
