@@ -103,8 +103,8 @@ function startPage(o, env, report) {
 // call at the present time before them would move every early input to the present.
 // (An exception here is startTracker's to handle: it tears the page side down.)
 function wire(w, core, outbox) {
-  Object.assign(w, { _core: core, _outbox: outbox });
-  w._cards._core = core;
+  w._core = w._cards._core = core;
+  w._outbox = outbox;
   configureCore(w);
   openPageView(w, w._start, w._startFacts); // the first: nothing before it to close
   release(w._early, w._report);
