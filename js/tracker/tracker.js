@@ -200,13 +200,13 @@ function listenPage(w) {
     })),
     // Before delivery starts, it reads navigator.onLine itself.
     _online: safe((online) => {
-      if (!w._pending) return;
-      setOnline(w, online);
+      if (w._pending) setOnline(w, online);
       pump(w);
     }),
   }));
   const activate = held(early, safe((t, el, kind) => {
-    if (activateCard(w._cards, el, kind, t)) pump(w);
+    activateCard(w._cards, el, kind, t);
+    pump(w);
   }));
   w._stops.push(listenActivation(env, (node) => w._cards._items.has(node), activate, safe));
   if (w._o.selector) w._stops.push((w._dom = watchDom(w._cards, env, w._o, safe, w._pump))._stop);
