@@ -25,23 +25,16 @@ NATIVE_HDR := $(CORE_HDR) $(OUTBOX_HDR)
 WARN     := -std=c11 -Wall -Wextra -Wshadow -Wconversion -Wdouble-promotion \
             -Wstrict-prototypes -Wmissing-prototypes -Wundef -Werror
 SAN      := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-EXPORTS  := imp_abi_version imp_input_ptr imp_output_ptr imp_result_ptr imp_config_ptr \
-            imp_wire_ptr imp_text_ptr imp_status_name imp_config_defaults imp_start imp_gzip_output imp_page_begin imp_page_state imp_page_focus \
-            imp_page_end imp_item_register \
-            imp_element_add imp_element_remove imp_element_observe imp_element_cover imp_activate \
-            imp_tick imp_take_batch imp_peek_event imp_report_dropped \
-            imp_outbox_config_ptr imp_outbox_action_ptr imp_outbox_io_ptr \
-            imp_outbox_start imp_outbox_next imp_outbox_flush imp_outbox_response imp_outbox_beacon \
-            imp_outbox_later imp_outbox_stored imp_outbox_online imp_outbox_consent \
-            imp_outbox_tab_live imp_outbox_found imp_outbox_scan_done
+# The .wasm's exports: the short names the headers give (IMP_EXPORT in src/imp.h and
+# src/outbox.h; the glue's table is js/core/abi.js).
+EXPORTS  := $(shell sed -n 's/^IMP_EXPORT("\([^"]*\)").*/\1/p' src/imp.h src/outbox.h)
 # The outbox's slots take about 1.1 MiB of the 8 MiB (src/README.md).
 # For size (each step measured in src/README.md "Where the bytes go"): the sources are one
 # translation unit (src/unity.c), so -flto only costs bytes; no jump tables; and after
 # emcc, shrink_wasm keeps only the ABI's exports and runs wasm-opt again with the control
 # flow rebuilt (--flatten --rereloop), inlining every function of up to 6 bytes (-aimfs).
 EMFLAGS  := -Oz -fno-jump-tables --no-entry -sSTANDALONE_WASM -sFILESYSTEM=0 -sINITIAL_MEMORY=8388608 \
-            -sTOTAL_STACK=65536 -sALLOW_MEMORY_GROWTH=0 -sMALLOC=none -sSUPPORT_ERRNO=0 -mbulk-memory -mnontrapping-fptoint \
-            -sEXPORTED_FUNCTIONS=$(subst $(space),$(comma),$(addprefix _,$(EXPORTS)))
+            -sTOTAL_STACK=65536 -sALLOW_MEMORY_GROWTH=0 -sMALLOC=none -sSUPPORT_ERRNO=0 -mbulk-memory -mnontrapping-fptoint
 WASM_FEATURES := --enable-bulk-memory --enable-nontrapping-float-to-int --enable-mutable-globals \
             --enable-sign-ext
 WASM_OPT := wasm-opt $(WASM_FEATURES) -aimfs 6 --flatten --rereloop -Oz -Oz --flatten --rereloop -Oz -Oz

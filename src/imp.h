@@ -25,15 +25,21 @@
 
 #include <stdint.h>
 
+/* IMP_EXPORT("name") declares an export of the .wasm under a short name (one or two
+** letters: the names travel in the .wasm and in the glue). The glue's table of them is
+** js/core/abi.js (X_*), checked against this header by tests/unit/abi.test.js. The
+** definitions carry IMP_API. Native builds export nothing. */
 #if defined(__EMSCRIPTEN__) || defined(__wasm__)
 #define IMP_API __attribute__((used, visibility("default")))
+#define IMP_EXPORT(name) __attribute__((used, visibility("default"), export_name(name)))
 #else
 #define IMP_API
+#define IMP_EXPORT(name)
 #endif
 
 /* Changes whenever a signature, a status value, a limit or the result layout
 ** changes. The JS loader refuses a module with a different version. */
-#define IMP_ABI_VERSION 3u
+#define IMP_ABI_VERSION 4u
 
 /*=== MARK: - Status codes (Public) ===*/
 #define IMP_OK            0  /* done */
@@ -155,31 +161,31 @@ extern "C" {
 #endif
 
 /* accessor: IMP_ABI_VERSION. */
-IMP_API uint32_t imp_abi_version(void);
+IMP_EXPORT("imp_abi_version") uint32_t imp_abi_version(void);
 /* accessor: the input buffer (IMP_INPUT_BYTES bytes) strings are written into. */
-IMP_API uint8_t *imp_input_ptr(void);
+IMP_EXPORT("a") uint8_t *imp_input_ptr(void);
 /* accessor: the output buffer a batch is written into (max_batch_bytes bytes). */
-IMP_API uint8_t *imp_output_ptr(void);
+IMP_EXPORT("b") uint8_t *imp_output_ptr(void);
 /* accessor: the result record. */
-IMP_API imp_result *imp_result_ptr(void);
+IMP_EXPORT("c") imp_result *imp_result_ptr(void);
 /* accessor: the configuration record imp_start() reads. */
-IMP_API imp_config *imp_config_ptr(void);
+IMP_EXPORT("d") imp_config *imp_config_ptr(void);
 /* accessor: the wire buffer (IMP_WIRE_BYTES bytes) gzip batches are written into. */
-IMP_API uint8_t *imp_wire_ptr(void);
+IMP_EXPORT("e") uint8_t *imp_wire_ptr(void);
 /* accessor: the text buffer (IMP_TEXT_BYTES bytes): status names, peeked events. */
-IMP_API uint8_t *imp_text_ptr(void);
+IMP_EXPORT("f") uint8_t *imp_text_ptr(void);
 
 /* Writes the NUL-terminated name of `status` (for example "IMP_ERR_ARG") into
 ** the text buffer and its length into result.text_bytes. Unknown values give
 ** "IMP_UNKNOWN" and IMP_ERR_ARG. Works before imp_start(). */
-IMP_API int32_t imp_status_name(int32_t status);
+IMP_EXPORT("g") int32_t imp_status_name(int32_t status);
 
 /* Writes the defaults into the configuration record. Works before imp_start(). */
-IMP_API int32_t imp_config_defaults(void);
+IMP_EXPORT("h") int32_t imp_config_defaults(void);
 /* Starts (or restarts) the core with the configuration record; forgets all state.
 ** Returns IMP_OK, IMP_ERR_CONFIG (result.config_field names the first refused field,
 ** 1-based) or IMP_ERR_MEMORY (the core stays stopped). */
-IMP_API int32_t imp_start(void);
+IMP_EXPORT("i") int32_t imp_start(void);
 
 /* Begins a page view at time t. The input buffer holds the page view id
 ** (pv_len bytes, 1..IMP_MAX_PV_BYTES; empty is IMP_ERR_ARG) followed by the path (path_len bytes,
@@ -187,17 +193,17 @@ IMP_API int32_t imp_start(void);
 ** reported first. Every item's per-page-view state (impression, viewable, spans)
 ** is reset; registrations and last geometry are kept; released items are freed.
 ** A bfcache restore is a new page view. */
-IMP_API int32_t imp_page_begin(double t, uint32_t pv_len, uint32_t path_len,
+IMP_EXPORT("j") int32_t imp_page_begin(double t, uint32_t pv_len, uint32_t path_len,
                                uint32_t flags);
 /* Page state changes: IMP_PAGE_VISIBLE / HIDDEN / FROZEN / PRERENDER. Leaving
 ** VISIBLE ends every visible span and restarts every viewable timer. */
-IMP_API int32_t imp_page_state(double t, int32_t state);
+IMP_EXPORT("k") int32_t imp_page_state(double t, int32_t state);
 /* Window focus (0 or 1); recorded on impressions and clicks. */
-IMP_API int32_t imp_page_focus(double t, int32_t focused);
+IMP_EXPORT("l") int32_t imp_page_focus(double t, int32_t focused);
 /* Ends the page view: reports open spans; imp_element_observe(), imp_element_cover()
 ** and imp_activate() get IMP_ERR_STATE until the next imp_page_begin(). Queued events
 ** stay queued. */
-IMP_API int32_t imp_page_end(double t);
+IMP_EXPORT("m") int32_t imp_page_end(double t);
 
 /* Registers an item. The input buffer holds the item id (id_len bytes,
 ** 1..IMP_MAX_ID_BYTES) followed by the list id (list_len bytes,
@@ -205,7 +211,7 @@ IMP_API int32_t imp_page_end(double t);
 ** that is already known returns its slot (result.slot), updates its position
 ** and list and revives it if it was released: state follows the id. When the
 ** table is full the oldest released item is reused; IMP_ERR_FULL if none. */
-IMP_API int32_t imp_item_register(double t, uint32_t id_len, uint32_t list_len,
+IMP_EXPORT("n") int32_t imp_item_register(double t, uint32_t id_len, uint32_t list_len,
                                   uint32_t position);
 
 /* Elements. The glue observes DOM elements; several may carry one item id (a card
@@ -218,28 +224,28 @@ IMP_API int32_t imp_item_register(double t, uint32_t id_len, uint32_t list_len,
 ** buffer, statuses, result.slot) and adds an element to it: result.element is its
 ** handle, out of view until observed. There are max_items handles; IMP_ERR_FULL when
 ** all are held (nothing is registered then). */
-IMP_API int32_t imp_element_add(double t, uint32_t id_len, uint32_t list_len,
+IMP_EXPORT("o") int32_t imp_element_add(double t, uint32_t id_len, uint32_t list_len,
                                 uint32_t position);
 /* Gives an element's handle back. Its item is fed from its other elements, or, when
 ** it was the last, released: an open span is reported and the item keeps its state
 ** for this page view until its slot is reused. */
-IMP_API int32_t imp_element_remove(double t, uint32_t element);
+IMP_EXPORT("p") int32_t imp_element_remove(double t, uint32_t element);
 /* An intersection observation of an element: ratio in [0,1], area in px^2 (>= 0; an
 ** element of area 0 has no pixels and is never in view).
 ** Entering or leaving view (ratio 0 <-> above 0) forgets what v2 said about it. */
-IMP_API int32_t imp_element_observe(double t, uint32_t element, double ratio, double area);
+IMP_EXPORT("q") int32_t imp_element_observe(double t, uint32_t element, double ratio, double area);
 /* What IntersectionObserver v2 said about an element (IMP_COVER_*). With
 ** config.occlusion, an element in view that v2 has not looked at since it entered is
 ** covered: it can make an impression, never a viewable one. Entering or leaving view
 ** forgets what v2 said, so a late entry for an element that left changes nothing. */
-IMP_API int32_t imp_element_cover(double t, uint32_t element, int32_t cover);
+IMP_EXPORT("r") int32_t imp_element_cover(double t, uint32_t element, int32_t cover);
 /* A click or key press on an element (IMP_ACT_*). A key press counts and is
 ** remembered; a script click on the element a key press activated less than
 ** config.echo_ms ago is that key press's echo: not counted, IMP_NONE. Any click
 ** forgets the key press. */
-IMP_API int32_t imp_activate(double t, uint32_t element, int32_t kind);
+IMP_EXPORT("s") int32_t imp_activate(double t, uint32_t element, int32_t kind);
 /* Advances time: fires due viewable timers. Call at result.next_deadline. */
-IMP_API int32_t imp_tick(double t);
+IMP_EXPORT("t") int32_t imp_tick(double t);
 
 /* Encodes the next batch into the output buffer (result.batch_bytes bytes,
 ** result.batch_events events) and removes its events from the queue. Without
@@ -247,21 +253,21 @@ IMP_API int32_t imp_tick(double t);
 ** A batch holds events of one page view. With compress, its gzip form (one member,
 ** RFC 1952) is in the wire buffer (result.wire_bytes bytes) and batch_bytes caps
 ** that form; without, batch_bytes caps the JSON. */
-IMP_API int32_t imp_take_batch(double t, int32_t force);
+IMP_EXPORT("u") int32_t imp_take_batch(double t, int32_t force);
 /* Compresses the first n bytes of the output buffer (any bytes the caller wrote
 ** there, such as a batch rebuilt by the glue) as gzip into the wire buffer
 ** (result.wire_bytes). IMP_ERR_STATE when not started with compress; IMP_ERR_ARG when
 ** n > IMP_BATCH_HARD_CAP. */
-IMP_API int32_t imp_gzip_output(uint32_t n);
+IMP_EXPORT("v") int32_t imp_gzip_output(uint32_t n);
 /* Copies the event `back` places before the newest queued one (0 = the newest)
 ** into the text buffer (result.text_bytes bytes, one JSON object), leaving the
 ** queue as it is: how a debug hook sees each event as it is queued. IMP_NONE when
 ** fewer than back + 1 events are queued. */
-IMP_API int32_t imp_peek_event(uint32_t back);
+IMP_EXPORT("w") int32_t imp_peek_event(uint32_t back);
 /* Adds n to the drop count reported in the next batch ("drop"): events the
 ** caller lost after taking them (storage bound, refused by the collector). Drop
 ** counts saturate at UINT32_MAX instead of wrapping. */
-IMP_API int32_t imp_report_dropped(uint32_t n);
+IMP_EXPORT("x") int32_t imp_report_dropped(uint32_t n);
 
 #ifdef __cplusplus
 }

@@ -116,42 +116,42 @@ extern "C" {
 
 /*=== MARK: - Functions (Public) ===*/
 /* accessors */
-IMP_API imp_outbox_config *imp_outbox_config_ptr(void);
-IMP_API imp_action *imp_outbox_action_ptr(void);
-IMP_API uint8_t *imp_outbox_io_ptr(void);  /* IMP_OB_IO_BYTES bytes */
+IMP_EXPORT("y") imp_outbox_config *imp_outbox_config_ptr(void);
+IMP_EXPORT("z") imp_action *imp_outbox_action_ptr(void);
+IMP_EXPORT("A") uint8_t *imp_outbox_io_ptr(void);  /* IMP_OB_IO_BYTES bytes */
 
 /* Starts the outbox after imp_start(), forgetting what it held. epoch_ms is the wall
 ** clock at core time 0 (Date.now() - performance.now()): stored records carry wall
 ** times so other page loads can judge their age. The io buffer holds the tab id
 ** (tab_len bytes of [0-9a-z]), chosen at random by the glue. IMP_ERR_CONFIG for a bad
 ** configuration, IMP_ERR_STATE before imp_start(). */
-IMP_API int32_t imp_outbox_start(double t, double epoch_ms, uint32_t tab_len);
+IMP_EXPORT("B") int32_t imp_outbox_start(double t, double epoch_ms, uint32_t tab_len);
 /* What to do next: cuts due batches from the queue, then writes one action. IMP_OK
 ** with an action to perform, IMP_NONE when there is nothing to do before
 ** action.deadline (or the next input). jitter, a random number in [0, 1), spreads
 ** the retry of a request this call finds timed out. */
-IMP_API int32_t imp_outbox_next(double t, double jitter);
+IMP_EXPORT("C") int32_t imp_outbox_next(double t, double jitter);
 /* Cuts every queued event into batches now (tracker.flush()), as far as free slots
 ** allow; imp_outbox_next() then sends them. */
-IMP_API int32_t imp_outbox_flush(double t);
+IMP_EXPORT("D") int32_t imp_outbox_flush(double t);
 /* A fetch answered: status is the HTTP status, or 0 for a network error.
 ** retry_after_ms is the parsed Retry-After header (-1 when absent); jitter is a
 ** random number in [0, 1). IMP_NONE for a ticket that is no longer awaited. */
-IMP_API int32_t imp_outbox_response(double t, uint32_t ticket, int32_t status,
+IMP_EXPORT("E") int32_t imp_outbox_response(double t, uint32_t ticket, int32_t status,
                                     double retry_after_ms, double jitter);
-IMP_API int32_t imp_outbox_beacon(double t, uint32_t ticket, int32_t outcome);
+IMP_EXPORT("F") int32_t imp_outbox_beacon(double t, uint32_t ticket, int32_t outcome);
 /* fetchLater registered (ok 1) or refused (ok 0). */
-IMP_API int32_t imp_outbox_later(double t, uint32_t ticket, int32_t ok);
-IMP_API int32_t imp_outbox_stored(double t, uint32_t ticket, int32_t outcome);
-IMP_API int32_t imp_outbox_online(double t, int32_t online);
-IMP_API int32_t imp_outbox_consent(double t, int32_t consent);
+IMP_EXPORT("G") int32_t imp_outbox_later(double t, uint32_t ticket, int32_t ok);
+IMP_EXPORT("H") int32_t imp_outbox_stored(double t, uint32_t ticket, int32_t outcome);
+IMP_EXPORT("I") int32_t imp_outbox_online(double t, int32_t online);
+IMP_EXPORT("J") int32_t imp_outbox_consent(double t, int32_t consent);
 /* During a scan with Web Locks: the tab whose id is in the io buffer (tab_len bytes)
 ** holds its tab lock, so its records are not adopted. */
-IMP_API int32_t imp_outbox_tab_live(double t, uint32_t tab_len);
+IMP_EXPORT("K") int32_t imp_outbox_tab_live(double t, uint32_t tab_len);
 /* During a scan: one stored record, key (key_len bytes without the glue's prefix)
 ** then value (value_len bytes) in the io buffer. The verdict is in action.found. */
-IMP_API int32_t imp_outbox_found(double t, uint32_t key_len, uint32_t value_len);
-IMP_API int32_t imp_outbox_scan_done(double t);
+IMP_EXPORT("L") int32_t imp_outbox_found(double t, uint32_t key_len, uint32_t value_len);
+IMP_EXPORT("M") int32_t imp_outbox_scan_done(double t);
 
 #ifdef __cplusplus
 }

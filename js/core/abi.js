@@ -5,7 +5,51 @@
 // (status names through imp_status_name, limits through the core's refusals), so a
 // change on one side without the other fails the tests.
 
-export const ABI_VERSION = 3;
+export const ABI_VERSION = 4;
+
+// The core's exports by their names in the .wasm (IMP_EXPORT in src/imp.h and
+// src/outbox.h): one or two letters, as the names travel in the .wasm and in the glue.
+// imp_abi_version keeps its name, so a core of another ABI is named as such.
+// tests/unit/abi.test.js checks this table against the headers.
+export const X_INPUT_PTR = 'a';
+export const X_OUTPUT_PTR = 'b';
+export const X_RESULT_PTR = 'c';
+export const X_CONFIG_PTR = 'd';
+export const X_WIRE_PTR = 'e';
+export const X_TEXT_PTR = 'f';
+export const X_STATUS_NAME = 'g';
+export const X_CONFIG_DEFAULTS = 'h';
+export const X_START = 'i';
+export const X_PAGE_BEGIN = 'j';
+export const X_PAGE_STATE = 'k';
+export const X_PAGE_FOCUS = 'l';
+export const X_PAGE_END = 'm';
+export const X_ITEM_REGISTER = 'n';
+export const X_ELEMENT_ADD = 'o';
+export const X_ELEMENT_REMOVE = 'p';
+export const X_ELEMENT_OBSERVE = 'q';
+export const X_ELEMENT_COVER = 'r';
+export const X_ACTIVATE = 's';
+export const X_TICK = 't';
+export const X_TAKE_BATCH = 'u';
+export const X_GZIP_OUTPUT = 'v';
+export const X_PEEK_EVENT = 'w';
+export const X_REPORT_DROPPED = 'x';
+export const X_OUTBOX_CONFIG_PTR = 'y';
+export const X_OUTBOX_ACTION_PTR = 'z';
+export const X_OUTBOX_IO_PTR = 'A';
+export const X_OUTBOX_START = 'B';
+export const X_OUTBOX_NEXT = 'C';
+export const X_OUTBOX_FLUSH = 'D';
+export const X_OUTBOX_RESPONSE = 'E';
+export const X_OUTBOX_BEACON = 'F';
+export const X_OUTBOX_LATER = 'G';
+export const X_OUTBOX_STORED = 'H';
+export const X_OUTBOX_ONLINE = 'I';
+export const X_OUTBOX_CONSENT = 'J';
+export const X_OUTBOX_TAB_LIVE = 'K';
+export const X_OUTBOX_FOUND = 'L';
+export const X_OUTBOX_SCAN_DONE = 'M';
 
 export const OK = 0;
 export const NONE = 1;

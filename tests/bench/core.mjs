@@ -16,6 +16,7 @@ import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { R_ELEMENT, RESULT_BYTES } from '../../js/core/abi.js';
 import { writeConfig } from '../../js/core/config.js';
+import { namedExports } from '../tools/named-exports.mjs';
 
 const PAGE_VIEWS = 10;
 // Process CPU time in ns (user + system), like CLOCK_PROCESS_CPUTIME_ID in core_bench.c:
@@ -42,13 +43,13 @@ function ratioFor(r) {
   }
 }
 
-/** Instantiates the standalone module directly (it imports nothing). */
+/** Instantiates the standalone module directly (it imports nothing); its exports under C names too. */
 export function instantiateCore(wasmPath) {
   const module = new WebAssembly.Module(readFileSync(wasmPath));
   const instance = new WebAssembly.Instance(module, {});
   const x = instance.exports;
   if (typeof x._initialize === 'function') x._initialize();
-  return x;
+  return namedExports(x);
 }
 
 /** The raw exports as js/core/config.js takes them. */

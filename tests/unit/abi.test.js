@@ -15,6 +15,7 @@ import {
 import * as ob from '../../js/core/outbox.js';
 import { CONFIG_OPTIONS, RULE_DEFAULTS } from '../../js/tracker/options.js';
 import { wasmBytes } from './fakes/dom.js';
+import { exportPairs, namedExports } from '../tools/named-exports.mjs';
 
 const CONFIG = {
   items: 16, queue: 64, queueBytes: 65536, maxEvents: 50, maxBytes: 16384, maxAgeMs: 5000,
@@ -41,6 +42,19 @@ describe('abi.js matches the core', () => {
     loaded = await loadCore(wasmBytes());
   });
 
+  it('calls each export by the name the headers give it', () => {
+    const pairs = exportPairs();
+    assert.ok(pairs.length > 30, 'the headers declare the exports');
+    const wasmNames = new Set(Object.keys(loaded.exports));
+    for (const [cName, wasmName] of pairs) {
+      assert.ok(wasmNames.has(wasmName), `${cName} is exported as ${wasmName}`);
+      if (cName === 'imp_abi_version') continue;
+      assert.equal(abi[`X_${cName.slice(4).toUpperCase()}`], wasmName, `abi.js names ${cName}`);
+    }
+    const glueNames = Object.keys(abi).filter((k) => k.startsWith('X_'));
+    assert.equal(glueNames.length, pairs.length - 1, 'abi.js names no export the headers lack');
+  });
+
   it('names every status code the way imp_status_name does', () => {
     const core = createCore(loaded, false);
     for (const [key, name] of Object.entries(STATUS_NAMES)) assert.equal(statusName(core, abi[key]), name, key);
@@ -52,7 +66,7 @@ describe('abi.js matches the core', () => {
 
   it('has the string limits the core enforces', () => {
     const core = fresh();
-    const x = loaded.exports;
+    const x = namedExports(loaded.exports);
     const put = (length) => loaded.memoryView(x.imp_input_ptr(), abi.INPUT_BYTES).fill(0x61, 0, length);
     put(abi.MAX_PV_BYTES + 1);
     assert.equal(x.imp_page_begin(0, abi.MAX_PV_BYTES + 1, 0, 0), abi.ERR_TOO_LONG);

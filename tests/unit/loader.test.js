@@ -2,7 +2,7 @@
 // every accepted source, the MIME-type fallback, and both refusals (imports, ABI).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ABI_VERSION } from '../../js/core/abi.js';
+import { ABI_VERSION, X_INPUT_PTR } from '../../js/core/abi.js';
 import { loadCore } from '../../js/core/loader.js';
 import { bundleMinified } from '../tools/bundle.mjs';
 import { wasmBytes } from './fakes/dom.js';
@@ -56,9 +56,9 @@ describe('loadCore', () => {
     it(`loads the core from ${label}`, async () => {
       const { exports, memoryView } = await loadCore(source());
       assert.equal(exports.imp_abi_version(), ABI_VERSION);
-      const input = memoryView(exports.imp_input_ptr(), 4);
+      const input = memoryView(exports[X_INPUT_PTR](), 4);
       input.set([1, 2, 3, 4]);
-      assert.deepEqual([...memoryView(exports.imp_input_ptr(), 4)], [1, 2, 3, 4]);
+      assert.deepEqual([...memoryView(exports[X_INPUT_PTR](), 4)], [1, 2, 3, 4]);
     });
   }
 
