@@ -4,7 +4,7 @@
 // a trace's `start` line), undefined for "keep the default". uint32 fields take a JS
 // number the way a wasm i32 parameter does (ToUint32); the core checks every field.
 
-import { CONFIG_BYTES, CONFIG_OFFSETS } from './abi.js';
+import { CONFIG_BYTES, CONFIG_OFFSETS, X_CONFIG_DEFAULTS, X_CONFIG_PTR } from './abi.js';
 
 /**
  * Resets the record to the core's defaults, writes the given fields, and returns every
@@ -15,8 +15,8 @@ import { CONFIG_BYTES, CONFIG_OFFSETS } from './abi.js';
  */
 export function writeConfig(loaded, values) {
   const x = loaded.exports;
-  x.imp_config_defaults();
-  const bytes = loaded.memoryView(x.imp_config_ptr(), CONFIG_BYTES);
+  x[X_CONFIG_DEFAULTS]();
+  const bytes = loaded.memoryView(x[X_CONFIG_PTR](), CONFIG_BYTES);
   const view = new DataView(bytes.buffer, bytes.byteOffset, CONFIG_BYTES);
   return CONFIG_OFFSETS.map((offset, i) => {
     const v = values[i];
