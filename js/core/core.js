@@ -9,8 +9,10 @@
 // the core's memory, and the name of the last call.
 
 import {
-  ERR_CONFIG, INPUT_BYTES, MAX_ID_BYTES, MAX_LIST_BYTES, MAX_PATH_BYTES, MAX_PV_BYTES, RESULT_BYTES, R_BATCH_BYTES,
-  R_CONFIG_FIELD, R_TEXT_BYTES,
+  ERR_CONFIG, INPUT_BYTES, MAX_ID_BYTES, MAX_LIST_BYTES, MAX_PATH_BYTES, MAX_PV_BYTES, RESULT_BYTES,
+  R_BATCH_BYTES, R_CONFIG_FIELD, R_TEXT_BYTES, X_ACTIVATE, X_ELEMENT_ADD, X_ELEMENT_COVER, X_ELEMENT_OBSERVE,
+  X_ELEMENT_REMOVE, X_INPUT_PTR, X_ITEM_REGISTER, X_OUTPUT_PTR, X_PAGE_BEGIN, X_PAGE_END, X_PAGE_FOCUS,
+  X_PAGE_STATE, X_REPORT_DROPPED, X_RESULT_PTR, X_START, X_STATUS_NAME, X_TAKE_BATCH, X_TEXT_PTR, X_TICK,
 } from './abi.js';
 import { writeConfig } from './config.js';
 
@@ -24,12 +26,12 @@ const decoder = new TextDecoder();
 export function createCore(loaded) {
   const x = loaded.exports;
   // The core's memory never grows (built without growth): views made once stay valid.
-  const result = loaded.memoryView(x.imp_result_ptr(), RESULT_BYTES);
+  const result = loaded.memoryView(x[X_RESULT_PTR](), RESULT_BYTES);
   return {
     _x: x,
     _loaded: loaded,
     _view: new DataView(result.buffer, result.byteOffset, RESULT_BYTES),
-    _input: loaded.memoryView(x.imp_input_ptr(), INPUT_BYTES),
+    _input: loaded.memoryView(x[X_INPUT_PTR](), INPUT_BYTES),
     // Set after a start refused here: _inexact, 1 + the field the record could not hold.
     /** Trace name of the last call, for error messages. */
     _last: '',
@@ -43,7 +45,7 @@ export function createCore(loaded) {
 /** A uint32 field of the result record, by its byte offset (abi.js R_*). */
 export const resultField = (c, offset) => c._view.getUint32(offset, true);
 export const nextDeadline = (c) => c._view.getFloat64(0, true);
-const text = (c) => decoder.decode(c._loaded.memoryView(c._x.imp_text_ptr(), resultField(c, R_TEXT_BYTES)));
+const text = (c) => decoder.decode(c._loaded.memoryView(c._x[X_TEXT_PTR](), resultField(c, R_TEXT_BYTES)));
 
 // Writes s as UTF-8 at input[at], at most cap bytes, cut on a character boundary;
 // returns the bytes written.
@@ -73,33 +75,33 @@ export function startCore(c, values) {
   c._last = 'start';
   c._config = writeConfig(c._loaded, values);
   c._inexact = 1 + c._config.findIndex((v, i) => values[i] !== undefined && v !== values[i]);
-  return c._inexact ? ERR_CONFIG : c._x.imp_start();
+  return c._inexact ? ERR_CONFIG : c._x[X_START]();
 }
 
-export const pageBegin = call('page', 'imp_page_begin', MAX_PV_BYTES, MAX_PATH_BYTES);
+export const pageBegin = call('page', X_PAGE_BEGIN, MAX_PV_BYTES, MAX_PATH_BYTES);
 /** Takes a batch (only the tests do: the outbox cuts them); the build drops it. */
-export const take = /* @__PURE__ */ call('take', 'imp_take_batch');
+export const take = /* @__PURE__ */ call('take', X_TAKE_BATCH);
 /** Updates a registered item's list and position (result.slot). */
-export const register = call('item', 'imp_item_register', MAX_ID_BYTES, MAX_LIST_BYTES);
+export const register = call('item', X_ITEM_REGISTER, MAX_ID_BYTES, MAX_LIST_BYTES);
 /** Adds an element of an item (result.element is its handle). */
-export const elementAdd = call('elem', 'imp_element_add', MAX_ID_BYTES, MAX_LIST_BYTES);
-export const elementRemove = call('unelem', 'imp_element_remove');
-export const elementObserve = call('eobs', 'imp_element_observe');
-export const elementCover = call('cover', 'imp_element_cover');
-export const activate = call('act', 'imp_activate');
-export const pageState = call('state', 'imp_page_state');
-export const pageFocus = call('focus', 'imp_page_focus');
-export const pageEnd = call('end', 'imp_page_end');
-export const tick = call('tick', 'imp_tick');
-export const reportDropped = call('drop', 'imp_report_dropped');
+export const elementAdd = call('elem', X_ELEMENT_ADD, MAX_ID_BYTES, MAX_LIST_BYTES);
+export const elementRemove = call('unelem', X_ELEMENT_REMOVE);
+export const elementObserve = call('eobs', X_ELEMENT_OBSERVE);
+export const elementCover = call('cover', X_ELEMENT_COVER);
+export const activate = call('act', X_ACTIVATE);
+export const pageState = call('state', X_PAGE_STATE);
+export const pageFocus = call('focus', X_PAGE_FOCUS);
+export const pageEnd = call('end', X_PAGE_END);
+export const tick = call('tick', X_TICK);
+export const reportDropped = call('drop', X_REPORT_DROPPED);
 
 /** After IMP_ERR_CONFIG: 1 + the index of the refused field (abi.js CONFIG_OFFSETS). */
 export const configField = (c) => c._inexact || resultField(c, R_CONFIG_FIELD);
 
 /** The batch the last successful take() wrote, as a string. */
-export const takenBatch = (c) => decoder.decode(c._loaded.memoryView(c._x.imp_output_ptr(), resultField(c, R_BATCH_BYTES)));
+export const takenBatch = (c) => decoder.decode(c._loaded.memoryView(c._x[X_OUTPUT_PTR](), resultField(c, R_BATCH_BYTES)));
 
 export function statusName(c, status) {
-  c._x.imp_status_name(status);
+  c._x[X_STATUS_NAME](status);
   return text(c);
 }

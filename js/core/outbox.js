@@ -4,6 +4,8 @@
 // action's key and body. It makes no decision: every call returns the core's status
 // unchanged. Methods are named _x: internal to the glue, shortened by the build.
 
+import { X_OUTBOX_ACTION_PTR, X_OUTBOX_CONFIG_PTR, X_OUTBOX_IO_PTR } from './abi.js';
+
 // imp_action: a double, fifteen uint32 fields, a double (little endian).
 export const ACT_NONE = 0;
 export const ACT_FETCH = 1;
@@ -66,13 +68,13 @@ export function createOutbox(loaded) {
     const bytes = loaded.memoryView(ptr, n);
     return new DataView(bytes.buffer, bytes.byteOffset, n);
   };
-  const io = () => loaded.memoryView(x.imp_outbox_io_ptr(), IO_BYTES);
-  const action = () => view(x.imp_outbox_action_ptr(), ACTION_BYTES);
+  const io = () => loaded.memoryView(x[X_OUTBOX_IO_PTR](), IO_BYTES);
+  const action = () => view(x[X_OUTBOX_ACTION_PTR](), ACTION_BYTES);
   const field = (offset) => action().getUint32(offset, true);
   return {
     /** Sets the body cap, consent and capability flags; the rest keeps the core's defaults. */
     _configure(bodyBytes, consent, flags) {
-      const config = view(x.imp_outbox_config_ptr(), 80);
+      const config = view(x[X_OUTBOX_CONFIG_PTR](), 80);
       config.setUint32(CONFIG_BODY_BYTES, bodyBytes, true);
       // Our share of the keepalive quota holds at least one body.
       config.setUint32(CONFIG_KEEPALIVE, Math.max(bodyBytes, config.getUint32(CONFIG_KEEPALIVE, true)), true);
@@ -80,14 +82,14 @@ export function createOutbox(loaded) {
       config.setUint32(CONFIG_FLAGS, flags, true);
     },
     /**
-     * Calls imp_outbox_<name>(...args) and returns its status. A string argument is
+     * Calls the outbox's export `name` (abi.js X_OUTBOX_*) and returns its status. A string argument is
      * written into the io buffer (one after the other) and passed as its byte length:
      * _call('found', t, key, value), _call('response', t, ticket, status, retryAfter, jitter).
      */
     _call(name, ...args) {
       const buffer = io();
       let at = 0;
-      return x[`imp_outbox_${name}`](...args.map((a) => {
+      return x[name](...args.map((a) => {
         if (typeof a !== 'string') return a;
         const n = encoder.encodeInto(a, buffer.subarray(at)).written;
         at += n;

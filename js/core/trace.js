@@ -9,7 +9,12 @@
 // strtod() reads them, integer parameters converted like a JS number reaching a wasm
 // i32, strings percent-decoded into the input buffer with their true lengths.
 
-import { INPUT_BYTES, OK, R_BATCH_BYTES, R_WIRE_BYTES, RESULT_BYTES } from './abi.js';
+import {
+  INPUT_BYTES, OK, RESULT_BYTES, R_BATCH_BYTES, R_WIRE_BYTES, X_ACTIVATE, X_ELEMENT_ADD, X_ELEMENT_COVER,
+  X_ELEMENT_OBSERVE, X_ELEMENT_REMOVE, X_INPUT_PTR, X_ITEM_REGISTER, X_OUTPUT_PTR, X_PAGE_BEGIN, X_PAGE_END,
+  X_PAGE_FOCUS, X_PAGE_STATE, X_REPORT_DROPPED, X_RESULT_PTR, X_START, X_STATUS_NAME, X_TAKE_BATCH, X_TEXT_PTR,
+  X_TICK, X_WIRE_PTR,
+} from './abi.js';
 import { writeConfig } from './config.js';
 
 /** Writes bytes as one trace field: %XX for bytes <= 0x20, >= 0x7F and '%'; "-" for empty. */
@@ -83,7 +88,7 @@ function runLine(core, fields) {
   let la = 0;
   let lb = 0;
   if (spec[1]) {
-    const input = core.memoryView(x.imp_input_ptr(), INPUT_BYTES);
+    const input = core.memoryView(x[X_INPUT_PTR](), INPUT_BYTES);
     la = decodeField(fields[3], input);
     if (la < 0) return undefined;
     lb = decodeField(fields[4], input.subarray(Math.min(la, INPUT_BYTES)));
@@ -92,20 +97,20 @@ function runLine(core, fields) {
   switch (fields[0]) {
     case 'start':
       writeConfig(core, d.slice(1));
-      return x.imp_start();
-    case 'page': return x.imp_page_begin(d[1], la, lb, d[2]);
-    case 'state': return x.imp_page_state(d[1], d[2]);
-    case 'focus': return x.imp_page_focus(d[1], d[2]);
-    case 'end': return x.imp_page_end(d[1]);
-    case 'item': return x.imp_item_register(d[1], la, lb, d[2]);
-    case 'elem': return x.imp_element_add(d[1], la, lb, d[2]);
-    case 'unelem': return x.imp_element_remove(d[1], d[2]);
-    case 'eobs': return x.imp_element_observe(d[1], d[2], d[3], d[4]);
-    case 'cover': return x.imp_element_cover(d[1], d[2], d[3]);
-    case 'act': return x.imp_activate(d[1], d[2], d[3]);
-    case 'tick': return x.imp_tick(d[1]);
-    case 'take': return x.imp_take_batch(d[1], d[2]);
-    default: return x.imp_report_dropped(d[1]);
+      return x[X_START]();
+    case 'page': return x[X_PAGE_BEGIN](d[1], la, lb, d[2]);
+    case 'state': return x[X_PAGE_STATE](d[1], d[2]);
+    case 'focus': return x[X_PAGE_FOCUS](d[1], d[2]);
+    case 'end': return x[X_PAGE_END](d[1]);
+    case 'item': return x[X_ITEM_REGISTER](d[1], la, lb, d[2]);
+    case 'elem': return x[X_ELEMENT_ADD](d[1], la, lb, d[2]);
+    case 'unelem': return x[X_ELEMENT_REMOVE](d[1], d[2]);
+    case 'eobs': return x[X_ELEMENT_OBSERVE](d[1], d[2], d[3], d[4]);
+    case 'cover': return x[X_ELEMENT_COVER](d[1], d[2], d[3]);
+    case 'act': return x[X_ACTIVATE](d[1], d[2], d[3]);
+    case 'tick': return x[X_TICK](d[1]);
+    case 'take': return x[X_TAKE_BATCH](d[1], d[2]);
+    default: return x[X_REPORT_DROPPED](d[1]);
   }
 }
 
@@ -148,16 +153,16 @@ export function replayTrace(core, trace) {
     const status = runLine(core, line.split(' '));
     if (status === undefined) return say(`! ${number} PARSE\n`);
     if (status < 0) {
-      x.imp_status_name(status);
-      const name = core.memoryView(x.imp_text_ptr(), 64);
+      x[X_STATUS_NAME](status);
+      const name = core.memoryView(x[X_TEXT_PTR](), 64);
       return say(`! ${number} ${latin1(name.subarray(0, name.indexOf(0)))}\n`);
     }
     if (line.startsWith('take ') && status === OK) {
-      const result = new DataView(core.memoryView(x.imp_result_ptr(), RESULT_BYTES).slice().buffer);
-      emit(core.memoryView(x.imp_output_ptr(), result.getUint32(R_BATCH_BYTES, true)).slice());
+      const result = new DataView(core.memoryView(x[X_RESULT_PTR](), RESULT_BYTES).slice().buffer);
+      emit(core.memoryView(x[X_OUTPUT_PTR](), result.getUint32(R_BATCH_BYTES, true)).slice());
       say('\n');
       const wire = result.getUint32(R_WIRE_BYTES, true);
-      if (wire) say(`~ gzip ${wire} ${fnv1a(core.memoryView(x.imp_wire_ptr(), wire))}\n`);
+      if (wire) say(`~ gzip ${wire} ${fnv1a(core.memoryView(x[X_WIRE_PTR](), wire))}\n`);
     }
   });
   const out = new Uint8Array(size);

@@ -4,7 +4,9 @@
 // belongs to, oldest first (js/debug.js makes a timer the core has passed fire before
 // a batch is cut, so the hook sees its events first).
 
-import { FLAG_GPC, FLAG_WEBDRIVER, OK, R_EVENTS, R_QUEUED_EVENTS, R_SEQ, R_TEXT_BYTES } from '../core/abi.js';
+import {
+  FLAG_GPC, FLAG_WEBDRIVER, OK, R_EVENTS, R_QUEUED_EVENTS, R_SEQ, R_TEXT_BYTES, X_PEEK_EVENT, X_TEXT_PTR,
+} from '../core/abi.js';
 import { coreViews, wrap } from './watch.js';
 
 const QUEUING = [
@@ -27,8 +29,8 @@ export function showEvents(core, hook) {
     shown = field(R_EVENTS);
     const events = [];
     while (n--) {
-      if (x.imp_peek_event(n) !== OK) continue;
-      const text = decoder.decode(core.memoryView(x.imp_text_ptr(), field(R_TEXT_BYTES)));
+      if (x[X_PEEK_EVENT](n) !== OK) continue;
+      const text = decoder.decode(core.memoryView(x[X_TEXT_PTR](), field(R_TEXT_BYTES)));
       events.push([JSON.parse(text), n < ownNew ? pageView : before]);
     }
     for (const [event, where] of events) hook(event, where);

@@ -5,7 +5,7 @@
 // are not recorded. Strings are read from the core's input buffer, where the tracker
 // wrote them, the configuration from the record the core starts with.
 
-import { CONFIG_BYTES, CONFIG_OFFSETS } from '../core/abi.js';
+import { CONFIG_BYTES, CONFIG_OFFSETS, X_CONFIG_PTR, X_INPUT_PTR } from '../core/abi.js';
 import { traceBytes } from '../core/trace.js';
 import { wrap } from './watch.js';
 
@@ -21,7 +21,7 @@ const WITH_STRINGS = { imp_page_begin: 'page', imp_item_register: 'item', imp_el
 
 // The configuration record's fields in the `start` line's order (uint32 below byte 32).
 function configFields(core) {
-  const bytes = core.memoryView(core.exports.imp_config_ptr(), CONFIG_BYTES);
+  const bytes = core.memoryView(core.exports[X_CONFIG_PTR](), CONFIG_BYTES);
   const view = new DataView(bytes.buffer, bytes.byteOffset, CONFIG_BYTES);
   return CONFIG_OFFSETS.map((at) => (at < 32 ? view.getUint32(at, true) : view.getFloat64(at, true)));
 }
@@ -42,7 +42,7 @@ export function recordTrace(core, lines) {
   }
   for (const [name, traced] of Object.entries(WITH_STRINGS)) {
     wrap(core, name, (real, t, la, lb, n) => {
-      const input = core.memoryView(core.exports.imp_input_ptr(), la + lb);
+      const input = core.memoryView(core.exports[X_INPUT_PTR](), la + lb);
       line([traced, t, n, traceBytes(input.subarray(0, la)), traceBytes(input.subarray(la))]);
       return real(t, la, lb, n);
     });

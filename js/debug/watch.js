@@ -4,19 +4,23 @@
 // module entry carries no debug code at all. Also the views on the core's records the
 // wrappers read (the result, the outbox's action record and io buffer).
 
-import { INPUT_BYTES, RESULT_BYTES } from '../core/abi.js';
+import * as abi from '../core/abi.js';
+import {
+  INPUT_BYTES, RESULT_BYTES, X_INPUT_PTR, X_OUTBOX_ACTION_PTR, X_OUTBOX_IO_PTR, X_RESULT_PTR,
+} from '../core/abi.js';
 import { ACTION_BYTES, IO_BYTES } from '../core/outbox.js';
 
 /** A copy of `loaded` with its own exports object, ready for wrap(). */
 export const copyCore = (loaded) => ({ ...loaded, exports: { ...loaded.exports } });
 
 /**
- * Replaces the export `name` of a copyCore() with around(real, ...args), whose result
+ * Replaces the export `name` (its C name; the .wasm's is in abi.js) of a copyCore() with around(real, ...args), whose result
  * the caller gets. Wrappers stack: the last one made runs first.
  */
 export function wrap(core, name, around) {
-  const real = core.exports[name];
-  core.exports[name] = (...args) => around(real, ...args);
+  const short = abi[`X_${name.slice(4).toUpperCase()}`]; // imp_page_begin: abi.X_PAGE_BEGIN
+  const real = core.exports[short];
+  core.exports[short] = (...args) => around(real, ...args);
 }
 
 /** Views on the core's records, each made on the memory's current buffer. */
@@ -27,10 +31,10 @@ export function coreViews(core) {
     return new DataView(bytes.buffer, bytes.byteOffset, n);
   };
   return {
-    result: () => view(x.imp_result_ptr(), RESULT_BYTES),
-    action: () => view(x.imp_outbox_action_ptr(), ACTION_BYTES),
-    input: () => core.memoryView(x.imp_input_ptr(), INPUT_BYTES),
-    io: () => core.memoryView(x.imp_outbox_io_ptr(), IO_BYTES),
+    result: () => view(x[X_RESULT_PTR](), RESULT_BYTES),
+    action: () => view(x[X_OUTBOX_ACTION_PTR](), ACTION_BYTES),
+    input: () => core.memoryView(x[X_INPUT_PTR](), INPUT_BYTES),
+    io: () => core.memoryView(x[X_OUTBOX_IO_PTR](), IO_BYTES),
   };
 }
 

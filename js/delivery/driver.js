@@ -8,7 +8,9 @@
 // fields): the little the driver keeps itself is the requests awaiting an answer, for
 // aborts and for stats().transport, whose other counters are the outbox's.
 
-import { OK } from '../core/abi.js';
+import {
+  OK, X_OUTBOX_BEACON, X_OUTBOX_LATER, X_OUTBOX_NEXT, X_OUTBOX_RESPONSE, X_OUTBOX_STORED,
+} from '../core/abi.js';
 import {
   A_BATCH, A_BEACONED, A_DELIVERED, A_EVENTS, A_FAILURES, A_HELD_EVENTS, A_KIND, A_LOST, A_PURGED, A_STORED_EVENTS,
   A_TICKET, ACT_BEACON, ACT_CANCEL, ACT_FETCH, ACT_LATER, ACT_PURGE, ACT_REMOVE, ACT_SCAN, ACT_STORE, CONSENT,
@@ -30,7 +32,7 @@ const PERFORM = {
     w._attempts++;
     post(w._env, w._o.endpoint, body(w), track(w, ticket, false)).then(w._guard((answer) => {
       if (!w._pending.delete(ticket)) return; // aborted: the outbox expects no answer
-      tell(w, 'response', ticket, ...answer, random());
+      tell(w, X_OUTBOX_RESPONSE, ticket, ...answer, random());
       w._pump();
     }));
   },
@@ -49,12 +51,15 @@ const PERFORM = {
   [ACT_SCAN]: (w) => scan(w),
   [ACT_PURGE]: (w) => removeAll(w._storage, w._prefix),
 };
-const OUTCOME_OF = { [ACT_BEACON]: 'beacon', [ACT_LATER]: 'later', [ACT_STORE]: 'stored' };
+const OUTCOME_OF = { [ACT_BEACON]: X_OUTBOX_BEACON, [ACT_LATER]: X_OUTBOX_LATER, [ACT_STORE]: X_OUTBOX_STORED };
 
-/** Tells the outbox something (imp_outbox_<name>(now, ...args)); returns its status, checked. */
+/**
+ * Tells the outbox something: its export `name` (abi.js X_OUTBOX_*) with (now, ...args).
+ * Returns its status, checked; an error names the export as the .wasm does.
+ */
 export function tell(w, name, ...args) {
   const status = w._outbox._call(name, w._env.now(), ...args);
-  w._check(status, `outbox_${name}`);
+  w._check(status, `outbox export ${name}`);
   return status;
 }
 
@@ -63,7 +68,7 @@ export function drive(w) {
   if (w._stopped || w._busy) return;
   w._busy = true;
   try {
-    while (tell(w, 'next', random()) === OK) perform(w, w._outbox);
+    while (tell(w, X_OUTBOX_NEXT, random()) === OK) perform(w, w._outbox);
   } finally {
     w._busy = false;
   }

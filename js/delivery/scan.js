@@ -6,7 +6,7 @@
 // unreadable to it: it is removed, and its events are counted as lost, so they reach
 // the collector in a "drop". The functions work on the tracker's record `w` (driver.js).
 
-import { ERR_STATE } from '../core/abi.js';
+import { ERR_STATE, X_OUTBOX_FOUND, X_OUTBOX_SCAN_DONE, X_OUTBOX_TAB_LIVE } from '../core/abi.js';
 import { reportDropped } from '../core/core.js';
 import { A_FOUND, FOUND_REMOVE } from '../core/outbox.js';
 import { tell } from './driver.js';
@@ -37,14 +37,14 @@ export function scan(w) {
 function scanStorage(w, live, records) {
   const ob = w._outbox;
   const t = w._env.now();
-  for (const tab of live) if (tab !== w._tab) ob._call('tab_live', t, tab); // a malformed id is refused: skipped
+  for (const tab of live) if (tab !== w._tab) ob._call(X_OUTBOX_TAB_LIVE, t, tab); // a malformed id is refused: skipped
   for (const [key, value] of records) {
-    const status = ob._call('found', t, key, value ?? '');
+    const status = ob._call(X_OUTBOX_FOUND, t, key, value ?? '');
     if (status === ERR_STATE) return; // the scan ended meanwhile (consent revoked)
     if (status < 0 || ob._field(A_FOUND) !== FOUND_REMOVE) continue;
     removeRecord(w._storage, w._prefix + key);
     const lost = legacyEvents(value);
     if (lost) w._check(reportDropped(w._core, lost));
   }
-  tell(w, 'scan_done');
+  tell(w, X_OUTBOX_SCAN_DONE);
 }

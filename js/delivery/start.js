@@ -13,6 +13,7 @@
 import { CONSENT, CONSENT_DENIED, CONSENT_GRANTED, OB_BEACON, OB_LATER, OB_LOCKS, OB_ONLINE, OB_STORAGE } from '../core/outbox.js';
 import { tell } from './driver.js';
 import { holdLock, unusable } from './io.js';
+import { X_OUTBOX_CONSENT, X_OUTBOX_ONLINE, X_OUTBOX_START } from '../core/abi.js';
 
 /** A random id of `chars` characters of [0-9a-z]. */
 const randomId = (env, chars) => Array.from(env.getRandomValues(new Uint8Array(chars)), (b) => (b % 36).toString(36)).join('');
@@ -44,7 +45,7 @@ export function startDelivery(w) {
     _storageMode: storage ? 'local' : gpcMode === 'memory-only' ? 'off (gpc)' : 'memory', _releaseLock: () => {},
   });
   w._outbox._configure(o.batch.maxBytes, consent, flags);
-  tell(w, 'start', env.wallNow() - env.now(), w._tab);
+  tell(w, X_OUTBOX_START, env.wallNow() - env.now(), w._tab);
   w._stops.push(() => w._releaseLock());
   setVisible(w, env.document.visibilityState !== 'hidden');
 }
@@ -56,11 +57,11 @@ export function setVisible(w, visible) {
 }
 
 /** The online and offline events. */
-export const setOnline = (w, online) => tell(w, 'online', online ? 1 : 0);
+export const setOnline = (w, online) => tell(w, X_OUTBOX_ONLINE, online ? 1 : 0);
 
 /** setConsent(): granted or denied; GPC in deny mode keeps it denied. */
 export function setConsent(w, granted) {
   if (w._gpcDeny) return;
   w._consent = granted ? CONSENT_GRANTED : CONSENT_DENIED;
-  tell(w, 'consent', w._consent);
+  tell(w, X_OUTBOX_CONSENT, w._consent);
 }

@@ -11,7 +11,7 @@
 // The page side starts before the core has loaded: what it says meanwhile waits in
 // early.js and reaches the core, in order and at its own times, once it is ready.
 
-import { CONFIG_OCCLUSION, R_READY } from '../core/abi.js';
+import { CONFIG_OCCLUSION, R_READY, X_OUTBOX_FLUSH } from '../core/abi.js';
 import { activateCard, cardsInView, createCards, releaseDisconnected, track, untrack } from '../page/cards.js';
 import { createCore, pageBegin, pageEnd, pageFocus, pageState, resultField, startCore } from '../core/core.js';
 import { createOutbox } from '../core/outbox.js';
@@ -227,7 +227,7 @@ function publicTracker(w) {
     }),
     flush: safe(() => {
       w._entries._feedAll();
-      tell(w, 'flush');
+      tell(w, X_OUTBOX_FLUSH);
       pump(w);
     }),
     setConsent: safe((granted) => {

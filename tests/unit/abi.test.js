@@ -196,7 +196,7 @@ describe('outbox.js matches the outbox', () => {
     const core = fresh();
     const outbox = ob.createOutbox(loaded);
     outbox._configure(bodyBytes, consent, flags);
-    const status = outbox._call('start', 0, 1.7e12, 'tab1');
+    const status = outbox._call(abi.X_OUTBOX_START, 0, 1.7e12, 'tab1');
     if (status === abi.OK) {
       pageBegin(core, 0, 'pv1', '/', 0);
       elementAdd(core, 1, 'gig-1', '', 0);
@@ -208,10 +208,10 @@ describe('outbox.js matches the outbox', () => {
   it('reads the action record where outbox.js says each field is', () => {
     const { outbox, status } = startBoth();
     assert.equal(status, abi.OK);
-    assert.equal(outbox._call('next', 2, 0.5), abi.NONE, 'one event is not due');
-    assert.equal(outbox._call('flush', 2), abi.OK);
+    assert.equal(outbox._call(abi.X_OUTBOX_NEXT, 2, 0.5), abi.NONE, 'one event is not due');
+    assert.equal(outbox._call(abi.X_OUTBOX_FLUSH, 2), abi.OK);
     assert.equal(outbox._field(ob.A_HELD_EVENTS), 1);
-    assert.equal(outbox._call('next', 2, 0.5), abi.OK);
+    assert.equal(outbox._call(abi.X_OUTBOX_NEXT, 2, 0.5), abi.OK);
     assert.equal(outbox._field(ob.A_KIND), ob.ACT_FETCH);
     assert.equal(outbox._field(ob.A_EVENTS), 1);
     assert.ok(outbox._field(ob.A_BATCH) >= 1);
@@ -219,15 +219,15 @@ describe('outbox.js matches the outbox', () => {
     assert.equal(body.length, outbox._field(ob.A_BODY_BYTES));
     assert.deepEqual([body[0], body[1]], [0x1f, 0x8b], 'gzip');
     const ticket = outbox._field(ob.A_TICKET);
-    assert.equal(outbox._call('response', 3, ticket, 503, 7000, 0.5), abi.OK);
+    assert.equal(outbox._call(abi.X_OUTBOX_RESPONSE, 3, ticket, 503, 7000, 0.5), abi.OK);
     assert.equal(outbox._field(ob.A_FAILURES), 1);
-    const action = new DataView(loaded.exports.memory.buffer, loaded.exports.imp_outbox_action_ptr(), ob.ACTION_BYTES);
+    const action = new DataView(loaded.exports.memory.buffer, loaded.exports[abi.X_OUTBOX_ACTION_PTR](), ob.ACTION_BYTES);
     assert.equal(action.getFloat64(ob.A_RETRY_MS, true), 7000);
     assert.equal(outbox._deadline(), 1001, "the core's viewable timer is the first deadline");
-    assert.equal(outbox._call('next', 7003, 0.5), abi.OK);
+    assert.equal(outbox._call(abi.X_OUTBOX_NEXT, 7003, 0.5), abi.OK);
     assert.equal(outbox._field(ob.A_KIND), ob.ACT_FETCH, 'the retry');
     assert.equal(outbox._field(ob.A_TICKET) === ticket, false, 'a new ticket');
-    assert.equal(outbox._call('response', 7004, outbox._field(ob.A_TICKET), 204, -1, 0.5), abi.OK);
+    assert.equal(outbox._call(abi.X_OUTBOX_RESPONSE, 7004, outbox._field(ob.A_TICKET), 204, -1, 0.5), abi.OK);
     assert.equal(outbox._field(ob.A_DELIVERED), 1);
     assert.equal(outbox._field(ob.A_HELD_EVENTS), 1, 'the viewable impression, cut at 7003, waits');
     assert.equal(outbox._field(ob.A_FAILURES), 0);
@@ -238,14 +238,14 @@ describe('outbox.js matches the outbox', () => {
     assert.equal(startBoth(3).status, abi.ERR_CONFIG, 'consent 3');
     assert.equal(startBoth(1, 32).status, abi.ERR_CONFIG, 'an unknown flag');
     const { outbox } = startBoth(2);
-    outbox._call('flush', 2);
-    outbox._call('next', 2, 0.5);
+    outbox._call(abi.X_OUTBOX_FLUSH, 2);
+    outbox._call(abi.X_OUTBOX_NEXT, 2, 0.5);
     assert.equal(outbox._field(ob.A_PURGED), 1, 'consent denied: the event is purged');
     const stored = startBoth(1, ob.OB_STORAGE | ob.OB_ONLINE).outbox;
-    assert.equal(stored._call('next', 2, 0.5), abi.OK);
+    assert.equal(stored._call(abi.X_OUTBOX_NEXT, 2, 0.5), abi.OK);
     assert.equal(stored._field(ob.A_KIND), ob.ACT_SCAN, 'with storage, a scan first');
-    assert.equal(stored._call('found', 2, 'q:1', 'not a record'), abi.OK);
+    assert.equal(stored._call(abi.X_OUTBOX_FOUND, 2, 'q:1', 'not a record'), abi.OK);
     assert.equal(stored._field(ob.A_FOUND), ob.FOUND_REMOVE, 'an unreadable record is removed');
-    assert.equal(stored._call('scan_done', 2), abi.OK);
+    assert.equal(stored._call(abi.X_OUTBOX_SCAN_DONE, 2), abi.OK);
   });
 });

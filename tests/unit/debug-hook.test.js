@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { activate, createCore, elementAdd, elementObserve, pageBegin, startCore } from '../../js/core/core.js';
 import { trackerDebug } from '../../js/debug.js';
+import { X_PEEK_EVENT } from '../../js/core/abi.js';
 import { loadCore } from '../../js/core/loader.js';
 import { wasmBytes } from './fakes/dom.js';
 import { addGrid, startOnPage } from './fakes/tracker.js';
@@ -106,7 +107,7 @@ describe('the debug option and imp_peek_event', () => {
   async function spiedCore(what) {
     const loaded = await loadCore(wasmBytes(), {});
     const calls = { peek: 0 };
-    const exports = { ...loaded.exports, imp_peek_event: (back) => (calls.peek++, loaded.exports.imp_peek_event(back)) };
+    const exports = { ...loaded.exports, [X_PEEK_EVENT]: (back) => (calls.peek++, loaded.exports[X_PEEK_EVENT](back)) };
     const debug = trackerDebug(what);
     const core = createCore(debug._attach({ ...loaded, exports }, (error) => assert.fail(error)));
     // items, queue, queueBytes, maxEvents, maxBytes, maxAgeMs (the configuration record's order)
