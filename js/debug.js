@@ -12,7 +12,7 @@ import { showDelivery } from './debug/delivery.js';
 import { showEvents } from './debug/events.js';
 import { recordTrace } from './debug/record.js';
 import { coreViews, copyCore, safeHook, wrap } from './debug/watch.js';
-import { X_TICK } from './core/abi.js';
+import { X_OUTBOX_FLUSH, X_OUTBOX_NEXT, X_TAKE_BATCH, X_TICK } from './core/abi.js';
 
 // A viewable timer the core has passed fires (imp_tick) before the outbox cuts batches
 // or a take: the trace has the tick (a replay cuts the same batches) and onEvent sees
@@ -20,7 +20,7 @@ import { X_TICK } from './core/abi.js';
 function tickBeforeCuts(core) {
   const result = coreViews(core).result;
   const due = () => result().getFloat64(0, true);
-  for (const name of ['imp_outbox_next', 'imp_outbox_flush', 'imp_take_batch']) {
+  for (const name of [X_OUTBOX_NEXT, X_OUTBOX_FLUSH, X_TAKE_BATCH]) {
     wrap(core, name, (real, t, ...args) => {
       if (due() >= 0 && due() <= t) core.exports[X_TICK](t);
       return real(t, ...args);

@@ -6,7 +6,7 @@
 // failure the outbox counted (an answer, or a timeout found by imp_outbox_next) as the
 // backoff it starts.
 
-import { OK } from '../core/abi.js';
+import { OK, X_OUTBOX_BEACON, X_OUTBOX_LATER, X_OUTBOX_NEXT, X_OUTBOX_RESPONSE, X_OUTBOX_STORED } from '../core/abi.js';
 import {
   A_BATCH, A_BODY_BYTES, A_EVENTS, A_FAILURES, A_KEY_BYTES, A_KIND, A_RETRY_MS, A_TICKET, ACT_FETCH, BEACON_ACCEPTED,
   BEACON_THREW,
@@ -25,7 +25,7 @@ export function showDelivery(core, hook) {
     }
     failures = field(A_FAILURES);
   };
-  wrap(core, 'imp_outbox_next', (real, ...args) => {
+  wrap(core, X_OUTBOX_NEXT, (real, ...args) => {
     const status = real(...args);
     retried(0);
     if (status === OK && field(A_KIND) === ACT_FETCH) {
@@ -33,7 +33,7 @@ export function showDelivery(core, hook) {
     }
     return status;
   });
-  wrap(core, 'imp_outbox_response', (real, t, ticket, status, retryAfterMs, jitter) => {
+  wrap(core, X_OUTBOX_RESPONSE, (real, t, ticket, status, retryAfterMs, jitter) => {
     const told = real(t, ticket, status, retryAfterMs, jitter);
     hook({ kind: 'response', ticket, status, retryAfterMs });
     retried(status);
@@ -44,11 +44,11 @@ export function showDelivery(core, hook) {
     hook(info(ticket, result));
     return real(t, ticket, result);
   });
-  outcome('imp_outbox_beacon', (ticket, result) => ({
+  outcome(X_OUTBOX_BEACON, (ticket, result) => ({
     kind: 'beacon', ...sizes(ticket), accepted: result === BEACON_ACCEPTED, threw: result === BEACON_THREW,
   }));
-  outcome('imp_outbox_later', (ticket, result) => ({ kind: 'fetchLater', ...sizes(ticket), registered: !!result }));
-  outcome('imp_outbox_stored', (ticket, result) => ({
+  outcome(X_OUTBOX_LATER, (ticket, result) => ({ kind: 'fetchLater', ...sizes(ticket), registered: !!result }));
+  outcome(X_OUTBOX_STORED, (ticket, result) => ({
     kind: 'store', ticket, key: new TextDecoder().decode(views.io().subarray(0, field(A_KEY_BYTES))),
     events: field(A_EVENTS), outcome: result,
   }));

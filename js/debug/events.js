@@ -5,13 +5,15 @@
 // a batch is cut, so the hook sees its events first).
 
 import {
-  FLAG_GPC, FLAG_WEBDRIVER, OK, R_EVENTS, R_QUEUED_EVENTS, R_SEQ, R_TEXT_BYTES, X_PEEK_EVENT, X_TEXT_PTR,
+  FLAG_GPC, FLAG_WEBDRIVER, OK, R_EVENTS, R_QUEUED_EVENTS, R_SEQ, R_TEXT_BYTES, X_ACTIVATE, X_ELEMENT_ADD,
+  X_ELEMENT_COVER, X_ELEMENT_OBSERVE, X_ELEMENT_REMOVE, X_ITEM_REGISTER, X_PAGE_BEGIN, X_PAGE_END, X_PAGE_FOCUS,
+  X_PAGE_STATE, X_PEEK_EVENT, X_REPORT_DROPPED, X_TEXT_PTR, X_TICK,
 } from '../core/abi.js';
 import { coreViews, wrap } from './watch.js';
 
 const QUEUING = [
-  'imp_element_remove', 'imp_element_observe', 'imp_element_cover', 'imp_activate', 'imp_page_state',
-  'imp_page_focus', 'imp_page_end', 'imp_tick', 'imp_report_dropped', 'imp_item_register', 'imp_element_add',
+  X_ELEMENT_REMOVE, X_ELEMENT_OBSERVE, X_ELEMENT_COVER, X_ACTIVATE, X_PAGE_STATE,
+  X_PAGE_FOCUS, X_PAGE_END, X_TICK, X_REPORT_DROPPED, X_ITEM_REGISTER, X_ELEMENT_ADD,
 ];
 
 /** Shows hook(event, pageView) every event `core` (a copyCore()) queues. */
@@ -44,7 +46,7 @@ export function showEvents(core, hook) {
   }
   // One call can close the old page view's spans and make impressions in the new one:
   // the new page view's events are the newest result.seq of them.
-  wrap(core, 'imp_page_begin', (real, t, la, lb, flags) => {
+  wrap(core, X_PAGE_BEGIN, (real, t, la, lb, flags) => {
     const status = real(t, la, lb, flags);
     if (status !== OK) return status;
     const before = pageView;

@@ -5,19 +5,23 @@
 // are not recorded. Strings are read from the core's input buffer, where the tracker
 // wrote them, the configuration from the record the core starts with.
 
-import { CONFIG_BYTES, CONFIG_OFFSETS, X_CONFIG_PTR, X_INPUT_PTR } from '../core/abi.js';
+import {
+  CONFIG_BYTES, CONFIG_OFFSETS, X_ACTIVATE, X_CONFIG_PTR, X_ELEMENT_ADD, X_ELEMENT_COVER, X_ELEMENT_OBSERVE,
+  X_ELEMENT_REMOVE, X_INPUT_PTR, X_ITEM_REGISTER, X_PAGE_BEGIN, X_PAGE_END, X_PAGE_FOCUS, X_PAGE_STATE,
+  X_REPORT_DROPPED, X_START, X_TAKE_BATCH, X_TICK,
+} from '../core/abi.js';
 import { traceBytes } from '../core/trace.js';
 import { wrap } from './watch.js';
 
 // Calls with numbers only: export -> trace name; the line is `name arg arg ...`.
 const NUMERIC = {
-  imp_element_remove: 'unelem', imp_element_observe: 'eobs', imp_element_cover: 'cover', imp_activate: 'act',
-  imp_page_state: 'state', imp_page_focus: 'focus', imp_page_end: 'end', imp_tick: 'tick',
-  imp_report_dropped: 'drop', imp_take_batch: 'take',
+  [X_ELEMENT_REMOVE]: 'unelem', [X_ELEMENT_OBSERVE]: 'eobs', [X_ELEMENT_COVER]: 'cover', [X_ACTIVATE]: 'act',
+  [X_PAGE_STATE]: 'state', [X_PAGE_FOCUS]: 'focus', [X_PAGE_END]: 'end', [X_TICK]: 'tick',
+  [X_REPORT_DROPPED]: 'drop', [X_TAKE_BATCH]: 'take',
 };
 // Calls (t, idBytes, listBytes, number) with two strings in the input buffer:
 // `name t number id list`.
-const WITH_STRINGS = { imp_page_begin: 'page', imp_item_register: 'item', imp_element_add: 'elem' };
+const WITH_STRINGS = { [X_PAGE_BEGIN]: 'page', [X_ITEM_REGISTER]: 'item', [X_ELEMENT_ADD]: 'elem' };
 
 // The configuration record's fields in the `start` line's order (uint32 below byte 32).
 function configFields(core) {
@@ -30,7 +34,7 @@ function configFields(core) {
 export function recordTrace(core, lines) {
   lines.push('# impression-tracker trace v1');
   const line = (fields) => lines.push(fields.join(' '));
-  wrap(core, 'imp_start', (real) => {
+  wrap(core, X_START, (real) => {
     line(['start', ...configFields(core)]);
     return real();
   });

@@ -4,7 +4,6 @@
 // module entry carries no debug code at all. Also the views on the core's records the
 // wrappers read (the result, the outbox's action record and io buffer).
 
-import * as abi from '../core/abi.js';
 import {
   INPUT_BYTES, RESULT_BYTES, X_INPUT_PTR, X_OUTBOX_ACTION_PTR, X_OUTBOX_IO_PTR, X_RESULT_PTR,
 } from '../core/abi.js';
@@ -14,13 +13,12 @@ import { ACTION_BYTES, IO_BYTES } from '../core/outbox.js';
 export const copyCore = (loaded) => ({ ...loaded, exports: { ...loaded.exports } });
 
 /**
- * Replaces the export `name` (its C name; the .wasm's is in abi.js) of a copyCore() with around(real, ...args), whose result
+ * Replaces the export `name` (abi.js X_*) of a copyCore() with around(real, ...args), whose result
  * the caller gets. Wrappers stack: the last one made runs first.
  */
 export function wrap(core, name, around) {
-  const short = abi[`X_${name.slice(4).toUpperCase()}`]; // imp_page_begin: abi.X_PAGE_BEGIN
-  const real = core.exports[short];
-  core.exports[short] = (...args) => around(real, ...args);
+  const real = core.exports[name];
+  core.exports[name] = (...args) => around(real, ...args);
 }
 
 /** Views on the core's records, each made on the memory's current buffer. */
