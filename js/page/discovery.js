@@ -16,7 +16,7 @@ import { releaseDisconnected, track, untrack } from './cards.js';
  * @param env resolved environment (options.js)
  * @param o resolved options: selector and the three attribute names
  * @param guard wraps a callback so nothing escapes into the page
- * @param pump (t) => void: runs after each pass
+ * @param pump () => void: runs after each pass
  * @returns {{_stop(): void, _catchUp(): void}} stop watching; handle pending records now
  */
 export function watchDom(cards, env, o, guard, pump) {
@@ -58,7 +58,7 @@ export function watchDom(cards, env, o, guard, pump) {
         }
       }
     }
-    pump(env.now());
+    pump();
   });
   const observer = new env.MutationObserver(guard((list) => {
     records.push(...list);
@@ -76,7 +76,7 @@ export function watchDom(cards, env, o, guard, pump) {
   // the cards observed so far: a scan in slices of 500 cards, one task each, cost
   // 40 such passes on 20,000 cards (0.7 s of the browser's work at start, measured).
   for (const el of env.document.querySelectorAll(selector)) update(el, true);
-  pump(env.now());
+  pump();
   return {
     _stop() {
       observer.disconnect();

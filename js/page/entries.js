@@ -13,7 +13,7 @@ const ENTRY_CHUNK = 500;
  * @param cards the card state (cards.js)
  * @param env resolved environment (setTimeout, clearTimeout, now)
  * @param guard wraps a callback so nothing escapes into the page
- * @param pump (t) => void: after a chunk, batches and the core's timer
+ * @param pump () => void: after a chunk, batches and the core's timer
  * @returns {{_push(entries, fromOcclusion): void, _feedAll(): void, _stop(): void}}
  */
 export function createEntryFeed(cards, env, guard, pump) {
@@ -34,7 +34,7 @@ export function createEntryFeed(cards, env, guard, pump) {
     timer = null;
     feed(ENTRY_CHUNK);
     if (pending.length) timer = env.setTimeout(feedChunk, 0);
-    pump(env.now());
+    pump();
   });
   return {
     _push: guard((entries, fromOcclusion) => {
