@@ -5,6 +5,15 @@
 // number the way a wasm i32 parameter does (ToUint32); the core checks every field.
 
 import { CONFIG_BYTES, CONFIG_OFFSETS, X_CONFIG_DEFAULTS, X_CONFIG_PTR } from './abi.js';
+import { recordView } from './loader.js';
+
+const configView = (loaded) => recordView(loaded, loaded.exports[X_CONFIG_PTR](), CONFIG_BYTES);
+
+/** Every field of the record in order, as the core will read it (uint32 below byte 32). */
+export function readConfig(loaded) {
+  const view = configView(loaded);
+  return CONFIG_OFFSETS.map((at) => (at < 32 ? view.getUint32(at, true) : view.getFloat64(at, true)));
+}
 
 /**
  * Resets the record to the core's defaults, writes the given fields, and returns every
@@ -14,14 +23,11 @@ import { CONFIG_BYTES, CONFIG_OFFSETS, X_CONFIG_DEFAULTS, X_CONFIG_PTR } from '.
  * @returns {number[]}
  */
 export function writeConfig(loaded, values) {
-  const x = loaded.exports;
-  x[X_CONFIG_DEFAULTS]();
-  const bytes = loaded.memoryView(x[X_CONFIG_PTR](), CONFIG_BYTES);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, CONFIG_BYTES);
-  return CONFIG_OFFSETS.map((offset, i) => {
+  loaded.exports[X_CONFIG_DEFAULTS]();
+  const view = configView(loaded);
+  CONFIG_OFFSETS.forEach((at, i) => {
     const v = values[i];
-    const whole = offset < 32;
-    if (v !== undefined) whole ? view.setUint32(offset, Number(v), true) : view.setFloat64(offset, Number(v), true);
-    return whole ? view.getUint32(offset, true) : view.getFloat64(offset, true);
+    if (v !== undefined) at < 32 ? view.setUint32(at, Number(v), true) : view.setFloat64(at, Number(v), true);
   });
+  return readConfig(loaded);
 }

@@ -15,6 +15,7 @@ import {
   X_PAGE_STATE, X_REPORT_DROPPED, X_RESULT_PTR, X_START, X_STATUS_NAME, X_TAKE_BATCH, X_TEXT_PTR, X_TICK,
 } from './abi.js';
 import { writeConfig } from './config.js';
+import { recordView } from './loader.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -26,11 +27,10 @@ const decoder = new TextDecoder();
 export function createCore(loaded) {
   const x = loaded.exports;
   // The core's memory never grows (built without growth): views made once stay valid.
-  const result = loaded.memoryView(x[X_RESULT_PTR](), RESULT_BYTES);
   return {
     _x: x,
     _loaded: loaded,
-    _view: new DataView(result.buffer, result.byteOffset, RESULT_BYTES),
+    _view: recordView(loaded, x[X_RESULT_PTR](), RESULT_BYTES),
     _input: loaded.memoryView(x[X_INPUT_PTR](), INPUT_BYTES),
     // Set after a start refused here: _inexact, 1 + the field the record could not hold.
     /** Trace name of the last call, for error messages. */

@@ -15,6 +15,12 @@ import { ABI_VERSION } from './abi.js';
 
 export const LOAD_TIMEOUT_MS = 10000;
 
+/** A DataView on the n bytes of a record of the core's memory at ptr (little endian fields). */
+export function recordView(loaded, ptr, n) {
+  const bytes = loaded.memoryView(ptr, n);
+  return new DataView(bytes.buffer, bytes.byteOffset, n);
+}
+
 /**
  * Loads and starts the core module.
  * @param {ArrayBuffer|ArrayBufferView|WebAssembly.Module|URL|string|Response|Promise<Response>} source

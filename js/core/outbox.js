@@ -5,6 +5,7 @@
 // unchanged. Methods are named _x: internal to the glue, shortened by the build.
 
 import { X_OUTBOX_ACTION_PTR, X_OUTBOX_CONFIG_PTR, X_OUTBOX_IO_PTR } from './abi.js';
+import { recordView } from './loader.js';
 
 // imp_action: a double, fifteen uint32 fields, a double (little endian).
 export const ACT_NONE = 0;
@@ -64,10 +65,7 @@ export function createOutbox(loaded) {
   const x = loaded.exports;
   const encoder = new TextEncoder();
   const decoder = new TextDecoder();
-  const view = (ptr, n) => {
-    const bytes = loaded.memoryView(ptr, n);
-    return new DataView(bytes.buffer, bytes.byteOffset, n);
-  };
+  const view = (ptr, n) => recordView(loaded, ptr, n);
   const io = () => loaded.memoryView(x[X_OUTBOX_IO_PTR](), IO_BYTES);
   const action = () => view(x[X_OUTBOX_ACTION_PTR](), ACTION_BYTES);
   const field = (offset) => action().getUint32(offset, true);

@@ -6,10 +6,10 @@
 // wrote them, the configuration from the record the core starts with.
 
 import {
-  CONFIG_BYTES, CONFIG_OFFSETS, X_ACTIVATE, X_CONFIG_PTR, X_ELEMENT_ADD, X_ELEMENT_COVER, X_ELEMENT_OBSERVE,
-  X_ELEMENT_REMOVE, X_INPUT_PTR, X_ITEM_REGISTER, X_PAGE_BEGIN, X_PAGE_END, X_PAGE_FOCUS, X_PAGE_STATE,
-  X_REPORT_DROPPED, X_START, X_TAKE_BATCH, X_TICK,
+  X_ACTIVATE, X_ELEMENT_ADD, X_ELEMENT_COVER, X_ELEMENT_OBSERVE, X_ELEMENT_REMOVE, X_INPUT_PTR, X_ITEM_REGISTER,
+  X_PAGE_BEGIN, X_PAGE_END, X_PAGE_FOCUS, X_PAGE_STATE, X_REPORT_DROPPED, X_START, X_TAKE_BATCH, X_TICK,
 } from '../core/abi.js';
+import { readConfig } from '../core/config.js';
 import { traceBytes } from '../core/trace.js';
 import { wrap } from './watch.js';
 
@@ -23,19 +23,12 @@ const NUMERIC = {
 // `name t number id list`.
 const WITH_STRINGS = { [X_PAGE_BEGIN]: 'page', [X_ITEM_REGISTER]: 'item', [X_ELEMENT_ADD]: 'elem' };
 
-// The configuration record's fields in the `start` line's order (uint32 below byte 32).
-function configFields(core) {
-  const bytes = core.memoryView(core.exports[X_CONFIG_PTR](), CONFIG_BYTES);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, CONFIG_BYTES);
-  return CONFIG_OFFSETS.map((at) => (at < 32 ? view.getUint32(at, true) : view.getFloat64(at, true)));
-}
-
 /** Records every tracking call of `core` (a copyCore()) into lines, after its header. */
 export function recordTrace(core, lines) {
   lines.push('# impression-tracker trace v1');
   const line = (fields) => lines.push(fields.join(' '));
   wrap(core, X_START, (real) => {
-    line(['start', ...configFields(core)]);
+    line(['start', ...readConfig(core)]); // the record as the core reads it
     return real();
   });
   for (const [name, traced] of Object.entries(NUMERIC)) {

@@ -7,6 +7,7 @@
 import {
   INPUT_BYTES, RESULT_BYTES, X_INPUT_PTR, X_OUTBOX_ACTION_PTR, X_OUTBOX_IO_PTR, X_RESULT_PTR,
 } from '../core/abi.js';
+import { recordView } from '../core/loader.js';
 import { ACTION_BYTES, IO_BYTES } from '../core/outbox.js';
 
 /** A copy of `loaded` with its own exports object, ready for wrap(). */
@@ -24,10 +25,7 @@ export function wrap(core, name, around) {
 /** Views on the core's records, each made on the memory's current buffer. */
 export function coreViews(core) {
   const x = core.exports;
-  const view = (ptr, n) => {
-    const bytes = core.memoryView(ptr, n);
-    return new DataView(bytes.buffer, bytes.byteOffset, n);
-  };
+  const view = (ptr, n) => recordView(core, ptr, n);
   return {
     result: () => view(x[X_RESULT_PTR](), RESULT_BYTES),
     action: () => view(x[X_OUTBOX_ACTION_PTR](), ACTION_BYTES),
