@@ -142,7 +142,7 @@ fuzz: $(addprefix $(BUILD)/fuzz/,$(FUZZERS))
 
 # --- Sizes -------------------------------------------------------------------------------
 size: wasm
-	@JS_GZIP_BUDGET=$(JS_GZIP_BUDGET) GLUE_GZIP_BUDGET=$(GLUE_GZIP_BUDGET) node tests/tools/size.mjs --modules
+	@JS_GZIP_BUDGET=$(JS_GZIP_BUDGET) GLUE_GZIP_BUDGET=$(GLUE_GZIP_BUDGET) SCRIPT_TAG_GZIP_BUDGET=$(SCRIPT_TAG_GZIP_BUDGET) node tests/tools/size.mjs --modules
 
 # --- Everything ---------------------------------------------------------------------------
 test: deps
@@ -156,7 +156,7 @@ test: deps
 
 # --- JS glue ---------------------------------------------------------------------------------
 # Generated (ignored by git, shipped in the npm package): js/imp-embedded.js (the core as
-# base64 for the single-file entry), dist/impression-tracker.js (the script-tag build),
+# gzip bytes in base64 for the single-file entry), dist/impression-tracker.js (the script-tag build),
 # dist/index.min.js and dist/embedded.min.js (minified module bundles, measured by
 # `make size`; the gzip budget of the module entry + core fails `make test-js`).
 TSC       := node_modules/.bin/tsc
@@ -179,6 +179,9 @@ BUNDLE    := node tests/tools/bundle.mjs
 # (src/README.md "Once per body") about 0.16 KiB in the core.
 JS_GZIP_BUDGET ?= 19520
 GLUE_GZIP_BUDGET ?= 7920
+# The script-tag build, the shipped single file (glue, debug entry and the core's gzip
+# bytes as base64, placed first so gzip codes them apart: tests/tools/bundle.mjs).
+SCRIPT_TAG_GZIP_BUDGET ?= 21376
 .PHONY: glue types
 
 glue: js/imp-embedded.js dist/impression-tracker.js dist/index.min.js dist/embedded.min.js
@@ -209,7 +212,7 @@ pack: deps
 
 test-js: deps wasm glue types $(BUILD)/replay
 	node --test tests/unit/
-	JS_GZIP_BUDGET=$(JS_GZIP_BUDGET) GLUE_GZIP_BUDGET=$(GLUE_GZIP_BUDGET) node tests/tools/size.mjs --check
+	JS_GZIP_BUDGET=$(JS_GZIP_BUDGET) GLUE_GZIP_BUDGET=$(GLUE_GZIP_BUDGET) SCRIPT_TAG_GZIP_BUDGET=$(SCRIPT_TAG_GZIP_BUDGET) node tests/tools/size.mjs --check
 
 # --- Browser suite ----------------------------------------------------------------------------
 # Headless Debian Chromium (CHROMIUM_PATH overrides /usr/bin/chromium) driven by

@@ -59,7 +59,7 @@ describe('script-tag build', () => {
         get length() { return this.store.size; },
       },
       console: { ...console, warn: (...args) => warnings.push(args.join(' ')) },
-      TextEncoder, TextDecoder, atob, URL,
+      TextEncoder, TextDecoder, atob, URL, Blob, Response, DecompressionStream,
     };
     context.window = context;
     vm.createContext(context);

@@ -671,6 +671,25 @@ describe('entry points', () => {
     assert.deepEqual(kinds(transport.events), ['imp:gig-1']);
   });
 
+  it('the embedded entry without DecompressionStream is a no-op that says so, and tracks given the wasm option', async () => {
+    const { createTracker: createEmbedded } = await import('../../js/embedded.js');
+    const saved = Object.getOwnPropertyDescriptor(globalThis, 'DecompressionStream');
+    delete globalThis.DecompressionStream;
+    try {
+      const errors = [];
+      const page = createPage();
+      const env = { ...page.env, ...fakeNetwork().env };
+      const tracker = await createEmbedded({ endpoint: '/c', env, onError: (e) => errors.push(e.message) });
+      assert.equal(tracker.stats().active, false);
+      assert.match(errors.join('\n'), /no DecompressionStream to unpack the inlined core: pass the wasm option/);
+      assert.equal(page.window.listeners.length, 0, 'nothing left listening');
+      const withWasm = await createEmbedded({ endpoint: '/c', env, wasm: wasmBytes() });
+      assert.equal(withWasm.stats().active, true);
+    } finally {
+      Object.defineProperty(globalThis, 'DecompressionStream', saved);
+    }
+  });
+
   it('the module entry fetches imp.wasm from beside itself', async () => {
     const page = createPage();
     const asked = [];
