@@ -25,6 +25,7 @@ export const A_EVENTS = 20;
 export const A_KEY_BYTES = 24;
 export const A_BODY_BYTES = 28;
 export const A_FOUND = 32;
+export const A_HELD_BATCHES = 36;
 export const A_HELD_EVENTS = 40;
 export const A_STORED_EVENTS = 44;
 export const A_DELIVERED = 48;

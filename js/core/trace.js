@@ -7,7 +7,8 @@
 // by "~ gzip <bytes> <FNV-1a hash>" when the core also compressed it. Its
 // parsing rules mirror src/replay.c (see the comment at its top): numbers as C's
 // strtod() reads them, integer parameters converted like a JS number reaching a wasm
-// i32, strings percent-decoded into the input buffer with their true lengths.
+// i32, strings percent-decoded into the input buffer with their true lengths. The
+// delivery lines (the outbox's) are replay-outbox.js's.
 
 import {
   INPUT_BYTES, OK, RESULT_BYTES, R_BATCH_BYTES, R_WIRE_BYTES, X_ACTIVATE, X_ELEMENT_ADD, X_ELEMENT_COVER,
@@ -16,6 +17,7 @@ import {
   X_TICK, X_WIRE_PTR,
 } from './abi.js';
 import { writeConfig } from './config.js';
+import { createOutboxReplay, fnv1a } from './replay-outbox.js';
 
 /** Writes bytes as one trace field: %XX for bytes <= 0x20, >= 0x7F and '%'; "-" for empty. */
 export function traceBytes(bytes) {
@@ -74,9 +76,10 @@ const CALLS = {
   tick: [2, 0], take: [3, 0], drop: [2, 0], elem: [5, 3], unelem: [3, 0], eobs: [5, 0], cover: [4, 0], act: [4, 0],
 };
 
-function runLine(core, fields) {
+function runLine(core, fields, outbox) {
   const x = core.exports;
-  const spec = Object.hasOwn(CALLS, fields[0]) && CALLS[fields[0]];
+  if (!Object.hasOwn(CALLS, fields[0])) return outbox.run(fields, parseTraceNumber, decodeField);
+  const spec = CALLS[fields[0]];
   const count = fields[0] === 'start' && fields.length <= 16 ? 12 : fields.length;
   if (!spec || spec[0] !== count) return undefined;
   const stringsAt = spec[1] || fields.length;
@@ -114,13 +117,6 @@ function runLine(core, fields) {
   }
 }
 
-/** FNV-1a 32-bit hash of bytes, 8 lowercase hex digits (as src/replay.c prints it). */
-function fnv1a(bytes) {
-  let h = 2166136261;
-  for (const b of bytes) h = Math.imul(h ^ b, 16777619) >>> 0;
-  return h.toString(16).padStart(8, '0');
-}
-
 function latin1(bytes) {
   let s = '';
   for (let i = 0; i < bytes.length; i += 8192) s += String.fromCharCode(...bytes.subarray(i, i + 8192));
@@ -144,13 +140,14 @@ export function replayTrace(core, trace) {
     size += bytes.length;
   };
   const say = (s) => emit(new TextEncoder().encode(s));
+  const outbox = createOutboxReplay(core, emit); // the delivery lines
   const lines = text.split('\n');
   if (text.endsWith('\n')) lines.pop();
   lines.forEach((line, index) => {
     const number = index + 1;
     if (line.includes('\0')) return say(`! ${number} PARSE\n`);
     if (line[0] === '#' || /^[ \t\r]*$/.test(line)) return;
-    const status = runLine(core, line.split(' '));
+    const status = runLine(core, line.split(' '), outbox);
     if (status === undefined) return say(`! ${number} PARSE\n`);
     if (status < 0) {
       x[X_STATUS_NAME](status);

@@ -1,8 +1,9 @@
 // The trace format both ways: the writer's escaping, the reader's number parsing (C's
-// strtod rules), every golden trace of tests/replay/ replayed through the WASM build
-// byte-identical to the native tool and to its .expected file, and a differential run
-// of generated traces (valid calls, malformed lines, odd numbers and strings) through
-// both replays.
+// strtod rules), every golden trace of tests/replay/ and tests/replay/delivery/ replayed
+// through the WASM build byte-identical to the native tool and to its .expected file,
+// and differential runs of generated traces (valid calls, malformed lines, odd numbers
+// and strings; tracking lines, then delivery's: sends, outcomes, storage, scans, tabs,
+// reloads) through both replays.
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -10,6 +11,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadCore } from '../../js/core/loader.js';
+import { formatG15 } from '../../js/core/replay-outbox.js';
 import { parseTraceNumber, replayTrace, traceBytes } from '../../js/core/trace.js';
 import { wasmBytes } from './fakes/dom.js';
 
@@ -62,17 +64,29 @@ describe('trace reader numbers follow strtod', () => {
   });
 });
 
+describe('trace deadlines are written as C\'s printf("%.15g")', () => {
+  const cases = [
+    [1e15, '1e+15'], [123456789012345.6, '123456789012346'], [0.0001, '0.0001'], [0.00001, '1e-05'], [-1, '-1'],
+    [1 / 3, '0.333333333333333'], [2.5, '2.5'], [7200, '7200'], [9299.999999999998, '9300'], [5e-324, '4.94065645841247e-324'],
+    [1.7976931348623157e308, '1.79769313486232e+308'], [999999999999999.9, '1e+15'], [0, '0'],
+  ];
+  for (const [value, text] of cases) it(`${value} -> ${text}`, () => assert.equal(formatG15(value), text));
+});
+
 describe('golden traces: WASM replay = native replay = .expected', () => {
-  const goldens = existsSync(GOLDEN) ? readdirSync(GOLDEN).filter((f) => f.endsWith('.expected')) : [];
-  it('there are golden traces', { skip: !goldens.length && 'tests/replay/*.expected not written yet' }, () => {
+  // Tracking traces, and delivery's (the outbox's scenarios) in delivery/.
+  const goldens = [GOLDEN, join(GOLDEN, 'delivery')].flatMap((dir) => (existsSync(dir)
+    ? readdirSync(dir).filter((f) => f.endsWith('.expected')).map((f) => [dir, f]) : []));
+  it('there are golden traces, delivery\'s among them', { skip: !goldens.length && 'tests/replay/*.expected not written yet' }, () => {
     assert.ok(goldens.length > 0);
+    assert.ok(goldens.some(([dir]) => dir.endsWith('delivery')));
   });
-  for (const expectedFile of goldens) {
+  for (const [dir, expectedFile] of goldens) {
     const base = expectedFile.replace(/\.expected$/, '');
-    const traceFile = readdirSync(GOLDEN).find((f) => f !== expectedFile && f.startsWith(`${base}.`));
-    it(base, { skip: (!traceFile && 'no trace beside it') || noNative }, async () => {
-      const trace = readFileSync(join(GOLDEN, traceFile));
-      const expected = readFileSync(join(GOLDEN, expectedFile));
+    const traceFile = readdirSync(dir).find((f) => f !== expectedFile && f.startsWith(`${base}.`));
+    it(dir.endsWith('delivery') ? `delivery/${base}` : base, { skip: (!traceFile && 'no trace beside it') || noNative }, async () => {
+      const trace = readFileSync(join(dir, traceFile));
+      const expected = readFileSync(join(dir, expectedFile));
       const fromWasm = await wasm(trace);
       assert.equal(fromWasm.toString('latin1'), native(trace).toString('latin1'), 'WASM and native replays differ');
       assert.equal(fromWasm.toString('latin1'), expected.toString('latin1'), 'replay differs from .expected');
@@ -80,16 +94,20 @@ describe('golden traces: WASM replay = native replay = .expected', () => {
   }
 });
 
-describe('generated traces: WASM replay = native replay', { skip: noNative }, () => {
-  // Deterministic generator (xorshift), so a failure is reproducible.
-  let seed = 0x9e3779b9;
+// A deterministic generator (xorshift) for the generated traces, so a failure is
+// reproducible: random() in [0, 1), pick(list).
+function generator(seed) {
   const random = () => {
     seed ^= seed << 13;
     seed ^= seed >>> 17;
     seed ^= seed << 5;
     return (seed >>> 0) / 2 ** 32;
   };
-  const pick = (list) => list[Math.floor(random() * list.length)];
+  return { random, pick: (list) => list[Math.floor(random() * list.length)] };
+}
+
+describe('generated traces: WASM replay = native replay', { skip: noNative }, () => {
+  const { random, pick } = generator(0x9e3779b9);
   const ODD_NUMBERS = ['-1', 'NaN', 'inf', '-0', '1e309', '0x1p4', '4294967296', '4294967297', '2147483648', '1.9999',
     '-4294967295', '', ' 2', '3x', '.', '+', '1e+', '0.30000000000000004', '5e-324', '65535', '65536'];
   const ODD_STRINGS = ['-', '%2D', '%zz', '%4', 'a%2', 'caf%C3%A9', '%00x', 'x'.repeat(130), 'y'.repeat(1100), '%FF%fe', 'ok', '\u00e9'];
@@ -153,5 +171,69 @@ describe('generated traces: WASM replay = native replay', { skip: noNative }, ()
     const fromNative = native(trace);
     assert.equal((await wasm(trace)).toString('latin1'), fromNative.toString('latin1'));
     assert.match(fromNative.toString(), /^! 2 PARSE\n! 4 PARSE\n\{/);
+  });
+});
+
+describe('generated delivery traces: WASM replay = native replay', { skip: noNative }, () => {
+  const { random, pick } = generator(0x2545f491);
+  const int = (n) => Math.floor(random() * n);
+  const odd = (normal) => (random() < 0.05 ? pick(['-1', 'NaN', 'inf', '4294967297', '1.5', '', 'x']) : String(normal));
+  const TABS = ['taba', 'tabb', 'tabc', 'x'.repeat(17), '-'];
+  const KEYS = ['q:1700000000100:tabb:0', 'q:1700000000200:tabc:1', 'q:1:taba:0', 'q:x', 'k'.repeat(65)];
+  const RECORD = 'I2%201700000000100%201700000030200%201%20tabb%0A{"v":1,"pv":"p0","path":"/s","at":1,"drop":0,"ev":[{"e":"imp","s":1,"t":1,"id":"g1","pos":1,"f":1}]}';
+  let t = 0;
+  const time = () => odd(t);
+  const pageLoad = () => [
+    pick(['start 16 64 8192 2 4096 5000 0.5 1000 242500 0.3 0', 'start 16 64 8192 1 4096 500 0.5 200 1000 0.3 0 0']),
+    `page ${t} 0 p${int(3)} /s`,
+    ...(random() < 0.4 ? [`obcfg ${pick(['max_batches', 'body_bytes', 'timeout_ms', 'lease_ms', 'flags', 'stored_events', 'bogus'])} ${odd(pick([1, 2, 8, 100, 4096, 31]))}`] : []),
+    `outbox ${t} ${odd(1700000000000 + t)} ${random() < 0.1 ? pick(TABS) : pick(TABS.slice(0, 3))}`,
+    `next ${t} 0.5`, // the first action: a scan of what earlier loads and other tabs stored
+    `scan ${t}`,
+    ...[0, 1, 2, 3].map((i) => `elem ${t} ${i + 1} g${int(12)} -`),
+  ];
+  const line = () => {
+    t += int(900);
+    switch (pick(['elem', 'eobs', 'eobs', 'eobs', 'state', 'next', 'next', 'next', 'fetched', 'fetched', 'beaconed', 'later', 'stored',
+      'online', 'consent', 'live', 'dead', 'put', 'scan', 'auto', 'stats', 'storage', 'reload', 'junk'])) {
+      case 'elem': return [`elem ${time()} ${int(30)} g${int(12)} -`];
+      case 'eobs': return [`eobs ${time()} ${int(5)} ${pick([0, 0.6, 1, 1])} ${pick([100, 300000])}`];
+      case 'state': return [`state ${time()} ${odd(pick([0, 0, 1, 2, 3]))}`];
+      case 'next': return [`next ${time()} ${odd(pick([0, 0.25, 0.5, 0.999]))}`];
+      case 'fetched': return [`fetched ${time()} ${odd(1 + int(8))} ${odd(pick([204, 200, 0, 408, 429, 500, 503, 400, 413, 999, 1000]))} ${odd(pick([-1, -1, 0, 1500, 7000]))} ${odd(pick([0, 0.5, 0.9]))}`];
+      case 'beaconed': return [`beaconed ${time()} ${odd(1 + int(8))} ${odd(int(4))}`];
+      case 'later': return [`later ${time()} ${odd(1 + int(8))} ${odd(int(3))}`];
+      case 'stored': return [`stored ${time()} ${odd(1 + int(8))} ${odd(int(4))}`];
+      case 'online': return [`online ${time()} ${odd(int(3))}`];
+      case 'consent': return [`consent ${time()} ${odd(int(4))}`];
+      case 'live':
+      case 'dead': return [`${pick(['live', 'dead'])} ${pick(TABS)}`];
+      case 'put': return [`put ${pick(KEYS)} ${pick([RECORD, RECORD, 'junk', '-', '%zz'])}`];
+      case 'scan': return [`scan ${time()}`];
+      case 'auto': return [`auto ${time()} ${odd(0.5)} ${odd(pick([204, 503, 413]))} ${odd(int(3))} ${odd(int(3))}`];
+      case 'stats': return ['stats'];
+      case 'storage': return ['storage'];
+      case 'reload': return pageLoad();
+      default: return [pick(['next 1', 'outbox 1 2', 'put', 'live', 'auto 1 0 204 1', 'scan', 'fetched 1 1 204 -1', 'stats 1'])];
+    }
+  };
+  const seen = { fetch: 0, store: 0, scan: 0, verdicts: 0, idle: 0, errors: 0, parse: 0 };
+  for (let run = 0; run < 10; run++) {
+    it(`trace ${run + 1}`, async () => {
+      t = 0;
+      const lines = pageLoad();
+      for (let i = 0; i < 200; i++) lines.push(...line());
+      lines.push('stats', 'storage');
+      const trace = `${lines.join('\n')}\n`;
+      const fromNative = native(trace).toString('latin1');
+      assert.equal((await wasm(trace)).toString('latin1'), fromNative);
+      for (const [key, pattern] of Object.entries({
+        fetch: /^> FETCH/gm, store: /^> STORE/gm, scan: /^> SCAN/gm, verdicts: /^~ (adopted|left|remove) /gm,
+        idle: /^\. idle /gm, errors: /^! \d+ IMP_/gm, parse: /^! \d+ PARSE/gm,
+      })) seen[key] += (fromNative.match(pattern) || []).length;
+    });
+  }
+  it('the generated traces exercised sends, writes, scans, verdicts, idles, core errors and malformed lines', () => {
+    assert.ok(Object.values(seen).every((n) => n > 5), JSON.stringify(seen));
   });
 });
