@@ -10,7 +10,7 @@ export interface DeliveryDebugInfo {
 
 /** What trackerDebug() watches. */
 export interface TrackerDebugOptions {
-  /** Record every tracking input fed to the core (not delivery's calls), for trace(). Memory grows with the page's activity. @default false */
+  /** Record every input fed to the core, tracking's and delivery's, for trace(). Memory grows with the page's activity. @default false */
   trace?: boolean;
   /**
    * Sees every event as the core queues it, before any batch is cut (whatever the
@@ -26,9 +26,10 @@ export interface TrackerDebugOptions {
 /** The value of the tracker's `debug` option (made only by trackerDebug()). */
 export interface TrackerDebug {
   /**
-   * The exact tracking inputs fed to the core so far, in the trace format v1 (delivery's
-   * calls are not in it; '' without `trace: true`). Replay it with `make replay`
-   * (build/replay) or 'impression-tracker/replay'.
+   * The exact inputs fed to the core so far, tracking's and delivery's, in the trace
+   * format v1 ('' without `trace: true`). Replay it with `make replay` (build/replay) or
+   * 'impression-tracker/replay': a fresh core cuts the same batches and asks for the same
+   * requests, writes and scans.
    */
   trace(): string;
   /** The tracker's call when its core has loaded. */

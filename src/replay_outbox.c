@@ -18,6 +18,13 @@
 **   scan <t>                          answers a SCAN: imp_outbox_tab_live for each
 **                                     live tab, imp_outbox_found for each record in
 **                                     key order (removing it when told), scan_done
+**   flush <t>                         -> imp_outbox_flush
+**   tablive <t> <tab>                 -> imp_outbox_tab_live (tab percent-encoded)
+**   found <t> <key> <value>           -> imp_outbox_found (both percent-encoded; a
+**                                     record the verdict removes leaves the storage)
+**   scandone <t>                      -> imp_outbox_scan_done
+**                                     (these four are what the glue's recorder writes
+**                                     for a flush and for the steps of a real scan)
 **   auto <t> <jitter> <status> <beacon> <store>   calls next until IMP_NONE and
 **                                     answers each action at once: fetches with
 **                                     <status> (no Retry-After), beacons with
@@ -90,6 +97,7 @@ static int by_key(const void *a, const void *b) {
 /*=== MARK: - Printing actions (Private) ===*/
 static const char *const kinds[] = {"NONE", "FETCH",  "BEACON", "LATER", "CANCEL",
                                     "STORE", "REMOVE", "SCAN",   "PURGE"};
+static const char *const verdicts[] = {"adopted", "left", "remove"};
 
 static void key_of(char *dst) {
   const imp_action *a = imp_outbox_action_ptr();
@@ -147,8 +155,34 @@ static int32_t do_stored(double t, uint32_t ticket, int32_t outcome) {
   return s;
 }
 
+/* Decodes a and b (percent-encoded) one after the other into the io buffer, as far as
+** it holds them, with their true lengths. */
+static int io_strings(const char *a, const char *b, uint32_t *alen, uint32_t *blen) {
+  uint8_t *io = imp_outbox_io_ptr();
+  size_t la = 0, lb = 0, room;
+  if (!decode_string(a, io, IMP_OB_IO_BYTES, &la)) return 0;
+  room = la < IMP_OB_IO_BYTES ? IMP_OB_IO_BYTES - la : 0;
+  if (b && !decode_string(b, io + (IMP_OB_IO_BYTES - room), room, &lb)) return 0;
+  if (la > UINT32_MAX || lb > UINT32_MAX) return 0;
+  *alen = (uint32_t)la;
+  *blen = (uint32_t)lb;
+  return 1;
+}
+
+/* found: one record of a real scan; prints the verdict and, as the glue does, removes
+** a record the outbox says to remove. */
+static int32_t do_found(double t, uint32_t key_len, uint32_t value_len) {
+  char key[IMP_OB_KEY_BYTES + 1];
+  int32_t s = imp_outbox_found(t, key_len, value_len);
+  if (s != IMP_OK) return s;
+  memcpy(key, imp_outbox_io_ptr(), key_len); /* key_len <= IMP_OB_KEY_BYTES when IMP_OK */
+  key[key_len] = '\0';
+  printf("~ %s %s\n", verdicts[imp_outbox_action_ptr()->found], key);
+  if (imp_outbox_action_ptr()->found == IMP_FOUND_REMOVE) removal(key);
+  return s;
+}
+
 static int32_t do_scan(double t) {
-  static const char *const verdicts[] = {"adopted", "left", "remove"};
   int32_t s = IMP_OK;
   qsort(storage, (size_t)stored_n, sizeof storage[0], by_key);
   for (int i = 0; i < (int)IMP_OB_LIVE_TABS && s >= 0; i++) {
@@ -162,11 +196,9 @@ static int32_t do_scan(double t) {
     if (kl + storage[i].len > IMP_OB_IO_BYTES) continue;
     memcpy(imp_outbox_io_ptr(), storage[i].key, kl);
     memcpy(imp_outbox_io_ptr() + kl, storage[i].value, storage[i].len);
-    s = imp_outbox_found(t, (uint32_t)kl, (uint32_t)storage[i].len);
+    s = do_found(t, (uint32_t)kl, (uint32_t)storage[i].len);
     if (s != IMP_OK) break;
-    uint32_t verdict = imp_outbox_action_ptr()->found;
-    printf("~ %s %s\n", verdicts[verdict], storage[i].key);
-    if (verdict == IMP_FOUND_REMOVE) removal(storage[i--].key);
+    if (imp_outbox_action_ptr()->found == IMP_FOUND_REMOVE) i--; /* do_found removed it */
   }
   return s < 0 ? s : imp_outbox_scan_done(t);
 }
@@ -262,6 +294,7 @@ static int put_line(const char *key, const char *value) {
 
 int replay_outbox_line(char **f, int n, int32_t *status) {
   double d[8];
+  uint32_t la = 0, lb = 0;
   const char *cmd = f[0];
   for (int i = 1; i < n && i < 8; i++) d[i] = 0;
 #define NUM(i) parse_number(f[i], &d[i])
@@ -281,6 +314,14 @@ int replay_outbox_line(char **f, int n, int32_t *status) {
   }
   if (!strcmp(cmd, "next") && n == 3 && NUM(1) && NUM(2)) {
     *status = do_next(d[1], d[2]);
+  } else if (!strcmp(cmd, "flush") && n == 2 && NUM(1)) {
+    *status = imp_outbox_flush(d[1]);
+  } else if (!strcmp(cmd, "tablive") && n == 3 && NUM(1) && io_strings(f[2], NULL, &la, &lb)) {
+    *status = imp_outbox_tab_live(d[1], la);
+  } else if (!strcmp(cmd, "found") && n == 4 && NUM(1) && io_strings(f[2], f[3], &la, &lb)) {
+    *status = do_found(d[1], la, lb);
+  } else if (!strcmp(cmd, "scandone") && n == 2 && NUM(1)) {
+    *status = imp_outbox_scan_done(d[1]);
   } else if (!strcmp(cmd, "fetched") && n == 6 && NUM(1) && NUM(2) && NUM(3) && NUM(4) &&
              NUM(5)) {
     *status = imp_outbox_response(d[1], to_uint32(d[2]), to_int32(d[3]), d[4], d[5]);

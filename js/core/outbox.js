@@ -53,6 +53,14 @@ export const OB_ONLINE = 16;
 // imp_outbox_config: six doubles (timeout, lease, max age, backoff base and max,
 // Retry-After cap), then uint32 max_batches, body_bytes, keepalive_bytes, later_bytes,
 // stored_events, stored_bytes, consent, flags.
+// Their names in traces (the `obcfg` line), in this order.
+export const OUTBOX_CONFIG_FIELDS = [
+  'timeout_ms', 'lease_ms', 'max_age_ms', 'backoff_base_ms', 'backoff_max_ms', 'retry_after_max_ms',
+  'max_batches', 'body_bytes', 'keepalive_bytes', 'later_bytes', 'stored_events', 'stored_bytes', 'consent', 'flags',
+];
+export const OUTBOX_CONFIG_BYTES = 80;
+/** The byte offset of the configuration field i (OUTBOX_CONFIG_FIELDS) and whether it is a double. */
+export const outboxConfigField = (i) => (i < 6 ? [8 * i, true] : [48 + 4 * (i - 6), false]);
 const CONFIG_BODY_BYTES = 52;
 const CONFIG_KEEPALIVE = 56;
 const CONFIG_CONSENT = 72;

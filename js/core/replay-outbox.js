@@ -7,7 +7,7 @@
 // golden trace of tests/replay/delivery/ through both.
 
 import {
-  OK, RESULT_BYTES, R_BATCH_BYTES, X_OUTBOX_ACTION_PTR, X_OUTBOX_BEACON, X_OUTBOX_CONFIG_PTR, X_OUTBOX_CONSENT,
+  OK, RESULT_BYTES, R_BATCH_BYTES, X_OUTBOX_ACTION_PTR, X_OUTBOX_BEACON, X_OUTBOX_CONFIG_PTR, X_OUTBOX_CONSENT, X_OUTBOX_FLUSH,
   X_OUTBOX_FOUND, X_OUTBOX_IO_PTR, X_OUTBOX_LATER, X_OUTBOX_NEXT, X_OUTBOX_ONLINE, X_OUTBOX_RESPONSE,
   X_OUTBOX_SCAN_DONE, X_OUTBOX_START, X_OUTBOX_STORED, X_OUTBOX_TAB_LIVE, X_OUTPUT_PTR, X_RESULT_PTR,
 } from './abi.js';
@@ -15,7 +15,8 @@ import { recordView } from './loader.js';
 import {
   A_BATCH, A_BEACONED, A_BODY_BYTES, A_HELD_BATCHES, A_DELIVERED, A_EVENTS, A_FAILURES, A_FOUND, A_HELD_EVENTS, A_KEY_BYTES,
   A_KIND, A_LOST, A_PURGED, A_STORED_EVENTS, A_TICKET, ACT_BEACON, ACT_CANCEL, ACT_FETCH, ACT_LATER, ACT_PURGE,
-  ACT_REMOVE, ACT_SCAN, ACT_STORE, ACTION_BYTES, FOUND_REMOVE, IO_BYTES, STORE_OK,
+  ACT_REMOVE, ACT_SCAN, ACT_STORE, ACTION_BYTES, FOUND_REMOVE, IO_BYTES, OUTBOX_CONFIG_BYTES, OUTBOX_CONFIG_FIELDS,
+  outboxConfigField, STORE_OK,
 } from './outbox.js';
 
 const KINDS = ['NONE', 'FETCH', 'BEACON', 'LATER', 'CANCEL', 'STORE', 'REMOVE', 'SCAN', 'PURGE'];
@@ -25,15 +26,11 @@ const TAB_BYTES = 16;
 const KEY_BYTES = 64;
 const LIVE_TABS = 16;
 const STORE_MAX = 512;
-// imp_outbox_config's fields by their trace names: six doubles, then eight uint32.
-const CONFIG_FIELDS = [
-  'timeout_ms', 'lease_ms', 'max_age_ms', 'backoff_base_ms', 'backoff_max_ms', 'retry_after_max_ms',
-  'max_batches', 'body_bytes', 'keepalive_bytes', 'later_bytes', 'stored_events', 'stored_bytes', 'consent', 'flags',
-];
 // Field count and export of the lines that are one call with numbers only.
 const CALLS = {
   fetched: [6, X_OUTBOX_RESPONSE], beaconed: [4, X_OUTBOX_BEACON], later: [4, X_OUTBOX_LATER],
-  online: [3, X_OUTBOX_ONLINE], consent: [3, X_OUTBOX_CONSENT],
+  online: [3, X_OUTBOX_ONLINE], consent: [3, X_OUTBOX_CONSENT], flush: [2, X_OUTBOX_FLUSH],
+  scandone: [2, X_OUTBOX_SCAN_DONE],
 };
 
 const latin1Bytes = (s) => Uint8Array.from(s, (c) => c.charCodeAt(0));
@@ -150,11 +147,8 @@ function scan(s, t) {
     const io = s.io();
     io.set(latin1Bytes(key));
     io.set(value, key.length);
-    status = s.x[X_OUTBOX_FOUND](t, key.length, value.length);
+    status = found(s, t, [key.length, value.length]);
     if (status !== OK) break;
-    const verdict = s.field(A_FOUND);
-    s.say(`~ ${VERDICTS[verdict]} ${key}\n`);
-    if (verdict === FOUND_REMOVE) s.storage.delete(key);
   }
   return status < 0 ? status : s.x[X_OUTBOX_SCAN_DONE](t);
 }
@@ -194,11 +188,12 @@ function printStorage(s) {
 
 // obcfg: one field of the configuration record, by name; false for an unknown name.
 function setConfig(s, name, value) {
-  const i = CONFIG_FIELDS.indexOf(name);
+  const i = OUTBOX_CONFIG_FIELDS.indexOf(name);
   if (i < 0) return false;
-  const config = recordView(s.core, s.x[X_OUTBOX_CONFIG_PTR](), 80);
-  if (i < 6) config.setFloat64(8 * i, value, true);
-  else config.setUint32(48 + 4 * (i - 6), value, true); // ToUint32, as the native tool's to_uint32
+  const config = recordView(s.core, s.x[X_OUTBOX_CONFIG_PTR](), OUTBOX_CONFIG_BYTES);
+  const [at, isDouble] = outboxConfigField(i);
+  if (isDouble) config.setFloat64(at, value, true);
+  else config.setUint32(at, value, true); // ToUint32, as the native tool's to_uint32
   return true;
 }
 
@@ -240,10 +235,46 @@ function runLocal(s, f, number, decode) {
   return undefined;
 }
 
+// Decodes the strings (percent-encoded) one after the other into the io buffer, as far
+// as it holds them; their true lengths, or undefined when one is malformed.
+function ioStrings(s, decode, ...fields) {
+  const io = s.io();
+  let at = 0;
+  const lengths = fields.map((field) => {
+    const n = decode(field, io.subarray(Math.min(at, IO_BYTES)));
+    at += n;
+    return n;
+  });
+  return lengths.some((n) => n < 0) ? undefined : lengths;
+}
+
+// found: one record of a real scan; prints the verdict and, as the glue does, removes a
+// record the outbox says to remove.
+function found(s, t, [keyBytes, valueBytes]) {
+  const status = s.x[X_OUTBOX_FOUND](t, keyBytes, valueBytes);
+  if (status !== OK) return status;
+  const key = String.fromCharCode(...s.io().subarray(0, keyBytes));
+  const verdict = s.field(A_FOUND);
+  s.say(`~ ${VERDICTS[verdict]} ${key}\n`);
+  if (verdict === FOUND_REMOVE) s.storage.delete(key);
+  return status;
+}
+
+// The lines with strings: outbox, tablive and found.
+function runWithStrings(s, f, number, decode) {
+  const [cmd] = f;
+  const t = number(f[1]);
+  if (cmd === 'outbox') return f.length === 4 ? startOutbox(s, t, number(f[2]), f[3]) : undefined;
+  if (t === undefined || f.length !== (cmd === 'found' ? 4 : 3)) return undefined;
+  const lengths = ioStrings(s, decode, ...f.slice(2));
+  if (!lengths) return undefined;
+  return cmd === 'found' ? found(s, t, lengths) : s.x[X_OUTBOX_TAB_LIVE](t, lengths[0]);
+}
+
 function runLine(s, f, number, decode) {
   const [cmd] = f;
   if (['obcfg', 'live', 'dead', 'stats', 'storage', 'put'].includes(cmd)) return runLocal(s, f, number, decode);
-  if (cmd === 'outbox') return f.length === 4 ? startOutbox(s, number(f[1]), number(f[2]), f[3]) : undefined;
+  if (['outbox', 'tablive', 'found'].includes(cmd)) return runWithStrings(s, f, number, decode);
   const d = f.slice(1).map(number);
   if (d.includes(undefined)) return undefined;
   if (cmd === 'next' && f.length === 3) return next(s, d[0], d[1]);

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { listRecords, removeAll, setRecord } from '../../js/delivery/io.js';
 import { beacon, post, retryAfterMs } from '../../js/delivery/network.js';
 import { fakeNetwork } from './fakes/dom.js';
+import { noNativeReplay, replayedSends, replayNative, replayWasm } from './fakes/replay.js';
 import { startOnPage as start } from './fakes/tracker.js';
 
 const io = (fetch, extra = {}) => ({ fetch, Blob: null, wallNow: () => Date.parse('2026-01-01T00:00:00Z'), ...extra });
@@ -172,7 +173,7 @@ describe('the driver and the outbox', () => {
     assert.equal(tracker.stats().transport.inFlight, 1);
   });
 
-  it('Web Locks: a record of a tab that holds its lock is left; taken once that tab is gone', async () => {
+  it('Web Locks: a record of a tab that holds its lock is left; taken once that tab is gone; both traces replay to the same requests and writes', async () => {
     const held = new Set();
     const locks = {
       request: (name, callback) => {
@@ -182,7 +183,8 @@ describe('the driver and the outbox', () => {
       query: async () => ({ held: [...held].map((name) => ({ name })) }),
     };
     const storage = fakeStorage();
-    const a = await start({ env: { ...fakeNetwork({ status: 503 }).env, localStorage: storage, navigator: { locks } } });
+    const failing = fakeNetwork({ status: 503 });
+    const a = await start({ env: { ...failing.env, localStorage: storage, navigator: { locks } } });
     await oneImpression(a.page, a.tracker);
     await new Promise((resolve) => setImmediate(resolve));
     const records = listRecords(storage, 'impression-tracker:');
@@ -203,5 +205,20 @@ describe('the driver and the outbox', () => {
     assert.deepEqual(network.events.map((e) => e.id), ['gig-1'], 'tab B adopts and sends it');
     await new Promise((resolve) => setImmediate(resolve));
     assert.deepEqual(listRecords(storage, 'impression-tracker:'), [], 'and removes it once delivered');
+
+    // Each tab's trace, replayed natively and through the .wasm, asks for its requests.
+    if (noNativeReplay) return;
+    const replays = [];
+    for (const [tab, sent] of [[a, failing], [b, network]]) {
+      const trace = tab.debug.trace();
+      const native = replayNative(trace).toString('utf8');
+      assert.doesNotMatch(native, /^! /m, 'every traced call is read and accepted');
+      assert.equal((await replayWasm(trace)).toString('utf8'), native);
+      assert.deepEqual(replayedSends(native), sent.bodies);
+      replays.push(native);
+    }
+    assert.match(replays[0], /^> STORE #\d+ b\d+ n1 q:/m, 'tab A wrote its copy');
+    assert.match(replays[1], /^~ left q:/m, 'tab B left it while A lived');
+    assert.match(replays[1], /^~ adopted q:/m, 'and adopted it after');
   });
 });

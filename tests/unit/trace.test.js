@@ -6,26 +6,13 @@
 // reloads) through both replays.
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadCore } from '../../js/core/loader.js';
 import { formatG15 } from '../../js/core/replay-outbox.js';
-import { parseTraceNumber, replayTrace, traceBytes } from '../../js/core/trace.js';
-import { wasmBytes } from './fakes/dom.js';
+import { parseTraceNumber, traceBytes } from '../../js/core/trace.js';
+import { noNativeReplay as noNative, replayNative as native, replayWasm as wasm } from './fakes/replay.js';
 
-const REPLAY = new URL('../../build/replay', import.meta.url).pathname;
 const GOLDEN = new URL('../../tests/replay/', import.meta.url).pathname;
-const noNative = !existsSync(REPLAY) && 'build/replay is missing (make replay)';
-
-const native = (trace) => {
-  const dir = mkdtempSync(join(tmpdir(), 'imp-replay-'));
-  writeFileSync(join(dir, 'trace.txt'), trace);
-  return execFileSync(REPLAY, [join(dir, 'trace.txt')]);
-};
-// A fresh instance per replay: a trace starts from a core that was never started.
-const wasm = async (trace) => Buffer.from(replayTrace(await loadCore(wasmBytes()), trace));
 
 describe('trace writer', () => {
   it('escapes what the format requires and nothing else', () => {
@@ -183,19 +170,25 @@ describe('generated delivery traces: WASM replay = native replay', { skip: noNat
   const RECORD = 'I2%201700000000100%201700000030200%201%20tabb%0A{"v":1,"pv":"p0","path":"/s","at":1,"drop":0,"ev":[{"e":"imp","s":1,"t":1,"id":"g1","pos":1,"f":1}]}';
   let t = 0;
   const time = () => odd(t);
+  // A scan as the recorder writes one: its steps, with records given in the lines.
+  const scanSteps = () => [
+    ...(random() < 0.5 ? [`tablive ${time()} ${pick(TABS)}`] : []),
+    ...Array.from({ length: int(3) }, () => `found ${time()} ${pick(KEYS)} ${pick([RECORD, RECORD, 'junk', '-', '%zz'])}`),
+    `scandone ${time()}`,
+  ];
   const pageLoad = () => [
     pick(['start 16 64 8192 2 4096 5000 0.5 1000 242500 0.3 0', 'start 16 64 8192 1 4096 500 0.5 200 1000 0.3 0 0']),
     `page ${t} 0 p${int(3)} /s`,
     ...(random() < 0.4 ? [`obcfg ${pick(['max_batches', 'body_bytes', 'timeout_ms', 'lease_ms', 'flags', 'stored_events', 'bogus'])} ${odd(pick([1, 2, 8, 100, 4096, 31]))}`] : []),
     `outbox ${t} ${odd(1700000000000 + t)} ${random() < 0.1 ? pick(TABS) : pick(TABS.slice(0, 3))}`,
     `next ${t} 0.5`, // the first action: a scan of what earlier loads and other tabs stored
-    `scan ${t}`,
+    ...(random() < 0.5 ? [`scan ${t}`] : scanSteps()),
     ...[0, 1, 2, 3].map((i) => `elem ${t} ${i + 1} g${int(12)} -`),
   ];
   const line = () => {
     t += int(900);
     switch (pick(['elem', 'eobs', 'eobs', 'eobs', 'state', 'next', 'next', 'next', 'fetched', 'fetched', 'beaconed', 'later', 'stored',
-      'online', 'consent', 'live', 'dead', 'put', 'scan', 'auto', 'stats', 'storage', 'reload', 'junk'])) {
+      'online', 'consent', 'live', 'dead', 'put', 'scan', 'steps', 'flush', 'auto', 'stats', 'storage', 'reload', 'junk'])) {
       case 'elem': return [`elem ${time()} ${int(30)} g${int(12)} -`];
       case 'eobs': return [`eobs ${time()} ${int(5)} ${pick([0, 0.6, 1, 1])} ${pick([100, 300000])}`];
       case 'state': return [`state ${time()} ${odd(pick([0, 0, 1, 2, 3]))}`];
@@ -210,11 +203,14 @@ describe('generated delivery traces: WASM replay = native replay', { skip: noNat
       case 'dead': return [`${pick(['live', 'dead'])} ${pick(TABS)}`];
       case 'put': return [`put ${pick(KEYS)} ${pick([RECORD, RECORD, 'junk', '-', '%zz'])}`];
       case 'scan': return [`scan ${time()}`];
+      case 'steps': return scanSteps();
+      case 'flush': return [`flush ${time()}`];
       case 'auto': return [`auto ${time()} ${odd(0.5)} ${odd(pick([204, 503, 413]))} ${odd(int(3))} ${odd(int(3))}`];
       case 'stats': return ['stats'];
       case 'storage': return ['storage'];
       case 'reload': return pageLoad();
-      default: return [pick(['next 1', 'outbox 1 2', 'put', 'live', 'auto 1 0 204 1', 'scan', 'fetched 1 1 204 -1', 'stats 1'])];
+      default: return [pick(['next 1', 'outbox 1 2', 'put', 'live', 'auto 1 0 204 1', 'scan', 'fetched 1 1 204 -1', 'stats 1',
+        'found 1 k', 'found 1 %zz v', 'tablive 1', 'flush', 'scandone 1 2'])];
     }
   };
   const seen = { fetch: 0, store: 0, scan: 0, verdicts: 0, idle: 0, errors: 0, parse: 0 };
