@@ -2,12 +2,14 @@
 // attempts, 429 with Retry-After, a poison batch (400/413/422), a slow collector, a
 // collector that is down until the next page load, a reset in the middle of the body,
 // offline then online, and no CORS headers. Retry timing runs on Playwright's fake
-// clock; every test checks what arrived after dedup by (pv, s).
+// clock; every test checks what arrived after dedup by (pv, s). The trace of a failing
+// session replays to the very attempts the collector saw.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { duplicateCount, eventIds, uniqueEvents } from './server.js';
 import { allBatchProblems } from './payload.js';
+import { noNativeReplay, replayedSends, replayNative, replayWasm } from '../unit/fakes/replay.js';
 import {
   fetchAttempts, followRetries, inViewObserved, useBrowserSuite, trackerReady, waitForTrace, waitInPage,
 } from './browser.js';
@@ -50,6 +52,20 @@ test('500, 500, 503 then success: retried after ~1 s, 2 s, 4 s; nothing lost, no
   assert.equal(new Set(collector.records.slice(0, 4).map((r) => r.body)).size, 1, 'the same batch each time');
   assertAllDelivered(ids);
   assert.equal(duplicateCount(collector.records), 0);
+});
+
+test('the trace of that session replays, natively and through the .wasm, to the same four attempts', { skip: noNativeReplay }, async (t) => {
+  collector.failNext(2, 500);
+  collector.failNext(1, 503);
+  const { page } = await openAndFlush(t, { clock: true, it: { options: { trace: true } } });
+  await followRetries(page, 3);
+  await collector.waitFor(() => accepted() >= 1, 10000, 'the fourth attempt accepted');
+  const trace = await page.evaluate(() => window.__it.trace());
+  const native = replayNative(trace).toString('utf8');
+  assert.doesNotMatch(native, /^! /m, 'every traced call is read and accepted');
+  assert.equal((await replayWasm(trace)).toString('utf8'), native);
+  assert.deepEqual(replayedSends(native).slice(0, 4), collector.records.slice(0, 4).map((r) => r.body), 'the same bodies, in order');
+  assert.match(trace, /^fetched \S+ \d+ 500 /m);
 });
 
 test('429 with Retry-After: 5 is honoured to the millisecond', async (t) => {
