@@ -173,12 +173,17 @@ static int io_strings(const char *a, const char *b, uint32_t *alen, uint32_t *bl
 ** a record the outbox says to remove. */
 static int32_t do_found(double t, uint32_t key_len, uint32_t value_len) {
   char key[IMP_OB_KEY_BYTES + 1];
+  uint32_t verdict;
   int32_t s = imp_outbox_found(t, key_len, value_len);
   if (s != IMP_OK) return s;
+  verdict = imp_outbox_action_ptr()->found;
   memcpy(key, imp_outbox_io_ptr(), key_len); /* key_len <= IMP_OB_KEY_BYTES when IMP_OK */
   key[key_len] = '\0';
-  printf("~ %s %s\n", verdicts[imp_outbox_action_ptr()->found], key);
-  if (imp_outbox_action_ptr()->found == IMP_FOUND_REMOVE) removal(key);
+  printf("~ %s ", verdicts[verdict]);
+  fwrite(key, 1, key_len, stdout); /* every byte, a NUL included */
+  putchar('\n');
+  /* A key with a NUL byte names no stored record (their keys are C strings). */
+  if (verdict == IMP_FOUND_REMOVE && !memchr(key, 0, key_len)) removal(key);
   return s;
 }
 

@@ -7,7 +7,7 @@
 // golden trace of tests/replay/delivery/ through both.
 
 import {
-  OK, RESULT_BYTES, R_BATCH_BYTES, X_OUTBOX_ACTION_PTR, X_OUTBOX_BEACON, X_OUTBOX_CONFIG_PTR, X_OUTBOX_CONSENT, X_OUTBOX_FLUSH,
+  NONE, OK, RESULT_BYTES, R_BATCH_BYTES, X_OUTBOX_ACTION_PTR, X_OUTBOX_BEACON, X_OUTBOX_CONFIG_PTR, X_OUTBOX_CONSENT, X_OUTBOX_FLUSH,
   X_OUTBOX_FOUND, X_OUTBOX_IO_PTR, X_OUTBOX_LATER, X_OUTBOX_NEXT, X_OUTBOX_ONLINE, X_OUTBOX_RESPONSE,
   X_OUTBOX_SCAN_DONE, X_OUTBOX_START, X_OUTBOX_STORED, X_OUTBOX_TAB_LIVE, X_OUTPUT_PTR, X_RESULT_PTR,
 } from './abi.js';
@@ -21,7 +21,6 @@ import {
 
 const KINDS = ['NONE', 'FETCH', 'BEACON', 'LATER', 'CANCEL', 'STORE', 'REMOVE', 'SCAN', 'PURGE'];
 const VERDICTS = ['adopted', 'left', 'remove'];
-const NONE = 1; // IMP_NONE
 const TAB_BYTES = 16;
 const KEY_BYTES = 64;
 const LIVE_TABS = 16;
@@ -54,31 +53,32 @@ export function formatG15(x) {
 export function createOutboxReplay(core, emit) {
   const x = core.exports;
   const storage = new Map(); // key (latin1) -> value bytes
-  const liveTabs = new Array(LIVE_TABS).fill('');
-  let pending = null; // the STORE awaiting its outcome: {ticket, key, value}
-  const say = (s) => emit(latin1Bytes(s));
-  const io = () => core.memoryView(x[X_OUTBOX_IO_PTR](), IO_BYTES);
-  const action = () => recordView(core, x[X_OUTBOX_ACTION_PTR](), ACTION_BYTES);
-  const field = (offset) => action().getUint32(offset, true);
-  const sortedKeys = () => [...storage.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const state = { core, x, storage, liveTabs, say, emit, io, field, sortedKeys };
-  state.showAction = () => showAction(state, (p) => { pending = p; });
-  // stored: the outcome of a write; a successful one puts the record in storage.
-  state.stored = (t, ticket, outcome) => {
-    const status = x[X_OUTBOX_STORED](t, ticket, outcome);
-    const written = status === OK && (outcome | 0) === STORE_OK && pending?.ticket === ticket >>> 0;
-    if (written) put(storage, pending.key, pending.value);
-    return status;
+  const s = {
+    core, x, storage, emit,
+    liveTabs: new Array(LIVE_TABS).fill(''), // the tabs that hold their Web Lock
+    pending: null, // the STORE awaiting its outcome: {ticket, key, value}
+    say: (text) => emit(latin1Bytes(text)),
+    io: () => core.memoryView(x[X_OUTBOX_IO_PTR](), IO_BYTES),
+    field: (offset) => recordView(core, x[X_OUTBOX_ACTION_PTR](), ACTION_BYTES).getUint32(offset, true),
+    sortedKeys: () => [...storage.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)),
   };
-  return { run: (fields, number, decode) => runLine(state, fields, number, decode) };
+  return { run: (fields, number, decode) => runLine(s, fields, number, decode) };
 }
 
 function put(storage, key, value) {
   if (storage.has(key) || storage.size < STORE_MAX) storage.set(key, value);
 }
 
+// stored: the outcome of a write; a successful one puts the record in storage.
+function stored(s, t, ticket, outcome) {
+  const status = s.x[X_OUTBOX_STORED](t, ticket, outcome);
+  const written = status === OK && (outcome | 0) === STORE_OK && s.pending?.ticket === ticket >>> 0;
+  if (written) put(s.storage, s.pending.key, s.pending.value);
+  return status;
+}
+
 // Prints the action just written ("> KIND ...") and does what the glue does at once.
-function showAction(s, setPending) {
+function showAction(s) {
   const kind = s.field(A_KIND);
   const ticket = s.field(A_TICKET);
   const keyBytes = s.field(A_KEY_BYTES);
@@ -102,7 +102,7 @@ function showAction(s, setPending) {
   s.say('\n');
   if (kind === ACT_REMOVE) s.storage.delete(key);
   if (kind === ACT_PURGE) s.storage.clear();
-  if (kind === ACT_STORE) setPending({ ticket, key, value: io.slice(keyBytes, keyBytes + bodyBytes) });
+  if (kind === ACT_STORE) s.pending = { ticket, key, value: io.slice(keyBytes, keyBytes + bodyBytes) };
 }
 
 // A record's bytes with each newline shown as " | ".
@@ -126,7 +126,7 @@ export function fnv1a(bytes) {
 // next: the outbox's next action, printed, or ". idle <deadline>".
 function next(s, t, jitter) {
   const status = s.x[X_OUTBOX_NEXT](t, jitter);
-  if (status === OK) s.showAction();
+  if (status === OK) showAction(s);
   else if (status === NONE) s.say(`. idle ${formatG15(recordView(s.core, s.x[X_OUTBOX_ACTION_PTR](), 8).getFloat64(0, true))}\n`);
   return status;
 }
@@ -163,7 +163,7 @@ function auto(s, [t, jitter, status, beacon, store]) {
     if (kind === ACT_FETCH) result = s.x[X_OUTBOX_RESPONSE](t, ticket, status, -1, jitter);
     else if (kind === ACT_BEACON) result = s.x[X_OUTBOX_BEACON](t, ticket, beacon);
     else if (kind === ACT_LATER) result = s.x[X_OUTBOX_LATER](t, ticket, 1);
-    else if (kind === ACT_STORE) result = s.stored(t, ticket, store);
+    else if (kind === ACT_STORE) result = stored(s, t, ticket, store);
     else if (kind === ACT_SCAN) result = scan(s, t);
     if (result < 0) return result;
   }
@@ -278,7 +278,7 @@ function runLine(s, f, number, decode) {
   const d = f.slice(1).map(number);
   if (d.includes(undefined)) return undefined;
   if (cmd === 'next' && f.length === 3) return next(s, d[0], d[1]);
-  if (cmd === 'stored' && f.length === 4) return s.stored(d[0], d[1], d[2]);
+  if (cmd === 'stored' && f.length === 4) return stored(s, d[0], d[1], d[2]);
   if (cmd === 'scan' && f.length === 2) return scan(s, d[0]);
   if (cmd === 'auto' && f.length === 6) return auto(s, d);
   const call = Object.hasOwn(CALLS, cmd) && CALLS[cmd];

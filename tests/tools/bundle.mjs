@@ -19,8 +19,8 @@
 // keep it: esbuild's syntax pass turns a['_x'] into a._x).
 // The single-file builds' inlined core (js/imp-embedded.js, base64 of gzip bytes) goes to
 // the head of the bundle, as the first statement: gzip then codes it in blocks of its own
-// instead of blocks shared with the glue's text, about 1 KB less (terser had inlined it
-// where it is used, in the middle).
+// instead of blocks shared with the glue's text, about 1 KB less than where terser
+// inlines it (where it is used, in the middle).
 // Usage: node tests/tools/bundle.mjs ENTRY OUT [--iife]   (ENTRY "-": the source on stdin)
 import { readFileSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';

@@ -166,7 +166,7 @@ describe('generated delivery traces: WASM replay = native replay', { skip: noNat
   const int = (n) => Math.floor(random() * n);
   const odd = (normal) => (random() < 0.05 ? pick(['-1', 'NaN', 'inf', '4294967297', '1.5', '', 'x']) : String(normal));
   const TABS = ['taba', 'tabb', 'tabc', 'x'.repeat(17), '-'];
-  const KEYS = ['q:1700000000100:tabb:0', 'q:1700000000200:tabc:1', 'q:1:taba:0', 'q:x', 'k'.repeat(65)];
+  const KEYS = ['q:1700000000100:tabb:0', 'q:1700000000200:tabc:1', 'q:1:taba:0', 'q:x', 'k'.repeat(65), 'q%00x', 'q:%20'];
   const RECORD = 'I2%201700000000100%201700000030200%201%20tabb%0A{"v":1,"pv":"p0","path":"/s","at":1,"drop":0,"ev":[{"e":"imp","s":1,"t":1,"id":"g1","pos":1,"f":1}]}';
   let t = 0;
   const time = () => odd(t);
