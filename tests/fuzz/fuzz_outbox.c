@@ -154,9 +154,10 @@ static void note_seq(void);
 static long long imbalance(void) {
   long long missing = 0, counted = delivered_drops + allowed + purged_before;
   note_seq();
-  memset(where, 0, sizeof where);
-  for (uint32_t p = 0; p < pv_n; p++)
-    for (uint32_t s = 0; s <= MAX_S; s++) held_drop[p][s] = 0;
+  for (uint32_t p = 0; p < pv_n; p++) { /* only these rows are marked */
+    memset(where[p], 0, sizeof where[p]);
+    memset(held_drop[p], 0, sizeof held_drop[p]);
+  }
   if (core_alive) {
     scan_queue();
     counted += imp_g.drop_pending + scan_memory() + imp_act.purged;
