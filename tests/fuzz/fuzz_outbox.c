@@ -32,7 +32,16 @@
 #define MAX_REC 256
 #define MAX_PENDING 12
 
-typedef struct { char key[IMP_OB_KEY_BYTES + 1]; uint8_t *value; uint32_t len; } rec;
+typedef struct {
+  char key[IMP_OB_KEY_BYTES + 1];
+  uint8_t *value;
+  uint32_t len;
+  /* The record parsed once, when written (a value never changes after): its page
+  ** view, events, their sequence numbers and its drop. */
+  int pv;
+  uint32_t events;
+  long long drop, *s;
+} rec;
 typedef struct { uint32_t ticket; uint8_t *body; uint32_t len; } req;
 
 static char pv_ids[MAX_PV][16];
@@ -121,25 +130,15 @@ static long long scan_memory(void) {
 }
 
 static long long scan_storage(void) {
-  static ob_record r;
-  static ob_batch b;
-  static uint8_t slot[IMP_OB_SLOT_BYTES];
   long long drops = 0;
-  imp_ob_bind(&b, slot);
   for (uint32_t i = 0; i < store_n; i++) {
-    if (!imp_ob_parse_record(store[i].value, store[i].len, &r, &b)) fz_fail("a stored record does not parse", NULL, 0);
-    if (!b.events) {
-      drops += b.drop;
+    const rec *x = &store[i];
+    if (!x->events) {
+      drops += x->drop;
       continue;
     }
-    int pv = prefix_pv(b.data, b.prefix_len);
-    const uint8_t *e = b.data + b.prefix_len;
-    long long first = event_s(e, b.lens[0]);
-    for (uint32_t k = 0; k < b.events; k++) {
-      mark(pv, event_s(e, b.lens[k]), IN_STORE, "stored event unknown");
-      e += b.lens[k];
-    }
-    held_copy(pv, first, b.drop);
+    for (uint32_t k = 0; k < x->events; k++) mark(x->pv, x->s[k], IN_STORE, "stored event unknown");
+    held_copy(x->pv, x->s[0], x->drop);
   }
   return drops;
 }
@@ -224,10 +223,33 @@ static int find_rec(const char *key) {
   return -1;
 }
 
+/* Parses a record as it is written (see rec). */
+static void parse_rec(rec *x) {
+  static ob_record r;
+  static ob_batch b;
+  static uint8_t slot[IMP_OB_SLOT_BYTES];
+  imp_ob_bind(&b, slot);
+  if (!imp_ob_parse_record(x->value, x->len, &r, &b)) fz_fail("a stored record does not parse", NULL, 0);
+  x->events = b.events;
+  x->drop = b.drop;
+  x->pv = b.events ? prefix_pv(b.data, b.prefix_len) : -1;
+  x->s = malloc(sizeof *x->s * (b.events ? b.events : 1u));
+  const uint8_t *e = b.data + b.prefix_len;
+  for (uint32_t k = 0; k < b.events; k++) {
+    x->s[k] = event_s(e, b.lens[k]);
+    e += b.lens[k];
+  }
+}
+
+static void rec_free(rec *x) {
+  free(x->value);
+  free(x->s);
+}
+
 static void rec_remove(const char *key) {
   int i = find_rec(key);
   if (i < 0) return;
-  free(store[i].value);
+  rec_free(&store[i]);
   store[i] = store[--store_n];
 }
 
@@ -238,11 +260,12 @@ static int rec_put(const char *key, const uint8_t *value, uint32_t len) {
     i = (int)store_n++;
     snprintf(store[i].key, sizeof store[i].key, "%s", key);
   } else {
-    free(store[i].value);
+    rec_free(&store[i]);
   }
   store[i].value = malloc(len);
   memcpy(store[i].value, value, len);
   store[i].len = len;
+  parse_rec(&store[i]);
   return 1;
 }
 
@@ -681,7 +704,7 @@ static void recover(fz_in *in) {
 }
 
 static void reset_world(void) {
-  for (uint32_t i = 0; i < store_n; i++) free(store[i].value);
+  for (uint32_t i = 0; i < store_n; i++) rec_free(&store[i]);
   while (fetch_n) forget(fetches, &fetch_n, 0);
   while (later_n) forget(laters, &later_n, 0);
   store_n = pv_n = pv_cur = 0;
