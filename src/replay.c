@@ -136,16 +136,20 @@ int decode_string(const char *field, uint8_t *out, size_t cap, size_t *len) {
 }
 
 /* Writes two decoded strings one after the other into the input buffer. */
-static int put_strings(const char *a, const char *b, uint32_t *alen, uint32_t *blen) {
-  uint8_t *in = imp_input_ptr();
+int decode_strings(uint8_t *buf, size_t cap, const char *a, const char *b, uint32_t *alen,
+                   uint32_t *blen) {
   size_t la = 0, lb = 0, room;
-  if (!decode_string(a, in, IMP_INPUT_BYTES, &la)) return 0;
-  room = la < IMP_INPUT_BYTES ? IMP_INPUT_BYTES - la : 0;
-  if (!decode_string(b, in + (IMP_INPUT_BYTES - room), room, &lb)) return 0;
+  if (!decode_string(a, buf, cap, &la)) return 0;
+  room = la < cap ? cap - la : 0;
+  if (b && !decode_string(b, buf + (cap - room), room, &lb)) return 0;
   if (la > UINT32_MAX || lb > UINT32_MAX) return 0;
   *alen = (uint32_t)la;
   *blen = (uint32_t)lb;
   return 1;
+}
+
+static int put_strings(const char *a, const char *b, uint32_t *alen, uint32_t *blen) {
+  return decode_strings(imp_input_ptr(), IMP_INPUT_BYTES, a, b, alen, blen);
 }
 
 /* Fills the configuration record: defaults, then fields 1..count from d[1..count]. */

@@ -155,18 +155,9 @@ static int32_t do_stored(double t, uint32_t ticket, int32_t outcome) {
   return s;
 }
 
-/* Decodes a and b (percent-encoded) one after the other into the io buffer, as far as
-** it holds them, with their true lengths. */
+/* Decodes a and b (percent-encoded; b may be NULL) into the io buffer. */
 static int io_strings(const char *a, const char *b, uint32_t *alen, uint32_t *blen) {
-  uint8_t *io = imp_outbox_io_ptr();
-  size_t la = 0, lb = 0, room;
-  if (!decode_string(a, io, IMP_OB_IO_BYTES, &la)) return 0;
-  room = la < IMP_OB_IO_BYTES ? IMP_OB_IO_BYTES - la : 0;
-  if (b && !decode_string(b, io + (IMP_OB_IO_BYTES - room), room, &lb)) return 0;
-  if (la > UINT32_MAX || lb > UINT32_MAX) return 0;
-  *alen = (uint32_t)la;
-  *blen = (uint32_t)lb;
-  return 1;
+  return decode_strings(imp_outbox_io_ptr(), IMP_OB_IO_BYTES, a, b, alen, blen);
 }
 
 /* found: one record of a real scan; prints the verdict and, as the glue does, removes

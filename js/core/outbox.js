@@ -81,7 +81,7 @@ export function createOutbox(loaded) {
   return {
     /** Sets the body cap, consent and capability flags; the rest keeps the core's defaults. */
     _configure(bodyBytes, consent, flags) {
-      const config = view(x[X_OUTBOX_CONFIG_PTR](), 80);
+      const config = view(x[X_OUTBOX_CONFIG_PTR](), OUTBOX_CONFIG_BYTES);
       config.setUint32(CONFIG_BODY_BYTES, bodyBytes, true);
       // Our share of the keepalive quota holds at least one body.
       config.setUint32(CONFIG_KEEPALIVE, Math.max(bodyBytes, config.getUint32(CONFIG_KEEPALIVE, true)), true);

@@ -59,7 +59,8 @@ export function createOutboxReplay(core, emit) {
     pending: null, // the STORE awaiting its outcome: {ticket, key, value}
     say: (text) => emit(latin1Bytes(text)),
     io: () => core.memoryView(x[X_OUTBOX_IO_PTR](), IO_BYTES),
-    field: (offset) => recordView(core, x[X_OUTBOX_ACTION_PTR](), ACTION_BYTES).getUint32(offset, true),
+    action: () => recordView(core, x[X_OUTBOX_ACTION_PTR](), ACTION_BYTES),
+    field: (offset) => s.action().getUint32(offset, true),
     sortedKeys: () => [...storage.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)),
   };
   return { run: (fields, number, decode) => runLine(s, fields, number, decode) };
@@ -127,7 +128,7 @@ export function fnv1a(bytes) {
 function next(s, t, jitter) {
   const status = s.x[X_OUTBOX_NEXT](t, jitter);
   if (status === OK) showAction(s);
-  else if (status === NONE) s.say(`. idle ${formatG15(recordView(s.core, s.x[X_OUTBOX_ACTION_PTR](), 8).getFloat64(0, true))}\n`);
+  else if (status === NONE) s.say(`. idle ${formatG15(s.action().getFloat64(0, true))}\n`);
   return status;
 }
 
@@ -221,7 +222,10 @@ function startOutbox(s, t, epochMs, tab) {
 // Lines without a call: undefined when malformed, else OK.
 function runLocal(s, f, number, decode) {
   const [cmd] = f;
-  if (cmd === 'obcfg' && f.length === 3 && number(f[2]) !== undefined) return setConfig(s, f[1], number(f[2])) ? OK : undefined;
+  if (cmd === 'obcfg') {
+    const value = f.length === 3 ? number(f[2]) : undefined;
+    return value !== undefined && setConfig(s, f[1], value) ? OK : undefined;
+  }
   if ((cmd === 'live' || cmd === 'dead') && f.length === 2) return setLive(s, f[1], cmd === 'live') ? OK : undefined;
   if (cmd === 'stats' && f.length === 1) return printStats(s), OK;
   if (cmd === 'storage' && f.length === 1) return printStorage(s), OK;

@@ -75,10 +75,12 @@ const CALLS = {
   start: [12, 0], page: [5, 3], state: [3, 0], focus: [3, 0], end: [2, 0], item: [5, 3],
   tick: [2, 0], take: [3, 0], drop: [2, 0], elem: [5, 3], unelem: [3, 0], eobs: [5, 0], cover: [4, 0], act: [4, 0],
 };
+/** Whether a line's name is one of tracking's (every other line is delivery's, replay-outbox.js). */
+export const isTrackingLine = (name) => Object.hasOwn(CALLS, name);
 
 function runLine(core, fields, outbox) {
   const x = core.exports;
-  if (!Object.hasOwn(CALLS, fields[0])) return outbox.run(fields, parseTraceNumber, decodeField);
+  if (!isTrackingLine(fields[0])) return outbox.run(fields, parseTraceNumber, decodeField);
   const spec = CALLS[fields[0]];
   const count = fields[0] === 'start' && fields.length <= 16 ? 12 : fields.length;
   if (!spec || spec[0] !== count) return undefined;

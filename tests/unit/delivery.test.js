@@ -173,7 +173,7 @@ describe('the driver and the outbox', () => {
     assert.equal(tracker.stats().transport.inFlight, 1);
   });
 
-  it('Web Locks: a record of a tab that holds its lock is left; taken once that tab is gone; both traces replay to the same requests and writes', async () => {
+  it('Web Locks: a record of a tab that holds its lock is left; taken once that tab is gone; both traces replay to the same requests and writes', async (t) => {
     const held = new Set();
     const locks = {
       request: (name, callback) => {
@@ -207,7 +207,10 @@ describe('the driver and the outbox', () => {
     assert.deepEqual(listRecords(storage, 'impression-tracker:'), [], 'and removes it once delivered');
 
     // Each tab's trace, replayed natively and through the .wasm, asks for its requests.
-    if (noNativeReplay) return;
+    if (noNativeReplay) {
+      t.skip(noNativeReplay); // reported as skipped, not passed
+      return;
+    }
     const replays = [];
     for (const [tab, sent] of [[a, failing], [b, network]]) {
       const trace = tab.debug.trace();

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadCore } from '../../../js/core/loader.js';
-import { replayTrace } from '../../../js/core/trace.js';
+import { isTrackingLine, replayTrace } from '../../../js/core/trace.js';
 import { wasmBytes } from './dom.js';
 
 const REPLAY = new URL('../../../build/replay', import.meta.url).pathname;
@@ -29,9 +29,6 @@ export const replayWasm = async (trace) => Buffer.from(replayTrace(await loadCor
 export const replayedSends = (output) => String(output).split('\n')
   .filter((line) => /^> (FETCH|BEACON) /.test(line)).map((line) => line.slice(line.indexOf(' {') + 1));
 
-// The lines of delivery's calls (the outbox's) in a recorded trace.
-const DELIVERY_LINES = new Set(['obcfg', 'outbox', 'next', 'flush', 'fetched', 'beaconed', 'later', 'stored', 'online',
-  'consent', 'tablive', 'found', 'scandone']);
-
-/** A recorded trace without delivery's lines: tracking's calls, one after the other. */
-export const trackingTrace = (trace) => trace.split('\n').filter((line) => !DELIVERY_LINES.has(line.split(' ')[0])).join('\n');
+/** A recorded trace without delivery's lines: its header, then tracking's calls one after the other. */
+export const trackingTrace = (trace) => trace.split('\n')
+  .filter((line) => line[0] === '#' || isTrackingLine(line.split(' ')[0])).join('\n');
