@@ -6,22 +6,28 @@
 
 import { BEACON_ACCEPTED, BEACON_REFUSED, BEACON_THREW } from '../core/outbox.js';
 
-/** Retry-After as ms: delay-seconds or an HTTP date; -1 when absent or unreadable. */
+/**
+ * Retry-After as ms: delay-seconds (a number too long is the outbox's cap) or an HTTP
+ * date (it has hh:mm:ss: Date.parse alone reads "1.5" as a day of 2001); -1, the
+ * backoff, when absent, unreadable or a date already past (a clock behind this one's).
+ */
 export function retryAfterMs(value, wallNow) {
   const text = String(value ?? '').trim();
-  if (/^\d+$/.test(text)) return Number(text) * 1000;
-  const at = text ? Date.parse(text) : NaN;
-  return Number.isNaN(at) ? -1 : Math.max(0, at - wallNow);
+  if (/^\d+$/.test(text)) return Math.min(text, 1e12) * 1000;
+  const wait = /\d:\d\d:\d\d/.test(text) ? Date.parse(text) - wallNow : NaN;
+  return wait > 0 ? wait : -1;
 }
 
-// No cookies and no Referer (the payload carries the path). A gzip body goes to fetch
+// No cookies, no Referer (the payload carries the path) and no redirect followed: a
+// 301, 302 or 303 would turn the POST into a GET without the body, whose 2xx is no
+// delivery; fetch fails instead, a network error the outbox retries. A gzip body goes to fetch
 // and fetchLater as its bytes with a text/plain Content-Type, a CORS-safelisted type:
 // no preflight, and no Blob to make per request. A text body gets text/plain from
 // the browser itself.
 const TEXT = { 'Content-Type': 'text/plain' };
 const init = (body, signal, keepalive) => ({
   method: 'POST', body, headers: typeof body === 'string' ? undefined : TEXT, credentials: 'omit', mode: 'cors',
-  referrerPolicy: 'no-referrer', keepalive, signal,
+  referrerPolicy: 'no-referrer', redirect: 'error', keepalive, signal,
 });
 // sendBeacon takes no headers: the bytes go in a text/plain Blob (one per page hide).
 const beaconBody = (io, body) => (typeof body === 'string' || !io.Blob ? body : new io.Blob([body], { type: 'text/plain' }));

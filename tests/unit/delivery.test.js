@@ -38,7 +38,7 @@ describe('network answers', () => {
     assert.deepEqual(await post(io(answer(204)), '/c', 'x'), [204, -1]);
     assert.deepEqual(await post(io(answer(429, '5')), '/c', 'x'), [429, 5000]);
     assert.deepEqual(await post(io(answer(503, 'Thu, 01 Jan 2026 00:00:07 GMT')), '/c', 'x'), [503, 7000]);
-    assert.deepEqual(await post(io(answer(503, 'Wed, 31 Dec 2025 00:00:00 GMT')), '/c', 'x'), [503, 0], 'a date in the past: now');
+    assert.deepEqual(await post(io(answer(503, 'Wed, 31 Dec 2025 00:00:00 GMT')), '/c', 'x'), [503, -1], 'a date in the past: the backoff');
     assert.deepEqual(await post(io(answer(503, 'soon')), '/c', 'x'), [503, -1]);
     assert.equal(retryAfterMs(' 12 ', 0), 12000);
   });
@@ -223,5 +223,57 @@ describe('the driver and the outbox', () => {
     assert.match(replays[0], /^> STORE #\d+ b\d+ n1 q:/m, 'tab A wrote its copy');
     assert.match(replays[1], /^~ left q:/m, 'tab B left it while A lived');
     assert.match(replays[1], /^~ adopted q:/m, 'and adopted it after');
+  });
+});
+
+// The promises of README "Delivery guarantees" and js/README.md "Delivery in full" that
+// rest on how the glue maps a browser's behaviour onto the outbox's inputs.
+describe('what the collector answers, as the browser shows it', () => {
+  /** A tracker whose fetch answers with respond(init) and records each retry delay. */
+  async function failingWith(respond) {
+    const network = fakeNetwork();
+    const retries = [];
+    const fetch = (url, init) => {
+      network.calls.push({ kind: 'fetch', url, body: init.body });
+      return network.calls.length > 10 ? new Promise(() => {}) : respond(init); // (a retry loop ends here)
+    };
+    const started = await start({ onDelivery: (d) => d.kind === 'retry' && retries.push(d.delayMs), env: { ...network.env, fetch } });
+    await oneImpression(started.page, started.tracker);
+    await new Promise((resolve) => setImmediate(resolve));
+    return { ...started, network, retries };
+  }
+  const reply = (status, retryAfter) => async () => ({
+    status, headers: { get: (h) => (h === 'Retry-After' ? retryAfter : null) }, arrayBuffer: async () => new ArrayBuffer(0),
+  });
+
+  it('a Retry-After too long for a number stops nothing: the wait is the cap', async () => {
+    const { tracker, errors, retries } = await failingWith(reply(503, '9'.repeat(400)));
+    assert.deepEqual(errors.map((e) => e.message), []);
+    assert.equal(tracker.stats().active, true);
+    assert.deepEqual(retries, [3600000], 'Retry-After capped at 1 hour');
+  });
+
+  it('a Retry-After that is no HTTP date, or a date already past, leaves the backoff in place (no retry at once)', async () => {
+    for (const value of ['1.5', '-1', 'Thu, 01 Jan 1970 00:00:00 GMT']) {
+      const { errors, retries, network } = await failingWith(reply(503, value));
+      assert.deepEqual(errors, []);
+      assert.equal(network.calls.length, 1, `Retry-After ${value}: no retry before the backoff`);
+      assert.ok(retries.length === 1 && retries[0] >= 800 && retries[0] <= 1200, `Retry-After ${value}: ${retries}`);
+    }
+  });
+
+  it('a redirect is a failure, not a delivery: fetch would follow a 302 as a GET without the body', async () => {
+    // As the Fetch standard has it (and Chromium does): redirect 'follow', the default,
+    // turns a POST answered 301, 302 or 303 into a GET of the Location, without the body.
+    const followed = [];
+    const { tracker, retries } = await failingWith(async (init) => {
+      if ((init.redirect ?? 'follow') !== 'follow') throw new TypeError('Failed to fetch: redirect');
+      followed.push('GET /landing');
+      return reply(200)();
+    });
+    assert.deepEqual(followed, [], 'nothing followed');
+    assert.equal(tracker.stats().transport.sent, 0, 'not counted as sent');
+    assert.equal(tracker.stats().transport.collector, 'failing');
+    assert.equal(retries.length, 1, 'retried after the backoff');
   });
 });
