@@ -5,7 +5,7 @@
 ** accepted (413 first makes the outbox split a batch of several events: only a
 ** single event it cannot cut further is lost). Everything else is retried: 408,
 ** 429, 5xx, network errors and timeouts (status 0), and unexpected answers such as
-** 404 or a redirect, which are a collector fault; a stored batch's age bounds them.
+** 404 or a redirect, which are a collector fault; a batch's age (max_age_ms) bounds them.
 ** The delay after the n-th consecutive failure is base * 2^(n-1), capped, times a
 ** factor in [0.8, 1.2) drawn from the jitter input, and never above the cap.
 */

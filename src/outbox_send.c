@@ -1,7 +1,8 @@
 /*
 ** outbox_send.c: what the glue does next, and what an outcome changes.
 **
-** One action per call, in this order: removals and cancels already decided; with
+** One action per call, in this order (a batch held past max_age_ms is first counted
+** lost, as a stored one is): removals and cancels already decided; with
 ** consent denied, the storage purge; a fetch past its timeout (aborted, counted as
 ** a network error); then, with consent granted:
 **   page measuring  a scan of storage when one is wanted; the owned copies that
@@ -130,6 +131,17 @@ static int timeout_action(double t, double jitter) {
   return 0;
 }
 
+/* A batch older than max_age_ms is counted lost, held in memory as stored: no copy
+** of it goes out after the collector's deduplication window, which that age bounds. */
+static void expire_held(double t) {
+  OB_EACH_HELD(b) {
+    if (b->state != OB_IDLE || !(imp_ob_wall(t) - b->created > imp_ob.cfg.max_age_ms)) continue;
+    uint32_t n = b->events, drop = b->drop;
+    imp_ob_drop_front(b, n); /* freed first: it cannot carry its own count */
+    imp_ob_lose(n, drop, b->data, b->prefix_len);
+  }
+}
+
 static int fetch_action(double t) {
   if (!imp_ob.online || t < imp_ob.retry_at) return 0;
   if (imp_ob.failures && imp_ob_oldest(1u << OB_FETCH, 0, 0)) return 0; /* one at a time while failing */
@@ -231,6 +243,7 @@ static int drop_record_action(double t) {
 int32_t imp_ob_next_action(double t, double jitter) {
   set_action(IMP_ACT_NONE, 0, 0, 0, 0);
   imp_ob_visibility(t);
+  expire_held(t); /* before the chores: its removal is one */
   if (emit_chore()) return IMP_OK;
   if (imp_ob.consent == IMP_CONSENT_DENIED) {
     imp_ob_cut(t);

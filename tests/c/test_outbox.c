@@ -9,7 +9,8 @@
 ** fails; the keepalive budget; the page hide hands a request in flight to storage,
 ** and cuts the queue even when every slot is in flight; a late answer to a request
 ** whose record was adopted again counts nothing twice; a flush cuts what is not yet
-** due; retry_ms says the delay a failure set.
+** due; retry_ms says the delay a failure set; a batch held past max_age_ms is counted
+** lost and sent no more.
 ** (tests/replay/delivery and tests/fuzz/fuzz_outbox.c cover whole scenarios.)
 */
 #include <zlib.h>
@@ -690,6 +691,34 @@ static void test_drop_record_after_a_write_outlived_its_batch(void) {
   CHECK_INT(imp_g.drop_pending, 0, "and left the queue");
 }
 
+/* A batch held in memory past max_age_ms (a page left open: a sleeping laptop, a
+** collector down for a day) is counted lost, as its stored copy would be: no copy of
+** it goes out after the collector's deduplication window, which that age bounds. */
+static void test_held_batch_expires(void) {
+  fresh(1);
+  impression(10, "a", 1);
+  CHECK_INT(imp_outbox_next(10, 0.5), IMP_OK, "fetch");
+  imp_outbox_response(20, ACT->ticket, 503, -1, 0.5);
+  while (imp_outbox_next(20, 0.5) == IMP_OK)
+    if (ACT->kind == IMP_ACT_STORE) imp_outbox_stored(20, ACT->ticket, IMP_STORE_OK);
+  CHECK_INT(ACT->stored_events, 1, "an owned copy is stored");
+  double day = defaults.max_age_ms;
+  while (imp_outbox_next(10 + day, 0.5) == IMP_OK && ACT->kind != IMP_ACT_FETCH)
+    if (ACT->kind == IMP_ACT_STORE) imp_outbox_stored(10 + day, ACT->ticket, IMP_STORE_OK);
+  CHECK_INT(ACT->kind, IMP_ACT_FETCH, "at 24 hours: still retried");
+  imp_outbox_response(10 + day, ACT->ticket, 503, -1, 0.5);
+  int sent = 0, removed = 0;
+  while (imp_outbox_next(11 + day + 60000, 0.5) == IMP_OK) {
+    sent += ACT->kind == IMP_ACT_FETCH;
+    removed += ACT->kind == IMP_ACT_REMOVE;
+  }
+  CHECK_INT(sent, 0, "past 24 hours: no copy goes out");
+  CHECK_INT(removed, 1, "its stored copy is removed");
+  CHECK_INT(ACT->held_batches, 0, "nothing held");
+  CHECK_INT(ACT->lost, 1, "the event is counted lost");
+  CHECK_INT(imp_g.drop_pending, 1, "and its count waits for the next batch");
+}
+
 int main(void) {
   test_arguments();
   test_retry_policy();
@@ -709,6 +738,7 @@ int main(void) {
   test_late_answer_after_adoption();
   test_drop_only_record();
   test_drop_record_after_a_write_outlived_its_batch();
+  test_held_batch_expires();
   CHECK_INT(g_invalid, 0, "every batch drained was valid");
   return test_done();
 }
