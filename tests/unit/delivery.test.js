@@ -277,3 +277,26 @@ describe('what the collector answers, as the browser shows it', () => {
     assert.equal(retries.length, 1, 'retried after the backoff');
   });
 });
+
+describe('stop() and stats()', () => {
+  it('stop() with a fetch in flight: the batch gets a released copy, its answer is no longer heard, and the next load sends it again', async () => {
+    const storage = fakeStorage();
+    const answers = [];
+    const hanging = () => new Promise((resolve) => answers.push(resolve));
+    const { page, tracker } = await start({ env: { localStorage: storage, fetch: hanging } });
+    await oneImpression(page, tracker);
+    assert.equal(answers.length, 1, 'in flight');
+    tracker.stop();
+    const records = listRecords(storage, 'impression-tracker:');
+    assert.equal(records.length, 1, 'a copy in storage');
+    assert.match(records[0][1], /^I2 \d{13} \d{13} 1 -\n/, 'released, for any tab, and marked as sent once');
+    answers[0]({ status: 204, headers: { get: () => null } }); // it did land
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(listRecords(storage, 'impression-tracker:').length, 1, 'the answer after stop() changes nothing');
+
+    const network = fakeNetwork();
+    await start({ env: { ...network.env, localStorage: storage } });
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(network.events.map((e) => e.id), ['gig-1'], 'the next load sends it again: a duplicate (pv, s) removes');
+  });
+});
