@@ -217,7 +217,7 @@ export interface TrackerStats {
   seq: number;
   /** Batches the outbox took (cut from the queue or adopted from storage): its highest batch id. */
   batches: number;
-  /** Events cut from the core's queue into batches, since start. */
+  /** Events that left the core's queue since start: cut into batches, or dropped when it was full. */
   events: number;
   /** Delivery's counters (queued, inFlight, sent, beaconed, persisted, dropped, ...; js/README.md "Observability"). */
   transport: Record<string, unknown> | undefined;

@@ -37,7 +37,7 @@ static int take_time(double t) {
   return 1;
 }
 
-static int32_t done(int32_t status) {
+int32_t imp_done(int32_t status) {
   double a = imp_vis_next_deadline(), b = imp_queue_deadline();
   imp_res.next_deadline = (a < 0.0 || (b >= 0.0 && b < a)) ? b : a;
   imp_res.ready = (uint32_t)imp_queue_ready(imp_g.now);
@@ -105,7 +105,7 @@ IMP_API int32_t imp_start(void) {
   imp_g.page_state = IMP_PAGE_HIDDEN;
   imp_g.pv_cur = IMP_PV_RING - 1u;
   imp_g.started = 1;
-  return done(IMP_OK);
+  return imp_done(IMP_OK);
 }
 
 /*=== MARK: - Page views (Public) ===*/
@@ -128,7 +128,7 @@ IMP_API int32_t imp_page_begin(double t, uint32_t pv_len, uint32_t path_len,
   imp_g.focused = (flags & IMP_FLAG_UNFOCUSED) ? 0 : 1;
   imp_g.page_open = 1;
   imp_vis_page_changed();
-  return done(IMP_OK);
+  return imp_done(IMP_OK);
 }
 
 IMP_API int32_t imp_page_state(double t, int32_t state) {
@@ -137,7 +137,7 @@ IMP_API int32_t imp_page_state(double t, int32_t state) {
     return IMP_ERR_ARG;
   imp_g.page_state = state;
   imp_vis_page_changed();
-  return done(IMP_OK);
+  return imp_done(IMP_OK);
 }
 
 IMP_API int32_t imp_page_focus(double t, int32_t focused) {
@@ -145,7 +145,7 @@ IMP_API int32_t imp_page_focus(double t, int32_t focused) {
   if ((focused != 0 && focused != 1) || !take_time(t)) return IMP_ERR_ARG;
   imp_vis_advance(imp_g.now);
   imp_g.focused = focused;
-  return done(IMP_OK);
+  return imp_done(IMP_OK);
 }
 
 IMP_API int32_t imp_page_end(double t) {
@@ -153,7 +153,7 @@ IMP_API int32_t imp_page_end(double t) {
   if (!take_time(t)) return IMP_ERR_ARG;
   imp_g.page_open = 0;
   imp_vis_page_changed();
-  return done(IMP_OK);
+  return imp_done(IMP_OK);
 }
 
 /*=== MARK: - Items (Public) ===*/
@@ -177,7 +177,7 @@ static int32_t register_item(double t, uint32_t id_len, uint32_t list_len, uint3
   if (slot == IMP_NIL) return IMP_ERR_FULL;
   imp_res.slot = slot;
   if (element) imp_res.element = imp_element_new(slot);
-  return done(IMP_OK);
+  return imp_done(IMP_OK);
 }
 
 IMP_API int32_t imp_item_register(double t, uint32_t id_len, uint32_t list_len,
@@ -197,7 +197,7 @@ IMP_API int32_t imp_element_remove(double t, uint32_t element) {
   if (!imp_element_live(element)) return IMP_ERR_SLOT;
   take_time(t);
   imp_element_free(element);
-  return done(IMP_OK);
+  return imp_done(IMP_OK);
 }
 
 IMP_API int32_t imp_element_observe(double t, uint32_t element, double ratio, double area) {
@@ -207,7 +207,7 @@ IMP_API int32_t imp_element_observe(double t, uint32_t element, double ratio, do
   if (!e) return IMP_ERR_SLOT;
   take_time(t);
   imp_element_geometry(e, ratio, area);
-  return done(IMP_OK);
+  return imp_done(IMP_OK);
 }
 
 IMP_API int32_t imp_element_cover(double t, uint32_t element, int32_t cover) {
@@ -217,7 +217,7 @@ IMP_API int32_t imp_element_cover(double t, uint32_t element, int32_t cover) {
   if (!e) return IMP_ERR_SLOT;
   take_time(t);
   imp_element_look(e, cover);
-  return done(IMP_OK);
+  return imp_done(IMP_OK);
 }
 
 IMP_API int32_t imp_activate(double t, uint32_t element, int32_t kind) {
@@ -225,14 +225,14 @@ IMP_API int32_t imp_activate(double t, uint32_t element, int32_t kind) {
   if (!imp_nonneg(t) || kind < IMP_ACT_CLICK || kind > IMP_ACT_KEY) return IMP_ERR_ARG;
   if (!imp_element_live(element)) return IMP_ERR_SLOT;
   take_time(t);
-  return done(imp_vis_activate(element, kind));
+  return imp_done(imp_vis_activate(element, kind));
 }
 
 IMP_API int32_t imp_tick(double t) {
   if (!imp_g.started) return IMP_ERR_STATE;
   if (!take_time(t)) return IMP_ERR_ARG;
   imp_vis_advance(imp_g.now);
-  return done(IMP_OK);
+  return imp_done(IMP_OK);
 }
 
 /*=== MARK: - Batches (Public) ===*/
@@ -241,25 +241,25 @@ IMP_API int32_t imp_take_batch(double t, int32_t force) {
   if ((force != 0 && force != 1) || !take_time(t)) return IMP_ERR_ARG;
   imp_vis_advance(imp_g.now);
   imp_res.batch_bytes = imp_res.batch_events = imp_res.wire_bytes = 0;
-  return done(imp_queue_take(imp_g.now, force, 1));
+  return imp_done(imp_queue_take(imp_g.now, force, 1));
 }
 
 IMP_API int32_t imp_gzip_output(uint32_t n) {
   if (!imp_g.started || !imp_g.cfg.compress) return IMP_ERR_STATE;
   if (n > IMP_BATCH_HARD_CAP) return IMP_ERR_ARG;
   imp_res.wire_bytes = (uint32_t)imp_gzip(imp_out, n, imp_wire, IMP_WIRE_BYTES, &imp_g.deflate);
-  return done(IMP_OK);
+  return imp_done(IMP_OK);
 }
 
 IMP_API int32_t imp_peek_event(uint32_t back) {
   if (!imp_g.started) return IMP_ERR_STATE;
   imp_res.text_bytes = 0;
-  return done(imp_queue_peek(back));
+  return imp_done(imp_queue_peek(back));
 }
 
 IMP_API int32_t imp_report_dropped(uint32_t n) {
   if (!imp_g.started) return IMP_ERR_STATE;
   imp_g.drop_pending = imp_add_sat(imp_g.drop_pending, n);
   imp_g.dropped_total = imp_add_sat(imp_g.dropped_total, n);
-  return done(IMP_OK);
+  return imp_done(IMP_OK);
 }

@@ -259,6 +259,7 @@ void imp_queue_push(int type, const imp_item *it, double t, uint32_t a, uint32_t
 void imp_queue_page_begin(const uint8_t *id, uint32_t id_len, const uint8_t *path,
                           uint32_t path_len, uint32_t flags, double t);
 int imp_queue_ready(double t);
+int32_t imp_done(int32_t status); /* refreshes the result record's counters (api.c) */
 double imp_queue_deadline(void);
 int32_t imp_queue_take(double t, int force, int want_wire); /* want_wire: the gzip in imp_wire */
 int32_t imp_queue_peek(uint32_t back);

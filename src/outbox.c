@@ -225,8 +225,9 @@ void imp_ob_cut(double t) {
     ob_batch *b = imp_ob_alloc();
     if (!b && !imp_ob.visible && let_go_in_flight()) b = imp_ob_alloc();
     if (!b) return;
-    if (imp_queue_take(t, force, 0) != IMP_OK) {
+    if (imp_queue_take(t, force, 0) != IMP_OK) { /* nothing due: the slot and id go back */
       b->state = OB_FREE;
+      imp_ob.next_id--;
       return;
     }
     imp_ob_split(b, imp_out, imp_res.batch_bytes); /* the queue's batch: always one */
@@ -286,7 +287,6 @@ void imp_ob_lose(uint32_t events, uint32_t drop, const uint8_t *prefix, uint32_t
   ob_batch *c = carrier(prefix, prefix_len);
   if (!c) {
     imp_g.drop_pending = imp_add_sat(imp_g.drop_pending, count);
-    imp_g.dropped_total = imp_add_sat(imp_g.dropped_total, events);
     return;
   }
   c->drop = imp_add_sat(c->drop, count);

@@ -58,7 +58,7 @@ static int32_t ob_done(int32_t status) {
   imp_act.held_events = events;
   imp_act.stored_events = stored;
   imp_act.failures = imp_ob.failures;
-  return status;
+  return imp_done(status); /* the core's counters too: the outbox cuts from its queue */
 }
 
 /*=== MARK: - Accessors (Public) ===*/

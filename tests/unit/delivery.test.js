@@ -7,7 +7,7 @@ import { listRecords, removeAll, setRecord } from '../../js/delivery/io.js';
 import { beacon, post, retryAfterMs } from '../../js/delivery/network.js';
 import { fakeNetwork } from './fakes/dom.js';
 import { noNativeReplay, replayedSends, replayNative, replayWasm } from './fakes/replay.js';
-import { startOnPage as start } from './fakes/tracker.js';
+import { addGrid, startOnPage as start } from './fakes/tracker.js';
 
 const io = (fetch, extra = {}) => ({ fetch, Blob: null, wallNow: () => Date.parse('2026-01-01T00:00:00Z'), ...extra });
 const answer = (status, retryAfter = null) => async () => ({ status, headers: { get: (h) => (h === 'Retry-After' ? retryAfter : null) } });
@@ -279,6 +279,45 @@ describe('what the collector answers, as the browser shows it', () => {
 });
 
 describe('stop() and stats()', () => {
+  it('stats() accounts for every event the core made: in its queue, held, in flight, delivered or dropped', async () => {
+    const network = fakeNetwork();
+    const statuses = [503, 400, 204, 413, 204, 204, 500];
+    const fetch = (url, init) => {
+      network.calls.push({ kind: 'fetch', body: init.body });
+      return Promise.resolve({ status: statuses.shift() ?? 204, headers: { get: () => null } });
+    };
+    const fetched = new Set();
+    const onDelivery = (d) => d.kind === 'fetch' && fetched.add(d.batch);
+    const { page, tracker } = await start({ onDelivery, env: { ...network.env, fetch, localStorage: fakeStorage() } });
+    const { cards } = addGrid(page, 40);
+    await page.settle();
+    const balance = (when) => {
+      const s = tracker.stats();
+      const t = s.transport;
+      const made = s.events + s.queuedEvents; // cut from the queue or dropped by it, and still queued
+      const places = s.queuedEvents + s.dropped + t.queued + t.inFlight + t.sent + t.beaconed + t.dropped.total;
+      assert.equal(places, made, `${when}: ${JSON.stringify({ ...s, transport: { ...t } })}`);
+    };
+    for (let round = 0; round < 6; round++) {
+      for (const card of cards.slice(round * 6, round * 6 + 6)) page.intersect(card, 1);
+      balance(`round ${round}, observed`);
+      tracker.flush();
+      balance(`round ${round}, flushed`);
+      await new Promise((resolve) => setImmediate(resolve));
+      balance(`round ${round}, answered`);
+      page.advance(2000); // viewable impressions, retries
+      await new Promise((resolve) => setImmediate(resolve));
+      balance(`round ${round}, 2 s later`);
+    }
+    assert.ok(tracker.stats().transport.dropped.byReason.lost > 0, 'a batch refused for good');
+    assert.equal(tracker.stats().batches, fetched.size, 'batches: as many as were sent');
+    tracker.setConsent(false);
+    for (const card of cards.slice(36)) page.intersect(card, 1);
+    tracker.flush();
+    balance('consent denied');
+    assert.ok(tracker.stats().transport.dropped.byReason.consent > 0, 'events purged');
+  });
+
   it('stop() with a fetch in flight: the batch gets a released copy, its answer is no longer heard, and the next load sends it again', async () => {
     const storage = fakeStorage();
     const answers = [];
