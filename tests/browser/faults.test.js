@@ -1,7 +1,7 @@
 // faults.test.js: the collector misbehaves and the tracker copes. 500/503 for a few
 // attempts, 429 with Retry-After, a poison batch (400/413/422), a slow collector, a
 // collector that is down until the next page load, a reset in the middle of the body,
-// offline then online, and no CORS headers. Retry timing runs on Playwright's fake
+// a redirect, offline then online, and no CORS headers. Retry timing runs on Playwright's fake
 // clock; every test checks what arrived after dedup by (pv, s). The trace of a failing
 // session replays to the very attempts the collector saw.
 
@@ -173,6 +173,16 @@ test('connection reset mid-body: retried, nothing lost, nothing twice after dedu
   assert.equal(collector.records[0].fault, 'reset');
   assertAllDelivered(ids);
   assert.equal(duplicateCount(collector.records), 0);
+});
+
+test('a collector that redirects (302): fetch does not follow (a GET without the body would look delivered); retried', async (t) => {
+  collector.failNext(1, 302, { location: `/landing${new URL(collector.endpoint).search}` });
+  const { page, ids } = await openAndFlush(t, { clock: true });
+  const delays = await followRetries(page, 1);
+  assert.ok(within(delays[0], 1000), `retried after ${delays[0]} ms, the first backoff step`);
+  await collector.waitFor(() => accepted() >= 1, 10000, 'the retry accepted');
+  assert.deepEqual(collector.records.slice(0, 2).map((r) => `${r.method} ${r.status}`), ['POST 302', 'POST 204'], 'no GET of /landing');
+  assertAllDelivered(ids);
 });
 
 test('offline: nothing is sent while offline; everything arrives on "online"', async (t) => {

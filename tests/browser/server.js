@@ -223,7 +223,7 @@ export async function startSite() {
  * received
  * is true once the whole body arrived; status is 0 until answered and when reset. Fault modes (consumed in this order for each POST):
  *   rejectWhen(predicate(body), status)  every batch the predicate picks gets status
- *   failNext(n, status, headers)         the next n POSTs get status (500, 503, 429...)
+ *   failNext(n, status, headers)         the next n POSTs get status (500, 503, 429, a 302 to /landing...)
  *   resetNext(n)                          the next n POSTs: socket destroyed mid-body
  *   delayNext(n, ms)                      the next n POSTs are answered after ms
  *   cors = false                          no Access-Control-Allow-Origin header
@@ -299,7 +299,10 @@ export async function startCollector() {
       record.received = true;
       let status = 204;
       let headers = {};
-      if (req.method !== 'POST' || new URL(req.url, 'http://x').pathname !== '/collect') {
+      const path = new URL(req.url, 'http://x').pathname;
+      if (path === '/landing') {
+        status = 200; // where a redirecting collector sends the request: a 2xx for any method
+      } else if (req.method !== 'POST' || path !== '/collect') {
         status = 404;
       } else {
         const rule = current && faults.rules.find((r) => r.predicate(record.body));
