@@ -20,10 +20,10 @@ export function retryAfterMs(value, wallNow) {
 
 // No cookies, no Referer (the payload carries the path) and no redirect followed: a
 // 301, 302 or 303 would turn the POST into a GET without the body, whose 2xx is no
-// delivery; fetch fails instead, a network error the outbox retries. A gzip body goes to fetch
-// and fetchLater as its bytes with a text/plain Content-Type, a CORS-safelisted type:
-// no preflight, and no Blob to make per request. A text body gets text/plain from
-// the browser itself.
+// delivery; fetch fails instead, a network error the outbox retries. A gzip body goes
+// to fetch and fetchLater as its bytes with a text/plain Content-Type, a
+// CORS-safelisted type: no preflight, and no Blob to make per request. A text body
+// gets text/plain from the browser itself.
 const TEXT = { 'Content-Type': 'text/plain' };
 const init = (body, signal, keepalive) => ({
   method: 'POST', body, headers: typeof body === 'string' ? undefined : TEXT, credentials: 'omit', mode: 'cors',
