@@ -10,7 +10,7 @@
 ** and cuts the queue even when every slot is in flight; a late answer to a request
 ** whose record was adopted again counts nothing twice; a flush cuts what is not yet
 ** due; retry_ms says the delay a failure set; a batch held past max_age_ms is counted
-** lost and sent no more.
+** lost and sent no more; this tab's stored copies stay within stored_events.
 ** (tests/replay/delivery and tests/fuzz/fuzz_outbox.c cover whole scenarios.)
 */
 #include <zlib.h>
@@ -719,6 +719,49 @@ static void test_held_batch_expires(void) {
   CHECK_INT(imp_g.drop_pending, 1, "and its count waits for the next batch");
 }
 
+/* Performs every action at t (fetches answered `status`, writes landing, scans finding
+** nothing), checking that this tab's stored copies stay within `bound` events; returns
+** the removals asked for. */
+static uint32_t drive_at(double t, int32_t status, uint32_t bound) {
+  uint32_t removed = 0;
+  while (imp_outbox_next(t, 0.5) == IMP_OK) {
+    if (ACT->kind == IMP_ACT_FETCH) imp_outbox_response(t, ACT->ticket, status, -1, 0.5);
+    else if (ACT->kind == IMP_ACT_STORE) imp_outbox_stored(t, ACT->ticket, IMP_STORE_OK);
+    else if (ACT->kind == IMP_ACT_SCAN) imp_outbox_scan_done(t);
+    else removed += ACT->kind == IMP_ACT_REMOVE;
+    CHECK(ACT->stored_events <= bound, "stored copies within the bound at %.0f (%u)", t,
+          ACT->stored_events);
+  }
+  return removed;
+}
+
+/* This tab's copies stay within stored_events: the oldest copy is removed to make room,
+** its batch stays in memory (nothing is lost) and is delivered once the collector is
+** back. */
+static void test_storage_bound(void) {
+  start_with(T_MAX_ITEMS, T_MAX_QUEUE, T_QUEUE_BYTES, 1, T_BATCH_BYTES, 5000);
+  page(0, "pv1", "/s", 0);
+  *CFG = defaults;
+  CFG->max_batches = T_OB_BATCHES;
+  CFG->stored_events = 2;
+  memcpy(imp_outbox_io_ptr(), "tab1", 4);
+  CHECK_INT(imp_outbox_start(0, 1.7e12, 4), IMP_OK, "start with room for two events");
+  drive_at(0, 503, 2);
+  uint32_t removed = 0;
+  for (unsigned i = 1; i <= 3; i++) {
+    impression(10.0 * i, "a", i);
+    removed += drive_at(10.0 * i, 503, 2); /* failing: each batch gets an owned copy */
+  }
+  CHECK_INT(removed, 1, "the third copy removes the oldest");
+  CHECK_INT(ACT->stored_events, 2, "two copies stored");
+  CHECK_INT(ACT->held_events, 3, "three events held in memory");
+  removed = drive_at(100000, 204, 2);
+  CHECK_INT(ACT->delivered, 3, "all three delivered once the collector is back");
+  CHECK_INT(ACT->lost, 0, "nothing lost");
+  CHECK_INT(removed, 2, "the two copies left removed");
+  CHECK_INT(ACT->stored_events, 0, "nothing stored");
+}
+
 int main(void) {
   test_arguments();
   test_retry_policy();
@@ -739,6 +782,7 @@ int main(void) {
   test_drop_only_record();
   test_drop_record_after_a_write_outlived_its_batch();
   test_held_batch_expires();
+  test_storage_bound();
   CHECK_INT(g_invalid, 0, "every batch drained was valid");
   return test_done();
 }
