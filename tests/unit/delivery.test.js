@@ -262,6 +262,12 @@ describe('what the collector answers, as the browser shows it', () => {
     }
   });
 
+  it('an answer the outbox refuses (a status past 999, which no browser gives) is reported by the export\'s name and stops the tracker', async () => {
+    const { tracker, errors } = await failingWith(reply(1000));
+    assert.deepEqual(errors.map((e) => e.message), ['impression-tracker: outbox export E returned IMP_ERR_ARG']);
+    assert.equal(tracker.stats().active, false);
+  });
+
   it('a redirect is a failure, not a delivery: fetch would follow a 302 as a GET without the body', async () => {
     // As the Fetch standard has it (and Chromium does): redirect 'follow', the default,
     // turns a POST answered 301, 302 or 303 into a GET of the Location, without the body.
