@@ -24,6 +24,22 @@ function fakeStorage(entries = []) {
   };
 }
 
+/** Web Locks that grant every request at once; `log` gets each release. */
+function fakeLocks(log = []) {
+  const held = new Set();
+  const locks = {
+    request: (name, callback) => {
+      held.add(name);
+      return Promise.resolve(callback({ name })).finally(() => {
+        held.delete(name);
+        log.push(`release ${name}`);
+      });
+    },
+    query: async () => ({ held: [...held].map((name) => ({ name })) }),
+  };
+  return { held, locks };
+}
+
 /** A card in view and flushed: one impression handed to the outbox and sent. */
 async function oneImpression(page, tracker) {
   const card = page.el({ 'data-gig-id': 'gig-1' });
@@ -174,14 +190,7 @@ describe('the driver and the outbox', () => {
   });
 
   it('Web Locks: a record of a tab that holds its lock is left; taken once that tab is gone; both traces replay to the same requests and writes', async (t) => {
-    const held = new Set();
-    const locks = {
-      request: (name, callback) => {
-        held.add(name);
-        return Promise.resolve(callback({ name })).finally(() => held.delete(name));
-      },
-      query: async () => ({ held: [...held].map((name) => ({ name })) }),
-    };
+    const { held, locks } = fakeLocks();
     const storage = fakeStorage();
     const failing = fakeNetwork({ status: 503 });
     const a = await start({ env: { ...failing.env, localStorage: storage, navigator: { locks } } });
@@ -281,6 +290,27 @@ describe('what the collector answers, as the browser shows it', () => {
     assert.equal(tracker.stats().transport.sent, 0, 'not counted as sent');
     assert.equal(tracker.stats().transport.collector, 'failing');
     assert.equal(retries.length, 1, 'retried after the backoff');
+  });
+});
+
+describe('two tabs', () => {
+  it('a scan under Web Locks writes its claims before it releases the scan lock', async () => {
+    const log = [];
+    const storage = fakeStorage([['impression-tracker:q:1700000000000:olda:0',
+      'I2 1700000000000 1700000030000 1 -\n{"v":1,"pv":"p","path":"/","at":5,"drop":0,"ev":[{"e":"imp","s":1,"t":1,"id":"a","pos":1,"f":1}]}']]);
+    const setItem = storage.setItem;
+    storage.setItem = (key, value) => {
+      log.push(`claim ${value.split('\n')[0].split(' ').pop()}`);
+      setItem(key, value);
+    };
+    const { locks } = fakeLocks(log);
+    const network = fakeNetwork({ status: 503 }); // the adopted batch stays (and so does its record)
+    await start({ env: { ...network.env, localStorage: storage, navigator: { locks }, wallNow: () => 1700000000000 + 60000 } });
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    const claim = log.findIndex((line) => line.startsWith('claim ') && line !== 'claim -');
+    assert.ok(claim >= 0, `the record is claimed: ${log}`);
+    assert.ok(claim < log.indexOf('release impression-tracker:scan'), `claim first: ${log}`);
   });
 });
 
