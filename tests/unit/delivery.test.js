@@ -312,6 +312,21 @@ describe('two tabs', () => {
     assert.ok(claim >= 0, `the record is claimed: ${log}`);
     assert.ok(claim < log.indexOf('release impression-tracker:scan'), `claim first: ${log}`);
   });
+
+  it('a tab holds its Web Lock while visible only: hidden (or stopped) it owns nothing', async () => {
+    const { held, locks } = fakeLocks();
+    const { page, tracker } = await start({ env: { localStorage: fakeStorage(), navigator: { locks } } });
+    const tabLocks = () => [...held].filter((name) => name.startsWith('impression-tracker:tab:'));
+    assert.equal(tabLocks().length, 1, 'visible: held');
+    page.hide();
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(tabLocks(), [], 'hidden: released');
+    page.show();
+    assert.equal(tabLocks().length, 1, 'shown again: held');
+    tracker.stop();
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(tabLocks(), [], 'stopped: released');
+  });
 });
 
 describe('stop() and stats()', () => {
