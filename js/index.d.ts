@@ -86,9 +86,9 @@ export type WasmSource = string | URL | ArrayBuffer | ArrayBufferView | WebAssem
 export interface TrackerOptions {
   /**
    * Collector URL, absolute or relative to the page (document.baseURI): batches are POSTed
-   * there as text/plain (no CORS preflight). Required for delivery. Anything that is not
-   * http(s) once resolved (javascript:, data:, empty, malformed) gives a no-op tracker
-   * and an onError call naming the option.
+   * there as text/plain (no CORS preflight). Required: a missing endpoint, or anything
+   * that is not http(s) once resolved (javascript:, data:, empty, malformed), gives a
+   * no-op tracker and an onError call naming the option.
    */
   endpoint?: string;
   /**
@@ -144,7 +144,8 @@ export interface TrackerOptions {
   };
   /**
    * Consent state at start. 'pending': measured, held in memory, nothing sent or stored
-   * until setConsent(true). 'denied': nothing sent or stored.
+   * until setConsent(true). 'denied': nothing sent or stored. Any other value gives a
+   * no-op tracker and an onError call naming the option (so does gpc's).
    * @default 'granted'
    */
   consent?: 'granted' | 'pending' | 'denied';

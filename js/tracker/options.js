@@ -5,10 +5,14 @@
 // configuration record, which owns their defaults (src/config.c) and checks them: a bad
 // value makes the tracker a no-op that reports IMP_ERR_CONFIG (naming the option)
 // through onError. configValues() maps the options to the record's fields; core.js
-// refuses the same way a number the record would not hold exactly. endpointOk() checks
-// the one option the core never sees that can make the tracker useless: the endpoint.
+// refuses the same way a number the record would not hold exactly. optionsProblem()
+// checks the options the core never sees that would make the tracker useless or do
+// something else than asked: the endpoint, consent, gpc and debug. An option given as
+// undefined takes its default, like one left out.
 
-// endpoint (''), occlusion (false) and trace (false) default to absent, which reads the same.
+import { CONSENT } from '../core/outbox.js';
+
+// occlusion (false) defaults to absent, which reads the same.
 const DEFAULTS = {
   selector: '[data-gig-id]',
   idAttribute: 'data-gig-id',
@@ -17,6 +21,9 @@ const DEFAULTS = {
   consent: 'granted',
   gpc: 'memory-only',
 };
+
+// The values of the options that name a choice.
+const CHOICES = { consent: CONSENT, gpc: ['memory-only', 'deny', 'ignore'] };
 
 // The option behind each field of the core's configuration record (abi.js CONFIG_OFFSETS);
 // the last field (the DEFLATE window) has no option and keeps the core's default.
@@ -43,7 +50,8 @@ const eachConfigOption = (o, fn) => CONFIG_OPTIONS.map((path, i) => {
  * RULE_DEFAULTS that are absent given the core's defaults.
  */
 export function resolveOptions(options = {}) {
-  const o = { ...DEFAULTS, ...options };
+  const o = { ...DEFAULTS };
+  for (const [key, value] of Object.entries(options)) if (value !== undefined) o[key] = value;
   for (const group of ['viewable', 'batch', 'capacity']) o[group] = { ...options[group] };
   eachConfigOption(o, (holder, key, i, path) => {
     if (holder[key] === undefined) holder[key] = RULE_DEFAULTS[path];
@@ -62,13 +70,22 @@ export function applyConfig(o, config) {
   o.compress = o.compress === 1;
 }
 
-/** An endpoint fetch can POST to: absent (nothing is sent), or http(s) once resolved against the page. */
-export function endpointOk(endpoint, doc) {
-  try {
-    return endpoint === undefined || /^https?:$/.test(endpoint.trim() && new URL(endpoint, doc.baseURI).protocol);
-  } catch {
-    return false; // not a string, or no URL
+/**
+ * What makes resolved options unusable among those the core never sees, as "option
+ * <what is wrong>" ('' when nothing): a choice outside its values, a debug option not
+ * made by trackerDebug(), an endpoint missing or not http(s) once resolved against the page.
+ */
+export function optionsProblem(o, doc) {
+  for (const name in CHOICES) {
+    if (!CHOICES[name].includes(o[name])) return `${name} is not one of ${CHOICES[name]}`;
   }
+  if (o.debug && !o.debug._attach) return 'debug is not made by trackerDebug()';
+  try {
+    if (/^https?:$/.test(o.endpoint.trim() && new URL(o.endpoint, doc.baseURI).protocol)) return '';
+  } catch {
+    // not a string (missing), or no URL
+  }
+  return `endpoint is ${o.endpoint === undefined ? 'missing' : 'not an http(s) URL'}`;
 }
 
 /**

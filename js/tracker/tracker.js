@@ -27,7 +27,7 @@ import { checkPageViewTiming } from '../page/page-view-check.js';
 import { newPageViewFacts } from '../page/page-view.js';
 import { createEarly, held, release } from './early.js';
 import { check, guard, teardown } from './guard.js';
-import { applyConfig, configValues, endpointOk, resolveEnv, resolveOptions } from './options.js';
+import { applyConfig, configValues, optionsProblem, resolveEnv, resolveOptions } from './options.js';
 import { noopTracker, stats } from './stats.js';
 import { createReporter } from './warn.js';
 
@@ -45,7 +45,8 @@ export async function startTracker(options, defaults) {
     if (!env.IntersectionObserver || !env.MutationObserver || !env.document) {
       throw new Error('impression-tracker: IntersectionObserver or the DOM is missing');
     }
-    if (!endpointOk(o.endpoint, env.document)) throw new Error('impression-tracker: option endpoint is not an http(s) URL');
+    const problem = optionsProblem(o, env.document);
+    if (problem) throw new Error(`impression-tracker: option ${problem}`);
     // The core loads while the page side starts (early.js holds what it reports).
     const loading = loadCore(o.wasm || defaults.wasm(), env);
     loading.catch(() => {}); // awaited below, unless the page side fails first

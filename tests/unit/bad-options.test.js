@@ -8,7 +8,7 @@ import { ERR_CONFIG } from '../../js/core/abi.js';
 import { CONFIG_OPTIONS } from '../../js/tracker/options.js';
 import { createTracker } from '../../js/index.js';
 import { createPage, fakeNetwork, wasmBytes } from './fakes/dom.js';
-import { startOnPage as start } from './fakes/tracker.js';
+import { addGrid, startOnPage as start } from './fakes/tracker.js';
 
 /** The options object with `path` ('capacity.items') set to value. */
 function withOption(path, value) {
@@ -76,9 +76,16 @@ describe('endpoint', () => {
   });
 
   it('accepts absolute and relative http(s) endpoints, and no endpoint at all', async () => {
-    for (const endpoint of ['/collect', 'collect', '//collector.example/i', 'https://collector.example/i', 'HTTP://127.0.0.1:8080/c', undefined]) {
+    for (const endpoint of ['/collect', 'collect', '//collector.example/i', 'https://collector.example/i', 'HTTP://127.0.0.1:8080/c']) {
       await assertAccepted({ endpoint });
     }
+  });
+
+  it('refuses a missing endpoint, which would POST every batch to "undefined"', async () => {
+    const { tracker, errors, transport } = await start({ endpoint: undefined });
+    assert.equal(tracker.stats().active, false);
+    assert.match(String(errors[0]), /option endpoint is missing/);
+    assert.deepEqual(transport.calls, []);
   });
 
   it('refuses a relative endpoint when the page has no base URL to resolve it', async () => {
@@ -88,6 +95,44 @@ describe('endpoint', () => {
     const tracker = await createTracker({ endpoint: '/collect', wasm: wasmBytes(), onError: (e) => errors.push(e), env: { ...page.env, ...fakeNetwork().env } });
     assert.equal(tracker.stats().active, false);
     assert.match(String(errors[0]), /option endpoint/);
+  });
+});
+
+describe('options outside their documented values', () => {
+  it('refuses a consent or gpc value outside the documented set, naming the values', async () => {
+    for (const [name, values] of [['consent', [false, true, 'deny', 'Granted', 'yes', null]], ['gpc', ['on', true, 'denied', null]]]) {
+      for (const value of values) {
+        const { tracker, errors, transport } = await start({ [name]: value });
+        assert.equal(tracker.stats().active, false, `${name}: ${value}`);
+        assert.equal(errors.length, 1);
+        assert.match(errors[0].message, new RegExp(`option ${name} is not one of [a-z-]+,[a-z-]+,[a-z-]+$`), String(errors[0]));
+        assert.deepEqual(transport.calls, []);
+      }
+    }
+  });
+
+  it('refuses a debug option that trackerDebug() did not make, saying where it comes from', async () => {
+    for (const debug of [true, { trace: true }, 'trace']) {
+      const { tracker, errors } = await start({ debug });
+      assert.equal(tracker.stats().active, false);
+      assert.match(String(errors[0]), /option debug is not made by trackerDebug\(\)/);
+    }
+  });
+
+  it('takes the default of every option given as undefined (a field of an unset config)', async () => {
+    const options = {};
+    for (const name of ['selector', 'idAttribute', 'positionAttribute', 'listAttribute', 'consent', 'gpc', 'storageKey', 'occlusion', 'compress']) {
+      options[name] = undefined;
+    }
+    const { page, tracker, transport, errors } = await start({ ...options, page: { gpc: true } });
+    const { cards } = addGrid(page, 2);
+    await page.settle();
+    for (const card of cards) page.intersect(card, 1);
+    tracker.flush();
+    assert.deepEqual(errors, []);
+    assert.equal(tracker.stats().transport.storage, 'off (gpc)', 'gpc: memory-only');
+    assert.deepEqual(transport.events.map((e) => [e.e, e.id, e.pos, e.list]), [['imp', 'gig-1', 1, 'q1'], ['imp', 'gig-2', 2, 'q1']]);
+    tracker.stop();
   });
 });
 
