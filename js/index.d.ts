@@ -225,13 +225,13 @@ export interface TrackerStats {
 }
 
 export interface Tracker {
-  /** Tracks an element (even one the selector does not match), with metadata that overrides its attributes. The element must be in the document. */
+  /** Tracks an element (even one the selector does not match), with metadata that overrides its attributes. The element must be in the document (else onError hears of it and nothing is tracked). */
   observe(element: Element, meta?: CardMeta): void;
   /** Stops tracking an element. */
   unobserve(element: Element): void;
   /** Cuts every queued event into batches and sends them now. */
   flush(): void;
-  /** Grants (true) or withdraws (false) consent; withdrawing purges what is held or stored. */
+  /** Grants (true) or withdraws (false) consent; withdrawing purges what is held or stored. Anything else changes nothing and goes to onError. */
   setConsent(granted: boolean): void;
   /** Starts a new page view (a single-page-app route change). Call it once the new route's content is in the DOM. */
   newPageView(meta?: PageViewMeta): void;

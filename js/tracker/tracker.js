@@ -215,10 +215,14 @@ function listenPage(w) {
 
 // --- The public object --------------------------------------------------------------
 
+// A call the tracker cannot take: reported, and the tracker goes on.
+const refuse = (w, what) => w._report(new Error(`impression-tracker: ${what}`));
+
 function publicTracker(w) {
   const { _env: env, _guard: safe } = w;
   return {
     observe: safe((el, meta) => {
+      if (el?.nodeType !== 1 || !el.isConnected) return refuse(w, 'observe() needs an element in the document');
       track(w._cards, el, meta, true);
       pump(w);
     }),
@@ -232,7 +236,8 @@ function publicTracker(w) {
       pump(w);
     }),
     setConsent: safe((granted) => {
-      setConsent(w, granted === true);
+      if (typeof granted !== 'boolean') return refuse(w, 'setConsent() takes true or false');
+      setConsent(w, granted);
       pump(w);
     }),
     newPageView: safe((meta) => beginPageView(w, meta)),

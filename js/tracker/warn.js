@@ -11,6 +11,7 @@
  *   when there is no onError ("impression-tracker <what>: <message>")
  */
 export function createReporter(onError, console_ = globalThis.console) {
+  if (typeof onError !== 'function') onError = undefined; // as good as none: the console says it
   let warned = false;
   const report = (error) => {
     try {

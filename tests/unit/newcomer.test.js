@@ -175,6 +175,45 @@ describe('newPageView() before the new content is in the DOM', () => {
   });
 });
 
+describe('a call the tracker cannot take is reported, and the tracker goes on', () => {
+  it('observe() of anything but an element in the document', async () => {
+    const { page, tracker, errors, transport } = await startOnPage({ selector: null });
+    const detached = page.el({ 'data-gig-id': 'gig-9' }); // observed before it is appended
+    for (const what of [null, undefined, {}, 'gig-1', page.document, detached]) tracker.observe(what, { id: 'x' });
+    assert.equal(errors.length, 6);
+    for (const error of errors) assert.match(error.message, /observe\(\) needs an element in the document/);
+    assert.equal(tracker.stats().active, true);
+    const card = addGrid(page, 1).cards[0];
+    tracker.observe(card);
+    page.intersect(card, 1);
+    tracker.flush();
+    assert.deepEqual(impressions(transport), ['gig-1']);
+    tracker.stop();
+  });
+
+  it('setConsent() of anything but true or false: consent stays as it was, nothing purged', async () => {
+    const { page, tracker, errors, transport } = await startOnPage({ consent: 'pending' });
+    const card = addGrid(page, 1).cards[0];
+    await page.settle();
+    page.intersect(card, 1);
+    for (const what of ['granted', 'denied', 1, 0, undefined]) tracker.setConsent(what);
+    assert.equal(errors.length, 5);
+    for (const error of errors) assert.match(error.message, /setConsent\(\) takes true or false/);
+    assert.equal(tracker.stats().transport.consent, 'pending');
+    tracker.setConsent(true);
+    tracker.flush();
+    assert.deepEqual(impressions(transport), ['gig-1'], 'the held impression is sent once consent is granted');
+    tracker.stop();
+  });
+
+  it('an onError that is not a function is no onError: the console says why the tracker is not tracking', async () => {
+    const { warnings, console } = recordingConsole();
+    await createTracker({ endpoint: '/collect', wasm: wasmBytes(), onError: 'console', viewable: { ratio: 2 }, env: { ...createPage().env, console } });
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0], /option viewable\.ratio/);
+  });
+});
+
 describe('the script-tag build outside a browser', () => {
   const BUILD = new URL('../../dist/impression-tracker.js', import.meta.url);
   it('imported in Node, it prints nothing and defines nothing', { skip: !existsSync(BUILD) && 'run make glue' }, () => {

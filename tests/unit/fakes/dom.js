@@ -116,6 +116,7 @@ export function createPage({ visibilityState = 'visible', prerendering = false, 
   const document = new FakeEventTarget();
   Object.assign(document, {
     nodeType: 9,
+    isConnected: true,
     baseURI: 'https://shop.example/search', // what a relative endpoint resolves against
     visibilityState,
     prerendering,
@@ -179,6 +180,7 @@ export function createPage({ visibilityState = 'visible', prerendering = false, 
       observers.intersection.push(this);
     }
     observe(el) {
+      if (el?.nodeType !== 1) throw new TypeError("Failed to execute 'observe' on 'IntersectionObserver': parameter 1 is not of type 'Element'.");
       this.targets.add(el);
     }
     unobserve(el) {
