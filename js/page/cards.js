@@ -23,10 +23,11 @@ import { coverOf, entryArea, entryRatio } from './observer.js';
  * @param env resolved environment
  * @param check (status) => boolean: false for a refused card, throws for a broken call
  * @param due (t) => void: takes the batches the core says are due
+ * @param report (error) => void: onError
  */
-export function createCards(core, o, env, check, due) {
+export function createCards(core, o, env, check, due, report) {
   return {
-    _core: core, _o: o, _env: env, _check: check, _due: due, _geometry: null, _occlusion: null,
+    _core: core, _o: o, _env: env, _check: check, _due: due, _report: report, _geometry: null, _occlusion: null,
     _items: new Map(), // element -> its handle, -1 for none
     _manual: new Map(), // element -> the options given to observe(el, meta)
     _ids: [], // by handle: the id it was given for
@@ -41,11 +42,17 @@ function readMeta(o, el, meta = {}) {
   return [String(id), String(list), position > 0 && position < 2 ** 31 ? position : 0];
 }
 
-// Gives a card a core element handle at time t; returns it, or -1 when the core refuses
-// the card's id (reported).
+// Gives a card a core element handle at time t; returns it, or -1 when the card has no
+// id (the first such card of a tracker is reported: a selector that matches cards
+// without idAttribute counts nothing) or the core refuses its id (reported).
 function attach(cards, el, t) {
   const m = readMeta(cards._o, el, cards._manual.get(el));
-  if (!m[0] || !cards._check(elementAdd(cards._core, t, ...m))) return -1;
+  if (!m[0]) {
+    if (!cards._noId) cards._report(new Error(`impression-tracker: a card without ${cards._o.idAttribute} (idAttribute) is not counted`));
+    cards._noId = true;
+    return -1;
+  }
+  if (!cards._check(elementAdd(cards._core, t, ...m))) return -1;
   const handle = resultField(cards._core, R_ELEMENT);
   cards._ids[handle] = m[0];
   cards._items.set(el, handle);

@@ -168,7 +168,7 @@ function startCards(w) {
     // A callback can carry thousands of entries: each batch leaves the queue as soon
     // as it is due, before the queue has to drop the oldest events.
     if (w._pending && resultField(w._core, R_READY)) drive(w);
-  });
+  }, w._report);
   w._cards = cards;
   w._entries = createEntryFeed(cards, env, w._guard, w._pump);
   const onEntries = w._guard(held(w._early, (t, entries, fromOcclusion) => w._entries._push(entries, fromOcclusion), true));

@@ -206,6 +206,20 @@ describe('a call the tracker cannot take is reported, and the tracker goes on', 
     tracker.stop();
   });
 
+  it('cards without an id are not counted, and onError hears of it once (a selector that matches cards without idAttribute)', async () => {
+    const { page, tracker, errors, transport } = await startOnPage({ selector: '[data-card]' });
+    const cards = [1, 2, 3].map((i) => page.el({ 'data-card': '', 'data-sku': `sku-${i}` }));
+    page.document.body.append(...cards);
+    await page.settle();
+    for (const card of cards) page.intersect(card, 1);
+    page.click(cards[0]);
+    tracker.flush();
+    assert.deepEqual(transport.calls, []);
+    assert.equal(errors.length, 1, errors.join('\n'));
+    assert.match(errors[0].message, /a card without data-gig-id \(idAttribute\) is not counted/);
+    tracker.stop();
+  });
+
   it('an onError that is not a function is no onError: the console says why the tracker is not tracking', async () => {
     const { warnings, console } = recordingConsole();
     await createTracker({ endpoint: '/collect', wasm: wasmBytes(), onError: 'console', viewable: { ratio: 2 }, env: { ...createPage().env, console } });
