@@ -106,24 +106,24 @@ export interface TrackerOptions {
   listAttribute?: string;
   /** The viewable impression rule (MRC display rule by default). */
   viewable?: {
-    /** Share of the card's pixels in the viewport. @default 0.5 */
+    /** Share of the card's pixels in the viewport (above 0, at most 1). @default 0.5 */
     ratio?: number;
-    /** Milliseconds the ratio must hold continuously while the page is visible. @default 1000 */
+    /** Milliseconds the ratio must hold continuously while the page is visible (0 or more). @default 1000 */
     ms?: number;
-    /** Area in px² at or above which `largeRatio` applies. @default 242500 */
+    /** Area in px² at or above which `largeRatio` applies (above 0). @default 242500 */
     largeArea?: number;
-    /** Viewable ratio for large cards. @default 0.3 */
+    /** Viewable ratio for large cards (above 0, at most 1). @default 0.3 */
     largeRatio?: number;
   };
-  /** Share of the card in the viewport that counts as an impression; 0 means any pixel. @default 0 */
+  /** Share of the card in the viewport that counts as an impression; 0 means any pixel (0 to 1). @default 0 */
   impressionRatio?: number;
   /** When the core cuts a batch: whichever limit comes first. */
   batch?: {
-    /** Events per batch. @default 200 */
+    /** Events per batch (1 to capacity.queue). @default 200 */
     maxEvents?: number;
     /** Bytes per batch as sent, its gzip bytes when compressed (4096 to 61440); also the body cap of every request. @default 16384 */
     maxBytes?: number;
-    /** A batch is cut this long after its oldest event (a page hide sends everything at once). @default 10000 */
+    /** A batch is cut this long after its oldest event (a page hide sends everything at once; 0 or more). @default 10000 */
     maxAgeMs?: number;
   };
   /**
@@ -135,11 +135,11 @@ export interface TrackerOptions {
   compress?: boolean;
   /** Fixed table sizes of the core (it allocates nothing after start). */
   capacity?: {
-    /** Items with a core slot at once: the cards in view (1 to 65535); when full, the oldest released item is reused (what it reported is kept). @default 2048 */
+    /** Items with a core slot at once: the cards in view (1 to 65535); when full, the oldest released item is reused (what it reported is kept). The three capacities must fit the core's 4 MiB arena (about 22,000 items with the others' defaults), else IMP_ERR_MEMORY. @default 2048 */
     items?: number;
-    /** Events held before the oldest is dropped (and counted in "drop"). A page hide can queue one event per card in view at once. @default 8192 */
+    /** Events held before the oldest is dropped (and counted in "drop"; 1 to 65535). A page hide can queue one event per card in view at once. @default 8192 */
     queue?: number;
-    /** Bytes of encoded events held. @default 1048576 */
+    /** Bytes of encoded events held (4096 or more; about 3.4 MiB at most with the others' defaults). @default 1048576 */
     queueBytes?: number;
   };
   /**

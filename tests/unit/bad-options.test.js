@@ -4,7 +4,7 @@
 // and one onError call naming the option, never an exception or a promise that hangs.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ERR_CONFIG } from '../../js/core/abi.js';
+import { ERR_CONFIG, ERR_MEMORY } from '../../js/core/abi.js';
 import { CONFIG_OPTIONS } from '../../js/tracker/options.js';
 import { createTracker } from '../../js/index.js';
 import { createPage, fakeNetwork, wasmBytes } from './fakes/dom.js';
@@ -64,6 +64,45 @@ describe('numeric options the configuration record cannot hold exactly', () => {
     await assertAccepted({ capacity: { items: 1, queue: 200, queueBytes: 4096 } });
     await assertAccepted({ batch: { maxEvents: 1, maxBytes: 4096, maxAgeMs: 0.5 }, compress: false });
     await assertAccepted({ viewable: { ratio: 1, ms: 0, largeArea: 1e12, largeRatio: 0.01 }, impressionRatio: 1, compress: true });
+  });
+});
+
+describe('the bounds README.md and index.d.ts give for each numeric option', () => {
+  // [option, values accepted at the bound, values just past it]
+  const BOUNDS = [
+    ['viewable.ratio', [1, 1e-9], [0, 1.000001]],
+    ['viewable.ms', [0], [-1e-9]],
+    ['viewable.largeArea', [1e-9], [0]],
+    ['viewable.largeRatio', [1, 1e-9], [0, 1.000001]],
+    ['impressionRatio', [0, 1], [-1e-9, 1.000001]],
+    ['batch.maxAgeMs', [0], [-1e-9]],
+    ['capacity.items', [1, 22000], [0, 65536]],
+    ['capacity.queue', [200, 65535], [65536]],
+    ['capacity.queueBytes', [4096], [4095]],
+  ];
+
+  it('accepts each bound and refuses what lies past it', async () => {
+    for (const [name, accepted, refused] of BOUNDS) {
+      for (const value of accepted) await assertAccepted(withOption(name, value));
+      for (const value of refused) await assertRefused(withOption(name, value), name);
+    }
+  });
+
+  it('the capacities share the core\'s 4 MiB arena: past it, IMP_ERR_MEMORY', async () => {
+    await assertAccepted({ capacity: { queueBytes: 3.5e6 } });
+    for (const capacity of [{ items: 23000 }, { items: 65535 }, { queueBytes: 3.7e6 }]) {
+      const { tracker, errors } = await start({ capacity });
+      assert.equal(tracker.stats().active, false);
+      assert.equal(errors[0].status, ERR_MEMORY, JSON.stringify(capacity));
+      assert.match(errors[0].message, /IMP_ERR_MEMORY/);
+    }
+  });
+
+  it('batch.maxEvents: 1 to capacity.queue', async () => {
+    await assertAccepted({ batch: { maxEvents: 1 } });
+    await assertAccepted({ batch: { maxEvents: 300 }, capacity: { queue: 300 } });
+    await assertRefused({ batch: { maxEvents: 301 }, capacity: { queue: 300 } }, 'batch.maxEvents');
+    await assertRefused({ batch: { maxEvents: 0 } }, 'batch.maxEvents');
   });
 });
 
