@@ -1,12 +1,18 @@
 // What a new user meets first, in the fake page: a tracker that cannot start says so
 // once on the console unless onError is given; a second createTracker() on the same
 // document shares the live tracker instead of counting every card twice; a
-// newPageView() called while the old cards are still on screen is reported; the
-// script-tag build imported in Node says nothing.
+// newPageView() called while the old cards are still on screen is reported; a call the
+// tracker cannot take (observe() of a non-element, setConsent('granted'), cards without
+// an id, an onError that is not a function) is reported and the tracker goes on; the
+// README's replay snippet runs in Node as written; the script-tag build imported in
+// Node says nothing.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { trackerDebug } from '../../js/debug.js';
 import { createTracker } from '../../js/index.js';
 import { createPage, fakeNetwork, wasmBytes } from './fakes/dom.js';
@@ -225,6 +231,23 @@ describe('a call the tracker cannot take is reported, and the tracker goes on', 
     await createTracker({ endpoint: '/collect', wasm: wasmBytes(), onError: 'console', viewable: { ratio: 2 }, env: { ...createPage().env, console } });
     assert.equal(warnings.length, 1);
     assert.match(warnings[0], /option viewable\.ratio/);
+  });
+});
+
+describe('the README\'s replay in Node', () => {
+  it('runs as written and prints the batches of the trace', { skip: !existsSync(new URL('../../js/imp.wasm', import.meta.url)) && 'run make wasm' }, () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const code = readme.match(/```js\n(\/\/ replay\.mjs, in Node[^]*?)```/)?.[1];
+    assert.ok(code, 'README has the Node replay snippet');
+    // Inside the package, so that 'impression-tracker' resolves to it as it would in node_modules.
+    const script = new URL('../../build/readme-replay.mjs', import.meta.url);
+    mkdirSync(new URL('.', script), { recursive: true });
+    writeFileSync(script, code);
+    const cwd = mkdtempSync(join(tmpdir(), 'imp-replay-'));
+    writeFileSync(join(cwd, 'trace.txt'), 'start 8 8 4096 8 4096 0 0.5 1000 242500 0.3 0\npage 0 0 pv /\nelem 0 1 gig-1 -\neobs 5 0 1 100\ntake 6 1\n');
+    const run = spawnSync(process.execPath, [fileURLToPath(script)], { cwd, encoding: 'utf8' });
+    assert.equal(run.stderr, '');
+    assert.match(run.stdout, /^\{"v":1,"pv":"pv","path":"\/","at":6,"drop":0,"ev":\[\{"e":"imp","s":1,"t":5,"id":"gig-1","pos":1,"f":1\}\]\}\n/);
   });
 });
 
