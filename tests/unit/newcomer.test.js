@@ -234,6 +234,23 @@ describe('a call the tracker cannot take is reported, and the tracker goes on', 
   });
 });
 
+describe('stats() after flush()', () => {
+  it('counts the events flushed as cut, not as still queued (they agree with what was sent)', async () => {
+    const { page, tracker, transport } = await startOnPage();
+    const { cards } = addGrid(page, 3);
+    await page.settle();
+    for (const card of cards) page.intersect(card, 1);
+    assert.equal(tracker.stats().queuedEvents, 3);
+    tracker.flush();
+    const stats = tracker.stats();
+    assert.equal(transport.events.length, 3);
+    assert.equal(stats.queuedEvents, 0);
+    assert.equal(stats.queuedBytes, 0);
+    assert.equal(stats.events, 3);
+    tracker.stop();
+  });
+});
+
 describe('the README\'s replay in Node', () => {
   it('runs as written and prints the batches of the trace', { skip: !existsSync(new URL('../../js/imp.wasm', import.meta.url)) && 'run make wasm' }, () => {
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
