@@ -172,8 +172,9 @@ export interface TrackerOptions {
    * a no-op tracker. A numeric option the core refuses, or would not receive exactly
    * (a fraction, a negative, NaN, a string, 2^32 or more where a whole number is
    * expected), comes with status IMP_ERR_CONFIG (-3) and names the option. Without it, a tracker that cannot start or stops after a failure,
-   * and a newPageView() called before the new content was in the DOM, are written once
-   * with console.warn.
+   * a newPageView() called before the new content was in the DOM, and a call the tracker
+   * cannot take (observe() of an element not in the document, setConsent() of neither
+   * true nor false, a card without an id) are written once with console.warn.
    */
   onError?: (error: Error & { status?: number }) => void;
   /**

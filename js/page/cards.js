@@ -23,7 +23,7 @@ import { coverOf, entryArea, entryRatio } from './observer.js';
  * @param env resolved environment
  * @param check (status) => boolean: false for a refused card, throws for a broken call
  * @param due (t) => void: takes the batches the core says are due
- * @param report (error) => void: onError
+ * @param report the tracker's reporter (warn.js)
  */
 export function createCards(core, o, env, check, due, report) {
   return {
@@ -48,7 +48,7 @@ function readMeta(o, el, meta = {}) {
 function attach(cards, el, t) {
   const m = readMeta(cards._o, el, cards._manual.get(el));
   if (!m[0]) {
-    if (!cards._noId) cards._report(new Error(`impression-tracker: a card without ${cards._o.idAttribute} (idAttribute) is not counted`));
+    if (!cards._noId) cards._report._loud(new Error(`impression-tracker: a card without ${cards._o.idAttribute} (idAttribute) is not counted`), 'warning');
     cards._noId = true;
     return -1;
   }

@@ -215,8 +215,9 @@ function listenPage(w) {
 
 // --- The public object --------------------------------------------------------------
 
-// A call the tracker cannot take: reported, and the tracker goes on.
-const refuse = (w, what) => w._report(new Error(`impression-tracker: ${what}`));
+// A call the tracker cannot take: reported (without onError, a console warning), and
+// the tracker goes on.
+const refuse = (w, what) => w._report._loud(new Error(`impression-tracker: ${what}`), 'warning');
 
 function publicTracker(w) {
   const { _env: env, _guard: safe } = w;

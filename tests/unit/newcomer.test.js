@@ -226,6 +226,21 @@ describe('a call the tracker cannot take is reported, and the tracker goes on', 
     tracker.stop();
   });
 
+  it('without onError, the first such call is a console warning', async () => {
+    const { warnings, console } = recordingConsole();
+    const { page, tracker } = await startOnPage({ onError: undefined, selector: '[data-card]', env: { console } });
+    tracker.observe(null);
+    tracker.setConsent('granted');
+    const card = page.el({ 'data-card': '' });
+    page.document.body.append(card);
+    await page.settle();
+    page.intersect(card, 1);
+    assert.equal(warnings.length, 1, warnings.join('\n'));
+    assert.match(warnings[0], /^impression-tracker warning: observe\(\) needs an element in the document \(onError silences this\)$/);
+    assert.equal(tracker.stats().active, true);
+    tracker.stop();
+  });
+
   it('an onError that is not a function is no onError: the console says why the tracker is not tracking', async () => {
     const { warnings, console } = recordingConsole();
     await createTracker({ endpoint: '/collect', wasm: wasmBytes(), onError: 'console', viewable: { ratio: 2 }, env: { ...createPage().env, console } });
