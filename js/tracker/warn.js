@@ -1,8 +1,9 @@
 // warn.js: where the tracker's errors go. With an onError option every error goes there
 // and nothing is logged. Without one, the errors that leave the page without tracking
 // (the tracker cannot start, or stops after a failure) and misuse the tracker can see
-// are written once per tracker with console.warn, so a tracker that does nothing is
-// never silent. Neither path ever throws into the page.
+// are written with console.warn, once per tracker for each of the two, so a tracker
+// that does nothing is never silent (not even after a warning about misuse). Neither
+// path ever throws into the page.
 
 /**
  * @param {(error: Error) => void} [onError] the page's handler
@@ -12,7 +13,7 @@
  */
 export function createReporter(onError, console_ = globalThis.console) {
   if (typeof onError !== 'function') onError = undefined; // as good as none: the console says it
-  let warned = false;
+  const warned = new Set(); // the kinds (what) already written
   const report = (error) => {
     try {
       onError?.(error);
@@ -24,11 +25,11 @@ export function createReporter(onError, console_ = globalThis.console) {
     if (onError) return report(error);
     try {
       const message = String(error?.message || error).replace(/^impression-tracker: /, '');
-      if (!warned) console_.warn(`impression-tracker ${what}: ${message}`, '(onError silences this)');
+      if (!warned.has(what)) console_.warn(`impression-tracker ${what}: ${message}`, '(onError silences this)');
     } catch {
       // No console, or one that throws: nothing more to do.
     }
-    warned = true;
+    warned.add(what);
     return undefined;
   };
   return report;

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { trackerDebug } from '../../js/debug.js';
 import { createTracker } from '../../js/index.js';
+import { createReporter } from '../../js/tracker/warn.js';
 import { createPage, fakeNetwork, wasmBytes } from './fakes/dom.js';
 import { addGrid, startOnPage } from './fakes/tracker.js';
 
@@ -239,6 +240,16 @@ describe('a call the tracker cannot take is reported, and the tracker goes on', 
     assert.match(warnings[0], /^impression-tracker warning: observe\(\) needs an element in the document \(onError silences this\)$/);
     assert.equal(tracker.stats().active, true);
     tracker.stop();
+  });
+
+  it('a warning about misuse does not silence the one of a tracker that stops', () => {
+    const { warnings, console } = recordingConsole();
+    const report = createReporter(undefined, console);
+    report._loud(new Error('impression-tracker: observe() needs an element in the document'), 'warning');
+    report._loud(new Error('impression-tracker: setConsent() takes true or false'), 'warning');
+    report._loud(new Error('impression-tracker: core: HTTP 404'));
+    report._loud(new Error('impression-tracker: later'));
+    assert.deepEqual(warnings.map((w) => w.replace(/:.*/, '')), ['impression-tracker warning', 'impression-tracker is not tracking']);
   });
 
   it('an onError that is not a function is no onError: the console says why the tracker is not tracking', async () => {
