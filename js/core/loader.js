@@ -41,8 +41,10 @@ async function instantiate(source, env) {
   }
   source = await source;
   let instance = null;
+  let from = ''; // where the bytes came from, for the messages
   if (typeof source?.arrayBuffer === 'function') { // a Response
-    if (source.ok === false) throw new Error(`core: HTTP ${source.status}`);
+    if (source.url) from = ` from ${source.url}`;
+    if (source.ok === false) throw new Error(`core: HTTP ${source.status}${from}`);
     // clone() keeps the body readable for the fallback when streaming refuses the
     // response (a server that does not send application/wasm) or the module (one that
     // imports something: the check below names what).
@@ -50,7 +52,12 @@ async function instantiate(source, env) {
     if (!instance) source = await source.arrayBuffer();
   }
   if (!instance) {
-    const module = source instanceof wasm.Module ? source : await wasm.compile(source);
+    // Bytes that do not compile name where they came from: most often a server's
+    // fallback page (HTML: "found 3c ...") where imp.wasm was not copied.
+    const module = source instanceof wasm.Module ? source : await wasm.compile(source).catch((error) => {
+      error.message = `core${from}: ${error.message}`;
+      throw error;
+    });
     const imports = wasm.Module.imports(module);
     if (imports.length) {
       throw new Error(`core imports ${imports.map((i) => `${i.module}.${i.name}`)}`);

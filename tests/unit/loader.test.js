@@ -77,6 +77,20 @@ describe('loadCore', () => {
     await assert.rejects(loadCore(new Response('missing', { status: 404 })), /HTTP 404/);
   });
 
+  it('names the URL when the core cannot be fetched, or what came back does not compile (a page instead)', async () => {
+    const at = (body, init) => async (url) => Object.defineProperty(new Response(body, init), 'url', { value: url });
+    const url = 'https://shop.example/assets/imp.wasm';
+    await assert.rejects(loadCore(url, { fetch: at('missing', { status: 404 }) }), {
+      message: 'core: HTTP 404 from https://shop.example/assets/imp.wasm',
+    });
+    // A dev server's fallback page, as a single-page app's server answers any path.
+    const page = at('<!doctype html><html><body>app</body></html>', { headers: { 'content-type': 'text/html' } });
+    await assert.rejects(loadCore(url, { fetch: page }), (error) => error instanceof WebAssembly.CompileError
+      && error.message.startsWith('core from https://shop.example/assets/imp.wasm: '));
+    await assert.rejects(loadCore(new Uint8Array([60, 33, 100, 111])), (error) => error instanceof WebAssembly.CompileError
+      && error.message.startsWith('core: '));
+  });
+
   it('refuses a module that imports anything', async () => {
     await assert.rejects(loadCore(new WebAssembly.Module(importingModule)), /imports env\.f/);
   });
