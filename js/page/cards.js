@@ -48,7 +48,7 @@ function readMeta(o, el, meta = {}) {
 function attach(cards, el, t) {
   const m = readMeta(cards._o, el, cards._manual.get(el));
   if (!m[0]) {
-    if (!cards._noId) cards._report._loud(new Error(`impression-tracker: a card without ${cards._o.idAttribute} (idAttribute) is not counted`), 'warning');
+    if (!cards._noId) cards._report._warn(`a card without ${cards._o.idAttribute} (idAttribute) is not counted`);
     cards._noId = true;
     return -1;
   }

@@ -18,7 +18,7 @@ export function checkPageViewTiming(env, inView, report) {
   const timer = env.setTimeout(() => {
     const gone = inView.filter((el) => !el.isConnected).length;
     if (gone && gone * 2 >= inView.length) {
-      report._loud(new Error(`newPageView() came before the new content: ${gone} old cards counted again. Call it once the route has rendered`), 'warning');
+      report._warn(`newPageView() came before the new content: ${gone} old cards counted again. Call it once the route has rendered`);
     }
   }, CHECK_AFTER_MS);
   return () => env.clearTimeout(timer);

@@ -215,15 +215,12 @@ function listenPage(w) {
 
 // --- The public object --------------------------------------------------------------
 
-// A call the tracker cannot take: reported (without onError, a console warning), and
-// the tracker goes on.
-const refuse = (w, what) => w._report._loud(new Error(`impression-tracker: ${what}`), 'warning');
-
+// A call the tracker cannot take is reported (report._warn), and the tracker goes on.
 function publicTracker(w) {
   const { _env: env, _guard: safe } = w;
   return {
     observe: safe((el, meta) => {
-      if (el?.nodeType !== 1 || !el.isConnected) return refuse(w, 'observe() needs an element in the document');
+      if (el?.nodeType !== 1 || !el.isConnected) return w._report._warn('observe() needs an element in the document');
       track(w._cards, el, meta, true);
       pump(w);
     }),
@@ -237,7 +234,7 @@ function publicTracker(w) {
       pump(w);
     }),
     setConsent: safe((granted) => {
-      if (typeof granted !== 'boolean') return refuse(w, 'setConsent() takes true or false');
+      if (typeof granted !== 'boolean') return w._report._warn('setConsent() takes true or false');
       setConsent(w, granted);
       pump(w);
     }),

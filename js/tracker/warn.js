@@ -9,7 +9,8 @@
  * @param {(error: Error) => void} [onError] the page's handler
  * @param {{warn?: Function}} [console_] where the default warning goes (tests inject one)
  * @returns {(error: Error) => void} report(error); report._loud(error, what) also warns
- *   when there is no onError ("impression-tracker <what>: <message>")
+ *   when there is no onError ("impression-tracker <what>: <message>"); report._warn(text)
+ *   reports misuse the tracker can see ("impression-tracker warning: <text>")
  */
 export function createReporter(onError, console_ = globalThis.console) {
   if (typeof onError !== 'function') onError = undefined; // as good as none: the console says it
@@ -32,5 +33,6 @@ export function createReporter(onError, console_ = globalThis.console) {
     warned.add(what);
     return undefined;
   };
+  report._warn = (text) => report._loud(new Error(`impression-tracker: ${text}`), 'warning');
   return report;
 }
