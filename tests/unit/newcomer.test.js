@@ -252,6 +252,18 @@ describe('a call the tracker cannot take is reported, and the tracker goes on', 
     assert.deepEqual(warnings.map((w) => w.replace(/:.*/, '')), ['impression-tracker warning', 'impression-tracker is not tracking']);
   });
 
+  it('an onError that throws: the console says so once, with the error it was given, and nothing reaches the page', async () => {
+    const { warnings, console } = recordingConsole();
+    const onError = () => {
+      throw new ReferenceError('logger is not defined');
+    };
+    const tracker = await createTracker({ endpoint: '/collect', wasm: wasmBytes(), onError, viewable: { ratio: 2 }, env: { ...createPage().env, console } });
+    assert.equal(tracker.stats().active, false);
+    tracker.observe(null);
+    assert.equal(warnings.length, 1, warnings.join('\n'));
+    assert.match(warnings[0], /^impression-tracker onError threw: logger is not defined Error: impression-tracker: start returned IMP_ERR_CONFIG/);
+  });
+
   it('an onError that is not a function is no onError: the console says why the tracker is not tracking', async () => {
     const { warnings, console } = recordingConsole();
     await createTracker({ endpoint: '/collect', wasm: wasmBytes(), onError: 'console', viewable: { ratio: 2 }, env: { ...createPage().env, console } });
