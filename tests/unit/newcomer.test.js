@@ -3,7 +3,7 @@
 // document shares the live tracker instead of counting every card twice; a
 // newPageView() called while the old cards are still on screen is reported; a call the
 // tracker cannot take (observe() of a non-element, setConsent('granted'), cards without
-// an id, an onError that is not a function) is reported and the tracker goes on; the
+// an id, an onError that is not a function or throws) is reported and the tracker goes on; the
 // README's replay snippet runs in Node as written; the script-tag build imported in
 // Node says nothing.
 import { describe, it } from 'node:test';
