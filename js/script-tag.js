@@ -12,7 +12,8 @@
 //   <script src="impression-tracker.js" async data-endpoint="/collect"
 //           data-consent="pending"></script>
 //
-// Imported outside a browser (server-side rendering, Node) it does nothing.
+// Loaded with type="module" (no document.currentScript), it reads the first tag that has
+// data-endpoint. Imported outside a browser (server-side rendering, Node) it does nothing.
 // Attributes: data-endpoint, data-selector, data-id-attribute, data-position-attribute,
 // data-list-attribute, data-consent, data-gpc, data-occlusion, data-trace,
 // data-impression-ratio, data-view-ratio, data-view-ms, data-batch-max-events,
@@ -58,7 +59,8 @@ export function optionsFromDataset(data) {
 export function startFromScriptTag() {
   if (typeof document === 'undefined') return; // not a browser
   try {
-    const script = document.currentScript;
+    // A tag with type="module" is no currentScript: then the tag with data-endpoint.
+    const script = document.currentScript || document.querySelector('script[data-endpoint]');
     const waiting = window.impressionTracker;
     if (waiting && typeof waiting.resolve !== 'function') return; // already started
     const options = optionsFromDataset(script ? script.dataset : {});

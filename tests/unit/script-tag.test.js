@@ -84,4 +84,37 @@ describe('script-tag build', () => {
     assert.equal(await context.impressionTracker, tracker, 'a second copy of the script does not start a second tracker');
     assert.deepEqual(warnings, []);
   });
+
+  it('loaded with type="module" (no document.currentScript), reads the tag that has data-endpoint', { skip: !existsSync(BUILD) && 'run make glue' }, async () => {
+    const page = createPage();
+    const asked = [];
+    const warnings = [];
+    const tag = { dataset: { endpoint: 'https://collector.test/c', consent: 'pending' } };
+    const context = {
+      document: Object.assign(page.document, {
+        currentScript: null,
+        querySelector: (selector) => (asked.push(selector), tag),
+      }),
+      navigator: { onLine: true },
+      location: { pathname: '/search' },
+      performance: { now: page.env.now },
+      crypto: { getRandomValues: page.env.getRandomValues },
+      setTimeout: page.env.setTimeout,
+      clearTimeout: page.env.clearTimeout,
+      IntersectionObserver: page.env.IntersectionObserver,
+      MutationObserver: page.env.MutationObserver,
+      addEventListener: page.window.addEventListener.bind(page.window),
+      removeEventListener: page.window.removeEventListener.bind(page.window),
+      console: { ...console, warn: (...args) => warnings.push(args.join(' ')) },
+      TextEncoder, TextDecoder, atob, URL, Blob, Response, DecompressionStream,
+    };
+    context.window = context;
+    vm.createContext(context);
+    vm.runInContext(readFileSync(BUILD, 'utf8'), context);
+    const tracker = await context.impressionTracker;
+    assert.deepEqual(warnings, []);
+    assert.deepEqual(asked, ['script[data-endpoint]']);
+    assert.equal(tracker.stats().active, true);
+    assert.equal(tracker.stats().transport.consent, 'pending', 'the tag\'s other attributes too');
+  });
 });
