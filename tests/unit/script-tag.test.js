@@ -11,6 +11,30 @@ import { bodyText, createPage } from './fakes/dom.js';
 
 const BUILD = new URL('../../dist/impression-tracker.js', import.meta.url);
 
+/** A fresh global scope for the build over the fake page (`extra`: document, fetch, ...). */
+function pageContext(page, warnings, extra) {
+  const context = {
+    navigator: { onLine: true },
+    location: { pathname: '/search' },
+    performance: { now: page.env.now },
+    crypto: { getRandomValues: page.env.getRandomValues },
+    setTimeout: page.env.setTimeout,
+    clearTimeout: page.env.clearTimeout,
+    requestIdleCallback: page.env.requestIdleCallback,
+    cancelIdleCallback: page.env.cancelIdleCallback,
+    IntersectionObserver: page.env.IntersectionObserver,
+    MutationObserver: page.env.MutationObserver,
+    addEventListener: page.window.addEventListener.bind(page.window),
+    removeEventListener: page.window.removeEventListener.bind(page.window),
+    console: { ...console, warn: (...args) => warnings.push(args.join(' ')) },
+    TextEncoder, TextDecoder, atob, URL, Blob, Response, DecompressionStream,
+    ...extra,
+  };
+  context.window = context;
+  vm.createContext(context);
+  return context;
+}
+
 describe('script-tag build', () => {
   it('maps data-* attributes to options, leaving absent ones to the defaults', () => {
     const options = optionsFromDataset({ endpoint: '/c', consent: 'pending', occlusion: '', viewMs: '2000', batchMaxEvents: '10', gpc: 'deny', trace: 'false', compress: 'false' });
@@ -30,22 +54,10 @@ describe('script-tag build', () => {
     const page = createPage();
     const posted = [];
     const warnings = [];
-    const context = {
+    const context = pageContext(page, warnings, {
       document: Object.assign(page.document, {
         currentScript: { dataset: { endpoint: 'https://collector.test/c', batchMaxEvents: '2', listAttribute: 'data-q', trace: '' } },
       }),
-      navigator: { onLine: true },
-      location: { pathname: '/search' },
-      performance: { now: page.env.now },
-      crypto: { getRandomValues: page.env.getRandomValues },
-      setTimeout: page.env.setTimeout,
-      clearTimeout: page.env.clearTimeout,
-      requestIdleCallback: page.env.requestIdleCallback,
-      cancelIdleCallback: page.env.cancelIdleCallback,
-      IntersectionObserver: page.env.IntersectionObserver,
-      MutationObserver: page.env.MutationObserver,
-      addEventListener: page.window.addEventListener.bind(page.window),
-      removeEventListener: page.window.removeEventListener.bind(page.window),
       fetch: async (url, init) => {
         posted.push([url, init.body]);
         return { ok: true, status: 204, headers: { get: () => null } };
@@ -58,11 +70,7 @@ describe('script-tag build', () => {
         key(i) { return [...this.store.keys()][i] ?? null; },
         get length() { return this.store.size; },
       },
-      console: { ...console, warn: (...args) => warnings.push(args.join(' ')) },
-      TextEncoder, TextDecoder, atob, URL, Blob, Response, DecompressionStream,
-    };
-    context.window = context;
-    vm.createContext(context);
+    });
     vm.runInContext(readFileSync(BUILD, 'utf8'), context);
     const tracker = await context.impressionTracker;
     assert.equal(tracker.stats().active, true);
@@ -90,26 +98,12 @@ describe('script-tag build', () => {
     const asked = [];
     const warnings = [];
     const tag = { dataset: { endpoint: 'https://collector.test/c', consent: 'pending' } };
-    const context = {
+    const context = pageContext(page, warnings, {
       document: Object.assign(page.document, {
         currentScript: null,
         querySelector: (selector) => (asked.push(selector), tag),
       }),
-      navigator: { onLine: true },
-      location: { pathname: '/search' },
-      performance: { now: page.env.now },
-      crypto: { getRandomValues: page.env.getRandomValues },
-      setTimeout: page.env.setTimeout,
-      clearTimeout: page.env.clearTimeout,
-      IntersectionObserver: page.env.IntersectionObserver,
-      MutationObserver: page.env.MutationObserver,
-      addEventListener: page.window.addEventListener.bind(page.window),
-      removeEventListener: page.window.removeEventListener.bind(page.window),
-      console: { ...console, warn: (...args) => warnings.push(args.join(' ')) },
-      TextEncoder, TextDecoder, atob, URL, Blob, Response, DecompressionStream,
-    };
-    context.window = context;
-    vm.createContext(context);
+    });
     vm.runInContext(readFileSync(BUILD, 'utf8'), context);
     const tracker = await context.impressionTracker;
     assert.deepEqual(warnings, []);
