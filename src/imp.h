@@ -102,9 +102,8 @@ typedef struct imp_result {
   uint32_t slot;          /* slot of the item from imp_item_register()       */
   uint32_t batch_bytes;   /* bytes written to the output buffer by take_batch */
   uint32_t batch_events;  /* events in that batch                            */
-  uint32_t queued_events; /* events waiting in the queue (also written when
-                             the outbox cuts a batch)                        */
-  uint32_t queued_bytes;  /* their encoded bytes (the same)                  */
+  uint32_t queued_events; /* events waiting in the queue                     */
+  uint32_t queued_bytes;  /* their encoded bytes                             */
   uint32_t dropped;       /* events dropped (queue overflow) since start     */
   uint32_t items;         /* items in the table (including released ones)    */
   uint32_t seq;           /* last sequence number used in this page view     */

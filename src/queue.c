@@ -217,9 +217,6 @@ int32_t imp_queue_take(double t, int force, int want_wire) {
   for (uint32_t i = 0; i < events; i++) pop();
   imp_g.drop_pending = 0;
   imp_res.batch_events = events;
-  /* Current after a cut by the outbox too (no done() there): stats() reads them. */
-  imp_res.queued_events = imp_g.rec_count;
-  imp_res.queued_bytes = imp_g.ring_used;
   return IMP_OK;
 }
 

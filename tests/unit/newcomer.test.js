@@ -273,8 +273,8 @@ describe('a call the tracker cannot take is reported, and the tracker goes on', 
 });
 
 describe('stats() after flush()', () => {
-  it('counts the events flushed as cut, not as still queued (they agree with what was sent)', async () => {
-    const { page, tracker, transport } = await startOnPage();
+  it('counts the events flushed as cut, not as still queued, and every event queued meanwhile (they agree with what was sent)', async () => {
+    const { page, tracker, transport } = await startOnPage({ debug: undefined }); // no debug tick before the outbox's calls
     const { cards } = addGrid(page, 3);
     await page.settle();
     for (const card of cards) page.intersect(card, 1);
@@ -285,6 +285,10 @@ describe('stats() after flush()', () => {
     assert.equal(stats.queuedEvents, 0);
     assert.equal(stats.queuedBytes, 0);
     assert.equal(stats.events, 3);
+    page.advance(1000); // the three become viewable when the timer runs the core
+    tracker.flush();
+    assert.deepEqual(transport.events.map((e) => e.s), [1, 2, 3, 4, 5, 6]);
+    assert.deepEqual([tracker.stats().seq, tracker.stats().events, tracker.stats().queuedEvents], [6, 6, 0]);
     tracker.stop();
   });
 });
