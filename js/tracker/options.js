@@ -50,8 +50,8 @@ const eachConfigOption = (o, fn) => CONFIG_OPTIONS.map((path, i) => {
  * RULE_DEFAULTS that are absent given the core's defaults.
  */
 export function resolveOptions(options = {}) {
-  const o = { ...DEFAULTS };
-  for (const [key, value] of Object.entries(options)) if (value !== undefined) o[key] = value;
+  const o = { ...options };
+  for (const key in DEFAULTS) if (o[key] === undefined) o[key] = DEFAULTS[key];
   for (const group of ['viewable', 'batch', 'capacity']) o[group] = { ...options[group] };
   eachConfigOption(o, (holder, key, i, path) => {
     if (holder[key] === undefined) holder[key] = RULE_DEFAULTS[path];
