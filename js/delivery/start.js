@@ -35,7 +35,7 @@ export function startDelivery(w) {
   const gpcMode = nav?.globalPrivacyControl === true ? o.gpc : 'ignore';
   const storage = gpcMode === 'memory-only' ? null : localStorageOf(w);
   const locks = storage && typeof nav?.locks?.request === 'function' ? nav.locks : null;
-  const consent = gpcMode === 'deny' ? CONSENT_DENIED : Math.max(0, CONSENT.indexOf(o.consent));
+  const consent = gpcMode === 'deny' ? CONSENT_DENIED : CONSENT.indexOf(o.consent); // one of them (options.js)
   const online = nav?.onLine !== false;
   const flags = (env.sendBeacon || env.fetch ? OB_BEACON : 0) | (env.fetchLater ? OB_LATER : 0) | (storage ? OB_STORAGE : 0)
     | (locks ? OB_LOCKS : 0) | (online ? OB_ONLINE : 0);
