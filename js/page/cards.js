@@ -17,17 +17,17 @@ import { activate, elementAdd, elementCover, elementObserve, elementRemove, regi
 import { coverOf, entryArea, entryRatio } from './observer.js';
 
 /**
- * The card state of one tracker.
- * @param core the core wrapper (core.js)
+ * The card state of one tracker; its _core (the core wrapper, core.js) is set once the
+ * core is loaded.
  * @param o resolved options (attribute names)
  * @param env resolved environment
  * @param check (status) => boolean: false for a refused card, throws for a broken call
  * @param due (t) => void: takes the batches the core says are due
  * @param report the tracker's reporter (warn.js)
  */
-export function createCards(core, o, env, check, due, report) {
+export function createCards(o, env, check, due, report) {
   return {
-    _core: core, _o: o, _env: env, _check: check, _due: due, _report: report, _geometry: null, _occlusion: null,
+    _core: null, _o: o, _env: env, _check: check, _due: due, _report: report, _geometry: null, _occlusion: null,
     _items: new Map(), // element -> its handle, -1 for none
     _manual: new Map(), // element -> the options given to observe(el, meta)
     _ids: [], // by handle: the id it was given for

@@ -164,7 +164,7 @@ function input(w, t, call, ...args) {
 // the options', else the core's defaults (resolveOptions fills them in).
 function startCards(w) {
   const { _o: o, _env: env } = w;
-  const cards = createCards(null, o, env, w._check, () => {
+  const cards = createCards(o, env, w._check, () => {
     // A callback can carry thousands of entries: each batch leaves the queue as soon
     // as it is due, before the queue has to drop the oldest events.
     if (w._pending && resultField(w._core, R_READY)) drive(w);
