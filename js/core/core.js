@@ -17,8 +17,9 @@ import {
 import { writeConfig } from './config.js';
 import { recordView } from './loader.js';
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
+// UTF-8 both ways, for the outbox's strings too (outbox.js).
+export const encoder = new TextEncoder();
+export const decoder = new TextDecoder();
 
 /**
  * The record of one core: what the functions below work on.

@@ -5,6 +5,7 @@
 // unchanged. Methods are named _x: internal to the glue, shortened by the build.
 
 import { X_OUTBOX_ACTION_PTR, X_OUTBOX_CONFIG_PTR, X_OUTBOX_IO_PTR } from './abi.js';
+import { decoder, encoder } from './core.js';
 import { recordView } from './loader.js';
 
 // imp_action: a double, fifteen uint32 fields, a double (little endian).
@@ -72,8 +73,6 @@ export const IO_BYTES = 64 + 256 + 6 * 1600 + 2048 + 61440;
  */
 export function createOutbox(loaded) {
   const x = loaded.exports;
-  const encoder = new TextEncoder();
-  const decoder = new TextDecoder();
   const view = (ptr, n) => recordView(loaded, ptr, n);
   const io = () => loaded.memoryView(x[X_OUTBOX_IO_PTR](), IO_BYTES);
   const action = () => view(x[X_OUTBOX_ACTION_PTR](), ACTION_BYTES);
