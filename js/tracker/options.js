@@ -72,20 +72,20 @@ export function applyConfig(o, config) {
 
 /**
  * What makes resolved options unusable among those the core never sees, as "option
- * <what is wrong>" ('' when nothing): a choice outside its values, a debug option not
+ * <name> <what is wrong>" ('' when nothing): a choice outside its values, a debug option not
  * made by trackerDebug(), an endpoint missing or not http(s) once resolved against the page.
  */
 export function optionsProblem(o, doc) {
   for (const name in CHOICES) {
-    if (!CHOICES[name].includes(o[name])) return `${name} is not one of ${CHOICES[name]}`;
+    if (!CHOICES[name].includes(o[name])) return `option ${name} is not one of ${CHOICES[name]}`;
   }
-  if (o.debug && !o.debug._attach) return 'debug is not made by trackerDebug()';
+  if (o.debug && !o.debug._attach) return 'option debug is not made by trackerDebug()';
   try {
     if (/^https?:$/.test(o.endpoint.trim() && new URL(o.endpoint, doc.baseURI).protocol)) return '';
   } catch {
     // not a string (missing), or no URL
   }
-  return `endpoint is ${o.endpoint === undefined ? 'missing' : 'not an http(s) URL'}`;
+  return `option endpoint is ${o.endpoint === undefined ? 'missing' : 'not an http(s) URL'}`;
 }
 
 /**

@@ -42,11 +42,9 @@ export async function startTracker(options, defaults) {
   try {
     const o = resolveOptions(options || {});
     const env = resolveEnv(o.env);
-    if (!env.IntersectionObserver || !env.MutationObserver || !env.document) {
-      throw new Error('impression-tracker: IntersectionObserver or the DOM is missing');
-    }
-    const problem = optionsProblem(o, env.document);
-    if (problem) throw new Error(`impression-tracker: option ${problem}`);
+    const problem = !env.IntersectionObserver || !env.MutationObserver || !env.document
+      ? 'IntersectionObserver or the DOM is missing' : optionsProblem(o, env.document);
+    if (problem) throw new Error(`impression-tracker: ${problem}`);
     // The core loads while the page side starts (early.js holds what it reports).
     const loading = loadCore(o.wasm || defaults.wasm(), env);
     loading.catch(() => {}); // awaited below, unless the page side fails first
