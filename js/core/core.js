@@ -12,7 +12,7 @@ import {
   ERR_CONFIG, INPUT_BYTES, MAX_ID_BYTES, MAX_LIST_BYTES, MAX_PATH_BYTES, MAX_PV_BYTES, RESULT_BYTES,
   R_BATCH_BYTES, R_CONFIG_FIELD, R_TEXT_BYTES, X_ACTIVATE, X_ELEMENT_ADD, X_ELEMENT_COVER, X_ELEMENT_OBSERVE,
   X_ELEMENT_REMOVE, X_INPUT_PTR, X_ITEM_REGISTER, X_OUTPUT_PTR, X_PAGE_BEGIN, X_PAGE_END, X_PAGE_FOCUS,
-  X_PAGE_STATE, X_REPORT_DROPPED, X_RESULT_PTR, X_START, X_STATUS_NAME, X_TAKE_BATCH, X_TEXT_PTR, X_TICK,
+  X_PAGE_STATE, X_REPORT_DROPPED, X_RESULT_PTR, X_START, X_STATUS_NAME, X_TAKE_BATCH, X_TEXT_PTR,
 } from './abi.js';
 import { writeConfig } from './config.js';
 import { recordView } from './loader.js';
@@ -93,7 +93,6 @@ export const activate = call('act', X_ACTIVATE);
 export const pageState = call('state', X_PAGE_STATE);
 export const pageFocus = call('focus', X_PAGE_FOCUS);
 export const pageEnd = call('end', X_PAGE_END);
-export const tick = call('tick', X_TICK);
 export const reportDropped = call('drop', X_REPORT_DROPPED);
 
 /** After IMP_ERR_CONFIG: 1 + the index of the refused field (abi.js CONFIG_OFFSETS). */
