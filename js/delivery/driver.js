@@ -19,8 +19,6 @@ import { removeAll, removeRecord, setRecord } from './io.js';
 import { beacon, later, post } from './network.js';
 import { scan } from './scan.js';
 
-const random = () => Math.random();
-
 // The action's body as sent: gzip bytes with compress, else the JSON text.
 const body = (w) => w._outbox._body(!w._o.compress);
 
@@ -32,7 +30,7 @@ const PERFORM = {
     w._attempts++;
     post(w._env, w._o.endpoint, body(w), track(w, ticket, false)).then(w._guard((answer) => {
       if (!w._pending.delete(ticket)) return; // aborted: the outbox expects no answer
-      tell(w, X_OUTBOX_RESPONSE, ticket, ...answer, random());
+      tell(w, X_OUTBOX_RESPONSE, ticket, ...answer, Math.random());
       w._pump();
     }));
   },
@@ -68,7 +66,7 @@ export function drive(w) {
   if (w._stopped || w._busy) return;
   w._busy = true;
   try {
-    while (tell(w, X_OUTBOX_NEXT, random()) === OK) perform(w, w._outbox);
+    while (tell(w, X_OUTBOX_NEXT, Math.random()) === OK) perform(w, w._outbox);
   } finally {
     w._busy = false;
   }
