@@ -17,8 +17,8 @@ import {
 import { writeConfig } from './config.js';
 import { recordView } from './loader.js';
 
-// UTF-8 both ways, for the outbox's strings too (outbox.js).
-export const encoder = new TextEncoder();
+// UTF-8 both ways; outbox.js writes and reads its strings with put() and decoder too.
+const encoder = new TextEncoder();
 export const decoder = new TextDecoder();
 
 /**
@@ -48,9 +48,9 @@ export const resultField = (c, offset) => c._view.getUint32(offset, true);
 export const nextDeadline = (c) => c._view.getFloat64(0, true);
 const text = (c) => decoder.decode(c._loaded.memoryView(c._x[X_TEXT_PTR](), resultField(c, R_TEXT_BYTES)));
 
-// Writes s as UTF-8 at input[at], at most cap bytes, cut on a character boundary;
+// Writes s as UTF-8 at buffer[at], at most cap bytes, cut on a character boundary;
 // returns the bytes written.
-const put = (input, s, at, cap) => encoder.encodeInto(s, input.subarray(at, at + cap)).written;
+export const put = (buffer, s, at, cap) => encoder.encodeInto(s, buffer.subarray(at, at + cap)).written;
 
 // --- Calls ----------------------------------------------------------------------------
 

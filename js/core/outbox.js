@@ -5,7 +5,7 @@
 // unchanged. Methods are named _x: internal to the glue, shortened by the build.
 
 import { X_OUTBOX_ACTION_PTR, X_OUTBOX_CONFIG_PTR, X_OUTBOX_IO_PTR } from './abi.js';
-import { decoder, encoder } from './core.js';
+import { decoder, put } from './core.js';
 import { recordView } from './loader.js';
 
 // imp_action: a double, fifteen uint32 fields, a double (little endian).
@@ -97,7 +97,7 @@ export function createOutbox(loaded) {
       let at = 0;
       return x[name](...args.map((a) => {
         if (typeof a !== 'string') return a;
-        const n = encoder.encodeInto(a, buffer.subarray(at)).written;
+        const n = put(buffer, a, at, IO_BYTES);
         at += n;
         return n;
       }));
