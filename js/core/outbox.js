@@ -74,9 +74,10 @@ export const IO_BYTES = 64 + 256 + 6 * 1600 + 2048 + 61440;
 export function createOutbox(loaded) {
   const x = loaded.exports;
   const view = (ptr, n) => recordView(loaded, ptr, n);
-  const io = () => loaded.memoryView(x[X_OUTBOX_IO_PTR](), IO_BYTES);
-  const action = () => view(x[X_OUTBOX_ACTION_PTR](), ACTION_BYTES);
-  const field = (offset) => action().getUint32(offset, true);
+  // The views are made once: the core's memory never grows (loader.js).
+  const io = loaded.memoryView(x[X_OUTBOX_IO_PTR](), IO_BYTES);
+  const action = view(x[X_OUTBOX_ACTION_PTR](), ACTION_BYTES);
+  const field = (offset) => action.getUint32(offset, true);
   return {
     /** Sets the body cap, consent and capability flags; the rest keeps the core's defaults. */
     _configure(bodyBytes, consent, flags) {
@@ -93,24 +94,23 @@ export function createOutbox(loaded) {
      * _call('found', t, key, value), _call('response', t, ticket, status, retryAfter, jitter).
      */
     _call(name, ...args) {
-      const buffer = io();
       let at = 0;
       return x[name](...args.map((a) => {
         if (typeof a !== 'string') return a;
-        const n = put(buffer, a, at, IO_BYTES);
+        const n = put(io, a, at, IO_BYTES);
         at += n;
         return n;
       }));
     },
     /** A uint32 field of the action record, by its byte offset (A_*). */
     _field: field,
-    _deadline: () => action().getFloat64(0, true),
+    _deadline: () => action.getFloat64(0, true),
     /** The action's storage key, without the prefix. */
-    _key: () => decoder.decode(io().subarray(0, field(A_KEY_BYTES))),
+    _key: () => decoder.decode(io.subarray(0, field(A_KEY_BYTES))),
     /** The action's body or record value: a copy of its bytes, or (asText) its text. */
     _body(asText) {
       const at = field(A_KEY_BYTES);
-      const bytes = io().slice(at, at + field(A_BODY_BYTES));
+      const bytes = io.slice(at, at + field(A_BODY_BYTES));
       return asText ? decoder.decode(bytes) : bytes;
     },
   };
