@@ -3,7 +3,9 @@
 // timeouts fit for small beacons, a cap on connections per client address, a Host check
 // (a name that is not the address the server listens on is refused, so DNS rebinding
 // cannot turn a page elsewhere into a reader of this server), 400 for a request target
-// that is not a URL, and X-Content-Type-Options: nosniff on every response.
+// that is not a URL, and X-Content-Type-Options: nosniff on every response, including
+// the ones Node gives before any route runs (a request it cannot parse, headers or a URL
+// too large, a request too slow): those too carry a JSON reason.
 
 import http from 'node:http';
 
@@ -58,6 +60,7 @@ export function createGuardedServer(handle, { limits = {}, allowedHosts = [] } =
     }
   });
   server.keepAliveTimeout = l.keepAliveTimeoutMs;
+  server.on('clientError', answerClientError);
   capConnectionsPerClient(server, l.maxConnectionsPerClient);
   return server;
 }
@@ -105,6 +108,33 @@ function capConnectionsPerClient(server, max) {
       else open.delete(client);
     });
   });
+}
+
+/** What Node's HTTP parser and timers report, as the status and reason of the refusal. */
+const CLIENT_ERRORS = {
+  HPE_HEADER_OVERFLOW: [431, 'request headers (the URL included) larger than 16 KiB'],
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: [413, 'chunk extensions too large'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'request too slow'],
+};
+
+/**
+ * Node's own answer to a request it could not read (the 'clientError' event), with the
+ * headers and JSON body of every other refusal; the connection is closed as Node does.
+ * Nothing is written when a response to this request has already begun.
+ * @param {Error & {code?: string}} error
+ * @param {import('node:stream').Duplex & {_httpMessage?: http.ServerResponse}} socket
+ */
+function answerClientError(error, socket) {
+  const inFlight = socket._httpMessage;
+  if (socket.writable && !inFlight?.headersSent) {
+    const [status, reason] = CLIENT_ERRORS[error.code ?? ''] ?? [400, 'malformed HTTP request'];
+    const text = JSON.stringify({ error: reason });
+    socket.write(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\n` +
+      'Content-Type: application/json; charset=utf-8\r\nCache-Control: no-store\r\n' +
+      `X-Content-Type-Options: nosniff\r\nContent-Length: ${Buffer.byteLength(text)}\r\n` +
+      `Connection: close\r\n\r\n${text}`);
+  }
+  socket.destroy();
 }
 
 function refuse(req, res, status, reason) {

@@ -194,6 +194,31 @@ test('a body that stalls is answered 408 and the socket closed', { timeout: 2000
   });
 });
 
+test('requests Node cannot read get a JSON reason with nosniff too, and the server stays up', { timeout: 20000 }, async () => {
+  const limits = { headersTimeoutMs: 300, requestTimeoutMs: 600 };
+  await withCollector({ limits }, async ({ url }) => {
+    const host = new URL(url).host;
+    const cases = [
+      [431, `POST /collect?${'a'.repeat(20000)} HTTP/1.1\r\nHost: ${host}\r\nContent-Length: 0\r\n\r\n`],
+      [400, `POST /collect HTTP/1.1\r\nHost: ${host}\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`],
+      [400, 'NOT HTTP AT ALL\r\n\r\n'],
+    ];
+    for (const [status, head] of cases) {
+      const text = await rawExchange(url, head);
+      assert.equal(statusOf(text), status, JSON.stringify(text.slice(0, 80)));
+      assert.match(text, /\r\nx-content-type-options: nosniff\r\n/i);
+      assert.ok(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)).error, text);
+    }
+    const socket = await connect(url); // a slow body: Node's timer, answered the same way
+    const closed = received(socket);
+    socket.write(`POST /collect HTTP/1.1\r\nHost: ${host}\r\nContent-Length: 100\r\n\r\n{`);
+    const slow = await closed;
+    assert.equal(statusOf(slow), 408, JSON.stringify(slow));
+    assert.match(slow, /\r\n\r\n\{"error":"request too slow"\}$/);
+    assert.equal((await post(url, batch())).status, 200, 'still serving');
+  });
+});
+
 test('a Content-Length over the cap gets 413 before any of the body is read', { timeout: 20000 }, async () => {
   await withCollector({}, async ({ url }) => {
     const socket = await connect(url);
