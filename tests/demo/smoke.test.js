@@ -3,6 +3,7 @@
 // a few rows, scrolls on slowly, clicks a gig and leaves the page. Then the collector's
 // numbers must be exactly what the tracker emitted, the flung-past gigs must have an
 // impression but no viewable impression, and the dashboard page must show the same.
+// Gig ids holding markup must show on the dashboard as text.
 // Every wait is on a condition (an event in the tracker's debug log, a count at the
 // collector), never a fixed sleep.
 
@@ -345,4 +346,28 @@ test('cards under the pop-up are not viewable until it closes (occlusion, Inters
     // only then, so its viewable impression came at least a full second later.
     assert.ok(viewAt.get(id) >= clearSeen + 1000, `${id}: viewable at ${viewAt.get(id)} ms, clear cards by ${clearSeen} ms`);
   }
+});
+
+test('the dashboard shows hostile gig ids as text: markup, quotes and SQL are not interpreted', IN_CHROMIUM, async (t) => {
+  const { demo, browser } = await startDemoAndBrowser(t);
+  const ids = ['<img src=x id=injected>', '"><b id=injected>bold</b>', "x' OR '1'='1", 'a"); DROP TABLE events;--',
+    '</td></tr><tr><td>row', '&lt;already escaped&gt;'];
+  const ev = ids.map((id, i) => ({ e: 'imp', s: i + 1, t: 10, id, pos: i + 1, list: '<i>list</i>', f: 1 }));
+  const res = await fetch(demo.url + '/collect', { method: 'POST', body: JSON.stringify({ v: 1, pv: 'pv-hostile', path: '/', at: 100, drop: 0, ev }) });
+  assert.equal(res.status, 200);
+  const page = await browser.newPage();
+  const pageErrors = [];
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  await page.goto(demo.dashboard);
+  await page.waitForFunction(() => Number(document.body.dataset.updates) >= 1, null, { timeout: WAIT_MS });
+  const rows = await page.$$eval('#gig-table tbody tr', (trs) => trs.map((tr) => ({
+    id: tr.dataset.gigId, title: tr.querySelector('.gig-title')?.textContent, cells: tr.children.length })));
+  assert.deepEqual(rows.map((row) => row.id).sort(), [...ids].sort());
+  for (const row of rows) {
+    assert.equal(row.title, row.id, 'an unknown id is its own title, as text');
+    assert.equal(row.cells, 9, 'no cell added or cut by an id');
+  }
+  assert.equal(await page.locator('#injected').count(), 0, 'no element made from an id');
+  assert.deepEqual(pageErrors, []);
+  await page.close();
 });
