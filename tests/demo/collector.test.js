@@ -68,6 +68,22 @@ test('a resent batch changes nothing; an overlapping one adds only its new event
   });
 });
 
+test('a batch\'s drop counts once per page view and first s, whatever the order of its events', async () => {
+  await withCollector({}, async ({ url }) => {
+    const sent = { ...batch(), drop: 3 };
+    assert.equal((await post(url, sent)).status, 200);
+    const reordered = { ...sent, ev: [...sent.ev].reverse() }; // the same batch, resent
+    assert.deepEqual((await post(url, reordered)).body, { stored: 0, duplicates: 4 });
+    let totals = await getJson(url, '/api/totals');
+    assert.deepEqual([totals.events, totals.batches, totals.dropped], [4, 1, 3]);
+    // Another batch of the page view carries its own drop; its events in reverse order.
+    const next = batch({ from: 5 });
+    assert.equal((await post(url, { ...next, drop: 2, ev: next.ev.reverse() })).status, 200);
+    totals = await getJson(url, '/api/totals');
+    assert.deepEqual([totals.events, totals.batches, totals.dropped, totals.impressions], [8, 2, 5, 2]);
+  });
+});
+
 test('every kind of bad input gets its exact status and a reason', async () => {
   const valid = batch();
   const cases = [
