@@ -65,7 +65,8 @@ export function openClickHouseStore({ url, database = 'impressions', spoolPath, 
           uniqExactIf(pv, wd = 1) AS automated_page_views, min(ts) AS first_ts, max(ts) AS last_ts
         FROM ${events} ${human(humanOnly)}`);
       if (t.events === 0) Object.assign(t, { first_ts: null, last_ts: null });
-      const [b] = await query(`SELECT count() AS batches, sum(dropped) AS dropped FROM ${database}.batches FINAL`);
+      const [b] = await query(`SELECT count() AS batches, sum(dropped) AS dropped
+        FROM ${database}.batches FINAL ${human(humanOnly)}`);
       return withRates({ ...zeroNulls(t), batches: b.batches, dropped: b.dropped });
     },
 

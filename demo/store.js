@@ -149,8 +149,10 @@ export function openStore(path) {
        FROM events ${where}`);
   const totalsAll = totalsQuery('');
   const totalsHuman = totalsQuery('WHERE wd = 0');
-  const batchTotals = db.prepare(
-    `SELECT COUNT(*) AS batches, TOTAL(${clamped('dropped')}) AS dropped FROM batches`);
+  const batchTotals = (where) => db.prepare(
+    `SELECT COUNT(*) AS batches, TOTAL(${clamped('dropped')}) AS dropped FROM batches ${where}`);
+  const batchesAll = batchTotals('');
+  const batchesHuman = batchTotals('WHERE wd = 0');
 
   const seriesQuery = (where) => db.prepare(
     `SELECT (ts / CAST(@bucket AS INTEGER)) * CAST(@bucket AS INTEGER) AS time,
@@ -180,7 +182,7 @@ export function openStore(path) {
     },
     totals({ human = false } = {}) {
       const t = (human ? totalsHuman : totalsAll).get();
-      const b = batchTotals.get();
+      const b = (human ? batchesHuman : batchesAll).get();
       return withRates({ ...zeroNulls(t), batches: b.batches, dropped: b.dropped });
     },
     /** Counts per time bucket (ms), from `since` (ms since epoch). */

@@ -290,8 +290,11 @@ test('series buckets events by estimated event time; ?human=1 leaves out automat
       [[clock - 10000, 2, 2, 2, 2760]]);
     const human = await getJson(url, '/api/series?bucket=10000&human=1');
     assert.equal(human.rows[0].impressions, 1);
+    await post(url, { ...batch({ pv: 'robot', wd: true }), drop: 5 });
     const totals = await getJson(url, '/api/totals?human=1');
-    assert.equal(totals.page_views, 1);
-    assert.equal((await getJson(url, '/api/totals')).automated_page_views, 1);
+    assert.deepEqual([totals.page_views, totals.batches, totals.dropped], [1, 1, 0],
+      'the batches and drops of automated page views are left out too');
+    const everyone = await getJson(url, '/api/totals');
+    assert.deepEqual([everyone.automated_page_views, everyone.batches, everyone.dropped], [2, 3, 5]);
   });
 });
