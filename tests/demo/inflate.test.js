@@ -1,11 +1,14 @@
 // The collector and gzip bodies (demo/inflate.js): a gzip batch is recognised by its
 // magic bytes, inflated and stored like the same batch as JSON text; a decompression
 // bomb gets 413 and a truncated or corrupt gzip body 400, and neither stores anything.
-// Each test starts its own collector on 127.0.0.1:0.
+// Each test starts its own collector on 127.0.0.1:0. The README's Python reader for other
+// collectors (run with python3, which emcc needs anyway) refuses the same bodies.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { listenCollector, MAX_BODY_BYTES } from '../../demo/collector.js';
 import { decodeBody, isGzip } from '../../demo/inflate.js';
 
@@ -87,4 +90,39 @@ test('decodeBody: magic bytes, the cap is inclusive', () => {
   assert.equal(decodeBody(text, 10).bytes, text);
   assert.equal(decodeBody(gzipSync(Buffer.alloc(100)), 100).bytes.length, 100);
   assert.equal(decodeBody(gzipSync(Buffer.alloc(101)), 100).status, 413);
+});
+
+/** The README's Python code under "What the collector must do", dedented. */
+function readmePythonReader() {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const section = readme.slice(readme.indexOf('\n### What the collector must do\n'));
+  const block = /```python\n([^]*?)```/.exec(section)[1];
+  const indent = /^ */.exec(block)[0].length;
+  return block.split('\n').map((line) => line.slice(indent)).join('\n');
+}
+
+test('the README\'s Python reader: 413 past 64 KiB, 400 truncated or corrupt, like the collector', () => {
+  const whole = gzipSync(batch());
+  const corrupt = Buffer.from(whole);
+  corrupt[corrupt.length - 6] ^= 0xff; // the CRC-32 no longer matches
+  const cases = [
+    ['text', Buffer.from(batch()), 'ok'],
+    ['gzip', whole, 'ok'],
+    ['64 KiB exactly', gzipSync(JSON.stringify('a'.repeat(MAX_BODY_BYTES - 2))), 'ok'],
+    ['bomb', gzipSync(Buffer.alloc(10 << 20, 0x20)), '413'],
+    ['trailer cut', whole.subarray(0, whole.length - 4), '400'],
+    ['half', whole.subarray(0, whole.length >> 1), '400'],
+    ['corrupt', corrupt, '400'],
+  ];
+  const driver = `${readmePythonReader()}
+import sys, json as _json
+for hex in sys.stdin.read().split():
+    try:
+        read_batch(bytes.fromhex(hex)); print("ok")
+    except Exception as error:
+        print("413" if str(error) == "too large" else "400")
+`;
+  const input = cases.map(([, body]) => body.toString('hex')).join('\n');
+  const answers = execFileSync('python3', ['-c', driver], { input, encoding: 'utf8' }).trim().split('\n');
+  assert.deepEqual(answers, cases.map(([, , want]) => want), cases.map(([name]) => name).join(', '));
 });
