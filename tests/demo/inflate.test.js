@@ -115,7 +115,7 @@ test('the README\'s Python reader: 413 past 64 KiB, 400 truncated or corrupt, li
     ['corrupt', corrupt, '400'],
   ];
   const driver = `${readmePythonReader()}
-import sys, json as _json
+import sys
 for hex in sys.stdin.read().split():
     try:
         read_batch(bytes.fromhex(hex)); print("ok")
