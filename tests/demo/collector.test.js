@@ -288,6 +288,13 @@ test('series buckets events by estimated event time; ?human=1 leaves out automat
     // at = 5200 and t <= 1600: every event happened 3.6 s or more before arrival.
     assert.deepEqual(all.rows.map((r) => [r.time, r.impressions, r.viewable, r.clicks, r.visible_ms]),
       [[clock - 10000, 2, 2, 2, 2760]]);
+    for (const [query, bucket] of [['bucket=0', 1000], ['bucket=-5', 1000], ['bucket=abc', 10000],
+      ['bucket=999999999999', 86400000], ["bucket=1000;DROP TABLE events&since=-1", 1000]]) {
+      const answer = await getJson(url, `/api/series?${query}`);
+      assert.equal(answer.bucket, bucket, query);
+      assert.equal(answer.rows.reduce((sum, r) => sum + r.impressions, 0), 2, `${query}: every event counted`);
+    }
+    assert.deepEqual((await getJson(url, '/api/series?since=99999999999999999999')).rows, []);
     const human = await getJson(url, '/api/series?bucket=10000&human=1');
     assert.equal(human.rows[0].impressions, 1);
     await post(url, { ...batch({ pv: 'robot', wd: true }), drop: 5 });
