@@ -116,3 +116,19 @@ test('with ttl_days on 18.16, day partitions past the limit are dropped at start
     }
   });
 });
+
+test('a copy resent the next day lands in another partition and still counts once', async () => {
+  await withClickHouseCollector(async ({ database, store }) => {
+    const midnight = Date.UTC(2026, 10, 30);
+    const sent = { ...batch({ pv: 'late' }), drop: 2 };
+    await store.addBatch(sent, midnight - 1000); // its events happened before midnight
+    await store.addBatch(sent, midnight + 60000); // the resend's estimate is after it
+    assert.equal(await scalar(clickhouse.sql, `SELECT uniqExact(partition_id) FROM system.parts
+      WHERE database = '${database}' AND table = 'events' AND active`), 2, 'the copies are in two partitions');
+    const totals = await store.totals();
+    assert.deepEqual([totals.events, totals.impressions, totals.batches, totals.dropped], [4, 1, 1, 2]);
+    const exported = [];
+    for await (const row of store.exportRows()) exported.push(row);
+    assert.equal(exported.length, 4);
+  });
+});
