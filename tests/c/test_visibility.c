@@ -203,6 +203,54 @@ int main(void) {
   obs(20, a, 0.5);
   CHECK_STR(drain(T0 + 20), "imp:a@20 view:a@20", "view_ms 0: viewable at once");
 
+  /* The continuous second across what the README names: a 10 ms hide at 900 ms
+  ** restarts it; losing focus (blur) does not pause it (only the tab's visibility
+  ** counts); the ratio dancing around 0.5 restarts it at each dip. */
+  a = fresh("p18", 0);
+  obs(0, a, 1);
+  imp_page_state(T0 + 900, IMP_PAGE_HIDDEN);
+  imp_page_state(T0 + 910, IMP_PAGE_VISIBLE);
+  imp_tick(T0 + 1909);
+  CHECK_STR(drain(T0 + 1909), "imp:a@0 vis:a@900/900/900/1", "a 10 ms hide restarts the second");
+  imp_tick(T0 + 1910);
+  CHECK_STR(drain(T0 + 1910), "view:a@1910", "viewable 1000 ms after the tab is visible again");
+  a = fresh("p19", 0);
+  obs(0, a, 1);
+  CHECK_INT(imp_page_focus(T0 + 500, 0), IMP_OK, "blur at 500");
+  imp_tick(T0 + 1000);
+  CHECK_STR(drain(T0 + 1000), "imp:a@0 view:a@1000", "blur does not pause the second");
+  a = fresh("p20", 0);
+  for (int i = 0; i < 30; i++) obs(16.0 * i, a, i % 2 ? 0.49 : 0.51);
+  imp_tick(T0 + 2000);
+  CHECK(strstr(drain(T0 + 2000), "view:") == NULL, "0.49/0.51 each frame is never viewable");
+  CHECK_INT(observe(T0 + 2000, a, 0.51, AREA), IMP_OK, "holds 0.51");
+  imp_tick(T0 + 3000);
+  CHECK(strstr(drain(T0 + 3000), "view:a@3000") != NULL, "viewable after a full second at 0.51");
+
+  /* A new page view while a card is at 0.9 s: no viewable in the old page view, the
+  ** new one counts its second from the call. */
+  a = fresh("p21", 0);
+  obs(0, a, 1);
+  CHECK_INT(page(T0 + 900, "p22", "/next", 0), IMP_OK, "newPageView at 900 ms");
+  imp_tick(T0 + 1899);
+  CHECK_STR(drain(T0 + 1899), "imp:a@0 vis:a@900/900/900/1 [pv=p22] imp:a@0",
+            "old page view: impression and a 900 ms span, no viewable");
+  imp_tick(T0 + 1900);
+  CHECK_STR(drain(T0 + 1900), "view:a@1000", "new page view: viewable 1000 ms after the call");
+
+  /* A card resized in view: its rule follows the area of each observation. Small at
+  ** 40 % is not viewable; grown large at 40 % the 30 % rule starts its second then;
+  ** shrunk back at 40 % the span ends. */
+  a = fresh("p23", 0);
+  CHECK_INT(observe(T0, a, 0.4, AREA), IMP_OK, "small at 40 %%");
+  CHECK_INT(observe(T0 + 500, a, 0.4, 300000), IMP_OK, "large at 40 %%");
+  imp_tick(T0 + 1499);
+  CHECK_STR(drain(T0 + 1499), "imp:a@0", "the second counts from the resize");
+  imp_tick(T0 + 1500);
+  CHECK_STR(drain(T0 + 1500), "view:a@1500", "viewable under the 30 %% rule");
+  CHECK_INT(observe(T0 + 2000, a, 0.4, AREA), IMP_OK, "small again at 40 %%");
+  CHECK_STR(drain(T0 + 2000), "vis:a@2000/1500/1500/1", "below 50 %% for a small card: span ends");
+
   CHECK_INT(g_invalid, 0, "every batch was valid");
   return test_done();
 }
