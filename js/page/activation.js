@@ -4,8 +4,10 @@
 // (composedPath: a card inside an open shadow root counts too), marked as a script
 // click when event.detail is 0. Enter or Space is passed on only when the card itself
 // has focus and is not a link, button or form control: those fire a click of their own
-// on activation. Whether a script click is the echo of a key press (a page's keydown
-// handler calling el.click()) is the core's call (imp_activate).
+// on activation. A middle click (auxclick, button 1: the card opened in a new tab) is a
+// click too; other auxclicks (the context menu's) are not. Whether a script click is
+// the echo of a key press (a page's keydown handler calling el.click()) is the core's
+// call (imp_activate).
 
 import { ACT_CLICK, ACT_KEY, ACT_SCRIPT } from '../core/abi.js';
 import { listen } from './lifecycle.js';
@@ -20,9 +22,9 @@ const NATIVE_ACTIVATION = /^(a|area|button|input|select|textarea|summary|label|o
  * @returns a function that removes the listener
  */
 export function listenActivation(env, isCard, activate, guard) {
-  return listen(env.document, ['click', 'keydown'], guard((event) => {
+  return listen(env.document, ['click', 'auxclick', 'keydown'], guard((event) => {
     const el = event.target;
-    if (event.type === 'click') {
+    if (event.type === 'click' || event.button === 1) {
       const card = event.composedPath().find(isCard);
       if (card) activate(card, event.detail === 0 ? ACT_SCRIPT : ACT_CLICK);
     } else if ((event.key === 'Enter' || event.key === ' ') && !event.repeat && isCard(el) && !NATIVE_ACTIVATION.test(el.tagName)) {

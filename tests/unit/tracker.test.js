@@ -126,6 +126,19 @@ describe('discovery', () => {
     assert.deepEqual(transport.events.map((e) => [e.e, e.id, e.pos, e.list]), [['imp', 'own-1', 5, 'mine']]);
   });
 
+  it('reads the position attribute as a number: odd values are that number or unknown', async () => {
+    const { page, transport, tracker } = await start();
+    const values = ['3.5', '-1', '1e3', ' 7 ', '7abc', '0', '', '2147483648'];
+    const container = page.el({ 'data-list-id': 'q1' });
+    const cards = values.map((p, i) => page.el({ 'data-gig-id': `gig-${i}`, 'data-position': p }));
+    container.append(...cards);
+    page.document.body.append(container);
+    await page.settle();
+    for (const card of cards) page.intersect(card, 1);
+    tracker.flush();
+    assert.deepEqual(transport.events.map((e) => e.pos), [3, undefined, 1000, 7, undefined, undefined, undefined, undefined]);
+  });
+
   it('cuts ids, lists and paths to the core limits on a UTF-8 character boundary', async () => {
     const { page, transport, tracker } = await start({ selector: null });
     const card = page.el();
@@ -366,7 +379,7 @@ describe('clicks and keyboard activation', () => {
     const { page, transport, tracker } = await start();
     const { cards } = grid(page, 2);
     await page.settle();
-    assert.deepEqual(page.document.listeners.map((l) => [l.type, l.capture]), [['click', true], ['keydown', true]]);
+    assert.deepEqual(page.document.listeners.map((l) => [l.type, l.capture]), [['click', true], ['auxclick', true], ['keydown', true]]);
     page.intersect(cards[1], 1);
     page.advance(1500);
     page.click(cards[1].children[0]);
@@ -375,6 +388,20 @@ describe('clicks and keyboard activation', () => {
     const click = transport.events.find((e) => e.e === 'click');
     assert.deepEqual([click.id, click.pos, click.list, click.since, click.seen], ['gig-2', 2, 'q1', 1500, 1]);
     assert.equal(transport.events.filter((e) => e.e === 'click').length, 1);
+  });
+
+  it('counts a middle click (auxclick, button 1), a ctrl-click and each of two quick clicks; not the context menu', async () => {
+    const { page, transport, tracker } = await start();
+    const { cards } = grid(page, 1);
+    await page.settle();
+    page.intersect(cards[0], 1);
+    page.click(cards[0].children[0], { type: 'auxclick', button: 1 }); // opened in a new tab
+    page.click(cards[0], { type: 'auxclick', button: 2 }); // the context menu
+    page.click(cards[0], { ctrlKey: true });
+    page.click(cards[0]);
+    page.click(cards[0], { detail: 2 });
+    tracker.flush();
+    assert.deepEqual(kinds(transport.events), ['imp:gig-1', 'click:gig-1', 'click:gig-1', 'click:gig-1', 'click:gig-1']);
   });
 
   it('counts a click on a card inside an open shadow root: the card is on the composed path, not above the target', async () => {

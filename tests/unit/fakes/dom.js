@@ -298,7 +298,7 @@ export function createPage({ visibilityState = 'visible', prerendering = false, 
         for (let node = el; node; node = node.parentNode) path.push(node);
         return [...path, window];
       };
-      return document.dispatch('click', { target: el, detail: 1, composedPath, ...props });
+      return document.dispatch(props.type || 'click', { target: el, detail: 1, button: 0, composedPath, ...props });
     },
     key(el, key, props = {}) {
       return document.dispatch('keydown', { target: el, key, ...props });
