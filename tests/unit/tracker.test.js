@@ -404,6 +404,23 @@ describe('clicks and keyboard activation', () => {
     assert.deepEqual(kinds(transport.events), ['imp:gig-1', 'click:gig-1', 'click:gig-1', 'click:gig-1', 'click:gig-1']);
   });
 
+  it('ties a click after the card left view (its slot reused) to its first impression, with no second one', async () => {
+    const { page, transport, tracker } = await start({ capacity: { items: 1 } });
+    const { cards } = grid(page, 2);
+    await page.settle();
+    page.intersect(cards[0], 1);
+    page.advance(1000);
+    page.intersect(cards[0], 0);
+    page.intersect(cards[1], 1); // takes the only slot
+    page.intersect(cards[1], 0);
+    page.advance(500);
+    page.click(cards[0]);
+    tracker.flush();
+    assert.deepEqual(kinds(transport.events), ['imp:gig-1', 'view:gig-1', 'vis:gig-1', 'imp:gig-2', 'click:gig-1']);
+    const click = transport.events.at(-1);
+    assert.deepEqual([click.since, click.seen, click.pos], [1500, 1, 1]);
+  });
+
   it('counts a click on a card inside an open shadow root: the card is on the composed path, not above the target', async () => {
     const { page, transport, tracker } = await start({ selector: null });
     const host = page.el();
