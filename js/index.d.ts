@@ -191,7 +191,7 @@ export interface TrackerOptions {
   wasm?: WasmSource;
   /**
    * Injectables for tests and unusual hosts: window, document, navigator, location,
-   * IntersectionObserver, MutationObserver, now, setTimeout, clearTimeout,
+   * IntersectionObserver, MutationObserver, ResizeObserver, now, setTimeout, clearTimeout,
    * requestIdleCallback, cancelIdleCallback, getRandomValues, fetch, and delivery's
    * (sendBeacon, fetchLater, localStorage, Blob, AbortController, wallNow). Missing ones
    * are the browser's globals; one given as null or undefined is absent.

@@ -14,7 +14,7 @@
 
 import { R_ELEMENT } from '../core/abi.js';
 import { activate, elementAdd, elementCover, elementObserve, elementRemove, register, resultField } from '../core/core.js';
-import { coverOf, entryArea, entryRatio } from './observer.js';
+import { boxArea, coverOf, entryRatio } from './observer.js';
 
 /**
  * The card state of one tracker; its _core (the core wrapper, core.js) is set once the
@@ -58,12 +58,14 @@ function attach(cards, el, t) {
   const handle = resultField(cards._core, R_ELEMENT);
   cards._ids[handle] = m[0];
   cards._items.set(el, handle);
+  cards._geometry._sizes?.observe(el); // a resize across largeArea changes its rule
   return handle;
 }
 
 // Gives a card's handle (if it holds one) back at time t: it left view or is no longer watched.
 function detach(cards, el, handle, t) {
   cards._occlusion?.unobserve(el);
+  cards._geometry._sizes?.unobserve(el);
   if (handle >= 0) cards._check(elementRemove(cards._core, t, handle));
 }
 
@@ -126,7 +128,7 @@ export function feedGeometry(cards, entry, now) {
   const t = timeOf(entry, now); // also the handle's: an entry may be fed well after its time
   // Leaving needs no area: ratio 0 is out of view whatever the card's size, and its
   // handle goes back; the box is read only for a card in view.
-  const area = ratio && entryArea(entry);
+  const area = ratio && boxArea(entry.boundingClientRect);
   if (ratio) {
     cards._geometry._fit(el, area);
     if (handle < 0 && (handle = attach(cards, el, t)) < 0) return;

@@ -37,13 +37,17 @@ function createOcclusionObserver(env, o, onEntries) {
 }
 
 // One v1 observer per rule; a card moves to the large-card observer when an entry shows
-// it is large (and back), and that observer's first entry measures it again.
+// it is large (and back), and that observer's first entry measures it again. An entry
+// comes only when a threshold is crossed, so a card in view resized across largeArea
+// would keep its old rule: a ResizeObserver (where there is one) watches the cards in
+// view and moves them too.
 /**
- * The observers of every card: sets cards._geometry (the v1 observers, by rule) and
- * cards._occlusion (the v2 observer or null). `onEntries(entries, fromOcclusion)`.
+ * The observers of every card: sets cards._geometry (the v1 observers, by rule, and
+ * the size observer) and cards._occlusion (the v2 observer or null).
+ * `onEntries(entries, fromOcclusion)`; guard wraps the size observer's callback.
  * @returns a function that disconnects them all
  */
-export function observeCards(cards, env, o, onEntries) {
+export function observeCards(cards, env, o, onEntries, guard) {
   const IO = env.IntersectionObserver;
   const callback = (entries) => onEntries(entries, false);
   const small = new IO(callback, { threshold: thresholdsFor(o, false) });
@@ -51,7 +55,12 @@ export function observeCards(cards, env, o, onEntries) {
   const inLarge = new WeakSet();
   const occlusion = createOcclusionObserver(env, o, onEntries);
   cards._occlusion = occlusion;
+  const RO = env.ResizeObserver;
+  const sizes = RO && new RO(guard((entries) => {
+    for (const { target } of entries) cards._geometry._fit(target, boxArea(target.getBoundingClientRect()));
+  }));
   cards._geometry = {
+    _sizes: sizes,
     _observe: (el) => small.observe(el),
     _unobserve(el) {
       if (inLarge.delete(el)) large.unobserve(el);
@@ -72,6 +81,7 @@ export function observeCards(cards, env, o, onEntries) {
     small.disconnect();
     large?.disconnect();
     occlusion?.disconnect();
+    sizes?.disconnect();
   };
 }
 
@@ -80,11 +90,8 @@ export function entryRatio(entry) {
   return entry.isIntersecting ? Math.min(1, Math.max(0, entry.intersectionRatio || 0)) : 0;
 }
 
-/** The area of the card an entry measured, px^2. */
-export function entryArea(entry) {
-  const box = entry.boundingClientRect;
-  return Math.max(0, box.width * box.height) || 0;
-}
+/** The area of a card's box (an entry's boundingClientRect), px^2. */
+export const boxArea = (box) => Math.max(0, box.width * box.height) || 0;
 
 /** What an occlusion (v2) entry says (abi.js COVER_*): clear, covered (or transformed or faded), or outside. */
 export function coverOf(entry) {

@@ -101,7 +101,7 @@ export function resolveEnv(injected = {}) {
       return g.localStorage;
     },
   };
-  for (const name of ['document', 'navigator', 'location', 'IntersectionObserver', 'MutationObserver', 'Blob', 'AbortController']) {
+  for (const name of ['document', 'navigator', 'location', 'IntersectionObserver', 'MutationObserver', 'ResizeObserver', 'Blob', 'AbortController']) {
     env[name] = g[name];
   }
   // Wrapped, because calling these as methods of another object throws

@@ -170,7 +170,7 @@ function startCards(w) {
   w._cards = cards;
   w._entries = createEntryFeed(cards, env, w._guard, w._pump);
   const onEntries = w._guard(held(w._early, (t, entries, fromOcclusion) => w._entries._push(entries, fromOcclusion), true));
-  w._stops.push(observeCards(cards, env, o, onEntries));
+  w._stops.push(observeCards(cards, env, o, onEntries, w._guard));
 }
 
 // The core started with its configuration.

@@ -330,6 +330,30 @@ describe('the viewable rule through the glue', () => {
     assert.deepEqual(kinds(transport.events), ['imp:gig-2', 'view:gig-2']);
   });
 
+  it('moves a card resized in view across largeArea to the observer of its new rule (a resize alone sends no entry)', async () => {
+    const { page, transport, tracker } = await start();
+    const { cards } = grid(page, 3);
+    await page.settle();
+    const big = { width: 1000, height: 500 };
+    page.intersect(cards[0], 0.4, big); // large at 40 %: viewable under the 30 % rule
+    page.intersect(cards[1], 0.4); // small at 40 %: not viewable
+    const large = page.observers.intersection.find((o) => o !== page.io && o.targets.has(cards[0]));
+    assert.deepEqual([...page.observers.resize[0].targets], cards.slice(0, 2), 'only the cards in view are watched for size');
+    page.advance(500);
+    // Resized in place at 40 %, between the thresholds: only an observer that starts
+    // watching a card sends an entry, its first.
+    page.resize(cards[0], 300, 200);
+    page.resize(cards[1], 1000, 500);
+    assert.ok(page.io.targets.has(cards[0]) && large.targets.has(cards[1]), 'each card moved to the observer of its new rule');
+    page.intersect(cards[0], 0.4);
+    page.intersect(cards[1], 0.4, big);
+    page.advance(1500);
+    page.intersect(cards[1], 0);
+    assert.equal(page.observers.resize[0].targets.has(cards[1]), false, 'a card that leaves is no longer watched for size');
+    tracker.flush();
+    assert.deepEqual(kinds(transport.events), ['imp:gig-1', 'imp:gig-2', 'vis:gig-1', 'view:gig-2', 'vis:gig-2']);
+  });
+
   it('gives a card a core slot only while in view, and counts it once when it comes back', async () => {
     const { page, transport, tracker, debug, errors } = await start({ capacity: { items: 2 } });
     const { cards } = grid(page, 6);

@@ -111,7 +111,7 @@ export function entryOf(el, ratio, { width = 300, height = 200, time }, isVisibl
 /** A page: window, document, observers, a clock, and helpers to drive them. */
 export function createPage({ visibilityState = 'visible', prerendering = false, focused = true, gpc, webdriver = false, v2 = true } = {}) {
   const clock = { t: 1000, timers: [], idle: [], nextId: 1 };
-  const observers = { mutation: [], intersection: [] };
+  const observers = { mutation: [], intersection: [], resize: [] };
   const window = new FakeEventTarget();
   const document = new FakeEventTarget();
   Object.assign(document, {
@@ -170,17 +170,15 @@ export function createPage({ visibilityState = 'visible', prerendering = false, 
     }
   }
 
-  class IntersectionObserver {
-    constructor(callback, options = {}) {
+  // What the observer fakes share: the targets watched, and the list of live observers.
+  class FakeObserver {
+    constructor(live, callback) {
+      this.live = live;
       this.callback = callback;
-      this.options = options;
-      // Chromium's IntersectionObserver v2 shows the option on the observer; v1 browsers do not.
-      if (v2) this.trackVisibility = options.trackVisibility === true;
       this.targets = new Set();
-      observers.intersection.push(this);
+      live.push(this);
     }
     observe(el) {
-      if (el?.nodeType !== 1) throw new TypeError("Failed to execute 'observe' on 'IntersectionObserver': parameter 1 is not of type 'Element'.");
       this.targets.add(el);
     }
     unobserve(el) {
@@ -188,7 +186,26 @@ export function createPage({ visibilityState = 'visible', prerendering = false, 
     }
     disconnect() {
       this.targets.clear();
-      observers.intersection.splice(observers.intersection.indexOf(this), 1);
+      this.live.splice(this.live.indexOf(this), 1);
+    }
+  }
+
+  class IntersectionObserver extends FakeObserver {
+    constructor(callback, options = {}) {
+      super(observers.intersection, callback);
+      this.options = options;
+      // Chromium's IntersectionObserver v2 shows the option on the observer; v1 browsers do not.
+      if (v2) this.trackVisibility = options.trackVisibility === true;
+    }
+    observe(el) {
+      if (el?.nodeType !== 1) throw new TypeError("Failed to execute 'observe' on 'IntersectionObserver': parameter 1 is not of type 'Element'.");
+      super.observe(el);
+    }
+  }
+
+  class ResizeObserver extends FakeObserver {
+    constructor(callback) {
+      super(observers.resize, callback);
     }
   }
 
@@ -202,6 +219,7 @@ export function createPage({ visibilityState = 'visible', prerendering = false, 
     location: { pathname: '/search' },
     IntersectionObserver,
     MutationObserver,
+    ResizeObserver,
     now: () => clock.t,
     setTimeout: (fn, ms) => {
       const id = clock.nextId++;
@@ -272,6 +290,14 @@ export function createPage({ visibilityState = 'visible', prerendering = false, 
       io.callback([entryOf(el, ratio, { width, height, time }, false)], io); // v1 entries: Chromium says false
       const v2 = page.occlusionIo;
       if (v2Looks && v2?.targets.has(el)) v2.callback([entryOf(el, ratio, { width, height, time }, ratio > 0 && isVisible)], v2);
+    },
+    /**
+     * A card's box changes size in place: the resize observers that watch it are told
+     * (an IntersectionObserver sends nothing unless a threshold is crossed).
+     */
+    resize(el, width, height) {
+      el.getBoundingClientRect = () => ({ width, height });
+      for (const ro of observers.resize) if (ro.targets.has(el)) ro.callback([{ target: el }], ro);
     },
     /** Fires only the occlusion observer's entry: a card covered or uncovered in place. */
     occlude(el, covered, { ratio = 1, width = 300, height = 200, time = clock.t } = {}) {
