@@ -83,6 +83,19 @@ test('a large card (>= 242,500 px²) is viewable at 30 % and not at 29 %', async
   assert.equal(ofType(events, 'view').length, 0, '29 % of a large card is not viewable');
 });
 
+test('a large card shrunk in place at 40 % in view leaves the 30 % rule at once, though it crosses no threshold', async (t) => {
+  // 800 x 400 = 320,000 px² with 160 px in view: 40 %, viewable under the 30 % rule. Made
+  // 300 px wide (120,000 px²) it is still 40 % in view: no IntersectionObserver entry.
+  const { page } = await open(t, { fixture: 'single.html?w=800&h=400&top=440', clock: true });
+  const seen = await discoveredAt(page, (r) => Math.abs(r - 0.4) < 1e-6);
+  await clockTo(page, seen.t + 300);
+  await page.evaluate(() => { document.getElementById('card').style.width = '300px'; });
+  await waitForTrace(page, (f) => f[0] === 'eobs' && f[2] === '0' && Number(f[4]) === 120000, 'the card measured at its new size', seen.index);
+  await clockTo(page, seen.t + 3000);
+  const events = await flushAndRead(page);
+  assert.deepEqual(events.map((e) => e.e), ['imp', 'vis'], 'no viewable impression: 40 % of a small card');
+});
+
 test('continuity: 600 ms in, out, 600 ms in is no viewable impression; 1000 ms after re-entry is one', async (t) => {
   const { page } = await open(t, { fixture: 'single.html?top=0', clock: true });
   const first = await discoveredAt(page, (r) => r === 1);
