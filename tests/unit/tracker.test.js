@@ -126,6 +126,27 @@ describe('discovery', () => {
     assert.deepEqual(transport.events.map((e) => [e.e, e.id, e.pos, e.list]), [['imp', 'own-1', 5, 'mine']]);
   });
 
+  it('counts a card removed and added again (the same node, or a new one with its id) once per page view', async () => {
+    const { page, transport, tracker } = await start();
+    const { container, cards } = grid(page, 1);
+    await page.settle();
+    page.intersect(cards[0], 1);
+    page.advance(1000);
+    cards[0].remove();
+    await page.settle();
+    container.append(cards[0]);
+    await page.settle();
+    page.intersect(cards[0], 1);
+    cards[0].remove();
+    const copy = page.el({ 'data-gig-id': 'gig-1', 'data-position': 1 });
+    container.append(copy);
+    await page.settle();
+    page.intersect(copy, 1);
+    page.advance(2000);
+    tracker.flush();
+    assert.deepEqual(kinds(transport.events).filter((k) => !k.startsWith('vis')), ['imp:gig-1', 'view:gig-1']);
+  });
+
   it('reads the position attribute as a number: odd values are that number or unknown', async () => {
     const { page, transport, tracker } = await start();
     const values = ['3.5', '-1', '1e3', ' 7 ', '7abc', '0', '', '2147483648'];
