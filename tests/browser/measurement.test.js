@@ -212,7 +212,7 @@ test('a slow scroll gives every card an impression and a viewable impression', a
   assert.deepEqual(ofType(events, 'view').map((e) => e.id).sort(), [...ids].sort());
 });
 
-test('clicks and keyboard activations are attributed to the right card and position', async (t) => {
+test('clicks, middle clicks and keyboard activations are attributed to the right card and position', async (t) => {
   const { page } = await open(t, { fixture: 'grid.html?n=24', clock: true });
   const seen = await discoveredAt(page);
   await clockTo(page, seen.t + 1000); // every card in view is now viewable
@@ -222,6 +222,8 @@ test('clicks and keyboard activations are attributed to the right card and posit
   await page.keyboard.press('Enter');
   await page.focus('[data-gig-id="gig-9"] a');
   await page.keyboard.press('Enter'); // a link: its own click event is the one activation
+  await page.click('[data-gig-id="gig-10"] .seller', { button: 'middle' }); // auxclick, no click
+  await page.click('[data-gig-id="gig-11"] .seller', { button: 'right' }); // the context menu: not a click
   await page.evaluate(() => document.body.click()); // not on a card
   await page.evaluate(() => document.querySelector('[data-gig-id="gig-24"] .seller').click()); // never seen
   const events = await flushAndRead(page);
@@ -231,6 +233,7 @@ test('clicks and keyboard activations are attributed to the right card and posit
     { id: 'gig-7', pos: 7, list: 'q1', seen: 1, f: 1 },
     { id: 'gig-8', pos: 8, list: 'q1', seen: 1, f: 1 },
     { id: 'gig-9', pos: 9, list: 'q1', seen: 1, f: 1 },
+    { id: 'gig-10', pos: 10, list: 'q1', seen: 1, f: 1 },
     { id: 'gig-24', pos: 24, list: 'q1', seen: 0, f: 1 },
   ]);
   const click6 = ofType(events, 'click', 'gig-6')[0];
