@@ -4,7 +4,8 @@
 // (infinite scroll, client-side rendering), removed cards and id, position or list
 // attributes that change (a recycled node). Mutation records are only collected in the
 // observer callback; their work runs once per batch, in idle time (or after a short
-// timeout where requestIdleCallback is missing), off the page's critical path. The
+// timeout where requestIdleCallback is missing), off the page's critical path, except
+// for a card in view whose id changed, which is another card at once. The
 // first scan is one task (see below). A new page view first
 // handles the records not yet handled (_catchUp), so a card node a framework reused
 // for another card (same element, new id) is the new card before the page view begins.
@@ -61,6 +62,9 @@ export function watchDom(cards, env, o, guard, pump) {
     pump();
   });
   const observer = new env.MutationObserver(guard((list) => {
+    // A card in view whose id changed (a node a virtual list reused) is another card
+    // now: its old id must not go on counting until idle time, which a scroll delays.
+    for (const r of list) if (r.attributeName === o.idAttribute && cards._items.get(r.target) >= 0) update(r.target);
     records.push(...list);
     scheduled ||= idle ? idle(run, { timeout: 500 }) : env.setTimeout(run, 50);
   }));

@@ -100,6 +100,19 @@ describe('discovery', () => {
     assert.match(trackingTrace(debug.trace()), /^unelem \S+ 0\nelem \S+ 7 gig-9 q1$/m);
   });
 
+  it('ends the old id of a recycled node in view at once, not when discovery next runs in idle time', async () => {
+    const { page, transport, tracker } = await start();
+    const { cards } = grid(page, 1);
+    await page.settle();
+    page.intersect(cards[0], 1);
+    page.advance(600);
+    cards[0].setAttribute('data-gig-id', 'gig-9'); // a virtual list shows another card in the node
+    await new Promise((resolve) => setImmediate(resolve)); // the mutation callback ran; idle time did not come
+    page.advance(1000);
+    tracker.flush();
+    assert.deepEqual(transport.events.map((e) => [e.e, e.id, e.ms]), [['imp', 'gig-1', undefined], ['vis', 'gig-1', 600]]);
+  });
+
   it('observes elements handed to observe() with their own metadata, and unobserve() releases them', async () => {
     const { page, transport, tracker, debug } = await start({ selector: null });
     const card = page.el({ class: 'card' });
