@@ -1,7 +1,7 @@
 // The collector and gzip bodies (demo/inflate.js): a gzip batch is recognised by its
 // magic bytes, inflated and stored like the same batch as JSON text; a decompression
 // bomb gets 413 and a truncated or corrupt gzip body 400, and neither stores anything.
-// Each test starts its own collector on 127.0.0.1:0. The README's Python reader for other
+// Each test starts its own collector on 127.0.0.1:0. demo/README.md's Python reader for other
 // collectors (run with python3, which emcc needs anyway) refuses the same bodies.
 
 import { test } from 'node:test';
@@ -92,16 +92,16 @@ test('decodeBody: magic bytes, the cap is inclusive', () => {
   assert.equal(decodeBody(gzipSync(Buffer.alloc(101)), 100).status, 413);
 });
 
-/** The README's Python code under "What the collector must do", dedented. */
+/** demo/README.md's Python code under "Reading a batch in Python", dedented. */
 function readmePythonReader() {
-  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-  const section = readme.slice(readme.indexOf('\n### What the collector must do\n'));
+  const readme = readFileSync(new URL('../../demo/README.md', import.meta.url), 'utf8');
+  const section = readme.slice(readme.indexOf('\n### Reading a batch in Python\n'));
   const block = /```python\n([^]*?)```/.exec(section)[1];
   const indent = /^ */.exec(block)[0].length;
   return block.split('\n').map((line) => line.slice(indent)).join('\n');
 }
 
-test('the README\'s Python reader: 413 past 64 KiB, 400 truncated or corrupt, like the collector', () => {
+test('demo/README\'s Python reader: 413 past 64 KiB, 400 truncated or corrupt, like the collector', () => {
   const whole = gzipSync(batch());
   const corrupt = Buffer.from(whole);
   corrupt[corrupt.length - 6] ^= 0xff; // the CRC-32 no longer matches
