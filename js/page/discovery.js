@@ -64,8 +64,11 @@ export function watchDom(cards, env, o, guard, pump) {
   const observer = new env.MutationObserver(guard((list) => {
     // A card in view whose id changed (a node a virtual list reused) is another card
     // now: its old id must not go on counting until idle time, which a scroll delays.
-    for (const r of list) if (r.attributeName === o.idAttribute && cards._items.get(r.target) >= 0) update(r.target);
-    records.push(...list);
+    // The other records wait for idle time.
+    for (const r of list) {
+      if (r.attributeName === o.idAttribute && cards._items.get(r.target) >= 0) update(r.target);
+      else records.push(r);
+    }
     scheduled ||= idle ? idle(run, { timeout: 500 }) : env.setTimeout(run, 50);
   }));
   observer.observe(env.document.documentElement || env.document, {
