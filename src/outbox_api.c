@@ -228,7 +228,8 @@ IMP_API int32_t imp_outbox_found(double t, uint32_t key_len, uint32_t value_len)
 }
 
 IMP_API int32_t imp_outbox_scan_done(double t) {
-  if (!running() || !imp_ob.scanning) return IMP_ERR_STATE;
+  if (!running()) return IMP_ERR_STATE;
+  if (!imp_ob.scanning) return IMP_NONE; /* ended meanwhile: consent was revoked */
   if (!ob_take_time(t)) return IMP_ERR_ARG;
   imp_ob_scan_done(imp_g.now);
   return ob_done(IMP_OK);

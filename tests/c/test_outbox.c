@@ -10,7 +10,8 @@
 ** and cuts the queue even when every slot is in flight; a late answer to a request
 ** whose record was adopted again counts nothing twice; a flush cuts what is not yet
 ** due; retry_ms says the delay a failure set; a batch held past max_age_ms is counted
-** lost and sent no more; this tab's stored copies stay within stored_events.
+** lost and sent no more; this tab's stored copies stay within stored_events; consent
+** revoked during a scan ends it.
 ** (tests/replay/delivery and tests/fuzz/fuzz_outbox.c cover whole scenarios.)
 */
 #include <zlib.h>
@@ -136,7 +137,7 @@ static void test_arguments(void) {
   CHECK_INT(imp_outbox_consent(0, 3), IMP_ERR_ARG, "consent 3");
   CHECK_INT(imp_outbox_found(0, 4, 4), IMP_ERR_STATE, "found outside a scan");
   CHECK_INT(imp_outbox_tab_live(0, 4), IMP_ERR_STATE, "tab_live outside a scan");
-  CHECK_INT(imp_outbox_scan_done(0), IMP_ERR_STATE, "scan_done outside a scan");
+  CHECK_INT(imp_outbox_scan_done(0), IMP_NONE, "scan_done outside a scan: nothing to end");
   CHECK_INT(imp_outbox_next(0, 0.5), IMP_OK, "first action");
   CHECK_INT(ACT->kind, IMP_ACT_SCAN, "the first action is a scan of storage");
   CHECK_INT(imp_outbox_found(0, 0, 4), IMP_ERR_ARG, "empty key");
@@ -762,6 +763,26 @@ static void test_storage_bound(void) {
   CHECK_INT(ACT->stored_events, 0, "nothing stored");
 }
 
+/* Consent revoked while the glue waits for the scan lock ends the scan: the records it
+** then reports are refused, and its late scan_done has nothing to end. */
+static void test_scan_ended_by_consent(void) {
+  start_with(T_MAX_ITEMS, T_MAX_QUEUE, T_QUEUE_BYTES, 1, T_BATCH_BYTES, 5000);
+  page(0, "pv1", "/s", 0);
+  CHECK_INT(ob_start(0), IMP_OK, "start");
+  CHECK_INT(imp_outbox_next(0, 0.5), IMP_OK, "first action");
+  CHECK_INT(ACT->kind, IMP_ACT_SCAN, "a scan");
+  CHECK_INT(imp_outbox_consent(5, IMP_CONSENT_DENIED), IMP_OK, "consent revoked");
+  memcpy(imp_outbox_io_ptr(), "q:k1x", 5);
+  CHECK_INT(imp_outbox_found(6, 4, 1), IMP_ERR_STATE, "a record after the scan ended");
+  CHECK_INT(imp_outbox_scan_done(6), IMP_NONE, "the late scan_done: nothing to end");
+  CHECK_INT(imp_outbox_next(6, 0.5), IMP_OK, "the outbox goes on");
+  CHECK_INT(ACT->kind, IMP_ACT_PURGE, "purging what was stored");
+  CHECK_INT(imp_outbox_consent(7, IMP_CONSENT_GRANTED), IMP_OK, "granted again");
+  CHECK_INT(imp_outbox_next(7, 0.5), IMP_OK, "next");
+  CHECK_INT(ACT->kind, IMP_ACT_SCAN, "a new scan");
+  CHECK_INT(imp_outbox_scan_done(8), IMP_OK, "which ends");
+}
+
 int main(void) {
   test_arguments();
   test_retry_policy();
@@ -783,6 +804,7 @@ int main(void) {
   test_drop_record_after_a_write_outlived_its_batch();
   test_held_batch_expires();
   test_storage_bound();
+  test_scan_ended_by_consent();
   CHECK_INT(g_invalid, 0, "every batch drained was valid");
   return test_done();
 }

@@ -313,6 +313,24 @@ describe('two tabs', () => {
     assert.ok(claim < log.indexOf('release impression-tracker:scan'), `claim first: ${log}`);
   });
 
+  it('consent revoked while the scan waits for its lock: the late scan finds nothing to do and the tracker goes on', async () => {
+    const { locks } = fakeLocks();
+    let grant;
+    const granted = new Promise((resolve) => { grant = resolve; });
+    const request = locks.request;
+    locks.request = (name, callback) => (name.endsWith(':scan') ? granted.then(() => request(name, callback)) : request(name, callback));
+    const storage = fakeStorage();
+    const { page, tracker, errors } = await start({ env: { localStorage: storage, navigator: { locks } } });
+    tracker.setConsent(false);
+    grant();
+    for (let i = 0; i < 4; i++) await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(errors, []);
+    assert.equal(tracker.stats().active, true, 'still tracking');
+    addGrid(page, 1);
+    await page.settle();
+    assert.equal(tracker.stats().elements, 1, 'a card added later is observed');
+  });
+
   it('a tab holds its Web Lock while visible only: hidden (or stopped) it owns nothing', async () => {
     const { held, locks } = fakeLocks();
     const { page, tracker } = await start({ env: { localStorage: fakeStorage(), navigator: { locks } } });
