@@ -24,8 +24,10 @@ static void failed(double t, ob_batch *b, double retry_after_ms, double jitter) 
   if (b->wave == imp_ob.wave) {
     imp_ob.failures++;
     imp_ob.wave++;
-    double delay = retry_after_ms >= 0.0 ? retry_after_ms
-                                         : imp_ob_backoff(imp_ob.failures, jitter, &imp_ob.cfg);
+    /* A Retry-After under the backoff's base (0: "at once") leaves the backoff. */
+    double delay = retry_after_ms >= imp_ob.cfg.backoff_base_ms
+                       ? retry_after_ms
+                       : imp_ob_backoff(imp_ob.failures, jitter, &imp_ob.cfg);
     if (delay > imp_ob.cfg.retry_after_max_ms) delay = imp_ob.cfg.retry_after_max_ms;
     imp_ob.retry_at = t + delay;
     imp_act.retry_ms = delay;

@@ -433,7 +433,8 @@ static void test_timeout_and_one_at_a_time(void) {
 }
 
 /* imp_outbox_flush() cuts queued events that are not yet due, so the next action sends
-** them; a failure's delay (backoff or Retry-After) is in action.retry_ms. */
+** them; a failure's delay (backoff or Retry-After, a Retry-After under a second leaving
+** the backoff) is in action.retry_ms. */
 static void test_flush_and_retry_delay(void) {
   fresh(4); /* a batch is due only after 4 events or its age */
   CHECK_INT(imp_outbox_flush(T_NAN), IMP_ERR_ARG, "flush at NaN");
@@ -460,7 +461,12 @@ static void test_flush_and_retry_delay(void) {
   while (imp_outbox_next(5030, 0.5) == IMP_OK) {
   }
   CHECK_INT(imp_outbox_next(7030, 0.5), IMP_OK, "retried again");
-  imp_outbox_response(7040, ACT->ticket, 204, -1, 0.5);
+  CHECK_INT(imp_outbox_response(7040, ACT->ticket, 503, 0, 0.5), IMP_OK, "503, Retry-After: 0");
+  CHECK_INT(ACT->retry_ms, 4000, "under a second: the third backoff step, not at once");
+  while (imp_outbox_next(7040, 0.5) == IMP_OK) {
+  }
+  CHECK_INT(imp_outbox_next(11040, 0.5), IMP_OK, "retried after the backoff");
+  imp_outbox_response(11050, ACT->ticket, 204, -1, 0.5);
 }
 
 /* Eight clicks on a card with the longest id and list: a batch of over 2 KiB. */

@@ -262,8 +262,8 @@ describe('what the collector answers, as the browser shows it', () => {
     assert.deepEqual(retries, [3600000], 'Retry-After capped at 1 hour');
   });
 
-  it('a Retry-After that is no HTTP date, or a date already past, leaves the backoff in place (no retry at once)', async () => {
-    for (const value of ['1.5', '-1', 'Thu, 01 Jan 1970 00:00:00 GMT']) {
+  it('a Retry-After that is no HTTP date, a date already past, or under a second (0), leaves the backoff in place (no retry at once)', async () => {
+    for (const value of ['1.5', '-1', 'Thu, 01 Jan 1970 00:00:00 GMT', '0']) {
       const { errors, retries, network } = await failingWith(reply(503, value));
       assert.deepEqual(errors, []);
       assert.equal(network.calls.length, 1, `Retry-After ${value}: no retry before the backoff`);
