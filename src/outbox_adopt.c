@@ -12,6 +12,8 @@
 **                                                   are counted lost and travel
 **   a drop-only record                           -> remove; its count travels
 **   no free slot                                 -> leave (scan again on delivery)
+**     while the records left fit this tab's storage share beside its own copies;
+**     beyond it (hide after hide while the collector is down) -> remove; counted
 **   otherwise                                    -> adopt: held here, and the record
 **                                                   is rewritten with this tab as owner
 ** A tab is live when the glue reported its Web Lock held during this scan, or,
@@ -73,8 +75,14 @@ uint32_t imp_ob_found(double t, const uint8_t *key, uint32_t key_len, const uint
   ob_batch *b = 0;
   int expired = found.events == 0 || imp_ob_wall(t) - r.created > imp_ob.cfg.max_age_ms;
   if (!expired && !(b = imp_ob_alloc())) {
-    imp_ob.scan_on_free = 1;
-    return IMP_FOUND_LEFT;
+    uint32_t events = imp_ob.left_events + found.events, bytes = imp_ob.left_bytes + key_len + value_len;
+    expired = !imp_ob_share_fits(0, events, bytes); /* beyond it: storage stays bounded */
+    if (!expired) {
+      imp_ob.left_events = events;
+      imp_ob.left_bytes = bytes;
+      imp_ob.scan_on_free = 1;
+      return IMP_FOUND_LEFT;
+    }
   }
   imp_ob_unpark(key, key_len, &found);
   if (expired) { /* counted lost: its deferred copy must not be sent */

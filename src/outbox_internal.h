@@ -115,7 +115,7 @@ typedef struct imp_outbox {
   double retry_at;         /* no new fetch before this core time           */
   uint32_t inflight_bytes, beacon_bytes, later_used;
   /* storage and scans */
-  uint32_t stored_events, stored_bytes;
+  uint32_t left_events, left_bytes; /* records this scan left for want of a slot */
   int want_scan, scanning, purge;
   int flushing;            /* imp_outbox_flush(): cut every queued event     */
   int scan_on_free;        /* a scan found no free slot: scan when one frees */
@@ -143,6 +143,7 @@ void imp_ob_init_slots(uint8_t *mem);
 int imp_ob_same(const uint8_t *a, uint32_t an, const uint8_t *b, uint32_t bn); /* equal bytes */
 int imp_ob_tab_ok(const uint8_t *s, uint32_t n); /* a tab id: 1..16 bytes of [0-9a-z] */
 ob_batch *imp_ob_alloc(void);                 /* NULL when every slot is used */
+int imp_ob_share_fits(const ob_batch *keep, uint32_t need, uint32_t bytes);
 ob_batch *imp_ob_next_held(ob_batch *b);      /* the held batch after b (NULL: the first) */
 /* Every held batch, in slot order. */
 #define OB_EACH_HELD(b) for (ob_batch *b = 0; (b = imp_ob_next_held(b)) != 0;)

@@ -50,18 +50,24 @@ static int emit_chore(void) {
   return 1;
 }
 
+/* Whether `need` events and `bytes` more fit this tab's storage share, beside the
+** copies of the held batches other than `keep`. */
+int imp_ob_share_fits(const ob_batch *keep, uint32_t need, uint32_t bytes) {
+  uint32_t events = need, size = bytes;
+  OB_EACH_HELD(b) {
+    if (b == keep || !(b->flags & OB_STORED)) continue;
+    events += b->stored_n;
+    size += b->stored_len;
+  }
+  return events <= imp_ob.cfg.stored_events && size <= imp_ob.cfg.stored_bytes;
+}
+
 /* Frees room in this tab's storage share for `need` events and `bytes` by removing
 ** the copies of other held batches (oldest first, not in flight and not being
 ** written, as `keep` is; they stay in memory). */
 static int make_room(const ob_batch *keep, uint32_t need, uint32_t bytes) {
   for (;;) {
-    uint32_t events = need, size = bytes;
-    OB_EACH_HELD(b) {
-      if (b == keep || !(b->flags & OB_STORED)) continue;
-      events += b->stored_n;
-      size += b->stored_len;
-    }
-    if (events <= imp_ob.cfg.stored_events && size <= imp_ob.cfg.stored_bytes) return 1;
+    if (imp_ob_share_fits(keep, need, bytes)) return 1;
     ob_batch *victim = imp_ob_oldest(1u << OB_IDLE | 1u << OB_BEACON, OB_STORED, OB_STORING | OB_RELEASE);
     if (!victim) return 0;
     imp_ob_chore(IMP_ACT_REMOVE, 0, victim->key, victim->key_len);
@@ -158,7 +164,7 @@ static int visible_action(double t) {
   if (storage_usable() && imp_ob.want_scan && !imp_ob.scanning) {
     imp_ob.want_scan = 0;
     imp_ob.scanning = 1;
-    imp_ob.live_n = 0;
+    imp_ob.live_n = imp_ob.left_events = imp_ob.left_bytes = 0;
     set_action(IMP_ACT_SCAN, 0, 0, 0, 0);
     return 1;
   }

@@ -10,8 +10,8 @@
 ** and cuts the queue even when every slot is in flight; a late answer to a request
 ** whose record was adopted again counts nothing twice; a flush cuts what is not yet
 ** due; retry_ms says the delay a failure set; a batch held past max_age_ms is counted
-** lost and sent no more; this tab's stored copies stay within stored_events; consent
-** revoked during a scan ends it.
+** lost and sent no more; this tab's stored copies stay within stored_events, and so do the
+** records a scan leaves for want of a slot; consent revoked during a scan ends it.
 ** (tests/replay/delivery and tests/fuzz/fuzz_outbox.c cover whole scenarios.)
 */
 #include <zlib.h>
@@ -769,6 +769,47 @@ static void test_storage_bound(void) {
   CHECK_INT(ACT->stored_events, 0, "nothing stored");
 }
 
+/* Records a scan leaves for want of a free slot count in this tab's storage share:
+** beyond it they are removed and their events counted lost, so hide after hide while
+** the collector is down cannot fill the origin's storage. */
+static void test_records_left_within_the_share(void) {
+  static char keys[4][IMP_OB_KEY_BYTES], values[4][8192];
+  static uint32_t key_lens[4], value_lens[4];
+  fresh(1);
+  for (unsigned i = 1; i <= 4; i++) impression(10, "a", i);
+  imp_outbox_online(20, 0);
+  imp_page_state(20, IMP_PAGE_HIDDEN); /* offline: each batch is stored, released */
+  unsigned n = 0;
+  while (imp_outbox_next(20, 0.5) == IMP_OK && ACT->kind == IMP_ACT_STORE && n < 4) {
+    key_lens[n] = ACT->key_bytes;
+    value_lens[n] = ACT->body_bytes;
+    memcpy(keys[n], imp_outbox_io_ptr(), key_lens[n]);
+    memcpy(values[n], imp_outbox_io_ptr() + key_lens[n], value_lens[n]);
+    imp_outbox_stored(20, ACT->ticket, IMP_STORE_OK);
+    n++;
+  }
+  CHECK_INT(n, 4, "four released records");
+  /* The next page load: one slot, room in storage for two events. */
+  start_with(T_MAX_ITEMS, T_MAX_QUEUE, T_QUEUE_BYTES, 1, T_BATCH_BYTES, 5000);
+  page(0, "pv2", "/s", 0);
+  *CFG = defaults;
+  CFG->max_batches = 1;
+  CFG->stored_events = 2;
+  memcpy(imp_outbox_io_ptr(), "tab2", 4);
+  CHECK_INT(imp_outbox_start(100, 1.7e12, 4), IMP_OK, "start");
+  CHECK_INT(imp_outbox_next(100, 0.5), IMP_OK, "first action");
+  CHECK_INT(ACT->kind, IMP_ACT_SCAN, "a scan");
+  static const uint32_t verdict[4] = {IMP_FOUND_ADOPTED, IMP_FOUND_LEFT, IMP_FOUND_REMOVE, IMP_FOUND_REMOVE};
+  for (unsigned i = 0; i < 4; i++) {
+    memcpy(imp_outbox_io_ptr(), keys[i], key_lens[i]);
+    memcpy(imp_outbox_io_ptr() + key_lens[i], values[i], value_lens[i]);
+    CHECK_INT(imp_outbox_found(100, key_lens[i], value_lens[i]), IMP_OK, "found %u", i);
+    CHECK_INT(ACT->found, verdict[i], "record %u: adopted, left within the share, then removed", i);
+  }
+  CHECK_INT(imp_outbox_scan_done(100), IMP_OK, "scan done");
+  CHECK_INT(ACT->lost, 2, "the two removed are counted lost");
+}
+
 /* Consent revoked while the glue waits for the scan lock ends the scan: the records it
 ** then reports are refused, and its late scan_done has nothing to end. */
 static void test_scan_ended_by_consent(void) {
@@ -810,6 +851,7 @@ int main(void) {
   test_drop_record_after_a_write_outlived_its_batch();
   test_held_batch_expires();
   test_storage_bound();
+  test_records_left_within_the_share();
   test_scan_ended_by_consent();
   CHECK_INT(g_invalid, 0, "every batch drained was valid");
   return test_done();

@@ -5,24 +5,12 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { listRecords, removeAll, setRecord } from '../../js/delivery/io.js';
 import { beacon, post, retryAfterMs } from '../../js/delivery/network.js';
-import { fakeNetwork } from './fakes/dom.js';
+import { fakeNetwork, fakeStorage } from './fakes/dom.js';
 import { noNativeReplay, replayedSends, replayNative, replayWasm } from './fakes/replay.js';
 import { addGrid, startOnPage as start } from './fakes/tracker.js';
 
 const io = (fetch, extra = {}) => ({ fetch, Blob: null, wallNow: () => Date.parse('2026-01-01T00:00:00Z'), ...extra });
 const answer = (status, retryAfter = null) => async () => ({ status, headers: { get: (h) => (h === 'Retry-After' ? retryAfter : null) } });
-
-function fakeStorage(entries = []) {
-  const records = new Map(entries);
-  return {
-    records,
-    get length() { return records.size; },
-    key: (i) => [...records.keys()][i] ?? null,
-    getItem: (k) => records.get(k) ?? null,
-    setItem: (k, v) => records.set(k, String(v)),
-    removeItem: (k) => records.delete(k),
-  };
-}
 
 /** Web Locks that grant every request at once; `log` gets each release. */
 function fakeLocks(log = []) {

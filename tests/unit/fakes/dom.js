@@ -367,3 +367,16 @@ export function fakeNetwork({ status = 204 } = {}) {
   };
   return t;
 }
+
+/** localStorage over a Map (`records`), with the entries given. */
+export function fakeStorage(entries = []) {
+  const records = new Map(entries);
+  return {
+    records,
+    get length() { return records.size; },
+    key: (i) => [...records.keys()][i] ?? null,
+    getItem: (k) => records.get(k) ?? null,
+    setItem: (k, v) => records.set(k, String(v)),
+    removeItem: (k) => records.delete(k),
+  };
+}
