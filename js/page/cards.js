@@ -31,6 +31,7 @@ export function createCards(o, env, check, due, report) {
     _items: new Map(), // element -> its handle, -1 for none
     _manual: new Map(), // element -> the options given to observe(el, meta)
     _ids: [], // by handle: the id it was given for
+    _sweepAt: 64, // a new card past this many first lets go of those that left the document
   };
 }
 
@@ -82,6 +83,12 @@ export function track(cards, el, meta, manual) {
   else cards._manual.delete(el);
   if (handle >= 0) cards._check(register(cards._core, cards._env.now(), ...m));
   else if (handle === undefined) {
+    // Cards that left the document unseen by discovery (none, or a shadow root) and
+    // were never unobserve()d are let go as cards are added: amortized, never piling up.
+    if (cards._core && cards._items.size >= cards._sweepAt) {
+      releaseDisconnected(cards);
+      cards._sweepAt = 2 * cards._items.size + 64;
+    }
     // A card not in view yet has its facts read when it shows.
     cards._items.set(el, -1);
     cards._geometry._observe(el);

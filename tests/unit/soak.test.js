@@ -183,4 +183,31 @@ describe('a page that lives for hours', () => {
     assert.ok(holdings(page, tracker).awaiting === 0 && page.clock.timers.length <= 1);
     assert.deepEqual(errors, []);
   });
+
+  it('cards the page observes itself and removes without unobserve() are let go (no discovery to see them leave)', async () => {
+    const { page, transport, tracker, errors } = await start({ debug: undefined, selector: null });
+    const newEvents = eventReader(transport);
+    const before = holdings(page, tracker);
+    let grid = null;
+    let imps = 0;
+    let most = 0;
+    for (let first = 1; first <= 10000; first += 50) {
+      grid?.remove(); // a framework replacing its list, never calling unobserve()
+      const { container, cards } = addGrid(page, 50, 'feed', first);
+      grid = container;
+      for (const card of cards) tracker.observe(card);
+      for (const card of cards.slice(0, 5)) page.intersect(card, 1), page.intersect(card, 0);
+      tracker.flush();
+      await page.settle();
+      imps += newEvents().filter((e) => e.e === 'imp').length;
+      most = Math.max(most, tracker.stats().elements);
+    }
+    assert.equal(imps, 1000, 'five cards of each list counted');
+    assert.ok(most <= 2 * 50 + 64, `cards held: at most ${most}`);
+    const after = holdings(page, tracker);
+    assert.ok(after.observed <= 2 * 50 + 64 && after.elements === after.observed, `observed: ${after.observed}`);
+    assert.equal(after.listeners, before.listeners);
+    assert.deepEqual(errors, []);
+  });
 });
+
