@@ -65,6 +65,9 @@ export function check(w, status, name = w._core._last) {
   const option = status === ERR_CONFIG ? ` (option ${CONFIG_OPTIONS[configField(core) - 1] || '?'})` : '';
   const error = Object.assign(new Error(`impression-tracker: ${name} returned ${statusName(core, status)}${option}`), { status });
   if (!CARD_ERRORS.includes(status)) throw error;
-  w._report(error);
+  // A full core refuses every new card until the next page view: said once per page
+  // view (w._full is ERR_FULL once said; a new page view sets it to 0).
+  if (status !== w._full) w._report(error);
+  if (status === ERR_FULL) w._full = status;
   return false;
 }

@@ -209,5 +209,30 @@ describe('a page that lives for hours', () => {
     assert.equal(after.listeners, before.listeners);
     assert.deepEqual(errors, []);
   });
+
+  it('a page view past what the core can hold says so once, not once per card, and the next page view counts again', async () => {
+    const { page, transport, tracker, errors } = await start({ debug: undefined });
+    const newEvents = eventReader(transport);
+    const grids = [];
+    const scroll = async (from, to) => {
+      for (let first = from; first < to; first += 50) {
+        const { cards } = addGrid(page, 50, 'feed', first);
+        grids.push(cards[0].parentNode);
+        if (grids.length > 3) grids.shift().remove();
+        await page.settle();
+        for (const card of cards) page.intersect(card, 1), page.intersect(card, 0);
+        for (const card of cards.slice(0, 5)) page.intersect(card, 1), page.intersect(card, 0); // seen again
+      }
+      tracker.flush();
+      await page.settle();
+      return newEvents().filter((e) => e.e === 'imp').length;
+    };
+    const counted = await scroll(1, 60001);
+    assert.ok(counted > 49152 && counted < 60000, `${counted} cards counted before the core was full`);
+    assert.deepEqual(errors.map((e) => e.message), ['impression-tracker: elem returned IMP_ERR_FULL'], 'said once');
+    tracker.newPageView();
+    assert.equal(await scroll(60001, 61001), 1000, 'a new page view counts every card again');
+    assert.equal(errors.length, 1);
+  });
 });
 
