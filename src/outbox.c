@@ -135,6 +135,17 @@ void imp_ob_let_go(ob_batch *b) {
   b->state = OB_FREE;
 }
 
+/* Cancels every parked registration: after a scan, those whose record it did not take
+** back (another tab did, or it was delivered and removed; one it left is stored, so
+** safe from a crash), which nothing would ever cancel otherwise. */
+void imp_ob_cancel_parked(void) {
+  for (const ob_gone *g = imp_ob.parked; g < imp_ob.parked + imp_ob.parked_n; g++) {
+    imp_ob_chore(IMP_ACT_CANCEL, g->ticket, 0, 0);
+    imp_ob.later_used -= g->bytes;
+  }
+  imp_ob.parked_n = 0;
+}
+
 /* The parked registration of the record `key`, if any, leaves the list for b, the
 ** record's batch (its own fetchLater copy from then on). */
 void imp_ob_unpark(const uint8_t *key, uint32_t key_len, ob_batch *b) {
@@ -323,9 +334,8 @@ void imp_ob_purge(void) {
   }
   for (const ob_gone *g = imp_ob.gone; g < imp_ob.gone + imp_ob.gone_n; g++)
     imp_ob_chore(IMP_ACT_CANCEL, g->ticket, 0, 0);
-  for (const ob_gone *g = imp_ob.parked; g < imp_ob.parked + imp_ob.parked_n; g++)
-    imp_ob_chore(IMP_ACT_CANCEL, g->ticket, 0, 0);
-  imp_ob.gone_n = imp_ob.parked_n = 0;
+  imp_ob_cancel_parked();
+  imp_ob.gone_n = 0;
   imp_ob.inflight_bytes = imp_ob.later_used = 0; /* nothing is in flight or registered */
   imp_ob.purge = (imp_ob.cfg.flags & IMP_OB_STORAGE) ? 1 : 0;
   imp_ob.want_scan = imp_ob.scanning = 0;

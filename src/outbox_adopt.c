@@ -97,4 +97,5 @@ uint32_t imp_ob_found(double t, const uint8_t *key, uint32_t key_len, const uint
 void imp_ob_scan_done(double t) {
   (void)t;
   imp_ob.scanning = 0;
+  imp_ob_cancel_parked();
 }

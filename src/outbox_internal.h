@@ -144,6 +144,7 @@ int imp_ob_same(const uint8_t *a, uint32_t an, const uint8_t *b, uint32_t bn); /
 int imp_ob_tab_ok(const uint8_t *s, uint32_t n); /* a tab id: 1..16 bytes of [0-9a-z] */
 ob_batch *imp_ob_alloc(void);                 /* NULL when every slot is used */
 int imp_ob_share_fits(const ob_batch *keep, uint32_t need, uint32_t bytes);
+void imp_ob_cancel_parked(void);              /* after a scan, and at a purge */
 ob_batch *imp_ob_next_held(ob_batch *b);      /* the held batch after b (NULL: the first) */
 /* Every held batch, in slot order. */
 #define OB_EACH_HELD(b) for (ob_batch *b = 0; (b = imp_ob_next_held(b)) != 0;)

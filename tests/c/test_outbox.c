@@ -11,7 +11,8 @@
 ** whose record was adopted again counts nothing twice; a flush cuts what is not yet
 ** due; retry_ms says the delay a failure set; a batch held past max_age_ms is counted
 ** lost and sent no more; this tab's stored copies stay within stored_events, and so do the
-** records a scan leaves for want of a slot; consent revoked during a scan ends it.
+** records a scan leaves for want of a slot; a fetchLater copy parked at a hide ends
+** with the next scan; consent revoked during a scan ends it.
 ** (tests/replay/delivery and tests/fuzz/fuzz_outbox.c cover whole scenarios.)
 */
 #include <zlib.h>
@@ -810,6 +811,45 @@ static void test_records_left_within_the_share(void) {
   CHECK_INT(ACT->lost, 2, "the two removed are counted lost");
 }
 
+/* Performs every action due at t (fetches answered `status`, writes and fetchLater
+** registrations accepted, scans finding nothing); returns the CANCEL of `ticket` seen
+** (1) or not (0), and sets *later to the last fetchLater ticket registered. */
+static int drive_later(double t, int32_t status, uint32_t ticket, uint32_t *later) {
+  int cancelled = 0;
+  while (imp_outbox_next(t, 0.5) == IMP_OK) {
+    if (ACT->kind == IMP_ACT_FETCH) imp_outbox_response(t, ACT->ticket, status, -1, 0.5);
+    else if (ACT->kind == IMP_ACT_STORE) imp_outbox_stored(t, ACT->ticket, IMP_STORE_OK);
+    else if (ACT->kind == IMP_ACT_LATER) imp_outbox_later(t, *later = ACT->ticket, 1);
+    else if (ACT->kind == IMP_ACT_SCAN) imp_outbox_scan_done(t);
+    else if (ACT->kind == IMP_ACT_BEACON) imp_outbox_beacon(t, ACT->ticket, IMP_BEACON_ACCEPTED);
+    else cancelled |= ACT->kind == IMP_ACT_CANCEL && ACT->ticket == ticket;
+  }
+  return cancelled;
+}
+
+/* A fetchLater registration parked at a hide (its batch let go to storage, released)
+** whose record the next scan does not take back (another tab adopted and delivered
+** it) is cancelled: nothing awaits it any more, and its bytes return to the budget. */
+static void test_parked_registration_ends_with_the_scan(void) {
+  start_with(T_MAX_ITEMS, T_MAX_QUEUE, T_QUEUE_BYTES, 1, T_BATCH_BYTES, 5000);
+  page(0, "pv1", "/s", 0);
+  *CFG = defaults;
+  CFG->max_batches = T_OB_BATCHES;
+  CFG->flags |= IMP_OB_LATER;
+  memcpy(imp_outbox_io_ptr(), "tab1", 4);
+  CHECK_INT(imp_outbox_start(0, 1.7e12, 4), IMP_OK, "start with fetchLater");
+  uint32_t later = 0;
+  drive_later(0, 503, 0, &later);
+  impression(10, "a", 1);
+  drive_later(10, 503, 0, &later); /* failing: an owned copy and a fetchLater copy */
+  CHECK(later != 0, "a fetchLater copy registered");
+  imp_page_state(20, IMP_PAGE_HIDDEN);
+  CHECK_INT(drive_later(20, 503, later, &later), 0, "hidden: released to storage, its copy parked");
+  CHECK_INT(ACT->held_batches, 0, "the batch let go");
+  imp_page_state(30, IMP_PAGE_VISIBLE); /* the scan finds nothing: another tab took it */
+  CHECK_INT(drive_later(30, 503, later, &later), 1, "the parked copy is cancelled after the scan");
+}
+
 /* Consent revoked while the glue waits for the scan lock ends the scan: the records it
 ** then reports are refused, and its late scan_done has nothing to end. */
 static void test_scan_ended_by_consent(void) {
@@ -852,6 +892,7 @@ int main(void) {
   test_held_batch_expires();
   test_storage_bound();
   test_records_left_within_the_share();
+  test_parked_registration_ends_with_the_scan();
   test_scan_ended_by_consent();
   CHECK_INT(g_invalid, 0, "every batch drained was valid");
   return test_done();

@@ -5,28 +5,12 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { listRecords, removeAll, setRecord } from '../../js/delivery/io.js';
 import { beacon, post, retryAfterMs } from '../../js/delivery/network.js';
-import { fakeNetwork, fakeStorage } from './fakes/dom.js';
+import { fakeLocks, fakeNetwork, fakeStorage } from './fakes/dom.js';
 import { noNativeReplay, replayedSends, replayNative, replayWasm } from './fakes/replay.js';
 import { addGrid, startOnPage as start } from './fakes/tracker.js';
 
 const io = (fetch, extra = {}) => ({ fetch, Blob: null, wallNow: () => Date.parse('2026-01-01T00:00:00Z'), ...extra });
 const answer = (status, retryAfter = null) => async () => ({ status, headers: { get: (h) => (h === 'Retry-After' ? retryAfter : null) } });
-
-/** Web Locks that grant every request at once; `log` gets each release. */
-function fakeLocks(log = []) {
-  const held = new Set();
-  const locks = {
-    request: (name, callback) => {
-      held.add(name);
-      return Promise.resolve(callback({ name })).finally(() => {
-        held.delete(name);
-        log.push(`release ${name}`);
-      });
-    },
-    query: async () => ({ held: [...held].map((name) => ({ name })) }),
-  };
-  return { held, locks };
-}
 
 /** A card in view and flushed: one impression handed to the outbox and sent. */
 async function oneImpression(page, tracker) {

@@ -7,7 +7,7 @@
 // delivered or counted in a "drop".
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { bodyText, fakeStorage } from './fakes/dom.js';
+import { bodyText, fakeLocks, fakeStorage } from './fakes/dom.js';
 import { addGrid, startOnPage as start } from './fakes/tracker.js';
 
 /** Reads the bodies sent since the last call: () => the events of the new ones. */
@@ -233,6 +233,37 @@ describe('a page that lives for hours', () => {
     tracker.newPageView();
     assert.equal(await scroll(60001, 61001), 1000, 'a new page view counts every card again');
     assert.equal(errors.length, 1);
+  });
+
+  it('two tabs, one hidden while the other takes its stored batches: no fetchLater copy is left waiting', async () => {
+    const storage = fakeStorage();
+    const { locks } = fakeLocks();
+    const env = (tab) => ({ localStorage: storage, navigator: { locks }, fetchLater: () => registered[tab]++ });
+    const registered = { a: 0, b: 0 };
+    const a = await start({ debug: undefined, env: env('a') });
+    a.transport.status = 503;
+    let n = 0;
+    for (let round = 0; round < 6; round++) {
+      for (let second = 0; second < 40; second++) { // a's collector fails: its batches wait, with fetchLater copies
+        const { cards } = addGrid(a.page, 1, 'a', ++n);
+        await a.page.settle();
+        a.page.intersect(cards[0], 1);
+        a.page.advance(1000);
+        await a.page.settle();
+      }
+      a.page.hide(); // released to storage: their fetchLater copies stay with the browser
+      await a.page.settle();
+      const b = await start({ debug: undefined, env: env('b') }); // adopts and delivers them
+      for (let second = 0; second < 30; second++) b.page.advance(1000), await b.page.settle();
+      b.tracker.stop();
+      a.page.show(); // its scan finds nothing left: the copies parked at the hide are cancelled
+      await a.page.settle();
+      a.page.advance(1000);
+      await a.page.settle();
+      assert.equal(a.tracker.stats().transport.deferred, 0, `round ${round}: no copy left waiting`);
+    }
+    assert.ok(registered.a > 0);
+    assert.deepEqual([a.errors, storage.records.size], [[], 0]);
   });
 });
 

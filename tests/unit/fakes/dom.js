@@ -380,3 +380,19 @@ export function fakeStorage(entries = []) {
     removeItem: (k) => records.delete(k),
   };
 }
+
+/** Web Locks that grant every request at once; `log` gets each release. */
+export function fakeLocks(log = []) {
+  const held = new Set();
+  const locks = {
+    request: (name, callback) => {
+      held.add(name);
+      return Promise.resolve(callback({ name })).finally(() => {
+        held.delete(name);
+        log.push(`release ${name}`);
+      });
+    },
+    query: async () => ({ held: [...held].map((name) => ({ name })) }),
+  };
+  return { held, locks };
+}
