@@ -184,11 +184,11 @@ BUNDLE    := node tests/tools/bundle.mjs
 # resized in view across the large-card area changing rule (a ResizeObserver) about
 # 0.07 KiB in the glue; a recycled card in view ending its old id at once, not in idle
 # time, about 0.02 KiB in the glue.
-JS_GZIP_BUDGET ?= 19896
-GLUE_GZIP_BUDGET ?= 8281
+JS_GZIP_BUDGET ?= 19916
+GLUE_GZIP_BUDGET ?= 8298
 # The script-tag build, the shipped single file (glue, debug entry and the core's gzip
 # bytes as base64, placed first so gzip codes them apart: tests/tools/bundle.mjs).
-SCRIPT_TAG_GZIP_BUDGET ?= 22018
+SCRIPT_TAG_GZIP_BUDGET ?= 22046
 .PHONY: glue types
 
 glue: js/imp-embedded.js dist/impression-tracker.js dist/index.min.js dist/embedded.min.js
