@@ -11,7 +11,7 @@
 ** whose record was adopted again counts nothing twice; a flush cuts what is not yet
 ** due; retry_ms says the delay a failure set; a batch held past max_age_ms is counted
 ** lost and sent no more; this tab's stored copies stay within stored_events; consent
-** revoked during a scan ends it.
+** revoked during a scan ends it; a later format's record is left.
 ** (tests/replay/delivery and tests/fuzz/fuzz_outbox.c cover whole scenarios.)
 */
 #include <zlib.h>
@@ -789,6 +789,31 @@ static void test_scan_ended_by_consent(void) {
   CHECK_INT(imp_outbox_scan_done(8), IMP_OK, "which ends");
 }
 
+/* A record of a later format version is left for the tracker that wrote it; one this
+** version cannot read otherwise is removed. */
+static uint32_t found_verdict(const char *key, const char *value) {
+  uint32_t key_len = (uint32_t)strlen(key), value_len = (uint32_t)strlen(value);
+  memcpy(imp_outbox_io_ptr(), key, key_len);
+  memcpy(imp_outbox_io_ptr() + key_len, value, value_len);
+  CHECK_INT(imp_outbox_found(1, key_len, value_len), IMP_OK, "found %s", key);
+  return ACT->found;
+}
+
+static void test_later_format_left(void) {
+  start_with(T_MAX_ITEMS, T_MAX_QUEUE, T_QUEUE_BYTES, 1, T_BATCH_BYTES, 5000);
+  page(0, "pv1", "/s", 0);
+  CHECK_INT(ob_start(0), IMP_OK, "start");
+  CHECK_INT(imp_outbox_next(0, 0.5), IMP_OK, "first action");
+  CHECK_INT(ACT->kind, IMP_ACT_SCAN, "a scan");
+  CHECK_INT(found_verdict("q:1", "I3 anything\n{}"), IMP_FOUND_LEFT, "I3: left");
+  CHECK_INT(found_verdict("q:2", "I9"), IMP_FOUND_LEFT, "I9: left");
+  CHECK_INT(found_verdict("q:3", "I1 1 2 0 -\n{}"), IMP_FOUND_REMOVE, "I1: removed");
+  CHECK_INT(found_verdict("q:4", "I2 damaged"), IMP_FOUND_REMOVE, "a damaged I2: removed");
+  CHECK_INT(found_verdict("q:5", "I:"), IMP_FOUND_REMOVE, "no version: removed");
+  CHECK_INT(imp_outbox_scan_done(2), IMP_OK, "scan done");
+  CHECK_INT(ACT->lost, 0, "nothing counted");
+}
+
 int main(void) {
   test_arguments();
   test_retry_policy();
@@ -811,6 +836,7 @@ int main(void) {
   test_held_batch_expires();
   test_storage_bound();
   test_scan_ended_by_consent();
+  test_later_format_left();
   CHECK_INT(g_invalid, 0, "every batch drained was valid");
   return test_done();
 }
