@@ -769,14 +769,19 @@ static void test_storage_bound(void) {
   CHECK_INT(ACT->stored_events, 0, "nothing stored");
 }
 
-/* Consent revoked while the glue waits for the scan lock ends the scan: the records it
-** then reports are refused, and its late scan_done has nothing to end. */
-static void test_scan_ended_by_consent(void) {
+/* Core and outbox started, a page view open, the first scan of storage asked for. */
+static void start_scanning(void) {
   start_with(T_MAX_ITEMS, T_MAX_QUEUE, T_QUEUE_BYTES, 1, T_BATCH_BYTES, 5000);
   page(0, "pv1", "/s", 0);
   CHECK_INT(ob_start(0), IMP_OK, "start");
   CHECK_INT(imp_outbox_next(0, 0.5), IMP_OK, "first action");
   CHECK_INT(ACT->kind, IMP_ACT_SCAN, "a scan");
+}
+
+/* Consent revoked while the glue waits for the scan lock ends the scan: the records it
+** then reports are refused, and its late scan_done has nothing to end. */
+static void test_scan_ended_by_consent(void) {
+  start_scanning();
   CHECK_INT(imp_outbox_consent(5, IMP_CONSENT_DENIED), IMP_OK, "consent revoked");
   memcpy(imp_outbox_io_ptr(), "q:k1x", 5);
   CHECK_INT(imp_outbox_found(6, 4, 1), IMP_ERR_STATE, "a record after the scan ended");
@@ -800,11 +805,7 @@ static uint32_t found_verdict(const char *key, const char *value) {
 }
 
 static void test_later_format_left(void) {
-  start_with(T_MAX_ITEMS, T_MAX_QUEUE, T_QUEUE_BYTES, 1, T_BATCH_BYTES, 5000);
-  page(0, "pv1", "/s", 0);
-  CHECK_INT(ob_start(0), IMP_OK, "start");
-  CHECK_INT(imp_outbox_next(0, 0.5), IMP_OK, "first action");
-  CHECK_INT(ACT->kind, IMP_ACT_SCAN, "a scan");
+  start_scanning();
   CHECK_INT(found_verdict("q:1", "I3 anything\n{}"), IMP_FOUND_LEFT, "I3: left");
   CHECK_INT(found_verdict("q:2", "I9"), IMP_FOUND_LEFT, "I9: left");
   CHECK_INT(found_verdict("q:3", "I1 1 2 0 -\n{}"), IMP_FOUND_REMOVE, "I1: removed");
