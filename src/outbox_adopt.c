@@ -5,6 +5,7 @@
 ** back, when a failing collector recovers, and lease_ms after a scan that found
 ** records of another live tab. The glue lists the tracker's records, one
 ** imp_outbox_found() each, then imp_outbox_scan_done(). For each record:
+**   a later format (field line I3 .. I9)         -> leave (its own tracker reads it)
 **   unreadable                                   -> remove (nothing can be counted)
 **   already held here                            -> leave
 **   owned by another live tab                    -> leave (scan again later)
@@ -63,8 +64,9 @@ uint32_t imp_ob_found(double t, const uint8_t *key, uint32_t key_len, const uint
   static IMP_NEAR ob_record r;
   static IMP_NEAR ob_batch found;
   static _Alignas(8) uint8_t found_slot[IMP_OB_SLOT_BYTES];
-  if (key_len < 3u || key[0] != 'q' || key[1] != ':' || held_here(key, key_len))
-    return IMP_FOUND_LEFT;
+  if (key_len < 3u || key[0] != 'q' || key[1] != ':' || held_here(key, key_len) ||
+      (value_len > 1u && value[0] == 'I' && value[1] > '2' && value[1] <= '9'))
+    return IMP_FOUND_LEFT; /* (I3..I9: a later format, which the tracker that wrote it reads) */
   __builtin_memset(&found, 0, sizeof found);
   imp_ob_bind(&found, found_slot);
   if (!imp_ob_parse_record(value, value_len, &r, &found)) return IMP_FOUND_REMOVE;

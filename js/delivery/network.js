@@ -14,7 +14,7 @@ import { BEACON_ACCEPTED, BEACON_REFUSED, BEACON_THREW } from '../core/outbox.js
 export function retryAfterMs(value, wallNow) {
   const text = String(value ?? '').trim();
   if (/^\d+$/.test(text)) return Math.min(text, 1e12) * 1000;
-  const wait = /\d:\d\d:\d\d/.test(text) ? Date.parse(text) - wallNow : NaN;
+  const wait = /\d:\d\d:\d\d/.test(text) ? Date.parse(text.replace(/\d$/, '$& GMT')) - wallNow : NaN;
   return wait > 0 ? wait : -1;
 }
 

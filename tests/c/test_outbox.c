@@ -12,7 +12,8 @@
 ** due; retry_ms says the delay a failure set; a batch held past max_age_ms is counted
 ** lost and sent no more; this tab's stored copies stay within stored_events, and so do the
 ** records a scan leaves for want of a slot; a fetchLater copy parked at a hide ends
-** with the next scan; consent revoked during a scan ends it.
+** with the next scan; consent revoked during a scan ends it; a later format's record
+** is left.
 ** (tests/replay/delivery and tests/fuzz/fuzz_outbox.c cover whole scenarios.)
 */
 #include <zlib.h>
@@ -850,14 +851,19 @@ static void test_parked_registration_ends_with_the_scan(void) {
   CHECK_INT(drive_later(30, 503, later, &later), 1, "the parked copy is cancelled after the scan");
 }
 
-/* Consent revoked while the glue waits for the scan lock ends the scan: the records it
-** then reports are refused, and its late scan_done has nothing to end. */
-static void test_scan_ended_by_consent(void) {
+/* Core and outbox started, a page view open, the first scan of storage asked for. */
+static void start_scanning(void) {
   start_with(T_MAX_ITEMS, T_MAX_QUEUE, T_QUEUE_BYTES, 1, T_BATCH_BYTES, 5000);
   page(0, "pv1", "/s", 0);
   CHECK_INT(ob_start(0), IMP_OK, "start");
   CHECK_INT(imp_outbox_next(0, 0.5), IMP_OK, "first action");
   CHECK_INT(ACT->kind, IMP_ACT_SCAN, "a scan");
+}
+
+/* Consent revoked while the glue waits for the scan lock ends the scan: the records it
+** then reports are refused, and its late scan_done has nothing to end. */
+static void test_scan_ended_by_consent(void) {
+  start_scanning();
   CHECK_INT(imp_outbox_consent(5, IMP_CONSENT_DENIED), IMP_OK, "consent revoked");
   memcpy(imp_outbox_io_ptr(), "q:k1x", 5);
   CHECK_INT(imp_outbox_found(6, 4, 1), IMP_ERR_STATE, "a record after the scan ended");
@@ -868,6 +874,27 @@ static void test_scan_ended_by_consent(void) {
   CHECK_INT(imp_outbox_next(7, 0.5), IMP_OK, "next");
   CHECK_INT(ACT->kind, IMP_ACT_SCAN, "a new scan");
   CHECK_INT(imp_outbox_scan_done(8), IMP_OK, "which ends");
+}
+
+/* A record of a later format version is left for the tracker that wrote it; one this
+** version cannot read otherwise is removed. */
+static uint32_t found_verdict(const char *key, const char *value) {
+  uint32_t key_len = (uint32_t)strlen(key), value_len = (uint32_t)strlen(value);
+  memcpy(imp_outbox_io_ptr(), key, key_len);
+  memcpy(imp_outbox_io_ptr() + key_len, value, value_len);
+  CHECK_INT(imp_outbox_found(1, key_len, value_len), IMP_OK, "found %s", key);
+  return ACT->found;
+}
+
+static void test_later_format_left(void) {
+  start_scanning();
+  CHECK_INT(found_verdict("q:1", "I3 anything\n{}"), IMP_FOUND_LEFT, "I3: left");
+  CHECK_INT(found_verdict("q:2", "I9"), IMP_FOUND_LEFT, "I9: left");
+  CHECK_INT(found_verdict("q:3", "I1 1 2 0 -\n{}"), IMP_FOUND_REMOVE, "I1: removed");
+  CHECK_INT(found_verdict("q:4", "I2 damaged"), IMP_FOUND_REMOVE, "a damaged I2: removed");
+  CHECK_INT(found_verdict("q:5", "I:"), IMP_FOUND_REMOVE, "no version: removed");
+  CHECK_INT(imp_outbox_scan_done(2), IMP_OK, "scan done");
+  CHECK_INT(ACT->lost, 0, "nothing counted");
 }
 
 int main(void) {
@@ -894,6 +921,7 @@ int main(void) {
   test_records_left_within_the_share();
   test_parked_registration_ends_with_the_scan();
   test_scan_ended_by_consent();
+  test_later_format_left();
   CHECK_INT(g_invalid, 0, "every batch drained was valid");
   return test_done();
 }

@@ -31,6 +31,16 @@ describe('network answers', () => {
     assert.equal(retryAfterMs(' 12 ', 0), 12000);
   });
 
+  it('an asctime Retry-After (no zone written) is read as GMT, whatever the local time zone', () => {
+    const zone = process.env.TZ;
+    process.env.TZ = 'America/New_York';
+    try {
+      assert.equal(retryAfterMs('Thu Jan  1 00:00:07 2026', Date.parse('2026-01-01T00:00:00Z')), 7000);
+    } finally {
+      if (zone === undefined) delete process.env.TZ; else process.env.TZ = zone;
+    }
+  });
+
   it('a network error, a fetch that throws and an abort are status 0', async () => {
     assert.deepEqual(await post(io(async () => { throw new TypeError('Failed to fetch'); }), '/c', 'x'), [0, -1]);
     assert.deepEqual(await post(io(() => { throw new Error('sync'); }), '/c', 'x'), [0, -1]);
