@@ -13,8 +13,9 @@
 **                                                   are counted lost and travel
 **   a drop-only record                           -> remove; its count travels
 **   no free slot                                 -> leave (scan again on delivery)
-**     while the records left fit this tab's storage share beside its own copies;
-**     beyond it (hide after hide while the collector is down) -> remove; counted
+**     while the records left fit a storage share (stored_events, stored_bytes) of
+**     their own; beyond it (hide after hide while the collector is down) -> remove;
+**     their events are counted lost
 **   otherwise                                    -> adopt: held here, and the record
 **                                                   is rewritten with this tab as owner
 ** A tab is live when the glue reported its Web Lock held during this scan, or,
@@ -77,8 +78,9 @@ uint32_t imp_ob_found(double t, const uint8_t *key, uint32_t key_len, const uint
   ob_batch *b = 0;
   int expired = found.events == 0 || imp_ob_wall(t) - r.created > imp_ob.cfg.max_age_ms;
   if (!expired && !(b = imp_ob_alloc())) {
-    uint32_t events = imp_ob.left_events + found.events, bytes = imp_ob.left_bytes + key_len + value_len;
-    expired = !imp_ob_share_fits(0, events, bytes); /* beyond it: storage stays bounded */
+    uint32_t events = imp_ob.left_events + found.events;
+    uint32_t bytes = imp_ob.left_bytes + key_len + value_len;
+    expired = !imp_ob_share_fits(events, bytes);
     if (!expired) {
       imp_ob.left_events = events;
       imp_ob.left_bytes = bytes;

@@ -143,7 +143,7 @@ void imp_ob_init_slots(uint8_t *mem);
 int imp_ob_same(const uint8_t *a, uint32_t an, const uint8_t *b, uint32_t bn); /* equal bytes */
 int imp_ob_tab_ok(const uint8_t *s, uint32_t n); /* a tab id: 1..16 bytes of [0-9a-z] */
 ob_batch *imp_ob_alloc(void);                 /* NULL when every slot is used */
-int imp_ob_share_fits(const ob_batch *keep, uint32_t need, uint32_t bytes);
+int imp_ob_share_fits(uint32_t events, uint32_t bytes); /* within stored_events, _bytes */
 void imp_ob_cancel_parked(void);              /* after a scan, and at a purge */
 ob_batch *imp_ob_next_held(ob_batch *b);      /* the held batch after b (NULL: the first) */
 /* Every held batch, in slot order. */

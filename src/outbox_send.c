@@ -50,16 +50,10 @@ static int emit_chore(void) {
   return 1;
 }
 
-/* Whether `need` events and `bytes` more fit this tab's storage share, beside the
-** copies of the held batches other than `keep`. */
-int imp_ob_share_fits(const ob_batch *keep, uint32_t need, uint32_t bytes) {
-  uint32_t events = need, size = bytes;
-  OB_EACH_HELD(b) {
-    if (b == keep || !(b->flags & OB_STORED)) continue;
-    events += b->stored_n;
-    size += b->stored_len;
-  }
-  return events <= imp_ob.cfg.stored_events && size <= imp_ob.cfg.stored_bytes;
+/* Whether `events` and `bytes` fit a storage share (this tab's copies; the records a
+** scan leaves). */
+int imp_ob_share_fits(uint32_t events, uint32_t bytes) {
+  return events <= imp_ob.cfg.stored_events && bytes <= imp_ob.cfg.stored_bytes;
 }
 
 /* Frees room in this tab's storage share for `need` events and `bytes` by removing
@@ -67,7 +61,13 @@ int imp_ob_share_fits(const ob_batch *keep, uint32_t need, uint32_t bytes) {
 ** written, as `keep` is; they stay in memory). */
 static int make_room(const ob_batch *keep, uint32_t need, uint32_t bytes) {
   for (;;) {
-    if (imp_ob_share_fits(keep, need, bytes)) return 1;
+    uint32_t events = need, size = bytes;
+    OB_EACH_HELD(b) {
+      if (b == keep || !(b->flags & OB_STORED)) continue;
+      events += b->stored_n;
+      size += b->stored_len;
+    }
+    if (imp_ob_share_fits(events, size)) return 1;
     ob_batch *victim = imp_ob_oldest(1u << OB_IDLE | 1u << OB_BEACON, OB_STORED, OB_STORING | OB_RELEASE);
     if (!victim) return 0;
     imp_ob_chore(IMP_ACT_REMOVE, 0, victim->key, victim->key_len);

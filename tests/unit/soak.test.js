@@ -156,8 +156,8 @@ describe('a page that lives for hours', () => {
     const attempts = transport.sends.length;
     assert.ok(most.requests <= 1, 'one request at a time while the collector fails');
     assert.ok(attempts < 3600 / 48 + 10, `backoff: ${attempts} attempts in an hour`);
-    // This tab's share (512 KiB) and what one hide releases beyond it; hide after hide,
-    // records left for want of a slot would otherwise pile up (1.15 MB after 6 hides).
+    // This tab's copies (512 KiB) and the records a scan leaves for want of a slot (as
+    // much again); hide after hide they piled up before (1.15 MB after five hides).
     assert.ok(most.bytes <= 2 * 524288, `storage: ${most.bytes} B at most`);
     newEvents(); // the refused ones
     transport.status = 204;
