@@ -11,7 +11,8 @@
 ** whose record was adopted again counts nothing twice; a flush cuts what is not yet
 ** due; retry_ms says the delay a failure set; a batch held past max_age_ms is counted
 ** lost and sent no more; this tab's stored copies stay within stored_events; consent
-** revoked during a scan ends it; a later format's record is left.
+** revoked during a scan ends it, and the answer to a request it cancelled is heard no
+** more; a later format's record is left.
 ** (tests/replay/delivery and tests/fuzz/fuzz_outbox.c cover whole scenarios.)
 */
 #include <zlib.h>
@@ -815,6 +816,28 @@ static void test_later_format_left(void) {
   CHECK_INT(ACT->lost, 0, "nothing counted");
 }
 
+/* Consent revoked with a request in flight: it is cancelled and its events purged; its
+** answer, when it comes anyway (after consent was given again too), changes nothing. */
+static void test_answer_after_purge(void) {
+  fresh(1);
+  impression(10, "a", 1);
+  CHECK_INT(imp_outbox_next(10, 0.5), IMP_OK, "fetch");
+  CHECK_INT(ACT->kind, IMP_ACT_FETCH, "in flight");
+  uint32_t ticket = ACT->ticket;
+  CHECK_INT(imp_outbox_consent(20, IMP_CONSENT_DENIED), IMP_OK, "consent revoked");
+  CHECK_INT(imp_outbox_next(20, 0.5), IMP_OK, "next");
+  CHECK_INT(ACT->kind, IMP_ACT_CANCEL, "the request is aborted");
+  CHECK_INT(ACT->ticket, ticket, "that one");
+  CHECK_INT(ACT->purged, 1, "its event purged");
+  CHECK_INT(imp_outbox_response(30, ticket, 204, -1, 0.5), IMP_NONE, "its answer: not heard");
+  CHECK_INT(imp_outbox_consent(40, IMP_CONSENT_GRANTED), IMP_OK, "granted again");
+  CHECK_INT(imp_outbox_response(50, ticket, 503, -1, 0.5), IMP_NONE, "still not heard");
+  CHECK_INT(ACT->delivered, 0, "nothing delivered");
+  CHECK_INT(ACT->purged, 1, "nothing purged twice");
+  CHECK_INT(ACT->failures, 0, "no failure");
+  CHECK_INT(ACT->held_events, 0, "nothing held");
+}
+
 int main(void) {
   test_arguments();
   test_retry_policy();
@@ -838,6 +861,7 @@ int main(void) {
   test_storage_bound();
   test_scan_ended_by_consent();
   test_later_format_left();
+  test_answer_after_purge();
   CHECK_INT(g_invalid, 0, "every batch drained was valid");
   return test_done();
 }

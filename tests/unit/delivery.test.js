@@ -8,50 +8,10 @@ import { beacon, post, retryAfterMs } from '../../js/delivery/network.js';
 import { fakeNetwork } from './fakes/dom.js';
 import { noNativeReplay, replayedSends, replayNative, replayWasm } from './fakes/replay.js';
 import { addGrid, startOnPage as start } from './fakes/tracker.js';
+import { deferGrants, fakeLocks, fakeStorage } from './fakes/delivery.js';
 
 const io = (fetch, extra = {}) => ({ fetch, Blob: null, wallNow: () => Date.parse('2026-01-01T00:00:00Z'), ...extra });
 const answer = (status, retryAfter = null) => async () => ({ status, headers: { get: (h) => (h === 'Retry-After' ? retryAfter : null) } });
-
-function fakeStorage(entries = []) {
-  const records = new Map(entries);
-  return {
-    records,
-    get length() { return records.size; },
-    key: (i) => [...records.keys()][i] ?? null,
-    getItem: (k) => records.get(k) ?? null,
-    setItem: (k, v) => records.set(k, String(v)),
-    removeItem: (k) => records.delete(k),
-  };
-}
-
-/** Web Locks that grant every request at once; `log` gets each release. */
-function fakeLocks(log = []) {
-  const held = new Set();
-  const locks = {
-    request: (name, callback) => {
-      held.add(name);
-      return Promise.resolve(callback({ name })).finally(() => {
-        held.delete(name);
-        log.push(`release ${name}`);
-      });
-    },
-    query: async () => ({ held: [...held].map((name) => ({ name })) }),
-  };
-  return { held, locks };
-}
-
-/**
- * Holds back the grant of every lock whose name ends with `suffix` (':scan', or a tab's
- * lock) until the returned function is called: the browser grants a lock later, and
- * anything may happen in between. Later requests queue behind, granted in order.
- */
-function deferGrants(locks, suffix) {
-  let grant;
-  const granted = new Promise((resolve) => { grant = resolve; });
-  const request = locks.request;
-  locks.request = (name, callback) => (name.includes(suffix) ? granted.then(() => request(name, callback)) : request(name, callback));
-  return grant;
-}
 
 /** Lets promise callbacks and the tasks they start run. */
 const ticks = async (n) => {
