@@ -1,16 +1,20 @@
 // Late answers, at random: a tracker on a fake page whose browser answers when the test
-// says so (a Web Lock granted, a fetch answered, or aborted, or answered after its abort)
-// while the page and the host change state in between (consent revoked and granted,
-// hidden and shown, the back/forward cache, offline, a new page view, cards removed,
-// unobserved, clicked, flush). Each run is one seed of a small PRNG, so a failure
-// names the seed that replays it. After every step: the tracker still runs (no core
-// status became an error), nothing is written to storage while consent is revoked, and
-// stats() places every event the core made. At the end, the browser answers everything
-// and time passes: nothing is left queued, in flight or in storage.
+// says so (its core loaded, a Web Lock granted, a fetch answered, or aborted, or answered
+// after its abort, a size entry for a card) while the page and the host change state in
+// between (consent revoked and granted, hidden and shown, the back/forward cache,
+// offline, a new page view, cards removed, unobserved, clicked, flush). Each run is one
+// seed of a small PRNG, so a failure names the seed that replays it. After every step:
+// the tracker still runs (no core status became an error), each card is watched by one
+// geometry observer (none once let go), nothing is written to storage while consent is
+// revoked, and stats() places every event the core made. At the end, either the browser
+// answers everything while time passes (nothing is left queued, in flight or in
+// storage), or stop() comes first (what answers after it is not heard: nothing written
+// or sent); every click sent is one on that card.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { fakeNetwork } from './fakes/dom.js';
-import { addGrid, startOnPage as start } from './fakes/tracker.js';
+import { createTracker } from '../../js/index.js';
+import { createPage, fakeNetwork, wasmBytes } from './fakes/dom.js';
+import { addGrid } from './fakes/tracker.js';
 import { fakeStorage } from './fakes/delivery.js';
 
 const RUNS = Number(process.env.RACE_RUNS) || 100;
@@ -76,51 +80,49 @@ function placed(s) {
   return s.queuedEvents + s.dropped + t.queued + t.inFlight + t.sent + t.beaconed + t.dropped.total;
 }
 
-async function run(seed) {
+// One run's world: the page, its browser (network, storage, locks), the tracker once
+// its core has loaded, and what the checks need.
+function createWorld(seed) {
   const rand = random(seed);
-  const pick = (list) => list[Math.floor(rand() * list.length)];
+  const page = createPage();
   const network = fakeNetwork();
   const requests = manualFetch(network);
-  const { fetch, open } = requests;
   const storage = fakeStorage();
-  const { locks, waiting, grant } = manualLocks();
-  const navigator = { locks, onLine: true };
-  let consent = true;
-  let uncounted = false;
-  const writes = [];
+  const lockManager = manualLocks();
+  const world = {
+    seed, rand, page, network, requests, storage, lockManager, pick: (list) => list[Math.floor(rand() * list.length)],
+    navigator: { locks: lockManager.locks, onLine: true }, consent: true, uncounted: false, stopped: false,
+    writes: [], errors: [], log: [], tracker: null, cards: addGrid(page, 6).cards, unobserved: new Set(), clicked: new Set(),
+  };
   const setItem = storage.setItem;
   storage.setItem = (key, value) => {
-    if (!consent) writes.push(key);
+    if (!world.consent || world.stopped) world.writes.push(key);
     setItem(key, value);
   };
-  const { page, tracker, errors } = await start({ env: { ...network.env, fetch, localStorage: storage, navigator } });
-  const cards = addGrid(page, 6).cards;
-  await page.settle();
-  const log = [];
-  const answer = (status) => {
-    const request = open.shift();
-    if (!request) return;
-    if (status < 0) request.reject(new TypeError('Failed to fetch'));
-    else request.resolve({ status, headers: { get: () => null } });
-  };
-  const steps = {
+  return world;
+}
+
+/** Starts the tracker; its core arrives when `give()` is called. */
+function startLate(world) {
+  let give;
+  const wasm = new Promise((resolve) => { give = () => resolve(wasmBytes()); });
+  const env = { ...world.page.env, ...world.network.env, fetch: world.requests.fetch, localStorage: world.storage, navigator: world.navigator };
+  const starting = createTracker({ endpoint: '/collect', wasm, onError: (e) => world.errors.push(e), env });
+  return { give, starting };
+}
+
+// What the page, the browser and the host may do, as steps. The page's steps run
+// before the core has loaded too; the host's need the tracker.
+function pageSteps(world) {
+  const { page, pick, cards, navigator } = world;
+  const { grant } = world.lockManager;
+  const { open } = world.requests;
+  return {
     see: () => {
       const card = pick(cards);
       if (page.observers.intersection.some((o) => o.targets.has(card))) page.intersect(card, pick([0, 0.5, 1]));
     },
-    wait: () => page.advance(Math.floor(rand() * 3000)),
-    revoke: () => {
-      // The copies released to storage at a hide are no tab's: the purge removes them
-      // uncounted (stats() counts the purge of what the tab holds), so the places of
-      // this run's events are checked no further.
-      if (storage.records.size) uncounted = true;
-      consent = false;
-      tracker.setConsent(false);
-    },
-    grantConsent: () => {
-      tracker.setConsent(true);
-      consent = true;
-    },
+    wait: () => page.advance(Math.floor(world.rand() * 3000)),
     hide: () => page.hide(),
     show: () => page.show(),
     bfcache: () => {
@@ -137,63 +139,165 @@ async function run(seed) {
       page.lifecycle(navigator.onLine ? 'online' : 'offline');
     },
     lock: () => grant(),
-    answer: () => answer(pick([204, 204, 503, 429, -1])),
+    answer: () => answerOne(open, pick([204, 204, 503, 429, -1])),
     abortLate: () => { // an aborted request that reached the collector answers after all
       const request = open.find((r) => r.aborted);
       if (!request) return;
       open.splice(open.indexOf(request), 1);
       request.resolve({ status: 204, headers: { get: () => null } });
     },
-    pageView: () => tracker.newPageView(),
-    flush: () => tracker.flush(),
     remove: () => pick(cards).remove(),
     restore: () => {
       const card = pick(cards);
-      if (!card.isConnected) page.document.body.append(card);
+      if (card.isConnected) return;
+      page.document.body.append(card);
+      world.unobserved.delete(card); // discovery finds it again
     },
-    unobserve: () => tracker.unobserve(pick(cards)),
     click: () => {
       const card = pick(cards);
-      if (card.isConnected) page.click(card);
+      if (!card.isConnected) return;
+      page.click(card);
+      world.clicked.add(card.getAttribute('data-gig-id'));
+    },
+    lateResize: () => { // a size entry gathered before the card was let go, or not
+      const sizes = page.observers.resize[0];
+      const card = pick(cards);
+      const box = pick([{ width: 300, height: 200 }, { width: 1000, height: 500 }]);
+      card.getBoundingClientRect = () => box;
+      sizes?.callback([{ target: card }], sizes);
     },
   };
+}
+
+function hostSteps(world) {
+  const { pick, cards } = world;
+  return {
+    revoke: () => {
+      // The copies released to storage at a hide are no tab's: the purge removes them
+      // uncounted (stats() counts the purge of what the tab holds), so the places of
+      // this run's events are checked no further.
+      if (world.storage.records.size) world.uncounted = true;
+      world.consent = false;
+      world.tracker.setConsent(false);
+    },
+    grantConsent: () => {
+      world.tracker.setConsent(true);
+      world.consent = true;
+    },
+    pageView: () => world.tracker.newPageView(),
+    flush: () => world.tracker.flush(),
+    unobserve: () => {
+      const card = pick(cards);
+      world.tracker.unobserve(card);
+      world.unobserved.add(card);
+    },
+  };
+}
+
+/** Answers the oldest open request: a status, or a network error (-1). */
+function answerOne(open, status) {
+  const request = open.shift();
+  if (!request) return;
+  if (status < 0) request.reject(new TypeError('Failed to fetch'));
+  else request.resolve({ status, headers: { get: () => null } });
+}
+
+async function runSteps(world, steps, n) {
   const names = Object.keys(steps);
-  for (let i = 0; i < STEPS; i++) {
-    const name = pick(names);
-    log.push(name);
+  for (let i = 0; i < n; i++) {
+    const name = world.pick(names);
+    world.log.push(name);
     steps[name]();
-    await page.settle();
-    const s = tracker.stats();
-    const where = `seed ${seed}, after ${log.join(' ')}`;
-    assert.deepEqual(errors.filter((e) => e.status !== undefined).map((e) => e.message), [], where);
-    assert.equal(s.active, true, where);
-    assert.deepEqual(writes, [], `written while consent was revoked: ${where}`);
-    // A copy released to storage at a hide is no longer this tab's until a scan takes it back.
-    if (!storage.records.size && !uncounted) assert.equal(placed(s), s.events + s.queuedEvents, `${where}: ${JSON.stringify(s)}`);
+    await world.page.settle();
+    if (world.tracker) check(world);
   }
-  // The end: consent given, the page shown and online, every lock granted and every
-  // request answered, while time passes.
-  if (!consent) steps.grantConsent();
-  page.show();
-  if (!navigator.onLine) steps.offline();
-  requests.atOnce = true;
-  const held = () => tracker.stats().transport.queued + tracker.stats().transport.inFlight;
-  for (let round = 0; round < 200 && (open.length || waiting.length || held()); round++) {
+}
+
+// After a step: the tracker runs, wrote nothing without consent, and places every event
+// (while storage holds no copy released at a hide: it is no longer this tab's until a
+// scan takes it back); a card is watched by one geometry observer, none once let go.
+function check(world) {
+  const s = world.tracker.stats();
+  const where = `seed ${world.seed}, after ${world.log.join(' ')}`;
+  assert.deepEqual(world.errors.filter((e) => e.status !== undefined).map((e) => e.message), [], where);
+  assert.equal(s.active, true, where);
+  const geometry = world.page.observers.intersection.filter((o) => !o.options.trackVisibility);
+  for (const card of world.cards) {
+    const watching = geometry.filter((o) => o.targets.has(card)).length;
+    assert.equal(watching, !card.isConnected || world.unobserved.has(card) ? 0 : 1, `${card.getAttribute('data-gig-id')} watched: ${where}`);
+  }
+  assert.deepEqual(world.writes, [], `written while consent was revoked: ${where}`);
+  if (!world.storage.records.size && !world.uncounted) assert.equal(placed(s), s.events + s.queuedEvents, `${where}: ${JSON.stringify(s)}`);
+}
+
+// The browser answers everything, while time passes: every lock granted, every request
+// answered (new ones at once).
+async function answerAll(world, more = () => false) {
+  const { open } = world.requests;
+  const { waiting, grant } = world.lockManager;
+  world.requests.atOnce = true;
+  for (let round = 0; round < 200 && (open.length || waiting.length || more()); round++) {
     while (waiting.length) {
       grant();
       await ticks(2);
     }
-    while (open.length) answer(204);
+    while (open.length) answerOne(open, 204);
     await ticks(2);
-    page.advance(2000); // a retry after the backoff is answered before the fetch times out
+    world.page.advance(2000); // a retry after the backoff is answered before the fetch times out
     await ticks(2);
   }
+}
+
+// The end: consent given, the page shown and online, then everything answered: nothing
+// is left held or stored.
+async function recover(world) {
+  const { tracker, page } = world;
+  if (!world.consent) hostSteps(world).grantConsent();
+  page.show();
+  if (!world.navigator.onLine) pageSteps(world).offline();
+  const held = () => tracker.stats().transport.queued + tracker.stats().transport.inFlight;
+  await answerAll(world, held);
   const s = tracker.stats();
-  const where = `seed ${seed}, after ${log.join(' ')}: ${JSON.stringify(s)}`;
-  assert.equal(s.transport.queued + s.transport.inFlight, 0, `nothing held: ${where}`);
-  if (!uncounted) assert.equal(placed(s), s.events + s.queuedEvents, where);
-  assert.deepEqual(storage.records.size, 0, `nothing stored: ${where}`);
+  const where = `seed ${world.seed}, after ${world.log.join(' ')}: ${JSON.stringify(s)}`;
+  assert.equal(held(), 0, `nothing held: ${where}`);
+  if (!world.uncounted) assert.equal(placed(s), s.events + s.queuedEvents, where);
+  assert.equal(world.storage.records.size, 0, `nothing stored: ${where}`);
+  clicksOnClickedCards(world, where);
   tracker.stop();
+}
+
+/** A click sent is one on that card. */
+function clicksOnClickedCards(world, where) {
+  for (const e of world.network.events) if (e.e === 'click') assert.ok(world.clicked.has(e.id), `a click on ${e.id}: ${where}`);
+}
+
+// Or the end is stop(): what answers after it is not heard, and nothing is written or sent.
+async function stopThenAnswer(world) {
+  world.tracker.stop();
+  world.stopped = true;
+  const sends = world.network.sends.length;
+  await answerAll(world);
+  const where = `seed ${world.seed}, after ${world.log.join(' ')} stop`;
+  assert.deepEqual(world.writes, [], `written after stop(): ${where}`);
+  assert.equal(world.network.sends.length, sends, `sent after stop(): ${where}`);
+  clicksOnClickedCards(world, where);
+  assert.deepEqual(world.errors.filter((e) => e.status !== undefined).map((e) => e.message), [], where);
+}
+
+/** One run: page steps while the core loads (in half the runs), then any steps, then the end. */
+async function run(seed) {
+  const world = createWorld(seed);
+  const { give, starting } = startLate(world);
+  await world.page.settle();
+  if (world.rand() < 0.5) {
+    const { wait, ...early } = pageSteps(world); // no waiting past the loader's timeout
+    await runSteps(world, early, Math.floor(world.rand() * 10));
+  }
+  world.log.push('core');
+  give();
+  world.tracker = await starting;
+  await runSteps(world, { ...pageSteps(world), ...hostSteps(world) }, STEPS);
+  await (world.rand() < 0.8 ? recover(world) : stopThenAnswer(world));
 }
 
 describe('late answers at random', () => {
