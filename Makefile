@@ -53,7 +53,7 @@ endef
 # (tests/README.md "Sizes"), and the encoder's time savers about 0.2 KiB (a CRC-32 table
 # of 16 entries, the kept body gzip, the cut that does not compress: src/README.md
 # "Once per body").
-WASM_GZIP_BUDGET ?= 11632
+WASM_GZIP_BUDGET ?= 11652
 
 C_TESTS  := $(wildcard tests/c/test_*.c)
 FUZZERS  := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
@@ -184,11 +184,11 @@ BUNDLE    := node tests/tools/bundle.mjs
 # resized in view across the large-card area changing rule (a ResizeObserver) about
 # 0.07 KiB in the glue; a recycled card in view ending its old id at once, not in idle
 # time, about 0.02 KiB in the glue.
-JS_GZIP_BUDGET ?= 19926
+JS_GZIP_BUDGET ?= 19949
 GLUE_GZIP_BUDGET ?= 8298
 # The script-tag build, the shipped single file (glue, debug entry and the core's gzip
 # bytes as base64, placed first so gzip codes them apart: tests/tools/bundle.mjs).
-SCRIPT_TAG_GZIP_BUDGET ?= 22056
+SCRIPT_TAG_GZIP_BUDGET ?= 22075
 .PHONY: glue types
 
 glue: js/imp-embedded.js dist/impression-tracker.js dist/index.min.js dist/embedded.min.js

@@ -446,6 +446,29 @@ describe('late answers', () => {
     assert.deepEqual(errors, []);
   });
 
+  it('requests let go at a hide (every slot in flight) that land after it count as sent', async () => {
+    const network = fakeNetwork();
+    const answers = [];
+    const fetch = (url, init) => {
+      network.calls.push({ kind: 'fetch', body: init.body });
+      return new Promise((resolve) => answers.push(() => resolve({ status: 204, headers: { get: () => null } })));
+    };
+    const storage = fakeStorage();
+    const { page, tracker, errors } = await start({ batch: { maxEvents: 1 }, env: { ...network.env, fetch, localStorage: storage } });
+    const { cards } = addGrid(page, 24);
+    await page.settle();
+    for (const card of cards) page.intersect(card, 1);
+    tracker.flush();
+    assert.equal(answers.length, 16, 'every slot in flight');
+    page.hide(); // the 8 queued impressions need slots: requests in flight let theirs go
+    for (const land of answers.splice(0)) land();
+    await ticks(2);
+    const t = tracker.stats().transport;
+    assert.deepEqual({ sent: t.sent, beaconed: t.beaconed, inFlight: t.inFlight, queued: t.queued }, { sent: 16, beaconed: 8, inFlight: 0, queued: 0 }, 'each impression counted once');
+    assert.deepEqual(listRecords(storage, PREFIX), [], 'their released copies removed');
+    assert.deepEqual(errors, []);
+  });
+
   it('a fetch answered while the page is hidden: its released copy goes, and nothing is sent again when shown', async () => {
     const { page, tracker, network, answers, storage, errors } = await answeredByHand();
     page.hide();
