@@ -124,6 +124,7 @@ static void remember(ob_gone *list, uint32_t *n, uint32_t ticket, uint32_t bytes
   ob_gone *g = &list[(*n)++];
   g->ticket = ticket;
   g->bytes = bytes;
+  g->events = b->events;
   g->key_len = b->key_len;
   __builtin_memcpy(g->key, b->key, b->key_len);
 }
@@ -207,13 +208,19 @@ static int let_go_in_flight(void) {
   return 1;
 }
 
-/* The answer to a request let go at a page hide. */
+/* The answer to a request let go at a page hide. Delivered, its record goes and its
+** events count as delivered, unless a held batch adopted the record again (that batch
+** counts them when it is delivered). A request that carried a part leaves the record,
+** which sends that part again: its events count then. */
 int imp_ob_gone_answer(uint32_t ticket, int32_t status) {
   for (ob_gone *g = imp_ob.gone; g < imp_ob.gone + imp_ob.gone_n; g++) {
     if (g->ticket != ticket) continue;
     imp_ob.inflight_bytes -= g->bytes;
-    if (imp_ob_classify(status) == OB_OK && g->key_len)
+    if (imp_ob_classify(status) == OB_OK && g->key_len) {
+      if (!imp_ob_held_here(g->key, g->key_len))
+        imp_act.delivered = imp_add_sat(imp_act.delivered, g->events);
       imp_ob_chore(IMP_ACT_REMOVE, 0, g->key, g->key_len);
+    }
     *g = imp_ob.gone[--imp_ob.gone_n];
     return 1;
   }

@@ -23,7 +23,7 @@
 */
 #include "outbox_internal.h"
 
-static int held_here(const uint8_t *key, uint32_t key_len) {
+int imp_ob_held_here(const uint8_t *key, uint32_t key_len) {
   OB_EACH_HELD(b) {
     if (imp_ob_same(b->key, b->key_len, key, key_len)) return 1;
   }
@@ -65,7 +65,7 @@ uint32_t imp_ob_found(double t, const uint8_t *key, uint32_t key_len, const uint
   static IMP_NEAR ob_record r;
   static IMP_NEAR ob_batch found;
   static _Alignas(8) uint8_t found_slot[IMP_OB_SLOT_BYTES];
-  if (key_len < 3u || key[0] != 'q' || key[1] != ':' || held_here(key, key_len) ||
+  if (key_len < 3u || key[0] != 'q' || key[1] != ':' || imp_ob_held_here(key, key_len) ||
       (value_len > 1u && value[0] == 'I' && value[1] > '2' && value[1] <= '9'))
     return IMP_FOUND_LEFT; /* (I3..I9: a later format, which the tracker that wrote it reads) */
   __builtin_memset(&found, 0, sizeof found);

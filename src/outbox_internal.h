@@ -89,11 +89,12 @@ typedef struct ob_chore {
 } ob_chore;
 
 /* A request still in flight whose batch was let go at a page hide (its released
-** copy is in storage): a 2xx still removes that copy. Also a fetchLater
+** copy is in storage): a 2xx still removes that copy, and counts its events
+** delivered. Also a fetchLater
 ** registration of such a batch (parked): a batch adopted again from that key takes
 ** it over, a purge cancels it. */
 typedef struct ob_gone {
-  uint32_t ticket, bytes, key_len;
+  uint32_t ticket, bytes, events, key_len;
   uint8_t key[IMP_OB_KEY_BYTES];
 } ob_gone;
 #define IMP_OB_GONE 16u
@@ -142,6 +143,7 @@ void imp_ob_bind(ob_batch *b, uint8_t *slot); /* b's buffers: IMP_OB_SLOT_BYTES 
 void imp_ob_init_slots(uint8_t *mem);
 int imp_ob_same(const uint8_t *a, uint32_t an, const uint8_t *b, uint32_t bn); /* equal bytes */
 int imp_ob_tab_ok(const uint8_t *s, uint32_t n); /* a tab id: 1..16 bytes of [0-9a-z] */
+int imp_ob_held_here(const uint8_t *key, uint32_t key_len); /* a held batch has that record */
 ob_batch *imp_ob_alloc(void);                 /* NULL when every slot is used */
 int imp_ob_share_fits(uint32_t events, uint32_t bytes); /* within stored_events, _bytes */
 void imp_ob_cancel_parked(void);              /* after a scan, and at a purge */

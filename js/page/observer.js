@@ -69,7 +69,7 @@ export function observeCards(cards, env, o, onEntries, guard) {
     /** Puts a card under the observer of its rule, given its area from an entry. */
     _fit(el, area) {
       const isLarge = area >= o.viewable.largeArea;
-      if (isLarge === inLarge.has(el)) return;
+      if (isLarge === inLarge.has(el) || !cards._items.has(el)) return; // a card let go: a late resize entry
       large ||= new IO(callback, { threshold: thresholdsFor(o, true) });
       (isLarge ? small : large).unobserve(el);
       (isLarge ? large : small).observe(el);

@@ -12,8 +12,9 @@
 ** due; retry_ms says the delay a failure set; a batch held past max_age_ms is counted
 ** lost and sent no more; this tab's stored copies stay within stored_events, and so do the
 ** records a scan leaves for want of a slot; a fetchLater copy parked at a hide ends
-** with the next scan; consent revoked during a scan ends it; a later format's record
-** is left.
+** with the next scan; consent revoked during a scan ends it, and the answer to a
+** request it cancelled is heard no more; a request let go at a hide that lands counts
+** its events delivered, once; a later format's record is left.
 ** (tests/replay/delivery and tests/fuzz/fuzz_outbox.c cover whole scenarios.)
 */
 #include <zlib.h>
@@ -608,9 +609,13 @@ static void test_hide_with_every_slot_in_flight(void) {
 /* An answer to a request let go at a page hide, after its record was adopted again:
 ** a never-retry status changes nothing here (the adopted batch gets its own answer),
 ** so the events are counted lost once. */
-static void test_late_answer_after_adoption(void) {
-  static char key[IMP_OB_KEY_BYTES], value[8192];
-  uint32_t key_len = 0, value_len = 0;
+/* The released copy written for the request let_go_at_hide() lets go. */
+static char let_go_key[IMP_OB_KEY_BYTES], let_go_value[8192];
+static uint32_t let_go_key_len, let_go_value_len;
+
+/* One slot: a request in flight gets a released copy at a hide, then lets its slot go
+** for a click; the queued batch and the click go by beacon. Returns its ticket. */
+static uint32_t let_go_at_hide(void) {
   fresh_with(1, 1);
   impression(10, "a", 1);
   CHECK_INT(imp_outbox_next(10, 0.5), IMP_OK, "fetch");
@@ -619,10 +624,10 @@ static void test_late_answer_after_adoption(void) {
   imp_page_state(30, IMP_PAGE_HIDDEN);
   CHECK_INT(imp_outbox_next(30, 0.5), IMP_OK, "at the hide");
   CHECK_INT(ACT->kind, IMP_ACT_STORE, "the request in flight gets a released copy");
-  key_len = ACT->key_bytes;
-  value_len = ACT->body_bytes;
-  memcpy(key, imp_outbox_io_ptr(), key_len);
-  memcpy(value, imp_outbox_io_ptr() + key_len, value_len);
+  let_go_key_len = ACT->key_bytes;
+  let_go_value_len = ACT->body_bytes;
+  memcpy(let_go_key, imp_outbox_io_ptr(), let_go_key_len);
+  memcpy(let_go_value, imp_outbox_io_ptr() + let_go_key_len, let_go_value_len);
   imp_outbox_stored(30, ACT->ticket, IMP_STORE_OK);
   CHECK_INT(imp_outbox_next(30, 0.5), IMP_OK, "then");
   CHECK_INT(ACT->kind, IMP_ACT_BEACON, "the queued batch goes by beacon from the spare slot");
@@ -633,17 +638,28 @@ static void test_late_answer_after_adoption(void) {
   imp_outbox_beacon(35, ACT->ticket, IMP_BEACON_ACCEPTED);
   imp_outbox_beacon(35, beacon, IMP_BEACON_ACCEPTED);
   CHECK_INT(ACT->held_batches, 0, "nothing held: the record stands for the request");
+  return early;
+}
+
+/* let_go_at_hide(), then shown again the record is adopted and sent again. *early: the
+** request let go; returns the ticket of the adopted copy's request. */
+static uint32_t let_go_then_adopted(uint32_t *early) {
+  *early = let_go_at_hide();
   imp_page_state(40, IMP_PAGE_VISIBLE);
   CHECK_INT(imp_outbox_next(40, 0.5), IMP_OK, "shown again");
   CHECK_INT(ACT->kind, IMP_ACT_SCAN, "storage is scanned");
-  memcpy(imp_outbox_io_ptr(), key, key_len);
-  memcpy(imp_outbox_io_ptr() + key_len, value, value_len);
-  imp_outbox_found(40, key_len, value_len);
+  memcpy(imp_outbox_io_ptr(), let_go_key, let_go_key_len);
+  memcpy(imp_outbox_io_ptr() + let_go_key_len, let_go_value, let_go_value_len);
+  imp_outbox_found(40, let_go_key_len, let_go_value_len);
   CHECK_INT(ACT->found, IMP_FOUND_ADOPTED, "its record is adopted");
   imp_outbox_scan_done(40);
   CHECK_INT(store_all(40), IMP_OK, "claimed, then");
   CHECK_INT(ACT->kind, IMP_ACT_FETCH, "sent again");
-  uint32_t again = ACT->ticket;
+  return ACT->ticket;
+}
+
+static void test_late_answer_after_adoption(void) {
+  uint32_t early, again = let_go_then_adopted(&early);
   CHECK_INT(imp_outbox_response(50, early, 400, -1, 0.5), IMP_OK, "the early request is refused late");
   CHECK_INT(ACT->lost, 0, "which counts nothing here");
   CHECK_INT(ACT->held_events, 1, "and leaves the adopted batch");
@@ -651,6 +667,11 @@ static void test_late_answer_after_adoption(void) {
   CHECK_INT(imp_outbox_response(60, again, 400, -1, 0.5), IMP_OK, "the adopted copy is refused");
   CHECK_INT(ACT->lost, 1, "its event is counted lost, once");
   CHECK_INT(imp_g.drop_pending, 1, "and travels in the next batch's drop");
+  again = let_go_then_adopted(&early);
+  CHECK_INT(imp_outbox_response(50, early, 204, -1, 0.5), IMP_OK, "the early request lands late");
+  CHECK_INT(ACT->delivered, 0, "the adopted batch will count it");
+  CHECK_INT(imp_outbox_response(60, again, 204, -1, 0.5), IMP_OK, "the adopted copy lands");
+  CHECK_INT(ACT->delivered, 1, "its event is delivered, once");
 }
 
 /* A page hide with a "drop" count and no batch to carry it: the count is stored alone
@@ -898,6 +919,41 @@ static void test_later_format_left(void) {
   CHECK_INT(ACT->lost, 0, "nothing counted");
 }
 
+/* Consent revoked with a request in flight: it is cancelled and its events purged; its
+** answer, when it comes anyway (after consent was given again too), changes nothing. */
+static void test_answer_after_purge(void) {
+  fresh(1);
+  impression(10, "a", 1);
+  CHECK_INT(imp_outbox_next(10, 0.5), IMP_OK, "fetch");
+  CHECK_INT(ACT->kind, IMP_ACT_FETCH, "in flight");
+  uint32_t ticket = ACT->ticket;
+  CHECK_INT(imp_outbox_consent(20, IMP_CONSENT_DENIED), IMP_OK, "consent revoked");
+  CHECK_INT(imp_outbox_next(20, 0.5), IMP_OK, "next");
+  CHECK_INT(ACT->kind, IMP_ACT_CANCEL, "the request is aborted");
+  CHECK_INT(ACT->ticket, ticket, "that one");
+  CHECK_INT(ACT->purged, 1, "its event purged");
+  CHECK_INT(imp_outbox_response(30, ticket, 204, -1, 0.5), IMP_NONE, "its answer: not heard");
+  CHECK_INT(imp_outbox_consent(40, IMP_CONSENT_GRANTED), IMP_OK, "granted again");
+  CHECK_INT(imp_outbox_response(50, ticket, 503, -1, 0.5), IMP_NONE, "still not heard");
+  CHECK_INT(ACT->delivered, 0, "nothing delivered");
+  CHECK_INT(ACT->purged, 1, "nothing purged twice");
+  CHECK_INT(ACT->failures, 0, "no failure");
+  CHECK_INT(ACT->held_events, 0, "nothing held");
+}
+
+/* A request let go at a hide (its slot needed, its released copy stored) that lands
+** after: its record goes, and its events count as delivered, once. */
+static void test_request_let_go_lands(void) {
+  uint32_t early = let_go_at_hide();
+  CHECK_INT(ACT->beaconed, 2, "two events beaconed");
+  CHECK_INT(imp_outbox_response(40, early, 204, -1, 0.5), IMP_OK, "the request let go lands");
+  CHECK_INT(ACT->delivered, 1, "its event counts as delivered");
+  CHECK_INT(imp_outbox_next(40, 0.5), IMP_OK, "next");
+  CHECK_INT(ACT->kind, IMP_ACT_REMOVE, "its record goes");
+  CHECK_INT(imp_outbox_response(41, early, 204, -1, 0.5), IMP_NONE, "a second answer is no one's");
+  CHECK_INT(ACT->delivered, 1, "counted once");
+}
+
 int main(void) {
   test_arguments();
   test_retry_policy();
@@ -923,6 +979,8 @@ int main(void) {
   test_parked_registration_ends_with_the_scan();
   test_scan_ended_by_consent();
   test_later_format_left();
+  test_answer_after_purge();
+  test_request_let_go_lands();
   CHECK_INT(g_invalid, 0, "every batch drained was valid");
   return test_done();
 }

@@ -11,6 +11,14 @@
 ** still holds its Web Lock or lets it go. The glue's part is played exactly: every
 ** action imp_outbox_next() returns is carried out.
 **
+** Answers may come late, as the browser's do: a scan may wait for its Web Lock while
+** anything else happens (consent revoked, and granted again, the page hidden, another
+** scan asked for), and a request the outbox cancelled (timed out, purged) may still
+** answer. A late report must be harmless: a scan the outbox ended meanwhile is
+** refused (imp_outbox_found: IMP_ERR_STATE, which ends the glue's scan) or has
+** nothing to end (imp_outbox_scan_done: IMP_NONE); an answer to a cancelled request
+** is IMP_NONE. Any other refusal fails, and the law below holds across them.
+**
 ** After every step the law is checked over every event (pv, s) the core has made:
 **  - an event in the queue is nowhere else; no two held batches share an event;
 **  - missing events (in no place: queue, held in memory, stored, delivered) equal
@@ -55,6 +63,9 @@ static rec store[MAX_REC];
 static uint32_t store_n;
 static req fetches[MAX_PENDING], laters[64];
 static uint32_t fetch_n, later_n;
+static uint32_t cancelled[MAX_PENDING], cancelled_n; /* tickets whose answer may still come */
+static int scan_waits; /* scans waiting for their Web Lock, granted in order */
+static int scan_open;  /* a scan the outbox asked for and has not ended (the model's view) */
 static int core_alive, storage_mode, net_up, hidden, load, other_live, locks;
 static int settle; /* the end: every fetch is answered 204 at once */
 static double now;
@@ -316,23 +327,40 @@ static void forget(req *list, uint32_t *n, uint32_t i) {
   list[i] = list[--*n];
 }
 
+/* One scan, as the glue runs it when its lock is granted. The records are listed
+** then; the live tabs' ids are told (a refusal skips the id). A scan the outbox ended
+** meanwhile (consent revoked) refuses the records (the glue stops) and has nothing
+** to end; one it still has open takes every call. */
 static int32_t scan(void) {
   int32_t s = IMP_OK;
   qsort(store, store_n, sizeof store[0], by_key);
   if (other_live && locks) {
     memcpy(imp_outbox_io_ptr(), prev_tab, strlen(prev_tab));
-    s = imp_outbox_tab_live(now, (uint32_t)strlen(prev_tab));
+    imp_outbox_tab_live(now, (uint32_t)strlen(prev_tab));
   }
-  for (uint32_t i = 0; i < store_n && s >= 0; i++) {
+  for (uint32_t i = 0; i < store_n; i++) {
     uint32_t kl = (uint32_t)strlen(store[i].key);
     memcpy(imp_outbox_io_ptr(), store[i].key, kl);
     memcpy(imp_outbox_io_ptr() + kl, store[i].value, store[i].len);
     s = imp_outbox_found(now, kl, store[i].len);
     SAY("  found %s: status %d verdict %u\n", store[i].key, s, imp_outbox_action_ptr()->found);
-    if (s == IMP_OK && imp_outbox_action_ptr()->found == IMP_FOUND_REMOVE) rec_remove(store[i--].key);
+    if (!scan_open && s == IMP_ERR_STATE) return IMP_OK; /* ended meanwhile */
+    if (s != IMP_OK) return s;
+    if (!scan_open) fz_fail("a scan ended by a purge takes a record", NULL, 0);
+    if (imp_outbox_action_ptr()->found == IMP_FOUND_REMOVE) rec_remove(store[i--].key);
   }
-  if (s < 0) return s;
-  return imp_outbox_scan_done(now);
+  s = imp_outbox_scan_done(now);
+  if (s >= 0 && s != (scan_open ? IMP_OK : IMP_NONE)) fz_fail("scan_done: open and ended confused", NULL, 0);
+  scan_open = 0;
+  return s;
+}
+
+/* The SCAN action: the scan runs now, or when its lock is granted (a later step). */
+static int32_t scan_action(uint8_t luck) {
+  scan_open = 1;
+  if (settle || !(luck & 1) || scan_waits == 4) return scan();
+  scan_waits++;
+  return IMP_OK;
 }
 
 static int32_t store_action(uint8_t luck) {
@@ -355,6 +383,7 @@ static int32_t cancel_action(uint8_t luck) {
     if (fetches[i].ticket == ticket) {
       /* an aborted request may have reached the collector already */
       if (net_up && (luck & 1)) collect(fetches[i].body, fetches[i].len, 0);
+      if ((luck & 2) && cancelled_n < MAX_PENDING) cancelled[cancelled_n++] = ticket;
       forget(fetches, &fetch_n, i);
       return IMP_OK;
     }
@@ -419,7 +448,7 @@ static int32_t perform(uint8_t luck) {
     key[a->key_bytes] = '\0';
     rec_remove(key);
     return IMP_OK;
-  case IMP_ACT_SCAN: return scan();
+  case IMP_ACT_SCAN: return scan_action(luck);
   case IMP_ACT_PURGE:
     while (store_n) rec_remove(store[0].key);
     return IMP_OK;
@@ -531,6 +560,8 @@ static void die(fz_in *in, int crash) {
   }
   purged_before += imp_act.purged;
   core_alive = 0;
+  scan_waits = scan_open = 0; /* the page's lock requests go with it */
+  cancelled_n = 0;
   long long lost = imbalance();
   if (lost < 0) fz_fail("a page death made a loss count twice", NULL, 0);
   if (clean && lost != 0) fz_fail("a clean page death lost events", NULL, 0);
@@ -602,6 +633,24 @@ static void respond(fz_in *in) {
   forget(fetches, &fetch_n, i);
 }
 
+/* The oldest scan waiting for its lock runs. */
+static void grant_scan(void) {
+  if (!scan_waits) return;
+  scan_waits--;
+  SAY("  scan lock granted (scan %s)\n", scan_open ? "open" : "ended");
+  expect_ok(scan(), "a late scan");
+}
+
+/* A request the outbox cancelled answers after all: nothing changes. */
+static void late_answer(fz_in *in) {
+  if (!cancelled_n) return;
+  uint32_t i = fz_u8(in) % cancelled_n;
+  int32_t s = imp_outbox_response(now, cancelled[i], statuses[fz_u8(in) % 12u], -1.0, 0.5);
+  SAY("  late answer #%u: %d\n", cancelled[i], s);
+  if (s != IMP_NONE) fz_fail("an answer to a cancelled request was heard", NULL, 0);
+  cancelled[i] = cancelled[--cancelled_n];
+}
+
 static void track(fz_in *in, uint8_t op) {
   uint8_t x = fz_u8(in);
   char id[2] = {(char)('a' + x % 8u), 0};
@@ -630,8 +679,8 @@ static void track(fz_in *in, uint8_t op) {
 static int step(fz_in *in) {
   uint8_t op = fz_u8(in);
   now += (double)(fz_u8(in) % 64u) * 16.0;
-  SAY("step %u at %.0f\n", op % 16u, now);
-  switch (op % 16u) {
+  SAY("step %u at %.0f\n", op % 18u, now);
+  switch (op % 18u) {
   case 0: case 1: case 2: case 3: case 4: case 5: track(in, op % 16u); break;
   case 6: case 7: respond(in); break;
   case 8:
@@ -644,16 +693,19 @@ static int step(fz_in *in) {
     int32_t consent = c % 16u == 0 ? IMP_CONSENT_DENIED : c % 3u == 0 ? IMP_CONSENT_PENDING : IMP_CONSENT_GRANTED;
     long long before = imbalance();
     expect_ok(imp_outbox_consent(now, consent), "consent");
+    if (consent == IMP_CONSENT_DENIED) scan_open = 0; /* the purge ends a scan */
     pump(in);
     if (consent == IMP_CONSENT_DENIED) allowed += imbalance() - before; /* withheld on purpose */
     break;
   }
   case 11: case 12:
-    die(in, op % 16u == 12);
+    die(in, op % 18u == 12);
     if (!start_load(in)) return 0;
     break;
   case 13: other_live = 0; break;
   case 14: now += (double)fz_u16(in) * 2.0; break;
+  case 16: grant_scan(); break;
+  case 17: late_answer(in); break;
   default: imp_tick(now); break;
   }
   if (core_alive) pump(in);
@@ -670,6 +722,7 @@ static void recover(fz_in *in) {
   storage_mode = 0;
   other_live = 0;
   expect_ok(imp_outbox_online(now, 1), "online");
+  while (scan_waits) grant_scan(); /* every lock comes in the end */
   while (fetch_n) {
     expect_ok(answer_at_once(fetches[0].ticket, fetches[0].body, fetches[0].len), "response");
     forget(fetches, &fetch_n, 0);
@@ -714,6 +767,8 @@ static void reset_world(void) {
   memset(delivered_drop, 0xff, sizeof delivered_drop); /* -1: no copy delivered */
   delivered_drops = purged_before = allowed = 0;
   core_alive = storage_mode = hidden = load = other_live = locks = settle = 0;
+  scan_waits = scan_open = 0;
+  cancelled_n = 0;
   net_up = 1;
   now = 0;
   prev_tab[0] = 0;

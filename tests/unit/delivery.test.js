@@ -5,12 +5,25 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { listRecords, removeAll, setRecord } from '../../js/delivery/io.js';
 import { beacon, post, retryAfterMs } from '../../js/delivery/network.js';
-import { fakeLocks, fakeNetwork, fakeStorage } from './fakes/dom.js';
+import { fakeNetwork } from './fakes/dom.js';
 import { noNativeReplay, replayedSends, replayNative, replayWasm } from './fakes/replay.js';
 import { addGrid, startOnPage as start } from './fakes/tracker.js';
+import { deferGrants, fakeLocks, fakeStorage } from './fakes/delivery.js';
 
 const io = (fetch, extra = {}) => ({ fetch, Blob: null, wallNow: () => Date.parse('2026-01-01T00:00:00Z'), ...extra });
 const answer = (status, retryAfter = null) => async () => ({ status, headers: { get: (h) => (h === 'Retry-After' ? retryAfter : null) } });
+
+/** Lets promise callbacks and the tasks they start run. */
+const ticks = async (n) => {
+  for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
+};
+
+const PREFIX = 'impression-tracker:';
+// A record released by a tab that died a minute ago (with wallNow: WALL_LATER), its
+// one impression never sent.
+const OLD_RECORD = [`${PREFIX}q:1700000000000:olda:0`,
+  'I2 1700000000000 1700000030000 0 -\n{"v":1,"pv":"p","path":"/","at":5,"drop":0,"ev":[{"e":"imp","s":1,"t":1,"id":"a","pos":1,"f":1}]}'];
+const WALL_LATER = () => 1700000000000 + 60000;
 
 /** A card in view and flushed: one impression handed to the outbox and sent. */
 async function oneImpression(page, tracker) {
@@ -297,15 +310,12 @@ describe('two tabs', () => {
 
   it('consent revoked while the scan waits for its lock: the late scan finds nothing to do and the tracker goes on', async () => {
     const { locks } = fakeLocks();
-    let grant;
-    const granted = new Promise((resolve) => { grant = resolve; });
-    const request = locks.request;
-    locks.request = (name, callback) => (name.endsWith(':scan') ? granted.then(() => request(name, callback)) : request(name, callback));
+    const grant = deferGrants(locks, ':scan');
     const storage = fakeStorage();
     const { page, tracker, errors } = await start({ env: { localStorage: storage, navigator: { locks } } });
     tracker.setConsent(false);
     grant();
-    for (let i = 0; i < 4; i++) await new Promise((resolve) => setImmediate(resolve));
+    await ticks(4);
     assert.deepEqual(errors, []);
     assert.equal(tracker.stats().active, true, 'still tracking');
     addGrid(page, 1);
@@ -326,6 +336,151 @@ describe('two tabs', () => {
     tracker.stop();
     await new Promise((resolve) => setImmediate(resolve));
     assert.deepEqual(tabLocks(), [], 'stopped: released');
+  });
+});
+
+// Each asynchronous answer of the browser (a lock granted, a fetch answered) may come
+// after the tracker changed state: it must stop nothing, count nothing twice, write
+// nothing after a consent purge and lose nothing uncounted.
+describe('late answers', () => {
+  it('consent revoked and granted again while the scan waits: two scans queued, the record found is adopted and sent once', async () => {
+    const { locks } = fakeLocks();
+    const grant = deferGrants(locks, ':scan');
+    const storage = fakeStorage();
+    const network = fakeNetwork();
+    const { tracker, errors } = await start({ env: { ...network.env, localStorage: storage, navigator: { locks }, wallNow: WALL_LATER } });
+    tracker.setConsent(false);
+    tracker.setConsent(true); // a second scan, whose lock request waits behind the first
+    storage.setItem(...OLD_RECORD); // written meanwhile by a tab that then died
+    grant();
+    await ticks(6);
+    assert.deepEqual(errors, []);
+    assert.equal(tracker.stats().active, true);
+    assert.deepEqual(network.events.map((e) => e.id), ['a'], 'adopted by one scan, sent once');
+    assert.deepEqual(listRecords(storage, PREFIX), [], 'and removed once delivered');
+  });
+
+  it('the scan lock granted after the page was hidden: what it adopts is handed off at once', async () => {
+    const { locks } = fakeLocks();
+    const grant = deferGrants(locks, ':scan');
+    const storage = fakeStorage([OLD_RECORD]);
+    const network = fakeNetwork();
+    const { page, tracker, errors } = await start({ env: { ...network.env, localStorage: storage, navigator: { locks }, wallNow: WALL_LATER } });
+    page.hide();
+    grant();
+    await ticks(4);
+    assert.deepEqual(errors, []);
+    assert.deepEqual(network.calls.map((c) => c.kind), ['beacon'], 'beaconed, as a hidden page sends');
+    assert.deepEqual(network.events.map((e) => e.id), ['a']);
+    assert.deepEqual(listRecords(storage, PREFIX), [], 'its record removed');
+    assert.equal(tracker.stats().transport.beaconed, 1);
+  });
+
+  it('stop() while the scan waits: the late grant reads and writes nothing', async () => {
+    const { locks } = fakeLocks();
+    const grant = deferGrants(locks, ':scan');
+    const storage = fakeStorage([OLD_RECORD]);
+    const network = fakeNetwork();
+    const { tracker, errors } = await start({ env: { ...network.env, localStorage: storage, navigator: { locks }, wallNow: WALL_LATER } });
+    tracker.stop();
+    grant();
+    await ticks(4);
+    assert.deepEqual(errors, []);
+    assert.deepEqual(network.calls, []);
+    assert.deepEqual(listRecords(storage, PREFIX), [OLD_RECORD].map(([key, value]) => [key.slice(PREFIX.length), value]), 'the record is left for the next tab');
+  });
+
+  it('the tab lock granted after the page was hidden is released at once: a hidden tab owns nothing', async () => {
+    const { held, locks } = fakeLocks();
+    const grant = deferGrants(locks, ':tab:');
+    const { page, errors } = await start({ env: { localStorage: fakeStorage(), navigator: { locks } } });
+    const tabLocks = () => [...held].filter((name) => name.startsWith(`${PREFIX}tab:`));
+    page.hide();
+    page.show();
+    page.hide();
+    grant();
+    await ticks(4);
+    assert.deepEqual(tabLocks(), [], 'hidden: none held');
+    page.show();
+    await ticks(2);
+    assert.equal(tabLocks().length, 1, 'shown: held');
+    assert.deepEqual(errors, []);
+  });
+
+  /** A tracker whose fetches wait for the test to answer them (abort or not). */
+  async function answeredByHand(options = {}) {
+    const network = fakeNetwork();
+    const answers = [];
+    const fetch = (url, init) => {
+      network.calls.push({ kind: 'fetch', url, body: init.body });
+      return new Promise((resolve) => answers.push(() => resolve({ status: 204, headers: { get: () => null } })));
+    };
+    const storage = fakeStorage();
+    const started = await start({ ...options, env: { ...network.env, fetch, localStorage: storage } });
+    await oneImpression(started.page, started.tracker);
+    assert.equal(answers.length, 1, 'in flight');
+    return { ...started, network, answers, storage };
+  }
+
+  it('a fetch that lands after consent was revoked (and granted again): its answer is not heard, nothing is written, the purge counts it', async () => {
+    const { page, tracker, answers, storage, errors } = await answeredByHand();
+    const written = [];
+    const setItem = storage.setItem;
+    storage.setItem = (key, value) => written.push(key) && setItem(key, value);
+    tracker.setConsent(false);
+    answers[0](); // the request was aborted, but the collector had it
+    await ticks(2);
+    assert.deepEqual(written, [], 'nothing written after the purge');
+    tracker.setConsent(true);
+    await ticks(2);
+    const t = tracker.stats().transport;
+    assert.deepEqual([t.sent, t.inFlight, t.dropped.byReason.consent], [0, 0, 1], 'counted once: purged');
+    const card = page.el({ 'data-gig-id': 'gig-2' });
+    page.document.body.append(card);
+    await page.settle();
+    page.intersect(card, 1);
+    tracker.flush();
+    answers[1]();
+    await ticks(2);
+    assert.equal(tracker.stats().transport.sent, 1, 'a later event is sent and counted');
+    assert.deepEqual(errors, []);
+  });
+
+  it('requests let go at a hide (every slot in flight) that land after it count as sent', async () => {
+    const network = fakeNetwork();
+    const answers = [];
+    const fetch = (url, init) => {
+      network.calls.push({ kind: 'fetch', body: init.body });
+      return new Promise((resolve) => answers.push(() => resolve({ status: 204, headers: { get: () => null } })));
+    };
+    const storage = fakeStorage();
+    const { page, tracker, errors } = await start({ batch: { maxEvents: 1 }, env: { ...network.env, fetch, localStorage: storage } });
+    const { cards } = addGrid(page, 24);
+    await page.settle();
+    for (const card of cards) page.intersect(card, 1);
+    tracker.flush();
+    assert.equal(answers.length, 16, 'every slot in flight');
+    page.hide(); // the 8 queued impressions need slots: requests in flight let theirs go
+    for (const land of answers.splice(0)) land();
+    await ticks(2);
+    const t = tracker.stats().transport;
+    assert.deepEqual({ sent: t.sent, beaconed: t.beaconed, inFlight: t.inFlight, queued: t.queued }, { sent: 16, beaconed: 8, inFlight: 0, queued: 0 }, 'each impression counted once');
+    assert.deepEqual(listRecords(storage, PREFIX), [], 'their released copies removed');
+    assert.deepEqual(errors, []);
+  });
+
+  it('a fetch answered while the page is hidden: its released copy goes, and nothing is sent again when shown', async () => {
+    const { page, tracker, network, answers, storage, errors } = await answeredByHand();
+    page.hide();
+    assert.equal(listRecords(storage, PREFIX).length, 1, 'a released copy while it is in flight');
+    answers[0]();
+    await ticks(2);
+    assert.deepEqual(listRecords(storage, PREFIX), [], 'the answer removes it');
+    page.show();
+    await ticks(2);
+    assert.deepEqual(network.events.map((e) => e.id), ['gig-1'], 'sent once');
+    assert.equal(tracker.stats().transport.sent, 1);
+    assert.deepEqual(errors, []);
   });
 });
 

@@ -130,6 +130,36 @@ describe('a tracker whose core arrives late', () => {
     assert.equal(tracker.stats().elements, 1, 'the removed card is released once its entries counted');
   });
 
+  it('a click held while the core loads, on a card let go before it is handed on, stops nothing and counts for no other card', async () => {
+    for (const letGo of ['no longer a card', 'removed, then a back/forward cache restore']) {
+      const page = createPage();
+      const { cards } = addGrid(page, 2);
+      const transport = fakeNetwork();
+      const errors = [];
+      const core = lateCore();
+      const starting = createTracker({ endpoint: '/collect', wasm: core.promise, onError: (e) => errors.push(e), env: { ...page.env, ...transport.env } });
+      page.intersect(cards[0], 1);
+      if (letGo === 'no longer a card') {
+        page.click(cards[1]);
+        cards[1].removeAttribute('data-gig-id'); // discovery lets it go before the core
+      } else {
+        page.lifecycle('pagehide', { persisted: true });
+        page.lifecycle('pageshow', { persisted: true }); // the new page view releases removed cards
+        page.click(cards[1]);
+        cards[1].remove();
+      }
+      await page.settle();
+      core.give();
+      const tracker = await starting;
+      tracker.flush();
+      assert.deepEqual(errors.map((e) => e.message), [], letGo);
+      assert.equal(tracker.stats().active, true, letGo);
+      const counted = transport.events.map((e) => `${e.e}:${e.id}`);
+      assert.ok(counted.includes('imp:gig-1'), `${letGo}: the card in view counts: ${counted}`);
+      assert.deepEqual(counted.filter((e) => e.startsWith('click')), [], `${letGo}: the click is no card's (never another card's)`);
+    }
+  });
+
   it('a core that fails to load drops the buffer: one onError, a no-op tracker, nothing observed', async () => {
     const page = createPage();
     const { cards } = addGrid(page, 1);

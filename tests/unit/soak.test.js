@@ -7,7 +7,8 @@
 // delivered or counted in a "drop".
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { bodyText, fakeLocks, fakeStorage } from './fakes/dom.js';
+import { bodyText } from './fakes/dom.js';
+import { fakeLocks, fakeStorage } from './fakes/delivery.js';
 import { addGrid, startOnPage as start } from './fakes/tracker.js';
 
 /** Reads the bodies sent since the last call: () => the events of the new ones. */

@@ -388,6 +388,28 @@ describe('the viewable rule through the glue', () => {
     assert.deepEqual(kinds(transport.events), ['imp:gig-1', 'imp:gig-2', 'vis:gig-1', 'view:gig-2', 'vis:gig-2']);
   });
 
+  it('a size change reported after the card was unobserved or removed watches nothing again', async () => {
+    const { page, tracker, errors } = await start();
+    const { cards } = grid(page, 2);
+    await page.settle();
+    page.intersect(cards[0], 1);
+    page.intersect(cards[1], 1);
+    const sizes = page.observers.resize[0];
+    const watching = (el) => page.observers.intersection.filter((o) => o.targets.has(el)).length;
+    // Both grew past largeArea in the frame the page let them go; the resize callback
+    // with their entries runs after.
+    cards[0].getBoundingClientRect = cards[1].getBoundingClientRect = () => ({ width: 1000, height: 500 });
+    tracker.unobserve(cards[0]);
+    cards[1].remove();
+    await page.settle();
+    sizes.callback([{ target: cards[0] }, { target: cards[1] }], sizes);
+    assert.deepEqual(cards.map(watching), [0, 0], 'no observer watches them');
+    page.document.body.append(cards[1]); // back in the document: discovery watches it again, once
+    await page.settle();
+    assert.equal(watching(cards[1]), 1);
+    assert.deepEqual(errors, []);
+  });
+
   it('gives a card a core slot only while in view, and counts it once when it comes back', async () => {
     const { page, transport, tracker, debug, errors } = await start({ capacity: { items: 2 } });
     const { cards } = grid(page, 6);

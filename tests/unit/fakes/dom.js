@@ -367,32 +367,3 @@ export function fakeNetwork({ status = 204 } = {}) {
   };
   return t;
 }
-
-/** localStorage over a Map (`records`), with the entries given. */
-export function fakeStorage(entries = []) {
-  const records = new Map(entries);
-  return {
-    records,
-    get length() { return records.size; },
-    key: (i) => [...records.keys()][i] ?? null,
-    getItem: (k) => records.get(k) ?? null,
-    setItem: (k, v) => records.set(k, String(v)),
-    removeItem: (k) => records.delete(k),
-  };
-}
-
-/** Web Locks that grant every request at once; `log` gets each release. */
-export function fakeLocks(log = []) {
-  const held = new Set();
-  const locks = {
-    request: (name, callback) => {
-      held.add(name);
-      return Promise.resolve(callback({ name })).finally(() => {
-        held.delete(name);
-        log.push(`release ${name}`);
-      });
-    },
-    query: async () => ({ held: [...held].map((name) => ({ name })) }),
-  };
-  return { held, locks };
-}

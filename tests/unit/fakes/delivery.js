@@ -1,0 +1,44 @@
+// Fakes of the browser's storage and Web Locks, for the tests of delivery
+// (delivery.test.js, races.test.js): a localStorage over a Map, locks granted at once,
+// and a hold on the grant of some locks until the test lets them go.
+
+export function fakeStorage(entries = []) {
+  const records = new Map(entries);
+  return {
+    records,
+    get length() { return records.size; },
+    key: (i) => [...records.keys()][i] ?? null,
+    getItem: (k) => records.get(k) ?? null,
+    setItem: (k, v) => records.set(k, String(v)),
+    removeItem: (k) => records.delete(k),
+  };
+}
+
+/** Web Locks that grant every request at once; `log` gets each release. */
+export function fakeLocks(log = []) {
+  const held = new Set();
+  const locks = {
+    request: (name, callback) => {
+      held.add(name);
+      return Promise.resolve(callback({ name })).finally(() => {
+        held.delete(name);
+        log.push(`release ${name}`);
+      });
+    },
+    query: async () => ({ held: [...held].map((name) => ({ name })) }),
+  };
+  return { held, locks };
+}
+
+/**
+ * Holds back the grant of every lock whose name contains `suffix` (':scan', or a tab's
+ * lock) until the returned function is called: the browser grants a lock later, and
+ * anything may happen in between. Later requests queue behind, granted in order.
+ */
+export function deferGrants(locks, suffix) {
+  let grant;
+  const granted = new Promise((resolve) => { grant = resolve; });
+  const request = locks.request;
+  locks.request = (name, callback) => (name.includes(suffix) ? granted.then(() => request(name, callback)) : request(name, callback));
+  return grant;
+}
