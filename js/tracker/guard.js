@@ -66,8 +66,11 @@ export function check(w, status, name = w._core._last) {
   const error = Object.assign(new Error(`impression-tracker: ${name} returned ${statusName(core, status)}${option}`), { status });
   if (!CARD_ERRORS.includes(status)) throw error;
   // A full core refuses every new card until the next page view: said once per page
-  // view (w._full is ERR_FULL once said; a new page view sets it to 0).
-  if (status !== w._full) w._report(error);
-  if (status === ERR_FULL) w._full = status;
+  // view (w._full: said in this one; a new page view clears it).
+  if (status === ERR_FULL) {
+    if (w._full) return false;
+    w._full = true;
+  }
+  w._report(error);
   return false;
 }

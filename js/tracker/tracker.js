@@ -146,7 +146,7 @@ function beginPageView(w, meta) {
 // The core begins a page view at t with its facts (page-view.js).
 function openPageView(w, t, facts) {
   Object.assign(w, facts);
-  w._full = 0; // a full core (guard.js) empties at a new page view
+  w._full = false; // a full core (guard.js) empties at a new page view
   input(w, t, pageBegin, w._pageView, w._path, w._flags);
 }
 
