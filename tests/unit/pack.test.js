@@ -1,7 +1,8 @@
 // The npm package as a consumer gets it: `npm pack` (which runs prepack: make wasm glue),
 // the tarball's file list, an install into a fresh project, imports of every entry
 // point by its package name, a replay through the packaged core, the script-tag build
-// imported in Node (silent), and a TypeScript check of the packaged declarations
+// imported in Node (silent), a bundle that imports the script-tag build for its effect
+// (kept: "sideEffects"), and a TypeScript check of the packaged declarations
 // resolved through "exports".
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,6 +10,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { build } from 'esbuild';
 
 const root = new URL('../../', import.meta.url).pathname;
 const tsc = join(root, 'node_modules/.bin/tsc');
@@ -61,6 +63,13 @@ describe('npm package', () => {
     assert.equal(result.errors.length, 2);
     assert.match(result.errors[0], /IntersectionObserver or the DOM is missing/);
     assert.match(result.out, /^\{"v":1,"pv":"pv","path":"\/","at":6,"drop":0,"ev":\[\{"e":"imp","s":1,"t":5,"id":"gig-1","pos":1,"f":1\}\]\}\n~ gzip \d+ [0-9a-f]{8}\n$/);
+  });
+
+  it('keeps the script-tag build in a bundle that imports it for its effect (package.json "sideEffects")', async () => {
+    writeFileSync(join(project, 'tag.js'), "import 'impression-tracker/script-tag';\n");
+    const out = await build({ entryPoints: ['tag.js'], absWorkingDir: project, bundle: true, write: false, logLevel: 'silent' });
+    assert.deepEqual(out.warnings.map((w) => w.text), []);
+    assert.match(out.outputFiles[0].text, /impressionTracker/, 'the build that starts the tracker, not an empty bundle');
   });
 
   it('resolves the declarations through "exports" for a TypeScript consumer', () => {
