@@ -15,6 +15,12 @@ import { ABI_VERSION } from './abi.js';
 
 export const LOAD_TIMEOUT_MS = 10000;
 
+// What to do, at the end of the message of a core that could not be had: the bytes are
+// not at that URL (missing, or a server's fallback page), or the page's CSP forbids
+// compiling WebAssembly.
+const SERVE_IT = ": copy the package's js/imp.wasm there, pass the wasm option or import 'impression-tracker/embedded'";
+const ALLOW_IT = ": allow 'wasm-unsafe-eval' in the CSP's script-src";
+
 /** A DataView on the n bytes of a record of the core's memory at ptr (little endian fields). */
 export function recordView(loaded, ptr, n) {
   const bytes = loaded.memoryView(ptr, n);
@@ -44,7 +50,7 @@ async function instantiate(source, env) {
   let from = ''; // where the bytes came from, for the messages
   if (typeof source?.arrayBuffer === 'function') { // a Response
     if (source.url) from = ` from ${source.url}`;
-    if (source.ok === false) throw new Error(`core: HTTP ${source.status}${from}`);
+    if (source.ok === false) throw new Error(`impression-tracker: core: HTTP ${source.status}${from}${SERVE_IT}`);
     // clone() keeps the body readable for the fallback when streaming refuses the
     // response (a server that does not send application/wasm) or the module (one that
     // imports something: the check below names what).
@@ -53,9 +59,10 @@ async function instantiate(source, env) {
   }
   if (!instance) {
     // Bytes that do not compile name where they came from: most often a server's
-    // fallback page (HTML: "found 3c ...") where imp.wasm was not copied.
+    // fallback page (HTML: "found 3c ...") where imp.wasm was not copied, or a CSP
+    // that refuses WebAssembly (each browser's message names CSP or 'unsafe-eval').
     const module = source instanceof wasm.Module ? source : await wasm.compile(source).catch((error) => {
-      error.message = `core${from}: ${error.message}`;
+      error.message = `impression-tracker: core${from}: ${error.message}${/unsafe-eval|CSP/.test(error.message) ? ALLOW_IT : SERVE_IT}`;
       throw error;
     });
     const imports = wasm.Module.imports(module);

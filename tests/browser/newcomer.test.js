@@ -142,7 +142,7 @@ test('a tracker that cannot start warns once on the console; with onError it is 
   assert.equal(active, false);
   const seen = await warnings(p);
   assert.equal(seen.length, 1, seen.join('\n'));
-  assert.match(seen[0], /^impression-tracker is not tracking: core: HTTP 404 from http:\/\/[^ ]+\/js\/missing\.wasm \(onError silences this\)$/);
+  assert.match(seen[0], /^impression-tracker is not tracking: core: HTTP 404 from http:\/\/[^ ]+\/js\/missing\.wasm: copy the package's js\/imp\.wasm there, pass the wasm option or import 'impression-tracker\/embedded' \(onError silences this\)$/);
   const reported = await p.evaluate(async () => {
     const { createTracker } = await import('/js/index.js');
     const errors = [];

@@ -77,18 +77,28 @@ describe('loadCore', () => {
     await assert.rejects(loadCore(new Response('missing', { status: 404 })), /HTTP 404/);
   });
 
-  it('names the URL when the core cannot be fetched, or what came back does not compile (a page instead)', async () => {
+  it('names the URL and what to do when the core cannot be fetched, or what came back does not compile (a page instead)', async () => {
     const at = (body, init) => async (url) => Object.defineProperty(new Response(body, init), 'url', { value: url });
     const url = 'https://shop.example/assets/imp.wasm';
+    const serveIt = ": copy the package's js/imp.wasm there, pass the wasm option or import 'impression-tracker/embedded'";
     await assert.rejects(loadCore(url, { fetch: at('missing', { status: 404 }) }), {
-      message: 'core: HTTP 404 from https://shop.example/assets/imp.wasm',
+      message: `impression-tracker: core: HTTP 404 from https://shop.example/assets/imp.wasm${serveIt}`,
     });
     // A dev server's fallback page, as a single-page app's server answers any path.
     const page = at('<!doctype html><html><body>app</body></html>', { headers: { 'content-type': 'text/html' } });
     await assert.rejects(loadCore(url, { fetch: page }), (error) => error instanceof WebAssembly.CompileError
-      && error.message.startsWith('core from https://shop.example/assets/imp.wasm: '));
+      && error.message.startsWith('impression-tracker: core from https://shop.example/assets/imp.wasm: ') && error.message.endsWith(serveIt));
     await assert.rejects(loadCore(new Uint8Array([60, 33, 100, 111])), (error) => error instanceof WebAssembly.CompileError
-      && error.message.startsWith('core: '));
+      && error.message.startsWith('impression-tracker: core: ') && error.message.endsWith(serveIt));
+  });
+
+  it("says to allow 'wasm-unsafe-eval' when a Content-Security-Policy refuses to compile the core", async (t) => {
+    // Chromium's words for it; Firefox and Safari name CSP or 'unsafe-eval' too.
+    const refusal = "WebAssembly.compile(): Compiling or instantiating WebAssembly module violates the following Content Security policy directive because 'unsafe-eval' is not an allowed source of script in the following Content Security Policy directive: \"script-src 'self'\".";
+    t.mock.method(WebAssembly, 'compile', async () => { throw new WebAssembly.CompileError(refusal); });
+    await assert.rejects(loadCore(wasmBytes()), {
+      message: `impression-tracker: core: ${refusal}: allow 'wasm-unsafe-eval' in the CSP's script-src`,
+    });
   });
 
   it('refuses a module that imports anything', async () => {
