@@ -30,6 +30,7 @@ const PERFORM = {
     w._attempts++;
     post(w._env, w._o.endpoint, body(w), track(w, ticket, false)).then(w._guard((answer) => {
       if (!w._pending.delete(ticket)) return; // aborted: the outbox expects no answer
+      sayWrongEndpoint(w, answer[0]);
       tell(w, X_OUTBOX_RESPONSE, ticket, ...answer, Math.random());
       w._pump();
     }));
@@ -49,6 +50,16 @@ const PERFORM = {
   [ACT_SCAN]: (w) => scan(w),
   [ACT_PURGE]: (w) => removeAll(w._storage, w._prefix),
 };
+// A 4xx other than 408, 413 and 429 is a wrong endpoint or a collector that refuses
+// every batch: said once per tracker (onError, or console.warn), so a new setup does not
+// fail in silence. The outbox's rule for the answer is unchanged.
+function sayWrongEndpoint(w, status) {
+  if (status > 399 && status < 500 && ![408, 413, 429].includes(status) && !w._saidEndpoint) {
+    w._saidEndpoint = true;
+    w._report._warn(`endpoint ${w._o.endpoint} answered HTTP ${status}: check the option and the collector (README "What the collector must do")`);
+  }
+}
+
 const OUTCOME_OF = { [ACT_BEACON]: X_OUTBOX_BEACON, [ACT_LATER]: X_OUTBOX_LATER, [ACT_STORE]: X_OUTBOX_STORED };
 
 /**

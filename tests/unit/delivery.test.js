@@ -272,6 +272,20 @@ describe('what the collector answers, as the browser shows it', () => {
     assert.equal(tracker.stats().active, false);
   });
 
+  it('a collector that answers 404 (a wrong endpoint) or refuses batches (a 4xx) is reported once, with what to check; 408, 413, 429 and 5xx are not', async () => {
+    for (const status of [404, 405, 403, 400, 422]) {
+      const { tracker, errors, page } = await failingWith(reply(status));
+      await oneImpression(page, tracker); // a second batch, answered the same way
+      await ticks(2);
+      assert.deepEqual(errors.map((e) => e.message), [`impression-tracker: endpoint /collect answered HTTP ${status}: check the option and the collector (README "What the collector must do")`], `HTTP ${status}`);
+      assert.equal(tracker.stats().active, true, 'the tracker goes on');
+    }
+    for (const status of [408, 413, 429, 500, 503]) {
+      const { errors } = await failingWith(reply(status));
+      assert.deepEqual(errors, [], `HTTP ${status}`);
+    }
+  });
+
   it('a redirect is a failure, not a delivery: fetch would follow a 302 as a GET without the body', async () => {
     // As the Fetch standard has it (and Chromium does): redirect 'follow', the default,
     // turns a POST answered 301, 302 or 303 into a GET of the Location, without the body.
