@@ -26,5 +26,5 @@ function inlinedCore() {
  * @param {import('./index.js').TrackerOptions} [options]
  */
 export function createTracker(options) {
-  return shareTracker(options?.env?.document ?? globalThis.document, () => startTracker(options, { wasm: inlinedCore }));
+  return shareTracker(options, () => startTracker(options, { wasm: inlinedCore }));
 }

@@ -23,6 +23,5 @@ function wasmBesideModule() {
  * @param {import('./index.js').TrackerOptions} [options]
  */
 export function createTracker(options) {
-  return shareTracker(options?.env?.document ?? globalThis.document,
-    () => startTracker(options, { wasm: wasmBesideModule }));
+  return shareTracker(options, () => startTracker(options, { wasm: wasmBesideModule }));
 }

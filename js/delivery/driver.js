@@ -56,7 +56,7 @@ const PERFORM = {
 function sayWrongEndpoint(w, status) {
   if (status > 399 && status < 500 && ![408, 413, 429].includes(status) && !w._saidEndpoint) {
     w._saidEndpoint = true;
-    w._report._warn(`endpoint ${w._o.endpoint} answered HTTP ${status}: check the option and the collector (README "What the collector must do")`);
+    w._report._warn(`endpoint ${w._o.endpoint} answered HTTP ${status}: check it and the collector`);
   }
 }
 

@@ -1,25 +1,42 @@
 // share.js: one tracker per document. A second createTracker() on a document whose
 // tracker is still live (started or starting, not stopped) does not start another one,
 // which would count every card twice: it gets a handle on the same tracker, and the
-// first call's options stay in force. Each handle's stop() gives up its share; the
+// first call's options stay in force (a call whose options differ is told so through its
+// onError, or console.warn). Each handle's stop() gives up its share; the
 // tracker stops when the last share is given up. This is what makes a framework's
 // "create, clean up, create again" (React's StrictMode) count once. A tracker that could
 // not start, or stopped itself after a failure, is not shared: the next call starts anew.
 
-const live = new WeakMap(); // document -> {_started: Promise<Tracker>, _shares: number, _tracker?: Tracker}
+import { createReporter } from './warn.js';
+
+const live = new WeakMap(); // document -> {_started: Promise<Tracker>, _shares: number, _options: string, _tracker?: Tracker}
+
+// The options as compared between calls: their data, not their functions, env, wasm or debug
+// (a StrictMode remount passes new closures and the same data).
+function optionsKey(options) {
+  try {
+    return JSON.stringify(options, (key, value) => (key === 'env' || key === 'wasm' || key === 'debug' ? undefined : value));
+  } catch {
+    return '';
+  }
+}
 
 /**
- * @param {object | undefined} doc the document the tracker would watch
+ * @param {object | undefined} options the call's options (env.document: the document the tracker would watch)
  * @param {() => Promise<object>} start starts a tracker (never rejects)
  * @returns {Promise<object>} a handle with the Tracker API
  */
-export function shareTracker(doc, start) {
+export function shareTracker(options, start) {
+  const doc = options?.env?.document ?? globalThis.document;
   if (!doc || typeof doc !== 'object') return start(); // no DOM: the tracker says why
   let shared = live.get(doc);
+  const key = optionsKey(options);
   if (!shared || shared._tracker?.stats().active === false) {
-    const fresh = { _shares: 0 };
+    const fresh = { _shares: 0, _options: key };
     fresh._started = start().then((tracker) => (fresh._tracker = tracker));
     live.set(doc, (shared = fresh));
+  } else if (shared._options !== key) {
+    createReporter(options?.onError, options?.env?.console)._warn('a tracker is live on this document: this call shares it and its options are ignored');
   }
   shared._shares++;
   return shared._started.then((tracker) => handle(tracker, () => {

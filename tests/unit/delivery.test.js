@@ -277,7 +277,7 @@ describe('what the collector answers, as the browser shows it', () => {
       const { tracker, errors, page } = await failingWith(reply(status));
       await oneImpression(page, tracker); // a second batch, answered the same way
       await ticks(2);
-      assert.deepEqual(errors.map((e) => e.message), [`impression-tracker: endpoint /collect answered HTTP ${status}: check the option and the collector (README "What the collector must do")`], `HTTP ${status}`);
+      assert.deepEqual(errors.map((e) => e.message), [`impression-tracker: endpoint /collect answered HTTP ${status}: check it and the collector`], `HTTP ${status}`);
       assert.equal(tracker.stats().active, true, 'the tracker goes on');
     }
     for (const status of [408, 413, 429, 500, 503]) {

@@ -91,6 +91,23 @@ describe('one tracker per document', () => {
     assert.equal(b.stats().active, false, 'the last share stops the tracker');
   });
 
+  it('a second createTracker() with other options hears that they are ignored (onError, else console.warn); the same options say nothing', async () => {
+    const page = createPage();
+    const transport = fakeNetwork();
+    const told = [];
+    const onError = (e) => told.push(e.message);
+    const first = await start(page, transport, { batch: { maxAgeMs: 500 } });
+    const same = await start(page, transport, { batch: { maxAgeMs: 500 }, onError }); // StrictMode's second run
+    assert.deepEqual(told, []);
+    const other = await start(page, transport, { consent: 'pending', onError });
+    assert.deepEqual(told, ["impression-tracker: a tracker is live on this document: this call shares it and its options are ignored"]);
+    assert.equal(other.stats().pageView, first.stats().pageView, 'shared all the same');
+    const { warnings, console } = recordingConsole();
+    const quiet = await createTracker({ endpoint: '/elsewhere', wasm: wasmBytes(), env: { ...page.env, ...transport.env, console } });
+    assert.deepEqual(warnings, [`impression-tracker warning: ${told[0].slice(20)} (onError silences this)`]);
+    for (const share of [first, same, other, quiet]) share.stop();
+  });
+
   it('a share given up does nothing more, while the other share tracks on', async () => {
     const page = createPage();
     const transport = fakeNetwork();
