@@ -90,7 +90,7 @@ export interface TrackerOptions {
    * that is not http(s) once resolved (javascript:, data:, empty, malformed), gives a
    * no-op tracker and an onError call naming the option.
    */
-  endpoint?: string;
+  endpoint: string;
   /**
    * CSS selector of the cards found and followed automatically (initial scan plus a
    * MutationObserver for cards added, removed or recycled later).
@@ -221,8 +221,37 @@ export interface TrackerStats {
   batches: number;
   /** Events that left the core's queue since start: cut into batches, or dropped when it was full. */
   events: number;
-  /** Delivery's counters (queued, inFlight, sent, beaconed, persisted, dropped, ...; js/README.md "Observability"). */
-  transport: Record<string, unknown> | undefined;
+  /** Delivery's counters (js/README.md "Observability"); undefined for a no-op tracker. */
+  transport: TransportStats | undefined;
+}
+
+/** Delivery's counters, in events: every event that left the core's queue is in one of queued, inFlight, sent, beaconed or dropped.total. */
+export interface TransportStats {
+  /** Held by the outbox, not in flight. */
+  queued: number;
+  /** In fetches awaiting an answer. */
+  inFlight: number;
+  /** With a fetchLater copy registered. */
+  deferred: number;
+  /** In this tab's localStorage records. */
+  persisted: number;
+  /** Delivered (a 2xx). */
+  sent: number;
+  /** Handed to sendBeacon. */
+  beaconed: number;
+  /** Fetches made. */
+  attempts: number;
+  /** The highest batch id the outbox used. */
+  batches: number;
+  /** Lost for good (reported in a later batch's drop), and purged when consent was withdrawn. */
+  dropped: { total: number; byReason: { lost: number; consent: number } };
+  consent: 'pending' | 'granted' | 'denied';
+  /** Where held batches are kept: 'memory' without localStorage or once it refused a write; 'off (gpc)' under gpc 'memory-only'. */
+  storage: 'local' | 'memory' | 'off (gpc)';
+  /** navigator.onLine. */
+  online: boolean;
+  /** 'failing' from a failed attempt until one succeeds. */
+  collector: 'ok' | 'failing';
 }
 
 export interface Tracker {
@@ -251,4 +280,4 @@ export interface Tracker {
  * once with console.warn). One tracker per document: while one is live, another call
  * resolves to a handle on the same tracker and its options are ignored.
  */
-export function createTracker(options?: TrackerOptions): Promise<Tracker>;
+export function createTracker(options: TrackerOptions): Promise<Tracker>;

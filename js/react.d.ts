@@ -6,9 +6,9 @@ import type { CardMeta, PageViewMeta, Tracker, TrackerOptions, TrackerStats } fr
 
 export interface TrackerProviderProps {
   /** The tracker's options, read when the provider mounts (give it a new key to restart with others). */
-  options?: TrackerOptions;
+  options: TrackerOptions;
   /** The entry's createTracker; default 'impression-tracker'. Pass the one of 'impression-tracker/embedded' for the inlined core. */
-  createTracker?: (options?: TrackerOptions) => Promise<Tracker>;
+  createTracker?: (options: TrackerOptions) => Promise<Tracker>;
   children?: ReactNode;
 }
 

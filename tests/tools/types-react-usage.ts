@@ -24,4 +24,6 @@ function Results({ path }: { path: string }): ReactNode {
 export const app = createElement(TrackerProvider, { options: { endpoint: '/collect' }, createTracker: createEmbedded },
   createElement(Results, { path: '/search' }));
 // @ts-expect-error options are TrackerOptions
-createElement(TrackerProvider, { options: { consent: 'yes' } });
+createElement(TrackerProvider, { options: { endpoint: '/collect', consent: 'yes' } });
+// @ts-expect-error the provider needs the options, endpoint included
+createElement(TrackerProvider, { options: { consent: 'pending' } });

@@ -34,21 +34,27 @@ async function main(): Promise<void> {
   const stats = tracker.stats();
   const active: boolean = stats.active;
   const pending: number = stats.queuedEvents;
-  console.log(active, pending, debug.trace().length);
+  const delivered: number = (stats.transport?.sent ?? 0) + (stats.transport?.dropped.byReason.lost ?? 0);
+  const collector: 'ok' | 'failing' | undefined = stats.transport?.collector;
+  console.log(active, pending, delivered, collector, debug.trace().length);
   tracker.flush();
   tracker.stop();
-  const embedded = await createEmbedded();
+  const embedded = await createEmbedded({ endpoint: 'https://collector.example/collect' });
   embedded.stop();
   const out: Uint8Array = await replay(debug.trace(), new URL('https://cdn.example/imp.wasm'));
   console.log(out.length);
   // @ts-expect-error the debug option is made by trackerDebug(), not a plain callback
-  await createTracker({ debug: (info: DeliveryDebugInfo) => console.debug(info) });
+  await createTracker({ endpoint: '/collect', debug: (info: DeliveryDebugInfo) => console.debug(info) });
   // @ts-expect-error onEvent is trackerDebug()'s, not an option of the tracker
-  await createTracker({ onEvent: (event: TrackerEvent) => console.debug(event) });
+  await createTracker({ endpoint: '/collect', onEvent: (event: TrackerEvent) => console.debug(event) });
   // @ts-expect-error the trace is the debug option's, not the tracker's
   tracker.trace();
   // @ts-expect-error consent is a closed set
-  await createTracker({ consent: 'yes' });
+  await createTracker({ endpoint: '/collect', consent: 'yes' });
+  // @ts-expect-error the endpoint is required (without it the tracker is a no-op)
+  await createTracker({ consent: 'pending' });
+  // @ts-expect-error so are the options
+  await createTracker();
   // @ts-expect-error observe() needs an element
   tracker.observe('gig-1');
 }

@@ -2,12 +2,13 @@
 // the tarball's file list, an install into a fresh project, imports of every entry
 // point by its package name, a replay through the packaged core, the script-tag build
 // imported in Node (silent), a bundle that imports the script-tag build for its effect
-// (kept: "sideEffects"), and a TypeScript check of the packaged declarations
-// resolved through "exports".
+// (kept: "sideEffects"), and a TypeScript check of the packaged declarations resolved
+// through "exports" (moduleResolution nodenext, node16 and bundler), the README's
+// browser examples included.
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
@@ -72,15 +73,27 @@ describe('npm package', () => {
     assert.match(out.outputFiles[0].text, /impressionTracker/, 'the build that starts the tracker, not an empty bundle');
   });
 
-  it('resolves the declarations through "exports" for a TypeScript consumer', () => {
+  it('resolves the declarations through "exports" for a TypeScript consumer (moduleResolution nodenext, node16, bundler)', () => {
     writeFileSync(join(project, 'use.ts'), `
       import { createTracker, type TrackerOptions } from 'impression-tracker';
       import { createTracker as createEmbedded } from 'impression-tracker/embedded';
       import { replay } from 'impression-tracker/replay';
       import { trackerDebug } from 'impression-tracker/debug';
       const options: TrackerOptions = { endpoint: '/c', consent: 'pending', debug: trackerDebug({ trace: true, onEvent: (event) => console.log(event.e), onDelivery: (info) => console.log(info.kind) }) };
-      export const started = Promise.all([createTracker(options), createEmbedded(), replay('', new Uint8Array())]);
+      export const started = Promise.all([createTracker(options), createEmbedded({ endpoint: '/c' }), replay('', new Uint8Array())]);
+      export const sent: Promise<number> = started.then(([tracker]) => tracker.stats().transport?.sent ?? 0);
     `);
-    execFileSync(tsc, ['--strict', '--noEmit', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--lib', 'es2022,dom', 'use.ts'], { cwd: project, encoding: 'utf8' });
+    // The README's browser examples as written, in TypeScript: the module build, observe(), the debug entry.
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const block = (heading, nth = 0) => readme.slice(readme.indexOf(`\n${heading}\n`)).split('```js\n')[nth + 1].split('```')[0];
+    writeFileSync(join(project, 'readme.ts'), `${block('## Use it (module build)')}
+      declare const element: Element;
+      ${block('## Use it (module build)', 1)}`);
+    writeFileSync(join(project, 'readme-debug.ts'), `import { createTracker } from 'impression-tracker';
+      ${block('### Debugging: `impression-tracker/debug`')}
+      export { tracker };`);
+    for (const [module, resolution] of [['nodenext', 'nodenext'], ['node16', 'node16'], ['esnext', 'bundler']]) {
+      execFileSync(tsc, ['--strict', '--noEmit', '--module', module, '--moduleResolution', resolution, '--target', 'es2022', '--lib', 'es2022,dom', 'use.ts', 'readme.ts', 'readme-debug.ts'], { cwd: project, encoding: 'utf8' });
+    }
   });
 });
