@@ -174,7 +174,9 @@ export interface TrackerOptions {
    * expected), comes with status IMP_ERR_CONFIG (-3) and names the option. Without it, a tracker that cannot start or stops after a failure,
    * a newPageView() called before the new content was in the DOM, and a call the tracker
    * cannot take (observe() of an element not in the document, setConsent() of neither
-   * true nor false, a card without an id) are written once with console.warn.
+   * true nor false, a card without an id), a collector's 4xx other than 408, 413 and 429
+   * (a wrong endpoint) and a second createTracker() with other options are written once
+   * with console.warn.
    */
   onError?: (error: Error & { status?: number }) => void;
   /**
