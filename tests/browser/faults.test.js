@@ -1,5 +1,5 @@
 // faults.test.js: the collector misbehaves and the tracker copes. 500/503 for a few
-// attempts, 429 with Retry-After, a poison batch (400/413/422), a slow collector, a
+// attempts, 404 (a wrong endpoint, reported once), 429 with Retry-After, a poison batch (400/413/422), a slow collector, a
 // collector that is down until the next page load, a reset in the middle of the body,
 // a redirect, offline then online, and no CORS headers. Retry timing runs on Playwright's fake
 // clock; every test checks what arrived after dedup by (pv, s). The trace of a failing
@@ -52,6 +52,18 @@ test('500, 500, 503 then success: retried after ~1 s, 2 s, 4 s; nothing lost, no
   assert.equal(new Set(collector.records.slice(0, 4).map((r) => r.body)).size, 1, 'the same batch each time');
   assertAllDelivered(ids);
   assert.equal(duplicateCount(collector.records), 0);
+});
+
+test('404 (a wrong endpoint): onError hears it once, naming the endpoint; the batch is kept, retried and arrives once the collector answers', async (t) => {
+  collector.failNext(2, 404);
+  const { page, ids } = await openAndFlush(t, { clock: true });
+  await followRetries(page, 2);
+  await collector.waitFor(() => accepted() >= 1, 10000, 'the third attempt accepted');
+  assert.deepEqual(collector.records.slice(0, 3).map((r) => r.status), [404, 404, 204]);
+  const errors = await page.evaluate(() => window.__it.errors);
+  assert.equal(errors.length, 1, JSON.stringify(errors));
+  assert.match(errors[0], /^impression-tracker: endpoint \S+ answered HTTP 404: check it and the collector$/);
+  assertAllDelivered(ids);
 });
 
 test('the trace of that session replays, natively and through the .wasm, to the same four attempts', { skip: noNativeReplay }, async (t) => {
