@@ -185,12 +185,13 @@ BUNDLE    := node tests/tools/bundle.mjs
 # endpoint) and a second createTracker() with other options about 0.32 KiB in the glue; a card
 # resized in view across the large-card area changing rule (a ResizeObserver) about
 # 0.07 KiB in the glue; a recycled card in view ending its old id at once, not in idle
-# time, about 0.02 KiB in the glue.
-JS_GZIP_BUDGET ?= 20410
-GLUE_GZIP_BUDGET ?= 8679
+# time, about 0.02 KiB in the glue; another copy of the package refused while one tracks
+# the document about 0.1 KiB in the glue.
+JS_GZIP_BUDGET ?= 20515
+GLUE_GZIP_BUDGET ?= 8784
 # The script-tag build, the shipped single file (glue, debug entry and the core's gzip
 # bytes as base64, placed first so gzip codes them apart: tests/tools/bundle.mjs).
-SCRIPT_TAG_GZIP_BUDGET ?= 22484
+SCRIPT_TAG_GZIP_BUDGET ?= 22574
 .PHONY: glue types
 
 glue: js/imp-embedded.js dist/impression-tracker.js dist/index.min.js dist/embedded.min.js

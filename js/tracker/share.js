@@ -6,10 +6,16 @@
 // tracker stops when the last share is given up. This is what makes a framework's
 // "create, clean up, create again" (React's StrictMode) count once. A tracker that could
 // not start, or stopped itself after a failure, is not shared: the next call starts anew.
+// Another copy of the package on the page (two bundles that each include it, or the
+// script tag and a module) has a map of its own: a live tracker marks its document, and
+// the other copy's createTracker() gives a no-op tracker and says so.
 
+import { noopTracker } from './stats.js';
 import { createReporter } from './warn.js';
 
 const live = new WeakMap(); // document -> {_started: Promise<Tracker>, _shares: number, _options: string, _tracker?: Tracker}
+const MARK = Symbol.for('impression-tracker'); // the document's mark: a copy's isLive
+const isLive = (doc) => !!live.get(doc) && live.get(doc)._tracker?.stats().active !== false;
 
 // The options as compared between calls: their data, not their functions, env, wasm or debug
 // (a StrictMode remount passes new closures and the same data).
@@ -31,12 +37,19 @@ export function shareTracker(options, start) {
   if (!doc || typeof doc !== 'object') return start(); // no DOM: the tracker says why
   let shared = live.get(doc);
   const key = optionsKey(options);
-  if (!shared || shared._tracker?.stats().active === false) {
+  const report = () => createReporter(options?.onError, options?.env?.console);
+  if (!isLive(doc)) {
+    const other = doc[MARK];
+    if (typeof other === 'function' && other !== isLive && other(doc)) {
+      report()._loud(new Error('impression-tracker: another copy of the package tracks this page'));
+      return Promise.resolve(noopTracker());
+    }
+    Reflect.set(doc, MARK, isLive);
     const fresh = { _shares: 0, _options: key };
     fresh._started = start().then((tracker) => (fresh._tracker = tracker));
     live.set(doc, (shared = fresh));
   } else if (shared._options !== key) {
-    createReporter(options?.onError, options?.env?.console)._warn('a tracker is live on this document: this call shares it and its options are ignored');
+    report()._warn('a tracker is live on this document: this call shares it and its options are ignored');
   }
   shared._shares++;
   return shared._started.then((tracker) => handle(tracker, () => {

@@ -2,7 +2,8 @@
 // under StrictMode (one tracker, every card counted once per page view, route changes
 // as new page views with the new path), the obvious hand-written effect under
 // StrictMode (the core shares the live tracker instead of counting twice), the
-// script-tag stub that queues calls until the build has loaded, the default
+// script-tag stub that queues calls until the build has loaded, the script tag and a
+// module build on one page (the second copy does nothing and says so), the default
 // console.warn of a tracker that cannot start, and an esbuild IIFE bundle of the
 // default entry (a clear message naming the fixes; with the wasm option it tracks).
 // Bundles are built here with the project's esbuild, in memory.
@@ -121,6 +122,28 @@ test('script tag without the stub: an early call throws, which is what the stub 
 <script>try { impressionTracker.then(function () {}); window.__early = 'ok'; } catch (e) { window.__early = e.name; }</script>`));
   const { page: p } = await open(t, { fixture: 'no-stub.html', waitReady: false });
   assert.equal(await p.evaluate(() => window.__early), 'ReferenceError');
+});
+
+test('the script tag and a module build on one page: the second copy is a no-op that says so, every card counts once', async (t) => {
+  site.serve('/fixtures/two-copies.html', page(`${grid(8)}
+<script src="/dist/impression-tracker.js" async data-endpoint="${collector.endpoint}"></script>`));
+  const { page: p, problems } = await open(t, { fixture: 'two-copies.html', waitReady: false });
+  await waitInPage(p, () => window.impressionTracker?.then((tracker) => tracker.stats().seq >= 8), undefined,
+    { what: "the script tag's tracker queued 8 impressions" });
+  const second = await p.evaluate(async (endpoint) => {
+    const { createTracker } = await import('/js/index.js');
+    const told = [];
+    const tracker = await createTracker({ endpoint, onError: (e) => told.push(e.message) });
+    return { active: tracker.stats().active, told };
+  }, collector.endpoint);
+  assert.equal(second.active, false, 'the module copy does not track');
+  assert.match(second.told.join(), /another copy of the package tracks this page/);
+  await p.evaluate(() => impressionTracker.then((tracker) => tracker.flush()));
+  await collector.waitFor((r) => uniqueEvents(r).filter((x) => x.event.e === 'imp').length >= 8, 10000, '8 impressions');
+  const pageViews = new Set(uniqueEvents(collector.records).map((x) => x.pv));
+  assert.equal(pageViews.size, 1, 'one tracker sent');
+  assert.equal(uniqueEvents(collector.records).filter((x) => x.event.e === 'imp').length, 8);
+  assert.deepEqual(uncaught(problems), []);
 });
 
 /** An init script that keeps the page's console.warn calls in window.__warnings. */

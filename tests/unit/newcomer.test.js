@@ -1,6 +1,7 @@
 // What a new user meets first, in the fake page: a tracker that cannot start says so
 // once on the console unless onError is given; a second createTracker() on the same
-// document shares the live tracker instead of counting every card twice; a
+// document shares the live tracker instead of counting every card twice, and another
+// copy of the package gives a no-op tracker while this one tracks; a
 // newPageView() called while the old cards are still on screen is reported; a call the
 // tracker cannot take (observe() of a non-element, setConsent('granted'), cards without
 // an id, an onError that is not a function or throws) is reported and the tracker goes on; the
@@ -106,6 +107,29 @@ describe('one tracker per document', () => {
     const quiet = await createTracker({ endpoint: '/elsewhere', wasm: wasmBytes(), env: { ...page.env, ...transport.env, console } });
     assert.deepEqual(warnings, [`impression-tracker warning: ${told[0].slice(20)} (onError silences this)`]);
     for (const share of [first, same, other, quiet]) share.stop();
+  });
+
+  it('another copy of the package (a second bundle) gives a no-op tracker while this copy tracks the document, and starts once it stopped', async () => {
+    const page = createPage();
+    const transport = fakeNetwork();
+    const { shareTracker: shareInCopy } = await import('../../js/tracker/share.js?second-bundle');
+    const first = await start(page, transport);
+    const told = [];
+    let started = 0;
+    const startInCopy = () => Promise.resolve({ stats: () => ({ active: true }), stop() {}, started: ++started });
+    const refused = await shareInCopy({ env: page.env, onError: (e) => told.push(e.message) }, startInCopy);
+    assert.equal(started, 0, 'the second copy started no tracker');
+    assert.equal(refused.stats().active, false);
+    assert.match(told[0], /another copy of the package tracks this page/);
+    assert.equal(first.stats().active, true, 'the first copy tracks on');
+    first.stop();
+    const own = await shareInCopy({ env: page.env }, startInCopy);
+    assert.equal(started, 1, 'once the first copy stopped, the second copy starts its own');
+    const { warnings, console } = recordingConsole();
+    const late = await createTracker({ wasm: wasmBytes(), env: { ...page.env, ...transport.env, console } });
+    assert.equal(late.stats().active, false, 'and now the first copy is the one that waits');
+    assert.match(warnings[0], /another copy of the package/);
+    own.stop();
   });
 
   it('a share given up does nothing more, while the other share tracks on', async () => {
