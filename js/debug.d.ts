@@ -32,9 +32,10 @@ export interface TrackerDebug {
    * requests, writes and scans.
    */
   trace(): string;
-  /** The tracker's call when its core has loaded. */
-  _attach(loaded: unknown, report: (error: unknown) => void): unknown;
+  /** Only trackerDebug() makes one: the tracker refuses any other value. */
+  readonly [madeByTrackerDebug]: true;
 }
+declare const madeByTrackerDebug: unique symbol;
 
 /**
  * The tracker's debug option: a trace recorder and hooks on events and delivery, kept

@@ -45,6 +45,10 @@ async function main(): Promise<void> {
   console.log(out.length);
   // @ts-expect-error the debug option is made by trackerDebug(), not a plain callback
   await createTracker({ endpoint: '/collect', debug: (info: DeliveryDebugInfo) => console.debug(info) });
+  // @ts-expect-error an object with a trace() of its own is not made by trackerDebug() either
+  await createTracker({ endpoint: '/collect', debug: { trace: () => '' } });
+  // @ts-expect-error trackerDebug()'s internals are not part of its type
+  debug._attach;
   // @ts-expect-error onEvent is trackerDebug()'s, not an option of the tracker
   await createTracker({ endpoint: '/collect', onEvent: (event: TrackerEvent) => console.debug(event) });
   // @ts-expect-error the trace is the debug option's, not the tracker's
