@@ -147,9 +147,12 @@ void imp_ob_cancel_parked(void) {
   imp_ob.parked_n = 0;
 }
 
-/* The parked registration of the record `key`, if any, leaves the list for b, the
-** record's batch (its own fetchLater copy from then on). */
+/* A scan took the record `key` (adopted as b, or removed and counted): a request let
+** go with it no longer stands for it, and its parked registration, if any, leaves
+** the list for b (b's own fetchLater copy from then on). */
 void imp_ob_unpark(const uint8_t *key, uint32_t key_len, ob_batch *b) {
+  for (ob_gone *g = imp_ob.gone; g < imp_ob.gone + imp_ob.gone_n; g++)
+    if (imp_ob_same(g->key, g->key_len, key, key_len)) g->key_len = 0;
   for (ob_gone *g = imp_ob.parked; g < imp_ob.parked + imp_ob.parked_n; g++) {
     if (!imp_ob_same(g->key, g->key_len, key, key_len)) continue;
     b->later_ticket = g->ticket;
@@ -209,16 +212,15 @@ static int let_go_in_flight(void) {
 }
 
 /* The answer to a request let go at a page hide. Delivered, its record goes and its
-** events count as delivered, unless a held batch adopted the record again (that batch
-** counts them when it is delivered). A request that carried a part leaves the record,
-** which sends that part again: its events count then. */
+** events count as delivered, unless a scan took the record since (imp_ob_unpark: its
+** batch, or its count, stands for them then). A request that carried a part leaves
+** the record, which sends that part again: its events count then. */
 int imp_ob_gone_answer(uint32_t ticket, int32_t status) {
   for (ob_gone *g = imp_ob.gone; g < imp_ob.gone + imp_ob.gone_n; g++) {
     if (g->ticket != ticket) continue;
     imp_ob.inflight_bytes -= g->bytes;
     if (imp_ob_classify(status) == OB_OK && g->key_len) {
-      if (!imp_ob_held_here(g->key, g->key_len))
-        imp_act.delivered = imp_add_sat(imp_act.delivered, g->events);
+      imp_act.delivered = imp_add_sat(imp_act.delivered, g->events);
       imp_ob_chore(IMP_ACT_REMOVE, 0, g->key, g->key_len);
     }
     *g = imp_ob.gone[--imp_ob.gone_n];

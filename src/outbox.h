@@ -107,6 +107,7 @@ typedef struct imp_action {
   uint32_t lost;            /* events counted lost: refused, expired (cumulative)   */
   uint32_t purged;          /* events dropped for consent (cumulative; never in "drop") */
   uint32_t failures;        /* consecutive failed attempts (0: the collector is fine) */
+  uint32_t inflight_events; /* of held_events, those a fetch awaiting its answer carries */
   double retry_ms;          /* the delay the last failure set before the next attempt */
 } imp_action;
 

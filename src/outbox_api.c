@@ -39,14 +39,17 @@ static double earliest(double d, double at) {
 static int32_t ob_done(int32_t status) {
   double d = earliest(imp_ob.rescan_at, imp_vis_next_deadline());
   int idle = 0;
-  uint32_t batches = 0, in_slots = 0, events = 0, stored = 0;
+  uint32_t batches = 0, in_slots = 0, events = 0, stored = 0, inflight = 0;
   OB_EACH_HELD(b) {
     in_slots += b < imp_ob.slots + imp_ob.cfg.max_batches; /* not the spare slot */
     idle |= b->state == OB_IDLE;
     batches++;
     events += b->events;
     if (b->flags & OB_STORED) stored += b->stored_n;
-    if (b->state == OB_FETCH) d = earliest(d, b->sent_at + imp_ob.cfg.timeout_ms);
+    if (b->state == OB_FETCH) {
+      inflight += b->part;
+      d = earliest(d, b->sent_at + imp_ob.cfg.timeout_ms);
+    }
     if (imp_ob.visible && (b->flags & OB_STORED) && !(b->flags & OB_RELEASE))
       d = earliest(d, b->renew_at);
   }
@@ -58,6 +61,7 @@ static int32_t ob_done(int32_t status) {
   imp_act.held_events = events;
   imp_act.stored_events = stored;
   imp_act.failures = imp_ob.failures;
+  imp_act.inflight_events = inflight;
   return imp_done(status); /* the core's counters too: the outbox cuts from its queue */
 }
 

@@ -157,7 +157,7 @@ void imp_ob_let_go(ob_batch *b);              /* storage holds it now, released 
 void imp_ob_cut(double t);                    /* moves due batches out of the queue */
 void imp_ob_drop_front(ob_batch *b, uint32_t n); /* the first n events are done */
 int imp_ob_gone_answer(uint32_t ticket, int32_t status); /* 0: unknown ticket */
-void imp_ob_unpark(const uint8_t *key, uint32_t key_len, ob_batch *b); /* b takes it over */
+void imp_ob_unpark(const uint8_t *key, uint32_t key_len, ob_batch *b); /* a scan took `key` */
 void imp_ob_lose(uint32_t events, uint32_t drop, const uint8_t *prefix, uint32_t prefix_len);
 void imp_ob_visibility(double t);             /* follows the page's measuring state */
 void imp_ob_purge(void);                      /* consent denied               */

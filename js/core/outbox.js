@@ -8,7 +8,7 @@ import { X_OUTBOX_ACTION_PTR, X_OUTBOX_CONFIG_PTR, X_OUTBOX_IO_PTR } from './abi
 import { decoder, put } from './core.js';
 import { recordView } from './loader.js';
 
-// imp_action: a double, fifteen uint32 fields, a double (little endian).
+// imp_action: a double, sixteen uint32 fields, a double (little endian).
 export const ACT_NONE = 0;
 export const ACT_FETCH = 1;
 export const ACT_BEACON = 2;
@@ -34,6 +34,7 @@ export const A_BEACONED = 52;
 export const A_LOST = 56;
 export const A_PURGED = 60;
 export const A_FAILURES = 64;
+export const A_INFLIGHT_EVENTS = 68;
 export const A_RETRY_MS = 72; // a double: the delay of the backoff the outbox set last
 export const ACTION_BYTES = 80;
 export const FOUND_REMOVE = 2;

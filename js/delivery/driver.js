@@ -12,7 +12,7 @@ import {
   OK, X_OUTBOX_BEACON, X_OUTBOX_LATER, X_OUTBOX_NEXT, X_OUTBOX_RESPONSE, X_OUTBOX_STORED,
 } from '../core/abi.js';
 import {
-  A_BATCH, A_BEACONED, A_DELIVERED, A_EVENTS, A_FAILURES, A_HELD_EVENTS, A_KIND, A_LOST, A_PURGED, A_STORED_EVENTS,
+  A_BATCH, A_BEACONED, A_DELIVERED, A_EVENTS, A_FAILURES, A_HELD_EVENTS, A_INFLIGHT_EVENTS, A_KIND, A_LOST, A_PURGED, A_STORED_EVENTS,
   A_TICKET, ACT_BEACON, ACT_CANCEL, ACT_FETCH, ACT_LATER, ACT_PURGE, ACT_REMOVE, ACT_SCAN, ACT_STORE, CONSENT,
 } from '../core/outbox.js';
 import { removeAll, removeRecord, setRecord } from './io.js';
@@ -28,7 +28,7 @@ const body = (w) => w._outbox._body(!w._o.compress);
 const PERFORM = {
   [ACT_FETCH]: (w, ticket) => {
     w._attempts++;
-    post(w._env, w._o.endpoint, body(w), track(w, ticket, false)).then(w._guard((answer) => {
+    post(w._env, w._o.endpoint, body(w), track(w, ticket, 0)).then(w._guard((answer) => {
       if (!w._pending.delete(ticket)) return; // aborted: the outbox expects no answer
       sayWrongEndpoint(w, answer[0]);
       tell(w, X_OUTBOX_RESPONSE, ticket, ...answer, Math.random());
@@ -36,7 +36,7 @@ const PERFORM = {
     }));
   },
   [ACT_BEACON]: (w) => beacon(w._env, w._o.endpoint, body(w), w._report),
-  [ACT_LATER]: (w, ticket) => later(w._env, w._o.endpoint, body(w), track(w, ticket, true)) || (w._pending.delete(ticket), 0),
+  [ACT_LATER]: (w, ticket) => later(w._env, w._o.endpoint, body(w), track(w, ticket, w._outbox._field(A_EVENTS))) || (w._pending.delete(ticket), 0),
   [ACT_STORE]: (w, ticket, key) => {
     const outcome = setRecord(w._storage, key, w._outbox._body(true), w._report);
     if (outcome) w._storageMode = 'memory';
@@ -92,19 +92,24 @@ function perform(w, ob) {
   if (OUTCOME_OF[kind]) tell(w, OUTCOME_OF[kind], ticket, outcome);
 }
 
-// A request or registration that can be aborted (CANCEL) and counts in stats.
-function track(w, ticket, isLater) {
+// A request or registration that can be aborted (CANCEL); a registration's events count
+// in stats().transport.deferred.
+function track(w, ticket, deferred) {
   const controller = w._env.AbortController ? new w._env.AbortController() : null;
-  w._pending.set(ticket, { _controller: controller, _events: w._outbox._field(A_EVENTS), _later: isLater });
+  w._pending.set(ticket, { _controller: controller, _deferred: deferred });
   return controller?.signal;
 }
 
-/** stats().transport: event counts, mostly the outbox's counters. */
+/**
+ * stats().transport: event counts, mostly the outbox's counters. In flight: the events
+ * of held batches a fetch carries (a request let go at a hide stands for a released
+ * record, as uncounted as the others until its answer counts it sent).
+ */
 export function deliveryStats(w) {
   const field = w._outbox._field;
-  let inFlight = 0;
+  const inFlight = field(A_INFLIGHT_EVENTS);
   let deferred = 0;
-  for (const p of w._pending.values()) if (p._later) deferred += p._events; else inFlight += p._events;
+  for (const p of w._pending.values()) deferred += p._deferred;
   const lost = field(A_LOST);
   const purged = field(A_PURGED);
   return {

@@ -7,7 +7,7 @@
 // nothing written to or read from localStorage), 'deny' (as consent denied), 'ignore'.
 // The functions work on the tracker's record `w` (tracker.js), to which startDelivery()
 // adds delivery's fields (names _x, shortened by the build): _storage (localStorage or
-// null), _locks, _prefix, _tab, _consent, _gpcDeny, _storageMode, _pending (ticket -> {_controller, _events, _later}), _busy, _attempts,
+// null), _locks, _prefix, _tab, _consent, _gpcDeny, _storageMode, _pending (ticket -> {_controller, _deferred}), _busy, _attempts,
 // _batches, _releaseLock.
 
 import { CONSENT, CONSENT_DENIED, CONSENT_GRANTED, OB_BEACON, OB_LATER, OB_LOCKS, OB_ONLINE, OB_STORAGE } from '../core/outbox.js';

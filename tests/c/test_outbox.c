@@ -672,6 +672,12 @@ static void test_late_answer_after_adoption(void) {
   CHECK_INT(ACT->delivered, 0, "the adopted batch will count it");
   CHECK_INT(imp_outbox_response(60, again, 204, -1, 0.5), IMP_OK, "the adopted copy lands");
   CHECK_INT(ACT->delivered, 1, "its event is delivered, once");
+  again = let_go_then_adopted(&early);
+  CHECK_INT(imp_outbox_response(50, again, 204, -1, 0.5), IMP_OK, "the adopted copy lands first");
+  CHECK_INT(ACT->delivered, 1, "its event is delivered");
+  CHECK_INT(ACT->held_batches, 0, "and the batch is done");
+  CHECK_INT(imp_outbox_response(60, early, 204, -1, 0.5), IMP_OK, "the early request lands late");
+  CHECK_INT(ACT->delivered, 1, "its event is not delivered twice");
 }
 
 /* A page hide with a "drop" count and no batch to carry it: the count is stored alone

@@ -483,6 +483,40 @@ describe('late answers', () => {
     assert.deepEqual(errors, []);
   });
 
+  it('requests let go at a hide and still in flight: no counter negative, none counting an event twice, shown again or not', async () => {
+    const network = fakeNetwork();
+    const answers = [];
+    const fetch = (url, init) => {
+      network.calls.push({ kind: 'fetch', body: init.body });
+      return new Promise((resolve) => answers.push(() => resolve({ status: 204, headers: { get: () => null } })));
+    };
+    const { page, tracker, errors } = await start({ batch: { maxEvents: 1 }, env: { ...network.env, fetch, localStorage: fakeStorage(), navigator: { locks: fakeLocks().locks } } });
+    const { cards } = addGrid(page, 24);
+    await page.settle();
+    for (const card of cards) page.intersect(card, 1);
+    tracker.flush();
+    const sane = (when) => {
+      const t = tracker.stats().transport;
+      assert.ok(Object.values(t).every((v) => typeof v !== 'number' || v >= 0), `${when}: ${JSON.stringify(t)}`);
+      assert.ok(t.queued + t.inFlight + t.sent + t.beaconed + t.dropped.total <= 24, `${when}: no event counted twice: ${JSON.stringify(t)}`);
+      return t;
+    };
+    page.hide(); // the queued impressions need slots: requests in flight let theirs go
+    const t0 = sane('hidden');
+    assert.deepEqual([t0.queued, t0.beaconed], [0, 8], 'the queued 8 beaconed, nothing waits');
+    assert.ok(t0.inFlight < 16, `requests let go stand for their released records: ${t0.inFlight} in flight`);
+    page.show(); // the scan adopts the released records again: those events wait here
+    await ticks(4);
+    sane('shown again');
+    while (answers.length) {
+      for (const land of answers.splice(0)) land();
+      await ticks(4);
+    }
+    const t = sane('every answer in');
+    assert.deepEqual({ sent: t.sent, beaconed: t.beaconed, inFlight: t.inFlight, queued: t.queued }, { sent: 16, beaconed: 8, inFlight: 0, queued: 0 }, 'each impression counted once');
+    assert.deepEqual(errors, []);
+  });
+
   it('a fetch answered while the page is hidden: its released copy goes, and nothing is sent again when shown', async () => {
     const { page, tracker, network, answers, storage, errors } = await answeredByHand();
     page.hide();
