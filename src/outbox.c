@@ -116,8 +116,8 @@ void imp_ob_free(ob_batch *b) {
   }
 }
 
-/* Adds to a list of outstanding requests (oldest dropped when full: answered
-** without a removal, or a registration no longer tracked). */
+/* Adds to a list of outstanding requests (the oldest dropped when full: a request
+** let go, answered then without a removal; the parked list never fills, see below). */
 static void remember(ob_gone *list, uint32_t *n, uint32_t ticket, uint32_t bytes,
                      const ob_batch *b) {
   if (*n == IMP_OB_GONE) __builtin_memmove(list, list + 1, sizeof *list * --*n);
@@ -130,8 +130,11 @@ static void remember(ob_gone *list, uint32_t *n, uint32_t ticket, uint32_t bytes
 }
 
 /* Lets a batch go to storage (released for any tab): nothing is removed, and its
-** fetchLater registration stays with the browser (parked). */
+** fetchLater registration stays with the browser (parked), unless the list is full:
+** then it is cancelled (its record is stored, safe from a crash), so no registration
+** is left that nothing would cancel. */
 void imp_ob_let_go(ob_batch *b) {
+  if (imp_ob.parked_n == IMP_OB_GONE) imp_ob_cancel_later(b);
   if (b->later_ticket) remember(imp_ob.parked, &imp_ob.parked_n, b->later_ticket, b->later_bytes, b);
   b->state = OB_FREE;
 }

@@ -12,7 +12,7 @@
 ** due; retry_ms says the delay a failure set; a batch held past max_age_ms is counted
 ** lost and sent no more; this tab's stored copies stay within stored_events, and so do the
 ** records a scan leaves for want of a slot; a fetchLater copy parked at a hide ends
-** with the next scan; consent revoked during a scan ends it, and the answer to a
+** with the next scan, and one the parked list has no room for at once; consent revoked during a scan ends it, and the answer to a
 ** request it cancelled is heard no more; a request let go at a hide that lands counts
 ** its events delivered, once; a later format's record is left.
 ** (tests/replay/delivery and tests/fuzz/fuzz_outbox.c cover whole scenarios.)
@@ -859,7 +859,7 @@ static int drive_later(double t, int32_t status, uint32_t ticket, uint32_t *late
 /* A fetchLater registration parked at a hide (its batch let go to storage, released)
 ** whose record the next scan does not take back (another tab adopted and delivered
 ** it) is cancelled: nothing awaits it any more, and its bytes return to the budget. */
-static void test_parked_registration_ends_with_the_scan(void) {
+static void start_with_later(void) {
   start_with(T_MAX_ITEMS, T_MAX_QUEUE, T_QUEUE_BYTES, 1, T_BATCH_BYTES, 5000);
   page(0, "pv1", "/s", 0);
   *CFG = defaults;
@@ -867,6 +867,10 @@ static void test_parked_registration_ends_with_the_scan(void) {
   CFG->flags |= IMP_OB_LATER;
   memcpy(imp_outbox_io_ptr(), "tab1", 4);
   CHECK_INT(imp_outbox_start(0, 1.7e12, 4), IMP_OK, "start with fetchLater");
+}
+
+static void test_parked_registration_ends_with_the_scan(void) {
+  start_with_later();
   uint32_t later = 0;
   drive_later(0, 503, 0, &later);
   impression(10, "a", 1);
@@ -877,6 +881,49 @@ static void test_parked_registration_ends_with_the_scan(void) {
   CHECK_INT(ACT->held_batches, 0, "the batch let go");
   imp_page_state(30, IMP_PAGE_VISIBLE); /* the scan finds nothing: another tab took it */
   CHECK_INT(drive_later(30, 503, later, &later), 1, "the parked copy is cancelled after the scan");
+}
+
+/* More batches let go with a fetchLater copy than the parked list holds (a second hide
+** while the scan of a show still waits for its lock): every registration is
+** cancelled in the end, none left with the browser to be sent for ever after. */
+static void test_parked_overflow_cancelled(void) {
+  static uint8_t registered[4096];
+  start_with_later();
+  int waiting_scan = 0, parked = 0;
+  unsigned card = 0;
+  for (unsigned round = 0; round <= IMP_OB_GONE / T_OB_BATCHES; round++) { /* > IMP_OB_GONE let go */
+    double t = 10.0 + 100.0 * round;
+    for (unsigned i = 0; i < T_OB_BATCHES; i++) {
+      impression(t, "a", card++);
+      release(t, RES->slot); /* the card leaves: its slot is free for the next */
+    }
+    while (imp_outbox_next(t, 0.5) == IMP_OK) {
+      if (ACT->kind == IMP_ACT_FETCH) imp_outbox_response(t, ACT->ticket, 503, -1, 0.5);
+      else if (ACT->kind == IMP_ACT_STORE) imp_outbox_stored(t, ACT->ticket, IMP_STORE_OK);
+      else if (ACT->kind == IMP_ACT_LATER) {
+        imp_outbox_later(t, ACT->ticket, 1);
+        registered[ACT->ticket] = 1;
+      } else if (ACT->kind == IMP_ACT_SCAN && round == 0) imp_outbox_scan_done(t);
+      else if (ACT->kind == IMP_ACT_SCAN) waiting_scan = 1; /* its lock is not granted yet */
+      else if (ACT->kind == IMP_ACT_CANCEL) registered[ACT->ticket] = 0;
+    }
+    imp_page_state(t + 50, IMP_PAGE_HIDDEN); /* failing: each batch is let go, its copy parked */
+    while (imp_outbox_next(t + 50, 0.5) == IMP_OK) {
+      if (ACT->kind == IMP_ACT_STORE) imp_outbox_stored(t + 50, ACT->ticket, IMP_STORE_OK);
+      else if (ACT->kind == IMP_ACT_CANCEL) registered[ACT->ticket] = 0;
+    }
+    parked = 0;
+    for (unsigned k = 0; k < sizeof registered; k++) parked += registered[k];
+    imp_page_state(t + 60, IMP_PAGE_VISIBLE);
+  }
+  CHECK(waiting_scan, "a later show's scan waits");
+  CHECK(parked > 0 && parked <= (int)IMP_OB_GONE, "at most %u registrations parked (%d)", IMP_OB_GONE, parked);
+  CHECK_INT(imp_outbox_scan_done(300), IMP_OK, "the scan ends");
+  while (imp_outbox_next(300, 0.5) == IMP_OK)
+    if (ACT->kind == IMP_ACT_CANCEL) registered[ACT->ticket] = 0;
+  parked = 0;
+  for (unsigned k = 0; k < sizeof registered; k++) parked += registered[k];
+  CHECK_INT(parked, 0, "every registration cancelled");
 }
 
 /* Core and outbox started, a page view open, the first scan of storage asked for. */
@@ -983,6 +1030,7 @@ int main(void) {
   test_storage_bound();
   test_records_left_within_the_share();
   test_parked_registration_ends_with_the_scan();
+  test_parked_overflow_cancelled();
   test_scan_ended_by_consent();
   test_later_format_left();
   test_answer_after_purge();
