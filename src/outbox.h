@@ -30,7 +30,9 @@
 #define IMP_ACT_CANCEL  4 /* abort the fetch or fetchLater registration `ticket`       */
 #define IMP_ACT_STORE   5 /* localStorage.setItem(prefix + key, body); then imp_outbox_stored */
 #define IMP_ACT_REMOVE  6 /* localStorage.removeItem(prefix + key)                     */
-#define IMP_ACT_SCAN    7 /* imp_outbox_found() for each stored record, then imp_outbox_scan_done() */
+#define IMP_ACT_SCAN    7 /* imp_outbox_found() for each stored record, then imp_outbox_scan_done();
+                             ticket 1: the scan before waited timeout_ms for the scan
+                             lock (its holder hangs): take it (Web Locks `steal`) */
 #define IMP_ACT_PURGE   8 /* remove every stored record of the tracker (consent revoked) */
 
 /* imp_outbox_found() verdicts, in action.found. */

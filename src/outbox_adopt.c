@@ -4,7 +4,10 @@
 ** A scan is wanted at start, when the page is shown again, when the network comes
 ** back, when a failing collector recovers, and lease_ms after a scan that found
 ** records of another live tab. The glue lists the tracker's records, one
-** imp_outbox_found() each, then imp_outbox_scan_done(). For each record:
+** imp_outbox_found() each, then imp_outbox_scan_done(), inside the Web Lock that lets
+** one tab scan at a time. A scan not done timeout_ms after it was asked for waits for
+** a lock that does not come (the tab holding it hangs or is frozen): it is given up,
+** and the next scan takes the lock from that tab (outbox_send.c). For each record:
 **   a later format (field line I3 .. I9)         -> leave (its own tracker reads it)
 **   unreadable                                   -> remove (nothing can be counted)
 **   already held here                            -> leave

@@ -38,6 +38,7 @@ static double earliest(double d, double at) {
 ** calls imp_outbox_next() again (the core's own deadlines included). */
 static int32_t ob_done(int32_t status) {
   double d = earliest(imp_ob.rescan_at, imp_vis_next_deadline());
+  if (imp_ob.scanning) d = earliest(d, imp_ob.scan_until);
   int idle = 0;
   uint32_t batches = 0, in_slots = 0, events = 0, stored = 0, inflight = 0;
   OB_EACH_HELD(b) {

@@ -117,7 +117,9 @@ typedef struct imp_outbox {
   uint32_t inflight_bytes, beacon_bytes, later_used;
   /* storage and scans */
   uint32_t left_events, left_bytes; /* records this scan left for want of a slot */
-  int want_scan, scanning, purge;
+  int want_scan;           /* 1: a scan is wanted; 2: and it takes the scan lock */
+  int scanning, purge;
+  double scan_until;       /* a scan asked for and not done by then is given up */
   int flushing;            /* imp_outbox_flush(): cut every queued event     */
   int scan_on_free;        /* a scan found no free slot: scan when one frees */
   double rescan_at;        /* -1, or a scan is due then (live owners, busy) */

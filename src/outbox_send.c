@@ -162,10 +162,11 @@ static int fetch_action(double t) {
 
 static int visible_action(double t) {
   if (storage_usable() && imp_ob.want_scan && !imp_ob.scanning) {
+    set_action(IMP_ACT_SCAN, 0, (uint32_t)imp_ob.want_scan - 1u, 0, 0); /* 2: take the lock */
     imp_ob.want_scan = 0;
     imp_ob.scanning = 1;
+    imp_ob.scan_until = t + imp_ob.cfg.timeout_ms;
     imp_ob.live_n = imp_ob.left_events = imp_ob.left_bytes = 0;
-    set_action(IMP_ACT_SCAN, 0, 0, 0, 0);
     return 1;
   }
   OB_EACH_HELD(b) {
@@ -262,6 +263,12 @@ int32_t imp_ob_next_action(double t, double jitter) {
   if (imp_ob.rescan_at >= 0.0 && t >= imp_ob.rescan_at) {
     imp_ob.rescan_at = -1.0;
     imp_ob.want_scan = 1;
+  }
+  /* A scan not done timeout_ms after it was asked for waits for a lock that does not
+  ** come (its holder hangs): it is given up, and the next scan takes the lock. */
+  if (imp_ob.scanning && t >= imp_ob.scan_until) {
+    imp_ob.scanning = 0;
+    imp_ob.want_scan = 2;
   }
   imp_ob_cut(t);
   if (imp_ob.consent != IMP_CONSENT_GRANTED) return IMP_NONE;

@@ -33,7 +33,7 @@
 **   storage                           prints every stored record (key, field line)
 ** Output: "> KIND #ticket bN nE <body>" for FETCH, BEACON and LATER; "> STORE #ticket
 ** bN nE <key> <value>" with the record's newline shown as " | "; "> REMOVE <key>",
-** "> CANCEL #ticket", "> SCAN", "> PURGE"; ". idle <deadline>" when next has
+** "> CANCEL #ticket", "> SCAN" ("> SCAN #1": take the scan lock), "> PURGE"; ". idle <deadline>" when next has
 ** nothing to do; "~ <verdict> <key>" per record a scan finds. A gzip body (the core's
 ** `compress`) is shown as its JSON, then "~ gzip <bytes> <hash>" as for a batch.
 */
@@ -122,7 +122,8 @@ static void show_action(void) {
   if (a->kind == IMP_ACT_FETCH || a->kind == IMP_ACT_BEACON || a->kind == IMP_ACT_LATER ||
       a->kind == IMP_ACT_STORE)
     printf(" #%u b%u n%u", a->ticket, a->batch, a->events);
-  if (a->kind == IMP_ACT_CANCEL) printf(" #%u", a->ticket);
+  if (a->kind == IMP_ACT_CANCEL || (a->kind == IMP_ACT_SCAN && a->ticket))
+    printf(" #%u", a->ticket); /* SCAN #1: take the scan lock */
   if (a->key_bytes) printf(" %s", key);
   if (a->body_bytes && io[a->key_bytes] == 0x1f) { /* gzip: the JSON stays in the output */
     putchar(' ');

@@ -88,7 +88,7 @@ function showAction(s) {
   const key = String.fromCharCode(...io.subarray(0, keyBytes));
   let line = `> ${KINDS[kind]}`;
   if ([ACT_FETCH, ACT_BEACON, ACT_LATER, ACT_STORE].includes(kind)) line += ` #${ticket} b${s.field(A_BATCH)} n${s.field(A_EVENTS)}`;
-  if (kind === ACT_CANCEL) line += ` #${ticket}`;
+  if (kind === ACT_CANCEL || (kind === ACT_SCAN && ticket)) line += ` #${ticket}`; // SCAN #1: take the lock
   if (keyBytes) line += ` ${key}`;
   s.say(line);
   if (bodyBytes && io[keyBytes] === 0x1f) { // gzip: the JSON stays in the output buffer

@@ -60,10 +60,13 @@ export function holdLock(locks, name) {
   return release;
 }
 
-/** Runs scan(liveTabs) inside the lock `<prefix>scan`, one tab at a time. */
-export async function scanAlone(locks, prefix, scan) {
+/**
+ * Runs scan(liveTabs) inside the lock `<prefix>scan`, one tab at a time; with `steal`,
+ * taken from the tab holding it (Web Locks `steal`: granted at once).
+ */
+export async function scanAlone(locks, prefix, steal, scan) {
   const tabLock = `${prefix}tab:`;
-  return locks.request(`${prefix}scan`, async () => {
+  return locks.request(`${prefix}scan`, { steal }, async () => {
     const snapshot = await locks.query();
     const live = [...(snapshot.held || [])].map((info) => info?.name).filter((name) => name?.startsWith(tabLock));
     scan(live.map((name) => name.slice(tabLock.length)));

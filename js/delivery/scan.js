@@ -23,13 +23,18 @@ function legacyEvents(value) {
   }
 }
 
-/** Runs one scan, inside the scan lock when there are Web Locks. */
-export function scan(w) {
+/**
+ * Runs one scan, inside the scan lock when there are Web Locks; `take` (the SCAN
+ * action's ticket): the scan before waited too long for it, so it is taken.
+ */
+export function scan(w, take) {
+  let ran = 0;
   const run = w._guard((live) => {
+    ran = 1;
     scanStorage(w, live, listRecords(w._storage, w._prefix));
     w._pump();
   });
-  if (w._locks) scanAlone(w._locks, w._prefix, run).catch(() => run([]));
+  if (w._locks) scanAlone(w._locks, w._prefix, take > 0, run).catch(() => ran || run([]));
   else run([]);
 }
 

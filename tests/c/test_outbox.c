@@ -951,6 +951,36 @@ static void test_scan_ended_by_consent(void) {
   CHECK_INT(imp_outbox_scan_done(8), IMP_OK, "which ends");
 }
 
+/* A scan whose lock is never granted (the tab holding it hangs) is given up after
+** timeout_ms: the next scan takes the lock, so stored records are not left for the
+** page's life; a scan after it waits for the lock again. */
+static void test_scan_lock_never_granted(void) {
+  start_scanning();
+  CHECK_INT(ACT->ticket, 0, "the first scan waits for the lock");
+  CHECK_INT(imp_outbox_next(4999, 0.5), IMP_NONE, "waited for up to timeout_ms");
+  CHECK(ACT->deadline == 5000.0, "the timer is set for then (%.0f)", ACT->deadline);
+  CHECK_INT(imp_outbox_next(5000, 0.5), IMP_OK, "then");
+  CHECK_INT(ACT->kind, IMP_ACT_SCAN, "a scan again");
+  CHECK_INT(ACT->ticket, 1, "that takes the lock");
+  CHECK_INT(imp_outbox_scan_done(5001), IMP_OK, "which ends");
+  CHECK_INT(imp_outbox_next(5001, 0.5), IMP_NONE, "no timer left for it");
+  CHECK(ACT->deadline < 0.0 || ACT->deadline > 5001.0, "deadline %.0f", ACT->deadline);
+  imp_page_state(6000, IMP_PAGE_HIDDEN);
+  CHECK_INT(imp_outbox_next(6000, 0.5), IMP_NONE, "hidden");
+  imp_page_state(7000, IMP_PAGE_VISIBLE);
+  CHECK_INT(imp_outbox_next(7000, 0.5), IMP_OK, "shown again");
+  CHECK_INT(ACT->kind, IMP_ACT_SCAN, "a scan");
+  CHECK_INT(ACT->ticket, 0, "that waits for the lock");
+  imp_page_state(8000, IMP_PAGE_HIDDEN);
+  CHECK_INT(imp_outbox_next(8000, 0.5), IMP_NONE, "hidden");
+  CHECK_INT(imp_outbox_next(12000, 0.5), IMP_NONE, "hidden when it is given up");
+  CHECK_INT(imp_outbox_found(12001, 3, 0), IMP_ERR_STATE, "a late grant finds it over");
+  CHECK(ACT->deadline < 0.0, "and no timer left (%.0f)", ACT->deadline);
+  imp_page_state(13000, IMP_PAGE_VISIBLE);
+  CHECK_INT(imp_outbox_next(13000, 0.5), IMP_OK, "shown again");
+  CHECK_INT(ACT->kind, IMP_ACT_SCAN, "a scan");
+}
+
 /* A record of a later format version is left for the tracker that wrote it; one this
 ** version cannot read otherwise is removed. */
 static uint32_t found_verdict(const char *key, const char *value) {
@@ -1033,6 +1063,7 @@ int main(void) {
   test_parked_overflow_cancelled();
   test_scan_ended_by_consent();
   test_later_format_left();
+  test_scan_lock_never_granted();
   test_answer_after_purge();
   test_request_let_go_lands();
   CHECK_INT(g_invalid, 0, "every batch drained was valid");

@@ -66,6 +66,7 @@ static uint32_t fetch_n, later_n;
 static uint32_t cancelled[MAX_PENDING], cancelled_n; /* tickets whose answer may still come */
 static int scan_waits; /* scans waiting for their Web Lock, granted in order */
 static int scan_open;  /* a scan the outbox asked for and has not ended (the model's view) */
+static double scan_asked; /* when: not done timeout_ms later, the outbox gives it up */
 static int core_alive, storage_mode, net_up, hidden, load, other_live, locks;
 static int settle; /* the end: every fetch is answered 204 at once */
 static double now;
@@ -355,10 +356,13 @@ static int32_t scan(void) {
   return s;
 }
 
-/* The SCAN action: the scan runs now, or when its lock is granted (a later step). */
+/* The SCAN action: the scan runs now, or when its lock is granted (a later step). One
+** that takes the lock (ticket 1: the one before waited too long) runs now; the
+** requests still waiting are granted later, as a browser does. */
 static int32_t scan_action(uint8_t luck) {
   scan_open = 1;
-  if (settle || !(luck & 1) || scan_waits == 4) return scan();
+  scan_asked = now;
+  if (settle || !(luck & 1) || scan_waits == 4 || imp_act.ticket) return scan();
   scan_waits++;
   return IMP_OK;
 }
@@ -468,6 +472,7 @@ static void expect_ok(int32_t s, const char *what) {
 static void pump(fz_in *in) {
   for (int i = 0;; i++) {
     if (i == 5000) fz_fail("the outbox does not settle", NULL, 0);
+    if (scan_open && now >= scan_asked + imp_ob.cfg.timeout_ms) scan_open = 0; /* given up */
     int32_t s = imp_outbox_next(now, fz_u8(in) / 256.0);
     expect_ok(s, "next");
     if (s == IMP_NONE) return;

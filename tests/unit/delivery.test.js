@@ -374,6 +374,26 @@ describe('late answers', () => {
     assert.deepEqual(listRecords(storage, PREFIX), [], 'and removed once delivered');
   });
 
+  it('a scan lock never granted (the tab holding it hangs): the scan takes it after 5 s, and the stored batch is sent', async () => {
+    const { locks } = fakeLocks();
+    const grant = deferGrants(locks, ':scan'); // never called: the holder never lets go
+    const storage = fakeStorage([OLD_RECORD]);
+    const network = fakeNetwork();
+    const { page, tracker, errors } = await start({ env: { ...network.env, localStorage: storage, navigator: { locks }, wallNow: WALL_LATER } });
+    await ticks(4);
+    assert.deepEqual(network.events, [], 'the scan waits for its lock');
+    page.advance(4999);
+    await ticks(4);
+    assert.equal(grant.stolen, 0, 'a lock held for less than 5 s is waited for');
+    page.advance(1);
+    await ticks(6);
+    assert.equal(grant.stolen, 1, 'then taken, once');
+    assert.deepEqual(network.events.map((e) => e.id), ['a'], 'the record is adopted and sent');
+    assert.deepEqual(listRecords(storage, PREFIX), [], 'and removed once delivered');
+    assert.equal(tracker.stats().transport.sent, 1);
+    assert.deepEqual(errors, []);
+  });
+
   it('the scan lock granted after the page was hidden: what it adopts is handed off at once', async () => {
     const { locks } = fakeLocks();
     const grant = deferGrants(locks, ':scan');

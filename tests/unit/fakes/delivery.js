@@ -14,11 +14,11 @@ export function fakeStorage(entries = []) {
   };
 }
 
-/** Web Locks that grant every request at once; `log` gets each release. */
+/** Web Locks that grant every request at once; `log` gets each release. Options are the API's ({steal}). */
 export function fakeLocks(log = []) {
   const held = new Set();
   const locks = {
-    request: (name, callback) => {
+    request: (name, options, callback = options) => {
       held.add(name);
       return Promise.resolve(callback({ name })).finally(() => {
         held.delete(name);
@@ -33,12 +33,18 @@ export function fakeLocks(log = []) {
 /**
  * Holds back the grant of every lock whose name contains `suffix` (':scan', or a tab's
  * lock) until the returned function is called: the browser grants a lock later, and
- * anything may happen in between. Later requests queue behind, granted in order.
+ * anything may happen in between. Later requests queue behind, granted in order; one
+ * with `steal` takes the lock at once, as the browser grants it (`stolen` counts them).
  */
 export function deferGrants(locks, suffix) {
   let grant;
   const granted = new Promise((resolve) => { grant = resolve; });
   const request = locks.request;
-  locks.request = (name, callback) => (name.includes(suffix) ? granted.then(() => request(name, callback)) : request(name, callback));
+  grant.stolen = 0;
+  locks.request = (name, options, callback = options) => {
+    if (!name.includes(suffix)) return request(name, callback);
+    if (options?.steal) return (grant.stolen++, request(name, callback));
+    return granted.then(() => request(name, callback));
+  };
   return grant;
 }
