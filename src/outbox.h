@@ -157,6 +157,10 @@ IMP_EXPORT("K") int32_t imp_outbox_tab_live(double t, uint32_t tab_len);
 ** the scan lock, and the scan is over. imp_outbox_scan_done() then answers IMP_NONE. */
 IMP_EXPORT("L") int32_t imp_outbox_found(double t, uint32_t key_len, uint32_t value_len);
 IMP_EXPORT("M") int32_t imp_outbox_scan_done(double t);
+/* The wall clock at core time 0 is epoch_ms now (Date.now() - performance.now()): the
+** page's clock stood still while the device slept, or the wall clock was set. Batches
+** are aged and records dated by the wall clock from then on. */
+IMP_EXPORT("N") int32_t imp_outbox_wall(double t, double epoch_ms);
 
 #ifdef __cplusplus
 }

@@ -213,6 +213,13 @@ IMP_API int32_t imp_outbox_consent(double t, int32_t consent) {
   return ob_done(IMP_OK);
 }
 
+IMP_API int32_t imp_outbox_wall(double t, double epoch_ms) {
+  if (!running()) return IMP_ERR_STATE;
+  if (!imp_nonneg(epoch_ms) || !ob_take_time(t)) return IMP_ERR_ARG;
+  imp_ob.epoch_ms = epoch_ms;
+  return ob_done(IMP_OK);
+}
+
 /*=== MARK: - Scans (Public) ===*/
 IMP_API int32_t imp_outbox_tab_live(double t, uint32_t tab_len) {
   if (!running() || !imp_ob.scanning) return IMP_ERR_STATE;

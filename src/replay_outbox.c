@@ -13,6 +13,7 @@
 **   stored <t> <ticket> <0|1|2>       -> imp_outbox_stored (0 also writes the record)
 **   online <t> <0|1>                  -> imp_outbox_online
 **   consent <t> <0|1|2>               -> imp_outbox_consent
+**   wall <t> <epoch_ms>               -> imp_outbox_wall
 **   live <tab> / dead <tab>           that tab holds / no longer holds its Web Lock
 **   put <key> <value>                 writes a record (percent-encoded value)
 **   scan <t>                          answers a SCAN: imp_outbox_tab_live for each
@@ -332,6 +333,8 @@ int replay_outbox_line(char **f, int n, int32_t *status) {
     *status = imp_outbox_online(d[1], to_int32(d[2]));
   } else if (!strcmp(cmd, "consent") && n == 3 && NUM(1) && NUM(2)) {
     *status = imp_outbox_consent(d[1], to_int32(d[2]));
+  } else if (!strcmp(cmd, "wall") && n == 3 && NUM(1) && NUM(2)) {
+    *status = imp_outbox_wall(d[1], d[2]);
   } else if (!strcmp(cmd, "scan") && n == 2 && NUM(1)) {
     *status = do_scan(d[1]);
   } else if (!strcmp(cmd, "auto") && n == 6 && NUM(1) && NUM(2) && NUM(3) && NUM(4) &&

@@ -50,6 +50,7 @@ export const X_OUTBOX_CONSENT = 'J';
 export const X_OUTBOX_TAB_LIVE = 'K';
 export const X_OUTBOX_FOUND = 'L';
 export const X_OUTBOX_SCAN_DONE = 'M';
+export const X_OUTBOX_WALL = 'N';
 
 export const OK = 0;
 export const NONE = 1;

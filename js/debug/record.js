@@ -11,7 +11,7 @@ import {
   X_ACTIVATE, X_ELEMENT_ADD, X_ELEMENT_COVER, X_ELEMENT_OBSERVE, X_ELEMENT_REMOVE, X_INPUT_PTR, X_ITEM_REGISTER,
   X_OUTBOX_BEACON, X_OUTBOX_CONFIG_PTR, X_OUTBOX_CONSENT, X_OUTBOX_FLUSH, X_OUTBOX_FOUND, X_OUTBOX_LATER,
   X_OUTBOX_NEXT, X_OUTBOX_ONLINE, X_OUTBOX_RESPONSE, X_OUTBOX_SCAN_DONE, X_OUTBOX_START, X_OUTBOX_STORED,
-  X_OUTBOX_TAB_LIVE, X_PAGE_BEGIN, X_PAGE_END, X_PAGE_FOCUS, X_PAGE_STATE, X_REPORT_DROPPED, X_START,
+  X_OUTBOX_TAB_LIVE, X_OUTBOX_WALL, X_PAGE_BEGIN, X_PAGE_END, X_PAGE_FOCUS, X_PAGE_STATE, X_REPORT_DROPPED, X_START,
   X_TAKE_BATCH, X_TICK,
 } from '../core/abi.js';
 import { readConfig } from '../core/config.js';
@@ -27,7 +27,7 @@ const NUMERIC = {
   [X_REPORT_DROPPED]: 'drop', [X_TAKE_BATCH]: 'take',
   [X_OUTBOX_NEXT]: 'next', [X_OUTBOX_FLUSH]: 'flush', [X_OUTBOX_RESPONSE]: 'fetched', [X_OUTBOX_BEACON]: 'beaconed',
   [X_OUTBOX_LATER]: 'later', [X_OUTBOX_STORED]: 'stored', [X_OUTBOX_ONLINE]: 'online', [X_OUTBOX_CONSENT]: 'consent',
-  [X_OUTBOX_SCAN_DONE]: 'scandone',
+  [X_OUTBOX_SCAN_DONE]: 'scandone', [X_OUTBOX_WALL]: 'wall',
 };
 // Outbox calls (t, ...lengths) with strings one after the other in the io buffer:
 // `name t string ...`.

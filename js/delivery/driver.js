@@ -9,7 +9,7 @@
 // aborts and for stats().transport, whose other counters are the outbox's.
 
 import {
-  OK, X_OUTBOX_BEACON, X_OUTBOX_LATER, X_OUTBOX_NEXT, X_OUTBOX_RESPONSE, X_OUTBOX_STORED,
+  OK, X_OUTBOX_BEACON, X_OUTBOX_LATER, X_OUTBOX_NEXT, X_OUTBOX_RESPONSE, X_OUTBOX_STORED, X_OUTBOX_WALL,
 } from '../core/abi.js';
 import {
   A_BATCH, A_BEACONED, A_DELIVERED, A_EVENTS, A_FAILURES, A_HELD_EVENTS, A_INFLIGHT_EVENTS, A_KIND, A_LOST, A_PURGED, A_STORED_EVENTS,
@@ -72,11 +72,20 @@ export function tell(w, name, ...args) {
   return status;
 }
 
-/** Performs the outbox's actions until it has none before its deadline. */
+/** The wall clock at performance.now() 0 (Date.now() - performance.now()). */
+export const epochOf = (env) => env.wallNow() - env.now();
+
+/**
+ * Performs the outbox's actions until it has none before its deadline. First, when the
+ * wall clock has moved apart from performance.now() (which stands still while the
+ * device sleeps) by over a second, the outbox hears it: it ages batches by wall time.
+ */
 export function drive(w) {
   if (w._stopped || w._busy) return;
   w._busy = true;
   try {
+    const epoch = epochOf(w._env);
+    if (Math.abs(epoch - w._epoch) > 1000) tell(w, X_OUTBOX_WALL, (w._epoch = epoch));
     while (tell(w, X_OUTBOX_NEXT, Math.random()) === OK) perform(w, w._outbox);
   } finally {
     w._busy = false;

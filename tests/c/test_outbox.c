@@ -97,6 +97,7 @@ static void test_arguments(void) {
   defaults = *CFG;
   CHECK_INT(imp_outbox_next(0, 0.5), IMP_ERR_STATE, "next before any start");
   CHECK_INT(imp_outbox_found(0, 1, 1), IMP_ERR_STATE, "found before any start");
+  CHECK_INT(imp_outbox_wall(0, 1.7e12), IMP_ERR_STATE, "wall before any start");
   CHECK_INT(ob_start(0), IMP_ERR_STATE, "outbox start before imp_start");
   start_default();
   page(0, "pv1", "/s", 0);
@@ -755,6 +756,35 @@ static void test_held_batch_expires(void) {
   CHECK_INT(imp_g.drop_pending, 1, "and its count waits for the next batch");
 }
 
+/* The device slept: performance.now() stood still while the wall clock went on. Told
+** the wall clock (imp_outbox_wall), the outbox ages a batch held since then by it (past
+** max_age_ms: counted lost, sent no more) and dates the batches it cuts by it. */
+static void test_wall_clock_after_a_sleep(void) {
+  fresh(1);
+  CHECK_INT(imp_outbox_wall(5, -1), IMP_ERR_ARG, "a negative wall clock");
+  CHECK_INT(imp_outbox_wall(5, T_NAN), IMP_ERR_ARG, "NaN");
+  impression(10, "a", 1);
+  CHECK_INT(imp_outbox_next(10, 0.5), IMP_OK, "fetch");
+  imp_outbox_response(20, ACT->ticket, 503, -1, 0.5);
+  double woke = 1.7e12 + 25.0 * 3600e3; /* asleep 25 hours, the page's clock at 30 */
+  CHECK_INT(imp_outbox_wall(30, woke), IMP_OK, "the wall clock, after the sleep");
+  int sent = 0;
+  while (imp_outbox_next(2000, 0.5) == IMP_OK) sent += ACT->kind == IMP_ACT_FETCH;
+  CHECK_INT(sent, 0, "25 h old by the wall clock: not sent again");
+  CHECK_INT(ACT->lost, 1, "counted lost");
+  impression(2010, "a", 2);
+  imp_outbox_online(2010, 0); /* offline: the batch is stored at once */
+  int dated = 0;
+  while (imp_outbox_next(2010, 0.5) == IMP_OK)
+    if (ACT->kind == IMP_ACT_STORE) {
+      char want[32];
+      snprintf(want, sizeof want, "q:%.0f:", woke + 2010);
+      dated = !strncmp((const char *)imp_outbox_io_ptr(), want, strlen(want));
+      imp_outbox_stored(2010, ACT->ticket, IMP_STORE_OK);
+    }
+  CHECK(dated, "a batch cut after it is dated by the wall clock");
+}
+
 /* Performs every action at t (fetches answered `status`, writes landing, scans finding
 ** nothing), checking that this tab's stored copies stay within `bound` events; returns
 ** the removals asked for. */
@@ -1057,6 +1087,7 @@ int main(void) {
   test_drop_only_record();
   test_drop_record_after_a_write_outlived_its_batch();
   test_held_batch_expires();
+  test_wall_clock_after_a_sleep();
   test_storage_bound();
   test_records_left_within_the_share();
   test_parked_registration_ends_with_the_scan();

@@ -552,6 +552,39 @@ describe('late answers', () => {
   });
 });
 
+describe('the wall clock', () => {
+  it('a laptop asleep (performance.now() stands still, the wall clock goes on): a batch cut before is counted lost past 24 h of wall time, one cut after is dated by the wall clock', async () => {
+    const wall = { base: Date.parse('2026-01-01T00:00:00Z'), perf: () => 0 };
+    const network = fakeNetwork({ status: 503 });
+    const storage = fakeStorage();
+    const { page, tracker, errors } = await start({ env: { ...network.env, localStorage: storage, wallNow: () => wall.base + wall.perf() } });
+    wall.perf = page.env.now;
+    await oneImpression(page, tracker);
+    await ticks(4);
+    assert.equal(listRecords(storage, PREFIX).length, 1, 'the collector fails: an owned copy is stored');
+    const sent = network.bodies.length;
+    wall.base += 25 * 3600e3; // asleep for 25 hours
+    page.advance(60000); // awake: its retry is due
+    await ticks(4);
+    const after = network.bodies.slice(sent).map((body) => JSON.parse(body));
+    assert.deepEqual(after.flatMap((b) => b.ev).filter((e) => e.e === 'imp'), [], 'cut 25 h ago by the wall clock: not sent again');
+    assert.equal(tracker.stats().transport.dropped.byReason.lost, 1, 'but counted lost');
+    assert.ok(after.some((b) => b.drop === 1), 'in the drop of a later batch');
+    assert.ok(!listRecords(storage, PREFIX).some(([, value]) => value.includes('"e":"imp"')), 'and its record removed');
+    const card = page.el({ 'data-gig-id': 'gig-2' });
+    page.document.body.append(card);
+    await page.settle();
+    page.intersect(card, 1);
+    tracker.flush();
+    await ticks(4);
+    const created = listRecords(storage, PREFIX).map(([key]) => Number(key.split(':')[1]));
+    assert.equal(created.length, 2, 'the batches cut after the sleep are stored (the viewable impression, gig-2)');
+    const now = wall.base + page.env.now();
+    for (const ms of created) assert.ok(ms > now - 70000 && ms <= now, `dated by the wall clock: ${new Date(ms).toISOString()}`);
+    assert.deepEqual(errors, []);
+  });
+});
+
 describe('stop() and stats()', () => {
   it('stats() accounts for every event the core made: in its queue, held, in flight, delivered or dropped', async () => {
     const network = fakeNetwork();
