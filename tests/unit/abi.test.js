@@ -214,6 +214,7 @@ describe('outbox.js matches the outbox', () => {
     assert.equal(outbox._call(abi.X_OUTBOX_NEXT, 2, 0.5), abi.OK);
     assert.equal(outbox._field(ob.A_KIND), ob.ACT_FETCH);
     assert.equal(outbox._field(ob.A_EVENTS), 1);
+    assert.equal(outbox._field(ob.A_INFLIGHT_EVENTS), 1, 'in flight');
     assert.ok(outbox._field(ob.A_BATCH) >= 1);
     const body = outbox._body();
     assert.equal(body.length, outbox._field(ob.A_BODY_BYTES));
@@ -221,6 +222,7 @@ describe('outbox.js matches the outbox', () => {
     const ticket = outbox._field(ob.A_TICKET);
     assert.equal(outbox._call(abi.X_OUTBOX_RESPONSE, 3, ticket, 503, 7000, 0.5), abi.OK);
     assert.equal(outbox._field(ob.A_FAILURES), 1);
+    assert.equal(outbox._field(ob.A_INFLIGHT_EVENTS), 0, 'answered');
     const action = new DataView(loaded.exports.memory.buffer, loaded.exports[abi.X_OUTBOX_ACTION_PTR](), ob.ACTION_BYTES);
     assert.equal(action.getFloat64(ob.A_RETRY_MS, true), 7000);
     assert.equal(outbox._deadline(), 1001, "the core's viewable timer is the first deadline");
