@@ -72,9 +72,6 @@ export function tell(w, name, ...args) {
   return status;
 }
 
-/** The wall clock at performance.now() 0 (Date.now() - performance.now()). */
-export const epochOf = (env) => env.wallNow() - env.now();
-
 /**
  * Performs the outbox's actions until it has none before its deadline. First, when the
  * wall clock has moved apart from performance.now() (which stands still while the
@@ -84,7 +81,7 @@ export function drive(w) {
   if (w._stopped || w._busy) return;
   w._busy = true;
   try {
-    const epoch = epochOf(w._env);
+    const epoch = w._env.wallNow() - w._env.now(); // the wall clock at performance.now() 0
     if (Math.abs(epoch - w._epoch) > 1000) tell(w, X_OUTBOX_WALL, (w._epoch = epoch));
     while (tell(w, X_OUTBOX_NEXT, Math.random()) === OK) perform(w, w._outbox);
   } finally {

@@ -11,7 +11,7 @@
 // _batches, _epoch (the wall clock the outbox was last told), _releaseLock.
 
 import { CONSENT, CONSENT_DENIED, CONSENT_GRANTED, OB_BEACON, OB_LATER, OB_LOCKS, OB_ONLINE, OB_STORAGE } from '../core/outbox.js';
-import { epochOf, tell } from './driver.js';
+import { tell } from './driver.js';
 import { holdLock, unusable } from './io.js';
 import { X_OUTBOX_CONSENT, X_OUTBOX_ONLINE, X_OUTBOX_START } from '../core/abi.js';
 
@@ -41,11 +41,11 @@ export function startDelivery(w) {
     | (locks ? OB_LOCKS : 0) | (online ? OB_ONLINE : 0);
   Object.assign(w, {
     _storage: storage, _locks: locks, _prefix: o.storageKey || 'impression-tracker:', _tab: randomId(env, 12),
-    _consent: consent, _gpcDeny: gpcMode === 'deny', _pending: new Map(), _attempts: 0, _batches: 0, _epoch: epochOf(env),
+    _consent: consent, _gpcDeny: gpcMode === 'deny', _pending: new Map(), _attempts: 0, _batches: 0,
     _storageMode: storage ? 'local' : gpcMode === 'memory-only' ? 'off (gpc)' : 'memory', _releaseLock: () => {},
   });
   w._outbox._configure(o.batch.maxBytes, consent, flags);
-  tell(w, X_OUTBOX_START, w._epoch, w._tab);
+  tell(w, X_OUTBOX_START, (w._epoch = env.wallNow() - env.now()), w._tab);
   w._stops.push(() => w._releaseLock());
   setVisible(w, env.document.visibilityState !== 'hidden');
 }
