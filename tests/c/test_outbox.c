@@ -10,11 +10,13 @@
 ** and cuts the queue even when every slot is in flight; a late answer to a request
 ** whose record was adopted again counts nothing twice; a flush cuts what is not yet
 ** due; retry_ms says the delay a failure set; a batch held past max_age_ms is counted
-** lost and sent no more; this tab's stored copies stay within stored_events, and so do the
-** records a scan leaves for want of a slot; a fetchLater copy parked at a hide ends
-** with the next scan, and one the parked list has no room for at once; consent revoked during a scan ends it, and the answer to a
-** request it cancelled is heard no more; a request let go at a hide that lands counts
-** its events delivered, once; a later format's record is left.
+** lost and sent no more, by the wall clock after a device's sleep; this tab's stored
+** copies stay within stored_events, and so do the records a scan leaves for want of a
+** slot; a fetchLater copy parked at a hide ends with the next scan, and one the parked
+** list has no room for at once; consent revoked during a scan ends it, and the answer
+** to a request it cancelled is heard no more; a scan whose lock never comes is given
+** up after timeout_ms and the next takes the lock; a request let go at a hide that
+** lands counts its events delivered, once; a later format's record is left.
 ** (tests/replay/delivery and tests/fuzz/fuzz_outbox.c cover whole scenarios.)
 */
 #include <zlib.h>
