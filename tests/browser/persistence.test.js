@@ -1,6 +1,7 @@
 // persistence.test.js: the bounded localStorage queue in a real Chromium. Storage full
 // or throwing, the storage bound with drop counting, two tabs racing for stored
-// batches, a renderer crash then reopen, consent pending, granted and revoked.
+// batches, a renderer crash then reopen, consent pending, granted and revoked, and a tab
+// that hangs holding the scan lock.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -214,4 +215,26 @@ test('consent revoked: stored batches purged, host keys kept, nothing sent after
   await collector.waitFor(() => uniqueEvents(collector.records).some((x) => x.pv === sentinelPv), 10000, 'the sentinel');
   assert.deepEqual([...new Set(uniqueEvents(collector.records).map((x) => x.pv))], [sentinelPv], 'nothing from the revoked page');
   assert.deepEqual(await context.cookies(), []);
+});
+
+test('a tab that holds the scan lock and hangs: after 5 s another tab takes the lock, and the stored batch is delivered', async (t) => {
+  await collector.down();
+  const first = await open(t, { fixture: 'grid.html?n=24' });
+  await observeAndFlush(first.page);
+  await waitInPage(first.page, (p) => Object.keys(localStorage).some((k) => k.startsWith(`${p}q:`)), PREFIX, { what: 'the batch stored' });
+  await first.page.evaluate(() => window.__stubVisibilityChange('hidden'));
+  const ids = await pageEventIds(first.page);
+  await first.page.goto(site.url('/fixtures/other.html'));
+  // This tab takes the scan lock and never lets it go, as a tab that hangs while it scans.
+  await first.page.evaluate((p) => new Promise((held) => {
+    navigator.locks.request(`${p}scan`, () => (held(), new Promise(() => {})));
+  }), PREFIX);
+  await collector.up();
+  const second = await first.context.newPage();
+  await second.goto(site.url('/fixtures/grid.html?n=1'));
+  await trackerReady(second);
+  await collector.waitFor(() => ids.every((id) => eventIds(collector.records).has(id)), 20000, 'the stored events');
+  assertDelivered(ids);
+  const scanLock = await second.evaluate(async (p) => (await navigator.locks.query()).held.filter((l) => l.name === `${p}scan`).length, PREFIX);
+  assert.equal(scanLock, 0, 'the scan done, the lock is free');
 });
