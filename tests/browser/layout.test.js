@@ -8,7 +8,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { clockTo, flushAndRead, useBrowserSuite, waitForTrace } from './browser.js';
+import { clockTo, flushAndRead, pageNow, runUntilTrace, useBrowserSuite, waitForTrace } from './browser.js';
 
 const { open } = useBrowserSuite();
 
@@ -54,4 +54,33 @@ test('a card that gets its pixels in place (0 px tall until its image loads) cou
   await clockTo(page, grown.t + 3000);
   events = await flushAndRead(page);
   assert.deepEqual(ofType(events, 'view').map((e) => [e.id, e.t - imp('gig-grows').t]), [['gig-grows', 1000]]);
+});
+
+test('a list re-rendered with new elements of the same ids (and re-sorted) is the same cards: one impression, the second goes on', async (t) => {
+  const row = (id, position) => card(id, 'width:300px;height:100px', position);
+  const { page } = await stage(t, `<div id="list" data-list-id="l">${row('gig-a', 1)}${row('gig-b', 2)}</div>`);
+  const a = await observed(page, 'gig-a', (r) => r === 1, 'gig-a in view');
+  const b = await observed(page, 'gig-b', (r) => r === 1, 'gig-b in view');
+  const first = Math.max(a.t, b.t);
+  await clockTo(page, first + 600);
+  await page.evaluate((html) => { document.getElementById('list').innerHTML = html; }, `${row('gig-b', 1)}${row('gig-a', 2)}`);
+  const after = Math.max(a.index, b.index);
+  for (const id of ['gig-a', 'gig-b']) {
+    const shown = (f, of) => f[0] === 'eobs' && of === id && Number(f[3]) === 1;
+    await runUntilTrace(page, shown, `the new ${id} element`, after, Math.floor(first + 999 - await pageNow(page)) - 10);
+  }
+  await clockTo(page, first + 999);
+  let events = await flushAndRead(page);
+  assert.deepEqual(ofType(events, 'imp').map((e) => e.id).sort(), ['gig-a', 'gig-b'], 'one impression each');
+  assert.deepEqual(ofType(events, 'view'), [], 'not viewable before 1 s');
+  assert.deepEqual(ofType(events, 'vis'), [], 'no visible span ended at the re-render');
+  await clockTo(page, first + 1000);
+  events = await flushAndRead(page);
+  assert.deepEqual(ofType(events, 'view').map((e) => [e.id, e.pos]).sort(), [['gig-a', 2], ['gig-b', 1]],
+    'viewable 1 s after they showed, at their new positions');
+  await page.evaluate(() => window.__stubVisibilityChange('hidden'));
+  const hidden = await waitForTrace(page, (f) => f[0] === 'state' && f[2] !== '0', 'the hide');
+  events = await flushAndRead(page);
+  assert.deepEqual(ofType(events, 'vis').map((e) => [e.id, e.n]).sort(), [['gig-a', 1], ['gig-b', 1]], 'one span each');
+  for (const id of ['gig-a', 'gig-b']) assert.equal(ofType(events, 'vis', id)[0].ms, hidden.t - (id === 'gig-a' ? a.t : b.t));
 });
