@@ -3,7 +3,7 @@
 // fixtures/stage.html before the tracker starts; Playwright's fake clock): cards that
 // get or lose their pixels in place (an image loading, a collapsed card), a card
 // re-rendered as a new element of the same id, carousels clipped by their scroll
-// container, and the documented limits (a card hidden by `visibility`, a sticky header
+// container, and the documented limits (a card hidden by `visibility`, a fixed header
 // over a card, a card in a shadow root or an iframe). Each test asserts the exact events.
 
 import { test } from 'node:test';
@@ -83,4 +83,65 @@ test('a list re-rendered with new elements of the same ids (and re-sorted) is th
   events = await flushAndRead(page);
   assert.deepEqual(ofType(events, 'vis').map((e) => [e.id, e.n]).sort(), [['gig-a', 1], ['gig-b', 1]], 'one span each');
   for (const id of ['gig-a', 'gig-b']) assert.equal(ofType(events, 'vis', id)[0].ms, hidden.t - (id === 'gig-a' ? a.t : b.t));
+});
+
+test('a carousel: cards clipped by their scroll container are not in view, scrolled by script or by scrollIntoView', async (t) => {
+  // 8 cards of 200 px in a 600 px wide container: 3 in view at a time.
+  const cards = Array.from({ length: 8 }, (_, i) => card(`gig-${i + 1}`, 'flex:0 0 200px;height:150px', i + 1)).join('');
+  const { page } = await stage(t, `<div id="carousel" data-list-id="l" style="display:flex;width:600px;overflow:auto">${cards}</div>`);
+  const start = await observed(page, 'gig-3', (r) => r === 1, 'the third card in view');
+  await clockTo(page, start.t + 1000);
+  const imps = async () => ofType(await flushAndRead(page), 'imp').map((e) => e.id);
+  assert.deepEqual(await imps(), ['gig-1', 'gig-2', 'gig-3']);
+  await page.evaluate(() => { document.getElementById('carousel').scrollLeft = 600; });
+  await observed(page, 'gig-6', (r) => r === 1, 'the sixth card in view', start.index);
+  await page.evaluate(() => document.querySelector('[data-gig-id="gig-8"]').scrollIntoView({ inline: 'end' }));
+  await observed(page, 'gig-8', (r) => r === 1, 'the eighth card in view', start.index);
+  const events = await flushAndRead(page);
+  assert.deepEqual(ofType(events, 'imp').map((e) => e.id), ['gig-1', 'gig-2', 'gig-3', 'gig-4', 'gig-5', 'gig-6', 'gig-7', 'gig-8']);
+  assert.deepEqual(ofType(events, 'vis').map((e) => [e.id, e.ms]).slice(0, 3), [['gig-1', 1000], ['gig-2', 1000], ['gig-3', 1000]],
+    'the first three left view at the scroll');
+});
+
+// README "Limits": without occlusion a card counts by where its box is; with it, a card
+// covered even in part gets its impression only.
+for (const occlusion of [false, true]) {
+  test(`a card under a fixed header, and one with visibility: hidden, with occlusion ${occlusion ? 'on' : 'off'}`, async (t) => {
+    // The header covers the top 100 px of the first card (0 to 200 px); the second card has no pixels drawn.
+    const { page } = await stage(t, `<div style="position:fixed;top:0;left:0;width:800px;height:100px;background:#333"></div>
+      <div data-list-id="l">${card('gig-under', 'width:300px;height:200px')}${card('gig-hidden', 'width:300px;height:200px;visibility:hidden', 2)}</div>`,
+    { options: { occlusion } });
+    const seen = await observed(page, 'gig-hidden', (r) => r === 1, 'the hidden card in the viewport');
+    await clockTo(page, seen.t + 2000);
+    const events = await flushAndRead(page);
+    assert.deepEqual(ofType(events, 'imp').map((e) => e.id).sort(), ['gig-hidden', 'gig-under']);
+    assert.deepEqual(ofType(events, 'view').map((e) => e.id).sort(), occlusion ? [] : ['gig-hidden', 'gig-under']);
+  });
+}
+
+test('cards in a shadow root or a same-origin iframe: not found by discovery; observe() measures them, and hears clicks in the shadow root only', async (t) => {
+  const { page } = await stage(t, `<div id="host" data-list-id="l"></div>
+    <iframe id="frame" style="width:400px;height:200px;border:0" srcdoc='<body style="margin:0"><div data-gig-id="gig-framed" style="width:300px;height:150px">x</div></body>'></iframe>`);
+  await page.evaluate(() => new Promise((resolve) => {
+    const root = document.getElementById('host').attachShadow({ mode: 'open' });
+    root.innerHTML = '<div data-gig-id="gig-shadow" style="width:300px;height:150px">x</div>';
+    const frame = document.getElementById('frame');
+    if (frame.contentDocument?.readyState === 'complete' && frame.contentDocument.body?.firstChild) resolve();
+    else frame.addEventListener('load', resolve);
+  }));
+  await page.clock.runFor(600); // discovery's idle pass
+  assert.deepEqual(ofType(await flushAndRead(page), 'imp'), [], 'discovery finds neither');
+  await page.evaluate(() => {
+    const shadowCard = document.getElementById('host').shadowRoot.firstChild;
+    const framedCard = document.getElementById('frame').contentDocument.body.firstChild;
+    window.__it.tracker.observe(shadowCard, { id: 'gig-shadow', position: 1 });
+    window.__it.tracker.observe(framedCard, { id: 'gig-framed', position: 2 });
+  });
+  const seen = await observed(page, 'gig-framed', (r) => r === 1, 'the card in the iframe');
+  await clockTo(page, seen.t + 1000);
+  await page.mouse.click(50, 50); // the shadow root's card
+  await page.mouse.click(50, 200); // the iframe's card
+  const events = await flushAndRead(page);
+  assert.deepEqual(ofType(events, 'view').map((e) => e.id).sort(), ['gig-framed', 'gig-shadow']);
+  assert.deepEqual(ofType(events, 'click').map((e) => e.id), ['gig-shadow']);
 });
