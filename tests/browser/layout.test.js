@@ -8,6 +8,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { waitFor } from './server.js';
 import { clockTo, flushAndRead, pageNow, runUntilTrace, useBrowserSuite, waitForTrace } from './browser.js';
 
 const { open } = useBrowserSuite();
@@ -144,4 +145,20 @@ test('cards in a shadow root or a same-origin iframe: not found by discovery; ob
   const events = await flushAndRead(page);
   assert.deepEqual(ofType(events, 'view').map((e) => e.id).sort(), ['gig-framed', 'gig-shadow']);
   assert.deepEqual(ofType(events, 'click').map((e) => e.id), ['gig-shadow']);
+});
+
+test('a tracker started in a same-origin iframe measures its cards against the top viewport and hears their clicks', async (t) => {
+  // The frame's top at 450 px: its first row of cards (100 px) is in view, the second (560 to 660 px) 40 %.
+  const { page } = await stage(t, '<div style="height:450px"></div><iframe style="width:600px;height:400px;border:0" src="/fixtures/grid.html?n=8&w=100&h=100"></iframe>');
+  const frame = await waitFor(() => page.frames().find((f) => f.url().includes('grid.html') && f), { what: 'the iframe' });
+  await waitFor(() => frame.evaluate(() => window.__it?.start && document.readyState === 'complete'), { what: 'the iframe loaded' });
+  await frame.evaluate(() => window.__it.start());
+  await page.clock.runFor(1);
+  await observed(frame, 'gig-8', (r) => Math.abs(r - 0.4) < 0.01, 'the second row at 40 %');
+  await page.clock.runFor(1000);
+  await page.mouse.click(50, 500);
+  const events = await flushAndRead(frame);
+  assert.equal(ofType(events, 'imp').length, 8);
+  assert.deepEqual(ofType(events, 'view').map((e) => e.id), ['gig-1', 'gig-2', 'gig-3', 'gig-4']);
+  assert.deepEqual(ofType(events, 'click').map((e) => e.id), ['gig-1']);
 });
