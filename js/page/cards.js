@@ -82,29 +82,26 @@ function detach(cards, el, handle, t) {
 export function track(cards, el, meta, manual) {
   if (!el?.isConnected) return;
   let handle = cards._items.get(el);
-  const m = handle >= 0 && readMeta(cards._o, el, meta);
+  let m = handle >= 0 && readMeta(cards._o, el, meta);
   if (m && cards._ids[handle] !== m[0]) handle = untrack(cards, el); // measured afresh
   if (manual) cards._manual.set(el, meta);
   else cards._manual.delete(el);
-  if (handle >= 0) cards._check(register(cards._core, cards._env.now(), ...m));
-  else if (handle === undefined) {
+  if (handle === undefined) {
     // Cards that left the document unseen by discovery (none, or a shadow root) and
     // were never unobserve()d are let go as cards are added: amortized, never piling up.
     if (cards._core && cards._items.size >= cards._sweepAt) {
       releaseDisconnected(cards);
       cards._sweepAt = 2 * cards._items.size + 64;
     }
-    // A card not in view yet has its facts read when it shows.
-    // A card of its id let go in this task hands its handle over.
-    const meta2 = cards._parked.length && readMeta(cards._o, el, meta);
-    const i = meta2 ? cards._parked.findIndex((h) => cards._ids[h] === meta2[0]) : -1;
-    cards._items.set(el, i < 0 ? -1 : cards._parked.splice(i, 1)[0]);
+    // A card not in view yet has its facts read when it shows, unless a card of its id
+    // let go in this task hands its handle over (a re-render).
+    const i = cards._parked.findIndex((h) => cards._ids[h] === (m ||= readMeta(cards._o, el, meta))[0]);
+    handle = i < 0 ? -1 : cards._parked.splice(i, 1)[0];
+    cards._items.set(el, handle);
     cards._geometry._observe(el);
-    if (i >= 0) {
-      cards._geometry._sizes?.observe(el);
-      cards._check(register(cards._core, cards._env.now(), ...meta2));
-    }
+    if (handle >= 0) cards._geometry._sizes?.observe(el);
   }
+  if (handle >= 0) cards._check(register(cards._core, cards._env.now(), ...m));
 }
 
 /** Gives back the handles of cards let go in this task that no new element took over. */
