@@ -17,6 +17,7 @@
 // at a card in view, the core counts it as covered (config.occlusion).
 
 import { COVER_CLEAR, COVER_COVERED, COVER_OUTSIDE } from '../core/abi.js';
+import { listen } from './lifecycle.js';
 
 /** Sorted distinct thresholds of one rule: entering (0 or the impression ratio) and viewable. */
 export function thresholdsFor(o, large) {
@@ -42,7 +43,9 @@ function createOcclusionObserver(env, o, onEntries) {
 // would keep its old rule, and one that gets or loses its every pixel in place (0 px
 // tall until its image loads: ratio 1 either way) would keep its old area: a
 // ResizeObserver (where there is one) watches the cards in view and moves them too (a
-// card with no area is observed again by the same observer, for a fresh entry).
+// card with no area is observed again by the same observer, for a fresh entry). Neither
+// reports a transform: a card with no area (transform: scale(0)) is observed again
+// whenever an animation or a transition ends, so one that pops in is seen once it has.
 /**
  * The observers of every card: sets cards._geometry (the v1 observers, by rule, and
  * the size observer) and cards._occlusion (the v2 observer or null).
@@ -54,13 +57,16 @@ export function observeCards(cards, env, o, onEntries, guard) {
   const callback = (entries) => onEntries(entries, false);
   const small = new IO(callback, { threshold: thresholdsFor(o, false) });
   let large = null;
-  const rules = new WeakMap(); // card -> 0: no area, 2: large; absent: small
+  const rules = new Map(); // card -> 0: no area, 2: large; absent: small
   const occlusion = createOcclusionObserver(env, o, onEntries);
   cards._occlusion = occlusion;
   const RO = env.ResizeObserver;
   const sizes = RO && new RO(guard((entries) => {
     for (const { target } of entries) cards._geometry._fit(target, boxArea(target.getBoundingClientRect()));
   }));
+  const unlisten = listen(env.document, ['animationend', 'transitionend'], guard(() => rules.forEach((rule, el) => {
+    if (!rule) small.unobserve(el) || small.observe(el);
+  })));
   cards._geometry = {
     _sizes: sizes,
     _observe: (el) => small.observe(el),
@@ -83,6 +89,7 @@ export function observeCards(cards, env, o, onEntries, guard) {
     large?.disconnect();
     occlusion?.disconnect();
     sizes?.disconnect();
+    unlisten();
   };
 }
 

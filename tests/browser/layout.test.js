@@ -57,6 +57,23 @@ test('a card that gets its pixels in place (0 px tall until its image loads) cou
   assert.deepEqual(ofType(events, 'view').map((e) => [e.id, e.t - imp('gig-grows').t]), [['gig-grows', 1000]]);
 });
 
+test('a card that pops in by a transform alone (scale(0) to none, with a transition) counts once the transition has ended', async (t) => {
+  // No layout size changes, so neither the IntersectionObserver (ratio 1 both ways) nor
+  // the ResizeObserver reports it.
+  const { page } = await stage(t, `<div data-list-id="l">${card('gig-pops', 'width:300px;height:300px;transform:scale(0);transition:transform 100ms')}</div>`);
+  const flat = await observed(page, 'gig-pops', (r, area) => area === 0, 'the card scaled to nothing');
+  await page.evaluate(() => new Promise((resolve) => {
+    const el = document.querySelector('[data-gig-id="gig-pops"]');
+    el.addEventListener('transitionend', resolve);
+    el.style.transform = 'none';
+  }));
+  const shown = await observed(page, 'gig-pops', (r, area) => r === 1 && area === 90000, 'the card at full size', flat.index);
+  await clockTo(page, shown.t + 1000);
+  const events = await flushAndRead(page);
+  assert.deepEqual(events.map((e) => e.e), ['imp', 'view']);
+  assert.equal(events[1].t - events[0].t, 1000);
+});
+
 test('a list re-rendered with new elements of the same ids (and re-sorted) is the same cards: one impression, the second goes on', async (t) => {
   const row = (id, position) => card(id, 'width:300px;height:100px', position);
   const { page } = await stage(t, `<div id="list" data-list-id="l">${row('gig-a', 1)}${row('gig-b', 2)}</div>`);

@@ -479,7 +479,8 @@ describe('clicks and keyboard activation', () => {
     const { page, transport, tracker } = await start();
     const { cards } = grid(page, 2);
     await page.settle();
-    assert.deepEqual(page.document.listeners.map((l) => [l.type, l.capture]), [['click', true], ['auxclick', true], ['keydown', true]]);
+    assert.deepEqual(page.document.listeners.map((l) => [l.type, l.capture]),
+      [['animationend', true], ['transitionend', true], ['click', true], ['auxclick', true], ['keydown', true]]); // the first two: observer.js
     page.intersect(cards[1], 1);
     page.advance(1500);
     page.click(cards[1].children[0]);
