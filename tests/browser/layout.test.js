@@ -124,16 +124,19 @@ test('a carousel: cards clipped by their scroll container are not in view, scrol
 // README "Limits": without occlusion a card counts by where its box is; with it, a card
 // covered even in part gets its impression only.
 for (const occlusion of [false, true]) {
-  test(`a card under a fixed header, and one with visibility: hidden, with occlusion ${occlusion ? 'on' : 'off'}`, async (t) => {
-    // The header covers the top 100 px of the first card (0 to 200 px); the second card has no pixels drawn.
+  test(`a card under a fixed header, one with visibility: hidden and one shrunk by a transform, with occlusion ${occlusion ? 'on' : 'off'}`, async (t) => {
+    // The header covers the top 100 px of the first card (0 to 200 px); the second card
+    // has no pixels drawn; the third is drawn at half its size.
     const { page } = await stage(t, `<div style="position:fixed;top:0;left:0;width:800px;height:100px;background:#333"></div>
-      <div data-list-id="l">${card('gig-under', 'width:300px;height:200px')}${card('gig-hidden', 'width:300px;height:200px;visibility:hidden', 2)}</div>`,
+      <div data-list-id="l">${card('gig-under', 'width:300px;height:200px')}${card('gig-hidden', 'width:300px;height:200px;visibility:hidden', 2)}
+      <div style="transform:scale(0.5);transform-origin:0 0">${card('gig-shrunk', 'width:300px;height:200px', 3)}</div></div>`,
     { options: { occlusion } });
-    const seen = await observed(page, 'gig-hidden', (r) => r === 1, 'the hidden card in the viewport');
+    const seen = await observed(page, 'gig-shrunk', (r) => r === 1, 'the shrunk card in the viewport');
     await clockTo(page, seen.t + 2000);
     const events = await flushAndRead(page);
-    assert.deepEqual(ofType(events, 'imp').map((e) => e.id).sort(), ['gig-hidden', 'gig-under']);
-    assert.deepEqual(ofType(events, 'view').map((e) => e.id).sort(), occlusion ? [] : ['gig-hidden', 'gig-under']);
+    const all = ['gig-hidden', 'gig-shrunk', 'gig-under'];
+    assert.deepEqual(ofType(events, 'imp').map((e) => e.id).sort(), all);
+    assert.deepEqual(ofType(events, 'view').map((e) => e.id).sort(), occlusion ? [] : all);
   });
 }
 
