@@ -182,3 +182,20 @@ test('a tracker started in a same-origin iframe measures its cards against the t
   assert.deepEqual(ofType(events, 'view').map((e) => e.id), ['gig-1', 'gig-2', 'gig-3', 'gig-4']);
   assert.deepEqual(ofType(events, 'click').map((e) => e.id), ['gig-1']);
 });
+
+test('a card removed 700 ms into its second is not viewable and reports a 700 ms span; a card moved in the list goes on', async (t) => {
+  const row = (id, position) => card(id, 'width:300px;height:100px', position);
+  const { page } = await stage(t, `<div id="list" data-list-id="l">${row('gig-a', 1)}${row('gig-b', 2)}${row('gig-c', 3)}</div>`);
+  const seen = await observed(page, 'gig-c', (r) => r === 1, 'the third card in view');
+  await clockTo(page, seen.t + 700);
+  await page.evaluate(() => {
+    const list = document.getElementById('list');
+    list.querySelector('[data-gig-id="gig-a"]').remove();
+    list.prepend(list.querySelector('[data-gig-id="gig-c"]')); // the same element, moved
+  });
+  await clockTo(page, seen.t + 2000);
+  const events = await flushAndRead(page);
+  assert.deepEqual(ofType(events, 'imp').map((e) => e.id), ['gig-a', 'gig-b', 'gig-c']);
+  assert.deepEqual(ofType(events, 'vis').map((e) => [e.id, e.ms]), [['gig-a', 700]]);
+  assert.deepEqual(ofType(events, 'view').map((e) => e.id).sort(), ['gig-b', 'gig-c']);
+});
