@@ -166,10 +166,10 @@ GLUE_SRC  := $(filter-out js/imp-embedded.js,$(wildcard js/*.js js/*/*.js))
 BUNDLE    := node tests/tools/bundle.mjs
 # Size budgets, one per layer (gzip -9; tests/README.md "Sizes"): the core 11.5 KiB
 # (WASM_GZIP_BUDGET, checked by `make wasm`; the outbox, which decides delivery, is about
-# 5.1 KiB of it), the module entry, which is the glue, 8,679 B (delivery's I/O driver,
+# 5.1 KiB of it), the module entry, which is the glue, 9,002 B (delivery's I/O driver,
 # js/delivery/, about 1.7 KiB of it; the trace recorder and the debug hooks are the
 # separate entry js/debug.js, which the check refuses to find in it), and the module
-# entry plus the core 20,410 B. Compressed batches cost about 1.8 KiB in the core (encoder, configuration
+# entry plus the core 20,733 B. Compressed batches cost about 1.8 KiB in the core (encoder, configuration
 # record); tracking any number of cards (seen set, registration on view, observers by
 # rule) about 0.4 KiB in the core and 0.25 KiB in the glue; refusing bad options (inexact
 # numbers, a non-http(s) endpoint) and the core's 10 s load deadline about 0.2 KiB in the
@@ -186,12 +186,14 @@ BUNDLE    := node tests/tools/bundle.mjs
 # resized in view across the large-card area changing rule (a ResizeObserver) about
 # 0.07 KiB in the glue; a recycled card in view ending its old id at once, not in idle
 # time, about 0.02 KiB in the glue; another copy of the package refused while one tracks
-# the document about 0.1 KiB in the glue.
-JS_GZIP_BUDGET ?= 20515
-GLUE_GZIP_BUDGET ?= 8784
+# the document about 0.1 KiB in the glue; a card that gets or loses all its pixels in
+# place (or pops in by a transform) measured again, and a card re-rendered as a new
+# element of its id handing its handle over, about 0.22 KiB in the glue.
+JS_GZIP_BUDGET ?= 20733
+GLUE_GZIP_BUDGET ?= 9002
 # The script-tag build, the shipped single file (glue, debug entry and the core's gzip
 # bytes as base64, placed first so gzip codes them apart: tests/tools/bundle.mjs).
-SCRIPT_TAG_GZIP_BUDGET ?= 22574
+SCRIPT_TAG_GZIP_BUDGET ?= 22797
 .PHONY: glue types
 
 glue: js/imp-embedded.js dist/impression-tracker.js dist/index.min.js dist/embedded.min.js
