@@ -16,8 +16,8 @@ const { open } = useBrowserSuite();
 const ofType = (events, e, id) => events.filter((x) => x.e === e && (id === undefined || x.id === id));
 
 /** Opens stage.html with `html` (and `css`) as its page, starts the tracker and its clock. */
-async function stage(t, html, { css = '', options = {} } = {}) {
-  const opened = await open(t, { fixture: 'stage.html', clock: true, it: { autoStart: false, options } });
+async function stage(t, html, { css = '', options = {}, context = {} } = {}) {
+  const opened = await open(t, { fixture: 'stage.html', clock: true, it: { autoStart: false, options }, context });
   await opened.page.evaluate(([h, c]) => window.__build(h, c), [html, css]);
   await opened.page.evaluate(() => window.__it.start());
   await opened.page.clock.runFor(1);
@@ -199,3 +199,29 @@ test('a card removed 700 ms into its second is not viewable and reports a 700 ms
   assert.deepEqual(ofType(events, 'vis').map((e) => [e.id, e.ms]), [['gig-a', 700]]);
   assert.deepEqual(ofType(events, 'view').map((e) => e.id).sort(), ['gig-b', 'gig-c']);
 });
+
+test('cards taller than the viewport: 600 of 1,600 px in view (37.5 %) is viewable, 600 of 2,100 (28.6 %) never is', async (t) => {
+  const { page } = await stage(t, `<div data-list-id="l" style="display:flex">${card('gig-tall', 'width:390px;height:1600px')}${
+    card('gig-taller', 'width:390px;height:2100px', 2)}</div>`);
+  const seen = await observed(page, 'gig-taller', (r) => r > 0, 'the taller card');
+  await clockTo(page, seen.t + 3000);
+  const events = await flushAndRead(page);
+  assert.deepEqual(ofType(events, 'imp').map((e) => e.id).sort(), ['gig-tall', 'gig-taller']);
+  assert.deepEqual(ofType(events, 'view').map((e) => e.id), ['gig-tall']);
+});
+
+for (const [name, context, css] of [['device scale 1.5', { deviceScaleFactor: 1.5 }, ''], ['CSS zoom 2', {}, 'zoom:2']]) {
+  test(`${name}: 50 % in view is viewable, 49 % is not`, async (t) => {
+    // 300 x 200 CSS px cards (600 x 400 at zoom 2) with 100 and 98 px (200 and 196) in the 600 px viewport.
+    const top = (px) => (css ? (600 - 2 * px) / 2 : 600 - px);
+    const { page } = await stage(t, `<div data-list-id="l" style="${css}">${
+      card('gig-50', `position:absolute;left:0;top:${top(100)}px;width:300px;height:200px`)}${
+      card('gig-49', `position:absolute;left:350px;top:${top(98)}px;width:300px;height:200px`, 2)}</div>`,
+    { css: 'body { overflow: hidden }', context });
+    const seen = await observed(page, 'gig-49', (r) => r > 0, 'the card at 49 %');
+    await clockTo(page, seen.t + 3000);
+    const events = await flushAndRead(page);
+    assert.deepEqual(ofType(events, 'imp').map((e) => e.id).sort(), ['gig-49', 'gig-50']);
+    assert.deepEqual(ofType(events, 'view').map((e) => e.id), ['gig-50']);
+  });
+}
