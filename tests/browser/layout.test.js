@@ -225,3 +225,16 @@ for (const [name, context, css] of [['device scale 1.5', { deviceScaleFactor: 1.
     assert.deepEqual(ofType(events, 'view').map((e) => e.id), ['gig-50']);
   });
 }
+
+test('a window resized so that a card leaves the viewport ends its span there; the one still in view becomes viewable', async (t) => {
+  const { page } = await stage(t, `<div data-list-id="l">${card('gig-top', 'width:300px;height:100px')}${
+    card('gig-low', 'width:300px;height:100px;margin-top:400px', 2)}</div>`);
+  const seen = await observed(page, 'gig-low', (r) => r === 1, 'the low card in view');
+  await clockTo(page, seen.t + 600);
+  await page.setViewportSize({ width: 800, height: 400 });
+  const out = await observed(page, 'gig-low', (r) => r === 0, 'the low card out of view', seen.index);
+  await clockTo(page, seen.t + 2000);
+  const events = await flushAndRead(page);
+  assert.deepEqual(ofType(events, 'vis').map((e) => [e.id, e.ms]), [['gig-low', out.t - seen.t]]);
+  assert.deepEqual(ofType(events, 'view').map((e) => e.id), ['gig-top']);
+});
