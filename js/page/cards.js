@@ -11,6 +11,10 @@
 // would hold 20,000 of them): its handle, -1 for none. The id each handle was given for
 // (by handle) and the cards the page watches itself (observe(), with its options) are
 // kept apart: they cost only while a card is near the viewport or for the page's own.
+//
+// A card let go while it holds a handle keeps it until the task ends: a re-render that
+// puts a new element of the same id in its place in the same task (React, innerHTML)
+// hands the handle to the new element, so its visible span and viewable second go on.
 
 import { R_ELEMENT } from '../core/abi.js';
 import { activate, elementAdd, elementCover, elementObserve, elementRemove, register, resultField } from '../core/core.js';
@@ -31,6 +35,7 @@ export function createCards(o, env, check, due, report) {
     _items: new Map(), // element -> its handle, -1 for none
     _manual: new Map(), // element -> the options given to observe(el, meta)
     _ids: [], // by handle: the id it was given for
+    _parked: [], // handles of cards let go in this task; _release() gives them back once it ends
     _sweepAt: 64, // a new card past this many first lets go of those that left the document
   };
 }
@@ -77,22 +82,32 @@ function detach(cards, el, handle, t) {
 export function track(cards, el, meta, manual) {
   if (!el?.isConnected) return;
   let handle = cards._items.get(el);
-  const m = handle >= 0 && readMeta(cards._o, el, meta);
+  let m = handle >= 0 && readMeta(cards._o, el, meta);
   if (m && cards._ids[handle] !== m[0]) handle = untrack(cards, el); // measured afresh
   if (manual) cards._manual.set(el, meta);
   else cards._manual.delete(el);
-  if (handle >= 0) cards._check(register(cards._core, cards._env.now(), ...m));
-  else if (handle === undefined) {
+  if (handle === undefined) {
     // Cards that left the document unseen by discovery (none, or a shadow root) and
     // were never unobserve()d are let go as cards are added: amortized, never piling up.
     if (cards._core && cards._items.size >= cards._sweepAt) {
       releaseDisconnected(cards);
       cards._sweepAt = 2 * cards._items.size + 64;
     }
-    // A card not in view yet has its facts read when it shows.
-    cards._items.set(el, -1);
+    // A card not in view yet has its facts read when it shows, unless a card of its id
+    // let go in this task hands its handle over (a re-render).
+    const i = cards._parked.findIndex((h) => cards._ids[h] === (m ||= readMeta(cards._o, el, meta))[0]);
+    handle = i < 0 ? -1 : cards._parked.splice(i, 1)[0];
+    cards._items.set(el, handle);
     cards._geometry._observe(el);
+    if (handle >= 0) cards._geometry._sizes?.observe(el);
   }
+  if (handle >= 0) cards._check(register(cards._core, cards._env.now(), ...m));
+}
+
+/** Gives back the handles of cards let go in this task that no new element took over. */
+export function releaseParked(cards) {
+  const t = cards._env.now();
+  for (const handle of cards._parked.splice(0)) cards._check(elementRemove(cards._core, t, handle));
 }
 
 /** Stops watching an element; returns undefined (it holds no handle any more). */
@@ -102,7 +117,8 @@ export function untrack(cards, el) {
   cards._items.delete(el);
   cards._manual.delete(el);
   cards._geometry._unobserve(el);
-  detach(cards, el, handle, cards._env.now());
+  detach(cards, el, -1);
+  if (handle >= 0 && cards._parked.push(handle) < 2) queueMicrotask(cards._release);
 }
 
 export function releaseDisconnected(cards) {

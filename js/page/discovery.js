@@ -61,15 +61,22 @@ export function watchDom(cards, env, o, guard, pump) {
     }
     pump();
   });
+  // A removed node that held a card in view (itself or inside it).
+  const heldIn = (node) => !node.isConnected && [node, ...(node.querySelectorAll?.(selector) || [])].some((el) => cards._items.get(el) >= 0);
   const observer = new env.MutationObserver(guard((list) => {
     // A card in view whose id changed (a node a virtual list reused) is another card
     // now: its old id must not go on counting until idle time, which a scroll delays.
-    // The other records wait for idle time.
+    // A card in view removed: the records are handled now, so a new element of its id
+    // (a re-render) takes its handle over in this task (cards.js). The other records
+    // wait for idle time.
     for (const r of list) {
       if (r.attributeName === o.idAttribute && cards._items.get(r.target) >= 0) update(r.target);
       else records.push(r);
     }
-    scheduled ||= idle ? idle(run, { timeout: 500 }) : env.setTimeout(run, 50);
+    if (list.some((r) => [...r.removedNodes].some(heldIn))) {
+      cancel();
+      run();
+    } else scheduled ||= idle ? idle(run, { timeout: 500 }) : env.setTimeout(run, 50);
   }));
   observer.observe(env.document.documentElement || env.document, {
     childList: true,

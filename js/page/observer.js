@@ -17,6 +17,7 @@
 // at a card in view, the core counts it as covered (config.occlusion).
 
 import { COVER_CLEAR, COVER_COVERED, COVER_OUTSIDE } from '../core/abi.js';
+import { listen } from './lifecycle.js';
 
 /** Sorted distinct thresholds of one rule: entering (0 or the impression ratio) and viewable. */
 export function thresholdsFor(o, large) {
@@ -39,8 +40,12 @@ function createOcclusionObserver(env, o, onEntries) {
 // One v1 observer per rule; a card moves to the large-card observer when an entry shows
 // it is large (and back), and that observer's first entry measures it again. An entry
 // comes only when a threshold is crossed, so a card in view resized across largeArea
-// would keep its old rule: a ResizeObserver (where there is one) watches the cards in
-// view and moves them too.
+// would keep its old rule, and one that gets or loses its every pixel in place (0 px
+// tall until its image loads: ratio 1 either way) would keep its old area: a
+// ResizeObserver (where there is one) watches the cards in view and moves them too (a
+// card with no area is observed again by the same observer, for a fresh entry). Neither
+// reports a transform: a card with no area (transform: scale(0)) is observed again
+// whenever an animation or a transition ends, so one that pops in is seen once it has.
 /**
  * The observers of every card: sets cards._geometry (the v1 observers, by rule, and
  * the size observer) and cards._occlusion (the v2 observer or null).
@@ -52,29 +57,31 @@ export function observeCards(cards, env, o, onEntries, guard) {
   const callback = (entries) => onEntries(entries, false);
   const small = new IO(callback, { threshold: thresholdsFor(o, false) });
   let large = null;
-  const inLarge = new WeakSet();
+  const rules = new Map(); // card -> 0: no area, 2: large; absent: small
   const occlusion = createOcclusionObserver(env, o, onEntries);
   cards._occlusion = occlusion;
   const RO = env.ResizeObserver;
   const sizes = RO && new RO(guard((entries) => {
     for (const { target } of entries) cards._geometry._fit(target, boxArea(target.getBoundingClientRect()));
   }));
+  const unlisten = listen(env.document, ['animationend', 'transitionend'], guard(() => rules.forEach((rule, el) => {
+    if (!rule) small.unobserve(el) || small.observe(el);
+  })));
   cards._geometry = {
     _sizes: sizes,
     _observe: (el) => small.observe(el),
     _unobserve(el) {
-      if (inLarge.delete(el)) large.unobserve(el);
-      else small.unobserve(el);
+      (rules.get(el) > 1 ? large : small).unobserve(el);
+      rules.delete(el);
     },
     /** Puts a card under the observer of its rule, given its area from an entry. */
     _fit(el, area) {
-      const isLarge = area >= o.viewable.largeArea;
-      if (isLarge === inLarge.has(el) || !cards._items.has(el)) return; // a card let go: a late resize entry
-      large ||= new IO(callback, { threshold: thresholdsFor(o, true) });
-      (isLarge ? small : large).unobserve(el);
-      (isLarge ? large : small).observe(el);
-      if (isLarge) inLarge.add(el);
-      else inLarge.delete(el);
+      const rule = area >= o.viewable.largeArea ? 2 : +(area > 0);
+      if (rule === (rules.get(el) ?? 1) || !cards._items.has(el)) return; // a card let go: a late resize entry
+      if (rule > 1) large ||= new IO(callback, { threshold: thresholdsFor(o, true) });
+      this._unobserve(el);
+      (rule > 1 ? large : small).observe(el);
+      if (rule !== 1) rules.set(el, rule);
     },
   };
   return () => {
@@ -82,6 +89,7 @@ export function observeCards(cards, env, o, onEntries, guard) {
     large?.disconnect();
     occlusion?.disconnect();
     sizes?.disconnect();
+    unlisten();
   };
 }
 

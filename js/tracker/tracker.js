@@ -12,7 +12,7 @@
 // early.js and reaches the core, in order and at its own times, once it is ready.
 
 import { CONFIG_OCCLUSION, R_READY, X_OUTBOX_FLUSH } from '../core/abi.js';
-import { activateCard, cardsInView, createCards, releaseDisconnected, track, untrack } from '../page/cards.js';
+import { activateCard, cardsInView, createCards, releaseDisconnected, releaseParked, track, untrack } from '../page/cards.js';
 import { createCore, pageBegin, pageEnd, pageFocus, pageState, resultField, startCore } from '../core/core.js';
 import { createOutbox } from '../core/outbox.js';
 import { drive, tell } from '../delivery/driver.js';
@@ -138,6 +138,7 @@ function beginPageView(w, meta) {
   w._entries._feedAll(); // the old page view's last observations
   w._dom?._catchUp(); // cards re-keyed or removed since the last mutation pass
   releaseDisconnected(w._cards);
+  releaseParked(w._cards); // a card let go counts no more
   w._cancelCheck();
   w._cancelCheck = checkPageViewTiming(env, cardsInView(w._cards), w._report);
   openPageView(w, env.now(), newPageViewFacts(env, meta));
@@ -168,6 +169,10 @@ function startCards(w) {
     // as it is due, before the queue has to drop the oldest events.
     if (w._pending && resultField(w._core, R_READY)) drive(w);
   }, w._report);
+  cards._release = w._guard(() => {
+    releaseParked(cards);
+    pump(w);
+  });
   w._cards = cards;
   w._entries = createEntryFeed(cards, env, w._guard, w._pump);
   const onEntries = w._guard(held(w._early, (t, entries, fromOcclusion) => w._entries._push(entries, fromOcclusion), true));

@@ -200,6 +200,20 @@ export async function waitForTrace(page, match, what = 'a trace line', after = -
   return found;
 }
 
+/**
+ * Discovery handles DOM mutations in an idle callback, which runs on the fake clock:
+ * advances it 10 ms at a time until the trace has a matching line (match(fields, id)
+ * as for waitForTrace), at most `limit` ms.
+ */
+export async function runUntilTrace(page, match, what, after = -1, limit = 1000) {
+  for (let ms = 0; ms <= limit; ms += 10) {
+    const timed = coreTimes(await traceLines(page));
+    if (timed.some(({ line, id }, i) => i > after && match(line.split(' '), id))) return;
+    await page.clock.runFor(10);
+  }
+  throw new Error(`no trace line for ${what} within ${limit} ms of the page clock`);
+}
+
 /** The page's performance.now() (the fake one when the clock is installed). */
 export function pageNow(page) {
   return page.evaluate(() => performance.now());

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { uniqueEvents } from './server.js';
 import {
-  clockTo, flushAndRead, inViewObserved, useBrowserSuite, traceLines, waitForTrace, waitInPage,
+  clockTo, flushAndRead, inViewObserved, runUntilTrace, useBrowserSuite, traceLines, waitForTrace, waitInPage,
 } from './browser.js';
 
 let site;
@@ -19,19 +19,6 @@ const ofType = (events, e, id) => events.filter((x) => x.e === e && (id === unde
 /** Waits for the core to see an observation of element `handle` that satisfies ratioOk, after trace line `after`. */
 function observed(page, handle, ratioOk, what, after = -1) {
   return waitForTrace(page, (f) => f[0] === 'eobs' && f[2] === String(handle) && ratioOk(Number(f[3])), what, after);
-}
-
-/**
- * Discovery handles DOM mutations in an idle callback, which runs on the fake clock:
- * advances it 10 ms at a time until the trace has a matching line.
- */
-async function runUntilTrace(page, match, what, after = -1) {
-  for (let ms = 0; ms <= 1000; ms += 10) {
-    const lines = await traceLines(page);
-    if (lines.some((line, i) => i > after && match(line.split(' ')))) return;
-    await page.clock.runFor(10);
-  }
-  throw new Error(`no trace line for ${what} within 1000 ms of the page clock`);
 }
 
 /** Starts discovery (its idle callback runs on the fake clock) and waits for the first observation. */

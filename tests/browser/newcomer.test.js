@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { build } from 'esbuild';
-import { uniqueEvents } from './server.js';
+import { uniqueEvents, waitFor } from './server.js';
 import { useBrowserSuite, waitInPage } from './browser.js';
 
 let site;
@@ -80,6 +80,21 @@ test('React StrictMode with the provider: one tracker, every card once per route
   assert.equal(await p.evaluate(() => window.__app.consentBeforeLoad), true, 'consent was given before the tracker loaded');
   assert.equal(await p.evaluate(() => window.__app.handle.tracker), null, 'unmounted: the handle lets go');
   assert.deepEqual(problems, []);
+});
+
+test('React: cards rendered again as new elements (new keys, same ids) are the same cards: no span ends, viewable once', async (t) => {
+  await buildReactApp();
+  const { page: p } = await open(t, { fixture: 'react.html', it: { mode: 'provider' }, waitReady: false });
+  await flushAfter(p, 13); // the 13 impressions
+  await p.evaluate(() => window.__app.remount());
+  const ids = (e) => uniqueEvents(collector.records).filter((x) => x.event.e === e).map((x) => x.event.id).sort();
+  await waitFor(async () => {
+    await p.evaluate(() => window.__app.handle.flush());
+    return ids('view').length === 13;
+  }, { what: '13 viewable impressions at the collector' });
+  assert.deepEqual(ids('imp'), routeIds('a'));
+  assert.deepEqual(ids('view'), routeIds('a'));
+  assert.deepEqual(ids('vis'), [], 'no visible span ended: the cards never left the screen');
 });
 
 test('React StrictMode with a hand-written effect: the second createTracker() shares the first, no card counts twice', async (t) => {

@@ -120,10 +120,30 @@ describe('discovery', () => {
     tracker.observe(card, { id: 'manual-1', position: 2, list: 'home' });
     page.intersect(card, 0.5);
     tracker.unobserve(card);
+    await null; // the card's handle goes back when the task ends
     tracker.flush();
     assert.deepEqual(transport.events.map((e) => [e.e, e.id, e.pos, e.list]), [['imp', 'manual-1', 2, 'home']]);
     assert.equal(page.io.targets.size, 0);
     assert.match(debug.trace(), /^unelem /m);
+  });
+
+  it('a card unobserve()d and a new element of its id observe()d in the same task (a re-render) is one card: its span goes on', async () => {
+    const { page, transport, tracker, debug } = await start({ selector: null });
+    const [old, next] = [page.el({ class: 'card' }), page.el({ class: 'card' })];
+    page.document.body.append(old);
+    tracker.observe(old, { id: 'card-1', position: 1 });
+    page.intersect(old, 1);
+    page.advance(600);
+    old.remove();
+    page.document.body.append(next);
+    tracker.unobserve(old);
+    tracker.observe(next, { id: 'card-1', position: 2 });
+    await null;
+    page.intersect(next, 1);
+    page.advance(400);
+    tracker.flush();
+    assert.deepEqual(transport.events.map((e) => [e.e, e.id, e.pos]), [['imp', 'card-1', 1], ['view', 'card-1', 2]], 'one impression, viewable 1 s after it');
+    assert.doesNotMatch(debug.trace(), /^unelem /m, 'the handle went to the new element');
   });
 
   it('keeps the options of a card the page observes itself when discovery finds it again', async () => {
@@ -459,7 +479,8 @@ describe('clicks and keyboard activation', () => {
     const { page, transport, tracker } = await start();
     const { cards } = grid(page, 2);
     await page.settle();
-    assert.deepEqual(page.document.listeners.map((l) => [l.type, l.capture]), [['click', true], ['auxclick', true], ['keydown', true]]);
+    assert.deepEqual(page.document.listeners.map((l) => [l.type, l.capture]),
+      [['animationend', true], ['transitionend', true], ['click', true], ['auxclick', true], ['keydown', true]]); // the first two: observer.js
     page.intersect(cards[1], 1);
     page.advance(1500);
     page.click(cards[1].children[0]);
