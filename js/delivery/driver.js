@@ -54,7 +54,7 @@ const PERFORM = {
 // every batch: said once per tracker (onError, or console.warn), so a new setup does not
 // fail in silence. The outbox's rule for the answer is unchanged.
 function sayWrongEndpoint(w, status) {
-  if (status > 399 && status < 500 && ![408, 413, 429].includes(status) && !w._saidEndpoint) {
+  if (/^4(?!08|13|29)/.test(status) && !w._saidEndpoint) {
     w._saidEndpoint = true;
     w._report._warn(`endpoint ${w._o.endpoint} answered HTTP ${status}: check it and the collector`);
   }
