@@ -37,7 +37,7 @@ export function watchDom(cards, env, o, guard, pump) {
     else untrack(cards, el);
   };
   const run = guard(() => {
-    scheduled = 0;
+    cancel(); // run now: the idle callback or timeout is not needed; or it is this call
     const batch = records;
     records = [];
     // Before the core, a card that left keeps its record: entries held for it still
@@ -73,10 +73,8 @@ export function watchDom(cards, env, o, guard, pump) {
       if (r.attributeName === o.idAttribute && cards._items.get(r.target) >= 0) update(r.target);
       else records.push(r);
     }
-    if (list.some((r) => [...r.removedNodes].some(heldIn))) {
-      cancel();
-      run();
-    } else scheduled ||= idle ? idle(run, { timeout: 500 }) : env.setTimeout(run, 50);
+    if (list.some((r) => [...r.removedNodes].some(heldIn))) run();
+    else scheduled ||= idle ? idle(run, { timeout: 500 }) : env.setTimeout(run, 50);
   }));
   observer.observe(env.document.documentElement || env.document, {
     childList: true,
@@ -98,9 +96,7 @@ export function watchDom(cards, env, o, guard, pump) {
     },
     _catchUp() {
       records.push(...observer.takeRecords());
-      if (!records.length) return;
-      cancel();
-      run();
+      if (records.length) run();
     },
   };
 }
