@@ -49,7 +49,7 @@ export function shareTracker(options, start) {
     fresh._started = start().then((tracker) => (fresh._tracker = tracker));
     live.set(doc, (shared = fresh));
   } else if (shared._options !== key) {
-    report()._warn('a tracker is live on this document: this call shares it and its options are ignored');
+    report()._warn('this call shares the live tracker: its options are ignored');
   }
   shared._shares++;
   return shared._started.then((tracker) => handle(tracker, () => {

@@ -101,7 +101,7 @@ describe('one tracker per document', () => {
     const same = await start(page, transport, { batch: { maxAgeMs: 500 }, onError }); // StrictMode's second run
     assert.deepEqual(told, []);
     const other = await start(page, transport, { consent: 'pending', onError });
-    assert.deepEqual(told, ["impression-tracker: a tracker is live on this document: this call shares it and its options are ignored"]);
+    assert.deepEqual(told, ["impression-tracker: this call shares the live tracker: its options are ignored"]);
     assert.equal(other.stats().pageView, first.stats().pageView, 'shared all the same');
     const { warnings, console } = recordingConsole();
     const quiet = await createTracker({ endpoint: '/elsewhere', wasm: wasmBytes(), env: { ...page.env, ...transport.env, console } });
