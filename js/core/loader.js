@@ -19,7 +19,7 @@ export const LOAD_TIMEOUT_MS = 10000;
 // not at that URL (missing, or a server's fallback page), or the page's CSP forbids
 // compiling WebAssembly.
 const SERVE_IT = ": copy the package's js/imp.wasm there, pass the wasm option or import 'impression-tracker/embedded'";
-const ALLOW_IT = ": allow 'wasm-unsafe-eval' in the CSP's script-src";
+const ALLOW_IT = ": allow 'wasm-unsafe-eval' in script-src";
 
 /** A DataView on the n bytes of a record of the core's memory at ptr (little endian fields). */
 export function recordView(loaded, ptr, n) {

@@ -97,7 +97,7 @@ describe('loadCore', () => {
     const refusal = "WebAssembly.compile(): Compiling or instantiating WebAssembly module violates the following Content Security policy directive because 'unsafe-eval' is not an allowed source of script in the following Content Security Policy directive: \"script-src 'self'\".";
     t.mock.method(WebAssembly, 'compile', async () => { throw new WebAssembly.CompileError(refusal); });
     await assert.rejects(loadCore(wasmBytes()), {
-      message: `impression-tracker: core: ${refusal}: allow 'wasm-unsafe-eval' in the CSP's script-src`,
+      message: `impression-tracker: core: ${refusal}: allow 'wasm-unsafe-eval' in script-src`,
     });
   });
 
