@@ -26,5 +26,5 @@ function inlinedCore() {
  * @param {import('./index.js').TrackerOptions} [options]
  */
 export function createTracker(options) {
-  return shareTracker(options, () => startTracker(options, { wasm: inlinedCore }));
+  return shareTracker(options, (report) => startTracker(options, { wasm: inlinedCore }, report));
 }

@@ -23,5 +23,5 @@ function wasmBesideModule() {
  * @param {import('./index.js').TrackerOptions} [options]
  */
 export function createTracker(options) {
-  return shareTracker(options, () => startTracker(options, { wasm: wasmBesideModule }));
+  return shareTracker(options, (report) => startTracker(options, { wasm: wasmBesideModule }, report));
 }

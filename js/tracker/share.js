@@ -29,27 +29,28 @@ function optionsKey(options) {
 
 /**
  * @param {object | undefined} options the call's options (env.document: the document the tracker would watch)
- * @param {() => Promise<object>} start starts a tracker (never rejects)
+ * @param {(report: Function) => Promise<object>} start starts a tracker with the call's
+ *   reporter (warn.js: onError, or console.warn), also the one share.js reports to (never rejects)
  * @returns {Promise<object>} a handle with the Tracker API
  */
 export function shareTracker(options, start) {
+  const report = createReporter(options?.onError, options?.env?.console);
   const doc = options?.env?.document ?? globalThis.document;
-  if (!doc || typeof doc !== 'object') return start(); // no DOM: the tracker says why
+  if (!doc || typeof doc !== 'object') return start(report); // no DOM: the tracker says why
   let shared = live.get(doc);
   const key = optionsKey(options);
-  const report = () => createReporter(options?.onError, options?.env?.console);
   if (!isLive(doc)) {
     const other = doc[MARK];
     if (typeof other === 'function' && other !== isLive && other(doc)) {
-      report()._loud(new Error('impression-tracker: another copy of the package tracks this page'));
+      report._loud(new Error('impression-tracker: another copy of the package tracks this page'));
       return Promise.resolve(noopTracker());
     }
     Reflect.set(doc, MARK, isLive);
     const fresh = { _shares: 0, _options: key };
-    fresh._started = start().then((tracker) => (fresh._tracker = tracker));
+    fresh._started = start(report).then((tracker) => (fresh._tracker = tracker));
     live.set(doc, (shared = fresh));
   } else if (shared._options !== key) {
-    report()._warn('this call shares the live tracker: its options are ignored');
+    report._warn('this call shares the live tracker: its options are ignored');
   }
   shared._shares++;
   return shared._started.then((tracker) => handle(tracker, () => {

@@ -29,15 +29,14 @@ import { createEarly, held, release } from './early.js';
 import { check, guard, teardown } from './guard.js';
 import { applyConfig, configValues, optionsProblem, resolveEnv, resolveOptions } from './options.js';
 import { noopTracker, stats } from './stats.js';
-import { createReporter } from './warn.js';
 
 /**
  * @param options the public options (index.d.ts)
  * @param defaults {wasm: () => source} from the entry point
+ * @param report the call's reporter (warn.js), made by shareTracker() from onError
  * @returns {Promise<Tracker>} never rejects
  */
-export async function startTracker(options, defaults) {
-  const report = createReporter(options?.onError, options?.env?.console);
+export async function startTracker(options, defaults, report) {
   let w = null;
   try {
     const o = resolveOptions(options || {});
