@@ -78,9 +78,8 @@ export function observeCards(cards, env, o, onEntries, guard) {
     _fit(el, area) {
       const rule = area >= o.viewable.largeArea ? 2 : +(area > 0);
       if (rule === (rules.get(el) ?? 1) || !cards._items.has(el)) return; // a card let go: a late resize entry
-      if (rule > 1) large ||= new IO(callback, { threshold: thresholdsFor(o, true) });
       this._unobserve(el);
-      (rule > 1 ? large : small).observe(el);
+      (rule > 1 ? (large ||= new IO(callback, { threshold: thresholdsFor(o, true) })) : small).observe(el);
       if (rule !== 1) rules.set(el, rule);
     },
   };
