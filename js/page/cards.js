@@ -106,8 +106,7 @@ export function track(cards, el, meta, manual) {
 
 /** Gives back the handles of cards let go in this task that no new element took over. */
 export function releaseParked(cards) {
-  const t = cards._env.now();
-  for (const handle of cards._parked.splice(0)) cards._check(elementRemove(cards._core, t, handle));
+  for (const handle of cards._parked.splice(0)) cards._check(elementRemove(cards._core, cards._env.now(), handle));
 }
 
 /** Stops watching an element; returns undefined (it holds no handle any more). */
