@@ -21,7 +21,7 @@ const isLive = (doc) => !!live.get(doc) && live.get(doc)._tracker?.stats().activ
 // (a StrictMode remount passes new closures and the same data).
 function optionsKey(options) {
   try {
-    return JSON.stringify(options, (key, value) => (/^(env|wasm|debug)$/.test(key) ? undefined : value));
+    return JSON.stringify({ ...options, env: 0, wasm: 0, debug: 0 });
   } catch {
     return '';
   }
