@@ -65,7 +65,9 @@ export function observeCards(cards, env, o, onEntries, guard) {
     for (const { target } of entries) cards._geometry._fit(target, boxArea(target.getBoundingClientRect()));
   }));
   const unlisten = listen(env.document, ['animationend', 'transitionend'], guard(() => rules.forEach((rule, el) => {
-    if (!rule) small.unobserve(el) || small.observe(el);
+    if (rule) return;
+    small.unobserve(el); // observed again: a fresh entry measures it
+    small.observe(el);
   })));
   cards._geometry = {
     _sizes: sizes,
