@@ -126,7 +126,11 @@ test('storage bound: what is stored stays under the bound, and every event is de
   assert.equal(s[s.length - 1], seq, 'the newest events are the ones kept');
 });
 
-test('two tabs adopt stored batches without sending any twice', async (t) => {
+/**
+ * With the collector down, a tab of 24 cards stores its batch, is hidden and goes to another
+ * page of the site; returns that tab and the ids of its events.
+ */
+async function storeABatchAndLeave(t) {
   await collector.down();
   const first = await open(t, { fixture: 'grid.html?n=24' });
   await observeAndFlush(first.page);
@@ -134,6 +138,11 @@ test('two tabs adopt stored batches without sending any twice', async (t) => {
   await first.page.evaluate(() => window.__stubVisibilityChange('hidden'));
   const ids = await pageEventIds(first.page);
   await first.page.goto(site.url('/fixtures/other.html'));
+  return { first, ids };
+}
+
+test('two tabs adopt stored batches without sending any twice', async (t) => {
+  const { first, ids } = await storeABatchAndLeave(t);
   await collector.up();
   // Two tabs of the same site open at once and both find the stored batch.
   const [b, c] = await Promise.all([first.context.newPage(), first.context.newPage()]);
@@ -218,13 +227,7 @@ test('consent revoked: stored batches purged, host keys kept, nothing sent after
 });
 
 test('a tab that holds the scan lock and hangs: after 5 s another tab takes the lock, and the stored batch is delivered', async (t) => {
-  await collector.down();
-  const first = await open(t, { fixture: 'grid.html?n=24' });
-  await observeAndFlush(first.page);
-  await waitInPage(first.page, (p) => Object.keys(localStorage).some((k) => k.startsWith(`${p}q:`)), PREFIX, { what: 'the batch stored' });
-  await first.page.evaluate(() => window.__stubVisibilityChange('hidden'));
-  const ids = await pageEventIds(first.page);
-  await first.page.goto(site.url('/fixtures/other.html'));
+  const { first, ids } = await storeABatchAndLeave(t);
   // This tab takes the scan lock and never lets it go, as a tab that hangs while it scans.
   await first.page.evaluate((p) => new Promise((held) => {
     navigator.locks.request(`${p}scan`, () => (held(), new Promise(() => {})));

@@ -25,6 +25,16 @@ const OLD_RECORD = [`${PREFIX}q:1700000000000:olda:0`,
   'I2 1700000000000 1700000030000 0 -\n{"v":1,"pv":"p","path":"/","at":5,"drop":0,"ev":[{"e":"imp","s":1,"t":1,"id":"a","pos":1,"f":1}]}'];
 const WALL_LATER = () => 1700000000000 + 60000;
 
+/** A fetch that records each call in network.calls and waits for the test: answers[i]() lands it (204). */
+function handAnsweredFetch(network) {
+  const answers = [];
+  const fetch = (url, init) => {
+    network.calls.push({ kind: 'fetch', url, body: init.body });
+    return new Promise((resolve) => answers.push(() => resolve({ status: 204, headers: { get: () => null } })));
+  };
+  return { fetch, answers };
+}
+
 /** A card in view and flushed: one impression handed to the outbox and sent. */
 async function oneImpression(page, tracker) {
   const card = page.el({ 'data-gig-id': 'gig-1' });
@@ -444,11 +454,7 @@ describe('late answers', () => {
   /** A tracker whose fetches wait for the test to answer them (abort or not). */
   async function answeredByHand(options = {}) {
     const network = fakeNetwork();
-    const answers = [];
-    const fetch = (url, init) => {
-      network.calls.push({ kind: 'fetch', url, body: init.body });
-      return new Promise((resolve) => answers.push(() => resolve({ status: 204, headers: { get: () => null } })));
-    };
+    const { fetch, answers } = handAnsweredFetch(network);
     const storage = fakeStorage();
     const started = await start({ ...options, env: { ...network.env, fetch, localStorage: storage } });
     await oneImpression(started.page, started.tracker);
@@ -482,11 +488,7 @@ describe('late answers', () => {
 
   it('requests let go at a hide (every slot in flight) that land after it count as sent', async () => {
     const network = fakeNetwork();
-    const answers = [];
-    const fetch = (url, init) => {
-      network.calls.push({ kind: 'fetch', body: init.body });
-      return new Promise((resolve) => answers.push(() => resolve({ status: 204, headers: { get: () => null } })));
-    };
+    const { fetch, answers } = handAnsweredFetch(network);
     const storage = fakeStorage();
     const { page, tracker, errors } = await start({ batch: { maxEvents: 1 }, env: { ...network.env, fetch, localStorage: storage } });
     const { cards } = addGrid(page, 24);
@@ -505,11 +507,7 @@ describe('late answers', () => {
 
   it('requests let go at a hide and still in flight: no counter negative, none counting an event twice, shown again or not', async () => {
     const network = fakeNetwork();
-    const answers = [];
-    const fetch = (url, init) => {
-      network.calls.push({ kind: 'fetch', body: init.body });
-      return new Promise((resolve) => answers.push(() => resolve({ status: 204, headers: { get: () => null } })));
-    };
+    const { fetch, answers } = handAnsweredFetch(network);
     const { page, tracker, errors } = await start({ batch: { maxEvents: 1 }, env: { ...network.env, fetch, localStorage: fakeStorage(), navigator: { locks: fakeLocks().locks } } });
     const { cards } = addGrid(page, 24);
     await page.settle();
