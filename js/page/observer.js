@@ -17,7 +17,10 @@
 // at a card in view, the core counts it as covered (config.occlusion).
 
 import { COVER_CLEAR, COVER_COVERED, COVER_OUTSIDE } from '../core/abi.js';
+import { measureBars } from './bars.js';
 import { listen } from './lifecycle.js';
+
+const BAR_SLACK = 4; // px a bar may move before the observers are made again
 
 /** Sorted distinct thresholds of one rule: entering (0 or the impression ratio) and viewable. */
 export function thresholdsFor(o, large) {
@@ -55,20 +58,39 @@ function createOcclusionObserver(env, o, onEntries) {
 export function observeCards(cards, env, o, onEntries, guard) {
   const IO = env.IntersectionObserver;
   const callback = (entries) => onEntries(entries, false);
-  const small = new IO(callback, { threshold: thresholdsFor(o, false) });
+  const isCard = (el) => cards._items.has(el) || (o.selector && el.matches(o.selector));
+  let bars = measureBars(env, isCard);
+  const geometryObserver = (isLarge) => new IO(callback, { threshold: thresholdsFor(o, isLarge), rootMargin: `${-bars[0]}px 0px ${-bars[1]}px` });
+  let small = geometryObserver(false);
   let large = null;
   const rules = new Map(); // card -> 0: no area, 2: large; absent: small
+  // The bars measured again: when one moved by more than BAR_SLACK px, the geometry
+  // observers are made again with the new root and every card observed anew (each
+  // gets a fresh entry).
+  const fitBars = () => {
+    const now = measureBars(env, isCard);
+    if (Math.abs(now[0] - bars[0]) <= BAR_SLACK && Math.abs(now[1] - bars[1]) <= BAR_SLACK) return;
+    bars = now;
+    small.disconnect();
+    large?.disconnect();
+    small = geometryObserver(false);
+    large &&= geometryObserver(true);
+    cards._items.forEach((handle, el) => (rules.get(el) > 1 ? large : small).observe(el));
+  };
   const occlusion = createOcclusionObserver(env, o, onEntries);
   cards._occlusion = occlusion;
   const RO = env.ResizeObserver;
   const sizes = RO && new RO(guard((entries) => {
     for (const { target } of entries) cards._geometry._fit(target, boxArea(target.getBoundingClientRect()));
   }));
-  const unlisten = listen(env.document, ['animationend', 'transitionend'], guard(() => rules.forEach((rule, el) => {
-    if (rule) return;
-    small.unobserve(el); // observed again: a fresh entry measures it
-    small.observe(el);
-  })));
+  const unlisten = listen(env.window, ['animationend', 'transitionend', 'scrollend', 'resize'], guard(() => {
+    fitBars();
+    rules.forEach((rule, el) => {
+      if (rule) return;
+      small.unobserve(el); // observed again: a fresh entry measures it
+      small.observe(el);
+    });
+  }));
   cards._geometry = {
     _sizes: sizes,
     _observe: (el) => small.observe(el),
@@ -81,7 +103,7 @@ export function observeCards(cards, env, o, onEntries, guard) {
       const rule = area >= o.viewable.largeArea ? 2 : +(area > 0);
       if (rule === (rules.get(el) ?? 1) || !cards._items.has(el)) return; // a card let go: a late resize entry
       this._unobserve(el);
-      (rule > 1 ? (large ||= new IO(callback, { threshold: thresholdsFor(o, true) })) : small).observe(el);
+      (rule > 1 ? (large ||= geometryObserver(true)) : small).observe(el);
       if (rule !== 1) rules.set(el, rule);
     },
   };

@@ -10,27 +10,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { waitFor } from './server.js';
 import { clockTo, flushAndRead, pageNow, runUntilTrace, useBrowserSuite, waitForTrace } from './browser.js';
+import { card, observed, ofType, stager } from './stage.js';
 
 const { open } = useBrowserSuite();
-
-const ofType = (events, e, id) => events.filter((x) => x.e === e && (id === undefined || x.id === id));
-
-/** Opens stage.html with `html` (and `css`) as its page, starts the tracker and its clock. */
-async function stage(t, html, { css = '', options = {}, context = {} } = {}) {
-  const opened = await open(t, { fixture: 'stage.html', clock: true, it: { autoStart: false, options }, context });
-  await opened.page.evaluate(([h, c]) => window.__build(h, c), [html, css]);
-  await opened.page.evaluate(() => window.__it.start());
-  await opened.page.clock.runFor(1);
-  return opened;
-}
-
-/** A card: `style` places and sizes it. */
-const card = (id, style, position = 1) => `<div data-gig-id="${id}" data-position="${position}" style="${style}"></div>`;
-
-/** Waits for the core's observation of card `id` (after trace line `after`) for which test(ratio, area) holds. */
-function observed(page, id, test, what, after = -1) {
-  return waitForTrace(page, (f, of) => f[0] === 'eobs' && of === id && test(Number(f[3]), Number(f[4])), what, after);
-}
+const stage = stager(open);
 
 test('a card that gets its pixels in place (0 px tall until its image loads) counts from then; one that collapses stops', async (t) => {
   // Both fully in the viewport all along, so the ratio IntersectionObserver gives stays 1

@@ -1,0 +1,124 @@
+// bars.test.js: cards under the page's fixed or sticky bars with default options, in a
+// real Chromium (each page written by the test into fixtures/stage.html; Playwright's
+// fake clock): a sticky header over the top row, a fixed bottom bar, a header that hides
+// and shows again, a full-screen modal (no bar), a page with no bar. A card counts by
+// the part of it in the viewport that no bar covers (js/page/bars.js). Each test asserts
+// the exact events, and which roots the geometry observers were made with.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { clockTo, flushAndRead, useBrowserSuite, waitForTrace } from './browser.js';
+import { card, observed, ofType, stager } from './stage.js';
+
+const { open } = useBrowserSuite();
+const stage = stager(open);
+
+// An init script: the page's IntersectionObserver records the rootMargin of every
+// observer made (window.__roots; the occlusion observer's is empty).
+function recordRoots() {
+  const Real = window.IntersectionObserver;
+  window.__roots = [];
+  window.IntersectionObserver = class extends Real {
+    constructor(callback, options) {
+      super(callback, options);
+      window.__roots.push(options?.rootMargin ?? '');
+    }
+  };
+}
+const roots = (page) => page.evaluate(() => window.__roots);
+const ids = (events, e) => ofType(events, e).map((x) => x.id).sort();
+const near = (x) => (r) => Math.abs(r - x) < 0.01;
+const hidden = (page) => page.evaluate(() => window.__stubVisibilityChange('hidden'));
+
+/** Cards placed absolutely in a container `height` px tall: [[id, top, left]], 300x200 each. */
+const placed = (list, height) => `<div data-list-id="l" style="position:relative;height:${height}px">${
+  list.map(([id, top, left], i) => card(id, `position:absolute;top:${top}px;left:${left}px;width:300px;height:200px`, i + 1)).join('')}</div>`;
+
+for (const occlusion of [false, true]) {
+  test(`a sticky header of 120 px over the top row: 60 % under it is not viewable, 30 % is, while it stays so (occlusion ${occlusion ? 'on' : 'off'})`, async (t) => {
+    // The header is in the flow at the top, the cards below the fold; scrolled to 820 px
+    // the header is stuck over the viewport's top 120 px: gig-a at 0 to 200 px (60 %
+    // under it, 40 % uncovered), gig-b at 60 to 260 px (30 % under it).
+    const { page } = await stage(t, `<div style="position:sticky;top:0;height:120px;background:#333;z-index:1"></div>${
+      placed([['gig-a', 700, 0], ['gig-b', 760, 400]], 3000)}`, { options: { occlusion }, init: [recordRoots] });
+    await page.evaluate(() => scrollTo(0, 820));
+    const a = await observed(page, 'gig-a', near(0.4), 'gig-a 40 % uncovered');
+    const b = await observed(page, 'gig-b', near(0.7), 'gig-b 70 % uncovered');
+    await clockTo(page, Math.max(a.t, b.t) + 1500);
+    let events = await flushAndRead(page);
+    assert.deepEqual(ids(events, 'imp'), ['gig-a', 'gig-b']);
+    assert.deepEqual(ids(events, 'view'), occlusion ? [] : ['gig-b'], 'with occlusion, v2 still says covered');
+    // 50 px further gig-b is at 10 to 210 px: 55 % under the header, its span ends.
+    await page.evaluate(() => scrollTo(0, 870));
+    const under = await observed(page, 'gig-b', (r) => r > 0 && r < 0.5, 'gig-b 45 % uncovered', b.index);
+    events = await flushAndRead(page);
+    assert.deepEqual(ofType(events, 'vis').map((e) => [e.id, e.ms]), occlusion ? [] : [['gig-b', under.t - b.t]]);
+    assert.deepEqual([...new Set(await roots(page))], occlusion ? ['-120px 0px 0px', ''] : ['-120px 0px 0px'],
+      'measured at the start; the scroll moved no bar');
+  });
+}
+
+test('a fixed bottom bar of 100 px: a card 60 % hidden by it and the viewport\'s edge is not viewable, one 25 % under it is', async (t) => {
+  // gig-c at 350 to 550 px (50 px under the bar at 500 px), gig-d at 420 to 620 px (80 px
+  // above the bar: 40 %).
+  const { page } = await stage(t, `<div style="position:fixed;left:0;right:0;bottom:0;height:100px;background:#333;z-index:1"></div>${
+    placed([['gig-c', 350, 0], ['gig-d', 420, 400]], 700)}`, { init: [recordRoots] });
+  const c = await observed(page, 'gig-c', near(0.75), 'gig-c 75 % in view above the bar');
+  const d = await observed(page, 'gig-d', near(0.4), 'gig-d 40 % in view above the bar');
+  await clockTo(page, Math.max(c.t, d.t) + 1500);
+  const events = await flushAndRead(page);
+  assert.deepEqual(ids(events, 'imp'), ['gig-c', 'gig-d']);
+  assert.deepEqual(ids(events, 'view'), ['gig-c']);
+  assert.deepEqual(await roots(page), ['0px 0px -100px']);
+});
+
+test('a header that hides and shows again (a transition of its transform): counted by the bar in place once each transition has ended', async (t) => {
+  // A fixed header of 120 px over gig-e (0 to 200 px: 40 % uncovered); gig-f below it.
+  const { page } = await stage(t, `<div id="header" style="position:fixed;top:0;left:0;right:0;height:120px;background:#333;z-index:1;transition:transform 100ms"></div>${
+    placed([['gig-e', 0, 0], ['gig-f', 250, 0]], 1000)}`, { init: [recordRoots] });
+  const covered = await observed(page, 'gig-e', near(0.4), 'gig-e under the header');
+  const move = (transform) => page.evaluate((value) => new Promise((resolve) => {
+    const header = document.getElementById('header');
+    header.addEventListener('transitionend', resolve, { once: true });
+    header.style.transform = value;
+  }), transform);
+  await move('translateY(-100%)'); // hidden (as on a scroll down)
+  const shown = await observed(page, 'gig-e', (r) => r === 1, 'gig-e in full with the header hidden', covered.index);
+  await clockTo(page, shown.t + 1200);
+  await move('none'); // shown again (as on a scroll up)
+  const back = await observed(page, 'gig-e', near(0.4), 'gig-e under the header again', shown.index);
+  await hidden(page);
+  await waitForTrace(page, (f) => f[0] === 'state' && f[2] !== '0', 'the hide');
+  const events = await flushAndRead(page);
+  const imp = ofType(events, 'imp', 'gig-e')[0];
+  assert.deepEqual(ids(events, 'imp'), ['gig-e', 'gig-f']);
+  assert.deepEqual(ofType(events, 'view').map((e) => [e.id, e.t - imp.t]), [['gig-f', 1000], ['gig-e', shown.t - covered.t + 1000]],
+    'gig-e viewable 1 s after the header hid');
+  assert.deepEqual(ofType(events, 'vis', 'gig-e').map((e) => e.ms), [back.t - shown.t], 'gig-e visible while the header was hidden');
+  assert.deepEqual(await roots(page), ['-120px 0px 0px', '0px 0px 0px', '-120px 0px 0px'], 'one new root per move, not one per frame');
+});
+
+test('a full-screen modal is no bar: the card under it counts by its box (occlusion is for that)', async (t) => {
+  const { page } = await stage(t, `<div style="position:fixed;inset:0;background:rgba(0,0,0,.8);z-index:1"></div>${
+    placed([['gig-m', 0, 0]], 1000)}`, { init: [recordRoots] });
+  const seen = await observed(page, 'gig-m', (r) => r === 1, 'gig-m in view');
+  await clockTo(page, seen.t + 1000);
+  assert.deepEqual(ofType(await flushAndRead(page), 'view').map((e) => e.id), ['gig-m']);
+  assert.deepEqual(await roots(page), ['0px 0px 0px']);
+});
+
+test('a page with no bar (a header in the flow, a side column, a narrow sticky button): counted as before', async (t) => {
+  const { page } = await stage(t, `<div style="height:100px;background:#333"></div>
+    <div style="position:fixed;top:0;right:0;width:200px;height:600px;background:#ccc;z-index:1"></div>
+    <div style="position:fixed;bottom:0;left:0;width:300px;height:60px;background:#333;z-index:1"></div>${
+    placed([['gig-n', 0, 0], ['gig-o', 380, 0], ['gig-p', 400, 400]], 1000)}`, { init: [recordRoots] });
+  // gig-n at 100 to 300 px (below the header in the flow), gig-o at 480 to 680 px (60 %
+  // in view, half of it beside the narrow button), gig-p at 500 px, under the side column.
+  const o = await observed(page, 'gig-o', near(0.6), 'gig-o 60 % in view');
+  const p = await observed(page, 'gig-p', near(0.5), 'gig-p 50 % in view');
+  await clockTo(page, Math.max(o.t, p.t) + 1000);
+  const events = await flushAndRead(page);
+  assert.deepEqual(ids(events, 'imp'), ['gig-n', 'gig-o', 'gig-p']);
+  assert.deepEqual(ids(events, 'view'), ['gig-n', 'gig-o', 'gig-p']);
+  assert.deepEqual(await roots(page), ['0px 0px 0px']);
+});

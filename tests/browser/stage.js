@@ -1,0 +1,30 @@
+// stage.js: the pages a test writes into fixtures/stage.html, and the reads the layout
+// tests share: a card's markup, the core's observation of a card, events by type. Not a
+// test file.
+
+import { waitForTrace } from './browser.js';
+
+/**
+ * stage(t, html, {css, options, context, init}) for a suite's open(): opens stage.html
+ * with `html` (and `css`) as its page, starts the tracker and its (fake) clock.
+ */
+export function stager(open) {
+  return async (t, html, { css = '', options = {}, context = {}, init = [] } = {}) => {
+    const opened = await open(t, { fixture: 'stage.html', clock: true, it: { autoStart: false, options }, context, init });
+    await opened.page.evaluate(([h, c]) => window.__build(h, c), [html, css]);
+    await opened.page.evaluate(() => window.__it.start());
+    await opened.page.clock.runFor(1);
+    return opened;
+  };
+}
+
+/** A card: `style` places and sizes it. */
+export const card = (id, style, position = 1) => `<div data-gig-id="${id}" data-position="${position}" style="${style}"></div>`;
+
+/** Waits for the core's observation of card `id` (after trace line `after`) for which test(ratio, area) holds. */
+export function observed(page, id, test, what, after = -1) {
+  return waitForTrace(page, (f, of) => f[0] === 'eobs' && of === id && test(Number(f[3]), Number(f[4])), what, after);
+}
+
+/** The events of type `e` (of card `id`, if given). */
+export const ofType = (events, e, id) => events.filter((x) => x.e === e && (id === undefined || x.id === id));
