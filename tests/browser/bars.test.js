@@ -7,7 +7,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { clockTo, flushAndRead, useBrowserSuite, waitForTrace } from './browser.js';
+import { clockTo, flushAndRead, useBrowserSuite, waitForTrace, waitInPage } from './browser.js';
 import { card, observed, ofType, stager } from './stage.js';
 
 const { open } = useBrowserSuite();
@@ -98,6 +98,27 @@ test('a header that hides and shows again (a transition of its transform): count
   assert.deepEqual(await roots(page), ['-120px 0px 0px', '0px 0px 0px', '-120px 0px 0px'], 'one new root per move, not one per frame');
 });
 
+test('a header the page hides on scroll down and shows on scroll up, by script in every scroll step: one new root at the end of each scroll', async (t) => {
+  // A fixed header of 120 px (no transition); gig-s at 300 to 500 px, in full at the start.
+  const { page } = await stage(t, `<div id="header" style="position:fixed;top:0;left:0;right:0;height:120px;background:#333;z-index:1"></div>${
+    placed([['gig-s', 300, 0]], 3000)}`, { init: [recordRoots] });
+  const start = await observed(page, 'gig-s', (r) => r === 1, 'gig-s in full');
+  await page.evaluate(() => {
+    let last = 0;
+    addEventListener('scroll', () => {
+      document.getElementById('header').style.transform = scrollY > last ? 'translateY(-100%)' : 'none';
+      last = scrollY;
+    });
+  });
+  for (let i = 0; i < 10; i++) await page.evaluate(() => scrollBy(0, 30)); // to 300 px: gig-s at 0 to 200 px
+  await waitInPage(page, () => scrollY === 300 && window.__roots.length === 2, undefined, { what: 'the header hidden, measured' });
+  const hiddenBar = await observed(page, 'gig-s', (r) => r === 1, 'gig-s in full, the header hidden', start.index);
+  assert.deepEqual(await roots(page), ['-120px 0px 0px', '0px 0px 0px'], 'ten scroll steps that each set the transform: one new root');
+  await page.evaluate(() => scrollBy(0, -10)); // gig-s at 10 to 210 px, 110 px of it under the header shown again
+  await observed(page, 'gig-s', near(0.45), 'gig-s 45 % uncovered', hiddenBar.index);
+  assert.deepEqual(await roots(page), ['-120px 0px 0px', '0px 0px 0px', '-120px 0px 0px']);
+});
+
 test('a full-screen modal is no bar: the card under it counts by its box (occlusion is for that)', async (t) => {
   const { page } = await stage(t, `<div style="position:fixed;inset:0;background:rgba(0,0,0,.8);z-index:1"></div>${
     placed([['gig-m', 0, 0]], 1000)}`, { init: [recordRoots] });
@@ -122,3 +143,48 @@ test('a page with no bar (a header in the flow, a side column, a narrow sticky b
   assert.deepEqual(ids(events, 'view'), ['gig-n', 'gig-o', 'gig-p']);
   assert.deepEqual(await roots(page), ['0px 0px 0px']);
 });
+
+// The cost of the bars, reported (t.diagnostic), never asserted: script time of one
+// measurement (a resize that moves no bar) and of a measurement that makes the observers
+// again and observes every card anew (a header made sticky, then not), and the frame
+// after it (the browser's first entries for every card), against a frame after a
+// measurement alone. Real clock; medians of ROUNDS.
+const ROUNDS = 9;
+for (const n of [5000, 20000]) {
+  test(`cost of a measurement and of new observers on ${n.toLocaleString('en')} cards (reported)`, async (t) => {
+    const cards = Array.from({ length: n }, (_, i) => card(`gig-${i + 1}`, 'height:50px', i + 1)).join('');
+    const { page } = await open(t, { fixture: 'stage.html', it: { autoStart: false }, init: [recordRoots] });
+    await page.evaluate((html) => window.__build(html, '#grid { display: grid; grid-template-columns: repeat(10, 70px); gap: 5px }'),
+      `<div id="header" style="top:0;height:120px;background:#333;z-index:1"></div><div id="grid" data-list-id="l">${cards}</div>`);
+    await page.evaluate(() => window.__it.start());
+    const costs = await page.evaluate((rounds) => new Promise((resolve) => {
+      const header = document.getElementById('header');
+      const frame = () => new Promise((done) => requestAnimationFrame(() => setTimeout(done)));
+      const median = (list) => list.sort((a, b) => a - b)[list.length >> 1];
+      const timed = async (change) => {
+        change();
+        const t0 = performance.now();
+        dispatchEvent(new Event('resize'));
+        const script = performance.now() - t0;
+        await frame();
+        return [script, performance.now() - t0];
+      };
+      (async () => {
+        await frame();
+        const measure = [];
+        const rebuild = [];
+        for (let i = 0; i < rounds; i++) {
+          measure.push(await timed(() => {}));
+          rebuild.push(await timed(() => { header.style.position = header.style.position ? '' : 'sticky'; }));
+        }
+        resolve({
+          measureMs: median(measure.map((m) => m[0])), measureFrameMs: median(measure.map((m) => m[1])),
+          rebuildMs: median(rebuild.map((m) => m[0])), rebuildFrameMs: median(rebuild.map((m) => m[1])),
+        });
+      })();
+    }), ROUNDS);
+    t.diagnostic(`${n} cards: one measurement ${costs.measureMs.toFixed(2)} ms of script (its frame ${costs.measureFrameMs.toFixed(1)} ms); `
+      + `new observers ${costs.rebuildMs.toFixed(2)} ms of script (their frame ${costs.rebuildFrameMs.toFixed(1)} ms)`);
+    assert.equal((await roots(page)).length, 1 + ROUNDS, 'new observers in each round that moved the header, none in the others');
+  });
+}

@@ -3,8 +3,8 @@
 // fixtures/stage.html before the tracker starts; Playwright's fake clock): cards that
 // get or lose their pixels in place (an image loading, a collapsed card), a card
 // re-rendered as a new element of the same id, carousels clipped by their scroll
-// container, and the documented limits (a card hidden by `visibility`, a fixed header
-// over a card, a card in a shadow root or an iframe). Each test asserts the exact events.
+// container, and the documented limits (a card hidden by `visibility`, a fixed banner
+// over a card away from the viewport's edges, a card in a shadow root or an iframe). Each test asserts the exact events.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -107,10 +107,10 @@ test('a carousel: cards clipped by their scroll container are not in view, scrol
 // README "Limits": without occlusion a card counts by where its box is; with it, a card
 // covered even in part gets its impression only.
 for (const occlusion of [false, true]) {
-  test(`a card under a fixed header, one with visibility: hidden and one shrunk by a transform, with occlusion ${occlusion ? 'on' : 'off'}`, async (t) => {
-    // The header covers the top 100 px of the first card (0 to 200 px); the second card
-    // has no pixels drawn; the third is drawn at half its size.
-    const { page } = await stage(t, `<div style="position:fixed;top:0;left:0;width:800px;height:100px;background:#333"></div>
+  test(`a card under a fixed banner (no bar: it touches no edge), one with visibility: hidden and one shrunk by a transform, with occlusion ${occlusion ? 'on' : 'off'}`, async (t) => {
+    // The banner covers 100 px in the middle of the first card (0 to 200 px); the second
+    // card has no pixels drawn; the third is drawn at half its size.
+    const { page } = await stage(t, `<div style="position:fixed;top:50px;left:0;width:800px;height:100px;background:#333"></div>
       <div data-list-id="l">${card('gig-under', 'width:300px;height:200px')}${card('gig-hidden', 'width:300px;height:200px;visibility:hidden', 2)}
       <div style="transform:scale(0.5);transform-origin:0 0">${card('gig-shrunk', 'width:300px;height:200px', 3)}</div></div>`,
     { options: { occlusion } });
