@@ -58,8 +58,7 @@ function createOcclusionObserver(env, o, onEntries) {
 export function observeCards(cards, env, o, onEntries, guard) {
   const IO = env.IntersectionObserver;
   const callback = (entries) => onEntries(entries, false);
-  const isCard = (el) => cards._items.has(el) || (o.selector && el.matches(o.selector));
-  let bars = measureBars(env, isCard);
+  let bars = measureBars(env, cards._items);
   const geometryObserver = (isLarge) => new IO(callback, { threshold: thresholdsFor(o, isLarge), rootMargin: `${-bars[0]}px 0px ${-bars[1]}px` });
   let small = geometryObserver(false);
   let large = null;
@@ -68,8 +67,8 @@ export function observeCards(cards, env, o, onEntries, guard) {
   // observers are made again with the new root and every card observed anew (each
   // gets a fresh entry).
   const fitBars = () => {
-    const now = measureBars(env, isCard);
-    if (Math.abs(now[0] - bars[0]) <= BAR_SLACK && Math.abs(now[1] - bars[1]) <= BAR_SLACK) return;
+    const now = measureBars(env, cards._items);
+    if (now.every((px, edge) => Math.abs(px - bars[edge]) <= BAR_SLACK)) return;
     bars = now;
     small.disconnect();
     large?.disconnect();

@@ -104,14 +104,14 @@ test('a header the page hides on scroll down and shows on scroll up, by script i
     placed([['gig-s', 300, 0]], 3000)}`, { init: [recordRoots] });
   const start = await observed(page, 'gig-s', (r) => r === 1, 'gig-s in full');
   await page.evaluate(() => {
-    let last = 0;
+    window.__lastScroll = 0; // where the page's scroll listener last saw the page
     addEventListener('scroll', () => {
-      document.getElementById('header').style.transform = scrollY > last ? 'translateY(-100%)' : 'none';
-      last = scrollY;
+      document.getElementById('header').style.transform = scrollY > window.__lastScroll ? 'translateY(-100%)' : 'none';
+      window.__lastScroll = scrollY;
     });
   });
   for (let i = 0; i < 10; i++) await page.evaluate(() => scrollBy(0, 30)); // to 300 px: gig-s at 0 to 200 px
-  await waitInPage(page, () => scrollY === 300 && window.__roots.length === 2, undefined, { what: 'the header hidden, measured' });
+  await waitInPage(page, () => window.__lastScroll === 300 && window.__roots.length === 2, undefined, { what: 'the header hidden, measured' });
   const hiddenBar = await observed(page, 'gig-s', (r) => r === 1, 'gig-s in full, the header hidden', start.index);
   assert.deepEqual(await roots(page), ['-120px 0px 0px', '0px 0px 0px'], 'ten scroll steps that each set the transform: one new root');
   await page.evaluate(() => scrollBy(0, -10)); // gig-s at 10 to 210 px, 110 px of it under the header shown again
@@ -128,13 +128,15 @@ test('a full-screen modal is no bar: the card under it counts by its box (occlus
   assert.deepEqual(await roots(page), ['0px 0px 0px']);
 });
 
-test('a page with no bar (a header in the flow, a side column, a narrow sticky button): counted as before', async (t) => {
+test('a page with no bar (a header in the flow, narrow fixed buttons at the top and the bottom, a side column): counted as before', async (t) => {
   const { page } = await stage(t, `<div style="height:100px;background:#333"></div>
-    <div style="position:fixed;top:0;right:0;width:200px;height:600px;background:#ccc;z-index:1"></div>
-    <div style="position:fixed;bottom:0;left:0;width:300px;height:60px;background:#333;z-index:1"></div>${
+    <div style="position:fixed;top:0;left:250px;width:300px;height:60px;background:#333;z-index:1"></div>
+    <div style="position:fixed;bottom:0;left:250px;width:300px;height:60px;background:#333;z-index:1"></div>
+    <div style="position:fixed;top:0;right:0;width:150px;height:600px;background:#ccc;z-index:1"></div>${
     placed([['gig-n', 0, 0], ['gig-o', 380, 0], ['gig-p', 400, 400]], 1000)}`, { init: [recordRoots] });
   // gig-n at 100 to 300 px (below the header in the flow), gig-o at 480 to 680 px (60 %
-  // in view, half of it beside the narrow button), gig-p at 500 px, under the side column.
+  // in view, part of it under the bottom button), gig-p at 500 px (50 %, under both
+  // the bottom button and the side column).
   const o = await observed(page, 'gig-o', near(0.6), 'gig-o 60 % in view');
   const p = await observed(page, 'gig-p', near(0.5), 'gig-p 50 % in view');
   await clockTo(page, Math.max(o.t, p.t) + 1000);
