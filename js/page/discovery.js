@@ -40,6 +40,9 @@ export function watchDom(cards, env, o, guard, pump) {
     cancel(); // run now: the idle callback or timeout is not needed; or it is this call
     const batch = records;
     records = [];
+    // The page changed: its bars may have too (a header rendered with the first cards);
+    // measured before the new cards are observed, so they are observed once.
+    cards._geometry._fitBars();
     // Before the core, a card that left keeps its record: entries held for it still
     // count (early.js); the tracker releases it once they have (cards._sweepLater).
     if (batch.some((r) => r.removedNodes?.length)) {

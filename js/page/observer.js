@@ -63,19 +63,6 @@ export function observeCards(cards, env, o, onEntries, guard) {
   let small = geometryObserver(false);
   let large = null;
   const rules = new Map(); // card -> 0: no area, 2: large; absent: small
-  // The bars measured again: when one moved by more than BAR_SLACK px, the geometry
-  // observers are made again with the new root and every card observed anew (each
-  // gets a fresh entry).
-  const fitBars = () => {
-    const now = measureBars(env, cards._items);
-    if (now.every((px, edge) => Math.abs(px - bars[edge]) <= BAR_SLACK)) return;
-    bars = now;
-    small.disconnect();
-    large?.disconnect();
-    small = geometryObserver(false);
-    large &&= geometryObserver(true);
-    cards._items.forEach((handle, el) => (rules.get(el) > 1 ? large : small).observe(el));
-  };
   const occlusion = createOcclusionObserver(env, o, onEntries);
   cards._occlusion = occlusion;
   const RO = env.ResizeObserver;
@@ -83,7 +70,7 @@ export function observeCards(cards, env, o, onEntries, guard) {
     for (const { target } of entries) cards._geometry._fit(target, boxArea(target.getBoundingClientRect()));
   }));
   const unlisten = listen(env.window, ['animationend', 'transitionend', 'scrollend', 'resize'], guard(() => {
-    fitBars();
+    cards._geometry._fitBars();
     rules.forEach((rule, el) => {
       if (rule) return;
       small.unobserve(el); // observed again: a fresh entry measures it
@@ -93,6 +80,19 @@ export function observeCards(cards, env, o, onEntries, guard) {
   cards._geometry = {
     _sizes: sizes,
     _observe: (el) => small.observe(el),
+    // The bars measured again: when one moved by more than BAR_SLACK px, the geometry
+    // observers are made again with the new root and every card observed anew (each
+    // gets a fresh entry).
+    _fitBars() {
+      const now = measureBars(env, cards._items);
+      if (now.every((px, edge) => Math.abs(px - bars[edge]) <= BAR_SLACK)) return;
+      bars = now;
+      small.disconnect();
+      large?.disconnect();
+      small = geometryObserver(false);
+      large &&= geometryObserver(true);
+      cards._items.forEach((handle, el) => (rules.get(el) > 1 ? large : small).observe(el));
+    },
     _unobserve(el) {
       (rules.get(el) > 1 ? large : small).unobserve(el);
       rules.delete(el);

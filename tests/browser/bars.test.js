@@ -7,7 +7,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { clockTo, flushAndRead, useBrowserSuite, waitForTrace, waitInPage } from './browser.js';
+import { clockTo, flushAndRead, runUntilTrace, traceLines, useBrowserSuite, waitForTrace, waitInPage } from './browser.js';
 import { card, observed, ofType, stager } from './stage.js';
 
 const { open } = useBrowserSuite();
@@ -117,6 +117,22 @@ test('a header the page hides on scroll down and shows on scroll up, by script i
   await page.evaluate(() => scrollBy(0, -10)); // gig-s at 10 to 210 px, 110 px of it under the header shown again
   await observed(page, 'gig-s', near(0.45), 'gig-s 45 % uncovered', hiddenBar.index);
   assert.deepEqual(await roots(page), ['-120px 0px 0px', '0px 0px 0px', '-120px 0px 0px']);
+});
+
+test('a header rendered with the cards after the tracker started (a client-side app): measured when discovery finds the cards', async (t) => {
+  const { page } = await stage(t, '', { init: [recordRoots] });
+  await page.evaluate((html) => window.__build(html), `<div style="position:fixed;top:0;left:0;right:0;height:120px;background:#333;z-index:1"></div>${
+    placed([['gig-r', 0, 0]], 1000)}`);
+  await runUntilTrace(page, (f, id) => f[0] === 'eobs' && id === 'gig-r', 'gig-r found and observed');
+  const seen = await observed(page, 'gig-r', near(0.4), 'gig-r 40 % uncovered');
+  await clockTo(page, seen.t + 1500);
+  const events = await flushAndRead(page);
+  assert.deepEqual(ids(events, 'imp'), ['gig-r']);
+  assert.deepEqual(ids(events, 'view'), []);
+  assert.deepEqual(await roots(page), ['0px 0px 0px', '-120px 0px 0px']);
+  const ratios = (await traceLines(page)).filter((line) => line.startsWith('eobs')).map((line) => Number(line.split(' ')[3]));
+  assert.equal(ratios.length, 1, 'observed once');
+  assert.ok(near(0.4)(ratios[0]), 'with the bar left out');
 });
 
 test('a full-screen modal is no bar: the card under it counts by its box (occlusion is for that)', async (t) => {
