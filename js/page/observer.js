@@ -8,7 +8,9 @@
 // uses: the first pixel (or the impression ratio) and the viewable ratio for its size
 // (the large-card ratio for cards of largeArea or more; that observer is made when the
 // first large card shows): two entries each way per card, as a hand-written tracker
-// has. The core decides everything from the ratios.
+// has. Their root is the viewport less the page's fixed or sticky bars at its top and
+// bottom edges (bars.js): a card's ratio is of the part of the viewport no bar covers.
+// The core decides everything from the ratios.
 // With occlusion on, a second, v2 observer (trackVisibility, delay 100 ms) says whether
 // a card is covered. v2 is checked at most every 100 ms per card, so it alone would miss
 // a card that a fast fling shows for fewer frames than that (measured: 6 of 34 cards in
@@ -49,9 +51,12 @@ function createOcclusionObserver(env, o, onEntries) {
 // card with no area is observed again by the same observer, for a fresh entry). Neither
 // reports a transform: a card with no area (transform: scale(0)) is observed again
 // whenever an animation or a transition ends, so one that pops in is seen once it has.
+// The bars are measured when the observers are first made, by discovery when the page
+// changes (_fitBars), and by the same listener, which also hears a scroll end or a
+// resize; when one moved, the v1 observers are made again (their root changed).
 /**
- * The observers of every card: sets cards._geometry (the v1 observers, by rule, and
- * the size observer) and cards._occlusion (the v2 observer or null).
+ * The observers of every card: sets cards._geometry (the v1 observers, by rule, the
+ * size observer and the bars' measure) and cards._occlusion (the v2 observer or null).
  * `onEntries(entries, fromOcclusion)`; guard wraps the size observer's callback.
  * @returns a function that disconnects them all
  */
