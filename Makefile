@@ -166,10 +166,10 @@ GLUE_SRC  := $(filter-out js/imp-embedded.js,$(wildcard js/*.js js/*/*.js))
 BUNDLE    := node tests/tools/bundle.mjs
 # Size budgets, one per layer (gzip -9; tests/README.md "Sizes"): the core 11.5 KiB
 # (WASM_GZIP_BUDGET, checked by `make wasm`; the outbox, which decides delivery, is about
-# 5.2 KiB of it), the module entry, which is the glue, 8,963 B (delivery's I/O driver,
+# 5.2 KiB of it), the module entry, which is the glue, 9,275 B (delivery's I/O driver,
 # js/delivery/, about 1.7 KiB of it; the trace recorder and the debug hooks are the
 # separate entry js/debug.js, which the check refuses to find in it), and the module
-# entry plus the core 20,779 B. Compressed batches cost about 1.8 KiB in the core (encoder, configuration
+# entry plus the core 21,091 B. Compressed batches cost about 1.8 KiB in the core (encoder, configuration
 # record); tracking any number of cards (seen set, registration on view, observers by
 # rule) about 0.4 KiB in the core and 0.25 KiB in the glue; refusing bad options (inexact
 # numbers, a non-http(s) endpoint) and the core's 10 s load deadline about 0.2 KiB in the
@@ -191,12 +191,13 @@ BUNDLE    := node tests/tools/bundle.mjs
 # batches aged by the wall clock across a device's sleep about 0.09 KiB in the core and
 # 0.04 KiB in the glue; a card that gets or loses all its pixels in place (or pops in by
 # a transform) measured again, and a card re-rendered as a new element of its id handing
-# its handle over, about 0.22 KiB in the glue.
-JS_GZIP_BUDGET ?= 20779
-GLUE_GZIP_BUDGET ?= 8963
+# its handle over, about 0.22 KiB in the glue; the page's fixed or sticky bars at the
+# viewport's edges left out of the observers' root (js/page/bars.js) about 0.31 KiB in the glue.
+JS_GZIP_BUDGET ?= 21091
+GLUE_GZIP_BUDGET ?= 9275
 # The script-tag build, the shipped single file (glue, debug entry and the core's gzip
 # bytes as base64, placed first so gzip codes them apart: tests/tools/bundle.mjs).
-SCRIPT_TAG_GZIP_BUDGET ?= 22842
+SCRIPT_TAG_GZIP_BUDGET ?= 23155
 .PHONY: glue types
 
 glue: js/imp-embedded.js dist/impression-tracker.js dist/index.min.js dist/embedded.min.js
