@@ -42,11 +42,12 @@ export function createCards(o, env, check, due, report) {
 
 // [id, list, position] of a card, as elementAdd and register take them. The position
 // attribute is read as a number (" 7 " is 7, "1e3" 1000, "3.5" 3); none, 0, a negative
-// or anything else is unknown.
-function readMeta(o, el, meta = {}) {
-  const id = meta.id ?? el.getAttribute(o.idAttribute) ?? '';
-  const list = meta.list ?? el.closest(`[${o.listAttribute}]`)?.getAttribute(o.listAttribute) ?? '';
-  const position = Math.floor(meta.position ?? +el.getAttribute(o.positionAttribute));
+// or anything else is unknown. meta: observe()'s options, if any (no `{}` default, whose
+// id, list or position could come from the page's Object.prototype).
+function readMeta(o, el, meta) {
+  const id = meta?.id ?? el.getAttribute(o.idAttribute) ?? '';
+  const list = meta?.list ?? el.closest(`[${o.listAttribute}]`)?.getAttribute(o.listAttribute) ?? '';
+  const position = Math.floor(meta?.position ?? +el.getAttribute(o.positionAttribute));
   return [String(id), String(list), position > 0 && position < 2 ** 31 ? position : 0];
 }
 

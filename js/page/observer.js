@@ -36,7 +36,7 @@ export function thresholdsFor(o, large) {
  */
 function createOcclusionObserver(env, o, onEntries) {
   if (!o.occlusion) return null;
-  const observer = new env.IntersectionObserver((entries) => onEntries(entries, true), { threshold: [0], trackVisibility: true, delay: 100 });
+  const observer = new env.IntersectionObserver((entries) => onEntries(entries, true), { __proto__: null, threshold: [0], trackVisibility: true, delay: 100 });
   if (observer.trackVisibility === true) return observer;
   observer.disconnect();
   return null;
@@ -61,10 +61,12 @@ function createOcclusionObserver(env, o, onEntries) {
  * @returns a function that disconnects them all
  */
 export function observeCards(cards, env, o, onEntries, guard) {
+  // Each observer's init has no prototype: root, scrollMargin or trackVisibility added to
+  // Object.prototype by the page would be read as ours.
   const IO = env.IntersectionObserver;
   const callback = (entries) => onEntries(entries, false);
   let bars = measureBars(env, cards._items);
-  const geometryObserver = (isLarge) => new IO(callback, { threshold: thresholdsFor(o, isLarge), rootMargin: `${-bars[0]}px 0px ${-bars[1]}px` });
+  const geometryObserver = (isLarge) => new IO(callback, { __proto__: null, threshold: thresholdsFor(o, isLarge), rootMargin: `${-bars[0]}px 0px ${-bars[1]}px` });
   let small = geometryObserver(false);
   let large = null;
   const rules = new Map(); // card -> 0: no area, 2: large; absent: small

@@ -76,8 +76,9 @@ export function applyConfig(o, config) {
  * made by trackerDebug(), an endpoint missing or not http(s) once resolved against the page.
  */
 export function optionsProblem(o, doc) {
-  for (const name in CHOICES) {
-    if (!CHOICES[name].includes(o[name])) return `option ${name} is not one of ${CHOICES[name]}`;
+  // Own entries only: a page may have added enumerable members to Object.prototype.
+  for (const [name, values] of Object.entries(CHOICES)) {
+    if (!values.includes(o[name])) return `option ${name} is not one of ${values}`;
   }
   if (o.debug && !o.debug._attach) return 'option debug is not made by trackerDebug()';
   try {
