@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { uniqueEvents } from './server.js';
-import { inViewObserved, useBrowserSuite } from './browser.js';
+import { inViewObserved, useBrowserSuite, waitInPage } from './browser.js';
 
 let site;
 let collector;
@@ -88,3 +88,29 @@ for (const [name, init] of Object.entries(HOSTS)) {
     assert.deepEqual(uncaught(problems), []);
   });
 }
+
+// --- Calls back into the tracker --------------------------------------------------------
+
+test('onError calling flush() while the tracker feeds an observer callback: the tracker goes on', async (t) => {
+  const { page, problems } = await open(t, { fixture: 'grid.html?n=24', it: { autoStart: false } });
+  await page.evaluate(async (endpoint) => {
+    const { createTracker } = await import('/js/index.js');
+    const it = window.__it;
+    it.errors = [];
+    it.tracker = await createTracker({ endpoint, onError: (e) => { it.errors.push(e.message); it.tracker?.flush(); } });
+    // Two new cards in one observer callback; the last has no id: its warning comes while
+    // its entry, the callback's last, is fed, and the onError's flush feeds what is left.
+    for (const id of ['new-1', '']) {
+      const el = document.createElement('div');
+      el.style.cssText = 'position: fixed; top: 0; left: 0; width: 50px; height: 50px';
+      document.body.append(el);
+      it.tracker.observe(el, id ? { id } : undefined);
+    }
+  }, collector.endpoint);
+  await waitInPage(page, () => window.__it.errors.length > 0, undefined, { what: 'the warning' });
+  await page.evaluate(() => window.__it.tracker.flush());
+  assert.deepEqual(await page.evaluate(() => window.__it.errors), ['impression-tracker: a card without data-gig-id (idAttribute) is not counted']);
+  assert.equal(await page.evaluate(() => window.__it.tracker.stats().active), true);
+  await collector.waitFor((r) => impressions(r).some((x) => x.event.id === 'new-1'), 10000, 'the new card');
+  assert.deepEqual(uncaught(problems), []);
+});
