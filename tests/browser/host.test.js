@@ -7,6 +7,9 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { buildSync } from 'esbuild';
 import { uniqueEvents } from './server.js';
 import { inViewObserved, useBrowserSuite, waitInPage } from './browser.js';
 
@@ -25,6 +28,15 @@ async function assertTracks(page) {
   const seen = impressions(collector.records).map(({ event }) => `${event.id} ${event.list} ${event.pos}`);
   assert.deepEqual(seen.sort(), Array.from({ length: 16 }, (_, i) => `gig-${i + 1} q1 ${i + 1}`).sort(), 'one impression per card in view, as the page says it');
 }
+
+// Libraries as a page loads them: zone.js's UMD bundle (its "require" entry), and @sinonjs/fake-timers
+// bundled for the browser (window.FakeTimers).
+const require = createRequire(import.meta.url);
+const ZONE_JS = readFileSync(require.resolve('zone.js'), 'utf8');
+const FAKE_TIMERS = buildSync({
+  entryPoints: [require.resolve('@sinonjs/fake-timers')], bundle: true, format: 'iife', globalName: 'FakeTimers',
+  platform: 'browser', external: ['util'], write: false, logLevel: 'silent',
+}).outputFiles[0].text;
 
 // An init script that adds the given members to Object.prototype, not enumerable, as
 // a library would with defineProperty ('body': document.body, once there is one).
@@ -78,6 +90,21 @@ const HOSTS = {
     delete window.cancelIdleCallback;`,
   'performance.now stands still': `
     performance.now = () => 1000;`,
+  // Fetch wrappers as APM and error trackers install them: they read or clone the request.
+  'fetch wrapped, the request cloned and read': `
+    const fetch0 = window.fetch;
+    window.fetch = function (input, init) {
+      const request = new Request(input, init);
+      request.clone().arrayBuffer();
+      if (init && 'method' in init && init.headers) new Headers(init.headers);
+      return fetch0.call(this, input, init);
+    };`,
+  'fetch wrapped, forwarding a Request made of the call': `
+    const fetch0 = window.fetch;
+    window.fetch = function (input, init) { return fetch0.call(this, new Request(input, init)); };`,
+  'zone.js (Angular) loaded first': ZONE_JS,
+  'sinon fake timers installed (the clock never moves)': `${FAKE_TIMERS}
+    FakeTimers.install();`,
 };
 
 for (const [name, init] of Object.entries(HOSTS)) {
@@ -113,4 +140,76 @@ test('onError calling flush() while the tracker feeds an observer callback: the 
   assert.equal(await page.evaluate(() => window.__it.tracker.stats().active), true);
   await collector.waitFor((r) => impressions(r).some((x) => x.event.id === 'new-1'), 10000, 'the new card');
   assert.deepEqual(uncaught(problems), []);
+});
+
+// --- CSP, Trusted Types, <base href> ----------------------------------------------------
+
+// Every Trusted Types sink the page uses goes through this default policy, which
+// records it: the fixture's own innerHTML is the only one allowed.
+const RECORD_SINKS = `window.__sinks = [];
+trustedTypes.createPolicy('default', {
+  createHTML: (value, type, sink) => { window.__sinks.push(sink); return value; },
+  createScript: (value, type, sink) => { window.__sinks.push(sink); return null; },
+  createScriptURL: (value, type, sink) => { window.__sinks.push(sink); return null; },
+});`;
+
+for (const entry of ['/js/index.js', '/js/embedded.js']) {
+  test(`require-trusted-types-for 'script' (${entry}): the tracker uses no sink`, async (t) => {
+    site.setHeaders('/fixtures/grid.html', { 'content-security-policy': "require-trusted-types-for 'script'" });
+    const { page, problems } = await open(t, { fixture: 'grid.html?n=24', init: [RECORD_SINKS], it: { entry } });
+    assert.equal(await page.evaluate(() => window.__it.tracker.stats().active), true, JSON.stringify(await page.evaluate(() => window.__it.errors)));
+    await assertTracks(page);
+    await page.evaluate(() => window.__stubVisibilityChange('hidden')); // the hide's paths too
+    assert.deepEqual(await page.evaluate(() => window.__sinks), ['Element innerHTML'], 'only the fixture\'s own');
+    assert.deepEqual(problems, []);
+  });
+}
+
+test('<base href> and a relative endpoint: fetch and sendBeacon both reach the collector', async (t) => {
+  const url = new URL(collector.endpoint);
+  // The <base> goes in before the tracker's module runs (the document is interactive then).
+  const base = `document.addEventListener('readystatechange', () => {
+    if (document.readyState !== 'interactive') return;
+    const base = document.createElement('base');
+    base.href = ${JSON.stringify(`${url.origin}/`)};
+    document.head.prepend(base);
+  });`;
+  const { page, problems } = await open(t, { fixture: 'grid.html?n=24', init: [base], it: { options: { endpoint: url.pathname.slice(1) + url.search } } });
+  await assertTracks(page); // by fetch
+  await page.evaluate(() => window.scrollBy(0, 300));
+  await inViewObserved(page);
+  await page.evaluate(() => window.__stubVisibilityChange('hidden')); // by sendBeacon
+  await collector.waitFor((r) => impressions(r).length === 24, 10000, 'the other 8 impressions');
+  const { sent, beaconed } = await page.evaluate(() => window.__it.tracker.stats().transport);
+  assert.ok(sent > 0 && beaconed > 0, `sent ${sent}, beaconed ${beaconed}`);
+  assert.deepEqual(uncaught(problems), []);
+});
+
+// --- Limits -------------------------------------------------------------------------------
+
+test('Object.prototype.then: every object a promise resolves with hangs; the core load gives up and says so, nothing thrown', async (t) => {
+  const then = `Object.defineProperty(Object.prototype, 'then', { __proto__: null, value() {}, writable: true, configurable: true });`;
+  // (Playwright's fake clock hangs on such a page too: the load's own 10 s timeout runs.)
+  const { page, problems } = await open(t, { fixture: 'grid.html?n=24', init: [then], waitReady: false });
+  await waitInPage(page, () => window.__it.errors.length > 0, undefined, { timeoutMs: 20000, what: 'onError' });
+  // As a string: Playwright would await an array, a thenable here.
+  assert.equal(await page.evaluate(() => JSON.stringify(window.__it.errors)), '["core: not loaded after 10000 ms"]');
+  assert.deepEqual(uncaught(problems), []);
+  assert.equal(collector.records.length, 0);
+});
+
+test("script tag under a strict CSP (script-src 'self' 'wasm-unsafe-eval', Trusted Types, no inline script)", async (t) => {
+  const cards = Array.from({ length: 24 }, (_, i) => `<div class="card" data-gig-id="gig-${i + 1}" data-position="${i + 1}"></div>`).join('');
+  site.serve('/fixtures/strict.html', `<!doctype html><html><head><meta charset="utf-8"><link rel="stylesheet" href="/fixtures/strict.css"></head>
+<body><div class="grid" data-list-id="q1">${cards}</div>
+<script src="/dist/impression-tracker.js" data-endpoint="${collector.endpoint}" data-batch-max-age-ms="200"></script></body></html>`);
+  site.serve('/fixtures/strict.css', `html, body { margin: 0 } .grid { display: grid; grid-template-columns: repeat(4, 190px);
+  grid-auto-rows: 140px; gap: 10px } .card { background: #eef }`);
+  site.setHeaders('/fixtures/strict.html', {
+    'content-security-policy': "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self' http://127.0.0.1:*; require-trusted-types-for 'script'; trusted-types 'none'",
+  });
+  const { page, problems } = await open(t, { fixture: 'strict.html', waitReady: false });
+  await collector.waitFor((r) => impressions(r).length === 16, 10000, '16 impressions');
+  assert.equal(await page.evaluate(() => window.impressionTracker.then((tracker) => tracker.stats().active)), true);
+  assert.deepEqual(problems, []);
 });
