@@ -17,7 +17,8 @@ function inlinedCore() {
   }
   const gzip = Uint8Array.from(atob(wasmGzipBase64), (c) => c.charCodeAt(0));
   const wasm = new Blob([gzip]).stream().pipeThrough(new DecompressionStream('gzip'));
-  return new Response(wasm, { headers: { 'content-type': 'application/wasm' } });
+  // No prototype: a status the page added to Object.prototype would be read as ours.
+  return new Response(wasm, { __proto__: null, headers: { 'content-type': 'application/wasm' } });
 }
 
 /**

@@ -103,6 +103,11 @@ const HOSTS = {
     const fetch0 = window.fetch;
     window.fetch = function (input, init) { return fetch0.call(this, new Request(input, init)); };`,
   'zone.js (Angular) loaded first': ZONE_JS,
+  'Map, Set, WeakMap and Promise replaced by subclasses (polyfills)': `
+    for (const name of ['Map', 'Set', 'WeakMap', 'Promise']) window[name] = class extends window[name] {};`,
+  "Object.prototype members of Response's init (status, headers): the embedded entry": `
+    window.__it.entry = '/js/embedded.js';
+    ${polluted({ status: 500, statusText: 'polluted' })}`,
   'sinon fake timers installed (the clock never moves)': `${FAKE_TIMERS}
     FakeTimers.install();`,
 };
