@@ -290,7 +290,8 @@ describe('the viewable rule through the glue', () => {
     it('geometry comes from a v1 observer; a v2 observer watches only the cards in view', async () => {
       const { page } = await start({ occlusion: true });
       assert.equal(page.io.options.trackVisibility, undefined, 'the geometry observer is v1: every frame');
-      assert.deepEqual(page.occlusionIo.options, { threshold: [0], trackVisibility: true, delay: 100 });
+      assert.deepEqual({ ...page.occlusionIo.options }, { threshold: [0], trackVisibility: true, delay: 100 });
+      assert.equal(Object.getPrototypeOf(page.occlusionIo.options), null, 'no member read from the page\'s Object.prototype');
       const { cards } = grid(page, 3);
       await page.settle();
       assert.equal(page.io.targets.size, 3);
