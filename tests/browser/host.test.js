@@ -147,6 +147,48 @@ test('onError calling flush() while the tracker feeds an observer callback: the 
   assert.deepEqual(uncaught(problems), []);
 });
 
+// A tracker with the debug hooks of `hooks` (the source of an object of onEvent and
+// onDelivery, which reach the tracker as window.__it.tracker); onError collects.
+async function startWithHooks(page, hooks) {
+  await page.evaluate(async ([endpoint, source]) => {
+    const { createTracker } = await import('/js/index.js');
+    const { trackerDebug } = await import('/js/debug.js');
+    const it = window.__it;
+    it.errors = [];
+    const debug = trackerDebug(new Function('it', `return ${source}`)(it));
+    it.tracker = await createTracker({ endpoint, debug, onError: (e) => it.errors.push(e.message) });
+  }, [collector.endpoint, hooks]);
+}
+
+test('onEvent calling flush() at every impression: every card counts once, the tracker goes on', async (t) => {
+  const { page, problems } = await open(t, { fixture: 'grid.html?n=24', it: { autoStart: false } });
+  await startWithHooks(page, "{ onEvent: (event) => { if (event.e === 'imp') it.tracker?.flush(); } }");
+  await page.evaluate(() => window.scrollBy(0, 300)); // the last row's cards, with a tracker to call
+  await collector.waitFor((r) => impressions(r).length === 24, 10000, '24 impressions');
+  assert.equal(await page.evaluate(() => window.__it.tracker.stats().active), true, JSON.stringify(await page.evaluate(() => window.__it.errors)));
+  assert.deepEqual(await page.evaluate(() => window.__it.errors), []);
+  assert.deepEqual(uncaught(problems), []);
+});
+
+test('onEvent calling stop(), then every method called after it: nothing thrown, no error', async (t) => {
+  const { page, problems } = await open(t, { fixture: 'grid.html?n=24', it: { autoStart: false } });
+  await startWithHooks(page, "{ onEvent: (event) => { if (event.e === 'imp') it.tracker?.stop(); } }");
+  await page.evaluate(() => window.scrollBy(0, 300));
+  await waitInPage(page, () => !window.__it.tracker.stats().active, undefined, { what: 'the tracker stopped' });
+  await page.evaluate(() => {
+    const { tracker } = window.__it;
+    tracker.flush();
+    tracker.newPageView();
+    tracker.setConsent(false);
+    tracker.observe(document.body.firstElementChild);
+    tracker.unobserve(document.body.firstElementChild);
+    tracker.stop();
+    window.__stubVisibilityChange('hidden');
+  });
+  assert.deepEqual(await page.evaluate(() => window.__it.errors), []);
+  assert.deepEqual(uncaught(problems), []);
+});
+
 // --- CSP, Trusted Types, <base href> ----------------------------------------------------
 
 // Every Trusted Types sink the page uses goes through this default policy, which
