@@ -118,6 +118,7 @@ for (const [name, init] of Object.entries(HOSTS)) {
     assert.equal(await page.evaluate(() => window.__it.tracker.stats().active), true, JSON.stringify(await page.evaluate(() => window.__it.errors)));
     await assertTracks(page);
     assert.deepEqual(uncaught(problems), []);
+    assert.deepEqual(await page.evaluate(() => window.__it.errors), []);
   });
 }
 
