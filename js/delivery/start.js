@@ -15,8 +15,8 @@ import { tell } from './driver.js';
 import { holdLock, unusable } from './io.js';
 import { X_OUTBOX_CONSENT, X_OUTBOX_ONLINE, X_OUTBOX_START } from '../core/abi.js';
 
-/** A random id of `chars` characters of [0-9a-z]. */
-const randomId = (env, chars) => Array.from(env.getRandomValues(new Uint8Array(chars)), (b) => (b % 36).toString(36)).join('');
+/** A random id of `chars` characters of [0-9a-z] (spread: see page-view.js). */
+const randomId = (env, chars) => [...env.getRandomValues(new Uint8Array(chars))].map((b) => (b % 36).toString(36)).join('');
 
 // localStorage, or null; reading it may throw (SecurityError), which `onError` hears.
 function localStorageOf(w) {

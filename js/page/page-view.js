@@ -11,10 +11,11 @@ import { FLAG_GPC, FLAG_HIDDEN, FLAG_PRERENDER, FLAG_UNFOCUSED, FLAG_WEBDRIVER }
  * @returns {{_pageView: string, _path: string, _flags: number}}
  */
 export function newPageViewFacts(env, meta) {
+  // Spread, not Array.from(bytes, fn): Prototype.js's Array.from takes no map function.
   const doc = env.document;
   const nav = env.navigator || {};
   return {
-    _pageView: Array.from(env.getRandomValues(new Uint8Array(16)), (b) => (b + 256).toString(16).slice(1)).join(''),
+    _pageView: [...env.getRandomValues(new Uint8Array(16))].map((b) => (b + 256).toString(16).slice(1)).join(''),
     _path: String(meta?.path ?? env.location?.pathname ?? '').replace(/[?#][^]*$/, ''),
     _flags: (nav.webdriver ? FLAG_WEBDRIVER : 0)
       | (doc.visibilityState === 'hidden' ? FLAG_HIDDEN : 0)

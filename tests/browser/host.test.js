@@ -51,7 +51,15 @@ const HOSTS = {
     Object.prototype.extend = function () {};
     Object.prototype.flag = 1;
     Array.prototype.each = function () {};`,
-  "Prototype.js's Array.prototype.toJSON": `
+  // Prototype.js 1.7: Array.from is its $A, which takes no map function.
+  "Prototype.js's Array.from and Array.prototype.toJSON": `
+    Array.from = function $A(iterable) {
+      if (!iterable) return [];
+      if ('toArray' in Object(iterable)) return iterable.toArray();
+      var length = iterable.length || 0, results = new Array(length);
+      while (length--) results[length] = iterable[length];
+      return results;
+    };
     Array.prototype.toJSON = function () { return 'not an array'; };`,
   // Read by fetch() from its init dictionary: a request the browser refuses.
   "Object.prototype members of fetch's init (cache, priority)": polluted({ cache: 'only-if-cached', priority: 'bogus' }),
