@@ -192,12 +192,15 @@ BUNDLE    := node tests/tools/bundle.mjs
 # 0.04 KiB in the glue; a card that gets or loses all its pixels in place (or pops in by
 # a transform) measured again, and a card re-rendered as a new element of its id handing
 # its handle over, about 0.22 KiB in the glue; the page's fixed or sticky bars at the
-# viewport's edges left out of the observers' root (js/page/bars.js) about 0.31 KiB in the glue.
-JS_GZIP_BUDGET ?= 21091
-GLUE_GZIP_BUDGET ?= 9275
+# viewport's edges left out of the observers' root (js/page/bars.js) about 0.31 KiB in the glue;
+# a host page's Object.prototype not read as the tracker's (dictionaries with no prototype,
+# own entries only, no Array.from with a map function) and an entry feed the page may call
+# back into about 0.02 KiB in the glue.
+JS_GZIP_BUDGET ?= 21108
+GLUE_GZIP_BUDGET ?= 9292
 # The script-tag build, the shipped single file (glue, debug entry and the core's gzip
 # bytes as base64, placed first so gzip codes them apart: tests/tools/bundle.mjs).
-SCRIPT_TAG_GZIP_BUDGET ?= 23155
+SCRIPT_TAG_GZIP_BUDGET ?= 23166
 .PHONY: glue types
 
 glue: js/imp-embedded.js dist/impression-tracker.js dist/index.min.js dist/embedded.min.js
