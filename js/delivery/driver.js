@@ -47,7 +47,7 @@ const PERFORM = {
     w._pending.delete(ticket);
   },
   [ACT_REMOVE]: (w, ticket, key) => removeRecord(w._storage, key),
-  [ACT_SCAN]: (w, ticket) => scan(w, ticket),
+  [ACT_SCAN]: scan,
   [ACT_PURGE]: (w) => removeAll(w._storage, w._prefix),
 };
 // A 4xx other than 408, 413 and 429 is a wrong endpoint or a collector that refuses
