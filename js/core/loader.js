@@ -1,10 +1,10 @@
 // loader.js: turns the core's .wasm into a running instance. It accepts what a page or
 // a test has at hand (bytes, a compiled WebAssembly.Module, a URL, a Response or a
-// promise of one), prefers WebAssembly.instantiateStreaming (compiled while the bytes
-// arrive, instantiated in the same step) and falls back to compile(arrayBuffer) when
-// the server sends the wrong MIME type or there is no streaming. It checks that the
-// module imports nothing, calls _initialize (the reactor's constructors, which
-// --no-entry builds require before any other call) and refuses a module whose
+// promise of one), prefers WebAssembly.compileStreaming (compiled while the bytes
+// arrive) and falls back to compile(arrayBuffer) when the server sends the wrong MIME
+// type or there is no streaming. It checks that the module imports nothing before it
+// instantiates it (one path for every source), calls _initialize (the reactor's
+// constructors, which --no-entry builds require before any other call) and refuses a module whose
 // imp_abi_version() is not the one the glue was written for. memoryView() makes each
 // view on the memory's current buffer (the core is built without memory growth, so
 // there is only ever one). Given env's setTimeout, it gives up after LOAD_TIMEOUT_MS (a
@@ -46,32 +46,28 @@ async function instantiate(source, env) {
     source = (env.fetch || fetch)(String(source));
   }
   source = await source;
-  let instance = null;
+  let module = source instanceof wasm.Module ? source : null;
   let from = ''; // where the bytes came from, for the messages
   if (typeof source?.arrayBuffer === 'function') { // a Response
     if (source.url) from = ` from ${source.url}`;
     if (source.ok === false) throw new Error(`impression-tracker: core: HTTP ${source.status}${from}${SERVE_IT}`);
     // clone() keeps the body readable for the fallback when streaming refuses the
-    // response (a server that does not send application/wasm) or the module (one that
-    // imports something: the check below names what).
-    instance = (await wasm.instantiateStreaming?.(source.clone(), {}).catch(() => null))?.instance;
-    if (!instance) source = await source.arrayBuffer();
+    // response (a server that does not send application/wasm).
+    module = await wasm.compileStreaming?.(source.clone()).catch(() => null);
+    if (!module) source = await source.arrayBuffer();
   }
-  if (!instance) {
-    // Bytes that do not compile name where they came from: most often a server's
-    // fallback page (HTML: "found 3c ...") where imp.wasm was not copied, or a CSP
-    // that refuses WebAssembly (each browser's message names CSP or 'unsafe-eval').
-    const module = source instanceof wasm.Module ? source : await wasm.compile(source).catch((error) => {
-      error.message = `impression-tracker: core${from}: ${error.message}${/unsafe-eval|CSP/.test(error.message) ? ALLOW_IT : SERVE_IT}`;
-      throw error;
-    });
-    const imports = wasm.Module.imports(module);
-    if (imports.length) {
-      throw new Error(`core imports ${imports.map((i) => `${i.module}.${i.name}`)}`);
-    }
-    instance = await wasm.instantiate(module, {});
+  // Bytes that do not compile name where they came from: most often a server's
+  // fallback page (HTML: "found 3c ...") where imp.wasm was not copied, or a CSP
+  // that refuses WebAssembly (each browser's message names CSP or 'unsafe-eval').
+  module ||= await wasm.compile(source).catch((error) => {
+    error.message = `impression-tracker: core${from}: ${error.message}${/unsafe-eval|CSP/.test(error.message) ? ALLOW_IT : SERVE_IT}`;
+    throw error;
+  });
+  const imports = wasm.Module.imports(module);
+  if (imports.length) {
+    throw new Error(`core imports ${imports.map((i) => `${i.module}.${i.name}`)}`);
   }
-  const { exports } = instance;
+  const { exports } = await wasm.instantiate(module, {});
   // The build shortens properties named _x but keeps this one (tests/tools/bundle.mjs).
   exports._initialize?.();
   const version = exports.imp_abi_version?.();
