@@ -4,10 +4,10 @@
 // arrive) and falls back to compile(arrayBuffer) when the server sends the wrong MIME
 // type or there is no streaming. It checks that the module imports nothing before it
 // instantiates it (one path for every source), calls _initialize (the reactor's
-// constructors, which --no-entry builds require before any other call) and refuses a module whose
-// imp_abi_version() is not the one the glue was written for. memoryView() makes each
-// view on the memory's current buffer (the core is built without memory growth, so
-// there is only ever one). Given env's setTimeout, it gives up after LOAD_TIMEOUT_MS (a
+// constructors, which --no-entry builds require before any other call) and refuses a
+// module whose imp_abi_version() is not the one the glue was written for. memoryView()
+// makes each view on the memory's current buffer (the core is built without memory
+// growth, so there is only ever one). Given env's setTimeout, it gives up after LOAD_TIMEOUT_MS (a
 // source that never settles, a fetch that never answers); the timer is unref()ed where
 // it can be, and cleared either way.
 
