@@ -22,8 +22,8 @@ import { scan } from './scan.js';
 // The action's body as sent: gzip bytes with compress, else the JSON text.
 const body = (w) => w._outbox._body(!w._o.compress);
 
-// What each action kind does, (w, ticket, key) => the outcome the outbox hears at once
-// (beacon, fetchLater, store: the export that hears it is OUTCOME_OF) or undefined.
+// What each action kind does, (w, ticket, key); an outcome known at once (beacon,
+// fetchLater, store) is told to the outbox now.
 // Storage actions come only when the outbox was told there is storage (OB_STORAGE).
 const PERFORM = {
   [ACT_FETCH]: (w, ticket) => {
@@ -35,12 +35,13 @@ const PERFORM = {
       w._pump();
     }));
   },
-  [ACT_BEACON]: (w) => beacon(w._env, w._o.endpoint, body(w), w._report),
-  [ACT_LATER]: (w, ticket) => later(w._env, w._o.endpoint, body(w), track(w, ticket, w._outbox._field(A_EVENTS))) || (w._pending.delete(ticket), 0),
+  [ACT_BEACON]: (w, ticket) => tell(w, X_OUTBOX_BEACON, ticket, beacon(w._env, w._o.endpoint, body(w), w._report)),
+  [ACT_LATER]: (w, ticket) => tell(w, X_OUTBOX_LATER, ticket,
+    later(w._env, w._o.endpoint, body(w), track(w, ticket, w._outbox._field(A_EVENTS))) || (w._pending.delete(ticket), 0)),
   [ACT_STORE]: (w, ticket, key) => {
     const outcome = setRecord(w._storage, key, w._outbox._body(true), w._report);
     if (outcome) w._storageMode = 'memory';
-    return outcome;
+    tell(w, X_OUTBOX_STORED, ticket, outcome);
   },
   [ACT_CANCEL]: (w, ticket) => {
     w._pending.get(ticket)?._controller?.abort();
@@ -59,8 +60,6 @@ function sayWrongEndpoint(w, status) {
     w._report._warn(`endpoint ${w._o.endpoint} answered HTTP ${status}: check it and the collector`);
   }
 }
-
-const OUTCOME_OF = { [ACT_BEACON]: X_OUTBOX_BEACON, [ACT_LATER]: X_OUTBOX_LATER, [ACT_STORE]: X_OUTBOX_STORED };
 
 /**
  * Tells the outbox something: its export `name` (abi.js X_OUTBOX_*) with (now, ...args).
@@ -89,13 +88,10 @@ export function drive(w) {
   }
 }
 
-// Performs one action; an outcome known at once is told now.
+// Performs one action.
 function perform(w, ob) {
-  const kind = ob._field(A_KIND);
-  const ticket = ob._field(A_TICKET);
   w._batches = Math.max(w._batches, ob._field(A_BATCH));
-  const outcome = PERFORM[kind](w, ticket, w._prefix + ob._key());
-  if (OUTCOME_OF[kind]) tell(w, OUTCOME_OF[kind], ticket, outcome);
+  PERFORM[ob._field(A_KIND)](w, ob._field(A_TICKET), w._prefix + ob._key());
 }
 
 // A request or registration that can be aborted (CANCEL); a registration's events count
