@@ -25,7 +25,7 @@ _Static_assert(IMP_MAX_ID_BYTES + IMP_MAX_LIST_BYTES <= IMP_INPUT_BYTES, "input 
 
 static const char status_names[][17] = { /* 17: the longest name and its NUL */
     "IMP_ERR_FULL", "IMP_ERR_SLOT",  "IMP_ERR_TOO_LONG", "IMP_ERR_ID", "IMP_ERR_MEMORY",
-    "IMP_ERR_CONFIG", "IMP_ERR_STATE", "IMP_ERR_ARG", "IMP_OK", "IMP_NONE"};
+    "IMP_ERR_CONFIG", "IMP_ERR_STATE", "IMP_ERR_ARG", "IMP_OK", "IMP_NONE", "IMP_UNKNOWN"};
 
 /*=== MARK: - Helpers (Private) ===*/
 static int in_range(double x, double lo, double hi) { return x >= lo && x <= hi; }
@@ -61,7 +61,7 @@ IMP_API uint8_t *imp_text_ptr(void) { return imp_text; }
 
 IMP_API int32_t imp_status_name(int32_t status) {
   int known = status >= IMP_STATUS_MIN && status <= IMP_NONE;
-  const char *name = known ? status_names[status - IMP_STATUS_MIN] : "IMP_UNKNOWN";
+  const char *name = status_names[known ? status - IMP_STATUS_MIN : IMP_NONE - IMP_STATUS_MIN + 1];
   uint32_t n = 0;
   while (name[n]) {
     imp_text[n] = (uint8_t)name[n];
