@@ -13,7 +13,7 @@ import {
 } from '../core/abi.js';
 import {
   A_BATCH, A_BEACONED, A_DELIVERED, A_EVENTS, A_FAILURES, A_HELD_EVENTS, A_INFLIGHT_EVENTS, A_KIND, A_LOST, A_PURGED, A_STORED_EVENTS,
-  A_TICKET, ACT_BEACON, ACT_CANCEL, ACT_FETCH, ACT_LATER, ACT_PURGE, ACT_REMOVE, ACT_SCAN, ACT_STORE, CONSENT,
+  A_TICKET, CONSENT,
 } from '../core/outbox.js';
 import { removeAll, removeRecord, setRecord } from './io.js';
 import { beacon, later, post } from './network.js';
@@ -22,11 +22,13 @@ import { scan } from './scan.js';
 // The action's body as sent: gzip bytes with compress, else the JSON text.
 const body = (w) => w._outbox._body(!w._o.compress);
 
-// What each action kind does, (w, ticket, key); an outcome known at once (beacon,
-// fetchLater, store) is told to the outbox now.
+// What each action kind does, (w, ticket, key), indexed by the kind (outbox.js ACT_*,
+// in their order: an array costs less than an object keyed by the constants); an
+// outcome known at once (beacon, fetchLater, store) is told to the outbox now.
 // Storage actions come only when the outbox was told there is storage (OB_STORAGE).
-const PERFORM = {
-  [ACT_FETCH]: (w, ticket) => {
+const PERFORM = [
+  /* ACT_NONE: never performed */ undefined,
+  /* ACT_FETCH */ (w, ticket) => {
     w._attempts++;
     post(w._env, w._o.endpoint, body(w), track(w, ticket, 0)).then(w._guard((answer) => {
       if (!w._pending.delete(ticket)) return; // aborted: the outbox expects no answer
@@ -35,22 +37,22 @@ const PERFORM = {
       w._pump();
     }));
   },
-  [ACT_BEACON]: (w, ticket) => tell(w, X_OUTBOX_BEACON, ticket, beacon(w._env, w._o.endpoint, body(w), w._report)),
-  [ACT_LATER]: (w, ticket) => tell(w, X_OUTBOX_LATER, ticket,
+  /* ACT_BEACON */ (w, ticket) => tell(w, X_OUTBOX_BEACON, ticket, beacon(w._env, w._o.endpoint, body(w), w._report)),
+  /* ACT_LATER */ (w, ticket) => tell(w, X_OUTBOX_LATER, ticket,
     later(w._env, w._o.endpoint, body(w), track(w, ticket, w._outbox._field(A_EVENTS))) || (w._pending.delete(ticket), 0)),
-  [ACT_STORE]: (w, ticket, key) => {
+  /* ACT_CANCEL */ (w, ticket) => {
+    w._pending.get(ticket)?._controller?.abort();
+    w._pending.delete(ticket);
+  },
+  /* ACT_STORE */ (w, ticket, key) => {
     const outcome = setRecord(w._storage, key, w._outbox._body(true), w._report);
     if (outcome) w._storageMode = 'memory';
     tell(w, X_OUTBOX_STORED, ticket, outcome);
   },
-  [ACT_CANCEL]: (w, ticket) => {
-    w._pending.get(ticket)?._controller?.abort();
-    w._pending.delete(ticket);
-  },
-  [ACT_REMOVE]: (w, ticket, key) => removeRecord(w._storage, key),
-  [ACT_SCAN]: scan,
-  [ACT_PURGE]: (w) => removeAll(w._storage, w._prefix),
-};
+  /* ACT_REMOVE */ (w, ticket, key) => removeRecord(w._storage, key),
+  /* ACT_SCAN */ scan,
+  /* ACT_PURGE */ (w) => removeAll(w._storage, w._prefix),
+];
 // A 4xx other than 408, 413 and 429 is a wrong endpoint or a collector that refuses
 // every batch: said once per tracker (onError, or console.warn), so a new setup does not
 // fail in silence. The outbox's rule for the answer is unchanged.
