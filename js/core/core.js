@@ -62,8 +62,8 @@ const call = (name, fn, capA, capB) => (c, ...args) => {
   c._last = name;
   if (capA) {
     const [t, a, b, n] = args;
-    const la = put(c._input, String(a), 0, capA);
-    args = [t, la, put(c._input, String(b), la, capB), n];
+    const la = put(c._input, a, 0, capA);
+    args = [t, la, put(c._input, b, la, capB), n];
   }
   return c._x[fn](...args);
 };
