@@ -54,18 +54,28 @@ export const put = (buffer, s, at, cap) => encoder.encodeInto(s, buffer.subarray
 
 // --- Calls ----------------------------------------------------------------------------
 
+/**
+ * The arguments of a call as an export takes them: each string written into buffer
+ * after the one before, at most cap(i) bytes of the argument i, and passed as its byte
+ * length (outbox.js writes its io buffer the same way).
+ */
+export const stringsAsLengths = (buffer, args, cap) => {
+  let at = 0;
+  return args.map((a, i) => {
+    if (typeof a !== 'string') return a;
+    const n = put(buffer, a, at, cap(i));
+    at += n;
+    return n;
+  });
+};
+
 // A call of export fn, named `name` (the trace format's name of the call) in error
 // messages. With caps, its arguments are (t, a, b, n): the strings a and b go one after
 // the other into the input buffer (at most capA and capB bytes), and the call is
 // fn(t, bytes of a, bytes of b, n).
 const call = (name, fn, capA, capB) => (c, ...args) => {
   c._last = name;
-  if (capA) {
-    const [t, a, b, n] = args;
-    const la = put(c._input, a, 0, capA);
-    args = [t, la, put(c._input, b, la, capB), n];
-  }
-  return c._x[fn](...args);
+  return c._x[fn](...stringsAsLengths(c._input, args, (i) => (i > 1 ? capB : capA)));
 };
 
 // values: the record's fields in order (abi.js CONFIG_OFFSETS), undefined = default.

@@ -5,7 +5,7 @@
 // unchanged. Methods are named _x: internal to the glue, shortened by the build.
 
 import { X_OUTBOX_ACTION_PTR, X_OUTBOX_CONFIG_PTR, X_OUTBOX_IO_PTR } from './abi.js';
-import { decoder, put } from './core.js';
+import { decoder, stringsAsLengths } from './core.js';
 import { recordView } from './loader.js';
 
 // imp_action: a double, sixteen uint32 fields, a double (little endian).
@@ -94,15 +94,7 @@ export function createOutbox(loaded) {
      * written into the io buffer (one after the other) and passed as its byte length:
      * _call('found', t, key, value), _call('response', t, ticket, status, retryAfter, jitter).
      */
-    _call(name, ...args) {
-      let at = 0;
-      return x[name](...args.map((a) => {
-        if (typeof a !== 'string') return a;
-        const n = put(io, a, at, IO_BYTES);
-        at += n;
-        return n;
-      }));
-    },
+    _call: (name, ...args) => x[name](...stringsAsLengths(io, args, () => IO_BYTES)),
     /** A uint32 field of the action record, by its byte offset (A_*). */
     _field: field,
     _deadline: () => action.getFloat64(0, true),
