@@ -84,6 +84,10 @@ export function observeCards(cards, env, o, onEntries, guard) {
       small.observe(el);
     });
   }));
+  const unobserve = (el) => {
+    (rules.get(el) > 1 ? large : small).unobserve(el);
+    rules.delete(el);
+  };
   cards._geometry = {
     _sizes: sizes,
     _observe: (el) => small.observe(el),
@@ -100,15 +104,12 @@ export function observeCards(cards, env, o, onEntries, guard) {
       large &&= geometryObserver(true);
       cards._items.forEach((handle, el) => (rules.get(el) > 1 ? large : small).observe(el));
     },
-    _unobserve(el) {
-      (rules.get(el) > 1 ? large : small).unobserve(el);
-      rules.delete(el);
-    },
+    _unobserve: unobserve,
     /** Puts a card under the observer of its rule, given its area from an entry. */
     _fit(el, area) {
       const rule = area >= o.viewable.largeArea ? 2 : +(area > 0);
       if (rule === (rules.get(el) ?? 1) || !cards._items.has(el)) return; // a card let go: a late resize entry
-      this._unobserve(el);
+      unobserve(el);
       (rule > 1 ? (large ||= geometryObserver(true)) : small).observe(el);
       if (rule !== 1) rules.set(el, rule);
     },
