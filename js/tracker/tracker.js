@@ -63,8 +63,9 @@ export async function startTracker(options, defaults, report) {
 // The wiring of one tracker is one record `w` (startPage makes it, wire completes it):
 // the options, the environment, the core and its outbox, the cards, the one timer, the
 // open page view, delivery's state (js/delivery/start.js) and what stop() undoes. The
-// functions below and those of js/delivery/ work on it.
-function startPage(o, env, report) {
+// functions below and those of js/delivery/ work on it. (An arrow: the build inlines it
+// into startTracker, where a declaration would stay a longer function expression.)
+const startPage = (o, env, report) => {
   const w = {
     _o: o, _env: env, _report: report,
     _stops: [], // what stop() undoes
@@ -93,7 +94,7 @@ function startPage(o, env, report) {
     throw error;
   }
   return w;
-}
+};
 
 // The core is ready: it starts, the first page view begins at the start's time, and
 // what the page said meanwhile is handed on in order, at its own times. Delivery starts
