@@ -33,11 +33,10 @@ export function createCore(loaded) {
     _loaded: loaded,
     _view: recordView(loaded, x[X_RESULT_PTR](), RESULT_BYTES),
     _input: loaded.memoryView(x[X_INPUT_PTR](), INPUT_BYTES),
-    // Set after a start refused here: _inexact, 1 + the field the record could not hold.
-    /** Trace name of the last call, for error messages. */
-    _last: '',
-    /** The configuration record as the core read it at the last start (config.js). */
-    _config: [],
+    // Set by the calls: _last, the trace name of the last call, for error messages;
+    // _config, the configuration record as the core read it at the last start
+    // (config.js); _inexact, after a start refused here, 1 + the field the record could
+    // not hold.
   };
 }
 
