@@ -31,7 +31,8 @@ import { boxArea, coverOf, entryRatio } from './observer.js';
  */
 export function createCards(o, env, check, due, report) {
   return {
-    _core: null, _o: o, _env: env, _check: check, _due: due, _report: report, _geometry: null, _occlusion: null,
+    // Set later: _core (once the core is loaded), _geometry and _occlusion (observer.js).
+    _o: o, _env: env, _check: check, _due: due, _report: report,
     _items: new Map(), // element -> its handle, -1 for none
     _manual: new Map(), // element -> the options given to observe(el, meta)
     _ids: [], // by handle: the id it was given for
