@@ -196,11 +196,11 @@ BUNDLE    := node tests/tools/bundle.mjs
 # a host page's Object.prototype not read as the tracker's (dictionaries with no prototype,
 # own entries only, no Array.from with a map function) and an entry feed the page may call
 # back into about 0.02 KiB in the glue.
-JS_GZIP_BUDGET ?= 20858
-GLUE_GZIP_BUDGET ?= 9049
+JS_GZIP_BUDGET ?= 20894
+GLUE_GZIP_BUDGET ?= 9085
 # The script-tag build, the shipped single file (glue, debug entry and the core's gzip
 # bytes as base64, placed first so gzip codes them apart: tests/tools/bundle.mjs).
-SCRIPT_TAG_GZIP_BUDGET ?= 22977
+SCRIPT_TAG_GZIP_BUDGET ?= 23021
 .PHONY: glue types
 
 glue: js/imp-embedded.js dist/impression-tracker.js dist/index.min.js dist/embedded.min.js

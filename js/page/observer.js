@@ -23,6 +23,7 @@ import { measureBars } from './bars.js';
 import { listen } from './lifecycle.js';
 
 const BAR_SLACK = 4; // px a bar may move before the observers are made again
+const BARS_AFTER_SCROLL_MS = 500;
 
 /** Sorted distinct thresholds of one rule: entering (0 or the impression ratio) and viewable. */
 export function thresholdsFor(o, large) {
@@ -76,7 +77,16 @@ export function observeCards(cards, env, o, onEntries, guard) {
   const sizes = RO && new RO(guard((entries) => {
     for (const { target } of entries) cards._geometry._fit(target, boxArea(target.getBoundingClientRect()));
   }));
-  const unlisten = listen(env.window, ['animationend', 'transitionend', 'scrollend', 'resize'], guard(() => {
+  // A scroll's end asks for the bars at most every BARS_AFTER_SCROLL_MS: a script that
+  // scrolls every frame (smooth-scroll libraries) ends a scroll every frame, and one
+  // measurement is a hit test, about a millisecond on a page of 20,000 cards.
+  let barsLater = 0;
+  const fitBarsLater = guard(() => {
+    barsLater = 0;
+    cards._geometry._fitBars();
+  });
+  const unlisten = listen(env.window, ['animationend', 'transitionend', 'scrollend', 'resize'], guard((event) => {
+    if (event.type === 'scrollend') return void (barsLater ||= env.setTimeout(fitBarsLater, BARS_AFTER_SCROLL_MS));
     cards._geometry._fitBars();
     rules.forEach((rule, el) => {
       if (rule) return;
@@ -119,6 +129,7 @@ export function observeCards(cards, env, o, onEntries, guard) {
     large?.disconnect();
     occlusion?.disconnect();
     sizes?.disconnect();
+    env.clearTimeout(barsLater);
     unlisten();
   };
 }

@@ -7,7 +7,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { clockTo, flushAndRead, runUntilTrace, traceLines, useBrowserSuite, waitForTrace, waitInPage } from './browser.js';
+import { clockTo, flushAndRead, pageNow, runUntilTrace, traceLines, useBrowserSuite, waitForTrace, waitInPage } from './browser.js';
 import { card, observed, ofType, stager } from './stage.js';
 
 const { open } = useBrowserSuite();
@@ -109,12 +109,21 @@ test('a header the page hides on scroll down and shows on scroll up, by script i
       document.getElementById('header').style.transform = scrollY > window.__lastScroll ? 'translateY(-100%)' : 'none';
       window.__lastScroll = scrollY;
     });
+    addEventListener('scrollend', () => { window.__scrollEnded = scrollY; });
   });
+  // The bars are measured BARS_AFTER_SCROLL_MS (500 ms) after a scroll's end, once for
+  // all the scrolls that end meanwhile.
+  const measuredAfterScrollTo = async (y, roots, what) => {
+    await waitInPage(page, (at) => window.__scrollEnded === at, y, { what: `the scroll to ${y} px ended` });
+    await clockTo(page, (await pageNow(page)) + 500);
+    await waitInPage(page, (n) => window.__roots.length === n, roots, { what });
+  };
   for (let i = 0; i < 10; i++) await page.evaluate(() => scrollBy(0, 30)); // to 300 px: gig-s at 0 to 200 px
-  await waitInPage(page, () => window.__lastScroll === 300 && window.__roots.length === 2, undefined, { what: 'the header hidden, measured' });
+  await measuredAfterScrollTo(300, 2, 'the header hidden, measured');
   const hiddenBar = await observed(page, 'gig-s', (r) => r === 1, 'gig-s in full, the header hidden', start.index);
   assert.deepEqual(await roots(page), ['-120px 0px 0px', '0px 0px 0px'], 'ten scroll steps that each set the transform: one new root');
   await page.evaluate(() => scrollBy(0, -10)); // gig-s at 10 to 210 px, 110 px of it under the header shown again
+  await measuredAfterScrollTo(290, 3, 'the header shown, measured');
   await observed(page, 'gig-s', near(0.45), 'gig-s 45 % uncovered', hiddenBar.index);
   assert.deepEqual(await roots(page), ['-120px 0px 0px', '0px 0px 0px', '-120px 0px 0px']);
 });
