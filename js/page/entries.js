@@ -20,9 +20,9 @@ export function createEntryFeed(cards, env, guard, pump) {
   const pending = []; // [entries, fromOcclusion] per observer callback, oldest first
   let next = 0; // the first entry of pending[0] not fed yet
   let timer = null;
-  // The cursor moves past an entry before it is fed: a call into the tracker from
-  // inside that feed (onError or a debug hook calling flush(), newPageView() or stop())
-  // feeds the rest itself, and this loop goes on from where that one stopped.
+  // The cursor moves past an entry before it is fed: anything reached from inside that
+  // feed that feeds them all (a new page view, a page state change) feeds the rest
+  // itself, and this loop goes on from where that one stopped.
   const feed = (limit) => {
     const now = env.now();
     for (let callback; limit-- > 0 && (callback = pending[0]);) {

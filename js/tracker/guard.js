@@ -2,7 +2,8 @@
 // tracker.js). Every callback the page can run is guarded: after a stop it does
 // nothing, and an exception becomes an onError call and a failure, which ends the
 // page view (the outbox hands what it holds to a beacon or storage) and stops the
-// tracker, never an exception in the host page. Every core status is checked: a
+// tracker, never an exception in the host page. A call the page makes into the tracker
+// while it runs (from a hook) waits for the step to end. Every core status is checked: a
 // refused card is reported and skipped, any other error throws (and fails).
 
 import { ERR_CONFIG, ERR_FULL, ERR_ID, ERR_TOO_LONG } from '../core/abi.js';
@@ -43,14 +44,23 @@ function fail(w, error) {
   teardown(w);
 }
 
-/** fn, made safe for the page: nothing after a stop, and an exception stops the tracker. */
+/**
+ * fn, made safe for the page: nothing after a stop, and an exception stops the tracker.
+ * The outermost guarded call is a step of the tracker: when it ends, it runs the calls
+ * the page made into the tracker meanwhile (w._later: from onError or a debug hook,
+ * which run in the middle of the step), in order, and those they make in turn.
+ */
 export function guard(w, fn) {
   return (...args) => {
     if (w._stopped) return undefined;
     try {
+      w._depth++;
       return fn(...args);
     } catch (error) {
       return fail(w, error);
+    } finally {
+      if (w._depth < 2) while (w._later.length) w._later.shift()();
+      w._depth--;
     }
   };
 }

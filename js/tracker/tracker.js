@@ -69,6 +69,8 @@ const startPage = (o, env, report) => {
   const w = {
     _o: o, _env: env, _report: report,
     _stops: [], // what stop() undoes
+    _depth: 0, // guarded calls running: a step of the tracker while above 0 (guard.js)
+    _later: [], // the page's calls made during the step, taken when it ends
     _cancelCheck: () => {}, // cancels the pending early newPageView() check
     _early: createEarly(() => env.now()), // the page's inputs until the core is ready (early.js)
     _start: env.now(), // the first page view begins here, with the facts of this moment
@@ -76,7 +78,8 @@ const startPage = (o, env, report) => {
     // Set later: _stopped; _core and _outbox (wire); _timer and _timerAt (the one
     // timer and the deadline it is set for, -1: none); _cards (cards.js), _entries
     // (their observer entries, fed in chunks: entries.js), delivery's fields
-    // (js/delivery/start.js; _pending once it has started), _dom (discovery.js), and
+    // (js/delivery/start.js; _pending once it has started), _dom (discovery.js), _view
+    // (a newPageView() waiting or beginning: [its options]), and
     // the page view's facts (page-view.js: _pageView, _path, _flags).
   };
   w._guard = (fn) => guard(w, fn);
@@ -220,31 +223,48 @@ function listenPage(w) {
 // --- The public object --------------------------------------------------------------
 
 // A call the tracker cannot take is reported (report._warn), and the tracker goes on.
+// One made while a step of the tracker runs (from onError or a debug hook, in the middle
+// of it) is taken when the step ends (guard.js). newPageView() calls made while a page
+// view waits to begin, or by the events of one beginning (its cards in view), are that
+// page view (the path of the last one that waited), so a hook that asks for a page view
+// at every impression makes one per step, never a loop.
 function publicTracker(w) {
   const { _env: env, _guard: safe } = w;
+  const later = (fn) => {
+    const run = safe(fn);
+    return (...args) => void (w._depth ? w._later.push(() => run(...args)) : run(...args));
+  };
+  const begin = later(() => {
+    beginPageView(w, w._view[0]);
+    w._view = 0;
+  });
   return {
-    observe: safe((el, meta) => {
+    observe: later((el, meta) => {
       if (el?.nodeType !== 1 || !el.isConnected) return w._report._warn('observe() needs an element in the document');
       track(w._cards, el, meta, true);
       pump(w);
     }),
-    unobserve: safe((el) => {
+    unobserve: later((el) => {
       untrack(w._cards, el);
       pump(w);
     }),
-    flush: safe(() => {
+    flush: later(() => {
       w._entries._feedAll();
       tell(w, X_OUTBOX_FLUSH);
       pump(w);
     }),
-    setConsent: safe((granted) => {
+    setConsent: later((granted) => {
       if (typeof granted !== 'boolean') return w._report._warn('setConsent() takes true or false');
       setConsent(w, granted);
       pump(w);
     }),
-    newPageView: safe((meta) => beginPageView(w, meta)),
+    newPageView: (meta) => {
+      const waiting = w._view;
+      w._view = [meta];
+      if (!waiting) begin();
+    },
     stats: () => stats(w),
-    stop: safe(() => {
+    stop: later(() => {
       w._entries._feedAll();
       input(w, env.now(), pageEnd);
       teardown(w);
