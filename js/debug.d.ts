@@ -16,7 +16,8 @@ export interface TrackerDebugOptions {
    * Sees every event as the core queues it, before any batch is cut (whatever the
    * consent state), with the page view it belongs to. An event that closes a page view
    * (a "vis" ending with it) comes with the old page view. Events the queue dropped on
-   * overflow before the hook could see them are not shown.
+   * overflow before the hook could see them are not shown. A tracker method called
+   * from it runs after the tracker's current step.
    */
   onEvent?: (event: TrackerEvent, pageView: TrackerPageView) => void;
   /** Sees one call per delivery action and answer ({kind: 'fetch' | 'response' | 'retry' | 'beacon' | 'fetchLater' | 'store', ticket, ...}). */

@@ -176,7 +176,8 @@ export interface TrackerOptions {
    * cannot take (observe() of an element not in the document, setConsent() of neither
    * true nor false, a card without an id), a collector's 4xx other than 408, 413 and 429
    * (a wrong endpoint) and a second createTracker() with other options are written once
-   * with console.warn.
+   * with console.warn. A tracker method called from it runs after the tracker's
+   * current step.
    */
   onError?: (error: Error & { status?: number }) => void;
   /**
