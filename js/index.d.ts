@@ -170,8 +170,10 @@ export interface TrackerOptions {
   /**
    * Receives every error: the tracker never throws into the page. Start-up failures leave
    * a no-op tracker. A numeric option the core refuses, or would not receive exactly
-   * (a fraction, a negative, NaN, a string, 2^32 or more where a whole number is
-   * expected), comes with status IMP_ERR_CONFIG (-3) and names the option. Without it, a tracker that cannot start or stops after a failure,
+   * (a fraction, a negative, NaN, a string or a boolean, 2^32 or more where a whole number is
+   * expected), comes with status IMP_ERR_CONFIG (-3) and names the option; any other
+   * option of another type than declared here is refused by an error naming it and its
+   * type. Without it, a tracker that cannot start or stops after a failure,
    * a newPageView() called before the new content was in the DOM, and a call the tracker
    * cannot take (observe() of an element not in the document, setConsent() of neither
    * true nor false, a card without an id), a collector's 4xx other than 408, 413 and 429

@@ -7,12 +7,17 @@
 // through onError. configValues() maps the options to the record's fields; core.js
 // refuses the same way a number the record would not hold exactly. optionsProblem()
 // checks the options the core never sees that would make the tracker useless or do
-// something else than asked: the endpoint, consent, gpc and debug. An option given as
-// undefined takes its default, like one left out.
+// something else than asked: the endpoint, consent, gpc and debug. resolveOptions()
+// refuses an option of another type than its default (a number's is the core's to
+// refuse). An option given as undefined takes its default, like one left out.
 
 import { CONSENT } from '../core/outbox.js';
 
-// occlusion (false) defaults to absent, which reads the same.
+// The defaults, whose types are the types the options must have when given (selector
+// may also be null: discovery off): one of another type is refused rather than read as
+// something else or ignored. null is "none" for the object options (the groups are
+// merged one level deep); onError is read from the options as given (share.js), so its
+// default here only gives its type; compress's is also the core's (src/config.c).
 const DEFAULTS = {
   selector: '[data-gig-id]',
   idAttribute: 'data-gig-id',
@@ -20,6 +25,15 @@ const DEFAULTS = {
   listAttribute: 'data-list-id',
   consent: 'granted',
   gpc: 'memory-only',
+  storageKey: 'impression-tracker:',
+  occlusion: false,
+  compress: true,
+  onError: Object,
+  viewable: null,
+  batch: null,
+  capacity: null,
+  debug: null,
+  env: null,
 };
 
 // The values of the options that name a choice.
@@ -47,11 +61,17 @@ const eachConfigOption = (o, fn) => CONFIG_OPTIONS.map((path, i) => {
 
 /**
  * Options merged over their defaults (nested objects merged one level deep), those of
- * RULE_DEFAULTS that are absent given the core's defaults.
+ * RULE_DEFAULTS that are absent given the core's defaults. Throws for an option of
+ * another type than its default's.
  */
 export function resolveOptions(options = {}) {
   const o = { ...options };
-  for (const key in DEFAULTS) if (o[key] === undefined) o[key] = DEFAULTS[key];
+  for (const key in DEFAULTS) {
+    const value = o[key];
+    const type = typeof DEFAULTS[key];
+    if (value === undefined) o[key] = DEFAULTS[key];
+    else if (typeof value !== type && (value !== null || key !== 'selector')) throw new Error(`impression-tracker: option ${key} is not of type ${type}`);
+  }
   for (const group of ['viewable', 'batch', 'capacity']) o[group] = { ...options[group] };
   eachConfigOption(o, (holder, key, i, path) => {
     if (holder[key] === undefined) holder[key] = RULE_DEFAULTS[path];
@@ -59,8 +79,12 @@ export function resolveOptions(options = {}) {
   return o;
 }
 
-/** The configuration record's fields from resolved options (undefined: the core's default). */
-export const configValues = (o) => eachConfigOption(o, (holder, key) => (typeof holder[key] === 'boolean' ? +holder[key] : holder[key]));
+/**
+ * The configuration record's fields from resolved options (undefined: the core's
+ * default); compress (a boolean) as 0 or 1. The core refuses a value its field does not
+ * hold as given: a number option given a string or a boolean.
+ */
+export const configValues = (o) => eachConfigOption(o, (holder, key) => (key === 'compress' ? +holder[key] : holder[key]));
 
 /** Sets the options to the numbers the core started with (its defaults filled in). */
 export function applyConfig(o, config) {

@@ -1,6 +1,7 @@
 // Options a newcomer can get wrong, refused before the core starts: a number the core's
 // configuration record cannot hold exactly (it would be truncated to another value), an
-// endpoint that is not http(s), and a core that never loads. Each gives a no-op tracker
+// endpoint that is not http(s), an option of another type than documented, and a core
+// that never loads. Each gives a no-op tracker
 // and one onError call naming the option, never an exception or a promise that hangs.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -40,7 +41,8 @@ async function assertAccepted(options) {
   tracker.stop();
 }
 
-// Fields the record holds as uint32 (the rest are doubles), and compress (a boolean).
+// Fields the record holds as uint32 (the rest are doubles but compress, a boolean: its
+// type is checked before the core, below).
 const WHOLE = new Set(['capacity.items', 'capacity.queue', 'capacity.queueBytes', 'batch.maxEvents', 'batch.maxBytes']);
 
 describe('numeric options the configuration record cannot hold exactly', () => {
@@ -50,12 +52,10 @@ describe('numeric options the configuration record cannot hold exactly', () => {
   });
 
   it('refuses, for every numeric option, values that would reach the core as another number', async () => {
-    for (const name of CONFIG_OPTIONS) {
-      const bad = name === 'compress'
-        ? ['false', 'yes', 0.5, null, NaN]
-        : WHOLE.has(name)
-          ? [2 ** 32, 2 ** 32 + 1, -1, 1.5, 4096.5, NaN, Infinity, -Infinity, null, '8192', 10n, {}]
-          : [NaN, Infinity, -Infinity, null, '0.5', '', 10n, {}];
+    for (const name of CONFIG_OPTIONS.filter((option) => option !== 'compress')) {
+      const bad = WHOLE.has(name)
+        ? [2 ** 32, 2 ** 32 + 1, -1, 1.5, 4096.5, NaN, Infinity, -Infinity, null, '8192', 10n, {}]
+        : [NaN, Infinity, -Infinity, null, '0.5', '', 10n, {}];
       for (const value of bad) await assertRefused(withOption(name, value), name);
     }
   });
@@ -139,7 +139,7 @@ describe('endpoint', () => {
 
 describe('options outside their documented values', () => {
   it('refuses a consent or gpc value outside the documented set, naming the values', async () => {
-    for (const [name, values] of [['consent', [false, true, 'deny', 'Granted', 'yes', null]], ['gpc', ['on', true, 'denied', null]]]) {
+    for (const [name, values] of [['consent', ['deny', 'Granted', 'yes', '']], ['gpc', ['on', 'denied', '']]]) {
       for (const value of values) {
         const { tracker, errors, transport } = await start({ [name]: value });
         assert.equal(tracker.stats().active, false, `${name}: ${value}`);
@@ -151,7 +151,7 @@ describe('options outside their documented values', () => {
   });
 
   it('refuses a debug option that trackerDebug() did not make, saying where it comes from', async () => {
-    for (const debug of [true, { trace: true }, 'trace']) {
+    for (const debug of [{ trace: true }, { onEvent: () => {} }, []]) {
       const { tracker, errors } = await start({ debug });
       assert.equal(tracker.stats().active, false);
       assert.match(String(errors[0]), /option debug is not made by trackerDebug\(\)/);
@@ -172,6 +172,63 @@ describe('options outside their documented values', () => {
     assert.equal(tracker.stats().transport.storage, 'off (gpc)', 'gpc: memory-only');
     assert.deepEqual(transport.events.map((e) => [e.e, e.id, e.pos, e.list]), [['imp', 'gig-1', 1, 'q1'], ['imp', 'gig-2', 2, 'q1']]);
     tracker.stop();
+  });
+});
+
+describe('options of another type than documented', () => {
+  // Every documented option by the type index.d.ts gives it: s string, n number,
+  // b boolean, f function, o object; w: the core's source (a string or an object).
+  const TYPE_OF = {
+    endpoint: 's', selector: 's', idAttribute: 's', positionAttribute: 's', listAttribute: 's', consent: 's', gpc: 's', storageKey: 's',
+    viewable: 'o', 'viewable.ratio': 'n', 'viewable.ms': 'n', 'viewable.largeArea': 'n', 'viewable.largeRatio': 'n', impressionRatio: 'n',
+    batch: 'o', 'batch.maxEvents': 'n', 'batch.maxBytes': 'n', 'batch.maxAgeMs': 'n', compress: 'b',
+    capacity: 'o', 'capacity.items': 'n', 'capacity.queue': 'n', 'capacity.queueBytes': 'n',
+    occlusion: 'b', onError: 'f', debug: 'o', wasm: 'w', env: 'o',
+  };
+  const TYPE_NAME = { s: 'string', n: 'number', b: 'boolean', f: 'function', o: 'object' };
+  // Values of every other type; null too where it is no value (selector: null turns discovery off).
+  const WRONG = {
+    s: [5, true, false, {}, () => {}, null], n: [true, false, 5n, () => {}], b: [1, 0, 'true', '', {}, () => {}, null],
+    f: ['onError', 1, true, {}], o: [5, 0, 'a', '', true, false, () => {}], w: [5, true, () => {}],
+  };
+  // What says so: the type check names the option and its type; the core's record
+  // refuses the numbers (IMP_ERR_CONFIG); endpoint and wasm have their own refusals.
+  const refusal = (name) => {
+    if (TYPE_OF[name] === 'n') return `returned IMP_ERR_CONFIG (option ${name})`;
+    if (name === 'endpoint') return 'option endpoint is not an http(s) URL';
+    if (name === 'wasm') return 'impression-tracker: core: ';
+    return `option ${name} is not of type ${TYPE_NAME[TYPE_OF[name]]}`;
+  };
+
+  /** A tracker started with `path` set to value: whether it is active, and what onError or the console got. */
+  async function startWith(path, value) {
+    const page = createPage();
+    const said = [];
+    const env = { ...page.env, ...fakeNetwork().env, console: { warn: (text) => said.push(text) } };
+    const options = { endpoint: '/collect', wasm: wasmBytes(), onError: (error) => said.push(error.message), env, ...withOption(path, value) };
+    const tracker = await createTracker(options);
+    return { active: tracker.stats().active, said };
+  }
+
+  it('refuses each option given a value of another type: a no-op tracker and one error naming it', async () => {
+    const refused = new Set();
+    for (const [name, type] of Object.entries(TYPE_OF)) {
+      for (const value of WRONG[type].filter((v) => v !== null || name !== 'selector')) {
+        const { active, said } = await startWith(name, value);
+        const what = `${name} given ${label({ value })}`;
+        assert.equal(active, false, `${what}: a no-op tracker`);
+        assert.equal(said.length, 1, `${what}: one error (${said})`);
+        assert.ok(said[0].includes(refusal(name)), `${what}: ${said[0]}`);
+        refused.add(name);
+      }
+    }
+    assert.deepEqual([...refused].sort(), Object.keys(TYPE_OF).sort(), 'every option');
+  });
+
+  it('accepts a selector of null or \'\' (discovery off) and an object option given as null (its defaults)', async () => {
+    for (const options of [{ selector: null }, { selector: '' }, { viewable: null, batch: null, capacity: null, debug: null }]) {
+      await assertAccepted(options);
+    }
   });
 });
 

@@ -305,11 +305,12 @@ describe('a call the tracker cannot take is reported, and the tracker goes on', 
     assert.match(warnings[0], /^impression-tracker onError threw: logger is not defined Error: impression-tracker: start returned IMP_ERR_CONFIG/);
   });
 
-  it('an onError that is not a function is no onError: the console says why the tracker is not tracking', async () => {
+  it('an onError that is not a function is refused: the console says why the tracker is not tracking', async () => {
     const { warnings, console } = recordingConsole();
-    await createTracker({ endpoint: '/collect', wasm: wasmBytes(), onError: 'console', viewable: { ratio: 2 }, env: { ...createPage().env, console } });
+    const tracker = await createTracker({ endpoint: '/collect', wasm: wasmBytes(), onError: 'console', env: { ...createPage().env, console } });
+    assert.equal(tracker.stats().active, false);
     assert.equal(warnings.length, 1);
-    assert.match(warnings[0], /option viewable\.ratio/);
+    assert.match(warnings[0], /^impression-tracker is not tracking: option onError is not of type function/);
   });
 });
 
