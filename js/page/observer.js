@@ -23,7 +23,7 @@ import { measureBars } from './bars.js';
 import { listen } from './lifecycle.js';
 
 const BAR_SLACK = 4; // px a bar may move before the observers are made again
-const BARS_AFTER_SCROLL_MS = 500;
+const BARS_LATER_MS = 500; // after an event that may have moved a bar (see below)
 
 /** Sorted distinct thresholds of one rule: entering (0 or the impression ratio) and viewable. */
 export function thresholdsFor(o, large) {
@@ -53,8 +53,8 @@ function createOcclusionObserver(env, o, onEntries) {
 // reports a transform: a card with no area (transform: scale(0)) is observed again
 // whenever an animation or a transition ends, so one that pops in is seen once it has.
 // The bars are measured when the observers are first made, by discovery when the page
-// changes (_fitBars), and by the same listener, which also hears a scroll end or a
-// resize; when one moved, the v1 observers are made again (their root changed).
+// changes (_fitBars), and 500 ms after the same events, a scroll's end or a resize;
+// when one moved, the v1 observers are made again (their root changed).
 /**
  * The observers of every card: sets cards._geometry (the v1 observers, by rule, the
  * size observer and the bars' measure) and cards._occlusion (the v2 observer or null).
@@ -77,17 +77,20 @@ export function observeCards(cards, env, o, onEntries, guard) {
   const sizes = RO && new RO(guard((entries) => {
     for (const { target } of entries) cards._geometry._fit(target, boxArea(target.getBoundingClientRect()));
   }));
-  // A scroll's end asks for the bars at most every BARS_AFTER_SCROLL_MS: a script that
+  // Each of these events asks for the bars BARS_LATER_MS later, once for all that come
+  // meanwhile: a resize drag or an animated page fires them many times, a script that
   // scrolls every frame (smooth-scroll libraries) ends a scroll every frame, and one
-  // measurement is a hit test, about a millisecond on a page of 20,000 cards.
+  // measurement is a hit test, about a millisecond on a page of 20,000 cards. Where the
+  // browser has no scrollend (Safari), every scroll asks.
   let barsLater = 0;
   const fitBarsLater = guard(() => {
     barsLater = 0;
     cards._geometry._fitBars();
   });
-  const unlisten = listen(env.window, ['animationend', 'transitionend', 'scrollend', 'resize'], guard((event) => {
-    if (event.type === 'scrollend') return void (barsLater ||= env.setTimeout(fitBarsLater, BARS_AFTER_SCROLL_MS));
-    cards._geometry._fitBars();
+  const win = env.window;
+  const unlisten = listen(win, ['animationend', 'transitionend', 'resize', 'onscrollend' in win ? 'scrollend' : 'scroll'], guard((event) => {
+    barsLater ||= env.setTimeout(fitBarsLater, BARS_LATER_MS);
+    if (event.type[0] === 's') return; // scrollend or scroll
     rules.forEach((rule, el) => {
       if (rule) return;
       small.unobserve(el); // observed again: a fresh entry measures it

@@ -3,7 +3,9 @@
 // fake clock): a sticky header over the top row, a fixed bottom bar, a header that hides
 // and shows again, a full-screen modal (no bar), a page with no bar. A card counts by
 // the part of it in the viewport that no bar covers (js/page/bars.js). Each test asserts
-// the exact events, and which roots the geometry observers were made with.
+// the exact events, and which roots the geometry observers were made with. The bars are
+// measured 500 ms after a resize, a transition's or an animation's end or a scroll's end
+// (a scroll where the browser has no scrollend), once for all that come meanwhile.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -26,6 +28,19 @@ function recordRoots() {
   };
 }
 const roots = (page) => page.evaluate(() => window.__roots);
+// An init script: counts the measurements of the bars (window.__measured), each a hit
+// test at the top and one at the bottom edge.
+function countMeasurements() {
+  const hitTest = Document.prototype.elementFromPoint;
+  window.__hitTests = 0;
+  Document.prototype.elementFromPoint = function elementFromPoint(...args) {
+    window.__hitTests++;
+    return hitTest.apply(this, args);
+  };
+}
+const measured = (page) => page.evaluate(() => window.__hitTests / 2);
+/** Moves the page's clock past the bars' delay (500 ms): the measurement asked for is made. */
+const pastBarsDelay = async (page) => clockTo(page, (await pageNow(page)) + 500);
 const ids = (events, e) => ofType(events, e).map((x) => x.id).sort();
 const near = (x) => (r) => Math.abs(r - x) < 0.01;
 const hidden = (page) => page.evaluate(() => window.__stubVisibilityChange('hidden'));
@@ -83,9 +98,11 @@ test('a header that hides and shows again (a transition of its transform): count
     header.style.transform = value;
   }), transform);
   await move('translateY(-100%)'); // hidden (as on a scroll down)
+  await pastBarsDelay(page);
   const shown = await observed(page, 'gig-e', (r) => r === 1, 'gig-e in full with the header hidden', covered.index);
   await clockTo(page, shown.t + 1200);
   await move('none'); // shown again (as on a scroll up)
+  await pastBarsDelay(page);
   const back = await observed(page, 'gig-e', near(0.4), 'gig-e under the header again', shown.index);
   await hidden(page);
   await waitForTrace(page, (f) => f[0] === 'state' && f[2] !== '0', 'the hide');
@@ -126,6 +143,55 @@ test('a header the page hides on scroll down and shows on scroll up, by script i
   await measuredAfterScrollTo(290, 3, 'the header shown, measured');
   await observed(page, 'gig-s', near(0.45), 'gig-s 45 % uncovered', hiddenBar.index);
   assert.deepEqual(await roots(page), ['-120px 0px 0px', '0px 0px 0px', '-120px 0px 0px']);
+});
+
+test('resizes, transitions\' and animations\' ends in a row: one measurement, 500 ms after the first', async (t) => {
+  // A fixed header of 120 px over gig-g (0 to 200 px: 40 % uncovered), 60 px once the
+  // page (a resize drag, an animated page) has fired 30 events.
+  const { page } = await stage(t, `<div id="header" style="position:fixed;top:0;left:0;right:0;height:120px;background:#333;z-index:1"></div>${
+    placed([['gig-g', 0, 0]], 1000)}`, { init: [recordRoots, countMeasurements] });
+  const covered = await observed(page, 'gig-g', near(0.4), 'gig-g under the header');
+  assert.equal(await measured(page), 1, 'measured at the start');
+  const start = await page.evaluate(() => {
+    document.getElementById('header').style.height = '60px';
+    for (let i = 0; i < 10; i++) for (const type of ['resize', 'transitionend', 'animationend']) dispatchEvent(new Event(type));
+    return performance.now();
+  });
+  await clockTo(page, start + 499);
+  assert.equal(await measured(page), 1, 'none before 500 ms');
+  await clockTo(page, start + 500);
+  assert.equal(await measured(page), 2, 'one for the 30 events');
+  await observed(page, 'gig-g', near(0.7), 'gig-g under the lower header', covered.index);
+  assert.deepEqual(await roots(page), ['-120px 0px 0px', '-60px 0px 0px']);
+});
+
+test('a browser without scrollend (Safari): the bars are measured 500 ms after a scroll, once for its every step', async (t) => {
+  // The header the page hides on scroll down, as above; gig-t at 300 to 500 px. The
+  // page has no onscrollend, and no listener after this one hears a scrollend.
+  const noScrollEnd = () => {
+    delete window.onscrollend;
+    delete Window.prototype.onscrollend;
+    addEventListener('scrollend', (event) => event.stopImmediatePropagation(), true);
+  };
+  const { page } = await stage(t, `<div id="header" style="position:fixed;top:0;left:0;right:0;height:120px;background:#333;z-index:1"></div>${
+    placed([['gig-t', 300, 0]], 3000)}`, { init: [noScrollEnd, recordRoots, countMeasurements] });
+  assert.equal(await page.evaluate(() => 'onscrollend' in window), false);
+  const start = await observed(page, 'gig-t', (r) => r === 1, 'gig-t in full');
+  await page.evaluate(() => {
+    window.__scrolls = 0;
+    addEventListener('scroll', () => {
+      document.getElementById('header').style.transform = 'translateY(-100%)';
+      window.__scrolls++;
+    });
+  });
+  for (let i = 0; i < 10; i++) await page.evaluate(() => scrollBy(0, 30)); // to 300 px: gig-t at 0 to 200 px
+  await waitInPage(page, () => scrollY === 300 && window.__scrolls > 0, undefined, { what: 'the page scrolled to 300 px' });
+  assert.equal(await measured(page), 1, 'none while the clock stands');
+  await pastBarsDelay(page);
+  await waitInPage(page, () => window.__roots.length === 2, undefined, { what: 'the header hidden, measured' });
+  assert.equal(await measured(page), 2, 'one for every scroll step');
+  await observed(page, 'gig-t', (r) => r === 1, 'gig-t in full, the header hidden', start.index);
+  assert.deepEqual(await roots(page), ['-120px 0px 0px', '0px 0px 0px']);
 });
 
 test('a header rendered with the cards after the tracker started (a client-side app): measured when discovery finds the cards', async (t) => {
@@ -172,15 +238,26 @@ test('a page with no bar (a header in the flow, narrow fixed buttons at the top 
 });
 
 // The cost of the bars, reported (t.diagnostic), never asserted: script time of one
-// measurement (a resize that moves no bar) and of a measurement that makes the observers
-// again and observes every card anew (a header made sticky, then not), and the frame
-// after it (the browser's first entries for every card), against a frame after a
-// measurement alone. Real clock; medians of ROUNDS.
+// measurement (500 ms after a resize that moves no bar) and of a measurement that makes
+// the observers again and observes every card anew (a header made sticky, then not), and
+// the frame after it (the browser's first entries for every card), against a frame after
+// a measurement alone. Real clock; medians of ROUNDS.
 const ROUNDS = 9;
+// An init script: the page's timers of 500 ms (the bars' delay) are timed, and
+// window.__measuredIn(ms, start) is told of each.
+function timeBarsDelay() {
+  const setTimer = window.setTimeout;
+  window.setTimeout = (fn, ms, ...args) => setTimer((...a) => {
+    if (ms !== 500) return fn(...a);
+    const start = performance.now();
+    fn(...a);
+    window.__measuredIn?.(performance.now() - start, start);
+  }, ms, ...args);
+}
 for (const n of [5000, 20000]) {
   test(`cost of a measurement and of new observers on ${n.toLocaleString('en')} cards (reported)`, async (t) => {
     const cards = Array.from({ length: n }, (_, i) => card(`gig-${i + 1}`, 'height:50px', i + 1)).join('');
-    const { page } = await open(t, { fixture: 'stage.html', it: { autoStart: false }, init: [recordRoots] });
+    const { page } = await open(t, { fixture: 'stage.html', it: { autoStart: false }, init: [recordRoots, timeBarsDelay] });
     await page.evaluate((html) => window.__build(html, '#grid { display: grid; grid-template-columns: repeat(10, 70px); gap: 5px }'),
       `<div id="header" style="top:0;height:120px;background:#333;z-index:1"></div><div id="grid" data-list-id="l">${cards}</div>`);
     await page.evaluate(() => window.__it.start());
@@ -188,14 +265,15 @@ for (const n of [5000, 20000]) {
       const header = document.getElementById('header');
       const frame = () => new Promise((done) => requestAnimationFrame(() => setTimeout(done)));
       const median = (list) => list.sort((a, b) => a - b)[list.length >> 1];
-      const timed = async (change) => {
+      const timed = (change) => new Promise((done) => {
+        window.__measuredIn = async (script, start) => {
+          window.__measuredIn = null;
+          await frame();
+          done([script, performance.now() - start]);
+        };
         change();
-        const t0 = performance.now();
         dispatchEvent(new Event('resize'));
-        const script = performance.now() - t0;
-        await frame();
-        return [script, performance.now() - t0];
-      };
+      });
       (async () => {
         await frame();
         const measure = [];

@@ -113,6 +113,7 @@ export function createPage({ visibilityState = 'visible', prerendering = false, 
   const clock = { t: 1000, timers: [], idle: [], nextId: 1 };
   const observers = { mutation: [], intersection: [], resize: [] };
   const window = new FakeEventTarget();
+  window.onscrollend = null; // a browser with the scrollend event (Safari has none)
   const document = new FakeEventTarget();
   Object.assign(document, {
     nodeType: 9,
