@@ -28,8 +28,8 @@ function recordRoots() {
   };
 }
 const roots = (page) => page.evaluate(() => window.__roots);
-// An init script: counts the measurements of the bars (window.__measured), each a hit
-// test at the top and one at the bottom edge.
+// An init script: counts the page's hit tests (window.__hitTests), two per measurement
+// of the bars (one at the top and one at the bottom edge).
 function countMeasurements() {
   const hitTest = Document.prototype.elementFromPoint;
   window.__hitTests = 0;
