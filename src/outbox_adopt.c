@@ -23,19 +23,38 @@
 **                                                   is rewritten with this tab as owner
 ** A tab is live when the glue reported its Web Lock held during this scan, or,
 ** without Web Locks, while the lease written in its record runs.
+**
+** An adopted batch is not sent yet. Each renderer reads localStorage from its own
+** copy, which another tab's writes reach by messages that the Web Locks do not wait
+** for: a scan may still see a record released that another tab claimed (or removed
+** after delivering it) moments before, and two tabs would send it. So a claim is
+** confirmed by a scan at least IMP_OB_SETTLE_MS after it is written, when every tab's writes of
+** that moment have arrived: still ours, the batch is sent; owned by another tab or
+** gone, the batch is forgotten here (its record stays theirs; nothing is counted).
+** Two tabs that claimed the same record both see the write that storage kept last.
 */
 #include "outbox_internal.h"
 
-int imp_ob_held_here(const uint8_t *key, uint32_t key_len) {
+static ob_batch *held_here(const uint8_t *key, uint32_t key_len) {
   OB_EACH_HELD(b) {
-    if (imp_ob_same(b->key, b->key_len, key, key_len)) return 1;
+    if (imp_ob_same(b->key, b->key_len, key, key_len)) return b;
   }
   return 0;
 }
 
+/* Another tab took b's record, or delivered and removed it: b is forgotten, its
+** record left as it is. */
+static void forget(ob_batch *b) {
+  b->flags &= ~(uint32_t)(OB_STORED | OB_STORING);
+  imp_ob_free(b);
+}
+
+static int ours(const ob_record *r) {
+  return imp_ob_same(r->owner, r->owner_len, imp_ob.tab, imp_ob.tab_len);
+}
+
 static int owner_live(double t, const ob_record *r) {
-  if (!r->owner_len || imp_ob_same(r->owner, r->owner_len, imp_ob.tab, imp_ob.tab_len))
-    return 0;
+  if (!r->owner_len || ours(r)) return 0;
   if (!(imp_ob.cfg.flags & IMP_OB_LOCKS)) return r->until > imp_ob_wall(t);
   for (uint32_t i = 0; i < imp_ob.live_n; i++)
     if (imp_ob_same(imp_ob.live[i] + 1, imp_ob.live[i][0], r->owner, r->owner_len)) return 1;
@@ -60,20 +79,28 @@ static void adopt(ob_batch *b, const ob_batch *found, const ob_record *r, const 
   b->key_len = key_len;
   b->stored_n = found->events;
   b->stored_len = 0; /* another tab's share until it is rewritten as ours */
-  b->flags = OB_STORED | OB_CLAIM | OB_WANT_STORE | (r->attempted ? OB_ATTEMPTED : 0u);
+  b->flags = OB_STORED | OB_CLAIM | OB_WANT_STORE | OB_UNCONFIRMED |
+             (r->attempted ? OB_ATTEMPTED : 0u);
 }
+
 
 uint32_t imp_ob_found(double t, const uint8_t *key, uint32_t key_len, const uint8_t *value,
                       uint32_t value_len) {
   static IMP_NEAR ob_record r;
   static IMP_NEAR ob_batch found;
   static _Alignas(8) uint8_t found_slot[IMP_OB_SLOT_BYTES];
-  if (key_len < 3u || key[0] != 'q' || key[1] != ':' || imp_ob_held_here(key, key_len) ||
-      (value_len > 1u && value[0] == 'I' && value[1] > '2' && value[1] <= '9'))
-    return IMP_FOUND_LEFT; /* (I3..I9: a later format, which the tracker that wrote it reads) */
+  ob_batch *held = held_here(key, key_len);
   __builtin_memset(&found, 0, sizeof found);
   imp_ob_bind(&found, found_slot);
-  if (!imp_ob_parse_record(value, value_len, &r, &found)) return IMP_FOUND_REMOVE;
+  int readable = imp_ob_parse_record(value, value_len, &r, &found);
+  if (held) {
+    if (readable && ours(&r)) held->flags |= OB_CHECK; /* its claim stands */
+    return IMP_FOUND_LEFT;
+  }
+  if (key_len < 3u || key[0] != 'q' || key[1] != ':' ||
+      (value_len > 1u && value[0] == 'I' && value[1] > '2' && value[1] <= '9'))
+    return IMP_FOUND_LEFT; /* (I3..I9: a later format, which the tracker that wrote it reads) */
+  if (!readable) return IMP_FOUND_REMOVE;
   if (owner_live(t, &r)) {
     if (imp_ob.rescan_at < 0.0) imp_ob.rescan_at = t + imp_ob.cfg.lease_ms;
     return IMP_FOUND_LEFT;
@@ -101,8 +128,16 @@ uint32_t imp_ob_found(double t, const uint8_t *key, uint32_t key_len, const uint
   return IMP_FOUND_ADOPTED;
 }
 
+/* The claims due for their check: confirmed when the scan found them standing, else
+** forgotten. */
 void imp_ob_scan_done(double t) {
-  (void)t;
   imp_ob.scanning = 0;
+  OB_EACH_HELD(b) {
+    if ((b->flags & (OB_UNCONFIRMED | OB_CLAIM)) == OB_UNCONFIRMED && t >= b->sent_at) {
+      if (b->flags & OB_CHECK) b->flags &= ~(uint32_t)OB_UNCONFIRMED;
+      else forget(b);
+    }
+    b->flags &= ~(uint32_t)OB_CHECK;
+  }
   imp_ob_cancel_parked();
 }

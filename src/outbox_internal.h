@@ -28,6 +28,10 @@
 #ifndef IMP_OB_ARENA_BYTES
 #define IMP_OB_ARENA_BYTES (17u * IMP_OB_SLOT_BYTES) /* the default max_batches + 1 */
 #endif
+/* Another tab's writes reach this tab's localStorage later than its Web Locks do
+** (each renderer keeps a copy of the storage, updated by messages): a claim is
+** trusted once a scan this long after it still finds it. */
+#define IMP_OB_SETTLE_MS 1000.0
 #define IMP_OB_MAX_SPLIT 6u        /* a refused beacon is halved at most this deep */
 #define IMP_OB_CHORES (2u * IMP_OB_MAX_BATCHES + 16u) /* removals and cancels waiting */
 
@@ -49,12 +53,17 @@ enum ob_flag {
   OB_HANDED = 64,     /* dealt with for the current page hide (idle: kept)    */
   OB_LATER_NO = 128,  /* fetchLater refused this batch: do not ask again      */
   OB_CLAIM = 256,     /* adopted: its record is rewritten with this tab as owner */
-  OB_NO_BEACON = 512  /* sendBeacon refused it for this page hide             */
+  OB_NO_BEACON = 512, /* sendBeacon refused it for this page hide             */
+  OB_UNCONFIRMED = 1024, /* adopted: not sent before a scan IMP_OB_SETTLE_MS later
+                            finds its record still ours (outbox_adopt.c)      */
+  OB_CHECK = 2048     /* the scan in progress found its record ours           */
 };
 
 typedef struct ob_batch {
   double created;          /* wall ms at the cut: age and key order        */
-  double sent_at;          /* core time the fetch went out (timeout)       */
+  double sent_at;          /* core time the fetch went out (timeout); before a
+                              claim is confirmed (never in flight then), the
+                              time a scan confirms it from (outbox_adopt.c) */
   double renew_at;         /* core time its owned record's lease needs renewing */
   uint32_t id;             /* 1, 2, ... per start                          */
   uint32_t state;          /* ob_state                                     */
@@ -145,7 +154,6 @@ void imp_ob_bind(ob_batch *b, uint8_t *slot); /* b's buffers: IMP_OB_SLOT_BYTES 
 void imp_ob_init_slots(uint8_t *mem);
 int imp_ob_same(const uint8_t *a, uint32_t an, const uint8_t *b, uint32_t bn); /* equal bytes */
 int imp_ob_tab_ok(const uint8_t *s, uint32_t n); /* a tab id: 1..16 bytes of [0-9a-z] */
-int imp_ob_held_here(const uint8_t *key, uint32_t key_len); /* a held batch has that record */
 ob_batch *imp_ob_alloc(void);                 /* NULL when every slot is used */
 int imp_ob_share_fits(uint32_t events, uint32_t bytes); /* within stored_events, _bytes */
 void imp_ob_cancel_parked(void);              /* after a scan, and at a purge */

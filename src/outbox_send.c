@@ -30,6 +30,10 @@ static int storage_usable(void) {
          imp_ob.consent == IMP_CONSENT_GRANTED;
 }
 
+/* Adopted batches whose claim is not confirmed yet (outbox_adopt.c) are not sent; with
+** storage unusable no scan can confirm them, and they go as any batch. */
+static uint32_t unconfirmed(void) { return imp_ob.storage_ok ? OB_UNCONFIRMED : 0u; }
+
 /* The action record: kind, ticket, batch, and the key and body in the io buffer. */
 static void set_action(uint32_t kind, const ob_batch *b, uint32_t ticket, uint32_t key_bytes,
                        uint32_t body_bytes) {
@@ -68,7 +72,8 @@ static int make_room(const ob_batch *keep, uint32_t need, uint32_t bytes) {
       size += b->stored_len;
     }
     if (imp_ob_share_fits(events, size)) return 1;
-    ob_batch *victim = imp_ob_oldest(1u << OB_IDLE | 1u << OB_BEACON, OB_STORED, OB_STORING | OB_RELEASE);
+    ob_batch *victim = imp_ob_oldest(1u << OB_IDLE | 1u << OB_BEACON, OB_STORED,
+                                     OB_STORING | OB_RELEASE | OB_UNCONFIRMED);
     if (!victim) return 0;
     imp_ob_chore(IMP_ACT_REMOVE, 0, victim->key, victim->key_len);
     victim->flags &= ~(uint32_t)OB_STORED;
@@ -85,11 +90,13 @@ static int emit_store(double t, ob_batch *b, int released) {
   uint32_t len = imp_ob_encode_record(b, released, until, imp_ob_io + b->key_len,
                                       IMP_OB_IO_BYTES - b->key_len);
   b->flags = (b->flags & ~(uint32_t)OB_WANT_STORE) | OB_STORING;
-  if (!len || !make_room(b, b->events, len + b->key_len)) {
-    b->flags &= ~(uint32_t)(OB_CLAIM | OB_STORING);
+  if (!len || !make_room(b, b->events, len + b->key_len)) { /* (a claim not written: sent as is) */
+    b->flags &= ~(uint32_t)(OB_CLAIM | OB_STORING | OB_UNCONFIRMED);
     return 0;
   }
   b->flags = released ? (b->flags | OB_RELEASE) : (b->flags & ~(uint32_t)OB_RELEASE);
+  if (b->flags & OB_CLAIM) /* the scan that confirms it (outbox_adopt.c) */
+    imp_ob.rescan_at = b->sent_at = t + IMP_OB_SETTLE_MS;
   b->store_ticket = ++imp_ob.next_ticket;
   b->stored_n = b->events;
   b->stored_len = len + b->key_len;
@@ -151,7 +158,7 @@ static void expire_held(double t) {
 static int fetch_action(double t) {
   if (!imp_ob.online || t < imp_ob.retry_at) return 0;
   if (imp_ob.failures && imp_ob_oldest(1u << OB_FETCH, 0, 0)) return 0; /* one at a time while failing */
-  ob_batch *b = imp_ob_oldest(1u << OB_IDLE, 0, 0);
+  ob_batch *b = imp_ob_oldest(1u << OB_IDLE, 0, unconfirmed());
   if (!b) return 0;
   uint32_t len, n = send_count(b, &len);
   if (imp_ob.inflight_bytes && imp_ob.inflight_bytes + len > imp_ob.cfg.keepalive_bytes)
@@ -182,6 +189,10 @@ static int visible_action(double t) {
 
 /* The page hide, one batch at a time (see the top of this file). */
 static int hand_off(double t, ob_batch *b) {
+  if (b->flags & unconfirmed()) { /* its record, claimed or not, stands for it */
+    imp_ob_let_go(b);
+    return 0;
+  }
   int store_first = imp_ob.failures || !imp_ob.online || (b->flags & (OB_FAILED | OB_NO_BEACON));
   if (b->state == OB_FETCH) {
     b->flags |= OB_HANDED;
@@ -214,7 +225,7 @@ static int later_action(void) {
   if (!(imp_ob.cfg.flags & IMP_OB_LATER) || imp_ob.consent != IMP_CONSENT_GRANTED) return 0;
   OB_EACH_HELD(b) {
     if ((b->state != OB_IDLE && b->state != OB_FETCH) ||
-        b->later_ticket || (b->flags & OB_LATER_NO))
+        b->later_ticket || (b->flags & (OB_LATER_NO | unconfirmed())))
       continue;
     uint32_t len = imp_ob_encode_body(b, b->events); /* a copy of all its events */
     if (len > imp_ob.cfg.body_bytes || imp_ob.later_used + len > imp_ob.cfg.later_bytes)

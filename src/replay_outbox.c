@@ -301,6 +301,7 @@ int replay_outbox_line(char **f, int n, int32_t *status) {
   if (!strcmp(cmd, "live") && n == 2) return set_live(f[1], 1);
   if (!strcmp(cmd, "dead") && n == 2) return set_live(f[1], 0);
   if (!strcmp(cmd, "put") && n == 3) return put_line(f[1], f[2]);
+  if (!strcmp(cmd, "del") && n == 2) return removal(f[1]), 1;
   if (!strcmp(cmd, "stats") && n == 1) return stats(), 1;
   if (!strcmp(cmd, "storage") && n == 1) return show_storage(), 1;
   if (!strcmp(cmd, "outbox") && n == 4 && NUM(1) && NUM(2)) {

@@ -229,6 +229,7 @@ function runLocal(s, f, number, decode) {
   if ((cmd === 'live' || cmd === 'dead') && f.length === 2) return setLive(s, f[1], cmd === 'live') ? OK : undefined;
   if (cmd === 'stats' && f.length === 1) return printStats(s), OK;
   if (cmd === 'storage' && f.length === 1) return printStorage(s), OK;
+  if (cmd === 'del' && f.length === 2) return s.storage.delete(f[1]), OK;
   if (cmd === 'put' && f.length === 3 && f[1].length <= KEY_BYTES) {
     const buffer = new Uint8Array(IO_BYTES);
     const n = decode(f[2], buffer);
@@ -277,7 +278,7 @@ function runWithStrings(s, f, number, decode) {
 
 function runLine(s, f, number, decode) {
   const [cmd] = f;
-  if (['obcfg', 'live', 'dead', 'stats', 'storage', 'put'].includes(cmd)) return runLocal(s, f, number, decode);
+  if (['obcfg', 'live', 'dead', 'stats', 'storage', 'put', 'del'].includes(cmd)) return runLocal(s, f, number, decode);
   if (['outbox', 'tablive', 'found'].includes(cmd)) return runWithStrings(s, f, number, decode);
   const d = f.slice(1).map(number);
   if (d.includes(undefined)) return undefined;

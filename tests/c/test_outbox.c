@@ -644,8 +644,9 @@ static uint32_t let_go_at_hide(void) {
   return early;
 }
 
-/* let_go_at_hide(), then shown again the record is adopted and sent again. *early: the
-** request let go; returns the ticket of the adopted copy's request. */
+/* let_go_at_hide(), then shown again the record is adopted, claimed, confirmed a
+** second later and sent again (at 1040). *early: the request let go; returns the
+** ticket of the adopted copy's request. */
 static uint32_t let_go_then_adopted(uint32_t *early) {
   *early = let_go_at_hide();
   imp_page_state(40, IMP_PAGE_VISIBLE);
@@ -656,30 +657,41 @@ static uint32_t let_go_then_adopted(uint32_t *early) {
   imp_outbox_found(40, let_go_key_len, let_go_value_len);
   CHECK_INT(ACT->found, IMP_FOUND_ADOPTED, "its record is adopted");
   imp_outbox_scan_done(40);
-  CHECK_INT(store_all(40), IMP_OK, "claimed, then");
+  CHECK_INT(imp_outbox_next(40, 0.5), IMP_OK, "then");
+  CHECK_INT(ACT->kind, IMP_ACT_STORE, "claimed");
+  uint32_t claim_len = ACT->key_bytes + ACT->body_bytes;
+  memcpy(let_go_value, imp_outbox_io_ptr(), claim_len); /* the claim, key then value */
+  imp_outbox_stored(40, ACT->ticket, IMP_STORE_OK);
+  CHECK_INT(imp_outbox_next(40, 0.5), IMP_NONE, "not sent before the claim is confirmed");
+  CHECK_INT(imp_outbox_next(1040, 0.5), IMP_OK, "a second later");
+  CHECK_INT(ACT->kind, IMP_ACT_SCAN, "storage is scanned");
+  memcpy(imp_outbox_io_ptr(), let_go_value, claim_len);
+  imp_outbox_found(1040, let_go_key_len, claim_len - let_go_key_len);
+  imp_outbox_scan_done(1040);
+  CHECK_INT(imp_outbox_next(1040, 0.5), IMP_OK, "the claim still this tab's");
   CHECK_INT(ACT->kind, IMP_ACT_FETCH, "sent again");
   return ACT->ticket;
 }
 
 static void test_late_answer_after_adoption(void) {
   uint32_t early, again = let_go_then_adopted(&early);
-  CHECK_INT(imp_outbox_response(50, early, 400, -1, 0.5), IMP_OK, "the early request is refused late");
+  CHECK_INT(imp_outbox_response(1050, early, 400, -1, 0.5), IMP_OK, "the early request is refused late");
   CHECK_INT(ACT->lost, 0, "which counts nothing here");
   CHECK_INT(ACT->held_events, 1, "and leaves the adopted batch");
-  CHECK_INT(imp_outbox_next(50, 0.5), IMP_NONE, "and its record");
-  CHECK_INT(imp_outbox_response(60, again, 400, -1, 0.5), IMP_OK, "the adopted copy is refused");
+  CHECK_INT(imp_outbox_next(1050, 0.5), IMP_NONE, "and its record");
+  CHECK_INT(imp_outbox_response(1060, again, 400, -1, 0.5), IMP_OK, "the adopted copy is refused");
   CHECK_INT(ACT->lost, 1, "its event is counted lost, once");
   CHECK_INT(imp_g.drop_pending, 1, "and travels in the next batch's drop");
   again = let_go_then_adopted(&early);
-  CHECK_INT(imp_outbox_response(50, early, 204, -1, 0.5), IMP_OK, "the early request lands late");
+  CHECK_INT(imp_outbox_response(1050, early, 204, -1, 0.5), IMP_OK, "the early request lands late");
   CHECK_INT(ACT->delivered, 0, "the adopted batch will count it");
-  CHECK_INT(imp_outbox_response(60, again, 204, -1, 0.5), IMP_OK, "the adopted copy lands");
+  CHECK_INT(imp_outbox_response(1060, again, 204, -1, 0.5), IMP_OK, "the adopted copy lands");
   CHECK_INT(ACT->delivered, 1, "its event is delivered, once");
   again = let_go_then_adopted(&early);
-  CHECK_INT(imp_outbox_response(50, again, 204, -1, 0.5), IMP_OK, "the adopted copy lands first");
+  CHECK_INT(imp_outbox_response(1050, again, 204, -1, 0.5), IMP_OK, "the adopted copy lands first");
   CHECK_INT(ACT->delivered, 1, "its event is delivered");
   CHECK_INT(ACT->held_batches, 0, "and the batch is done");
-  CHECK_INT(imp_outbox_response(60, early, 204, -1, 0.5), IMP_OK, "the early request lands late");
+  CHECK_INT(imp_outbox_response(1060, early, 204, -1, 0.5), IMP_OK, "the early request lands late");
   CHECK_INT(ACT->delivered, 1, "its event is not delivered twice");
 }
 

@@ -188,7 +188,7 @@ describe('generated delivery traces: WASM replay = native replay', { skip: noNat
   const line = () => {
     t += int(900);
     switch (pick(['elem', 'eobs', 'eobs', 'eobs', 'state', 'next', 'next', 'next', 'fetched', 'fetched', 'beaconed', 'later', 'stored',
-      'online', 'consent', 'live', 'dead', 'put', 'scan', 'steps', 'flush', 'auto', 'stats', 'storage', 'reload', 'junk'])) {
+      'online', 'consent', 'live', 'dead', 'put', 'del', 'scan', 'steps', 'flush', 'auto', 'stats', 'storage', 'reload', 'junk'])) {
       case 'elem': return [`elem ${time()} ${int(30)} g${int(12)} -`];
       case 'eobs': return [`eobs ${time()} ${int(5)} ${pick([0, 0.6, 1, 1])} ${pick([100, 300000])}`];
       case 'state': return [`state ${time()} ${odd(pick([0, 0, 1, 2, 3]))}`];
@@ -202,6 +202,7 @@ describe('generated delivery traces: WASM replay = native replay', { skip: noNat
       case 'live':
       case 'dead': return [`${pick(['live', 'dead'])} ${pick(TABS)}`];
       case 'put': return [`put ${pick(KEYS)} ${pick([RECORD, RECORD, 'junk', '-', '%zz'])}`];
+      case 'del': return [`del ${pick(KEYS)}`];
       case 'scan': return [`scan ${time()}`];
       case 'steps': return scanSteps();
       case 'flush': return [`flush ${time()}`];
@@ -209,7 +210,7 @@ describe('generated delivery traces: WASM replay = native replay', { skip: noNat
       case 'stats': return ['stats'];
       case 'storage': return ['storage'];
       case 'reload': return pageLoad();
-      default: return [pick(['next 1', 'outbox 1 2', 'put', 'live', 'auto 1 0 204 1', 'scan', 'fetched 1 1 204 -1', 'stats 1',
+      default: return [pick(['next 1', 'outbox 1 2', 'put', 'del 1 2', 'live', 'auto 1 0 204 1', 'scan', 'fetched 1 1 204 -1', 'stats 1',
         'found 1 k', 'found 1 %zz v', 'tablive 1', 'flush', 'scandone 1 2'])];
     }
   };
