@@ -162,6 +162,67 @@ test('two tabs adopt stored batches without sending any twice', async (t) => {
   assert.equal(duplicateCount(collector.records), 0, `raw duplicates over ${copies} distinct events`);
 });
 
+/**
+ * An init script for the pages opened with "stale" in their query: their localStorage
+ * shows the tracker's records as `records` held them (plus the page's own writes)
+ * until window.__freshStorage() is called, as a renderer whose copy of the storage
+ * has not yet heard of another tab's writes.
+ */
+function staleStorage({ records, prefix }) {
+  if (!location.search.includes('stale')) return;
+  const real = window.localStorage;
+  const view = new Map(records);
+  let stale = true;
+  window.__freshStorage = () => { stale = false; };
+  const ours = (key) => stale && key.startsWith(`${prefix}q:`);
+  const keys = () => (stale ? [...Object.keys(real).filter((k) => !ours(k)), ...view.keys()] : Object.keys(real));
+  const storage = {
+    getItem: (key) => (ours(key) ? view.get(key) ?? null : real.getItem(key)),
+    setItem: (key, value) => { if (ours(key)) view.set(key, String(value)); real.setItem(key, value); },
+    removeItem: (key) => { view.delete(key); real.removeItem(key); },
+    key: (i) => keys()[i] ?? null,
+    get length() { return keys().length; },
+  };
+  Object.defineProperty(window, 'localStorage', { configurable: true, get: () => storage });
+}
+
+test('two tabs, one reading storage late: a record both tabs claim is sent once', async (t) => {
+  const { first, ids } = await storeABatchAndLeave(t);
+  const records = await first.page.evaluate((p) => Object.entries(localStorage).filter(([k]) => k.startsWith(`${p}q:`)), PREFIX);
+  assert.ok(records.length > 0 && records.every(([, v]) => / -\n/.test(v)), 'released records');
+  // A context on the test's clock, whose storage holds those records.
+  const { context, page: seed } = await open(t, { fixture: 'other.html', clock: true, waitReady: false });
+  await seed.evaluate((entries) => { for (const [k, v] of entries) localStorage.setItem(k, v); }, records);
+  await context.addInitScript(staleStorage, { records, prefix: PREFIX });
+  await collector.up();
+  const ownerOf = (page) => page.evaluate((p) => Object.entries(localStorage).filter(([k]) => k.startsWith(`${p}q:`))
+    .map(([, v]) => v.slice(0, v.indexOf('\n')).split(' ').pop()), PREFIX);
+  // Tab B adopts the records and claims them.
+  const b = await context.newPage();
+  await b.goto(site.url('/fixtures/grid.html?n=1'));
+  await trackerReady(b);
+  await waitInPage(b, (p) => Object.entries(localStorage).some(([k, v]) => k.startsWith(`${p}q:`) && !/ -\n/.test(v)), PREFIX, { what: 'B claims' });
+  const claimedByB = await ownerOf(b);
+  // Tab C still sees them released: it adopts and claims them too (its writes land last).
+  const c = await context.newPage();
+  await c.goto(site.url('/fixtures/grid.html?n=1&stale'));
+  await trackerReady(c);
+  await waitInPage(b, ([p, owners]) => Object.entries(localStorage).some(([k, v]) => k.startsWith(`${p}q:`)
+    && !owners.some((o) => v.startsWith(`I2`) && v.slice(0, v.indexOf('\n')).endsWith(` ${o}`))), [PREFIX, claimedByB], { what: 'C claims' });
+  await c.evaluate(() => window.__freshStorage()); // C's copy of the storage catches up
+  await c.clock.runFor(1500); // the scans that check the claims
+  await collector.waitFor(() => ids.every((id) => eventIds(collector.records).has(id)), 15000, 'the stored events');
+  for (const page of [b, c]) {
+    await waitInPage(page, () => {
+      const s = window.__it.tracker.stats().transport;
+      return s.queued === 0 && s.inFlight === 0;
+    }, undefined, { what: 'the tab idle' });
+  }
+  await waitInPage(b, (p) => !Object.keys(localStorage).some((k) => k.startsWith(`${p}q:`)), PREFIX, { what: 'storage empty' });
+  assertDelivered(ids);
+  assert.equal(duplicateCount(collector.records), 0, 'each stored event sent once');
+});
+
 test('renderer crash: stored events are delivered when the site is opened again', async (t) => {
   await collector.down();
   const { page, context } = await open(t, { fixture: 'grid.html?n=24' });
