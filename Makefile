@@ -198,12 +198,13 @@ BUNDLE    := node tests/tools/bundle.mjs
 # back into about 0.02 KiB in the glue; the page's calls from its hooks (onError, the debug
 # hooks) taken when the tracker's step ends, and one page view for the newPageView() calls
 # made meanwhile, about 0.09 KiB in the glue; options of another type than their default
-# refused about 0.09 KiB in the glue.
-JS_GZIP_BUDGET ?= 21089
+# refused about 0.09 KiB in the glue; an adopted batch sent only once a scan a second after
+# its claim finds the claim standing about 0.13 KiB in the core.
+JS_GZIP_BUDGET ?= 21218
 GLUE_GZIP_BUDGET ?= 9280
 # The script-tag build, the shipped single file (glue, debug entry and the core's gzip
 # bytes as base64, placed first so gzip codes them apart: tests/tools/bundle.mjs).
-SCRIPT_TAG_GZIP_BUDGET ?= 23221
+SCRIPT_TAG_GZIP_BUDGET ?= 23296
 .PHONY: glue types
 
 glue: js/imp-embedded.js dist/impression-tracker.js dist/index.min.js dist/embedded.min.js
