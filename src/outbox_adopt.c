@@ -83,23 +83,22 @@ static void adopt(ob_batch *b, const ob_batch *found, const ob_record *r, const 
              (r->attempted ? OB_ATTEMPTED : 0u);
 }
 
-
 uint32_t imp_ob_found(double t, const uint8_t *key, uint32_t key_len, const uint8_t *value,
                       uint32_t value_len) {
   static IMP_NEAR ob_record r;
   static IMP_NEAR ob_batch found;
   static _Alignas(8) uint8_t found_slot[IMP_OB_SLOT_BYTES];
-  ob_batch *held = held_here(key, key_len);
+  if (key_len < 3u || key[0] != 'q' || key[1] != ':' ||
+      (value_len > 1u && value[0] == 'I' && value[1] > '2' && value[1] <= '9'))
+    return IMP_FOUND_LEFT; /* (I3..I9: a later format, which the tracker that wrote it reads) */
   __builtin_memset(&found, 0, sizeof found);
   imp_ob_bind(&found, found_slot);
   int readable = imp_ob_parse_record(value, value_len, &r, &found);
+  ob_batch *held = held_here(key, key_len);
   if (held) {
     if (readable && ours(&r)) held->flags |= OB_CHECK; /* its claim stands */
     return IMP_FOUND_LEFT;
   }
-  if (key_len < 3u || key[0] != 'q' || key[1] != ':' ||
-      (value_len > 1u && value[0] == 'I' && value[1] > '2' && value[1] <= '9'))
-    return IMP_FOUND_LEFT; /* (I3..I9: a later format, which the tracker that wrote it reads) */
   if (!readable) return IMP_FOUND_REMOVE;
   if (owner_live(t, &r)) {
     if (imp_ob.rescan_at < 0.0) imp_ob.rescan_at = t + imp_ob.cfg.lease_ms;

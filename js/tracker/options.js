@@ -70,7 +70,9 @@ export function resolveOptions(options = {}) {
     const value = o[key];
     const type = typeof DEFAULTS[key];
     if (value === undefined) o[key] = DEFAULTS[key];
-    else if (typeof value !== type && (value !== null || key !== 'selector')) throw new Error(`impression-tracker: option ${key} is not of type ${type}`);
+    else if (typeof value !== type && (value !== null || key !== 'selector')) {
+      throw new Error(`impression-tracker: option ${key} is not of type ${type}`);
+    }
   }
   for (const group of ['viewable', 'batch', 'capacity']) o[group] = { ...options[group] };
   eachConfigOption(o, (holder, key, i, path) => {

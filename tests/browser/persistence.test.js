@@ -141,6 +141,23 @@ async function storeABatchAndLeave(t) {
   return { first, ids };
 }
 
+/**
+ * Waits for the stored events at the collector and for every tab idle with nothing
+ * stored, so that every copy that was going to be sent was sent; then checks them all
+ * delivered.
+ */
+async function deliveredByIdleTabs(ids, tabs) {
+  await collector.waitFor(() => ids.every((id) => eventIds(collector.records).has(id)), 15000, 'the stored events');
+  for (const page of tabs) {
+    await waitInPage(page, () => {
+      const s = window.__it.tracker.stats().transport;
+      return s.queued === 0 && s.inFlight === 0;
+    }, undefined, { what: 'the tab idle' });
+  }
+  await waitInPage(tabs[0], (p) => !Object.keys(localStorage).some((k) => k.startsWith(`${p}q:`)), PREFIX, { what: 'storage empty' });
+  assertDelivered(ids);
+}
+
 test('two tabs adopt stored batches without sending any twice', async (t) => {
   const { first, ids } = await storeABatchAndLeave(t);
   await collector.up();
@@ -148,16 +165,7 @@ test('two tabs adopt stored batches without sending any twice', async (t) => {
   const [b, c] = await Promise.all([first.context.newPage(), first.context.newPage()]);
   await Promise.all([b.goto(site.url('/fixtures/grid.html?n=1')), c.goto(site.url('/fixtures/grid.html?n=1'))]);
   await Promise.all([trackerReady(b), trackerReady(c)]);
-  await collector.waitFor(() => ids.every((id) => eventIds(collector.records).has(id)), 15000, 'the stored events');
-  // Both tabs idle, with nothing stored: every copy that was going to be sent was sent.
-  for (const page of [b, c]) {
-    await waitInPage(page, () => {
-      const s = window.__it.tracker.stats().transport;
-      return s.queued === 0 && s.inFlight === 0;
-    }, undefined, { what: 'the tab idle' });
-  }
-  await waitInPage(b, (p) => !Object.keys(localStorage).some((k) => k.startsWith(`${p}q:`)), PREFIX, { what: 'storage empty' });
-  assertDelivered(ids);
+  await deliveredByIdleTabs(ids, [b, c]);
   const copies = uniqueEvents(collector.records).length;
   assert.equal(duplicateCount(collector.records), 0, `raw duplicates over ${copies} distinct events`);
 });
@@ -211,15 +219,7 @@ test('two tabs, one reading storage late: a record both tabs claim is sent once'
     && !owners.some((o) => v.startsWith(`I2`) && v.slice(0, v.indexOf('\n')).endsWith(` ${o}`))), [PREFIX, claimedByB], { what: 'C claims' });
   await c.evaluate(() => window.__freshStorage()); // C's copy of the storage catches up
   await c.clock.runFor(1500); // the scans that check the claims
-  await collector.waitFor(() => ids.every((id) => eventIds(collector.records).has(id)), 15000, 'the stored events');
-  for (const page of [b, c]) {
-    await waitInPage(page, () => {
-      const s = window.__it.tracker.stats().transport;
-      return s.queued === 0 && s.inFlight === 0;
-    }, undefined, { what: 'the tab idle' });
-  }
-  await waitInPage(b, (p) => !Object.keys(localStorage).some((k) => k.startsWith(`${p}q:`)), PREFIX, { what: 'storage empty' });
-  assertDelivered(ids);
+  await deliveredByIdleTabs(ids, [b, c]);
   assert.equal(duplicateCount(collector.records), 0, 'each stored event sent once');
 });
 

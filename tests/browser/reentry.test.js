@@ -75,16 +75,26 @@ const unobserveAt = (e) => `if (x.e === '${e}') it.tracker.unobserve(document.qu
 const delivered = (e) => uniqueEvents(collector.records).filter((x) => x.event.e === e).map((x) => x.event.id).sort();
 const gigs = (from, to) => Array.from({ length: to - from + 1 }, (_, i) => `gig-${from + i}`).sort();
 
-test('onEvent calling unobserve() of the card at its vis event (it left view): released once, the tracker goes on', async (t) => {
-  const { page, problems } = await startWithHooks(t, { onEvent: unobserveAt('vis') });
+/**
+ * Starts with a hook that lets each card go at its `e` event, lets the first 16 cards be
+ * seen for a second (a span of no time ends with no vis event), scrolls the top rows out
+ * and checks the cards let go (`letGo`: their ids) and the `watched` rest; then flushes.
+ */
+async function letCardsGoAt(t, e, { extra, letGo, watched }) {
+  const { page, problems } = await startWithHooks(t, { onEvent: unobserveAt(e), extra });
   await waitForEvents(page, 'imp', 16, 'the first 16 impressions');
-  await page.clock.runFor(1100); // a span of no time ends with no vis event
+  await page.clock.runFor(1100);
   await scroll(page);
   await waitForEvents(page, 'imp', 24, 'the impressions of the last rows');
-  assert.deepEqual((await eventsOfType(page, 'vis')).map((x) => x.id).sort(), gigs(1, 8));
+  assert.deepEqual((await eventsOfType(page, e)).map((x) => x.id).sort(), letGo);
   assert.deepEqual(await state(page), { active: true, errors: [] });
-  assert.equal(await page.evaluate(() => window.__it.tracker.stats().elements), 16, 'the 8 cards let go are not watched');
+  assert.equal(await page.evaluate(() => window.__it.tracker.stats().elements), watched, `the ${letGo.length} cards let go are not watched`);
   await page.evaluate(() => window.__it.tracker.flush());
+  return { page, problems };
+}
+
+test('onEvent calling unobserve() of the card at its vis event (it left view): released once, the tracker goes on', async (t) => {
+  const { page, problems } = await letCardsGoAt(t, 'vis', { letGo: gigs(1, 8), watched: 16 });
   await collector.waitFor((r) => uniqueEvents(r).filter((x) => x.event.e === 'imp').length === 24, 10000, '24 impressions');
   assert.deepEqual(delivered('vis'), gigs(1, 8));
   assert.deepEqual(await state(page), { active: true, errors: [] });
@@ -97,15 +107,7 @@ test('onEvent calling unobserve() of the card at its vis event (it left view): r
 const LATE_TIMERS = '({ env: { setTimeout: (fn, ms) => setTimeout(fn, ms + 5000), clearTimeout } })';
 
 test('onEvent calling unobserve() of the card at its view event: released once, the tracker goes on', async (t) => {
-  const { page, problems } = await startWithHooks(t, { onEvent: unobserveAt('view'), extra: LATE_TIMERS });
-  await waitForEvents(page, 'imp', 16, 'the first 16 impressions');
-  await page.clock.runFor(1100);
-  await scroll(page);
-  await waitForEvents(page, 'imp', 24, 'the impressions of the last rows');
-  assert.deepEqual((await eventsOfType(page, 'view')).map((x) => x.id).sort(), gigs(1, 16));
-  assert.deepEqual(await state(page), { active: true, errors: [] });
-  assert.equal(await page.evaluate(() => window.__it.tracker.stats().elements), 8, 'the 16 cards let go are not watched');
-  await page.evaluate(() => window.__it.tracker.flush());
+  const { page, problems } = await letCardsGoAt(t, 'view', { extra: LATE_TIMERS, letGo: gigs(1, 16), watched: 8 });
   await page.clock.runFor(6000); // the late timers
   await collector.waitFor((r) => uniqueEvents(r).filter((x) => x.event.e === 'imp').length === 24, 10000, '24 impressions');
   assert.deepEqual(delivered('view'), gigs(1, 16));
