@@ -101,7 +101,7 @@ void imp_ob_cancel_later(ob_batch *b) {
 /* Removes b's stored copy (written, or being written); b stays as it is held. */
 void imp_ob_remove_record(ob_batch *b) {
   imp_ob_chore(IMP_ACT_REMOVE, 0, b->key, b->key_len);
-  b->flags &= ~(uint32_t)(OB_STORED | OB_CLAIM | OB_RELEASE);
+  b->flags &= ~(uint32_t)(OB_STORED | OB_CLAIM | OB_RELEASE | OB_UNCONFIRMED); /* ours alone */
   b->key_len = 0;
 }
 
@@ -207,11 +207,17 @@ uint32_t imp_ob_beacon_room(void) {
 static int let_go_in_flight(void) {
   ob_batch *victim = imp_ob_oldest(1u << OB_FETCH, OB_STORED | OB_RELEASE, OB_STORING);
   if (!victim) return 0;
-  if (imp_ob.gone_n == IMP_OB_GONE) imp_ob.inflight_bytes -= imp_ob.gone[0].bytes;
-  remember(imp_ob.gone, &imp_ob.gone_n, victim->ticket, victim->sent_bytes, victim);
-  if (victim->part != victim->events) imp_ob.gone[imp_ob.gone_n - 1u].key_len = 0;
+  imp_ob_gone_in_flight(victim, victim->part == victim->events);
   imp_ob_let_go(victim);
   return 1;
+}
+
+/* b's request goes on without b (ob_gone). While `stands`, its 2xx removes b's record
+** and counts its events delivered; else its answer only ends it. */
+void imp_ob_gone_in_flight(const ob_batch *b, int stands) {
+  if (imp_ob.gone_n == IMP_OB_GONE) imp_ob.inflight_bytes -= imp_ob.gone[0].bytes;
+  remember(imp_ob.gone, &imp_ob.gone_n, b->ticket, b->sent_bytes, b);
+  if (!stands) imp_ob.gone[imp_ob.gone_n - 1u].key_len = 0;
 }
 
 /* The answer to a request let go at a page hide. Delivered, its record goes and its
@@ -316,20 +322,20 @@ void imp_ob_lose(uint32_t events, uint32_t drop, const uint8_t *prefix, uint32_t
 }
 
 /*=== MARK: - Page visibility and consent (Private) ===*/
-/* Follows imp_vis_measuring(): shown again, what was kept at the hide is sendable
-** and released copies are owned again; hidden, the hand-off starts (outbox_send.c). */
+/* Follows imp_vis_measuring(): shown again, what was kept at the hide is sendable,
+** and a batch whose released copy is stored (a request that was in flight) is taken
+** back only once a scan finds that copy still released (outbox_adopt.c): another tab
+** may have adopted it meanwhile. Hidden, the hand-off starts (outbox_send.c). */
 void imp_ob_visibility(double t) {
   int visible = imp_vis_measuring();
-  (void)t;
   if (visible == imp_ob.visible) return;
   imp_ob.visible = visible;
   imp_ob.beacon_bytes = 0;
   OB_EACH_HELD(b) {
     b->flags &= ~(uint32_t)(OB_HANDED | OB_NO_BEACON);
-    if (!visible) continue;
-    if ((b->flags & OB_RELEASE) && !(b->flags & OB_STORING)) {
-      b->flags &= ~(uint32_t)OB_RELEASE;
-      b->flags |= OB_WANT_STORE;
+    if (visible && (b->flags & OB_RELEASE) && !(b->flags & OB_STORING)) {
+      b->flags |= OB_UNCONFIRMED;
+      b->confirm_at = t;
     }
   }
   if (visible) imp_ob.want_scan = 1;

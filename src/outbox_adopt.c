@@ -43,8 +43,10 @@ static ob_batch *held_here(const uint8_t *key, uint32_t key_len) {
 }
 
 /* Another tab took b's record, or delivered and removed it: b is forgotten, its
-** record left as it is. */
+** record left as it is. A request of b's still in flight goes on without it: its
+** answer changes nothing (that tab's batch stands for those events). */
 static void forget(ob_batch *b) {
+  if (b->state == OB_FETCH) imp_ob_gone_in_flight(b, 0);
   b->flags &= ~(uint32_t)(OB_STORED | OB_STORING);
   imp_ob_free(b);
 }
@@ -96,7 +98,9 @@ uint32_t imp_ob_found(double t, const uint8_t *key, uint32_t key_len, const uint
   int readable = imp_ob_parse_record(value, value_len, &r, &found);
   ob_batch *held = held_here(key, key_len);
   if (held) {
-    if (readable && ours(&r)) held->flags |= OB_CHECK; /* its claim stands */
+    /* its claim stands, or its released copy is still free to take back */
+    if (readable && (ours(&r) || (!r.owner_len && (held->flags & OB_RELEASE))))
+      held->flags |= OB_CHECK;
     return IMP_FOUND_LEFT;
   }
   if (!readable) return IMP_FOUND_REMOVE;
@@ -127,14 +131,17 @@ uint32_t imp_ob_found(double t, const uint8_t *key, uint32_t key_len, const uint
   return IMP_FOUND_ADOPTED;
 }
 
-/* The claims due for their check: confirmed when the scan found them standing, else
-** forgotten. */
+/* The batches due for their check, when the scan found their record standing: a
+** claim is confirmed; a released copy is claimed (rewritten as ours), and confirmed
+** by a scan IMP_OB_SETTLE_MS after that. Not found standing, they are forgotten. */
 void imp_ob_scan_done(double t) {
   imp_ob.scanning = 0;
   OB_EACH_HELD(b) {
-    if ((b->flags & (OB_UNCONFIRMED | OB_CLAIM)) == OB_UNCONFIRMED && t >= b->sent_at) {
-      if (b->flags & OB_CHECK) b->flags &= ~(uint32_t)OB_UNCONFIRMED;
-      else forget(b);
+    if ((b->flags & (OB_UNCONFIRMED | OB_CLAIM)) == OB_UNCONFIRMED && t >= b->confirm_at) {
+      if (!(b->flags & OB_CHECK)) forget(b);
+      else if (b->flags & OB_RELEASE)
+        b->flags = (b->flags & ~(uint32_t)OB_RELEASE) | OB_CLAIM | OB_WANT_STORE;
+      else b->flags &= ~(uint32_t)OB_UNCONFIRMED;
     }
     b->flags &= ~(uint32_t)OB_CHECK;
   }

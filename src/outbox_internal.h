@@ -54,16 +54,17 @@ enum ob_flag {
   OB_LATER_NO = 128,  /* fetchLater refused this batch: do not ask again      */
   OB_CLAIM = 256,     /* adopted: its record is rewritten with this tab as owner */
   OB_NO_BEACON = 512, /* sendBeacon refused it for this page hide             */
-  OB_UNCONFIRMED = 1024, /* adopted: not sent before a scan IMP_OB_SETTLE_MS later
-                            finds its record still ours (outbox_adopt.c)      */
+  OB_UNCONFIRMED = 1024, /* adopted, or taken back when the page is shown: not
+                            sent before a scan finds its record still ours, or
+                            still released (outbox_adopt.c)                   */
   OB_CHECK = 2048     /* the scan in progress found its record ours           */
 };
 
 typedef struct ob_batch {
   double created;          /* wall ms at the cut: age and key order        */
-  double sent_at;          /* core time the fetch went out (timeout); before a
-                              claim is confirmed (never in flight then), the
-                              time a scan confirms it from (outbox_adopt.c) */
+  double sent_at;          /* core time the fetch went out (timeout)       */
+  double confirm_at;       /* unconfirmed: the core time from which a scan
+                              confirms (or forgets) it (outbox_adopt.c)    */
   double renew_at;         /* core time its owned record's lease needs renewing */
   uint32_t id;             /* 1, 2, ... per start                          */
   uint32_t state;          /* ob_state                                     */
@@ -164,6 +165,7 @@ void imp_ob_free(ob_batch *b);                /* queues removal and cancels   */
 void imp_ob_cancel_later(ob_batch *b);        /* its fetchLater copy, if any  */
 void imp_ob_remove_record(ob_batch *b);       /* its stored copy; b stays held */
 void imp_ob_let_go(ob_batch *b);              /* storage holds it now, released */
+void imp_ob_gone_in_flight(const ob_batch *b, int stands); /* its request goes on alone */
 void imp_ob_cut(double t);                    /* moves due batches out of the queue */
 void imp_ob_drop_front(ob_batch *b, uint32_t n); /* the first n events are done */
 int imp_ob_gone_answer(uint32_t ticket, int32_t status); /* 0: unknown ticket */

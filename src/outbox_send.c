@@ -96,7 +96,7 @@ static int emit_store(double t, ob_batch *b, int released) {
   }
   b->flags = released ? (b->flags | OB_RELEASE) : (b->flags & ~(uint32_t)OB_RELEASE);
   if (b->flags & OB_CLAIM) /* the scan that confirms it (outbox_adopt.c) */
-    imp_ob.rescan_at = b->sent_at = t + IMP_OB_SETTLE_MS;
+    imp_ob.rescan_at = b->confirm_at = t + IMP_OB_SETTLE_MS;
   b->store_ticket = ++imp_ob.next_ticket;
   b->stored_n = b->events;
   b->stored_len = len + b->key_len;
@@ -189,7 +189,7 @@ static int visible_action(double t) {
 
 /* The page hide, one batch at a time (see the top of this file). */
 static int hand_off(double t, ob_batch *b) {
-  if (b->flags & unconfirmed()) { /* its record, claimed or not, stands for it */
+  if ((b->flags & unconfirmed()) && b->state != OB_FETCH) { /* its record stands for it */
     imp_ob_let_go(b);
     return 0;
   }

@@ -506,17 +506,61 @@ static void test_keepalive_budget(void) {
   CHECK_INT(ACT->kind, IMP_ACT_FETCH, "the second goes");
 }
 
-static void test_hide_with_request_in_flight(void) {
+/* A record as storage holds it: key then value (the last one kept_record() saw). */
+static char kept_key[IMP_OB_KEY_BYTES], kept_value[8192 + 1]; /* value NUL-terminated */
+static uint32_t kept_key_len, kept_value_len;
+
+/* Keeps the record of the STORE action just returned, then reports it written. */
+static void kept_record(double t) {
+  CHECK_INT(ACT->kind, IMP_ACT_STORE, "a write");
+  kept_key_len = ACT->key_bytes;
+  kept_value_len = ACT->body_bytes;
+  memcpy(kept_key, imp_outbox_io_ptr(), kept_key_len);
+  memcpy(kept_value, imp_outbox_io_ptr() + kept_key_len, kept_value_len);
+  kept_value[kept_value_len] = 0;
+  imp_outbox_stored(t, ACT->ticket, IMP_STORE_OK);
+}
+
+/* A scan of storage that finds the kept record, with its owner field set to `owner`
+** ("-": released) unless owner is NULL; then the scan ends. */
+static void scan_finds_kept(double t, const char *owner) {
+  CHECK_INT(imp_outbox_next(t, 0.5), IMP_OK, "a scan");
+  CHECK_INT(ACT->kind, IMP_ACT_SCAN, "a scan");
+  char value[8192 + 32];
+  uint32_t len = kept_value_len;
+  memcpy(value, kept_value, len);
+  if (owner) { /* the field line ends with the owner: " <owner>\n" */
+    const char *nl = memchr(kept_value, '\n', kept_value_len);
+    const char *sp = nl;
+    while (sp[-1] != ' ') sp--;
+    size_t head = (size_t)(sp - kept_value), olen = strlen(owner);
+    memcpy(value + head, owner, olen);
+    memcpy(value + head + olen, nl, kept_value_len - (size_t)(nl - kept_value));
+    len = (uint32_t)(head + olen + kept_value_len - (size_t)(nl - kept_value));
+  }
+  memcpy(imp_outbox_io_ptr(), kept_key, kept_key_len);
+  memcpy(imp_outbox_io_ptr() + kept_key_len, value, len);
+  CHECK_INT(imp_outbox_found(t, kept_key_len, len), IMP_OK, "found");
+  imp_outbox_scan_done(t);
+}
+
+/* One batch in flight when the page is hidden at 20: its released copy is written
+** (kept: kept_record()) and the request goes on. Returns the request's ticket. */
+static uint32_t in_flight_at_hide(void) {
   fresh(1);
   impression(10, "a", 1);
   CHECK_INT(imp_outbox_next(10, 0.5), IMP_OK, "fetch");
-  uint32_t t = ACT->ticket;
+  uint32_t ticket = ACT->ticket;
   imp_page_state(20, IMP_PAGE_HIDDEN);
   CHECK_INT(imp_outbox_next(20, 0.5), IMP_OK, "at the hide");
-  CHECK_INT(ACT->kind, IMP_ACT_STORE, "the request in flight gets a stored copy");
-  CHECK(strstr(body_text(), " -\n") != NULL, "released for any tab");
-  imp_outbox_stored(20, ACT->ticket, IMP_STORE_OK);
+  kept_record(20);
   CHECK_INT(imp_outbox_next(20, 0.5), IMP_NONE, "the request goes on");
+  return ticket;
+}
+
+static void test_hide_with_request_in_flight(void) {
+  uint32_t t = in_flight_at_hide();
+  CHECK(strstr(kept_value, " -\n") != NULL, "the request in flight gets a copy released for any tab");
   CHECK_INT(imp_outbox_response(30, t, 204, -1, 0.5), IMP_OK, "it lands while the page lives");
   CHECK_INT(imp_outbox_next(30, 0.5), IMP_OK, "so");
   CHECK_INT(ACT->kind, IMP_ACT_REMOVE, "its stored copy is removed");
@@ -579,13 +623,15 @@ static void test_hide_with_every_slot_in_flight(void) {
   impression(20, "b", 1);
   impression(20, "b", 2);
   imp_page_state(30, IMP_PAGE_HIDDEN);
-  CHECK_INT(store_all(30), IMP_OK, "hidden: released copy stored, then");
+  CHECK_INT(imp_outbox_next(30, 0.5), IMP_OK, "hidden");
+  kept_record(30); /* the released copy of the part in flight */
+  CHECK_INT(store_all(30), IMP_OK, "then");
   CHECK_INT(ACT->kind, IMP_ACT_BEACON, "the queued batch goes by beacon from the spare slot");
   uint32_t beacon = ACT->ticket;
   imp_page_state(40, IMP_PAGE_VISIBLE);
   imp_outbox_beacon(40, beacon, IMP_BEACON_THREW);
-  if (imp_outbox_next(40, 0.5) == IMP_OK && ACT->kind == IMP_ACT_SCAN) imp_outbox_scan_done(40);
-  CHECK_INT(store_all(40), IMP_OK, "shown again: owned copy, then");
+  scan_finds_kept(40, NULL); /* still released: taken back */
+  CHECK_INT(store_all(40), IMP_OK, "shown again: owned copies, then");
   CHECK_INT(ACT->kind, IMP_ACT_FETCH, "the refused batch is fetched");
   imp_outbox_response(41, ACT->ticket, 413, -1, 0.5);
   CHECK_INT(imp_outbox_next(41, 0.5), IMP_OK, "half of it too");
@@ -607,6 +653,57 @@ static void test_hide_with_every_slot_in_flight(void) {
   CHECK_INT(ACT->lost, 0, "nothing lost");
   CHECK_INT(imp_outbox_response(70, first_part, 204, -1, 0.5), IMP_OK, "the part let go lands");
   CHECK_INT(imp_outbox_next(70, 0.5), IMP_NONE, "its record stays: it holds the other event");
+}
+
+/* Fails the request at t, then checks that nothing more happens here, ever. */
+static void nothing_follows(double t, uint32_t ticket, int32_t status, const char *why) {
+  CHECK_INT(imp_outbox_response(t, ticket, status, -1, 0.0), IMP_OK, "answered %s", why);
+  CHECK_INT(imp_outbox_next(t, 0.5), IMP_NONE, "no retry, write or removal %s", why);
+  CHECK_INT(imp_outbox_next(t + 1e6, 0.5), IMP_NONE, "ever %s", why);
+  CHECK_INT(ACT->held_batches, 0, "nothing held %s", why);
+  CHECK_INT(ACT->lost, 0, "nothing counted lost %s", why);
+  CHECK_INT(ACT->delivered, 0, "nothing counted delivered %s", why);
+}
+
+/* Shown again, a request's released copy is taken back only if a scan finds it still
+** released. Another tab that adopted it while the page was hidden sends it (its batch
+** stands for the events), so here the request's answer changes nothing: a failure is
+** not retried, a 2xx neither removes that tab's record nor counts the events. */
+static void test_shown_again_after_another_tab_took_it(void) {
+  uint32_t ticket = in_flight_at_hide();
+  imp_page_state(30, IMP_PAGE_VISIBLE);
+  scan_finds_kept(30, "tabc");
+  nothing_follows(40, ticket, 503, "(adopted elsewhere, request fails)");
+  ticket = in_flight_at_hide();
+  imp_page_state(30, IMP_PAGE_VISIBLE);
+  scan_finds_kept(30, "tabc");
+  nothing_follows(40, ticket, 204, "(adopted elsewhere, request lands)");
+  ticket = in_flight_at_hide();
+  imp_page_state(30, IMP_PAGE_VISIBLE);
+  CHECK_INT(imp_outbox_next(30, 0.5), IMP_OK, "a scan");
+  CHECK_INT(ACT->kind, IMP_ACT_SCAN, "a scan");
+  imp_outbox_scan_done(30); /* the record is gone: delivered and removed elsewhere */
+  nothing_follows(40, ticket, 503, "(removed elsewhere)");
+}
+
+/* Still released, the copy is claimed (rewritten as this tab's) and, as an adopted one,
+** confirmed a second later: a failed request is not retried before that. */
+static void test_shown_again_takes_back_its_copy(void) {
+  uint32_t ticket = in_flight_at_hide();
+  imp_page_state(30, IMP_PAGE_VISIBLE);
+  scan_finds_kept(30, NULL);
+  CHECK_INT(imp_outbox_next(30, 0.5), IMP_OK, "then");
+  kept_record(30);
+  CHECK(strstr(kept_value, " tab1\n") != NULL, "claimed by this tab");
+  CHECK_INT(imp_outbox_response(31, ticket, 503, -1, 0.0), IMP_OK, "the request fails");
+  CHECK_INT(imp_outbox_next(900, 0.5), IMP_NONE, "its backoff is over, but not retried yet");
+  scan_finds_kept(1030, NULL); /* a second after the claim: still this tab's */
+  CHECK_INT(imp_outbox_next(1030, 0.5), IMP_OK, "confirmed");
+  CHECK_INT(ACT->kind, IMP_ACT_FETCH, "retried");
+  CHECK_INT(imp_outbox_response(1040, ACT->ticket, 204, -1, 0.0), IMP_OK, "lands");
+  CHECK_INT(ACT->delivered, 1, "delivered once");
+  CHECK_INT(imp_outbox_next(1040, 0.5), IMP_OK, "then");
+  CHECK_INT(ACT->kind, IMP_ACT_REMOVE, "its record is removed");
 }
 
 /* An answer to a request let go at a page hide, after its record was adopted again:
@@ -1098,6 +1195,8 @@ int main(void) {
   test_flush_and_retry_delay();
   test_hide_with_every_slot_in_flight();
   test_late_answer_after_adoption();
+  test_shown_again_after_another_tab_took_it();
+  test_shown_again_takes_back_its_copy();
   test_drop_only_record();
   test_drop_record_after_a_write_outlived_its_batch();
   test_held_batch_expires();
