@@ -32,8 +32,8 @@ const PERFORM = [
     w._attempts++;
     post(w._env, w._o.endpoint, body(w), track(w, ticket, 0)).then(w._guard((answer) => {
       if (!w._pending.delete(ticket)) return; // aborted: the outbox expects no answer
-      sayWrongEndpoint(w, answer[0]);
       tell(w, X_OUTBOX_RESPONSE, ticket, ...answer, Math.random());
+      sayCollectorTrouble(w, answer[0]);
       w._pump();
     }));
   },
@@ -53,13 +53,19 @@ const PERFORM = [
   /* ACT_SCAN */ scan,
   /* ACT_PURGE */ (w) => removeAll(w._storage, w._prefix),
 ];
-// A 4xx other than 408, 413 and 429 is a wrong endpoint or a collector that refuses
-// every batch: said once per tracker (onError, or console.warn), so a new setup does not
-// fail in silence. The outbox's rule for the answer is unchanged.
-function sayWrongEndpoint(w, status) {
-  if (/^4(?!08|13|29)/.test(status) && !w._saidEndpoint) {
-    w._saidEndpoint = true;
-    w._report._warn(`endpoint ${w._o.endpoint} answered HTTP ${status}: check it and the collector`);
+// Said once per tracker each (onError, or console.warn), so a new setup does not fail
+// in silence: a 4xx other than 408, 413 and 429 (a wrong endpoint, or a collector that
+// refuses every batch), and a third network error in a row while the browser is online
+// (a wrong host, no CORS header, a CSP connect-src without the collector). The outbox's
+// rules for the answers are unchanged.
+function sayCollectorTrouble(w, status) {
+  const unreachable = !status && w._outbox._field(A_FAILURES) > 2 && w._env.navigator?.onLine !== false;
+  const trouble = unreachable ? 2 : /^4(?!08|13|29)/.test(status) ? 1 : 0; // bits of w._said
+  if (trouble & ~w._said) {
+    w._said |= trouble;
+    w._report._warn(`endpoint ${w._o.endpoint} ${unreachable
+      ? 'unreachable 3 times in a row: check its host, CORS and CSP connect-src'
+      : `answered HTTP ${status}: check it and the collector`}`);
   }
 }
 

@@ -215,13 +215,15 @@ test('offline: nothing is sent while offline; everything arrives on "online"', a
   assert.equal(duplicateCount(collector.records), 0);
 });
 
-test('no CORS headers on the collector: retries stay bounded by the backoff (no loop)', async (t) => {
+test('no CORS headers on the collector: retries stay bounded by the backoff (no loop); onError hears it once, at the third failure', async (t) => {
   collector.cors = false;
   const { page, ids } = await openAndFlush(t, { clock: true });
   const delays = [];
   while (delays.reduce((a, b) => a + b, 0) < 600000) delays.push(...await followRetries(page, 1, delays.length));
   delays.forEach((ms, i) => assert.ok(within(ms, Math.min(60000, 1000 * 2 ** i)), `retry ${i + 1} after ${ms} ms`));
   assert.ok(delays.length <= 17, `${delays.length} retries in ten minutes`);
+  assert.deepEqual(await page.evaluate(() => window.__it.errors), [
+    `impression-tracker: endpoint ${collector.endpoint} unreachable 3 times in a row: check its host, CORS and CSP connect-src`]);
   // The collector did receive each attempt (it is the browser that hides the answer),
   // so the raw copies are duplicates that dedup by (pv, s) removes.
   assertAllDelivered(ids);

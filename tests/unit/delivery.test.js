@@ -301,6 +301,28 @@ describe('what the collector answers, as the browser shows it', () => {
     }
   });
 
+  it('a collector the page cannot reach (network errors) is reported once, at the third failure in a row; failures a delivery ends are not', async () => {
+    const failures = (pattern) => async () => {
+      const network = fakeNetwork();
+      const delays = [];
+      const fetch = () => (pattern[network.calls.push('fetch') - 1] ? reply(204)() : Promise.reject(new TypeError('Failed to fetch')));
+      const started = await start({ onDelivery: (d) => d.kind === 'retry' && delays.push(d.delayMs), env: { ...network.env, fetch } });
+      const said = [];
+      for (let attempt = 0; attempt < pattern.length; attempt++) {
+        if (attempt === 0 || pattern[attempt - 1]) await oneImpression(started.page, started.tracker); // a new batch
+        else started.page.advance(delays.at(-1)); // the retry
+        await new Promise((resolve) => setImmediate(resolve));
+        said.push(started.errors.length);
+      }
+      assert.equal(network.calls.length, pattern.length, 'one request per attempt');
+      return { said, errors: started.errors.map((e) => e.message) };
+    };
+    const unreachable = await failures([0, 0, 0, 0, 0])();
+    assert.deepEqual(unreachable.said, [0, 0, 1, 1, 1], 'said at the third failure, once');
+    assert.deepEqual(unreachable.errors, ['impression-tracker: endpoint /collect unreachable 3 times in a row: check its host, CORS and CSP connect-src']);
+    assert.deepEqual((await failures([0, 0, 1, 0, 0, 1])()).said, [0, 0, 0, 0, 0, 0], 'two in a row, delivered, two in a row: nothing said');
+  });
+
   it('a redirect is a failure, not a delivery: fetch would follow a 302 as a GET without the body', async () => {
     // As the Fetch standard has it (and Chromium does): redirect 'follow', the default,
     // turns a POST answered 301, 302 or 303 into a GET of the Location, without the body.
