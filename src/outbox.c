@@ -324,7 +324,7 @@ void imp_ob_lose(uint32_t events, uint32_t drop, const uint8_t *prefix, uint32_t
 /*=== MARK: - Page visibility and consent (Private) ===*/
 /* Follows imp_vis_measuring(): shown again, what was kept at the hide is sendable,
 ** and a batch whose released copy is stored (a request that was in flight) is taken
-** back only once a scan finds that copy still released (outbox_adopt.c): another tab
+** back only once a scan finds that copy no live tab's (outbox_adopt.c): another tab
 ** may have adopted it meanwhile. Hidden, the hand-off starts (outbox_send.c). */
 void imp_ob_visibility(double t) {
   int visible = imp_vis_measuring();

@@ -32,6 +32,11 @@
 ** that moment have arrived: still ours, the batch is sent; owned by another tab or
 ** gone, the batch is forgotten here (its record stays theirs; nothing is counted).
 ** Two tabs that claimed the same record both see the write that storage kept last.
+** A page shown again still holds the batches whose requests were in flight at the
+** hide, their released copies in storage for any tab: each is unconfirmed from the
+** show, and the next scan decides: its record no live tab's, the batch claims it
+** (then waits for the confirming scan, as an adopted one); a live tab's or gone, the
+** batch is forgotten and its request goes on alone.
 */
 #include "outbox_internal.h"
 
@@ -98,8 +103,8 @@ uint32_t imp_ob_found(double t, const uint8_t *key, uint32_t key_len, const uint
   int readable = imp_ob_parse_record(value, value_len, &r, &found);
   ob_batch *held = held_here(key, key_len);
   if (held) {
-    /* its claim stands, or its released copy is still free to take back */
-    if (readable && (ours(&r) || (!r.owner_len && (held->flags & OB_RELEASE))))
+    /* its claim stands, or its released copy is no live tab's: free to take back */
+    if (readable && (ours(&r) || ((held->flags & OB_RELEASE) && !owner_live(t, &r))))
       held->flags |= OB_CHECK;
     return IMP_FOUND_LEFT;
   }
@@ -132,8 +137,9 @@ uint32_t imp_ob_found(double t, const uint8_t *key, uint32_t key_len, const uint
 }
 
 /* The batches due for their check, when the scan found their record standing: a
-** claim is confirmed; a released copy is claimed (rewritten as ours), and confirmed
-** by a scan IMP_OB_SETTLE_MS after that. Not found standing, they are forgotten. */
+** claim is confirmed; a released copy (no live tab's) is claimed (rewritten as ours),
+** and confirmed by a scan IMP_OB_SETTLE_MS after that. Not found standing, they are
+** forgotten. */
 void imp_ob_scan_done(double t) {
   imp_ob.scanning = 0;
   OB_EACH_HELD(b) {

@@ -521,26 +521,25 @@ static void kept_record(double t) {
   imp_outbox_stored(t, ACT->ticket, IMP_STORE_OK);
 }
 
-/* A scan of storage that finds the kept record, with its owner field set to `owner`
-** ("-": released) unless owner is NULL; then the scan ends. */
-static void scan_finds_kept(double t, const char *owner) {
+/* A scan of storage that finds the kept record, as written unless owner is given: then
+** with that owner ("-": released) and its lease running until `until` (wall ms); then
+** the scan ends. */
+static void scan_finds_kept(double t, const char *owner, double until) {
   CHECK_INT(imp_outbox_next(t, 0.5), IMP_OK, "a scan");
   CHECK_INT(ACT->kind, IMP_ACT_SCAN, "a scan");
-  char value[8192 + 32];
-  uint32_t len = kept_value_len;
-  memcpy(value, kept_value, len);
-  if (owner) { /* the field line ends with the owner: " <owner>\n" */
-    const char *nl = memchr(kept_value, '\n', kept_value_len);
-    const char *sp = nl;
-    while (sp[-1] != ' ') sp--;
-    size_t head = (size_t)(sp - kept_value), olen = strlen(owner);
-    memcpy(value + head, owner, olen);
-    memcpy(value + head + olen, nl, kept_value_len - (size_t)(nl - kept_value));
-    len = (uint32_t)(head + olen + kept_value_len - (size_t)(nl - kept_value));
-  }
-  memcpy(imp_outbox_io_ptr(), kept_key, kept_key_len);
-  memcpy(imp_outbox_io_ptr() + kept_key_len, value, len);
-  CHECK_INT(imp_outbox_found(t, kept_key_len, len), IMP_OK, "found");
+  char *out = (char *)imp_outbox_io_ptr();
+  memcpy(out, kept_key, kept_key_len);
+  const char *batch = strchr(kept_value, '\n') + 1;
+  int len = (int)kept_value_len;
+  if (owner) {
+    double created;
+    int attempted;
+    CHECK_INT(sscanf(kept_value, "I2 %lf %*f %d", &created, &attempted), 2, "a field line");
+    len = snprintf(out + kept_key_len, 64, "I2 %.0f %013.0f %d %s\n", created, until, attempted, owner);
+    len += snprintf(out + kept_key_len + len, sizeof kept_value, "%s", batch);
+  } else
+    memcpy(out + kept_key_len, kept_value, kept_value_len);
+  CHECK_INT(imp_outbox_found(t, kept_key_len, (uint32_t)len), IMP_OK, "found");
   imp_outbox_scan_done(t);
 }
 
@@ -630,7 +629,7 @@ static void test_hide_with_every_slot_in_flight(void) {
   uint32_t beacon = ACT->ticket;
   imp_page_state(40, IMP_PAGE_VISIBLE);
   imp_outbox_beacon(40, beacon, IMP_BEACON_THREW);
-  scan_finds_kept(40, NULL); /* still released: taken back */
+  scan_finds_kept(40, NULL, 0); /* still released: taken back */
   CHECK_INT(store_all(40), IMP_OK, "shown again: owned copies, then");
   CHECK_INT(ACT->kind, IMP_ACT_FETCH, "the refused batch is fetched");
   imp_outbox_response(41, ACT->ticket, 413, -1, 0.5);
@@ -672,11 +671,11 @@ static void nothing_follows(double t, uint32_t ticket, int32_t status, const cha
 static void test_shown_again_after_another_tab_took_it(void) {
   uint32_t ticket = in_flight_at_hide();
   imp_page_state(30, IMP_PAGE_VISIBLE);
-  scan_finds_kept(30, "tabc");
+  scan_finds_kept(30, "tabc", 1.7e12 + 30020);
   nothing_follows(40, ticket, 503, "(adopted elsewhere, request fails)");
   ticket = in_flight_at_hide();
   imp_page_state(30, IMP_PAGE_VISIBLE);
-  scan_finds_kept(30, "tabc");
+  scan_finds_kept(30, "tabc", 1.7e12 + 30020);
   nothing_follows(40, ticket, 204, "(adopted elsewhere, request lands)");
   ticket = in_flight_at_hide();
   imp_page_state(30, IMP_PAGE_VISIBLE);
@@ -686,24 +685,30 @@ static void test_shown_again_after_another_tab_took_it(void) {
   nothing_follows(40, ticket, 503, "(removed elsewhere)");
 }
 
-/* Still released, the copy is claimed (rewritten as this tab's) and, as an adopted one,
-** confirmed a second later: a failed request is not retried before that. */
+/* Still released (or owned by a tab that is gone), the copy is claimed (rewritten as
+** this tab's) and, as an adopted one, confirmed a second later: a failed request is
+** not retried before that. */
 static void test_shown_again_takes_back_its_copy(void) {
   uint32_t ticket = in_flight_at_hide();
   imp_page_state(30, IMP_PAGE_VISIBLE);
-  scan_finds_kept(30, NULL);
+  scan_finds_kept(30, NULL, 0);
   CHECK_INT(imp_outbox_next(30, 0.5), IMP_OK, "then");
   kept_record(30);
   CHECK(strstr(kept_value, " tab1\n") != NULL, "claimed by this tab");
   CHECK_INT(imp_outbox_response(31, ticket, 503, -1, 0.0), IMP_OK, "the request fails");
   CHECK_INT(imp_outbox_next(900, 0.5), IMP_NONE, "its backoff is over, but not retried yet");
-  scan_finds_kept(1030, NULL); /* a second after the claim: still this tab's */
+  scan_finds_kept(1030, NULL, 0); /* a second after the claim: still this tab's */
   CHECK_INT(imp_outbox_next(1030, 0.5), IMP_OK, "confirmed");
   CHECK_INT(ACT->kind, IMP_ACT_FETCH, "retried");
   CHECK_INT(imp_outbox_response(1040, ACT->ticket, 204, -1, 0.0), IMP_OK, "lands");
   CHECK_INT(ACT->delivered, 1, "delivered once");
   CHECK_INT(imp_outbox_next(1040, 0.5), IMP_OK, "then");
   CHECK_INT(ACT->kind, IMP_ACT_REMOVE, "its record is removed");
+  in_flight_at_hide();
+  imp_page_state(30, IMP_PAGE_VISIBLE);
+  scan_finds_kept(30, "tabc", 1.7e12 + 25); /* adopted by a tab whose lease ran out */
+  CHECK_INT(imp_outbox_next(30, 0.5), IMP_OK, "then");
+  CHECK_INT(ACT->kind, IMP_ACT_STORE, "claimed, as a record of a tab that is gone");
 }
 
 /* An answer to a request let go at a page hide, after its record was adopted again:
