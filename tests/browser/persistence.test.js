@@ -1,7 +1,8 @@
 // persistence.test.js: the bounded localStorage queue in a real Chromium. Storage full
 // or throwing, the storage bound with drop counting, two tabs racing for stored
-// batches, a renderer crash then reopen, consent pending, granted and revoked, and a tab
-// that hangs holding the scan lock.
+// batches, a tab shown again after another tab delivered its request's released copy,
+// a renderer crash then reopen, consent pending, granted and revoked, and a tab that
+// hangs holding the scan lock.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -221,6 +222,38 @@ test('two tabs, one reading storage late: a record both tabs claim is sent once'
   await c.clock.runFor(1500); // the scans that check the claims
   await deliveredByIdleTabs(ids, [b, c]);
   assert.equal(duplicateCount(collector.records), 0, 'each stored event sent once');
+});
+
+test('a request in flight at a hide whose released copy another tab delivers: shown again, the tab forgets its batch and never sends it again', async (t) => {
+  collector.delayNext(1, 20000); // the first request hangs
+  const { page: a, context } = await open(t, { fixture: 'grid.html?n=24', clock: true });
+  await a.clock.runFor(1);
+  await observeAndFlush(a);
+  await waitInPage(a, () => window.__it.tracker.stats().transport.inFlight > 0, undefined, { what: 'a request in flight' });
+  await a.evaluate(() => window.__stubVisibilityChange('hidden'));
+  await waitInPage(a, (p) => Object.entries(localStorage).some(([k, v]) => k.startsWith(`${p}q:`) && / -\n/.test(v)), PREFIX,
+    { what: 'its released copy stored' });
+  const ids = await pageEventIds(a);
+  // Tab B adopts the released copy, confirms its claim a second later, delivers it and removes it.
+  const b = await context.newPage();
+  await b.goto(site.url('/fixtures/grid.html?n=1'));
+  await trackerReady(b);
+  await waitInPage(b, (p) => Object.entries(localStorage).some(([k, v]) => k.startsWith(`${p}q:`) && !/ -\n/.test(v)), PREFIX, { what: 'B claims' });
+  await b.clock.runFor(1500); // the scan that confirms the claim
+  await deliveredByIdleTabs(ids, [b]);
+  await waitInPage(a, (p) => !Object.keys(localStorage).some((k) => k.startsWith(`${p}q:`)), PREFIX, { what: 'A sees the record gone' });
+  // Shown again, A's scan finds the record gone: its batch is forgotten, the request goes on alone.
+  await a.evaluate(() => window.__stubVisibilityChange('visible'));
+  await waitInPage(a, () => {
+    const s = window.__it.tracker.stats().transport;
+    return s.queued === 0 && s.inFlight === 0;
+  }, undefined, { what: 'A holds nothing' });
+  await a.clock.runFor(60000); // past the request's timeout and any backoff
+  const fetches = await a.evaluate(() => window.__it.debug.filter((d) => d.kind === 'fetch').map((d) => d.batch));
+  assert.equal(fetches.filter((batch) => batch === fetches[0]).length, 1, `the first batch sent once: ${fetches}`);
+  // (A's later batches time out on the fast clock and go again: only B's events count here.)
+  const copies = deliveredEvents(collector.records).filter(({ pv, event }) => ids.includes(`${pv}:${event.s}`));
+  assert.equal(copies.length, ids.length, 'each event of the hidden request delivered once, by B');
 });
 
 test('renderer crash: stored events are delivered when the site is opened again', async (t) => {
