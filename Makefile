@@ -117,7 +117,7 @@ $(BUILD)/replay: src/replay.c src/replay_outbox.c src/replay.h $(NATIVE_SRC) $(N
 	$(CC) $(WARN) -O2 -Isrc src/replay.c src/replay_outbox.c $(NATIVE_SRC) -o $@ -lm
 
 # --- Fuzzing (libFuzzer + ASan + UBSan) ------------------------------------------------
-$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz_common.h $(NATIVE_SRC) $(NATIVE_HDR)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(NATIVE_SRC) $(NATIVE_HDR)
 	@mkdir -p $(@D)
 	$(CLANG) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	  -Isrc $< $(NATIVE_SRC) -o $@ -ljansson -lz -lm

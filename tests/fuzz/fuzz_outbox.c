@@ -8,9 +8,11 @@
 ** input; sendBeacon that accepts or refuses; fetchLater; a localStorage that works,
 ** is full or throws; online/offline; consent changes; page loads (a clean one after a
 ** page hide, or a crash) whose storage the next load finds, an earlier tab that
-** still holds its Web Lock or lets it go, and a device that sleeps (the wall clock
-** goes on, the page's stands: imp_outbox_wall). The glue's part is played exactly:
-** every action imp_outbox_next() returns is carried out.
+** still holds its Web Lock or lets it go, a device that sleeps (the wall clock
+** goes on, the page's stands: imp_outbox_wall), and another live tab that shares
+** storage and, between this tab's actions, takes records no live tab owns and
+** delivers them, or delivers and removes one at once (fuzz_outbox_tabs.h). The glue's
+** part is played exactly: every action imp_outbox_next() returns is carried out.
 **
 ** Answers may come late, as the browser's do: a scan may wait for its Web Lock while
 ** anything else happens (consent revoked, and granted again, the page hidden, another
@@ -23,14 +25,21 @@
 **
 ** After every step the law is checked over every event (pv, s) the core has made:
 **  - an event in the queue is nowhere else; no two held batches share an event;
-**  - missing events (in no place: queue, held in memory, stored, delivered) equal
+**  - missing events (in no place: queue, held in memory, stored, taken by the other
+**    tab until it delivers them, delivered) equal
 **    the counted ones: the queue's pending "drop", the "drop" of every held or
 **    delivered batch (once per batch identity, pv + first s; a held copy never
 **    carries more than a delivered copy of it), drop-only records, consent purges,
 **    and what a crash, a page death with storage unusable, or a consent purge lost
 **    (measured as it happens; zero for a clean page death); the count may exceed
 **    what is missing only by events (and the "drop" of their copy) the collector
-**    holds from a request whose answer the outbox never heard, expired since;
+**    holds from a request whose answer the outbox never heard, expired since, and
+**    by events the other tab holds that this tab held too without a standing claim
+**    (a claim whose write failed, a released copy) and counted lost;
+**  - once a scan of this tab ended IMP_OB_SETTLE_MS or more after the other tab's
+**    claim on a record was written, with the claim standing, this tab holds none of
+**    its events (but in a request in flight) and sends none again (fetch, beacon,
+**    fetchLater); the collector may get an event twice otherwise (counted apart);
 ** and at the end, with the network back and time passing, every event is delivered
 ** or counted in a delivered "drop", and nothing is left held or stored.
 */
@@ -43,6 +52,7 @@
 #define MAX_S 1024
 #define MAX_REC 256
 #define MAX_PENDING 12
+#define TAB_OTHER "w1" /* the other live tab: fuzz_outbox_tabs.h */
 
 typedef struct {
   char key[IMP_OB_KEY_BYTES + 1];
@@ -78,8 +88,16 @@ static int core_alive, storage_mode, net_up, hidden, load, other_live, locks;
 static int settle; /* the end: every fetch is answered 204 at once */
 static double now;
 static char tab[8], prev_tab[8];
+static uint8_t seen_taken[MAX_PV][MAX_S + 1]; /* this tab saw another tab's claim on it */
+static long long twice; /* events the collector got more than once */
 
-enum { IN_QUEUE = 1, IN_MEMORY = 2, IN_STORE = 4 };
+enum { IN_QUEUE = 1, IN_MEMORY = 2, IN_STORE = 4, IN_TAKEN = 8 };
+
+/* The other tab (fuzz_outbox_tabs.h). */
+static long long scan_taken(void);
+static int owned_by(const rec *x, const char *id);
+static void claim_lost(const char *key);
+static long long taken_unheard(void);
 
 /*=== MARK: - Parsing what the core wrote ===*/
 static int pv_index(const uint8_t *p, uint32_t n) {
@@ -140,6 +158,8 @@ static long long scan_memory(void) {
       long long s = event_s(e, b->lens[k]);
       if (first < 0) first = s;
       mark(pv, s, IN_MEMORY, "held event unknown");
+      if (b->state != OB_FETCH && seen_taken[pv][s])
+        fz_fail("this tab holds an event another tab took, after its scan saw the claim", NULL, 0);
       e += b->lens[k];
     }
     if (b->events) held_copy(pv, first, b->drop);
@@ -152,6 +172,7 @@ static long long scan_storage(void) {
   long long drops = 0;
   for (uint32_t i = 0; i < store_n; i++) {
     const rec *x = &store[i];
+    if (owned_by(x, TAB_OTHER)) continue; /* in the place "taken" */
     if (!x->events) {
       drops += x->drop;
       continue;
@@ -180,7 +201,7 @@ static long long imbalance(void) {
     scan_queue();
     counted += imp_g.drop_pending + scan_memory() + imp_act.purged;
   }
-  counted += scan_storage();
+  counted += scan_storage() + scan_taken();
   for (uint32_t p = 0; p < pv_n; p++)
     for (uint32_t s = 1; s <= seq_max[p]; s++) {
       if ((where[p][s] & IN_QUEUE) && ((where[p][s] & ~IN_QUEUE) || got[p][s]))
@@ -200,9 +221,10 @@ static long long imbalance(void) {
 /* Events the collector holds from a request whose answer the outbox never heard (a
 ** timeout that had landed, a 5xx after storing) and that no batch holds any more, with
 ** the "drop" such a copy carried: if their batch was held past max_age_ms, the outbox
-** counted them lost, and its "drop" again, not knowing. */
+** counted them lost, and its "drop" again, not knowing; and events the other tab
+** holds that this tab held too (taken_unheard()). */
 static long long unheard(void) {
-  long long n = 0;
+  long long n = taken_unheard();
   for (uint32_t p = 0; p < pv_n; p++)
     for (uint32_t s = 1; s <= seq_max[p]; s++)
       if (got[p][s] && !heard[p][s] && !where[p][s])
@@ -255,6 +277,7 @@ static void collect(const uint8_t *body, uint32_t len, int beaconed, int told) {
       delivered_drop[pv][s] = json_integer_value(drop);
       delivered_drops += json_integer_value(drop);
     }
+    if (got[pv][s] && (beaconed || !told)) twice++; /* (told alone: the heard answer) */
     got[pv][s] = 1;
     heard[pv][s] |= (uint8_t)told;
   }
@@ -291,14 +314,14 @@ static void rec_free(rec *x) {
   free(x->s);
 }
 
-static void rec_remove(const char *key) {
+static void rec_drop(const char *key) {
   int i = find_rec(key);
   if (i < 0) return;
   rec_free(&store[i]);
   store[i] = store[--store_n];
 }
 
-static int rec_put(const char *key, const uint8_t *value, uint32_t len) {
+static int rec_write(const char *key, const uint8_t *value, uint32_t len) {
   int i = find_rec(key);
   if (i < 0) {
     if (store_n == MAX_REC) return 0;
@@ -316,6 +339,19 @@ static int rec_put(const char *key, const uint8_t *value, uint32_t len) {
 
 static int by_key(const void *a, const void *b) {
   return strcmp(((const rec *)a)->key, ((const rec *)b)->key);
+}
+
+#include "fuzz_outbox_tabs.h"
+
+/* This tab's writes and removals (the other tab's claim on the key may be lost). */
+static void rec_remove(const char *key) {
+  claim_lost(key);
+  rec_drop(key);
+}
+
+static int rec_put(const char *key, const uint8_t *value, uint32_t len) {
+  claim_lost(key);
+  return rec_write(key, value, len);
 }
 
 /*=== MARK: - The glue ===*/
@@ -367,6 +403,7 @@ static void forget(req *list, uint32_t *n, uint32_t i) {
 ** to end; one it still has open takes every call. */
 static int32_t scan(void) {
   int32_t s = IMP_OK;
+  other_tab_before_scan();
   qsort(store, store_n, sizeof store[0], by_key);
   if (other_live && locks) {
     memcpy(imp_outbox_io_ptr(), prev_tab, strlen(prev_tab));
@@ -385,6 +422,7 @@ static int32_t scan(void) {
   }
   s = imp_outbox_scan_done(now);
   if (s >= 0 && s != (scan_open ? IMP_OK : IMP_NONE)) fz_fail("scan_done: open and ended confused", NULL, 0);
+  if (s == IMP_OK) other_tab_after_scan();
   scan_open = 0;
   return s;
 }
@@ -463,6 +501,12 @@ static int32_t answer_at_once(uint32_t ticket, const uint8_t *body, uint32_t len
 static int32_t perform(uint8_t luck) {
   const imp_action *a = imp_outbox_action_ptr();
   char key[IMP_OB_KEY_BYTES + 1];
+  if (a->kind == IMP_ACT_FETCH || a->kind == IMP_ACT_BEACON || a->kind == IMP_ACT_LATER) {
+    uint32_t len;
+    uint8_t *json = action_json(&len);
+    check_send(json, len);
+    free(json);
+  }
   switch (a->kind) {
   case IMP_ACT_FETCH:
     if (!settle && fetch_n < MAX_PENDING) {
@@ -515,6 +559,7 @@ static void pump(fz_in *in) {
     SAY(" action %u #%u b%u n%u %.*s\n", imp_act.kind, imp_act.ticket, imp_act.batch,
         imp_act.events, (int)(imp_act.key_bytes + imp_act.body_bytes), (const char *)imp_ob_io);
     expect_ok(perform(fz_u8(in)), "outcome");
+    other_tab_between();
   }
 }
 
@@ -596,6 +641,7 @@ static void die(fz_in *in, int crash) {
     forget(fetches, &fetch_n, 0);
   }
   while (later_n) {
+    check_send(laters[0].body, laters[0].len);
     if (net_up) collect(laters[0].body, laters[0].len, 0, 0);
     forget(laters, &later_n, 0);
   }
@@ -754,6 +800,10 @@ static int step(fz_in *in) {
     epoch += (double)fz_u16(in) * 4000.0; /* the device sleeps (up to 73 h): the page's clock stands */
     if (core_alive) expect_ok(imp_outbox_wall(now, epoch), "wall");
     break;
+  case 15:
+    if (op >= 128) other_tab_step(in);
+    else imp_tick(now);
+    break;
   case 16: grant_scan(); break;
   case 17: late_answer(in); break;
   default: imp_tick(now); break;
@@ -767,6 +817,7 @@ static int step(fz_in *in) {
 
 /*=== MARK: - The end: the network is back and time passes ===*/
 static void recover(fz_in *in) {
+  SAY("the end: the network is back\n");
   settle = 1;
   net_up = 1;
   storage_mode = 0;
@@ -777,6 +828,7 @@ static void recover(fz_in *in) {
     expect_ok(answer_at_once(fetches[0].ticket, fetches[0].body, fetches[0].len), "response");
     forget(fetches, &fetch_n, 0);
   }
+  other_tab_finishes();
   if (hidden || !imp_ob.storage_ok) { /* a fresh load, with storage that works */
     die(in, 0);
     if (!start_load(in)) return;
@@ -796,10 +848,10 @@ static void recover(fz_in *in) {
     check_law();
     if (!imp_act.held_batches && !store_n && !imp_g.rec_count && !imp_g.drop_pending) break;
   }
-  SAY("  end: held %u, records %u, queued %u, pending %u; outbox online %d consent %d "
-      "storage %d visible %d scanning %d\n", imp_act.held_batches, store_n, imp_g.rec_count,
-      imp_g.drop_pending, imp_ob.online, imp_ob.consent, imp_ob.storage_ok, imp_ob.visible,
-      imp_ob.scanning);
+  SAY("  end: held %u, records %u, queued %u, pending %u, delivered twice %lld; outbox online "
+      "%d consent %d storage %d visible %d scanning %d\n", imp_act.held_batches, store_n,
+      imp_g.rec_count, imp_g.drop_pending, twice, imp_ob.online, imp_ob.consent,
+      imp_ob.storage_ok, imp_ob.visible, imp_ob.scanning);
   for (uint32_t i = 0; i < store_n; i++)
     SAY("  record %s: %.*s\n", store[i].key, (int)store[i].len, (const char *)store[i].value);
   if (imp_act.held_batches || store_n || imp_g.rec_count || imp_g.drop_pending)
@@ -821,6 +873,7 @@ static void reset_world(void) {
   scan_waits = scan_open = 0;
   epoch = 1.7e12;
   cancelled_n = 0;
+  other_tab_reset();
   net_up = 1;
   now = 0;
   prev_tab[0] = 0;

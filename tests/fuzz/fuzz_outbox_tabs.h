@@ -1,0 +1,308 @@
+/*
+** fuzz_outbox_tabs.h: the other live tab of fuzz_outbox.c (included there once, after
+** its model of storage), which shares the page's localStorage (store[]).
+**
+** It runs this tracker correctly, and its writes are visible at once to this tab's
+** next scan (no stale copies). Between the core's actions (at a step, or after a
+** number of this tab's actions the input picks) it:
+**   takes a record no live tab owns: rewrites it with its own owner id (TAB_OTHER) and
+**     a lease; its Web Lock is reported held in this tab's scans while it holds a
+**     record, or, without Web Locks, its lease is renewed before each of them;
+**   confirms its claim IMP_OB_SETTLE_MS later, as its scan does: still standing, the
+**     events are its own to deliver (committed); overwritten or removed by this tab
+**     before, it forgets them (they are this tab's);
+**   delivers a committed record's events (the collector gets them) and removes it;
+**   or delivers a record no live tab owns and removes it at once (a tab that adopted
+**     and delivered it).
+** The events of a record it took are in a place ("taken") until it delivers them. A
+** claim is seen by this tab when one of its scans ends IMP_OB_SETTLE_MS or more after
+** the claim was written, with the claim standing (the record owned by the other tab,
+** or gone after its delivery): from then on this tab must not hold those events
+** (except in a request already in flight) nor send them.
+*/
+#define MAX_TAKEN 32
+
+typedef struct {
+  char key[IMP_OB_KEY_BYTES + 1];
+  int state; /* TAKEN, COMMITTED, DELIVERED */
+  int pv;
+  uint32_t events;
+  long long drop, *s;
+  uint8_t *json; /* the batch's JSON, to deliver */
+  uint32_t json_len;
+  double taken_at;
+} taken_rec;
+enum { TAKEN = 1, COMMITTED, DELIVERED };
+
+static taken_rec taken[MAX_TAKEN];
+static uint32_t taken_n;
+static uint8_t shared[MAX_PV][MAX_S + 1]; /* taken while this tab held it (see take()) */
+static int take_after = -1; /* this tab's actions before a timed take */
+static uint8_t take_pick;
+
+static void rec_drop(const char *key);
+static int rec_write(const char *key, const uint8_t *value, uint32_t len);
+
+/*=== MARK: - Record headers: I2 <created> <until> <attempted> <owner>\n ===*/
+static const uint8_t *rec_owner(const rec *x, uint32_t *len) {
+  const uint8_t *p = x->value + 33, *nl = memchr(x->value, '\n', x->len);
+  *len = nl && nl > p ? (uint32_t)(nl - p) : 0u;
+  return p;
+}
+
+static int owned_by(const rec *x, const char *id) {
+  uint32_t n;
+  const uint8_t *o = rec_owner(x, &n);
+  return n == strlen(id) && !memcmp(o, id, n);
+}
+
+static double rec_ms(const rec *x, uint32_t at) { return strtod((const char *)x->value + at, NULL); }
+
+/* Whether a record is free for the other tab: no live tab owns it, and it is young
+** enough to deliver (an expired one is this tab's to count lost). */
+static int takeable(const rec *x) {
+  double wall = epoch + now;
+  if (wall - rec_ms(x, 3) > imp_ob.cfg.max_age_ms || owned_by(x, TAB_OTHER)) return 0;
+  if (owned_by(x, "-")) return 1;
+  if (core_alive && owned_by(x, tab)) return 0;
+  if (locks) return !(other_live && owned_by(x, prev_tab));
+  return rec_ms(x, 17) <= wall;
+}
+
+/* Rewrites record i with TAB_OTHER as owner and a lease from now. */
+static void claim_other(uint32_t i) {
+  const rec *x = &store[i];
+  const uint8_t *nl = memchr(x->value, '\n', x->len);
+  char head[64];
+  double until = epoch + now + imp_ob.cfg.lease_ms;
+  int n = snprintf(head, sizeof head, "I2 %.13s %013.0f %c %s", (const char *)x->value + 3,
+                   until < 9999999999999.0 ? until : 9999999999999.0, x->value[31], TAB_OTHER);
+  uint32_t rest = x->len - (uint32_t)(nl - x->value);
+  uint8_t *v = malloc((size_t)n + rest);
+  memcpy(v, head, (size_t)n);
+  memcpy(v + n, nl, rest);
+  char key[IMP_OB_KEY_BYTES + 1];
+  snprintf(key, sizeof key, "%s", x->key);
+  rec_write(key, v, (uint32_t)n + rest);
+  free(v);
+}
+
+/* The claim of t stands: the record is the other tab's, or gone once delivered. */
+static int claim_stands(const taken_rec *t) {
+  int i = find_rec(t->key);
+  return t->state == DELIVERED ? i < 0 : i >= 0 && owned_by(&store[i], TAB_OTHER);
+}
+
+/*=== MARK: - The other tab's acts ===*/
+static void taken_free(uint32_t i) {
+  free(taken[i].json);
+  free(taken[i].s);
+  taken[i] = taken[--taken_n];
+}
+
+/* The other tab delivers t's events (its requests are taken: a refusal would be its
+** own to count) and removes its record. */
+static void deliver_other(taken_rec *t) {
+  SAY("  other tab delivers %s (%u events)\n", t->key, t->events);
+  if (t->events) collect(t->json, t->json_len, 1, 0);
+  else delivered_drops += t->drop;
+  rec_drop(t->key);
+  t->state = DELIVERED;
+}
+
+/* Whether this tab holds event (pv, s) in memory. */
+static int this_tab_holds(int pv, long long s) {
+  for (uint32_t i = 0; core_alive && i < imp_ob.nslots; i++) {
+    const ob_batch *b = &imp_ob.slots[i];
+    const uint8_t *e = b->data + b->prefix_len;
+    if (b->state == OB_FREE || prefix_pv(b->data, b->prefix_len) != pv) continue;
+    for (uint32_t k = 0; k < b->events; e += b->lens[k++])
+      if (event_s(e, b->lens[k]) == s) return 1;
+  }
+  return 0;
+}
+
+/* Record i becomes the other tab's (taken), or, with `at_once`, is delivered too.
+** Events this tab holds then are shared: held without a standing claim (one whose
+** write failed is sent as is, a released copy of a hidden page), this tab may send
+** them too, or count them lost (max_age_ms) while the other tab delivers them. */
+static void take(uint32_t i, int at_once) {
+  for (uint32_t k = 0; taken_n == MAX_TAKEN && k < taken_n; k++)
+    if (taken[k].state == DELIVERED) taken_free(k); /* (room: a delivered one goes) */
+  if (taken_n == MAX_TAKEN) return;
+  const rec *x = &store[i];
+  const uint8_t *nl = memchr(x->value, '\n', x->len);
+  taken_rec *t = &taken[taken_n++];
+  snprintf(t->key, sizeof t->key, "%s", x->key);
+  t->state = TAKEN;
+  t->pv = x->pv;
+  t->events = x->events;
+  t->drop = x->drop;
+  t->s = malloc(sizeof *t->s * (x->events ? x->events : 1u));
+  for (uint32_t k = 0; k < x->events; k++) {
+    t->s[k] = x->s[k];
+    shared[t->pv][t->s[k]] |= (uint8_t)this_tab_holds(t->pv, t->s[k]);
+  }
+  t->json_len = x->len - (uint32_t)(nl + 1 - x->value);
+  t->json = malloc(t->json_len + 1u);
+  memcpy(t->json, nl + 1, t->json_len);
+  t->taken_at = now;
+  SAY("  other tab takes %s%s\n", t->key, at_once ? " and delivers it" : "");
+  if (at_once) deliver_other(t);
+  else claim_other(i);
+}
+
+/* The pick-th record the other tab may take, if any. */
+static int pick_takeable(uint8_t pick) {
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < store_n; i++) n += (uint32_t)takeable(&store[i]);
+  if (!n) return -1;
+  n = pick % n;
+  for (uint32_t i = 0; i < store_n; i++)
+    if (takeable(&store[i]) && !n--) return (int)i;
+  return -1;
+}
+
+/* The other tab's confirming scans due by now: a claim standing is committed, one
+** lost is forgotten. */
+static void confirm_claims(void) {
+  for (uint32_t i = 0; i < taken_n; i++) {
+    if (taken[i].state != TAKEN || now < taken[i].taken_at + IMP_OB_SETTLE_MS) continue;
+    if (claim_stands(&taken[i])) taken[i].state = COMMITTED;
+    else taken_free(i--);
+  }
+}
+
+/* This tab writes or removes `key`: a claim of the other tab on it is lost, unless
+** that tab's confirming scan came first. */
+static void claim_lost(const char *key) {
+  confirm_claims();
+  for (uint32_t i = 0; i < taken_n; i++)
+    if (taken[i].state == TAKEN && !strcmp(taken[i].key, key)) {
+      SAY("  this tab overwrites the other tab's claim on %s\n", key);
+      taken_free(i--);
+    }
+}
+
+/*=== MARK: - Hooks for the world ===*/
+/* A step of the other tab: take now or after some of this tab's actions, deliver a
+** committed record, or deliver a free one at once. */
+static void other_tab_step(fz_in *in) {
+  uint8_t c = fz_u8(in), pick = fz_u8(in);
+  int i;
+  confirm_claims();
+  switch (c % 4u) {
+  case 0:
+  case 3:
+    if ((i = pick_takeable(pick)) >= 0) take((uint32_t)i, c % 4u == 3);
+    break;
+  case 1:
+    take_after = 1 + (c >> 2) % 8;
+    take_pick = pick;
+    break;
+  default:
+    for (uint32_t k = 0; k < taken_n; k++)
+      if (taken[(k + pick) % taken_n].state == COMMITTED) {
+        deliver_other(&taken[(k + pick) % taken_n]);
+        break;
+      }
+  }
+}
+
+/* After each of this tab's actions: a take the input timed. */
+static void other_tab_between(void) {
+  if (take_after < 0 || take_after-- > 0) return;
+  int i = pick_takeable(take_pick);
+  if (i >= 0) take((uint32_t)i, 0);
+}
+
+/* Before this tab's scan lists the records: the other tab's claims due are
+** confirmed; it is reported live (Web Locks) or its leases are renewed. */
+static void other_tab_before_scan(void) {
+  int holds = 0;
+  confirm_claims();
+  for (uint32_t i = 0; i < taken_n; i++) {
+    if (taken[i].state == DELIVERED) continue;
+    holds = 1;
+    int r = find_rec(taken[i].key);
+    if (!locks && r >= 0 && owned_by(&store[r], TAB_OTHER)) claim_other((uint32_t)r);
+  }
+  if (holds && locks) {
+    memcpy(imp_outbox_io_ptr(), TAB_OTHER, strlen(TAB_OTHER));
+    imp_outbox_tab_live(now, (uint32_t)strlen(TAB_OTHER));
+  }
+}
+
+/* This tab's scan ended: the claims it saw. */
+static void other_tab_after_scan(void) {
+  for (uint32_t i = 0; i < taken_n; i++) {
+    const taken_rec *t = &taken[i];
+    if (now < t->taken_at + IMP_OB_SETTLE_MS || !claim_stands(t) || t->pv < 0) continue;
+    SAY("  this tab's scan saw the other tab's claim on %s\n", t->key);
+    for (uint32_t k = 0; k < t->events; k++) seen_taken[t->pv][t->s[k]] = 1;
+  }
+}
+
+/* The law's place "taken": the events of the records the other tab holds, with their
+** counts; returns the drop-only counts. */
+static long long scan_taken(void) {
+  long long drops = 0;
+  for (uint32_t i = 0; i < taken_n; i++) {
+    const taken_rec *t = &taken[i];
+    if (t->state == DELIVERED || (t->state == TAKEN && !claim_stands(t))) continue;
+    if (!t->events) {
+      drops += t->drop;
+      continue;
+    }
+    for (uint32_t k = 0; k < t->events; k++) mark(t->pv, t->s[k], IN_TAKEN, "taken event unknown");
+    held_copy(t->pv, t->s[0], t->drop);
+  }
+  return drops;
+}
+
+/* Counted beyond what is missing for events in the place "taken" only, shared with
+** this tab (see take()): each, and the "drop" of its copy. */
+static long long taken_unheard(void) {
+  long long n = 0;
+  for (uint32_t i = 0; i < taken_n; i++) {
+    const taken_rec *t = &taken[i];
+    if (t->state == DELIVERED || (t->state == TAKEN && !claim_stands(t))) continue;
+    for (uint32_t k = 0; k < t->events; k++)
+      if (shared[t->pv][t->s[k]] && where[t->pv][t->s[k]] == IN_TAKEN)
+        n += 1 + (k == 0 && t->drop > 0 ? t->drop : 0);
+  }
+  return n;
+}
+
+/* A body this tab sends (JSON) must carry no event whose claim by the other tab it saw. */
+static void check_send(const uint8_t *json, uint32_t len) {
+  json_t *root = json_loadb((const char *)json, len, 0, NULL), *e;
+  size_t i;
+  const char *pv_text = json_string_value(json_object_get(root, "pv"));
+  int pv = pv_text ? pv_index((const uint8_t *)pv_text, (uint32_t)strlen(pv_text)) : -1;
+  json_array_foreach(json_object_get(root, "ev"), i, e) {
+    json_int_t s = json_integer_value(json_object_get(e, "s"));
+    if (pv >= 0 && s >= 1 && s <= MAX_S && seen_taken[pv][s])
+      fz_fail("this tab sends an event another tab took, after its scan saw the claim",
+              (const char *)json, len);
+  }
+  json_decref(root);
+}
+
+/* The end: the other tab confirms, delivers everything it holds, and goes. */
+static void other_tab_finishes(void) {
+  now += IMP_OB_SETTLE_MS;
+  confirm_claims();
+  for (uint32_t i = 0; i < taken_n; i++)
+    if (taken[i].state == COMMITTED) deliver_other(&taken[i]);
+  while (taken_n) taken_free(0);
+  take_after = -1;
+}
+
+static void other_tab_reset(void) {
+  while (taken_n) taken_free(0);
+  memset(seen_taken, 0, sizeof seen_taken);
+  memset(shared, 0, sizeof shared);
+  take_after = -1;
+  twice = 0;
+}
