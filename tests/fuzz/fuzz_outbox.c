@@ -168,17 +168,22 @@ static long long scan_memory(void) {
   return drops;
 }
 
+/* Marks the events of a stored or taken copy of a batch in place `bit`, with its drop;
+** returns the count of a drop-only copy. */
+static long long place_copy(int pv, const long long *s, uint32_t events, long long drop,
+                            uint8_t bit, const char *what) {
+  if (!events) return drop;
+  for (uint32_t k = 0; k < events; k++) mark(pv, s[k], bit, what);
+  held_copy(pv, s[0], drop);
+  return 0;
+}
+
 static long long scan_storage(void) {
   long long drops = 0;
   for (uint32_t i = 0; i < store_n; i++) {
     const rec *x = &store[i];
-    if (owned_by(x, TAB_OTHER)) continue; /* in the place "taken" */
-    if (!x->events) {
-      drops += x->drop;
-      continue;
-    }
-    for (uint32_t k = 0; k < x->events; k++) mark(x->pv, x->s[k], IN_STORE, "stored event unknown");
-    held_copy(x->pv, x->s[0], x->drop);
+    if (!owned_by(x, TAB_OTHER)) /* (else in the place "taken") */
+      drops += place_copy(x->pv, x->s, x->events, x->drop, IN_STORE, "stored event unknown");
   }
   return drops;
 }

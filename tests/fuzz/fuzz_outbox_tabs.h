@@ -249,13 +249,8 @@ static long long scan_taken(void) {
   long long drops = 0;
   for (uint32_t i = 0; i < taken_n; i++) {
     const taken_rec *t = &taken[i];
-    if (t->state == DELIVERED || (t->state == TAKEN && !claim_stands(t))) continue;
-    if (!t->events) {
-      drops += t->drop;
-      continue;
-    }
-    for (uint32_t k = 0; k < t->events; k++) mark(t->pv, t->s[k], IN_TAKEN, "taken event unknown");
-    held_copy(t->pv, t->s[0], t->drop);
+    if (t->state != DELIVERED && (t->state == COMMITTED || claim_stands(t)))
+      drops += place_copy(t->pv, t->s, t->events, t->drop, IN_TAKEN, "taken event unknown");
   }
   return drops;
 }
