@@ -25,10 +25,13 @@ import { listen } from './lifecycle.js';
 const BAR_SLACK = 4; // px a bar may move before the observers are made again
 const BARS_LATER_MS = 500; // after an event that may have moved a bar (see below)
 
-/** Sorted distinct thresholds of one rule: entering (0 or the impression ratio) and viewable. */
+/**
+ * The thresholds of one rule: entering (0 or the impression ratio) and viewable. The
+ * observer sorts them itself, and a threshold given twice crosses as one; one outside
+ * [0, 1], which the observer would throw for, is left to the core to refuse.
+ */
 export function thresholdsFor(o, large) {
-  const ratios = [o.impressionRatio, large ? o.viewable.largeRatio : o.viewable.ratio];
-  return [...new Set(ratios.filter((r) => r >= 0 && r <= 1))].sort((a, b) => a - b);
+  return [o.impressionRatio, large ? o.viewable.largeRatio : o.viewable.ratio].filter((r) => r >= 0 && r <= 1);
 }
 
 /**
