@@ -23,12 +23,12 @@ export function retryAfterMs(value, wallNow) {
 // delivery; fetch fails instead, a network error the outbox retries. A gzip body goes
 // to fetch and fetchLater as its bytes with a text/plain Content-Type, a
 // CORS-safelisted type: no preflight, and no Blob to make per request. A text body
-// gets text/plain from the browser itself. The init has no prototype: fetch reads every
-// member it knows, and one the page added to Object.prototype (`cache`, `priority`)
-// would be read as ours.
+// gets text/plain from the browser itself. The mode is fetch's default, 'cors'. The init
+// has no prototype: fetch reads every member it knows, and one the page added to
+// Object.prototype (`cache`, `priority`, `mode`) would be read as ours.
 const TEXT = { 'Content-Type': 'text/plain' };
 const init = (body, signal, keepalive) => ({
-  __proto__: null, method: 'POST', body, headers: typeof body === 'string' ? undefined : TEXT, credentials: 'omit', mode: 'cors',
+  __proto__: null, method: 'POST', body, headers: typeof body === 'string' ? undefined : TEXT, credentials: 'omit',
   referrerPolicy: 'no-referrer', redirect: 'error', keepalive, signal,
 });
 // sendBeacon takes no headers: the bytes go in a text/plain Blob (one per page hide).
