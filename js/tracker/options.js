@@ -64,7 +64,7 @@ const eachConfigOption = (o, fn) => CONFIG_OPTIONS.map((path, i) => {
  * RULE_DEFAULTS that are absent given the core's defaults. Throws for an option of
  * another type than its default's.
  */
-export function resolveOptions(options = {}) {
+export function resolveOptions(options) {
   const o = { ...options };
   for (const key in DEFAULTS) {
     const value = o[key];
@@ -120,7 +120,7 @@ export function optionsProblem(o, doc) {
  * options.env (a key given as null or undefined: absent). localStorage is read only
  * when delivery asks for it (reading it may throw).
  */
-export function resolveEnv(injected = {}) {
+export function resolveEnv(injected) {
   const g = globalThis;
   const env = {
     window: g, now: () => g.performance.now(), getRandomValues: (a) => g.crypto.getRandomValues(a), wallNow: Date.now,
