@@ -200,11 +200,11 @@ BUNDLE    := node tests/tools/bundle.mjs
 # made meanwhile, about 0.09 KiB in the glue; options of another type than their default
 # refused about 0.09 KiB in the glue; an adopted batch sent only once a scan a second after
 # its claim finds the claim standing about 0.13 KiB in the core.
-JS_GZIP_BUDGET ?= 21330
-GLUE_GZIP_BUDGET ?= 9353
+JS_GZIP_BUDGET ?= 21306
+GLUE_GZIP_BUDGET ?= 9329
 # The script-tag build, the shipped single file (glue, debug entry and the core's gzip
 # bytes as base64, placed first so gzip codes them apart: tests/tools/bundle.mjs).
-SCRIPT_TAG_GZIP_BUDGET ?= 23387
+SCRIPT_TAG_GZIP_BUDGET ?= 23364
 .PHONY: glue types
 
 glue: js/imp-embedded.js dist/impression-tracker.js dist/index.min.js dist/embedded.min.js
