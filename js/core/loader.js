@@ -59,7 +59,7 @@ async function instantiate(source, env) {
   // Bytes that do not compile name where they came from: most often a server's
   // fallback page (HTML: "found 3c ...") where imp.wasm was not copied, or a CSP
   // that refuses WebAssembly (each browser's message names CSP or 'unsafe-eval').
-  module ||= await wasm.compile(source).catch((error) => {
+  module = module || await wasm.compile(source).catch((error) => {
     error.message = `impression-tracker: core${from}: ${error.message}${/unsafe-eval|CSP/.test(error.message) ? ALLOW_IT : SERVE_IT}`;
     throw error;
   });

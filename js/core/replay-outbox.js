@@ -286,6 +286,6 @@ function runLine(s, f, number, decode) {
   if (cmd === 'stored' && f.length === 4) return stored(s, d[0], d[1], d[2]);
   if (cmd === 'scan' && f.length === 2) return scan(s, d[0]);
   if (cmd === 'auto' && f.length === 6) return auto(s, d);
-  const call = Object.hasOwn(CALLS, cmd) && CALLS[cmd];
+  const call = Object.prototype.hasOwnProperty.call(CALLS, cmd) && CALLS[cmd];
   return call && call[0] === f.length ? s.x[call[1]](...d) : undefined;
 }

@@ -76,7 +76,7 @@ const CALLS = {
   tick: [2, 0], take: [3, 0], drop: [2, 0], elem: [5, 3], unelem: [3, 0], eobs: [5, 0], cover: [4, 0], act: [4, 0],
 };
 /** Whether a line's name is one of tracking's (every other line is delivery's, replay-outbox.js). */
-export const isTrackingLine = (name) => Object.hasOwn(CALLS, name);
+export const isTrackingLine = (name) => Object.prototype.hasOwnProperty.call(CALLS, name);
 
 function runLine(core, fields, outbox) {
   const x = core.exports;

@@ -97,7 +97,7 @@ export function track(cards, el, meta, manual) {
     }
     // A card not in view yet has its facts read when it shows, unless a card of its id
     // let go in this task hands its handle over (a re-render).
-    const i = cards._parked.findIndex((h) => cards._ids[h] === (m ||= readMeta(cards._o, el, meta))[0]);
+    const i = cards._parked.findIndex((h) => cards._ids[h] === (m = m || readMeta(cards._o, el, meta))[0]);
     handle = i < 0 ? -1 : cards._parked.splice(i, 1)[0];
     cards._items.set(el, handle);
     cards._geometry._observe(el);

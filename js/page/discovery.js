@@ -77,7 +77,7 @@ export function watchDom(cards, env, o, guard, pump) {
       else records.push(r);
     }
     if (list.some((r) => [...r.removedNodes].some(heldIn))) run();
-    else scheduled ||= idle ? idle(run, { timeout: 500 }) : env.setTimeout(run, 50);
+    else scheduled = scheduled || (idle ? idle(run, { timeout: 500 }) : env.setTimeout(run, 50));
   }));
   observer.observe(env.document.documentElement || env.document, {
     childList: true,

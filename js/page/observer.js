@@ -92,7 +92,7 @@ export function observeCards(cards, env, o, onEntries, guard) {
   });
   const win = env.window;
   const unlisten = listen(win, ['animationend', 'transitionend', 'resize', 'onscrollend' in win ? 'scrollend' : 'scroll'], guard((event) => {
-    barsLater ||= env.setTimeout(fitBarsLater, BARS_LATER_MS);
+    barsLater = barsLater || env.setTimeout(fitBarsLater, BARS_LATER_MS);
     if (event.type[0] === 's') return; // scrollend or scroll
     rules.forEach((rule, el) => {
       if (rule) return;
@@ -117,7 +117,7 @@ export function observeCards(cards, env, o, onEntries, guard) {
       small.disconnect();
       large?.disconnect();
       small = geometryObserver(false);
-      large &&= geometryObserver(true);
+      large = large && geometryObserver(true);
       cards._items.forEach((handle, el) => (rules.get(el) > 1 ? large : small).observe(el));
     },
     _unobserve: unobserve,
@@ -126,7 +126,7 @@ export function observeCards(cards, env, o, onEntries, guard) {
       const rule = area >= o.viewable.largeArea ? 2 : +(area > 0);
       if (rule === (rules.get(el) ?? 1) || !cards._items.has(el)) return; // a card let go: a late resize entry
       unobserve(el);
-      (rule > 1 ? (large ||= geometryObserver(true)) : small).observe(el);
+      (rule > 1 ? (large = large || geometryObserver(true)) : small).observe(el);
       if (rule !== 1) rules.set(el, rule);
     },
   };
