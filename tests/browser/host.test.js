@@ -233,7 +233,7 @@ test('<base href> and a relative endpoint: fetch and sendBeacon both reach the c
   const { page, problems } = await open(t, { fixture: 'grid.html?n=24', init: [base], it: { options: { endpoint: url.pathname.slice(1) + url.search } } });
   await assertTracks(page); // by fetch
   await page.evaluate(() => window.scrollBy(0, 300));
-  await inViewObserved(page);
+  await inViewObserved(page, -1, 24); // every card, the scrolled-in row's included, before the hide
   await page.evaluate(() => window.__stubVisibilityChange('hidden')); // by sendBeacon
   await collector.waitFor((r) => impressions(r).length === 24, 10000, 'the other 8 impressions');
   const { sent, beaconed } = await page.evaluate(() => window.__it.tracker.stats().transport);
