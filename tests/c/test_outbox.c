@@ -711,15 +711,9 @@ static void test_shown_again_takes_back_its_copy(void) {
   CHECK_INT(ACT->kind, IMP_ACT_STORE, "claimed, as a record of a tab that is gone");
 }
 
-/* An answer to a request let go at a page hide, after its record was adopted again:
-** a never-retry status changes nothing here (the adopted batch gets its own answer),
-** so the events are counted lost once. */
-/* The released copy written for the request let_go_at_hide() lets go. */
-static char let_go_key[IMP_OB_KEY_BYTES], let_go_value[8192];
-static uint32_t let_go_key_len, let_go_value_len;
-
-/* One slot: a request in flight gets a released copy at a hide, then lets its slot go
-** for a click; the queued batch and the click go by beacon. Returns its ticket. */
+/* One slot: a request in flight gets a released copy at a hide (kept: kept_record()),
+** then lets its slot go for a click; the queued batch and the click go by beacon.
+** Returns its ticket. */
 static uint32_t let_go_at_hide(void) {
   fresh_with(1, 1);
   impression(10, "a", 1);
@@ -728,12 +722,7 @@ static uint32_t let_go_at_hide(void) {
   impression(20, "b", 1);
   imp_page_state(30, IMP_PAGE_HIDDEN);
   CHECK_INT(imp_outbox_next(30, 0.5), IMP_OK, "at the hide");
-  CHECK_INT(ACT->kind, IMP_ACT_STORE, "the request in flight gets a released copy");
-  let_go_key_len = ACT->key_bytes;
-  let_go_value_len = ACT->body_bytes;
-  memcpy(let_go_key, imp_outbox_io_ptr(), let_go_key_len);
-  memcpy(let_go_value, imp_outbox_io_ptr() + let_go_key_len, let_go_value_len);
-  imp_outbox_stored(30, ACT->ticket, IMP_STORE_OK);
+  kept_record(30); /* the request in flight gets a released copy */
   CHECK_INT(imp_outbox_next(30, 0.5), IMP_OK, "then");
   CHECK_INT(ACT->kind, IMP_ACT_BEACON, "the queued batch goes by beacon from the spare slot");
   uint32_t beacon = ACT->ticket;
@@ -752,29 +741,20 @@ static uint32_t let_go_at_hide(void) {
 static uint32_t let_go_then_adopted(uint32_t *early) {
   *early = let_go_at_hide();
   imp_page_state(40, IMP_PAGE_VISIBLE);
-  CHECK_INT(imp_outbox_next(40, 0.5), IMP_OK, "shown again");
-  CHECK_INT(ACT->kind, IMP_ACT_SCAN, "storage is scanned");
-  memcpy(imp_outbox_io_ptr(), let_go_key, let_go_key_len);
-  memcpy(imp_outbox_io_ptr() + let_go_key_len, let_go_value, let_go_value_len);
-  imp_outbox_found(40, let_go_key_len, let_go_value_len);
+  scan_finds_kept(40, NULL, 0);
   CHECK_INT(ACT->found, IMP_FOUND_ADOPTED, "its record is adopted");
-  imp_outbox_scan_done(40);
   CHECK_INT(imp_outbox_next(40, 0.5), IMP_OK, "then");
-  CHECK_INT(ACT->kind, IMP_ACT_STORE, "claimed");
-  uint32_t claim_len = ACT->key_bytes + ACT->body_bytes;
-  memcpy(let_go_value, imp_outbox_io_ptr(), claim_len); /* the claim, key then value */
-  imp_outbox_stored(40, ACT->ticket, IMP_STORE_OK);
+  kept_record(40); /* the claim */
   CHECK_INT(imp_outbox_next(40, 0.5), IMP_NONE, "not sent before the claim is confirmed");
-  CHECK_INT(imp_outbox_next(1040, 0.5), IMP_OK, "a second later");
-  CHECK_INT(ACT->kind, IMP_ACT_SCAN, "storage is scanned");
-  memcpy(imp_outbox_io_ptr(), let_go_value, claim_len);
-  imp_outbox_found(1040, let_go_key_len, claim_len - let_go_key_len);
-  imp_outbox_scan_done(1040);
+  scan_finds_kept(1040, NULL, 0); /* a second later */
   CHECK_INT(imp_outbox_next(1040, 0.5), IMP_OK, "the claim still this tab's");
   CHECK_INT(ACT->kind, IMP_ACT_FETCH, "sent again");
   return ACT->ticket;
 }
 
+/* An answer to a request let go at a page hide, after its record was adopted again:
+** a never-retry status changes nothing here (the adopted batch gets its own answer),
+** so the events are counted lost once. */
 static void test_late_answer_after_adoption(void) {
   uint32_t early, again = let_go_then_adopted(&early);
   CHECK_INT(imp_outbox_response(1050, early, 400, -1, 0.5), IMP_OK, "the early request is refused late");
