@@ -43,158 +43,176 @@ export const MAX_EXPORTS = 4;
  *          now?: () => number, clientKey?: (req: import('node:http').IncomingMessage) => string}} [options]
  */
 export function createCollector(options = {}) {
-  const store = options.store ?? openStore(options.dbPath ?? ':memory:');
-  const validate = createValidator();
   const now = options.now ?? Date.now;
-  const limiter = createRateLimiter({ ...options.rateLimit, now });
-  const readLimiter = createRateLimiter({ ...READ_RATE_LIMIT, ...options.readRateLimit, now });
-  const maxExports = options.maxExports ?? MAX_EXPORTS;
-  let exportsRunning = 0;
-  const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
-  const clientKey = options.clientKey ?? ((req) => req.socket.remoteAddress ?? 'unknown');
-  const counters = { requests: 0, accepted: 0, gzip: 0, stored: 0, duplicates: 0, rejected: {} };
+  /** The collector's record: what every handler below reads and the counters it keeps. */
+  const collector = {
+    store: options.store ?? openStore(options.dbPath ?? ':memory:'),
+    validate: createValidator(),
+    now,
+    limiter: createRateLimiter({ ...options.rateLimit, now }),
+    readLimiter: createRateLimiter({ ...READ_RATE_LIMIT, ...options.readRateLimit, now }),
+    maxExports: options.maxExports ?? MAX_EXPORTS,
+    exportsRunning: 0,
+    maxBodyBytes: options.maxBodyBytes ?? MAX_BODY_BYTES,
+    clientKey: options.clientKey ?? ((req) => req.socket.remoteAddress ?? 'unknown'),
+    counters: { requests: 0, accepted: 0, gzip: 0, stored: 0, duplicates: 0, rejected: {} },
+  };
+  return {
+    handle: (req, res) => handleRequest(collector, req, res),
+    store: collector.store,
+    counters: collector.counters,
+    close: () => collector.store.close(),
+  };
+}
 
-  function reject(res, status, reason, headers = {}) {
-    counters.rejected[status] = (counters.rejected[status] ?? 0) + 1;
-    sendJson(res, status, { error: reason }, headers);
-  }
-
-  function collect(req, res) {
-    counters.requests++;
-    const verdict = limiter.take(clientKey(req));
-    if (!verdict.ok) {
-      req.resume();
-      return reject(res, 429, 'too many requests from this client',
-        { 'Retry-After': String(verdict.retryAfter) });
-    }
-    const tooLarge = () => reject(res, 413, `body larger than ${maxBodyBytes} bytes`);
-    // Answered as soon as the size is known to be over the cap; what follows is read and
-    // dropped (so the client can read the answer) up to MAX_DRAIN_BYTES, then cut.
-    if (Number(req.headers['content-length']) > maxBodyBytes) tooLarge();
-    const chunks = [];
-    let size = 0;
-    req.on('data', (chunk) => {
-      size += chunk.length;
-      if (!res.headersSent && size <= maxBodyBytes) chunks.push(chunk);
-      else if (!res.headersSent) tooLarge();
-      else if (size > MAX_DRAIN_BYTES) req.destroy();
-    });
-    req.on('error', () => {}); // client went away: nothing to answer
-    req.on('end', () => {
-      if (res.headersSent) return;
-      // The inflated JSON is held to the same limit as a plain body.
-      const body = decodeBody(Buffer.concat(chunks), maxBodyBytes);
-      if (body.error) return reject(res, body.status, body.error);
-      let text;
-      try {
-        text = new TextDecoder('utf-8', { fatal: true }).decode(body.bytes);
-      } catch {
-        return reject(res, 400, 'unparseable body: not valid UTF-8');
-      }
-      if (text.trim() === '') return reject(res, 400, 'empty body');
-      let batch;
-      try {
-        batch = JSON.parse(text);
-      } catch (error) {
-        return reject(res, 400, `unparseable body: ${error instanceof Error ? error.message : 'not JSON'}`);
-      }
-      const problem = validate(batch);
-      if (problem) return reject(res, 422, `schema: ${problem}`);
-      // A store may answer later (ClickHouse): 200 only once the batch is durable.
-      Promise.resolve().then(() => store.addBatch(batch, now())).then((result) => {
-        counters.accepted++;
-        if (body.gzip) counters.gzip++;
-        counters.stored += result.stored;
-        counters.duplicates += result.duplicates;
-        sendJson(res, 200, result);
-      }, () => sendJson(res, 500, { error: 'storage failed' })); // the server's fault, not the input's
-    });
-  }
-
-  async function api(url, res) {
-    const human = url.searchParams.get('human') === '1';
-    switch (url.pathname) {
-      case '/api/totals':
-        return sendJson(res, 200, { ...(await store.totals({ human })), collector: counters });
-      case '/api/gigs':
-        return sendJson(res, 200, { gigs: await store.gigs({ human }) });
-      case '/api/series': {
-        const bucket = clampInt(url.searchParams.get('bucket'), 1000, 86400000, 10000);
-        const since = clampInt(url.searchParams.get('since'), 0, Number.MAX_SAFE_INTEGER, 0);
-        return sendJson(res, 200, { bucket, rows: await store.series({ bucket, since, human }) });
-      }
-      default:
-        return sendJson(res, 404, { error: 'no such endpoint' });
-    }
-  }
-
-  /** Resolves when the export is over; rejects when the store failed before its first row. */
-  async function exportNdjson(req, res) {
-    if (req.method === 'HEAD') {
-      res.writeHead(200, { 'Content-Type': 'application/x-ndjson; charset=utf-8', 'Cache-Control': 'no-store' });
-      return res.end();
-    }
-    if (exportsRunning >= maxExports) {
-      return sendJson(res, 429, { error: `${maxExports} exports are running; try again shortly` }, { 'Retry-After': '5' });
-    }
-    exportsRunning++;
-    let released = false;
-    const release = () => {
-      if (!released) exportsRunning--;
-      released = true;
-    };
-    res.once('close', release); // also when the client goes away mid-export
-    return streamExport(store.exportRows(), res).finally(release);
-  }
-
-  /** GET endpoints: the per-client read limit first, then the export or the API. */
-  function read(req, res, url) {
-    const verdict = readLimiter.take(clientKey(req));
-    if (!verdict.ok) {
-      return sendJson(res, 429, { error: 'too many reads from this client' }, { 'Retry-After': String(verdict.retryAfter) });
-    }
-    const answer = url.pathname === '/export.ndjson' ? exportNdjson(req, res) : api(url, res);
-    answer.catch(() => (res.headersSent ? res.destroy() : sendJson(res, 503, { error: 'store unavailable' })));
-  }
-
-  /**
-   * Handles the collector's routes; returns false for any other path so a bigger server
-   * (server.js) can serve its own files.
-   */
-  function handle(req, res) {
-    const url = requestUrl(req);
-    if (!url) {
-      req.resume();
-      reject(res, 400, 'the request target is not a URL');
-      return true;
-    }
-    const isCollect = url.pathname === '/collect';
-    const isRead = url.pathname.startsWith('/api/') || url.pathname === '/export.ndjson';
-    if (!isCollect && !isRead) return false;
-    if (isCollect) setCors(req, res);
-    try {
-      if (req.method === 'OPTIONS' && isCollect) {
-        res.writeHead(204, { 'Access-Control-Max-Age': '86400' });
-        res.end();
-      } else if (isCollect && req.method === 'POST') {
-        collect(req, res);
-      } else if (isCollect) {
-        req.resume();
-        reject(res, 405, 'use POST', { Allow: 'POST, OPTIONS' });
-      } else if (req.method !== 'GET' && req.method !== 'HEAD') {
-        req.resume();
-        sendJson(res, 405, { error: 'use GET' }, { Allow: 'GET, HEAD' });
-      } else {
-        read(req, res, url);
-      }
-    } catch (error) {
-      if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
-      else res.destroy();
-    }
+/**
+ * Handles the collector's routes; returns false for any other path so a bigger server
+ * (server.js) can serve its own files.
+ */
+function handleRequest(collector, req, res) {
+  const url = requestUrl(req);
+  if (!url) {
+    req.resume();
+    reject(collector, res, 400, 'the request target is not a URL');
     return true;
   }
+  const isCollect = url.pathname === '/collect';
+  const isRead = url.pathname.startsWith('/api/') || url.pathname === '/export.ndjson';
+  if (!isCollect && !isRead) return false;
+  if (isCollect) setCors(req, res);
+  try {
+    if (req.method === 'OPTIONS' && isCollect) {
+      res.writeHead(204, { 'Access-Control-Max-Age': '86400' });
+      res.end();
+    } else if (isCollect && req.method === 'POST') {
+      collect(collector, req, res);
+    } else if (isCollect) {
+      req.resume();
+      reject(collector, res, 405, 'use POST', { Allow: 'POST, OPTIONS' });
+    } else if (req.method !== 'GET' && req.method !== 'HEAD') {
+      req.resume();
+      sendJson(res, 405, { error: 'use GET' }, { Allow: 'GET, HEAD' });
+    } else {
+      read(collector, req, res, url);
+    }
+  } catch (error) {
+    if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
+    else res.destroy();
+  }
+  return true;
+}
 
-  return { handle, store, counters, close: () => store.close() };
+/** A refusal of the client's making: counted by status, answered with a one-line reason. */
+function reject(collector, res, status, reason, headers = {}) {
+  collector.counters.rejected[status] = (collector.counters.rejected[status] ?? 0) + 1;
+  sendJson(res, status, { error: reason }, headers);
+}
+
+/** POST /collect: the per-client beacon limit, then the body read up to its cap. */
+function collect(collector, req, res) {
+  collector.counters.requests++;
+  const verdict = collector.limiter.take(collector.clientKey(req));
+  if (!verdict.ok) {
+    req.resume();
+    return reject(collector, res, 429, 'too many requests from this client',
+      { 'Retry-After': String(verdict.retryAfter) });
+  }
+  const { maxBodyBytes } = collector;
+  const tooLarge = () => reject(collector, res, 413, `body larger than ${maxBodyBytes} bytes`);
+  // Answered as soon as the size is known to be over the cap; what follows is read and
+  // dropped (so the client can read the answer) up to MAX_DRAIN_BYTES, then cut.
+  if (Number(req.headers['content-length']) > maxBodyBytes) tooLarge();
+  const chunks = [];
+  let size = 0;
+  req.on('data', (chunk) => {
+    size += chunk.length;
+    if (!res.headersSent && size <= maxBodyBytes) chunks.push(chunk);
+    else if (!res.headersSent) tooLarge();
+    else if (size > MAX_DRAIN_BYTES) req.destroy();
+  });
+  req.on('error', () => {}); // client went away: nothing to answer
+  req.on('end', () => {
+    if (!res.headersSent) acceptBody(collector, res, Buffer.concat(chunks));
+  });
+}
+
+/** A whole body within the cap: decoded, parsed, validated, then stored and answered. */
+function acceptBody(collector, res, bytes) {
+  // The inflated JSON is held to the same limit as a plain body.
+  const body = decodeBody(bytes, collector.maxBodyBytes);
+  if (body.error) return reject(collector, res, body.status, body.error);
+  let text;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(body.bytes);
+  } catch {
+    return reject(collector, res, 400, 'unparseable body: not valid UTF-8');
+  }
+  if (text.trim() === '') return reject(collector, res, 400, 'empty body');
+  let batch;
+  try {
+    batch = JSON.parse(text);
+  } catch (error) {
+    return reject(collector, res, 400, `unparseable body: ${error instanceof Error ? error.message : 'not JSON'}`);
+  }
+  const problem = collector.validate(batch);
+  if (problem) return reject(collector, res, 422, `schema: ${problem}`);
+  const { counters } = collector;
+  // A store may answer later (ClickHouse): 200 only once the batch is durable.
+  Promise.resolve().then(() => collector.store.addBatch(batch, collector.now())).then((result) => {
+    counters.accepted++;
+    if (body.gzip) counters.gzip++;
+    counters.stored += result.stored;
+    counters.duplicates += result.duplicates;
+    sendJson(res, 200, result);
+  }, () => sendJson(res, 500, { error: 'storage failed' })); // the server's fault, not the input's
+}
+
+/** GET endpoints: the per-client read limit first, then the export or the API. */
+function read(collector, req, res, url) {
+  const verdict = collector.readLimiter.take(collector.clientKey(req));
+  if (!verdict.ok) {
+    return sendJson(res, 429, { error: 'too many reads from this client' }, { 'Retry-After': String(verdict.retryAfter) });
+  }
+  const answer = url.pathname === '/export.ndjson' ? exportNdjson(collector, req, res) : api(collector, url, res);
+  answer.catch(() => (res.headersSent ? res.destroy() : sendJson(res, 503, { error: 'store unavailable' })));
+}
+
+async function api(collector, url, res) {
+  const { store } = collector;
+  const human = url.searchParams.get('human') === '1';
+  switch (url.pathname) {
+    case '/api/totals':
+      return sendJson(res, 200, { ...(await store.totals({ human })), collector: collector.counters });
+    case '/api/gigs':
+      return sendJson(res, 200, { gigs: await store.gigs({ human }) });
+    case '/api/series': {
+      const bucket = clampInt(url.searchParams.get('bucket'), 1000, 86400000, 10000);
+      const since = clampInt(url.searchParams.get('since'), 0, Number.MAX_SAFE_INTEGER, 0);
+      return sendJson(res, 200, { bucket, rows: await store.series({ bucket, since, human }) });
+    }
+    default:
+      return sendJson(res, 404, { error: 'no such endpoint' });
+  }
+}
+
+/** Resolves when the export is over; rejects when the store failed before its first row. */
+async function exportNdjson(collector, req, res) {
+  if (req.method === 'HEAD') {
+    res.writeHead(200, { 'Content-Type': 'application/x-ndjson; charset=utf-8', 'Cache-Control': 'no-store' });
+    return res.end();
+  }
+  const { maxExports } = collector;
+  if (collector.exportsRunning >= maxExports) {
+    return sendJson(res, 429, { error: `${maxExports} exports are running; try again shortly` }, { 'Retry-After': '5' });
+  }
+  collector.exportsRunning++;
+  let released = false;
+  const release = () => {
+    if (!released) collector.exportsRunning--;
+    released = true;
+  };
+  res.once('close', release); // also when the client goes away mid-export
+  return streamExport(collector.store.exportRows(), res).finally(release);
 }
 
 /**
