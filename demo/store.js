@@ -92,124 +92,141 @@ export function openStore(path) {
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 2000');
   migrate(db);
-
-  const insertEvent = db.prepare(
-    `INSERT OR IGNORE INTO events (${EVENT_COLUMNS.join(', ')})
-     VALUES (${EVENT_COLUMNS.map((c) => '@' + c).join(', ')})`);
-  const insertBatch = db.prepare(
-    `INSERT OR IGNORE INTO batches (pv, s_first, s_last, events, path, wd, gpc, at, dropped, received)
-     VALUES (@pv, @s_first, @s_last, @events, @path, @wd, @gpc, @at, @dropped, @received)`);
-
-  /** Stores one validated batch; returns how many events were new and how many duplicates. */
-  const addBatch = db.transaction((batch, received) => {
-    let stored = 0;
-    let sFirst = Infinity;
-    let sLast = 0;
-    const header = { pv: batch.pv, path: batch.path, wd: batch.wd ? 1 : 0, gpc: batch.gpc ? 1 : 0 };
-    for (const ev of batch.ev) {
-      sFirst = Math.min(sFirst, ev.s);
-      sLast = Math.max(sLast, ev.s);
-      const row = {
-        ...header, s: ev.s, e: ev.e, t: ev.t, id: ev.id,
-        pos: ev.pos ?? null, list: ev.list ?? null, f: ev.f ?? null,
-        ms: ev.ms ?? null, max: ev.max ?? null, n: ev.n ?? null,
-        since: ev.since ?? null, seen: ev.seen ?? null,
-        ts: eventTime(received, batch.at, ev.t), received,
-      };
-      stored += insertEvent.run(row).changes;
-    }
-    insertBatch.run({ ...header, s_first: sFirst, s_last: sLast, events: batch.ev.length,
-      at: batch.at, dropped: batch.drop, received });
-    return { stored, duplicates: batch.ev.length - stored };
-  });
-
-  const gigsQuery = (where) => db.prepare(
-    `SELECT id,
-            SUM(e = 'imp')                              AS impressions,
-            SUM(e = 'view')                             AS viewable,
-            SUM(e = 'click')                            AS clicks,
-            SUM(e = 'click' AND seen = 1)               AS clicks_after_view,
-            TOTAL(CASE WHEN e = 'vis' THEN ${clamped('ms')} END) AS visible_ms,
-            AVG(CASE WHEN e = 'imp' THEN ${clamped('pos', 1)} END) AS avg_position,
-            COUNT(DISTINCT pv)                          AS page_views,
-            MAX(CASE WHEN ${VALID_TS} THEN ts END)      AS last_ts
-       FROM events ${where}
-      GROUP BY id
-      ORDER BY impressions DESC, id
-      LIMIT @limit`);
-  const gigsAll = gigsQuery('');
-  const gigsHuman = gigsQuery('WHERE wd = 0');
-
-  const totalsQuery = (where) => db.prepare(
-    `SELECT SUM(e = 'imp') AS impressions, SUM(e = 'view') AS viewable, SUM(e = 'click') AS clicks,
-            TOTAL(CASE WHEN e = 'vis' THEN ${clamped('ms')} END) AS visible_ms,
-            COUNT(*) AS events, COUNT(DISTINCT pv) AS page_views,
-            COUNT(DISTINCT CASE WHEN wd = 1 THEN pv END) AS automated_page_views,
-            MIN(CASE WHEN ${VALID_TS} THEN ts END) AS first_ts, MAX(CASE WHEN ${VALID_TS} THEN ts END) AS last_ts
-       FROM events ${where}`);
-  const totalsAll = totalsQuery('');
-  const totalsHuman = totalsQuery('WHERE wd = 0');
-  const batchTotals = (where) => db.prepare(
-    `SELECT COUNT(*) AS batches, TOTAL(${clamped('dropped')}) AS dropped FROM batches ${where}`);
-  const batchesAll = batchTotals('');
-  const batchesHuman = batchTotals('WHERE wd = 0');
-
-  const seriesQuery = (where) => db.prepare(
-    `SELECT (ts / CAST(@bucket AS INTEGER)) * CAST(@bucket AS INTEGER) AS time,
-            SUM(e = 'imp') AS impressions, SUM(e = 'view') AS viewable, SUM(e = 'click') AS clicks,
-            TOTAL(CASE WHEN e = 'vis' THEN ${clamped('ms')} END) AS visible_ms
-       FROM events WHERE ts >= @since AND ${VALID_TS} ${where}
-      GROUP BY time ORDER BY time`);
-  const seriesAll = seriesQuery('');
-  const seriesHuman = seriesQuery('AND wd = 0');
-
-  // Keyset pages in (ts, pv, s) order, which the events_by_ts index holds (a WITHOUT ROWID
-  // index carries the primary key): each page is one range read, no sort, no statement
-  // left open between pages. Integers are read exactly (BigInt) so the page boundary is
-  // exact whatever is stored.
-  const exportFirst = db.prepare(
-    `SELECT ${EVENT_COLUMNS.join(', ')} FROM events ORDER BY ts, pv, s LIMIT @limit`).safeIntegers(true);
-  const exportAfter = db.prepare(
-    `SELECT ${EVENT_COLUMNS.join(', ')} FROM events WHERE (ts, pv, s) > (@ts, @pv, @s)
-      ORDER BY ts, pv, s LIMIT @limit`).safeIntegers(true);
-
+  /** The store's record: the open database and its prepared statements. */
+  const store = { db, writes: prepareWrites(db), reads: prepareReads(db) };
   return {
     db,
-    addBatch,
+    /** Stores one validated batch; returns how many events were new and how many duplicates. */
+    addBatch: db.transaction((batch, received) => insertBatch(store, batch, received)),
     /** Per-gig aggregates; `human` leaves out page views flagged as automated (wd). */
-    gigs({ human = false, limit = 1000 } = {}) {
-      return (human ? gigsHuman : gigsAll).all({ limit }).map(withRates);
-    },
-    totals({ human = false } = {}) {
-      const t = (human ? totalsHuman : totalsAll).get();
-      const b = (human ? batchesHuman : batchesAll).get();
-      return withRates({ ...zeroNulls(t), batches: b.batches, dropped: b.dropped });
-    },
+    gigs: (query) => gigs(store, query),
+    totals: (query) => totals(store, query),
     /** Counts per time bucket (ms), from `since` (ms since epoch). */
-    series({ bucket = 10000, since = 0, human = false } = {}) {
-      return (human ? seriesHuman : seriesAll).all({ bucket, since });
-    },
+    series: (query) => series(store, query),
     /**
      * Iterates every stored event as an object, in estimated event time order. It reads a
      * page of rows at a time and holds nothing open between pages, so the caller may pause
      * as long as it likes; events stored meanwhile may or may not be included.
      */
-    *exportRows({ pageRows = EXPORT_PAGE_ROWS } = {}) {
-      let page = exportFirst.all({ limit: pageRows });
-      while (page.length > 0) {
-        for (const row of page) yield withNumbers(row);
-        if (page.length < pageRows) return;
-        const { ts, pv, s } = page[page.length - 1];
-        page = exportAfter.all({ ts, pv, s, limit: pageRows });
-      }
-    },
-    schemaVersion() {
-      return db.pragma('user_version', { simple: true });
-    },
+    exportRows: (query) => exportRows(store, query),
+    schemaVersion: () => db.pragma('user_version', { simple: true }),
     close() {
       if (db.open) db.close();
     },
   };
+}
+
+/** The statements a batch is written with. */
+function prepareWrites(db) {
+  return {
+    event: db.prepare(
+      `INSERT OR IGNORE INTO events (${EVENT_COLUMNS.join(', ')})
+       VALUES (${EVENT_COLUMNS.map((c) => '@' + c).join(', ')})`),
+    batch: db.prepare(
+      `INSERT OR IGNORE INTO batches (pv, s_first, s_last, events, path, wd, gpc, at, dropped, received)
+       VALUES (@pv, @s_first, @s_last, @events, @path, @wd, @gpc, @at, @dropped, @received)`),
+  };
+}
+
+/** Inside the caller's transaction: the batch's events and its row in batches. */
+function insertBatch(store, batch, received) {
+  let stored = 0;
+  let sFirst = Infinity;
+  let sLast = 0;
+  const header = { pv: batch.pv, path: batch.path, wd: batch.wd ? 1 : 0, gpc: batch.gpc ? 1 : 0 };
+  for (const ev of batch.ev) {
+    sFirst = Math.min(sFirst, ev.s);
+    sLast = Math.max(sLast, ev.s);
+    const row = {
+      ...header, s: ev.s, e: ev.e, t: ev.t, id: ev.id,
+      pos: ev.pos ?? null, list: ev.list ?? null, f: ev.f ?? null,
+      ms: ev.ms ?? null, max: ev.max ?? null, n: ev.n ?? null,
+      since: ev.since ?? null, seen: ev.seen ?? null,
+      ts: eventTime(received, batch.at, ev.t), received,
+    };
+    stored += store.writes.event.run(row).changes;
+  }
+  store.writes.batch.run({ ...header, s_first: sFirst, s_last: sLast, events: batch.ev.length,
+    at: batch.at, dropped: batch.drop, received });
+  return { stored, duplicates: batch.ev.length - stored };
+}
+
+/** The read side's statements, each over all events and over the human ones (wd = 0). */
+function prepareReads(db) {
+  const both = (sql, humanWhere) => ({ all: db.prepare(sql('')), human: db.prepare(sql(humanWhere)) });
+  return {
+    gigs: both(gigsSql, 'WHERE wd = 0'),
+    totals: both(totalsSql, 'WHERE wd = 0'),
+    batches: both((where) =>
+      `SELECT COUNT(*) AS batches, TOTAL(${clamped('dropped')}) AS dropped FROM batches ${where}`, 'WHERE wd = 0'),
+    series: both(seriesSql, 'AND wd = 0'),
+    // Keyset pages in (ts, pv, s) order, which the events_by_ts index holds (a WITHOUT ROWID
+    // index carries the primary key): each page is one range read, no sort, no statement
+    // left open between pages. Integers are read exactly (BigInt) so the page boundary is
+    // exact whatever is stored.
+    exportFirst: db.prepare(
+      `SELECT ${EVENT_COLUMNS.join(', ')} FROM events ORDER BY ts, pv, s LIMIT @limit`).safeIntegers(true),
+    exportAfter: db.prepare(
+      `SELECT ${EVENT_COLUMNS.join(', ')} FROM events WHERE (ts, pv, s) > (@ts, @pv, @s)
+        ORDER BY ts, pv, s LIMIT @limit`).safeIntegers(true),
+  };
+}
+
+const gigsSql = (where) =>
+  `SELECT id,
+          SUM(e = 'imp')                              AS impressions,
+          SUM(e = 'view')                             AS viewable,
+          SUM(e = 'click')                            AS clicks,
+          SUM(e = 'click' AND seen = 1)               AS clicks_after_view,
+          TOTAL(CASE WHEN e = 'vis' THEN ${clamped('ms')} END) AS visible_ms,
+          AVG(CASE WHEN e = 'imp' THEN ${clamped('pos', 1)} END) AS avg_position,
+          COUNT(DISTINCT pv)                          AS page_views,
+          MAX(CASE WHEN ${VALID_TS} THEN ts END)      AS last_ts
+     FROM events ${where}
+    GROUP BY id
+    ORDER BY impressions DESC, id
+    LIMIT @limit`;
+
+const totalsSql = (where) =>
+  `SELECT SUM(e = 'imp') AS impressions, SUM(e = 'view') AS viewable, SUM(e = 'click') AS clicks,
+          TOTAL(CASE WHEN e = 'vis' THEN ${clamped('ms')} END) AS visible_ms,
+          COUNT(*) AS events, COUNT(DISTINCT pv) AS page_views,
+          COUNT(DISTINCT CASE WHEN wd = 1 THEN pv END) AS automated_page_views,
+          MIN(CASE WHEN ${VALID_TS} THEN ts END) AS first_ts, MAX(CASE WHEN ${VALID_TS} THEN ts END) AS last_ts
+     FROM events ${where}`;
+
+const seriesSql = (where) =>
+  `SELECT (ts / CAST(@bucket AS INTEGER)) * CAST(@bucket AS INTEGER) AS time,
+          SUM(e = 'imp') AS impressions, SUM(e = 'view') AS viewable, SUM(e = 'click') AS clicks,
+          TOTAL(CASE WHEN e = 'vis' THEN ${clamped('ms')} END) AS visible_ms
+     FROM events WHERE ts >= @since AND ${VALID_TS} ${where}
+    GROUP BY time ORDER BY time`;
+
+const pick = (statements, human) => (human ? statements.human : statements.all);
+
+function gigs(store, { human = false, limit = 1000 } = {}) {
+  return pick(store.reads.gigs, human).all({ limit }).map(withRates);
+}
+
+function totals(store, { human = false } = {}) {
+  const t = pick(store.reads.totals, human).get();
+  const b = pick(store.reads.batches, human).get();
+  return withRates({ ...zeroNulls(t), batches: b.batches, dropped: b.dropped });
+}
+
+function series(store, { bucket = 10000, since = 0, human = false } = {}) {
+  return pick(store.reads.series, human).all({ bucket, since });
+}
+
+function* exportRows(store, { pageRows = EXPORT_PAGE_ROWS } = {}) {
+  const { exportFirst, exportAfter } = store.reads;
+  let page = exportFirst.all({ limit: pageRows });
+  while (page.length > 0) {
+    for (const row of page) yield withNumbers(row);
+    if (page.length < pageRows) return;
+    const { ts, pv, s } = page[page.length - 1];
+    page = exportAfter.all({ ts, pv, s, limit: pageRows });
+  }
 }
 
 /** Brings the file to SCHEMA_VERSION, one transaction per migration. */
