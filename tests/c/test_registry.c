@@ -62,15 +62,11 @@ static void test_id_heap(void) {
   CHECK(strstr(g_batch, "\"pos\":41,\"f\":1,\"since\":20") != NULL, "its click has no list: %s", g_batch);
 }
 
-int main(void) {
+/* Length limits. */
+static void test_length_limits(void) {
   char big[IMP_MAX_ID_BYTES + 1];
-  char id[32];
-  uint32_t a, b, c;
-
   CHECK_INT(start_default(), IMP_OK, "start");
   CHECK_INT(page(0, "pv1", "/search", 0), IMP_OK, "page");
-
-  /* Length limits. */
   memset(big, 'z', sizeof big);
   CHECK_INT(reg_n(0, big, IMP_MAX_ID_BYTES, "", 1), IMP_OK, "a 128-byte id registers");
   uint32_t s128 = RES->slot;
@@ -86,28 +82,35 @@ int main(void) {
   CHECK_INT(release(0, s128), IMP_OK, "release");
   CHECK_INT(page(0, "pv1b", "/search", 0), IMP_OK, "new page view");
   CHECK_INT(RES->items, 3, "a new page view frees released items");
+}
 
-  /* Same id -> same slot; slots are deterministic. */
+/* Same id -> same slot; slots are deterministic. Returns gig-a's slot on the restarted core. */
+static uint32_t test_same_id_same_slot(void) {
   CHECK_INT(start_default(), IMP_OK, "restart");
   CHECK_INT(page(0, "pv1", "/search", 0), IMP_OK, "page");
-  a = slot_of(0, "gig-a");
-  b = slot_of(0, "gig-b");
+  uint32_t a = slot_of(0, "gig-a");
+  uint32_t b = slot_of(0, "gig-b");
   CHECK(a != b && a < T_MAX_ITEMS && b < T_MAX_ITEMS, "distinct ids get distinct slots");
   CHECK_INT(slot_of(0, "gig-a"), a, "the same id gets the same slot");
   CHECK_INT(RES->items, 2, "registering a known id adds nothing");
   CHECK_INT(start_default(), IMP_OK, "restart");
   CHECK_INT(slot_of(0, "gig-a"), a, "slots are deterministic (first)");
   CHECK_INT(slot_of(0, "gig-b"), b, "slots are deterministic (second)");
+  return a;
+}
 
-  /* Registration updates position and list. */
+/* Registration updates position and list (a: gig-a, on the core test_same_id_same_slot left). */
+static void test_registration_updates_place(uint32_t a) {
   CHECK_INT(page(0, "pv2", "/search", 0), IMP_OK, "page");
   CHECK_INT(reg(0, "gig-a", "q9", 7), IMP_OK, "re-register with a new place");
   CHECK_INT(observe(10, a, 0.2, 1000), IMP_OK, "observe");
   CHECK_INT(take(10, 1), IMP_OK, "take");
   CHECK(strstr(g_batch, "{\"e\":\"imp\",\"s\":1,\"t\":10,\"id\":\"gig-a\",\"pos\":7,\"list\":\"q9\",\"f\":1}") != NULL,
         "the impression carries the new position and list: %s", g_batch);
+}
 
-  /* A recycled node re-registered keeps the item's state. */
+/* A recycled node re-registered keeps the item's state (a: gig-a, as the test before left it). */
+static void test_recycled_node_keeps_state(uint32_t a) {
   CHECK_INT(observe(100, a, 1, 1000), IMP_OK, "in view");
   CHECK_INT(imp_tick(1100), IMP_OK, "tick to viewable");
   CHECK_INT(release(1200, a), IMP_OK, "node leaves the DOM");
@@ -121,8 +124,11 @@ int main(void) {
   CHECK_INT(release(2600, a), IMP_OK, "release again");
   CHECK_STR(drain(2600), "vis:gig-a@2600/1300/1300/2",
             "no second impression or viewable; span 2 counted after span 1");
+}
 
-  /* Reuse of the oldest released item when the table is full; IMP_ERR_FULL. */
+/* Reuse of the oldest released item when the table is full; IMP_ERR_FULL. */
+static void test_reuse_oldest_released(void) {
+  char id[32];
   CHECK_INT(start_with(4, 64, 8192, 8, 4096, 5000), IMP_OK, "start with 4 items");
   CHECK_INT(page(0, "pv3", "/", 0), IMP_OK, "page");
   uint32_t slots[4];
@@ -135,7 +141,7 @@ int main(void) {
   CHECK_INT(observe(5, slots[1], 1, 100), IMP_OK, "item 1 seen");
   CHECK_INT(release(10, slots[2]), IMP_OK, "release item 2 first");
   CHECK_INT(release(11, slots[1]), IMP_OK, "release item 1 second");
-  c = slot_of(12, "gig-new");
+  uint32_t c = slot_of(12, "gig-new");
   CHECK_INT(c, slots[2], "the item released longest ago is reused");
   CHECK_INT(RES->items, 4, "still four items");
   CHECK_INT(slot_of(13, "gig-1"), slots[1], "a released item not reused revives in its slot");
@@ -144,8 +150,11 @@ int main(void) {
   drain(20);
   CHECK(strstr(g_summary, "imp:gig-1") == g_summary && !strstr(g_summary + 1, "imp:gig-1"),
         "the revived item kept its impression: %s", g_summary);
+}
 
-  /* Every slot works at full capacity of the default configuration. */
+/* Every slot works at full capacity of the default configuration. */
+static void test_every_slot_at_capacity(void) {
+  char id[32];
   CHECK_INT(start_default(), IMP_OK, "restart");
   int ok = 1;
   for (uint32_t i = 0; i < T_MAX_ITEMS; i++) {
@@ -170,7 +179,15 @@ int main(void) {
     if (reg(0, id, "", i + 1) != IMP_OK || RES->items != before) ok = 0;
   }
   CHECK(ok, "the kept items are still found after the hash table changed");
+}
 
+int main(void) {
+  test_length_limits();
+  uint32_t a = test_same_id_same_slot();
+  test_registration_updates_place(a);
+  test_recycled_node_keeps_state(a);
+  test_reuse_oldest_released();
+  test_every_slot_at_capacity();
   test_id_heap();
   CHECK_INT(g_invalid, 0, "every batch was valid");
   return test_done();
