@@ -64,32 +64,39 @@ static size_t batch_like(size_t events) {
   return n;
 }
 
-int main(void) {
-  uint32_t x = 7;
-  size_t n;
-
+/* The workspace each window needs; windows outside 2^8..2^15 are refused. */
+static void test_workspace_sizes(void) {
   CHECK_INT(imp_deflate_work_bytes(7), 0, "window 2^7 is refused");
   CHECK_INT(imp_deflate_work_bytes(16), 0, "window 2^16 is refused");
   CHECK_INT(imp_deflate_work_bytes(15), 4u * ((1u << 15) + (1u << 14)), "window 2^15 workspace");
   CHECK(imp_deflate_work_bytes(15) <= sizeof work_mem, "workspace fits the test buffer");
+}
 
+/* CRC-32: the check value, zlib's on random bytes, continued across calls. */
+static void test_crc32(uint32_t *x) {
   CHECK_INT(imp_crc32(0, (const uint8_t *)"123456789", 9), 0xCBF43926u, "CRC-32 check value");
-  for (size_t i = 0; i < 5000; i++) input[i] = (uint8_t)lcg(&x);
+  for (size_t i = 0; i < 5000; i++) input[i] = (uint8_t)lcg(x);
   CHECK_INT(imp_crc32(0, input, 5000), crc32(0, input, 5000), "CRC-32 equals zlib's");
   CHECK_INT(imp_crc32(imp_crc32(0, input, 1234), input + 1234, 3766), crc32(0, input, 5000),
             "CRC-32 continues across calls");
+}
 
+/* Short inputs: the fixed codes; a run compresses to a few bytes. */
+static void test_short_inputs(void) {
   round_trip(0, 15, "empty input");
   CHECK_INT(block_type(), 1, "empty input: one block with the fixed codes");
   input[0] = 'a';
   round_trip(1, 15, "one byte");
-  n = (size_t)sprintf((char *)input, "{\"v\":1,\"pv\":\"a1b2\",\"ev\":[{\"e\":\"click\",\"s\":9}]}");
+  size_t n = (size_t)sprintf((char *)input, "{\"v\":1,\"pv\":\"a1b2\",\"ev\":[{\"e\":\"click\",\"s\":9}]}");
   round_trip(n, 15, "a one-event batch");
   CHECK_INT(block_type(), 1, "a one-event batch: the fixed codes (no code tables to send)");
   memset(input, 'z', 1000);
   CHECK(round_trip(1000, 15, "a run of 1000 bytes") < 40, "a run compresses to a few bytes");
+}
 
-  n = batch_like(50);
+/* A batch: dynamic codes, close to zlib's best, in the largest and the smallest window. */
+static void test_batch_compresses(void) {
+  size_t n = batch_like(50);
   size_t m = round_trip(n, 15, "a 50-event batch");
   CHECK_INT(block_type(), 2, "a 50-event batch: dynamic codes");
   CHECK(m * 4 < n, "a 50-event batch compresses at least 4x (%zu -> %zu)", n, m);
@@ -97,19 +104,24 @@ int main(void) {
   CHECK(best > 0 && m * 100 <= best * 115, "within 15%% of zlib's level 9 (%zu, zlib %zu)", m, best);
   size_t m8 = round_trip(n, 8, "a 50-event batch, 256-byte window");
   CHECK(m8 * 4 < n, "a 256-byte window still compresses 4x (%zu)", m8);
+}
 
-  for (size_t i = 0; i < 3000; i++) input[i] = (uint8_t)lcg(&x);
-  m = round_trip(3000, 15, "3000 random bytes");
+/* Random bytes: stored blocks, also past one stored block's 65535 bytes. */
+static void test_stored_blocks(uint32_t *x) {
+  for (size_t i = 0; i < 3000; i++) input[i] = (uint8_t)lcg(x);
+  size_t m = round_trip(3000, 15, "3000 random bytes");
   CHECK(m <= 3000 + 23 && block_type() == 0, "random bytes fall back to a stored block (%zu)", m);
 
-  for (size_t i = 0; i < BIG; i++) input[i] = (uint8_t)(lcg(&x) % 4u + 'a');
+  for (size_t i = 0; i < BIG; i++) input[i] = (uint8_t)(lcg(x) % 4u + 'a');
   round_trip(BIG, 15, "200000 bytes of 4 letters (several stored-size spans)");
-  for (size_t i = 0; i < BIG; i++) input[i] = (uint8_t)lcg(&x);
+  for (size_t i = 0; i < BIG; i++) input[i] = (uint8_t)lcg(x);
   round_trip(BIG, 15, "200000 random bytes (stored blocks over 65535 bytes)");
+}
 
-  /* Skewed byte frequencies (about 1/(2(k+1)^2) for byte '!' + k): the literal/length code
-  ** and the code-length code come out longer than DEFLATE allows (15 and 7 bits) and
-  ** are built again from halved counts. zlib refuses a code over the limits. */
+/* Skewed byte frequencies (about 1/(2(k+1)^2) for byte '!' + k): the literal/length code
+** and the code-length code come out longer than DEFLATE allows (15 and 7 bits) and
+** are built again from halved counts. zlib refuses a code over the limits. */
+static void test_codes_over_length_limits(void) {
   uint32_t z = 11;
   for (size_t i = 0; i < 120000; i++) {
     uint32_t u = lcg(&z) % 10000u, k = 0;
@@ -118,23 +130,33 @@ int main(void) {
   }
   round_trip(120000, 8, "skewed byte frequencies, window 2^8 (codes over the length limits)");
   CHECK_INT(block_type(), 2, "skewed byte frequencies: dynamic codes");
+}
 
-  /* Long matches: 258 and the farthest distance of each window. */
-  for (size_t i = 0; i < 40000; i++) input[i] = (uint8_t)lcg(&x);
+/* Long matches: 258 and the farthest distance of each window. */
+static void test_long_matches(uint32_t *x) {
+  for (size_t i = 0; i < 40000; i++) input[i] = (uint8_t)lcg(x);
   memcpy(input + 40000, input + 40000 - 32768, 600);
   round_trip(40600, 15, "a match 32768 bytes back");
   for (size_t i = 40600; i < 40900; i++) input[i] = input[i - 256];
   round_trip(40900, 8, "a match 256 bytes back, window 2^8");
+}
 
-  /* Determinism. */
-  n = batch_like(30);
+static uint8_t again[BIG];
+
+/* Determinism. */
+static void test_determinism(void) {
+  size_t n = batch_like(30);
   imp_deflate_work w = work(15);
   size_t a = imp_gzip(input, n, output, sizeof output, &w);
-  static uint8_t again[BIG];
   size_t b = imp_gzip(input, n, again, sizeof again, &w);
   CHECK(a == b && memcmp(output, again, a) == 0, "the same input gives the same bytes");
+}
 
-  /* Capacity: every cap below the size gives 0 and writes nothing past it. */
+/* Capacity: every cap below the size gives 0 and writes nothing past it. */
+static void test_capacity(void) {
+  size_t n = batch_like(30);
+  imp_deflate_work w = work(15);
+  size_t a = imp_gzip(input, n, output, sizeof output, &w);
   int clean = 1, refused = 1;
   for (size_t cap = 0; cap < a; cap++) {
     memset(again, 0xA5, sizeof again);
@@ -145,5 +167,18 @@ int main(void) {
   CHECK(refused, "every capacity below the output size gives 0");
   CHECK(clean, "nothing is written past the capacity");
   CHECK_INT(imp_gzip(input, n, again, a, &w), a, "the exact capacity is enough");
+}
+
+int main(void) {
+  uint32_t x = 7; /* one random sequence, continued from test to test */
+  test_workspace_sizes();
+  test_crc32(&x);
+  test_short_inputs();
+  test_batch_compresses();
+  test_stored_blocks(&x);
+  test_codes_over_length_limits();
+  test_long_matches(&x);
+  test_determinism();
+  test_capacity();
   return test_done();
 }

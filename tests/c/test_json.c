@@ -54,13 +54,10 @@ static void replaced(const char *id, size_t n, const char *want, const char *wha
   json_decref(root);
 }
 
-int main(void) {
-  char all[IMP_MAX_ID_BYTES];
-
+/* Exact bytes of one batch with every event type: key order and omissions. */
+static void test_exact_batch(void) {
   CHECK_INT(start_default(), IMP_OK, "start");
   CHECK_INT(page(0, "pv-json", "/search", 0), IMP_OK, "page");
-
-  /* Exact bytes of one batch with every event type: key order and omissions. */
   uint32_t a = slot_of(0, "a");
   CHECK_INT(reg(0, "b", "q1", 3), IMP_OK, "register b with a place");
   uint32_t b = RES->slot;
@@ -85,8 +82,10 @@ int main(void) {
             "exact batch: fixed key order, pos and list omitted when unknown");
   while (take(1700, 1) == IMP_OK) {
   }
+}
 
-  /* Escaping. */
+/* Escaping. */
+static void test_escaping(void) {
   round_trip("a\"b\\c/d", 7, "quote, backslash and slash");
   put2("q\"", 2, "l\\", 2);
   imp_element_add(10, 2, 2, 0);
@@ -96,8 +95,11 @@ int main(void) {
         "quote and backslash escaped as \\\" and \\\\: %s", g_batch);
   while (take(10, 1) == IMP_OK) {
   }
-  /* NUL is written as U+FFFD: "\u0000" is valid JSON, but strict parsers (jansson
-  ** without JSON_ALLOW_NUL, PostgreSQL jsonb) refuse it, and an id never holds NUL. */
+}
+
+/* NUL is written as U+FFFD: "\u0000" is valid JSON, but strict parsers (jansson
+** without JSON_ALLOW_NUL, PostgreSQL jsonb) refuse it, and an id never holds NUL. */
+static void test_nul_and_control_characters(void) {
   replaced("c\0c", 3, "c\xef\xbf\xbd" "c", "NUL");
   for (int c = 1; c < 0x20; c++) {
     char id[3] = {'c', (char)c, 'c'};
@@ -113,8 +115,10 @@ int main(void) {
   round_trip("caf\xc3\xa9 \xe2\x82\xac \xf0\x9d\x84\x9e \xe2\x80\xa8", 18,
              "2-, 3- and 4-byte UTF-8 and U+2028");
   round_trip("\xef\xbf\xbf\xf4\x8f\xbf\xbf", 7, "U+FFFF and U+10FFFF");
+}
 
-  /* Invalid UTF-8 is replaced so the output stays valid. */
+/* Invalid UTF-8 is replaced so the output stays valid. */
+static void test_invalid_utf8_replaced(void) {
   replaced("a\x80" "b", 3, "a\xef\xbf\xbd" "b", "stray continuation byte");
   replaced("a\xff", 2, "a\xef\xbf\xbd", "0xFF");
   replaced("\xc0\xaf", 2, NULL, "overlong '/'");
@@ -125,8 +129,11 @@ int main(void) {
   replaced("\xf4\x90\x80\x80", 4, NULL, "above U+10FFFF");
   replaced("\xe2\x28\xa1", 3, NULL, "bad second byte");
   replaced("\xf8\x88\x80\x80\x80", 5, NULL, "5-byte form");
+}
 
-  /* Every byte value in one id, and in pv, path and list. */
+/* Every byte value in one id, and in pv, path and list. */
+static void test_every_byte_value(void) {
+  char all[IMP_MAX_ID_BYTES];
   for (int i = 0; i < (int)sizeof all; i++) all[i] = (char)(i * 2 + 1);
   json_t *root = click_batch(all, sizeof all, all, IMP_MAX_LIST_BYTES);
   CHECK(root != NULL, "an id and list of 128 mixed bytes give strict JSON");
@@ -139,15 +146,17 @@ int main(void) {
   g_invalid = 0;
   drain(30);
   CHECK_INT(g_invalid, 0, "binary pv and path give strict JSON");
+}
 
-  /* Fields parse back with the right types. */
+/* Fields parse back with the right types. */
+static void test_field_types(void) {
   start_default();
   page(100, "pv-fields", "/p", IMP_FLAG_WEBDRIVER);
   reg(100, "gig-1", "q1", 3);
   click(150, RES->slot);
   CHECK_INT(take(200, 1), IMP_OK, "take");
   json_error_t err;
-  root = json_loadb(g_batch, g_batch_len, 0, &err);
+  json_t *root = json_loadb(g_batch, g_batch_len, 0, &err);
   json_t *ev = json_array_get(json_object_get(root, "ev"), 1);
   CHECK(root && json_integer_value(json_object_get(root, "v")) == 1 &&
             strcmp(json_string_value(json_object_get(root, "pv")), "pv-fields") == 0 &&
@@ -169,7 +178,17 @@ int main(void) {
             json_object_size(ev) == 9,
         "click fields");
   json_decref(root);
+}
 
+/* In this order: up to test_every_byte_value, the tests run on the core test_exact_batch
+** started. */
+int main(void) {
+  test_exact_batch();
+  test_escaping();
+  test_nul_and_control_characters();
+  test_invalid_utf8_replaced();
+  test_every_byte_value();
+  test_field_types();
   CHECK_INT(g_invalid, 0, "every batch was valid");
   return test_done();
 }

@@ -23,10 +23,8 @@ static long long field(const char *json, const char *key) {
   return p ? strtoll(p + strlen(pat), NULL, 10) : -1;
 }
 
-int main(void) {
-  char prefix[IMP_MAX_ID_BYTES + 1];
-
-  /* Ready at batch_events; take without force only when ready. */
+/* Ready at batch_events; take without force only when ready. */
+static void test_ready_at_batch_events(void) {
   CHECK_INT(start_with(16, 64, 8192, 3, 4096, 5000), IMP_OK, "start: batches of 3 events");
   CHECK_INT(page(100, "pv1", "/search", 0), IMP_OK, "page at 100");
   CHECK_INT(take(100, 1), IMP_NONE, "empty queue: nothing even with force");
@@ -56,8 +54,10 @@ int main(void) {
   CHECK_INT(RES->queued_events, 0, "queue empty");
   CHECK_INT(RES->queued_bytes, 0, "no queued bytes");
   CHECK_INT(take(150, 1), IMP_NONE, "empty again");
+}
 
-  /* Ready at age. */
+/* Ready at age (on the core test_ready_at_batch_events left, its queue empty). */
+static void test_ready_at_age(void) {
   one_event(1000, "f", 0);
   CHECK(RES->next_deadline == 6000.0, "next_deadline is the oldest event + age (%g)",
         RES->next_deadline);
@@ -68,8 +68,11 @@ int main(void) {
   CHECK_INT(RES->ready, 1, "ready at batch_age_ms");
   CHECK_INT(take(6000, 0), IMP_OK, "taken at its age");
   CHECK(RES->next_deadline == -1.0, "nothing pending after it");
+}
 
-  /* Ready at bytes, and no batch above batch_bytes. */
+/* Ready at bytes, and no batch above batch_bytes. */
+static void test_ready_at_bytes(void) {
+  char prefix[IMP_MAX_ID_BYTES + 1];
   CHECK_INT(start_with(16, 200, 16384, 200, 4096, 1e9), IMP_OK, "start: byte-bound batches");
   page(0, "pv2", "/", 0);
   memset(prefix, 'b', sizeof prefix);
@@ -82,18 +85,20 @@ int main(void) {
   CHECK(RES->ready == 1 && n < 100, "ready by bytes after %u events", n);
   CHECK(max_unready < 4096, "not ready while the queued bytes fit (%u)", max_unready);
   uint32_t got = 0;
-  int ok = 1;
   CHECK_INT(take(2, 0), IMP_OK, "take the byte-bound batch");
   got += RES->batch_events;
-  ok = RES->batch_bytes <= 4096;
+  int ok = RES->batch_bytes <= 4096;
   while (take(2, 1) == IMP_OK) {
     got += RES->batch_events;
     if (RES->batch_bytes > 4096) ok = 0;
   }
   CHECK(ok, "no batch above batch_bytes");
   CHECK_INT(got, n, "every event delivered once");
+}
 
-  /* Worst-case escaping still respects the cap, and one event always fits. */
+/* Worst-case escaping still respects the cap, and one event always fits. */
+static void test_worst_case_escaping(void) {
+  int ok = 1;
   CHECK_INT(start_with(16, 100, 40000, 100, IMP_BATCH_MIN_CAP, 1e9), IMP_OK,
             "start: minimum batch cap");
   char pv[IMP_MAX_PV_BYTES], path[IMP_MAX_PATH_BYTES], id[IMP_MAX_ID_BYTES],
@@ -119,8 +124,10 @@ int main(void) {
   CHECK_INT(g_invalid, 0, "every batch valid and within the minimum cap");
   CHECK(strstr(g_drained, "\"wd\":1,\"gpc\":1,\"at\":2,") != NULL, "wd and gpc in the header");
   CHECK(strstr(g_drained, "\"ev\":[]") == NULL, "no empty batch");
+}
 
-  /* Queue overflow drops the oldest and reports it; imp_report_dropped. */
+/* Queue overflow drops the oldest and reports it; imp_report_dropped. */
+static void test_queue_overflow(void) {
   CHECK_INT(start_with(16, 4, 8192, 4, 4096, 1e9), IMP_OK, "start: queue of 4");
   page(0, "pv3", "/", 0);
   for (uint32_t i = 0; i < 6; i++) one_event(10 + i, "q", i);
@@ -145,8 +152,11 @@ int main(void) {
   one_event(50, "q", 8);
   CHECK_INT(take(50, 1), IMP_OK, "take");
   CHECK(strstr(g_batch, "\"drop\":4294967295,") != NULL, "drop saturates in the batch: %s", g_batch);
+}
 
-  /* Queue bytes overflow. */
+/* Queue bytes overflow. */
+static void test_queue_bytes_overflow(void) {
+  char prefix[IMP_MAX_ID_BYTES + 1];
   CHECK_INT(start_with(64, 1000, 4096, 100, 4096, 1e9), IMP_OK, "start: 4096 queue bytes");
   page(0, "pv4", "/", 0);
   memset(prefix, 'y', sizeof prefix);
@@ -155,8 +165,10 @@ int main(void) {
   CHECK(RES->queued_bytes <= 4096, "queued bytes bounded (%u)", RES->queued_bytes);
   CHECK(RES->dropped > 0 && RES->dropped + RES->queued_events == 40,
         "dropped %u + queued %u == 40", RES->dropped, RES->queued_events);
+}
 
-  /* One page view per batch; sequence numbers restart per page view. */
+/* One page view per batch; sequence numbers restart per page view. */
+static void test_one_page_view_per_batch(void) {
   CHECK_INT(start_with(16, 64, 8192, 50, 16384, 1e9), IMP_OK, "start");
   page(0, "pvA", "/a", 0);
   one_event(10, "x", 0);
@@ -174,8 +186,10 @@ int main(void) {
             strstr(g_batch, "{\"e\":\"imp\",\"s\":3,\"t\":10,\"id\":\"y0\"") != NULL &&
             RES->batch_events == 3,
         "the second batch is page view B, s from 1: %s", g_batch);
+}
 
-  /* imp_peek_event: the newest events, as queued, without taking them. */
+/* imp_peek_event: the newest events, as queued, without taking them. */
+static void test_peek_event(void) {
   CHECK_INT(start_with(16, 4, 8192, 4, 4096, 1e9), IMP_OK, "start: queue of 4");
   CHECK_INT(imp_peek_event(0), IMP_NONE, "nothing queued: nothing to peek");
   page(0, "pvP", "/", 0);
@@ -190,7 +204,17 @@ int main(void) {
   CHECK_INT(RES->queued_events, 4, "peeking takes nothing");
   CHECK_INT(take(20, 1), IMP_OK, "take");
   CHECK(strstr(g_batch, "\"s\":3,") && strstr(g_batch, "\"s\":6,"), "the batch still holds them");
+}
 
+int main(void) {
+  test_ready_at_batch_events();
+  test_ready_at_age();
+  test_ready_at_bytes();
+  test_worst_case_escaping();
+  test_queue_overflow();
+  test_queue_bytes_overflow();
+  test_one_page_view_per_batch();
+  test_peek_event();
   CHECK_INT(g_invalid, 0, "every batch was valid");
   return test_done();
 }
