@@ -192,36 +192,84 @@ static int32_t element_call(uint32_t op, double t, fz_in *in) {
   }
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  fz_in in = {data, size};
-  double now = 0;
-  int32_t s;
-  uint32_t gen = 0;
-  uint8_t *ib = imp_input_ptr();
-
-  cfg_items = 1u + fz_u8(&in) % 8u;
-  cfg_queue = 1u + fz_u8(&in) % 32u;
-  cfg_qbytes = 4096u + fz_u16(&in) % 8192u;
-  cfg_bbytes = IMP_BATCH_MIN_CAP + fz_u16(&in) % 4096u;
-  uint32_t bevents = 1u + fz_u8(&in) % cfg_queue;
-  double age = (double)fz_u16(&in);
-  double view_ratio = (1.0 + fz_u8(&in)) / 256.0;
-  double view_ms = (double)(fz_u16(&in) % 3000u);
-  double large_ratio = (1.0 + fz_u8(&in)) / 256.0;
-  double imp_ratio = fz_u8(&in) / 255.0;
-  if (fz_u8(&in) & 1) imp_ratio = 0;
-  uint32_t wire = fz_u8(&in);
+/* The configuration from the input's first bytes; IMP_OK when the core started. */
+static int32_t start_from_input(fz_in *in) {
+  cfg_items = 1u + fz_u8(in) % 8u;
+  cfg_queue = 1u + fz_u8(in) % 32u;
+  cfg_qbytes = 4096u + fz_u16(in) % 8192u;
+  cfg_bbytes = IMP_BATCH_MIN_CAP + fz_u16(in) % 4096u;
+  uint32_t bevents = 1u + fz_u8(in) % cfg_queue;
+  double age = (double)fz_u16(in);
+  double view_ratio = (1.0 + fz_u8(in)) / 256.0;
+  double view_ms = (double)(fz_u16(in) % 3000u);
+  double large_ratio = (1.0 + fz_u8(in)) / 256.0;
+  double imp_ratio = fz_u8(in) / 255.0;
+  if (fz_u8(in) & 1) imp_ratio = 0;
+  uint32_t wire = fz_u8(in);
   cfg_compress = wire & 1u;
-  s = start_args(cfg_items, cfg_queue, cfg_qbytes, bevents, cfg_bbytes, age, view_ratio,
-                 view_ms, 242500.0, large_ratio, imp_ratio, cfg_compress,
-                 8u + (wire >> 1) % 8u);
-  uint8_t look = fz_u8(&in);
+  int32_t s = start_args(cfg_items, cfg_queue, cfg_qbytes, bevents, cfg_bbytes, age, view_ratio,
+                         view_ms, 242500.0, large_ratio, imp_ratio, cfg_compress,
+                         8u + (wire >> 1) % 8u);
+  uint8_t look = fz_u8(in);
   if (s == IMP_OK && look) { /* occlusion and the echo window: a restart with them */
     imp_config_ptr()->occlusion = look & 1u;
     imp_config_ptr()->echo_ms = (double)(look >> 1) * 20.0;
     s = imp_start();
   }
+  return s;
+}
+
+/* Page begin (op 0): pv "p<gen+1>." + fuzz bytes, path from fuzz bytes. */
+static int32_t page_begin_call(double t, fz_in *in, uint32_t *gen) {
+  uint8_t *ib = imp_input_ptr();
+  char head[16];
+  uint32_t hl = (uint32_t)snprintf(head, sizeof head, "p%u.", *gen + 1);
+  uint32_t extra = fz_u8(in) % 72u, path = fz_u16(in) % 300u, flags = fz_u8(in);
+  memcpy(ib, head, hl);
+  extra = (uint32_t)fz_bytes(in, ib + hl, extra);
+  path = (uint32_t)fz_bytes(in, ib + hl + extra, path);
+  int32_t s = imp_page_begin(t, hl + extra, path, flags % 40u);
+  if (s == IMP_OK) (*gen)++;
+  return s;
+}
+
+/* Register (op 4): mostly short ids that repeat, a list id, a position. */
+static int32_t register_call(double t, fz_in *in) {
+  uint8_t *ib = imp_input_ptr();
+  uint32_t idl = fz_u8(in) % 140u, ll = fz_u8(in) % 70u, pos = fz_u8(in);
+  if (idl > 4 && (idl & 3)) idl = idl % 4u + 1u; /* mostly short ids that repeat */
+  idl = (uint32_t)fz_bytes(in, ib, idl);
+  ll = (uint32_t)fz_bytes(in, ib + idl, ll);
+  return imp_item_register(t, idl, ll, pos);
+}
+
+/* One call per opcode (op % 17), its arguments from the bytes that follow. */
+static int32_t api_call(uint32_t op, double t, fz_in *in, uint32_t *gen, int started) {
+  switch (op) {
+  case 0: return page_begin_call(t, in, gen);
+  case 1: return imp_page_state(t, (int32_t)(fz_u8(in) % 5u));
+  case 2: return imp_page_focus(t, (int32_t)(fz_u8(in) % 3u));
+  case 3: return imp_page_end(t);
+  case 4: return register_call(t, in);
+  case 8: return imp_tick(t);
+  case 9:
+  case 10: {
+    int32_t force = (int32_t)(fz_u8(in) % 3u);
+    int32_t s = imp_take_batch(t, force == 2 ? 1 : force);
+    if (s == IMP_OK && started) check_batch();
+    return s;
+  }
+  case 11: return imp_report_dropped(fz_u8(in));
+  default: return element_call(op, t, in);
+  }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  fz_in in = {data, size};
+  double now = 0;
+  uint32_t gen = 0;
+  int32_t s = start_from_input(&in);
   check_status(s);
   int started = s == IMP_OK;
   last_gen = last_seq = last_t = 0;
@@ -231,40 +279,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   while (in.n) {
     uint8_t op = fz_u8(&in);
     double t = pick_time(&in, &now);
-    switch (op % 17u) {
-    case 0: { /* page begin: pv "p<gen+1>." + fuzz bytes, path from fuzz bytes */
-      char head[16];
-      uint32_t hl = (uint32_t)snprintf(head, sizeof head, "p%u.", gen + 1);
-      uint32_t extra = fz_u8(&in) % 72u, path = fz_u16(&in) % 300u, flags = fz_u8(&in);
-      memcpy(ib, head, hl);
-      extra = (uint32_t)fz_bytes(&in, ib + hl, extra);
-      path = (uint32_t)fz_bytes(&in, ib + hl + extra, path);
-      s = imp_page_begin(t, hl + extra, path, flags % 40u);
-      if (s == IMP_OK) gen++;
-      break;
-    }
-    case 1: s = imp_page_state(t, (int32_t)(fz_u8(&in) % 5u)); break;
-    case 2: s = imp_page_focus(t, (int32_t)(fz_u8(&in) % 3u)); break;
-    case 3: s = imp_page_end(t); break;
-    case 4: {
-      uint32_t idl = fz_u8(&in) % 140u, ll = fz_u8(&in) % 70u, pos = fz_u8(&in);
-      if (idl > 4 && (idl & 3)) idl = idl % 4u + 1u; /* mostly short ids that repeat */
-      idl = (uint32_t)fz_bytes(&in, ib, idl);
-      ll = (uint32_t)fz_bytes(&in, ib + idl, ll);
-      s = imp_item_register(t, idl, ll, pos);
-      break;
-    }
-    case 8: s = imp_tick(t); break;
-    case 9:
-    case 10: {
-      int32_t force = (int32_t)(fz_u8(&in) % 3u);
-      s = imp_take_batch(t, force == 2 ? 1 : force);
-      if (s == IMP_OK && started) check_batch();
-      break;
-    }
-    case 11: s = imp_report_dropped(fz_u8(&in)); break;
-    default: s = element_call(op % 17u, t, &in); break;
-    }
+    s = api_call(op % 17u, t, &in, &gen, started);
     check_status(s);
     check_result(s, started);
   }
