@@ -17,7 +17,7 @@ BUILD    := build
 CORE_SRC := src/api.c src/config.c src/registry.c src/ids.c src/seen.c src/element.c src/visibility.c src/queue.c src/json.c \
             src/deflate.c
 CORE_HDR := src/imp.h src/imp_internal.h src/deflate.h
-OUTBOX_SRC := src/outbox.c src/outbox_send.c src/outbox_outcome.c src/outbox_adopt.c \
+OUTBOX_SRC := src/outbox.c src/outbox_cut.c src/outbox_send.c src/outbox_outcome.c src/outbox_adopt.c \
               src/outbox_retry.c src/outbox_record.c src/outbox_api.c
 OUTBOX_HDR := src/outbox.h src/outbox_internal.h
 NATIVE_SRC := $(CORE_SRC) $(OUTBOX_SRC)

@@ -8,8 +8,10 @@
 ** were encoded, with each event's length. So a request can carry a leading part of
 ** the events (a 413 or a refused beacon halves it) and a raised "drop" is a number,
 ** with no re-encoding; the body is only assembled when it is sent or stored. Modules:
-**   outbox.c         the batch table, cutting from the queue, the hand-off at page
-**                    hide, losses and where their count travels
+**   outbox.c         the batch table: slots, chores, requests let go, parked
+**                    registrations, the searches over held batches
+**   outbox_cut.c     cutting from the queue, the events a batch is done with, losses
+**                    and where their count travels, page visibility, consent purge
 **   outbox_send.c    choosing the next action (channel, timing)
 **   outbox_outcome.c what an answer changes: responses, beacons, storage writes
 **   outbox_adopt.c   scans of storage: adoption, expiry, live owners

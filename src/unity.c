@@ -15,6 +15,7 @@
 #include "json.c"
 #include "deflate.c"
 #include "outbox.c"
+#include "outbox_cut.c"
 #include "outbox_send.c"
 #include "outbox_outcome.c"
 #include "outbox_adopt.c"

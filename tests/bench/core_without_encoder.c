@@ -13,6 +13,7 @@
 #include "../../src/queue.c"
 #include "../../src/json.c"
 #include "../../src/outbox.c"
+#include "../../src/outbox_cut.c"
 #include "../../src/outbox_send.c"
 #include "../../src/outbox_outcome.c"
 #include "../../src/outbox_adopt.c"
