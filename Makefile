@@ -112,9 +112,10 @@ test-c: $(TEST_BINS) $(BUILD)/replay
 
 # --- Replay tool ------------------------------------------------------------------------
 replay: $(BUILD)/replay
-$(BUILD)/replay: src/replay.c src/replay_outbox.c src/replay.h $(NATIVE_SRC) $(NATIVE_HDR)
+REPLAY_SRC := src/replay.c src/replay_fields.c src/replay_outbox.c src/replay_storage.c
+$(BUILD)/replay: $(REPLAY_SRC) src/replay.h $(NATIVE_SRC) $(NATIVE_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(WARN) -O2 -Isrc src/replay.c src/replay_outbox.c $(NATIVE_SRC) -o $@ -lm
+	$(CC) $(WARN) -O2 -Isrc $(REPLAY_SRC) $(NATIVE_SRC) -o $@ -lm
 
 # --- Fuzzing (libFuzzer + ASan + UBSan) ------------------------------------------------
 $(BUILD)/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(NATIVE_SRC) $(NATIVE_HDR)

@@ -2,8 +2,8 @@
 ** replay_outbox.c: the delivery lines of the trace format, for the replay tool.
 **
 ** The tool plays the glue: it carries out the outbox's actions against a simulated
-** localStorage that lives for the whole trace (so a second `start` + `outbox` is the
-** next page load, or a second tab, finding what the first one stored). Lines:
+** localStorage (src/replay_storage.c) that lives for the whole trace (a second `start` +
+** `outbox` is the next page load, or a second tab, finding what the first stored). Lines:
 **   obcfg <field> <number>            sets a field of imp_outbox_config (by name)
 **   outbox <t> <epoch_ms> <tab>       -> imp_outbox_start
 **   next <t> <jitter>                 -> imp_outbox_next, prints the action
@@ -45,61 +45,14 @@
 #include "outbox.h"
 #include "replay.h"
 
-#define STORE_MAX 512
-
-typedef struct record {
-  char key[IMP_OB_KEY_BYTES + 1];
-  char *value;
-  size_t len;
-} record;
-
-static record storage[STORE_MAX];
-static int stored_n;
-static char live_tabs[IMP_OB_LIVE_TABS][IMP_OB_TAB_BYTES + 1];
 static uint32_t pending_ticket;          /* the STORE awaiting its outcome */
 static char pending_key[IMP_OB_KEY_BYTES + 1];
 static char *pending_value;
 static size_t pending_len;
 
-/*=== MARK: - Simulated storage (Private) ===*/
-static int find(const char *key) {
-  for (int i = 0; i < stored_n; i++)
-    if (strcmp(storage[i].key, key) == 0) return i;
-  return -1;
-}
-
-static void put(const char *key, const char *value, size_t len) {
-  int i = find(key);
-  if (i < 0) {
-    if (stored_n == STORE_MAX) return;
-    i = stored_n++;
-    snprintf(storage[i].key, sizeof storage[i].key, "%s", key);
-  } else {
-    free(storage[i].value);
-  }
-  storage[i].value = malloc(len + 1);
-  if (!storage[i].value) exit(2);
-  memcpy(storage[i].value, value, len);
-  storage[i].value[len] = '\0';
-  storage[i].len = len;
-}
-
-static void removal(const char *key) {
-  int i = find(key);
-  if (i < 0) return;
-  free(storage[i].value);
-  memmove(storage + i, storage + i + 1, (size_t)(--stored_n - i) * sizeof storage[0]);
-}
-
-static int by_key(const void *a, const void *b) {
-  return strcmp(((const record *)a)->key, ((const record *)b)->key);
-}
-
 /*=== MARK: - Printing actions (Private) ===*/
 static const char *const kinds[] = {"NONE", "FETCH",  "BEACON", "LATER", "CANCEL",
                                     "STORE", "REMOVE", "SCAN",   "PURGE"};
-static const char *const verdicts[] = {"adopted", "left", "remove"};
-
 static void key_of(char *dst) {
   const imp_action *a = imp_outbox_action_ptr();
   memcpy(dst, imp_outbox_io_ptr(), a->key_bytes);
@@ -135,9 +88,8 @@ static void show_action(void) {
     print_value(io + a->key_bytes, a->body_bytes);
   }
   putchar('\n');
-  if (a->kind == IMP_ACT_REMOVE) removal(key);
-  if (a->kind == IMP_ACT_PURGE)
-    while (stored_n) removal(storage[0].key);
+  if (a->kind == IMP_ACT_REMOVE) storage_remove(key);
+  if (a->kind == IMP_ACT_PURGE) storage_clear();
   if (a->kind == IMP_ACT_STORE) {
     free(pending_value);
     pending_value = malloc(a->body_bytes + 1u);
@@ -153,52 +105,13 @@ static void show_action(void) {
 static int32_t do_stored(double t, uint32_t ticket, int32_t outcome) {
   int32_t s = imp_outbox_stored(t, ticket, outcome);
   if (s == IMP_OK && outcome == IMP_STORE_OK && ticket == pending_ticket)
-    put(pending_key, pending_value, pending_len);
+    storage_put(pending_key, pending_value, pending_len);
   return s;
 }
 
 /* Decodes a and b (percent-encoded; b may be NULL) into the io buffer. */
 static int io_strings(const char *a, const char *b, uint32_t *alen, uint32_t *blen) {
   return decode_strings(imp_outbox_io_ptr(), IMP_OB_IO_BYTES, a, b, alen, blen);
-}
-
-/* found: one record of a real scan; prints the verdict and, as the glue does, removes
-** a record the outbox says to remove. */
-static int32_t do_found(double t, uint32_t key_len, uint32_t value_len) {
-  char key[IMP_OB_KEY_BYTES + 1];
-  uint32_t verdict;
-  int32_t s = imp_outbox_found(t, key_len, value_len);
-  if (s != IMP_OK) return s;
-  verdict = imp_outbox_action_ptr()->found;
-  memcpy(key, imp_outbox_io_ptr(), key_len); /* key_len <= IMP_OB_KEY_BYTES when IMP_OK */
-  key[key_len] = '\0';
-  printf("~ %s ", verdicts[verdict]);
-  fwrite(key, 1, key_len, stdout); /* every byte, a NUL included */
-  putchar('\n');
-  /* A key with a NUL byte names no stored record (their keys are C strings). */
-  if (verdict == IMP_FOUND_REMOVE && !memchr(key, 0, key_len)) removal(key);
-  return s;
-}
-
-static int32_t do_scan(double t) {
-  int32_t s = IMP_OK;
-  qsort(storage, (size_t)stored_n, sizeof storage[0], by_key);
-  for (int i = 0; i < (int)IMP_OB_LIVE_TABS && s >= 0; i++) {
-    size_t n = strlen(live_tabs[i]);
-    if (!n) continue;
-    memcpy(imp_outbox_io_ptr(), live_tabs[i], n);
-    s = imp_outbox_tab_live(t, (uint32_t)n);
-  }
-  for (int i = 0; i < stored_n && s >= 0; i++) {
-    size_t kl = strlen(storage[i].key);
-    if (kl + storage[i].len > IMP_OB_IO_BYTES) continue;
-    memcpy(imp_outbox_io_ptr(), storage[i].key, kl);
-    memcpy(imp_outbox_io_ptr() + kl, storage[i].value, storage[i].len);
-    s = do_found(t, (uint32_t)kl, (uint32_t)storage[i].len);
-    if (s != IMP_OK) break;
-    if (imp_outbox_action_ptr()->found == IMP_FOUND_REMOVE) i--; /* do_found removed it */
-  }
-  return s < 0 ? s : imp_outbox_scan_done(t);
 }
 
 static int32_t answer(double t, double jitter, int32_t status, int32_t beacon, int32_t store) {
@@ -208,7 +121,7 @@ static int32_t answer(double t, double jitter, int32_t status, int32_t beacon, i
   case IMP_ACT_BEACON: return imp_outbox_beacon(t, a->ticket, beacon);
   case IMP_ACT_LATER: return imp_outbox_later(t, a->ticket, 1);
   case IMP_ACT_STORE: return do_stored(t, a->ticket, store);
-  case IMP_ACT_SCAN: return do_scan(t);
+  case IMP_ACT_SCAN: return storage_scan(t);
   default: return IMP_OK;
   }
 }
@@ -237,15 +150,6 @@ static void stats(void) {
          a->purged, a->failures);
 }
 
-static void show_storage(void) {
-  qsort(storage, (size_t)stored_n, sizeof storage[0], by_key);
-  for (int i = 0; i < stored_n; i++) {
-    const char *nl = memchr(storage[i].value, '\n', storage[i].len);
-    int line = nl ? (int)(nl - storage[i].value) : (int)storage[i].len;
-    printf("$ %s %.*s\n", storage[i].key, line, storage[i].value);
-  }
-}
-
 /*=== MARK: - Lines (Private) ===*/
 static int set_config(const char *name, double v) {
   imp_outbox_config *c = imp_outbox_config_ptr();
@@ -266,30 +170,6 @@ static int set_config(const char *name, double v) {
   return 0;
 }
 
-static int set_live(const char *tab, int alive) {
-  int free_at = -1;
-  if (strlen(tab) > IMP_OB_TAB_BYTES) return 0;
-  for (int i = 0; i < (int)IMP_OB_LIVE_TABS; i++) {
-    if (!strcmp(live_tabs[i], tab)) {
-      if (!alive) live_tabs[i][0] = '\0';
-      return 1;
-    }
-    if (!live_tabs[i][0] && free_at < 0) free_at = i;
-  }
-  if (alive && free_at >= 0) snprintf(live_tabs[free_at], sizeof live_tabs[0], "%s", tab);
-  return 1;
-}
-
-static int put_line(const char *key, const char *value) {
-  static uint8_t buf[IMP_OB_IO_BYTES];
-  size_t len = 0;
-  if (strlen(key) > IMP_OB_KEY_BYTES || !decode_string(value, buf, sizeof buf, &len) ||
-      len > sizeof buf)
-    return 0;
-  put(key, (const char *)buf, len);
-  return 1;
-}
-
 int replay_outbox_line(char **f, int n, int32_t *status) {
   double d[8];
   uint32_t la = 0, lb = 0;
@@ -298,12 +178,12 @@ int replay_outbox_line(char **f, int n, int32_t *status) {
 #define NUM(i) parse_number(f[i], &d[i])
   *status = IMP_OK;
   if (!strcmp(cmd, "obcfg") && n == 3 && NUM(2)) return set_config(f[1], d[2]);
-  if (!strcmp(cmd, "live") && n == 2) return set_live(f[1], 1);
-  if (!strcmp(cmd, "dead") && n == 2) return set_live(f[1], 0);
-  if (!strcmp(cmd, "put") && n == 3) return put_line(f[1], f[2]);
-  if (!strcmp(cmd, "del") && n == 2) return removal(f[1]), 1;
+  if (!strcmp(cmd, "live") && n == 2) return storage_set_live(f[1], 1);
+  if (!strcmp(cmd, "dead") && n == 2) return storage_set_live(f[1], 0);
+  if (!strcmp(cmd, "put") && n == 3) return storage_put_line(f[1], f[2]);
+  if (!strcmp(cmd, "del") && n == 2) return storage_remove(f[1]), 1;
   if (!strcmp(cmd, "stats") && n == 1) return stats(), 1;
-  if (!strcmp(cmd, "storage") && n == 1) return show_storage(), 1;
+  if (!strcmp(cmd, "storage") && n == 1) return storage_show(), 1;
   if (!strcmp(cmd, "outbox") && n == 4 && NUM(1) && NUM(2)) {
     size_t len = strlen(f[3]);
     if (len > IMP_OB_TAB_BYTES) len = IMP_OB_TAB_BYTES + 1u; /* refused by length */
@@ -318,7 +198,7 @@ int replay_outbox_line(char **f, int n, int32_t *status) {
   } else if (!strcmp(cmd, "tablive") && n == 3 && NUM(1) && io_strings(f[2], NULL, &la, &lb)) {
     *status = imp_outbox_tab_live(d[1], la);
   } else if (!strcmp(cmd, "found") && n == 4 && NUM(1) && io_strings(f[2], f[3], &la, &lb)) {
-    *status = do_found(d[1], la, lb);
+    *status = storage_found(d[1], la, lb);
   } else if (!strcmp(cmd, "scandone") && n == 2 && NUM(1)) {
     *status = imp_outbox_scan_done(d[1]);
   } else if (!strcmp(cmd, "fetched") && n == 6 && NUM(1) && NUM(2) && NUM(3) && NUM(4) &&
@@ -337,7 +217,7 @@ int replay_outbox_line(char **f, int n, int32_t *status) {
   } else if (!strcmp(cmd, "wall") && n == 3 && NUM(1) && NUM(2)) {
     *status = imp_outbox_wall(d[1], d[2]);
   } else if (!strcmp(cmd, "scan") && n == 2 && NUM(1)) {
-    *status = do_scan(d[1]);
+    *status = storage_scan(d[1]);
   } else if (!strcmp(cmd, "auto") && n == 6 && NUM(1) && NUM(2) && NUM(3) && NUM(4) &&
              NUM(5)) {
     *status = do_auto(d[1], d[2], to_int32(d[3]), to_int32(d[4]), to_int32(d[5]));
