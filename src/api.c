@@ -37,9 +37,13 @@ static int take_time(double t) {
   return 1;
 }
 
+/* The earlier of two deadlines, where -1 is none. */
+double imp_earliest(double d, double at) {
+  return at >= 0.0 && (d < 0.0 || at < d) ? at : d;
+}
+
 int32_t imp_done(int32_t status) {
-  double a = imp_vis_next_deadline(), b = imp_queue_deadline();
-  imp_res.next_deadline = (a < 0.0 || (b >= 0.0 && b < a)) ? b : a;
+  imp_res.next_deadline = imp_earliest(imp_vis_next_deadline(), imp_queue_deadline());
   imp_res.ready = (uint32_t)imp_queue_ready(imp_g.now);
   imp_res.queued_events = imp_g.rec_count;
   imp_res.queued_bytes = imp_g.ring_used;

@@ -260,6 +260,7 @@ void imp_queue_page_begin(const uint8_t *id, uint32_t id_len, const uint8_t *pat
                           uint32_t path_len, uint32_t flags, double t);
 int imp_queue_ready(double t);
 int32_t imp_done(int32_t status); /* refreshes the result record's counters (api.c) */
+double imp_earliest(double d, double at); /* the earlier of two deadlines, -1 none (api.c) */
 double imp_queue_deadline(void);
 int32_t imp_queue_take(double t, int force, int want_wire); /* want_wire: the gzip in imp_wire */
 int32_t imp_queue_peek(uint32_t back);

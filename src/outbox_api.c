@@ -29,16 +29,11 @@ static int ob_take_time(double t) {
 
 static int running(void) { return imp_g.started && imp_ob.started; }
 
-/* The earlier of two deadlines, where -1 is none. */
-static double earliest(double d, double at) {
-  return at >= 0.0 && (d < 0.0 || at < d) ? at : d;
-}
-
 /* Refreshes the action record: the counters, and the one deadline at which the glue
 ** calls imp_outbox_next() again (the core's own deadlines included). */
 static int32_t ob_done(int32_t status) {
-  double d = earliest(imp_ob.rescan_at, imp_vis_next_deadline());
-  if (imp_ob.scanning) d = earliest(d, imp_ob.scan_until);
+  double d = imp_earliest(imp_ob.rescan_at, imp_vis_next_deadline());
+  if (imp_ob.scanning) d = imp_earliest(d, imp_ob.scan_until);
   int idle = 0;
   uint32_t batches = 0, in_slots = 0, events = 0, stored = 0, inflight = 0;
   OB_EACH_HELD(b) {
@@ -49,14 +44,14 @@ static int32_t ob_done(int32_t status) {
     if (b->flags & OB_STORED) stored += b->stored_n;
     if (b->state == OB_FETCH) {
       inflight += b->part;
-      d = earliest(d, b->sent_at + imp_ob.cfg.timeout_ms);
+      d = imp_earliest(d, b->sent_at + imp_ob.cfg.timeout_ms);
     }
     if (imp_ob.visible && (b->flags & OB_STORED) && !(b->flags & OB_RELEASE))
-      d = earliest(d, b->renew_at);
+      d = imp_earliest(d, b->renew_at);
   }
-  if (in_slots < imp_ob.cfg.max_batches) d = earliest(d, imp_queue_deadline()); /* room */
+  if (in_slots < imp_ob.cfg.max_batches) d = imp_earliest(d, imp_queue_deadline()); /* room */
   if (idle && imp_ob.visible && imp_ob.online && imp_ob.retry_at > imp_g.now)
-    d = earliest(d, imp_ob.retry_at);
+    d = imp_earliest(d, imp_ob.retry_at);
   imp_act.deadline = d;
   imp_act.held_batches = batches;
   imp_act.held_events = events;
