@@ -40,7 +40,7 @@ uint32_t imp_config_check(const imp_config *c) {
   if (!imp_nonneg(c->batch_age_ms)) return 6;
   if (!ratio_ok(c->view_ratio)) return 7;
   if (!imp_nonneg(c->view_ms)) return 8;
-  if (!(c->large_area > 0.0 && imp_nonneg(c->large_area))) return 9;
+  if (!imp_positive(c->large_area)) return 9;
   if (!ratio_ok(c->large_ratio)) return 10;
   if (!(c->impression_ratio >= 0.0 && c->impression_ratio <= 1.0)) return 11;
   if (c->compress > 1u) return 12;

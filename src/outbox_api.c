@@ -19,8 +19,6 @@ static imp_outbox_config config = {
     IMP_CONSENT_GRANTED, IMP_OB_BEACON | IMP_OB_STORAGE | IMP_OB_ONLINE};
 
 /*=== MARK: - Helpers (Private) ===*/
-static int ob_finite_pos(double x) { return x > 0.0 && x - x == 0.0; }
-
 static int ob_take_time(double t) {
   if (!imp_nonneg(t)) return 0;
   if (t > imp_g.now) imp_g.now = t;
@@ -68,8 +66,8 @@ IMP_API uint8_t *imp_outbox_io_ptr(void) { return imp_ob_io; }
 
 /*=== MARK: - Start-up (Public) ===*/
 static int config_ok(const imp_outbox_config *c) {
-  return ob_finite_pos(c->timeout_ms) && ob_finite_pos(c->lease_ms) && ob_finite_pos(c->max_age_ms) &&
-         ob_finite_pos(c->backoff_base_ms) && ob_finite_pos(c->backoff_max_ms) &&
+  return imp_positive(c->timeout_ms) && imp_positive(c->lease_ms) && imp_positive(c->max_age_ms) &&
+         imp_positive(c->backoff_base_ms) && imp_positive(c->backoff_max_ms) &&
          c->backoff_max_ms >= c->backoff_base_ms && imp_nonneg(c->retry_after_max_ms) &&
          c->max_batches - 1u < IMP_OB_MAX_BATCHES &&
          c->body_bytes - IMP_BATCH_MIN_CAP <= IMP_BATCH_HARD_CAP - IMP_BATCH_MIN_CAP &&
