@@ -28,8 +28,6 @@ static const char status_names[][17] = { /* 17: the longest name and its NUL */
     "IMP_ERR_CONFIG", "IMP_ERR_STATE", "IMP_ERR_ARG", "IMP_OK", "IMP_NONE", "IMP_UNKNOWN"};
 
 /*=== MARK: - Helpers (Private) ===*/
-static int in_range(double x, double lo, double hi) { return x >= lo && x <= hi; }
-
 /* Validates a time and advances the clock; returns 0 when t is unusable. */
 static int take_time(double t) {
   if (!imp_nonneg(t)) return 0;
@@ -206,7 +204,7 @@ IMP_API int32_t imp_element_remove(double t, uint32_t element) {
 
 IMP_API int32_t imp_element_observe(double t, uint32_t element, double ratio, double area) {
   if (!imp_g.started || !imp_g.page_open) return IMP_ERR_STATE;
-  if (!imp_nonneg(t) || !in_range(ratio, 0.0, 1.0) || !imp_nonneg(area)) return IMP_ERR_ARG;
+  if (!imp_nonneg(t) || !imp_unit(ratio) || !imp_nonneg(area)) return IMP_ERR_ARG;
   imp_element *e = imp_element_live(element);
   if (!e) return IMP_ERR_SLOT;
   take_time(t);

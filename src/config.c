@@ -42,7 +42,7 @@ uint32_t imp_config_check(const imp_config *c) {
   if (!imp_nonneg(c->view_ms)) return 8;
   if (!imp_positive(c->large_area)) return 9;
   if (!ratio_ok(c->large_ratio)) return 10;
-  if (!(c->impression_ratio >= 0.0 && c->impression_ratio <= 1.0)) return 11;
+  if (!imp_unit(c->impression_ratio)) return 11;
   if (c->compress > 1u) return 12;
   if (c->window_bits - IMP_DEFLATE_WINDOW_MIN > IMP_DEFLATE_WINDOW_MAX - IMP_DEFLATE_WINDOW_MIN)
     return 13;

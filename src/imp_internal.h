@@ -175,6 +175,7 @@ static inline size_t imp_align8(size_t n) { return (n + 7u) & ~(size_t)7u; }
 /* Comparisons with NaN are false, and inf - inf is NaN: this refuses both. */
 static inline int imp_nonneg(double x) { return x >= 0.0 && x - x == 0.0; }
 static inline int imp_positive(double x) { return x > 0.0 && x - x == 0.0; }
+static inline int imp_unit(double x) { return x >= 0.0 && x <= 1.0; } /* in [0, 1] */
 
 /*=== MARK: - Configuration (Private) ===*/
 void imp_config_fill_defaults(imp_config *c);
