@@ -25,6 +25,9 @@ static int ob_take_time(double t) {
   return 1;
 }
 
+/* A random number for jitter: in [0, 1). */
+static int jitter_ok(double jitter) { return jitter >= 0.0 && jitter < 1.0; }
+
 static int running(void) { return imp_g.started && imp_ob.started; }
 
 /* Refreshes the action record: the counters, and the one deadline at which the glue
@@ -104,7 +107,7 @@ IMP_API int32_t imp_outbox_start(double t, double epoch_ms, uint32_t tab_len) {
 
 IMP_API int32_t imp_outbox_next(double t, double jitter) {
   if (!running()) return IMP_ERR_STATE;
-  if (!(jitter >= 0.0 && jitter < 1.0) || !ob_take_time(t)) return IMP_ERR_ARG;
+  if (!jitter_ok(jitter) || !ob_take_time(t)) return IMP_ERR_ARG;
   imp_vis_advance(imp_g.now);
   return ob_done(imp_ob_next_action(imp_g.now, jitter));
 }
@@ -125,7 +128,7 @@ IMP_API int32_t imp_outbox_flush(double t) {
 IMP_API int32_t imp_outbox_response(double t, uint32_t ticket, int32_t status,
                                     double retry_after_ms, double jitter) {
   if (!running()) return IMP_ERR_STATE;
-  if (status < 0 || status > 999 || !(jitter >= 0.0 && jitter < 1.0) ||
+  if (status < 0 || status > 999 || !jitter_ok(jitter) ||
       !(retry_after_ms == -1.0 || imp_nonneg(retry_after_ms)) || !ob_take_time(t))
     return IMP_ERR_ARG;
   ob_batch *b = imp_ob_by_ticket(ticket, OB_FETCH);
