@@ -116,6 +116,12 @@ typedef struct imp_pageview {
 } imp_pageview;
 
 /*=== MARK: - The core (Private) ===*/
+typedef struct imp_writer {
+  uint8_t *p;
+  uint32_t len, cap;
+  int overflow;            /* set when a write did not fit; len unchanged   */
+} imp_writer;
+
 typedef struct imp_core {
   imp_config cfg;          /* the configuration imp_start() accepted         */
   imp_deflate_work deflate;/* the encoder's hash tables, in the arena (compress) */
@@ -159,6 +165,7 @@ typedef struct imp_core {
   uint32_t drop_pending;   /* drops to report in the next batch             */
   uint32_t dropped_total;
   uint32_t events_total;   /* events queued since start (wraps)             */
+  imp_writer writing;      /* the event or batch being encoded (queue.c)    */
 } imp_core;
 
 extern imp_core imp_g;
@@ -182,12 +189,7 @@ void imp_config_fill_defaults(imp_config *c);
 uint32_t imp_config_check(const imp_config *c);  /* 0, or 1 + index of a bad field */
 
 /*=== MARK: - JSON writer (Private) ===*/
-typedef struct imp_writer {
-  uint8_t *p;
-  uint32_t len, cap;
-  int overflow;            /* set when a write did not fit; len unchanged   */
-} imp_writer;
-
+imp_writer *imp_json_start(uint8_t *dst, uint32_t cap); /* imp_g.writing, empty, at dst */
 void imp_json_raw(imp_writer *w, const char *s);
 void imp_json_bytes(imp_writer *w, const uint8_t *s, uint32_t n);
 void imp_json_str(imp_writer *w, const uint8_t *s, uint32_t n);

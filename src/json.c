@@ -12,6 +12,18 @@
 */
 #include "imp_internal.h"
 
+/* The core's one writer (imp_g.writing, not on the stack: its address is a
+** constant), emptied and pointed at dst: an event, a batch, a body, a key or a
+** record is encoded at a time. */
+imp_writer *imp_json_start(uint8_t *dst, uint32_t cap) {
+  imp_writer *w = &imp_g.writing;
+  w->p = dst;
+  w->len = 0;
+  w->cap = cap;
+  w->overflow = 0;
+  return w;
+}
+
 /* gcc -O2, once put is inlined into a call with a short literal, warns that the long
 ** branch could read past it; that branch is only taken for n > 16 bytes that exist. */
 #if defined(__GNUC__) && !defined(__clang__)

@@ -144,7 +144,6 @@ typedef struct imp_outbox {
   ob_gone parked[IMP_OB_GONE];    /* fetchLater registrations of batches let go */
   uint32_t parked_n;
   uint32_t chore_head, chore_count; /* the ring of chores (outbox.c) */
-  imp_writer writing;      /* the body, key or record being encoded (outbox_record.c) */
   const uint8_t *read_at, *read_end; /* the record or batch JSON being read: what is left */
 } imp_outbox;
 

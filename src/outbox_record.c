@@ -25,17 +25,6 @@
 #include "outbox_internal.h"
 
 /*=== MARK: - Writing (Private) ===*/
-/* The outbox's writer (imp_ob.writing, not on the stack: its address is a constant),
-** emptied and pointed at dst. */
-static imp_writer *start_writing(uint8_t *dst, uint32_t cap) {
-  imp_writer *w = &imp_ob.writing;
-  w->p = dst;
-  w->len = 0;
-  w->cap = cap;
-  w->overflow = 0;
-  return w;
-}
-
 /* What w wrote: its length, or 0 when it did not fit. */
 static uint32_t written(const imp_writer *w) { return w->overflow ? 0u : w->len; }
 
@@ -63,7 +52,7 @@ static void put_json(imp_writer *w, const ob_batch *b, uint32_t n) {
 
 /* That JSON into dst; 0 when it does not fit. */
 static uint32_t encode_json(const ob_batch *b, uint32_t n, uint8_t *dst, uint32_t cap) {
-  imp_writer *w = start_writing(dst, cap);
+  imp_writer *w = imp_json_start(dst, cap);
   put_json(w, b, n);
   return written(w);
 }
@@ -109,7 +98,7 @@ uint32_t imp_ob_encode_body(const ob_batch *b, uint32_t n) {
 
 /*=== MARK: - Storage record (Public within the core) ===*/
 uint32_t imp_ob_make_key(const ob_batch *b, uint8_t *dst) {
-  imp_writer *w = start_writing(dst, IMP_OB_KEY_BYTES);
+  imp_writer *w = imp_json_start(dst, IMP_OB_KEY_BYTES);
   imp_json_raw(w, "q:");
   put_ms(w, b->created);
   imp_json_raw(w, ":");
@@ -120,7 +109,7 @@ uint32_t imp_ob_make_key(const ob_batch *b, uint8_t *dst) {
 
 uint32_t imp_ob_encode_record(const ob_batch *b, int released, double until, uint8_t *dst,
                               uint32_t cap) {
-  imp_writer *w = start_writing(dst, cap);
+  imp_writer *w = imp_json_start(dst, cap);
   imp_json_raw(w, "I2 ");
   put_ms(w, b->created);
   imp_json_raw(w, " ");

@@ -94,43 +94,43 @@ static void placement(imp_writer *w, const imp_item *it) {
 void imp_queue_push(int type, const imp_item *it, double t, uint32_t a, uint32_t b,
                     uint32_t c) {
   static uint8_t scratch[IMP_EVENT_MAX_BYTES];
-  imp_writer w = {scratch, 0, sizeof scratch, 0};
-  imp_json_raw(&w, "{\"e\":\"");
-  imp_json_raw(&w, type_names[type]);
-  imp_json_field(&w, "\",\"s\":", ++imp_g.seq);
-  imp_json_field(&w, ",\"t\":", imp_ms(t - imp_g.pvs[imp_g.pv_cur].start));
-  imp_json_raw(&w, ",\"id\":");
-  imp_json_str(&w, imp_item_id(it), it->id_len);
+  imp_writer *w = imp_json_start(scratch, sizeof scratch);
+  imp_json_raw(w, "{\"e\":\"");
+  imp_json_raw(w, type_names[type]);
+  imp_json_field(w, "\",\"s\":", ++imp_g.seq);
+  imp_json_field(w, ",\"t\":", imp_ms(t - imp_g.pvs[imp_g.pv_cur].start));
+  imp_json_raw(w, ",\"id\":");
+  imp_json_str(w, imp_item_id(it), it->id_len);
   if (type == IMP_EV_VIS) {
-    imp_json_field(&w, ",\"ms\":", a);
-    imp_json_field(&w, ",\"max\":", b);
-    imp_json_field(&w, ",\"n\":", c);
+    imp_json_field(w, ",\"ms\":", a);
+    imp_json_field(w, ",\"max\":", b);
+    imp_json_field(w, ",\"n\":", c);
   } else {
-    placement(&w, it);
+    placement(w, it);
   }
   if (type == IMP_EV_IMP || type == IMP_EV_CLICK) {
-    imp_json_field(&w, ",\"f\":", a);
+    imp_json_field(w, ",\"f\":", a);
   }
   if (type == IMP_EV_CLICK) {
-    imp_json_field(&w, ",\"since\":", b);
-    imp_json_field(&w, ",\"seen\":", c);
+    imp_json_field(w, ",\"since\":", b);
+    imp_json_field(w, ",\"seen\":", c);
   }
-  imp_json_raw(&w, "}");
+  imp_json_raw(w, "}");
   /* IMP_EVENT_MAX_BYTES covers the worst case; a queue smaller than one event
   ** cannot hold it, so it counts as dropped. */
-  if (w.overflow || w.len > imp_g.cfg.queue_bytes) {
+  if (w->overflow || w->len > imp_g.cfg.queue_bytes) {
     count_drop();
     return;
   }
-  while (imp_g.rec_count == imp_g.cfg.max_queue || imp_g.cfg.queue_bytes - imp_g.ring_used < w.len)
+  while (imp_g.rec_count == imp_g.cfg.max_queue || imp_g.cfg.queue_bytes - imp_g.ring_used < w->len)
     drop_oldest();
   uint32_t at = (imp_g.ring_head + imp_g.ring_used) % imp_g.cfg.queue_bytes;
-  ring_write(at, scratch, w.len);
-  imp_g.ring_used += w.len;
+  ring_write(at, scratch, w->len);
+  imp_g.ring_used += w->len;
   imp_event_rec *r = rec_at(imp_g.rec_count);
   r->t = t;
   r->off = at;
-  r->len = (uint16_t)w.len;
+  r->len = (uint16_t)w->len;
   r->pv = (uint8_t)imp_g.pv_cur;
   imp_g.rec_count++;
   imp_g.events_total++;
@@ -179,21 +179,21 @@ static void header(imp_writer *w, const imp_pageview *pv, double t) {
 /* Writes a batch of at most `limit` of the oldest events (one page view) into the
 ** output buffer without taking them from the queue; returns how many it holds. */
 static uint32_t assemble(double t, uint32_t limit) {
-  imp_writer w = {imp_out, 0, json_cap(), 0};
+  imp_writer *w = imp_json_start(imp_out, json_cap());
   uint8_t pv = oldest()->pv;
   uint32_t events = 0;
-  header(&w, &imp_g.pvs[pv], t);
+  header(w, &imp_g.pvs[pv], t);
   /* Room is kept for the closing "]}" (2 bytes); a separator costs 1. */
   for (; events < imp_g.rec_count && events < limit; events++) {
     const imp_event_rec *r = rec_at(events);
     uint32_t sep = events ? 1u : 0u;
-    if (r->pv != pv || w.len + sep + r->len + 2u > w.cap) break;
-    if (sep) w.p[w.len++] = ',';
-    ring_read(w.p + w.len, r->off, r->len);
-    w.len += r->len;
+    if (r->pv != pv || w->len + sep + r->len + 2u > w->cap) break;
+    if (sep) w->p[w->len++] = ',';
+    ring_read(w->p + w->len, r->off, r->len);
+    w->len += r->len;
   }
-  imp_json_raw(&w, "]}");
-  imp_res.batch_bytes = w.len;
+  imp_json_raw(w, "]}");
+  imp_res.batch_bytes = w->len;
   return events;
 }
 
