@@ -143,6 +143,7 @@ typedef struct imp_outbox {
   uint32_t gone_n;
   ob_gone parked[IMP_OB_GONE];    /* fetchLater registrations of batches let go */
   uint32_t parked_n;
+  uint32_t body_len;       /* the body send_count() left in the io buffer (outbox_send.c) */
   uint32_t chore_head, chore_count; /* the ring of chores (outbox.c) */
   const uint8_t *read_at, *read_end; /* the record or batch JSON being read: what is left */
 } imp_outbox;

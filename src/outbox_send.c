@@ -108,10 +108,12 @@ static int emit_store(double t, ob_batch *b, int released) {
 
 /* How many leading events b's next request carries: at most the part a refusal left
 ** (all, else), halved until the body fits body_bytes. Their body is left in the io
-** buffer, its length in *len (0xFFFFFFFF when it does not fit the io buffer). */
-static uint32_t send_count(const ob_batch *b, uint32_t *len) {
+** buffer, its length in imp_ob.body_len (0xFFFFFFFF when it does not fit the io
+** buffer; a field, not an out-parameter, so that no caller needs a stack frame). */
+static uint32_t send_count(const ob_batch *b) {
   uint32_t n = b->part ? b->part : b->events;
-  while ((*len = imp_ob_encode_body(b, n)) > imp_ob.cfg.body_bytes && n > 1u) n = (n + 1u) / 2u;
+  while ((imp_ob.body_len = imp_ob_encode_body(b, n)) > imp_ob.cfg.body_bytes && n > 1u)
+    n = (n + 1u) / 2u;
   return n;
 }
 
@@ -160,7 +162,7 @@ static int fetch_action(double t) {
   if (imp_ob.failures && imp_ob_oldest(1u << OB_FETCH, 0, 0)) return 0; /* one at a time while failing */
   ob_batch *b = imp_ob_oldest(1u << OB_IDLE, 0, unconfirmed());
   if (!b) return 0;
-  uint32_t len, n = send_count(b, &len);
+  uint32_t n = send_count(b), len = imp_ob.body_len;
   if (imp_ob.inflight_bytes && imp_ob.inflight_bytes + len > imp_ob.cfg.keepalive_bytes)
     return 0;
   emit_fetch(t, b, n, len);
@@ -200,7 +202,7 @@ static int hand_off(double t, ob_batch *b) {
   }
   if (store_first && emit_store(t, b, 1)) return 1;
   if (imp_ob.online && (imp_ob.cfg.flags & IMP_OB_BEACON) && !(b->flags & OB_NO_BEACON)) {
-    uint32_t len, n = send_count(b, &len);
+    uint32_t n = send_count(b), len = imp_ob.body_len;
     if (len <= imp_ob_beacon_room()) {
       emit_body(IMP_ACT_BEACON, b, n, len);
       b->state = OB_BEACON;
