@@ -154,12 +154,13 @@ static uint32_t hash3(const uint8_t *p, uint32_t bits) {
 }
 
 /* With `chain` steps allowed: the longest match for position i among the earlier
-** positions of the same hash within the window (0 when under MIN_MATCH). Then
-** position i joins its chain. A chain entry within the window was never overwritten
-** by a newer one, since positions join after their search. */
+** positions of the same hash within the window, as its length and distance in one
+** number (length | distance << 16; 0 when under MIN_MATCH, so no frame holds an
+** out-parameter). Then position i joins its chain. A chain entry within the window
+** was never overwritten by a newer one, since positions join after their search. */
 static uint32_t search_insert(const imp_deflate_work *w, const uint8_t *in, size_t n,
-                              size_t i, uint32_t chain, uint32_t *dist) {
-  uint32_t best = 0, window = 1u << w->window_bits;
+                              size_t i, uint32_t chain) {
+  uint32_t best = 0, dist = 0, window = 1u << w->window_bits;
   uint32_t max = n - i < MAX_MATCH ? (uint32_t)(n - i) : MAX_MATCH;
   if (max < MIN_MATCH) return 0;
   uint32_t h = hash3(in + i, HASH_BITS(w->window_bits));
@@ -171,33 +172,33 @@ static uint32_t search_insert(const imp_deflate_work *w, const uint8_t *in, size
     while (len < max && a[len] == c[len]) len++;
     if (len > best) {
       best = len;
-      *dist = (uint32_t)(i - (p - 1u));
+      dist = (uint32_t)(i - (p - 1u));
       if (len == max) break;
     }
   }
   w->prev[i & (window - 1u)] = w->head[h];
   w->head[h] = (uint32_t)i + 1u;
-  return best >= MIN_MATCH ? best : 0;
+  return best >= MIN_MATCH ? best | dist << 16 : 0;
 }
 
 /* The input as literals and matches, then the end of block, in h's codes. */
 static void put_lz77(bit_writer *b, huffman *h, const uint8_t *in, size_t n,
                      const imp_deflate_work *w) {
-  uint32_t dist = 0, len = 0, next_dist = 0, next = 0;
+  uint32_t next = 0; /* a match found at i by the lazy look one position ahead */
   __builtin_memset(w->head, 0, sizeof(uint32_t) << HASH_BITS(w->window_bits));
   for (size_t i = 0; i < n;) {
-    if (!next) len = search_insert(w, in, n, i, MAX_CHAIN, &dist);
-    else len = next, dist = next_dist;
+    uint32_t match = next ? next : search_insert(w, in, n, i, MAX_CHAIN);
+    uint32_t len = match & 0xFFFFu;
     /* Lazy parsing: a longer match at the next position wins over this one. */
-    next = len ? search_insert(w, in, n, i + 1u, MAX_CHAIN, &next_dist) : 0;
-    if (next > len || !len) {
+    next = len ? search_insert(w, in, n, i + 1u, MAX_CHAIN) : 0;
+    if ((next & 0xFFFFu) > len || !len) {
       put_symbol(b, h, in[i++]);
       continue;
     }
     if (len == MAX_MATCH) put_symbol(b, h, 285);
     else put_ranged(b, h, len - MIN_MATCH, 2, 257);
-    put_ranged(b, h, dist - 1u, 1, DIST);
-    for (size_t end = i + len, k = i + 2u; k < end; k++) search_insert(w, in, n, k, 0, &dist);
+    put_ranged(b, h, (match >> 16) - 1u, 1, DIST);
+    for (size_t end = i + len, k = i + 2u; k < end; k++) search_insert(w, in, n, k, 0);
     i += len;
     next = 0;
   }
