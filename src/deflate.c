@@ -248,9 +248,11 @@ static void stored_blocks(bit_writer *b, const uint8_t *in, size_t n) {
   } while (i < n);
 }
 
-/* The smallest of the three block kinds for in[0..n), by exact size. */
+/* The smallest of the three block kinds for in[0..n), by exact size. The code tables
+** are static, not on the stack (no frame; the encoder is not re-entrant, which nothing
+** needs) and zeroed at every call. */
 static void deflate(bit_writer *b, const uint8_t *in, size_t n, const imp_deflate_work *w) {
-  huffman h;
+  static huffman h;
   bit_writer count = {0, 0, 0, 0, 0};
   __builtin_memset(&h, 0, sizeof h);
   put_lz77(&count, &h, in, n, w);  /* all lengths 0: counts symbols and extra bits */
