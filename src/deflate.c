@@ -80,7 +80,8 @@ static void put_symbol(bit_writer *b, huffman *h, uint32_t sym) {
 ** take part, so every code has two symbols or more and is complete. When a leaf ends
 ** up too deep, the counts are halved (used ones stay at least 1) and it starts again. */
 static void code_lengths(const uint32_t *freq, uint8_t *len, uint32_t n, uint32_t limit) {
-  uint32_t w[2u * DIST], up[2u * DIST], deepest = limit + 1u;
+  static uint32_t w[2u * DIST], up[2u * DIST]; /* static scratch, each entry set before use */
+  uint32_t deepest = limit + 1u;
   for (uint32_t shift = 0; deepest > limit; shift++) {
     uint32_t nodes = n;
     for (uint32_t i = 0; i < n; i++) w[i] = freq[i] >> shift | (freq[i] || i < 2u);
