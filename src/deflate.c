@@ -254,8 +254,9 @@ static void stored_blocks(bit_writer *b, const uint8_t *in, size_t n) {
 ** needs) and zeroed at every call. */
 static void deflate(bit_writer *b, const uint8_t *in, size_t n, const imp_deflate_work *w) {
   static huffman h;
-  bit_writer count = {0, 0, 0, 0, 0};
+  static bit_writer count; /* a writer that only counts (cap 0) */
   __builtin_memset(&h, 0, sizeof h);
+  __builtin_memset(&count, 0, sizeof count);
   put_lz77(&count, &h, in, n, w);  /* all lengths 0: counts symbols and extra bits */
   fixed_lengths(&h);
   size_t fixed = 3u + cost(&h, 0, CODE_LEN);
