@@ -323,8 +323,9 @@ size_t imp_gzip_bound(size_t n) {
 size_t imp_gzip(const uint8_t *in, size_t n, uint8_t *out, size_t cap,
                 const imp_deflate_work *w) {
   static const uint8_t header[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff};
-  bit_writer b = {out, 0, cap, 0, 0};
+  static bit_writer b; /* static, as the code tables: no function of the core has a frame */
   if (n >= 0xFFFFFFFFu || n > SIZE_MAX / 16u) return 0;  /* positions and bit counts fit */
+  b = (bit_writer){out, 0, cap, 0, 0};
   put_bytes(&b, header, sizeof header);
   deflate(&b, in, n, w);
   put_le32(&b, imp_crc32(0, in, n));

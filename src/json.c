@@ -53,7 +53,7 @@ void imp_json_raw(imp_writer *w, const char *s) {
 
 /* v in decimal, at least `width` digits (zero-padded). */
 void imp_json_uint(imp_writer *w, uint64_t v, uint32_t width) {
-  uint8_t digits[20];
+  static IMP_NEAR uint8_t digits[20]; /* static, as every scratch of the core: no frame */
   uint32_t n = 0;
   do {
     digits[19 - n++] = (uint8_t)('0' + v % 10u);
@@ -92,6 +92,8 @@ static uint32_t utf8_len(const uint8_t *s, uint32_t n) {
 
 void imp_json_str(imp_writer *w, const uint8_t *s, uint32_t n) {
   static const char hex[] = "0123456789abcdef";
+  /* An escape, static (no frame): \u00XX, or a backslash and the character in its last two. */
+  static IMP_NEAR uint8_t esc[6] = {'\\', 'u', '0', '0'};
   uint32_t mark = w->len;
   put(w, (const uint8_t *)"\"", 1);
   for (uint32_t i = 0; i < n && !w->overflow;) {
@@ -101,11 +103,13 @@ void imp_json_str(imp_writer *w, const uint8_t *s, uint32_t n) {
       put(w, (const uint8_t *)"\\ufffd", 6);
       i++;
     } else if (c == '"' || c == '\\') {
-      uint8_t esc[2] = {'\\', c};
-      put(w, esc, 2);
+      esc[4] = '\\';
+      esc[5] = c;
+      put(w, esc + 4, 2);
       i++;
     } else if (c < 0x20) {
-      uint8_t esc[6] = {'\\', 'u', '0', '0', (uint8_t)hex[c >> 4], (uint8_t)hex[c & 15]};
+      esc[4] = (uint8_t)hex[c >> 4];
+      esc[5] = (uint8_t)hex[c & 15];
       put(w, esc, 6);
       i++;
     } else {  /* a run of bytes that need no escape, in one write */
