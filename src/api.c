@@ -64,13 +64,10 @@ IMP_API uint8_t *imp_text_ptr(void) { return imp_text; }
 IMP_API int32_t imp_status_name(int32_t status) {
   int known = status >= IMP_STATUS_MIN && status <= IMP_NONE;
   const char *name = status_names[known ? status - IMP_STATUS_MIN : IMP_NONE - IMP_STATUS_MIN + 1];
-  uint32_t n = 0;
-  while (name[n]) {
-    imp_text[n] = (uint8_t)name[n];
-    n++;
-  }
-  imp_text[n] = 0;
-  imp_res.text_bytes = n;
+  imp_writer *w = imp_json_start(imp_text, IMP_TEXT_BYTES);
+  imp_json_raw(w, name);
+  imp_text[w->len] = 0;
+  imp_res.text_bytes = w->len;
   return known ? IMP_OK : IMP_ERR_ARG;
 }
 
