@@ -44,10 +44,8 @@ ob_batch *imp_ob_alloc(void) {
   for (ob_batch *b = imp_ob.slots; b < end; b++) {
     if (b->state != OB_FREE) continue;
     uint8_t *data = b->data;
-    uint16_t *lens = b->lens;
     __builtin_memset(b, 0, sizeof *b);
-    b->data = data;
-    b->lens = lens;
+    imp_ob_bind(b, data);
     b->id = ++imp_ob.next_id;
     b->state = OB_IDLE;
     return b;

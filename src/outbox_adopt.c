@@ -73,11 +73,9 @@ static int owner_live(double t, const ob_record *r) {
 static void adopt(ob_batch *b, const ob_batch *found, const ob_record *r, const uint8_t *key,
                   uint32_t key_len) {
   uint8_t *data = b->data;
-  uint16_t *lens = b->lens;
   uint32_t id = b->id;
   *b = *found;
-  b->data = data;
-  b->lens = lens;
+  imp_ob_bind(b, data);
   b->id = id;
   b->state = OB_IDLE;
   __builtin_memcpy(b->data, found->data, found->prefix_len + found->event_bytes);
