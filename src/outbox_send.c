@@ -75,9 +75,7 @@ static int make_room(const ob_batch *keep, uint32_t need, uint32_t bytes) {
     ob_batch *victim = imp_ob_oldest(1u << OB_IDLE | 1u << OB_BEACON, OB_STORED,
                                      OB_STORING | OB_RELEASE | OB_UNCONFIRMED);
     if (!victim) return 0;
-    imp_ob_chore(IMP_ACT_REMOVE, 0, victim->key, victim->key_len);
-    victim->flags &= ~(uint32_t)OB_STORED;
-    victim->key_len = 0;
+    imp_ob_remove_record(victim);
   }
 }
 
