@@ -10,9 +10,14 @@
 ** page hide, or a crash) whose storage the next load finds, an earlier tab that
 ** still holds its Web Lock or lets it go, a device that sleeps (the wall clock
 ** goes on, the page's stands: imp_outbox_wall), and another live tab that shares
-** storage and, between this tab's actions, takes records no live tab owns and
-** delivers them, or delivers and removes one at once (fuzz_outbox_tabs.h). The glue's
-** part is played exactly: every action imp_outbox_next() returns is carried out.
+** storage and, between this tab's actions, takes records no live tab owned when it
+** read them (from a copy that may be stale: a record this tab rewrote or removed
+** since is written back as read) and delivers them, or delivers and removes one at
+** once; whose own requests fail (a network error or a 5xx: kept to retry; a refusal
+** for good: lost and counted there); and that dies with records it owns, which this
+** tab must adopt and deliver (fuzz_outbox_tabs.h, fuzz_outbox_tabs_acts.h). The
+** glue's part is played exactly: every action imp_outbox_next() returns is carried
+** out.
 **
 ** Answers may come late, as the browser's do: a scan may wait for its Web Lock while
 ** anything else happens (consent revoked, and granted again, the page hidden, another
@@ -21,12 +26,12 @@
 ** answer. A late report must be harmless: a scan the outbox ended meanwhile is
 ** refused (imp_outbox_found: IMP_ERR_STATE, which ends the glue's scan) or has
 ** nothing to end (imp_outbox_scan_done: IMP_NONE); an answer to a cancelled request
-** is IMP_NONE. Any other refusal fails, and the law below holds across them.
-**
+** is IMP_NONE. Any other refusal fails, and the law holds across them.
 **
 ** The parts, included in this order: the world's state (fuzz_outbox_world.h), the law
 ** checked after every step (fuzz_outbox_law.h), the collector and storage
-** (fuzz_outbox_store.h), the other tab (fuzz_outbox_tabs.h), the glue
+** (fuzz_outbox_store.h), the other tab (fuzz_outbox_tabs.h: its claims and place;
+** fuzz_outbox_tabs_acts.h: its reads, takes, deliveries, failures, death), the glue
 ** (fuzz_outbox_glue.h), page loads (fuzz_outbox_pages.h); this file holds the steps,
 ** the network's answers, the end and the entry point.
 **
@@ -41,6 +46,7 @@
 #include "fuzz_outbox_law.h"
 #include "fuzz_outbox_store.h"
 #include "fuzz_outbox_tabs.h"
+#include "fuzz_outbox_tabs_acts.h"
 #include "fuzz_outbox_glue.h"
 #include "fuzz_outbox_pages.h"
 

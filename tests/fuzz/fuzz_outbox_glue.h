@@ -147,8 +147,6 @@ static int32_t beacon_action(uint8_t luck) {
   return imp_outbox_beacon(now, a->ticket, outcome);
 }
 
-static int verdict_of(const uint8_t *body, uint32_t len, int refuse);
-
 /* A working collector's answer: 204, or 400 for a body with a refused event. */
 static int32_t answer_at_once(uint32_t ticket, const uint8_t *body, uint32_t len) {
   int refuse = verdict_of(body, len, 0) == 2;

@@ -7,16 +7,20 @@
 **    the counted ones: the queue's pending "drop", the "drop" of every held or
 **    delivered batch (once per batch identity, pv + first s; a held copy never
 **    carries more than a delivered copy of it), drop-only records, consent purges,
-**    and what a crash, a page death with storage unusable, or a consent purge lost
-**    (measured as it happens; zero for a clean page death); the count may exceed
-**    what is missing only by events (and the "drop" of their copy) the collector
-**    holds from a request whose answer the outbox never heard, expired since, and
-**    by events the other tab holds that this tab held too without a standing claim
-**    (a claim whose write failed, a released copy) and counted lost;
+**    what a crash, a page death with storage unusable, or a consent purge lost
+**    (measured as it happens; zero for a clean page death), and what the other tab
+**    counted lost (a refusal for good); the count may exceed what is missing only by
+**    events (and the "drop" of their copy) the collector holds from a request whose
+**    answer the outbox never heard, expired since, by events the other tab holds
+**    that this tab held too without a standing claim (a claim whose write failed, a
+**    released copy, a record the other tab wrote back from a stale read) and counted
+**    lost, and by events both tabs counted lost, or that the other tab counted lost
+**    and the collector has;
 **  - once a scan of this tab ended IMP_OB_SETTLE_MS or more after the other tab's
 **    claim on a record was written, with the claim standing, this tab holds none of
 **    its events (but in a request in flight) and sends none again (fetch, beacon,
-**    fetchLater); the collector may get an event twice otherwise (counted apart).
+**    fetchLater) while that tab lives; the collector may get an event twice otherwise
+**    (counted apart, as the collector folds copies on (pv, s)).
 ** It owns the places (queue, memory, storage; "taken" is fuzz_outbox_tabs.h's), the
 ** count of what is missing and counted, and the excuses for counting more.
 */
@@ -82,7 +86,7 @@ static long long scan_storage(void) {
   long long drops = 0;
   for (uint32_t i = 0; i < store_n; i++) {
     const rec *x = &store[i];
-    if (!owned_by(x, TAB_OTHER)) /* (else in the place "taken") */
+    if (!owned_by(x, other_id)) /* (else in the place "taken") */
       drops += place_copy(x->pv, x->s, x->events, x->drop, IN_STORE, "stored event unknown");
   }
   return drops;
@@ -90,7 +94,7 @@ static long long scan_storage(void) {
 
 /* missing - counted - allowed: 0 while the law holds. */
 static long long imbalance(void) {
-  long long missing = 0, counted = delivered_drops + allowed + purged_before;
+  long long missing = 0, counted = delivered_drops + allowed + purged_before + other_counted;
   note_seq();
   for (uint32_t p = 0; p < pv_n; p++) { /* only these rows are marked */
     memset(where[p], 0, sizeof where[p]);

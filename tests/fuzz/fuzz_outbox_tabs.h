@@ -1,24 +1,27 @@
 /*
 ** fuzz_outbox_tabs.h: the other live tab of fuzz_outbox.c (included there once, after
-** its model of storage), which shares the page's localStorage (store[]).
+** its model of storage), which shares the page's localStorage (store[]): its claims,
+** the place "taken" of the law and what this tab may not do once it saw a claim. When
+** it reads, takes, delivers, fails and dies is fuzz_outbox_tabs_acts.h's.
 **
-** It runs this tracker correctly, and its writes are visible at once to this tab's
-** next scan (no stale copies). Between the core's actions (at a step, or after a
-** number of this tab's actions the input picks) it:
-**   takes a record no live tab owns: rewrites it with its own owner id (TAB_OTHER) and
-**     a lease; its Web Lock is reported held in this tab's scans while it holds a
-**     record, or, without Web Locks, its lease is renewed before each of them;
+** It runs this tracker under an id of its own (other_id: w1, and a new one after each
+** death), and reads storage from a copy of its own that may be stale:
+**   it takes a record no live tab owned when it read it: rewrites it, as it read it,
+**     with its own owner id and a lease (a record this tab rewrote or removed since is
+**     written back as read); its Web Lock is reported held in this tab's scans while it
+**     holds a record, or, without Web Locks, its lease is renewed before each of them;
 **   confirms its claim IMP_OB_SETTLE_MS later, as its scan does: still standing, the
 **     events are its own to deliver (committed); overwritten or removed by this tab
 **     before, it forgets them (they are this tab's);
-**   delivers a committed record's events (the collector gets them) and removes it;
+**   delivers a committed record's events (the collector gets them) and removes it, or
+**     loses them to a refusal and counts them and the copy's "drop" (other_counted);
 **   or delivers a record no live tab owns and removes it at once (a tab that adopted
 **     and delivered it).
 ** The events of a record it took are in a place ("taken") until it delivers them. A
 ** claim is seen by this tab when one of its scans ends IMP_OB_SETTLE_MS or more after
 ** the claim was written, with the claim standing (the record owned by the other tab,
 ** or gone after its delivery): from then on this tab must not hold those events
-** (except in a request already in flight) nor send them.
+** (except in a request already in flight) nor send them, until that tab dies.
 */
 #define MAX_TAKEN 32
 
@@ -36,9 +39,11 @@ enum { TAKEN = 1, COMMITTED, DELIVERED };
 
 static taken_rec taken[MAX_TAKEN];
 static uint32_t taken_n;
-static uint8_t shared[MAX_PV][MAX_S + 1]; /* taken while this tab held it (see take()) */
-static int take_after = -1; /* this tab's actions before a timed take */
-static uint8_t take_pick;
+static uint8_t shared[MAX_PV][MAX_S + 1]; /* this tab held it too (see take_copy()) */
+static uint8_t other_lost[MAX_PV][MAX_S + 1]; /* the other tab counted it lost */
+static long long other_lost_drop[MAX_PV][MAX_S + 1]; /* with this "drop" (first event) */
+static long long stale_drops; /* drop-only records it counted from a stale read */
+static int other_life = 1; /* other_id is w<other_life> */
 
 static void rec_drop(const char *key);
 static int rec_write(const char *key, const uint8_t *value, uint32_t len);
@@ -62,21 +67,20 @@ static double rec_ms(const rec *x, uint32_t at) { return strtod((const char *)x-
 ** enough to deliver (an expired one is this tab's to count lost). */
 static int takeable(const rec *x) {
   double wall = epoch + now;
-  if (wall - rec_ms(x, 3) > imp_ob.cfg.max_age_ms || owned_by(x, TAB_OTHER)) return 0;
+  if (wall - rec_ms(x, 3) > imp_ob.cfg.max_age_ms || owned_by(x, other_id)) return 0;
   if (owned_by(x, "-")) return 1;
   if (core_alive && owned_by(x, tab)) return 0;
   if (locks) return !(other_live && owned_by(x, prev_tab));
   return rec_ms(x, 17) <= wall;
 }
 
-/* Rewrites record i with TAB_OTHER as owner and a lease from now. */
-static void claim_other(uint32_t i) {
-  const rec *x = &store[i];
+/* Writes x, as read, with other_id as owner and a lease from now. */
+static void claim_other(const rec *x) {
   const uint8_t *nl = memchr(x->value, '\n', x->len);
   char head[64];
   double until = epoch + now + imp_ob.cfg.lease_ms;
   int n = snprintf(head, sizeof head, "I2 %.13s %013.0f %c %s", (const char *)x->value + 3,
-                   until < 9999999999999.0 ? until : 9999999999999.0, x->value[31], TAB_OTHER);
+                   until < 9999999999999.0 ? until : 9999999999999.0, x->value[31], other_id);
   uint32_t rest = x->len - (uint32_t)(nl - x->value);
   uint8_t *v = malloc((size_t)n + rest);
   memcpy(v, head, (size_t)n);
@@ -90,7 +94,7 @@ static void claim_other(uint32_t i) {
 /* The claim of t stands: the record is the other tab's, or gone once delivered. */
 static int claim_stands(const taken_rec *t) {
   int i = find_rec(t->key);
-  return t->state == DELIVERED ? i < 0 : i >= 0 && owned_by(&store[i], TAB_OTHER);
+  return t->state == DELIVERED ? i < 0 : i >= 0 && owned_by(&store[i], other_id);
 }
 
 /*=== MARK: - The other tab's acts ===*/
@@ -101,12 +105,12 @@ static void taken_free(uint32_t i) {
 }
 
 /* The other tab delivers t's events (its requests are taken: a refusal would be its
-** own to count) and removes its record. */
-static void deliver_other(taken_rec *t) {
+** own to count) and removes its record, unless it dies first (`keep_record`). */
+static void deliver_other(taken_rec *t, int keep_record) {
   SAY("  other tab delivers %s (%u events)\n", t->key, t->events);
   if (t->events) collect(t->json, t->json_len, 1, 0);
   else delivered_drops += t->drop;
-  rec_drop(t->key);
+  if (!keep_record) rec_drop(t->key);
   t->state = DELIVERED;
 }
 
@@ -122,16 +126,27 @@ static int this_tab_holds(int pv, long long s) {
   return 0;
 }
 
-/* Record i becomes the other tab's (taken), or, with `at_once`, is delivered too.
-** Events this tab holds then are shared: held without a standing claim (one whose
-** write failed is sent as is, a released copy of a hidden page), this tab may send
-** them too, or count them lost (max_age_ms) while the other tab delivers them. */
-static void take(uint32_t i, int at_once) {
+/* Whether store holds x as it was read (else this tab rewrote or removed it since). */
+static int read_stands(const rec *x) {
+  int i = find_rec(x->key);
+  return i >= 0 && store[i].len == x->len && !memcmp(store[i].value, x->value, x->len);
+}
+
+/* The record x, as the other tab read it, becomes its own (taken), or, with `at_once`,
+** is delivered too. Events this tab holds then, or held since the read (the record
+** rewritten or removed), are shared: held without a standing claim (one whose write
+** failed is sent as is, a released copy of a hidden page), this tab may send them
+** too, or count them lost (max_age_ms, a refusal) while the other tab delivers them.
+** A drop-only record read before this tab's scan removed it is counted by both tabs:
+** nothing claims those, and no (pv, s) folds a count (stale_drops). */
+static void take_copy(const rec *x, int at_once) {
   for (uint32_t k = 0; taken_n == MAX_TAKEN && k < taken_n; k++)
     if (taken[k].state == DELIVERED) taken_free(k); /* (room: a delivered one goes) */
   if (taken_n == MAX_TAKEN) return;
-  const rec *x = &store[i];
   const uint8_t *nl = memchr(x->value, '\n', x->len);
+  int stale = !read_stands(x);
+  at_once |= !x->events; /* a drop-only record is removed and counted, never claimed */
+  if (stale && !x->events) stale_drops += x->drop;
   taken_rec *t = &taken[taken_n++];
   snprintf(t->key, sizeof t->key, "%s", x->key);
   t->state = TAKEN;
@@ -141,15 +156,16 @@ static void take(uint32_t i, int at_once) {
   t->s = malloc(sizeof *t->s * (x->events ? x->events : 1u));
   for (uint32_t k = 0; k < x->events; k++) {
     t->s[k] = x->s[k];
-    shared[t->pv][t->s[k]] |= (uint8_t)this_tab_holds(t->pv, t->s[k]);
+    shared[t->pv][t->s[k]] |= (uint8_t)(stale || this_tab_holds(t->pv, t->s[k]));
   }
   t->json_len = x->len - (uint32_t)(nl + 1 - x->value);
   t->json = malloc(t->json_len + 1u);
   memcpy(t->json, nl + 1, t->json_len);
   t->taken_at = now;
-  SAY("  other tab takes %s%s\n", t->key, at_once ? " and delivers it" : "");
-  if (at_once) deliver_other(t);
-  else claim_other(i);
+  SAY("  other tab %s takes %s%s%s\n", other_id, t->key, stale ? " from a stale read" : "",
+      at_once ? " and delivers it" : "");
+  if (at_once) deliver_other(t, 0);
+  else claim_other(x);
 }
 
 /* The pick-th record the other tab may take, if any. */
@@ -185,37 +201,6 @@ static void claim_lost(const char *key) {
 }
 
 /*=== MARK: - Hooks for the world ===*/
-/* A step of the other tab: take now or after some of this tab's actions, deliver a
-** committed record, or deliver a free one at once. */
-static void other_tab_step(fz_in *in) {
-  uint8_t c = fz_u8(in), pick = fz_u8(in);
-  int i;
-  confirm_claims();
-  switch (c % 4u) {
-  case 0:
-  case 3:
-    if ((i = pick_takeable(pick)) >= 0) take((uint32_t)i, c % 4u == 3);
-    break;
-  case 1:
-    take_after = 1 + (c >> 2) % 8;
-    take_pick = pick;
-    break;
-  default:
-    for (uint32_t k = 0; k < taken_n; k++)
-      if (taken[(k + pick) % taken_n].state == COMMITTED) {
-        deliver_other(&taken[(k + pick) % taken_n]);
-        break;
-      }
-  }
-}
-
-/* After each of this tab's actions: a take the input timed. */
-static void other_tab_between(void) {
-  if (take_after < 0 || take_after-- > 0) return;
-  int i = pick_takeable(take_pick);
-  if (i >= 0) take((uint32_t)i, 0);
-}
-
 /* Before this tab's scan lists the records: the other tab's claims due are
 ** confirmed; it is reported live (Web Locks) or its leases are renewed. */
 static void other_tab_before_scan(void) {
@@ -225,11 +210,11 @@ static void other_tab_before_scan(void) {
     if (taken[i].state == DELIVERED) continue;
     holds = 1;
     int r = find_rec(taken[i].key);
-    if (!locks && r >= 0 && owned_by(&store[r], TAB_OTHER)) claim_other((uint32_t)r);
+    if (!locks && r >= 0 && owned_by(&store[r], other_id)) claim_other(&store[r]);
   }
   if (holds && locks) {
-    memcpy(imp_outbox_io_ptr(), TAB_OTHER, strlen(TAB_OTHER));
-    imp_outbox_tab_live(now, (uint32_t)strlen(TAB_OTHER));
+    memcpy(imp_outbox_io_ptr(), other_id, strlen(other_id));
+    imp_outbox_tab_live(now, (uint32_t)strlen(other_id));
   }
 }
 
@@ -256,9 +241,15 @@ static long long scan_taken(void) {
 }
 
 /* Counted beyond what is missing for events in the place "taken" only, shared with
-** this tab (see take()): each, and the "drop" of its copy. */
+** this tab (see take_copy()): each, and the "drop" of its copy; for events the other
+** tab counted lost that this tab held too, or that the collector has; and for the
+** drop-only records both tabs counted. */
 static long long taken_unheard(void) {
-  long long n = 0;
+  long long n = stale_drops;
+  for (uint32_t p = 0; p < pv_n; p++)
+    for (uint32_t s = 1; s <= seq_max[p]; s++)
+      if (other_lost[p][s] && (shared[p][s] || got[p][s]))
+        n += 1 + (other_lost_drop[p][s] > 0 ? other_lost_drop[p][s] : 0);
   for (uint32_t i = 0; i < taken_n; i++) {
     const taken_rec *t = &taken[i];
     if (t->state == DELIVERED || (t->state == TAKEN && !claim_stands(t))) continue;
@@ -282,22 +273,4 @@ static void check_send(const uint8_t *json, uint32_t len) {
               (const char *)json, len);
   }
   json_decref(root);
-}
-
-/* The end: the other tab confirms, delivers everything it holds, and goes. */
-static void other_tab_finishes(void) {
-  now += IMP_OB_SETTLE_MS;
-  confirm_claims();
-  for (uint32_t i = 0; i < taken_n; i++)
-    if (taken[i].state == COMMITTED) deliver_other(&taken[i]);
-  while (taken_n) taken_free(0);
-  take_after = -1;
-}
-
-static void other_tab_reset(void) {
-  while (taken_n) taken_free(0);
-  memset(seen_taken, 0, sizeof seen_taken);
-  memset(shared, 0, sizeof shared);
-  take_after = -1;
-  twice = 0;
 }

@@ -8,7 +8,6 @@
 #define MAX_S 1024
 #define MAX_REC 256
 #define MAX_PENDING 12
-#define TAB_OTHER "w1" /* the other live tab: fuzz_outbox_tabs.h */
 
 typedef struct {
   char key[IMP_OB_KEY_BYTES + 1];
@@ -46,6 +45,8 @@ static double now;
 static char tab[8], prev_tab[8];
 static uint8_t seen_taken[MAX_PV][MAX_S + 1]; /* this tab saw another tab's claim on it */
 static long long twice; /* events the collector got more than once */
+static char other_id[8]; /* the other live tab's id (fuzz_outbox_tabs.h) */
+static long long other_counted; /* events and "drop" the other tab counted lost */
 
 enum { IN_QUEUE = 1, IN_MEMORY = 2, IN_STORE = 4, IN_TAKEN = 8 };
 
@@ -54,6 +55,7 @@ static long long scan_taken(void);
 static int owned_by(const rec *x, const char *id);
 static void claim_lost(const char *key);
 static long long taken_unheard(void);
+static int verdict_of(const uint8_t *body, uint32_t len, int refuse);
 
 /* FUZZ_VERBOSE=1 prints every step, action and check (to read a crashing input). */
 static int verbose = -1;
