@@ -122,15 +122,17 @@ static long long imbalance(void) {
 }
 
 /* Events the collector holds from a request whose answer the outbox never heard (a
-** timeout that had landed, a 5xx after storing) and that no batch holds any more, with
-** the "drop" such a copy carried: if their batch was held past max_age_ms, the outbox
-** counted them lost, and its "drop" again, not knowing; and events the other tab
-** holds that this tab held too (taken_unheard()). */
+** timeout that had landed, a 5xx after storing), or that both tabs held (shared: a
+** record the other tab wrote back from a stale read, and left when it died, is a
+** copy this tab never sent), and that no batch holds any more, with the "drop" such
+** a copy carried: if their batch was held past max_age_ms, the outbox counted them
+** lost, and its "drop" again, not knowing; and events the other tab holds that this
+** tab held too (taken_unheard()). */
 static long long unheard(void) {
   long long n = taken_unheard();
   for (uint32_t p = 0; p < pv_n; p++)
     for (uint32_t s = 1; s <= seq_max[p]; s++)
-      if (got[p][s] && !heard[p][s] && !where[p][s])
+      if (got[p][s] && (!heard[p][s] || shared[p][s]) && !where[p][s])
         n += 1 + (delivered_drop[p][s] > 0 ? delivered_drop[p][s] : 0);
   return n;
 }

@@ -39,7 +39,6 @@ enum { TAKEN = 1, COMMITTED, DELIVERED };
 
 static taken_rec taken[MAX_TAKEN];
 static uint32_t taken_n;
-static uint8_t shared[MAX_PV][MAX_S + 1]; /* this tab held it too (see take_copy()) */
 static uint8_t other_lost[MAX_PV][MAX_S + 1]; /* the other tab counted it lost */
 static long long other_lost_drop[MAX_PV][MAX_S + 1]; /* with this "drop" (first event) */
 static long long stale_drops; /* drop-only records it counted from a stale read */
