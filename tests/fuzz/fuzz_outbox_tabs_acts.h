@@ -110,7 +110,8 @@ static void other_tab_dies(void) {
   read_forget();
   snprintf(other_id, sizeof other_id, "w%d", ++other_life);
   long long lost = excused_imbalance();
-  if (lost < 0 || (lost && !memory_only)) fz_fail("the other tab's death lost events its records kept", NULL, 0);
+  if (lost < 0 || (lost && !memory_only))
+    fz_fail("the other tab's death lost events its records kept", NULL, 0);
   allowed += lost;
 }
 

@@ -44,7 +44,8 @@ static int settle; /* the end: every fetch is answered 204 at once */
 static double now;
 static char tab[8], prev_tab[8];
 static uint8_t seen_taken[MAX_PV][MAX_S + 1]; /* this tab saw another tab's claim on it */
-static uint8_t shared[MAX_PV][MAX_S + 1]; /* the other tab took it while this tab held it, or from a stale read */
+/* the other tab took it while this tab held it, or from a stale read */
+static uint8_t shared[MAX_PV][MAX_S + 1];
 static long long twice; /* events the collector got more than once */
 static char other_id[8]; /* the other live tab's id (fuzz_outbox_tabs.h) */
 static long long other_counted; /* events and "drop" the other tab counted lost */
