@@ -4,10 +4,10 @@
 ** A function of its input only: nothing kept from one call to the next, no
 ** allocation, no clock. Its hash tables (the workspace) are memory the caller gives it
 ** once, for example carved from the core's arena at start-up; its code tables are
-** static scratch, set afresh at every call (so it is not re-entrant). Output is deterministic: the same input and window
-** give the same bytes on every build (native and .wasm). src/README.md describes the
-** format choices (LZ77 with a hash chain and lazy parsing, fixed or dynamic Huffman
-** codes, stored fallback).
+** static scratch, set afresh at every call (so it is not re-entrant). Output is
+** deterministic: the same input and window give the same bytes on every build (native
+** and .wasm). src/README.md describes the format choices (LZ77 with a hash chain and
+** lazy parsing, fixed or dynamic Huffman codes, stored fallback).
 */
 #ifndef IMP_DEFLATE_H
 #define IMP_DEFLATE_H
