@@ -93,7 +93,7 @@ uint32_t imp_ob_found(double t, const uint8_t *key, uint32_t key_len, const uint
   static IMP_NEAR ob_record r;
   static IMP_NEAR ob_batch found;
   static _Alignas(8) uint8_t found_slot[IMP_OB_SLOT_BYTES];
-  if (key_len < 3u || key[0] != 'q' || key[1] != ':' ||
+  if (key_len < 3u || __builtin_memcmp(key, "q:", 2) ||
       (value_len > 1u && value[0] == 'I' && value[1] > '2' && value[1] <= '9'))
     return IMP_FOUND_LEFT; /* (I3..I9: a later format, which the tracker that wrote it reads) */
   __builtin_memset(&found, 0, sizeof found);
