@@ -69,9 +69,10 @@ IMP_API uint8_t *imp_outbox_io_ptr(void) { return imp_ob_io; }
 
 /*=== MARK: - Start-up (Public) ===*/
 static int config_ok(const imp_outbox_config *c) {
+  /* backoff_max_ms: finite and >= backoff_base_ms (so positive) */
   return imp_positive(c->timeout_ms) && imp_positive(c->lease_ms) && imp_positive(c->max_age_ms) &&
-         imp_positive(c->backoff_base_ms) && imp_positive(c->backoff_max_ms) &&
-         c->backoff_max_ms >= c->backoff_base_ms && imp_nonneg(c->retry_after_max_ms) &&
+         imp_positive(c->backoff_base_ms) && imp_nonneg(c->backoff_max_ms - c->backoff_base_ms) &&
+         imp_nonneg(c->retry_after_max_ms) &&
          c->max_batches - 1u < IMP_OB_MAX_BATCHES &&
          c->body_bytes - IMP_BATCH_MIN_CAP <= IMP_BATCH_HARD_CAP - IMP_BATCH_MIN_CAP &&
          c->keepalive_bytes >= c->body_bytes && c->keepalive_bytes <= 65536u &&
