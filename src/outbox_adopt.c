@@ -78,8 +78,7 @@ static void adopt(ob_batch *b, const ob_batch *found, const ob_record *r, const 
   imp_ob_bind(b, data);
   b->id = id;
   b->state = OB_IDLE;
-  __builtin_memcpy(b->data, found->data, found->prefix_len + found->event_bytes);
-  __builtin_memcpy(b->lens, found->lens, found->events * sizeof *b->lens);
+  __builtin_memcpy(b->data, found->data, IMP_OB_SLOT_BYTES); /* prefix, events, lengths */
   __builtin_memcpy(b->key, key, key_len);
   b->key_len = key_len;
   b->stored_n = found->events;
