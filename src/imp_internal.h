@@ -179,9 +179,10 @@ extern imp_config imp_cfg;
 /* n rounded up to a multiple of 8: where the next part of the arena may start. */
 static inline size_t imp_align8(size_t n) { return (n + 7u) & ~(size_t)7u; }
 
-/* Comparisons with NaN are false, and inf - inf is NaN: this refuses both. */
-static inline int imp_nonneg(double x) { return x >= 0.0 && x - x == 0.0; }
-static inline int imp_positive(double x) { return x > 0.0 && x - x == 0.0; }
+/* Comparisons with NaN are false, and no number is below infinity but finite ones:
+** this refuses both. */
+static inline int imp_nonneg(double x) { return x >= 0.0 && x < __builtin_inf(); }
+static inline int imp_positive(double x) { return x > 0.0 && x < __builtin_inf(); }
 static inline int imp_unit(double x) { return x >= 0.0 && x <= 1.0; } /* in [0, 1] */
 
 /*=== MARK: - Configuration (Private) ===*/
