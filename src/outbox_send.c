@@ -92,7 +92,7 @@ static int emit_store(double t, ob_batch *b, int released) {
     b->flags &= ~(uint32_t)(OB_CLAIM | OB_STORING | OB_UNCONFIRMED);
     return 0;
   }
-  b->flags = released ? (b->flags | OB_RELEASE) : (b->flags & ~(uint32_t)OB_RELEASE);
+  b->flags = (b->flags & ~(uint32_t)OB_RELEASE) | (released ? OB_RELEASE : 0u);
   if (b->flags & OB_CLAIM) /* the scan that confirms it (outbox_adopt.c) */
     imp_ob.rescan_at = b->confirm_at = t + IMP_OB_SETTLE_MS;
   b->store_ticket = ++imp_ob.next_ticket;
