@@ -206,8 +206,8 @@ int imp_ob_split(ob_batch *b, const uint8_t *json, uint32_t n) {
       !read_u32(&b->drop) || !eat(",\"ev\":["))
     return 0;
   uint8_t *dst = b->data + b->prefix_len;
-  if (!eat("]}"))
-    for (;;) {
+  if (!eat("]}")) {
+    do {
       uint32_t len = object_len();
       if (!len || b->events == IMP_OB_MAX_EVENTS) return 0;
       __builtin_memcpy(dst, imp_ob.read_at, len);
@@ -215,9 +215,9 @@ int imp_ob_split(ob_batch *b, const uint8_t *json, uint32_t n) {
       imp_ob.read_at += len;
       b->lens[b->events++] = (uint16_t)len;
       b->event_bytes += len;
-      if (eat("]}")) break;
-      if (!eat(",")) return 0;
-    }
+    } while (eat(","));
+    if (!eat("]}")) return 0;
+  }
   return imp_ob.read_at == imp_ob.read_end && (b->events != 0) == (b->prefix_len != 0);
 }
 
