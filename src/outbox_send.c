@@ -122,7 +122,7 @@ static void emit_body(uint32_t kind, ob_batch *b, uint32_t n, uint32_t len) {
   b->sent_bytes = len;
   b->flags |= OB_ATTEMPTED;
   set_action(kind, b, b->ticket, 0, len);
-  imp_act.events = b->part;
+  imp_act.events = n;
 }
 
 static void emit_fetch(double t, ob_batch *b, uint32_t n, uint32_t len) {
