@@ -25,9 +25,9 @@
 #include "outbox_internal.h"
 
 /*=== MARK: - Helpers (Private) ===*/
+/* Asked only once imp_ob_next_action() has found consent granted. */
 static int storage_usable(void) {
-  return (imp_ob.cfg.flags & IMP_OB_STORAGE) && imp_ob.storage_ok &&
-         imp_ob.consent == IMP_CONSENT_GRANTED;
+  return (imp_ob.cfg.flags & IMP_OB_STORAGE) && imp_ob.storage_ok;
 }
 
 /* Adopted batches whose claim is not confirmed yet (outbox_adopt.c) are not sent; with
