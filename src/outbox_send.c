@@ -220,9 +220,10 @@ static int hidden_action(double t) {
   }
 }
 
-/* A fetchLater copy of every unconfirmed batch, within its budget. */
+/* A fetchLater copy of every unconfirmed batch, within its budget (consent granted:
+** imp_ob_next_action() asks only then). */
 static int later_action(void) {
-  if (!(imp_ob.cfg.flags & IMP_OB_LATER) || imp_ob.consent != IMP_CONSENT_GRANTED) return 0;
+  if (!(imp_ob.cfg.flags & IMP_OB_LATER)) return 0;
   OB_EACH_HELD(b) {
     if ((b->state != OB_IDLE && b->state != OB_FETCH) ||
         b->later_ticket || (b->flags & (OB_LATER_NO | unconfirmed())))
