@@ -30,6 +30,15 @@ export async function startDemoAndBrowser(t) {
   return { demo, browser };
 }
 
+/** A 1280x800 page in a context of its own, and the errors the page throws, collected. */
+export async function openPage(browser) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  const pageErrors = [];
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  return { context, page, pageErrors };
+}
+
 /** Polls `probe` until it returns a truthy value; fails with `what` after WAIT_MS. */
 export async function until(what, probe, timeout = WAIT_MS) {
   const deadline = Date.now() + timeout;

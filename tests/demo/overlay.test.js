@@ -5,7 +5,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { IN_CHROMIUM, WAIT_MS, startDemoAndBrowser, until } from './chromium.js';
+import { IN_CHROMIUM, WAIT_MS, openPage, startDemoAndBrowser, until } from './chromium.js';
 
 /** In the page: per card, the overlay's record of it and what its panel shows. */
 function cardsAsPainted() {
@@ -25,10 +25,7 @@ function cardsAsPainted() {
 
 test('the overlay shows what the tracker reported about each card, and hides when switched off', IN_CHROMIUM, async (t) => {
   const { demo, browser } = await startDemoAndBrowser(t);
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  const page = await context.newPage();
-  const pageErrors = [];
-  page.on('pageerror', (error) => pageErrors.push(error.message));
+  const { page, pageErrors } = await openPage(browser);
   const url = new URL(demo.marketplace);
   url.searchParams.set('overlay', '1');
   await page.goto(url.href);

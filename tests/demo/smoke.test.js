@@ -9,7 +9,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { IN_CHROMIUM, WAIT_MS, startDemoAndBrowser, until } from './chromium.js';
+import { IN_CHROMIUM, WAIT_MS, openPage, startDemoAndBrowser, until } from './chromium.js';
 
 /** Collects the Content-Security-Policy violations Chromium reports on `page`'s console. */
 function watchCsp(page) {
@@ -68,10 +68,7 @@ function aggregate(events) {
 
 test('marketplace -> tracker -> collector -> dashboard, in headless Chromium', IN_CHROMIUM, async (t) => {
   const { demo, browser } = await startDemoAndBrowser(t);
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  const page = await context.newPage();
-  const pageErrors = [];
-  page.on('pageerror', (error) => pageErrors.push(error.message));
+  const { context, page, pageErrors } = await openPage(browser);
   const cspViolations = watchCsp(page);
   const api = async (path) => (await fetch(demo.url + path)).json();
 
