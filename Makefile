@@ -92,13 +92,13 @@ $(BUILD)/imp-names.wasm: src/unity.c $(NATIVE_SRC) $(NATIVE_HDR) Makefile
 # --- Native tests -----------------------------------------------------------------
 # Each suite is built three ways: warnings-as-errors, ASan+UBSan, and tiny capacities.
 # Test builds count the encoder's work (IMP_ENCODER_STATS, src/deflate.h); js/imp.wasm does not.
-$(BUILD)/plain/%: tests/c/%.c $(NATIVE_SRC) $(NATIVE_HDR) tests/c/harness.h tests/c/support.h
+$(BUILD)/plain/%: tests/c/%.c $(NATIVE_SRC) $(NATIVE_HDR) $(wildcard tests/c/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(WARN) -O1 -g -DIMP_ENCODER_STATS -Isrc -Itests/c $< $(NATIVE_SRC) -o $@ -lm -ljansson -lz
-$(BUILD)/asan/%: tests/c/%.c $(NATIVE_SRC) $(NATIVE_HDR) tests/c/harness.h tests/c/support.h
+$(BUILD)/asan/%: tests/c/%.c $(NATIVE_SRC) $(NATIVE_HDR) $(wildcard tests/c/*.h)
 	@mkdir -p $(@D)
 	$(CLANG) $(WARN) -O1 -g $(SAN) -DIMP_ENCODER_STATS -Isrc -Itests/c $< $(NATIVE_SRC) -o $@ -lm -ljansson -lz
-$(BUILD)/tiny/%: tests/c/%.c $(NATIVE_SRC) $(NATIVE_HDR) tests/c/harness.h tests/c/support.h
+$(BUILD)/tiny/%: tests/c/%.c $(NATIVE_SRC) $(NATIVE_HDR) $(wildcard tests/c/*.h)
 	@mkdir -p $(@D)
 	$(CLANG) $(WARN) -O1 -g $(SAN) -DIMP_ENCODER_STATS -DIMP_TEST_TINY -DIMP_ARENA_BYTES=65536 \
 	  -DIMP_OB_ARENA_BYTES=266752 -Isrc -Itests/c $< $(NATIVE_SRC) -o $@ -lm -ljansson -lz

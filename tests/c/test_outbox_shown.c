@@ -1,0 +1,153 @@
+/*
+** test_outbox_shown.c: a page shown again after a hide. A request's released copy is
+** taken back only if a scan finds it still released (another tab that took it sends it,
+** and the request's answer then changes nothing here); a late answer to a request whose
+** record was adopted again counts nothing twice; a request let go at a hide that lands
+** counts its events delivered, once.
+*/
+#include "outbox_support.h"
+
+/* Fails the request at t, then checks that nothing more happens here, ever. */
+static void nothing_follows(double t, uint32_t ticket, int32_t status, const char *why) {
+  CHECK_INT(imp_outbox_response(t, ticket, status, -1, 0.0), IMP_OK, "answered %s", why);
+  CHECK_INT(imp_outbox_next(t, 0.5), IMP_NONE, "no retry, write or removal %s", why);
+  CHECK_INT(imp_outbox_next(t + 1e6, 0.5), IMP_NONE, "ever %s", why);
+  CHECK_INT(ACT->held_batches, 0, "nothing held %s", why);
+  CHECK_INT(ACT->lost, 0, "nothing counted lost %s", why);
+  CHECK_INT(ACT->delivered, 0, "nothing counted delivered %s", why);
+}
+
+/* Shown again, a request's released copy is taken back only if a scan finds it still
+** released. Another tab that adopted it while the page was hidden sends it (its batch
+** stands for the events), so here the request's answer changes nothing: a failure is
+** not retried, a 2xx neither removes that tab's record nor counts the events. */
+static void test_shown_again_after_another_tab_took_it(void) {
+  uint32_t ticket = in_flight_at_hide();
+  imp_page_state(30, IMP_PAGE_VISIBLE);
+  scan_finds_kept(30, "tabc", 1.7e12 + 30020);
+  nothing_follows(40, ticket, 503, "(adopted elsewhere, request fails)");
+  ticket = in_flight_at_hide();
+  imp_page_state(30, IMP_PAGE_VISIBLE);
+  scan_finds_kept(30, "tabc", 1.7e12 + 30020);
+  nothing_follows(40, ticket, 204, "(adopted elsewhere, request lands)");
+  ticket = in_flight_at_hide();
+  imp_page_state(30, IMP_PAGE_VISIBLE);
+  CHECK_INT(imp_outbox_next(30, 0.5), IMP_OK, "a scan");
+  CHECK_INT(ACT->kind, IMP_ACT_SCAN, "a scan");
+  imp_outbox_scan_done(30); /* the record is gone: delivered and removed elsewhere */
+  nothing_follows(40, ticket, 503, "(removed elsewhere)");
+}
+
+/* Still released (or owned by a tab that is gone), the copy is claimed (rewritten as
+** this tab's) and, as an adopted one, confirmed a second later: a failed request is
+** not retried before that. */
+static void test_shown_again_takes_back_its_copy(void) {
+  uint32_t ticket = in_flight_at_hide();
+  imp_page_state(30, IMP_PAGE_VISIBLE);
+  scan_finds_kept(30, NULL, 0);
+  CHECK_INT(imp_outbox_next(30, 0.5), IMP_OK, "then");
+  kept_record(30);
+  CHECK(strstr(kept_value, " tab1\n") != NULL, "claimed by this tab");
+  CHECK_INT(imp_outbox_response(31, ticket, 503, -1, 0.0), IMP_OK, "the request fails");
+  CHECK_INT(imp_outbox_next(900, 0.5), IMP_NONE, "its backoff is over, but not retried yet");
+  scan_finds_kept(1030, NULL, 0); /* a second after the claim: still this tab's */
+  CHECK_INT(imp_outbox_next(1030, 0.5), IMP_OK, "confirmed");
+  CHECK_INT(ACT->kind, IMP_ACT_FETCH, "retried");
+  CHECK_INT(imp_outbox_response(1040, ACT->ticket, 204, -1, 0.0), IMP_OK, "lands");
+  CHECK_INT(ACT->delivered, 1, "delivered once");
+  CHECK_INT(imp_outbox_next(1040, 0.5), IMP_OK, "then");
+  CHECK_INT(ACT->kind, IMP_ACT_REMOVE, "its record is removed");
+  in_flight_at_hide();
+  imp_page_state(30, IMP_PAGE_VISIBLE);
+  scan_finds_kept(30, "tabc", 1.7e12 + 25); /* adopted by a tab whose lease ran out */
+  CHECK_INT(imp_outbox_next(30, 0.5), IMP_OK, "then");
+  CHECK_INT(ACT->kind, IMP_ACT_STORE, "claimed, as a record of a tab that is gone");
+}
+
+/* One slot: a request in flight gets a released copy at a hide (kept: kept_record()),
+** then lets its slot go for a click; the queued batch and the click go by beacon.
+** Returns its ticket. */
+static uint32_t let_go_at_hide(void) {
+  fresh_with(1, 1);
+  impression(10, "a", 1);
+  CHECK_INT(imp_outbox_next(10, 0.5), IMP_OK, "fetch");
+  uint32_t early = ACT->ticket;
+  impression(20, "b", 1);
+  imp_page_state(30, IMP_PAGE_HIDDEN);
+  CHECK_INT(imp_outbox_next(30, 0.5), IMP_OK, "at the hide");
+  kept_record(30); /* the request in flight gets a released copy */
+  CHECK_INT(imp_outbox_next(30, 0.5), IMP_OK, "then");
+  CHECK_INT(ACT->kind, IMP_ACT_BEACON, "the queued batch goes by beacon from the spare slot");
+  uint32_t beacon = ACT->ticket;
+  CHECK_INT(click(35, 0), IMP_OK, "a click while both slots are busy");
+  CHECK_INT(store_all(35), IMP_OK, "then");
+  CHECK_INT(ACT->kind, IMP_ACT_BEACON, "the request let go its slot: the click goes by beacon");
+  imp_outbox_beacon(35, ACT->ticket, IMP_BEACON_ACCEPTED);
+  imp_outbox_beacon(35, beacon, IMP_BEACON_ACCEPTED);
+  CHECK_INT(ACT->held_batches, 0, "nothing held: the record stands for the request");
+  return early;
+}
+
+/* let_go_at_hide(), then shown again the record is adopted, claimed, confirmed a
+** second later and sent again (at 1040). *early: the request let go; returns the
+** ticket of the adopted copy's request. */
+static uint32_t let_go_then_adopted(uint32_t *early) {
+  *early = let_go_at_hide();
+  imp_page_state(40, IMP_PAGE_VISIBLE);
+  scan_finds_kept(40, NULL, 0);
+  CHECK_INT(ACT->found, IMP_FOUND_ADOPTED, "its record is adopted");
+  CHECK_INT(imp_outbox_next(40, 0.5), IMP_OK, "then");
+  kept_record(40); /* the claim */
+  CHECK_INT(imp_outbox_next(40, 0.5), IMP_NONE, "not sent before the claim is confirmed");
+  scan_finds_kept(1040, NULL, 0); /* a second later */
+  CHECK_INT(imp_outbox_next(1040, 0.5), IMP_OK, "the claim still this tab's");
+  CHECK_INT(ACT->kind, IMP_ACT_FETCH, "sent again");
+  return ACT->ticket;
+}
+
+/* An answer to a request let go at a page hide, after its record was adopted again:
+** a never-retry status changes nothing here (the adopted batch gets its own answer),
+** so the events are counted lost once. */
+static void test_late_answer_after_adoption(void) {
+  uint32_t early, again = let_go_then_adopted(&early);
+  CHECK_INT(imp_outbox_response(1050, early, 400, -1, 0.5), IMP_OK, "the early request is refused late");
+  CHECK_INT(ACT->lost, 0, "which counts nothing here");
+  CHECK_INT(ACT->held_events, 1, "and leaves the adopted batch");
+  CHECK_INT(imp_outbox_next(1050, 0.5), IMP_NONE, "and its record");
+  CHECK_INT(imp_outbox_response(1060, again, 400, -1, 0.5), IMP_OK, "the adopted copy is refused");
+  CHECK_INT(ACT->lost, 1, "its event is counted lost, once");
+  CHECK_INT(imp_g.drop_pending, 1, "and travels in the next batch's drop");
+  again = let_go_then_adopted(&early);
+  CHECK_INT(imp_outbox_response(1050, early, 204, -1, 0.5), IMP_OK, "the early request lands late");
+  CHECK_INT(ACT->delivered, 0, "the adopted batch will count it");
+  CHECK_INT(imp_outbox_response(1060, again, 204, -1, 0.5), IMP_OK, "the adopted copy lands");
+  CHECK_INT(ACT->delivered, 1, "its event is delivered, once");
+  again = let_go_then_adopted(&early);
+  CHECK_INT(imp_outbox_response(1050, again, 204, -1, 0.5), IMP_OK, "the adopted copy lands first");
+  CHECK_INT(ACT->delivered, 1, "its event is delivered");
+  CHECK_INT(ACT->held_batches, 0, "and the batch is done");
+  CHECK_INT(imp_outbox_response(1060, early, 204, -1, 0.5), IMP_OK, "the early request lands late");
+  CHECK_INT(ACT->delivered, 1, "its event is not delivered twice");
+}
+
+/* A request let go at a hide (its slot needed, its released copy stored) that lands
+** after: its record goes, and its events count as delivered, once. */
+static void test_request_let_go_lands(void) {
+  uint32_t early = let_go_at_hide();
+  CHECK_INT(ACT->beaconed, 2, "two events beaconed");
+  CHECK_INT(imp_outbox_response(40, early, 204, -1, 0.5), IMP_OK, "the request let go lands");
+  CHECK_INT(ACT->delivered, 1, "its event counts as delivered");
+  CHECK_INT(imp_outbox_next(40, 0.5), IMP_OK, "next");
+  CHECK_INT(ACT->kind, IMP_ACT_REMOVE, "its record goes");
+  CHECK_INT(imp_outbox_response(41, early, 204, -1, 0.5), IMP_NONE, "a second answer is no one's");
+  CHECK_INT(ACT->delivered, 1, "counted once");
+}
+
+static const outbox_test tests[] = {
+    test_late_answer_after_adoption,
+    test_shown_again_after_another_tab_took_it,
+    test_shown_again_takes_back_its_copy,
+    test_request_let_go_lands,
+};
+
+int main(void) { return run_tests(tests, sizeof tests / sizeof tests[0]); }
