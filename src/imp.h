@@ -8,7 +8,7 @@
 **
 ** Boundary rules:
 **  - Every exported function returns an int32_t status (IMP_OK, IMP_NONE or a
-**    negative IMP_ERR_*), except the four accessors marked "accessor" below.
+**    negative IMP_ERR_*), except the seven accessors marked "accessor" below.
 **  - Only int32_t, uint32_t and double cross the boundary. Strings cross through
 **    the input buffer (imp_input_ptr()): the caller writes UTF-8 bytes there and
 **    passes their lengths. The configuration is a record the caller fills
