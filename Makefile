@@ -252,7 +252,8 @@ test-browser: deps wasm glue
 demo: deps wasm
 	node demo/server.js $(if $(PORT),--port $(PORT)) $(if $(DEMO_DB),--db $(DEMO_DB)) $(if $(STORE),--store '$(STORE)')
 
-# Collector unit tests, then the headless Chromium smoke test (one at a time).
+# The demo's tests, one file at a time: the collector (contract, gzip, hostile input, export,
+# durability, the ClickHouse spool), the server, and the pages in headless Chromium (smoke, overlay).
 .PHONY: test-demo
 test-demo: deps wasm glue
 	node --test --test-concurrency=1 tests/demo/
