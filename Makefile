@@ -273,7 +273,7 @@ bench-store: deps
 
 # --- Benchmarks ------------------------------------------------------------------------------
 # Measures, never asserts: tables on the terminal, raw numbers in tests/bench/results/
-# latest.json (ignored by git), the chart in tests/bench/chart.png. At most about 13
+# latest.json (ignored by git), the chart in tests/bench/chart.png. About 15
 # minutes on 2 cores: the in-page part stops starting sessions after BENCH_BUDGET_S
 # (default 660) seconds; BENCH_ROUNDS=n (default 5) sets the repeats.
 # Both sides of the native/WASM comparison compile the core as one unit (src/unity.c).
