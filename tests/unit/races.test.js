@@ -16,7 +16,7 @@ import assert from 'node:assert/strict';
 import { createTracker } from '../../js/index.js';
 import { createPage, fakeNetwork, wasmBytes } from './fakes/dom.js';
 import { addGrid } from './fakes/tracker.js';
-import { fakeStorage } from './fakes/delivery.js';
+import { fakeStorage, manualFetch, manualLocks } from './fakes/delivery.js';
 
 const RUNS = Number(process.env.RACE_RUNS) || 100;
 const STEPS = 60;
@@ -30,45 +30,6 @@ function random(seed) {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-/** Web Locks that grant a request only when the test says so (grant()), in order per name. */
-function manualLocks() {
-  const held = new Set();
-  const waiting = [];
-  const locks = {
-    request: (name, callback) => new Promise((resolve, reject) => waiting.push({ name, callback, resolve, reject })),
-    query: async () => ({ held: [...held].map((name) => ({ name })) }),
-  };
-  const grant = () => {
-    const i = waiting.findIndex((r) => !held.has(r.name));
-    if (i < 0) return;
-    const [r] = waiting.splice(i, 1);
-    held.add(r.name);
-    Promise.resolve().then(() => r.callback({ name: r.name })).finally(() => held.delete(r.name)).then(r.resolve, r.reject);
-  };
-  return { locks, waiting, grant };
-}
-
-/**
- * fetch whose answers wait: each request can be answered, or aborted and maybe answered
- * after; once `atOnce` is set, a new request is answered 204 at once.
- */
-function manualFetch(network) {
-  const open = [];
-  const answers = { open, atOnce: false };
-  answers.fetch = (url, init) => {
-    network.calls.push({ kind: 'fetch', url, body: init.body });
-    if (answers.atOnce) return Promise.resolve({ status: 204, headers: { get: () => null } });
-    return new Promise((resolve, reject) => {
-      const request = { resolve, reject, body: init.body, aborted: false };
-      init.signal?.addEventListener('abort', () => {
-        request.aborted = true;
-      });
-      open.push(request);
-    });
-  };
-  return answers;
 }
 
 const ticks = async (n) => {

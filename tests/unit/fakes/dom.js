@@ -110,7 +110,7 @@ function pageEnv(page, { gpc, webdriver }) {
     window: page.window,
     document: page.document,
     // No Blob: the transport then hands fetch and sendBeacon the gzip bytes themselves,
-    // which a test can read synchronously (bodyText); delivery.test.js checks the Blob.
+    // which a test can read synchronously (bodyText); delivery-browser.test.js checks the Blob.
     Blob: null,
     navigator: { webdriver, globalPrivacyControl: gpc },
     location: { pathname: '/search' },
