@@ -129,7 +129,9 @@ describe('a tracker whose core arrives late', () => {
     assert.deepEqual(transport.events.map((e) => [e.e, e.id, e.t, e.ms]), [['imp', 'gig-1', 0, undefined], ['vis', 'gig-1', 200, 200]]);
     assert.equal(tracker.stats().elements, 1, 'the removed card is released once its entries counted');
   });
+});
 
+describe('a tracker whose core arrives late: held clicks and a failed core', () => {
   it('a click held while the core loads, on a card let go before it is handed on, stops nothing and counts for no other card', async () => {
     for (const letGo of ['no longer a card', 'removed, then a back/forward cache restore']) {
       const page = createPage();

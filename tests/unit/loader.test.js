@@ -100,7 +100,9 @@ describe('loadCore', () => {
       message: `impression-tracker: core: ${refusal}: allow 'wasm-unsafe-eval' in script-src`,
     });
   });
+});
 
+describe('loadCore: the modules it refuses and the one it runs', () => {
   it('refuses a module that imports anything', async () => {
     await assert.rejects(loadCore(new WebAssembly.Module(importingModule)), /imports env\.f/);
   });
