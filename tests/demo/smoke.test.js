@@ -10,118 +10,30 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IN_CHROMIUM, WAIT_MS, openPage, startDemoAndBrowser, until } from './chromium.js';
-
-/** Collects the Content-Security-Policy violations Chromium reports on `page`'s console. */
-function watchCsp(page) {
-  const violations = [];
-  page.on('console', (message) => {
-    if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
-  });
-  return violations;
-}
-
-/**
- * In the page: the cards at least half inside the viewport and not under the sticky
- * header (the tracker runs with occlusion on, so a covered card is not viewable), and
- * the cards clearly out of view. Borderline cards (40-60 %) are in neither list.
- */
-function viewportCards() {
-  const header = document.querySelector('.topbar').getBoundingClientRect();
-  const width = document.documentElement.clientWidth;
-  const height = document.documentElement.clientHeight;
-  const inView = [];
-  const outOfView = [];
-  for (const card of document.querySelectorAll('[data-gig-id]')) {
-    const box = card.getBoundingClientRect();
-    const w = Math.min(box.right, width) - Math.max(box.left, 0);
-    const h = Math.min(box.bottom, height) - Math.max(box.top, 0);
-    const ratio = w > 0 && h > 0 ? (w * h) / (box.width * box.height) : 0;
-    const covered = box.top < header.bottom && box.bottom > header.top;
-    if (ratio > 0.6 && !covered) inView.push(card.dataset.gigId);
-    else if (ratio === 0) outOfView.push(card.dataset.gigId);
-  }
-  return { inView, outOfView, scrollY: window.scrollY };
-}
-
-/** Flushes the tracker, then answers whether every id in `ids` has an event of type `e`. */
-async function trackerReported(page, e, ids) {
-  return page.evaluate(({ e, ids }) => {
-    window.demo.flush();
-    const seen = new Set(window.demo.debugLog.filter((ev) => ev.e === e).map((ev) => ev.id));
-    return ids.every((id) => seen.has(id));
-  }, { e, ids });
-}
-
-/** Aggregates per gig from the tracker's own events, the way the collector should. */
-function aggregate(events) {
-  const gigs = new Map();
-  for (const ev of events) {
-    const gig = gigs.get(ev.id) ?? { impressions: 0, viewable: 0, clicks: 0, visible_ms: 0 };
-    if (ev.e === 'imp') gig.impressions++;
-    if (ev.e === 'view') gig.viewable++;
-    if (ev.e === 'click') gig.clicks++;
-    if (ev.e === 'vis') gig.visible_ms += ev.ms;
-    gigs.set(ev.id, gig);
-  }
-  return gigs;
-}
+import {
+  checkDashboard, checkGigs, fling, leave, openMarketplace, scrollSlowly, trackerReported, viewportCards, watchCsp,
+} from './smoke-steps.js';
 
 test('marketplace -> tracker -> collector -> dashboard, in headless Chromium', IN_CHROMIUM, async (t) => {
   const { demo, browser } = await startDemoAndBrowser(t);
   const { context, page, pageErrors } = await openPage(browser);
   const cspViolations = watchCsp(page);
   const api = async (path) => (await fetch(demo.url + path)).json();
-
-  await page.goto(demo.marketplace);
-  await page.waitForFunction(() => document.documentElement.dataset.trackerReady, null, { timeout: WAIT_MS });
-  assert.equal(await page.evaluate(() => document.documentElement.dataset.trackerReady), 'yes',
-    await page.textContent('#tracker-status'));
-  // The page loaded the package through its public entry point.
-  assert.match(await page.evaluate(() => document.querySelector('script[type=importmap]').textContent),
-    /"impression-tracker": "\/node_modules\/impression-tracker\/js\/index\.js"/);
+  await openMarketplace(page, demo);
 
   // 1. Look at the first results: every card well in view becomes viewable.
   const first = await page.evaluate(viewportCards);
   assert.ok(first.inView.length >= 4, `cards in view at load: ${first.inView}`);
   await until('viewable impressions of the first cards', () => trackerReported(page, 'view', first.inView));
 
-  // 2. Fling: scroll ~1600 px in 200 px steps, one per animation frame.
-  const fling = await page.evaluate(() => new Promise((resolve) => {
-    const start = window.scrollY;
-    const step = () => {
-      window.scrollBy(0, 200);
-      if (window.scrollY >= start + 1600 || window.scrollY + innerHeight >= document.documentElement.scrollHeight) {
-        resolve({ start, end: window.scrollY });
-      } else {
-        requestAnimationFrame(step);
-      }
-    };
-    requestAnimationFrame(step);
-  }));
-  assert.ok(fling.end - fling.start >= 1000, `fling covered ${fling.end - fling.start} px`);
-  // Cards entirely between the start and end viewports were only passed by.
-  const flungPast = await page.evaluate(({ start, end }) => {
-    const out = [];
-    for (const card of document.querySelectorAll('[data-gig-id]')) {
-      const box = card.getBoundingClientRect();
-      const top = box.top + window.scrollY;
-      if (top >= start + innerHeight && top + box.height <= end) out.push(card.dataset.gigId);
-    }
-    return out;
-  }, fling);
-  assert.ok(flungPast.length >= 4, `cards flung past: ${flungPast}`);
+  // 2. Fling past a few rows.
+  const flungPast = await fling(page);
   const afterFling = await page.evaluate(viewportCards);
   await until('impressions of the flung-past cards', () => trackerReported(page, 'imp', flungPast));
   await until('viewable impressions where the fling stopped', () => trackerReported(page, 'view', afterFling.inView));
 
-  // 3. Scroll on slowly: 300 px at a time, each time waiting until the cards in view are viewable.
-  const slowlySeen = [];
-  for (let i = 0; i < 3; i++) {
-    await page.evaluate(() => window.scrollBy(0, 300));
-    const now = await page.evaluate(viewportCards);
-    await until(`viewable impressions after slow step ${i + 1}`, () => trackerReported(page, 'view', now.inView));
-    slowlySeen.push(...now.inView);
-  }
+  // 3. Scroll on slowly.
+  const slowlySeen = await scrollSlowly(page);
 
   // 4. Click a gig that is in view (its title link; the page shows a toast instead of navigating).
   const clicked = (await page.evaluate(viewportCards)).inView[0];
@@ -129,65 +41,18 @@ test('marketplace -> tracker -> collector -> dashboard, in headless Chromium', I
   await page.waitForSelector('#toast:not([hidden])');
   await until('the click event', () => trackerReported(page, 'click', [clicked]));
 
-  // 5. Leave: pagehide makes the tracker end every visible span and send with sendBeacon.
-  const events = await page.evaluate(() => {
-    window.dispatchEvent(new PageTransitionEvent('pagehide', { persisted: false }));
-    return window.demo.debugLog;
-  });
-  assert.ok(events.some((ev) => ev.e === 'vis'), 'page hide ended the visible spans');
-  const totals = await until('every emitted event at the collector', async () => {
-    const got = await api('/api/totals');
-    return got.events >= events.length && got;
-  });
-  assert.equal(totals.events, events.length, 'no more and no fewer events than the tracker emitted');
-  assert.equal(totals.page_views, 1);
-  assert.equal(totals.automated_page_views, 1, 'headless Chromium sets navigator.webdriver');
-  assert.deepEqual(totals.collector.rejected, {}, 'the collector rejected nothing');
+  // 5. Leave; the collector holds every event the tracker emitted.
+  const { events, totals } = await leave(page, api);
   assert.deepEqual(pageErrors, []);
-
-  // The dashboard API agrees with the tracker, gig by gig.
-  const expected = aggregate(events);
-  const { gigs } = await api('/api/gigs');
-  const byId = new Map(gigs.map((g) => [g.id, g]));
-  assert.equal(byId.size, expected.size);
-  for (const [id, want] of expected) {
-    const got = byId.get(id);
-    assert.deepEqual({ impressions: got.impressions, viewable: got.viewable, clicks: got.clicks, visible_ms: got.visible_ms },
-      want, `gig ${id}`);
-  }
-  // ... and with what was done.
-  for (const id of [...first.inView, ...afterFling.inView, ...slowlySeen]) {
-    assert.equal(byId.get(id).impressions, 1, `${id} seen: one impression`);
-    assert.equal(byId.get(id).viewable, 1, `${id} seen: one viewable impression`);
-    assert.ok(byId.get(id).visible_ms >= 1000, `${id} seen: at least 1 s visible`);
-  }
-  for (const id of flungPast) {
-    assert.equal(byId.get(id).impressions, 1, `${id} flung past: an impression`);
-    assert.equal(byId.get(id).viewable, 0, `${id} flung past: no viewable impression`);
-    assert.ok(byId.get(id).visible_ms < 1000, `${id} flung past: under 1 s visible`);
-  }
-  assert.equal(byId.get(clicked).clicks, 1);
-  assert.equal(byId.get(clicked).clicks_after_view, 1, 'the click came after a viewable impression');
-  assert.equal(totals.clicks, 1);
-  const positions = new Map(events.filter((ev) => ev.e === 'imp').map((ev) => [ev.id, ev.pos]));
-  assert.equal(byId.get(clicked).avg_position, positions.get(clicked));
+  const seen = [...first.inView, ...afterFling.inView, ...slowlySeen];
+  const gigCount = await checkGigs(api, events, { seen, flungPast, clicked, totals });
 
   // The export holds the same events.
   const ndjson = (await (await fetch(demo.url + '/export.ndjson')).text()).trim().split('\n');
   assert.equal(ndjson.length, events.length);
 
   // 6. The dashboard page shows the same numbers.
-  const dashboard = await context.newPage();
-  dashboard.on('pageerror', (error) => pageErrors.push(error.message));
-  const dashboardCsp = watchCsp(dashboard);
-  await dashboard.goto(demo.dashboard);
-  await dashboard.waitForFunction(() => Number(document.body.dataset.updates) >= 1, null, { timeout: WAIT_MS });
-  assert.equal(await dashboard.textContent('#t-impressions'), totals.impressions.toLocaleString('en'));
-  assert.equal(await dashboard.textContent('#t-viewable'), totals.viewable.toLocaleString('en'));
-  assert.equal(await dashboard.textContent('#t-clicks'), '1');
-  assert.equal(await dashboard.textContent(`tr[data-gig-id="${clicked}"] td[data-col="clicks"]`), '1');
-  assert.equal(await dashboard.locator('#gig-table tbody tr').count(), expected.size);
-  assert.equal(await dashboard.locator('#chart-events canvas').count(), 1, 'the uPlot chart is drawn');
+  const dashboardCsp = await checkDashboard(context, demo, { totals, clicked, gigCount, pageErrors });
   assert.deepEqual(pageErrors, []);
   assert.deepEqual([...cspViolations, ...dashboardCsp], [], 'both pages work within their Content-Security-Policy');
 });
