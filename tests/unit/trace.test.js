@@ -4,7 +4,7 @@
 // and differential runs of generated traces (valid calls, malformed lines, odd numbers
 // and strings; tracking lines, then delivery's: sends, outcomes, storage, scans, tabs,
 // reloads) through both replays.
-import { describe, it, before } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
