@@ -9,13 +9,15 @@
 **    carries more than a delivered copy of it), drop-only records, consent purges,
 **    what a crash, a page death with storage unusable, or a consent purge lost
 **    (measured as it happens; zero for a clean page death), and what the other tab
-**    counted lost (a refusal for good); the count may exceed what is missing only by
-**    events (and the "drop" of their copy) the collector holds from a request whose
-**    answer the outbox never heard, expired since, by events the other tab holds
-**    that this tab held too without a standing claim (a claim whose write failed, a
-**    released copy, a record the other tab wrote back from a stale read) and counted
-**    lost, and by events both tabs counted lost, or that the other tab counted lost
-**    and the collector has;
+**    counted lost (a refusal for good, a record too old); the count may exceed what
+**    is missing only by events (and the "drop" of their copy) the collector holds
+**    from a request whose answer the outbox never heard, expired since, by events the
+**    other tab holds that this tab held too without a standing claim (a claim whose
+**    write failed, a released copy, a record the other tab wrote back from a stale
+**    read) and counted lost, and by events both tabs counted lost, or that the other
+**    tab counted lost (a refusal, a scan that found them too old) and the collector
+**    has or this tab holds; an excuse whose over-count went (this tab let its copy go
+**    uncounted) is returned;
 **  - once a scan of this tab ended IMP_OB_SETTLE_MS or more after the other tab's
 **    claim on a record was written, with the claim standing, this tab holds none of
 **    its events (but in a request in flight) and sends none again (fetch, beacon,
@@ -137,9 +139,16 @@ static long long unheard(void) {
   return n;
 }
 
-/* imbalance(), less what unheard() excuses (counted beyond what is missing). */
+/* imbalance(), less what unheard() excuses (counted beyond what is missing), and
+** plus an excuse whose over-count is gone (taken_given_back()). */
 static long long excused_imbalance(void) {
   long long d = imbalance();
+  if (d > 0 && excused > 0) {
+    long long back = taken_given_back(d < excused ? d : excused);
+    excused -= back;
+    allowed += back;
+    d -= back;
+  }
   if (d < 0 && excused - d <= unheard()) {
     excused -= d;
     allowed += d;

@@ -2,7 +2,8 @@
 ** fuzz_outbox_store.h: the collector and the page's localStorage of fuzz_outbox.c.
 ** The collector takes a body's events by (pv, s), counts each batch identity's "drop"
 ** once and an event it gets again apart (`twice`); storage is a list of records, each
-** parsed once when written, shared by this tab and the other (fuzz_outbox_tabs.h).
+** parsed once when written, shared by this tab and the other (fuzz_outbox_tabs.h); a
+** record no tracker of this version can read is kept unparsed (`unreadable`).
 */
 /*=== MARK: - The collector ===*/
 /* The collector receives a body; with `beaconed`, even one it would refuse counts.
@@ -78,10 +79,11 @@ static void rec_drop(const char *key) {
   store[i] = store[--store_n];
 }
 
-static int rec_write(const char *key, const uint8_t *value, uint32_t len) {
+/* The record under `key`, replaced by `len` bytes of value (NULL: no room left). */
+static rec *rec_put_value(const char *key, const uint8_t *value, uint32_t len) {
   int i = find_rec(key);
   if (i < 0) {
-    if (store_n == MAX_REC) return 0;
+    if (store_n == MAX_REC) return NULL;
     i = (int)store_n++;
     snprintf(store[i].key, sizeof store[i].key, "%s", key);
   } else {
@@ -90,8 +92,26 @@ static int rec_write(const char *key, const uint8_t *value, uint32_t len) {
   store[i].value = malloc(len);
   memcpy(store[i].value, value, len);
   store[i].len = len;
-  parse_rec(&store[i]);
-  return 1;
+  store[i].unreadable = 0;
+  return &store[i];
+}
+
+static int rec_write(const char *key, const uint8_t *value, uint32_t len) {
+  rec *x = rec_put_value(key, value, len);
+  if (x) parse_rec(x);
+  return x != NULL;
+}
+
+/* A record this version cannot read (an earlier format, a value cut short): no
+** events, nothing to count; every tracker's scan removes it. */
+static void rec_write_unreadable(const char *key, const char *value) {
+  rec *x = rec_put_value(key, (const uint8_t *)value, (uint32_t)strlen(value));
+  if (!x) return;
+  x->unreadable = 1;
+  x->pv = -1;
+  x->events = 0;
+  x->drop = 0;
+  x->s = malloc(sizeof *x->s);
 }
 
 static int by_key(const void *a, const void *b) {

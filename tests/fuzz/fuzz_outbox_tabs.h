@@ -16,7 +16,11 @@
 **   delivers a committed record's events (the collector gets them) and removes it, or
 **     loses them to a refusal and counts them and the copy's "drop" (other_counted);
 **   or delivers a record no live tab owns and removes it at once (a tab that adopted
-**     and delivered it).
+**     and delivered it);
+**   removes, as its scans do, a record it cannot read, and one no live tab owns older
+**     than max_age_ms, counting its events and "drop" (fuzz_outbox_tabs_scan.h);
+**   dies with requests out, which reach the collector or not, their records left
+**     owned by the dead tab; purges when this tab sees consent revoked, or not yet.
 ** The events of a record it took are in a place ("taken") until it delivers them. A
 ** claim is seen by this tab when one of its scans ends IMP_OB_SETTLE_MS or more after
 ** the claim was written, with the claim standing (the record owned by the other tab,
@@ -34,6 +38,7 @@ typedef struct {
   uint8_t *json; /* the batch's JSON, to deliver */
   uint32_t json_len;
   double taken_at;
+  int in_flight; /* a request of it is out, unanswered (COMMITTED) */
 } taken_rec;
 enum { TAKEN = 1, COMMITTED, DELIVERED };
 
@@ -46,6 +51,7 @@ static int other_life = 1; /* other_id is w<other_life> */
 
 static void rec_drop(const char *key);
 static int rec_write(const char *key, const uint8_t *value, uint32_t len);
+static void scan_removes(const rec *x, int stale); /* fuzz_outbox_tabs_scan.h */
 
 /*=== MARK: - Record headers: I2 <created> <until> <attempted> <owner>\n ===*/
 static const uint8_t *rec_owner(const rec *x, uint32_t *len) {
@@ -62,16 +68,21 @@ static int owned_by(const rec *x, const char *id) {
 
 static double rec_ms(const rec *x, uint32_t at) { return strtod((const char *)x->value + at, NULL); }
 
-/* Whether a record is free for the other tab: no live tab owns it, and it is young
-** enough to deliver (an expired one is this tab's to count lost). */
-static int takeable(const rec *x) {
-  double wall = epoch + now;
-  if (wall - rec_ms(x, 3) > imp_ob.cfg.max_age_ms || owned_by(x, other_id)) return 0;
+/* Whether no live tab owns a record, as the other tab sees it. */
+static int no_live_owner(const rec *x) {
+  if (owned_by(x, other_id)) return 0;
   if (owned_by(x, "-")) return 1;
   if (core_alive && owned_by(x, tab)) return 0;
   if (locks) return !(other_live && owned_by(x, prev_tab));
-  return rec_ms(x, 17) <= wall;
+  return rec_ms(x, 17) <= epoch + now;
 }
+
+/* Older than max_age_ms: a scan removes it and counts its events and "drop". */
+static int too_old(const rec *x) { return epoch + now - rec_ms(x, 3) > imp_ob.cfg.max_age_ms; }
+
+/* Whether the other tab's scan acts on a record: one it cannot read (removed), or
+** one no live tab owns (taken, or removed and counted when too old). */
+static int scannable(const rec *x) { return x->unreadable || no_live_owner(x); }
 
 /* Writes x, as read, with other_id as owner and a lease from now. */
 static void claim_other(const rec *x) {
@@ -137,8 +148,13 @@ static int read_stands(const rec *x) {
 ** failed is sent as is, a released copy of a hidden page), this tab may send them
 ** too, or count them lost (max_age_ms, a refusal) while the other tab delivers them.
 ** A drop-only record read before this tab's scan removed it is counted by both tabs:
-** nothing claims those, and no (pv, s) folds a count (stale_drops). */
+** nothing claims those, and no (pv, s) folds a count (stale_drops). A record it
+** cannot read, or too old, its scan removes instead (scan_removes()). */
 static void take_copy(const rec *x, int at_once) {
+  if (x->unreadable || too_old(x)) {
+    scan_removes(x, !read_stands(x));
+    return;
+  }
   for (uint32_t k = 0; taken_n == MAX_TAKEN && k < taken_n; k++)
     if (taken[k].state == DELIVERED) taken_free(k); /* (room: a delivered one goes) */
   if (taken_n == MAX_TAKEN) return;
@@ -161,20 +177,21 @@ static void take_copy(const rec *x, int at_once) {
   t->json = malloc(t->json_len + 1u);
   memcpy(t->json, nl + 1, t->json_len);
   t->taken_at = now;
+  t->in_flight = 0;
   SAY("  other tab %s takes %s%s%s\n", other_id, t->key, stale ? " from a stale read" : "",
       at_once ? " and delivers it" : "");
   if (at_once) deliver_other(t, 0);
   else claim_other(x);
 }
 
-/* The pick-th record the other tab may take, if any. */
-static int pick_takeable(uint8_t pick) {
+/* The pick-th record the other tab's scan acts on, if any. */
+static int pick_scannable(uint8_t pick) {
   uint32_t n = 0;
-  for (uint32_t i = 0; i < store_n; i++) n += (uint32_t)takeable(&store[i]);
+  for (uint32_t i = 0; i < store_n; i++) n += (uint32_t)scannable(&store[i]);
   if (!n) return -1;
   n = pick % n;
   for (uint32_t i = 0; i < store_n; i++)
-    if (takeable(&store[i]) && !n--) return (int)i;
+    if (scannable(&store[i]) && !n--) return (int)i;
   return -1;
 }
 

@@ -15,10 +15,15 @@
 **     error or a 5xx (which the collector may have stored) keeps the record to retry
 **     later; a 4xx for events the collector refuses (answered as this tab's requests
 **     are) loses them, and that tab counts them and the copy's "drop";
+**   sends a committed record and leaves the request out until an answer (a delivery,
+**     a failure) or its death;
 **   dies with its records owned (its Web Lock released, or without Web Locks its
-**     lease left to run out), possibly between delivering a record and removing it;
-**     this tab must adopt and deliver those events (the collector may get some twice).
-**     Another tab (a new id) takes its place.
+**     lease left to run out), possibly between delivering a record and removing it,
+**     or with requests out, each lost with the page, stored by the collector or
+**     refused by it unheard; this tab must adopt and deliver those events (the
+**     collector may get some twice). Another tab (a new id) takes its place;
+**   purges with this tab when consent is revoked (consent is the site's), or not yet;
+**   (a tab of another tracker version writes a record neither can read.)
 ** At the end, with the network back, it delivers everything it committed.
 */
 static rec read_copy; /* the other tab's copy of one record, as it read it */
@@ -34,7 +39,7 @@ static void read_forget(void) {
 
 /* The other tab reads the pick-th record it may take into its copy. */
 static void read_record(uint8_t pick) {
-  int i = pick_takeable(pick);
+  int i = pick_scannable(pick);
   read_forget();
   if (i < 0) return;
   const rec *x = &store[i];
@@ -90,18 +95,41 @@ static void other_request_fails(uint8_t how, uint8_t pick) {
   taken_rec *t = pick_committed(pick);
   if (!t || !t->events) return;
   SAY("  other tab's request for %s fails (%u)\n", t->key, how % 4u);
+  t->in_flight = 0;
   if (how % 4u == 1u && net_up) collect(t->json, t->json_len, 0, 0);
   if (how % 4u == 3u && net_up) refused_to_other(t);
 }
 
+/* The other tab sends a committed record's events: the request stays out until an
+** answer (a delivery, a failure) or the tab's death. */
+static void send_other(taken_rec *t) {
+  SAY("  other tab sends %s (%u events)\n", t->key, t->events);
+  t->in_flight = 1;
+}
+
+/* A request out when its tab dies, fate % 3: lost with the page (as with the network
+** down), reached the collector (stored, its answer lost), or refused by it for good
+** (unheard); its record stays, owned by the dead tab. */
+static void request_dies(const taken_rec *t, uint8_t fate) {
+  int refusal = fate % 3u == 2u && !verdict_of(t->json, t->json_len, 0);
+  SAY("  other tab's request for %s %s\n", t->key,
+      !net_up || fate % 3u == 0 ? "is lost with the page"
+      : refusal ? "is refused by the collector, unheard" : "reached the collector");
+  if (!net_up || fate % 3u == 0) return;
+  if (refusal) verdict_of(t->json, t->json_len, 1);
+  else collect(t->json, t->json_len, 0, 0);
+}
+
 /* The other tab dies with what it holds: its records, owned by an id no live tab has,
-** are this tab's to adopt (with Web Locks at once, else when their leases run out).
-** Only a batch whose record this tab removed (a consent purge) was in that tab's
-** memory alone, and is lost with it. */
-static void other_tab_dies(void) {
+** are this tab's to adopt (with Web Locks at once, else when their leases run out);
+** its requests out reach the collector or not (the input picks each fate). Only a
+** batch whose record this tab removed (a consent purge) was in that tab's memory
+** alone, and is lost with it. */
+static void other_tab_dies(fz_in *in) {
   int memory_only = 0;
   SAY("  other tab %s dies\n", other_id);
   for (uint32_t i = 0; i < taken_n; i++) {
+    if (taken[i].state == COMMITTED && taken[i].in_flight) request_dies(&taken[i], fz_u8(in));
     memory_only |= taken[i].state == COMMITTED && !claim_stands(&taken[i]);
     for (uint32_t k = 0; taken[i].pv >= 0 && k < taken[i].events; k++)
       seen_taken[taken[i].pv][taken[i].s[k]] = 0;
@@ -115,12 +143,28 @@ static void other_tab_dies(void) {
   allowed += lost;
 }
 
+/* Consent is the site's: the other tab sees it revoked as this tab does, and purges.
+** What it held goes (counted with this tab's purge, as withheld on purpose); a request
+** of its out, cancelled, may have reached the collector; every record goes. */
+static void other_tab_purges(fz_in *in) {
+  SAY("  other tab %s sees consent revoked, and purges\n", other_id);
+  for (uint32_t i = 0; i < taken_n; i++)
+    if (taken[i].state == COMMITTED && taken[i].in_flight && net_up && (fz_u8(in) & 1))
+      collect(taken[i].json, taken[i].json_len, 0, 0);
+  while (taken_n) taken_free(0);
+  read_forget();
+  while (store_n) rec_drop(store[0].key);
+}
+
 /*=== MARK: - Hooks for the world ===*/
 /* A step of the other tab, c % 8: take now (0), or deliver at once (3); read, and take
-** after some of this tab's actions (1) or at a later step (4, 5); deliver a committed
-** record (2: with c & 0x80 it dies before removing it, unless drop-only: both tabs
-** would carry that count, which no (pv, s) folds); a request of its fails (6); it
-** dies (7). */
+** after some of this tab's actions (1) or at a later step (4, 5); a record's age over
+** max_age_ms makes the take a removal that counts it, an unreadable one a removal
+** (fuzz_outbox_tabs_scan.h); with (c >> 3) % 8 == 7, 4 is instead a tab of another
+** version writing a record this one cannot read; deliver a committed record (2: with
+** c & 0x80 it dies before removing it, unless drop-only: both tabs would carry that
+** count, which no (pv, s) folds; with c & 0x08 it sends it, and the request stays out
+** until the next answer or its death); a request of its fails (6); it dies (7). */
 static void other_tab_step(fz_in *in) {
   uint8_t c = fz_u8(in), pick = fz_u8(in);
   int i;
@@ -129,20 +173,27 @@ static void other_tab_step(fz_in *in) {
   switch (c % 8u) {
   case 0:
   case 3:
-    if ((i = pick_takeable(pick)) >= 0) take_copy(&store[i], c % 8u == 3);
+    if ((i = pick_scannable(pick)) >= 0) take_copy(&store[i], c % 8u == 3);
     break;
   case 1:
     read_record(pick);
     take_after = 1 + (c >> 3) % 8;
     break;
-  case 4: read_record(pick); break;
+  case 4:
+    if ((c >> 3) % 8u == 7u) foreign_record_appears(pick);
+    else read_record(pick);
+    break;
   case 5: take_read(); break;
   case 6: other_request_fails(c >> 3, pick); break;
-  case 7: other_tab_dies(); break;
+  case 7: other_tab_dies(in); break;
   default:
     if ((t = pick_committed(pick)) == NULL) break;
+    if ((c & 0x88) == 0x08 && t->events && !t->in_flight) {
+      send_other(t);
+      break;
+    }
     deliver_other(t, c >> 7 && t->events); /* (see below) */
-    if (c >> 7) other_tab_dies();
+    if (c >> 7) other_tab_dies(in);
   }
 }
 
@@ -155,6 +206,7 @@ static void other_tab_between(void) {
 /* The end: the other tab confirms, delivers everything it holds, and goes. */
 static void other_tab_finishes(void) {
   now += IMP_OB_SETTLE_MS;
+  scan_removes_unreadable();
   confirm_claims();
   for (uint32_t i = 0; i < taken_n; i++)
     if (taken[i].state == COMMITTED) deliver_other(&taken[i], 0);
@@ -169,6 +221,7 @@ static void other_tab_reset(void) {
   memset(shared, 0, sizeof shared);
   memset(other_lost, 0, sizeof other_lost);
   memset(other_lost_drop, 0, sizeof other_lost_drop);
+  memset(given_back, 0, sizeof given_back);
   stale_drops = 0;
   other_counted = 0;
   other_life = 1;

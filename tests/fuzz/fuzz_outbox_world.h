@@ -18,6 +18,7 @@ typedef struct {
   int pv;
   uint32_t events;
   long long drop, *s;
+  int unreadable; /* not a record of this version: never parsed (fuzz_outbox_store.h) */
 } rec;
 typedef struct { uint32_t ticket; uint8_t *body; uint32_t len; } req;
 
@@ -57,6 +58,7 @@ static long long scan_taken(void);
 static int owned_by(const rec *x, const char *id);
 static void claim_lost(const char *key);
 static long long taken_unheard(void);
+static long long taken_given_back(long long most);
 static int verdict_of(const uint8_t *body, uint32_t len, int refuse);
 
 /* FUZZ_VERBOSE=1 prints every step, action and check (to read a crashing input). */
