@@ -70,7 +70,8 @@ function decodeField(field, out) {
 }
 
 // name -> [field count, index of the first string field or 0]; `start` may also
-// have 13 to 16 fields (the optional compress, window_bits, occlusion and echo_ms).
+// have 13 to 16 fields (the optional compress, window_bits, occlusion and echo_ms),
+// never fewer than 12.
 const CALLS = {
   start: [12, 0], page: [5, 3], state: [3, 0], focus: [3, 0], end: [2, 0], item: [5, 3],
   tick: [2, 0], take: [3, 0], drop: [2, 0], elem: [5, 3], unelem: [3, 0], eobs: [5, 0], cover: [4, 0], act: [4, 0],
@@ -82,7 +83,7 @@ function runLine(core, fields, outbox) {
   const x = core.exports;
   if (!isTrackingLine(fields[0])) return outbox.run(fields, parseTraceNumber, decodeField);
   const spec = CALLS[fields[0]];
-  const count = fields[0] === 'start' && fields.length <= 16 ? 12 : fields.length;
+  const count = fields[0] === 'start' && fields.length >= 12 && fields.length <= 16 ? 12 : fields.length;
   if (!spec || spec[0] !== count) return undefined;
   const stringsAt = spec[1] || fields.length;
   const d = [];

@@ -159,6 +159,12 @@ describe('generated traces: WASM replay = native replay', { skip: noNative }, ()
     assert.equal((await wasm(trace)).toString('latin1'), fromNative.toString('latin1'));
     assert.match(fromNative.toString(), /^! 2 PARSE\n! 4 PARSE\n\{/);
   });
+  it('a start line with fewer than its eleven numbers is malformed, in both', async () => {
+    const trace = 'start 16 1024 262144\npage 0 0 pv /\nstart 16 1024 262144 50 16384 5000 0.5 1000 242500 0.3 0 1 15 0 1000 9\n';
+    const fromWasm = (await wasm(trace)).toString('latin1');
+    assert.equal(fromWasm, '! 1 PARSE\n! 2 IMP_ERR_STATE\n! 3 PARSE\n');
+    assert.equal(fromWasm, native(trace).toString('latin1'));
+  });
 });
 
 describe('generated delivery traces: WASM replay = native replay', { skip: noNative }, () => {
