@@ -2,7 +2,8 @@
 ** api.c: every exported function, and the only file that defines them.
 **
 ** Each function checks its arguments completely before touching any state (a bad
-** call changes nothing and returns a named status), clamps time so it never goes
+** call changes nothing and returns a named status; imp_start() alone stops the core
+** first, so a refused start leaves it stopped), clamps time so it never goes
 ** backwards, forwards to the modules, and refreshes the result record. The arena
 ** that holds all tables is reserved here, statically; imp_start() divides it.
 */

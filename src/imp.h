@@ -184,7 +184,8 @@ IMP_EXPORT("g") int32_t imp_status_name(int32_t status);
 IMP_EXPORT("h") int32_t imp_config_defaults(void);
 /* Starts (or restarts) the core with the configuration record; forgets all state.
 ** Returns IMP_OK, IMP_ERR_CONFIG (result.config_field names the first refused field,
-** 1-based) or IMP_ERR_MEMORY (the core stays stopped). */
+** 1-based) or IMP_ERR_MEMORY. A refused start leaves the core stopped, a running one
+** too (IMP_ERR_STATE from every call that needs a started core). */
 IMP_EXPORT("i") int32_t imp_start(void);
 
 /* Begins a page view at time t. The input buffer holds the page view id

@@ -127,7 +127,9 @@ IMP_EXPORT("A") uint8_t *imp_outbox_io_ptr(void);  /* IMP_OB_IO_BYTES bytes */
 ** clock at core time 0 (Date.now() - performance.now()): stored records carry wall
 ** times so other page loads can judge their age. The io buffer holds the tab id
 ** (tab_len bytes of [0-9a-z]), chosen at random by the glue. IMP_ERR_CONFIG for a bad
-** configuration, IMP_ERR_STATE before imp_start(). */
+** configuration, IMP_ERR_MEMORY for more batches than its arena holds, IMP_ERR_ARG
+** for a bad time, epoch or tab id, IMP_ERR_STATE before imp_start(). A refused start
+** leaves the outbox stopped, a running one too. */
 IMP_EXPORT("B") int32_t imp_outbox_start(double t, double epoch_ms, uint32_t tab_len);
 /* What to do next: cuts due batches from the queue, then writes one action. IMP_OK
 ** with an action to perform, IMP_NONE when there is nothing to do before

@@ -3,10 +3,11 @@
 ** defines them.
 **
 ** As in api.c, each function checks every argument before touching state (a bad
-** call changes nothing and returns a named status), never lets time go backwards,
-** forwards to the modules, and refreshes the action record: the counters and the
-** one deadline at which the glue calls imp_outbox_next() again (the core's own
-** deadlines included, so the glue needs a single timer).
+** call changes nothing and returns a named status; imp_outbox_start() alone stops
+** the outbox first, so a refused start leaves it stopped), never lets time go
+** backwards, forwards to the modules, and refreshes the action record: the counters
+** and the one deadline at which the glue calls imp_outbox_next() again (the core's
+** own deadlines included, so the glue needs a single timer).
 */
 #include "outbox_internal.h"
 

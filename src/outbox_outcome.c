@@ -5,7 +5,7 @@
 ** forgotten; a collector that had been failing is back, so storage is scanned for
 ** what the failures left there). A request may carry only the batch's leading
 ** events (see outbox_send.c): an answer concerns those, and the rest stays. The
-** other never-retry statuses lose the batch, and its count travels (outbox.c).
+** other never-retry statuses lose the batch, and its count travels (outbox_cut.c).
 ** Anything else is a failure: one backoff step per outage wave (requests started
 ** before the step do not count again), Retry-After in place of the computed delay,
 ** and an owned copy in storage so the batch outlives the page. An answer that comes

@@ -1,5 +1,6 @@
 /*
-** outbox_send.c: what the glue does next, and what an outcome changes.
+** outbox_send.c: what the glue does next: the action, its channel and its timing
+** (what an answer then changes is outbox_outcome.c's).
 **
 ** One action per call, in this order (a batch held past max_age_ms is first counted
 ** lost, as a stored one is): removals and cancels already decided; with
