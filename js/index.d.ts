@@ -197,9 +197,10 @@ export interface TrackerOptions {
   /**
    * Injectables for tests and unusual hosts: window, document, navigator, location,
    * IntersectionObserver, MutationObserver, ResizeObserver, now, setTimeout, clearTimeout,
-   * requestIdleCallback, cancelIdleCallback, getRandomValues, fetch, and delivery's
-   * (sendBeacon, fetchLater, localStorage, Blob, AbortController, wallNow). Missing ones
-   * are the browser's globals; one given as null or undefined is absent.
+   * requestIdleCallback, cancelIdleCallback, getRandomValues, fetch, delivery's
+   * (sendBeacon, fetchLater, localStorage, Blob, AbortController, wallNow), and console
+   * (where the warnings go without onError). Missing ones are the browser's globals;
+   * one given as null or undefined is absent.
    */
   env?: Record<string, unknown>;
 }

@@ -7,8 +7,10 @@
 // nothing written to or read from localStorage), 'deny' (as consent denied), 'ignore'.
 // The functions work on the tracker's record `w` (tracker.js), to which startDelivery()
 // adds delivery's fields (names _x, shortened by the build): _storage (localStorage or
-// null), _locks, _prefix, _tab, _consent, _gpcDeny, _storageMode, _pending (ticket -> {_controller, _deferred}), _busy, _attempts,
-// _batches, _epoch (the wall clock the outbox was last told), _releaseLock.
+// null), _locks, _prefix, _tab, _consent, _gpcDeny, _storageMode, _pending (ticket ->
+// {_controller, _deferred}), _attempts, _batches, _epoch (the wall clock the outbox was
+// last told), _releaseLock; driver.js adds _busy (a drive() running) and _said (the
+// collector troubles already reported, bits).
 
 import { CONSENT, CONSENT_DENIED, CONSENT_GRANTED, OB_BEACON, OB_LATER, OB_LOCKS, OB_ONLINE, OB_STORAGE } from '../core/outbox.js';
 import { tell } from './driver.js';

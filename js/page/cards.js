@@ -31,7 +31,9 @@ import { boxArea, coverOf, entryRatio } from './observer.js';
  */
 export function createCards(o, env, check, due, report) {
   return {
-    // Set later: _core (once the core is loaded), _geometry and _occlusion (observer.js).
+    // Set later: _core (once the core is loaded), _geometry and _occlusion (observer.js),
+    // _release (tracker.js: gives _parked back), _noId (a card without an id was
+    // reported), _sweepLater (discovery.js: cards left before the core loaded).
     _o: o, _env: env, _check: check, _due: due, _report: report,
     _items: new Map(), // element -> its handle, -1 for none
     _manual: new Map(), // element -> the options given to observe(el, meta)
