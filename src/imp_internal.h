@@ -27,7 +27,7 @@
 #include <stddef.h>
 
 #ifndef IMP_ARENA_BYTES
-#define IMP_ARENA_BYTES (4u * 1024u * 1024u) /* the defaults: 1.9 MiB, and the seen set 1.5 MiB of the rest */
+#define IMP_ARENA_BYTES (4u * 1024u * 1024u) /* the defaults: 1.6 MiB, and the seen set 1.5 MiB of the rest */
 #endif
 #define IMP_NIL 0xFFFFFFFFu        /* "no slot" in links and tables */
 #define IMP_PV_RING 4u             /* page views whose events may still be queued */

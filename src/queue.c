@@ -17,8 +17,8 @@
 ** would fill the JSON cap, when the oldest is batch_age_ms old, or when events of an
 ** earlier page view wait. Without compress the JSON cap is batch_bytes. With it, the
 ** JSON may fill the output buffer (IMP_BATCH_HARD_CAP) and batch_bytes caps the gzip
-** form: a batch whose gzip is too large is cut again with proportionally fewer
-** events (events leave the queue only once their batch fits). The outbox does not
+** form: a batch whose gzip is too large is cut again with half as many events
+** (events leave the queue only once their batch fits). The outbox does not
 ** need the gzip of a whole cut batch: it asks for none, and a batch that fits even
 ** stored is then not compressed at all.
 */

@@ -9,9 +9,9 @@
 ** hash of the id, and given back when the id registers again.
 **
 ** The set is an open-addressing hash table (linear probing, no deletion) that takes
-** the part of the arena the item table and the queue leave: a power of two of entries
-** of IMP_SEEN_ENTRY_BYTES, at most 3/4 of them used (IMP_SEEN_LOAD). It is emptied by
-** each new page view. Two ids with the same 64-bit hash would share one record; with
+** the part of the arena the item table, the queue, the elements and the encoder's
+** tables leave (api.c, imp_start): a power of two of entries of IMP_SEEN_ENTRY_BYTES,
+** at most 3/4 of them used (IMP_SEEN_LOAD). It is emptied by each new page view. Two ids with the same 64-bit hash would share one record; with
 ** 50,000 cards the chance of that is about 1 in 10^10. When the set is full, a slot
 ** whose item has reported something is not reused (the registry skips it), so a card
 ** is never counted twice; registration then fails with IMP_ERR_FULL.
