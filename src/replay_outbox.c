@@ -16,6 +16,7 @@
 **   wall <t> <epoch_ms>               -> imp_outbox_wall
 **   live <tab> / dead <tab>           that tab holds / no longer holds its Web Lock
 **   put <key> <value>                 writes a record (percent-encoded value)
+**   del <key>                         removes a record (another tab delivered it)
 **   scan <t>                          answers a SCAN: imp_outbox_tab_live for each
 **                                     live tab, imp_outbox_found for each record in
 **                                     key order (removing it when told), scan_done
