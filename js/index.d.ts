@@ -219,7 +219,7 @@ export interface TrackerStats {
   queuedEvents: number;
   /** Their encoded bytes. */
   queuedBytes: number;
-  /** Events the core dropped because its queue was full, since start. */
+  /** Events lost before delivery took them, since start: dropped by the core's full queue, and those of stored records in an older format, which a scan removes. */
   dropped: number;
   /** Last sequence number of the page view. */
   seq: number;

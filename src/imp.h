@@ -104,7 +104,8 @@ typedef struct imp_result {
   uint32_t batch_events;  /* events in that batch                            */
   uint32_t queued_events; /* events waiting in the queue                     */
   uint32_t queued_bytes;  /* their encoded bytes                             */
-  uint32_t dropped;       /* events dropped (queue overflow) since start     */
+  uint32_t dropped;       /* events dropped since start: queue overflow and
+                             imp_report_dropped()                            */
   uint32_t items;         /* items in the table (including released ones)    */
   uint32_t seq;           /* last sequence number used in this page view     */
   uint32_t events;        /* events queued since start (wraps): the glue peeks
