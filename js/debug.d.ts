@@ -20,7 +20,7 @@ export interface TrackerDebugOptions {
    * from it runs after the tracker's current step.
    */
   onEvent?: (event: TrackerEvent, pageView: TrackerPageView) => void;
-  /** Sees one call per delivery action and answer ({kind: 'fetch' | 'response' | 'retry' | 'beacon' | 'fetchLater' | 'store', ticket, ...}). */
+  /** Sees one call per delivery action and answer ({kind: 'fetch' | 'response' | 'beacon' | 'fetchLater' | 'store', ticket, ...}, or {kind: 'retry', status, delayMs} for the backoff a failure starts). */
   onDelivery?: (info: DeliveryDebugInfo) => void;
 }
 

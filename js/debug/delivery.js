@@ -1,6 +1,7 @@
 // delivery.js: the onDelivery hook. It watches the outbox's exports (src/outbox.h) and
 // shows one plain object per action the glue performs and per answer it reports:
-// {kind: 'fetch' | 'response' | 'retry' | 'beacon' | 'fetchLater' | 'store', ticket, ...}.
+// {kind: 'fetch' | 'response' | 'beacon' | 'fetchLater' | 'store', ticket, ...}, or
+// {kind: 'retry', status, delayMs}.
 // An action is shown when the outbox hands it out (fetch) or when the glue reports its
 // outcome (beacon, fetchLater, store), a fetch's answer when the glue reports it, and a
 // failure the outbox counted (an answer, or a timeout found by imp_outbox_next) as the
