@@ -2,8 +2,8 @@
 // and the outbox hears which other tabs are alive (their locks). Then it judges each
 // stored record of ours: adopted (it holds it now and rewrites it as its own), left
 // (another live tab owns it, or no room), or to be removed now (unreadable or
-// expired). A record in the format written before the outbox existed (a JSON value) is
-// unreadable to it: it is removed, and its events are counted as lost, so they reach
+// expired). A record in the older JSON format (a JSON value, not a field line) is
+// unreadable to the outbox: it is removed, and its events are counted as lost, so they reach
 // the collector in a "drop". The functions work on the tracker's record `w` (driver.js).
 
 import { ERR_STATE, X_OUTBOX_FOUND, X_OUTBOX_SCAN_DONE, X_OUTBOX_TAB_LIVE } from '../core/abi.js';
@@ -12,7 +12,7 @@ import { A_FOUND, FOUND_REMOVE } from '../core/outbox.js';
 import { tell } from './driver.js';
 import { listRecords, removeRecord, scanAlone } from './io.js';
 
-/** Events of a record in the earlier JSON format ({"n": events, ...}), else 0. */
+/** Events of a record in the older JSON format ({"n": events, ...}), else 0. */
 function legacyEvents(value) {
   if (!value?.startsWith('{')) return 0;
   try {
