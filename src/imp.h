@@ -44,9 +44,10 @@
 /*=== MARK: - Status codes (Public) ===*/
 #define IMP_OK            0  /* done */
 #define IMP_NONE          1  /* nothing to do: no batch is queued */
-#define IMP_ERR_ARG      -1  /* an argument is out of range: NaN or negative time,
-                                ratio outside [0,1], negative area, unknown enum,
-                                empty page view id */
+#define IMP_ERR_ARG      -1  /* an argument is out of range: NaN, infinite or
+                                negative time or area, ratio outside [0,1],
+                                unknown enum or flag, empty page view id (and the
+                                outbox's: jitter outside [0,1), a bad tab id) */
 #define IMP_ERR_STATE    -2  /* not started, or no page view is open */
 #define IMP_ERR_CONFIG   -3  /* invalid configuration value */
 #define IMP_ERR_MEMORY   -4  /* configuration needs more than the static arena */
