@@ -4,7 +4,7 @@
 
 import { waitForTrace } from './browser.js';
 
-export const ofType = (events, e, id) => events.filter((x) => x.e === e && (id === undefined || x.id === id));
+export { ofType } from './stage.js';
 
 /** Waits for the core to see an observation of element `handle` that satisfies ratioOk, after trace line `after`. */
 export function observed(page, handle, ratioOk, what, after = -1) {

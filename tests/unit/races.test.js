@@ -17,6 +17,7 @@ import { createTracker } from '../../js/index.js';
 import { createPage, fakeNetwork, wasmBytes } from './fakes/dom.js';
 import { addGrid } from './fakes/tracker.js';
 import { fakeStorage, manualFetch, manualLocks } from './fakes/delivery.js';
+import { ticks } from './delivery-setup.js';
 
 const RUNS = Number(process.env.RACE_RUNS) || 100;
 const STEPS = 60;
@@ -31,10 +32,6 @@ function random(seed) {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
-
-const ticks = async (n) => {
-  for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
-};
 
 /** Where stats() places the events the core made: each in one place. */
 function placed(s) {

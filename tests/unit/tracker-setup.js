@@ -2,21 +2,10 @@
 // a link inside, for clicks on a child), a tracker started on a page with such a grid,
 // and the events written as "kind:id".
 
-import { startOnPage } from './fakes/tracker.js';
+import { addGrid, startOnPage } from './fakes/tracker.js';
 
 /** A grid: a list container with cards gig-<first>.. at positions first.., a link in each. */
-export function grid(page, n, list = 'q1', first = 1) {
-  const container = page.el({ 'data-list-id': list });
-  const cards = [];
-  for (let i = first; i < first + n; i++) {
-    const card = page.el({ 'data-gig-id': `gig-${i}`, 'data-position': i });
-    card.append(page.el({}, 'A'));
-    container.append(card);
-    cards.push(card);
-  }
-  page.document.body.append(container);
-  return { container, cards };
-}
+export const grid = (page, n, list = 'q1', first = 1) => addGrid(page, n, list, first, true);
 
 /** Events as "kind:id", in order. */
 export const kinds = (events) => events.map((e) => `${e.e}:${e.id}`);

@@ -27,12 +27,14 @@ export async function startOnPage({ page: pageOptions, onEvent, onDelivery, ...o
   return { page, transport, tracker, errors, debug };
 }
 
-/** A grid in the page: a list container with cards gig-<first>.. at positions first.. */
-export function addGrid(page, n, list = 'q1', first = 1) {
+/** A grid in the page: a list container with cards gig-<first>.. at positions first..
+ * (with `link`, a link inside each, for clicks on a child). */
+export function addGrid(page, n, list = 'q1', first = 1, link = false) {
   const container = page.el({ 'data-list-id': list });
   const cards = [];
   for (let i = first; i < first + n; i++) {
     const card = page.el({ 'data-gig-id': `gig-${i}`, 'data-position': i });
+    if (link) card.append(page.el({}, 'A'));
     container.append(card);
     cards.push(card);
   }
