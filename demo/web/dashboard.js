@@ -20,6 +20,7 @@ let charts = null;
 const int = (n) => (n == null ? '–' : Math.round(n).toLocaleString('en'));
 const pct = (r) => (r == null ? '–' : `${(r * 100).toFixed(r < 0.1 ? 1 : 0)} %`);
 const secs = (ms) => (ms == null ? '–' : `${(ms / 1000).toFixed(1)} s`);
+const count = (n, noun) => `${int(n)} ${noun}${n === 1 ? '' : 's'}`;
 const esc = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 async function getJson(path) {
@@ -42,13 +43,13 @@ function renderTotals(t) {
   $('#t-dropped').textContent = `${int(t.dropped)} events lost in browsers · ${int(rejected)} rejected`;
 
   $('#x-impressions').textContent = t.impressions
-    ? `So far: ${int(t.impressions)} impressions in ${int(t.page_views)} page views.` : 'No impressions yet: open the marketplace and scroll.';
+    ? `So far: ${count(t.impressions, 'impression')} in ${count(t.page_views, 'page view')}.` : 'No impressions yet: open the marketplace and scroll.';
   $('#x-viewable').textContent = t.impressions
     ? `So far ${int(t.viewable)} of ${int(t.impressions)} impressions (${pct(t.viewable_rate)}) were viewable; the rest were scrolled past too fast or only peeked in at the edge.` : '';
   $('#x-visible').textContent = t.impressions
     ? `On average ${secs(t.avg_visible_ms)} per impression, ${secs(t.visible_ms)} in total.` : '';
   $('#x-ctr').textContent = t.impressions
-    ? `So far ${int(t.clicks)} clicks: ${pct(t.ctr)} of impressions, ${pct(t.ctr_viewable)} of viewable impressions.` : '';
+    ? `So far ${count(t.clicks, 'click')}: ${pct(t.ctr)} of impressions, ${pct(t.ctr_viewable)} of viewable impressions.` : '';
 }
 
 function renderGigs() {
