@@ -15,8 +15,8 @@ BUILD    := build
 # The core: visibility, the queue, the encoder, and the outbox (delivery decisions,
 # src/outbox.h). src/unity.c includes every one of them for js/imp.wasm.
 CORE_SRC := src/api.c src/config.c src/registry.c src/ids.c src/seen.c src/element.c src/visibility.c src/queue.c src/json.c \
-            src/deflate.c
-CORE_HDR := src/imp.h src/imp_internal.h src/deflate.h
+            src/deflate_codes.c src/deflate.c
+CORE_HDR := src/imp.h src/imp_internal.h src/deflate.h src/deflate_internal.h
 OUTBOX_SRC := src/outbox.c src/outbox_cut.c src/outbox_send.c src/outbox_outcome.c src/outbox_adopt.c \
               src/outbox_retry.c src/outbox_record.c src/outbox_api.c
 OUTBOX_HDR := src/outbox.h src/outbox_internal.h

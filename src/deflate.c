@@ -1,6 +1,8 @@
 /*
-** deflate.c: DEFLATE (RFC 1951) in one block, wrapped as gzip (RFC 1952). Not part of
-** the exported ABI: the core calls imp_gzip() on a batch.
+** deflate.c: DEFLATE (RFC 1951) in one block, wrapped as gzip (RFC 1952): the LZ77
+** parse, the choice of block and the gzip member. Not part of the exported ABI: the
+** core calls imp_gzip() on a batch. The bit writer and the Huffman codes are
+** src/deflate_codes.c's (shared through deflate_internal.h).
 **
 ** LZ77: every position is hashed on its next 3 bytes into `head`; `prev` chains the
 ** older positions of the same hash within the window. At each position the encoder
@@ -12,141 +14,13 @@
 ** smaller. When the input stored as is would be no larger, stored blocks are written
 ** instead, so the output is never more than imp_gzip_bound(n) bytes.
 */
-#include "deflate.h"
+#include "deflate_internal.h"
 
 #define MIN_MATCH 3u
 #define MAX_MATCH 258u
 #define MAX_CHAIN 48u
 #define STORED_MAX 65535u
 #define HASH_BITS(window_bits) ((window_bits) - 1u)
-
-/*=== MARK: - Bit writer (Private) ===*/
-/* DEFLATE packs bits from the least significant end. Bytes past cap are counted, not
-** written: a writer with cap 0 measures. */
-typedef struct bit_writer {
-  uint8_t *p;
-  size_t len, cap;
-  uint32_t acc;
-  uint32_t n;
-} bit_writer;
-
-static void put_bits(bit_writer *b, uint32_t v, uint32_t n) {
-  b->acc |= v << b->n;
-  b->n += n;
-  while (b->n >= 8u) {
-    if (b->len < b->cap) b->p[b->len] = (uint8_t)b->acc;
-    b->len++;
-    b->acc >>= 8;
-    b->n -= 8u;
-  }
-}
-
-static size_t bits_of(const bit_writer *b) { return b->len * 8u + b->n; }
-
-static void align(bit_writer *b) {
-  if (b->n) put_bits(b, 0, 8u - b->n);
-}
-
-static void put_bytes(bit_writer *b, const uint8_t *p, size_t n) {
-  for (size_t i = 0; i < n; i++) put_bits(b, p[i], 8);
-}
-
-static void put_le32(bit_writer *b, uint32_t v) {
-  put_bits(b, v & 0xFFFFu, 16);
-  put_bits(b, v >> 16, 16);
-}
-
-/*=== MARK: - Huffman codes (Private) ===*/
-/* The three alphabets side by side: literal/length (0..287), distance, code length. */
-#define DIST 288u
-#define CODE_LEN (DIST + 32u)
-#define SYMBOLS (CODE_LEN + 19u)
-#define LITLEN_SENT 286u  /* HLIT: every literal/length code is sent, */
-#define DIST_SENT 30u     /* HDIST: and every distance code */
-
-typedef struct huffman {
-  uint32_t freq[SYMBOLS];  /* symbols counted (a pass with all lengths 0 only counts) */
-  uint16_t code[SYMBOLS];  /* bit-reversed, ready for put_bits */
-  uint8_t len[SYMBOLS];
-} huffman;
-
-static void put_symbol(bit_writer *b, huffman *h, uint32_t sym) {
-  h->freq[sym]++;
-  put_bits(b, h->code[sym], h->len[sym]);
-}
-
-/* Code lengths for the n symbols at freq, none over limit: the two lightest trees merge
-** until one is left (a scan per merge; the alphabets are small). Symbols 0 and 1 always
-** take part, so every code has two symbols or more and is complete. When a leaf ends
-** up too deep, the counts are halved (used ones stay at least 1) and it starts again. */
-static void code_lengths(const uint32_t *freq, uint8_t *len, uint32_t n, uint32_t limit) {
-  static uint32_t w[2u * DIST], up[2u * DIST]; /* static scratch, each entry set before use */
-  uint32_t deepest = limit + 1u;
-  for (uint32_t shift = 0; deepest > limit; shift++) {
-    uint32_t nodes = n;
-    for (uint32_t i = 0; i < n; i++) w[i] = freq[i] >> shift | (freq[i] || i < 2u);
-    for (;; nodes++) {  /* children point up; a merged tree's weight becomes 0 */
-      uint32_t a = nodes, c = nodes;
-      for (uint32_t i = 0; i < nodes; i++) {
-        if (!w[i]) continue;
-        if (a == nodes || w[i] < w[a]) c = a, a = i;
-        else if (c == nodes || w[i] < w[c]) c = i;
-      }
-      if (c == nodes) break;
-      w[nodes] = w[a] + w[c];
-      w[a] = w[c] = 0;
-      up[a] = up[c] = nodes;
-    }
-    deepest = 0;
-    for (uint32_t i = 0; i < n; i++) {
-      uint32_t depth = 0;
-      if (freq[i] || i < 2u)
-        for (uint32_t k = i; k != nodes - 1u; k = up[k]) depth++;
-      len[i] = (uint8_t)depth;
-      if (depth > deepest) deepest = depth;
-    }
-  }
-}
-
-/* Canonical codes (RFC 1951 3.2.2) for the n lengths from first: shorter codes first,
-** in symbol order within a length. Stored bit-reversed, ready for put_bits. */
-static void canonical_codes(huffman *h, uint32_t first, uint32_t n) {
-  uint32_t code = 0;
-  for (uint32_t bits = 1; bits < 16u; bits++, code <<= 1)
-    for (uint32_t i = first; i < first + n; i++) {
-      if (h->len[i] != bits) continue;
-      uint32_t r = 0;
-      for (uint32_t k = 0; k < bits; k++) r = (r << 1) | ((code >> k) & 1u);
-      h->code[i] = (uint16_t)r;
-      code++;
-    }
-}
-
-static void fixed_lengths(huffman *h) {
-  for (uint32_t i = 0; i < CODE_LEN; i++)
-    h->len[i] = i < 144u ? 8 : i < 256u ? 9 : i < 280u ? 7 : i < DIST ? 8 : 5;
-}
-
-static size_t cost(const huffman *h, uint32_t first, uint32_t end) {
-  size_t bits = 0;
-  for (uint32_t i = first; i < end; i++) bits += (size_t)h->freq[i] * h->len[i];
-  return bits;
-}
-
-static uint32_t log2u(uint32_t v) { return 31u - (uint32_t)__builtin_clz(v); }
-
-/* A length (3..258, from symbol 257) or distance (1..32768, from DIST) code and its
-** extra bits (RFC 1951 3.2.5): codes come in groups of 2^group_bits sharing their
-** extra bits. */
-static void put_ranged(bit_writer *b, huffman *h, uint32_t v, uint32_t group_bits, uint32_t base) {
-  uint32_t groups = 1u << group_bits, extra = 0, code = v;
-  if (v >= 2u * groups) {
-    extra = log2u(v) - group_bits;
-    code = groups * (extra + 1u) + ((v >> extra) & (groups - 1u));
-  }
-  put_symbol(b, h, base + code);
-  put_bits(b, v & ((1u << extra) - 1u), extra);
-}
 
 /*=== MARK: - LZ77 (Private) ===*/
 static uint32_t hash3(const uint8_t *p, uint32_t bits) {
@@ -193,17 +67,17 @@ static void put_lz77(bit_writer *b, huffman *h, const uint8_t *in, size_t n,
     /* Lazy parsing: a longer match at the next position wins over this one. */
     next = len ? search_insert(w, in, n, i + 1u, MAX_CHAIN) : 0;
     if ((next & 0xFFFFu) > len || !len) {
-      put_symbol(b, h, in[i++]);
+      imp_df_put_symbol(b, h, in[i++]);
       continue;
     }
-    if (len == MAX_MATCH) put_symbol(b, h, 285);
-    else put_ranged(b, h, len - MIN_MATCH, 2, 257);
-    put_ranged(b, h, (match >> 16) - 1u, 1, DIST);
+    if (len == MAX_MATCH) imp_df_put_symbol(b, h, 285);
+    else imp_df_put_ranged(b, h, len - MIN_MATCH, 2, 257);
+    imp_df_put_ranged(b, h, (match >> 16) - 1u, 1, DIST);
     for (size_t end = i + len, k = i + 2u; k < end; k++) search_insert(w, in, n, k, 0);
     i += len;
     next = 0;
   }
-  put_symbol(b, h, 256);
+  imp_df_put_symbol(b, h, 256);
 }
 
 /*=== MARK: - Blocks (Private) ===*/
@@ -214,26 +88,27 @@ static void put_lz77(bit_writer *b, huffman *h, const uint8_t *in, size_t n,
 
 static void put_lengths(bit_writer *b, huffman *h) {
   for (uint32_t i = 0; i < LITLEN_SENT + DIST_SENT; i++)
-    put_symbol(b, h, CODE_LEN + h->len[i < LITLEN_SENT ? i : i + DIST - LITLEN_SENT]);
+    imp_df_put_symbol(b, h, CODE_LEN + h->len[i < LITLEN_SENT ? i : i + DIST - LITLEN_SENT]);
 }
 
 /* Builds the codes for h's counts; returns the bits of the block header they need.
 ** `count` is a writer that only counts: the code-length symbols go through it with
 ** lengths still 0, so they are counted and add no bits. */
 static size_t dynamic_codes(bit_writer *count, huffman *h) {
-  code_lengths(h->freq, h->len, DIST, 15);  /* 286 and 287 are never used: length 0 */
-  code_lengths(h->freq + DIST, h->len + DIST, 32, 15);
+  imp_df_code_lengths(h->freq, h->len, DIST, 15);  /* 286 and 287 are never used: length 0 */
+  imp_df_code_lengths(h->freq + DIST, h->len + DIST, 32, 15);
   put_lengths(count, h);
-  code_lengths(h->freq + CODE_LEN, h->len + CODE_LEN, 19, 7);
-  return 3u + 14u + 3u * 19u + cost(h, CODE_LEN, SYMBOLS);
+  imp_df_code_lengths(h->freq + CODE_LEN, h->len + CODE_LEN, 19, 7);
+  return 3u + 14u + 3u * 19u + imp_df_cost(h, CODE_LEN, SYMBOLS);
 }
 
 static void put_dynamic_header(bit_writer *b, huffman *h) {
   /* BFINAL, BTYPE 10, HLIT, HDIST, HCLEN: 3 + 5 + 5 + 4 bits */
-  put_bits(b, 1u | 2u << 1 | (LITLEN_SENT - 257u) << 3 | (DIST_SENT - 1u) << 8 | (19u - 4u) << 13,
-           17);
-  for (uint32_t k = 0; k < 19u; k++) put_bits(b, h->len[CODE_LEN + (uint8_t)CODE_LEN_ORDER[k]], 3);
-  canonical_codes(h, CODE_LEN, 19);
+  imp_df_put_bits(b, 1u | 2u << 1 | (LITLEN_SENT - 257u) << 3 | (DIST_SENT - 1u) << 8 |
+                      (19u - 4u) << 13, 17);
+  for (uint32_t k = 0; k < 19u; k++)
+    imp_df_put_bits(b, h->len[CODE_LEN + (uint8_t)CODE_LEN_ORDER[k]], 3);
+  imp_df_canonical_codes(h, CODE_LEN, 19);
   put_lengths(b, h);
 }
 
@@ -241,10 +116,10 @@ static void stored_blocks(bit_writer *b, const uint8_t *in, size_t n) {
   size_t i = 0;
   do {
     uint32_t len = n - i > STORED_MAX ? STORED_MAX : (uint32_t)(n - i);
-    put_bits(b, i + len == n, 3);  /* BFINAL on the last, BTYPE 00 */
-    align(b);
-    put_le32(b, len | ~len << 16);  /* LEN, NLEN */
-    put_bytes(b, in + i, len);
+    imp_df_put_bits(b, i + len == n, 3);  /* BFINAL on the last, BTYPE 00 */
+    imp_df_align(b);
+    imp_df_put_le32(b, len | ~len << 16);  /* LEN, NLEN */
+    imp_df_put_bytes(b, in + i, len);
     i += len;
   } while (i < n);
 }
@@ -258,12 +133,12 @@ static void deflate(bit_writer *b, const uint8_t *in, size_t n, const imp_deflat
   __builtin_memset(&h, 0, sizeof h);
   __builtin_memset(&count, 0, sizeof count);
   put_lz77(&count, &h, in, n, w);  /* all lengths 0: counts symbols and extra bits */
-  fixed_lengths(&h);
-  size_t fixed = 3u + cost(&h, 0, CODE_LEN);
+  imp_df_fixed_lengths(&h);
+  size_t fixed = 3u + imp_df_cost(&h, 0, CODE_LEN);
   size_t dynamic = dynamic_codes(&count, &h);
-  dynamic += cost(&h, 0, CODE_LEN);
+  dynamic += imp_df_cost(&h, 0, CODE_LEN);
   size_t stored = n + 5u * (n ? (n + STORED_MAX - 1u) / STORED_MAX : 1u);
-  size_t bytes = (bits_of(&count) + (fixed < dynamic ? fixed : dynamic) + 7u) / 8u;
+  size_t bytes = (imp_df_bits_of(&count) + (fixed < dynamic ? fixed : dynamic) + 7u) / 8u;
   if (stored <= bytes) {
     stored_blocks(b, in, n);
     return;
@@ -273,15 +148,15 @@ static void deflate(bit_writer *b, const uint8_t *in, size_t n, const imp_deflat
     return;
   }
   if (fixed <= dynamic) {
-    fixed_lengths(&h);
-    put_bits(b, 1u | 1u << 1, 3);  /* BFINAL, BTYPE 01 */
+    imp_df_fixed_lengths(&h);
+    imp_df_put_bits(b, 1u | 1u << 1, 3);  /* BFINAL, BTYPE 01 */
   } else {
     put_dynamic_header(b, &h);
   }
-  canonical_codes(&h, 0, DIST);
-  canonical_codes(&h, DIST, 32);
+  imp_df_canonical_codes(&h, 0, DIST);
+  imp_df_canonical_codes(&h, DIST, 32);
   put_lz77(b, &h, in, n, w);
-  align(b);
+  imp_df_align(b);
 }
 
 /*=== MARK: - gzip (Public) ===*/
@@ -326,10 +201,10 @@ size_t imp_gzip(const uint8_t *in, size_t n, uint8_t *out, size_t cap,
   static bit_writer b; /* static, as the code tables: no function of the core has a frame */
   if (n >= 0xFFFFFFFFu || n > SIZE_MAX / 16u) return 0;  /* positions and bit counts fit */
   b = (bit_writer){out, 0, cap, 0, 0};
-  put_bytes(&b, header, sizeof header);
+  imp_df_put_bytes(&b, header, sizeof header);
   deflate(&b, in, n, w);
-  put_le32(&b, imp_crc32(0, in, n));
-  put_le32(&b, (uint32_t)n);
+  imp_df_put_le32(&b, imp_crc32(0, in, n));
+  imp_df_put_le32(&b, (uint32_t)n);
 #ifdef IMP_ENCODER_STATS
   imp_encoder_counts.calls++;
   imp_encoder_counts.bytes_in += n;

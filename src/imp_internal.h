@@ -15,7 +15,8 @@
 **                 records, batch policy and batch assembly
 **   json.c        the JSON writer: RFC 8259 escaping with UTF-8 repair, integers
 **   deflate.c     DEFLATE + gzip of a batch (deflate.h: a pure function over a
-**                 workspace carved from the arena)
+**                 workspace carved from the arena); its bit writer and Huffman
+**                 codes are deflate_codes.c's
 **   config.c      the configuration record: defaults and validation
 **   api.c         the exported functions: argument checks, then the modules
 */
