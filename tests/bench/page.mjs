@@ -5,8 +5,8 @@
 // 1.5 s), optionally fling (300 px per frame) and rest, snapshot again, then leave the
 // page (navigation fires visibilitychange/pagehide, so every tracker flushes as it
 // would for a real user) and wait until the collector has been quiet. Costs are the
-// metric deltas in main-thread CPU time; run.mjs subtracts the no-tracker session of the
-// same round. Long tasks and time to tracking are wall-clock times.
+// metric deltas in main-thread CPU time; page-results.mjs subtracts the no-tracker
+// session of the same round. Long tasks and time to tracking are wall-clock times.
 
 import { chromium } from 'playwright-core';
 import { groundTruth, judge } from './truth.mjs';
