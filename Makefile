@@ -2,6 +2,9 @@
 # Native builds go to build/, the shipped module to js/imp.wasm (both ignored by git).
 
 SHELL := /bin/bash
+# A recipe that fails (a size budget exceeded) leaves no target behind, so the next
+# make fails again instead of passing on it.
+.DELETE_ON_ERROR:
 empty :=
 space := $(empty) $(empty)
 comma := ,

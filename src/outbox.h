@@ -155,8 +155,9 @@ IMP_EXPORT("J") int32_t imp_outbox_consent(double t, int32_t consent);
 IMP_EXPORT("K") int32_t imp_outbox_tab_live(double t, uint32_t tab_len);
 /* During a scan: one stored record, key (key_len bytes without the glue's prefix)
 ** then value (value_len bytes) in the io buffer. The verdict is in action.found.
-** IMP_ERR_STATE when no scan is open: consent was revoked while the glue waited for
-** the scan lock, and the scan is over. imp_outbox_scan_done() then answers IMP_NONE. */
+** IMP_ERR_STATE when no scan is open: consent was revoked or turned pending while the
+** glue waited for the scan lock, and the scan is over (granting asks for another).
+** imp_outbox_scan_done() then answers IMP_NONE. */
 IMP_EXPORT("L") int32_t imp_outbox_found(double t, uint32_t key_len, uint32_t value_len);
 IMP_EXPORT("M") int32_t imp_outbox_scan_done(double t);
 /* The wall clock at core time 0 is epoch_ms now (Date.now() - performance.now()): the

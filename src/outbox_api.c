@@ -205,8 +205,11 @@ IMP_API int32_t imp_outbox_consent(double t, int32_t consent) {
   if (consent < IMP_CONSENT_PENDING || consent > IMP_CONSENT_DENIED || !ob_take_time(t))
     return IMP_ERR_ARG;
   if (consent == IMP_CONSENT_DENIED && imp_ob.consent != IMP_CONSENT_DENIED) imp_ob_purge();
-  if (consent == IMP_CONSENT_GRANTED && imp_ob.consent != IMP_CONSENT_GRANTED)
-    imp_ob.want_scan = 1;
+  /* A scan needs consent from its start to its end (what it adopts is claimed by a
+  ** write, which pending would hold back while another tab claims the record too):
+  ** pending or denied ends it, and granting asks for another. */
+  if (consent != IMP_CONSENT_GRANTED) imp_ob.scanning = 0;
+  else if (imp_ob.consent != IMP_CONSENT_GRANTED) imp_ob.want_scan = 1;
   imp_ob.consent = consent;
   return ob_done(IMP_OK);
 }
@@ -239,7 +242,7 @@ IMP_API int32_t imp_outbox_found(double t, uint32_t key_len, uint32_t value_len)
 
 IMP_API int32_t imp_outbox_scan_done(double t) {
   if (!running()) return IMP_ERR_STATE;
-  if (!imp_ob.scanning) return IMP_NONE; /* ended meanwhile: consent was revoked */
+  if (!imp_ob.scanning) return IMP_NONE; /* ended meanwhile: consent not granted */
   if (!ob_take_time(t)) return IMP_ERR_ARG;
   imp_ob_scan_done(imp_g.now);
   return ob_done(IMP_OK);

@@ -45,7 +45,7 @@ function scanStorage(w, live, records) {
   for (const tab of live) if (tab !== w._tab) ob._call(X_OUTBOX_TAB_LIVE, t, tab); // a malformed id is refused: skipped
   for (const [key, value] of records) {
     const status = ob._call(X_OUTBOX_FOUND, t, key, value ?? '');
-    if (status === ERR_STATE) return; // the scan ended meanwhile (consent revoked)
+    if (status === ERR_STATE) return; // the scan ended meanwhile (consent not granted)
     if (status < 0 || ob._field(A_FOUND) !== FOUND_REMOVE) continue;
     removeRecord(w._storage, w._prefix + key);
     const lost = legacyEvents(value);

@@ -1,9 +1,10 @@
 /*
 ** test_outbox_scan.c: scans of storage and what ends them. A fetchLater copy parked at a
-** hide ends with the next scan, and one the parked list has no room for at once; consent
-** revoked during a scan ends it, and the answer to a request it cancelled is heard no
-** more; a scan whose lock never comes is given up after timeout_ms and the next takes
-** the lock; a later format's record is left, one this version cannot read is removed.
+** hide ends with the next scan, and one the parked list has no room for at once;
+** consent revoked or turned pending during a scan ends it, and the answer to a request
+** it cancelled is heard no more; a scan whose lock never comes is given up after
+** timeout_ms and the next takes the lock; a later format's record is left, one this
+** version cannot read is removed.
 */
 #include "outbox_support.h"
 
@@ -118,6 +119,30 @@ static void test_scan_ended_by_consent(void) {
   CHECK_INT(imp_outbox_scan_done(8), IMP_OK, "which ends");
 }
 
+/* Consent turned pending while the glue waits for the scan lock ends the scan too:
+** what it took (a released copy it holds, or a record to adopt) would be claimed by a
+** write that pending holds back, while another tab takes the record and confirms its
+** own claim. Its records are refused, and the scan that granting asks for finds the
+** record that tab's: the copy here is forgotten, no claim is written over it. */
+static void test_scan_ended_by_pending_consent(void) {
+  in_flight_at_hide();
+  imp_page_state(30, IMP_PAGE_VISIBLE);
+  CHECK_INT(imp_outbox_next(30, 0.5), IMP_OK, "shown again");
+  CHECK_INT(ACT->kind, IMP_ACT_SCAN, "a scan");
+  CHECK_INT(imp_outbox_consent(31, IMP_CONSENT_PENDING), IMP_OK, "consent pending");
+  memcpy(imp_outbox_io_ptr(), kept_key, kept_key_len);
+  memcpy(imp_outbox_io_ptr() + kept_key_len, kept_value, kept_value_len);
+  CHECK_INT(imp_outbox_found(32, kept_key_len, kept_value_len), IMP_ERR_STATE,
+            "its released copy: refused");
+  CHECK_INT(imp_outbox_scan_done(32), IMP_NONE, "nothing to end");
+  CHECK_INT(imp_outbox_next(33, 0.5), IMP_NONE, "pending: nothing written");
+  CHECK_INT(imp_outbox_consent(40, IMP_CONSENT_GRANTED), IMP_OK, "granted");
+  scan_finds_kept(41, "tab2", 1.8e12); /* another tab's claim, its lease running */
+  CHECK_INT(ACT->held_batches, 0, "the copy here is forgotten");
+  while (imp_outbox_next(42, 0.5) == IMP_OK)
+    CHECK(ACT->kind != IMP_ACT_STORE, "no claim written (action %d)", ACT->kind);
+}
+
 /* A scan whose lock is never granted (the tab holding it hangs) is given up after
 ** timeout_ms: the next scan takes the lock, so stored records are not left for the
 ** page's life; a scan after it waits for the lock again. */
@@ -195,6 +220,7 @@ static const outbox_test tests[] = {
     test_parked_registration_ends_with_the_scan,
     test_parked_overflow_cancelled,
     test_scan_ended_by_consent,
+    test_scan_ended_by_pending_consent,
     test_later_format_left,
     test_scan_lock_never_granted,
     test_answer_after_purge,
