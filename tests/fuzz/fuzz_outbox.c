@@ -180,7 +180,7 @@ static int step(fz_in *in) {
     int32_t consent = c % 16u == 0 ? IMP_CONSENT_DENIED : c % 3u == 0 ? IMP_CONSENT_PENDING : IMP_CONSENT_GRANTED;
     long long before = imbalance();
     expect_ok(imp_outbox_consent(now, consent), "consent");
-    if (consent == IMP_CONSENT_DENIED) scan_open = 0; /* the purge ends a scan */
+    if (consent != IMP_CONSENT_GRANTED) scan_open = 0; /* pending or the purge ends a scan */
     if (consent == IMP_CONSENT_DENIED && (c & 0x10)) other_tab_purges(in); /* (else not yet) */
     pump(in);
     if (consent == IMP_CONSENT_DENIED) allowed += imbalance() - before; /* withheld on purpose */

@@ -79,7 +79,7 @@ static int32_t scan(void) {
     SAY("  found %s: status %d verdict %u\n", store[i].key, s, imp_outbox_action_ptr()->found);
     if (!scan_open && s == IMP_ERR_STATE) return IMP_OK; /* ended meanwhile */
     if (s != IMP_OK) return s;
-    if (!scan_open) fz_fail("a scan ended by a purge takes a record", NULL, 0);
+    if (!scan_open) fz_fail("a scan ended by consent takes a record", NULL, 0);
     if (imp_outbox_action_ptr()->found == IMP_FOUND_REMOVE) rec_remove(store[i--].key);
   }
   s = imp_outbox_scan_done(now);
