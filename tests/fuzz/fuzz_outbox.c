@@ -14,11 +14,12 @@
 ** read them (from a copy that may be stale: a record this tab rewrote or removed
 ** since is written back as read) and delivers them, or delivers and removes one at
 ** once; whose own requests fail (a network error or a 5xx: kept to retry; a refusal
-** for good: lost and counted there); whose scans remove records older than
+** for good: lost and counted there); whose batches held past max_age_ms are counted
+** lost there, as its outbox does; whose scans remove records older than
 ** max_age_ms (counted there) and records it cannot read; that dies with records it
 ** owns and requests out (which reach the collector or not), which this tab must adopt
 ** and deliver; and that purges too when consent is revoked (fuzz_outbox_tabs.h,
-** fuzz_outbox_tabs_scan.h, fuzz_outbox_tabs_acts.h). The
+** fuzz_outbox_tabs_scan.h, fuzz_outbox_tabs_expire.h, fuzz_outbox_tabs_acts.h). The
 ** glue's part is played exactly: every action imp_outbox_next() returns is carried
 ** out.
 **
@@ -34,8 +35,9 @@
 ** The parts, included in this order: the world's state (fuzz_outbox_world.h), the law
 ** checked after every step (fuzz_outbox_law.h), the collector and storage
 ** (fuzz_outbox_store.h), the other tab (fuzz_outbox_tabs.h: its claims and place;
-** fuzz_outbox_tabs_scan.h: what its scans remove; fuzz_outbox_tabs_acts.h: its
-** reads, takes, deliveries, failures, death, purge), the glue
+** fuzz_outbox_tabs_scan.h: what its scans remove; fuzz_outbox_tabs_expire.h: how
+** it loses a batch it holds; fuzz_outbox_tabs_acts.h: its reads, takes, deliveries,
+** failures, death, purge), the glue
 ** (fuzz_outbox_glue.h), page loads (fuzz_outbox_pages.h); this file holds the steps,
 ** the network's answers, the end and the entry point.
 **
@@ -51,6 +53,7 @@
 #include "fuzz_outbox_store.h"
 #include "fuzz_outbox_tabs.h"
 #include "fuzz_outbox_tabs_scan.h"
+#include "fuzz_outbox_tabs_expire.h"
 #include "fuzz_outbox_tabs_acts.h"
 #include "fuzz_outbox_glue.h"
 #include "fuzz_outbox_pages.h"

@@ -15,8 +15,8 @@
 **    other tab holds that this tab held too without a standing claim (a claim whose
 **    write failed, a released copy, a record the other tab wrote back from a stale
 **    read) and counted lost, and by events both tabs counted lost, or that the other
-**    tab counted lost (a refusal, a scan that found them too old) and the collector
-**    has or this tab holds; an excuse whose over-count went (this tab let its copy go
+**    tab counted lost (a refusal, a batch it held past max_age_ms, a scan that found
+**    them too old) and the collector has or this tab holds or held since; an excuse whose over-count went (this tab let its copy go
 **    uncounted) is returned;
 **  - once a scan of this tab ended IMP_OB_SETTLE_MS or more after the other tab's
 **    claim on a record was written, with the claim standing, this tab holds none of

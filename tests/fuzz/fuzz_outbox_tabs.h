@@ -14,7 +14,8 @@
 **     events are its own to deliver (committed); overwritten or removed by this tab
 **     before, it forgets them (they are this tab's);
 **   delivers a committed record's events (the collector gets them) and removes it, or
-**     loses them to a refusal and counts them and the copy's "drop" (other_counted);
+**     loses them to a refusal or to age (held past max_age_ms) and counts them and the
+**     copy's "drop" (other_counted, fuzz_outbox_tabs_expire.h);
 **   or delivers a record no live tab owns and removes it at once (a tab that adopted
 **     and delivered it);
 **   removes, as its scans do, a record it cannot read, and one no live tab owns older
@@ -37,7 +38,7 @@ typedef struct {
   long long drop, *s;
   uint8_t *json; /* the batch's JSON, to deliver */
   uint32_t json_len;
-  double taken_at;
+  double taken_at, created; /* created: its record's, on the wall clock (max_age_ms) */
   int in_flight; /* a request of it is out, unanswered (COMMITTED) */
 } taken_rec;
 enum { TAKEN = 1, COMMITTED, DELIVERED };
@@ -177,6 +178,7 @@ static void take_copy(const rec *x, int at_once) {
   t->json = malloc(t->json_len + 1u);
   memcpy(t->json, nl + 1, t->json_len);
   t->taken_at = now;
+  t->created = rec_ms(x, 3);
   t->in_flight = 0;
   SAY("  other tab %s takes %s%s%s\n", other_id, t->key, stale ? " from a stale read" : "",
       at_once ? " and delivers it" : "");

@@ -14,7 +14,9 @@
 **     it), or a committed one; or its request for a committed one fails: a network
 **     error or a 5xx (which the collector may have stored) keeps the record to retry
 **     later; a 4xx for events the collector refuses (answered as this tab's requests
-**     are) loses them, and that tab counts them and the copy's "drop";
+**     are) loses them, and that tab counts them and the copy's "drop"; so does its
+**     outbox's next action (at a step the input picks) for a batch it holds, not in
+**     flight, past max_age_ms: its collector failed for that long, or the device slept;
 **   sends a committed record and leaves the request out until an answer (a delivery,
 **     a failure) or its death;
 **   dies with its records owned (its Web Lock released, or without Web Locks its
@@ -79,14 +81,7 @@ static void refused_to_other(taken_rec *t) {
   }
   if (!known) verdict_of(t->json, t->json_len, 1);
   SAY("  other tab's request for %s refused: %u events lost\n", t->key, t->events);
-  for (uint32_t k = 0; k < t->events; k++) {
-    other_lost[t->pv][t->s[k]] = 1;
-    shared[t->pv][t->s[k]] |= (uint8_t)this_tab_holds(t->pv, t->s[k]);
-  }
-  other_lost_drop[t->pv][t->s[0]] = t->drop;
-  other_counted += t->events + t->drop;
-  rec_drop(t->key);
-  t->state = DELIVERED;
+  other_loses(t, 0);
 }
 
 /* The other tab's request for a committed record fails: how % 4 is a network error,
@@ -164,7 +159,9 @@ static void other_tab_purges(fz_in *in) {
 ** version writing a record this one cannot read; deliver a committed record (2: with
 ** c & 0x80 it dies before removing it, unless drop-only: both tabs would carry that
 ** count, which no (pv, s) folds; with c & 0x08 it sends it, and the request stays out
-** until the next answer or its death); a request of its fails (6); it dies (7). */
+** until the next answer or its death); a request of its fails (6: with c & 0x20 its
+** outbox acts next, and what it holds past max_age_ms, not in flight, is counted lost
+** there, fuzz_outbox_tabs_expire.h); it dies (7). */
 static void other_tab_step(fz_in *in) {
   uint8_t c = fz_u8(in), pick = fz_u8(in);
   int i;
@@ -184,7 +181,10 @@ static void other_tab_step(fz_in *in) {
     else read_record(pick);
     break;
   case 5: take_read(); break;
-  case 6: other_request_fails(c >> 3, pick); break;
+  case 6:
+    other_request_fails(c >> 3, pick);
+    if (c & 0x20) other_tab_expires(); /* its outbox's next action */
+    break;
   case 7: other_tab_dies(in); break;
   default:
     if ((t = pick_committed(pick)) == NULL) break;
