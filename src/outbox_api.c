@@ -36,6 +36,10 @@ static int running(void) { return imp_g.started && imp_ob.started; }
 static int32_t ob_done(int32_t status) {
   double d = imp_earliest(imp_ob.rescan_at, imp_vis_next_deadline());
   if (imp_ob.scanning) d = imp_earliest(d, imp_ob.scan_until);
+  /* A lease is renewed only when a write can be made: shown, storage usable, consent
+  ** granted (else its deadline, once due, would call the glue back at once, again
+  ** and again, with nothing to do). Each is 0 or 1, and GRANTED the one odd consent. */
+  int renewing = imp_ob.visible & imp_ob.storage_ok & imp_ob.consent;
   int idle = 0;
   uint32_t batches = 0, in_slots = 0, events = 0, stored = 0, inflight = 0;
   OB_EACH_HELD(b) {
@@ -48,7 +52,7 @@ static int32_t ob_done(int32_t status) {
       inflight += b->part;
       d = imp_earliest(d, b->sent_at + imp_ob.cfg.timeout_ms);
     }
-    if (imp_ob.visible && (b->flags & OB_STORED) && !(b->flags & OB_RELEASE))
+    if (renewing && (b->flags & OB_STORED) && !(b->flags & OB_RELEASE))
       d = imp_earliest(d, b->renew_at);
   }
   if (in_slots < imp_ob.cfg.max_batches) d = imp_earliest(d, imp_queue_deadline()); /* room */

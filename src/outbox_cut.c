@@ -148,6 +148,7 @@ void imp_ob_purge(void) {
   imp_ob.inflight_bytes = imp_ob.later_used = 0; /* nothing is in flight or registered */
   imp_ob.purge = (imp_ob.cfg.flags & IMP_OB_STORAGE) ? 1 : 0;
   imp_ob.want_scan = imp_ob.scanning = 0;
+  imp_ob.rescan_at = -1.0; /* no scan while denied: granting asks for one */
   imp_ob.drop_record = imp_ob.drop_ticket = 0;
   imp_ob.failures = 0;
   imp_ob.retry_at = 0;

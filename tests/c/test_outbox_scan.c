@@ -4,7 +4,7 @@
 ** consent revoked or turned pending during a scan ends it, and the answer to a request
 ** it cancelled is heard no more; a scan whose lock never comes is given up after
 ** timeout_ms and the next takes the lock; a later format's record is left, one this
-** version cannot read is removed.
+** version cannot read is removed; a purge leaves no rescan due.
 */
 #include "outbox_support.h"
 
@@ -194,6 +194,25 @@ static void test_later_format_left(void) {
   CHECK_INT(ACT->lost, 0, "nothing counted");
 }
 
+/* Consent revoked after a scan found another live tab's record: the scan it would
+** have asked for lease_ms later goes with the purge (granting asks for one), so no
+** deadline is left due with nothing to do, which the glue's timer would answer at
+** once, again and again. */
+static void test_no_deadline_due_after_purge(void) {
+  start_scanning();
+  CHECK_INT(found_verdict("q:1700000000000:tab2:0",
+                          "I2 1700000000000 1800000000000 0 tab2\n{\"v\":1,\"pv\":\"p\",\"path\":\"/\","
+                          "\"at\":5,\"drop\":0,\"ev\":[{\"e\":\"imp\",\"s\":1,\"t\":1,\"id\":\"a\"}]}"),
+            IMP_FOUND_LEFT, "another live tab's: left, scanned again later");
+  CHECK_INT(imp_outbox_scan_done(2), IMP_OK, "scan done");
+  CHECK(ACT->deadline > 2.0, "a rescan asked for (%.0f)", ACT->deadline);
+  CHECK_INT(imp_outbox_consent(3, IMP_CONSENT_DENIED), IMP_OK, "consent revoked");
+  CHECK_INT(imp_outbox_next(3, 0.5), IMP_OK, "the purge");
+  CHECK_INT(imp_outbox_next(3, 0.5), IMP_NONE, "then nothing");
+  CHECK_INT(imp_outbox_next(100000, 0.5), IMP_NONE, "nothing later");
+  CHECK(ACT->deadline < 0.0 || ACT->deadline > 100000.0, "no deadline due (%.0f)", ACT->deadline);
+}
+
 /* Consent revoked with a request in flight: it is cancelled and its events purged; its
 ** answer, when it comes anyway (after consent was given again too), changes nothing. */
 static void test_answer_after_purge(void) {
@@ -224,6 +243,7 @@ static const outbox_test tests[] = {
     test_later_format_left,
     test_scan_lock_never_granted,
     test_answer_after_purge,
+    test_no_deadline_due_after_purge,
 };
 
 int main(void) { return run_tests(tests, sizeof tests / sizeof tests[0]); }

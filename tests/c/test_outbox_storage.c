@@ -2,7 +2,7 @@
 ** test_outbox_storage.c: time and the storage bounds. A batch held past max_age_ms is
 ** counted lost and sent no more, by the wall clock after a device's sleep; this tab's
 ** stored copies stay within stored_events, and so do the records a scan leaves for want
-** of a slot.
+** of a slot; a lease that cannot be renewed (storage full) leaves no deadline due.
 */
 #include "outbox_support.h"
 
@@ -148,11 +148,32 @@ static void test_records_left_within_the_share(void) {
   CHECK_INT(ACT->lost, 1, "the one removed is counted lost");
 }
 
+/* Storage full while a held batch's record has a lease to renew (no Web Locks): the
+** renewal cannot be written, so its deadline is not given, which the glue's timer
+** would answer at once, again and again, with nothing to do. */
+static void test_no_renewal_due_without_storage(void) {
+  fresh(1);
+  impression(10, "a", 1);
+  CHECK_INT(imp_outbox_next(10, 0.5), IMP_OK, "fetch");
+  CHECK_INT(imp_outbox_response(10, ACT->ticket, 503, -1, 0.5), IMP_OK, "failing");
+  CHECK_INT(store_all(10), IMP_NONE, "its copy stored, with a lease");
+  impression(20, "a", 2);
+  CHECK_INT(imp_outbox_next(20, 0.5), IMP_OK, "next");
+  CHECK_INT(ACT->kind, IMP_ACT_STORE, "the second batch's copy");
+  CHECK_INT(imp_outbox_stored(20, ACT->ticket, IMP_STORE_FULL), IMP_OK, "storage full");
+  for (double t = 25000; t <= 35000; t += 5000) { /* past the lease's renewal (20010) */
+    while (imp_outbox_next(t, 0.5) == IMP_OK)
+      if (ACT->kind == IMP_ACT_FETCH) imp_outbox_response(t, ACT->ticket, 503, -1, 0.5);
+    CHECK(ACT->deadline < 0.0 || ACT->deadline > t, "no deadline due at %.0f (%.0f)", t, ACT->deadline);
+  }
+}
+
 static const outbox_test tests[] = {
     test_held_batch_expires,
     test_wall_clock_after_a_sleep,
     test_storage_bound,
     test_records_left_within_the_share,
+    test_no_renewal_due_without_storage,
 };
 
 int main(void) { return run_tests(tests, sizeof tests / sizeof tests[0]); }

@@ -215,6 +215,10 @@ static void pump(fz_in *in) {
     if (scan_open && now >= scan_asked + imp_ob.cfg.timeout_ms) scan_open = 0; /* given up */
     int32_t s = imp_outbox_next(now, fz_u8(in) / 256.0);
     expect_ok(s, "next");
+    /* A deadline already due with nothing done would have the glue's timer fire at
+    ** once, again and again, while nothing changes (a busy loop in the page). */
+    if (s == IMP_NONE && imp_act.deadline >= 0.0 && imp_act.deadline <= now)
+      fz_fail("nothing to do, yet a deadline already due", NULL, 0);
     if (s == IMP_NONE) return;
     SAY(" action %u #%u b%u n%u %.*s\n", imp_act.kind, imp_act.ticket, imp_act.batch,
         imp_act.events, (int)(imp_act.key_bytes + imp_act.body_bytes), (const char *)imp_ob_io);

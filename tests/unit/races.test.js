@@ -19,7 +19,7 @@ import { addGrid } from './fakes/tracker.js';
 import { fakeStorage, manualFetch, manualLocks } from './fakes/delivery.js';
 import { ticks } from './delivery-setup.js';
 
-const RUNS = Number(process.env.RACE_RUNS) || 100;
+const RUNS = Number(process.env.RACE_RUNS) || 300;
 const STEPS = 60;
 
 /** A small PRNG (mulberry32): the same seed, the same run. */

@@ -32,13 +32,19 @@ export function runIdle(clock) {
   for (const idle of clock.idle.splice(0)) idle.fn({ didTimeout: false, timeRemaining: () => 50 });
 }
 
-/** Moves the clock forward by ms, running due timers in order (a timer may set another). */
+/**
+ * Moves the clock forward by ms, running due timers in order (a timer may set another).
+ * Throws when over 1000 run at one instant: a timer that sets itself again for a time
+ * already due, a busy loop in a real page.
+ */
 export function advanceClock(clock, ms) {
   const end = clock.t + ms;
-  for (;;) {
+  for (let sameInstant = 0; ;) {
     const due = clock.timers.filter((timer) => timer.at <= end).sort((a, b) => a.at - b.at || a.id - b.id)[0];
     if (!due) break;
     clock.timers.splice(clock.timers.indexOf(due), 1);
+    sameInstant = due.at <= clock.t ? sameInstant + 1 : 0;
+    if (sameInstant > 1000) throw new Error(`timers fire without end at ${clock.t} ms: a busy loop`);
     clock.t = Math.max(clock.t, due.at);
     due.fn();
   }
