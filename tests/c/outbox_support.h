@@ -77,6 +77,12 @@ static inline void kept_record(double t) {
   imp_outbox_stored(t, ACT->ticket, IMP_STORE_OK);
 }
 
+/* Puts the kept record, as written, in the io buffer for imp_outbox_found(). */
+static inline void kept_into_io(void) {
+  memcpy(imp_outbox_io_ptr(), kept_key, kept_key_len);
+  memcpy(imp_outbox_io_ptr() + kept_key_len, kept_value, kept_value_len);
+}
+
 /* A scan of storage that finds the kept record, as written unless owner is given: then
 ** with that owner ("-": released) and its lease running until `until` (wall ms); then
 ** the scan ends. */
@@ -94,7 +100,7 @@ static inline void scan_finds_kept(double t, const char *owner, double until) {
     len = snprintf(out + kept_key_len, 64, "I2 %.0f %013.0f %d %s\n", created, until, attempted, owner);
     len += snprintf(out + kept_key_len + len, sizeof kept_value, "%s", batch);
   } else
-    memcpy(out + kept_key_len, kept_value, kept_value_len);
+    kept_into_io();
   CHECK_INT(imp_outbox_found(t, kept_key_len, (uint32_t)len), IMP_OK, "found");
   imp_outbox_scan_done(t);
 }

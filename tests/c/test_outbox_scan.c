@@ -130,8 +130,7 @@ static void test_scan_ended_by_pending_consent(void) {
   CHECK_INT(imp_outbox_next(30, 0.5), IMP_OK, "shown again");
   CHECK_INT(ACT->kind, IMP_ACT_SCAN, "a scan");
   CHECK_INT(imp_outbox_consent(31, IMP_CONSENT_PENDING), IMP_OK, "consent pending");
-  memcpy(imp_outbox_io_ptr(), kept_key, kept_key_len);
-  memcpy(imp_outbox_io_ptr() + kept_key_len, kept_value, kept_value_len);
+  kept_into_io();
   CHECK_INT(imp_outbox_found(32, kept_key_len, kept_value_len), IMP_ERR_STATE,
             "its released copy: refused");
   CHECK_INT(imp_outbox_scan_done(32), IMP_NONE, "nothing to end");
