@@ -20,7 +20,7 @@ import { fakeStorage, manualFetch, manualLocks } from './fakes/delivery.js';
 import { ticks } from './delivery-setup.js';
 
 const RUNS = Number(process.env.RACE_RUNS) || 300;
-const STEPS = 60;
+const STEPS = Number(process.env.RACE_STEPS) || 60;
 
 /** A small PRNG (mulberry32): the same seed, the same run. */
 function random(seed) {
