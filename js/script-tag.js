@@ -24,11 +24,14 @@
 import { trackerDebug } from './debug.js';
 import { createTracker } from './embedded.js';
 
-/** Options from a script element's data-* attributes. */
+/** Options from a script element's data-* attributes (an absent one: undefined, the default). */
 export function optionsFromDataset(data) {
-  const number = (v) => (v === undefined ? undefined : Number(v));
-  const flag = (v) => (v === undefined ? undefined : v !== 'false');
-  const options = {
+  // A number (an empty attribute stays '', which the core refuses, naming the option).
+  const number = (v) => v && +v;
+  // A boolean: present ("" or "true") or "false"; another value stays a string, which
+  // the tracker refuses with a warning naming the option instead of reading it as true.
+  const flag = (v) => (v === 'false' ? false : v === '' || v === 'true' || v);
+  return {
     endpoint: data.endpoint,
     selector: data.selector,
     idAttribute: data.idAttribute,
@@ -44,15 +47,6 @@ export function optionsFromDataset(data) {
     batch: { maxEvents: number(data.batchMaxEvents), maxBytes: number(data.batchMaxBytes), maxAgeMs: number(data.batchMaxAgeMs) },
     onError: (error) => console.warn('impression-tracker:', error),
   };
-  // Attributes that are absent leave the defaults alone.
-  const prune = (o) => {
-    for (const key of Object.keys(o)) {
-      if (o[key] === undefined) delete o[key];
-      else if (o[key] && typeof o[key] === 'object') prune(o[key]);
-    }
-    return o;
-  };
-  return prune(options);
 }
 
 /** Starts the tracker from the current script tag (called once by the build's IIFE). */

@@ -42,12 +42,29 @@ describe('script-tag build', () => {
     assert.equal(options.compress, false);
     assert.equal(options.consent, 'pending');
     assert.equal(options.occlusion, true, 'a present boolean attribute is true');
-    assert.equal('debug' in options, false, 'data-trace="false": no debug option');
+    assert.equal(options.debug, undefined, 'data-trace="false": no debug option');
     assert.equal(typeof optionsFromDataset({ trace: '' }).debug.trace, 'function', 'data-trace: a trace recorder');
     assert.equal(options.gpc, 'deny');
-    assert.deepEqual(options.viewable, { ms: 2000 });
-    assert.deepEqual(options.batch, { maxEvents: 10 });
-    assert.equal('selector' in options, false);
+    assert.deepEqual(options.viewable, { ratio: undefined, ms: 2000 }, 'absent: undefined, the default');
+    assert.deepEqual(options.batch, { maxEvents: 10, maxBytes: undefined, maxAgeMs: undefined });
+    assert.equal(options.selector, undefined);
+    assert.equal(optionsFromDataset({ compress: 'true' }).compress, true);
+  });
+
+  it('refuses a boolean attribute that is neither present, "true" nor "false", and an empty number, naming the option', { skip: !existsSync(BUILD) && 'run make glue' }, async () => {
+    for (const [dataset, named] of [[{ occlusion: 'no' }, /option occlusion is not of type boolean/], [{ compress: '0' }, /option compress is not of type boolean/],
+      [{ viewMs: '' }, /IMP_ERR_CONFIG \(option viewable\.ms\)/]]) {
+      const page = createPage();
+      const warnings = [];
+      const context = pageContext(page, warnings, {
+        document: Object.assign(page.document, { currentScript: { dataset: { endpoint: 'https://collector.test/c', ...dataset } } }),
+      });
+      vm.runInContext(readFileSync(BUILD, 'utf8'), context);
+      const tracker = await context.impressionTracker;
+      assert.equal(tracker.stats().active, false, `${JSON.stringify(dataset)}: not read as another value`);
+      assert.equal(warnings.length, 1);
+      assert.match(warnings[0], named);
+    }
   });
 
   it('starts itself from its script tag, sends what it measures and, with data-trace, gives the trace', { skip: !existsSync(BUILD) && 'run make glue' }, async () => {
