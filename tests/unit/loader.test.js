@@ -52,6 +52,8 @@ describe('loadCore', () => {
     ['a Response with application/wasm (streaming)', () => wasmResponse('application/wasm')],
     ['a Response with the wrong MIME type (fallback)', () => wasmResponse('application/octet-stream')],
     ['a promise of a Response', () => Promise.resolve(wasmResponse('application/wasm'))],
+    ['a promise of bytes', () => Promise.resolve(new Uint8Array(wasmBytes()).buffer)],
+    ['a promise of a compiled WebAssembly.Module', () => WebAssembly.compile(wasmBytes())],
   ]) {
     it(`loads the core from ${label}`, async () => {
       const { exports, memoryView } = await loadCore(source());

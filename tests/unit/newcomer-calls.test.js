@@ -1,8 +1,8 @@
 // What a new user meets next, in the fake page: a call the tracker cannot take
 // (observe() of a non-element, setConsent('granted'), cards without an id, an onError
 // that is not a function or throws) is reported and the tracker goes on; stats() agrees
-// with what flush() sent; the README's replay snippet runs in Node as written; the
-// script-tag build imported in Node says nothing.
+// with what flush() sent; the README's replay snippet runs in Node as written; its
+// payload example has a real page view id; the script-tag build imported in Node says nothing.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -144,6 +144,18 @@ describe('the README\'s replay in Node', () => {
     const run = spawnSync(process.execPath, [fileURLToPath(script)], { cwd, encoding: 'utf8' });
     assert.equal(run.stderr, '');
     assert.match(run.stdout, /^\{"v":1,"pv":"pv","path":"\/","at":6,"drop":0,"ev":\[\{"e":"imp","s":1,"t":5,"id":"gig-1","pos":1,"f":1\}\]\}\n/);
+  });
+});
+
+describe('the README\'s payload example', () => {
+  it('has the page view id of a real tracker (32 hex digits, as a collector sizes its column)', async () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const example = JSON.parse(readme.match(/```json\n(\{"v":1,[^]*?)```/)[1]);
+    const { tracker } = await startOnPage();
+    const real = tracker.stats().pageView;
+    tracker.stop();
+    assert.match(real, /^[0-9a-f]{32}$/);
+    assert.match(example.pv, /^[0-9a-f]{32}$/, 'README.md shows a page view id of that form');
   });
 });
 
