@@ -28,7 +28,7 @@ export interface TrackerHandle {
   readonly tracker: Tracker | null;
 }
 
-/** The handle of the nearest TrackerProvider; throws outside one. */
+/** The handle of the nearest TrackerProvider; outside one, a handle that does nothing (console.warn says so once). */
 export function useTracker(): TrackerHandle;
 
 /** A ref callback that tracks its element as a card: `<li ref={useCard({ id: gig.id, position })}>`. */

@@ -3,10 +3,10 @@
 // start goes through createTracker, which shares one tracker per document (share.js),
 // so React's StrictMode (mount, unmount before the tracker has loaded, mount again)
 // leaves one tracker and counts every card once. useTracker() gives a stable handle
-// that forwards to the tracker once it has loaded; useCard() gives a ref callback for
-// cards without the data-* attributes; usePageView(key) calls newPageView() in an
-// effect, that is after React has committed the new route to the DOM. Plain
-// createElement, no JSX: the file runs as shipped.
+// that forwards to the tracker once it has loaded (outside a provider, one that does
+// nothing); useCard() gives a ref callback for cards without the data-* attributes;
+// usePageView(key) calls newPageView() in an effect, that is after React has committed
+// the new route to the DOM. Plain createElement, no JSX: the file runs as shipped.
 
 import { createContext, createElement, useCallback, useContext, useEffect, useRef, useState } from 'react';
 import { createTracker as createDefault } from './index.js';
@@ -71,11 +71,20 @@ export function TrackerProvider({ options, createTracker = createDefault, childr
   return createElement(TrackerContext.Provider, { value: binding }, children);
 }
 
+// The handle outside any provider (a component rendered alone: a story, a test, a page
+// that forgot the provider): never attached, so its calls track nothing. Made at the
+// first such call, which console.warn reports once, instead of throwing into the page.
+let unprovided = null;
+
 /** The tracker handle of the nearest TrackerProvider (stable across renders). */
 export function useTracker() {
   const binding = useContext(TrackerContext);
-  if (!binding) throw new Error('impression-tracker/react: useTracker() outside <TrackerProvider>');
-  return binding;
+  if (binding) return binding;
+  if (!unprovided) {
+    unprovided = createBinding();
+    console.warn('impression-tracker/react: useTracker(), useCard() or usePageView() outside <TrackerProvider>: nothing is tracked');
+  }
+  return unprovided;
 }
 
 /**
