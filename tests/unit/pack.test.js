@@ -39,6 +39,11 @@ describe('npm package', () => {
     }
     const stray = files.filter((f) => !/^(js\/((core|page|delivery|tracker|debug)\/)?[^/]+|dist\/impression-tracker\.js|package\.json|README\.md|LICENSE)$/.test(f));
     assert.deepEqual(stray, []);
+    // The README's links into js/ (the schema, delivery and privacy in full) open in the package too.
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const linked = [...readme.matchAll(/\]\((js\/[^)#]+)/g)].map((m) => m[1]);
+    assert.ok(linked.includes('js/README.md'));
+    for (const f of linked) assert.ok(files.includes(f), `README links to ${f}, which is not in the package`);
   });
 
   it('imports by package name, degrades to a no-op without a DOM, and replays with the packaged core', () => {
