@@ -229,7 +229,7 @@ dist/index.min.js dist/embedded.min.js: dist/%.min.js: js/%.js $(GLUE_SRC) js/im
 # The handwritten declarations, and a file that uses them as a consumer would.
 types:
 	$(TSC) --strict --noEmit --target es2022 --module nodenext --moduleResolution nodenext \
-	  --lib es2022,dom js/index.d.ts js/embedded.d.ts js/react.d.ts js/debug.d.ts tests/tools/types-usage.ts tests/tools/types-react-usage.ts
+	  --lib es2022,dom js/index.d.ts js/embedded.d.ts js/react.d.ts js/debug.d.ts js/script-tag.d.ts tests/tools/types-usage.ts tests/tools/types-react-usage.ts
 
 size: glue
 

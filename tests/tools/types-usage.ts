@@ -63,3 +63,9 @@ async function main(): Promise<void> {
   tracker.observe('gig-1');
 }
 void main();
+
+// The script-tag build's global (js/script-tag.d.ts).
+export const consented: Promise<void> = impressionTracker.then((tracker) => {
+  tracker.setConsent(true);
+  console.debug(tracker.trace?.().length);
+});

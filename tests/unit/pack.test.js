@@ -88,6 +88,12 @@ describe('npm package', () => {
       export const started = Promise.all([createTracker(options), createEmbedded({ endpoint: '/c' }), replay('', new Uint8Array())]);
       export const sent: Promise<number> = started.then(([tracker]) => tracker.stats().transport?.sent ?? 0);
     `);
+    // A page that uses the script-tag build's global.
+    writeFileSync(join(project, 'page.ts'), `
+      import type {} from 'impression-tracker/script-tag'; // as the README says
+      export const consented: Promise<void> = impressionTracker.then((tracker) => tracker.setConsent(true));
+      export const trace: Promise<string | undefined> = impressionTracker.then((tracker) => tracker.trace?.());
+    `);
     // The README's browser examples as written, in TypeScript: the module build, observe(), the debug entry.
     const readme = readFileSync(join(root, 'README.md'), 'utf8');
     const block = (heading, nth = 0) => readme.slice(readme.indexOf(`\n${heading}\n`)).split('```js\n')[nth + 1].split('```')[0];
@@ -98,7 +104,7 @@ describe('npm package', () => {
       ${block('### Debugging: `impression-tracker/debug`')}
       export { tracker };`);
     for (const [module, resolution] of [['nodenext', 'nodenext'], ['node16', 'node16'], ['esnext', 'bundler']]) {
-      execFileSync(tsc, ['--strict', '--noEmit', '--module', module, '--moduleResolution', resolution, '--target', 'es2022', '--lib', 'es2022,dom', 'use.ts', 'readme.ts', 'readme-debug.ts'], { cwd: project, encoding: 'utf8' });
+      execFileSync(tsc, ['--strict', '--noEmit', '--module', module, '--moduleResolution', resolution, '--target', 'es2022', '--lib', 'es2022,dom', 'use.ts', 'page.ts', 'readme.ts', 'readme-debug.ts'], { cwd: project, encoding: 'utf8' });
     }
   });
 });
