@@ -24,6 +24,10 @@
 import { trackerDebug } from './debug.js';
 import { createTracker } from './embedded.js';
 
+// An error as one line of the console: "impression-tracker: <its message>" (most
+// messages start with that name already), without the stack of a minified build.
+const warn = (error) => console.warn(`impression-tracker: ${String(error?.message || error).replace(/^impression-tracker: /, '')}`);
+
 /** Options from a script element's data-* attributes (an absent one: undefined, the default). */
 export function optionsFromDataset(data) {
   // A number (an empty attribute stays '', which the core refuses, naming the option).
@@ -45,7 +49,7 @@ export function optionsFromDataset(data) {
     impressionRatio: number(data.impressionRatio),
     viewable: { ratio: number(data.viewRatio), ms: number(data.viewMs) },
     batch: { maxEvents: number(data.batchMaxEvents), maxBytes: number(data.batchMaxBytes), maxAgeMs: number(data.batchMaxAgeMs) },
-    onError: (error) => console.warn('impression-tracker:', error),
+    onError: warn,
   };
 }
 
@@ -67,6 +71,6 @@ export function startFromScriptTag() {
       window.impressionTracker = started;
     }
   } catch (error) {
-    console.warn('impression-tracker:', error);
+    warn(error);
   }
 }

@@ -64,6 +64,7 @@ describe('script-tag build', () => {
       assert.equal(tracker.stats().active, false, `${JSON.stringify(dataset)}: not read as another value`);
       assert.equal(warnings.length, 1);
       assert.match(warnings[0], named);
+      assert.match(warnings[0], /^impression-tracker: (?!.*impression-tracker)[^\n]+$/, 'one line, the name once');
     }
   });
 
