@@ -1,0 +1,75 @@
+// host-failures.test.js: the host page's side of the privacy audit. Its own window
+// 'error' and 'unhandledrejection' listeners stay silent with every delivery API failing
+// at once, and with IntersectionObserver or WebAssembly missing; with a storageKey of its
+// choosing, every key and Web Lock of the tracker is under it, and a purge leaves the
+// host's keys (the default prefix's included) as they were.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { useBrowserSuite, waitInPage } from './browser.js';
+import { observeAndFlush } from './stored.js';
+
+let collector;
+const { open } = useBrowserSuite({ collectorUp: true }, (shared) => ({ collector } = shared));
+
+const storage = (page) => page.evaluate(() => Object.fromEntries(Object.keys(localStorage).sort().map((k) => [k, localStorage.getItem(k)])));
+
+// The host page's own listeners: window 'error' and 'unhandledrejection' (Playwright's
+// pageerror aside), with every delivery API failing at once.
+const HOST_LISTENERS = () => {
+  window.__hostErrors = [];
+  window.addEventListener('error', (e) => window.__hostErrors.push(`error ${e.message}`));
+  window.addEventListener('unhandledrejection', (e) => window.__hostErrors.push(`rejection ${e.reason}`));
+};
+const BROKEN_APIS = () => {
+  const fail = (name) => () => { throw new DOMException(`${name} blocked`, 'SecurityError'); };
+  Object.defineProperty(window, 'localStorage', { configurable: true, get: fail('localStorage') });
+  Navigator.prototype.sendBeacon = fail('sendBeacon');
+  window.fetchLater = fail('fetchLater');
+  Object.defineProperty(Navigator.prototype, 'locks', { configurable: true, get: fail('locks') });
+};
+
+test('every delivery API failing: the host\'s error listeners stay silent through flush, hide, consent and stop', async (t) => {
+  await collector.down();
+  const { page, problems } = await open(t, { fixture: 'grid.html?n=24', init: [HOST_LISTENERS, BROKEN_APIS] });
+  await observeAndFlush(page);
+  await page.evaluate(() => window.__stubVisibilityChange('hidden'));
+  await page.evaluate(() => window.__stubVisibilityChange('visible'));
+  await page.evaluate(() => window.__it.tracker.setConsent(false));
+  await page.evaluate(() => window.__it.tracker.setConsent(true));
+  await page.evaluate(() => window.__it.tracker.stop());
+  await waitInPage(page, () => window.__it.errors.length >= 2, undefined, { what: 'the failures reported to onError' });
+  assert.deepEqual(await page.evaluate(() => window.__hostErrors), []);
+  assert.deepEqual(problems.filter((p) => p.startsWith('pageerror')), []);
+});
+
+for (const [name, remove] of [['IntersectionObserver', 'delete window.IntersectionObserver;'], ['WebAssembly', 'delete window.WebAssembly;']]) {
+  test(`${name} missing: a no-op tracker that says so, the host's error listeners silent`, async (t) => {
+    const { page } = await open(t, { fixture: 'grid.html?n=8', init: [HOST_LISTENERS, remove] });
+    await waitInPage(page, () => window.__it.errors.length > 0, undefined, { what: 'onError' });
+    await page.evaluate(() => window.__it.tracker?.flush());
+    await page.evaluate(() => window.__stubVisibilityChange('hidden'));
+    assert.deepEqual(await page.evaluate(() => window.__hostErrors), []);
+    assert.equal(collector.records.length, 0);
+  });
+}
+
+test('storageKey: every key and Web Lock of the tracker under it; the host\'s keys, the default prefix\'s included, kept through a purge', async (t) => {
+  await collector.down();
+  const hostKeys = () => {
+    if (localStorage.getItem('app:other') !== null) return;
+    for (const k of ['app:other', 'impression-tracker:q:host', 'app:trackerq', 'app:tracker']) localStorage.setItem(k, 'host');
+  };
+  const { page } = await open(t, { fixture: 'grid.html?n=8', init: [hostKeys], it: { options: { storageKey: 'app:tracker:' } } });
+  await observeAndFlush(page);
+  await waitInPage(page, () => Object.keys(localStorage).some((k) => k.startsWith('app:tracker:q:')), undefined, { what: 'a batch stored' });
+  const names = await page.evaluate(async () => {
+    const { held, pending } = await navigator.locks.query();
+    return [...held, ...pending].map((l) => l.name);
+  });
+  assert.ok(names.length > 0 && names.every((n) => n.startsWith('app:tracker:')), `lock names: ${names}`);
+  const keysNow = Object.keys(await storage(page));
+  assert.deepEqual(keysNow.filter((k) => !k.startsWith('app:tracker:')).sort(), ['app:other', 'app:tracker', 'app:trackerq', 'impression-tracker:q:host']);
+  await page.evaluate(() => window.__it.tracker.setConsent(false));
+  assert.deepEqual(await storage(page), { 'app:other': 'host', 'app:tracker': 'host', 'app:trackerq': 'host', 'impression-tracker:q:host': 'host' });
+});
