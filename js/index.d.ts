@@ -165,7 +165,12 @@ export interface TrackerOptions {
    * @default false
    */
   occlusion?: boolean;
-  /** Prefix of the localStorage keys of the delivery queue. @default 'impression-tracker:' */
+  /**
+   * Prefix of the localStorage keys of the delivery queue. Every key starting with
+   * `<storageKey>q:` is the tracker's (one it cannot read is removed): end the prefix with
+   * a separator no key of the page follows, as the default does.
+   * @default 'impression-tracker:'
+   */
   storageKey?: string;
   /**
    * Receives every error: the tracker never throws into the page. Start-up failures leave

@@ -2,7 +2,8 @@
 // 'error' and 'unhandledrejection' listeners stay silent with every delivery API failing
 // at once, and with IntersectionObserver or WebAssembly missing; with a storageKey of its
 // choosing, every key and Web Lock of the tracker is under it, and a purge leaves the
-// host's keys (the default prefix's included) as they were.
+// host's keys (the default prefix's included) as they were; a prefix without a separator
+// takes a page key that starts with `<storageKey>q:` (the README's warning).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -72,4 +73,17 @@ test('storageKey: every key and Web Lock of the tracker under it; the host\'s ke
   assert.deepEqual(keysNow.filter((k) => !k.startsWith('app:tracker:')).sort(), ['app:other', 'app:tracker', 'app:trackerq', 'impression-tracker:q:host']);
   await page.evaluate(() => window.__it.tracker.setConsent(false));
   assert.deepEqual(await storage(page), { 'app:other': 'host', 'app:tracker': 'host', 'app:trackerq': 'host', 'impression-tracker:q:host': 'host' });
+});
+
+test('storageKey without a separator: a page key that starts with <storageKey>q: is taken as a damaged record and removed (README: end it with a separator)', async (t) => {
+  const hostKeys = () => {
+    if (sessionStorage.getItem('seeded')) return;
+    sessionStorage.setItem('seeded', '1');
+    localStorage.setItem('appq:settings', '{"theme":"dark"}');
+    localStorage.setItem('app:settings', 'kept');
+  };
+  const { page } = await open(t, { fixture: 'grid.html?n=8', init: [hostKeys], it: { options: { storageKey: 'app' } } });
+  await observeAndFlush(page);
+  await waitInPage(page, () => localStorage.getItem('appq:settings') === null, undefined, { what: 'the key removed by a scan' });
+  assert.equal(await page.evaluate(() => localStorage.getItem('app:settings')), 'kept', 'a key not under <storageKey>q: stays');
 });
