@@ -1,9 +1,10 @@
 // host-failures.test.js: the host page's side of the privacy audit. Its own window
 // 'error' and 'unhandledrejection' listeners stay silent with every delivery API failing
-// at once, and with IntersectionObserver or WebAssembly missing; with a storageKey of its
-// choosing, every key and Web Lock of the tracker is under it, and a purge leaves the
-// host's keys (the default prefix's included) as they were; a prefix without a separator
-// takes a page key that starts with `<storageKey>q:` (the README's warning).
+// at once, and with IntersectionObserver, MutationObserver or WebAssembly missing. With
+// a storageKey of its choosing, every key and Web Lock of the tracker is under it, and
+// a purge leaves the host's keys (the default prefix's included) as they were; a prefix
+// without a separator takes a page key that starts with `<storageKey>q:` (the README's
+// warning).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -44,7 +45,8 @@ test('every delivery API failing: the host\'s error listeners stay silent throug
   assert.deepEqual(problems.filter((p) => p.startsWith('pageerror')), []);
 });
 
-for (const [name, remove] of [['IntersectionObserver', 'delete window.IntersectionObserver;'], ['WebAssembly', 'delete window.WebAssembly;']]) {
+for (const name of ['IntersectionObserver', 'MutationObserver', 'WebAssembly']) {
+  const remove = `delete window.${name};`;
   test(`${name} missing: a no-op tracker that says so, the host's error listeners silent`, async (t) => {
     const { page } = await open(t, { fixture: 'grid.html?n=8', init: [HOST_LISTENERS, remove] });
     await waitInPage(page, () => window.__it.errors.length > 0, undefined, { what: 'onError' });

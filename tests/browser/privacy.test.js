@@ -103,6 +103,18 @@ test('pending then revoked: the held events and the earlier record are gone, not
   assert.ok(!pvs().has(SEED_PV), 'the purged record is not sent');
 });
 
+test('consent denied at start: the earlier record removed, nothing written, nothing sent', async (t) => {
+  const { page } = await open(t, { fixture: 'grid.html?n=8', init: [seed, STORAGE_LOG], it: { options: { consent: 'denied' } } });
+  await observeAndFlush(page);
+  await page.evaluate(() => window.__stubVisibilityChange('hidden'));
+  const pv = await page.evaluate(() => window.__it.tracker.stats().pageView);
+  await sentinel(t);
+  assert.ok(!pvs().has(pv) && !pvs().has(SEED_PV), 'nothing sent');
+  assert.deepEqual(await ours(page), [], 'the earlier record removed');
+  assert.deepEqual((await page.evaluate(() => window.__storageLog)).filter((c) => c.startsWith('setItem')), [], 'nothing written');
+  assert.equal(await page.evaluate(() => localStorage.getItem('host-key')), 'kept');
+});
+
 for (const mode of ['memory-only', 'deny', 'ignore']) {
   test(`Global Privacy Control, gpc: '${mode}': storage, sending and the gpc flag as documented`, async (t) => {
     await collector.down();
