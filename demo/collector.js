@@ -259,7 +259,11 @@ function sendJson(res, status, body, headers = {}) {
   res.end(text);
 }
 
+/**
+ * A query parameter as an integer in [min, max]: any JSON-style number ("60000", "6e4",
+ * "1.8e12") is truncated and clamped; absent, empty or not a number, `fallback`.
+ */
 function clampInt(text, min, max, fallback) {
-  const n = Number.parseInt(text ?? '', 10);
-  return Number.isFinite(n) ? Math.min(max, Math.max(min, n)) : fallback;
+  const n = text == null || text.trim() === '' ? Number.NaN : Number(text);
+  return Number.isNaN(n) ? fallback : Math.min(max, Math.max(min, Math.trunc(n)));
 }

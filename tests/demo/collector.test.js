@@ -151,12 +151,16 @@ test('series buckets events by estimated event time; ?human=1 leaves out automat
     assert.deepEqual(all.rows.map((r) => [r.time, r.impressions, r.viewable, r.clicks, r.visible_ms]),
       [[clock - 10000, 2, 2, 2, 2760]]);
     for (const [query, bucket] of [['bucket=0', 1000], ['bucket=-5', 1000], ['bucket=abc', 10000],
-      ['bucket=999999999999', 86400000], ["bucket=1000;DROP TABLE events&since=-1", 1000]]) {
+      ['bucket=999999999999', 86400000], ['bucket=1e400', 86400000], ['bucket=6e3', 6000],
+      ["bucket=1000;DROP TABLE events&since=-1", 10000]]) {
       const answer = await getJson(url, `/api/series?${query}`);
       assert.equal(answer.bucket, bucket, query);
       assert.equal(answer.rows.reduce((sum, r) => sum + r.impressions, 0), 2, `${query}: every event counted`);
     }
-    assert.deepEqual((await getJson(url, '/api/series?since=99999999999999999999')).rows, []);
+    for (const since of ['99999999999999999999', '1e21', String(clock + 1), `${clock / 1e12}e12`]) {
+      assert.deepEqual((await getJson(url, `/api/series?since=${since}`)).rows, [], `since=${since}: after every event`);
+    }
+    assert.equal((await getJson(url, `/api/series?since=${(clock - 10000) / 1e12}e12`)).rows.length, 1, 'since in exponent form');
     const human = await getJson(url, '/api/series?bucket=10000&human=1');
     assert.equal(human.rows[0].impressions, 1);
     await post(url, { ...batch({ pv: 'robot', wd: true }), drop: 5 });
