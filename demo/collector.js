@@ -16,7 +16,8 @@
 // Only /collect is cross-origin (beacons come from the shop's pages, wherever they are
 // served); the GET endpoints carry no CORS headers, so a page on another origin cannot
 // read them. Each client address has one token bucket for beacons and another for reads,
-// and at most maxExports exports run at once.
+// and at most maxExports exports run at once. A SQLite store's dashboard queries run on a
+// worker thread (read-worker.js), so they never hold up a beacon.
 //
 // Bad input never reaches a 5xx: every failure of the client's making is a 4xx with a
 // one-line reason in a JSON body {"error": "..."}.
@@ -27,6 +28,7 @@ import { createRateLimiter } from './rate-limit.js';
 import { createGuardedServer, requestUrl } from './guard.js';
 import { streamExport } from './export.js';
 import { decodeBody } from './inflate.js';
+import { openReadWorker } from './read-worker.js';
 
 export const MAX_BODY_BYTES = 64 * 1024;
 /** Past this many bytes of an oversized body we stop discarding it and close the connection. */
@@ -44,9 +46,14 @@ export const MAX_EXPORTS = 4;
  */
 export function createCollector(options = {}) {
   const now = options.now ?? Date.now;
+  const store = options.store ?? openStore(options.dbPath ?? ':memory:');
+  // A SQLite file's dashboard queries run on another thread (read-worker.js), so a long
+  // one never holds a beacon; other stores answer asynchronously already.
+  const reads = store.path && store.path !== ':memory:' ? openReadWorker(store.path) : store;
   /** The collector's record: what every handler below reads and the counters it keeps. */
   const collector = {
-    store: options.store ?? openStore(options.dbPath ?? ':memory:'),
+    store,
+    reads,
     validate: createValidator(),
     now,
     limiter: createRateLimiter({ ...options.rateLimit, now }),
@@ -61,7 +68,10 @@ export function createCollector(options = {}) {
     handle: (req, res) => handleRequest(collector, req, res),
     store: collector.store,
     counters: collector.counters,
-    close: () => collector.store.close(),
+    close: () => {
+      if (reads !== store) reads.close();
+      return store.close();
+    },
   };
 }
 
@@ -178,7 +188,7 @@ function read(collector, req, res, url) {
 }
 
 async function api(collector, url, res) {
-  const { store } = collector;
+  const store = collector.reads;
   const human = url.searchParams.get('human') === '1';
   switch (url.pathname) {
     case '/api/totals':

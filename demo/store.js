@@ -96,6 +96,7 @@ export function openStore(path) {
   const store = { db, writes: prepareWrites(db), reads: prepareReads(db) };
   return {
     db,
+    path,
     /** Stores one validated batch; returns how many events were new and how many duplicates. */
     addBatch: db.transaction((batch, received) => insertBatch(store, batch, received)),
     /** Per-gig aggregates; `human` leaves out page views flagged as automated (wd). */
@@ -201,6 +202,16 @@ const seriesSql = (where) =>
           TOTAL(CASE WHEN e = 'vis' THEN ${clamped('ms')} END) AS visible_ms
      FROM events WHERE ts >= @since AND ${VALID_TS} ${where}
     GROUP BY time ORDER BY time`;
+
+/**
+ * The dashboard's queries (gigs, totals, series) on `db`: read-worker.js runs them on a
+ * read-only connection of its own, off the thread that answers beacons.
+ */
+export function dashboardQueries(db) {
+  const store = { db, reads: prepareReads(db) };
+  return { gigs: (query) => gigs(store, query), totals: (query) => totals(store, query),
+    series: (query) => series(store, query) };
+}
 
 const pick = (statements, human) => (human ? statements.human : statements.all);
 
