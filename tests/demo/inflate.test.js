@@ -63,7 +63,8 @@ test('a decompression bomb gets 413 and stores nothing', async () => {
 test('a truncated or corrupt gzip body gets 400 and stores nothing', async () => {
   await withCollector(async ({ url, collector }) => {
     const whole = gzipSync(batch());
-    for (const body of [whole.subarray(0, whole.length - 9), whole.subarray(0, 12), Buffer.from([0x1f, 0x8b, 1, 2, 3])]) {
+    for (const body of [whole.subarray(0, whole.length - 9), whole.subarray(0, 12), Buffer.from([0x1f, 0x8b, 1, 2, 3]),
+      Buffer.concat([whole, Buffer.from('garbage')])]) {
       const res = await post(url, body);
       assert.equal(res.status, 400, `${body.length} bytes`);
       assert.match(res.body.error, /unreadable gzip body/);
@@ -113,6 +114,7 @@ test('demo/README\'s Python reader: 413 past 64 KiB, 400 truncated or corrupt, l
     ['trailer cut', whole.subarray(0, whole.length - 4), '400'],
     ['half', whole.subarray(0, whole.length >> 1), '400'],
     ['corrupt', corrupt, '400'],
+    ['bytes after the member', Buffer.concat([whole, Buffer.from('garbage')]), '400'],
   ];
   const driver = `${readmePythonReader()}
 import sys
