@@ -252,7 +252,9 @@ export async function listenCollector({ port = 0, host = '127.0.0.1', limits, al
 
 /** CORS for /collect only: any page may send batches (the endpoint only appends validated events). */
 function setCors(req, res) {
-  // Echo the origin instead of "*" so a fetch with credentials would work too; no cookies are used.
+  // The page's origin is echoed ("*" for none or "null"). No Access-Control-Allow-Credentials:
+  // the tracker's fetch omits credentials, and no cookie is set or read (sendBeacon sends
+  // them, but reads no answer).
   const origin = req.headers.origin;
   res.setHeader('Access-Control-Allow-Origin', origin && origin !== 'null' ? origin : '*');
   res.setHeader('Vary', 'Origin');
