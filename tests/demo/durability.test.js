@@ -6,16 +6,12 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { batch, withCollector, post, getJson } from './support.js';
+import { batch, withCollector, post, getJson, startCollectorProcess, UNLIMITED } from './support.js';
 
-const COLLECTOR_MODULE = fileURLToPath(new URL('../../demo/collector.js', import.meta.url));
-const UNLIMITED = { burst: 1e9, perSecond: 1e9 };
 
 /** Export lines as "pv/s" keys. */
 async function exportedKeys(url) {
@@ -60,30 +56,12 @@ test('concurrent writers with resends: unique events sent = stored = exported', 
   }
 });
 
-/** Starts a collector in a child process on `dbPath`; resolves to {child, url}. */
-function startChild(dbPath) {
-  const source = `import { listenCollector } from ${JSON.stringify(COLLECTOR_MODULE)};
-    const c = await listenCollector({ dbPath: ${JSON.stringify(dbPath)}, rateLimit: ${JSON.stringify(UNLIMITED)} });
-    console.log(c.url);`;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', source], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const match = /http:\/\/\S+/.exec(out);
-      if (match) resolve({ child, url: match[0], exited });
-    });
-    child.once('exit', (code) => reject(new Error(`collector exited (${code}) before listening`)));
-  });
-}
 
 test('SIGKILL during a write burst: the file is intact and every acknowledged batch is in it', { timeout: 120000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'collector-crash-'));
   const dbPath = join(dir, 'events.sqlite');
   try {
-    const first = await startChild(dbPath);
+    const first = await startCollectorProcess(dbPath);
     const acknowledged = [];
     let killed = false;
     async function writer(w) {
@@ -110,7 +88,7 @@ test('SIGKILL during a write burst: the file is intact and every acknowledged ba
     for (const pv of acknowledged) assert.equal(count.get(pv).n, 4, `acknowledged batch ${pv}`);
     db.close();
 
-    const second = await startChild(dbPath);
+    const second = await startCollectorProcess(dbPath);
     try {
       const totals = await getJson(second.url, '/api/totals');
       assert.ok(totals.events >= acknowledged.length * 4);

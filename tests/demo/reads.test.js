@@ -6,16 +6,12 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { openStore } from '../../demo/store.js';
-import { batch, post, getJson } from './support.js';
+import { batch, post, getJson, startCollectorProcess } from './support.js';
 
-const COLLECTOR_MODULE = fileURLToPath(new URL('../../demo/collector.js', import.meta.url));
-const UNLIMITED = { burst: 1e9, perSecond: 1e9 };
 /** Beacons answered while one /api/gigs is outstanding; on the collector's thread, at most 1 or 2. */
 const WHILE_READING = 8;
 
@@ -32,23 +28,6 @@ function fill(dbPath, pageViews) {
   store.close();
 }
 
-/** A collector in a child process on `dbPath`; resolves to {child, url}. */
-function startChild(dbPath) {
-  const source = `import { listenCollector } from ${JSON.stringify(COLLECTOR_MODULE)};
-    const c = await listenCollector({ dbPath: ${JSON.stringify(dbPath)}, rateLimit: ${JSON.stringify(UNLIMITED)} });
-    console.log(c.url);`;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', source], { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const match = /http:\/\/\S+/.exec(out);
-      if (match) resolve({ child, url: match[0] });
-    });
-    child.once('exit', (code) => reject(new Error(`collector exited (${code}) before listening`)));
-  });
-}
 
 test('beacons are answered while a dashboard query runs on a large SQLite file', { timeout: 120000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'collector-reads-'));
@@ -56,7 +35,7 @@ test('beacons are answered while a dashboard query runs on a large SQLite file',
   let child;
   try {
     fill(dbPath, 1000);
-    const started = await startChild(dbPath);
+    const started = await startCollectorProcess(dbPath);
     child = started.child;
     const { url } = started;
     assert.equal((await post(url, batch({ pv: 'warm-up' }))).status, 200);

@@ -1,14 +1,21 @@
 // Shared helpers of the collector tests: a valid batch as the core writes it, a collector
-// or the demo server started for one test, and raw HTTP over a socket (for what fetch cannot send: bad
-// request targets, a foreign Host, headers that never end, a body that stalls). Every
+// (in this process or a child one) or the demo server started for one test, and raw
+// HTTP over a socket (for what fetch cannot send: bad request targets, a foreign Host,
+// headers that never end, a body that stalls). Every
 // wait is on an event of the socket (a status line, a close), never on a timer.
 
 import net from 'node:net';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listenCollector } from '../../demo/collector.js';
 import { startDemoServer } from '../../demo/server.js';
+
+const COLLECTOR_MODULE = fileURLToPath(new URL('../../demo/collector.js', import.meta.url));
+/** A rate limit no test reaches. */
+export const UNLIMITED = Object.freeze({ burst: 1e9, perSecond: 1e9 });
 
 /** A valid batch as the core emits it: impression, viewable, visible span, click. */
 export function batch({ pv = 'pv-1', from = 1, path = '/search', wd = false } = {}) {
@@ -104,3 +111,25 @@ export async function rawExchange(url, head) {
 
 /** The status code of a raw response text (0 when there is none). */
 export const statusOf = (text) => Number(/^HTTP\/1\.[01] (\d{3})/.exec(text)?.[1] ?? 0);
+
+/**
+ * Starts a collector without rate limits in a child process on `dbPath`; resolves to
+ * {child, url, exited} once it listens.
+ */
+export function startCollectorProcess(dbPath) {
+  const source = `import { listenCollector } from ${JSON.stringify(COLLECTOR_MODULE)};
+    const c = await listenCollector({ dbPath: ${JSON.stringify(dbPath)}, rateLimit: ${JSON.stringify(UNLIMITED)} });
+    console.log(c.url);`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', source], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      const match = /http:\/\/\S+/.exec(out);
+      if (match) resolve({ child, url: match[0], exited });
+    });
+    child.once('exit', (code) => reject(new Error(`collector exited (${code}) before listening`)));
+  });
+}
