@@ -60,6 +60,13 @@ export function createGuardedServer(handle, { limits = {}, allowedHosts = [] } =
     }
   });
   server.keepAliveTimeout = l.keepAliveTimeoutMs;
+  // "Expect: 100-continue": the route sees the headers first, and "100 Continue" invites
+  // the body only when it has not answered already (a 413 for a Content-Length over the
+  // cap, a 429), so a refused upload is never sent.
+  server.on('checkContinue', (req, res) => {
+    server.emit('request', req, res);
+    if (!res.headersSent && !res.writableEnded) res.writeContinue();
+  });
   server.on('clientError', answerClientError);
   capConnectionsPerClient(server, l.maxConnectionsPerClient);
   return server;

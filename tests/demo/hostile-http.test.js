@@ -136,7 +136,7 @@ test('requests Node cannot read get a JSON reason with nosniff too, and the serv
   });
 });
 
-test('a Content-Length over the cap gets 413 before any of the body is read', { timeout: 20000 }, async () => {
+test('a Content-Length over the cap gets 413 before any of the body is read, and without "100 Continue"', { timeout: 20000 }, async () => {
   await withCollector({}, async ({ url }) => {
     const socket = await connect(url);
     const status = statusLine(socket);
@@ -144,6 +144,20 @@ test('a Content-Length over the cap gets 413 before any of the body is read', { 
     assert.equal(await status, 413);
     socket.destroy();
     assert.equal((await post(url, batch())).status, 200, 'still serving');
+    // With "Expect: 100-continue" the 413 comes instead of "100 Continue": no body is invited.
+    const asking = await connect(url);
+    const first = statusLine(asking);
+    asking.write(`POST /collect HTTP/1.1\r\nHost: ${new URL(url).host}\r\nContent-Length: 100000000\r\nExpect: 100-continue\r\n\r\n`);
+    assert.equal(await first, 413);
+    asking.destroy();
+    // A body within the cap is invited, then stored.
+    const body = JSON.stringify(batch({ pv: 'expecting' }));
+    const invited = await connect(url);
+    const answer = received(invited);
+    invited.write(`POST /collect HTTP/1.1\r\nHost: ${new URL(url).host}\r\nContent-Length: ${body.length}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n`);
+    assert.equal(await statusLine(invited), 100);
+    invited.write(body);
+    assert.match(await answer, /HTTP\/1\.1 200 OK[^]*"stored":4/);
   });
 });
 
