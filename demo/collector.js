@@ -183,7 +183,7 @@ function read(collector, req, res, url) {
   if (!verdict.ok) {
     return sendJson(res, 429, { error: 'too many reads from this client' }, { 'Retry-After': String(verdict.retryAfter) });
   }
-  const answer = url.pathname === '/export.ndjson' ? exportNdjson(collector, req, res) : api(collector, url, res);
+  const answer = url.pathname === '/export.ndjson' ? exportNdjson(collector, req, res, url) : api(collector, url, res);
   answer.catch(() => (res.headersSent ? res.destroy() : sendJson(res, 503, { error: 'store unavailable' })));
 }
 
@@ -206,7 +206,7 @@ async function api(collector, url, res) {
 }
 
 /** Resolves when the export is over; rejects when the store failed before its first row. */
-async function exportNdjson(collector, req, res) {
+async function exportNdjson(collector, req, res, url) {
   if (req.method === 'HEAD') {
     res.writeHead(200, { 'Content-Type': 'application/x-ndjson; charset=utf-8', 'Cache-Control': 'no-store' });
     return res.end();
@@ -222,7 +222,8 @@ async function exportNdjson(collector, req, res) {
     released = true;
   };
   res.once('close', release); // also when the client goes away mid-export
-  return streamExport(collector.store.exportRows(), res).finally(release);
+  const human = url.searchParams.get('human') === '1';
+  return streamExport(collector.store.exportRows({ human }), res).finally(release);
 }
 
 /**

@@ -79,9 +79,9 @@ export function openClickHouseStore({ url, database = 'impressions', spoolPath, 
     },
 
     /** Every stored event (copies folded), in estimated event time order, streamed from ClickHouse. */
-    async *exportRows() {
+    async *exportRows({ human: humanOnly = false } = {}) {
       await schema.ready();
-      yield* client.lines(`SELECT ${EXPORT_COLUMNS} FROM ${events} ORDER BY ts, pv, s`);
+      yield* client.lines(`SELECT ${EXPORT_COLUMNS} FROM ${events} ${human(humanOnly)} ORDER BY ts, pv, s`);
     },
 
     /** Resolves once the spool is open; rejects if it cannot be (e.g. another process owns it). */

@@ -154,7 +154,8 @@ function insertBatch(store, batch, received) {
 
 /** The read side's statements, each over all events and over the human ones (wd = 0). */
 function prepareReads(db) {
-  const both = (sql, humanWhere) => ({ all: db.prepare(sql('')), human: db.prepare(sql(humanWhere)) });
+  const both = (sql, humanWhere, exact = false) => ({
+    all: db.prepare(sql('')).safeIntegers(exact), human: db.prepare(sql(humanWhere)).safeIntegers(exact) });
   return {
     gigs: both(gigsSql, 'WHERE wd = 0'),
     totals: both(totalsSql, 'WHERE wd = 0'),
@@ -165,11 +166,11 @@ function prepareReads(db) {
     // index carries the primary key): each page is one range read, no sort, no statement
     // left open between pages. Integers are read exactly (BigInt) so the page boundary is
     // exact whatever is stored.
-    exportFirst: db.prepare(
-      `SELECT ${EVENT_COLUMNS.join(', ')} FROM events ORDER BY ts, pv, s LIMIT @limit`).safeIntegers(true),
-    exportAfter: db.prepare(
-      `SELECT ${EVENT_COLUMNS.join(', ')} FROM events WHERE (ts, pv, s) > (@ts, @pv, @s)
-        ORDER BY ts, pv, s LIMIT @limit`).safeIntegers(true),
+    exportFirst: both((where) =>
+      `SELECT ${EVENT_COLUMNS.join(', ')} FROM events ${where} ORDER BY ts, pv, s LIMIT @limit`, 'WHERE wd = 0', true),
+    exportAfter: both((where) =>
+      `SELECT ${EVENT_COLUMNS.join(', ')} FROM events WHERE (ts, pv, s) > (@ts, @pv, @s) ${where}
+        ORDER BY ts, pv, s LIMIT @limit`, 'AND wd = 0', true),
   };
 }
 
@@ -229,8 +230,9 @@ function series(store, { bucket = 10000, since = 0, human = false } = {}) {
   return pick(store.reads.series, human).all({ bucket, since });
 }
 
-function* exportRows(store, { pageRows = EXPORT_PAGE_ROWS } = {}) {
-  const { exportFirst, exportAfter } = store.reads;
+function* exportRows(store, { pageRows = EXPORT_PAGE_ROWS, human = false } = {}) {
+  const exportFirst = pick(store.reads.exportFirst, human);
+  const exportAfter = pick(store.reads.exportAfter, human);
   let page = exportFirst.all({ limit: pageRows });
   while (page.length > 0) {
     for (const row of page) yield withNumbers(row);

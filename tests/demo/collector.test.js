@@ -137,6 +137,9 @@ test('NDJSON export has one line per stored event with its batch header', async 
     assert.equal(click.wd, 1);
     assert.equal(click.ms, null);
     assert.match(click.ts, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    const human = (await (await fetch(url + '/export.ndjson?human=1')).text()).trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(human.map((l) => `${l.pv}/${l.s}/${l.wd}`), ['pv-2/1/0', 'pv-2/2/0', 'pv-2/3/0', 'pv-2/4/0'],
+      '?human=1 leaves out the automated page view');
   });
 });
 
