@@ -7,11 +7,19 @@
 */
 #include "outbox_support.h"
 
-/* Fails the request at t, then checks that nothing more happens here, ever. */
-static void nothing_follows(double t, uint32_t ticket, int32_t status, const char *why) {
+/* Answers the request at t, then checks that nothing more happens here, ever, but a
+** scan once the lease of the tab that took the record is over (`rescan`: that tab may
+** be gone by then), which finds the record gone. */
+static void nothing_follows(double t, uint32_t ticket, int32_t status, int rescan,
+                            const char *why) {
   CHECK_INT(imp_outbox_response(t, ticket, status, -1, 0.0), IMP_OK, "answered %s", why);
   CHECK_INT(imp_outbox_next(t, 0.5), IMP_NONE, "no retry, write or removal %s", why);
-  CHECK_INT(imp_outbox_next(t + 1e6, 0.5), IMP_NONE, "ever %s", why);
+  if (rescan) {
+    CHECK_INT(imp_outbox_next(t + 1e6, 0.5), IMP_OK, "a scan %s", why);
+    CHECK_INT(ACT->kind, IMP_ACT_SCAN, "a scan %s", why);
+    imp_outbox_scan_done(t + 1e6); /* delivered and removed by that tab */
+  }
+  CHECK_INT(imp_outbox_next(t + 2e6, 0.5), IMP_NONE, "ever %s", why);
   CHECK_INT(ACT->held_batches, 0, "nothing held %s", why);
   CHECK_INT(ACT->lost, 0, "nothing counted lost %s", why);
   CHECK_INT(ACT->delivered, 0, "nothing counted delivered %s", why);
@@ -25,17 +33,33 @@ static void test_shown_again_after_another_tab_took_it(void) {
   uint32_t ticket = in_flight_at_hide();
   imp_page_state(30, IMP_PAGE_VISIBLE);
   scan_finds_kept(30, "tabc", 1.7e12 + 30020);
-  nothing_follows(40, ticket, 503, "(adopted elsewhere, request fails)");
+  nothing_follows(40, ticket, 503, 1, "(adopted elsewhere, request fails)");
   ticket = in_flight_at_hide();
   imp_page_state(30, IMP_PAGE_VISIBLE);
   scan_finds_kept(30, "tabc", 1.7e12 + 30020);
-  nothing_follows(40, ticket, 204, "(adopted elsewhere, request lands)");
+  nothing_follows(40, ticket, 204, 1, "(adopted elsewhere, request lands)");
   ticket = in_flight_at_hide();
   imp_page_state(30, IMP_PAGE_VISIBLE);
   CHECK_INT(imp_outbox_next(30, 0.5), IMP_OK, "a scan");
   CHECK_INT(ACT->kind, IMP_ACT_SCAN, "a scan");
   imp_outbox_scan_done(30); /* the record is gone: delivered and removed elsewhere */
-  nothing_follows(40, ticket, 503, "(removed elsewhere)");
+  nothing_follows(40, ticket, 503, 0, "(removed elsewhere)");
+}
+
+/* The tab that took the released copy dies with it, its lease running: this tab's
+** request lands (counted by that tab's batch, not here), and the scan after the lease
+** finds the record no live tab's and adopts it, so it does not stay in storage for
+** good (it is sent again: the collector keeps one copy). */
+static void test_copy_taken_by_a_tab_that_dies(void) {
+  uint32_t ticket = in_flight_at_hide();
+  imp_page_state(30, IMP_PAGE_VISIBLE);
+  scan_finds_kept(30, "tabc", 1.7e12 + 30020);
+  CHECK_INT(imp_outbox_response(40, ticket, 204, -1, 0.0), IMP_OK, "the request lands");
+  CHECK_INT(ACT->delivered, 0, "that tab's batch stands for the events");
+  CHECK_INT(imp_outbox_next(30000, 0.5), IMP_NONE, "nothing while its lease runs");
+  scan_finds_kept(30030, "tabc", 1.7e12 + 30020);
+  CHECK_INT(imp_outbox_next(30030, 0.5), IMP_OK, "then");
+  CHECK_INT(ACT->kind, IMP_ACT_STORE, "adopted: claimed as this tab's");
 }
 
 /* Still released (or owned by a tab that is gone), the copy is claimed (rewritten as
@@ -146,6 +170,7 @@ static void test_request_let_go_lands(void) {
 static const outbox_test tests[] = {
     test_late_answer_after_adoption,
     test_shown_again_after_another_tab_took_it,
+    test_copy_taken_by_a_tab_that_dies,
     test_shown_again_takes_back_its_copy,
     test_request_let_go_lands,
 };
