@@ -115,6 +115,15 @@ static void request_dies(const taken_rec *t, uint8_t fate) {
   else collect(t->json, t->json_len, 0, 0);
 }
 
+/* The shared events of t (the place "taken"), as its tab dies: an over-count excused
+** for them goes with that tab's copy (taken_given_back()). */
+static void note_died_with(const taken_rec *t) {
+  if (t->state == DELIVERED || (t->state == TAKEN && !claim_stands(t)) || t->pv < 0) return;
+  for (uint32_t k = 0; k < t->events; k++)
+    died_with[t->pv][t->s[k]] |= shared[t->pv][t->s[k]];
+  if (t->events) died_drop[t->pv][t->s[0]] = t->drop;
+}
+
 /* The other tab dies with what it holds: its records, owned by an id no live tab has,
 ** are this tab's to adopt (with Web Locks at once, else when their leases run out);
 ** its requests out reach the collector or not (the input picks each fate). Only a
@@ -126,6 +135,7 @@ static void other_tab_dies(fz_in *in) {
   for (uint32_t i = 0; i < taken_n; i++) {
     if (taken[i].state == COMMITTED && taken[i].in_flight) request_dies(&taken[i], fz_u8(in));
     memory_only |= taken[i].state == COMMITTED && !claim_stands(&taken[i]);
+    note_died_with(&taken[i]);
     for (uint32_t k = 0; taken[i].pv >= 0 && k < taken[i].events; k++)
       seen_taken[taken[i].pv][taken[i].s[k]] = 0;
   }
@@ -222,6 +232,8 @@ static void other_tab_reset(void) {
   memset(other_lost, 0, sizeof other_lost);
   memset(other_lost_drop, 0, sizeof other_lost_drop);
   memset(given_back, 0, sizeof given_back);
+  memset(died_with, 0, sizeof died_with);
+  memset(died_drop, 0, sizeof died_drop);
   stale_drops = 0;
   other_counted = 0;
   other_life = 1;

@@ -13,20 +13,26 @@
 ** (an allowed over-count, taken_unheard()); a drop-only record both tabs removed is
 ** counted by both (stale_drops). Such an over-count, once excused, goes again when
 ** this tab lets its copy go uncounted (a batch whose record is gone is forgotten, its
-** request going on alone, then cancelled): taken_given_back() returns that excuse.
+** request going on alone, then cancelled), or when the other tab dies with its copy
+** in memory (this tab counted them; that tab's copy, uncounted, is gone):
+** taken_given_back() returns that excuse.
 */
 static uint8_t given_back[MAX_PV][MAX_S + 1]; /* its excuse returned (once an event) */
+static uint8_t died_with[MAX_PV][MAX_S + 1];  /* shared, in the other tab's memory as it died */
+static long long died_drop[MAX_PV][MAX_S + 1]; /* the "drop" of that copy (first event) */
 
-/* Up to `most` of the excuse for events the other tab counted lost that this tab
-** held (shared), and that are now in no place and not delivered: the over-count they
-** made is gone. Each event returns once, with the "drop" of its copy. */
+/* Up to `most` of the excuse for events the other tab counted lost, or died with,
+** that this tab held (shared), and that are now in no place and not delivered: the
+** over-count they made is gone. Each event returns once, with the "drop" of its copy. */
 static long long taken_given_back(long long most) {
   long long n = 0;
   for (uint32_t p = 0; p < pv_n && n < most; p++)
     for (uint32_t s = 1; s <= seq_max[p] && n < most; s++)
-      if (other_lost[p][s] && shared[p][s] && !where[p][s] && !got[p][s] && !given_back[p][s]) {
+      if ((other_lost[p][s] || died_with[p][s]) && shared[p][s] && !where[p][s] && !got[p][s] &&
+          !given_back[p][s]) {
+        long long drop = other_lost[p][s] ? other_lost_drop[p][s] : died_drop[p][s];
         given_back[p][s] = 1;
-        n += 1 + (other_lost_drop[p][s] > 0 ? other_lost_drop[p][s] : 0);
+        n += 1 + (drop > 0 ? drop : 0);
       }
   return n < most ? n : most;
 }
