@@ -166,9 +166,9 @@ export interface TrackerOptions {
    */
   occlusion?: boolean;
   /**
-   * Prefix of the localStorage keys of the delivery queue. Every key starting with
-   * `<storageKey>q:` is the tracker's (one it cannot read is removed): end the prefix with
-   * a separator no key of the page follows, as the default does.
+   * Prefix of the localStorage keys of the delivery queue. The tracker's keys are
+   * `<storageKey>q:<13 digits>:...` (one it cannot read is removed); another key of the
+   * page is never touched. End the prefix with a separator, as the default does.
    * @default 'impression-tracker:'
    */
   storageKey?: string;

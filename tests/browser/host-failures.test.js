@@ -2,14 +2,15 @@
 // 'error' and 'unhandledrejection' listeners stay silent with every delivery API failing
 // at once, and with IntersectionObserver, MutationObserver or WebAssembly missing. With
 // a storageKey of its choosing, every key and Web Lock of the tracker is under it, and
-// a purge leaves the host's keys (the default prefix's included) as they were; a prefix
-// without a separator takes a page key that starts with `<storageKey>q:` (the README's
-// warning).
+// a purge leaves the host's keys (the default prefix's included) as they were; with a
+// prefix without a separator, a page key that starts with `<storageKey>q:` but is no
+// record key stays too.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { useBrowserSuite, waitInPage } from './browser.js';
 import { observeAndFlush } from './stored.js';
+import { eventIds } from './records.js';
 
 let collector;
 const { open } = useBrowserSuite({ collectorUp: true }, (shared) => ({ collector } = shared));
@@ -77,15 +78,21 @@ test('storageKey: every key and Web Lock of the tracker under it; the host\'s ke
   assert.deepEqual(await storage(page), { 'app:other': 'host', 'app:tracker': 'host', 'app:trackerq': 'host', 'impression-tracker:q:host': 'host' });
 });
 
-test('storageKey without a separator: a page key that starts with <storageKey>q: is taken as a damaged record and removed (README: end it with a separator)', async (t) => {
+test('storageKey without a separator: a page key that starts with <storageKey>q: but is no record key stays through a scan and a purge; a record of an earlier load beside it is sent', async (t) => {
   const hostKeys = () => {
     if (sessionStorage.getItem('seeded')) return;
     sessionStorage.setItem('seeded', '1');
+    const now = Date.now();
     localStorage.setItem('appq:settings', '{"theme":"dark"}');
-    localStorage.setItem('app:settings', 'kept');
+    localStorage.setItem('appq:1700000000000:earlier:0', `I2 ${now} ${now} 0 -\n{"v":1,"pv":"0123456789abcdef0123456789abcdef",`
+      + '"path":"/earlier","at":5,"drop":0,"ev":[{"e":"imp","s":1,"t":4,"id":"seed-1","pos":1,"f":1}]}');
   };
   const { page } = await open(t, { fixture: 'grid.html?n=8', init: [hostKeys], it: { options: { storageKey: 'app' } } });
   await observeAndFlush(page);
-  await waitInPage(page, () => localStorage.getItem('appq:settings') === null, undefined, { what: 'the key removed by a scan' });
-  assert.equal(await page.evaluate(() => localStorage.getItem('app:settings')), 'kept', 'a key not under <storageKey>q: stays');
+  // The scan that found the page's keys also found the record: it is delivered, then removed.
+  await collector.waitFor(() => eventIds(collector.records).has('0123456789abcdef0123456789abcdef:1'), 10000, 'the earlier record');
+  await waitInPage(page, () => localStorage.getItem('appq:1700000000000:earlier:0') === null, undefined, { what: 'the record removed' });
+  assert.equal(await page.evaluate(() => localStorage.getItem('appq:settings')), '{"theme":"dark"}', 'the page key stays');
+  await page.evaluate(() => window.__it.tracker.setConsent(false));
+  assert.equal(await page.evaluate(() => localStorage.getItem('appq:settings')), '{"theme":"dark"}', 'a purge leaves it too');
 });

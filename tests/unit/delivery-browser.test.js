@@ -90,9 +90,10 @@ describe('storage', () => {
   });
 
   it('lists only our records, oldest key first, and purges them without touching the host keys', () => {
-    const storage = fakeStorage([['p:q:2', 'b'], ['host', 'h'], ['p:q:1', 'a'], ['p:other', 'o'], ['pq:1', 'x']]);
-    assert.deepEqual(listRecords(storage, 'p:'), [['q:1', 'a'], ['q:2', 'b']]);
+    const [one, two] = ['q:1700000000001:t:0', 'q:1700000000002:t:0'];
+    const storage = fakeStorage([[`p:${two}`, 'b'], ['host', 'h'], [`p:${one}`, 'a'], ['p:other', 'o'], ['pq:1', 'x'], ['p:q:settings', 's']]);
+    assert.deepEqual(listRecords(storage, 'p:'), [[one, 'a'], [two, 'b']]);
     removeAll(storage, 'p:');
-    assert.deepEqual([...storage.records.keys()], ['host', 'p:other', 'pq:1']);
+    assert.deepEqual([...storage.records.keys()], ['host', 'p:other', 'pq:1', 'p:q:settings'], 'a page key under <prefix>q: that is no record key stays');
   });
 });

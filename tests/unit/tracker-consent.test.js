@@ -41,7 +41,7 @@ describe('consent, privacy flags and the transport seam', () => {
   });
 
   it('removes a record of the earlier storage format and reports its events in the next batch', async () => {
-    const records = new Map([['impression-tracker:q:1:old', '{"v":1,"n":7,"b":"{}"}'], ['host', 'kept']]);
+    const records = new Map([['impression-tracker:q:1690000000000:old:0', '{"v":1,"n":7,"b":"{}"}'], ['host', 'kept']]);
     const localStorage = {
       get length() { return records.size; },
       key: (i) => [...records.keys()][i] ?? null,
