@@ -28,17 +28,19 @@ export function removeRecord(storage, name) {
 }
 
 /**
- * [key without prefix, value] of every record of ours, oldest first: keys
- * `<prefix>q:<13 digits>:...`, the shape of a record key. A key of the page that starts
- * with `<prefix>q:` otherwise (storageKey 'app', the page's 'appq:settings') is not ours:
- * no scan or purge touches it.
+ * [key without prefix, value] of every record of ours, oldest first: keys of a record
+ * key's shape, `<prefix>q:<13-digit time>:...` (told by the ':' after the 13 characters).
+ * A key of the page that starts with `<prefix>q:` otherwise (storageKey 'app', the
+ * page's 'appq:settings') is not ours: no scan or purge touches it.
  */
 export function listRecords(storage, prefix) {
   const records = [];
   try {
     for (let i = 0; i < storage.length; i++) {
       const name = storage.key(i);
-      if (name?.startsWith(`${prefix}q:`) && name[prefix.length + 15] == ':') records.push([name.slice(prefix.length), storage.getItem(name)]);
+      if (name?.startsWith(`${prefix}q:`) && name[prefix.length + 15] == ':') {
+        records.push([name.slice(prefix.length), storage.getItem(name)]);
+      }
     }
   } catch {
     // storage that throws holds nothing we can read
