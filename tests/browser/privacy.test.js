@@ -193,21 +193,23 @@ test('same-origin collector: no cookie or Referer with fetch, no query string or
   await waitInPage(page, () => window.__it.tracker.stats().transport.sent >= 3, undefined, { what: 'three page views delivered' });
   const trace = await page.evaluate(() => window.__it.trace());
   await page.evaluate(() => window.__stubVisibilityChange('hidden'));
-  await waitInPage(page, () => window.__it.tracker.stats().transport.beaconed > 0, undefined, { what: 'a beacon' });
+  // sendBeacon accepted is neither the request arrived nor its answer's cookie stored: wait for both.
+  const beacon = await waitFor(() => server.records.find((r) => r.kind === 'beacon'), { what: 'the beacon at the collector' });
+  const cookies = await waitFor(async () => {
+    const names = (await context.cookies()).map((c) => c.name);
+    return names.includes('by-beacon') && names;
+  }, { what: 'the Set-Cookie answering the beacon stored' });
   const paths = server.records.map((r) => JSON.parse(r.body).path);
   assert.deepEqual([...new Set(paths)].sort(), ['/fixtures/grid.html', '/fixtures/route', '/fixtures/search']);
   assert.doesNotMatch(trace, /secret|email|frag|\?/, 'no query string or fragment in the trace');
   for (const r of server.records) assert.doesNotMatch(r.body, /secret|email|token|frag|\?/, 'no query string or fragment in a body');
   assertFetchesBare(server.records);
   await assertCookieUntouched(page);
-  const cookies = (await context.cookies()).map((c) => c.name);
   assert.ok(!cookies.includes('by-fetch'), 'the Set-Cookie answering a fetch is not stored');
   // What js/README.md "Privacy in full" says of sendBeacon: it sends the cookies, stores
-  // the answer's, and its Referer is the page's policy's: on the page's own origin, under
-  // the default policy, the full URL with its query string.
-  const beacon = server.records.find((r) => r.kind === 'beacon');
+  // the answer's (waited for above), and its Referer is the page's policy's: on the page's
+  // own origin, under the default policy, the full URL with its query string.
   assert.equal(beacon.headers.cookie, 'session=host-cookie');
-  assert.ok(cookies.includes('by-beacon'));
   assert.equal(beacon.headers.referer, server.url('/fixtures/search?q=secret-query'));
 });
 
@@ -218,8 +220,8 @@ test('same-origin collector under Referrer-Policy: strict-origin: the beacon\'s 
   await observeAndFlush(page);
   await page.evaluate(() => window.__stubVisibilityChange('hidden'));
   await waitInPage(page, () => window.__it.tracker.stats().transport.beaconed > 0, undefined, { what: 'a beacon' });
-  const beacon = server.records.find((r) => r.kind === 'beacon');
-  assert.equal(beacon?.headers.referer, server.url('/'));
+  const beacon = await waitFor(() => server.records.find((r) => r.kind === 'beacon'), { what: 'the beacon at the collector' });
+  assert.equal(beacon.headers.referer, server.url('/'));
 });
 
 test('fetchLater: the deferred copy of an unanswered fetch, sent as the document goes, carries no cookie and no Referer', async (t) => {
