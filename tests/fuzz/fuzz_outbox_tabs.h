@@ -246,13 +246,18 @@ static void other_tab_after_scan(void) {
   }
 }
 
+/* t's events are in the place "taken": not delivered, and committed or its claim standing. */
+static int in_taken_place(const taken_rec *t) {
+  return t->state != DELIVERED && (t->state == COMMITTED || claim_stands(t));
+}
+
 /* The law's place "taken": the events of the records the other tab holds, with their
 ** counts; returns the drop-only counts. */
 static long long scan_taken(void) {
   long long drops = 0;
   for (uint32_t i = 0; i < taken_n; i++) {
     const taken_rec *t = &taken[i];
-    if (t->state != DELIVERED && (t->state == COMMITTED || claim_stands(t)))
+    if (in_taken_place(t))
       drops += place_copy(t->pv, t->s, t->events, t->drop, IN_TAKEN, "taken event unknown");
   }
   return drops;
@@ -270,7 +275,7 @@ static long long taken_unheard(void) {
         n += 1 + (other_lost_drop[p][s] > 0 ? other_lost_drop[p][s] : 0);
   for (uint32_t i = 0; i < taken_n; i++) {
     const taken_rec *t = &taken[i];
-    if (t->state == DELIVERED || (t->state == TAKEN && !claim_stands(t))) continue;
+    if (!in_taken_place(t)) continue;
     for (uint32_t k = 0; k < t->events; k++)
       if (shared[t->pv][t->s[k]] && where[t->pv][t->s[k]] == IN_TAKEN)
         n += 1 + (k == 0 && t->drop > 0 ? t->drop : 0);

@@ -118,7 +118,7 @@ static void request_dies(const taken_rec *t, uint8_t fate) {
 /* The shared events of t (the place "taken"), as its tab dies: an over-count excused
 ** for them goes with that tab's copy (taken_given_back()). */
 static void note_died_with(const taken_rec *t) {
-  if (t->state == DELIVERED || (t->state == TAKEN && !claim_stands(t)) || t->pv < 0) return;
+  if (!in_taken_place(t) || t->pv < 0) return;
   for (uint32_t k = 0; k < t->events; k++)
     died_with[t->pv][t->s[k]] |= shared[t->pv][t->s[k]];
   if (t->events) died_drop[t->pv][t->s[0]] = t->drop;
