@@ -206,7 +206,7 @@ BUNDLE    := node tests/tools/bundle.mjs
 # its claim finds the claim standing about 0.13 KiB in the core; a page shown again taking
 # back its requests' released copies only when no live tab holds them about 0.04 KiB in the
 # core; a collector the page cannot reach said once about 0.07 KiB in the glue.
-JS_GZIP_BUDGET ?= 20996
+JS_GZIP_BUDGET ?= 20998
 GLUE_GZIP_BUDGET ?= 9329
 # The script-tag build, the shipped single file (glue, debug entry and the core's gzip
 # bytes as base64, placed first so gzip codes them apart: tests/tools/bundle.mjs).

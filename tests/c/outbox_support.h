@@ -4,7 +4,8 @@
 ** (max_batches slots), open a page view and scan an empty storage; impression()
 ** makes one impression of a new card; body_text() is the body of the last action as
 ** a C string. For the page hide: kept_record() keeps the record a STORE writes,
-** scan_finds_kept() has a scan find it (as written or with another owner),
+** scan_finds_kept() has a scan find it (as written or with another owner; found_kept()
+** when the scan is already under way),
 ** in_flight_at_hide() hides the page with a request in flight, store_all() answers
 ** every write. run_tests() keeps the outbox's documented defaults in `defaults`, runs
 ** a file's tests in order and checks every batch drained was valid.
@@ -83,12 +84,10 @@ static inline void kept_into_io(void) {
   memcpy(imp_outbox_io_ptr() + kept_key_len, kept_value, kept_value_len);
 }
 
-/* A scan of storage that finds the kept record, as written unless owner is given: then
+/* The scan under way finds the kept record, as written unless owner is given: then
 ** with that owner ("-": released) and its lease running until `until` (wall ms); then
 ** the scan ends. */
-static inline void scan_finds_kept(double t, const char *owner, double until) {
-  CHECK_INT(imp_outbox_next(t, 0.5), IMP_OK, "a scan");
-  CHECK_INT(ACT->kind, IMP_ACT_SCAN, "a scan");
+static inline void found_kept(double t, const char *owner, double until) {
   char *out = (char *)imp_outbox_io_ptr();
   memcpy(out, kept_key, kept_key_len);
   const char *batch = strchr(kept_value, '\n') + 1;
@@ -103,6 +102,13 @@ static inline void scan_finds_kept(double t, const char *owner, double until) {
     kept_into_io();
   CHECK_INT(imp_outbox_found(t, kept_key_len, (uint32_t)len), IMP_OK, "found");
   imp_outbox_scan_done(t);
+}
+
+/* A scan of storage asked for at t, which finds the kept record (found_kept()). */
+static inline void scan_finds_kept(double t, const char *owner, double until) {
+  CHECK_INT(imp_outbox_next(t, 0.5), IMP_OK, "a scan");
+  CHECK_INT(ACT->kind, IMP_ACT_SCAN, "a scan");
+  found_kept(t, owner, until);
 }
 
 /* One batch in flight when the page is hidden at 20: its released copy is written

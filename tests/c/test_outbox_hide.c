@@ -143,12 +143,43 @@ static void test_drop_record_after_a_write_outlived_its_batch(void) {
   CHECK_INT(imp_g.drop_pending, 0, "and left the queue");
 }
 
+/* A split batch's released copy taken by another tab while the page stays hidden: the
+** scan that sees that tab's claim (its lock granted after the hide) forgets the batch
+** here. The request in flight (its
+** first half) goes on alone, and nothing more of the batch leaves this tab: neither the
+** second half by beacon nor a removal of that tab's record. */
+static void test_split_copy_taken_while_hidden(void) {
+  fresh(2);
+  impression(10, "a", 1);
+  impression(10, "b", 2);
+  CHECK_INT(imp_outbox_next(10, 0.5), IMP_OK, "fetch");
+  imp_outbox_response(15, ACT->ticket, 413, -1, 0.5);
+  CHECK_INT(imp_outbox_next(15, 0.5), IMP_OK, "a 413: half as many");
+  CHECK_INT(ACT->events, 1, "one event");
+  uint32_t ticket = ACT->ticket;
+  imp_outbox_online(16, 0);
+  imp_outbox_online(17, 1); /* the network back: a scan, whose lock comes after the hide */
+  CHECK_INT(imp_outbox_next(17, 0.5), IMP_OK, "a scan");
+  CHECK_INT(ACT->kind, IMP_ACT_SCAN, "a scan");
+  imp_page_state(20, IMP_PAGE_HIDDEN);
+  CHECK_INT(imp_outbox_next(20, 0.5), IMP_OK, "at the hide");
+  kept_record(20);
+  CHECK(strstr(kept_value, " -\n") != NULL, "the whole batch is released for any tab");
+  found_kept(22, "tabc", 1.7e12 + 30020); /* another tab took it */
+  CHECK_INT(imp_outbox_response(30, ticket, 204, -1, 0.5), IMP_OK, "the first half lands");
+  CHECK_INT(imp_outbox_next(30, 0.5), IMP_NONE, "no beacon of the second half, no removal");
+  CHECK_INT(ACT->held_batches, 0, "nothing held");
+  CHECK_INT(ACT->delivered, 0, "that tab's batch stands for both events");
+  CHECK_INT(ACT->lost, 0, "nothing counted lost");
+}
+
 static const outbox_test tests[] = {
     test_hide_with_request_in_flight,
     test_events_leave_during_a_write,
     test_hide_with_every_slot_in_flight,
     test_drop_only_record,
     test_drop_record_after_a_write_outlived_its_batch,
+    test_split_copy_taken_while_hidden,
 };
 
 int main(void) { return run_tests(tests, sizeof tests / sizeof tests[0]); }
