@@ -11,9 +11,7 @@
 **   a later format (field line I3 .. I9)         -> leave (its own tracker reads it)
 **   unreadable                                   -> remove (nothing can be counted)
 **   owned by another live tab                    -> leave (scan again later), also
-**                                                   when held here (that tab may die);
-**                                                   a released copy held here is
-**                                                   forgotten (that tab sends it)
+**                                                   when held here (that tab may die)
 **   already held here                            -> leave
 **   older than max_age_ms                        -> remove; its events and "drop"
 **                                                   are counted lost and travel
@@ -101,22 +99,18 @@ uint32_t imp_ob_found(double t, const uint8_t *key, uint32_t key_len, const uint
   __builtin_memset(&found, 0, sizeof found);
   imp_ob_bind(&found, found_slot);
   int readable = imp_ob_parse_record(value, value_len, &r, &found);
-  ob_batch *held = held_here(key, key_len);
   /* Another live tab's record: scanned again after its lease, also when a copy of it
-  ** is held here (that tab may die with it, and a forgotten copy's record is no one's).
-  ** A released copy held here is that tab's now: forgotten when the scan is done, and
-  ** nothing more of it is sent from here before that. */
-  if (readable && owner_live(t, &r)) {
-    imp_ob.rescan_at = imp_earliest(imp_ob.rescan_at, t + imp_ob.cfg.lease_ms);
-    if (held && (held->flags & OB_RELEASE)) held->flags |= OB_UNCONFIRMED;
-    return IMP_FOUND_LEFT;
-  }
+  ** is held here (that tab may die with it, and a forgotten copy's record is no one's). */
+  int live = readable && owner_live(t, &r);
+  if (live) imp_ob.rescan_at = imp_earliest(imp_ob.rescan_at, t + imp_ob.cfg.lease_ms);
+  ob_batch *held = held_here(key, key_len);
   if (held) {
     /* its claim stands, or its released copy is no live tab's: free to take back */
-    if (readable && (ours(&r) || (held->flags & OB_RELEASE))) held->flags |= OB_CHECK;
+    if (readable && (ours(&r) || ((held->flags & OB_RELEASE) && !live))) held->flags |= OB_CHECK;
     return IMP_FOUND_LEFT;
   }
   if (!readable) return IMP_FOUND_REMOVE;
+  if (live) return IMP_FOUND_LEFT;
   ob_batch *b = 0;
   int expired = found.events == 0 || imp_ob_wall(t) - r.created > imp_ob.cfg.max_age_ms;
   if (!expired && !(b = imp_ob_alloc())) {

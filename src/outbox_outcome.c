@@ -8,15 +8,27 @@
 ** other never-retry statuses lose the batch, and its count travels (outbox_cut.c).
 ** Anything else is a failure: one backoff step per outage wave (requests started
 ** before the step do not count again), Retry-After in place of the computed delay,
-** and an owned copy in storage so the batch outlives the page. An answer that comes
-** after the page was hidden lets the released copy written at the hide stand. A 413
-** on several events makes the next request carry half as many.
+** and an owned copy in storage so the batch outlives the page. A 413 on several
+** events makes the next request carry half as many. An answer that leaves events of a
+** batch let go at a page hide (a failure while hidden, a part delivered, a 413) lets
+** the released copy written at the hide stand for them.
 ** Beacon: accepted is final (beaconed: the browser will send it); refused halves the
 ** part while a half can fit the budget; thrown stops beacons for the batch.
 ** Storage: a failed write makes storage unusable for the rest of the page; a write
 ** that lands after events left its batch is removed (it holds them) and written again.
 */
 #include "outbox_internal.h"
+
+/* A batch let go at a page hide (its released copy stored, for any tab) whose answer
+** leaves events to send: the copy stands for all of them, and the batch goes. Another
+** tab may have taken the copy meanwhile; so this tab sends no more of it (whoever
+** adopts the copy sends its events, again for a part delivered: the collector folds
+** those on (pv, s)). */
+static int released_stands(ob_batch *b) {
+  if ((b->flags & (OB_RELEASE | OB_STORING)) != OB_RELEASE) return 0;
+  imp_ob_let_go(b);
+  return 1;
+}
 
 /* The request failed and may succeed later. */
 static void failed(double t, ob_batch *b, double retry_after_ms, double jitter) {
@@ -37,10 +49,7 @@ static void failed(double t, ob_batch *b, double retry_after_ms, double jitter) 
     return;
   }
   /* Hidden meanwhile: a released copy stands for it, else the hand-off decides again. */
-  if ((b->flags & OB_STORED) && (b->flags & OB_RELEASE) && !(b->flags & OB_STORING))
-    imp_ob_let_go(b);
-  else
-    b->flags &= ~(uint32_t)OB_HANDED;
+  if (!released_stands(b)) b->flags &= ~(uint32_t)OB_HANDED;
 }
 
 void imp_ob_response(double t, ob_batch *b, int32_t status, double retry_after_ms,
@@ -50,15 +59,16 @@ void imp_ob_response(double t, ob_batch *b, int32_t status, double retry_after_m
   b->state = OB_IDLE;
   switch (imp_ob_classify(status)) {
   case OB_OK:
-    imp_act.delivered = imp_add_sat(imp_act.delivered, part);
     if (imp_ob.failures) imp_ob.want_scan = 1;
     imp_ob.failures = 0;
     imp_ob.retry_at = 0.0;
+    if (part < b->events && released_stands(b)) return; /* a part delivered */
+    imp_act.delivered = imp_add_sat(imp_act.delivered, part);
     imp_ob_drop_front(b, part);
     return;
   case OB_NEVER:
     if (status == 413 && part > 1u) { /* the next request carries half as many */
-      b->part = (part + 1u) / 2u;
+      if (!released_stands(b)) b->part = (part + 1u) / 2u;
       return;
     }
     imp_ob_lose(part, b->drop, b->data, b->prefix_len);
