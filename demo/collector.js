@@ -5,7 +5,7 @@
 //
 //   POST /collect        one batch (text/plain or application/json body, fetch or beacon),
 //                        JSON text or gzip (inflate.js: magic bytes 1f 8b, capped)
-//                        200 {"stored":n,"duplicates":m} | 400 | 413 | 422 | 429 (+Retry-After)
+//                        200 {"stored":n,"duplicates":m} | 400 | 413 | 422 | 429, 503 (+Retry-After)
 //   OPTIONS /collect     CORS preflight (204)
 //   GET /api/totals      totals over all stored events (+ what the collector rejected)
 //   GET /api/gigs        per-gig aggregates
@@ -16,7 +16,8 @@
 // Only /collect is cross-origin (beacons come from the shop's pages, wherever they are
 // served); the GET endpoints carry no CORS headers, so a page on another origin cannot
 // read them. Each client address has one token bucket for beacons and another for reads,
-// and at most maxExports exports run at once. A SQLite store's dashboard queries run on a
+// at most maxCollects batches are received and stored at once (collect-slots.js), and at
+// most maxExports exports run at once. A SQLite store's dashboard queries run on a
 // worker thread (read-worker.js), so they never hold up a beacon.
 //
 // Bad input never reaches a 5xx: every failure of the client's making is a 4xx with a
@@ -29,6 +30,7 @@ import { createGuardedServer, requestUrl } from './guard.js';
 import { streamExport } from './export.js';
 import { decodeBody } from './inflate.js';
 import { openReadWorker } from './read-worker.js';
+import { createCollectSlots } from './collect-slots.js';
 
 export const MAX_BODY_BYTES = 64 * 1024;
 /** Past this many bytes of an oversized body we stop discarding it and close the connection. */
@@ -37,11 +39,13 @@ const MAX_DRAIN_BYTES = 1024 * 1024;
 export const READ_RATE_LIMIT = Object.freeze({ burst: 60, perSecond: 10 });
 /** Exports streaming at once, over all clients. */
 export const MAX_EXPORTS = 4;
+/** POST /collect requests between their headers and their answer, over all clients. */
+export const MAX_COLLECTS = 256;
 
 /**
  * @param {{dbPath?: string, store?: ReturnType<typeof openStore>, maxBodyBytes?: number,
  *          rateLimit?: {burst?: number, perSecond?: number},
- *          readRateLimit?: {burst?: number, perSecond?: number}, maxExports?: number,
+ *          readRateLimit?: {burst?: number, perSecond?: number}, maxExports?: number, maxCollects?: number,
  *          now?: () => number, clientKey?: (req: import('node:http').IncomingMessage) => string}} [options]
  */
 export function createCollector(options = {}) {
@@ -60,6 +64,7 @@ export function createCollector(options = {}) {
     readLimiter: createRateLimiter({ ...READ_RATE_LIMIT, ...options.readRateLimit, now }),
     maxExports: options.maxExports ?? MAX_EXPORTS,
     exportsRunning: 0,
+    slots: createCollectSlots(options.maxCollects ?? MAX_COLLECTS),
     maxBodyBytes: options.maxBodyBytes ?? MAX_BODY_BYTES,
     clientKey: options.clientKey ?? ((req) => req.socket.remoteAddress ?? 'unknown'),
     counters: { requests: 0, accepted: 0, gzip: 0, stored: 0, duplicates: 0, rejected: {} },
@@ -127,6 +132,15 @@ function collect(collector, req, res) {
     return reject(collector, res, 429, 'too many requests from this client',
       { 'Retry-After': String(verdict.retryAfter) });
   }
+  const slot = collector.slots.take(res, () => {
+    reject(collector, res, 408, 'body too slow: its slot went to a newer request', { Connection: 'close' });
+    res.once('finish', () => req.destroy()); // the rest of its body is not waited for
+  });
+  if (!slot) {
+    req.resume();
+    return reject(collector, res, 503, 'the collector is storing as many batches as it holds; try again shortly',
+      { 'Retry-After': '1' });
+  }
   const { maxBodyBytes } = collector;
   const tooLarge = () => reject(collector, res, 413, `body larger than ${maxBodyBytes} bytes`);
   // Answered as soon as the size is known to be over the cap; what follows is read and
@@ -142,6 +156,7 @@ function collect(collector, req, res) {
   });
   req.on('error', () => {}); // client went away: nothing to answer
   req.on('end', () => {
+    slot.receiving = false;
     if (!res.headersSent) acceptBody(collector, res, Buffer.concat(chunks));
   });
 }

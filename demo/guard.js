@@ -1,6 +1,9 @@
 // The HTTP server both the collector alone and the demo server run on, with the
 // protections that belong to the connection rather than to a route: header and request
-// timeouts fit for small beacons, a cap on connections per client address, a Host check
+// timeouts fit for small beacons (a socket that sends nothing is closed by the first), a
+// cap on connections per client address and one over all clients (at it, the oldest idle
+// connection makes room; when none is idle, a few more are kept only to answer 503 with
+// Retry-After, so a tracker retries), a Host check
 // (a name that is not the address the server listens on is refused, so DNS rebinding
 // cannot turn a page elsewhere into a reader of this server), 400 for a request target
 // that is not a URL, and X-Content-Type-Options: nosniff on every response, including
@@ -18,7 +21,15 @@ export const SERVER_LIMITS = Object.freeze({
   keepAliveTimeoutMs: 5000,
   /** Open connections per client address; more are closed as soon as they are accepted. */
   maxConnectionsPerClient: 128,
+  /** Open connections over all clients whose requests are served. */
+  maxConnections: 1024,
+  /** Connections past maxConnections kept only to answer each request 503; more are closed at once. */
+  maxRefusingConnections: 64,
 });
+
+/** Seconds a client is told to wait when the server is at its connection cap. */
+export const BUSY_RETRY_AFTER_S = 1;
+const REFUSING = Symbol('refusing');
 
 /**
  * The request's URL, or null when its target is not one (e.g. "http://%zz/").
@@ -49,6 +60,7 @@ export function createGuardedServer(handle, { limits = {}, allowedHosts = [] } =
     connectionsCheckingInterval: Math.max(50, Math.min(1000, l.headersTimeoutMs / 2)),
   }, (req, res) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');
+    if (/** @type {any} */ (req.socket)[REFUSING]) return answerBusy(req, res);
     const url = requestUrl(req);
     if (!url) return refuse(req, res, 400, 'the request target is not a URL');
     if (!hostAllowed(req, url, extraHosts)) return refuse(req, res, 421, 'the Host header does not name this server');
@@ -68,7 +80,7 @@ export function createGuardedServer(handle, { limits = {}, allowedHosts = [] } =
     if (!res.headersSent && !res.writableEnded) res.writeContinue();
   });
   server.on('clientError', answerClientError);
-  capConnectionsPerClient(server, l.maxConnectionsPerClient);
+  capConnections(server, l);
   return server;
 }
 
@@ -97,24 +109,60 @@ function ownHosts(socket) {
   return hosts;
 }
 
-/** Closes each connection beyond `max` open ones from the same address right away. */
-function capConnectionsPerClient(server, max) {
+/**
+ * Closes each connection beyond `maxConnectionsPerClient` open ones from the same address
+ * right away. Past `maxConnections` over all clients, the oldest connection with no
+ * request in flight (idle, never used, or its headers still arriving) is closed to make
+ * room; when every one has a request in flight, up to `maxRefusingConnections` more are
+ * kept to answer 503 and the rest are closed right away.
+ * @param {http.Server} server
+ * @param {typeof SERVER_LIMITS} limits
+ */
+function capConnections(server, { maxConnectionsPerClient, maxConnections, maxRefusingConnections }) {
   /** @type {Map<string, number>} */
   const open = new Map();
+  /** Served and refusing connections, each in the order they were accepted. */
+  const served = new Set();
+  const refusing = new Set();
   server.on('connection', (socket) => {
     const client = socket.remoteAddress ?? 'unknown';
     const count = (open.get(client) ?? 0) + 1;
-    if (count > max) {
-      socket.destroy();
-      return;
-    }
+    if (count > maxConnectionsPerClient) return socket.destroy();
+    if (served.size >= maxConnections) closeOldestIdle(served);
+    const busy = served.size >= maxConnections;
+    if (busy && refusing.size >= maxRefusingConnections) return socket.destroy();
     open.set(client, count);
+    if (busy) /** @type {any} */ (socket)[REFUSING] = true;
+    (busy ? refusing : served).add(socket);
     socket.once('close', () => {
+      served.delete(socket);
+      refusing.delete(socket);
       const left = (open.get(client) ?? 1) - 1;
       if (left > 0) open.set(client, left);
       else open.delete(client);
     });
   });
+}
+
+/** Closes the oldest of `sockets` with no request in flight, if any, and forgets it. */
+function closeOldestIdle(sockets) {
+  for (const socket of sockets) {
+    if (socket._httpMessage) continue;
+    sockets.delete(socket);
+    socket.destroy();
+    return;
+  }
+}
+
+/**
+ * The answer on a connection past the cap: 503 with Retry-After, readable from any page
+ * (a tracker's fetch retries it), and the connection closed once it is sent.
+ */
+function answerBusy(req, res) {
+  res.setHeader('Access-Control-Allow-Origin', '*');
+  res.setHeader('Access-Control-Expose-Headers', 'Retry-After');
+  refuse(req, res, 503, 'the server is at its connection limit; try again shortly',
+    { 'Retry-After': String(BUSY_RETRY_AFTER_S) });
 }
 
 /** What Node's HTTP parser and timers report, as the status and reason of the refusal. */
@@ -144,10 +192,10 @@ function answerClientError(error, socket) {
   socket.destroy();
 }
 
-function refuse(req, res, status, reason) {
+function refuse(req, res, status, reason, headers = {}) {
   req.resume();
   const text = JSON.stringify({ error: reason });
   res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store',
-    'Content-Length': Buffer.byteLength(text), Connection: 'close' });
+    'Content-Length': Buffer.byteLength(text), Connection: 'close', ...headers });
   res.end(text);
 }
