@@ -208,8 +208,8 @@ BUNDLE    := node tests/tools/bundle.mjs
 # core; a collector the page cannot reach said once about 0.07 KiB in the glue; the rest
 # of a batch let go at a hide left to its released copy (which another tab may have
 # taken) about 0.02 KiB in the core.
-JS_GZIP_BUDGET ?= 21016
-GLUE_GZIP_BUDGET ?= 9329
+JS_GZIP_BUDGET ?= 21024
+GLUE_GZIP_BUDGET ?= 9337
 # The script-tag build, the shipped single file (glue, debug entry and the core's gzip
 # bytes as base64, placed first so gzip codes them apart: tests/tools/bundle.mjs).
 SCRIPT_TAG_GZIP_BUDGET ?= 23186

@@ -4,8 +4,9 @@
 // (composedPath: a card inside an open shadow root counts too), marked as a script
 // click when event.detail is 0. Enter or Space is passed on only when the card itself
 // has focus and is not a link, button or form control: those fire a click of their own
-// on activation. A middle click (auxclick, button 1: the card opened in a new tab) is a
-// click too; other auxclicks (the context menu's) are not. Whether a script click is
+// on activation. A middle click (auxclick, button 1) on a link, in the card or around
+// it (the card opened in a new tab), is a click too; one elsewhere (it opens nothing)
+// and other auxclicks (the context menu's) are not. Whether a script click is
 // the echo of a key press (a page's keydown handler calling el.click()) is the core's
 // call (imp_activate).
 
@@ -24,7 +25,8 @@ const NATIVE_ACTIVATION = /^(a|area|button|input|select|textarea|summary|label|o
 export function listenActivation(env, isCard, activate, guard) {
   return listen(env.document, ['click', 'auxclick', 'keydown'], guard((event) => {
     const el = event.target;
-    if (event.type === 'click' || event.button === 1) {
+    // A middle click opens a new tab only from a link (in the card or around it).
+    if (event.type === 'click' || (event.button === 1 && event.composedPath().some((node) => node.href))) {
       const card = event.composedPath().find(isCard);
       if (card) activate(card, event.detail === 0 ? ACT_SCRIPT : ACT_CLICK);
     } else if ((event.key === 'Enter' || event.key === ' ') && !event.repeat && isCard(el) && !NATIVE_ACTIVATION.test(el.tagName)) {

@@ -22,10 +22,12 @@ describe('clicks and keyboard activation', () => {
     assert.equal(transport.events.filter((e) => e.e === 'click').length, 1);
   });
 
-  it('counts a middle click (auxclick, button 1), a ctrl-click and each of two quick clicks; not the context menu', async () => {
+  it('counts a middle click on a link (auxclick, button 1), a ctrl-click and each of two quick clicks; not the context menu, not a middle click on no link', async () => {
     const { page, transport, tracker, cards } = await startWithGrid(1);
     page.intersect(cards[0], 1);
+    cards[0].children[0].href = '/gig-1';
     page.click(cards[0].children[0], { type: 'auxclick', button: 1 }); // opened in a new tab
+    page.click(cards[0], { type: 'auxclick', button: 1 }); // on no link: opens nothing
     page.click(cards[0], { type: 'auxclick', button: 2 }); // the context menu
     page.click(cards[0], { ctrlKey: true });
     page.click(cards[0]);
