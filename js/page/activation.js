@@ -2,9 +2,9 @@
 // capture-phase listener on the document for both event types (never one per card). A
 // click anywhere inside a card is passed on for the innermost tracked card on its path
 // (composedPath: a card inside an open shadow root counts too), marked as a script
-// click when event.detail is 0. Enter or Space is passed on only when the card itself
-// has focus and is not a link, button or form control: those fire a click of their own
-// on activation. A middle click (auxclick, button 1) on a link, in the card or around
+// click when event.detail is 0. Enter, or Space on a card with role="button" (Space
+// elsewhere scrolls the page), is passed on only when the card itself has focus and is
+// not a link, button or form control: those fire a click of their own on activation. A middle click (auxclick, button 1) on a link, in the card or around
 // it (the card opened in a new tab), is a click too; one elsewhere (it opens nothing)
 // and other auxclicks (the context menu's) are not. Whether a script click is
 // the echo of a key press (a page's keydown handler calling el.click()) is the core's
@@ -29,7 +29,9 @@ export function listenActivation(env, isCard, activate, guard) {
     if (event.type === 'click' || (event.button === 1 && event.composedPath().some((node) => node.href))) {
       const card = event.composedPath().find(isCard);
       if (card) activate(card, event.detail === 0 ? ACT_SCRIPT : ACT_CLICK);
-    } else if ((event.key === 'Enter' || event.key === ' ') && !event.repeat && isCard(el) && !NATIVE_ACTIVATION.test(el.tagName)) {
+    // Enter, or Space on a card with role="button" (ARIA: a link takes Enter alone;
+    // Space on anything else scrolls the page).
+    } else if (/^(Enter| button)/.test(event.key + el.getAttribute('role')) && !event.repeat && isCard(el) && !NATIVE_ACTIVATION.test(el.tagName)) {
       activate(el, ACT_KEY);
     }
   }));

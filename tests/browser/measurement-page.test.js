@@ -101,6 +101,24 @@ test('clicks, middle clicks on links and keyboard activations are attributed to 
   assert.equal(ofType(events, 'imp').length, 17, '16 cards in view plus the clicked one');
 });
 
+test('Space on a focused card scrolls the page and is no click; on a card with role="button" whose handler takes it, it is one', async (t) => {
+  const { page } = await open(t, { fixture: 'grid.html?n=24', clock: true });
+  await discoveredAt(page);
+  await page.evaluate(() => {
+    const card = document.querySelector('[data-gig-id="gig-9"]');
+    card.setAttribute('role', 'button');
+    card.addEventListener('keydown', (event) => { if (event.key === ' ') event.preventDefault(); });
+  });
+  await page.focus('[data-gig-id="gig-9"]');
+  await page.keyboard.press(' ');
+  assert.equal(await page.evaluate(() => scrollY), 0, 'the role="button" card took the key');
+  await page.focus('[data-gig-id="gig-8"]');
+  await page.keyboard.press(' ');
+  await waitInPage(page, () => scrollY > 0, undefined, { what: 'the page scrolled by Space' });
+  const clicks = ofType(await flushAndRead(page), 'click').map((e) => e.id);
+  assert.deepEqual(clicks, ['gig-9']);
+});
+
 test('a prerendered page measures nothing, sends nothing and stores nothing until activation', async (t) => {
   const { page } = await open(t, { fixture: 'grid.html?n=24', it: { prerender: true } });
   await inViewObserved(page);

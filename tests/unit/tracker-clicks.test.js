@@ -1,7 +1,7 @@
 // Clicks and keyboard activation through the glue on a fake page, running the real
 // core: one delegated capture listener, middle and modified clicks, a click after the
-// card left view, a card in an open shadow root, Enter and Space on a focused card and
-// not their echo click.
+// card left view, a card in an open shadow root, Enter and Space (on a role="button")
+// on a focused card and not their echo click.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startOnPage as start } from './fakes/tracker.js';
@@ -64,7 +64,7 @@ describe('clicks and keyboard activation', () => {
     assert.deepEqual(kinds(transport.events), ['imp:in-shadow', 'click:in-shadow']);
   });
 
-  it('counts Enter and Space on a focused card, not on links inside it, and not the echo click', async () => {
+  it('counts Enter, and Space on a focused card with role="button", not on links inside it, and not the echo click', async () => {
     const { page, transport, tracker, cards } = await startWithGrid(1);
     page.key(cards[0], 'Enter');
     page.click(cards[0], { detail: 0 }); // the page's handler calls card.click()
@@ -72,6 +72,8 @@ describe('clicks and keyboard activation', () => {
     page.key(cards[0], ' ', { repeat: true });
     page.key(cards[0], 'a');
     page.advance(2000);
+    page.key(cards[0], ' '); // no role: Space scrolls the page
+    cards[0].setAttribute('role', 'button');
     page.key(cards[0], ' ');
     tracker.flush();
     assert.equal(transport.events.filter((e) => e.e === 'click').length, 2);
