@@ -5,7 +5,8 @@
 // fixed or sticky whose box touches that edge, spans at least half the viewport's width
 // and is at most half its height: a full-page modal or a side column is no bar
 // (occlusion is for those). A bar that wide covers the middle of the edge's row, so one
-// hit test there finds it: the element hit, or its nearest ancestor that is a bar. A
+// hit test there finds it: the element hit, or its nearest ancestor that is a bar; the
+// row past a bar found is hit again, for a bar against it (a filter bar). A
 // hit on a card or inside one finds none; so does a bar under another fixed element at
 // that point, and one with pointer-events: none (hit tests go through it). In a frame
 // the observers' root is the top viewport, not the frame's: no bar is measured.
@@ -20,13 +21,16 @@ export function measureBars(env, cards) {
   const bars = [0, 0];
   if (win.top !== win) return bars; // a frame (or no window at all)
   for (let edge = 0; edge < 2; edge++) {
-    for (let el = doc.elementFromPoint(width / 2, edge * (height - 1)); el && !cards.has(el); el = el.parentElement) {
-      if (!/fixed|sticky/.test(win.getComputedStyle(el).position)) continue;
+    // Past each bar found the row next to it is hit again: a bar against it (a filter
+    // bar stuck under the header) covers more of the edge.
+    for (let y = edge * (height - 1), el = doc.elementFromPoint(width / 2, y); el && !cards.has(el);) {
       const box = el.getBoundingClientRect();
-      if (box.width >= width / 2 && box.height <= height / 2 && (edge ? box.bottom >= height - 1 : box.top <= 1)) {
-        bars[edge] = edge ? height - box.top : box.bottom;
-        break;
-      }
+      const cover = edge ? height - box.top : box.bottom;
+      if (/fixed|sticky/.test(win.getComputedStyle(el).position) && box.width >= width / 2 && box.height <= height / 2 &&
+          (edge ? box.bottom >= y : box.top <= y + 1) && cover > bars[edge] && bars[edge] < height / 2) {
+        bars[edge] = cover;
+        el = doc.elementFromPoint(width / 2, y = edge ? box.top - 1 : box.bottom);
+      } else el = el.parentElement;
     }
   }
   return bars;

@@ -28,17 +28,17 @@ function recordRoots() {
   };
 }
 const roots = (page) => page.evaluate(() => window.__roots);
-// An init script: counts the page's hit tests (window.__hitTests), two per measurement
-// of the bars (one at the top and one at the bottom edge).
+// An init script: counts the measurements of the bars (window.__measured), each begun by
+// a hit test in the viewport's top row.
 function countMeasurements() {
   const hitTest = Document.prototype.elementFromPoint;
-  window.__hitTests = 0;
+  window.__measured = 0;
   Document.prototype.elementFromPoint = function elementFromPoint(...args) {
-    window.__hitTests++;
+    if (args[1] === 0) window.__measured++;
     return hitTest.apply(this, args);
   };
 }
-const measured = (page) => page.evaluate(() => window.__hitTests / 2);
+const measured = (page) => page.evaluate(() => window.__measured);
 /** Moves the page's clock past the bars' delay (500 ms): the measurement asked for is made. */
 const pastBarsDelay = async (page) => clockTo(page, (await pageNow(page)) + 500);
 const ids = (events, e) => ofType(events, e).map((x) => x.id).sort();

@@ -2,8 +2,8 @@
 // against the geometry the test sets up (each page is written by the test into
 // fixtures/stage.html before the tracker starts; Playwright's fake clock): cards that
 // get or lose their pixels in place (an image loading, a collapsed card), a card
-// re-rendered as a new element of the same id, carousels clipped by their scroll
-// container, and the documented limits (a card hidden by `visibility`, a fixed banner
+// re-rendered as a new element of the same id, a sticky filter bar under a fixed header,
+// carousels clipped by their scroll container, and the documented limits (a card hidden by `visibility`, a fixed banner
 // over a card away from the viewport's edges, a card in a shadow root or an iframe). Each test asserts the exact events.
 
 import { test } from 'node:test';
@@ -84,6 +84,21 @@ test('a list re-rendered with new elements of the same ids (and re-sorted) is th
   events = await flushAndRead(page);
   assert.deepEqual(ofType(events, 'vis').map((e) => [e.id, e.n]).sort(), [['gig-a', 1], ['gig-b', 1]], 'one span each');
   for (const id of ['gig-a', 'gig-b']) assert.equal(ofType(events, 'vis', id)[0].ms, hidden.t - (id === 'gig-a' ? a.t : b.t));
+});
+
+test('a fixed header with a sticky filter bar stuck under it: both are left out, a card 60 % under the filter bar is not viewable', async (t) => {
+  // Header 0 to 60 px, filter bar 60 to 120 px; scrolled by 60 px gig-a is at 60 to 160 px
+  // (40 % uncovered), gig-b at 90 to 190 px (70 % uncovered).
+  const { page } = await stage(t, `<div style="position:fixed;top:0;width:100%;height:60px;background:#333;z-index:2"></div>
+    <div style="height:60px"></div><div style="position:sticky;top:60px;height:60px;background:#666;z-index:1"></div>
+    <div data-list-id="l" style="position:relative;height:3000px">${card('gig-a', 'position:absolute;top:0;width:300px;height:100px')}${
+  card('gig-b', 'position:absolute;top:30px;left:400px;width:300px;height:100px', 2)}</div>`);
+  await page.evaluate(() => scrollTo(0, 60));
+  const a = await observed(page, 'gig-a', (r) => Math.abs(r - 0.4) < 0.01, 'gig-a 40 % uncovered');
+  await clockTo(page, a.t + 1500); // gig-b stays over the viewable ratio: no new observation
+  const events = await flushAndRead(page);
+  assert.deepEqual(ofType(events, 'imp').map((e) => e.id).sort(), ['gig-a', 'gig-b']);
+  assert.deepEqual(ofType(events, 'view').map((e) => e.id), ['gig-b']);
 });
 
 test('a carousel: cards clipped by their scroll container are not in view, scrolled by script or by scrollIntoView', async (t) => {
