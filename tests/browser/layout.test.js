@@ -3,8 +3,9 @@
 // fixtures/stage.html before the tracker starts; Playwright's fake clock): cards that
 // get or lose their pixels in place (an image loading, a collapsed card), a card
 // re-rendered as a new element of the same id, a sticky filter bar under a fixed header,
-// carousels clipped by their scroll container, and the documented limits (a card hidden by `visibility`, a fixed banner
-// over a card away from the viewport's edges, a card in a shadow root or an iframe). Each test asserts the exact events.
+// carousels clipped by their scroll container, and the documented limits (a card hidden
+// by `visibility`, a fixed banner over a card away from the viewport's edges, a card in a
+// shadow root or an iframe). Each test asserts the exact events.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
