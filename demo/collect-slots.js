@@ -37,9 +37,5 @@ export function createCollectSlots(max) {
       res.once('close', () => held.delete(slot));
       return slot;
     },
-    /** Slots held now. */
-    get size() {
-      return held.size;
-    },
   };
 }

@@ -26,7 +26,7 @@
 import { openStore } from './store.js';
 import { createValidator } from './validate.js';
 import { createRateLimiter } from './rate-limit.js';
-import { createGuardedServer, requestUrl } from './guard.js';
+import { BUSY_RETRY_AFTER_S, createGuardedServer, requestUrl } from './guard.js';
 import { streamExport } from './export.js';
 import { decodeBody } from './inflate.js';
 import { openReadWorker } from './read-worker.js';
@@ -139,7 +139,7 @@ function collect(collector, req, res) {
   if (!slot) {
     req.resume();
     return reject(collector, res, 503, 'the collector is storing as many batches as it holds; try again shortly',
-      { 'Retry-After': '1' });
+      { 'Retry-After': String(BUSY_RETRY_AFTER_S) });
   }
   const { maxBodyBytes } = collector;
   const tooLarge = () => reject(collector, res, 413, `body larger than ${maxBodyBytes} bytes`);

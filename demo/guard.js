@@ -27,7 +27,7 @@ export const SERVER_LIMITS = Object.freeze({
   maxRefusingConnections: 64,
 });
 
-/** Seconds a client is told to wait when the server is at its connection cap. */
+/** Seconds a client is told to wait at a cap: connections (guard.js), or batches held at once (collector.js). */
 export const BUSY_RETRY_AFTER_S = 1;
 const REFUSING = Symbol('refusing');
 
