@@ -3,7 +3,8 @@
 ** taken back only if a scan finds it still released (another tab that took it sends it,
 ** and the request's answer then changes nothing here); a late answer to a request whose
 ** record was adopted again counts nothing twice; a request let go at a hide that lands
-** counts its events delivered, once.
+** counts its events delivered, once; an adopted batch whose claim cannot be written
+** is sent unconfirmed.
 */
 #include "outbox_support.h"
 
@@ -129,6 +130,27 @@ static uint32_t let_go_then_adopted(uint32_t *early) {
   return ACT->ticket;
 }
 
+/* A claim that cannot be written (storage full): storage is unusable for the rest of the
+** page, no scan can confirm the claim, and the adopted batch is sent as it is, not
+** held unsent: a tab that reads the record meanwhile may send it too (the collector
+** folds the copies on (pv, s)), or count it lost when it is too old while this tab
+** counts it lost as well (an over-count of a loss, never a loss). */
+static void test_claim_not_written(void) {
+  let_go_at_hide();
+  imp_page_state(40, IMP_PAGE_VISIBLE);
+  scan_finds_kept(40, NULL, 0);
+  CHECK_INT(ACT->found, IMP_FOUND_ADOPTED, "its record is adopted");
+  CHECK_INT(imp_outbox_next(40, 0.5), IMP_OK, "then");
+  CHECK_INT(ACT->kind, IMP_ACT_STORE, "the claim");
+  imp_outbox_stored(40, ACT->ticket, IMP_STORE_FULL);
+  CHECK_INT(imp_outbox_next(40, 0.5), IMP_OK, "then");
+  CHECK_INT(ACT->kind, IMP_ACT_FETCH, "sent unconfirmed");
+  CHECK_INT(imp_outbox_response(50, ACT->ticket, 204, -1, 0.0), IMP_OK, "lands");
+  CHECK_INT(ACT->delivered, 1, "delivered");
+  CHECK_INT(imp_outbox_next(50, 0.5), IMP_OK, "then");
+  CHECK_INT(ACT->kind, IMP_ACT_REMOVE, "its released record is removed");
+}
+
 /* An answer to a request let go at a page hide, after its record was adopted again:
 ** a never-retry status changes nothing here (the adopted batch gets its own answer),
 ** so the events are counted lost once. */
@@ -173,6 +195,7 @@ static const outbox_test tests[] = {
     test_copy_taken_by_a_tab_that_dies,
     test_shown_again_takes_back_its_copy,
     test_request_let_go_lands,
+    test_claim_not_written,
 };
 
 int main(void) { return run_tests(tests, sizeof tests / sizeof tests[0]); }

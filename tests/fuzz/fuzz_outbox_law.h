@@ -54,6 +54,7 @@ static void scan_queue(void) {
 
 static long long scan_memory(void) {
   long long drops = 0;
+  check_n++;
   for (uint32_t i = 0; i < imp_ob.nslots; i++) {
     const ob_batch *b = &imp_ob.slots[i];
     if (b->state == OB_FREE) continue;
@@ -64,6 +65,7 @@ static long long scan_memory(void) {
       long long s = event_s(e, b->lens[k]);
       if (first < 0) first = s;
       mark(pv, s, IN_MEMORY, "held event unknown");
+      held_at[pv][s] = check_n;
       if (b->state != OB_FETCH && seen_taken[pv][s])
         fz_fail("this tab holds an event another tab took, after its scan saw the claim", NULL, 0);
       e += b->lens[k];

@@ -52,7 +52,7 @@ static int other_life = 1; /* other_id is w<other_life> */
 
 static void rec_drop(const char *key);
 static int rec_write(const char *key, const uint8_t *value, uint32_t len);
-static void scan_removes(const rec *x, int stale); /* fuzz_outbox_tabs_scan.h */
+static void scan_removes(const rec *x, int stale, uint32_t read); /* fuzz_outbox_tabs_scan.h */
 
 /*=== MARK: - Record headers: I2 <created> <until> <attempted> <owner>\n ===*/
 static const uint8_t *rec_owner(const rec *x, uint32_t *len) {
@@ -137,6 +137,12 @@ static int this_tab_holds(int pv, long long s) {
   return 0;
 }
 
+/* Whether this tab holds event (pv, s) in memory, or held it at a check of the law
+** since `read` (the last check before the other tab's read). */
+static int held_since(int pv, long long s, uint32_t read) {
+  return this_tab_holds(pv, s) || (held_at[pv][s] && held_at[pv][s] >= read);
+}
+
 /* Whether store holds x as it was read (else this tab rewrote or removed it since). */
 static int read_stands(const rec *x) {
   int i = find_rec(x->key);
@@ -145,15 +151,16 @@ static int read_stands(const rec *x) {
 
 /* The record x, as the other tab read it, becomes its own (taken), or, with `at_once`,
 ** is delivered too. Events this tab holds then, or held since the read (the record
-** rewritten or removed), are shared: held without a standing claim (one whose write
-** failed is sent as is, a released copy of a hidden page), this tab may send them
-** too, or count them lost (max_age_ms, a refusal) while the other tab delivers them.
+** rewritten or removed, or found held at a check of the law since: held_since()), are
+** shared: held without a standing claim (one whose write failed is sent as is, a
+** released copy of a hidden page), this tab may send them too, or count them lost
+** (max_age_ms, a refusal) while the other tab delivers them.
 ** A drop-only record read before this tab's scan removed it is counted by both tabs:
 ** nothing claims those, and no (pv, s) folds a count (stale_drops). A record it
 ** cannot read, or too old, its scan removes instead (scan_removes()). */
-static void take_copy(const rec *x, int at_once) {
+static void take_copy(const rec *x, int at_once, uint32_t read) {
   if (x->unreadable || too_old(x)) {
-    scan_removes(x, !read_stands(x));
+    scan_removes(x, !read_stands(x), read);
     return;
   }
   for (uint32_t k = 0; taken_n == MAX_TAKEN && k < taken_n; k++)
@@ -172,7 +179,7 @@ static void take_copy(const rec *x, int at_once) {
   t->s = malloc(sizeof *t->s * (x->events ? x->events : 1u));
   for (uint32_t k = 0; k < x->events; k++) {
     t->s[k] = x->s[k];
-    shared[t->pv][t->s[k]] |= (uint8_t)(stale || this_tab_holds(t->pv, t->s[k]));
+    shared[t->pv][t->s[k]] |= (uint8_t)(stale || held_since(t->pv, t->s[k], read));
   }
   t->json_len = x->len - (uint32_t)(nl + 1 - x->value);
   t->json = malloc(t->json_len + 1u);

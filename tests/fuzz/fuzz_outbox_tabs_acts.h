@@ -30,6 +30,7 @@
 */
 static rec read_copy; /* the other tab's copy of one record, as it read it */
 static double read_at;
+static uint32_t read_check; /* the last check of the law before the read */
 static int take_after = -1; /* this tab's actions before the take of read_copy */
 
 static void read_forget(void) {
@@ -51,6 +52,7 @@ static void read_record(uint8_t pick) {
   read_copy.s = malloc(sizeof *x->s * (x->events ? x->events : 1u));
   memcpy(read_copy.s, x->s, sizeof *x->s * x->events);
   read_at = now;
+  read_check = check_n;
   SAY("  other tab %s reads %s\n", other_id, x->key);
 }
 
@@ -60,7 +62,7 @@ static void take_read(void) {
   int mine = 0;
   for (uint32_t k = 0; read_copy.value && k < taken_n; k++)
     mine |= !strcmp(taken[k].key, read_copy.key);
-  if (read_copy.value && !mine && now - read_at < IMP_OB_SETTLE_MS) take_copy(&read_copy, 0);
+  if (read_copy.value && !mine && now - read_at < IMP_OB_SETTLE_MS) take_copy(&read_copy, 0, read_check);
   read_forget();
 }
 
@@ -180,7 +182,7 @@ static void other_tab_step(fz_in *in) {
   switch (c % 8u) {
   case 0:
   case 3:
-    if ((i = pick_scannable(pick)) >= 0) take_copy(&store[i], c % 8u == 3);
+    if ((i = pick_scannable(pick)) >= 0) take_copy(&store[i], c % 8u == 3, check_n + 1u);
     break;
   case 1:
     read_record(pick);
@@ -229,6 +231,8 @@ static void other_tab_reset(void) {
   read_forget();
   memset(seen_taken, 0, sizeof seen_taken);
   memset(shared, 0, sizeof shared);
+  memset(held_at, 0, sizeof held_at);
+  check_n = 0;
   memset(other_lost, 0, sizeof other_lost);
   memset(other_lost_drop, 0, sizeof other_lost_drop);
   memset(given_back, 0, sizeof given_back);

@@ -8,8 +8,10 @@
 ** It acts on its read, which may be stale, as its takes do: this tab may have removed
 ** the record since (delivered, or counted lost by its own scan), or rewritten it (a
 ** removal by key takes this tab's claim with it: its confirming scan forgets the
-** batch). Events this tab held since the read, or holds now (a released copy in
-** flight), are shared: both tabs may count them, or the collector may have them too
+** batch). Events this tab held since the read (the record rewritten or removed, or
+** found held at a check of the law since: an adopted record whose claim could not be
+** written, held and counted lost here at max_age_ms), or holds now (a released copy
+** in flight), are shared: both tabs may count them, or the collector may have them too
 ** (an allowed over-count, taken_unheard()); a drop-only record both tabs removed is
 ** counted by both (stale_drops). Such an over-count, once excused, goes again when
 ** this tab lets its copy go uncounted (a batch whose record is gone is forgotten, its
@@ -39,13 +41,13 @@ static long long taken_given_back(long long most) {
 
 /* The other tab's scan removes x, as read (stale: this tab wrote or removed it since),
 ** and counts what it carried unless it could not read it. */
-static void scan_removes(const rec *x, int stale) {
+static void scan_removes(const rec *x, int stale, uint32_t read) {
   SAY("  other tab %s removes %s%s (%s)\n", other_id, x->key, stale ? " from a stale read" : "",
       x->unreadable ? "unreadable" : "older than max_age_ms");
   if (!x->unreadable) {
     for (uint32_t k = 0; k < x->events; k++) {
       other_lost[x->pv][x->s[k]] = 1;
-      shared[x->pv][x->s[k]] |= (uint8_t)(stale || this_tab_holds(x->pv, x->s[k]));
+      shared[x->pv][x->s[k]] |= (uint8_t)(stale || held_since(x->pv, x->s[k], read));
     }
     if (x->events) other_lost_drop[x->pv][x->s[0]] = x->drop;
     else if (stale) stale_drops += x->drop;
@@ -70,5 +72,5 @@ static void foreign_record_appears(uint8_t pick) {
 /* The other tab's last scan: what it cannot read goes. */
 static void scan_removes_unreadable(void) {
   for (uint32_t i = 0; i < store_n; i++)
-    if (store[i].unreadable) scan_removes(&store[i--], 0);
+    if (store[i].unreadable) scan_removes(&store[i--], 0, check_n + 1u);
 }

@@ -47,6 +47,8 @@ static char tab[8], prev_tab[8];
 static uint8_t seen_taken[MAX_PV][MAX_S + 1]; /* this tab saw another tab's claim on it */
 /* the other tab took it while this tab held it, or from a stale read */
 static uint8_t shared[MAX_PV][MAX_S + 1];
+static uint32_t check_n; /* checks of the law so far */
+static uint32_t held_at[MAX_PV][MAX_S + 1]; /* the last check that found it held here */
 static long long twice; /* events the collector got more than once */
 static char other_id[8]; /* the other live tab's id (fuzz_outbox_tabs.h) */
 static long long other_counted; /* events and "drop" the other tab counted lost */
