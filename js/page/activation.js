@@ -25,9 +25,10 @@ const NATIVE_ACTIVATION = /^(a|area|button|input|select|textarea|summary|label|o
 export function listenActivation(env, isCard, activate, guard) {
   return listen(env.document, ['click', 'auxclick', 'keydown'], guard((event) => {
     const el = event.target;
+    const path = event.composedPath();
     // A middle click opens a new tab only from a link (in the card or around it).
-    if (event.type === 'click' || (event.button === 1 && event.composedPath().some((node) => node.href))) {
-      const card = event.composedPath().find(isCard);
+    if (event.type === 'click' || (event.button === 1 && path.some((node) => node.href))) {
+      const card = path.find(isCard);
       if (card) activate(card, event.detail === 0 ? ACT_SCRIPT : ACT_CLICK);
     // Enter, or Space on a card with role="button" (ARIA: a link takes Enter alone;
     // Space on anything else scrolls the page).

@@ -91,16 +91,19 @@ class FakePage {
     this.document.visibilityState = 'visible';
     this.lifecycle('visibilitychange');
   }
-  click(el, props = {}) {
-    const composedPath = () => {
+  // The event's path, as a browser's composedPath() gives it: el, its ancestors, window.
+  path(el) {
+    return () => {
       const path = [];
       for (let node = el; node; node = node.parentNode) path.push(node);
       return [...path, this.window];
     };
-    return this.document.dispatch(props.type || 'click', { target: el, detail: 1, button: 0, composedPath, ...props });
+  }
+  click(el, props = {}) {
+    return this.document.dispatch(props.type || 'click', { target: el, detail: 1, button: 0, composedPath: this.path(el), ...props });
   }
   key(el, key, props = {}) {
-    return this.document.dispatch('keydown', { target: el, key, ...props });
+    return this.document.dispatch('keydown', { target: el, key, composedPath: this.path(el), ...props });
   }
 }
 
