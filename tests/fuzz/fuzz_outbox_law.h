@@ -125,6 +125,24 @@ static long long imbalance(void) {
   return missing - counted;
 }
 
+/* Whether this tab holds event (pv, s) in memory. */
+static int this_tab_holds(int pv, long long s) {
+  for (uint32_t i = 0; core_alive && i < imp_ob.nslots; i++) {
+    const ob_batch *b = &imp_ob.slots[i];
+    const uint8_t *e = b->data + b->prefix_len;
+    if (b->state == OB_FREE || prefix_pv(b->data, b->prefix_len) != pv) continue;
+    for (uint32_t k = 0; k < b->events; e += b->lens[k++])
+      if (event_s(e, b->lens[k]) == s) return 1;
+  }
+  return 0;
+}
+
+/* Whether this tab holds event (pv, s) in memory, or held it at a check of the law
+** since `read` (the last check before the other tab's read). */
+static int held_since(int pv, long long s, uint32_t read) {
+  return this_tab_holds(pv, s) || (held_at[pv][s] && held_at[pv][s] >= read);
+}
+
 /* Events the collector holds from a request whose answer the outbox never heard (a
 ** timeout that had landed, a 5xx after storing), or that both tabs held (shared: a
 ** record the other tab wrote back from a stale read, and left when it died, is a

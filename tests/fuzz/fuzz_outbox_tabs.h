@@ -125,24 +125,6 @@ static void deliver_other(taken_rec *t, int keep_record) {
   t->state = DELIVERED;
 }
 
-/* Whether this tab holds event (pv, s) in memory. */
-static int this_tab_holds(int pv, long long s) {
-  for (uint32_t i = 0; core_alive && i < imp_ob.nslots; i++) {
-    const ob_batch *b = &imp_ob.slots[i];
-    const uint8_t *e = b->data + b->prefix_len;
-    if (b->state == OB_FREE || prefix_pv(b->data, b->prefix_len) != pv) continue;
-    for (uint32_t k = 0; k < b->events; e += b->lens[k++])
-      if (event_s(e, b->lens[k]) == s) return 1;
-  }
-  return 0;
-}
-
-/* Whether this tab holds event (pv, s) in memory, or held it at a check of the law
-** since `read` (the last check before the other tab's read). */
-static int held_since(int pv, long long s, uint32_t read) {
-  return this_tab_holds(pv, s) || (held_at[pv][s] && held_at[pv][s] >= read);
-}
-
 /* Whether store holds x as it was read (else this tab rewrote or removed it since). */
 static int read_stands(const rec *x) {
   int i = find_rec(x->key);
