@@ -37,7 +37,8 @@
 ** hide, their released copies in storage for any tab: each is unconfirmed from the
 ** show, and the next scan decides: its record no live tab's, the batch claims it
 ** (then waits for the confirming scan, as an adopted one); a live tab's or gone, the
-** batch is forgotten and its request goes on alone.
+** batch is forgotten and its request goes on alone. A claim decided while the page is
+** hidden is written when it shows, unless a scan first finds the record taken.
 */
 #include "outbox_internal.h"
 
@@ -84,7 +85,7 @@ static void adopt(ob_batch *b, const ob_batch *found, const ob_record *r, const 
   b->key_len = key_len;
   b->stored_n = found->events;
   b->stored_len = 0; /* another tab's share until it is rewritten as ours */
-  b->flags = OB_STORED | OB_CLAIM | OB_WANT_STORE | OB_UNCONFIRMED |
+  b->flags = OB_STORED | OB_CLAIM | OB_WANT_STORE | OB_UNCONFIRMED | OB_CHECK |
              (r->attempted ? OB_ATTEMPTED : 0u);
 }
 
@@ -106,7 +107,8 @@ uint32_t imp_ob_found(double t, const uint8_t *key, uint32_t key_len, const uint
   ob_batch *held = held_here(key, key_len);
   if (held) {
     /* its claim stands, or its released copy is no live tab's: free to take back */
-    if (readable && (ours(&r) || ((held->flags & OB_RELEASE) && !live))) held->flags |= OB_CHECK;
+    if (readable && (ours(&r) || ((held->flags & (OB_RELEASE | OB_CLAIM)) && !live)))
+      held->flags |= OB_CHECK;
     return IMP_FOUND_LEFT;
   }
   if (!readable) return IMP_FOUND_REMOVE;
@@ -137,7 +139,8 @@ uint32_t imp_ob_found(double t, const uint8_t *key, uint32_t key_len, const uint
 /* The batches due for their check, when the scan found their record standing: a
 ** claim is confirmed; a released copy (no live tab's) is claimed (rewritten as ours),
 ** and confirmed by a scan IMP_OB_SETTLE_MS after that. Not found standing, they are
-** forgotten. */
+** forgotten; so is a claim not written yet (decided while the page was hidden, when
+** nothing is written) whose record this scan found another live tab's, or gone. */
 void imp_ob_scan_done(double t) {
   imp_ob.scanning = 0;
   OB_EACH_HELD(b) {
@@ -146,6 +149,8 @@ void imp_ob_scan_done(double t) {
       else if (b->flags & OB_RELEASE)
         b->flags = (b->flags & ~(uint32_t)OB_RELEASE) | OB_CLAIM | OB_WANT_STORE;
       else b->flags &= ~(uint32_t)OB_UNCONFIRMED;
+    } else if ((b->flags & (OB_CLAIM | OB_STORING | OB_CHECK)) == OB_CLAIM) {
+      forget(b); /* its claim not written yet, and its record taken or gone meanwhile */
     }
     b->flags &= ~(uint32_t)OB_CHECK;
   }

@@ -59,7 +59,8 @@ enum ob_flag {
   OB_UNCONFIRMED = 1024, /* adopted, or taken back when the page is shown: not
                             sent before a scan finds its record still ours, or
                             still released (outbox_adopt.c)                   */
-  OB_CHECK = 2048     /* the scan in progress found its record ours           */
+  OB_CHECK = 2048     /* the scan in progress found its record ours, or free
+                         to take (a released copy, a claim to write, adopted) */
 };
 
 typedef struct ob_batch {

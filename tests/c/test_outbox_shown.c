@@ -4,7 +4,8 @@
 ** and the request's answer then changes nothing here); a late answer to a request whose
 ** record was adopted again counts nothing twice; a request let go at a hide that lands
 ** counts its events delivered, once; an adopted batch whose claim cannot be written
-** is sent unconfirmed.
+** is sent unconfirmed, and one whose claim waits while the page is hidden is forgotten
+** when another tab takes its record first.
 */
 #include "outbox_support.h"
 
@@ -45,6 +46,34 @@ static void test_shown_again_after_another_tab_took_it(void) {
   CHECK_INT(ACT->kind, IMP_ACT_SCAN, "a scan");
   imp_outbox_scan_done(30); /* the record is gone: delivered and removed elsewhere */
   nothing_follows(40, ticket, 503, 0, "(removed elsewhere)");
+}
+
+/* A scan while the page is hidden again finds the copy still released: it is to be
+** claimed, which waits for the page to show (nothing is written while hidden). Shown
+** at 40, a scan finds the record as `owner` says. Returns the request's ticket. */
+static uint32_t claim_waits_while_hidden(const char *owner) {
+  uint32_t ticket = in_flight_at_hide();
+  imp_page_state(30, IMP_PAGE_VISIBLE);
+  CHECK_INT(imp_outbox_next(30, 0.5), IMP_OK, "a scan asked for");
+  CHECK_INT(ACT->kind, IMP_ACT_SCAN, "a scan asked for");
+  imp_page_state(31, IMP_PAGE_HIDDEN);
+  CHECK_INT(imp_outbox_next(31, 0.5), IMP_NONE, "hidden again: its released copy stands");
+  found_kept(32, NULL, 0); /* its lock granted while hidden: still released */
+  CHECK_INT(imp_outbox_next(32, 0.5), IMP_NONE, "no claim written while hidden");
+  imp_page_state(40, IMP_PAGE_VISIBLE);
+  scan_finds_kept(40, owner, owner ? 1.7e12 + 30020 : 0);
+  return ticket;
+}
+
+/* Another tab takes the record while the claim waits: the batch is forgotten and its
+** claim never written over that tab's; still released, the claim is written. */
+static void test_claim_waiting_while_hidden(void) {
+  uint32_t ticket = claim_waits_while_hidden("tabc");
+  nothing_follows(41, ticket, 503, 1, "(taken elsewhere before its claim was written)");
+  claim_waits_while_hidden(NULL);
+  CHECK_INT(imp_outbox_next(40, 0.5), IMP_OK, "then");
+  kept_record(40);
+  CHECK(strstr(kept_value, " tab1\n") != NULL, "still released: claimed by this tab");
 }
 
 /* The tab that took the released copy dies with it, its lease running: this tab's
@@ -192,6 +221,7 @@ static void test_request_let_go_lands(void) {
 static const outbox_test tests[] = {
     test_late_answer_after_adoption,
     test_shown_again_after_another_tab_took_it,
+    test_claim_waiting_while_hidden,
     test_copy_taken_by_a_tab_that_dies,
     test_shown_again_takes_back_its_copy,
     test_request_let_go_lands,
