@@ -10,8 +10,9 @@
 ** before the step do not count again), Retry-After in place of the computed delay,
 ** and an owned copy in storage so the batch outlives the page. A 413 on several
 ** events makes the next request carry half as many. An answer that leaves events of a
-** batch let go at a page hide (a failure while hidden, a part delivered, a 413) lets
-** the released copy written at the hide stand for them.
+** batch let go at a page hide (a failure while hidden, a part delivered or refused for
+** good, a 413) lets the released copy written at the hide stand for them (a part
+** refused is counted lost by whoever sends the copy, not here).
 ** Beacon: accepted is final (beaconed: the browser will send it); refused halves the
 ** part while a half can fit the budget; thrown stops beacons for the batch.
 ** Storage: a failed write makes storage unusable for the rest of the page; a write
@@ -55,28 +56,27 @@ static void failed(double t, ob_batch *b, double retry_after_ms, double jitter) 
 void imp_ob_response(double t, ob_batch *b, int32_t status, double retry_after_ms,
                      double jitter) {
   uint32_t part = b->part;
+  int verdict = imp_ob_classify(status);
+  int halve = status == 413 && part > 1u; /* the next request carries half as many */
   imp_ob.inflight_bytes -= b->sent_bytes;
   b->state = OB_IDLE;
-  switch (imp_ob_classify(status)) {
-  case OB_OK:
+  if (verdict == OB_RETRY) {
+    failed(t, b, retry_after_ms, jitter);
+    return;
+  }
+  if (verdict == OB_OK) {
     if (imp_ob.failures) imp_ob.want_scan = 1;
     imp_ob.failures = 0;
     imp_ob.retry_at = 0.0;
-    if (part < b->events && released_stands(b)) return; /* a part delivered */
-    imp_act.delivered = imp_add_sat(imp_act.delivered, part);
-    imp_ob_drop_front(b, part);
-    return;
-  case OB_NEVER:
-    if (status == 413 && part > 1u) { /* the next request carries half as many */
-      if (!released_stands(b)) b->part = (part + 1u) / 2u;
-      return;
-    }
-    imp_ob_lose(part, b->drop, b->data, b->prefix_len);
-    imp_ob_drop_front(b, part);
-    return;
-  default:
-    failed(t, b, retry_after_ms, jitter);
   }
+  if ((halve || part < b->events) && released_stands(b)) return; /* events are left */
+  if (halve) {
+    b->part = (part + 1u) / 2u;
+    return;
+  }
+  if (verdict == OB_OK) imp_act.delivered = imp_add_sat(imp_act.delivered, part);
+  else imp_ob_lose(part, b->drop, b->data, b->prefix_len);
+  imp_ob_drop_front(b, part);
 }
 
 void imp_ob_beacon_outcome(double t, ob_batch *b, int32_t outcome) {
