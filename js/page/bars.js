@@ -8,14 +8,20 @@
 // hit test there finds it: the element hit, or its nearest ancestor that is a bar; the
 // row past a bar found is hit again, for a bar against it (a filter bar). A
 // hit on a card or inside one finds none; so does a bar under another fixed element at
-// that point, and one with pointer-events: none (hit tests go through it). In a frame
+// that point, and one with pointer-events: none (hit tests go through it). An element
+// that holds a card (a sticky strip of featured cards, a bottom banner of promoted
+// ones) is no bar: left out of the root, its cards would never be in view. In a frame
 // the observers' root is the top viewport, not the frame's: no bar is measured.
 
 /**
  * [top, bottom]: how many px of the viewport the bars at its top and bottom edges
- * cover. cards: the watched cards (a Map or Set of elements).
+ * cover. state: the cards' state (cards.js): the watched cards and the selector
+ * (at the first measurement, before the first scan, no card is watched yet).
  */
-export function measureBars(env, cards) {
+export function measureBars(env, state) {
+  const cards = state._items;
+  const holdsCard = (el) => el.querySelector(state._o.selector || ':not(*)') ||
+    [...el.querySelectorAll('*')].some((c) => cards.has(c));
   const { window: win, document: doc } = env;
   const { clientWidth: width, clientHeight: height } = doc.documentElement;
   const bars = [0, 0];
@@ -27,7 +33,7 @@ export function measureBars(env, cards) {
       const box = el.getBoundingClientRect();
       const cover = edge ? height - box.top : box.bottom;
       if (/fixed|sticky/.test(win.getComputedStyle(el).position) && box.width >= width / 2 && box.height <= height / 2 &&
-          (edge ? box.bottom >= y : box.top <= y + 1) && cover > bars[edge] && bars[edge] < height / 2) {
+          (edge ? box.bottom >= y : box.top <= y + 1) && cover > bars[edge] && bars[edge] < height / 2 && !holdsCard(el)) {
         bars[edge] = cover;
         el = doc.elementFromPoint(width / 2, y = edge ? box.top - 1 : box.bottom);
       } else el = el.parentElement;

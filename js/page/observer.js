@@ -69,7 +69,7 @@ export function observeCards(cards, env, o, onEntries, guard) {
   // Object.prototype by the page would be read as ours.
   const IO = env.IntersectionObserver;
   const callback = (entries) => onEntries(entries, false);
-  let bars = measureBars(env, cards._items);
+  let bars = measureBars(env, cards);
   const geometryObserver = (isLarge) => new IO(callback, { __proto__: null, threshold: thresholdsFor(o, isLarge), rootMargin: `${-bars[0]}px 0px ${-bars[1]}px` });
   let small = geometryObserver(false);
   let large = null;
@@ -112,7 +112,7 @@ export function observeCards(cards, env, o, onEntries, guard) {
     // observers are made again with the new root and every card observed anew (each
     // gets a fresh entry).
     _fitBars() {
-      const now = measureBars(env, cards._items);
+      const now = measureBars(env, cards);
       if (now.every((px, edge) => Math.abs(px - bars[edge]) <= BAR_SLACK)) return;
       bars = now;
       small.disconnect();

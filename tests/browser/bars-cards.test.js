@@ -1,0 +1,63 @@
+// bars-cards.test.js: the page's fixed or sticky elements that hold cards, in a real
+// Chromium (each page written by the test into fixtures/stage.html; Playwright's fake
+// clock): a bottom banner of promoted cards and a sticky strip of featured cards are no
+// bars (js/page/bars.js), so their cards are in view; a card scrolled under the strip
+// counts by its box, as under any element that is no bar. Each test asserts the exact
+// events against the geometry it sets up, and the roots the geometry observers were
+// made with.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { clockTo, flushAndRead, useBrowserSuite } from './browser.js';
+import { card, observed, ofType, stager } from './stage.js';
+
+const { open } = useBrowserSuite();
+const stage = stager(open);
+
+// An init script: the page's IntersectionObserver records the rootMargin of every observer made.
+function recordRoots() {
+  const Real = window.IntersectionObserver;
+  window.__roots = [];
+  window.IntersectionObserver = class extends Real {
+    constructor(callback, options) {
+      super(callback, options);
+      window.__roots.push(options?.rootMargin ?? '');
+    }
+  };
+}
+const roots = (page) => page.evaluate(() => window.__roots);
+const ids = (events, e) => ofType(events, e).map((x) => x.id).sort();
+const near = (x) => (r) => Math.abs(r - x) < 0.01;
+/** Two 200 x 120 cards at the ends of a strip 150 px tall (its middle, where the bars are hit-tested, is the strip). */
+const pair = (a, b) => `${card(a, 'position:absolute;left:10px;top:15px;width:200px;height:120px')}${
+  card(b, 'position:absolute;right:10px;top:15px;width:200px;height:120px', 2)}`;
+
+test('a fixed bottom banner of promoted cards is no bar: its cards are viewable, the grid card above it too', async (t) => {
+  const { page } = await stage(t, `<div data-list-id="promoted" style="position:fixed;left:0;right:0;bottom:0;height:150px;background:#333;z-index:1">${
+    pair('gig-p1', 'gig-p2')}</div><div data-list-id="l" style="height:3000px">${card('gig-a', 'width:300px;height:200px')}</div>`,
+  { init: [recordRoots] });
+  const p1 = await observed(page, 'gig-p1', (r) => r === 1, 'gig-p1 in view');
+  const p2 = await observed(page, 'gig-p2', (r) => r === 1, 'gig-p2 in view');
+  await clockTo(page, Math.max(p1.t, p2.t) + 1000);
+  const events = await flushAndRead(page);
+  assert.deepEqual(ids(events, 'imp'), ['gig-a', 'gig-p1', 'gig-p2']);
+  assert.deepEqual(ids(events, 'view'), ['gig-a', 'gig-p1', 'gig-p2']);
+  assert.deepEqual(await roots(page), ['0px 0px 0px']);
+});
+
+test('a sticky strip of featured cards is no bar: its cards count while it is stuck; a grid card under it counts by its box', async (t) => {
+  // The strip (0 to 150 px) sticks at the top; gig-g at 450 to 650 px in the page is at
+  // -50 to 150 px scrolled by 500 px: 75 % in the viewport, all of it under the strip.
+  const { page } = await stage(t, `<div data-list-id="featured" style="position:sticky;top:0;height:150px;background:#333;z-index:1">${
+    pair('gig-f1', 'gig-f2')}</div><div data-list-id="l" style="height:3000px;padding-top:300px">${card('gig-g', 'width:300px;height:200px')}</div>`,
+  { init: [recordRoots] });
+  await observed(page, 'gig-f2', (r) => r === 1, 'gig-f2 in view');
+  await page.evaluate(() => scrollTo(0, 500));
+  const g = await observed(page, 'gig-g', near(0.75), 'gig-g 75 % in the viewport, under the strip');
+  await clockTo(page, g.t + 1000);
+  const events = await flushAndRead(page);
+  assert.deepEqual(ids(events, 'imp'), ['gig-f1', 'gig-f2', 'gig-g']);
+  const since = (e) => e.t - ofType(events, 'imp', e.id)[0].t;
+  assert.deepEqual(ofType(events, 'view').map((e) => [e.id, since(e)]).sort(), [['gig-f1', 1000], ['gig-f2', 1000], ['gig-g', 1000]]);
+  assert.deepEqual(await roots(page), ['0px 0px 0px']);
+});
