@@ -23,7 +23,7 @@ import { measureBars } from './bars.js';
 import { listen } from './lifecycle.js';
 
 const BAR_SLACK = 4; // px a bar may move before the observers are made again
-const BARS_LATER_MS = 500; // after an event that may have moved a bar (see below)
+const BARS_LATER_MS = 500; // at most one measurement per this, after the first (see below)
 
 /**
  * The thresholds of one rule: entering (0 or the impression ratio) and viewable. The
@@ -56,8 +56,8 @@ function createOcclusionObserver(env, o, onEntries) {
 // reports a transform: a card with no area (transform: scale(0)) is observed again
 // whenever an animation or a transition ends, so one that pops in is seen once it has.
 // The bars are measured when the observers are first made, by discovery when the page
-// changes (_fitBars), and 500 ms after the same events, a scroll's end or a resize;
-// when one moved, the v1 observers are made again (their root changed).
+// changes (_fitBars), and at the same events, a scroll's end or a resize (then at most
+// once per 500 ms); when one moved, the v1 observers are made again (their root changed).
 /**
  * The observers of every card: sets cards._geometry (the v1 observers, by rule, the
  * size observer and the bars' measure) and cards._occlusion (the v2 observer or null).
@@ -80,20 +80,28 @@ export function observeCards(cards, env, o, onEntries, guard) {
   const sizes = RO && new RO(guard((entries) => {
     for (const { target } of entries) cards._geometry._fit(target, boxArea(target.getBoundingClientRect()));
   }));
-  // Each of these events asks for the bars BARS_LATER_MS later, once for all that come
-  // meanwhile: a resize drag or an animated page fires them many times, a script that
-  // scrolls every frame (smooth-scroll libraries) ends a scroll every frame, and one
-  // measurement is two hit tests, each walking the grid's cards: about 8 ms on the
-  // bench's grid of 20,000 cards. Where the browser has no scrollend (Safari), every
-  // scroll asks.
+  // Each of these events measures the bars at once (a header the page shows again on a
+  // scroll up covers the cards from that scroll's end), then at most once per
+  // BARS_LATER_MS, at its end, for all that come meanwhile: a resize drag or an
+  // animated page fires them many times, a script that scrolls every frame
+  // (smooth-scroll libraries) ends a scroll every frame, and one measurement is two hit
+  // tests, each walking the grid's cards: about 8 ms on the bench's grid of 20,000
+  // cards. Where the browser has no scrollend (Safari), every scroll asks.
   let barsLater = 0;
+  let barsAsked = 0; // an event came since the last measurement
+  const fitBarsNow = () => {
+    barsLater = env.setTimeout(fitBarsLater, BARS_LATER_MS);
+    barsAsked = 0;
+    cards._geometry._fitBars();
+  };
   const fitBarsLater = guard(() => {
     barsLater = 0;
-    cards._geometry._fitBars();
+    if (barsAsked) fitBarsNow();
   });
   const win = env.window;
   const unlisten = listen(win, ['animationend', 'transitionend', 'resize', 'onscrollend' in win ? 'scrollend' : 'scroll'], guard((event) => {
-    barsLater = barsLater || env.setTimeout(fitBarsLater, BARS_LATER_MS);
+    if (barsLater) barsAsked = 1;
+    else fitBarsNow();
     if (event.type[0] === 's') return; // scrollend or scroll
     rules.forEach((rule, el) => {
       if (rule) return;

@@ -1,14 +1,15 @@
-// bars-cards.test.js: the page's fixed or sticky elements that hold cards, in a real
-// Chromium (each page written by the test into fixtures/stage.html; Playwright's fake
-// clock): a bottom banner of promoted cards and a sticky strip of featured cards are no
-// bars (js/page/bars.js), so their cards are in view; a card scrolled under the strip
-// counts by its box, as under any element that is no bar. Each test asserts the exact
-// events against the geometry it sets up, and the roots the geometry observers were
-// made with.
+// bars-cards.test.js: the page's fixed or sticky elements that hold cards, and a bar
+// that comes back over a card in view, in a real Chromium (each page written by the
+// test into fixtures/stage.html; Playwright's fake clock): a bottom banner of promoted
+// cards and a sticky strip of featured cards are no bars (js/page/bars.js), so their
+// cards are in view; a card scrolled under the strip counts by its box, as under any
+// element that is no bar. A header the page shows again on a scroll up is measured at
+// that scroll's end. Each test asserts the exact events against the geometry it sets
+// up, and the roots the geometry observers were made with.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { clockTo, flushAndRead, useBrowserSuite } from './browser.js';
+import { clockTo, flushAndRead, pageNow, useBrowserSuite, waitInPage } from './browser.js';
 import { card, observed, ofType, stager } from './stage.js';
 
 const { open } = useBrowserSuite();
@@ -60,4 +61,39 @@ test('a sticky strip of featured cards is no bar: its cards count while it is st
   const since = (e) => e.t - ofType(events, 'imp', e.id)[0].t;
   assert.deepEqual(ofType(events, 'view').map((e) => [e.id, since(e)]).sort(), [['gig-f1', 1000], ['gig-f2', 1000], ['gig-g', 1000]]);
   assert.deepEqual(await roots(page), ['0px 0px 0px']);
+});
+
+test('a header the page shows again on a scroll up, over a card in full view: left out from that scroll\'s end, the card not viewable', async (t) => {
+  // A fixed header of 120 px that the page hides on a scroll down and shows on a scroll
+  // up. Scrolled to 300 px it hides; scrolled on to 1,000 px, gig-h (1,000 to 1,200 px in
+  // the page) is at 0 to 200 px, in full; 600 ms later a scroll up by 10 px shows the
+  // header over 110 px of it (45 % uncovered): it was viewable for 600 ms.
+  const { page } = await stage(t, `<div id="header" style="position:fixed;top:0;left:0;right:0;height:120px;background:#333;z-index:1"></div>
+    <div data-list-id="l" style="position:relative;height:3000px">${card('gig-h', 'position:absolute;top:1000px;width:300px;height:200px')}</div>`,
+  { init: [recordRoots] });
+  await page.evaluate(() => {
+    let last = 0;
+    addEventListener('scroll', () => {
+      document.getElementById('header').style.transform = scrollY > last ? 'translateY(-100%)' : 'none';
+      last = scrollY;
+    });
+    addEventListener('scrollend', () => { window.__scrollEnded = scrollY; });
+  });
+  const scrolled = async (y) => {
+    await page.evaluate((to) => scrollTo(0, to), y);
+    await waitInPage(page, (at) => window.__scrollEnded === at, y, { what: `the scroll to ${y} px ended` });
+  };
+  await scrolled(300);
+  await clockTo(page, (await pageNow(page)) + 1000); // no measurement asked for
+  await scrolled(1000);
+  const full = await observed(page, 'gig-h', (r) => r === 1, 'gig-h in full, the header hidden');
+  await clockTo(page, full.t + 600);
+  await scrolled(990);
+  const under = await observed(page, 'gig-h', near(0.45), 'gig-h 45 % uncovered, the header shown', full.index);
+  await clockTo(page, full.t + 2000);
+  const events = await flushAndRead(page);
+  assert.deepEqual(ids(events, 'view'), []);
+  assert.deepEqual(ofType(events, 'vis').map((e) => [e.id, e.ms]), [['gig-h', 600]]);
+  assert.equal(under.t - full.t, 600, 'left out at the scroll\'s end');
+  assert.deepEqual(await roots(page), ['-120px 0px 0px', '0px 0px 0px', '-120px 0px 0px']);
 });
