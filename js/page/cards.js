@@ -102,7 +102,7 @@ export function track(cards, el, meta, manual) {
     const i = cards._parked.findIndex((h) => cards._ids[h] === (m = m || readMeta(cards._o, el, meta))[0]);
     handle = i < 0 ? -1 : cards._parked.splice(i, 1)[0];
     cards._items.set(el, handle);
-    cards._geometry._observe(el);
+    cards._geometry._observe(el, manual);
     if (handle >= 0) cards._geometry._sizes?.observe(el);
   }
   if (handle >= 0) cards._check(register(cards._core, cards._env.now(), ...m));

@@ -98,10 +98,10 @@ export function observeCards(cards, env, o, onEntries, guard) {
     barsLater = 0;
     if (barsAsked) fitBarsNow();
   });
+  const askBars = () => (barsLater ? (barsAsked = 1) : fitBarsNow());
   const win = env.window;
   const unlisten = listen(win, ['animationend', 'transitionend', 'resize', 'onscrollend' in win ? 'scrollend' : 'scroll'], guard((event) => {
-    if (barsLater) barsAsked = 1;
-    else fitBarsNow();
+    askBars();
     if (event.type[0] === 's') return; // scrollend or scroll
     rules.forEach((rule, el) => {
       if (rule) return;
@@ -115,7 +115,12 @@ export function observeCards(cards, env, o, onEntries, guard) {
   };
   cards._geometry = {
     _sizes: sizes,
-    _observe: (el) => small.observe(el),
+    // A card handed over by observe() asks for the bars too: the first measurement came
+    // before it, and an element that holds it is no bar (bars.js).
+    _observe(el, manual) {
+      small.observe(el);
+      if (manual) askBars();
+    },
     // The bars measured again: when one moved by more than BAR_SLACK px, the geometry
     // observers are made again with the new root and every card observed anew (each
     // gets a fresh entry).

@@ -3,7 +3,8 @@
 // test into fixtures/stage.html; Playwright's fake clock): a bottom banner of promoted
 // cards and a sticky strip of featured cards are no bars (js/page/bars.js), so their
 // cards are in view; a card scrolled under the strip counts by its box, as under any
-// element that is no bar. A header the page shows again on a scroll up is measured at
+// element that is no bar, and a card handed over by observe() makes the strip that
+// holds it no bar at once. A header the page shows again on a scroll up is measured at
 // that scroll's end. Each test asserts the exact events against the geometry it sets
 // up, and the roots the geometry observers were made with.
 
@@ -61,6 +62,19 @@ test('a sticky strip of featured cards is no bar: its cards count while it is st
   const since = (e) => e.t - ofType(events, 'imp', e.id)[0].t;
   assert.deepEqual(ofType(events, 'view').map((e) => [e.id, since(e)]).sort(), [['gig-f1', 1000], ['gig-f2', 1000], ['gig-g', 1000]]);
   assert.deepEqual(await roots(page), ['0px 0px 0px']);
+});
+
+test('a card handed over by observe() in a sticky strip (no data-* attributes, as useCard): the strip is no bar once it is observed, without a scroll', async (t) => {
+  const { page } = await stage(t, `<div style="position:sticky;top:0;height:150px;background:#333;z-index:1">
+    <aside id="promo" style="position:absolute;left:10px;top:15px;width:200px;height:120px"></aside></div>
+    <div data-list-id="l" style="height:3000px">${card('gig-a', 'width:300px;height:200px')}</div>`, { init: [recordRoots] });
+  await page.evaluate(() => window.__it.tracker.observe(document.getElementById('promo'), { id: 'gig-promo', position: 1, list: 'promoted' }));
+  const promo = await observed(page, 'gig-promo', (r) => r === 1, 'the promoted card in view');
+  await clockTo(page, promo.t + 1000);
+  const events = await flushAndRead(page);
+  assert.deepEqual(ids(events, 'imp'), ['gig-a', 'gig-promo']);
+  assert.deepEqual(ids(events, 'view'), ['gig-a', 'gig-promo']);
+  assert.deepEqual(await roots(page), ['-150px 0px 0px', '0px 0px 0px'], 'the strip a bar before the card was handed over');
 });
 
 test('a header the page shows again on a scroll up, over a card in full view: left out from that scroll\'s end, the card not viewable', async (t) => {
