@@ -11,23 +11,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { clockTo, flushAndRead, pageNow, useBrowserSuite, waitInPage } from './browser.js';
-import { card, observed, ofType, stager } from './stage.js';
+import { card, observed, ofType, recordRoots, roots, stager } from './stage.js';
 
 const { open } = useBrowserSuite();
 const stage = stager(open);
 
-// An init script: the page's IntersectionObserver records the rootMargin of every observer made.
-function recordRoots() {
-  const Real = window.IntersectionObserver;
-  window.__roots = [];
-  window.IntersectionObserver = class extends Real {
-    constructor(callback, options) {
-      super(callback, options);
-      window.__roots.push(options?.rootMargin ?? '');
-    }
-  };
-}
-const roots = (page) => page.evaluate(() => window.__roots);
 const ids = (events, e) => ofType(events, e).map((x) => x.id).sort();
 const near = (x) => (r) => Math.abs(r - x) < 0.01;
 /** Two 200 x 120 cards at the ends of a strip 150 px tall (its middle, where the bars are hit-tested, is the strip). */

@@ -10,24 +10,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { clockTo, flushAndRead, pageNow, runUntilTrace, traceLines, useBrowserSuite, waitForTrace, waitInPage } from './browser.js';
-import { card, observed, ofType, stager } from './stage.js';
+import { card, observed, ofType, recordRoots, roots, stager } from './stage.js';
 
 const { open } = useBrowserSuite();
 const stage = stager(open);
 
-// An init script: the page's IntersectionObserver records the rootMargin of every
-// observer made (window.__roots; the occlusion observer's is empty).
-function recordRoots() {
-  const Real = window.IntersectionObserver;
-  window.__roots = [];
-  window.IntersectionObserver = class extends Real {
-    constructor(callback, options) {
-      super(callback, options);
-      window.__roots.push(options?.rootMargin ?? '');
-    }
-  };
-}
-const roots = (page) => page.evaluate(() => window.__roots);
 // An init script: counts the measurements of the bars (window.__measured), each begun by
 // a hit test in the viewport's top row.
 function countMeasurements() {

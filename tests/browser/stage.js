@@ -1,6 +1,6 @@
 // stage.js: the pages a test writes into fixtures/stage.html, and the reads the layout
-// tests share: a card's markup, the core's observation of a card, events by type. Not a
-// test file.
+// tests share: a card's markup, the core's observation of a card, events by type, the
+// roots the geometry observers were made with. Not a test file.
 
 import { waitForTrace } from './browser.js';
 
@@ -28,3 +28,18 @@ export function observed(page, id, test, what, after = -1) {
 
 /** The events of type `e` (of card `id`, if given). */
 export const ofType = (events, e, id) => events.filter((x) => x.e === e && (id === undefined || x.id === id));
+
+// An init script: the page's IntersectionObserver records the rootMargin of every
+// observer made (window.__roots; the occlusion observer's is empty).
+export function recordRoots() {
+  const Real = window.IntersectionObserver;
+  window.__roots = [];
+  window.IntersectionObserver = class extends Real {
+    constructor(callback, options) {
+      super(callback, options);
+      window.__roots.push(options?.rootMargin ?? '');
+    }
+  };
+}
+/** The rootMargin of every observer made since the page loaded (recordRoots). */
+export const roots = (page) => page.evaluate(() => window.__roots);
