@@ -210,12 +210,13 @@ BUNDLE    := node tests/tools/bundle.mjs
 # taken) about 0.02 KiB in the core; a fixed or sticky element that holds a card (a strip of
 # featured cards) taken for no bar about 0.05 KiB in the glue; the bars measured at the
 # event that may have moved one (then at most once per 500 ms) about 0.02 KiB in the glue;
-# the bars measured when observe() hands a card over about 0.01 KiB in the glue.
-JS_GZIP_BUDGET ?= 21148
-GLUE_GZIP_BUDGET ?= 9456
+# the bars measured when observe() hands a card over about 0.01 KiB in the glue; their
+# timer its own function, so observeCards reads at once, about 0.01 KiB in the glue.
+JS_GZIP_BUDGET ?= 21160
+GLUE_GZIP_BUDGET ?= 9468
 # The script-tag build, the shipped single file (glue, debug entry and the core's gzip
 # bytes as base64, placed first so gzip codes them apart: tests/tools/bundle.mjs).
-SCRIPT_TAG_GZIP_BUDGET ?= 23306
+SCRIPT_TAG_GZIP_BUDGET ?= 23313
 .PHONY: glue types
 
 glue: js/imp-embedded.js dist/impression-tracker.js dist/index.min.js dist/embedded.min.js

@@ -46,6 +46,28 @@ function createOcclusionObserver(env, o, onEntries) {
   return null;
 }
 
+// Each event that may have moved a bar measures the bars at once (a header the page
+// shows again on a scroll up covers the cards from that scroll's end), then at most once
+// per BARS_LATER_MS, at its end, for all that come meanwhile: a resize drag or an
+// animated page fires them many times, a script that scrolls every frame (smooth-scroll
+// libraries) ends a scroll every frame, and one measurement is two hit tests, each
+// walking the grid's cards: about 8 ms on the bench's grid of 20,000 cards. Where the
+// browser has no scrollend (Safari), every scroll asks.
+function scheduleBars(env, guard, measure) {
+  let timer = 0;
+  let asked = 0; // an event came since the last measurement
+  const now = () => {
+    timer = env.setTimeout(later, BARS_LATER_MS);
+    asked = 0;
+    measure();
+  };
+  const later = guard(() => {
+    timer = 0;
+    if (asked) now();
+  });
+  return [() => (timer ? (asked = 1) : now()), () => env.clearTimeout(timer)]; // ask, stop
+}
+
 // One v1 observer per rule; a card moves to the large-card observer when an entry shows
 // it is large (and back), and that observer's first entry measures it again. An entry
 // comes only when a threshold is crossed, so a card in view resized across largeArea
@@ -80,25 +102,7 @@ export function observeCards(cards, env, o, onEntries, guard) {
   const sizes = RO && new RO(guard((entries) => {
     for (const { target } of entries) cards._geometry._fit(target, boxArea(target.getBoundingClientRect()));
   }));
-  // Each of these events measures the bars at once (a header the page shows again on a
-  // scroll up covers the cards from that scroll's end), then at most once per
-  // BARS_LATER_MS, at its end, for all that come meanwhile: a resize drag or an
-  // animated page fires them many times, a script that scrolls every frame
-  // (smooth-scroll libraries) ends a scroll every frame, and one measurement is two hit
-  // tests, each walking the grid's cards: about 8 ms on the bench's grid of 20,000
-  // cards. Where the browser has no scrollend (Safari), every scroll asks.
-  let barsLater = 0;
-  let barsAsked = 0; // an event came since the last measurement
-  const fitBarsNow = () => {
-    barsLater = env.setTimeout(fitBarsLater, BARS_LATER_MS);
-    barsAsked = 0;
-    cards._geometry._fitBars();
-  };
-  const fitBarsLater = guard(() => {
-    barsLater = 0;
-    if (barsAsked) fitBarsNow();
-  });
-  const askBars = () => (barsLater ? (barsAsked = 1) : fitBarsNow());
+  const [askBars, stopBars] = scheduleBars(env, guard, () => cards._geometry._fitBars());
   const win = env.window;
   const unlisten = listen(win, ['animationend', 'transitionend', 'resize', 'onscrollend' in win ? 'scrollend' : 'scroll'], guard((event) => {
     askBars();
@@ -149,7 +153,7 @@ export function observeCards(cards, env, o, onEntries, guard) {
     large?.disconnect();
     occlusion?.disconnect();
     sizes?.disconnect();
-    env.clearTimeout(barsLater);
+    stopBars();
     unlisten();
   };
 }
