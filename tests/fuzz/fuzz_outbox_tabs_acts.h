@@ -182,7 +182,11 @@ static void other_tab_step(fz_in *in) {
   switch (c % 8u) {
   case 0:
   case 3:
-    if ((i = pick_scannable(pick)) >= 0) take_copy(&store[i], c % 8u == 3, check_n + 1u);
+    if ((i = pick_scannable(pick)) < 0) break;
+    /* what it does with a record (takes it, or removes it too old) reaches its own copy
+    ** at once: a read of that record it still holds is done with */
+    if (read_copy.value && !strcmp(read_copy.key, store[i].key)) read_forget();
+    take_copy(&store[i], c % 8u == 3, check_n + 1u);
     break;
   case 1:
     read_record(pick);
