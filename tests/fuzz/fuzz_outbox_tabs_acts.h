@@ -62,7 +62,8 @@ static void take_read(void) {
   int mine = 0;
   for (uint32_t k = 0; read_copy.value && k < taken_n; k++)
     mine |= !strcmp(taken[k].key, read_copy.key);
-  if (read_copy.value && !mine && now - read_at < IMP_OB_SETTLE_MS) take_copy(&read_copy, 0, read_check);
+  if (read_copy.value && !mine && now - read_at < IMP_OB_SETTLE_MS)
+    take_copy(&read_copy, 0, read_check);
   read_forget();
 }
 
