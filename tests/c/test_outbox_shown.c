@@ -27,6 +27,15 @@ static void nothing_follows(double t, uint32_t ticket, int32_t status, int resca
   CHECK_INT(ACT->delivered, 0, "nothing counted delivered %s", why);
 }
 
+/* The fetch just returned (one event) lands at t: its event is counted delivered once,
+** and its record is removed. */
+static void lands_and_record_removed(double t) {
+  CHECK_INT(imp_outbox_response(t, ACT->ticket, 204, -1, 0.0), IMP_OK, "lands");
+  CHECK_INT(ACT->delivered, 1, "delivered once");
+  CHECK_INT(imp_outbox_next(t, 0.5), IMP_OK, "then");
+  CHECK_INT(ACT->kind, IMP_ACT_REMOVE, "its record is removed");
+}
+
 /* Shown again, a request's released copy is taken back only if a scan finds it still
 ** released. Another tab that adopted it while the page was hidden sends it (its batch
 ** stands for the events), so here the request's answer changes nothing: a failure is
@@ -107,10 +116,7 @@ static void test_shown_again_takes_back_its_copy(void) {
   scan_finds_kept(1030, NULL, 0); /* a second after the claim: still this tab's */
   CHECK_INT(imp_outbox_next(1030, 0.5), IMP_OK, "confirmed");
   CHECK_INT(ACT->kind, IMP_ACT_FETCH, "retried");
-  CHECK_INT(imp_outbox_response(1040, ACT->ticket, 204, -1, 0.0), IMP_OK, "lands");
-  CHECK_INT(ACT->delivered, 1, "delivered once");
-  CHECK_INT(imp_outbox_next(1040, 0.5), IMP_OK, "then");
-  CHECK_INT(ACT->kind, IMP_ACT_REMOVE, "its record is removed");
+  lands_and_record_removed(1040);
   in_flight_at_hide();
   imp_page_state(30, IMP_PAGE_VISIBLE);
   scan_finds_kept(30, "tabc", 1.7e12 + 25); /* adopted by a tab whose lease ran out */
@@ -174,10 +180,7 @@ static void test_claim_not_written(void) {
   imp_outbox_stored(40, ACT->ticket, IMP_STORE_FULL);
   CHECK_INT(imp_outbox_next(40, 0.5), IMP_OK, "then");
   CHECK_INT(ACT->kind, IMP_ACT_FETCH, "sent unconfirmed");
-  CHECK_INT(imp_outbox_response(50, ACT->ticket, 204, -1, 0.0), IMP_OK, "lands");
-  CHECK_INT(ACT->delivered, 1, "delivered");
-  CHECK_INT(imp_outbox_next(50, 0.5), IMP_OK, "then");
-  CHECK_INT(ACT->kind, IMP_ACT_REMOVE, "its released record is removed");
+  lands_and_record_removed(50);
 }
 
 /* An answer to a request let go at a page hide, after its record was adopted again:
