@@ -8,18 +8,19 @@
 ** older positions of the same hash within the window. At each position the encoder
 ** walks the chain (at most MAX_CHAIN steps) for the longest earlier match, 3 bytes or
 ** more, and emits it unless the next position has a longer one (lazy parsing by one
-** position); else a literal. The input is parsed twice: the first pass only counts
-** the symbols, which gives the exact size of the block with the fixed codes (RFC 1951
-** 3.2.6) and with codes built for these counts (3.2.7); the second pass writes the
-** smaller. When the input stored as is would be no larger, stored blocks are written
-** instead, so the output is never more than imp_gzip_bound(n) bytes.
+** position); else a literal. The input is parsed once, into tokens, which are then
+** written twice: the first pass only counts the symbols, which gives the exact size of
+** the block with the fixed codes (RFC 1951 3.2.6) and with codes built for these counts
+** (3.2.7); the second pass writes the smaller. When the input stored as is would be no
+** larger, a stored block is written instead, so the output is never more than
+** imp_gzip_bound(n) bytes. Inputs are at most IMP_DEFLATE_INPUT_MAX bytes (one stored
+** block; a batch is at most 60 KiB).
 */
 #include "deflate_internal.h"
 
 #define MIN_MATCH 3u
 #define MAX_MATCH 258u
 #define MAX_CHAIN 48u
-#define STORED_MAX 65535u
 #define HASH_BITS(window_bits) ((window_bits) - 1u)
 
 /*=== MARK: - LZ77 (Private) ===*/
@@ -56,9 +57,13 @@ static uint32_t search_insert(const imp_deflate_work *w, const uint8_t *in, size
   return best >= MIN_MATCH ? best | dist << 16 : 0;
 }
 
-/* The input as literals and matches, then the end of block, in h's codes. */
-static void put_lz77(bit_writer *b, huffman *h, const uint8_t *in, size_t n,
-                     const imp_deflate_work *w) {
+/* The parse of the input: a literal (its byte) or a match (length | distance << 16, so
+** 65536 or more) per entry. Static, as every table of the encoder: no frame. */
+static uint32_t tokens[IMP_DEFLATE_INPUT_MAX];
+
+/* Parses in[0..n) into tokens; returns how many. */
+static size_t parse(const uint8_t *in, size_t n, const imp_deflate_work *w) {
+  size_t t = 0;
   uint32_t next = 0; /* a match found at i by the lazy look one position ahead */
   __builtin_memset(w->head, 0, sizeof(uint32_t) << HASH_BITS(w->window_bits));
   for (size_t i = 0; i < n;) {
@@ -67,15 +72,28 @@ static void put_lz77(bit_writer *b, huffman *h, const uint8_t *in, size_t n,
     /* Lazy parsing: a longer match at the next position wins over this one. */
     next = len ? search_insert(w, in, n, i + 1u, MAX_CHAIN) : 0;
     if ((next & 0xFFFFu) > len || !len) {
-      imp_df_put_symbol(b, h, in[i++]);
+      tokens[t++] = in[i++];
+      continue;
+    }
+    tokens[t++] = match;
+    for (size_t end = i + len, k = i + 2u; k < end; k++) search_insert(w, in, n, k, 0);
+    i += len;
+    next = 0;
+  }
+  return t;
+}
+
+/* The t tokens, then the end of block, in h's codes. */
+static void put_tokens(bit_writer *b, huffman *h, size_t t) {
+  for (size_t k = 0; k < t; k++) {
+    uint32_t token = tokens[k], len = token & 0xFFFFu;
+    if (token < 0x10000u) {
+      imp_df_put_symbol(b, h, token);
       continue;
     }
     if (len == MAX_MATCH) imp_df_put_symbol(b, h, 285);
     else imp_df_put_ranged(b, h, len - MIN_MATCH, 2, 257);
-    imp_df_put_ranged(b, h, (match >> 16) - 1u, 1, DIST);
-    for (size_t end = i + len, k = i + 2u; k < end; k++) search_insert(w, in, n, k, 0);
-    i += len;
-    next = 0;
+    imp_df_put_ranged(b, h, (token >> 16) - 1u, 1, DIST);
   }
   imp_df_put_symbol(b, h, 256);
 }
@@ -112,16 +130,11 @@ static void put_dynamic_header(bit_writer *b, huffman *h) {
   put_lengths(b, h);
 }
 
-static void stored_blocks(bit_writer *b, const uint8_t *in, size_t n) {
-  size_t i = 0;
-  do {
-    uint32_t len = n - i > STORED_MAX ? STORED_MAX : (uint32_t)(n - i);
-    imp_df_put_bits(b, i + len == n, 3);  /* BFINAL on the last, BTYPE 00 */
-    imp_df_align(b);
-    imp_df_put_le32(b, len | ~len << 16);  /* LEN, NLEN */
-    imp_df_put_bytes(b, in + i, len);
-    i += len;
-  } while (i < n);
+static void stored_block(bit_writer *b, const uint8_t *in, size_t n) {
+  imp_df_put_bits(b, 1, 3);  /* BFINAL, BTYPE 00 */
+  imp_df_align(b);
+  imp_df_put_le32(b, (uint32_t)n | ~(uint32_t)n << 16);  /* LEN, NLEN */
+  imp_df_put_bytes(b, in, n);
 }
 
 /* The smallest of the three block kinds for in[0..n), by exact size. The code tables
@@ -132,15 +145,16 @@ static void deflate(bit_writer *b, const uint8_t *in, size_t n, const imp_deflat
   static bit_writer count; /* a writer that only counts (cap 0) */
   __builtin_memset(&h, 0, sizeof h);
   __builtin_memset(&count, 0, sizeof count);
-  put_lz77(&count, &h, in, n, w);  /* all lengths 0: counts symbols and extra bits */
+  size_t t = parse(in, n, w);
+  put_tokens(&count, &h, t);  /* all lengths 0: counts symbols and extra bits */
   imp_df_fixed_lengths(&h);
   size_t fixed = 3u + imp_df_cost(&h, 0, CODE_LEN);
   size_t dynamic = dynamic_codes(&count, &h);
   dynamic += imp_df_cost(&h, 0, CODE_LEN);
-  size_t stored = n + 5u * (n ? (n + STORED_MAX - 1u) / STORED_MAX : 1u);
+  size_t stored = n + 5u;
   size_t bytes = (imp_df_bits_of(&count) + (fixed < dynamic ? fixed : dynamic) + 7u) / 8u;
   if (stored <= bytes) {
-    stored_blocks(b, in, n);
+    stored_block(b, in, n);
     return;
   }
   if (b->len + bytes + 8u > b->cap) {  /* it cannot fit with the trailer: only count */
@@ -155,7 +169,7 @@ static void deflate(bit_writer *b, const uint8_t *in, size_t n, const imp_deflat
   }
   imp_df_canonical_codes(&h, 0, DIST);
   imp_df_canonical_codes(&h, DIST, 32);
-  put_lz77(b, &h, in, n, w);
+  put_tokens(b, &h, t);
   imp_df_align(b);
 }
 
@@ -192,14 +206,14 @@ void imp_deflate_work_init(imp_deflate_work *w, uint8_t *mem, uint32_t window_bi
 }
 
 size_t imp_gzip_bound(size_t n) {
-  return 18u + n + 5u * (n ? (n + STORED_MAX - 1u) / STORED_MAX : 1u);
+  return 23u + n;
 }
 
 size_t imp_gzip(const uint8_t *in, size_t n, uint8_t *out, size_t cap,
                 const imp_deflate_work *w) {
   static const uint8_t header[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff};
   static bit_writer b; /* static, as the code tables: no function of the core has a frame */
-  if (n >= 0xFFFFFFFFu || n > SIZE_MAX / 16u) return 0;  /* positions and bit counts fit */
+  if (n > IMP_DEFLATE_INPUT_MAX) return 0;
   b = (bit_writer){out, 0, cap, 0, 0};
   imp_df_put_bytes(&b, header, sizeof header);
   deflate(&b, in, n, w);

@@ -17,6 +17,7 @@
 
 #define IMP_DEFLATE_WINDOW_MIN 8u   /* window bits: 256 B ..   */
 #define IMP_DEFLATE_WINDOW_MAX 15u  /* .. 32 KiB (DEFLATE's largest) */
+#define IMP_DEFLATE_INPUT_MAX 65535u /* bytes compressed at most: one stored block */
 
 /* The hash tables. Fill it with imp_deflate_work_init(). */
 typedef struct imp_deflate_work {
@@ -29,11 +30,11 @@ typedef struct imp_deflate_work {
 size_t imp_deflate_work_bytes(uint32_t window_bits);
 /* Points w at mem (imp_deflate_work_bytes() bytes, 4-byte aligned). */
 void imp_deflate_work_init(imp_deflate_work *w, uint8_t *mem, uint32_t window_bits);
-/* Largest gzip member imp_gzip() writes for n input bytes (stored blocks + wrapper). */
+/* Largest gzip member imp_gzip() writes for n input bytes (a stored block + wrapper). */
 size_t imp_gzip_bound(size_t n);
 /* Compresses in[0..n) into one gzip member at out (cap bytes). Returns its length,
 ** never more than imp_gzip_bound(n); 0 when it does not fit in cap (out then holds
-** garbage). in and out must not overlap. */
+** garbage) or n is over IMP_DEFLATE_INPUT_MAX. in and out must not overlap. */
 size_t imp_gzip(const uint8_t *in, size_t n, uint8_t *out, size_t cap,
                 const imp_deflate_work *w);
 /* CRC-32 (ISO-HDLC, as gzip and zlib's crc32()) of n bytes, continuing from crc. */

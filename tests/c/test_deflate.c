@@ -10,11 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "deflate.h"
+#include "deflate_internal.h"
 #include "gunzip.h"
 #include "harness.h"
 
-#define BIG 200000u
+#define BIG (IMP_DEFLATE_INPUT_MAX + 1u)
 
 static _Alignas(8) uint8_t work_mem[6u << 15];
 static uint8_t input[BIG], output[BIG + 1024], back[BIG + 1];
@@ -106,30 +106,55 @@ static void test_batch_compresses(void) {
   CHECK(m8 * 4 < n, "a 256-byte window still compresses 4x (%zu)", m8);
 }
 
-/* Random bytes: stored blocks, also past one stored block's 65535 bytes. */
+/* Random bytes: a stored block, up to the largest input (65535 bytes, one stored
+** block); one byte more is refused. */
 static void test_stored_blocks(uint32_t *x) {
   for (size_t i = 0; i < 3000; i++) input[i] = (uint8_t)lcg(x);
   size_t m = round_trip(3000, 15, "3000 random bytes");
   CHECK(m <= 3000 + 23 && block_type() == 0, "random bytes fall back to a stored block (%zu)", m);
 
   for (size_t i = 0; i < BIG; i++) input[i] = (uint8_t)(lcg(x) % 4u + 'a');
-  round_trip(BIG, 15, "200000 bytes of 4 letters (several stored-size spans)");
+  round_trip(IMP_DEFLATE_INPUT_MAX, 15, "65535 bytes of 4 letters");
   for (size_t i = 0; i < BIG; i++) input[i] = (uint8_t)lcg(x);
-  round_trip(BIG, 15, "200000 random bytes (stored blocks over 65535 bytes)");
+  m = round_trip(IMP_DEFLATE_INPUT_MAX, 15, "65535 random bytes");
+  CHECK(m == imp_gzip_bound(IMP_DEFLATE_INPUT_MAX) && block_type() == 0,
+        "65535 random bytes: one stored block (%zu)", m);
+  imp_deflate_work w = work(15);
+  CHECK_INT(imp_gzip(input, BIG, output, sizeof output, &w), 0,
+            "65536 bytes, over the largest input: refused");
 }
 
-/* Skewed byte frequencies (about 1/(2(k+1)^2) for byte '!' + k): the literal/length code
-** and the code-length code come out longer than DEFLATE allows (15 and 7 bits) and
-** are built again from halved counts. zlib refuses a code over the limits. */
+/* Skewed byte frequencies (about 1/(2(k+1)^2) for byte '!' + k): the code-length code
+** comes out longer than DEFLATE allows (7 bits) and is built again from halved counts.
+** zlib refuses a code over the limits. */
 static void test_codes_over_length_limits(void) {
   uint32_t z = 11;
-  for (size_t i = 0; i < 120000; i++) {
+  for (size_t i = 0; i < IMP_DEFLATE_INPUT_MAX; i++) {
     uint32_t u = lcg(&z) % 10000u, k = 0;
     while (k < 120u && u >= 10000u / ((k + 1u) * (k + 1u) * 2u)) u -= 10000u / ((k + 1u) * (k + 1u) * 2u), k++;
     input[i] = (uint8_t)('!' + k);
   }
-  round_trip(120000, 8, "skewed byte frequencies, window 2^8 (codes over the length limits)");
+  round_trip(IMP_DEFLATE_INPUT_MAX, 8, "skewed byte frequencies, window 2^8 (codes over the length limits)");
   CHECK_INT(block_type(), 2, "skewed byte frequencies: dynamic codes");
+}
+
+/* Leonardo counts (1, 1, 3, 5, 9, 15...: each the sum of the two before plus one; odd,
+** so the builder's weights are the counts): the deepest Huffman tree, 24 symbols give
+** a code of 23 bits. No input within 65535 bytes makes the literal/length code that
+** deep; its lengths are built again within 15 bits, and the code stays complete. */
+static void test_leonardo_counts(void) {
+  uint32_t freq[24], a = 1, b = 1;
+  uint8_t len[24];
+  for (uint32_t i = 0; i < 24u; i++, b += a + 1u, a = b - a - 1u) freq[i] = a;
+  imp_df_code_lengths(freq, len, 24, 15);
+  uint32_t deepest = 0;
+  uint64_t kraft = 0;
+  for (uint32_t i = 0; i < 24u; i++) {
+    if (len[i] > deepest) deepest = len[i];
+    kraft += len[i] ? 1ull << (15u - len[i]) : 0u;
+  }
+  CHECK(deepest <= 15u, "Leonardo counts: no code over 15 bits (%u)", deepest);
+  CHECK(kraft == 1ull << 15, "Leonardo counts: the code is complete");
 }
 
 /* Long matches: 258 and the farthest distance of each window. */
@@ -177,6 +202,7 @@ int main(void) {
   test_batch_compresses();
   test_stored_blocks(&x);
   test_codes_over_length_limits();
+  test_leonardo_counts();
   test_long_matches(&x);
   test_determinism();
   test_capacity();

@@ -43,7 +43,7 @@ static void compress_both_ways(const uint8_t *in, size_t n, uint32_t bits, size_
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  if (size == 0 || size > (1u << 17)) return 0;
+  if (size == 0 || size > IMP_DEFLATE_INPUT_MAX + 1u) return 0; /* data: the largest input */
   uint32_t bits = IMP_DEFLATE_WINDOW_MIN + data[0] % 8u;
   size_t small_cap = (size_t)data[0] * 4u;
   compress_both_ways(data + 1, size - 1, bits, small_cap);
