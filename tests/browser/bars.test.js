@@ -10,22 +10,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { clockTo, flushAndRead, pageNow, runUntilTrace, traceLines, useBrowserSuite, waitForTrace, waitInPage } from './browser.js';
-import { card, observed, ofType, recordRoots, roots, stager } from './stage.js';
+import { card, countMeasurements, measured, observed, ofType, recordRoots, roots, stager } from './stage.js';
 
 const { open } = useBrowserSuite();
 const stage = stager(open);
 
-// An init script: counts the measurements of the bars (window.__measured), each begun by
-// a hit test in the viewport's top row.
-function countMeasurements() {
-  const hitTest = Document.prototype.elementFromPoint;
-  window.__measured = 0;
-  Document.prototype.elementFromPoint = function elementFromPoint(...args) {
-    if (args[1] === 0) window.__measured++;
-    return hitTest.apply(this, args);
-  };
-}
-const measured = (page) => page.evaluate(() => window.__measured);
 /** Moves the page's clock past the bars' delay (500 ms): the measurement asked for is made. */
 const pastBarsDelay = async (page) => clockTo(page, (await pageNow(page)) + 500);
 const ids = (events, e) => ofType(events, e).map((x) => x.id).sort();

@@ -1,6 +1,7 @@
 // stage.js: the pages a test writes into fixtures/stage.html, and the reads the layout
 // tests share: a card's markup, the core's observation of a card, events by type, the
-// roots the geometry observers were made with. Not a test file.
+// roots the geometry observers were made with, the measurements of the bars. Not a test
+// file.
 
 import { waitForTrace } from './browser.js';
 
@@ -43,3 +44,16 @@ export function recordRoots() {
 }
 /** The rootMargin of every observer made since the page loaded (recordRoots). */
 export const roots = (page) => page.evaluate(() => window.__roots);
+
+// An init script: counts the measurements of the bars (window.__measured), each begun by
+// a hit test in the viewport's top row.
+export function countMeasurements() {
+  const hitTest = Document.prototype.elementFromPoint;
+  window.__measured = 0;
+  Document.prototype.elementFromPoint = function elementFromPoint(...args) {
+    if (args[1] === 0) window.__measured++;
+    return hitTest.apply(this, args);
+  };
+}
+/** How many measurements of the bars the page has made (countMeasurements). */
+export const measured = (page) => page.evaluate(() => window.__measured);
