@@ -211,12 +211,14 @@ BUNDLE    := node tests/tools/bundle.mjs
 # featured cards) taken for no bar about 0.05 KiB in the glue; the bars measured at the
 # event that may have moved one (then at most once per 500 ms) about 0.02 KiB in the glue;
 # the bars measured when observe() hands a card over about 0.01 KiB in the glue; their
-# timer its own function, so observeCards reads at once, about 0.01 KiB in the glue.
-JS_GZIP_BUDGET ?= 21154
-GLUE_GZIP_BUDGET ?= 9468
+# timer its own function, so observeCards reads at once, about 0.01 KiB in the glue;
+# what is outside the visual viewport (a pinch-zoom, an on-screen keyboard) left out of
+# the root with the bars, measured at its resize and scroll, about 0.07 KiB in the glue.
+JS_GZIP_BUDGET ?= 21229
+GLUE_GZIP_BUDGET ?= 9543
 # The script-tag build, the shipped single file (glue, debug entry and the core's gzip
 # bytes as base64, placed first so gzip codes them apart: tests/tools/bundle.mjs).
-SCRIPT_TAG_GZIP_BUDGET ?= 23317
+SCRIPT_TAG_GZIP_BUDGET ?= 23391
 .PHONY: glue types
 
 glue: js/imp-embedded.js dist/impression-tracker.js dist/index.min.js dist/embedded.min.js

@@ -1,22 +1,26 @@
-// bars.js: the page's fixed or sticky bars at the viewport's top and bottom edges (a
-// sticky header with its search and chips, a cookie notice, a tab bar), measured so the
-// geometry observers leave them out of their root (observer.js): a card's ratio is then
-// of the part of the viewport no bar covers. A bar is an element of computed position
-// fixed or sticky whose box touches that edge, spans at least half the viewport's width
-// and is at most half its height: a full-page modal or a side column is no bar
-// (occlusion is for those). A bar that wide covers the middle of the edge's row, so one
-// hit test there finds it: the element hit, or its nearest ancestor that is a bar; the
-// row past a bar found is hit again, for a bar against it (a filter bar). A
-// hit on a card or inside one finds none; so does a bar under another fixed element at
-// that point, and one with pointer-events: none (hit tests go through it). An element
-// that holds a card (a sticky strip of featured cards, a bottom banner of promoted
-// ones) is no bar: left out of the root, its cards would never be in view. In a frame
-// the observers' root is the top viewport, not the frame's: no bar is measured.
+// bars.js: what hides the edges of the viewport, measured so the geometry observers
+// leave it out of their root (observer.js): a card's ratio is then of the part of the
+// viewport the user sees. That is the page's fixed or sticky bars at the viewport's top
+// and bottom edges (a sticky header with its search and chips, a cookie notice, a tab
+// bar), and what is outside the visual viewport: a pinch-zoom or an on-screen keyboard
+// shows only part of the viewport, which IntersectionObserver's implicit root ignores.
+// Each side of the root is cut by the larger of the two there. A bar is an element of
+// computed position fixed or sticky whose box touches that edge, spans at least half the
+// viewport's width and is at most half its height: a full-page modal or a side column is
+// no bar (occlusion is for those). A bar that wide covers the middle of the edge's row,
+// so one hit test there finds it: the element hit, or its nearest ancestor that is a
+// bar; the row past a bar found is hit again, for a bar against it (a filter bar). A hit
+// on a card or inside one finds none; so does a bar under another fixed element at that
+// point, and one with pointer-events: none (hit tests go through it). An element that
+// holds a card (a sticky strip of featured cards, a bottom banner of promoted ones) is
+// no bar: left out of the root, its cards would never be in view. In a frame the
+// observers' root is the top viewport, not the frame's: nothing is measured.
 
 /**
- * [top, bottom]: how many px of the viewport the bars at its top and bottom edges
- * cover. state: the cards' state (cards.js): the watched cards and the selector
- * (at the first measurement, before the first scan, no card is watched yet).
+ * [top, right, bottom, left]: how many px of the viewport each edge hides: under a bar
+ * (top and bottom) or outside the visual viewport. state: the cards' state (cards.js):
+ * the watched cards and the selector (at the first measurement, before the first scan,
+ * no card is watched yet).
  */
 export function measureBars(env, state) {
   const cards = state._items;
@@ -24,12 +28,12 @@ export function measureBars(env, state) {
     [...el.querySelectorAll('*')].some((c) => cards.has(c));
   const { window: win, document: doc } = env;
   const { clientWidth: width, clientHeight: height } = doc.documentElement;
-  const bars = [0, 0];
+  const bars = [0, 0, 0, 0];
   if (win.top !== win) return bars; // a frame (or no window at all)
-  for (let edge = 0; edge < 2; edge++) {
+  for (let edge = 0; edge < 3; edge += 2) {
     // Past each bar found the row next to it is hit again: a bar against it (a filter
     // bar stuck under the header) covers more of the edge.
-    for (let y = edge * (height - 1), el = doc.elementFromPoint(width / 2, y); el && !cards.has(el);) {
+    for (let y = edge && height - 1, el = doc.elementFromPoint(width / 2, y); el && !cards.has(el);) {
       const box = el.getBoundingClientRect();
       const cover = edge ? height - box.top : box.bottom;
       if (/fixed|sticky/.test(win.getComputedStyle(el).position) && box.width >= width / 2 && box.height <= height / 2 &&
@@ -39,5 +43,6 @@ export function measureBars(env, state) {
       } else el = el.parentElement;
     }
   }
-  return bars;
+  const v = win.visualViewport;
+  return v ? [v.offsetTop, width - v.offsetLeft - v.width, height - v.offsetTop - v.height, v.offsetLeft].map((px, side) => Math.max(px, bars[side])) : bars;
 }

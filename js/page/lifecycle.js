@@ -39,10 +39,13 @@ export function listenLifecycle(env, on) {
   });
 }
 
-/** Adds one capture listener for several event types; returns a function that removes it. */
+/**
+ * Adds one capture listener for several event types (none to an absent target: a browser
+ * without visualViewport); returns a function that removes it.
+ */
 export function listen(target, types, fn) {
-  for (const type of types) target.addEventListener(type, fn, true);
+  for (const type of types) target?.addEventListener(type, fn, true);
   return () => {
-    for (const type of types) target.removeEventListener(type, fn, true);
+    for (const type of types) target?.removeEventListener(type, fn, true);
   };
 }

@@ -9,7 +9,8 @@
 // (the large-card ratio for cards of largeArea or more; that observer is made when the
 // first large card shows): two entries each way per card, as a hand-written tracker
 // has. Their root is the viewport less the page's fixed or sticky bars at its top and
-// bottom edges (bars.js): a card's ratio is of the part of the viewport no bar covers.
+// bottom edges and less what is outside the visual viewport (bars.js: a pinch-zoom, an
+// on-screen keyboard): a card's ratio is of the part of the viewport the user sees.
 // The core decides everything from the ratios.
 // With occlusion on, a second, v2 observer (trackVisibility, delay 100 ms) says whether
 // a card is covered. v2 is checked at most every 100 ms per card, so it alone would miss
@@ -22,7 +23,7 @@ import { COVER_CLEAR, COVER_COVERED, COVER_OUTSIDE } from '../core/abi.js';
 import { measureBars } from './bars.js';
 import { listen } from './lifecycle.js';
 
-const BAR_SLACK = 4; // px a bar may move before the observers are made again
+const BAR_SLACK = 4; // px a side of the root may move before the observers are made again
 const BARS_LATER_MS = 500; // at most one measurement per this, after the first (see below)
 
 /**
@@ -48,9 +49,10 @@ function createOcclusionObserver(env, o, onEntries) {
 
 // Each event that may have moved a bar measures the bars at once (a header the page
 // shows again on a scroll up covers the cards from that scroll's end), then at most once
-// per BARS_LATER_MS, at its end, for all that come meanwhile: a resize drag or an
-// animated page fires them many times, a script that scrolls every frame (smooth-scroll
-// libraries) ends a scroll every frame, and one measurement is two hit tests, each
+// per BARS_LATER_MS, at its end, for all that come meanwhile: a resize drag, a pinch or
+// an animated page fires them many times, a pan of a zoomed page scrolls the visual
+// viewport every frame, a script that scrolls every frame (smooth-scroll libraries)
+// ends a scroll every frame, and one measurement is two hit tests, each
 // walking the grid's cards: about 8 ms on the bench's grid of 20,000 cards. Where the
 // browser has no scrollend (Safari), every scroll asks.
 function scheduleBars(env, guard, measure) {
@@ -78,8 +80,9 @@ function scheduleBars(env, guard, measure) {
 // reports a transform: a card with no area (transform: scale(0)) is observed again
 // whenever an animation or a transition ends, so one that pops in is seen once it has.
 // The bars are measured when the observers are first made, by discovery when the page
-// changes (_fitBars), and at the same events, a scroll's end or a resize (then at most
-// once per 500 ms); when one moved, the v1 observers are made again (their root changed).
+// changes (_fitBars), and at the same events, a scroll's end, a resize, or a resize or
+// scroll of the visual viewport (a pinch-zoom, a pan, the keyboard; then at most once
+// per 500 ms); when one moved, the v1 observers are made again (their root changed).
 /**
  * The observers of every card: sets cards._geometry (the v1 observers, by rule, the
  * size observer and the bars' measure) and cards._occlusion (the v2 observer or null).
@@ -92,7 +95,7 @@ export function observeCards(cards, env, o, onEntries, guard) {
   const IO = env.IntersectionObserver;
   const callback = (entries) => onEntries(entries, false);
   let bars = measureBars(env, cards);
-  const geometryObserver = (isLarge) => new IO(callback, { __proto__: null, threshold: thresholdsFor(o, isLarge), rootMargin: `${-bars[0]}px 0px ${-bars[1]}px` });
+  const geometryObserver = (isLarge) => new IO(callback, { __proto__: null, threshold: thresholdsFor(o, isLarge), rootMargin: bars.map((px) => `${-px}px`).join(' ') });
   let small = geometryObserver(false);
   let large = null;
   const rules = new Map(); // card -> 0: no area, 2: large; absent: small
@@ -104,7 +107,7 @@ export function observeCards(cards, env, o, onEntries, guard) {
   }));
   const [askBars, stopBars] = scheduleBars(env, guard, () => cards._geometry._fitBars());
   const win = env.window;
-  const unlisten = listen(win, ['animationend', 'transitionend', 'resize', 'onscrollend' in win ? 'scrollend' : 'scroll'], guard((event) => {
+  const onEvent = guard((event) => {
     askBars();
     if (event.type[0] === 's') return; // scrollend or scroll
     rules.forEach((rule, el) => {
@@ -112,7 +115,9 @@ export function observeCards(cards, env, o, onEntries, guard) {
       small.unobserve(el); // observed again: a fresh entry measures it
       small.observe(el);
     });
-  }));
+  });
+  const unlisten = listen(win, ['animationend', 'transitionend', 'resize', 'onscrollend' in win ? 'scrollend' : 'scroll'], onEvent);
+  const unlistenZoom = listen(win.visualViewport, ['resize', 'scroll'], onEvent); // a pinch-zoom, a pan, a keyboard
   const unobserve = (el) => {
     (rules.get(el) > 1 ? large : small).unobserve(el);
     rules.delete(el);
@@ -125,7 +130,7 @@ export function observeCards(cards, env, o, onEntries, guard) {
       small.observe(el);
       if (manual) askBars();
     },
-    // The bars measured again: when one moved by more than BAR_SLACK px, the geometry
+    // The bars measured again: when a side moved by more than BAR_SLACK px, the geometry
     // observers are made again with the new root and every card observed anew (each
     // gets a fresh entry).
     _fitBars() {
@@ -155,6 +160,7 @@ export function observeCards(cards, env, o, onEntries, guard) {
     sizes?.disconnect();
     stopBars();
     unlisten();
+    unlistenZoom();
   };
 }
 

@@ -1,0 +1,129 @@
+// visual-viewport.test.js: cards in the layout viewport but outside the visual one (the
+// part of the page a pinch-zoomed user sees), in a real Chromium (each page written by
+// the test into fixtures/stage.html; Playwright's fake clock). The page is zoomed with
+// the DevTools protocol (Emulation.setPageScaleFactor) and panned with a synthetic
+// wheel scroll, which moves the visual viewport alone: the page does not scroll, and only
+// visualViewport hears it. A card counts by the part of it in the visual viewport
+// (js/page/bars.js); each test checks the ratio the core got against the card's fraction
+// in the visual viewport computed in the page, and asserts the exact events and the
+// roots the geometry observers were made with.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { clockTo, flushAndRead, pageNow, useBrowserSuite, waitInPage } from './browser.js';
+import { card, countMeasurements, measured, observed, ofType, recordRoots, roots } from './stage.js';
+
+const { open } = useBrowserSuite();
+
+const ids = (events, e) => ofType(events, e).map((x) => x.id).sort();
+const near = (x) => (r) => Math.abs(r - x) < 0.01;
+/** Cards placed absolutely in a container 3,000 px tall: [[id, left, top]], 200x150 each. */
+const placed = (list) => `<div data-list-id="l" style="position:relative;height:3000px">${
+  list.map(([id, left, top], i) => card(id, `position:absolute;left:${left}px;top:${top}px;width:200px;height:150px`, i + 1)).join('')}</div>`;
+
+/**
+ * Opens stage.html with `html`, zoomed to `scale` (the visual viewport at the top left)
+ * before the tracker starts, and starts it (init: more init scripts). Returns {page, cdp}.
+ */
+async function zoomed(t, html, scale, init = []) {
+  const { context, page } = await open(t, { fixture: 'stage.html', clock: true, it: { autoStart: false }, init: [recordRoots, ...init] });
+  const cdp = await context.newCDPSession(page);
+  await zoom(page, cdp, scale);
+  await page.evaluate((h) => window.__build(h), html);
+  await page.evaluate(() => window.__it.start());
+  await page.clock.runFor(1);
+  return { page, cdp };
+}
+
+/** Sets the page's scale and waits until the visual viewport has it. */
+async function zoom(page, cdp, scale) {
+  await cdp.send('Emulation.setPageScaleFactor', { pageScaleFactor: scale });
+  await waitInPage(page, (s) => visualViewport.scale === s, scale, { what: `the page at scale ${scale}` });
+}
+
+/**
+ * Pans the visual viewport by [x, y] px with a wheel scroll (which moves the visual
+ * viewport before the page) and waits until it has moved that far.
+ */
+async function pan(page, cdp, [x, y]) {
+  const to = await page.evaluate(([dx, dy]) => [visualViewport.offsetLeft + dx, visualViewport.offsetTop + dy], [x, y]);
+  await cdp.send('Input.synthesizeScrollGesture', { x: 50, y: 50, xDistance: -x, yDistance: -y, speed: 5000, gestureSourceType: 'mouse' });
+  await waitInPage(page, ([l, t]) => visualViewport.offsetLeft === l && visualViewport.offsetTop === t, to,
+    { what: `the visual viewport panned by ${x}, ${y}` });
+}
+
+/** The fraction of card `id` inside the visual viewport, computed in the page. */
+const truth = (page, id) => page.evaluate((of) => {
+  const box = document.querySelector(`[data-gig-id="${of}"]`).getBoundingClientRect();
+  const { offsetLeft: l, offsetTop: t, width: w, height: h } = visualViewport;
+  const across = Math.max(0, Math.min(box.right, l + w) - Math.max(box.left, l));
+  const down = Math.max(0, Math.min(box.bottom, t + h) - Math.max(box.top, t));
+  return (across * down) / (box.width * box.height);
+}, id);
+
+test('zoomed x4 at the top left: a card outside the visual viewport gets no impression until a pan brings it in', async (t) => {
+  // The viewport is 800x600, the visual one 200x150 at (0, 0): gig-in at (0, 0) is all of
+  // it, gig-out at (500, 400) is in the layout viewport but not in the visual one. A pan
+  // by (500, 400) shows gig-out in full and leaves gig-in out.
+  const { page, cdp } = await zoomed(t, placed([['gig-in', 0, 0], ['gig-out', 500, 400]]), 4);
+  assert.deepEqual([await truth(page, 'gig-in'), await truth(page, 'gig-out')], [1, 0]);
+  const seen = await observed(page, 'gig-in', (r) => r === 1, 'gig-in in the visual viewport');
+  await clockTo(page, seen.t + 1500);
+  let events = await flushAndRead(page);
+  assert.deepEqual(ids(events, 'imp'), ['gig-in'], 'gig-out, out of sight, has no impression');
+  assert.deepEqual(ids(events, 'view'), ['gig-in']);
+  await pan(page, cdp, [500, 400]);
+  assert.deepEqual([await truth(page, 'gig-in'), await truth(page, 'gig-out')], [0, 1]);
+  assert.deepEqual(await page.evaluate(() => [scrollX, scrollY]), [0, 0], 'the page did not scroll');
+  // The pan's first step was measured at once (wherever the visual viewport was then),
+  // the rest 500 ms later.
+  await clockTo(page, (await pageNow(page)) + 500);
+  const out = await observed(page, 'gig-out', (r) => r === 1, 'gig-out in the visual viewport', seen.index);
+  const gone = await observed(page, 'gig-in', (r) => r < 0.5, 'gig-in less than half in it', seen.index);
+  await observed(page, 'gig-in', (r) => r === 0, 'gig-in out of it', seen.index);
+  await clockTo(page, out.t + 1000);
+  events = await flushAndRead(page);
+  assert.deepEqual(ids(events, 'imp'), ['gig-in', 'gig-out']);
+  assert.deepEqual(ids(events, 'view'), ['gig-in', 'gig-out']);
+  assert.deepEqual(ofType(events, 'vis').map((e) => [e.id, e.ms]), [['gig-in', gone.t - seen.t]]);
+  const made = await roots(page);
+  assert.ok(made.length <= 3, 'one root at the start, at most two for the pan');
+  assert.deepEqual([made[0], made.at(-1)], ['0px -600px -450px 0px', '-400px -100px -50px -500px']);
+});
+
+test('zoomed x2: a card two thirds out of the visual viewport is not viewable; zoomed back to 1 it is', async (t) => {
+  // The visual viewport is 400x300 at (0, 0): 150 of gig-a's 200 px across are in it
+  // (75 %), 50 of gig-b's 150 px down (33 %). At scale 1 both are in full.
+  const { page, cdp } = await zoomed(t, placed([['gig-a', 250, 0], ['gig-b', 0, 250]]), 2);
+  assert.deepEqual([await truth(page, 'gig-a'), await truth(page, 'gig-b')], [0.75, 1 / 3]);
+  const a = await observed(page, 'gig-a', near(0.75), 'gig-a 75 % in the visual viewport');
+  const b = await observed(page, 'gig-b', near(1 / 3), 'gig-b 33 % in it');
+  await clockTo(page, Math.max(a.t, b.t) + 1500);
+  let events = await flushAndRead(page);
+  assert.deepEqual(ids(events, 'imp'), ['gig-a', 'gig-b']);
+  assert.deepEqual(ids(events, 'view'), ['gig-a'], 'gig-b, two thirds out of sight, is not viewable');
+  await zoom(page, cdp, 1);
+  const whole = await observed(page, 'gig-b', (r) => r === 1, 'gig-b in full at scale 1', b.index);
+  await clockTo(page, whole.t + 1000);
+  events = await flushAndRead(page);
+  const imp = ofType(events, 'imp', 'gig-b')[0];
+  assert.deepEqual(ofType(events, 'view', 'gig-b').map((e) => e.t - imp.t), [whole.t - b.t + 1000], 'viewable 1 s after the zoom out');
+  assert.deepEqual(await roots(page), ['0px -400px -300px 0px', '0px 0px 0px 0px']);
+});
+
+test('not zoomed: the root is the whole viewport, and a scroll of the page is measured at its end alone', async (t) => {
+  // gig-c at 560 to 710 px: 40 of its 150 px in view; scrolled by 200 px, in full. The
+  // bars are measured at the start and at the scroll's end (bars.test.js), not at its
+  // steps: a scroll of the page moves no visual viewport.
+  const { page } = await zoomed(t, placed([['gig-c', 0, 560]]), 1, [countMeasurements]);
+  const c = await observed(page, 'gig-c', near(40 / 150), 'gig-c 40 of 150 px in view');
+  await page.evaluate(() => {
+    addEventListener('scrollend', () => { window.__scrollEnded = scrollY; });
+    scrollTo(0, 200);
+  });
+  await waitInPage(page, () => window.__scrollEnded === 200, undefined, { what: 'the scroll ended' });
+  await observed(page, 'gig-c', (r) => r === 1, 'gig-c in full', c.index);
+  await clockTo(page, (await pageNow(page)) + 2000);
+  assert.equal(await measured(page), 2, 'at the start and at the scroll\'s end');
+  assert.deepEqual(await roots(page), ['0px 0px 0px 0px']);
+});
