@@ -161,7 +161,10 @@ test('a browser without scrollend (Safari): the bars are measured at a scroll\'s
       window.__scrolls++;
     });
   });
-  for (let i = 0; i < 10; i++) await page.evaluate(() => scrollBy(0, 30)); // to 300 px: gig-t at 0 to 200 px
+  // To 300 px (gig-t at 0 to 200 px) in 10 steps, each awaiting its scroll event: steps
+  // given within one frame would be one scroll event, measured before the page's listener
+  // moved the header, and nothing would ask again.
+  for (let i = 0; i < 10; i++) await page.evaluate(() => new Promise((resolve) => { addEventListener('scroll', resolve, { once: true }); scrollBy(0, 30); }));
   await waitInPage(page, () => scrollY === 300 && window.__scrolls > 0, undefined, { what: 'the page scrolled to 300 px' });
   assert.equal(await measured(page), 2, 'one at the first scroll (before the page\'s listener moved the header), no more while the clock stands');
   await pastBarsDelay(page);
