@@ -36,6 +36,7 @@ export function watchDom(cards, env, o, guard, pump) {
     else if (matches) track(cards, el, undefined, false);
     else untrack(cards, el);
   };
+  const updateAll = (root) => { for (const el of root.querySelectorAll(selector)) update(el, true); }; // the cards in root
   const run = guard(() => {
     cancel(); // run now: the idle callback or timeout is not needed; or it is this call
     const batch = records;
@@ -53,12 +54,12 @@ export function watchDom(cards, env, o, guard, pump) {
       if (r.type === 'attributes') {
         update(r.target);
         // A list id set on a container applies to every card inside it.
-        if (r.attributeName === o.listAttribute) for (const el of r.target.querySelectorAll(selector)) update(el);
+        if (r.attributeName === o.listAttribute) updateAll(r.target);
       } else {
         for (const node of r.addedNodes) {
           if (node.nodeType !== 1) continue;
           if (node.matches(selector)) update(node, true);
-          for (const el of node.querySelectorAll(selector)) update(el, true);
+          updateAll(node);
         }
       }
     }
@@ -90,7 +91,7 @@ export function watchDom(cards, env, o, guard, pump) {
   // while every frame that follows new observe() calls makes the browser measure all
   // the cards observed so far: a scan in slices of 500 cards, one task each, cost
   // 40 such passes on 20,000 cards (0.7 s of the browser's work at start, measured).
-  for (const el of env.document.querySelectorAll(selector)) update(el, true);
+  updateAll(env.document);
   pump();
   return {
     _stop() {
