@@ -218,7 +218,7 @@ JS_GZIP_BUDGET ?= 21227
 GLUE_GZIP_BUDGET ?= 9541
 # The script-tag build, the shipped single file (glue, debug entry and the core's gzip
 # bytes as base64, placed first so gzip codes them apart: tests/tools/bundle.mjs).
-SCRIPT_TAG_GZIP_BUDGET ?= 23391
+SCRIPT_TAG_GZIP_BUDGET ?= 23373
 .PHONY: glue types
 
 glue: js/imp-embedded.js dist/impression-tracker.js dist/index.min.js dist/embedded.min.js

@@ -12,6 +12,7 @@ import {
   A_BATCH, A_BODY_BYTES, A_EVENTS, A_FAILURES, A_KEY_BYTES, A_KIND, A_RETRY_MS, A_TICKET, ACT_FETCH, BEACON_ACCEPTED,
   BEACON_THREW,
 } from '../core/outbox.js';
+import { decoder } from '../core/core.js';
 import { coreViews, wrap } from './watch.js';
 
 /** Shows hook(info) each step of delivery of `core` (a copyCore()). */
@@ -50,7 +51,7 @@ export function showDelivery(core, hook) {
   }));
   outcome(X_OUTBOX_LATER, (ticket, result) => ({ kind: 'fetchLater', ...sizes(ticket), registered: !!result }));
   outcome(X_OUTBOX_STORED, (ticket, result) => ({
-    kind: 'store', ticket, key: new TextDecoder().decode(views.io().subarray(0, field(A_KEY_BYTES))),
+    kind: 'store', ticket, key: decoder.decode(views.io().subarray(0, field(A_KEY_BYTES))),
     events: field(A_EVENTS), outcome: result,
   }));
 }

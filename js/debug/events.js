@@ -9,6 +9,7 @@ import {
   X_ELEMENT_COVER, X_ELEMENT_OBSERVE, X_ELEMENT_REMOVE, X_ITEM_REGISTER, X_PAGE_BEGIN, X_PAGE_END, X_PAGE_FOCUS,
   X_PAGE_STATE, X_PEEK_EVENT, X_REPORT_DROPPED, X_TEXT_PTR, X_TICK,
 } from '../core/abi.js';
+import { decoder } from '../core/core.js';
 import { coreViews, wrap } from './watch.js';
 
 const QUEUING = [
@@ -20,7 +21,6 @@ const QUEUING = [
 export function showEvents(core, hook) {
   const x = core.exports;
   const views = coreViews(core);
-  const decoder = new TextDecoder();
   const field = (offset) => views.result().getUint32(offset, true);
   let pageView = null; // {pv, path, wd?, gpc?} of the open page view
   let shown = 0; // result.events when the hook last looked
