@@ -31,8 +31,9 @@ export function listenActivation(env, isCard, activate, guard) {
       const card = path.find(isCard);
       if (card) activate(card, event.detail === 0 ? ACT_SCRIPT : ACT_CLICK);
     // Enter, or Space on a card with role="button" (ARIA: a link takes Enter alone;
-    // Space on anything else scrolls the page).
-    } else if (/^(Enter| button)/.test(event.key + el.getAttribute('role')) && !event.repeat && isCard(el) && !NATIVE_ACTIVATION.test(el.tagName)) {
+    // Space on anything else scrolls the page). The card first: a script may dispatch a
+    // key press on the document itself, which has no attributes.
+    } else if (isCard(el) && /^(Enter| button)/.test(event.key + el.getAttribute('role')) && !event.repeat && !NATIVE_ACTIVATION.test(el.tagName)) {
       activate(el, ACT_KEY);
     }
   }));

@@ -1,7 +1,8 @@
 // Clicks and keyboard activation through the glue on a fake page, running the real
 // core: one delegated capture listener, middle and modified clicks, a click after the
 // card left view, a card in an open shadow root, Enter and Space (on a role="button")
-// on a focused card and not their echo click.
+// on a focused card and not their echo click, and a key press dispatched on the document
+// itself, which stops nothing.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startOnPage as start } from './fakes/tracker.js';
@@ -78,5 +79,17 @@ describe('clicks and keyboard activation', () => {
     tracker.flush();
     assert.equal(transport.events.filter((e) => e.e === 'click').length, 2);
     assert.equal(transport.events[0].e, 'imp', 'a click without an impression records one first');
+  });
+
+  it('takes a key press or a right click a script dispatches on the document itself (no element) as nothing, and goes on tracking', async () => {
+    const { page, transport, tracker, cards, errors } = await startWithGrid(1);
+    // document.dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape'})), as a modal's script does
+    page.key(page.document, 'Escape', { composedPath: () => [page.document, page.window] });
+    page.click(page.document, { type: 'auxclick', button: 2, composedPath: () => [page.document, page.window] });
+    page.key(cards[0], 'Enter');
+    tracker.flush();
+    assert.deepEqual(errors.map((e) => e.message), []);
+    assert.equal(tracker.stats().active, true);
+    assert.deepEqual(kinds(transport.events), ['imp:gig-1', 'click:gig-1']);
   });
 });
