@@ -258,7 +258,7 @@ IMP_EXPORT("t") int32_t imp_tick(double t);
 ** that form; without, batch_bytes caps the JSON. */
 IMP_EXPORT("u") int32_t imp_take_batch(double t, int32_t force);
 /* Compresses the first n bytes of the output buffer (any bytes the caller wrote
-** there, such as a batch rebuilt by the glue) as gzip into the wire buffer
+** there; the glue does not: the outbox encodes its bodies) as gzip into the wire buffer
 ** (result.wire_bytes). IMP_ERR_STATE when not started with compress; IMP_ERR_ARG when
 ** n > IMP_BATCH_HARD_CAP. */
 IMP_EXPORT("v") int32_t imp_gzip_output(uint32_t n);

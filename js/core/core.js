@@ -17,7 +17,8 @@ import {
 import { writeConfig } from './config.js';
 import { recordView } from './loader.js';
 
-// UTF-8 both ways; outbox.js writes and reads its strings with put() and decoder too.
+// UTF-8 both ways; outbox.js writes and reads its strings with stringsAsLengths() and
+// decoder too.
 const encoder = new TextEncoder();
 export const decoder = new TextDecoder();
 

@@ -92,7 +92,7 @@ export function createOutbox(loaded) {
     /**
      * Calls the outbox's export `name` (abi.js X_OUTBOX_*) and returns its status. A string argument is
      * written into the io buffer (one after the other) and passed as its byte length:
-     * _call('found', t, key, value), _call('response', t, ticket, status, retryAfter, jitter).
+     * _call(X_OUTBOX_FOUND, t, key, value), _call(X_OUTBOX_RESPONSE, t, ticket, status, retryAfter, jitter).
      */
     _call: (name, ...args) => x[name](...stringsAsLengths(io, args, () => IO_BYTES)),
     /** A uint32 field of the action record, by its byte offset (A_*). */

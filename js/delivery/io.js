@@ -48,7 +48,7 @@ export function listRecords(storage, prefix) {
   return records.sort((a, b) => (a[0] < b[0] ? -1 : 1));
 }
 
-/** Removes every key under prefix (consent revoked); the host's keys stay. */
+/** Removes every record of ours (listRecords: consent revoked); the page's keys stay, under the prefix too. */
 export function removeAll(storage, prefix) {
   for (const [key] of listRecords(storage, prefix)) removeRecord(storage, prefix + key);
 }

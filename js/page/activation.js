@@ -1,14 +1,15 @@
 // activation.js: clicks and keyboard activation of cards, from one delegated
-// capture-phase listener on the document for both event types (never one per card). A
-// click anywhere inside a card is passed on for the innermost tracked card on its path
-// (composedPath: a card inside an open shadow root counts too), marked as a script
-// click when event.detail is 0. Enter, or Space on a card with role="button" (Space
-// elsewhere scrolls the page), is passed on only when the card itself has focus and is
-// not a link, button or form control: those fire a click of their own on activation.
-// A middle click (auxclick, button 1) on a link, in the card or around it (the card
-// opened in a new tab), is a click too; one elsewhere (it opens nothing) and other
-// auxclicks (the context menu's) are not. Whether a script click is the echo of a key
-// press (a page's keydown handler calling el.click()) is the core's call (imp_activate).
+// capture-phase listener on the document for click, auxclick and keydown (never one per
+// card). A click anywhere inside a card is passed on for the innermost tracked card on
+// its path (composedPath: a card inside an open shadow root counts too), marked as a
+// script click when event.detail is 0. Enter, or Space on a card with role="button"
+// (Space elsewhere scrolls the page), is passed on only when the card itself has focus
+// and is not a link, button or form control: those fire a click of their own on
+// activation. A middle click (auxclick, button 1) on a link, in the card or around it
+// (the card opened in a new tab), is a click too; one elsewhere (it opens nothing) and
+// other auxclicks (the context menu's) are not. Whether a script click is the echo of a
+// key press (a page's keydown handler calling el.click()) is the core's call
+// (imp_activate).
 
 import { ACT_CLICK, ACT_KEY, ACT_SCRIPT } from '../core/abi.js';
 import { listen } from './lifecycle.js';

@@ -40,7 +40,8 @@ const DEFAULTS = {
 const CHOICES = { consent: CONSENT, gpc: ['memory-only', 'deny', 'ignore'] };
 
 // The option behind each field of the core's configuration record (abi.js CONFIG_OFFSETS);
-// the last field (the DEFLATE window) has no option and keeps the core's default.
+// the last three fields have none: occlusion is set by tracker.js (1 where a v2 observer
+// looks, CONFIG_OCCLUSION), the DEFLATE window and the echo time keep the core's defaults.
 export const CONFIG_OPTIONS = [
   'capacity.items', 'capacity.queue', 'capacity.queueBytes', 'batch.maxEvents', 'batch.maxBytes',
   'batch.maxAgeMs', 'viewable.ratio', 'viewable.ms', 'viewable.largeArea', 'viewable.largeRatio',
