@@ -73,8 +73,6 @@ export const MAX_PATH_BYTES = 256;
 export const INPUT_BYTES = 1024;
 export const BATCH_HARD_CAP = 61440;
 export const BATCH_MIN_CAP = 4096;
-export const WIRE_BYTES = 61472;
-export const TEXT_BYTES = 1400;
 
 export const PAGE_VISIBLE = 0;
 export const PAGE_HIDDEN = 1;

@@ -50,7 +50,7 @@ const text = (c) => decoder.decode(c._loaded.memoryView(c._x[X_TEXT_PTR](), resu
 
 // Writes s as UTF-8 at buffer[at], at most cap bytes, cut on a character boundary;
 // returns the bytes written.
-export const put = (buffer, s, at, cap) => encoder.encodeInto(s, buffer.subarray(at, at + cap)).written;
+const put = (buffer, s, at, cap) => encoder.encodeInto(s, buffer.subarray(at, at + cap)).written;
 
 // --- Calls ----------------------------------------------------------------------------
 

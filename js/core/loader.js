@@ -13,7 +13,7 @@
 
 import { ABI_VERSION } from './abi.js';
 
-export const LOAD_TIMEOUT_MS = 10000;
+const LOAD_TIMEOUT_MS = 10000;
 
 // What to do, at the end of the message of a core that could not be had: the bytes are
 // not at that URL (missing, or a server's fallback page), or the page's CSP forbids

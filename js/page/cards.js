@@ -132,15 +132,13 @@ export function releaseDisconnected(cards) {
 export const cardsInView = (cards) => [...cards._items.keys()].filter((el) => cards._items.get(el) >= 0);
 
 /**
- * A click or key press (abi.js ACT_*) on a card at time t; false when it has no handle to
- * give, or is no longer watched (a click held while the core loaded, on a card let go since).
+ * A click or key press (abi.js ACT_*) on a card at time t; nothing when it has no handle
+ * to give, or is no longer watched (a click held while the core loaded, on a card let go since).
  */
 export function activateCard(cards, el, kind, t) {
   let handle = cards._items.get(el);
   if (handle < 0) handle = attach(cards, el, t); // before the observer showed it
-  if (!(handle >= 0)) return false;
-  cards._check(activate(cards._core, t, handle, kind));
-  return true;
+  if (handle >= 0) cards._check(activate(cards._core, t, handle, kind));
 }
 
 // entry.time shares performance.now()'s time origin; never trust one from the future

@@ -10,7 +10,7 @@ import { PAGE_FROZEN, PAGE_HIDDEN, PAGE_PRERENDER, PAGE_VISIBLE } from '../core/
 const EVENTS = ['visibilitychange', 'pagehide', 'freeze', 'resume', 'pageshow', 'prerenderingchange', 'focus', 'blur', 'online', 'offline'];
 
 /** The core's page state for the document as it is now. */
-export function currentPageState(document) {
+function currentPageState(document) {
   if (document.prerendering) return PAGE_PRERENDER;
   return document.visibilityState === 'hidden' ? PAGE_HIDDEN : PAGE_VISIBLE;
 }

@@ -14,7 +14,7 @@
 
 import { entryRatio } from '../page/observer.js';
 
-export const EARLY_LIMIT = 4096;
+const EARLY_LIMIT = 4096;
 
 /** An open buffer (_held is null once released) on the clock now(). */
 export const createEarly = (now, limit = EARLY_LIMIT) => ({ _now: now, _held: [], _room: limit, _dropped: 0, _shown: new Set() });

@@ -32,7 +32,7 @@ const STATUS_NAMES = {
 
 let loaded;
 const fresh = (config = CONFIG) => {
-  const core = createCore(loaded, false);
+  const core = createCore(loaded);
   assert.equal(startCore(core, values(config)), abi.OK);
   return core;
 };
@@ -59,7 +59,7 @@ describe('abi.js matches the core', () => {
   });
 
   it('names every status code the way imp_status_name does', () => {
-    const core = createCore(loaded, false);
+    const core = createCore(loaded);
     for (const [key, name] of Object.entries(STATUS_NAMES)) assert.equal(statusName(core, abi[key]), name, key);
     for (let s = abi.STATUS_MIN; s <= abi.NONE; s++) assert.notEqual(statusName(core, s), 'IMP_UNKNOWN', `status ${s}`);
     assert.equal(statusName(core, abi.STATUS_MIN - 1), 'IMP_UNKNOWN');
@@ -86,7 +86,7 @@ describe('abi.js matches the core', () => {
   });
 
   it('has the batch size bounds the core enforces', () => {
-    const start = (maxBytes) => startCore(createCore(loaded, false), values({ ...CONFIG, maxBytes, compress: 0 }));
+    const start = (maxBytes) => startCore(createCore(loaded), values({ ...CONFIG, maxBytes, compress: 0 }));
     assert.equal(start(abi.BATCH_MIN_CAP - 1), abi.ERR_CONFIG);
     assert.equal(start(abi.BATCH_MIN_CAP), abi.OK);
     assert.equal(start(abi.BATCH_HARD_CAP), abi.OK);
@@ -131,19 +131,19 @@ describe('abi.js matches the core: the records', () => {
       'view_ms', 'large_area', 'large_ratio', 'impression_ratio', 'compress', 'window_bits', 'occlusion', 'echo_ms'];
     assert.equal(abi.CONFIG_OFFSETS.length, bad.length);
     names.forEach((name, i) => {
-      const core = createCore(loaded, false);
+      const core = createCore(loaded);
       const given = [];
       given[i] = bad[i];
       assert.equal(startCore(core, given), abi.ERR_CONFIG, name);
       assert.equal(configField(core), i + 1, `${name} is field ${i + 1}`);
     });
-    const core = createCore(loaded, false);
+    const core = createCore(loaded);
     assert.equal(startCore(core, []), abi.OK, 'the defaults start');
     assert.deepEqual(core._config, [2048, 8192, 1048576, 200, 16384, 10000, 0.5, 1000, 242500, 0.3, 0, 1, 15, 0, 1000], 'the defaults of src/config.c');
   });
 
   it('options.js RULE_DEFAULTS (the thresholds before the core loads) are the core defaults', () => {
-    const core = createCore(loaded, false);
+    const core = createCore(loaded);
     assert.equal(startCore(core, []), abi.OK);
     for (const [path, value] of Object.entries(RULE_DEFAULTS)) {
       assert.equal(value, core._config[CONFIG_OPTIONS.indexOf(path)], path);
