@@ -1,8 +1,9 @@
 // network.js: the browser's sending APIs, as the outbox's actions need them: fetch
 // with keepalive (answered as a status and a Retry-After in ms), sendBeacon (answered
 // as accepted, refused or threw) and fetchLater (registered or refused). Each takes
-// the browser functions from `io` (the tracker's env: js/tracker/options.js) and never throws. No decision is made here:
-// which channel, when and what to retry is the outbox's (src/outbox.h).
+// the browser functions from `env` (the tracker's: js/tracker/options.js) and never
+// throws. No decision is made here: which channel, when and what to retry is the
+// outbox's (src/outbox.h).
 
 import { BEACON_ACCEPTED, BEACON_REFUSED, BEACON_THREW } from '../core/outbox.js';
 
@@ -32,18 +33,18 @@ const init = (body, signal, keepalive) => ({
   referrerPolicy: 'no-referrer', redirect: 'error', keepalive, signal,
 });
 // sendBeacon takes no headers: the bytes go in a text/plain Blob (one per page hide).
-const beaconBody = (io, body) => (typeof body === 'string' || !io.Blob ? body : new io.Blob([body], { type: 'text/plain' }));
+const beaconBody = (env, body) => (typeof body === 'string' || !env.Blob ? body : new env.Blob([body], { type: 'text/plain' }));
 
 /**
  * POSTs body with keepalive. Resolves [status, retryAfterMs]: [0, -1] for a network
  * error or an abort. The response body is read before it resolves: Chromium counts a
  * keepalive request against its 64 KiB quota until then, even an empty one.
  */
-export async function post(io, endpoint, body, signal) {
+export async function post(env, endpoint, body, signal) {
   try {
-    const response = await io.fetch(endpoint, init(body, signal, true));
+    const response = await env.fetch(endpoint, init(body, signal, true));
     await response.arrayBuffer?.().catch(() => 0); // an unreadable body: the status stands
-    return [+response.status || 0, retryAfterMs(response.headers?.get('Retry-After'), io.wallNow())];
+    return [+response.status || 0, retryAfterMs(response.headers?.get('Retry-After'), env.wallNow())];
   } catch {
     return [0, -1];
   }
@@ -54,10 +55,10 @@ export async function post(io, endpoint, body, signal) {
  * onError). Without sendBeacon, a keepalive fetch whose answer nobody waits for stands
  * in for it, as sendBeacon is one: accepted once handed over.
  */
-export function beacon(io, endpoint, body, onError) {
+export function beacon(env, endpoint, body, onError) {
   try {
-    if (io.sendBeacon) return io.sendBeacon(endpoint, beaconBody(io, body)) ? BEACON_ACCEPTED : BEACON_REFUSED;
-    Promise.resolve(io.fetch(endpoint, init(body, undefined, true))).catch(() => {});
+    if (env.sendBeacon) return env.sendBeacon(endpoint, beaconBody(env, body)) ? BEACON_ACCEPTED : BEACON_REFUSED;
+    Promise.resolve(env.fetch(endpoint, init(body, undefined, true))).catch(() => {});
     return BEACON_ACCEPTED;
   } catch (error) {
     onError(error);
@@ -65,10 +66,10 @@ export function beacon(io, endpoint, body, onError) {
   }
 }
 
-/** Registers a fetchLater copy: 1 registered, 0 refused (quota, no fetchLater: io.fetchLater null). */
-export function later(io, endpoint, body, signal) {
+/** Registers a fetchLater copy: 1 registered, 0 refused (quota, no fetchLater: env.fetchLater null). */
+export function later(env, endpoint, body, signal) {
   try {
-    io.fetchLater(endpoint, init(body, signal));
+    env.fetchLater(endpoint, init(body, signal));
     return 1;
   } catch {
     return 0;
