@@ -99,7 +99,7 @@ export function watchDom(cards, env, o, guard, pump) {
       cancel();
     },
     _catchUp() {
-      records.push(...observer.takeRecords());
+      records = records.concat(observer.takeRecords()); // not push(...): any number of them
       if (records.length) run();
     },
   };

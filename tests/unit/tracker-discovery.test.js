@@ -213,4 +213,14 @@ describe('discovery: counts, positions and strings', () => {
     const events = transport.events.filter((e) => e.e === 'imp');
     assert.deepEqual(events.map((e) => [e.id, e.list ?? '']), cases.map((c) => [c.id, c.list]));
   });
+
+  it('takes any number of pending mutation records at a new page view (300,000 in one task)', async () => {
+    const { page, tracker, errors } = await start();
+    const { cards } = grid(page, 1);
+    await page.settle();
+    for (let i = 0; i < 300000; i++) cards[0].setAttribute('data-position', i % 9 + 1); // records pending
+    tracker.newPageView();
+    assert.equal(tracker.stats().active, true, 'still tracking');
+    assert.deepEqual(errors, []);
+  });
 });
