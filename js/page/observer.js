@@ -31,7 +31,7 @@ const BARS_LATER_MS = 500; // at most one measurement per this, after the first 
  * observer sorts them itself, and a threshold given twice crosses as one; one outside
  * [0, 1], which the observer would throw for, is left to the core to refuse.
  */
-export function thresholdsFor(o, large) {
+function thresholdsFor(o, large) {
   return [o.impressionRatio, large ? o.viewable.largeRatio : o.viewable.ratio].filter((r) => r >= 0 && r <= 1);
 }
 
