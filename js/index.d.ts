@@ -168,7 +168,8 @@ export interface TrackerOptions {
   /**
    * Prefix of the localStorage keys of the delivery queue. The tracker's keys are
    * `<storageKey>q:<13 digits>:...` (one it cannot read is removed); another key of the
-   * page without that shape is never touched. End the prefix with a separator, as the default does.
+   * page without that shape is never touched. End the prefix with a separator, as the default does;
+   * an empty one is the default.
    * @default 'impression-tracker:'
    */
   storageKey?: string;
