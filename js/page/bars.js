@@ -14,7 +14,9 @@
 // point, and one with pointer-events: none (hit tests go through it). An element that
 // holds a card (a sticky strip of featured cards, a bottom banner of promoted ones) is
 // no bar: left out of the root, its cards would never be in view. In a frame the
-// observers' root is the top viewport, not the frame's: nothing is measured.
+// observers' root is the top viewport, not the frame's: nothing is measured. The
+// viewport's size is the scrolling element's client size: in quirks mode the root
+// element's is the page's, the body's is the viewport's.
 
 /**
  * [top, right, bottom, left]: how many px of the viewport each edge hides: under a bar
@@ -27,7 +29,7 @@ export function measureBars(env, state) {
   const holdsCard = (el) => el.querySelector(state._o.selector || ':not(*)') ||
     [...el.querySelectorAll('*')].some((c) => cards.has(c));
   const { window: win, document: doc } = env;
-  const { clientWidth: width, clientHeight: height } = doc.documentElement;
+  const { clientWidth: width, clientHeight: height } = doc.scrollingElement || doc.documentElement;
   const bars = [0, 0, 0, 0];
   if (win.top !== win) return bars; // a frame (or no window at all)
   for (let edge = 0; edge < 3; edge += 2) {

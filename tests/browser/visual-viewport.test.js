@@ -6,14 +6,19 @@
 // visualViewport hears it. A card counts by the part of it in the visual viewport
 // (js/page/bars.js); each test checks the ratio the core got against the card's fraction
 // in the visual viewport computed in the page, and asserts the exact events and the
-// roots the geometry observers were made with.
+// roots the geometry observers were made with. One test opens stage.html without its
+// doctype (quirks mode) in a phone's context (a 390x844 screen at device scale 3, no
+// viewport meta: a 980 px layout viewport at scale 0.4), not zoomed.
 
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { clockTo, flushAndRead, pageNow, useBrowserSuite, waitInPage } from './browser.js';
 import { card, countMeasurements, measured, observed, ofType, recordRoots, roots } from './stage.js';
 
-const { open } = useBrowserSuite();
+const { open } = useBrowserSuite({}, ({ site }) => site.serve('/fixtures/quirks.html',
+  readFileSync(new URL('fixtures/stage.html', import.meta.url), 'utf8').replace('<!doctype html>', '')));
+const PHONE = { isMobile: true, hasTouch: true, deviceScaleFactor: 3, viewport: { width: 390, height: 844 } };
 
 const ids = (events, e) => ofType(events, e).map((x) => x.id).sort();
 const near = (x) => (r) => Math.abs(r - x) < 0.01;
@@ -125,5 +130,22 @@ test('not zoomed: the root is the whole viewport, and a scroll of the page is me
   await observed(page, 'gig-c', (r) => r === 1, 'gig-c in full', c.index);
   await clockTo(page, (await pageNow(page)) + 2000);
   assert.equal(await measured(page), 2, 'at the start and at the scroll\'s end');
+  assert.deepEqual(await roots(page), ['0px 0px 0px 0px']);
+});
+
+test('a phone, not zoomed, a page in quirks mode: the root is the whole viewport, a card in full at its bottom has ratio 1', async (t) => {
+  // The visual viewport is the layout viewport, 980x2121 px at scale 0.4. In quirks mode
+  // the root element's clientHeight is the page's height (3,000 px), not the viewport's:
+  // the viewport is the body's. gig-low at 1900 to 2050 px is in full, gig-edge at 2050
+  // to 2200 px about 47 % in.
+  const { page } = await open(t, { fixture: 'quirks.html', clock: true, it: { autoStart: false }, init: [recordRoots], context: PHONE });
+  await page.evaluate((h) => window.__build(h), placed([['gig-low', 0, 1900], ['gig-edge', 700, 2050]]));
+  await page.evaluate(() => window.__it.start());
+  await page.clock.runFor(1);
+  assert.deepEqual(await page.evaluate(() => [document.compatMode, document.documentElement.clientHeight > innerHeight]), ['BackCompat', true]);
+  const edge = await truth(page, 'gig-edge');
+  assert.deepEqual([await truth(page, 'gig-low'), edge > 0.4 && edge < 0.5], [1, true]);
+  await observed(page, 'gig-low', (r) => r === 1, 'gig-low in full');
+  await observed(page, 'gig-edge', near(edge), 'gig-edge partly in view');
   assert.deepEqual(await roots(page), ['0px 0px 0px 0px']);
 });
