@@ -11,13 +11,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { clockTo, flushAndRead, pageNow, useBrowserSuite, waitInPage } from './browser.js';
-import { card, observed, ofType, recordRoots, roots, stager } from './stage.js';
+import { card, ids, near, observed, ofType, recordRoots, roots, stager } from './stage.js';
 
 const { open } = useBrowserSuite();
 const stage = stager(open);
 
-const ids = (events, e) => ofType(events, e).map((x) => x.id).sort();
-const near = (x) => (r) => Math.abs(r - x) < 0.01;
 /** Two 200 x 120 cards at the ends of a strip 150 px tall (its middle, where the bars are hit-tested, is the strip). */
 const pair = (a, b) => `${card(a, 'position:absolute;left:10px;top:15px;width:200px;height:120px')}${
   card(b, 'position:absolute;right:10px;top:15px;width:200px;height:120px', 2)}`;

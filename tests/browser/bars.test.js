@@ -10,20 +10,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { clockTo, flushAndRead, pageNow, runUntilTrace, traceLines, useBrowserSuite, waitForTrace, waitInPage } from './browser.js';
-import { card, countMeasurements, measured, observed, ofType, recordRoots, roots, stager } from './stage.js';
+import { card, countMeasurements, ids, measured, near, observed, ofType, placed, recordRoots, roots, stager } from './stage.js';
 
 const { open } = useBrowserSuite();
 const stage = stager(open);
 
 /** Moves the page's clock past the bars' delay (500 ms): the measurement asked for is made. */
 const pastBarsDelay = async (page) => clockTo(page, (await pageNow(page)) + 500);
-const ids = (events, e) => ofType(events, e).map((x) => x.id).sort();
-const near = (x) => (r) => Math.abs(r - x) < 0.01;
 const hidden = (page) => page.evaluate(() => window.__stubVisibilityChange('hidden'));
-
-/** Cards placed absolutely in a container `height` px tall: [[id, top, left]], 300x200 each. */
-const placed = (list, height) => `<div data-list-id="l" style="position:relative;height:${height}px">${
-  list.map(([id, top, left], i) => card(id, `position:absolute;top:${top}px;left:${left}px;width:300px;height:200px`, i + 1)).join('')}</div>`;
 
 for (const occlusion of [false, true]) {
   test(`a sticky header of 120 px over the top row: 60 % under it is not viewable, 30 % is, while it stays so (occlusion ${occlusion ? 'on' : 'off'})`, async (t) => {

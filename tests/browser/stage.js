@@ -1,7 +1,7 @@
 // stage.js: the pages a test writes into fixtures/stage.html, and the reads the layout
-// tests share: a card's markup, the core's observation of a card, events by type, the
-// roots the geometry observers were made with, the measurements of the bars. Not a test
-// file.
+// tests share: a card's markup and cards placed in a container, the core's observation
+// of a card and a ratio within 0.01, events and their ids by type, the roots the
+// geometry observers were made with, the measurements of the bars. Not a test file.
 
 import { waitForTrace } from './browser.js';
 
@@ -29,6 +29,16 @@ export function observed(page, id, test, what, after = -1) {
 
 /** The events of type `e` (of card `id`, if given). */
 export const ofType = (events, e, id) => events.filter((x) => x.e === e && (id === undefined || x.id === id));
+/** The ids of the events of type e, sorted. */
+export const ids = (events, e) => ofType(events, e).map((x) => x.id).sort();
+/** A test of a ratio: within 0.01 of x. */
+export const near = (x) => (r) => Math.abs(r - x) < 0.01;
+/**
+ * Cards placed absolutely in a container `height` px tall: [[id, top, left]], each
+ * [w, h] px (300x200 unless given).
+ */
+export const placed = (list, height, [w, h] = [300, 200]) => `<div data-list-id="l" style="position:relative;height:${height}px">${
+  list.map(([id, top, left], i) => card(id, `position:absolute;top:${top}px;left:${left}px;width:${w}px;height:${h}px`, i + 1)).join('')}</div>`;
 
 // An init script: the page's IntersectionObserver records the rootMargin of every
 // observer made (window.__roots; the occlusion observer's is empty).

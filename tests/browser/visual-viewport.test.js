@@ -14,17 +14,15 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { clockTo, flushAndRead, pageNow, useBrowserSuite, waitInPage } from './browser.js';
-import { card, countMeasurements, measured, observed, ofType, recordRoots, roots } from './stage.js';
+import { countMeasurements, ids, measured, near, observed, ofType, placed, recordRoots, roots } from './stage.js';
 
 const { open } = useBrowserSuite({}, ({ site }) => site.serve('/fixtures/quirks.html',
   readFileSync(new URL('fixtures/stage.html', import.meta.url), 'utf8').replace('<!doctype html>', '')));
 const PHONE = { isMobile: true, hasTouch: true, deviceScaleFactor: 3, viewport: { width: 390, height: 844 } };
 
-const ids = (events, e) => ofType(events, e).map((x) => x.id).sort();
-const near = (x) => (r) => Math.abs(r - x) < 0.01;
-/** Cards placed absolutely in a container 3,000 px tall: [[id, left, top]], 200x150 each. */
-const placed = (list) => `<div data-list-id="l" style="position:relative;height:3000px">${
-  list.map(([id, left, top], i) => card(id, `position:absolute;left:${left}px;top:${top}px;width:200px;height:150px`, i + 1)).join('')}</div>`;
+/** Cards of 200x150 placed absolutely in a container 3,000 px tall: [[id, top, left]]. */
+const cards = (list) => placed(list, 3000, [200, 150]);
+
 
 /**
  * Opens stage.html with `html`, zoomed to `scale` (the visual viewport at the top left)
@@ -70,7 +68,7 @@ test('zoomed x4 at the top left: a card outside the visual viewport gets no impr
   // The viewport is 800x600, the visual one 200x150 at (0, 0): gig-in at (0, 0) is all of
   // it, gig-out at (500, 400) is in the layout viewport but not in the visual one. A pan
   // by (500, 400) shows gig-out in full and leaves gig-in out.
-  const { page, cdp } = await zoomed(t, placed([['gig-in', 0, 0], ['gig-out', 500, 400]]), 4);
+  const { page, cdp } = await zoomed(t, cards([['gig-in', 0, 0], ['gig-out', 400, 500]]), 4);
   assert.deepEqual([await truth(page, 'gig-in'), await truth(page, 'gig-out')], [1, 0]);
   const seen = await observed(page, 'gig-in', (r) => r === 1, 'gig-in in the visual viewport');
   await clockTo(page, seen.t + 1500);
@@ -99,7 +97,7 @@ test('zoomed x4 at the top left: a card outside the visual viewport gets no impr
 test('zoomed x2: a card two thirds out of the visual viewport is not viewable; zoomed back to 1 it is', async (t) => {
   // The visual viewport is 400x300 at (0, 0): 150 of gig-a's 200 px across are in it
   // (75 %), 50 of gig-b's 150 px down (33 %). At scale 1 both are in full.
-  const { page, cdp } = await zoomed(t, placed([['gig-a', 250, 0], ['gig-b', 0, 250]]), 2);
+  const { page, cdp } = await zoomed(t, cards([['gig-a', 0, 250], ['gig-b', 250, 0]]), 2);
   assert.deepEqual([await truth(page, 'gig-a'), await truth(page, 'gig-b')], [0.75, 1 / 3]);
   const a = await observed(page, 'gig-a', near(0.75), 'gig-a 75 % in the visual viewport');
   const b = await observed(page, 'gig-b', near(1 / 3), 'gig-b 33 % in it');
@@ -120,7 +118,7 @@ test('not zoomed: the root is the whole viewport, and a scroll of the page is me
   // gig-c at 560 to 710 px: 40 of its 150 px in view; scrolled by 200 px, in full. The
   // bars are measured at the start and at the scroll's end (bars.test.js), not at its
   // steps: a scroll of the page moves no visual viewport.
-  const { page } = await zoomed(t, placed([['gig-c', 0, 560]]), 1, [countMeasurements]);
+  const { page } = await zoomed(t, cards([['gig-c', 560, 0]]), 1, [countMeasurements]);
   const c = await observed(page, 'gig-c', near(40 / 150), 'gig-c 40 of 150 px in view');
   await page.evaluate(() => {
     addEventListener('scrollend', () => { window.__scrollEnded = scrollY; });
@@ -139,7 +137,7 @@ test('a phone, not zoomed, a page in quirks mode: the root is the whole viewport
   // the viewport is the body's. gig-low at 1900 to 2050 px is in full, gig-edge at 2050
   // to 2200 px about 47 % in.
   const { page } = await open(t, { fixture: 'quirks.html', clock: true, it: { autoStart: false }, init: [recordRoots], context: PHONE });
-  await page.evaluate((h) => window.__build(h), placed([['gig-low', 0, 1900], ['gig-edge', 700, 2050]]));
+  await page.evaluate((h) => window.__build(h), cards([['gig-low', 1900, 0], ['gig-edge', 2050, 700]]));
   await page.evaluate(() => window.__it.start());
   await page.clock.runFor(1);
   assert.deepEqual(await page.evaluate(() => [document.compatMode, document.documentElement.clientHeight > innerHeight]), ['BackCompat', true]);
