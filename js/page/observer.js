@@ -107,7 +107,7 @@ export function observeCards(cards, env, o, onEntries, guard) {
   }));
   const [askBars, stopBars] = scheduleBars(env, guard, () => cards._geometry._fitBars());
   const win = env.window;
-  const onEvent = guard((event) => {
+  const unlisten = listen(win, ['animationend', 'transitionend', 'resize', 'onscrollend' in win ? 'scrollend' : 'scroll'], guard((event) => {
     askBars();
     if (event.type[0] === 's') return; // scrollend or scroll
     rules.forEach((rule, el) => {
@@ -115,9 +115,10 @@ export function observeCards(cards, env, o, onEntries, guard) {
       small.unobserve(el); // observed again: a fresh entry measures it
       small.observe(el);
     });
-  });
-  const unlisten = listen(win, ['animationend', 'transitionend', 'resize', 'onscrollend' in win ? 'scrollend' : 'scroll'], onEvent);
-  const unlistenZoom = listen(win.visualViewport, ['resize', 'scroll'], onEvent); // a pinch-zoom, a pan, a keyboard
+  }));
+  // A pinch-zoom, a pan of a zoomed page or a keyboard moves the visual viewport every
+  // frame: it asks for the bars alone (it gives no card an area).
+  const unlistenZoom = listen(win.visualViewport, ['resize', 'scroll'], guard(askBars));
   const unobserve = (el) => {
     (rules.get(el) > 1 ? large : small).unobserve(el);
     rules.delete(el);
