@@ -16,7 +16,11 @@
 // no bar: left out of the root, its cards would never be in view. In a frame the
 // observers' root is the top viewport, not the frame's: nothing is measured. The
 // viewport's size is the scrolling element's client size: in quirks mode the root
-// element's is the page's, the body's is the viewport's.
+// element's is the page's, the body's is the viewport's. On a phone, a page wider than
+// the screen makes the layout viewport, the observers' root, larger than that (a 1,200
+// px element on a 390x844 screen at scale 1: 1200x2597 px, of which the user sees
+// 390x844); the observers' entries tell its size (observer.js), and the root is cut to
+// the visual viewport in it.
 
 /**
  * [top, right, bottom, left]: how many px of the viewport each edge hides: under a bar
@@ -46,5 +50,9 @@ export function measureBars(env, state) {
     }
   }
   const v = win.visualViewport;
-  return v ? [v.offsetTop, width - v.offsetLeft - v.width, height - v.offsetTop - v.height, v.offsetLeft].map((px, side) => Math.max(px, bars[side])) : bars;
+  if (!v) return bars;
+  // The layout viewport's size, which the observers' root is: the client size, or the
+  // window's inner size once an entry's root was larger (observer.js).
+  const [w, h] = state._wide ? [win.innerWidth, win.innerHeight] : [width, height];
+  return [v.offsetTop, w - v.offsetLeft - v.width, h - v.offsetTop - v.height, v.offsetLeft].map((px, side) => Math.max(px, bars[side]));
 }

@@ -92,8 +92,16 @@ function scheduleBars(env, guard, measure) {
 export function observeCards(cards, env, o, onEntries, guard) {
   // Each observer's init has no prototype: root, scrollMargin or trackVisibility added to
   // Object.prototype by the page would be read as ours.
-  const IO = env.IntersectionObserver;
-  const callback = (entries) => onEntries(entries, false);
+  const IO = env.IntersectionObserver, win = env.window;
+  // An entry's root wider than the visual viewport shows a layout viewport
+  // larger than the client size (bars.js: a phone page wider than the screen): the bars
+  // are measured again with the window's inner size, and these entries, of the wrong
+  // root, give way to the new observers' (when the root changed).
+  const callback = guard((entries) => {
+    const root = entries[0].rootBounds, v = win.visualViewport;
+    const wide = !cards._wide && root?.width > v?.width + BAR_SLACK;
+    if (!wide || !cards._geometry._fitBars(wide)) onEntries(entries, false);
+  });
   let bars = measureBars(env, cards);
   const geometryObserver = (isLarge) => new IO(callback, { __proto__: null, threshold: thresholdsFor(o, isLarge), rootMargin: bars.map((px) => `${-px}px`).join(' ') });
   let small = geometryObserver(false);
@@ -106,7 +114,6 @@ export function observeCards(cards, env, o, onEntries, guard) {
     for (const { target } of entries) cards._geometry._fit(target, boxArea(target.getBoundingClientRect()));
   }));
   const [askBars, stopBars] = scheduleBars(env, guard, () => cards._geometry._fitBars());
-  const win = env.window;
   const unlisten = listen(win, ['animationend', 'transitionend', 'resize', 'onscrollend' in win ? 'scrollend' : 'scroll'], guard((event) => {
     askBars();
     if (event.type[0] === 's') return; // scrollend or scroll
@@ -134,15 +141,17 @@ export function observeCards(cards, env, o, onEntries, guard) {
     // The bars measured again: when a side moved by more than BAR_SLACK px, the geometry
     // observers are made again with the new root and every card observed anew (each
     // gets a fresh entry).
-    _fitBars() {
+    _fitBars(wide) {
+      cards._wide = cards._wide || wide;
       const now = measureBars(env, cards);
-      if (now.every((px, edge) => Math.abs(px - bars[edge]) <= BAR_SLACK)) return;
+      if (now.every((px, edge) => Math.abs(px - bars[edge]) <= BAR_SLACK)) return 0;
       bars = now;
       small.disconnect();
       large?.disconnect();
       small = geometryObserver(false);
       large = large && geometryObserver(true);
       cards._items.forEach((handle, el) => (rules.get(el) > 1 ? large : small).observe(el));
+      return 1;
     },
     _unobserve: unobserve,
     /** Puts a card under the observer of its rule, given its area from an entry. */

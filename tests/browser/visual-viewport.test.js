@@ -8,7 +8,9 @@
 // in the visual viewport computed in the page, and asserts the exact events and the
 // roots the geometry observers were made with. One test opens stage.html without its
 // doctype (quirks mode) in a phone's context (a 390x844 screen at device scale 3, no
-// viewport meta: a 980 px layout viewport at scale 0.4), not zoomed.
+// viewport meta: a 980 px layout viewport at scale 0.4), not zoomed; one opens it with
+// a viewport meta (width=device-width, initial-scale=1) and content wider than the
+// screen, which makes the layout viewport, the observers' root, larger than the screen.
 
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
@@ -16,8 +18,11 @@ import assert from 'node:assert/strict';
 import { clockTo, flushAndRead, pageNow, useBrowserSuite, waitInPage } from './browser.js';
 import { countMeasurements, ids, measured, near, observed, ofType, placed, recordRoots, roots } from './stage.js';
 
-const { open } = useBrowserSuite({}, ({ site }) => site.serve('/fixtures/quirks.html',
-  readFileSync(new URL('fixtures/stage.html', import.meta.url), 'utf8').replace('<!doctype html>', '')));
+const stage = readFileSync(new URL('fixtures/stage.html', import.meta.url), 'utf8');
+const { open } = useBrowserSuite({}, ({ site }) => {
+  site.serve('/fixtures/quirks.html', stage.replace('<!doctype html>', ''));
+  site.serve('/fixtures/phone.html', stage.replace('<head>', '<head><meta name="viewport" content="width=device-width, initial-scale=1">'));
+});
 const PHONE = { isMobile: true, hasTouch: true, deviceScaleFactor: 3, viewport: { width: 390, height: 844 } };
 
 /** Cards of 200x150 placed absolutely in a container 3,000 px tall: [[id, top, left]]. */
@@ -146,4 +151,34 @@ test('a phone, not zoomed, a page in quirks mode: the root is the whole viewport
   await observed(page, 'gig-low', (r) => r === 1, 'gig-low in full');
   await observed(page, 'gig-edge', near(edge), 'gig-edge partly in view');
   assert.deepEqual(await roots(page), ['0px 0px 0px 0px']);
+});
+
+test('a phone page wider than the screen at scale 1: cards in the layout viewport but off the screen get no impression', async (t) => {
+  // A 1,200 px element on a 390x844 screen: the layout viewport is 1200x2597 px, the
+  // user sees 390x844 at (0, 0). gig-in at (0, 0) is in full; gig-right at (0, 600) and
+  // gig-below at (1200, 0) are in the layout viewport, out of sight. A pan by 600 px
+  // across (the visual viewport alone: the page is as wide as the layout viewport)
+  // shows gig-right in full.
+  const { page, context } = await open(t, { fixture: 'phone.html', clock: true, it: { autoStart: false }, init: [recordRoots], context: PHONE });
+  const wide = '<div style="width: 1200px; height: 1px"></div>';
+  await page.evaluate((h) => window.__build(h), wide + cards([['gig-in', 0, 0], ['gig-right', 0, 600], ['gig-below', 1200, 0]]));
+  await page.evaluate(() => window.__it.start());
+  await page.clock.runFor(1);
+  assert.deepEqual(await page.evaluate(() => [innerWidth, innerHeight, visualViewport.width, visualViewport.height, visualViewport.scale]),
+    [1200, 2597, 390, 844, 1], 'the layout viewport is larger than the screen, at scale 1');
+  assert.deepEqual([await truth(page, 'gig-in'), await truth(page, 'gig-right'), await truth(page, 'gig-below')], [1, 0, 0]);
+  const seen = await observed(page, 'gig-in', (r) => r === 1, 'gig-in on the screen');
+  await clockTo(page, seen.t + 1500);
+  let events = await flushAndRead(page);
+  assert.deepEqual(ids(events, 'imp'), ['gig-in'], 'gig-right and gig-below, off the screen, have no impression');
+  assert.deepEqual(ids(events, 'view'), ['gig-in']);
+  assert.deepEqual((await roots(page)).at(-1), '0px -810px -1753px 0px', 'the root is cut to the screen');
+  await pan(page, await context.newCDPSession(page), [600, 0]);
+  assert.equal(await truth(page, 'gig-right'), 1);
+  await clockTo(page, (await pageNow(page)) + 500);
+  const right = await observed(page, 'gig-right', (r) => r === 1, 'gig-right on the screen after the pan');
+  await clockTo(page, right.t + 1000);
+  events = await flushAndRead(page);
+  assert.deepEqual(ids(events, 'imp'), ['gig-in', 'gig-right'], 'gig-below has none still');
+  assert.deepEqual(ids(events, 'view'), ['gig-in', 'gig-right']);
 });
