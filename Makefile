@@ -217,12 +217,14 @@ BUNDLE    := node tests/tools/bundle.mjs
 # any number of mutation records taken at a new page view, a few bytes in the glue; the
 # viewport's size read from the scrolling element (a page in quirks mode), 0.01 KiB in the glue;
 # a phone page wider than the screen (its layout viewport's size taken from the window once
-# an entry's root shows it larger than the client size) about 0.09 KiB in the glue.
-JS_GZIP_BUDGET ?= 21327
-GLUE_GZIP_BUDGET ?= 9641
+# an entry's root shows it larger than the client size) about 0.09 KiB in the glue; the
+# core's calls with named arguments, not gathered (nothing allocated per observer entry),
+# 0.01 KiB in the glue.
+JS_GZIP_BUDGET ?= 21333
+GLUE_GZIP_BUDGET ?= 9647
 # The script-tag build, the shipped single file (glue, debug entry and the core's gzip
 # bytes as base64, placed first so gzip codes them apart: tests/tools/bundle.mjs).
-SCRIPT_TAG_GZIP_BUDGET ?= 23459
+SCRIPT_TAG_GZIP_BUDGET ?= 23477
 .PHONY: glue types
 
 glue: js/imp-embedded.js dist/impression-tracker.js dist/index.min.js dist/embedded.min.js

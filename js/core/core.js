@@ -72,10 +72,15 @@ export const stringsAsLengths = (buffer, args, cap) => {
 // A call of export fn, named `name` (the trace format's name of the call) in error
 // messages. With caps, its arguments are (t, a, b, n): the strings a and b go one after
 // the other into the input buffer (at most capA and capB bytes), and the call is
-// fn(t, bytes of a, bytes of b, n).
-const call = (name, fn, capA, capB) => (c, ...args) => {
+// fn(t, bytes of a, bytes of b, n). Its arguments are named, not gathered: a call per
+// observer entry then allocates nothing (an export ignores the ones it does not take).
+const call = (name, fn, capA, capB) => (c, t, a, b, n) => {
   c._last = name;
-  return c._x[fn](...stringsAsLengths(c._input, args, (i) => (i > 1 ? capB : capA)));
+  if (capA) {
+    a = put(c._input, a, 0, capA); // its bytes
+    b = put(c._input, b, a, capB); // after them
+  }
+  return c._x[fn](t, a, b, n);
 };
 
 // values: the record's fields in order (abi.js CONFIG_OFFSETS), undefined = default.
