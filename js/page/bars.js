@@ -20,7 +20,8 @@
 // the screen makes the layout viewport, the observers' root, larger than that (a 1,200
 // px element on a 390x844 screen at scale 1: 1200x2597 px, of which the user sees
 // 390x844); the observers' entries tell its size (observer.js), and the root is cut to
-// the visual viewport in it.
+// the visual viewport in it (innerWidth would not tell it: it is the visual viewport's
+// width in some browsers).
 
 /**
  * [top, right, bottom, left]: how many px of the viewport each edge hides: under a bar
@@ -49,10 +50,9 @@ export function measureBars(env, state) {
       } else el = el.parentElement;
     }
   }
-  const v = win.visualViewport;
-  if (!v) return bars;
   // The layout viewport's size, which the observers' root is: the client size, or the
-  // window's inner size once an entry's root was larger (observer.js).
-  const [w, h] = state._wide ? [win.innerWidth, win.innerHeight] : [width, height];
-  return [v.offsetTop, w - v.offsetLeft - v.width, h - v.offsetTop - v.height, v.offsetLeft].map((px, side) => Math.max(px, bars[side]));
+  // larger size an entry's root showed (observer.js).
+  const [w, h] = state._layoutUsed = [width, height].map((px, i) => Math.max(px, state._layout?.[i] || 0));
+  const v = win.visualViewport;
+  return v ? [v.offsetTop, w - v.offsetLeft - v.width, h - v.offsetTop - v.height, v.offsetLeft].map((px, side) => Math.max(px, bars[side])) : bars;
 }

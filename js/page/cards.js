@@ -34,8 +34,8 @@ export function createCards(o, env, check, due, report) {
     // Set later: _core (once the core is loaded), _geometry and _occlusion (observer.js),
     // _release (tracker.js: gives _parked back), _noId (a card without an id was
     // reported), _sweepLater (discovery.js: cards left before the core loaded),
-    // _wide (observer.js: an entry's root showed a layout viewport larger than the
-    // client size).
+    // _layout and _layoutUsed (observer.js, bars.js: the layout viewport's size as an
+    // entry's root showed it, and the size the bars were last measured with).
     _o: o, _env: env, _check: check, _due: due, _report: report,
     _items: new Map(), // element -> its handle, -1 for none
     _manual: new Map(), // element -> the options given to observe(el, meta)

@@ -93,17 +93,21 @@ export function observeCards(cards, env, o, onEntries, guard) {
   // Each observer's init has no prototype: root, scrollMargin or trackVisibility added to
   // Object.prototype by the page would be read as ours.
   const IO = env.IntersectionObserver, win = env.window;
-  // An entry's root wider than the visual viewport shows a layout viewport
-  // larger than the client size (bars.js: a phone page wider than the screen): the bars
-  // are measured again with the window's inner size, and these entries, of the wrong
-  // root, give way to the new observers' (when the root changed).
-  const callback = guard((entries) => {
-    const root = entries[0].rootBounds, v = win.visualViewport;
-    const wide = !cards._wide && root?.width > v?.width + BAR_SLACK;
-    if (!wide || !cards._geometry._fitBars(wide)) onEntries(entries, false);
+  // IntersectionObserver's root is the layout viewport less our cut; on a phone, a page
+  // wider than the screen makes that viewport larger than the client size the bars are
+  // measured with (bars.js). An entry's root tells its size (the root's far edges plus
+  // the cut it was made with; an empty root, of a page no longer that wide, tells
+  // none): when that is not the size the bars were measured with, they are measured
+  // again with it, and these entries, of the wrong root, give way to the new observers'
+  // (when the root changed).
+  const callbackFor = (cut) => guard((entries) => {
+    const root = entries[0].rootBounds;
+    const layout = root && win.top === win && (root.width > 0 ? [root.right + cut[1], root.bottom + cut[2]] : [0, 0]);
+    if (!layout || layout.every((px, i) => Math.abs(px - cards._layoutUsed[i]) <= BAR_SLACK) ||
+        !cards._geometry._fitBars(layout)) onEntries(entries, false);
   });
   let bars = measureBars(env, cards);
-  const geometryObserver = (isLarge) => new IO(callback, { __proto__: null, threshold: thresholdsFor(o, isLarge), rootMargin: bars.map((px) => `${-px}px`).join(' ') });
+  const geometryObserver = (isLarge) => new IO(callbackFor(bars), { __proto__: null, threshold: thresholdsFor(o, isLarge), rootMargin: bars.map((px) => `${-px}px`).join(' ') });
   let small = geometryObserver(false);
   let large = null;
   const rules = new Map(); // card -> 0: no area, 2: large; absent: small
@@ -141,8 +145,8 @@ export function observeCards(cards, env, o, onEntries, guard) {
     // The bars measured again: when a side moved by more than BAR_SLACK px, the geometry
     // observers are made again with the new root and every card observed anew (each
     // gets a fresh entry).
-    _fitBars(wide) {
-      cards._wide = cards._wide || wide;
+    _fitBars(layout) {
+      cards._layout = layout || cards._layout;
       const now = measureBars(env, cards);
       if (now.every((px, edge) => Math.abs(px - bars[edge]) <= BAR_SLACK)) return 0;
       bars = now;

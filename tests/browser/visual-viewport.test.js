@@ -160,7 +160,7 @@ test('a phone page wider than the screen at scale 1: cards in the layout viewpor
   // across (the visual viewport alone: the page is as wide as the layout viewport)
   // shows gig-right in full.
   const { page, context } = await open(t, { fixture: 'phone.html', clock: true, it: { autoStart: false }, init: [recordRoots], context: PHONE });
-  const wide = '<div style="width: 1200px; height: 1px"></div>';
+  const wide = '<div id="wide" style="width: 1200px; height: 1px"></div>';
   await page.evaluate((h) => window.__build(h), wide + cards([['gig-in', 0, 0], ['gig-right', 0, 600], ['gig-below', 1200, 0]]));
   await page.evaluate(() => window.__it.start());
   await page.clock.runFor(1);
@@ -181,4 +181,11 @@ test('a phone page wider than the screen at scale 1: cards in the layout viewpor
   events = await flushAndRead(page);
   assert.deepEqual(ids(events, 'imp'), ['gig-in', 'gig-right'], 'gig-below has none still');
   assert.deepEqual(ids(events, 'view'), ['gig-in', 'gig-right']);
+  // The wide element and gig-right removed: the layout viewport is the screen again,
+  // and the root cut for the wide page would be empty. gig-in is on the screen.
+  await page.evaluate(() => ['wide', 'gig-right'].forEach((id) => document.querySelector(`#${id}, [data-gig-id="${id}"]`).remove()));
+  await waitInPage(page, () => innerWidth === 390 && visualViewport.offsetLeft === 0, undefined, { what: 'the page as wide as the screen' });
+  await clockTo(page, (await pageNow(page)) + 500);
+  await observed(page, 'gig-in', (r) => r === 1, 'gig-in on the screen of the narrow page', right.index);
+  assert.equal((await roots(page)).at(-1), '0px 0px 0px 0px');
 });
