@@ -70,6 +70,24 @@ function scheduleBars(env, guard, measure) {
   return [() => (timer ? (asked = 1) : now()), () => env.clearTimeout(timer)]; // ask, stop
 }
 
+// IntersectionObserver's root is the layout viewport less our cut; on a phone, a page
+// wider than the screen makes that viewport larger than the client size the bars are
+// measured with (bars.js). An entry's root tells its size (the root's far edges plus the
+// cut it was made with; an empty root, of a page no longer that wide, tells none): when
+// that is not the size the bars were measured with, they are measured again with it,
+// and these entries, of the wrong root, give way to the new observers' (when the root
+// changed).
+/**
+ * Whether the entries of a geometry observer made with `cut` (the bars' [top, right,
+ * bottom, left]) are of a root of another size than the bars were measured with: then
+ * the bars are measured again with its size (true when the observers were made again).
+ */
+function remadeForRoot(cards, win, cut, entries) {
+  const root = entries[0].rootBounds;
+  const layout = root && win.top === win && (root.width > 0 ? [root.right + cut[1], root.bottom + cut[2]] : [0, 0]);
+  return layout && layout.some((px, i) => Math.abs(px - cards._layoutUsed[i]) > BAR_SLACK) && cards._geometry._fitBars(layout);
+}
+
 // One v1 observer per rule; a card moves to the large-card observer when an entry shows
 // it is large (and back), and that observer's first entry measures it again. An entry
 // comes only when a threshold is crossed, so a card in view resized across largeArea
@@ -93,21 +111,9 @@ export function observeCards(cards, env, o, onEntries, guard) {
   // Each observer's init has no prototype: root, scrollMargin or trackVisibility added to
   // Object.prototype by the page would be read as ours.
   const IO = env.IntersectionObserver, win = env.window;
-  // IntersectionObserver's root is the layout viewport less our cut; on a phone, a page
-  // wider than the screen makes that viewport larger than the client size the bars are
-  // measured with (bars.js). An entry's root tells its size (the root's far edges plus
-  // the cut it was made with; an empty root, of a page no longer that wide, tells
-  // none): when that is not the size the bars were measured with, they are measured
-  // again with it, and these entries, of the wrong root, give way to the new observers'
-  // (when the root changed).
-  const callbackFor = (cut) => guard((entries) => {
-    const root = entries[0].rootBounds;
-    const layout = root && win.top === win && (root.width > 0 ? [root.right + cut[1], root.bottom + cut[2]] : [0, 0]);
-    if (!layout || layout.every((px, i) => Math.abs(px - cards._layoutUsed[i]) <= BAR_SLACK) ||
-        !cards._geometry._fitBars(layout)) onEntries(entries, false);
-  });
   let bars = measureBars(env, cards);
-  const geometryObserver = (isLarge) => new IO(callbackFor(bars), { __proto__: null, threshold: thresholdsFor(o, isLarge), rootMargin: bars.map((px) => `${-px}px`).join(' ') });
+  const geometryObserver = (isLarge, cut = bars) => new IO(guard((entries) => remadeForRoot(cards, win, cut, entries) || onEntries(entries, false)),
+    { __proto__: null, threshold: thresholdsFor(o, isLarge), rootMargin: cut.map((px) => `${-px}px`).join(' ') });
   let small = geometryObserver(false);
   let large = null;
   const rules = new Map(); // card -> 0: no area, 2: large; absent: small
