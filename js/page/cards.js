@@ -26,7 +26,7 @@ import { boxArea, coverOf, entryRatio } from './observer.js';
  * @param o resolved options (attribute names)
  * @param env resolved environment
  * @param check (status) => boolean: false for a refused card, throws for a broken call
- * @param due (t) => void: takes the batches the core says are due
+ * @param due () => void: takes the batches the core says are due
  * @param report the tracker's reporter (warn.js)
  */
 export function createCards(o, env, check, due, report) {
@@ -86,7 +86,7 @@ function detach(cards, el, handle, t) {
  * (the core keeps them per id); a recycled node whose id changed is another card.
  */
 export function track(cards, el, meta, manual) {
-  if (!el?.isConnected) return;
+  if (!el.isConnected) return;
   let handle = cards._items.get(el);
   let m = handle >= 0 && readMeta(cards._o, el, meta);
   if (m && cards._ids[handle] !== m[0]) handle = untrack(cards, el); // measured afresh
@@ -166,7 +166,7 @@ export function feedGeometry(cards, entry, now) {
   cards._check(elementObserve(cards._core, t, handle, ratio, area));
   // A callback can carry thousands of entries: take each batch as soon as it is due,
   // before the core's queue has to drop the oldest events.
-  cards._due(t);
+  cards._due();
   if (ratio) return;
   cards._items.set(el, -1);
   detach(cards, el, handle, t);
@@ -178,5 +178,5 @@ export function feedOcclusion(cards, entry, now) {
   if (!(handle >= 0)) return;
   const t = timeOf(entry, now);
   cards._check(elementCover(cards._core, t, handle, coverOf(entry)));
-  cards._due(t);
+  cards._due();
 }
