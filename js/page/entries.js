@@ -19,7 +19,7 @@ const ENTRY_CHUNK = 500;
 export function createEntryFeed(cards, env, guard, pump) {
   const pending = []; // [entries, fromOcclusion] per observer callback, oldest first
   let next = 0; // the first entry of pending[0] not fed yet
-  let timer = null;
+  let timer = 0; // the pending chunk's timeout, 0: none
   // The cursor moves past an entry before it is fed: anything reached from inside that
   // feed that feeds them all (a new page view, a page state change) feeds the rest
   // itself, and this loop goes on from where that one stopped.
@@ -35,7 +35,7 @@ export function createEntryFeed(cards, env, guard, pump) {
     }
   };
   const feedChunk = guard(() => {
-    timer = null;
+    timer = 0;
     feed(ENTRY_CHUNK);
     if (pending.length) timer = env.setTimeout(feedChunk, 0);
     pump();
@@ -43,7 +43,7 @@ export function createEntryFeed(cards, env, guard, pump) {
   return {
     _push: guard((entries, fromOcclusion) => {
       if (entries.length) pending.push([entries, fromOcclusion]);
-      if (timer === null) feedChunk();
+      if (!timer) feedChunk();
     }),
     _feedAll: () => feed(Infinity),
     _stop: () => env.clearTimeout(timer), // none set: a no-op
