@@ -55,15 +55,14 @@ const put = (buffer, s, at, cap) => encoder.encodeInto(s, buffer.subarray(at, at
 // --- Calls ----------------------------------------------------------------------------
 
 /**
- * The arguments of a call as an export takes them: each string written into buffer
- * after the one before, at most cap(i) bytes of the argument i, and passed as its byte
- * length (outbox.js writes its io buffer the same way).
+ * The arguments of an outbox call as its export takes them: each string written into
+ * buffer after the one before (as much of it as fits) and passed as its byte length.
  */
-export const stringsAsLengths = (buffer, args, cap) => {
+export const stringsAsLengths = (buffer, args) => {
   let at = 0;
-  return args.map((a, i) => {
+  return args.map((a) => {
     if (typeof a !== 'string') return a;
-    const n = put(buffer, a, at, cap(i));
+    const n = put(buffer, a, at, buffer.length);
     at += n;
     return n;
   });

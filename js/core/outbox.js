@@ -94,7 +94,7 @@ export function createOutbox(loaded) {
      * written into the io buffer (one after the other) and passed as its byte length:
      * _call(X_OUTBOX_FOUND, t, key, value), _call(X_OUTBOX_RESPONSE, t, ticket, status, retryAfter, jitter).
      */
-    _call: (name, ...args) => x[name](...stringsAsLengths(io, args, () => IO_BYTES)),
+    _call: (name, ...args) => x[name](...stringsAsLengths(io, args)),
     /** A uint32 field of the action record, by its byte offset (A_*). */
     _field: field,
     _deadline: () => action.getFloat64(0, true),
