@@ -105,7 +105,8 @@ function perform(w, ob) {
 // A request or registration that can be aborted (CANCEL); a registration's events count
 // in stats().transport.deferred.
 function track(w, ticket, deferred) {
-  const controller = w._env.AbortController ? new w._env.AbortController() : null;
+  const Controller = w._env.AbortController;
+  const controller = Controller && new Controller();
   w._pending.set(ticket, { _controller: controller, _deferred: deferred });
   return controller?.signal;
 }
