@@ -12,19 +12,19 @@
 // early.js and reaches the core, in order and at its own times, once it is ready.
 
 import { CONFIG_OCCLUSION, R_READY, X_OUTBOX_FLUSH } from '../core/abi.js';
-import { activateCard, cardsInView, createCards, releaseDisconnected, releaseParked, track, untrack } from '../page/cards.js';
 import { createCore, pageBegin, pageEnd, pageFocus, pageState, resultField, startCore } from '../core/core.js';
+import { loadCore } from '../core/loader.js';
 import { createOutbox } from '../core/outbox.js';
-import { drive, tell } from '../delivery/driver.js';
-import { setConsent, setOnline, setVisible, startDelivery } from '../delivery/start.js';
 import { listenActivation } from '../page/activation.js';
+import { activateCard, cardsInView, createCards, releaseDisconnected, releaseParked, track, untrack } from '../page/cards.js';
 import { watchDom } from '../page/discovery.js';
 import { createEntryFeed } from '../page/entries.js';
 import { listenLifecycle } from '../page/lifecycle.js';
-import { loadCore } from '../core/loader.js';
 import { observeCards } from '../page/observer.js';
 import { checkPageViewTiming } from '../page/page-view-check.js';
 import { newPageViewFacts } from '../page/page-view.js';
+import { drive, tell } from '../delivery/driver.js';
+import { setConsent, setOnline, setVisible, startDelivery } from '../delivery/start.js';
 import { createEarly, held, release } from './early.js';
 import { check, guard, teardown } from './guard.js';
 import { applyConfig, configValues, optionsProblem, resolveEnv, resolveOptions } from './options.js';
