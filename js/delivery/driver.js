@@ -27,7 +27,7 @@ const body = (w) => w._outbox._body(!w._o.compress);
 // outcome known at once (beacon, fetchLater, store) is told to the outbox now.
 // Storage actions come only when the outbox was told there is storage (OB_STORAGE).
 const PERFORM = [
-  /* ACT_NONE: never performed */ undefined,
+  /* ACT_NONE: never performed */ ,
   /* ACT_FETCH */ (w, ticket) => {
     w._attempts++;
     post(w._env, w._o.endpoint, body(w), track(w, ticket, 0)).then(w._guard((answer) => {
