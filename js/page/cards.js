@@ -84,6 +84,7 @@ function detach(cards, el, handle, t) {
 /**
  * Watches an element as a card. A card holding a handle passes its list and position on
  * (the core keeps them per id); a recycled node whose id changed is another card.
+ * meta and manual: observe()'s options, true; discovery gives neither.
  */
 export function track(cards, el, meta, manual) {
   if (!el.isConnected) return;

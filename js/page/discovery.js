@@ -38,7 +38,7 @@ export function watchDom(cards, env, o, guard, pump) {
   // (observe()) keep their options; an element that no longer matches is released.
   const update = (el, matches = el.matches(selector)) => {
     if (cards._manual.has(el)) track(cards, el, cards._manual.get(el), true);
-    else if (matches) track(cards, el, undefined, false);
+    else if (matches) track(cards, el);
     else untrack(cards, el);
   };
   const updateAll = (root) => { for (const el of root.querySelectorAll(selector)) update(el, true); }; // the cards in root
