@@ -114,7 +114,7 @@ export function observeCards(cards, env, o, onEntries, guard) {
   let bars = measureBars(env, cards);
   const geometryObserver = (isLarge, cut = bars) => new IO(guard((entries) => remadeForRoot(cards, win, cut, entries) || onEntries(entries, false)),
     { __proto__: null, threshold: thresholdsFor(o, isLarge), rootMargin: cut.map((px) => `${-px}px`).join(' ') });
-  let small = geometryObserver(false);
+  let small = geometryObserver();
   let large = null;
   const rules = new Map(); // card -> 0: no area, 2: large; absent: small
   const occlusion = createOcclusionObserver(env, o, onEntries);
@@ -158,7 +158,7 @@ export function observeCards(cards, env, o, onEntries, guard) {
       bars = now;
       small.disconnect();
       large?.disconnect();
-      small = geometryObserver(false);
+      small = geometryObserver();
       large = large && geometryObserver(true);
       cards._items.forEach((handle, el) => (rules.get(el) > 1 ? large : small).observe(el));
       return 1;
