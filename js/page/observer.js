@@ -104,7 +104,8 @@ function remadeForRoot(cards, win, cut, entries) {
 /**
  * The observers of every card: sets cards._geometry (the v1 observers, by rule, the
  * size observer and the bars' measure) and cards._occlusion (the v2 observer or null).
- * `onEntries(entries, fromOcclusion)`; guard wraps the size observer's callback.
+ * `onEntries(entries, fromOcclusion)` (fromOcclusion absent for the geometry observers);
+ * guard wraps the size observer's callback.
  * @returns a function that disconnects them all
  */
 export function observeCards(cards, env, o, onEntries, guard) {
@@ -112,7 +113,7 @@ export function observeCards(cards, env, o, onEntries, guard) {
   // Object.prototype by the page would be read as ours.
   const IO = env.IntersectionObserver, win = env.window;
   let bars = measureBars(env, cards);
-  const geometryObserver = (isLarge, cut = bars) => new IO(guard((entries) => remadeForRoot(cards, win, cut, entries) || onEntries(entries, false)),
+  const geometryObserver = (isLarge, cut = bars) => new IO(guard((entries) => remadeForRoot(cards, win, cut, entries) || onEntries(entries)),
     { __proto__: null, threshold: thresholdsFor(o, isLarge), rootMargin: cut.map((px) => `${-px}px`).join(' ') });
   let small = geometryObserver();
   let large = null;
