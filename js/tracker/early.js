@@ -43,13 +43,11 @@ export function held(early, fn, entries) {
 }
 
 // The entries worth keeping: all of the occlusion observer's, and the geometry
-// observer's except those of a card out of view that no kept entry showed in view.
+// observer's except those of a card out of view that no kept entry showed in view. A
+// kept entry's card is remembered (Set.add returns the set: the entry is kept).
 function entriesThatMatter(early, entries, fromOcclusion) {
-  return entries.filter((entry) => {
-    if (!fromOcclusion && !(entryRatio(entry) > 0) && !early._shown.has(entry.target)) return false;
-    early._shown.add(entry.target);
-    return true;
-  });
+  const shown = early._shown;
+  return entries.filter((entry) => (fromOcclusion || entryRatio(entry) > 0 || shown.has(entry.target)) && shown.add(entry.target));
 }
 
 /**
