@@ -51,7 +51,7 @@ export function watchDom(cards, env, o, guard, pump) {
     cards._geometry._fitBars();
     // Before the core, a card that left keeps its record: entries held for it still
     // count (early.js); the tracker releases it once they have (cards._sweepLater).
-    if (batch.some((r) => r.removedNodes?.length)) {
+    if (batch.some((r) => r.removedNodes.length)) {
       if (cards._core) releaseDisconnected(cards);
       else cards._sweepLater = true;
     }
