@@ -27,5 +27,5 @@ function inlinedCore() {
  * @param {import('./index.js').TrackerOptions} [options]
  */
 export function createTracker(options) {
-  return shareTracker(options, (report) => startTracker(options, { wasm: inlinedCore }, report));
+  return shareTracker(options, (report) => startTracker(options, inlinedCore, report));
 }

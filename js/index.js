@@ -23,5 +23,5 @@ function wasmBesideModule() {
  * @param {import('./index.js').TrackerOptions} [options]
  */
 export function createTracker(options) {
-  return shareTracker(options, (report) => startTracker(options, { wasm: wasmBesideModule }, report));
+  return shareTracker(options, (report) => startTracker(options, wasmBesideModule, report));
 }

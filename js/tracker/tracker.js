@@ -32,11 +32,11 @@ import { noopTracker, stats } from './stats.js';
 
 /**
  * @param options the public options (index.d.ts)
- * @param defaults {wasm: () => source} from the entry point
+ * @param defaultWasm () => the core's source when options.wasm is absent, from the entry point
  * @param report the call's reporter (warn.js), made by shareTracker() from onError
  * @returns {Promise<Tracker>} never rejects
  */
-export async function startTracker(options, defaults, report) {
+export async function startTracker(options, defaultWasm, report) {
   let w = null;
   try {
     const o = resolveOptions(options || {});
@@ -45,7 +45,7 @@ export async function startTracker(options, defaults, report) {
       ? 'IntersectionObserver or the DOM is missing' : optionsProblem(o, env.document);
     if (problem) throw new Error(`impression-tracker: ${problem}`);
     // The core loads while the page side starts (early.js holds what it reports).
-    const loading = loadCore(o.wasm || defaults.wasm(), env);
+    const loading = loadCore(o.wasm || defaultWasm(), env);
     loading.catch(() => {}); // awaited below, unless the page side fails first
     w = startPage(o, env, report);
     const loaded = await loading;
