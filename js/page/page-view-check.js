@@ -17,7 +17,7 @@ export function checkPageViewTiming(env, inView, report) {
   if (!inView.length) return () => {};
   const timer = env.setTimeout(() => {
     const gone = inView.filter((el) => !el.isConnected).length;
-    if (gone && gone * 2 >= inView.length) {
+    if (gone * 2 >= inView.length) { // half of them or more (so at least one: inView is not empty)
       report._warn(`newPageView() came before the new content: ${gone} old cards counted again. Call it once the route has rendered`);
     }
   }, CHECK_AFTER_MS);
