@@ -57,7 +57,7 @@ export const RULE_DEFAULTS = { impressionRatio: 0, 'viewable.ratio': 0.5 };
 // the object that holds it in resolved options, and its key there.
 const eachConfigOption = (o, fn) => CONFIG_OPTIONS.map((path, i) => {
   const [group, key] = path.split('.');
-  return key ? fn(o[group], key, i, path) : fn(o, group, i, path);
+  return fn(key ? o[group] : o, key || group, i, path);
 });
 
 /**
