@@ -123,7 +123,7 @@ export function untrack(cards, el) {
   cards._items.delete(el);
   cards._manual.delete(el);
   cards._geometry._unobserve(el);
-  detach(cards, el, -1);
+  detach(cards, el); // no handle given back: a card's is parked (below)
   if (handle >= 0 && cards._parked.push(handle) < 2) queueMicrotask(cards._release);
 }
 
