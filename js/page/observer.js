@@ -36,15 +36,15 @@ function thresholdsFor(o, large) {
 }
 
 /**
- * The v2 observer for the cards in view: null unless occlusion is on and the browser
+ * The v2 observer for the cards in view: undefined unless occlusion is on and the browser
  * has v2 (it exposes `trackVisibility` on the observer). `onEntries(entries, true)`.
  */
 function createOcclusionObserver(env, o, onEntries) {
-  if (!o.occlusion) return null;
+  if (!o.occlusion) return undefined;
   const observer = new env.IntersectionObserver((entries) => onEntries(entries, true), { __proto__: null, threshold: [0], trackVisibility: true, delay: 100 });
   if (observer.trackVisibility === true) return observer;
   observer.disconnect();
-  return null;
+  return undefined;
 }
 
 // Each event that may have moved a bar measures the bars at once (a header the page
@@ -103,7 +103,7 @@ function remadeForRoot(cards, win, cut, entries) {
 // per 500 ms); when one moved, the v1 observers are made again (their root changed).
 /**
  * The observers of every card: sets cards._geometry (the v1 observers, by rule, the
- * size observer and the bars' measure) and cards._occlusion (the v2 observer or null).
+ * size observer and the bars' measure) and cards._occlusion (the v2 observer or undefined).
  * `onEntries(entries, fromOcclusion)` (fromOcclusion absent for the geometry observers);
  * guard wraps the size observer's callback.
  * @returns a function that disconnects them all
