@@ -37,7 +37,7 @@ import { noopTracker, stats } from './stats.js';
  * @returns {Promise<Tracker>} never rejects
  */
 export async function startTracker(options, defaultWasm, report) {
-  let w = null;
+  let w; // the wiring, once the page side has started
   try {
     const o = resolveOptions(options || {});
     const env = resolveEnv(o.env);
