@@ -36,7 +36,7 @@ export function startDelivery(w) {
   const nav = env.navigator;
   const gpcMode = nav?.globalPrivacyControl === true ? o.gpc : 'ignore';
   const storage = gpcMode === 'memory-only' ? null : localStorageOf(w);
-  const locks = storage && typeof nav?.locks?.request === 'function' ? nav.locks : null;
+  const locks = storage && typeof nav?.locks?.request === 'function' && nav.locks; // or falsy: none
   const consent = gpcMode === 'deny' ? CONSENT_DENIED : CONSENT.indexOf(o.consent); // one of them (options.js)
   const online = nav?.onLine !== false;
   const flags = (env.sendBeacon || env.fetch ? OB_BEACON : 0) | (env.fetchLater ? OB_LATER : 0) | (storage ? OB_STORAGE : 0)
