@@ -46,7 +46,7 @@ async function instantiate(source, env) {
     source = (env.fetch || fetch)(String(source));
   }
   source = await source;
-  let module = source instanceof wasm.Module ? source : null;
+  let module = source instanceof wasm.Module && source; // else compiled below
   let from = ''; // where the bytes came from, for the messages
   if (typeof source?.arrayBuffer === 'function') { // a Response
     if (source.url) from = ` from ${source.url}`;
