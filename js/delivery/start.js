@@ -44,7 +44,7 @@ export function startDelivery(w) {
   Object.assign(w, {
     _storage: storage, _locks: locks, _prefix: o.storageKey || 'impression-tracker:', _tab: randomId(env, 12),
     _consent: consent, _gpcDeny: gpcMode === 'deny', _pending: new Map(), _attempts: 0, _batches: 0,
-    _storageMode: storage ? 'local' : gpcMode === 'memory-only' ? 'off (gpc)' : 'memory', _releaseLock: () => {},
+    _storageMode: storage ? 'local' : gpcMode === 'memory-only' ? 'off (gpc)' : 'memory',
   });
   w._outbox._configure(o.batch.maxBytes, consent, flags);
   tell(w, X_OUTBOX_START, (w._epoch = env.wallNow() - env.now()), w._tab);
@@ -54,7 +54,7 @@ export function startDelivery(w) {
 
 /** Page measuring (the tab holds its Web Lock) or not (released: it owns nothing then). */
 export function setVisible(w, visible) {
-  w._releaseLock();
+  w._releaseLock?.(); // none before the first call
   w._releaseLock = visible && w._locks ? holdLock(w._locks, `${w._prefix}tab:${w._tab}`) : () => {};
 }
 
