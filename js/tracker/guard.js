@@ -18,7 +18,7 @@ const CARD_ERRORS = [ERR_ID, ERR_TOO_LONG, ERR_FULL];
 /** Stops everything the tracker started; it does nothing more. */
 export function teardown(w) {
   w._stopped = true;
-  w._cancelCheck();
+  w._cancelCheck?.();
   w._env.clearTimeout(w._timer); // none set: a no-op
   w._entries?._stop();
   for (const stop of w._stops.splice(0)) {

@@ -71,7 +71,6 @@ const startPage = (o, env, report) => {
     _stops: [], // what stop() undoes
     _depth: 0, // guarded calls running: a step of the tracker while above 0 (guard.js)
     _later: [], // the page's calls made during the step, taken when it ends
-    _cancelCheck: () => {}, // cancels the pending early newPageView() check
     _early: createEarly(() => env.now()), // the page's inputs until the core is ready (early.js)
     _start: env.now(), // the first page view begins here, with the facts of this moment
     _startFacts: newPageViewFacts(env),
@@ -79,8 +78,9 @@ const startPage = (o, env, report) => {
     // timer and the deadline it is set for, -1: none); _cards (cards.js), _entries
     // (their observer entries, fed in chunks: entries.js), delivery's fields
     // (js/delivery/start.js; _pending once it has started), _dom (discovery.js), _view
-    // (a newPageView() waiting or beginning: [its options]), and
-    // the page view's facts (page-view.js: _pageView, _path, _flags).
+    // (a newPageView() waiting or beginning: [its options]), _cancelCheck (cancels the
+    // early newPageView() check of the last page view begun), and the page view's facts
+    // (page-view.js: _pageView, _path, _flags).
   };
   w._guard = (fn) => guard(w, fn);
   w._check = (status, name) => check(w, status, name);
@@ -142,7 +142,7 @@ function beginPageView(w, meta) {
   w._dom?._catchUp(); // cards re-keyed or removed since the last mutation pass
   releaseDisconnected(w._cards);
   releaseParked(w._cards); // a card let go counts no more
-  w._cancelCheck();
+  w._cancelCheck?.(); // the check of the page view before, if any
   w._cancelCheck = checkPageViewTiming(env, cardsInView(w._cards), w._report);
   openPageView(w, env.now(), newPageViewFacts(env, meta));
 }
