@@ -116,7 +116,7 @@ export function observeCards(cards, env, o, onEntries, guard) {
   const geometryObserver = (isLarge, cut = bars) => new IO(guard((entries) => remadeForRoot(cards, win, cut, entries) || onEntries(entries)),
     { __proto__: null, threshold: thresholdsFor(o, isLarge), rootMargin: cut.map((px) => `${-px}px`).join(' ') });
   let small = geometryObserver();
-  let large = null;
+  let large; // made for the first large card
   const rules = new Map(); // card -> 0: no area, 2: large; absent: small
   const occlusion = createOcclusionObserver(env, o, onEntries);
   cards._occlusion = occlusion;
