@@ -7,10 +7,10 @@
 // nothing written to or read from localStorage), 'deny' (as consent denied), 'ignore'.
 // The functions work on the tracker's record `w` (tracker.js), to which startDelivery()
 // adds delivery's fields (names _x, shortened by the build): _storage (localStorage or
-// null), _locks, _prefix, _tab, _consent, _gpcDeny, _storageMode, _pending (ticket ->
-// {_controller, _deferred}), _attempts, _batches, _epoch (the wall clock the outbox was
-// last told), _releaseLock; driver.js adds _busy (a drive() running) and _said (the
-// collector troubles already reported, bits).
+// falsy), _locks (Web Locks or falsy), _prefix, _tab, _consent, _gpcDeny, _storageMode,
+// _pending (ticket -> {_controller, _deferred}), _attempts, _batches, _epoch (the wall
+// clock the outbox was last told), _releaseLock; driver.js adds _busy (a drive() running)
+// and _said (the collector troubles already reported, bits).
 
 import { CONSENT, CONSENT_DENIED, CONSENT_GRANTED, OB_BEACON, OB_LATER, OB_LOCKS, OB_ONLINE, OB_STORAGE } from '../core/outbox.js';
 import { tell } from './driver.js';
@@ -20,13 +20,13 @@ import { X_OUTBOX_CONSENT, X_OUTBOX_ONLINE, X_OUTBOX_START } from '../core/abi.j
 /** A random id of `chars` characters of [0-9a-z] (spread: see page-view.js). */
 const randomId = (env, chars) => [...env.getRandomValues(new Uint8Array(chars))].map((b) => (b % 36).toString(36)).join('');
 
-// localStorage, or null; reading it may throw (SecurityError), which `onError` hears.
+// localStorage, or a falsy value; reading it may throw (SecurityError), which `onError` hears.
 function localStorageOf(w) {
   try {
-    return w._env.localStorage || null;
+    return w._env.localStorage;
   } catch (error) {
     w._report(unusable(error));
-    return null;
+    return undefined;
   }
 }
 
