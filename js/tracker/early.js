@@ -56,8 +56,7 @@ function entriesThatMatter(early, entries, fromOcclusion) {
  */
 export function release(early, report) {
   const items = early._held;
-  early._held = null;
-  early._shown = null;
+  early._held = early._shown = null;
   if (early._dropped) report(new Error(`impression-tracker: ${early._dropped} inputs lost before the core was ready`));
   for (const [fn, t, args] of items) fn(t, ...args);
 }
