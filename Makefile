@@ -220,11 +220,11 @@ BUNDLE    := node tests/tools/bundle.mjs
 # entries, forgotten when the page narrows) about 0.13 KiB in the glue; the
 # core's calls with named arguments, not gathered (nothing allocated per observer entry),
 # 0.01 KiB in the glue.
-JS_GZIP_BUDGET ?= 21331
-GLUE_GZIP_BUDGET ?= 9645
+JS_GZIP_BUDGET ?= 21311
+GLUE_GZIP_BUDGET ?= 9625
 # The script-tag build, the shipped single file (glue, debug entry and the core's gzip
 # bytes as base64, placed first so gzip codes them apart: tests/tools/bundle.mjs).
-SCRIPT_TAG_GZIP_BUDGET ?= 23473
+SCRIPT_TAG_GZIP_BUDGET ?= 23460
 .PHONY: glue types
 
 glue: js/imp-embedded.js dist/impression-tracker.js dist/index.min.js dist/embedded.min.js
