@@ -82,10 +82,10 @@ function scheduleBars(env, guard, measure) {
  * bottom, left]) are of a root of another size than the bars were measured with: then
  * the bars are measured again with its size (true when the observers were made again).
  */
-function remadeForRoot(cards, win, cut, entries) {
-  const root = entries[0].rootBounds;
-  const layout = root && win.top === win && (root.width > 0 ? [root.right + cut[1], root.bottom + cut[2]] : [0, 0]);
-  return layout && layout.some((px, i) => Math.abs(px - cards._layoutUsed[i]) > BAR_SLACK) && cards._geometry._fitBars(layout);
+function remadeForRoot(cards, cut, entries) {
+  const root = entries[0].rootBounds, used = cards._layoutUsed; // none in a frame: no bars are measured there
+  const layout = root && used && (root.width > 0 ? [root.right + cut[1], root.bottom + cut[2]] : [0, 0]);
+  return layout && layout.some((px, i) => Math.abs(px - used[i]) > BAR_SLACK) && cards._geometry._fitBars(layout);
 }
 
 // One v1 observer per rule; a card moves to the large-card observer when an entry shows
@@ -113,7 +113,7 @@ export function observeCards(cards, env, o, onEntries, guard) {
   // Object.prototype by the page would be read as ours.
   const IO = env.IntersectionObserver, win = env.window;
   let bars = measureBars(env, cards);
-  const geometryObserver = (isLarge, cut = bars) => new IO(guard((entries) => remadeForRoot(cards, win, cut, entries) || onEntries(entries)),
+  const geometryObserver = (isLarge, cut = bars) => new IO(guard((entries) => remadeForRoot(cards, cut, entries) || onEntries(entries)),
     { __proto__: null, threshold: thresholdsFor(o, isLarge), rootMargin: cut.map((px) => `${-px}px`).join(' ') });
   let small = geometryObserver();
   let large; // made for the first large card
