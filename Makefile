@@ -56,7 +56,7 @@ endef
 # (tests/README.md "Sizes"), and the encoder's time savers about 0.2 KiB (a CRC-32 table
 # of 16 entries, the kept body gzip, the cut that does not compress: src/README.md
 # "Once per body").
-WASM_GZIP_BUDGET ?= 11686
+WASM_GZIP_BUDGET ?= 11731
 
 C_TESTS  := $(wildcard tests/c/test_*.c)
 FUZZERS  := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
@@ -219,12 +219,14 @@ BUNDLE    := node tests/tools/bundle.mjs
 # a phone page wider than the screen (its layout viewport's size taken from the observers'
 # entries, forgotten when the page narrows) about 0.12 KiB in the glue; the
 # core's calls with named arguments, not gathered (nothing allocated per observer entry),
-# 0.01 KiB in the glue.
-JS_GZIP_BUDGET ?= 21307
-GLUE_GZIP_BUDGET ?= 9621
+# 0.01 KiB in the glue; a modal over the whole page making every card in view covered
+# (found with the bars, passed as the page's cover, measured at focusin and a dialog's
+# close too) about 0.05 KiB in the core and 0.11 KiB in the glue.
+JS_GZIP_BUDGET ?= 21465
+GLUE_GZIP_BUDGET ?= 9734
 # The script-tag build, the shipped single file (glue, debug entry and the core's gzip
 # bytes as base64, placed first so gzip codes them apart: tests/tools/bundle.mjs).
-SCRIPT_TAG_GZIP_BUDGET ?= 23452
+SCRIPT_TAG_GZIP_BUDGET ?= 23598
 .PHONY: glue types
 
 glue: js/imp-embedded.js dist/impression-tracker.js dist/index.min.js dist/embedded.min.js

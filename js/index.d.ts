@@ -158,8 +158,9 @@ export interface TrackerOptions {
   gpc?: 'memory-only' | 'deny' | 'ignore';
   /**
    * Also ask IntersectionObserver v2 (trackVisibility, delay 100 ms) whether each card in
-   * view is covered, where the browser has it (Chromium), so a card covered by a modal or
-   * faded out does not count as viewable (it still counts as an impression). Costs
+   * view is covered, where the browser has it (Chromium), so a card covered by anything
+   * (a banner, a modal with no backdrop) or faded out does not count as viewable (it still
+   * counts as an impression); a modal over the whole page covers the cards without it. Costs
    * main-thread time (README "Performance": about 1.7x a plain IntersectionObserver
    * tracker's task time on 5,000 cards, against 1.16x with it off); other browsers ignore it.
    * @default false

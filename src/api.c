@@ -210,9 +210,21 @@ IMP_API int32_t imp_element_observe(double t, uint32_t element, double ratio, do
   return imp_done(IMP_OK);
 }
 
+/* The page itself covered by something over the whole viewport, or clear: every item
+** follows, as for a change of page state. */
+static int32_t page_cover(double t, int32_t cover) {
+  if (cover == IMP_COVER_OUTSIDE) return IMP_ERR_ARG;
+  take_time(t);
+  imp_g.page_covered = cover;
+  imp_vis_page_changed();
+  return imp_done(IMP_OK);
+}
+
 IMP_API int32_t imp_element_cover(double t, uint32_t element, int32_t cover) {
-  if (!imp_g.started || !imp_g.page_open) return IMP_ERR_STATE;
+  if (!imp_g.started) return IMP_ERR_STATE;
   if (!imp_nonneg(t) || cover < IMP_COVER_CLEAR || cover > IMP_COVER_OUTSIDE) return IMP_ERR_ARG;
+  if (element == IMP_ELEMENT_PAGE) return page_cover(t, cover);
+  if (!imp_g.page_open) return IMP_ERR_STATE;
   imp_element *e = imp_element_live(element);
   if (!e) return IMP_ERR_SLOT;
   take_time(t);

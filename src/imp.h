@@ -87,6 +87,8 @@
 #define IMP_COVER_CLEAR     0   /* intersecting and visible                       */
 #define IMP_COVER_COVERED   1   /* intersecting, but covered, transformed or faded */
 #define IMP_COVER_OUTSIDE   2   /* not intersecting when v2 looked (changes nothing) */
+/* The element handle that stands for the page itself in imp_element_cover(). */
+#define IMP_ELEMENT_PAGE    0xFFFFFFFFu
 
 /* Activations, for imp_activate(). */
 #define IMP_ACT_CLICK       0   /* a click with a pointer (event.detail > 0)       */
@@ -240,7 +242,10 @@ IMP_EXPORT("q") int32_t imp_element_observe(double t, uint32_t element, double r
 /* What IntersectionObserver v2 said about an element (IMP_COVER_*). With
 ** config.occlusion, an element in view that v2 has not looked at since it entered is
 ** covered: it can make an impression, never a viewable one. Entering or leaving view
-** forgets what v2 said, so a late entry for an element that left changes nothing. */
+** forgets what v2 said, so a late entry for an element that left changes nothing.
+** Given IMP_ELEMENT_PAGE (CLEAR or COVERED, at any time after imp_start), it says
+** whether something covers the whole viewport (a modal, its backdrop): while it does,
+** every element in view counts as covered, whatever v2 said. */
 IMP_EXPORT("r") int32_t imp_element_cover(double t, uint32_t element, int32_t cover);
 /* A click or key press on an element (IMP_ACT_*). A key press counts and is
 ** remembered; a script click on the element a key press activated less than

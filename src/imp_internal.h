@@ -133,6 +133,7 @@ typedef struct imp_core {
   int page_open;           /* a page view is open                           */
   int32_t page_state;      /* IMP_PAGE_*                                    */
   int focused;             /* window focus                                  */
+  int page_covered;        /* something covers the whole viewport (a modal) */
   uint32_t seq;            /* last sequence number in the current page view */
   uint32_t pv_cur;         /* current page view in the ring                 */
   imp_pageview pvs[IMP_PV_RING];

@@ -4,7 +4,9 @@
 ** Each item has a geometry class from its last observation (OUT: below the
 ** impression rule; PARTIAL: impression rule met, viewable rule not; FULL: viewable
 ** rule met and not occluded). Its effective class is its geometry while the page
-** measures (a page view is open and the page is visible) and OUT otherwise. Every
+** measures (a page view is open and the page is visible) and OUT otherwise, and at
+** most PARTIAL while something covers the whole viewport (imp_element_cover with
+** IMP_ELEMENT_PAGE: a modal). Every
 ** change of effective class runs one row of the transition table:
 **
 **                 enter view               reach viewable ratio
@@ -120,6 +122,7 @@ static void enter(imp_item *it, uint8_t to) {
 /* Runs the machine for one item after its geometry or the page state changed. */
 static void update(imp_item *it) {
   uint8_t to = imp_vis_measuring() ? it->geometry : (uint8_t)IMP_OUT;
+  if (to == IMP_FULL && imp_g.page_covered) to = IMP_PARTIAL; /* under a modal */
   if (to != it->state) enter(it, to);
   imp_vis_advance(imp_g.now);  /* view_ms == 0 fires at once */
 }

@@ -89,6 +89,7 @@ export const FLAG_GPC = 16;
 export const COVER_CLEAR = 0;
 export const COVER_COVERED = 1;
 export const COVER_OUTSIDE = 2;
+export const ELEMENT_PAGE = -1; // IMP_ELEMENT_PAGE (0xFFFFFFFF as an i32): the page itself covered or clear
 export const ACT_CLICK = 0;
 export const ACT_SCRIPT = 1;
 export const ACT_KEY = 2;

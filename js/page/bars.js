@@ -7,7 +7,11 @@
 // Each side of the root is cut by the larger of the two there. A bar is an element of
 // computed position fixed or sticky whose box touches that edge, spans at least half the
 // viewport's width and is at most half its height: a full-page modal or a side column is
-// no bar (occlusion is for those). A bar that wide covers the middle of the edge's row,
+// no bar. What covers the whole viewport is found by the top row's hit test too: a fixed
+// element as tall as the viewport and at least half as wide (a modal's backdrop, a
+// cookie wall, a filters drawer), or a modal dialog hit outside its box (on its
+// ::backdrop), that holds no card; it sets state._covered, which the core takes as the
+// page covered (cards.js): every card in view counts as covered. A bar that wide covers the middle of the edge's row,
 // so one hit test there finds it: the element hit, or its nearest ancestor that is a
 // bar; the row past a bar found is hit again, for a bar against it (a filter bar). A hit
 // on a card or inside one finds none; so does a bar under another fixed element at that
@@ -25,7 +29,8 @@
 
 /**
  * [top, right, bottom, left]: how many px of the viewport each edge hides: under a bar
- * (top and bottom) or outside the visual viewport. state: the cards' state (cards.js):
+ * (top and bottom) or outside the visual viewport; sets state._covered (1: something
+ * covers the whole viewport, else 0). state: the cards' state (cards.js):
  * the watched cards and the selector (at the first measurement, before the first scan,
  * no card is watched yet).
  */
@@ -37,13 +42,19 @@ export function measureBars(env, state) {
   const { clientWidth: width, clientHeight: height } = doc.scrollingElement || doc.documentElement;
   const bars = [0, 0, 0, 0];
   if (win.top !== win) return bars; // a frame (or no window at all)
+  state._covered = 0;
   for (let edge = 0; edge < 3; edge += 2) {
     // Past each bar found the row next to it is hit again: a bar against it (a filter
     // bar stuck under the header) covers more of the edge.
     for (let y = edge && height - 1, el = doc.elementFromPoint(width / 2, y); el && !cards.has(el);) {
       const box = el.getBoundingClientRect();
       const cover = edge ? height - box.top : box.bottom;
-      if (/fixed|sticky/.test(win.getComputedStyle(el).position) && box.width >= width / 2 && box.height <= height / 2 &&
+      const fixed = /fixed|sticky/.test(win.getComputedStyle(el).position);
+      // Over the whole viewport: as tall as it and at least half as wide, or a modal
+      // dialog hit outside its box (on its backdrop).
+      if (fixed && !edge && (box.width >= width / 2 && box.height >= height ||
+          el.tagName === 'DIALOG' && (box.top > 1 || box.left > width / 2 || box.right < width / 2)) && !holdsCard(el)) state._covered = 1;
+      if (fixed && box.width >= width / 2 && box.height <= height / 2 &&
           (edge ? box.bottom >= y : box.top <= y + 1) && cover > bars[edge] && bars[edge] < height / 2 && !holdsCard(el)) {
         bars[edge] = cover;
         el = doc.elementFromPoint(width / 2, y = edge ? box.top - 1 : box.bottom);

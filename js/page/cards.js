@@ -3,7 +3,8 @@
 // an entry shows it in view (or it was activated before one did): its id, list and
 // position are read then, so a page of 30,000 cards costs nothing until they are seen,
 // and the handle goes back when it leaves. Several elements may carry one id; the core
-// decides which one feeds the item, whether a card in view counts as covered, and
+// decides which one feeds the item, whether a card in view counts as covered (by what
+// v2 says of it, or by something over the whole viewport, bars.js), and
 // whether a click is the echo of a key press. The functions here make no such decision:
 // they read the DOM and call the core.
 //
@@ -18,7 +19,7 @@
 
 import { R_ELEMENT } from '../core/abi.js';
 import { activate, elementAdd, elementCover, elementObserve, elementRemove, register, resultField } from '../core/core.js';
-import { boxArea, coverOf, entryRatio } from './observer.js';
+import { boxArea, coverOf, entryRatio, passCover } from './observer.js';
 
 /**
  * The card state of one tracker; its _core (the core wrapper, core.js) is set once the
@@ -35,7 +36,8 @@ export function createCards(o, env, check, due, report) {
     // _release (tracker.js: gives _parked back), _noId (a card without an id was
     // reported), _sweepLater (discovery.js: cards left before the core loaded),
     // _layout and _layoutUsed (observer.js, bars.js: the layout viewport's size as an
-    // entry's root showed it, and the size the bars were last measured with).
+    // entry's root showed it, and the size the bars were last measured with), _covered
+    // (bars.js) and _coverPassed (what the core was last told of it).
     _o: o, _env: env, _check: check, _due: due, _report: report,
     _items: new Map(), // element -> its handle, -1 for none
     _manual: new Map(), // element -> the options given to observe(el, meta)
@@ -66,6 +68,7 @@ function attach(cards, el, t) {
     cards._noId = true;
     return -1;
   }
+  passCover(cards, t); // measured before the core was loaded
   if (!cards._check(elementAdd(cards._core, t, ...m))) return -1;
   const handle = resultField(cards._core, R_ELEMENT);
   cards._ids[handle] = m[0];

@@ -11,7 +11,8 @@
 // has. Their root is the viewport less the page's fixed or sticky bars at its top and
 // bottom edges and less what is outside the visual viewport (bars.js: a pinch-zoom, an
 // on-screen keyboard): a card's ratio is of the part of the viewport the user sees.
-// The core decides everything from the ratios.
+// The core decides everything from the ratios, and from whether something covers the
+// whole viewport (bars.js; passCover gives it as the page's cover).
 // With occlusion on, a second, v2 observer (trackVisibility, delay 100 ms) says whether
 // a card is covered. v2 is checked at most every 100 ms per card, so it alone would miss
 // a card that a fast fling shows for fewer frames than that (measured: 6 of 34 cards in
@@ -19,7 +20,8 @@
 // which also keeps its costlier checks to the few cards on screen. Until v2 has looked
 // at a card in view, the core counts it as covered (config.occlusion).
 
-import { COVER_CLEAR, COVER_COVERED, COVER_OUTSIDE } from '../core/abi.js';
+import { COVER_CLEAR, COVER_COVERED, COVER_OUTSIDE, ELEMENT_PAGE } from '../core/abi.js';
+import { elementCover } from '../core/core.js';
 import { measureBars } from './bars.js';
 import { listen } from './lifecycle.js';
 
@@ -98,9 +100,10 @@ function remadeForRoot(cards, cut, entries) {
 // reports a transform: a card with no area (transform: scale(0)) is observed again
 // whenever an animation or a transition ends, so one that pops in is seen once it has.
 // The bars are measured when the observers are first made, by discovery when the page
-// changes (_fitBars), and at the same events, a scroll's end, a resize, or a resize or
-// scroll of the visual viewport (a pinch-zoom, a pan, the keyboard; then at most once
-// per 500 ms); when one moved, the v1 observers are made again (their root changed).
+// changes (_fitBars), and at the same events, a scroll's end, a resize, a focus change,
+// a dialog's close, or a resize or scroll of the visual viewport (a pinch-zoom, a pan,
+// the keyboard; then at most once per 500 ms); when one moved, the v1 observers are
+// made again (their root changed). What covers the whole viewport is measured with them.
 /**
  * The observers of every card: sets cards._geometry (the v1 observers, by rule, the
  * size observer and the bars' measure) and cards._occlusion (the v2 observer or undefined).
@@ -125,7 +128,9 @@ export function observeCards(cards, env, o, onEntries, guard) {
     for (const { target } of entries) cards._geometry._fit(target, boxArea(target.getBoundingClientRect()));
   }));
   const [askBars, stopBars] = scheduleBars(env, guard, () => cards._geometry._fitBars());
-  const unlisten = listen(win, ['animationend', 'transitionend', 'resize', 'onscrollend' in win ? 'scrollend' : 'scroll'], guard((event) => {
+  // A modal opened or closed with no change to the DOM (showModal(), a class) moves the
+  // focus, or closes its dialog, or ends a transition: each asks for the bars too.
+  const unlisten = listen(win, ['animationend', 'transitionend', 'resize', 'focusin', 'close', 'onscrollend' in win ? 'scrollend' : 'scroll'], guard((event) => {
     askBars();
     if (event.type[0] === 's') return; // scrollend or scroll
     rules.forEach((rule, el) => {
@@ -155,6 +160,7 @@ export function observeCards(cards, env, o, onEntries, guard) {
     _fitBars(layout) {
       cards._layout = layout || cards._layout;
       const now = measureBars(env, cards);
+      passCover(cards, env.now());
       if (now.every((px, edge) => Math.abs(px - bars[edge]) <= BAR_SLACK)) return 0;
       bars = now;
       small.disconnect();
@@ -192,6 +198,14 @@ export function entryRatio(entry) {
 
 /** The area of a card's box (an entry's boundingClientRect), px^2. */
 export const boxArea = (box) => Math.max(0, box.width * box.height) || 0;
+
+/**
+ * Tells the core at time t whether something covers the whole viewport (bars.js sets
+ * cards._covered when it measures), when that changed since it was last told.
+ */
+export function passCover(cards, t) {
+  if (cards._core && !cards._coverPassed !== !cards._covered) cards._check(elementCover(cards._core, t, ELEMENT_PAGE, cards._coverPassed = cards._covered));
+}
 
 /** What an occlusion (v2) entry says (abi.js COVER_*): clear, covered (or transformed or faded), or outside. */
 export function coverOf(entry) {

@@ -1,6 +1,6 @@
 /*
 ** test_element.c: elements (several DOM elements of one item), the v2 cover state,
-** activations and the key-press echo, and the text buffer.
+** the page covered, activations and the key-press echo, and the text buffer.
 **
 ** The golden traces in tests/replay/ (same-id-elements, covered-until-looked,
 ** late-v2-entry, key-echo) show the rules end to end; this file checks what a trace
@@ -117,6 +117,39 @@ static void cover(void) {
             "occlusion off: clear until covered, and outside changes nothing");
 }
 
+/* The page covered (IMP_ELEMENT_PAGE: something over the whole viewport, a modal): every
+** element in view counts as covered, whatever v2 said, until the page is clear again. */
+static void page_covered(void) {
+  start_default();
+  CHECK_INT(imp_element_cover(0, IMP_ELEMENT_PAGE, IMP_COVER_COVERED), IMP_OK,
+            "the page covered before its page view");
+  page(0, "pv", "/", 0);
+  uint32_t a = elem(0, "a");
+  see(100, a, 1);
+  CHECK_INT(imp_tick(1500), IMP_OK, "tick");
+  CHECK_STR(drain(1500), "imp:a@100", "covered: an impression, no viewable time");
+  CHECK_INT(imp_element_cover(1600, IMP_ELEMENT_PAGE, IMP_COVER_CLEAR), IMP_OK, "the page clear");
+  CHECK_INT(imp_tick(2600), IMP_OK, "tick");
+  CHECK_INT(imp_element_cover(2700, IMP_ELEMENT_PAGE, IMP_COVER_COVERED), IMP_OK, "covered again");
+  CHECK_STR(drain(2700), "view:a@2600 vis:a@2700/1100/1100/1",
+            "viewable a second after the page was clear; the span ends when it is covered");
+  CHECK_INT(imp_element_cover(2800, IMP_ELEMENT_PAGE, IMP_COVER_OUTSIDE), IMP_ERR_ARG,
+            "the page is never outside");
+  CHECK_INT(imp_element_cover(2900, a, IMP_COVER_CLEAR), IMP_OK, "v2 says a is clear");
+  uint32_t b = elem(3000, "b");
+  see(3100, b, 1);
+  CHECK_INT(imp_tick(5000), IMP_OK, "tick");
+  CHECK_STR(drain(5000), "imp:b@3100", "an element clear, or one that enters, is still covered");
+  CHECK_INT(imp_page_end(5100), IMP_OK, "the page view ends");
+  CHECK_INT(imp_element_cover(5200, IMP_ELEMENT_PAGE, IMP_COVER_CLEAR), IMP_OK,
+            "the page clear between page views");
+  page(5300, "pv2", "/", 0);
+  see(5400, a, 1);
+  CHECK_INT(imp_tick(6400), IMP_OK, "tick");
+  CHECK_STR(drain(6400), "[pv=pv2] imp:a@0 imp:b@0 view:a@1000 view:b@1000",
+            "clear since: both viewable in the next page view (times from its start)");
+}
+
 static void echo(void) {
   start_occlusion(0, 250);
   uint32_t a = elem(0, "a"), b = elem(0, "b");
@@ -160,6 +193,7 @@ int main(void) {
   bounds();
   most_visible();
   cover();
+  page_covered();
   echo();
   text_buffer();
   CHECK_INT(g_invalid, 0, "every drained batch was valid");

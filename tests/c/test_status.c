@@ -53,6 +53,8 @@ static void test_state_not_started(void) {
   CHECK_INT(imp_take_batch(1, 1), IMP_ERR_STATE, "IMP_ERR_STATE: take when not started");
   CHECK_INT(imp_report_dropped(1), IMP_ERR_STATE, "IMP_ERR_STATE: drop when not started");
   CHECK_INT(page(0, "pv", "/", 0), IMP_ERR_STATE, "IMP_ERR_STATE: page when not started");
+  CHECK_INT(imp_element_cover(1, IMP_ELEMENT_PAGE, IMP_COVER_COVERED), IMP_ERR_STATE,
+            "IMP_ERR_STATE: the page covered when not started");
 }
 
 /* IMP_ERR_CONFIG: one bad value at a time. */

@@ -4,7 +4,7 @@
 ** The input is decoded into a configuration (small capacities, so the "full" paths
 ** run) and then one call per opcode byte, with arguments from the following bytes
 ** (zeros once the input runs out): page begin/state/focus/end, register, tick, take,
-** report dropped, the element calls (add, remove, observe, v2 cover, activate;
+** report dropped, the element calls (add, remove, observe, v2 cover or the page's, activate;
 ** occlusion and the echo window picked by the input), and calls with bad times or
 ** values.
 ** Invariants checked after every call (abort on a violation):
@@ -187,7 +187,9 @@ static int32_t element_call(uint32_t op, double t, fz_in *in) {
     double ratio = rb >= 250 ? (rb == 255 ? 1.5 : 1.0) : rb / 250.0;
     return imp_element_observe(t, handle, ratio, (double)fz_u16(in) * 8.0);
   }
-  case 15: return imp_element_cover(t, handle, (int32_t)(fz_u8(in) % 4u));
+  case 15: /* the last handle out of range stands for the page itself */
+    if (handle == cfg_items + 1u) handle = IMP_ELEMENT_PAGE;
+    return imp_element_cover(t, handle, (int32_t)(fz_u8(in) % 4u));
   default: return imp_activate(t, handle, (int32_t)(fz_u8(in) % 4u));
   }
 }

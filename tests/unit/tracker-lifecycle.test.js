@@ -10,8 +10,8 @@ describe('page lifecycle', () => {
   it('listens in the capture phase on window and never to unload or beforeunload; stop() removes all', async () => {
     const { page, tracker, transport } = await start();
     const types = page.window.listeners.map((l) => l.type).sort();
-    assert.deepEqual(types, ['animationend', 'blur', 'focus', 'freeze', 'offline', 'online', 'pagehide', 'pageshow', 'prerenderingchange',
-      'resize', 'resume', 'scrollend', 'transitionend', 'visibilitychange']); // animationend, resize, scrollend, transitionend: observer.js
+    assert.deepEqual(types, ['animationend', 'blur', 'close', 'focus', 'focusin', 'freeze', 'offline', 'online', 'pagehide', 'pageshow', 'prerenderingchange',
+      'resize', 'resume', 'scrollend', 'transitionend', 'visibilitychange']); // animationend, close, focusin, resize, scrollend, transitionend: observer.js
     assert.ok(page.window.listeners.every((l) => l.capture));
     tracker.stop();
     assert.equal(page.window.listeners.length, 0);
