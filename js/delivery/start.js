@@ -38,9 +38,8 @@ export function startDelivery(w) {
   const storage = gpcMode === 'memory-only' ? null : localStorageOf(w);
   const locks = storage && typeof nav?.locks?.request === 'function' && nav.locks; // or falsy: none
   const consent = gpcMode === 'deny' ? CONSENT_DENIED : CONSENT.indexOf(o.consent); // one of them (options.js)
-  const online = nav?.onLine !== false;
   const flags = (env.sendBeacon || env.fetch ? OB_BEACON : 0) | (env.fetchLater ? OB_LATER : 0) | (storage ? OB_STORAGE : 0)
-    | (locks ? OB_LOCKS : 0) | (online ? OB_ONLINE : 0);
+    | (locks ? OB_LOCKS : 0) | (nav?.onLine !== false ? OB_ONLINE : 0);
   Object.assign(w, {
     _storage: storage, _locks: locks, _prefix: o.storageKey || 'impression-tracker:', _tab: randomId(env, 12),
     _consent: consent, _gpcDeny: gpcMode === 'deny', _pending: new Map(), _attempts: 0, _batches: 0,
