@@ -74,15 +74,14 @@ export const IO_BYTES = 64 + 256 + 6 * 1600 + 2048 + 61440;
  */
 export function createOutbox(loaded) {
   const x = loaded.exports;
-  const view = (ptr, n) => recordView(loaded, ptr, n);
   // The views are made once: the core's memory never grows (loader.js).
   const io = loaded.memoryView(x[X_OUTBOX_IO_PTR](), IO_BYTES);
-  const action = view(x[X_OUTBOX_ACTION_PTR](), ACTION_BYTES);
+  const action = recordView(loaded, x[X_OUTBOX_ACTION_PTR](), ACTION_BYTES);
   const field = (offset) => action.getUint32(offset, true);
   return {
     /** Sets the body cap, consent and capability flags; the rest keeps the core's defaults. */
     _configure(bodyBytes, consent, flags) {
-      const config = view(x[X_OUTBOX_CONFIG_PTR](), OUTBOX_CONFIG_BYTES);
+      const config = recordView(loaded, x[X_OUTBOX_CONFIG_PTR](), OUTBOX_CONFIG_BYTES);
       config.setUint32(CONFIG_BODY_BYTES, bodyBytes, true);
       // Our share of the keepalive quota holds at least one body.
       config.setUint32(CONFIG_KEEPALIVE, Math.max(bodyBytes, config.getUint32(CONFIG_KEEPALIVE, true)), true);
