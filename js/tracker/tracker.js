@@ -184,9 +184,9 @@ function startCards(w) {
 
 // The core started with its configuration.
 function configureCore(w) {
-  const { _o: o, _core: core, _cards: cards } = w;
+  const { _o: o, _core: core } = w;
   const config = configValues(o);
-  config[CONFIG_OCCLUSION] = cards._occlusion ? 1 : 0; // the core waits for v2 only where v2 looks
+  config[CONFIG_OCCLUSION] = w._cards._occlusion ? 1 : 0; // the core waits for v2 only where v2 looks
   check(w, startCore(core, config));
   applyConfig(o, core._config); // the options now hold the numbers the core runs with
 }
