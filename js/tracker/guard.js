@@ -71,9 +71,8 @@ export function guard(w, fn) {
  */
 export function check(w, status, name = w._core._last) {
   if (status >= 0) return true;
-  const core = w._core;
-  const option = status === ERR_CONFIG ? ` (option ${CONFIG_OPTIONS[configField(core) - 1] || '?'})` : '';
-  const error = Object.assign(new Error(`impression-tracker: ${name} returned ${statusName(core, status)}${option}`), { status });
+  const option = status === ERR_CONFIG ? ` (option ${CONFIG_OPTIONS[configField(w._core) - 1] || '?'})` : '';
+  const error = Object.assign(new Error(`impression-tracker: ${name} returned ${statusName(w._core, status)}${option}`), { status });
   if (!CARD_ERRORS.includes(status)) throw error;
   // A full core refuses every new card until the next page view: said once per page
   // view (w._full: said in this one; a new page view clears it).
