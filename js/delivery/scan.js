@@ -40,13 +40,12 @@ export function scan(w, take) {
 
 // live: the other tabs' ids; records: [key without prefix, value].
 function scanStorage(w, live, records) {
-  const ob = w._outbox;
   const t = w._env.now();
-  for (const tab of live) if (tab !== w._tab) ob._call(X_OUTBOX_TAB_LIVE, t, tab); // a malformed id is refused: skipped
+  for (const tab of live) if (tab !== w._tab) w._outbox._call(X_OUTBOX_TAB_LIVE, t, tab); // a malformed id is refused: skipped
   for (const [key, value] of records) {
-    const status = ob._call(X_OUTBOX_FOUND, t, key, value ?? '');
+    const status = w._outbox._call(X_OUTBOX_FOUND, t, key, value ?? '');
     if (status === ERR_STATE) return; // the scan ended meanwhile (consent not granted)
-    if (status < 0 || ob._field(A_FOUND) !== FOUND_REMOVE) continue;
+    if (status < 0 || w._outbox._field(A_FOUND) !== FOUND_REMOVE) continue;
     removeRecord(w._storage, w._prefix + key);
     const lost = legacyEvents(value);
     if (lost) w._check(reportDropped(w._core, lost));
