@@ -17,8 +17,8 @@ import { tell } from './driver.js';
 import { holdLock, unusable } from './io.js';
 import { X_OUTBOX_CONSENT, X_OUTBOX_ONLINE, X_OUTBOX_START } from '../core/abi.js';
 
-/** A random id of `chars` characters of [0-9a-z] (spread: see page-view.js). */
-const randomId = (env, chars) => [...env.getRandomValues(new Uint8Array(chars))].map((b) => (b % 36).toString(36)).join('');
+/** A random id of 12 characters of [0-9a-z] (spread: see page-view.js). */
+const randomId = (env) => [...env.getRandomValues(new Uint8Array(12))].map((b) => (b % 36).toString(36)).join('');
 
 // localStorage, or a falsy value; reading it may throw (SecurityError), which `onError` hears.
 function localStorageOf(w) {
@@ -41,7 +41,7 @@ export function startDelivery(w) {
   const flags = (env.sendBeacon || env.fetch ? OB_BEACON : 0) | (env.fetchLater ? OB_LATER : 0) | (storage ? OB_STORAGE : 0)
     | (locks ? OB_LOCKS : 0) | (nav?.onLine !== false ? OB_ONLINE : 0);
   Object.assign(w, {
-    _storage: storage, _locks: locks, _prefix: o.storageKey || 'impression-tracker:', _tab: randomId(env, 12),
+    _storage: storage, _locks: locks, _prefix: o.storageKey || 'impression-tracker:', _tab: randomId(env),
     _consent: consent, _gpcDeny: gpcMode === 'deny', _pending: new Map(), _attempts: 0, _batches: 0,
     _storageMode: storage ? 'local' : gpcMode === 'memory-only' ? 'off (gpc)' : 'memory',
   });
