@@ -53,7 +53,7 @@ async function instantiate(source, env) {
     if (source.ok === false) throw new Error(`impression-tracker: core: HTTP ${source.status}${from}${SERVE_IT}`);
     // clone() keeps the body readable for the fallback when streaming refuses the
     // response (a server that does not send application/wasm).
-    module = await wasm.compileStreaming?.(source.clone()).catch(() => null);
+    module = await wasm.compileStreaming?.(source.clone()).catch(() => {});
     if (!module) source = await source.arrayBuffer();
   }
   // Bytes that do not compile name where they came from: most often a server's
