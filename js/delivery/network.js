@@ -43,7 +43,7 @@ const beaconBody = (env, body) => (typeof body === 'string' || !env.Blob ? body 
 export async function post(env, endpoint, body, signal) {
   try {
     const response = await env.fetch(endpoint, init(body, signal, true));
-    await response.arrayBuffer?.().catch(() => 0); // an unreadable body: the status stands
+    await response.arrayBuffer?.().catch(() => {}); // an unreadable body: the status stands
     return [+response.status || 0, retryAfterMs(response.headers?.get('Retry-After'), env.wallNow())];
   } catch {
     return [0, -1];
