@@ -90,16 +90,14 @@ export function drive(w) {
   try {
     const epoch = w._env.wallNow() - w._env.now(); // the wall clock at performance.now() 0
     if (Math.abs(epoch - w._epoch) > 1000) tell(w, X_OUTBOX_WALL, (w._epoch = epoch));
-    while (tell(w, X_OUTBOX_NEXT, Math.random()) === OK) perform(w, w._outbox);
+    const ob = w._outbox;
+    while (tell(w, X_OUTBOX_NEXT, Math.random()) === OK) {
+      w._batches = Math.max(w._batches, ob._field(A_BATCH));
+      PERFORM[ob._field(A_KIND)](w, ob._field(A_TICKET), w._prefix + ob._key());
+    }
   } finally {
     w._busy = false;
   }
-}
-
-// Performs one action.
-function perform(w, ob) {
-  w._batches = Math.max(w._batches, ob._field(A_BATCH));
-  PERFORM[ob._field(A_KIND)](w, ob._field(A_TICKET), w._prefix + ob._key());
 }
 
 // A request or registration that can be aborted (CANCEL); a registration's events count
