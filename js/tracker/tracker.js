@@ -137,14 +137,13 @@ function pump(w) {
 // in the same task), and a card still registered would count in the new page view.
 // Discovery picks up the new cards afterwards.
 function beginPageView(w, meta) {
-  const env = w._env;
   w._entries._feedAll(); // the old page view's last observations
   w._dom?._catchUp(); // cards re-keyed or removed since the last mutation pass
   releaseDisconnected(w._cards);
   releaseParked(w._cards); // a card let go counts no more
   w._cancelCheck?.(); // the check of the page view before, if any
-  w._cancelCheck = checkPageViewTiming(env, cardsInView(w._cards), w._report);
-  openPageView(w, env.now(), newPageViewFacts(env, meta));
+  w._cancelCheck = checkPageViewTiming(w._env, cardsInView(w._cards), w._report);
+  openPageView(w, w._env.now(), newPageViewFacts(w._env, meta));
 }
 
 // The core begins a page view at t with its facts (page-view.js).
