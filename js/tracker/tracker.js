@@ -193,28 +193,29 @@ function configureCore(w) {
 // The page lifecycle, activations and discovery. Each input carries its time t (it
 // may wait in the early buffer before it reaches the core).
 function listenPage(w) {
-  const { _env: env, _guard: safe, _early: early } = w;
+  const { _env: env, _guard: safe } = w;
+  const hold = (fn) => held(w._early, safe(fn)); // guarded, and held in the early buffer while the core loads
   w._stops.push(listenLifecycle(env, {
-    _state: held(early, safe((t, state, hiding) => {
+    _state: hold((t, state, hiding) => {
       w._entries._feedAll(); // entries from before the change count first
       if (w._pending) setVisible(w, !hiding); // else delivery reads the page as it starts
       input(w, t, pageState, state);
-    })),
-    _focus: held(early, safe((t, focused) => input(w, t, pageFocus, focused ? 1 : 0))),
-    _restore: held(early, safe(() => {
+    }),
+    _focus: hold((t, focused) => input(w, t, pageFocus, focused ? 1 : 0)),
+    _restore: hold(() => {
       if (w._pending) setVisible(w, true);
       beginPageView(w);
-    })),
+    }),
     // Before delivery starts, it reads navigator.onLine itself.
     _online: safe((online) => {
       if (w._pending) setOnline(w, online);
       pump(w);
     }),
   }));
-  const activate = held(early, safe((t, el, kind) => {
+  const activate = hold((t, el, kind) => {
     activateCard(w._cards, el, kind, t);
     pump(w);
-  }));
+  });
   w._stops.push(listenActivation(env, (node) => w._cards._items.has(node), activate, safe));
   if (w._o.selector) w._stops.push((w._dom = watchDom(w._cards, env, w._o, safe, w._pump))._stop);
 }
