@@ -107,7 +107,11 @@ const startPage = (o, env, report) => {
 function wire(w, core, outbox) {
   w._core = w._cards._core = core;
   w._outbox = outbox;
-  configureCore(w);
+  // The core starts with its configuration; the options then hold the numbers it runs with.
+  const config = configValues(w._o);
+  config[CONFIG_OCCLUSION] = w._cards._occlusion ? 1 : 0; // the core waits for v2 only where v2 looks
+  check(w, startCore(core, config));
+  applyConfig(w._o, core._config);
   openPageView(w, w._start, w._startFacts); // the first: nothing before it to close
   release(w._early, w._report);
   w._entries._feedAll(); // entries are fed in chunks: the rest of them too, at their times
@@ -179,15 +183,6 @@ function startCards(w) {
   w._entries = createEntryFeed(cards, env, w._guard, w._pump);
   const onEntries = w._guard(held(w._early, (t, entries, fromOcclusion) => w._entries._push(entries, fromOcclusion), true));
   w._stops.push(observeCards(cards, env, o, onEntries, w._guard));
-}
-
-// The core started with its configuration.
-function configureCore(w) {
-  const { _o: o, _core: core } = w;
-  const config = configValues(o);
-  config[CONFIG_OCCLUSION] = w._cards._occlusion ? 1 : 0; // the core waits for v2 only where v2 looks
-  check(w, startCore(core, config));
-  applyConfig(o, core._config); // the options now hold the numbers the core runs with
 }
 
 // The page lifecycle, activations and discovery. Each input carries its time t (it
