@@ -63,6 +63,5 @@ export const setOnline = (w, online) => tell(w, X_OUTBOX_ONLINE, online ? 1 : 0)
 /** setConsent(): granted or denied; GPC in deny mode keeps it denied. */
 export function setConsent(w, granted) {
   if (w._gpcDeny) return;
-  w._consent = granted ? CONSENT_GRANTED : CONSENT_DENIED;
-  tell(w, X_OUTBOX_CONSENT, w._consent);
+  tell(w, X_OUTBOX_CONSENT, (w._consent = granted ? CONSENT_GRANTED : CONSENT_DENIED));
 }
