@@ -222,11 +222,11 @@ BUNDLE    := node tests/tools/bundle.mjs
 # 0.01 KiB in the glue; a modal over the whole page making every card in view covered
 # (found with the bars, passed as the page's cover, measured at focusin and a dialog's
 # close too) about 0.05 KiB in the core and 0.11 KiB in the glue.
-JS_GZIP_BUDGET ?= 21465
-GLUE_GZIP_BUDGET ?= 9734
+JS_GZIP_BUDGET ?= 21409
+GLUE_GZIP_BUDGET ?= 9678
 # The script-tag build, the shipped single file (glue, debug entry and the core's gzip
 # bytes as base64, placed first so gzip codes them apart: tests/tools/bundle.mjs).
-SCRIPT_TAG_GZIP_BUDGET ?= 23598
+SCRIPT_TAG_GZIP_BUDGET ?= 23554
 .PHONY: glue types
 
 glue: js/imp-embedded.js dist/impression-tracker.js dist/index.min.js dist/embedded.min.js

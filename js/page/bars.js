@@ -8,9 +8,10 @@
 // computed position fixed or sticky whose box touches that edge, spans at least half the
 // viewport's width and is at most half its height: a full-page modal or a side column is
 // no bar. What covers the whole viewport is found by the top row's hit test too: a fixed
-// element as tall as the viewport and at least half as wide (a modal's backdrop, a
-// cookie wall, a filters drawer), or a modal dialog hit outside its box (on its
-// ::backdrop), that holds no card; it sets state._covered, which the core takes as the
+// element from that row (or from the row past the bars found there) down to the bottom
+// and at least half as wide (a modal's backdrop, below the header or not, a cookie
+// wall, a filters drawer), or a modal dialog hit outside its box (on its ::backdrop),
+// that holds no card; it sets state._covered, which the core takes as the
 // page covered (cards.js): every card in view counts as covered. A bar that wide covers the middle of the edge's row,
 // so one hit test there finds it: the element hit, or its nearest ancestor that is a
 // bar; the row past a bar found is hit again, for a bar against it (a filter bar). A hit
@@ -50,9 +51,10 @@ export function measureBars(env, state) {
       const box = el.getBoundingClientRect();
       const cover = edge ? height - box.top : box.bottom;
       const fixed = /fixed|sticky/.test(win.getComputedStyle(el).position);
-      // Over the whole viewport: as tall as it and at least half as wide, or a modal
-      // dialog hit outside its box (on its backdrop).
-      if (fixed && !edge && (box.width >= width / 2 && box.height >= height ||
+      // Over the whole viewport, or all of it below the bars found: from the row hit
+      // down to the bottom and at least half as wide, or a modal dialog hit outside
+      // its box (on its backdrop).
+      if (fixed && !edge && (box.width >= width / 2 && box.top <= y + 1 && box.bottom >= height ||
           el.tagName === 'DIALOG' && (box.top > 1 || box.left > width / 2 || box.right < width / 2)) && !holdsCard(el)) state._covered = 1;
       if (fixed && box.width >= width / 2 && box.height <= height / 2 &&
           (edge ? box.bottom >= y : box.top <= y + 1) && cover > bars[edge] && bars[edge] < height / 2 && !holdsCard(el)) {

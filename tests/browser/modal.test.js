@@ -1,8 +1,9 @@
 // modal.test.js: what covers the whole viewport, with default options (no occlusion),
 // in a real Chromium (each page written by the test into fixtures/stage.html;
-// Playwright's fake clock). A modal's backdrop (a fixed element as tall as the viewport)
-// or a modal dialog (hit on its ::backdrop) that holds no card makes the page covered
-// (js/page/bars.js, the core's IMP_ELEMENT_PAGE): a card in view keeps its impression
+// Playwright's fake clock). A modal's backdrop (a fixed element down to the viewport's
+// bottom from its top, or from below a fixed header) or a modal dialog (hit on its
+// ::backdrop) that holds no card makes the page covered (js/page/bars.js, the core's
+// IMP_ELEMENT_PAGE): a card in view keeps its impression
 // and gets no viewable time while it is, and counts again once it is gone. A fixed
 // element over the whole viewport that holds the cards (an app shell) covers nothing.
 // Each test waits for the page's cover in the core's trace (`cover <t> -1 <0|1>`) and
@@ -71,6 +72,19 @@ test('a dialog opened with showModal(), no change to the DOM: the cards count as
   // Event times count from the page view's start: measured from the spans' end.
   const viewAt = clear.t + 1000 - covered.t + spans[0].t;
   assert.deepEqual(ofType(events, 'view').map((e) => [e.id, e.t]).sort(), [['gig-a', viewAt], ['gig-b', viewAt]]);
+});
+
+test('a backdrop below a fixed header (a modal that leaves the header uncovered): the page is covered, the header still a bar', async (t) => {
+  const { page } = await stage(t, `<div style="position:fixed;top:0;left:0;right:0;height:60px;background:#333;z-index:20"></div>
+    <div style="position:fixed;top:60px;left:0;right:0;bottom:0;background:rgba(0,0,0,.5);z-index:10"></div>
+    <div style="padding-top:60px">${placed([['gig-u', 0, 0]], 1000)}</div>`, { init: [recordRoots] });
+  const seen = await observed(page, 'gig-u', (r) => r === 1, 'gig-u in full view below the header');
+  await waitForTrace(page, pageCover(1), 'the page covered');
+  await clockTo(page, seen.t + 2000);
+  const events = await flushAndRead(page);
+  assert.deepEqual(ids(events, 'imp'), ['gig-u']);
+  assert.deepEqual(ids(events, 'view'), []);
+  assert.deepEqual(await roots(page), ['-60px 0px 0px 0px']);
 });
 
 test('a fixed element over the whole viewport that holds the cards (an app shell that scrolls) covers nothing: its cards are viewable', async (t) => {
