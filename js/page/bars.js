@@ -9,24 +9,24 @@
 // viewport's width and is at most half its height: a full-page modal or a side column is
 // no bar. What covers the whole viewport is found by the top row's hit test too: a fixed
 // element from that row (or from the row past the bars found there) down to the bottom
-// and at least half as wide (a modal's backdrop, below the header or not, a cookie
-// wall, a filters drawer), or a modal dialog hit outside its box (on its ::backdrop),
-// that holds no card; it sets state._covered, which the core takes as the
-// page covered (cards.js): every card in view counts as covered. A bar that wide covers the middle of the edge's row,
-// so one hit test there finds it: the element hit, or its nearest ancestor that is a
-// bar; the row past a bar found is hit again, for a bar against it (a filter bar). A hit
-// on a card or inside one finds none; so does a bar under another fixed element at that
-// point, and one with pointer-events: none (hit tests go through it). An element that
-// holds a card (a sticky strip of featured cards, a bottom banner of promoted ones) is
-// no bar: left out of the root, its cards would never be in view. In a frame the
-// observers' root is the top viewport, not the frame's: nothing is measured. The
-// viewport's size is the scrolling element's client size: in quirks mode the root
-// element's is the page's, the body's is the viewport's. On a phone, a page wider than
-// the screen makes the layout viewport, the observers' root, larger than that (a 1,200
-// px element on a 390x844 screen at scale 1: 1200x2597 px, of which the user sees
-// 390x844); the observers' entries tell its size (observer.js), and the root is cut to
-// the visual viewport in it (innerWidth would not tell it: it is the visual viewport's
-// width in some browsers).
+// and at least half as wide (a modal's backdrop, below the header or not, a cookie wall,
+// a filters drawer), or a modal dialog hit outside its box (on its ::backdrop), that
+// holds no card; it sets state._covered, which the core is told as the page's cover
+// (observer.js passCover): every card in view counts as covered. A bar that wide covers
+// the middle of the edge's row, so one hit test there finds it: the element hit, or its
+// nearest ancestor that is a bar; the row past a bar found is hit again, for a bar
+// against it (a filter bar). A hit on a card or inside one finds none; so does a bar
+// under another fixed element at that point, and one with pointer-events: none (hit tests
+// go through it). An element that holds a card (a sticky strip of featured cards, a
+// bottom banner of promoted ones) is no bar: left out of the root, its cards would never
+// be in view. In a frame the observers' root is the top viewport, not the frame's:
+// nothing is measured. The viewport's size is the scrolling element's client size: in
+// quirks mode the root element's is the page's, the body's is the viewport's. On a phone,
+// a page wider than the screen makes the layout viewport, the observers' root, larger
+// than that (a 1,200 px element on a 390x844 screen at scale 1: 1200x2597 px, of which
+// the user sees 390x844); the observers' entries tell its size (observer.js), and the
+// root is cut to the visual viewport in it (innerWidth would not tell it: it is the
+// visual viewport's width in some browsers).
 
 /**
  * [top, right, bottom, left]: how many px of the viewport each edge hides: under a bar

@@ -204,7 +204,9 @@ export const boxArea = (box) => Math.max(0, box.width * box.height) || 0;
  * cards._covered when it measures), when that changed since it was last told.
  */
 export function passCover(cards, t) {
-  if (cards._core && !cards._coverPassed !== !cards._covered) cards._check(elementCover(cards._core, t, ELEMENT_PAGE, cards._coverPassed = cards._covered));
+  if (cards._core && !cards._coverPassed !== !cards._covered) {
+    cards._check(elementCover(cards._core, t, ELEMENT_PAGE, cards._coverPassed = cards._covered));
+  }
 }
 
 /** What an occlusion (v2) entry says (abi.js COVER_*): clear, covered (or transformed or faded), or outside. */
