@@ -1,9 +1,9 @@
 // bars.test.js: cards under the page's fixed or sticky bars with default options, in a
 // real Chromium (each page written by the test into fixtures/stage.html; Playwright's
 // fake clock): a sticky header over the top row, a fixed bottom bar, a header that hides
-// and shows again, a full-screen modal (no bar: it covers the page, as modal.test.js
-// shows), a page with no bar. A card counts by the part of it in the viewport that no
-// bar covers (js/page/bars.js). Each test asserts
+// and shows again, a page with no bar (a full-screen modal is no bar either: it covers the
+// page, modal.test.js). A card counts by the part of it in the viewport that no bar
+// covers (js/page/bars.js). Each test asserts
 // the exact events, and which roots the geometry observers were made with. The bars are
 // measured at a resize, a transition's or an animation's end or a scroll's end (a scroll
 // where the browser has no scrollend), then at most once per 500 ms for all that come meanwhile.
@@ -183,17 +183,6 @@ test('a header rendered with the cards after the tracker started (a client-side 
   const ratios = (await traceLines(page)).filter((line) => line.startsWith('eobs')).map((line) => Number(line.split(' ')[3]));
   assert.equal(ratios.length, 1, 'observed once');
   assert.ok(near(0.4)(ratios[0]), 'with the bar left out');
-});
-
-test('a full-screen modal is no bar: the root stays whole, and the card under it counts as covered (an impression, no viewable time)', async (t) => {
-  const { page } = await stage(t, `<div style="position:fixed;inset:0;background:rgba(0,0,0,.8);z-index:1"></div>${
-    placed([['gig-m', 0, 0]], 1000)}`, { init: [recordRoots] });
-  const seen = await observed(page, 'gig-m', (r) => r === 1, 'gig-m in view');
-  await clockTo(page, seen.t + 2000);
-  const events = await flushAndRead(page);
-  assert.deepEqual(ids(events, 'imp'), ['gig-m']);
-  assert.deepEqual(ids(events, 'view'), []);
-  assert.deepEqual(await roots(page), ['0px 0px 0px 0px']);
 });
 
 test('a page with no bar (a header in the flow, narrow fixed buttons at the top and the bottom, a side column): counted as before', async (t) => {

@@ -74,18 +74,29 @@ test('a dialog opened with showModal(), no change to the DOM: the cards count as
   assert.deepEqual(ofType(events, 'view').map((e) => [e.id, e.t]).sort(), [['gig-a', viewAt], ['gig-b', viewAt]]);
 });
 
-test('a backdrop below a fixed header (a modal that leaves the header uncovered): the page is covered, the header still a bar', async (t) => {
-  const { page } = await stage(t, `<div style="position:fixed;top:0;left:0;right:0;height:60px;background:#333;z-index:20"></div>
-    <div style="position:fixed;top:60px;left:0;right:0;bottom:0;background:rgba(0,0,0,.5);z-index:10"></div>
-    <div style="padding-top:60px">${placed([['gig-u', 0, 0]], 1000)}</div>`, { init: [recordRoots] });
-  const seen = await observed(page, 'gig-u', (r) => r === 1, 'gig-u in full view below the header');
+/**
+ * A page whose backdrop is up from the start, over card `id` in full view: the card gets
+ * its impression only, in 2 s, and the geometry observers are made with `expectedRoots`.
+ */
+async function coveredFromStart(t, html, id, expectedRoots) {
+  const { page } = await stage(t, html, { init: [recordRoots] });
+  const seen = await observed(page, id, (r) => r === 1, `${id} in full view`);
   await waitForTrace(page, pageCover(1), 'the page covered');
   await clockTo(page, seen.t + 2000);
   const events = await flushAndRead(page);
-  assert.deepEqual(ids(events, 'imp'), ['gig-u']);
+  assert.deepEqual(ids(events, 'imp'), [id]);
   assert.deepEqual(ids(events, 'view'), []);
-  assert.deepEqual(await roots(page), ['-60px 0px 0px 0px']);
-});
+  assert.deepEqual(await roots(page), expectedRoots);
+}
+
+test('a full-screen modal is no bar: the root stays whole, and the card under it counts as covered (an impression, no viewable time)', (t) =>
+  coveredFromStart(t, `<div style="position:fixed;inset:0;background:rgba(0,0,0,.8);z-index:1"></div>${
+    placed([['gig-m', 0, 0]], 1000)}`, 'gig-m', ['0px 0px 0px 0px']));
+
+test('a backdrop below a fixed header (a modal that leaves the header uncovered): the page is covered, the header still a bar', (t) =>
+  coveredFromStart(t, `<div style="position:fixed;top:0;left:0;right:0;height:60px;background:#333;z-index:20"></div>
+    <div style="position:fixed;top:60px;left:0;right:0;bottom:0;background:rgba(0,0,0,.5);z-index:10"></div>
+    <div style="padding-top:60px">${placed([['gig-u', 0, 0]], 1000)}</div>`, 'gig-u', ['-60px 0px 0px 0px']));
 
 test('a fixed element over the whole viewport that holds the cards (an app shell that scrolls) covers nothing: its cards are viewable', async (t) => {
   const { page } = await stage(t, `<div style="position:fixed;inset:0;overflow:auto">
